@@ -1,0 +1,134 @@
+"""The context's state: a pydantic model guarded by a lock, read and written by path.
+
+Every write goes through the lock, so concurrent steps never interleave halfway through an
+`edit_state()` block. Reads by `get_state()` return a copy, so a caller that mutates what it
+read cannot bypass the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+StateT = TypeVar("StateT", bound=BaseModel)
+
+_MISSING: Any = object()
+
+
+class DictState(BaseModel):
+    """The state of a context whose steps take a bare `Context`: any key, any value."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+
+class InMemoryStateStore(Generic[StateT]):
+    """A run's state, shared by its steps and kept between runs of the same Context."""
+
+    def __init__(self, state: StateT) -> None:
+        self._state = state
+        self._lock = asyncio.Lock()
+
+    @property
+    def state_type(self) -> type[StateT]:
+        """The model class the state is an instance of."""
+        return type(self._state)
+
+    async def get_state(self) -> StateT:
+        """A deep copy of the whole state."""
+        return self._state.model_copy(deep=True)
+
+    async def set_state(self, state: StateT) -> None:
+        """Replace the whole state with `state`, which must be of the same model class."""
+        if not isinstance(state, type(self._state)):
+            raise TypeError(
+                f"set_state() takes a {type(self._state).__name__}, got {type(state).__name__}"
+            )
+        async with self._lock:
+            self._state = state
+
+    @asynccontextmanager
+    async def edit_state(self) -> AsyncIterator[StateT]:
+        """Hold the lock while the block edits the state in place. Edits made before an
+        exception in the block are kept: there is no rollback."""
+        async with self._lock:
+            yield self._state
+
+    async def get(self, path: str, default: Any = _MISSING) -> Any:
+        """The value at dotted `path` (`"user.name"`, `"items.0"`); `default` when it is
+        missing, or ValueError naming the path when no default is given."""
+        target: Any = self._state
+        for segment in _split(path):
+            found, target = _child(target, segment)
+            if not found:
+                if default is _MISSING:
+                    raise ValueError(f"path '{path}' not found in state: no '{segment}'")
+                return default
+        return target
+
+    async def set(self, path: str, value: Any) -> None:
+        """Set the value at dotted `path`, creating missing dicts along the way."""
+        *parents, last = _split(path)
+        async with self._lock:
+            target: Any = self._state
+            for segment in parents:
+                found, child = _child(target, segment)
+                if not found:
+                    child = {}
+                    _assign(target, segment, child, path)
+                target = child
+            _assign(target, last, value, path)
+
+    async def clear(self) -> None:
+        """Reset the state to a fresh instance of its model class."""
+        async with self._lock:
+            self._state = type(self._state)()
+
+
+def _split(path: str) -> list[str]:
+    segments = path.split(".")
+    if not path or any(not segment for segment in segments):
+        raise ValueError(f"invalid state path {path!r}: use dot-separated names like 'a.b'")
+    return segments
+
+
+def _child(target: Any, segment: str) -> tuple[bool, Any]:
+    if isinstance(target, dict):
+        return (True, target[segment]) if segment in target else (False, None)
+    if isinstance(target, list | tuple):
+        if segment.isdigit() and int(segment) < len(target):
+            return True, target[int(segment)]
+        return False, None
+    if isinstance(target, BaseModel):
+        if segment in type(target).model_fields:
+            return True, getattr(target, segment)
+        extra = target.__pydantic_extra__
+        if extra is not None and segment in extra:
+            return True, extra[segment]
+        return False, None
+    return (True, getattr(target, segment)) if hasattr(target, segment) else (False, None)
+
+
+def _assign(target: Any, segment: str, value: Any, path: str) -> None:
+    if isinstance(target, dict):
+        target[segment] = value
+    elif isinstance(target, list):
+        if not segment.isdigit() or int(segment) >= len(target):
+            raise ValueError(f"cannot set state path '{path}': no index '{segment}' in the list")
+        target[int(segment)] = value
+    elif isinstance(target, BaseModel):
+        known = segment in type(target).model_fields
+        if not known and target.model_config.get("extra") != "allow":
+            raise ValueError(
+                f"cannot set state path '{path}': {type(target).__name__} has no field "
+                f"'{segment}'"
+            )
+        setattr(target, segment, value)
+    else:
+        raise ValueError(
+            f"cannot set state path '{path}': '{segment}' would go on a "
+            f"{type(target).__name__}, which is not a dict, list or model"
+        )

@@ -1,0 +1,39 @@
+"""Every exception the engine raises.
+
+The names follow LlamaIndex Workflows so that `except` clauses written for it keep working;
+each message names the step, event or field at fault.
+"""
+
+from __future__ import annotations
+
+
+class WorkflowValidationError(Exception):
+    """The step graph or a step's signature is invalid; raised before the run starts."""
+
+
+class WorkflowConfigurationError(WorkflowValidationError):
+    """The start or stop of the step graph is wrong (no entry, several entries, no exit)."""
+
+
+class WorkflowTimeoutError(Exception):
+    """The run exceeded the workflow's `timeout`."""
+
+
+class WorkflowRuntimeError(Exception):
+    """Something went wrong while routing events or running steps."""
+
+
+class WorkflowCancelledByUser(Exception):
+    """The run was cancelled through `WorkflowHandler.cancel_run()`."""
+
+
+class WorkflowStepDoesNotExistError(WorkflowRuntimeError):
+    """An event was addressed to a step the workflow does not have."""
+
+
+class ContextStateError(Exception):
+    """A context method was called when the context cannot serve it (e.g. no run is active)."""
+
+
+class StreamAlreadyConsumedError(WorkflowRuntimeError):
+    """`stream_events()` was called a second time on the same handler."""

@@ -1,0 +1,121 @@
+"""The events steps exchange, and the ones that start and end a run.
+
+An event is a pydantic model that also takes fields it does not declare
+(`StartEvent(input_msg="hi").input_msg`) and reads like a dict (`ev["input_msg"]`,
+`ev.get("missing", 0)`). The base class declares no private attributes on purpose:
+pydantic initialises private attributes in Python, which would triple the cost of
+constructing every event on the hot path. Subclasses may still declare them and set them
+through the constructor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import ItemsView, KeysView, ValuesView
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Event(BaseModel):
+    """Base class of every event; extra keyword arguments become fields."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.__private_attributes__ and "__init__" not in cls.__dict__:
+            cls.__init__ = _init_with_private_attributes  # type: ignore[method-assign]
+
+    def _all_fields(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        if self.__pydantic_extra__:
+            values.update(self.__pydantic_extra__)
+        return values
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        setattr(self, key, value)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._all_fields()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The field `key`, declared or extra, or `default` when the event has none."""
+        return getattr(self, key, default)
+
+    def keys(self) -> KeysView[str]:
+        """Names of all fields, declared ones first, then extra ones."""
+        return self._all_fields().keys()
+
+    def values(self) -> ValuesView[Any]:
+        """Values of all fields, in the order of `keys()`."""
+        return self._all_fields().values()
+
+    def items(self) -> ItemsView[str, Any]:
+        """`(name, value)` pairs of all fields, in the order of `keys()`."""
+        return self._all_fields().items()
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields, declared and extra, as a plain dict (values are not copied)."""
+        return self._all_fields()
+
+
+def _init_with_private_attributes(self: Event, /, **data: Any) -> None:
+    """Constructor for event classes with private attributes: `MyEvent(_secret=1)` works."""
+    private_names = type(self).__private_attributes__
+    private = {name: data.pop(name) for name in list(data) if name in private_names}
+    Event.__init__(self, **data)
+    for name, value in private.items():
+        setattr(self, name, value)
+
+
+class StartEvent(Event):
+    """The event a run starts with; `workflow.run(**kwargs)` puts the kwargs on it."""
+
+
+class StopEvent(Event):
+    """Ends a run. Awaiting the handler gives `result`, or the event itself for a subclass
+    that declares fields of its own."""
+
+    result: Any = None
+
+    def __init__(self, result: Any = None, /, **data: Any) -> None:
+        # Positional `StopEvent("done")` is accepted, as in LlamaIndex Workflows.
+        if result is not None:
+            data["result"] = result
+        super().__init__(**data)
+
+    def __str__(self) -> str:
+        return str(self.result)
+
+
+class InputRequiredEvent(Event):
+    """A step needs a human: it appears on the stream, typically with a `prefix` prompt."""
+
+
+class HumanResponseEvent(Event):
+    """A human's answer, sent from outside with `handler.ctx.send_event(...)`."""
+
+
+class WorkflowFailedEvent(StopEvent):
+    """Last event on the stream of a run that a step failed."""
+
+    step_name: str
+    exception: BaseException
+
+
+class WorkflowTimedOutEvent(StopEvent):
+    """Last event on the stream of a run that ran past the workflow's timeout."""
+
+    timeout: float
+    active_steps: list[str]
+
+
+class WorkflowCancelledEvent(StopEvent):
+    """Last event on the stream of a run cancelled through `handler.cancel_run()`."""

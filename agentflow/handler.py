@@ -1,0 +1,53 @@
+"""`WorkflowHandler`: what `Workflow.run()` returns at once.
+
+It is an `asyncio.Future`, so `await handler`, `asyncio.gather`, `asyncio.wait_for`,
+`done()`, `result()` and `exception()` behave as they do for any future. Cancelling the
+handler (or the task awaiting it) cancels the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from agentflow.events import Event
+
+if TYPE_CHECKING:
+    from agentflow.context import Context
+    from agentflow.runtime.run import WorkflowRun
+
+
+class WorkflowHandler(asyncio.Future[Any]):
+    """A running workflow: await it for the result, iterate its stream, answer it, stop it."""
+
+    def __init__(self, run: WorkflowRun, *, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop=loop)
+        self._run = run
+
+    @property
+    def run_id(self) -> str:
+        """Unique id of this run."""
+        return self._run.run_id
+
+    @property
+    def ctx(self) -> Context[Any]:
+        """The run's context: its state store and `send_event` for answers from outside."""
+        return self._run.ctx
+
+    def stream_events(self) -> AsyncIterator[Event]:
+        """Every event written to the stream, in order, ending with the terminal StopEvent
+        (the result's, or the failure, timeout or cancel event). One consumer per run."""
+        return self._run.stream.consume()
+
+    def send_event(self, event: Event, step: str | None = None) -> None:
+        """Shorthand for `handler.ctx.send_event(event, step)`."""
+        self._run.ctx.send_event(event, step)
+
+    async def cancel_run(self) -> None:
+        """Stop the run; it ends with WorkflowCancelledByUser once its tasks are gone."""
+        self._run.cancel()
+        await asyncio.wait([self])
+
+    def __repr__(self) -> str:
+        return f"<WorkflowHandler run_id={self.run_id} done={self.done()}>"

@@ -1,0 +1,54 @@
+"""Buffers behind `ctx.collect_events`, with bookkeeping that is O(1) per event.
+
+`collect_events(ev, [Done] * n)` is called once per arriving event. Counting the expected
+list on every call would make a fan-in of n events cost O(n²) (the reference library's
+fan-in is quadratic for this reason), so a call first compares the number of buffered
+events with the length of the list and only counts once enough events could be there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+
+from agentflow.events import Event
+
+
+class CollectBuffer:
+    """Events that arrived at one collecting step, by exact type, in arrival order."""
+
+    __slots__ = ("_by_type", "_size")
+
+    def __init__(self) -> None:
+        self._by_type: dict[type[Event], deque[Event]] = {}
+        self._size = 0
+
+    def add(self, event: Event) -> None:
+        """Buffer `event` until a collection takes it."""
+        queue = self._by_type.get(type(event))
+        if queue is None:
+            queue = self._by_type[type(event)] = deque()
+        queue.append(event)
+        self._size += 1
+
+    def take_all_of(self, event_types: list[type[Event]]) -> list[Event] | None:
+        """One buffered event per entry of `event_types`, in that order, once every entry
+        can be served; None (taking nothing) until then."""
+        if self._size < len(event_types):
+            return None
+        for event_type, needed in Counter(event_types).items():
+            queue = self._by_type.get(event_type)
+            if queue is None or len(queue) < needed:
+                return None
+        self._size -= len(event_types)
+        return [self._by_type[event_type].popleft() for event_type in event_types]
+
+    def take_count_of(self, event_type: type[Event], count: int) -> list[Event] | None:
+        """The first `count` buffered events of `event_type`, once that many have arrived."""
+        queue = self._by_type.get(event_type)
+        if queue is None or len(queue) < count:
+            return None
+        self._size -= count
+        if count == len(queue):
+            self._by_type[event_type] = deque()
+            return list(queue)
+        return [queue.popleft() for _ in range(count)]

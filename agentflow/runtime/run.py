@@ -1,0 +1,390 @@
+"""One run of a workflow: routes events to step workers and owns every task it starts.
+
+    caller ── Workflow.run() ──> WorkflowRun ──> driver task
+                                     │   dispatch(event): waiters first, then the steps
+                                     │   the StepTable routes the event's type to
+                                     ├──> step workers (at most num_workers per step)
+                                     └──> EventStream ──> handler.stream_events()
+
+Workers are started on demand and drain their step's pending events before exiting, so an
+idle run holds no worker tasks and a fan-out of n events to a step with k workers starts k
+tasks, not n. The driver task waits for the run's outcome (a StopEvent, a failure, the
+timeout or a cancel), then cancels and awaits every worker before it writes the terminal
+event to the stream and resolves the handler: once the handler is done, no task of the run
+is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agentflow.errors import (
+    WorkflowCancelledByUser,
+    WorkflowRuntimeError,
+    WorkflowStepDoesNotExistError,
+    WorkflowTimeoutError,
+)
+from agentflow.events import (
+    Event,
+    InputRequiredEvent,
+    StartEvent,
+    StopEvent,
+    WorkflowCancelledEvent,
+    WorkflowFailedEvent,
+    WorkflowTimedOutEvent,
+)
+from agentflow.runtime.collect import CollectBuffer
+from agentflow.runtime.step_table import StepSpec, StepTable
+from agentflow.runtime.stream import EventStream
+
+if TYPE_CHECKING:
+    from agentflow.context import Context
+    from agentflow.handler import WorkflowHandler
+    from agentflow.workflow import Workflow
+
+current_step: contextvars.ContextVar[str] = contextvars.ContextVar("agentflow_current_step")
+"""Name of the step the running task executes; set once per worker task."""
+
+
+class _StepLane:
+    """A step's share of one run: how many workers run it, and the events waiting for one."""
+
+    __slots__ = ("active", "pending", "spec")
+
+    def __init__(self, spec: StepSpec) -> None:
+        self.spec = spec
+        self.active = 0
+        self.pending: deque[Event] = deque()
+
+
+@dataclass(slots=True)
+class _Waiter:
+    """A step suspended in `ctx.wait_for_event`."""
+
+    event_type: type[Event]
+    requirements: dict[str, Any]
+    future: asyncio.Future[Event]
+    waiter_id: str
+
+    def matches(self, event: Event) -> bool:
+        if not isinstance(event, self.event_type):
+            return False
+        return all(
+            getattr(event, key, _ABSENT) == value for key, value in self.requirements.items()
+        )
+
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """How the run ended: exactly one of `stop` or `error` is set."""
+
+    terminal: StopEvent
+    stop: StopEvent | None = None
+    error: BaseException | None = None
+
+
+class WorkflowRun:
+    """Everything one run needs while it is going: lanes, waiters, buffers and tasks."""
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        table: StepTable,
+        ctx: Context[Any],
+        start_event: StartEvent,
+        run_id: str,
+    ) -> None:
+        from agentflow.handler import WorkflowHandler
+
+        self.workflow = workflow
+        self.ctx = ctx
+        self.run_id = run_id
+        self.stream = EventStream()
+        self.loop = asyncio.get_running_loop()
+        self.handler: WorkflowHandler = WorkflowHandler(self, loop=self.loop)
+        self._table = table
+        self._start_event = start_event
+        self._timeout = workflow.timeout
+        self._verbose = workflow.verbose
+        self._lanes = {name: _StepLane(spec) for name, spec in table.steps.items()}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._waiters: list[_Waiter] = []
+        self._unclaimed: list[Event] = []
+        self._collect_buffers: dict[str, CollectBuffer] = {}
+        self._outcome: _Outcome | None = None
+        self._ended = self.loop.create_future()
+        self._thread_id = threading.get_ident()
+
+    @property
+    def is_running(self) -> bool:
+        """True until the run's outcome is decided."""
+        return self._outcome is None
+
+    def start(self) -> WorkflowHandler:
+        """Start the driver task; the handler resolves once it has cleaned up."""
+        self.handler.add_done_callback(self._on_handler_done)
+        self.loop.create_task(self._drive(), name=f"agentflow run {self.run_id}")
+        return self.handler
+
+    async def _drive(self) -> None:
+        timer = None
+        if self._timeout is not None:
+            timer = self.loop.call_later(self._timeout, self._on_timeout)
+        try:
+            self.dispatch(self._start_event)
+            await self._ended
+        except asyncio.CancelledError:
+            # The loop is shutting down under us; end the run as cancelled and clean up.
+            self._decide_cancelled()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            await self._stop_workers()
+            self._settle()
+
+    async def _stop_workers(self) -> None:
+        # A cancelled worker's `finally` may still dispatch; dispatch is a no-op once the
+        # outcome is decided, so this loop ends after at most a couple of rounds.
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for waiter in self._waiters:
+            waiter.future.cancel()
+        self._waiters.clear()
+
+    def _settle(self) -> None:
+        outcome = self._outcome
+        assert outcome is not None, "the driver only settles a decided run"
+        self.ctx._detach(self)
+        self.stream.close(outcome.terminal)
+        if self.handler.done():
+            return
+        if outcome.error is not None:
+            self.handler.set_exception(outcome.error)
+            return
+        stop = outcome.stop
+        assert stop is not None
+        self.handler.set_result(stop if _has_own_fields(type(stop)) else stop.result)
+
+    def _decide(self, outcome: _Outcome) -> None:
+        if self._outcome is None:
+            self._outcome = outcome
+            if not self._ended.done():
+                self._ended.set_result(None)
+
+    def _decide_cancelled(self) -> None:
+        self._decide(
+            _Outcome(
+                terminal=WorkflowCancelledEvent(),
+                error=WorkflowCancelledByUser(
+                    f"run {self.run_id} of {self._table.workflow_name} was cancelled"
+                ),
+            )
+        )
+
+    def cancel(self) -> None:
+        """End the run as cancelled; the handler raises WorkflowCancelledByUser."""
+        self._decide_cancelled()
+
+    def _on_handler_done(self, handler: asyncio.Future[Any]) -> None:
+        # Whoever awaited the handler was cancelled (a client went away, a wait_for timed
+        # out): the run must not go on unobserved.
+        if handler.cancelled():
+            self._decide_cancelled()
+
+    def _on_timeout(self) -> None:
+        active = [name for name, lane in self._lanes.items() if lane.active]
+        self._decide(
+            _Outcome(
+                terminal=WorkflowTimedOutEvent(timeout=self._timeout, active_steps=active),
+                error=WorkflowTimeoutError(
+                    f"workflow {self._table.workflow_name} timed out after {self._timeout}s "
+                    f"(steps still running: {', '.join(active) or 'none'}); pass a larger "
+                    f"`timeout=` to the workflow, or `timeout=None` to disable it"
+                ),
+            )
+        )
+
+    def _fail(self, step_name: str, error: BaseException) -> None:
+        if self._outcome is not None:
+            return
+        error.add_note(f"raised in step '{step_name}' of workflow {self._table.workflow_name}")
+        self._decide(
+            _Outcome(terminal=WorkflowFailedEvent(step_name=step_name, exception=error), error=error)
+        )
+
+    def dispatch(self, event: Event) -> None:
+        """Hand `event` to a waiting `wait_for_event` if one matches, else to every step
+        that accepts its type; keep it for a later waiter if nothing takes it."""
+        if self._outcome is not None:
+            return
+        if self._waiters and self._resolve_waiter(event):
+            return
+        specs = self._table.route(type(event))
+        if not specs:
+            self._unclaimed.append(event)
+            return
+        for spec in specs:
+            self._deliver(self._lanes[spec.name], event)
+
+    def lane_for(self, step_name: str, event: Event) -> _StepLane:
+        """The lane of the step named `step_name`, which must accept `event`."""
+        lane = self._lanes.get(step_name)
+        if lane is None:
+            raise WorkflowStepDoesNotExistError(
+                f"workflow {self._table.workflow_name} has no step '{step_name}' "
+                f"(steps: {', '.join(self._lanes)})"
+            )
+        if not lane.spec.accepts(type(event)):
+            accepted = ", ".join(t.__name__ for t in lane.spec.accepted)
+            raise WorkflowRuntimeError(
+                f"step '{step_name}' does not accept {type(event).__name__} (it accepts {accepted})"
+            )
+        return lane
+
+    def dispatch_to(self, lane: _StepLane, event: Event) -> None:
+        """Send `event` to one step only, bypassing waiters and routing."""
+        if self._outcome is None:
+            self._deliver(lane, event)
+
+    def _deliver(self, lane: _StepLane, event: Event) -> None:
+        if lane.active < lane.spec.num_workers:
+            lane.active += 1
+            task = self.loop.create_task(self._work(lane, event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            lane.pending.append(event)
+
+    def call_on_loop(self, function: Callable[..., None], *args: Any) -> None:
+        """Call `function(*args)` on the loop's thread: sync steps run in worker threads."""
+        if threading.get_ident() == self._thread_id:
+            function(*args)
+        else:
+            self.loop.call_soon_threadsafe(function, *args)
+
+    async def _work(self, lane: _StepLane, event: Event) -> None:
+        spec = lane.spec
+        current_step.set(spec.name)
+        try:
+            while await self._execute(spec, event) and lane.pending:
+                event = lane.pending.popleft()
+        finally:
+            lane.active -= 1
+
+    async def _execute(self, spec: StepSpec, event: Event) -> bool:
+        """Run one step on one event and route what it returns; False once the run failed."""
+        kwargs: dict[str, Any] = {spec.event_param: event}
+        if spec.context_param is not None:
+            kwargs[spec.context_param] = self.ctx
+        if self._verbose:
+            print(f"Running step {spec.name}")
+        args = (self.workflow,) if spec.is_method else ()
+        try:
+            if spec.is_async:
+                result = await spec.function(*args, **kwargs)
+            else:
+                result = await asyncio.to_thread(spec.function, *args, **kwargs)
+        except Exception as error:
+            self._fail(spec.name, error)
+            return False
+        if self._verbose:
+            produced = "no event" if result is None else f"event {type(result).__name__}"
+            print(f"Step {spec.name} produced {produced}")
+        if result is None:
+            return True
+        if isinstance(result, StopEvent):
+            self._decide(_Outcome(terminal=result, stop=result))
+        elif isinstance(result, InputRequiredEvent):
+            self.stream.write(result)
+            if self._table.route(type(result)):
+                self.dispatch(result)
+        elif isinstance(result, Event):
+            self.dispatch(result)
+        else:
+            self._fail(
+                spec.name,
+                WorkflowRuntimeError(
+                    f"step '{spec.name}' returned a {type(result).__name__}; a step returns "
+                    "an Event or None"
+                ),
+            )
+            return False
+        return True
+
+    def _resolve_waiter(self, event: Event) -> bool:
+        for index, waiter in enumerate(self._waiters):
+            if waiter.matches(event):
+                del self._waiters[index]
+                if not waiter.future.done():
+                    waiter.future.set_result(event)
+                return True
+        return False
+
+    async def wait_for_event(
+        self,
+        event_type: type[Event],
+        waiter_event: Event | None,
+        waiter_id: str,
+        requirements: dict[str, Any],
+        timeout: float | None,
+    ) -> Event:
+        """Suspend the calling step until a matching event is dispatched."""
+        if any(waiter.waiter_id == waiter_id for waiter in self._waiters):
+            raise WorkflowRuntimeError(f"a step is already waiting with waiter_id '{waiter_id}'")
+        future: asyncio.Future[Event] = self.loop.create_future()
+        waiter = _Waiter(event_type, requirements, future, waiter_id)
+        for index, event in enumerate(self._unclaimed):
+            if waiter.matches(event):
+                del self._unclaimed[index]
+                return event
+        self._waiters.append(waiter)
+        if waiter_event is not None:
+            self.stream.write(waiter_event)
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        except TimeoutError:
+            raise WorkflowTimeoutError(
+                f"step '{current_step.get('?')}' waited {timeout}s for {event_type.__name__} "
+                "in wait_for_event; pass a larger `timeout=` or `timeout=None`"
+            ) from None
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def collect_events(
+        self,
+        event: Event,
+        expected: list[type[Event]] | type[Event],
+        buffer_id: str | None,
+        count: int | None,
+    ) -> list[Event] | None:
+        """Buffer `event` for the calling step; see `Context.collect_events`."""
+        key = buffer_id if buffer_id is not None else current_step.get("")
+        buffer = self._collect_buffers.get(key)
+        if buffer is None:
+            buffer = self._collect_buffers[key] = CollectBuffer()
+        buffer.add(event)
+        if isinstance(expected, type):
+            return buffer.take_count_of(expected, 1 if count is None else count)
+        return buffer.take_all_of(expected)
+
+
+@functools.cache
+def _has_own_fields(stop_type: type[StopEvent]) -> bool:
+    """A StopEvent subclass that declares fields besides `result` is itself the result."""
+    return stop_type is not StopEvent and set(stop_type.model_fields) != {"result"}

@@ -1,0 +1,241 @@
+"""What each step of a workflow class accepts, emits and needs, computed once per class.
+
+Routing then costs a dict lookup per event type (`StepTable.route`), and calling a step
+needs no signature inspection: the reference library re-inspects step methods on every
+call, which is a sixth of a linear chain's time there.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
+
+from pydantic import BaseModel
+
+from agentflow.decorators import StepConfig, step_config_of
+from agentflow.errors import WorkflowValidationError
+from agentflow.events import Event, StartEvent
+
+if TYPE_CHECKING:
+    from agentflow.workflow import Workflow
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpec:
+    """One step, as the runtime calls it."""
+
+    name: str
+    """The method or function name; unique within a workflow."""
+    function: Callable[..., Any]
+    """The plain function; methods are called with the workflow instance first."""
+    is_method: bool
+    """True for methods of the workflow class, False for `@step(workflow=...)` functions."""
+    accepted: tuple[type[Event], ...]
+    """Event types from the event parameter's annotation; subclasses are accepted too."""
+    emitted: tuple[type[Event], ...]
+    """Event types from the return annotation (None excluded)."""
+    event_param: str
+    """Name of the parameter that receives the event."""
+    context_param: str | None
+    """Name of the parameter that receives the Context, if the step takes one."""
+    state_type: type[BaseModel] | None
+    """`X` when the context parameter is annotated `Context[X]`."""
+    num_workers: int
+    """Most executions of this step at once within one run."""
+    is_async: bool
+    """Sync steps run in a worker thread so they cannot block the event loop."""
+
+    def accepts(self, event_type: type[Event]) -> bool:
+        """True when an event of `event_type` is routed to this step."""
+        return issubclass(event_type, self.accepted)
+
+
+@dataclass(slots=True)
+class StepTable:
+    """All steps of one workflow class and the routes between them."""
+
+    workflow_name: str
+    steps: dict[str, StepSpec]
+    state_type: type[BaseModel] | None
+    _routes: dict[type[Event], tuple[StepSpec, ...]] = field(default_factory=dict)
+
+    def route(self, event_type: type[Event]) -> tuple[StepSpec, ...]:
+        """The steps that receive an event of `event_type`, looked up once per type."""
+        specs = self._routes.get(event_type)
+        if specs is None:
+            specs = tuple(spec for spec in self.steps.values() if spec.accepts(event_type))
+            self._routes[event_type] = specs
+        return specs
+
+    def start_event_types(self) -> list[type[StartEvent]]:
+        """The distinct StartEvent types that some step accepts."""
+        found: list[type[StartEvent]] = []
+        for spec in self.steps.values():
+            for accepted in spec.accepted:
+                if issubclass(accepted, StartEvent) and accepted not in found:
+                    found.append(accepted)
+        return found
+
+
+def build_step_table(workflow_class: type[Workflow]) -> StepTable:
+    """Read every step of `workflow_class` (methods, inherited ones, and free functions
+    added with `@step(workflow=...)`) into a `StepTable`."""
+    steps: dict[str, StepSpec] = {}
+    for name, function, config, is_method in _collect_steps(workflow_class):
+        steps[name] = _read_step(workflow_class.__name__, name, function, config, is_method)
+    state_types = {spec.state_type for spec in steps.values() if spec.state_type is not None}
+    if len(state_types) > 1:
+        listing = ", ".join(
+            f"'{spec.name}' uses Context[{spec.state_type.__name__}]"
+            for spec in steps.values()
+            if spec.state_type is not None
+        )
+        raise WorkflowValidationError(
+            f"workflow {workflow_class.__name__}: steps disagree on the state type: {listing}"
+        )
+    state_type = state_types.pop() if state_types else None
+    return StepTable(workflow_name=workflow_class.__name__, steps=steps, state_type=state_type)
+
+
+def _collect_steps(
+    workflow_class: type[Workflow],
+) -> Iterable[tuple[str, Callable[..., Any], StepConfig, bool]]:
+    configs: dict[str, StepConfig] = {}
+    methods: dict[str, Callable[..., Any]] = {}
+    for klass in reversed(workflow_class.__mro__):
+        for name, attribute in vars(klass).items():
+            config = step_config_of(attribute)
+            if config is not None:
+                configs[name] = config
+                methods[name] = attribute
+            elif name in configs and callable(attribute):
+                # An undecorated override of a step is still that step: prebuilt
+                # workflows are customised by overriding steps one by one.
+                methods[name] = attribute
+    for name, method in methods.items():
+        yield name, method, configs[name], True
+    for klass in reversed(workflow_class.__mro__):
+        for name, function in vars(klass).get("_free_steps", {}).items():
+            config = step_config_of(function)
+            assert config is not None, "add_step only stores decorated functions"
+            yield name, function, config, False
+
+
+def _read_step(
+    workflow_name: str,
+    name: str,
+    function: Callable[..., Any],
+    config: StepConfig,
+    is_method: bool,
+) -> StepSpec:
+    where = f"step '{name}' of {workflow_name}"
+    try:
+        hints = get_type_hints(function, include_extras=True)
+    except (NameError, TypeError) as error:
+        raise WorkflowValidationError(
+            f"{where}: cannot resolve its annotations ({error}); define the classes they "
+            "name at module level"
+        ) from error
+
+    parameters = list(inspect.signature(function).parameters.values())
+    if is_method:
+        parameters = parameters[1:]
+    event_param: str | None = None
+    accepted: tuple[type[Event], ...] = ()
+    context_param: str | None = None
+    state_type: type[BaseModel] | None = None
+    for parameter in parameters:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        annotation = hints.get(parameter.name, inspect.Parameter.empty)
+        context_state = _context_annotation(annotation)
+        if context_state is not None:
+            context_param = parameter.name
+            state_type = context_state if isinstance(context_state, type) else None
+            continue
+        event_types = _event_types(annotation)
+        if event_types:
+            if event_param is not None:
+                raise WorkflowValidationError(
+                    f"{where}: parameters '{event_param}' and '{parameter.name}' are both "
+                    "annotated with events; a step takes exactly one event parameter"
+                )
+            event_param, accepted = parameter.name, event_types
+            continue
+        if parameter.default is inspect.Parameter.empty:
+            problem = (
+                "has no annotation"
+                if annotation is inspect.Parameter.empty
+                else f"is annotated {annotation!r}, which is neither an Event nor a Context"
+            )
+            raise WorkflowValidationError(f"{where}: parameter '{parameter.name}' {problem}")
+    if event_param is None:
+        raise WorkflowValidationError(
+            f"{where}: no parameter is annotated with an Event type; annotate the event "
+            "parameter, e.g. `ev: StartEvent`"
+        )
+    if "return" not in hints:
+        raise WorkflowValidationError(
+            f"{where}: missing return annotation; annotate the events it returns, e.g. "
+            "`-> StopEvent` or `-> MyEvent | None`"
+        )
+    emitted = _return_event_types(where, hints["return"])
+    return StepSpec(
+        name=name,
+        function=function,
+        is_method=is_method,
+        accepted=accepted,
+        emitted=emitted,
+        event_param=event_param,
+        context_param=context_param,
+        state_type=state_type,
+        num_workers=config.num_workers,
+        is_async=inspect.iscoroutinefunction(function),
+    )
+
+
+def _context_annotation(annotation: Any) -> Any:
+    """The state type for `Context[X]`, `True` for a bare `Context`, else None."""
+    from agentflow.context import Context
+
+    if annotation is Context:
+        return True
+    if get_origin(annotation) is Context:
+        return get_args(annotation)[0]
+    return None
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return get_args(annotation)
+    return (annotation,)
+
+
+def _event_types(annotation: Any) -> tuple[type[Event], ...]:
+    members = _union_members(annotation)
+    if all(isinstance(member, type) and issubclass(member, Event) for member in members):
+        return tuple(members)
+    return ()
+
+
+def _return_event_types(where: str, annotation: Any) -> tuple[type[Event], ...]:
+    emitted: list[type[Event]] = []
+    for member in _union_members(annotation):
+        if member is None or member is type(None):
+            continue
+        if isinstance(member, type) and issubclass(member, Event):
+            emitted.append(member)
+            continue
+        if member is typing.Any:
+            raise WorkflowValidationError(
+                f"{where}: return annotation Any says nothing about the events it emits; "
+                "name the Event types"
+            )
+        raise WorkflowValidationError(
+            f"{where}: return annotation {member!r} is not an Event type or None"
+        )
+    return tuple(emitted)

@@ -1,0 +1,69 @@
+"""Checks on a workflow's step graph, run once per class before its first run.
+
+Each check names the step and the event type at fault. Problems at the graph's ends (no
+entry, several entries, no exit) are `WorkflowConfigurationError`s, the rest
+`WorkflowValidationError`s, as in LlamaIndex Workflows.
+"""
+
+from __future__ import annotations
+
+from agentflow.errors import WorkflowConfigurationError, WorkflowValidationError
+from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
+from agentflow.runtime.step_table import StepTable
+
+# Events that legitimately cross the workflow's boundary: InputRequiredEvent goes out on the
+# stream to a human, HumanResponseEvent comes back in from the caller.
+_LEAVES_THE_WORKFLOW = (StopEvent, InputRequiredEvent)
+_ENTERS_FROM_OUTSIDE = (StartEvent, HumanResponseEvent)
+
+
+def validate_step_graph(table: StepTable) -> None:
+    """Raise on the first problem found in `table`'s step graph."""
+    name = table.workflow_name
+    if not table.steps:
+        raise WorkflowConfigurationError(f"workflow {name} has no steps; decorate methods with @step")
+
+    start_types = table.start_event_types()
+    if not start_types:
+        raise WorkflowConfigurationError(
+            f"workflow {name}: no step accepts a StartEvent, so a run could never begin"
+        )
+    if len(start_types) > 1:
+        listing = ", ".join(
+            f"'{spec.name}' accepts {accepted.__name__}"
+            for spec in table.steps.values()
+            for accepted in spec.accepted
+            if issubclass(accepted, StartEvent)
+        )
+        raise WorkflowConfigurationError(
+            f"workflow {name}: only one start event type is allowed, found {listing}"
+        )
+
+    emitted = {event: spec for spec in table.steps.values() for event in spec.emitted}
+    if not any(issubclass(event, StopEvent) for event in emitted):
+        raise WorkflowConfigurationError(
+            f"workflow {name}: no step returns a StopEvent, so a run could never end; "
+            "annotate the last step `-> StopEvent`"
+        )
+
+    for event_type, spec in emitted.items():
+        if issubclass(event_type, _LEAVES_THE_WORKFLOW):
+            continue
+        if not table.route(event_type):
+            raise WorkflowValidationError(
+                f"workflow {name}: step '{spec.name}' emits {event_type.__name__} but no step "
+                "accepts it"
+            )
+
+    for spec in table.steps.values():
+        for accepted in spec.accepted:
+            if issubclass(accepted, _ENTERS_FROM_OUTSIDE) or _is_produced(accepted, emitted):
+                continue
+            raise WorkflowValidationError(
+                f"workflow {name}: step '{spec.name}' accepts {accepted.__name__} but no step "
+                "emits it and callers only send StartEvent and HumanResponseEvent"
+            )
+
+
+def _is_produced(accepted: type[Event], emitted: dict[type[Event], object]) -> bool:
+    return any(issubclass(event_type, accepted) for event_type in emitted)

@@ -1,0 +1,128 @@
+"""`Workflow`: a class whose `@step` methods form an event graph, and `run()` to start it.
+
+The step table (what each step accepts and emits) is built once per class and the graph
+is validated once per class, before the first run; every later run reuses both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from agentflow.context import Context
+from agentflow.decorators import step_config_of
+from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
+from agentflow.events import StartEvent
+from agentflow.handler import WorkflowHandler
+from agentflow.runtime.run import WorkflowRun
+from agentflow.runtime.step_table import StepTable, build_step_table
+from agentflow.runtime.validation import validate_step_graph
+
+
+class Workflow:
+    """Subclass it, decorate methods with `@step`, then `await MyWorkflow().run(...)`."""
+
+    _free_steps: ClassVar[dict[str, Callable[..., Any]]] = {}
+    _table_cache: ClassVar[StepTable | None] = None
+    _validated: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        timeout: float | None = 45.0,
+        disable_validation: bool = False,
+        verbose: bool = False,
+    ) -> None:
+        """`timeout`: seconds a run may take, or None for no limit. `disable_validation`:
+        skip the step-graph checks (signatures are still read). `verbose`: print each step
+        as it runs."""
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
+        self.timeout = timeout
+        self.disable_validation = disable_validation
+        self.verbose = verbose
+
+    @classmethod
+    def add_step(cls, function: Callable[..., Any]) -> None:
+        """Add a `@step`-decorated free function to this class's steps."""
+        if step_config_of(function) is None:
+            raise WorkflowValidationError(f"{function!r} is not decorated with @step")
+        name = function.__name__
+        if name in cls.__dict__.get("_free_steps", {}) or step_config_of(getattr(cls, name, None)):
+            raise WorkflowValidationError(f"workflow {cls.__name__} already has a step '{name}'")
+        if "_free_steps" not in cls.__dict__:
+            cls._free_steps = {}
+        cls._free_steps[name] = function
+        _forget_tables(cls)
+
+    @classmethod
+    def _step_table(cls) -> StepTable:
+        table = cls.__dict__.get("_table_cache")
+        if table is None:
+            table = build_step_table(cls)
+            cls._table_cache = table
+        return table
+
+    @classmethod
+    def _validated_step_table(cls) -> StepTable:
+        table = cls._step_table()
+        if not cls.__dict__.get("_validated", False):
+            validate_step_graph(table)
+            cls._validated = True
+        return table
+
+    def run(
+        self,
+        ctx: Context[Any] | None = None,
+        start_event: StartEvent | None = None,
+        **kwargs: Any,
+    ) -> WorkflowHandler:
+        """Start a run and return its handler at once. The start event is `start_event`,
+        or this workflow's StartEvent type built from `kwargs`. Must be called from a
+        running event loop (any: asyncio.run, FastAPI, Jupyter)."""
+        table = self._step_table() if self.disable_validation else self._validated_step_table()
+        start_type = _start_event_type(table)
+        if start_event is None:
+            start_event = start_type(**kwargs)
+        elif kwargs:
+            raise TypeError(
+                f"run() got start_event and keyword arguments {sorted(kwargs)}; put them on "
+                "the start event instead"
+            )
+        elif not isinstance(start_event, start_type):
+            raise WorkflowRuntimeError(
+                f"workflow {type(self).__name__} starts with {start_type.__name__}, but run() "
+                f"got a {type(start_event).__name__}"
+            )
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "Workflow.run() needs a running event loop: call it inside `async def` code "
+                "run by asyncio.run(...), or await it in Jupyter/FastAPI"
+            ) from None
+        if ctx is None:
+            ctx = Context(self)
+        elif ctx.workflow is not self:
+            raise WorkflowRuntimeError(
+                f"this Context belongs to another {type(ctx.workflow).__name__} instance; "
+                "make one with Context(workflow) for the workflow you run"
+            )
+        run = WorkflowRun(self, table, ctx, start_event, uuid.uuid4().hex)
+        ctx._attach(run)
+        return run.start()
+
+
+def _start_event_type(table: StepTable) -> type[StartEvent]:
+    start_types = table.start_event_types()
+    return start_types[0] if start_types else StartEvent
+
+
+def _forget_tables(cls: type[Workflow]) -> None:
+    for klass in [cls, *cls.__subclasses__()]:
+        if "_table_cache" in klass.__dict__:
+            klass._table_cache = None
+            klass._validated = False
+        if klass is not cls:
+            _forget_tables(klass)

@@ -1,0 +1,1 @@
+"""LLM clients and prebuilt, subclassable workflows built on agentflow."""

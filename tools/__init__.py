@@ -1,0 +1,1 @@
+"""LLM-callable tools: Python functions with JSON schemas and safe execution."""
