@@ -25,7 +25,7 @@ class Event(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         if cls.__private_attributes__ and "__init__" not in cls.__dict__:
-            cls.__init__ = _init_with_private_attributes  # type: ignore[method-assign]
+            cls.__init__ = _init_with_private_attributes  # type: ignore[method-assign,assignment]
 
     def _all_fields(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in type(self).model_fields}

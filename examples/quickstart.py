@@ -1,13 +1,18 @@
 import asyncio
+
 from pydantic import BaseModel, Field
+
 from agentflow import Context, Workflow, step
 from agentflow.events import Event, StartEvent, StopEvent
+
 
 class MyEvent(Event):
     msg: list[str]
 
+
 class RunState(BaseModel):
     num_runs: int = Field(default=0)
+
 
 class MyWorkflow(Workflow):
     @step
@@ -22,6 +27,7 @@ class MyWorkflow(Workflow):
         new_msg = f"Processed {len(ev.msg)} times, data length: {data_length}"
         return StopEvent(result=new_msg)
 
+
 async def main():
     workflow = MyWorkflow()
     ctx = Context(workflow)
@@ -29,6 +35,7 @@ async def main():
     print("Workflow result:", result)
     result = await workflow.run(input_msg="Hello, world!", ctx=ctx)
     print("Workflow result:", result)
+
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -77,13 +77,19 @@ class Context(Generic[StateT]):
     def send_event(self, message: Event, step: str | None = None) -> None:
         """Route `message` to the steps that accept it, or only to the step named `step`.
         Callers outside the run use this to answer `InputRequiredEvent`s."""
-        if not isinstance(message, Event):
-            raise TypeError(f"send_event() takes an Event, got {type(message).__name__}")
-        run = self._active_run("send_event")
+        run = self._run
+        if run is None or not isinstance(message, Event):
+            self._reject_send(message)
+        assert run is not None
         if step is None:
             run.call_on_loop(run.dispatch, message)
         else:
             run.call_on_loop(run.dispatch_to, run.lane_for(step, message), message)
+
+    def _reject_send(self, message: object) -> None:
+        if not isinstance(message, Event):
+            raise TypeError(f"send_event() takes an Event, got {type(message).__name__}")
+        self._active_run("send_event")
 
     def write_event_to_stream(self, ev: Event) -> None:
         """Put `ev` on the run's stream, after everything written before it."""

@@ -123,8 +123,7 @@ def _assign(target: Any, segment: str, value: Any, path: str) -> None:
         known = segment in type(target).model_fields
         if not known and target.model_config.get("extra") != "allow":
             raise ValueError(
-                f"cannot set state path '{path}': {type(target).__name__} has no field "
-                f"'{segment}'"
+                f"cannot set state path '{path}': {type(target).__name__} has no field '{segment}'"
             )
         setattr(target, segment, value)
     else:

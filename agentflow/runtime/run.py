@@ -19,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from agentflow.errors import (
@@ -113,6 +113,7 @@ class WorkflowRun:
         self.loop = asyncio.get_running_loop()
         self.handler: WorkflowHandler = WorkflowHandler(self, loop=self.loop)
         self._table = table
+        self._routes = table.routes
         self._start_event = start_event
         self._timeout = workflow.timeout
         self._verbose = workflow.verbose
@@ -123,7 +124,7 @@ class WorkflowRun:
         self._collect_buffers: dict[str, CollectBuffer] = {}
         self._outcome: _Outcome | None = None
         self._ended = self.loop.create_future()
-        self._thread_id = threading.get_ident()
+        self._thread_id = get_ident()
 
     @property
     def is_running(self) -> bool:
@@ -223,7 +224,9 @@ class WorkflowRun:
             return
         error.add_note(f"raised in step '{step_name}' of workflow {self._table.workflow_name}")
         self._decide(
-            _Outcome(terminal=WorkflowFailedEvent(step_name=step_name, exception=error), error=error)
+            _Outcome(
+                terminal=WorkflowFailedEvent(step_name=step_name, exception=error), error=error
+            )
         )
 
     def dispatch(self, event: Event) -> None:
@@ -233,12 +236,15 @@ class WorkflowRun:
             return
         if self._waiters and self._resolve_waiter(event):
             return
-        specs = self._table.route(type(event))
+        specs = self._routes.get(type(event))
+        if specs is None:
+            specs = self._table.route(type(event))
         if not specs:
             self._unclaimed.append(event)
             return
+        lanes = self._lanes
         for spec in specs:
-            self._deliver(self._lanes[spec.name], event)
+            self._deliver(lanes[spec.name], event)
 
     def lane_for(self, step_name: str, event: Event) -> _StepLane:
         """The lane of the step named `step_name`, which must accept `event`."""
@@ -271,36 +277,35 @@ class WorkflowRun:
 
     def call_on_loop(self, function: Callable[..., None], *args: Any) -> None:
         """Call `function(*args)` on the loop's thread: sync steps run in worker threads."""
-        if threading.get_ident() == self._thread_id:
+        if get_ident() == self._thread_id:
             function(*args)
         else:
             self.loop.call_soon_threadsafe(function, *args)
 
     async def _work(self, lane: _StepLane, event: Event) -> None:
+        """A worker: run the lane's step on `event`, then on pending events until none are
+        left. One coroutine per worker, not per event, keeps a fan-out cheap."""
         spec = lane.spec
         current_step.set(spec.name)
+        invoke = spec.bind(self.workflow, self.ctx)
+        pending = lane.pending
         try:
-            while await self._execute(spec, event) and lane.pending:
-                event = lane.pending.popleft()
+            while True:
+                if self._verbose:
+                    print(f"Running step {spec.name}")
+                try:
+                    result = await invoke(event)
+                except Exception as error:
+                    self._fail(spec.name, error)
+                    return
+                if not self._route_result(spec, result) or not pending:
+                    return
+                event = pending.popleft()
         finally:
             lane.active -= 1
 
-    async def _execute(self, spec: StepSpec, event: Event) -> bool:
-        """Run one step on one event and route what it returns; False once the run failed."""
-        kwargs: dict[str, Any] = {spec.event_param: event}
-        if spec.context_param is not None:
-            kwargs[spec.context_param] = self.ctx
-        if self._verbose:
-            print(f"Running step {spec.name}")
-        args = (self.workflow,) if spec.is_method else ()
-        try:
-            if spec.is_async:
-                result = await spec.function(*args, **kwargs)
-            else:
-                result = await asyncio.to_thread(spec.function, *args, **kwargs)
-        except Exception as error:
-            self._fail(spec.name, error)
-            return False
+    def _route_result(self, spec: StepSpec, result: Any) -> bool:
+        """Send on what a step returned; False when it ended the run or was not an event."""
         if self._verbose:
             produced = "no event" if result is None else f"event {type(result).__name__}"
             print(f"Step {spec.name} produced {produced}")
@@ -308,22 +313,23 @@ class WorkflowRun:
             return True
         if isinstance(result, StopEvent):
             self._decide(_Outcome(terminal=result, stop=result))
-        elif isinstance(result, InputRequiredEvent):
+            return False
+        if isinstance(result, InputRequiredEvent):
             self.stream.write(result)
             if self._table.route(type(result)):
                 self.dispatch(result)
-        elif isinstance(result, Event):
+            return True
+        if isinstance(result, Event):
             self.dispatch(result)
-        else:
-            self._fail(
-                spec.name,
-                WorkflowRuntimeError(
-                    f"step '{spec.name}' returned a {type(result).__name__}; a step returns "
-                    "an Event or None"
-                ),
-            )
-            return False
-        return True
+            return True
+        self._fail(
+            spec.name,
+            WorkflowRuntimeError(
+                f"step '{spec.name}' returned a {type(result).__name__}; a step returns an "
+                "Event or None"
+            ),
+        )
+        return False
 
     def _resolve_waiter(self, event: Event) -> bool:
         for index, waiter in enumerate(self._waiters):

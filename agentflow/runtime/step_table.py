@@ -7,10 +7,12 @@ call, which is a sixth of a linear chain's time there.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
@@ -21,6 +23,7 @@ from agentflow.errors import WorkflowValidationError
 from agentflow.events import Event, StartEvent
 
 if TYPE_CHECKING:
+    from agentflow.context import Context
     from agentflow.workflow import Workflow
 
 
@@ -48,10 +51,42 @@ class StepSpec:
     """Most executions of this step at once within one run."""
     is_async: bool
     """Sync steps run in a worker thread so they cannot block the event loop."""
+    positional_roles: tuple[str, ...] | None
+    """("context", "event") in the order the parameters take them positionally, or None
+    when they must be passed by keyword."""
 
     def accepts(self, event_type: type[Event]) -> bool:
         """True when an event of `event_type` is routed to this step."""
         return issubclass(event_type, self.accepted)
+
+    def bind(self, workflow: Workflow, ctx: Context[Any]) -> Callable[[Event], Awaitable[Any]]:
+        """A callable taking just the event, made once per worker task. Positional
+        `functools.partial` calls are the cheapest way into the user's function."""
+        function = self.function
+        fixed: tuple[Any, ...] = (workflow,) if self.is_method else ()
+        call: Callable[..., Any]
+        roles = self.positional_roles
+        if roles == ("event",):
+            call = functools.partial(function, *fixed)
+        elif roles == ("context", "event"):
+            call = functools.partial(function, *fixed, ctx)
+        else:
+            context_kwargs = {self.context_param: ctx} if self.context_param else {}
+            event_param = self.event_param
+
+            def call_by_keyword(event: Event) -> Any:
+                return function(*fixed, **{event_param: event}, **context_kwargs)
+
+            call = call_by_keyword
+
+        if self.is_async:
+            return call
+        blocking_call = call
+
+        async def call_in_thread(event: Event) -> Any:
+            return await asyncio.to_thread(blocking_call, event)
+
+        return call_in_thread
 
 
 @dataclass(slots=True)
@@ -61,14 +96,15 @@ class StepTable:
     workflow_name: str
     steps: dict[str, StepSpec]
     state_type: type[BaseModel] | None
-    _routes: dict[type[Event], tuple[StepSpec, ...]] = field(default_factory=dict)
+    routes: dict[type[Event], tuple[StepSpec, ...]] = field(default_factory=dict)
+    """Cache of `route()`, filled as event types are first seen."""
 
     def route(self, event_type: type[Event]) -> tuple[StepSpec, ...]:
         """The steps that receive an event of `event_type`, looked up once per type."""
-        specs = self._routes.get(event_type)
+        specs = self.routes.get(event_type)
         if specs is None:
             specs = tuple(spec for spec in self.steps.values() if spec.accepts(event_type))
-            self._routes[event_type] = specs
+            self.routes[event_type] = specs
         return specs
 
     def start_event_types(self) -> list[type[StartEvent]]:
@@ -148,12 +184,20 @@ def _read_step(
     accepted: tuple[type[Event], ...] = ()
     context_param: str | None = None
     state_type: type[BaseModel] | None = None
+    roles: list[str] = []
+    positional = True
     for parameter in parameters:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         annotation = hints.get(parameter.name, inspect.Parameter.empty)
         context_state = _context_annotation(annotation)
+        role_is_positional = parameter.kind in (
+            parameter.POSITIONAL_ONLY,
+            parameter.POSITIONAL_OR_KEYWORD,
+        )
         if context_state is not None:
+            roles.append("context")
+            positional = positional and role_is_positional
             context_param = parameter.name
             state_type = context_state if isinstance(context_state, type) else None
             continue
@@ -165,7 +209,11 @@ def _read_step(
                     "annotated with events; a step takes exactly one event parameter"
                 )
             event_param, accepted = parameter.name, event_types
+            roles.append("event")
+            positional = positional and role_is_positional
             continue
+        # Another parameter, which keeps its default: pass the roles by keyword.
+        positional = False
         if parameter.default is inspect.Parameter.empty:
             problem = (
                 "has no annotation"
@@ -195,6 +243,7 @@ def _read_step(
         state_type=state_type,
         num_workers=config.num_workers,
         is_async=inspect.iscoroutinefunction(function),
+        positional_roles=tuple(roles) if positional else None,
     )
 
 

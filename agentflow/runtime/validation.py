@@ -7,6 +7,8 @@ entry, several entries, no exit) are `WorkflowConfigurationError`s, the rest
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from agentflow.errors import WorkflowConfigurationError, WorkflowValidationError
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
 from agentflow.runtime.step_table import StepTable
@@ -21,7 +23,9 @@ def validate_step_graph(table: StepTable) -> None:
     """Raise on the first problem found in `table`'s step graph."""
     name = table.workflow_name
     if not table.steps:
-        raise WorkflowConfigurationError(f"workflow {name} has no steps; decorate methods with @step")
+        raise WorkflowConfigurationError(
+            f"workflow {name} has no steps; decorate methods with @step"
+        )
 
     start_types = table.start_event_types()
     if not start_types:
@@ -65,5 +69,5 @@ def validate_step_graph(table: StepTable) -> None:
             )
 
 
-def _is_produced(accepted: type[Event], emitted: dict[type[Event], object]) -> bool:
+def _is_produced(accepted: type[Event], emitted: Iterable[type[Event]]) -> bool:
     return any(issubclass(event_type, accepted) for event_type in emitted)
