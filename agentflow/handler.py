@@ -48,6 +48,10 @@ class WorkflowHandler(asyncio.Future[Any]):
         """Stop the run; it ends with WorkflowCancelledByUser once its tasks are gone."""
         self._run.cancel()
         await asyncio.wait([self])
+        if not self.cancelled():
+            # The caller asked for the cancellation, so the resulting
+            # WorkflowCancelledByUser is expected: mark it retrieved.
+            self.exception()
 
     def __repr__(self) -> str:
         return f"<WorkflowHandler run_id={self.run_id} done={self.done()}>"
