@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 class Event(BaseModel):
     """Base class of every event; extra keyword arguments become fields."""
 
-    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, defer_build=True)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -22,7 +22,7 @@ _MISSING: Any = object()
 class DictState(BaseModel):
     """The state of a context whose steps take a bare `Context`: any key, any value."""
 
-    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, defer_build=True)
 
 
 class InMemoryStateStore(Generic[StateT]):
