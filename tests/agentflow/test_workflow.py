@@ -183,3 +183,54 @@ class WaitingWorkflow(Workflow):
 def test_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError, match="timeout"):
         EchoWorkflow(timeout=0)
+
+
+class DefaultWorkersProbe(Workflow):
+    """Ten events to a step with the default num_workers; each waits until all started
+    ones are released, so the peak shows how many ran at once."""
+
+    peak = 0
+    running = 0
+
+    @step
+    async def fan_out(self, ctx: Context, ev: StartEvent) -> Gate | None:
+        for index in range(10):
+            ctx.send_event(Gate(index=index))
+        return None
+
+    @step
+    async def default_limited(self, ev: Gate) -> Released:
+        type(self).running += 1
+        type(self).peak = max(type(self).peak, type(self).running)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        type(self).running -= 1
+        return Released(index=ev.index)
+
+    @step
+    async def gather(self, ctx: Context, ev: Released) -> StopEvent | None:
+        done = ctx.collect_events(ev, Released, count=10)
+        return None if done is None else StopEvent(result=len(done))
+
+
+async def test_num_workers_defaults_to_four() -> None:
+    DefaultWorkersProbe.peak = 0
+    assert await DefaultWorkersProbe().run() == 10
+    assert DefaultWorkersProbe.peak == 4
+
+
+class InnerWorkflow(Workflow):
+    @step
+    async def double(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=ev.value * 2)
+
+
+class OuterWorkflow(Workflow):
+    @step
+    async def call_inner(self, ev: StartEvent) -> StopEvent:
+        inner = await InnerWorkflow().run(value=ev.value)
+        return StopEvent(result=inner + 1)
+
+
+async def test_a_step_can_run_another_workflow_on_the_same_loop() -> None:
+    assert await OuterWorkflow().run(value=20) == 41
