@@ -61,7 +61,8 @@ class _StepLane:
     def __init__(self, spec: StepSpec) -> None:
         self.spec = spec
         self.active = 0
-        self.pending: deque[Event] = deque()
+        # Made on first overflow: most lanes of a waiting or short run never queue.
+        self.pending: deque[Event] | None = None
 
 
 @dataclass(slots=True)
@@ -273,6 +274,8 @@ class WorkflowRun:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:
+            if lane.pending is None:
+                lane.pending = deque()
             lane.pending.append(event)
 
     def call_on_loop(self, function: Callable[..., None], *args: Any) -> None:
@@ -288,7 +291,6 @@ class WorkflowRun:
         spec = lane.spec
         current_step.set(spec.name)
         invoke = spec.bind(self.workflow, self.ctx)
-        pending = lane.pending
         try:
             while True:
                 if self._verbose:
@@ -298,6 +300,7 @@ class WorkflowRun:
                 except Exception as error:
                     self._fail(spec.name, error)
                     return
+                pending = lane.pending
                 if not self._route_result(spec, result) or not pending:
                     return
                 event = pending.popleft()
