@@ -83,6 +83,8 @@ class _Waiter:
 
 
 _ABSENT = object()
+_YIELD_EVERY = 256
+"""A worker draining its lane lets the event loop run after this many events."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +293,14 @@ class WorkflowRun:
         spec = lane.spec
         current_step.set(spec.name)
         invoke = spec.bind(self.workflow, self.ctx)
+        handled = 0
         try:
             while True:
+                handled += 1
+                if not handled % _YIELD_EVERY:
+                    # Steps that never await would otherwise starve the loop: the
+                    # timeout, cancel_run() and other runs all need it to get a turn.
+                    await asyncio.sleep(0)
                 if self._verbose:
                     print(f"Running step {spec.name}")
                 try:
@@ -300,8 +308,10 @@ class WorkflowRun:
                 except Exception as error:
                     self._fail(spec.name, error)
                     return
-                pending = lane.pending
-                if not self._route_result(spec, result) or not pending:
+                if not self._route_result(spec, result):
+                    return
+                pending = lane.pending  # routing the result may have just made it
+                if not pending:
                     return
                 event = pending.popleft()
         finally:

@@ -208,3 +208,40 @@ async def test_the_stream_ends_even_when_nobody_awaits_the_handler() -> None:
     events = await asyncio.wait_for(collect(handler.stream_events()), timeout=5)
     assert isinstance(events[-1], WorkflowFailedEvent)
     handler.exception()
+
+
+class Tick(Event):
+    n: int
+
+
+class RunawayWorkflow(Workflow):
+    """A step that feeds itself forever without awaiting anything."""
+
+    @step(num_workers=1)
+    async def start(self, ev: StartEvent) -> Tick:
+        return Tick(n=0)
+
+    @step(num_workers=1)
+    async def spin(self, ev: Tick) -> Tick | StopEvent:
+        return Tick(n=ev.n + 1)
+
+
+async def test_a_step_that_never_awaits_cannot_starve_the_timeout(no_task_left: None) -> None:
+    with pytest.raises(WorkflowTimeoutError, match="spin"):
+        await RunawayWorkflow(timeout=0.2).run()
+
+
+class CountdownWorkflow(Workflow):
+    """A single-worker step that feeds itself until its counter reaches zero."""
+
+    @step
+    async def start(self, ev: StartEvent) -> Tick:
+        return Tick(n=ev.n)
+
+    @step(num_workers=1)
+    async def count_down(self, ev: Tick) -> Tick | StopEvent:
+        return StopEvent(result="lift-off") if ev.n == 0 else Tick(n=ev.n - 1)
+
+
+async def test_a_single_worker_step_feeding_itself_loses_no_event() -> None:
+    assert await CountdownWorkflow().run(n=1000) == "lift-off"
