@@ -10,7 +10,7 @@ through the constructor.
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, KeysView, ValuesView
+from collections.abc import Callable, ItemsView, KeysView, ValuesView
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -25,7 +25,8 @@ class Event(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         if cls.__private_attributes__ and "__init__" not in cls.__dict__:
-            cls.__init__ = _init_with_private_attributes  # type: ignore[method-assign,assignment]
+            parent_init = super(cls, cls).__init__
+            cls.__init__ = _accepting_private_attributes(parent_init)  # type: ignore[method-assign]
 
     def _all_fields(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in type(self).model_fields}
@@ -34,20 +35,30 @@ class Event(BaseModel):
         return values
 
     def __getitem__(self, key: str) -> Any:
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
+        found, value = self._lookup(key)
+        if not found:
+            raise KeyError(key)
+        return value
+
+    def _lookup(self, key: str) -> tuple[bool, Any]:
+        # Fields only: a method of the class (`items`, `keys`) is never a key.
+        if key in type(self).model_fields:
+            return True, getattr(self, key)
+        extra = self.__pydantic_extra__
+        if extra is not None and key in extra:
+            return True, extra[key]
+        return False, None
 
     def __setitem__(self, key: str, value: Any) -> None:
         setattr(self, key, value)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key in self._all_fields()
+        return isinstance(key, str) and self._lookup(key)[0]
 
     def get(self, key: str, default: Any = None) -> Any:
         """The field `key`, declared or extra, or `default` when the event has none."""
-        return getattr(self, key, default)
+        found, value = self._lookup(key)
+        return value if found else default
 
     def keys(self) -> KeysView[str]:
         """Names of all fields, declared ones first, then extra ones."""
@@ -66,13 +77,18 @@ class Event(BaseModel):
         return self._all_fields()
 
 
-def _init_with_private_attributes(self: Event, /, **data: Any) -> None:
-    """Constructor for event classes with private attributes: `MyEvent(_secret=1)` works."""
-    private_names = type(self).__private_attributes__
-    private = {name: data.pop(name) for name in list(data) if name in private_names}
-    Event.__init__(self, **data)
-    for name, value in private.items():
-        setattr(self, name, value)
+def _accepting_private_attributes(parent_init: Callable[..., None]) -> Callable[..., None]:
+    """Constructor for event classes with private attributes, so that `MyEvent(_secret=1)`
+    works; everything else goes to the parent class's constructor."""
+
+    def __init__(self: Event, /, *args: Any, **data: Any) -> None:
+        private_names = type(self).__private_attributes__
+        private = {name: data.pop(name) for name in list(data) if name in private_names}
+        parent_init(self, *args, **data)
+        for name, value in private.items():
+            setattr(self, name, value)
+
+    return __init__
 
 
 class StartEvent(Event):

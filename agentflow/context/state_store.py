@@ -1,8 +1,9 @@
 """The context's state: a pydantic model guarded by a lock, read and written by path.
 
-Every write goes through the lock, so concurrent steps never interleave halfway through an
-`edit_state()` block. Reads by `get_state()` return a copy, so a caller that mutates what it
-read cannot bypass the lock.
+Writes hold the lock, and reads from other tasks wait for it, so no step sees another
+halfway through an `edit_state()` block; the task holding the lock may read and write
+inside its own block. Nothing is copied except by `get_state()`, so that a caller that
+mutates the copy it was given cannot bypass the lock.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 StateT = TypeVar("StateT", bound=BaseModel)
 
@@ -31,6 +32,21 @@ class InMemoryStateStore(Generic[StateT]):
     def __init__(self, state: StateT) -> None:
         self._state = state
         self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        """The lock, unless the current task already holds it (then a no-op)."""
+        task = asyncio.current_task()
+        if self._holder is task and task is not None:
+            yield
+            return
+        async with self._lock:
+            self._holder = task
+            try:
+                yield
+            finally:
+                self._holder = None
 
     @property
     def state_type(self) -> type[StateT]:
@@ -39,7 +55,8 @@ class InMemoryStateStore(Generic[StateT]):
 
     async def get_state(self) -> StateT:
         """A deep copy of the whole state."""
-        return self._state.model_copy(deep=True)
+        async with self._exclusive():
+            return self._state.model_copy(deep=True)
 
     async def set_state(self, state: StateT) -> None:
         """Replace the whole state with `state`, which must be of the same model class."""
@@ -47,32 +64,35 @@ class InMemoryStateStore(Generic[StateT]):
             raise TypeError(
                 f"set_state() takes a {type(self._state).__name__}, got {type(state).__name__}"
             )
-        async with self._lock:
+        async with self._exclusive():
             self._state = state
 
     @asynccontextmanager
     async def edit_state(self) -> AsyncIterator[StateT]:
         """Hold the lock while the block edits the state in place. Edits made before an
         exception in the block are kept: there is no rollback."""
-        async with self._lock:
+        async with self._exclusive():
             yield self._state
 
     async def get(self, path: str, default: Any = _MISSING) -> Any:
         """The value at dotted `path` (`"user.name"`, `"items.0"`); `default` when it is
-        missing, or ValueError naming the path when no default is given."""
-        target: Any = self._state
-        for segment in _split(path):
-            found, target = _child(target, segment)
-            if not found:
-                if default is _MISSING:
-                    raise ValueError(f"path '{path}' not found in state: no '{segment}'")
-                return default
-        return target
+        missing, or ValueError naming the path when no default is given. The value is the
+        stored object itself: change it through `set` or `edit_state`, not in place."""
+        segments = _split(path)
+        async with self._exclusive():
+            target: Any = self._state
+            for segment in segments:
+                found, target = _child(target, segment)
+                if not found:
+                    if default is _MISSING:
+                        raise ValueError(f"path '{path}' not found in state: no '{segment}'")
+                    return default
+            return target
 
     async def set(self, path: str, value: Any) -> None:
         """Set the value at dotted `path`, creating missing dicts along the way."""
         *parents, last = _split(path)
-        async with self._lock:
+        async with self._exclusive():
             target: Any = self._state
             for segment in parents:
                 found, child = _child(target, segment)
@@ -84,7 +104,7 @@ class InMemoryStateStore(Generic[StateT]):
 
     async def clear(self) -> None:
         """Reset the state to a fresh instance of its model class."""
-        async with self._lock:
+        async with self._exclusive():
             self._state = type(self._state)()
 
 
@@ -120,12 +140,18 @@ def _assign(target: Any, segment: str, value: Any, path: str) -> None:
             raise ValueError(f"cannot set state path '{path}': no index '{segment}' in the list")
         target[int(segment)] = value
     elif isinstance(target, BaseModel):
-        known = segment in type(target).model_fields
-        if not known and target.model_config.get("extra") != "allow":
+        if segment in type(target).model_fields:
+            # Validated as on construction, so a typed state keeps its types.
+            try:
+                type(target).__pydantic_validator__.validate_assignment(target, segment, value)
+            except ValidationError as error:
+                raise ValueError(f"cannot set state path '{path}': {error}") from error
+        elif target.model_config.get("extra") == "allow":
+            setattr(target, segment, value)
+        else:
             raise ValueError(
                 f"cannot set state path '{path}': {type(target).__name__} has no field '{segment}'"
             )
-        setattr(target, segment, value)
     else:
         raise ValueError(
             f"cannot set state path '{path}': '{segment}' would go on a "
