@@ -35,6 +35,11 @@ class WorkflowHandler(asyncio.Future[Any]):
         """The run's context: its state store and `send_event` for answers from outside."""
         return self._run.ctx
 
+    @property
+    def step_executions(self) -> dict[str, int]:
+        """How many times each step has started so far in this run (steps that ran)."""
+        return self._run.step_executions()
+
     def stream_events(self) -> AsyncIterator[Event]:
         """Every event written to the stream, in order, ending with the terminal StopEvent
         (the result's, or the failure, timeout or cancel event). One consumer per run."""

@@ -56,11 +56,12 @@ current_step: contextvars.ContextVar[str] = contextvars.ContextVar("agentflow_cu
 class _StepLane:
     """A step's share of one run: how many workers run it, and the events waiting for one."""
 
-    __slots__ = ("active", "pending", "spec")
+    __slots__ = ("active", "executions", "pending", "spec")
 
     def __init__(self, spec: StepSpec) -> None:
         self.spec = spec
         self.active = 0
+        self.executions = 0
         # Made on first overflow: most lanes of a waiting or short run never queue.
         self.pending: deque[Event] | None = None
 
@@ -133,6 +134,10 @@ class WorkflowRun:
     def is_running(self) -> bool:
         """True until the run's outcome is decided."""
         return self._outcome is None
+
+    def step_executions(self) -> dict[str, int]:
+        """How many times each step has started in this run, for steps that ran at all."""
+        return {name: lane.executions for name, lane in self._lanes.items() if lane.executions}
 
     def start(self) -> WorkflowHandler:
         """Start the driver task; the handler resolves once it has cleaned up."""
@@ -301,6 +306,7 @@ class WorkflowRun:
                     # Steps that never await would otherwise starve the loop: the
                     # timeout, cancel_run() and other runs all need it to get a turn.
                     await asyncio.sleep(0)
+                lane.executions += 1
                 if self._verbose:
                     print(f"Running step {spec.name}")
                 try:

@@ -245,3 +245,9 @@ class CountdownWorkflow(Workflow):
 
 async def test_a_single_worker_step_feeding_itself_loses_no_event() -> None:
     assert await CountdownWorkflow().run(n=1000) == "lift-off"
+
+
+async def test_step_executions_counts_how_often_each_step_ran() -> None:
+    handler = CountdownWorkflow().run(n=3)
+    assert await handler == "lift-off"
+    assert handler.step_executions == {"start": 1, "count_down": 4}
