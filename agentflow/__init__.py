@@ -1,4 +1,5 @@
-"""agentflow: event-driven async workflows. `Workflow`, `@step` and `Context` are the API;
+"""agentflow: event-driven async workflows. `Workflow`, `@step`, `@catch_error` and
+`Context` are the API;
 events live in `agentflow.events`, errors in `agentflow.errors`.
 
 The names below load on first access: `import agentflow` alone (a command line, a module
@@ -13,15 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentflow.context import Context
-    from agentflow.decorators import step
+    from agentflow.decorators import catch_error, step
     from agentflow.workflow import Workflow
 
-__all__ = ["Context", "Workflow", "step"]
+__all__ = ["Context", "Workflow", "catch_error", "step"]
 
 _HOMES = {
     "Context": "agentflow.context",
     "Workflow": "agentflow.workflow",
     "step": "agentflow.decorators",
+    "catch_error": "agentflow.decorators",
 }
 
 

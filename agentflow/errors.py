@@ -19,6 +19,10 @@ class WorkflowTimeoutError(Exception):
     """The run exceeded the workflow's `timeout`."""
 
 
+class StepTimeoutError(WorkflowTimeoutError):
+    """One execution of a step exceeded its `@step(timeout=...)`."""
+
+
 class WorkflowRuntimeError(Exception):
     """Something went wrong while routing events or running steps."""
 

@@ -11,6 +11,7 @@ through the constructor.
 from __future__ import annotations
 
 from collections.abc import Callable, ItemsView, KeysView, ValuesView
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -135,3 +136,21 @@ class WorkflowTimedOutEvent(StopEvent):
 
 class WorkflowCancelledEvent(StopEvent):
     """Last event on the stream of a run cancelled through `handler.cancel_run()`."""
+
+
+class StepFailedEvent(Event):
+    """Sent to a `@catch_error` step when a step's attempts ran out; the handler may
+    recover the run by returning an event, or give up by raising."""
+
+    step_name: str
+    """The step that failed."""
+    input_event: Event
+    """The event the failing step was handling."""
+    exception: BaseException
+    """The last attempt's exception."""
+    attempts: int
+    """How many attempts were made."""
+    elapsed_seconds: float
+    """Seconds from the first failure to giving up."""
+    failed_at: datetime
+    """When the step gave up (UTC)."""

@@ -22,6 +22,7 @@ import functools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +36,15 @@ from agentflow.events import (
     Event,
     InputRequiredEvent,
     StartEvent,
+    StepFailedEvent,
     StopEvent,
     WorkflowCancelledEvent,
     WorkflowFailedEvent,
     WorkflowTimedOutEvent,
 )
+from agentflow.resource import ResourceCache
 from agentflow.runtime.collect import CollectBuffer
+from agentflow.runtime.retries import Exhausted, retry_failed_execution
 from agentflow.runtime.step_table import StepSpec, StepTable
 from agentflow.runtime.stream import EventStream
 
@@ -126,6 +130,8 @@ class WorkflowRun:
         self._waiters: list[_Waiter] = []
         self._unclaimed: list[Event] = []
         self._collect_buffers: dict[str, CollectBuffer] = {}
+        self._resources = ResourceCache()
+        self._recoveries: dict[str, int] = {}
         self._outcome: _Outcome | None = None
         self._ended = self.loop.create_future()
         self._thread_id = get_ident()
@@ -297,7 +303,7 @@ class WorkflowRun:
         left. One coroutine per worker, not per event, keeps a fan-out cheap."""
         spec = lane.spec
         current_step.set(spec.name)
-        invoke = spec.bind(self.workflow, self.ctx)
+        invoke = spec.bind(self.workflow, self.ctx, self._resources)
         handled = 0
         try:
             while True:
@@ -312,8 +318,12 @@ class WorkflowRun:
                 try:
                     result = await invoke(event)
                 except Exception as error:
-                    self._fail(spec.name, error)
-                    return
+                    result = await retry_failed_execution(spec.retry_policy, invoke, event, error)
+                    if isinstance(result, Exhausted):
+                        self._step_gave_up(spec, event, result)
+                        if self._outcome is not None:
+                            return
+                        result = None  # a @catch_error step took over; keep draining
                 if not self._route_result(spec, result):
                     return
                 pending = lane.pending  # routing the result may have just made it
@@ -322,6 +332,25 @@ class WorkflowRun:
                 event = pending.popleft()
         finally:
             lane.active -= 1
+
+    def _step_gave_up(self, spec: StepSpec, event: Event, exhausted: Exhausted) -> None:
+        """Hand the failure to the step's `@catch_error` handler while its budget lasts,
+        else fail the run."""
+        handler = self._table.catch_handlers.get(spec.name)
+        budget = handler.catch_error.max_recoveries if handler and handler.catch_error else 0
+        if handler is None or self._recoveries.get(handler.name, 0) >= budget:
+            self._fail(spec.name, exhausted.error)
+            return
+        self._recoveries[handler.name] = self._recoveries.get(handler.name, 0) + 1
+        failure = StepFailedEvent(
+            step_name=spec.name,
+            input_event=event,
+            exception=exhausted.error,
+            attempts=exhausted.attempts,
+            elapsed_seconds=exhausted.elapsed_seconds,
+            failed_at=datetime.now(UTC),
+        )
+        self.dispatch_to(self._lanes[handler.name], failure)
 
     def _route_result(self, spec: StepSpec, result: Any) -> bool:
         """Send on what a step returned; False when it ended the run or was not an event."""

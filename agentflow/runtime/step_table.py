@@ -14,16 +14,18 @@ import types
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel
 
-from agentflow.decorators import StepConfig, step_config_of
-from agentflow.errors import WorkflowValidationError
+from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
+from agentflow.errors import StepTimeoutError, WorkflowValidationError
 from agentflow.events import Event, StartEvent
+from agentflow.resource import Resource, ResourceCache
 
 if TYPE_CHECKING:
     from agentflow.context import Context
+    from agentflow.retry_policy import RetryPolicy
     from agentflow.workflow import Workflow
 
 
@@ -54,39 +56,71 @@ class StepSpec:
     positional_roles: tuple[str, ...] | None
     """("context", "event") in the order the parameters take them positionally, or None
     when they must be passed by keyword."""
+    resources: tuple[tuple[str, Resource[Any]], ...] = ()
+    """Parameters annotated `Annotated[T, Resource(factory)]`, by name."""
+    retry_policy: RetryPolicy | None = None
+    """From `@step(retry_policy=...)`."""
+    timeout: float | None = None
+    """From `@step(timeout=...)`: seconds one execution may take."""
+    catch_error: CatchErrorConfig | None = None
+    """Set for `@catch_error` steps."""
 
     def accepts(self, event_type: type[Event]) -> bool:
         """True when an event of `event_type` is routed to this step."""
         return issubclass(event_type, self.accepted)
 
-    def bind(self, workflow: Workflow, ctx: Context[Any]) -> Callable[[Event], Awaitable[Any]]:
+    def bind(
+        self, workflow: Workflow, ctx: Context[Any], resources: ResourceCache
+    ) -> Callable[[Event], Awaitable[Any]]:
         """A callable taking just the event, made once per worker task. Positional
-        `functools.partial` calls are the cheapest way into the user's function."""
+        `functools.partial` calls are the cheapest way into the user's function; the
+        rest (resources, threads for sync steps, a timeout) is added only when used."""
+        call = self._bind_arguments(workflow, ctx, resources)
+        if self.timeout is None:
+            return call
+        return _with_timeout(call, self.name, self.timeout)
+
+    def _bind_arguments(
+        self, workflow: Workflow, ctx: Context[Any], resources: ResourceCache
+    ) -> Callable[[Event], Awaitable[Any]]:
         function = self.function
         fixed: tuple[Any, ...] = (workflow,) if self.is_method else ()
-        call: Callable[..., Any]
         roles = self.positional_roles
-        if roles == ("event",):
-            call = functools.partial(function, *fixed)
-        elif roles == ("context", "event"):
-            call = functools.partial(function, *fixed, ctx)
-        else:
-            context_kwargs = {self.context_param: ctx} if self.context_param else {}
-            event_param = self.event_param
+        if self.is_async and not self.resources:
+            if roles == ("event",):
+                return functools.partial(function, *fixed)
+            if roles == ("context", "event"):
+                return functools.partial(function, *fixed, ctx)
+        context_kwargs = {self.context_param: ctx} if self.context_param else {}
+        event_param, injected, is_async = self.event_param, self.resources, self.is_async
 
-            def call_by_keyword(event: Event) -> Any:
-                return function(*fixed, **{event_param: event}, **context_kwargs)
+        async def call_by_keyword(event: Event) -> Any:
+            kwargs = {event_param: event, **context_kwargs}
+            for name, resource in injected:
+                kwargs[name] = await resources.get(resource, ctx)
+            if is_async:
+                return await function(*fixed, **kwargs)
+            return await asyncio.to_thread(function, *fixed, **kwargs)
 
-            call = call_by_keyword
+        return call_by_keyword
 
-        if self.is_async:
-            return call
-        blocking_call = call
 
-        async def call_in_thread(event: Event) -> Any:
-            return await asyncio.to_thread(blocking_call, event)
+def _with_timeout(
+    call: Callable[[Event], Awaitable[Any]], step_name: str, seconds: float
+) -> Callable[[Event], Awaitable[Any]]:
+    async def call_with_timeout(event: Event) -> Any:
+        try:
+            async with asyncio.timeout(seconds) as scope:
+                return await call(event)
+        except TimeoutError:
+            if not scope.expired():
+                raise  # the step's own TimeoutError, not ours
+            raise StepTimeoutError(
+                f"step '{step_name}' timed out after {seconds}s; raise its "
+                f"@step(timeout=...) or give it a retry_policy"
+            ) from None
 
-        return call_in_thread
+    return call_with_timeout
 
 
 @dataclass(slots=True)
@@ -96,6 +130,8 @@ class StepTable:
     workflow_name: str
     steps: dict[str, StepSpec]
     state_type: type[BaseModel] | None
+    catch_handlers: dict[str, StepSpec] = field(default_factory=dict)
+    """Which `@catch_error` step receives each step's failures."""
     routes: dict[type[Event], tuple[StepSpec, ...]] = field(default_factory=dict)
     """Cache of `route()`, filled as event types are first seen."""
 
@@ -134,7 +170,48 @@ def build_step_table(workflow_class: type[Workflow]) -> StepTable:
             f"workflow {workflow_class.__name__}: steps disagree on the state type: {listing}"
         )
     state_type = state_types.pop() if state_types else None
-    return StepTable(workflow_name=workflow_class.__name__, steps=steps, state_type=state_type)
+    return StepTable(
+        workflow_name=workflow_class.__name__,
+        steps=steps,
+        state_type=state_type,
+        catch_handlers=_assign_catch_handlers(workflow_class.__name__, steps),
+    )
+
+
+def _assign_catch_handlers(workflow_name: str, steps: dict[str, StepSpec]) -> dict[str, StepSpec]:
+    """Each step's `@catch_error` handler: a scoped one that names it, else the wildcard."""
+    handlers = [spec for spec in steps.values() if spec.catch_error is not None]
+    wildcards = [spec for spec in handlers if spec.catch_error.for_steps is None]  # type: ignore[union-attr]
+    if len(wildcards) > 1:
+        names = ", ".join(f"'{spec.name}'" for spec in wildcards)
+        raise WorkflowValidationError(
+            f"workflow {workflow_name}: only one @catch_error step may cover all steps, "
+            f"found {names}; give the others for_steps=[...]"
+        )
+    assigned: dict[str, StepSpec] = {}
+    for handler in handlers:
+        for target in handler.catch_error.for_steps or ():  # type: ignore[union-attr]
+            if target not in steps:
+                raise WorkflowValidationError(
+                    f"workflow {workflow_name}: @catch_error step '{handler.name}' lists "
+                    f"unknown step '{target}' in for_steps"
+                )
+            if steps[target].catch_error is not None:
+                raise WorkflowValidationError(
+                    f"workflow {workflow_name}: @catch_error step '{handler.name}' cannot "
+                    f"handle another @catch_error step, '{target}'"
+                )
+            if target in assigned:
+                raise WorkflowValidationError(
+                    f"workflow {workflow_name}: step '{target}' is claimed by two @catch_error "
+                    f"steps, '{assigned[target].name}' and '{handler.name}'"
+                )
+            assigned[target] = handler
+    if wildcards:
+        for name, spec in steps.items():
+            if spec.catch_error is None:
+                assigned.setdefault(name, wildcards[0])
+    return assigned
 
 
 def _collect_steps(
@@ -186,10 +263,15 @@ def _read_step(
     state_type: type[BaseModel] | None = None
     roles: list[str] = []
     positional = True
+    resources: list[tuple[str, Resource[Any]]] = []
     for parameter in parameters:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         annotation = hints.get(parameter.name, inspect.Parameter.empty)
+        resource = _resource_annotation(annotation)
+        if resource is not None:
+            resources.append((parameter.name, resource))
+            continue
         context_state = _context_annotation(annotation)
         role_is_positional = parameter.kind in (
             parameter.POSITIONAL_ONLY,
@@ -244,6 +326,10 @@ def _read_step(
         num_workers=config.num_workers,
         is_async=inspect.iscoroutinefunction(function),
         positional_roles=tuple(roles) if positional else None,
+        resources=tuple(resources),
+        retry_policy=config.retry_policy,
+        timeout=config.timeout,
+        catch_error=config.catch_error,
     )
 
 
@@ -255,6 +341,15 @@ def _context_annotation(annotation: Any) -> Any:
         return True
     if get_origin(annotation) is Context:
         return get_args(annotation)[0]
+    return None
+
+
+def _resource_annotation(annotation: Any) -> Resource[Any] | None:
+    if get_origin(annotation) is not Annotated:
+        return None
+    for metadata in annotation.__metadata__:
+        if isinstance(metadata, Resource):
+            return metadata
     return None
 
 

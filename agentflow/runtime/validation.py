@@ -10,13 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from agentflow.errors import WorkflowConfigurationError, WorkflowValidationError
-from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
+from agentflow.events import (
+    Event,
+    HumanResponseEvent,
+    InputRequiredEvent,
+    StartEvent,
+    StepFailedEvent,
+    StopEvent,
+)
 from agentflow.runtime.step_table import StepTable
 
 # Events that legitimately cross the workflow's boundary: InputRequiredEvent goes out on the
-# stream to a human, HumanResponseEvent comes back in from the caller.
+# stream to a human, HumanResponseEvent comes back in from the caller, and the runtime
+# itself sends StepFailedEvent to @catch_error steps.
 _LEAVES_THE_WORKFLOW = (StopEvent, InputRequiredEvent)
-_ENTERS_FROM_OUTSIDE = (StartEvent, HumanResponseEvent)
+_ENTERS_FROM_OUTSIDE = (StartEvent, HumanResponseEvent, StepFailedEvent)
 
 
 def validate_step_graph(table: StepTable) -> None:
@@ -60,6 +68,11 @@ def validate_step_graph(table: StepTable) -> None:
             )
 
     for spec in table.steps.values():
+        if spec.catch_error is not None and not spec.accepts(StepFailedEvent):
+            raise WorkflowValidationError(
+                f"workflow {name}: @catch_error step '{spec.name}' must take a StepFailedEvent "
+                "(annotate its event parameter `ev: StepFailedEvent`)"
+            )
         for accepted in spec.accepted:
             if issubclass(accepted, _ENTERS_FROM_OUTSIDE) or _is_produced(accepted, emitted):
                 continue

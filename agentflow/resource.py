@@ -1,0 +1,99 @@
+"""`Resource`: values a step receives by annotation, made by a factory.
+
+    @step
+    async def answer(self, ev: StartEvent,
+                     llm: Annotated[OpenAI, Resource(make_llm)]) -> StopEvent: ...
+
+With `cache=True` (the default) the factory runs once per run and every step of that run
+shares the value; with `cache=False` each step execution gets a fresh one. A factory may be
+sync or async, and may take the run's `Context` (a parameter annotated `Context`, or named
+`ctx`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from agentflow.context import Context
+
+T = TypeVar("T")
+
+
+class Resource(Generic[T]):
+    """Marks a step parameter as injected: `Annotated[T, Resource(factory)]`."""
+
+    def __init__(self, factory: Callable[..., T], cache: bool = True) -> None:
+        if not callable(factory):
+            raise TypeError(f"Resource needs a callable factory, got {factory!r}")
+        self.factory = factory
+        self.cache = cache
+        self._takes_context = _takes_context(factory)
+
+    @property
+    def name(self) -> str:
+        """The factory's name, for messages."""
+        return getattr(self.factory, "__qualname__", repr(self.factory))
+
+    async def make(self, ctx: Context[Any]) -> T:
+        """Run the factory once; awaits it when it is async."""
+        value: Any = self.factory(ctx) if self._takes_context else self.factory()
+        if inspect.isawaitable(value):
+            value = await value
+        return value  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Resource({self.name}, cache={self.cache})"
+
+
+def _takes_context(factory: Callable[..., Any]) -> bool:
+    from agentflow.context import Context
+
+    try:
+        parameters = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if not parameters:
+        return False
+    first = parameters[0]
+    annotation = first.annotation
+    return (
+        first.name == "ctx"
+        or annotation is Context
+        or getattr(annotation, "__origin__", None) is Context
+        or (isinstance(annotation, str) and annotation.split("[")[0].endswith("Context"))
+    )
+
+
+class ResourceCache:
+    """One run's cached resources. Concurrent first requests share one factory call."""
+
+    def __init__(self) -> None:
+        self._made: dict[Resource[Any], asyncio.Future[Any]] = {}
+
+    async def get(self, resource: Resource[T], ctx: Context[Any]) -> T:
+        """The resource's value for this run: cached, or made now."""
+        if not resource.cache:
+            return await resource.make(ctx)
+        made = self._made.get(resource)
+        if made is not None:
+            # Shielded: a waiter that is cancelled must not cancel the shared value.
+            return await asyncio.shield(made)
+        made = self._made[resource] = asyncio.get_running_loop().create_future()
+        try:
+            value = await resource.make(ctx)
+        except asyncio.CancelledError:
+            del self._made[resource]
+            made.cancel()
+            raise
+        except Exception as error:
+            # Not cached: the next request tries the factory again.
+            del self._made[resource]
+            made.set_exception(error)
+            made.exception()  # the concurrent waiters, if any, raise it themselves
+            raise
+        made.set_result(value)
+        return value

@@ -1,0 +1,59 @@
+"""What happens after a step execution raises: retries by its policy, then the verdict.
+
+Kept off the hot path: a worker only comes here once an attempt has failed, so steps that
+succeed pay nothing for retry support.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agentflow.events import Event
+from agentflow.retry_policy import RetryPolicy
+
+current_attempt: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "agentflow_current_attempt", default=1
+)
+"""The attempt number of the execution the running task performs (1 for the first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exhausted:
+    """The step gave up: its last error, after how many attempts and how long."""
+
+    error: Exception
+    attempts: int
+    elapsed_seconds: float
+
+
+async def retry_failed_execution(
+    policy: RetryPolicy | None,
+    invoke: Callable[[Event], Awaitable[Any]],
+    event: Event,
+    error: Exception,
+) -> Any:
+    """Try `invoke(event)` again while `policy` allows, sleeping as it says. Returns the
+    first successful result, or an `Exhausted` once the policy (or its absence) gives up."""
+    attempts = 1
+    first_failure = time.monotonic()
+    try:
+        while policy is not None:
+            delay = policy.next(time.monotonic() - first_failure, attempts, error)
+            if delay is None:
+                break
+            if delay > 0:
+                await asyncio.sleep(delay)
+            current_attempt.set(attempts + 1)
+            try:
+                return await invoke(event)
+            except Exception as next_error:
+                error = next_error
+                attempts += 1
+    finally:
+        current_attempt.set(1)
+    return Exhausted(error, attempts, time.monotonic() - first_failure)
