@@ -69,29 +69,31 @@ def _takes_context(factory: Callable[..., Any]) -> bool:
 
 
 class ResourceCache:
-    """One run's cached resources. Concurrent first requests share one factory call."""
+    """One run's cached resources, by factory: `Resource(make_llm)` written in two steps
+    is one resource. Concurrent first requests share one factory call."""
 
     def __init__(self) -> None:
-        self._made: dict[Resource[Any], asyncio.Future[Any]] = {}
+        self._made: dict[Callable[..., Any], asyncio.Future[Any]] = {}
 
     async def get(self, resource: Resource[T], ctx: Context[Any]) -> T:
         """The resource's value for this run: cached, or made now."""
         if not resource.cache:
             return await resource.make(ctx)
-        made = self._made.get(resource)
+        key = resource.factory
+        made = self._made.get(key)
         if made is not None:
             # Shielded: a waiter that is cancelled must not cancel the shared value.
             return await asyncio.shield(made)
-        made = self._made[resource] = asyncio.get_running_loop().create_future()
+        made = self._made[key] = asyncio.get_running_loop().create_future()
         try:
             value = await resource.make(ctx)
         except asyncio.CancelledError:
-            del self._made[resource]
+            del self._made[key]
             made.cancel()
             raise
         except Exception as error:
             # Not cached: the next request tries the factory again.
-            del self._made[resource]
+            del self._made[key]
             made.set_exception(error)
             made.exception()  # the concurrent waiters, if any, raise it themselves
             raise

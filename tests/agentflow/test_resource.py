@@ -1,0 +1,164 @@
+"""Resource injection: sync and async factories, per-run caching, factories taking ctx."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Annotated
+
+import pytest
+
+from agentflow import Context, Workflow, step
+from agentflow.events import Event, StartEvent, StopEvent
+from agentflow.resource import Resource
+
+serial = itertools.count()
+
+
+class Client:
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.number = next(serial)
+
+
+def make_client() -> Client:
+    return Client("sync")
+
+
+async def make_async_client() -> Client:
+    await asyncio.sleep(0)
+    return Client("async")
+
+
+async def make_client_from_context(ctx: Context) -> Client:
+    return Client(await ctx.store.get("label", default="none"))
+
+
+class Ping(Event):
+    pass
+
+
+class ResourceWorkflow(Workflow):
+    @step
+    async def first(
+        self,
+        ctx: Context,
+        ev: StartEvent,
+        client: Annotated[Client, Resource(make_client)],
+        fresh: Annotated[Client, Resource(make_async_client, cache=False)],
+    ) -> Ping:
+        await ctx.store.set("first", (client.number, fresh.number))
+        await ctx.store.set("label", "from ctx")
+        return Ping()
+
+    @step
+    async def second(
+        self,
+        ctx: Context,
+        ev: Ping,
+        client: Annotated[Client, Resource(make_client)],
+        fresh: Annotated[Client, Resource(make_async_client, cache=False)],
+        contextual: Annotated[Client, Resource(make_client_from_context)],
+    ) -> StopEvent:
+        first_client, first_fresh = await ctx.store.get("first")
+        return StopEvent(
+            result={
+                "same cached client": first_client == client.number,
+                "fresh differs": first_fresh != fresh.number,
+                "labels": (client.label, fresh.label, contextual.label),
+            }
+        )
+
+
+async def test_resources_are_injected_cached_per_run_or_made_per_execution() -> None:
+    assert await ResourceWorkflow().run() == {
+        "same cached client": True,
+        "fresh differs": True,
+        "labels": ("sync", "async", "from ctx"),
+    }
+
+
+class PerRunCache(Workflow):
+    @step
+    async def only(
+        self, ev: StartEvent, client: Annotated[Client, Resource(make_client)]
+    ) -> StopEvent:
+        return StopEvent(result=client.number)
+
+
+async def test_a_cached_resource_is_made_once_per_run_not_once_per_process() -> None:
+    workflow = PerRunCache()
+    first, second = await workflow.run(), await workflow.run()
+    assert first != second
+
+
+calls = 0
+
+
+async def slow_factory() -> Client:
+    global calls
+    calls += 1
+    await asyncio.sleep(0.01)
+    return Client("slow")
+
+
+class Part(Event):
+    index: int
+
+
+class ConcurrentFirstUse(Workflow):
+    @step
+    async def start(self, ctx: Context, ev: StartEvent) -> Part | None:
+        for index in range(4):
+            ctx.send_event(Part(index=index))
+        return None
+
+    @step(num_workers=4)
+    async def use(self, ev: Part, client: Annotated[Client, Resource(slow_factory)]) -> Ping:
+        return Ping(number=client.number)
+
+    @step
+    async def join(self, ctx: Context, ev: Ping) -> StopEvent | None:
+        pings = ctx.collect_events(ev, Ping, count=4)
+        return None if pings is None else StopEvent(result={p.number for p in pings})
+
+
+async def test_concurrent_first_requests_share_one_factory_call() -> None:
+    global calls
+    calls = 0
+    numbers = await ConcurrentFirstUse().run()
+    assert len(numbers) == 1
+    assert calls == 1
+
+
+def broken_factory() -> Client:
+    raise ConnectionError("database unreachable")
+
+
+class BrokenResource(Workflow):
+    @step
+    async def only(
+        self, ev: StartEvent, client: Annotated[Client, Resource(broken_factory)]
+    ) -> StopEvent:
+        return StopEvent()
+
+
+async def test_a_failing_factory_fails_the_step_that_needed_it() -> None:
+    with pytest.raises(ConnectionError, match="unreachable") as raised:
+        await BrokenResource().run()
+    assert "raised in step 'only' of workflow BrokenResource" in raised.value.__notes__
+
+
+class SyncStepWithResource(Workflow):
+    @step
+    def only(self, ev: StartEvent, client: Annotated[Client, Resource(make_client)]) -> StopEvent:
+        return StopEvent(result=client.label)
+
+
+async def test_sync_steps_receive_resources_too() -> None:
+    assert await SyncStepWithResource().run() == "sync"
+
+
+def test_resource_needs_a_callable() -> None:
+    with pytest.raises(TypeError, match="callable"):
+        Resource("not callable")  # type: ignore[arg-type]
