@@ -2,7 +2,9 @@
 
 It is an `asyncio.Future`, so `await handler`, `asyncio.gather`, `asyncio.wait_for`,
 `done()`, `result()` and `exception()` behave as they do for any future. Cancelling the
-handler (or the task awaiting it) cancels the run.
+handler (or a task awaiting it, as `asyncio.wait_for` does on timeout) cancels the run, and
+the handler becomes cancelled only once the run's tasks are gone, so nothing of the run
+outlives the cancellation. `cancel_run()` ends the run with `WorkflowCancelledByUser`.
 """
 
 from __future__ import annotations
@@ -53,10 +55,18 @@ class WorkflowHandler(asyncio.Future[Any]):
         """Stop the run; it ends with WorkflowCancelledByUser once its tasks are gone."""
         self._run.cancel()
         await asyncio.wait([self])
-        if not self.cancelled():
-            # The caller asked for the cancellation, so the resulting
-            # WorkflowCancelledByUser is expected: mark it retrieved.
-            self.exception()
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Stop the run; the handler is cancelled once the run has cleaned up. Returns
+        False (not cancelled yet), so that a task cancelled while awaiting the handler gets
+        its CancelledError only after that."""
+        if self.done():
+            return False
+        self._run.cancel(cancel_message=msg, cancel_handler=True)
+        return False
+
+    def _cancel_now(self, msg: Any) -> None:
+        super().cancel(msg)
 
     def __repr__(self) -> str:
         return f"<WorkflowHandler run_id={self.run_id} done={self.done()}>"

@@ -76,11 +76,18 @@ class Workflow:
         self,
         ctx: Context[Any] | None = None,
         start_event: StartEvent | None = None,
+        *,
+        forward_events: bool = False,
         **kwargs: Any,
     ) -> WorkflowHandler:
         """Start a run and return its handler at once. The start event is `start_event`,
         or this workflow's StartEvent type built from `kwargs`. Must be called from a
-        running event loop (any: asyncio.run, FastAPI, Jupyter)."""
+        running event loop (any: asyncio.run, FastAPI, Jupyter).
+
+        Run from inside a step, the new run is that step's child: it ends when the parent
+        run ends and gets at most the time the parent has left; with `forward_events=True`
+        its streamed events also appear on the parent's stream, each with a
+        `source_workflow` field naming the child's class."""
         table = self._step_table() if self.disable_validation else self._validated_step_table()
         start_type = _start_event_type(table)
         if start_event is None:
@@ -109,7 +116,7 @@ class Workflow:
                 f"this Context belongs to another {type(ctx.workflow).__name__} instance; "
                 "make one with Context(workflow) for the workflow you run"
             )
-        run = WorkflowRun(self, table, ctx, start_event, uuid.uuid4().hex)
+        run = WorkflowRun(self, table, ctx, start_event, uuid.uuid4().hex, forward_events)
         ctx._attach(run)
         return run.start()
 

@@ -96,7 +96,7 @@ class Context(Generic[StateT]):
         if not isinstance(ev, Event):
             raise TypeError(f"write_event_to_stream() takes an Event, got {type(ev).__name__}")
         run = self._active_run("write_event_to_stream")
-        run.call_on_loop(run.stream.write, ev)
+        run.call_on_loop(run.write_to_stream, ev)
 
     @overload
     def collect_events(

@@ -45,7 +45,7 @@ from agentflow.events import (
 from agentflow.resource import ResourceCache
 from agentflow.runtime.collect import CollectBuffer
 from agentflow.runtime.retries import Exhausted, retry_failed_execution
-from agentflow.runtime.step_table import StepSpec, StepTable
+from agentflow.runtime.step_table import StepSpec, StepTable, step_deadline
 from agentflow.runtime.stream import EventStream
 
 if TYPE_CHECKING:
@@ -55,6 +55,11 @@ if TYPE_CHECKING:
 
 current_step: contextvars.ContextVar[str] = contextvars.ContextVar("agentflow_current_step")
 """Name of the step the running task executes; set once per worker task."""
+
+current_run: contextvars.ContextVar[WorkflowRun | None] = contextvars.ContextVar(
+    "agentflow_current_run", default=None
+)
+"""The run whose step the running task executes: a workflow run from there is its child."""
 
 
 class _StepLane:
@@ -88,6 +93,7 @@ class _Waiter:
 
 
 _ABSENT = object()
+_CHILD_SHARE_OF_TIME_LEFT = 0.95
 _YIELD_EVERY = 256
 """A worker draining its lane lets the event loop run after this many events."""
 
@@ -111,6 +117,7 @@ class WorkflowRun:
         ctx: Context[Any],
         start_event: StartEvent,
         run_id: str,
+        forward_events: bool = False,
     ) -> None:
         from agentflow.handler import WorkflowHandler
 
@@ -123,7 +130,16 @@ class WorkflowRun:
         self._table = table
         self._routes = table.routes
         self._start_event = start_event
-        self._timeout = workflow.timeout
+        self._parent = current_run.get()
+        if forward_events and self._parent is None:
+            raise WorkflowRuntimeError(
+                "forward_events=True streams a child workflow's events to its parent's "
+                "stream, so run() must be called from inside a step"
+            )
+        self._forward_events = forward_events
+        self._children: set[WorkflowRun] = set()
+        self._timeout, self._deadline_from_parent = self._effective_timeout(workflow.timeout)
+        self.deadline = None if self._timeout is None else self.loop.time() + self._timeout
         self._verbose = workflow.verbose
         self._lanes = {name: _StepLane(spec) for name, spec in table.steps.items()}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -132,9 +148,28 @@ class WorkflowRun:
         self._collect_buffers: dict[str, CollectBuffer] = {}
         self._resources = ResourceCache()
         self._recoveries: dict[str, int] = {}
+        self._cancel_requested = False
+        self._cancel_handler = False
+        self._cancel_message: Any = None
         self._outcome: _Outcome | None = None
         self._ended = self.loop.create_future()
         self._thread_id = get_ident()
+
+    def _effective_timeout(self, own: float | None) -> tuple[float | None, bool]:
+        """The run's own timeout, or less when a parent run must end sooner: a child never
+        outlives the run (or the step timeout) it was started from. It gets a share of the
+        time left, so that its timeout reaches the parent's step while that step can still
+        react to it."""
+        parent = self._parent
+        if parent is None:
+            return own, False
+        deadlines = [d for d in (parent.deadline, step_deadline.get()) if d is not None]
+        if not deadlines:
+            return own, False
+        remaining = max(min(deadlines) - self.loop.time(), 0.0) * _CHILD_SHARE_OF_TIME_LEFT
+        if own is None or remaining < own:
+            return remaining, True
+        return own, False
 
     @property
     def is_running(self) -> bool:
@@ -147,7 +182,8 @@ class WorkflowRun:
 
     def start(self) -> WorkflowHandler:
         """Start the driver task; the handler resolves once it has cleaned up."""
-        self.handler.add_done_callback(self._on_handler_done)
+        if self._parent is not None:
+            self._parent._children.add(self)
         self.loop.create_task(self._drive(), name=f"agentflow run {self.run_id}")
         return self.handler
 
@@ -179,16 +215,28 @@ class WorkflowRun:
         for waiter in self._waiters:
             waiter.future.cancel()
         self._waiters.clear()
+        children = list(self._children)
+        for child in children:
+            child.cancel()
+        if children:
+            await asyncio.wait([child.handler for child in children])
 
     def _settle(self) -> None:
         outcome = self._outcome
         assert outcome is not None, "the driver only settles a decided run"
         self.ctx._detach(self)
+        if self._parent is not None:
+            self._parent._children.discard(self)
         self.stream.close(outcome.terminal)
         if self.handler.done():
             return
+        if self._cancel_handler:
+            self.handler._cancel_now(self._cancel_message)
+            return
         if outcome.error is not None:
             self.handler.set_exception(outcome.error)
+            if self._cancel_requested:
+                self.handler.exception()
             return
         stop = outcome.stop
         assert stop is not None
@@ -210,27 +258,40 @@ class WorkflowRun:
             )
         )
 
-    def cancel(self) -> None:
-        """End the run as cancelled; the handler raises WorkflowCancelledByUser."""
+    def cancel(self, cancel_message: Any = None, cancel_handler: bool = False) -> None:
+        """End the run as cancelled. The handler then raises WorkflowCancelledByUser (which
+        the caller asked for, so it is not reported as never retrieved), or is itself
+        cancelled when the request came through `handler.cancel()`."""
+        if self._outcome is None:
+            self._cancel_requested = True
+            self._cancel_handler = cancel_handler
+            self._cancel_message = cancel_message
         self._decide_cancelled()
-
-    def _on_handler_done(self, handler: asyncio.Future[Any]) -> None:
-        # Whoever awaited the handler was cancelled (a client went away, a wait_for timed
-        # out): the run must not go on unobserved.
-        if handler.cancelled():
-            self._decide_cancelled()
 
     def _on_timeout(self) -> None:
         active = [name for name, lane in self._lanes.items() if lane.active]
         self._decide(
             _Outcome(
                 terminal=WorkflowTimedOutEvent(timeout=self._timeout, active_steps=active),
-                error=WorkflowTimeoutError(
-                    f"workflow {self._table.workflow_name} timed out after {self._timeout}s "
-                    f"(steps still running: {', '.join(active) or 'none'}); pass a larger "
-                    f"`timeout=` to the workflow, or `timeout=None` to disable it"
-                ),
+                error=WorkflowTimeoutError(self._timeout_message(active)),
             )
+        )
+
+    def _timeout_message(self, active: list[str]) -> str:
+        running = ", ".join(active) or "none"
+        name = self._table.workflow_name
+        if self._deadline_from_parent:
+            assert self._parent is not None
+            return (
+                f"workflow {name} ran out of the {self._timeout:.3g}s it was given from what "
+                f"its parent workflow {self._parent._table.workflow_name} had left (steps "
+                f"still running: {running}); a child run never outlives the step that "
+                "started it"
+            )
+        return (
+            f"workflow {name} timed out after {self._timeout}s (steps still running: "
+            f"{running}); pass a larger `timeout=` to the workflow, or `timeout=None` to "
+            "disable it"
         )
 
     def _fail(self, step_name: str, error: BaseException) -> None:
@@ -254,11 +315,29 @@ class WorkflowRun:
         if specs is None:
             specs = self._table.route(type(event))
         if not specs:
-            self._unclaimed.append(event)
+            if not (self._children and self._offer_to_children(event)):
+                self._unclaimed.append(event)
             return
         lanes = self._lanes
         for spec in specs:
             self._deliver(lanes[spec.name], event)
+
+    def _offer_to_children(self, event: Event) -> bool:
+        """An answer sent to the parent for a question a forwarding child asked (an
+        InputRequiredEvent on the parent's stream) goes down to that child."""
+        for child in self._children:
+            if child._forward_events and child.takes(event):
+                child.dispatch(event)
+                return True
+        return False
+
+    def takes(self, event: Event) -> bool:
+        """True when a waiter or a step of this run would take `event`."""
+        if self._outcome is not None:
+            return False
+        if any(waiter.matches(event) for waiter in self._waiters):
+            return True
+        return bool(self._table.route(type(event)))
 
     def lane_for(self, step_name: str, event: Event) -> _StepLane:
         """The lane of the step named `step_name`, which must accept `event`."""
@@ -291,6 +370,12 @@ class WorkflowRun:
                 lane.pending = deque()
             lane.pending.append(event)
 
+    def write_to_stream(self, event: Event) -> None:
+        """Put `event` on this run's stream, and on its parent's when forwarding."""
+        self.stream.write(event)
+        if self._forward_events and self._parent is not None and self._outcome is None:
+            self._parent.write_to_stream(_tagged(event, self._table.workflow_name))
+
     def call_on_loop(self, function: Callable[..., None], *args: Any) -> None:
         """Call `function(*args)` on the loop's thread: sync steps run in worker threads."""
         if get_ident() == self._thread_id:
@@ -303,6 +388,7 @@ class WorkflowRun:
         left. One coroutine per worker, not per event, keeps a fan-out cheap."""
         spec = lane.spec
         current_step.set(spec.name)
+        current_run.set(self)
         invoke = spec.bind(self.workflow, self.ctx, self._resources)
         handled = 0
         try:
@@ -363,7 +449,7 @@ class WorkflowRun:
             self._decide(_Outcome(terminal=result, stop=result))
             return False
         if isinstance(result, InputRequiredEvent):
-            self.stream.write(result)
+            self.write_to_stream(result)
             if self._table.route(type(result)):
                 self.dispatch(result)
             return True
@@ -407,7 +493,7 @@ class WorkflowRun:
                 return event
         self._waiters.append(waiter)
         if waiter_event is not None:
-            self.stream.write(waiter_event)
+            self.write_to_stream(waiter_event)
         try:
             async with asyncio.timeout(timeout):
                 return await future
@@ -436,6 +522,14 @@ class WorkflowRun:
         if isinstance(expected, type):
             return buffer.take_count_of(expected, 1 if count is None else count)
         return buffer.take_all_of(expected)
+
+
+def _tagged(event: Event, workflow_name: str) -> Event:
+    """A copy of a child's event for the parent's stream, naming the workflow it came from
+    (the innermost one, when forwarded through several levels)."""
+    if "source_workflow" in event or event.model_config.get("extra") != "allow":
+        return event
+    return event.model_copy(update={"source_workflow": workflow_name})
 
 
 @functools.cache

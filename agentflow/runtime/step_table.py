@@ -8,6 +8,7 @@ call, which is a sixth of a linear chain's time there.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import types
@@ -105,12 +106,20 @@ class StepSpec:
         return call_by_keyword
 
 
+step_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "agentflow_step_deadline", default=None
+)
+"""Loop time by which the running step execution must end, when it has a timeout."""
+
+
 def _with_timeout(
     call: Callable[[Event], Awaitable[Any]], step_name: str, seconds: float
 ) -> Callable[[Event], Awaitable[Any]]:
     async def call_with_timeout(event: Event) -> Any:
+        deadline = asyncio.get_running_loop().time() + seconds
+        token = step_deadline.set(deadline)
         try:
-            async with asyncio.timeout(seconds) as scope:
+            async with asyncio.timeout_at(deadline) as scope:
                 return await call(event)
         except TimeoutError:
             if not scope.expired():
@@ -119,6 +128,8 @@ def _with_timeout(
                 f"step '{step_name}' timed out after {seconds}s; raise its "
                 f"@step(timeout=...) or give it a retry_policy"
             ) from None
+        finally:
+            step_deadline.reset(token)
 
     return call_with_timeout
 

@@ -178,9 +178,33 @@ async def test_cancelling_the_awaiting_task_cancels_the_run(no_task_left: None) 
     await anext(stream)
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(handler, timeout=0.01)
+    assert handler.cancelled()
+    assert not handler.ctx.is_running
     rest = await collect(stream)
     assert isinstance(rest[-1], WorkflowCancelledEvent)
+
+
+async def test_cancelling_a_task_awaiting_the_handler_waits_for_the_run_to_stop(
+    no_task_left: None,
+) -> None:
+    handler = HangingWorkflow(timeout=None).run()
+    stream = handler.stream_events()
+    await anext(stream)
+    awaiting = asyncio.Event()
+
+    async def await_handler() -> object:
+        awaiting.set()
+        return await handler
+
+    waiter = asyncio.create_task(await_handler())
+    await awaiting.wait()
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    # By the time the cancelled task finished, the run had ended and ended its stream.
+    assert handler.done()
     assert not handler.ctx.is_running
+    assert isinstance((await collect(stream))[-1], WorkflowCancelledEvent)
 
 
 async def test_successful_run_leaves_no_task(no_task_left: None) -> None:

@@ -98,7 +98,7 @@ calls = 0
 async def slow_factory() -> Client:
     global calls
     calls += 1
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # suspends, so the other workers ask while this one is made
     return Client("slow")
 
 
