@@ -44,11 +44,14 @@ from agentflow.events import (
 )
 from agentflow.resource import ResourceCache
 from agentflow.runtime.collect import CollectBuffer
-from agentflow.runtime.retries import Exhausted, retry_failed_execution
+from agentflow.runtime.retries import Exhausted, current_attempt, retry_failed_execution
 from agentflow.runtime.step_table import StepSpec, StepTable, step_deadline
 from agentflow.runtime.stream import EventStream
+from agentflow.tracing import active_tracer, record_run_failure, run_span, traced_step
 
 if TYPE_CHECKING:
+    from opentelemetry.context import Context as TraceContext
+
     from agentflow.context import Context
     from agentflow.handler import WorkflowHandler
     from agentflow.workflow import Workflow
@@ -149,6 +152,8 @@ class WorkflowRun:
         self._resources = ResourceCache()
         self._recoveries: dict[str, int] = {}
         self._cancel_requested = False
+        self._tracer = active_tracer()
+        self._trace_context: TraceContext | None = None
         self._cancel_handler = False
         self._cancel_message: Any = None
         self._outcome: _Outcome | None = None
@@ -188,6 +193,16 @@ class WorkflowRun:
         return self.handler
 
     async def _drive(self) -> None:
+        if self._tracer is None:
+            await self._run_to_end()
+            return
+        with run_span(self._tracer, self._table.workflow_name, self.run_id) as trace_context:
+            self._trace_context = trace_context
+            await self._run_to_end()
+            if self._outcome is not None and self._outcome.error is not None:
+                record_run_failure(self._outcome.error)
+
+    async def _run_to_end(self) -> None:
         timer = None
         if self._timeout is not None:
             timer = self.loop.call_later(self._timeout, self._on_timeout)
@@ -390,6 +405,15 @@ class WorkflowRun:
         current_step.set(spec.name)
         current_run.set(self)
         invoke = spec.bind(self.workflow, self.ctx, self._resources)
+        if self._tracer is not None and self._trace_context is not None:
+            invoke = traced_step(
+                invoke,
+                self._tracer,
+                self._trace_context,
+                spec.name,
+                self.run_id,
+                current_attempt.get,
+            )
         handled = 0
         try:
             while True:

@@ -1,0 +1,145 @@
+"""OpenTelemetry spans: one per run, one per step execution, exceptions recorded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+
+from agentflow import Workflow, step
+from agentflow.events import Event, StartEvent, StopEvent
+from agentflow.retry_policy import retry_policy, stop_after_attempt, wait_none
+from agentflow.tracing import active_tracer
+
+_exporter = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="module")
+def provider() -> TracerProvider:
+    """The process-wide SDK provider (OpenTelemetry allows setting it only once)."""
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        current.add_span_processor(SimpleSpanProcessor(_exporter))
+        return current
+    sdk_provider = TracerProvider()
+    sdk_provider.add_span_processor(SimpleSpanProcessor(_exporter))
+    trace.set_tracer_provider(sdk_provider)
+    return sdk_provider
+
+
+@pytest.fixture
+def spans(provider: TracerProvider) -> Iterator[InMemorySpanExporter]:
+    _exporter.clear()
+    yield _exporter
+    _exporter.clear()
+
+
+class Drafted(Event):
+    text: str
+
+
+class TracedWorkflow(Workflow):
+    attempts = 0
+
+    @step
+    async def draft(self, ev: StartEvent) -> Drafted:
+        return Drafted(text="hello")
+
+    @step(retry_policy=retry_policy(wait=wait_none(), stop=stop_after_attempt(2)))
+    async def publish(self, ev: Drafted) -> StopEvent:
+        type(self).attempts += 1
+        if type(self).attempts == 1:
+            raise ConnectionError("first try fails")
+        return StopEvent(result=ev.text)
+
+
+def by_name(finished: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan]:
+    return [span for span in finished if span.name == name]
+
+
+async def test_a_run_span_with_a_child_span_per_step_attempt(
+    spans: InMemorySpanExporter,
+) -> None:
+    TracedWorkflow.attempts = 0
+    handler = TracedWorkflow().run()
+    assert await handler == "hello"
+    finished = spans.get_finished_spans()
+    (run,) = by_name(finished, "workflow TracedWorkflow")
+    assert run.attributes is not None
+    assert run.attributes["agentflow.run_id"] == handler.run_id
+    (draft,) = by_name(finished, "step draft")
+    first, second = by_name(finished, "step publish")
+    for child in (draft, first, second):
+        assert child.parent is not None
+        assert child.parent.span_id == run.context.span_id
+        assert child.attributes is not None
+        assert child.attributes["agentflow.run_id"] == handler.run_id
+    assert draft.attributes is not None
+    assert draft.attributes["agentflow.event_type"] == "StartEvent"
+    assert [s.attributes["agentflow.attempt"] for s in (first, second)] == [1, 2]  # type: ignore[index]
+    assert first.status.status_code is StatusCode.ERROR
+    assert [e.name for e in first.events] == ["exception"]
+    assert second.status.status_code is not StatusCode.ERROR
+
+
+class FailingWorkflow(Workflow):
+    @step
+    async def explode(self, ev: StartEvent) -> StopEvent:
+        raise ValueError("bad input")
+
+
+async def test_a_failed_run_marks_its_span_failed(spans: InMemorySpanExporter) -> None:
+    with pytest.raises(ValueError, match="bad input"):
+        await FailingWorkflow().run()
+    (run,) = by_name(spans.get_finished_spans(), "workflow FailingWorkflow")
+    assert run.status.status_code is StatusCode.ERROR
+    assert any(event.name == "exception" for event in run.events)
+
+
+class Inner(Workflow):
+    @step
+    async def inner_step(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=1)
+
+
+class Outer(Workflow):
+    @step
+    async def outer_step(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=await Inner().run())
+
+
+async def test_a_nested_runs_span_sits_under_the_step_that_started_it(
+    spans: InMemorySpanExporter,
+) -> None:
+    assert await Outer().run() == 1
+    finished = spans.get_finished_spans()
+    (outer_step,) = by_name(finished, "step outer_step")
+    (inner_run,) = by_name(finished, "workflow Inner")
+    assert inner_run.parent is not None
+    assert inner_run.parent.span_id == outer_step.context.span_id
+
+
+def test_without_a_configured_provider_no_span_is_made_and_nothing_imported() -> None:
+    code = (
+        "import sys, asyncio\n"
+        "import agentflow\n"
+        "assert 'opentelemetry' not in sys.modules, 'imported at import agentflow'\n"
+        "from agentflow.tracing import active_tracer\n"
+        "assert active_tracer() is None\n"
+        "print('ok')\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert completed.stdout.strip() == "ok"
+
+
+def test_with_a_provider_runs_get_a_tracer(provider: TracerProvider) -> None:
+    assert active_tracer() is not None
