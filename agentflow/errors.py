@@ -35,6 +35,10 @@ class WorkflowStepDoesNotExistError(WorkflowRuntimeError):
     """An event was addressed to a step the workflow does not have."""
 
 
+class ContextSerdeError(Exception):
+    """A context could not be saved or loaded; the message names the value and its type."""
+
+
 class ContextStateError(Exception):
     """A context method was called when the context cannot serve it (e.g. no run is active)."""
 

@@ -9,7 +9,9 @@ otherwise nothing is imported at `import agentflow` and runs pay one cached chec
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import types
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -31,13 +33,22 @@ def active_tracer() -> Tracer | None:
         _otel_installed = importlib.util.find_spec("opentelemetry") is not None
     if not _otel_installed:
         return None
-    from opentelemetry import trace
-
+    trace = _trace_api()
     provider = trace.get_tracer_provider()
     # The API's defaults drop every span; don't pay for spans nobody records.
     if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
         return None
-    return provider.get_tracer(_INSTRUMENTATION_NAME)
+    tracer: Tracer = provider.get_tracer(_INSTRUMENTATION_NAME)
+    return tracer
+
+
+@functools.cache
+def _trace_api() -> types.ModuleType:
+    # Imported on the first run rather than at `import agentflow`; cached because every
+    # run asks.
+    from opentelemetry import trace
+
+    return trace
 
 
 @contextmanager

@@ -82,26 +82,18 @@ class Workflow:
     ) -> WorkflowHandler:
         """Start a run and return its handler at once. The start event is `start_event`,
         or this workflow's StartEvent type built from `kwargs`. Must be called from a
-        running event loop (any: asyncio.run, FastAPI, Jupyter).
+        running event loop (any: asyncio.run, FastAPI, Jupyter). Given neither, a `ctx`
+        holding an unfinished run (from `Context.from_dict`, or a run that was cancelled,
+        timed out or failed) resumes that run; given a start event, it starts a new one.
 
         Run from inside a step, the new run is that step's child: it ends when the parent
         run ends and gets at most the time the parent has left; with `forward_events=True`
         its streamed events also appear on the parent's stream, each with a
         `source_workflow` field naming the child's class."""
         table = self._step_table() if self.disable_validation else self._validated_step_table()
-        start_type = _start_event_type(table)
-        if start_event is None:
-            start_event = start_type(**kwargs)
-        elif kwargs:
-            raise TypeError(
-                f"run() got start_event and keyword arguments {sorted(kwargs)}; put them on "
-                "the start event instead"
-            )
-        elif not isinstance(start_event, start_type):
-            raise WorkflowRuntimeError(
-                f"workflow {type(self).__name__} starts with {start_type.__name__}, but run() "
-                f"got a {type(start_event).__name__}"
-            )
+        resuming = ctx is not None and ctx.has_unfinished_run and start_event is None and not kwargs
+        if not resuming:
+            start_event = _make_start_event(table, start_event, kwargs)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -116,9 +108,33 @@ class Workflow:
                 f"this Context belongs to another {type(ctx.workflow).__name__} instance; "
                 "make one with Context(workflow) for the workflow you run"
             )
-        run = WorkflowRun(self, table, ctx, start_event, uuid.uuid4().hex, forward_events)
+        ctx._ensure_free()
+        unfinished = ctx._take_unfinished_run()
+        resume = unfinished if resuming else None
+        run = WorkflowRun(
+            self, table, ctx, start_event, uuid.uuid4().hex, forward_events, resume=resume
+        )
         ctx._attach(run)
         return run.start()
+
+
+def _make_start_event(
+    table: StepTable, start_event: StartEvent | None, kwargs: dict[str, Any]
+) -> StartEvent:
+    start_type = _start_event_type(table)
+    if start_event is None:
+        return start_type(**kwargs)
+    if kwargs:
+        raise TypeError(
+            f"run() got start_event and keyword arguments {sorted(kwargs)}; put them on "
+            "the start event instead"
+        )
+    if not isinstance(start_event, start_type):
+        raise WorkflowRuntimeError(
+            f"workflow {table.workflow_name} starts with {start_type.__name__}, but run() "
+            f"got a {type(start_event).__name__}"
+        )
+    return start_event
 
 
 def _start_event_type(table: StepTable) -> type[StartEvent]:

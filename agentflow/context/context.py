@@ -8,25 +8,31 @@ one run at a time. Steps receive it through a parameter annotated `Context` or
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
+from agentflow.context.serializers import BaseSerializer, JsonSerializer
 from agentflow.context.state_store import DictState, InMemoryStateStore
-from agentflow.errors import ContextStateError, WorkflowValidationError
+from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValidationError
 from agentflow.events import Event
 
 if TYPE_CHECKING:
     from agentflow.runtime.run import WorkflowRun
+    from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.workflow import Workflow
 
 StateT = TypeVar("StateT", bound=BaseModel)
+
+SAVED_CONTEXT_VERSION = 1
+"""Format version of `Context.to_dict`; bumped when the format changes."""
 EventT = TypeVar("EventT", bound=Event)
 
 
 class Context(Generic[StateT]):
     """Shared state and the run's event operations, handed to every step that asks."""
+
+    __slots__ = ("_run", "_store", "_unfinished_run", "_workflow")
 
     def __init__(self, workflow: Workflow) -> None:
         self._workflow = workflow
@@ -40,6 +46,7 @@ class Context(Generic[StateT]):
             ) from error
         self._store: InMemoryStateStore[StateT] = InMemoryStateStore(state)  # type: ignore[arg-type]
         self._run: WorkflowRun | None = None
+        self._unfinished_run: RunSnapshot | None = None
 
     @property
     def workflow(self) -> Workflow:
@@ -56,17 +63,82 @@ class Context(Generic[StateT]):
         """True while a run using this context is going."""
         return self._run is not None and self._run.is_running
 
-    def _attach(self, run: WorkflowRun) -> None:
+    def _ensure_free(self) -> None:
         if self._run is not None:
             raise ContextStateError(
                 f"this Context is already used by run {self._run.run_id}; a Context serves "
                 "one run at a time, so wait for that run or pass a new Context"
             )
+
+    def _attach(self, run: WorkflowRun) -> None:
+        self._ensure_free()
         self._run = run
 
     def _detach(self, run: WorkflowRun) -> None:
         if self._run is run:
             self._run = None
+
+    def _keep_unfinished_run(self, snapshot: RunSnapshot) -> None:
+        """Called by a run that ends unfinished (cancelled, timed out, failed)."""
+        self._unfinished_run = snapshot
+
+    def _take_unfinished_run(self) -> RunSnapshot | None:
+        snapshot, self._unfinished_run = self._unfinished_run, None
+        return snapshot
+
+    @property
+    def has_unfinished_run(self) -> bool:
+        """True when `workflow.run(ctx=ctx)` would resume a run rather than start one."""
+        return self._unfinished_run is not None
+
+    def to_dict(self, serializer: BaseSerializer | None = None) -> dict[str, Any]:
+        """Everything needed to continue in another process, as a JSON-ready dict: the
+        state, and the run under way (or the one that ended unfinished) with its queued
+        events, the events its running steps were handling, collected events, waiters and
+        stream position. Steps that were running start again from their beginning after
+        a resume; their `wait_for_event` calls return answers already received at once.
+        State the serializer cannot store raises ContextSerdeError naming the key."""
+        serializer = serializer or JsonSerializer()
+        run = self._run
+        snapshot = run.snapshot() if run is not None and run.is_running else self._unfinished_run
+        return {
+            "version": SAVED_CONTEXT_VERSION,
+            "workflow": type(self._workflow).__qualname__,
+            "state": serializer.serialize(self._store._state, "state"),
+            "run": snapshot.to_dict(serializer) if snapshot is not None else None,
+        }
+
+    @classmethod
+    def from_dict(
+        cls,
+        workflow: Workflow,
+        data: dict[str, Any],
+        serializer: BaseSerializer | None = None,
+    ) -> Context[Any]:
+        """The context `to_dict` saved, for `workflow`. `workflow.run(ctx=ctx)` then
+        resumes the saved run if there is one."""
+        serializer = serializer or JsonSerializer()
+        version = data.get("version") if isinstance(data, dict) else None
+        if version != SAVED_CONTEXT_VERSION:
+            raise ContextSerdeError(
+                f"saved context has format version {version!r}; this agentflow reads version "
+                f"{SAVED_CONTEXT_VERSION}"
+            )
+        ctx: Context[Any] = cls(workflow)
+        state = serializer.deserialize(data["state"])
+        expected = ctx._store.state_type
+        if not isinstance(state, expected):
+            raise ContextSerdeError(
+                f"saved state is a {type(state).__name__}, but {type(workflow).__name__} keeps "
+                f"its state in a {expected.__name__}"
+            )
+        ctx._store._state = state
+        if data.get("run") is not None:
+            from agentflow.runtime.snapshot import RunSnapshot
+
+            steps = set(workflow._step_table().steps)
+            ctx._unfinished_run = RunSnapshot.from_dict(data["run"], serializer, steps)
+        return ctx
 
     def _active_run(self, operation: str) -> WorkflowRun:
         run = self._run
@@ -153,7 +225,7 @@ class Context(Generic[StateT]):
         event = await run.wait_for_event(
             event_type,
             waiter_event,
-            waiter_id if waiter_id is not None else uuid.uuid4().hex,
+            waiter_id,
             requirements or {},
             timeout,
         )

@@ -29,9 +29,11 @@ class DictState(BaseModel):
 class InMemoryStateStore(Generic[StateT]):
     """A run's state, shared by its steps and kept between runs of the same Context."""
 
+    __slots__ = ("_holder", "_lock", "_state")
+
     def __init__(self, state: StateT) -> None:
         self._state = state
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None  # made on first use; many runs never lock
         self._holder: asyncio.Task[Any] | None = None
 
     @asynccontextmanager
@@ -41,6 +43,8 @@ class InMemoryStateStore(Generic[StateT]):
         if self._holder is task and task is not None:
             yield
             return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
         async with self._lock:
             self._holder = task
             try:

@@ -30,6 +30,10 @@ class CollectBuffer:
         queue.append(event)
         self._size += 1
 
+    def events(self) -> list[Event]:
+        """Every buffered event, grouped by type in arrival order."""
+        return [event for queue in self._by_type.values() for event in queue]
+
     def take_all_of(self, event_types: list[type[Event]]) -> list[Event] | None:
         """One buffered event per entry of `event_types`, in that order, once every entry
         can be served; None (taking nothing) until then."""

@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from threading import get_ident
@@ -34,6 +36,7 @@ from agentflow.errors import (
 )
 from agentflow.events import (
     Event,
+    HumanResponseEvent,
     InputRequiredEvent,
     StartEvent,
     StepFailedEvent,
@@ -45,6 +48,7 @@ from agentflow.events import (
 from agentflow.resource import ResourceCache
 from agentflow.runtime.collect import CollectBuffer
 from agentflow.runtime.retries import Exhausted, current_attempt, retry_failed_execution
+from agentflow.runtime.snapshot import InProgress, RunSnapshot, SavedWaiter
 from agentflow.runtime.step_table import StepSpec, StepTable, step_deadline
 from agentflow.runtime.stream import EventStream
 from agentflow.tracing import active_tracer, record_run_failure, run_span, traced_step
@@ -56,22 +60,41 @@ if TYPE_CHECKING:
     from agentflow.handler import WorkflowHandler
     from agentflow.workflow import Workflow
 
-current_step: contextvars.ContextVar[str] = contextvars.ContextVar("agentflow_current_step")
-"""Name of the step the running task executes; set once per worker task."""
-
-current_run: contextvars.ContextVar[WorkflowRun | None] = contextvars.ContextVar(
-    "agentflow_current_run", default=None
+current_execution: contextvars.ContextVar[_Execution | None] = contextvars.ContextVar(
+    "agentflow_current_execution", default=None
 )
-"""The run whose step the running task executes: a workflow run from there is its child."""
+"""The step execution the running task performs (its step and run); set once per worker
+task. A workflow run from there is that run's child."""
+
+
+class _Execution:
+    """What one worker is doing now, kept so that a snapshot can resume it."""
+
+    __slots__ = ("answered", "event", "number", "run", "step", "waits")
+
+    def __init__(self, run: WorkflowRun, step: str) -> None:
+        self.run = run
+        self.step = step
+        self.event: Event | None = None
+        self.number: int | None = None
+        self.waits = 0
+        self.answered: dict[str, Event] | None = None
+
+    def begin(self, event: Event) -> None:
+        """The worker moves on to its next event: a new execution."""
+        self.event = event
+        if self.number is not None:
+            self.number, self.waits, self.answered = None, 0, None
 
 
 class _StepLane:
     """A step's share of one run: how many workers run it, and the events waiting for one."""
 
-    __slots__ = ("active", "executions", "pending", "spec")
+    __slots__ = ("active", "executions", "invoke", "pending", "spec")
 
     def __init__(self, spec: StepSpec) -> None:
         self.spec = spec
+        self.invoke: Callable[[Event], Awaitable[Any]] | None = None
         self.active = 0
         self.executions = 0
         # Made on first overflow: most lanes of a waiting or short run never queue.
@@ -86,6 +109,7 @@ class _Waiter:
     requirements: dict[str, Any]
     future: asyncio.Future[Event]
     waiter_id: str
+    execution: _Execution | None
 
     def matches(self, event: Event) -> bool:
         if not isinstance(event, self.event_type):
@@ -97,6 +121,7 @@ class _Waiter:
 
 _ABSENT = object()
 _CHILD_SHARE_OF_TIME_LEFT = 0.95
+_NO_SPAN: nullcontext[None] = nullcontext()
 _YIELD_EVERY = 256
 """A worker draining its lane lets the event loop run after this many events."""
 
@@ -113,14 +138,56 @@ class _Outcome:
 class WorkflowRun:
     """Everything one run needs while it is going: lanes, waiters, buffers and tasks."""
 
+    # Slots: thousands of runs may wait for a human at once, and a dict per run would
+    # be most of each one's memory.
+    __slots__ = (
+        "_cancel_handler",
+        "_cancel_message",
+        "_cancel_requested",
+        "_children",
+        "_collect_buffers",
+        "_deadline_from_parent",
+        "_ended",
+        "_executing",
+        "_forward_events",
+        "_lanes",
+        "_next_execution",
+        "_open_questions",
+        "_outcome",
+        "_parent",
+        "_recoveries",
+        "_resources",
+        "_resume",
+        "_routes",
+        "_start_event",
+        "_started",
+        "_table",
+        "_tasks",
+        "_thread_id",
+        "_timeout",
+        "_trace_context",
+        "_tracer",
+        "_unclaimed",
+        "_verbose",
+        "_waiters",
+        "ctx",
+        "deadline",
+        "handler",
+        "loop",
+        "run_id",
+        "stream",
+        "workflow",
+    )
+
     def __init__(
         self,
         workflow: Workflow,
         table: StepTable,
         ctx: Context[Any],
-        start_event: StartEvent,
+        start_event: StartEvent | None,
         run_id: str,
         forward_events: bool = False,
+        resume: RunSnapshot | None = None,
     ) -> None:
         from agentflow.handler import WorkflowHandler
 
@@ -133,24 +200,32 @@ class WorkflowRun:
         self._table = table
         self._routes = table.routes
         self._start_event = start_event
-        self._parent = current_run.get()
+        self._resume = resume
+        self._started = False
+        self._next_execution = 0
+        self._open_questions: list[Event] = []
+        parent_execution = current_execution.get()
+        self._parent = parent_execution.run if parent_execution is not None else None
         if forward_events and self._parent is None:
             raise WorkflowRuntimeError(
                 "forward_events=True streams a child workflow's events to its parent's "
                 "stream, so run() must be called from inside a step"
             )
         self._forward_events = forward_events
-        self._children: set[WorkflowRun] = set()
+        # Made when first needed: most runs have no children, collect nothing, use no
+        # resources and recover from nothing, and a waiting run should stay small.
+        self._children: set[WorkflowRun] | None = None
         self._timeout, self._deadline_from_parent = self._effective_timeout(workflow.timeout)
         self.deadline = None if self._timeout is None else self.loop.time() + self._timeout
         self._verbose = workflow.verbose
         self._lanes = {name: _StepLane(spec) for name, spec in table.steps.items()}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._executing: set[_Execution] = set()
         self._waiters: list[_Waiter] = []
         self._unclaimed: list[Event] = []
-        self._collect_buffers: dict[str, CollectBuffer] = {}
-        self._resources = ResourceCache()
-        self._recoveries: dict[str, int] = {}
+        self._collect_buffers: dict[str, CollectBuffer] | None = None
+        self._resources: ResourceCache | None = None
+        self._recoveries: dict[str, int] | None = None
         self._cancel_requested = False
         self._tracer = active_tracer()
         self._trace_context: TraceContext | None = None
@@ -181,6 +256,76 @@ class WorkflowRun:
         """True until the run's outcome is decided."""
         return self._outcome is None
 
+    def snapshot(self) -> RunSnapshot:
+        """Everything needed to go on with this run elsewhere (see `RunSnapshot`)."""
+        queued = [
+            (name, event) for name, lane in self._lanes.items() for event in lane.pending or ()
+        ]
+        if not self._started:
+            if self._resume is not None:
+                return self._resume
+            if self._start_event is not None:
+                queued = [
+                    (spec.name, self._start_event)
+                    for spec in self._table.route(type(self._start_event))
+                ]
+        unconsumed = self.stream.unconsumed()
+        consumed_questions = [
+            question
+            for question in self._open_questions
+            if not any(question is event for event in unconsumed)
+        ]
+        return RunSnapshot(
+            queued=queued,
+            in_progress=[
+                InProgress(
+                    step=execution.step,
+                    event=execution.event,
+                    execution=execution.number,
+                    answered=dict(execution.answered or {}),
+                )
+                for execution in self._executing
+                if execution.event is not None
+            ],
+            unclaimed=list(self._unclaimed),
+            collected={
+                key: buffer.events() for key, buffer in (self._collect_buffers or {}).items()
+            },
+            waiters=[
+                SavedWaiter(
+                    waiter_id=waiter.waiter_id,
+                    event_type=f"{waiter.event_type.__module__}:{waiter.event_type.__qualname__}",
+                    requirements=dict(waiter.requirements),
+                )
+                for waiter in self._waiters
+            ],
+            recoveries=dict(self._recoveries or {}),
+            next_execution=self._next_execution,
+            stream_position=self.stream.position(),
+            unconsumed=consumed_questions + unconsumed,
+            open_questions=list(self._open_questions),
+        )
+
+    def _restore(self, snapshot: RunSnapshot) -> None:
+        """Go on from `snapshot`: stream what the consumer had not seen, re-run the steps
+        that were running, then deliver the queued events."""
+        self.stream.resume_at(snapshot.stream_position)
+        for event in snapshot.unconsumed:
+            self.stream.write(event)
+        self._open_questions = list(snapshot.open_questions)
+        self._unclaimed = list(snapshot.unclaimed)
+        self._recoveries = dict(snapshot.recoveries) or None
+        self._next_execution = snapshot.next_execution
+        for key, events in snapshot.collected.items():
+            buffer = CollectBuffer()
+            self._collect_buffer_map()[key] = buffer
+            for event in events:
+                buffer.add(event)
+        for item in snapshot.in_progress:
+            self._start_worker(self._lanes[item.step], item.event, item)
+        for step_name, event in snapshot.queued:
+            self._deliver(self._lanes[step_name], event)
+
     def step_executions(self) -> dict[str, int]:
         """How many times each step has started in this run, for steps that ran at all."""
         return {name: lane.executions for name, lane in self._lanes.items() if lane.executions}
@@ -188,36 +333,48 @@ class WorkflowRun:
     def start(self) -> WorkflowHandler:
         """Start the driver task; the handler resolves once it has cleaned up."""
         if self._parent is not None:
-            self._parent._children.add(self)
-        self.loop.create_task(self._drive(), name=f"agentflow run {self.run_id}")
+            siblings = self._parent._children
+            if siblings is None:
+                siblings = self._parent._children = set()
+            siblings.add(self)
+        self.loop.create_task(self._drive())
+        if self._resume is not None:
+            # Restored before run() returns, so that nothing the caller sends next can
+            # come before the saved events. The driver task, made first, runs first.
+            self._restore(self._resume)
+            self._started = True
         return self.handler
 
     async def _drive(self) -> None:
-        if self._tracer is None:
-            await self._run_to_end()
-            return
-        with run_span(self._tracer, self._table.workflow_name, self.run_id) as trace_context:
+        tracing = (
+            run_span(self._tracer, self._table.workflow_name, self.run_id)
+            if self._tracer is not None
+            else _NO_SPAN
+        )
+        with tracing as trace_context:
             self._trace_context = trace_context
-            await self._run_to_end()
-            if self._outcome is not None and self._outcome.error is not None:
+            timer = None
+            if self._timeout is not None:
+                timer = self.loop.call_later(self._timeout, self._on_timeout)
+            try:
+                if not self._started and self._start_event is not None:
+                    self.dispatch(self._start_event)
+                    self._started = True
+                await self._ended
+            except asyncio.CancelledError:
+                # The loop is shutting down under us; end the run as cancelled and clean up.
+                self._decide_cancelled()
+                raise
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                if self._outcome is None or self._outcome.stop is None:
+                    # Unfinished work stays in the context, so that it can be saved and resumed.
+                    self.ctx._keep_unfinished_run(self.snapshot())
+                await self._stop_workers()
+                self._settle()
+            if self._tracer is not None and self._outcome is not None and self._outcome.error:
                 record_run_failure(self._outcome.error)
-
-    async def _run_to_end(self) -> None:
-        timer = None
-        if self._timeout is not None:
-            timer = self.loop.call_later(self._timeout, self._on_timeout)
-        try:
-            self.dispatch(self._start_event)
-            await self._ended
-        except asyncio.CancelledError:
-            # The loop is shutting down under us; end the run as cancelled and clean up.
-            self._decide_cancelled()
-            raise
-        finally:
-            if timer is not None:
-                timer.cancel()
-            await self._stop_workers()
-            self._settle()
 
     async def _stop_workers(self) -> None:
         # A cancelled worker's `finally` may still dispatch; dispatch is a no-op once the
@@ -230,7 +387,7 @@ class WorkflowRun:
         for waiter in self._waiters:
             waiter.future.cancel()
         self._waiters.clear()
-        children = list(self._children)
+        children = list(self._children or ())
         for child in children:
             child.cancel()
         if children:
@@ -241,7 +398,7 @@ class WorkflowRun:
         assert outcome is not None, "the driver only settles a decided run"
         self.ctx._detach(self)
         if self._parent is not None:
-            self._parent._children.discard(self)
+            self._parent._children.discard(self)  # type: ignore[union-attr]
         self.stream.close(outcome.terminal)
         if self.handler.done():
             return
@@ -319,28 +476,40 @@ class WorkflowRun:
             )
         )
 
-    def dispatch(self, event: Event) -> None:
+    def dispatch(self, event: Event, finishing: _StepLane | None = None) -> _StepLane | None:
         """Hand `event` to a waiting `wait_for_event` if one matches, else to every step
-        that accepts its type; keep it for a later waiter if nothing takes it."""
+        that accepts its type; keep it for a later waiter if nothing takes it.
+
+        `finishing` is the lane of a worker that produced `event` and has nothing else to
+        do there. When `event` goes to a single step that can take it now, the lane of
+        that step is returned and the worker carries on with the event itself: a chain of
+        steps then costs no new task per step."""
         if self._outcome is not None:
-            return
+            return None
+        if self._open_questions and isinstance(event, HumanResponseEvent):
+            del self._open_questions[0]
         if self._waiters and self._resolve_waiter(event):
-            return
+            return None
         specs = self._routes.get(type(event))
         if specs is None:
             specs = self._table.route(type(event))
         if not specs:
             if not (self._children and self._offer_to_children(event)):
                 self._unclaimed.append(event)
-            return
+            return None
         lanes = self._lanes
+        if finishing is not None and len(specs) == 1:
+            lane = lanes[specs[0].name]
+            if lane is finishing or lane.active < lane.spec.num_workers:
+                return lane
         for spec in specs:
             self._deliver(lanes[spec.name], event)
+        return None
 
     def _offer_to_children(self, event: Event) -> bool:
         """An answer sent to the parent for a question a forwarding child asked (an
         InputRequiredEvent on the parent's stream) goes down to that child."""
-        for child in self._children:
+        for child in self._children or ():
             if child._forward_events and child.takes(event):
                 child.dispatch(event)
                 return True
@@ -376,10 +545,7 @@ class WorkflowRun:
 
     def _deliver(self, lane: _StepLane, event: Event) -> None:
         if lane.active < lane.spec.num_workers:
-            lane.active += 1
-            task = self.loop.create_task(self._work(lane, event))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start_worker(lane, event)
         else:
             if lane.pending is None:
                 lane.pending = deque()
@@ -391,29 +557,38 @@ class WorkflowRun:
         if self._forward_events and self._parent is not None and self._outcome is None:
             self._parent.write_to_stream(_tagged(event, self._table.workflow_name))
 
-    def call_on_loop(self, function: Callable[..., None], *args: Any) -> None:
+    def call_on_loop(self, function: Callable[..., object], *args: Any) -> None:
         """Call `function(*args)` on the loop's thread: sync steps run in worker threads."""
         if get_ident() == self._thread_id:
             function(*args)
         else:
             self.loop.call_soon_threadsafe(function, *args)
 
-    async def _work(self, lane: _StepLane, event: Event) -> None:
-        """A worker: run the lane's step on `event`, then on pending events until none are
-        left. One coroutine per worker, not per event, keeps a fan-out cheap."""
+    def _start_worker(
+        self, lane: _StepLane, event: Event, resumed: InProgress | None = None
+    ) -> None:
+        # The execution is registered before the task first runs, so that a snapshot taken
+        # in between still sees the event it was handed.
+        execution = _Execution(self, lane.spec.name)
+        execution.event = event
+        if resumed is not None:
+            execution.number, execution.answered = resumed.execution, dict(resumed.answered)
+        lane.active += 1
+        self._executing.add(execution)
+        task = self.loop.create_task(self._work(lane, execution))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _work(self, lane: _StepLane, execution: _Execution) -> None:
+        """A worker: run the lane's step on its first event, then on pending events until
+        none are left. One coroutine per worker, not per event, keeps a fan-out cheap."""
         spec = lane.spec
-        current_step.set(spec.name)
-        current_run.set(self)
-        invoke = spec.bind(self.workflow, self.ctx, self._resources)
-        if self._tracer is not None and self._trace_context is not None:
-            invoke = traced_step(
-                invoke,
-                self._tracer,
-                self._trace_context,
-                spec.name,
-                self.run_id,
-                current_attempt.get,
-            )
+        event = execution.event
+        assert event is not None
+        current_execution.set(execution)
+        invoke = lane.invoke
+        if invoke is None:
+            invoke = lane.invoke = self._bind(spec)
         handled = 0
         try:
             while True:
@@ -434,24 +609,65 @@ class WorkflowRun:
                         if self._outcome is not None:
                             return
                         result = None  # a @catch_error step took over; keep draining
-                if not self._route_result(spec, result):
+                routed = self._route_result(spec, result, None if lane.pending else lane)
+                if routed is False:
                     return
+                if routed is not True:
+                    event = result
+                    if routed is lane:
+                        execution.begin(event)
+                        continue
+                    # Hand-off: this worker leaves its idle lane for the one the event
+                    # goes to, instead of starting a task there.
+                    lane.active -= 1
+                    self._executing.discard(execution)
+                    lane, spec = routed, routed.spec
+                    lane.active += 1
+                    execution = _Execution(self, spec.name)
+                    execution.event = event
+                    self._executing.add(execution)
+                    current_execution.set(execution)
+                    invoke = lane.invoke
+                    if invoke is None:
+                        invoke = lane.invoke = self._bind(spec)
+                    continue
                 pending = lane.pending  # routing the result may have just made it
                 if not pending:
                     return
                 event = pending.popleft()
+                execution.begin(event)
         finally:
             lane.active -= 1
+            self._executing.discard(execution)
+
+    def _bind(self, spec: StepSpec) -> Callable[[Event], Awaitable[Any]]:
+        """The call into `spec`'s function for this run, made once per step and run."""
+        if spec.resources and self._resources is None:
+            self._resources = ResourceCache()
+        invoke = spec.bind(self.workflow, self.ctx, self._resources)
+        if self._tracer is not None and self._trace_context is not None:
+            invoke = traced_step(
+                invoke,
+                self._tracer,
+                self._trace_context,
+                spec.name,
+                self.run_id,
+                current_attempt.get,
+            )
+        return invoke
 
     def _step_gave_up(self, spec: StepSpec, event: Event, exhausted: Exhausted) -> None:
         """Hand the failure to the step's `@catch_error` handler while its budget lasts,
         else fail the run."""
         handler = self._table.catch_handlers.get(spec.name)
         budget = handler.catch_error.max_recoveries if handler and handler.catch_error else 0
-        if handler is None or self._recoveries.get(handler.name, 0) >= budget:
+        recoveries = self._recoveries
+        if recoveries is None:
+            recoveries = self._recoveries = {}
+        if handler is None or recoveries.get(handler.name, 0) >= budget:
             self._fail(spec.name, exhausted.error)
             return
-        self._recoveries[handler.name] = self._recoveries.get(handler.name, 0) + 1
+        recoveries[handler.name] = recoveries.get(handler.name, 0) + 1
         failure = StepFailedEvent(
             step_name=spec.name,
             input_event=event,
@@ -462,8 +678,11 @@ class WorkflowRun:
         )
         self.dispatch_to(self._lanes[handler.name], failure)
 
-    def _route_result(self, spec: StepSpec, result: Any) -> bool:
-        """Send on what a step returned; False when it ended the run or was not an event."""
+    def _route_result(
+        self, spec: StepSpec, result: Any, finishing: _StepLane | None
+    ) -> bool | _StepLane:
+        """Send on what a step returned. False when it ended the run or was not an event;
+        a lane when the worker should carry on there with `result` (see `dispatch`)."""
         if self._verbose:
             produced = "no event" if result is None else f"event {type(result).__name__}"
             print(f"Step {spec.name} produced {produced}")
@@ -473,13 +692,13 @@ class WorkflowRun:
             self._decide(_Outcome(terminal=result, stop=result))
             return False
         if isinstance(result, InputRequiredEvent):
+            self._open_questions.append(result)
             self.write_to_stream(result)
             if self._table.route(type(result)):
                 self.dispatch(result)
             return True
         if isinstance(result, Event):
-            self.dispatch(result)
-            return True
+            return self.dispatch(result, finishing) or True
         self._fail(
             spec.name,
             WorkflowRuntimeError(
@@ -495,6 +714,7 @@ class WorkflowRun:
                 del self._waiters[index]
                 if not waiter.future.done():
                     waiter.future.set_result(event)
+                    _record_answer(waiter.execution, waiter.waiter_id, event)
                 return True
         return False
 
@@ -502,18 +722,25 @@ class WorkflowRun:
         self,
         event_type: type[Event],
         waiter_event: Event | None,
-        waiter_id: str,
+        waiter_id: str | None,
         requirements: dict[str, Any],
         timeout: float | None,
     ) -> Event:
-        """Suspend the calling step until a matching event is dispatched."""
+        """Suspend the calling step until a matching event is dispatched. An answer this
+        execution already received before a save is returned at once after a resume."""
+        execution = current_execution.get()
+        if waiter_id is None:
+            waiter_id = self._default_waiter_id(execution)
+        if execution is not None and execution.answered and waiter_id in execution.answered:
+            return execution.answered[waiter_id]
         if any(waiter.waiter_id == waiter_id for waiter in self._waiters):
             raise WorkflowRuntimeError(f"a step is already waiting with waiter_id '{waiter_id}'")
         future: asyncio.Future[Event] = self.loop.create_future()
-        waiter = _Waiter(event_type, requirements, future, waiter_id)
+        waiter = _Waiter(event_type, requirements, future, waiter_id, execution)
         for index, event in enumerate(self._unclaimed):
             if waiter.matches(event):
                 del self._unclaimed[index]
+                _record_answer(execution, waiter_id, event)
                 return event
         self._waiters.append(waiter)
         if waiter_event is not None:
@@ -523,12 +750,30 @@ class WorkflowRun:
                 return await future
         except TimeoutError:
             raise WorkflowTimeoutError(
-                f"step '{current_step.get('?')}' waited {timeout}s for {event_type.__name__} "
+                f"step '{execution.step if execution else '?'}' waited {timeout}s for "
+                f"{event_type.__name__} "
                 "in wait_for_event; pass a larger `timeout=` or `timeout=None`"
             ) from None
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+    def _default_waiter_id(self, execution: _Execution | None) -> str:
+        # Made from the execution and the count of waits in it, so that a step re-run
+        # after a resume asks for the same ids in the same order.
+        if execution is None:
+            return uuid.uuid4().hex
+        if execution.number is None:
+            execution.number = self._next_execution
+            self._next_execution += 1
+        waiter_id = f"{execution.step}:{execution.number}:{execution.waits}"
+        execution.waits += 1
+        return waiter_id
+
+    def _collect_buffer_map(self) -> dict[str, CollectBuffer]:
+        if self._collect_buffers is None:
+            self._collect_buffers = {}
+        return self._collect_buffers
 
     def collect_events(
         self,
@@ -538,10 +783,14 @@ class WorkflowRun:
         count: int | None,
     ) -> list[Event] | None:
         """Buffer `event` for the calling step; see `Context.collect_events`."""
-        key = buffer_id if buffer_id is not None else current_step.get("")
-        buffer = self._collect_buffers.get(key)
+        if buffer_id is None:
+            execution = current_execution.get()
+            buffer_id = execution.step if execution is not None else ""
+        key = buffer_id
+        buffers = self._collect_buffer_map()
+        buffer = buffers.get(key)
         if buffer is None:
-            buffer = self._collect_buffers[key] = CollectBuffer()
+            buffer = buffers[key] = CollectBuffer()
         buffer.add(event)
         if isinstance(expected, type):
             return buffer.take_count_of(expected, 1 if count is None else count)
@@ -554,6 +803,13 @@ def _tagged(event: Event, workflow_name: str) -> Event:
     if "source_workflow" in event or event.model_config.get("extra") != "allow":
         return event
     return event.model_copy(update={"source_workflow": workflow_name})
+
+
+def _record_answer(execution: _Execution | None, waiter_id: str, event: Event) -> None:
+    if execution is not None:
+        if execution.answered is None:
+            execution.answered = {}
+        execution.answered[waiter_id] = event
 
 
 @functools.cache

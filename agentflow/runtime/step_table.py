@@ -71,23 +71,15 @@ class StepSpec:
         return issubclass(event_type, self.accepted)
 
     def bind(
-        self, workflow: Workflow, ctx: Context[Any], resources: ResourceCache
+        self, workflow: Workflow, ctx: Context[Any], resources: ResourceCache | None
     ) -> Callable[[Event], Awaitable[Any]]:
-        """A callable taking just the event, made once per worker task. Positional
-        `functools.partial` calls are the cheapest way into the user's function; the
-        rest (resources, threads for sync steps, a timeout) is added only when used."""
-        call = self._bind_arguments(workflow, ctx, resources)
-        if self.timeout is None:
-            return call
-        return _with_timeout(call, self.name, self.timeout)
-
-    def _bind_arguments(
-        self, workflow: Workflow, ctx: Context[Any], resources: ResourceCache
-    ) -> Callable[[Event], Awaitable[Any]]:
+        """A callable taking just the event, made once per step and run. Positional
+        `functools.partial` calls are the cheapest way into the user's function; the rest
+        (resources, threads for sync steps, a timeout) is added only when used."""
         function = self.function
         fixed: tuple[Any, ...] = (workflow,) if self.is_method else ()
         roles = self.positional_roles
-        if self.is_async and not self.resources:
+        if self.timeout is None and self.is_async and not self.resources:
             if roles == ("event",):
                 return functools.partial(function, *fixed)
             if roles == ("context", "event"):
@@ -98,12 +90,15 @@ class StepSpec:
         async def call_by_keyword(event: Event) -> Any:
             kwargs = {event_param: event, **context_kwargs}
             for name, resource in injected:
+                assert resources is not None, "a run makes its cache for steps with resources"
                 kwargs[name] = await resources.get(resource, ctx)
             if is_async:
                 return await function(*fixed, **kwargs)
             return await asyncio.to_thread(function, *fixed, **kwargs)
 
-        return call_by_keyword
+        if self.timeout is None:
+            return call_by_keyword
+        return _with_timeout(call_by_keyword, self.name, self.timeout)
 
 
 step_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(

@@ -1,0 +1,166 @@
+"""How `Context.to_dict` turns state and events into strings, and back.
+
+`JsonSerializer` (the default) writes JSON that a person can read and another process
+can load: pydantic models, events included, carry their class's import path and are
+rebuilt as that class; plain JSON values pass as they are. Anything else is refused with
+an error that says where it was, rather than written in a lossy form. `PickleSerializer`
+stores any picklable value, for trusted storage only.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import pickle
+from abc import ABC, abstractmethod
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
+
+from agentflow.errors import ContextSerdeError
+
+_MODEL = "__model__"
+_TUPLE = "__tuple__"
+_DICT = "__dict__"
+_RESERVED = (_MODEL, _TUPLE, _DICT)
+
+
+class BaseSerializer(ABC):
+    """Turns one value into a string and back."""
+
+    @abstractmethod
+    def serialize(self, value: Any, where: str = "value") -> str:
+        """`value` as a string; `where` names it in errors (e.g. "state key 'user'")."""
+
+    @abstractmethod
+    def deserialize(self, data: str) -> Any:
+        """The value `serialize` was given."""
+
+
+class JsonSerializer(BaseSerializer):
+    """JSON, with pydantic models (events included) rebuilt by class."""
+
+    def serialize(self, value: Any, where: str = "value") -> str:
+        """See `BaseSerializer.serialize`; raises ContextSerdeError naming `where` and the
+        type of a value JSON cannot hold."""
+        return json.dumps(_encode(value, where))
+
+    def deserialize(self, data: str) -> Any:
+        """See `BaseSerializer.deserialize`."""
+        return _decode(json.loads(data))
+
+
+class PickleSerializer(BaseSerializer):
+    """Any picklable value. Unpickling runs code: load only what you wrote yourself."""
+
+    def serialize(self, value: Any, where: str = "value") -> str:
+        """See `BaseSerializer.serialize`."""
+        try:
+            return base64.b64encode(pickle.dumps(value)).decode("ascii")
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            raise ContextSerdeError(
+                f"{where} holds a {type(value).__name__} that cannot be pickled: {error}"
+            ) from error
+
+    def deserialize(self, data: str) -> Any:
+        """See `BaseSerializer.deserialize`."""
+        return pickle.loads(base64.b64decode(data))
+
+
+def _encode(value: Any, where: str) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list):
+        return [_encode(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, tuple):
+        return {_TUPLE: [_encode(item, f"{where}[{index}]") for index, item in enumerate(value)]}
+    if isinstance(value, dict):
+        encoded = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ContextSerdeError(
+                    f"{where} has a key of type {type(key).__name__} ({key!r}); JSON keys are "
+                    "strings (use PickleSerializer for other keys)"
+                )
+            encoded[key] = _encode(item, f"{where}[{key!r}]")
+        return {_DICT: encoded} if any(key in encoded for key in _RESERVED) else encoded
+    if isinstance(value, BaseModel):
+        return _encode_model(value, where)
+    raise ContextSerdeError(
+        f"{where} holds a {type(value).__module__}.{type(value).__qualname__}, which "
+        "JsonSerializer cannot store; keep JSON values or pydantic models there, or pass "
+        "serializer=PickleSerializer()"
+    )
+
+
+def _encode_model(model: BaseModel, where: str) -> dict[str, Any]:
+    model_type = type(model)
+    if "<locals>" in model_type.__qualname__:
+        raise ContextSerdeError(
+            f"{where} is a {model_type.__qualname__}, defined inside a function, so another "
+            "process could not import it; define the class at module level"
+        )
+    fields: dict[str, Any] = {}
+    for name in model_type.model_fields:
+        field_where = f"{where}.{name}"
+        field_value = getattr(model, name)
+        if isinstance(field_value, BaseModel) or not _is_plain(field_value):
+            fields[name] = _encode(field_value, field_where)
+            continue
+        try:
+            fields[name] = model.model_dump(mode="json", include={name})[name]
+        except PydanticSerializationError as error:
+            raise ContextSerdeError(f"{field_where}: {error}") from error
+    extra = {
+        name: _encode(item, f"{where}.{name}")
+        for name, item in (model.__pydantic_extra__ or {}).items()
+    }
+    return {
+        _MODEL: f"{model_type.__module__}:{model_type.__qualname__}",
+        "fields": fields,
+        "extra": extra,
+    }
+
+
+def _is_plain(value: Any) -> bool:
+    if value is None or isinstance(value, bool | int | float | str):
+        return True
+    if isinstance(value, list):
+        return all(_is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def _decode(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_decode(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    if _MODEL in data:
+        model_type = _import_class(data[_MODEL])
+        fields = {name: _decode(item) for name, item in data["fields"].items()}
+        fields.update({name: _decode(item) for name, item in data["extra"].items()})
+        return model_type.model_validate(fields)
+    if _TUPLE in data:
+        return tuple(_decode(item) for item in data[_TUPLE])
+    if _DICT in data:
+        return {key: _decode(item) for key, item in data[_DICT].items()}
+    return {key: _decode(item) for key, item in data.items()}
+
+
+def _import_class(path: str) -> type[BaseModel]:
+    module_name, _, qualname = path.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as error:
+        raise ContextSerdeError(
+            f"cannot load class {path} named in the saved context: {error}"
+        ) from error
+    if not (isinstance(target, type) and issubclass(target, BaseModel)):
+        raise ContextSerdeError(f"{path} named in the saved context is not a pydantic model")
+    return target
