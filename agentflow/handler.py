@@ -38,6 +38,11 @@ class WorkflowHandler(asyncio.Future[Any]):
         return self._run.ctx
 
     @property
+    def active_steps(self) -> list[str]:
+        """The steps running right now (including ones waiting in `wait_for_event`)."""
+        return self._run.active_steps()
+
+    @property
     def step_executions(self) -> dict[str, int]:
         """How many times each step has started so far in this run (steps that ran)."""
         return self._run.step_executions()

@@ -91,6 +91,11 @@ class Workflow:
         its streamed events also appear on the parent's stream, each with a
         `source_workflow` field naming the child's class."""
         table = self._step_table() if self.disable_validation else self._validated_step_table()
+        if ctx is not None and not isinstance(ctx, Context):
+            raise TypeError(
+                f"run(ctx=...) takes a Context, got a {type(ctx).__name__}; to put a field "
+                "named 'ctx' on the start event, pass start_event=... instead"
+            )
         resuming = ctx is not None and ctx.has_unfinished_run and start_event is None and not kwargs
         if not resuming:
             start_event = _make_start_event(table, start_event, kwargs)

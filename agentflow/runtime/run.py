@@ -326,6 +326,10 @@ class WorkflowRun:
         for step_name, event in snapshot.queued:
             self._deliver(self._lanes[step_name], event)
 
+    def active_steps(self) -> list[str]:
+        """The steps with at least one execution under way now."""
+        return [name for name, lane in self._lanes.items() if lane.active]
+
     def step_executions(self) -> dict[str, int]:
         """How many times each step has started in this run, for steps that ran at all."""
         return {name: lane.executions for name, lane in self._lanes.items() if lane.executions}
@@ -441,7 +445,7 @@ class WorkflowRun:
         self._decide_cancelled()
 
     def _on_timeout(self) -> None:
-        active = [name for name, lane in self._lanes.items() if lane.active]
+        active = self.active_steps()
         self._decide(
             _Outcome(
                 terminal=WorkflowTimedOutEvent(timeout=self._timeout, active_steps=active),

@@ -74,6 +74,11 @@ def validate_step_graph(table: StepTable) -> None:
                 "(annotate its event parameter `ev: StepFailedEvent`)"
             )
         for accepted in spec.accepted:
+            if issubclass(accepted, StopEvent):
+                raise WorkflowValidationError(
+                    f"workflow {name}: step '{spec.name}' accepts {accepted.__name__}, but a "
+                    "StopEvent ends the run and is never delivered to a step"
+                )
             if issubclass(accepted, _ENTERS_FROM_OUTSIDE) or _is_produced(accepted, emitted):
                 continue
             raise WorkflowValidationError(

@@ -275,3 +275,12 @@ async def test_step_executions_counts_how_often_each_step_ran() -> None:
     handler = CountdownWorkflow().run(n=3)
     assert await handler == "lift-off"
     assert handler.step_executions == {"start": 1, "count_down": 4}
+
+
+async def test_active_steps_names_the_steps_running_now() -> None:
+    handler = HangingWorkflow(timeout=None).run()
+    stream = handler.stream_events()
+    await anext(stream)
+    assert handler.active_steps == ["hang"]
+    await handler.cancel_run()
+    assert handler.active_steps == []

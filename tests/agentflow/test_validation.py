@@ -835,3 +835,17 @@ async def test_a_sync_free_step_runs_in_a_worker_thread() -> None:
         return StopEvent(result=threading.current_thread() is threading.main_thread())
 
     assert await Host().run() is False
+
+
+def test_a_step_accepting_a_stop_event_is_refused() -> None:
+    class AfterTheEnd(Workflow):
+        @step
+        async def begin(self, ev: StartEvent) -> StopEvent:
+            return StopEvent(result="done")
+
+        @step
+        async def after_stop(self, ev: StopEvent) -> None:
+            return None
+
+    with pytest.raises(WorkflowValidationError, match="'after_stop' accepts StopEvent"):
+        AfterTheEnd()._validated_step_table()

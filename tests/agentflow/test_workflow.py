@@ -234,3 +234,8 @@ class OuterWorkflow(Workflow):
 
 async def test_a_step_can_run_another_workflow_on_the_same_loop() -> None:
     assert await OuterWorkflow().run(value=20) == 41
+
+
+async def test_a_ctx_that_is_not_a_context_is_refused_with_a_hint() -> None:
+    with pytest.raises(TypeError, match="takes a Context, got a str"):
+        EchoWorkflow().run(ctx="not a context")  # type: ignore[arg-type]

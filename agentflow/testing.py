@@ -1,0 +1,78 @@
+"""`WorkflowTestRunner`: run a workflow end to end in a test and look at what it streamed.
+
+    result = await WorkflowTestRunner(MyFlow()).run(topic="otters")
+    assert result.result == "..."
+    assert result.event_types[Progress] == 3
+    assert isinstance(result.collected[-1], StopEvent)
+
+The names match `workflows.testing` in LlamaIndex Workflows, so tests written for it port by
+renaming the import.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agentflow.events import Event, StartEvent
+
+if TYPE_CHECKING:
+    from agentflow.context import Context
+    from agentflow.workflow import Workflow
+
+__all__ = ["WorkflowTestResult", "WorkflowTestRunner"]
+
+
+@dataclass
+class WorkflowTestResult:
+    """What one run produced, as `WorkflowTestRunner.run` saw it."""
+
+    collected: list[Event]
+    """Every event the run streamed, in order, ending with its StopEvent (minus the types
+    passed as `exclude_events`)."""
+    event_types: dict[type[Event], int]
+    """How many events of each exact type `collected` holds."""
+    result: Any
+    """What awaiting the handler gave: the StopEvent's `result`, or the StopEvent itself
+    for a subclass with fields of its own."""
+    ctx: Context[Any]
+    """The run's context, to inspect the state the run left behind."""
+
+
+class WorkflowTestRunner:
+    """Runs a workflow to completion, collecting every event it streams."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        """`workflow`: the instance each `run()` call starts."""
+        self._workflow = workflow
+
+    async def run(
+        self,
+        start_event: StartEvent | None = None,
+        ctx: Context[Any] | None = None,
+        expose_internal: bool = True,
+        exclude_events: list[type[Event]] | None = None,
+        **kwargs: Any,
+    ) -> WorkflowTestResult:
+        """Run the workflow from `start_event`, or from a start event built from `kwargs`
+        as `Workflow.run(**kwargs)` does, with `ctx` if given, and wait for it to end.
+
+        `exclude_events` leaves events of those exact types out of `collected`.
+        `expose_internal` is accepted for LlamaIndex compatibility and has no effect:
+        agentflow streams no internal bookkeeping events. A run that fails, times out or
+        is cancelled raises its exception here, as awaiting its handler does.
+        """
+        del expose_internal  # nothing internal is ever streamed
+        handler = self._workflow.run(ctx=ctx, start_event=start_event, **kwargs)
+        excluded = tuple(exclude_events or ())
+        collected = [
+            event async for event in handler.stream_events() if type(event) not in excluded
+        ]
+        result = await handler
+        return WorkflowTestResult(
+            collected=collected,
+            event_types=dict(Counter(type(event) for event in collected)),
+            result=result,
+            ctx=handler.ctx,
+        )

@@ -1,0 +1,133 @@
+"""Workflows that tests/agentflow/test_cli.py runs through the `agentflow` command in a
+subprocess (imported as `cli_workflows:Name` from this directory), plus a few things that
+are not workflows, for the loader's error messages."""
+
+from __future__ import annotations
+
+from agentflow import Context, Workflow, step
+from agentflow.events import (
+    Event,
+    HumanResponseEvent,
+    InputRequiredEvent,
+    StartEvent,
+    StopEvent,
+)
+
+
+class Progress(Event):
+    step: int
+    note: str
+
+
+class Greeter(Workflow):
+    """Streams one Progress event per `count`, then greets `name`."""
+
+    @step
+    async def greet(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        for index in range(ev.get("count", 2)):
+            ctx.write_event_to_stream(Progress(step=index, note=f"working on {ev.name}"))
+        return StopEvent(result=f"hello {ev.name}")
+
+
+greeter_instance = Greeter(timeout=30)
+
+
+class EchoArgs(Workflow):
+    """Returns the start event's fields, to show how `--arg` values were parsed."""
+
+    @step
+    async def echo(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result={key: ev[key] for key in sorted(ev.keys())})
+
+
+class SearchStart(StartEvent):
+    query: str
+    limit: int = 3
+
+
+class TypedSearch(Workflow):
+    """Starts with a typed StartEvent: `query` is required, `limit` must be an int."""
+
+    @step
+    async def search(self, ev: SearchStart) -> StopEvent:
+        return StopEvent(result=[ev.query] * ev.limit)
+
+
+class AskName(Workflow):
+    """Asks for a name with `wait_for_event`, then for a mood: two prompts in one run."""
+
+    @step
+    async def ask(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        name = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="Name? ")
+        )
+        mood = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="Mood? ")
+        )
+        return StopEvent(result=f"{name.response} is {mood.response}")
+
+
+class ColourQuestion(InputRequiredEvent):
+    pass
+
+
+class ColourAnswer(HumanResponseEvent):
+    pass
+
+
+class AskColour(Workflow):
+    """The other human-in-the-loop style: a step returns the question and another step
+    accepts the answer, a HumanResponseEvent subclass."""
+
+    @step
+    async def ask(self, ev: StartEvent) -> ColourQuestion:
+        return ColourQuestion(prefix="Favourite colour? ")
+
+    @step
+    async def answer(self, ev: ColourAnswer) -> StopEvent:
+        return StopEvent(result=f"colour: {ev.response}")
+
+
+class Boom(Workflow):
+    @step
+    async def explode(self, ev: StartEvent) -> StopEvent:
+        raise ValueError("kaboom")
+
+
+class NeverAnswered(Event):
+    pass
+
+
+class WaitsForever(Workflow):
+    """Waits for an event nobody sends, so only its timeout ends it."""
+
+    @step
+    async def wait(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        await ctx.wait_for_event(NeverAnswered, timeout=None)
+        return StopEvent(result="unreachable")
+
+
+class NeedsArguments(Workflow):
+    def __init__(self, api_key: str) -> None:
+        super().__init__()
+        self.api_key = api_key
+
+    @step
+    async def run_it(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=self.api_key)
+
+
+class NoStartStep(Workflow):
+    """Invalid: nothing accepts a StartEvent, so running it fails validation."""
+
+    @step
+    async def orphan(self, ev: Progress) -> StopEvent:
+        return StopEvent(result="never")
+
+
+class NotAWorkflow:
+    pass
+
+
+def not_a_workflow() -> None:
+    """A function, where the command needs a workflow."""

@@ -1,0 +1,378 @@
+"""The `agentflow` command, run for real in a subprocess: `draw` and `run`, human input
+from stdin, the progress line on a terminal, and every error path's exit code and message.
+
+The workflows live in tests/agentflow/cli_workflows.py; the commands run with this
+directory as their working directory, so `cli_workflows:Greeter` imports from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+CONSOLE_SCRIPT = Path(sys.executable).parent / "agentflow"
+
+
+def agentflow(
+    *args: str, stdin: str = "", cwd: Path = HERE, command: tuple[str, ...] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command to completion; stdin is a pipe holding `stdin` (empty: at EOF)."""
+    return subprocess.run(
+        [*(command or (sys.executable, "-m", "agentflow")), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=30,
+        check=False,
+    )
+
+
+def error_line(completed: subprocess.CompletedProcess[str]) -> str:
+    """The one line an error leaves on stderr."""
+    lines = completed.stderr.splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("agentflow: error: "), lines[0]
+    return lines[0].removeprefix("agentflow: error: ")
+
+
+# --------------------------------------------------------------------------- run
+
+
+def test_run_prints_each_streamed_event_then_the_result() -> None:
+    completed = agentflow("run", "cli_workflows:Greeter", "--arg", "name=Ada", "--arg", "count=2")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines() == [
+        'Progress {"step":0,"note":"working on Ada"}',
+        'Progress {"step":1,"note":"working on Ada"}',
+        'StopEvent {"result":"hello Ada"}',
+        "result: hello Ada",
+    ]
+    assert completed.stderr == ""  # not a terminal: no status line
+
+
+def test_run_reads_arg_values_as_json_when_they_parse_else_as_strings() -> None:
+    completed = agentflow(
+        "run",
+        "cli_workflows:EchoArgs",
+        *("--arg", "n=3", "--arg", "ratio=0.5", "--arg", "flag=true", "--arg", "nothing=null"),
+        *("--arg", 'items=[1,"a"]', "--arg", "name=Ada Lovelace", "--arg", 'quoted="7"'),
+        *("--arg", "empty=", "--arg", "eq=a=b"),
+        # Fields, though run() has parameters of these names:
+        *("--arg", "ctx=1", "--arg", "start_event=2"),
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = completed.stdout.splitlines()[-1].removeprefix("result: ")
+    assert json.loads(result) == {
+        "n": 3,
+        "ratio": 0.5,
+        "flag": True,
+        "nothing": None,
+        "items": [1, "a"],
+        "name": "Ada Lovelace",
+        "quoted": "7",
+        "empty": "",
+        "eq": "a=b",
+        "ctx": 1,
+        "start_event": 2,
+    }
+
+
+def test_run_builds_the_workflows_typed_start_event() -> None:
+    completed = agentflow("run", "cli_workflows:TypedSearch", "--arg", "query=otters")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == 'result: ["otters","otters","otters"]'
+
+
+def test_start_fields_the_typed_start_event_rejects_exit_1() -> None:
+    completed = agentflow("run", "cli_workflows:TypedSearch", "--arg", "limit=many")
+    assert completed.returncode == 1
+    message = error_line(completed)
+    assert message.startswith("cannot start TypedSearch: ValidationError: 2 validation errors")
+    assert "query Field required" in message
+    assert "limit Input should be a valid integer" in message
+
+
+def test_run_answers_each_input_request_with_a_line_from_stdin() -> None:
+    completed = agentflow("run", "cli_workflows:AskName", stdin="Ada\nhappy\n")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines() == [
+        'InputRequiredEvent {"prefix":"Name? "}',
+        'InputRequiredEvent {"prefix":"Mood? "}',
+        'StopEvent {"result":"Ada is happy"}',
+        "result: Ada is happy",
+    ]
+    assert completed.stderr.splitlines() == ["Name? ", "Mood? "]  # the prompts
+
+
+def test_run_sends_the_human_response_subclass_the_workflow_accepts() -> None:
+    completed = agentflow("run", "cli_workflows:AskColour", stdin="blue\r\n")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == "result: colour: blue"
+
+
+def test_run_fails_when_stdin_ends_before_an_answer() -> None:
+    completed = agentflow("run", "cli_workflows:AskName", stdin="Ada\n")
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("Name? \nMood? ")
+    last = completed.stderr.splitlines()[-1]
+    assert last == (
+        "agentflow: error: stdin closed while AskName waited for an answer to InputRequiredEvent"
+    )
+
+
+def test_a_failing_workflow_exits_1_naming_the_step_and_the_exception() -> None:
+    completed = agentflow("run", "cli_workflows:Boom")
+    assert completed.returncode == 1
+    assert error_line(completed) == "Boom failed in step 'explode': ValueError: kaboom"
+    assert completed.stdout.splitlines() == [
+        'WorkflowFailedEvent {"result":null,"step_name":"explode","exception":"ValueError: kaboom"}'
+    ]
+
+
+def test_timeout_option_overrides_the_workflows_timeout() -> None:
+    completed = agentflow("run", "cli_workflows:WaitsForever", "--timeout", "0.2")
+    assert completed.returncode == 1
+    message = error_line(completed)
+    assert message.startswith("WaitsForever: WorkflowTimeoutError: ")
+    assert "timed out after 0.2s (steps still running: wait)" in message
+
+
+def test_a_module_level_instance_can_be_run() -> None:
+    completed = agentflow("run", "cli_workflows:greeter_instance", "--arg", "name=Bo")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == "result: hello Bo"
+
+
+def test_a_file_path_works_as_the_module() -> None:
+    completed = agentflow("run", f"{HERE / 'cli_workflows.py'}:Greeter", "--arg", "name=Cy")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == "result: hello Cy"
+
+
+@pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="`pip install -e .` not run")
+def test_console_script_imports_modules_from_the_current_directory(tmp_path: Path) -> None:
+    # The console script's sys.path starts with its bin directory, not the current one.
+    (tmp_path / "local_flow.py").write_text(
+        "from agentflow import Workflow, step\n"
+        "from agentflow.events import StartEvent, StopEvent\n\n"
+        "class LocalFlow(Workflow):\n"
+        "    @step\n"
+        "    async def only(self, ev: StartEvent) -> StopEvent:\n"
+        "        return StopEvent(result=ev.x * 2)\n"
+    )
+    completed = agentflow(
+        "run", "local_flow:LocalFlow", "--arg", "x=21", cwd=tmp_path, command=(str(CONSOLE_SCRIPT),)
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == "result: 42"
+
+
+def read_until_closed(descriptor: int, process: subprocess.Popen[bytes]) -> bytes:
+    """Everything written to a pty until the command exits; a command still running after
+    30 s is killed, so a hang fails the test instead of stalling the suite."""
+    deadline = time.monotonic() + 30
+    seen = b""
+    while (remaining := deadline - time.monotonic()) > 0:
+        readable, _, _ = select.select([descriptor], [], [], remaining)
+        if not readable:
+            break
+        try:
+            chunk = os.read(descriptor, 65536)
+        except OSError:  # EIO: the command exited and closed the terminal
+            return seen
+        if not chunk:
+            return seen
+        seen += chunk
+    process.kill()
+    raise AssertionError(f"the command did not exit; it wrote {seen!r}")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+def test_a_terminal_gets_a_status_line_on_stderr() -> None:
+    import pty
+
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "agentflow", "run", "cli_workflows:AskName"],
+        stdin=subprocess.PIPE,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=HERE,
+    ) as process:
+        os.close(terminal)
+        assert process.stdin is not None
+        process.stdin.write(b"Ada\nhappy\n")
+        process.stdin.close()
+        try:
+            screen = read_until_closed(controller, process).decode()
+        finally:
+            os.close(controller)
+    assert process.returncode == 0, screen
+    assert "\r\x1b[K" in screen  # the status line is redrawn in place
+    assert "AskName" in screen
+    assert "| events: 1 | step runs: 1 (ask x1)" in screen
+    assert 'StopEvent {"result":"Ada is happy"}\r\n' in screen
+    assert "AskName ended after " in screen
+    assert "(events: 3, step runs: 1)" in screen
+    assert screen.endswith("result: Ada is happy\r\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
+def test_ctrl_c_at_a_prompt_exits_130_without_a_traceback() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "agentflow", "run", "cli_workflows:AskName"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=HERE,
+    ) as process:
+        try:
+            assert process.stderr is not None
+            # Once the prompt is out, the command waits on stdin: interrupt it there.
+            assert process.stderr.read(len(b"Name? ")) == b"Name? "
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 130
+    assert stderr == b"\nagentflow: error: interrupted\n"
+    assert stdout == b'InputRequiredEvent {"prefix":"Name? "}\n'
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            "cli_workflows",
+            "expected module:WorkflowClass (e.g. myapp.flows:ResearchFlow), got 'cli_workflows'",
+        ),
+        (
+            "no_such_module:Flow",
+            "no module named 'no_such_module' (looked in the current directory and sys.path)",
+        ),
+        (
+            "cli_workflows:Missing",
+            "'cli_workflows' has no attribute 'Missing' (workflows it defines: AskColour, "
+            "AskName, Boom, EchoArgs, Greeter, NeedsArguments, NoStartStep, TypedSearch, "
+            "WaitsForever)",
+        ),
+        (
+            "cli_workflows:NotAWorkflow",
+            "'cli_workflows:NotAWorkflow' is the class NotAWorkflow, not a Workflow subclass "
+            "or instance",
+        ),
+        (
+            "cli_workflows:not_a_workflow",
+            "'cli_workflows:not_a_workflow' is a function ('not_a_workflow'), not a Workflow "
+            "subclass or instance",
+        ),
+        (
+            "cli_workflows:Progress",
+            "'cli_workflows:Progress' is the class Progress, not a Workflow subclass or instance",
+        ),
+        ("missing_file.py:Flow", "no such file: 'missing_file.py'"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "draw"])
+def test_a_bad_target_exits_2_saying_what_is_wrong(command: str, target: str, message: str) -> None:
+    completed = agentflow(command, target)
+    assert completed.returncode == 2
+    assert error_line(completed) == message
+    assert completed.stdout == ""
+
+
+def test_a_module_that_fails_to_import_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "broken_flows.py").write_text("raise RuntimeError('no config file')\n")
+    completed = agentflow("run", "broken_flows:Flow", cwd=tmp_path)
+    assert completed.returncode == 2
+    assert error_line(completed) == (
+        "importing 'broken_flows' failed: RuntimeError: no config file"
+    )
+
+
+def test_a_class_that_needs_constructor_arguments_is_reported() -> None:
+    completed = agentflow("run", "cli_workflows:NeedsArguments")
+    assert completed.returncode == 2
+    assert error_line(completed).startswith(
+        "cannot create NeedsArguments() with no arguments: TypeError: "
+    )
+
+
+def test_an_invalid_workflow_exits_1_with_the_validation_error() -> None:
+    completed = agentflow("run", "cli_workflows:NoStartStep")
+    assert completed.returncode == 1
+    assert error_line(completed) == (
+        "cannot start NoStartStep: WorkflowConfigurationError: workflow NoStartStep: no step "
+        "accepts a StartEvent, so a run could never begin"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--arg", "name"], "--arg expects KEY=VALUE, got 'name'"),
+        (["--arg", "=3"], "--arg expects KEY=VALUE, got '=3'"),
+        (["--arg", "a=1", "--arg", "a=2"], "--arg 'a' is given twice"),
+    ],
+)
+def test_a_bad_arg_exits_2(args: list[str], message: str) -> None:
+    completed = agentflow("run", "cli_workflows:Greeter", *args)
+    assert completed.returncode == 2
+    assert error_line(completed) == message
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "soon"])
+def test_a_bad_timeout_is_a_usage_error(timeout: str) -> None:
+    completed = agentflow("run", "cli_workflows:Greeter", "--timeout", timeout)
+    assert completed.returncode == 2
+    assert "argument --timeout: expected a" in completed.stderr
+
+
+def test_no_command_is_a_usage_error() -> None:
+    completed = agentflow()
+    assert completed.returncode == 2
+    assert "usage: agentflow" in completed.stderr
+
+
+# --------------------------------------------------------------------------- draw
+
+
+def test_draw_writes_a_self_contained_html_page(tmp_path: Path) -> None:
+    output = tmp_path / "flow.html"
+    completed = agentflow("draw", "cli_workflows:AskColour", "-o", str(output))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"wrote {output}\n"
+    page = output.read_text(encoding="utf-8")
+    assert "<svg" in page
+    assert "http" not in page
+    for node_id in ("step_ask", "step_answer", "event_ColourQuestion", "external_step"):
+        assert f'data-id="{node_id}"' in page
+
+
+def test_draw_mermaid_prints_the_flowchart() -> None:
+    completed = agentflow("draw", "cli_workflows:Greeter", "--mermaid")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert lines[0] == "flowchart TD"
+    assert "    event_StartEvent --> step_greet" in lines
+    assert "    step_greet --> event_StopEvent" in lines
+
+
+def test_python_dash_m_and_the_version_flag() -> None:
+    completed = agentflow("--version")
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("agentflow ")
