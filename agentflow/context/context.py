@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
-from agentflow.context.serializers import BaseSerializer, JsonSerializer
 from agentflow.context.state_store import DictState, InMemoryStateStore
 from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValidationError
 from agentflow.events import Event
 
 if TYPE_CHECKING:
+    from agentflow.context.serializers import BaseSerializer
     from agentflow.runtime.run import WorkflowRun
     from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.workflow import Workflow
@@ -98,6 +98,8 @@ class Context(Generic[StateT]):
         stream position. Steps that were running start again from their beginning after
         a resume; their `wait_for_event` calls return answers already received at once.
         State the serializer cannot store raises ContextSerdeError naming the key."""
+        from agentflow.context.serializers import JsonSerializer  # loaded when first saving
+
         serializer = serializer or JsonSerializer()
         run = self._run
         snapshot = run.snapshot() if run is not None and run.is_running else self._unfinished_run
@@ -117,6 +119,9 @@ class Context(Generic[StateT]):
     ) -> Context[Any]:
         """The context `to_dict` saved, for `workflow`. `workflow.run(ctx=ctx)` then
         resumes the saved run if there is one."""
+        from agentflow.context.serializers import JsonSerializer
+        from agentflow.runtime.snapshot import RunSnapshot
+
         serializer = serializer or JsonSerializer()
         version = data.get("version") if isinstance(data, dict) else None
         if version != SAVED_CONTEXT_VERSION:
@@ -134,8 +139,6 @@ class Context(Generic[StateT]):
             )
         ctx._store._state = state
         if data.get("run") is not None:
-            from agentflow.runtime.snapshot import RunSnapshot
-
             steps = set(workflow._step_table().steps)
             ctx._unfinished_run = RunSnapshot.from_dict(data["run"], serializer, steps)
         return ctx

@@ -11,10 +11,12 @@ import contextvars
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentflow.events import Event
-from agentflow.retry_policy import RetryPolicy
+
+if TYPE_CHECKING:
+    from agentflow.retry_policy import RetryPolicy
 
 current_attempt: contextvars.ContextVar[int] = contextvars.ContextVar(
     "agentflow_current_attempt", default=1

@@ -48,7 +48,6 @@ from agentflow.events import (
 from agentflow.resource import ResourceCache
 from agentflow.runtime.collect import CollectBuffer
 from agentflow.runtime.retries import Exhausted, current_attempt, retry_failed_execution
-from agentflow.runtime.snapshot import InProgress, RunSnapshot, SavedWaiter
 from agentflow.runtime.step_table import StepSpec, StepTable, step_deadline
 from agentflow.runtime.stream import EventStream
 from agentflow.tracing import active_tracer, record_run_failure, run_span, traced_step
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
 
     from agentflow.context import Context
     from agentflow.handler import WorkflowHandler
+    from agentflow.runtime.snapshot import InProgress, RunSnapshot
     from agentflow.workflow import Workflow
 
 current_execution: contextvars.ContextVar[_Execution | None] = contextvars.ContextVar(
@@ -258,6 +258,9 @@ class WorkflowRun:
 
     def snapshot(self) -> RunSnapshot:
         """Everything needed to go on with this run elsewhere (see `RunSnapshot`)."""
+        # Loaded when a run is first saved or ends unfinished, not at `import agentflow`.
+        from agentflow.runtime.snapshot import InProgress, RunSnapshot, SavedWaiter
+
         queued = [
             (name, event) for name, lane in self._lanes.items() for event in lane.pending or ()
         ]
