@@ -10,8 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 from pydantic import BaseModel
-
-from scenarios import FANOUT_WORKERS, ParkedRun, RunOnce
+from scenarios import FANOUT_WORKERS, FanIn, ParkedRun, RunOnce
 
 Stage = Callable[[BaseModel], Awaitable[BaseModel]]
 """One step: takes the incoming event, returns the outgoing one."""
@@ -26,6 +25,14 @@ class StopEvent(BaseModel):
 
     result: object = None
     """What the run returns."""
+
+
+class Fetch(BaseModel):
+    """Asks the sleeping step of the pipeline to run."""
+
+
+class Fetched(BaseModel):
+    """The sleeping step's reply."""
 
 
 class Work(BaseModel):
@@ -63,7 +70,9 @@ class HumanResponse(BaseModel):
     """What the human said."""
 
 
-async def _serve_once(stage: Stage, inbox: asyncio.Queue[BaseModel], outbox: asyncio.Queue[BaseModel]) -> None:
+async def _serve_once(
+    stage: Stage, inbox: asyncio.Queue[BaseModel], outbox: asyncio.Queue[BaseModel]
+) -> None:
     outbox.put_nowait(await stage(await inbox.get()))
 
 
@@ -122,13 +131,13 @@ class FloorSuite:
     def sleeping_pipeline(self, sleep_seconds: float) -> RunOnce:
         async def fetch(ev: BaseModel) -> BaseModel:
             await asyncio.sleep(sleep_seconds)
-            return Work(i=1)
+            return Fetched()
 
-        stages = [_emitting(StartEvent), fetch, _emitting(StopEvent)]
+        stages = [_emitting(Fetch), fetch, _emitting(StopEvent)]
         return lambda: _run_stages(stages)
 
-    def fanout(self, width: int, counted: bool) -> RunOnce:
-        # A counter needs no list of expected types, so `counted` changes nothing here.
+    def fanout(self, width: int, fan_in: FanIn) -> RunOnce:
+        # A counter needs no list of expected types, so `fan_in` changes nothing here.
         async def scatter(work: asyncio.Queue[Work]) -> None:
             for i in range(width):
                 work.put_nowait(Work(i=i))
@@ -150,7 +159,7 @@ class FloorSuite:
             done = asyncio.Queue[Done]()
             workers = [asyncio.create_task(serve(work, done)) for _ in range(FANOUT_WORKERS)]
             collector = asyncio.create_task(collect(done))
-            await scatter(work)
+            await asyncio.create_task(scatter(work))
             collected = await collector
             for worker in workers:
                 worker.cancel()

@@ -10,8 +10,8 @@ import asyncio
 import gc
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Literal, Protocol
 
 CHAIN_LENGTH = 10
 """Steps in the linear chain: StartEvent -> Hop1 -> ... -> Hop9 -> StopEvent."""
@@ -24,6 +24,16 @@ FANOUT_WORKERS = 64
 
 IDLE_RESPONSE = "ok"
 """What every parked run is answered with, and so what each must return."""
+
+FanIn = Literal["list", "list_built_once", "count"]
+"""How the fan-out's collector asks for its N `Done` events:
+
+- "list": `ctx.collect_events(ev, [Done] * N)`, the list written in the call, so rebuilt on
+  every arriving event — O(N) per call in the step's own code, as users write it;
+- "list_built_once": the same call with the list built once per workflow, leaving only the
+  engine's cost;
+- "count": `ctx.collect_events(ev, Done, count=N)`.
+"""
 
 RunOnce = Callable[[], Awaitable[object]]
 """Starts one run of a scenario's workflow; awaiting it gives the run's result."""
@@ -55,12 +65,9 @@ class ScenarioSuite(Protocol):
     def sleeping_pipeline(self, sleep_seconds: float) -> RunOnce:
         """Three steps in a line; the middle one sleeps for `sleep_seconds`."""
 
-    def fanout(self, width: int, counted: bool) -> RunOnce:
-        """Scatter `width` events to a pool of workers and collect all the replies.
-
-        With `counted`, the collector asks for `width` events of one type by count rather
-        than by a list of `width` types. The run's result is the number collected.
-        """
+    def fanout(self, width: int, fan_in: FanIn) -> RunOnce:
+        """Scatter `width` events to a pool of workers and collect all the replies the
+        `fan_in` way. The run's result is the number collected."""
 
     def stream(self, ticks: int) -> RunOnce:
         """A step writes `ticks` events to the stream; the run's result is how many the
@@ -90,10 +97,10 @@ async def measure_concurrent(suite: ScenarioSuite, runs: int) -> float:
     return runs / (time.perf_counter() - started)
 
 
-async def measure_fanout(suite: ScenarioSuite, width: int, counted: bool) -> float:
+async def measure_fanout(suite: ScenarioSuite, width: int, fan_in: FanIn) -> float:
     """Events per second through a scatter/work/collect run of `width` events."""
-    await suite.fanout(FANOUT_WORKERS, counted)()
-    run_once = suite.fanout(width, counted)
+    await suite.fanout(FANOUT_WORKERS, fan_in)()
+    run_once = suite.fanout(width, fan_in)
     started = time.perf_counter()
     collected = await run_once()
     elapsed = time.perf_counter() - started
@@ -141,11 +148,12 @@ async def measure_idle(suite: ScenarioSuite, runs: int) -> float:
     return kib_per_run
 
 
-MEASUREMENTS: dict[str, Callable[[ScenarioSuite, int], Awaitable[float]]] = {
+MEASUREMENTS: dict[str, Callable[[ScenarioSuite, int], Coroutine[Any, Any, float]]] = {
     "chain": measure_chain,
     "concurrent": measure_concurrent,
-    "fanout": lambda suite, width: measure_fanout(suite, width, counted=False),
-    "fanout_count": lambda suite, width: measure_fanout(suite, width, counted=True),
+    "fanout": lambda suite, width: measure_fanout(suite, width, "list"),
+    "fanout_list_built_once": lambda suite, width: measure_fanout(suite, width, "list_built_once"),
+    "fanout_count": lambda suite, width: measure_fanout(suite, width, "count"),
     "stream": measure_stream,
     "idle": measure_idle,
 }

@@ -200,7 +200,9 @@ class Context(Generic[StateT]):
         return them in that order, else None. `collect_events(ev, Done, count=n)` waits for
         n events of one type at a constant cost per call, however large n is. The buffer
         belongs to the calling step unless `buffer_id` names a shared one."""
-        run = self._active_run("collect_events")
+        run = self._run
+        if run is None:
+            run = self._active_run("collect_events")
         if isinstance(expected, type):
             if count is not None and (isinstance(count, bool) or count < 1):
                 raise ValueError(f"collect_events(): count must be a positive int, got {count!r}")

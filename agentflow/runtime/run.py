@@ -80,11 +80,10 @@ class _Execution:
         self.waits = 0
         self.answered: dict[str, Event] | None = None
 
-    def begin(self, event: Event) -> None:
-        """The worker moves on to its next event: a new execution."""
-        self.event = event
-        if self.number is not None:
-            self.number, self.waits, self.answered = None, 0, None
+    def begin_anew(self) -> None:
+        """The worker moved on to its next event after waiting in this one: forget the
+        waits, so the new execution gets its own waiter ids."""
+        self.number, self.waits, self.answered = None, 0, None
 
 
 class _StepLane:
@@ -622,7 +621,9 @@ class WorkflowRun:
                 if routed is not True:
                     event = result
                     if routed is lane:
-                        execution.begin(event)
+                        execution.event = event
+                        if execution.number is not None:
+                            execution.begin_anew()
                         continue
                     # Hand-off: this worker leaves its idle lane for the one the event
                     # goes to, instead of starting a task there.
@@ -642,7 +643,9 @@ class WorkflowRun:
                 if not pending:
                     return
                 event = pending.popleft()
-                execution.begin(event)
+                execution.event = event
+                if execution.number is not None:
+                    execution.begin_anew()
         finally:
             lane.active -= 1
             self._executing.discard(execution)
@@ -794,7 +797,9 @@ class WorkflowRun:
             execution = current_execution.get()
             buffer_id = execution.step if execution is not None else ""
         key = buffer_id
-        buffers = self._collect_buffer_map()
+        buffers = self._collect_buffers
+        if buffers is None:
+            buffers = self._collect_buffers = {}
         buffer = buffers.get(key)
         if buffer is None:
             buffer = buffers[key] = CollectBuffer()
