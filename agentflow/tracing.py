@@ -4,14 +4,12 @@ A run gets a span `workflow <Name>`; each execution of a step (each attempt, whe
 retried) gets a child span `step <name>` with the step name, the event type, the attempt
 number and the run id as attributes, and exceptions recorded. Spans are made only when
 `opentelemetry-api` is installed (extra `otel`) and an SDK tracer provider has been set:
-otherwise nothing is imported at `import agentflow` and runs pay one cached check.
+otherwise nothing is imported and a run pays one dictionary lookup.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import types
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -23,32 +21,23 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
 _INSTRUMENTATION_NAME = "agentflow"
-_otel_installed: bool | None = None
 
 
 def active_tracer() -> Tracer | None:
-    """The tracer to use for a run starting now, or None when no one collects spans."""
-    global _otel_installed
-    if _otel_installed is None:
-        _otel_installed = importlib.util.find_spec("opentelemetry") is not None
-    if not _otel_installed:
+    """The tracer to use for a run starting now, or None when no one collects spans.
+
+    A tracer provider can only have been set by code that imported `opentelemetry.trace`,
+    so when that module is not loaded there is nothing to look up and nothing is imported.
+    """
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is None:
         return None
-    trace = _trace_api()
     provider = trace.get_tracer_provider()
     # The API's defaults drop every span; don't pay for spans nobody records.
     if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
         return None
     tracer: Tracer = provider.get_tracer(_INSTRUMENTATION_NAME)
     return tracer
-
-
-@functools.cache
-def _trace_api() -> types.ModuleType:
-    # Imported on the first run rather than at `import agentflow`; cached because every
-    # run asks.
-    from opentelemetry import trace
-
-    return trace
 
 
 @contextmanager

@@ -168,9 +168,11 @@ class Context(Generic[StateT]):
 
     def write_event_to_stream(self, ev: Event) -> None:
         """Put `ev` on the run's stream, after everything written before it."""
-        if not isinstance(ev, Event):
-            raise TypeError(f"write_event_to_stream() takes an Event, got {type(ev).__name__}")
-        run = self._active_run("write_event_to_stream")
+        run = self._run
+        if run is None or not isinstance(ev, Event):
+            if not isinstance(ev, Event):
+                raise TypeError(f"write_event_to_stream() takes an Event, got {type(ev).__name__}")
+            run = self._active_run("write_event_to_stream")
         run.call_on_loop(run.write_to_stream, ev)
 
     @overload

@@ -176,6 +176,7 @@ class WorkflowRun:
         "run_id",
         "stream",
         "workflow",
+        "write_to_stream",
     )
 
     def __init__(
@@ -211,6 +212,10 @@ class WorkflowRun:
                 "stream, so run() must be called from inside a step"
             )
         self._forward_events = forward_events
+        self.write_to_stream: Callable[[Event], None] = (
+            self._write_and_forward if forward_events else self.stream.write
+        )
+        """Put an event on this run's stream (and on its parent's when forwarding)."""
         # Made when first needed: most runs have no children, collect nothing, use no
         # resources and recover from nothing, and a waiting run should stay small.
         self._children: set[WorkflowRun] | None = None
@@ -557,10 +562,10 @@ class WorkflowRun:
                 lane.pending = deque()
             lane.pending.append(event)
 
-    def write_to_stream(self, event: Event) -> None:
-        """Put `event` on this run's stream, and on its parent's when forwarding."""
+    def _write_and_forward(self, event: Event) -> None:
+        """`write_to_stream` of a child run that forwards its events to its parent."""
         self.stream.write(event)
-        if self._forward_events and self._parent is not None and self._outcome is None:
+        if self._parent is not None and self._outcome is None:
             self._parent.write_to_stream(_tagged(event, self._table.workflow_name))
 
     def call_on_loop(self, function: Callable[..., object], *args: Any) -> None:

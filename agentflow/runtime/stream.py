@@ -1,32 +1,30 @@
 """The run's event stream: events written by steps, in order, ending with the terminal
 StopEvent.
 
-A list read from a moving head, plus one waiter future, rather than an `asyncio.Queue`:
-writing must stay a plain synchronous call (`ctx.write_event_to_stream`) that costs an
-append, a consumer that is behind drains the buffer without suspending once per event, and
-a run that streamed one event should not hold a deque's 64-slot block while it waits.
+A deque plus one waiter future rather than an `asyncio.Queue`: writing must stay a plain
+synchronous call (`ctx.write_event_to_stream`) that costs an append, and a consumer that
+is behind drains the buffer without suspending once per event. The deque is dropped
+whenever the consumer has caught up, so that a run waiting for a human does not hold a
+deque's 64-slot block.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 
 from agentflow.errors import StreamAlreadyConsumedError
 from agentflow.events import Event, StopEvent
 
-_COMPACT_AFTER = 1024
-"""Consumed events are dropped from the buffer's front once this many have piled up."""
-
 
 class EventStream:
     """A single-consumer buffer of one run's streamed events."""
 
-    __slots__ = ("_buffer", "_closed", "_consumed", "_head", "_waiter", "_written")
+    __slots__ = ("_buffer", "_closed", "_consumed", "_waiter", "_written")
 
     def __init__(self) -> None:
-        self._buffer: list[Event] = []
-        self._head = 0
+        self._buffer: deque[Event] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self._consumed = False
@@ -39,7 +37,10 @@ class EventStream:
 
     def write(self, event: Event) -> None:
         """Append `event`; wakes the consumer if it is waiting."""
-        self._buffer.append(event)
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = deque()
+        buffer.append(event)
         self._written += 1
         waiter = self._waiter
         if waiter is not None:
@@ -54,11 +55,11 @@ class EventStream:
 
     def position(self) -> int:
         """How many events the consumer has taken."""
-        return self._written - (len(self._buffer) - self._head)
+        return self._written - len(self._buffer or ())
 
     def unconsumed(self) -> list[Event]:
         """The events written but not taken yet, oldest first."""
-        return self._buffer[self._head :]
+        return list(self._buffer or ())
 
     def resume_at(self, position: int) -> None:
         """Continue counting from a saved run's position."""
@@ -75,20 +76,16 @@ class EventStream:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Event]:
-        buffer = self._buffer
         while True:
-            while self._head < len(buffer):
-                event = buffer[self._head]
-                self._head += 1
-                if self._head == len(buffer):
-                    buffer.clear()
-                    self._head = 0
-                elif self._head >= _COMPACT_AFTER and self._head * 2 >= len(buffer):
-                    del buffer[: self._head]
-                    self._head = 0
+            buffer = self._buffer
+            if buffer:
+                event = buffer.popleft()
+                if not buffer:
+                    # Dropped before the yield, local reference included: the consumer
+                    # may pause there for a long time.
+                    self._buffer = buffer = None
                 yield event
-                if self._closed and self._head == len(buffer):
-                    return
+                continue
             if self._closed:
                 return
             waiter = asyncio.get_running_loop().create_future()

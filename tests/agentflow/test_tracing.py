@@ -129,8 +129,16 @@ async def test_a_nested_runs_span_sits_under_the_step_that_started_it(
 def test_without_a_configured_provider_no_span_is_made_and_nothing_imported() -> None:
     code = (
         "import sys, asyncio\n"
-        "import agentflow\n"
-        "assert 'opentelemetry' not in sys.modules, 'imported at import agentflow'\n"
+        "from agentflow import Workflow, step\n"
+        "from agentflow.events import StartEvent, StopEvent\n"
+        "class Once(Workflow):\n"
+        "    @step\n"
+        "    async def only(self, ev: StartEvent) -> StopEvent:\n"
+        "        return StopEvent(result='done')\n"
+        "async def main():\n"
+        "    return await Once().run()\n"
+        "assert asyncio.run(main()) == 'done'\n"
+        "assert 'opentelemetry' not in sys.modules, 'a run imported opentelemetry'\n"
         "from agentflow.tracing import active_tracer\n"
         "assert active_tracer() is None\n"
         "print('ok')\n"
