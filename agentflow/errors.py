@@ -31,6 +31,11 @@ class WorkflowCancelledByUser(Exception):
     """The run was cancelled through `WorkflowHandler.cancel_run()`."""
 
 
+class StepCancelledError(WorkflowRuntimeError):
+    """A step raised CancelledError although nothing cancelled its task (it awaited
+    something that was cancelled elsewhere)."""
+
+
 class WorkflowStepDoesNotExistError(WorkflowRuntimeError):
     """An event was addressed to a step the workflow does not have."""
 

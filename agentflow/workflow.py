@@ -114,11 +114,12 @@ class Workflow:
                 "make one with Context(workflow) for the workflow you run"
             )
         ctx._ensure_free()
-        unfinished = ctx._take_unfinished_run()
-        resume = unfinished if resuming else None
+        resume = ctx._unfinished_run if resuming else None
         run = WorkflowRun(
             self, table, ctx, start_event, uuid.uuid4().hex, forward_events, resume=resume
         )
+        # Taken only now: had the run been refused above, the saved one would be kept.
+        ctx._take_unfinished_run()
         ctx._attach(run)
         return run.start()
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from agentflow.context.state_store import DictState, InMemoryStateStore
 from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValidationError
 from agentflow.events import Event
+from agentflow.runtime.run import current_execution
 
 if TYPE_CHECKING:
     from agentflow.context.serializers import BaseSerializer
@@ -152,7 +153,7 @@ class Context(Generic[StateT]):
     def send_event(self, message: Event, step: str | None = None) -> None:
         """Route `message` to the steps that accept it, or only to the step named `step`.
         Callers outside the run use this to answer `InputRequiredEvent`s."""
-        run = self._run
+        run = self._caller_run()
         if run is None or not isinstance(message, Event):
             self._reject_send(message)
         assert run is not None
@@ -161,6 +162,15 @@ class Context(Generic[StateT]):
         else:
             run.call_on_loop(run.dispatch_to, run.lane_for(step, message), message)
 
+    def _caller_run(self) -> WorkflowRun | None:
+        """The run whose step is calling, else the context's current run. A step still
+        going after its run ended (a sync step's thread cannot be cancelled) then reaches
+        its own ended run, where nothing happens, never the context's next run."""
+        execution = current_execution.get()
+        if execution is not None and execution.run.ctx is self:
+            return execution.run
+        return self._run
+
     def _reject_send(self, message: object) -> None:
         if not isinstance(message, Event):
             raise TypeError(f"send_event() takes an Event, got {type(message).__name__}")
@@ -168,7 +178,7 @@ class Context(Generic[StateT]):
 
     def write_event_to_stream(self, ev: Event) -> None:
         """Put `ev` on the run's stream, after everything written before it."""
-        run = self._run
+        run = self._caller_run()
         if run is None or not isinstance(ev, Event):
             if not isinstance(ev, Event):
                 raise TypeError(f"write_event_to_stream() takes an Event, got {type(ev).__name__}")
@@ -202,7 +212,7 @@ class Context(Generic[StateT]):
         return them in that order, else None. `collect_events(ev, Done, count=n)` waits for
         n events of one type at a constant cost per call, however large n is. The buffer
         belongs to the calling step unless `buffer_id` names a shared one."""
-        run = self._run
+        run = self._caller_run()
         if run is None:
             run = self._active_run("collect_events")
         if isinstance(expected, type):

@@ -24,7 +24,8 @@ from agentflow.errors import ContextSerdeError
 _MODEL = "__model__"
 _TUPLE = "__tuple__"
 _DICT = "__dict__"
-_RESERVED = (_MODEL, _TUPLE, _DICT)
+_EXCEPTION = "__exception__"
+_RESERVED = (_MODEL, _TUPLE, _DICT, _EXCEPTION)
 
 
 class BaseSerializer(ABC):
@@ -88,6 +89,8 @@ def _encode(value: Any, where: str) -> Any:
         return {_DICT: encoded} if any(key in encoded for key in _RESERVED) else encoded
     if isinstance(value, BaseModel):
         return _encode_model(value, where)
+    if isinstance(value, BaseException):
+        return _encode_exception(value, where)
     raise ContextSerdeError(
         f"{where} holds a {type(value).__module__}.{type(value).__qualname__}, which "
         "JsonSerializer cannot store; keep JSON values or pydantic models there, or pass "
@@ -106,7 +109,7 @@ def _encode_model(model: BaseModel, where: str) -> dict[str, Any]:
     for name in model_type.model_fields:
         field_where = f"{where}.{name}"
         field_value = getattr(model, name)
-        if isinstance(field_value, BaseModel) or not _is_plain(field_value):
+        if _holds_objects(field_value):
             fields[name] = _encode(field_value, field_where)
             continue
         try:
@@ -124,13 +127,30 @@ def _encode_model(model: BaseModel, where: str) -> dict[str, Any]:
     }
 
 
-def _is_plain(value: Any) -> bool:
-    if value is None or isinstance(value, bool | int | float | str):
+def _encode_exception(error: BaseException, where: str) -> dict[str, Any]:
+    # Type, arguments and message: enough to raise it again or show it. The traceback is
+    # not kept; it only makes sense in the process that raised.
+    error_type = type(error)
+    try:
+        arguments = _encode(list(error.args), f"{where}.args")
+    except ContextSerdeError:
+        arguments = None
+    return {
+        _EXCEPTION: f"{error_type.__module__}:{error_type.__qualname__}",
+        "args": arguments,
+        "message": str(error),
+    }
+
+
+def _holds_objects(value: Any) -> bool:
+    """True when `value` is, or contains, a model or an exception: those carry their
+    class, while pydantic's own JSON dump (dates, enums, ...) suits everything else."""
+    if isinstance(value, BaseModel | BaseException):
         return True
-    if isinstance(value, list):
-        return all(_is_plain(item) for item in value)
+    if isinstance(value, list | tuple):
+        return any(_holds_objects(item) for item in value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+        return any(_holds_objects(item) for item in value.values())
     return False
 
 
@@ -146,9 +166,36 @@ def _decode(data: Any) -> Any:
         return model_type.model_validate(fields)
     if _TUPLE in data:
         return tuple(_decode(item) for item in data[_TUPLE])
+    if _EXCEPTION in data:
+        return _decode_exception(data)
     if _DICT in data:
         return {key: _decode(item) for key, item in data[_DICT].items()}
     return {key: _decode(item) for key, item in data.items()}
+
+
+class RestoredError(Exception):
+    """An exception whose own class could not be rebuilt when a context was loaded: its
+    message is `<module:Class>: <original message>`."""
+
+
+def _decode_exception(data: dict[str, Any]) -> BaseException:
+    path, message = data[_EXCEPTION], data["message"]
+    fallback = RestoredError(f"{path}: {message}")
+    module_name, _, qualname = path.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError):
+        return fallback
+    if not (isinstance(target, type) and issubclass(target, BaseException)):
+        return fallback
+    arguments = _decode(data["args"]) if data["args"] is not None else [message]
+    try:
+        error: BaseException = target(*arguments)
+    except (TypeError, ValueError):  # a constructor that takes other arguments
+        return fallback
+    return error
 
 
 def _import_class(path: str) -> type[BaseModel]:

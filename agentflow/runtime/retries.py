@@ -38,9 +38,11 @@ async def retry_failed_execution(
     invoke: Callable[[Event], Awaitable[Any]],
     event: Event,
     error: Exception,
+    before_retry: Callable[[], None],
 ) -> Any:
-    """Try `invoke(event)` again while `policy` allows, sleeping as it says. Returns the
-    first successful result, or an `Exhausted` once the policy (or its absence) gives up."""
+    """Try `invoke(event)` again while `policy` allows, sleeping as it says and calling
+    `before_retry` before each attempt. Returns the first successful result, or an
+    `Exhausted` once the policy (or its absence) gives up."""
     attempts = 1
     first_failure = time.monotonic()
     try:
@@ -51,6 +53,7 @@ async def retry_failed_execution(
             if delay > 0:
                 await asyncio.sleep(delay)
             current_attempt.set(attempts + 1)
+            before_retry()
             try:
                 return await invoke(event)
             except Exception as next_error:

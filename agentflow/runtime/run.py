@@ -29,6 +29,7 @@ from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from agentflow.errors import (
+    StepCancelledError,
     WorkflowCancelledByUser,
     WorkflowRuntimeError,
     WorkflowStepDoesNotExistError,
@@ -70,20 +71,42 @@ task. A workflow run from there is that run's child."""
 class _Execution:
     """What one worker is doing now, kept so that a snapshot can resume it."""
 
-    __slots__ = ("answered", "event", "number", "run", "step", "waits")
+    __slots__ = (
+        "answered",
+        "collected",
+        "collects",
+        "event",
+        "number",
+        "run",
+        "step",
+        "touched",
+        "waits",
+    )
 
     def __init__(self, run: WorkflowRun, step: str) -> None:
         self.run = run
         self.step = step
         self.event: Event | None = None
         self.number: int | None = None
+        self.touched = False
+        """Set once the execution waited or collected: then the next event resets it."""
         self.waits = 0
         self.answered: dict[str, Event] | None = None
+        """Events its `wait_for_event` calls received, by waiter_id."""
+        self.collects = 0
+        self.collected: list[list[Event] | None] | None = None
+        """What each of its `collect_events` calls returned, in call order."""
 
     def begin_anew(self) -> None:
-        """The worker moved on to its next event after waiting in this one: forget the
-        waits, so the new execution gets its own waiter ids."""
+        """The worker moved on to its next event: forget this one's waits and
+        collections, so the new execution gets its own."""
         self.number, self.waits, self.answered = None, 0, None
+        self.collects, self.collected, self.touched = 0, None, False
+
+    def replay(self) -> None:
+        """Before a retry: the step runs again from its start, and its waits and
+        collections give back what they gave the first time."""
+        self.waits = self.collects = 0
 
 
 class _StepLane:
@@ -109,6 +132,7 @@ class _Waiter:
     future: asyncio.Future[Event]
     waiter_id: str
     execution: _Execution | None
+    waiter_event: Event | None
 
     def matches(self, event: Event) -> bool:
         if not isinstance(event, self.event_type):
@@ -206,6 +230,12 @@ class WorkflowRun:
         self._open_questions: list[Event] = []
         parent_execution = current_execution.get()
         self._parent = parent_execution.run if parent_execution is not None else None
+        if self._parent is not None and self._parent._outcome is not None:
+            raise WorkflowRuntimeError(
+                f"cannot start {type(workflow).__name__} from a step of "
+                f"{self._parent._table.workflow_name} run {self._parent.run_id}, which has "
+                "ended; a child run never outlives its parent"
+            )
         if forward_events and self._parent is None:
             raise WorkflowRuntimeError(
                 "forward_events=True streams a child workflow's events to its parent's "
@@ -276,12 +306,15 @@ class WorkflowRun:
                     (spec.name, self._start_event)
                     for spec in self._table.route(type(self._start_event))
                 ]
-        unconsumed = self.stream.unconsumed()
+        # A question a waiting step asked is asked again when that step re-runs.
+        asked_again = {id(w.waiter_event) for w in self._waiters if w.waiter_event is not None}
+        unconsumed = [e for e in self.stream.unconsumed() if id(e) not in asked_again]
         consumed_questions = [
             question
             for question in self._open_questions
             if not any(question is event for event in unconsumed)
         ]
+        streamed = consumed_questions + unconsumed
         return RunSnapshot(
             queued=queued,
             in_progress=[
@@ -290,6 +323,7 @@ class WorkflowRun:
                     event=execution.event,
                     execution=execution.number,
                     answered=dict(execution.answered or {}),
+                    collected=list(execution.collected or ()),
                 )
                 for execution in self._executing
                 if execution.event is not None
@@ -309,8 +343,11 @@ class WorkflowRun:
             recoveries=dict(self._recoveries or {}),
             next_execution=self._next_execution,
             stream_position=self.stream.position(),
-            unconsumed=consumed_questions + unconsumed,
-            open_questions=list(self._open_questions),
+            unconsumed=streamed,
+            open_questions=[
+                next(i for i, event in enumerate(streamed) if event is question)
+                for question in self._open_questions
+            ],
         )
 
     def _restore(self, snapshot: RunSnapshot) -> None:
@@ -319,7 +356,7 @@ class WorkflowRun:
         self.stream.resume_at(snapshot.stream_position)
         for event in snapshot.unconsumed:
             self.stream.write(event)
-        self._open_questions = list(snapshot.open_questions)
+        self._open_questions = [snapshot.unconsumed[i] for i in snapshot.open_questions]
         self._unclaimed = list(snapshot.unclaimed)
         self._recoveries = dict(snapshot.recoveries) or None
         self._next_execution = snapshot.next_execution
@@ -349,11 +386,14 @@ class WorkflowRun:
                 siblings = self._parent._children = set()
             siblings.add(self)
         self.loop.create_task(self._drive())
+        # Delivered before run() returns, so that nothing the caller sends next can come
+        # before the start (or the saved events). The driver task, made first, runs
+        # before any worker.
         if self._resume is not None:
-            # Restored before run() returns, so that nothing the caller sends next can
-            # come before the saved events. The driver task, made first, runs first.
             self._restore(self._resume)
-            self._started = True
+        elif self._start_event is not None:
+            self.dispatch(self._start_event)
+        self._started = True
         return self.handler
 
     async def _drive(self) -> None:
@@ -368,9 +408,6 @@ class WorkflowRun:
             if self._timeout is not None:
                 timer = self.loop.call_later(self._timeout, self._on_timeout)
             try:
-                if not self._started and self._start_event is not None:
-                    self.dispatch(self._start_event)
-                    self._started = True
                 await self._ended
             except asyncio.CancelledError:
                 # The loop is shutting down under us; end the run as cancelled and clean up.
@@ -497,10 +534,10 @@ class WorkflowRun:
         steps then costs no new task per step."""
         if self._outcome is not None:
             return None
-        if self._open_questions and isinstance(event, HumanResponseEvent):
-            del self._open_questions[0]
         if self._waiters and self._resolve_waiter(event):
             return None
+        if self._open_questions and isinstance(event, HumanResponseEvent):
+            del self._open_questions[0]  # answers the oldest question a step returned
         specs = self._routes.get(type(event))
         if specs is None:
             specs = self._table.route(type(event))
@@ -584,6 +621,8 @@ class WorkflowRun:
         execution.event = event
         if resumed is not None:
             execution.number, execution.answered = resumed.execution, dict(resumed.answered)
+            execution.collected = list(resumed.collected)
+            execution.touched = True
         lane.active += 1
         self._executing.add(execution)
         task = self.loop.create_task(self._work(lane, execution))
@@ -597,6 +636,7 @@ class WorkflowRun:
         event = execution.event
         assert event is not None
         current_execution.set(execution)
+        failed = False
         invoke = lane.invoke
         if invoke is None:
             invoke = lane.invoke = self._bind(spec)
@@ -614,20 +654,34 @@ class WorkflowRun:
                 try:
                     result = await invoke(event)
                 except Exception as error:
-                    result = await retry_failed_execution(spec.retry_policy, invoke, event, error)
-                    if isinstance(result, Exhausted):
-                        self._step_gave_up(spec, event, result)
-                        if self._outcome is not None:
-                            return
-                        result = None  # a @catch_error step took over; keep draining
+                    result = await retry_failed_execution(
+                        spec.retry_policy, invoke, event, error, execution.replay
+                    )
+                except asyncio.CancelledError as cancelled:
+                    if _being_cancelled():
+                        raise
+                    # The step's own CancelledError (it awaited something cancelled):
+                    # a failure of the step, not a reason to drop the worker silently.
+                    stray = StepCancelledError(
+                        f"step '{spec.name}' raised CancelledError ({cancelled!r}) although "
+                        "its task was not cancelled; it awaited something cancelled elsewhere"
+                    )
+                    result = Exhausted(stray, 1, 0.0)
+                if isinstance(result, Exhausted):
+                    self._step_gave_up(spec, event, result)
+                    if self._outcome is not None:
+                        failed = True  # kept in the snapshot, to be run again on resume
+                        return
+                    result = None  # a @catch_error step took over; keep draining
                 routed = self._route_result(spec, result, None if lane.pending else lane)
                 if routed is False:
+                    failed = self._outcome is not None and self._outcome.stop is None
                     return
                 if routed is not True:
                     event = result
                     if routed is lane:
                         execution.event = event
-                        if execution.number is not None:
+                        if execution.touched:
                             execution.begin_anew()
                         continue
                     # Hand-off: this worker leaves its idle lane for the one the event
@@ -649,11 +703,12 @@ class WorkflowRun:
                     return
                 event = pending.popleft()
                 execution.event = event
-                if execution.number is not None:
+                if execution.touched:
                     execution.begin_anew()
         finally:
             lane.active -= 1
-            self._executing.discard(execution)
+            if not failed:
+                self._executing.discard(execution)
 
     def _bind(self, spec: StepSpec) -> Callable[[Event], Awaitable[Any]]:
         """The call into `spec`'s function for this run, made once per step and run."""
@@ -725,7 +780,7 @@ class WorkflowRun:
 
     def _resolve_waiter(self, event: Event) -> bool:
         for index, waiter in enumerate(self._waiters):
-            if waiter.matches(event):
+            if not waiter.future.done() and waiter.matches(event):
                 del self._waiters[index]
                 if not waiter.future.done():
                     waiter.future.set_result(event)
@@ -744,6 +799,11 @@ class WorkflowRun:
         """Suspend the calling step until a matching event is dispatched. An answer this
         execution already received before a save is returned at once after a resume."""
         execution = current_execution.get()
+        if execution is not None:
+            if execution.run is not self:
+                execution = None  # a step of another run called into this one
+            else:
+                execution.touched = True
         if waiter_id is None:
             waiter_id = self._default_waiter_id(execution)
         if execution is not None and execution.answered and waiter_id in execution.answered:
@@ -751,7 +811,7 @@ class WorkflowRun:
         if any(waiter.waiter_id == waiter_id for waiter in self._waiters):
             raise WorkflowRuntimeError(f"a step is already waiting with waiter_id '{waiter_id}'")
         future: asyncio.Future[Event] = self.loop.create_future()
-        waiter = _Waiter(event_type, requirements, future, waiter_id, execution)
+        waiter = _Waiter(event_type, requirements, future, waiter_id, execution, waiter_event)
         for index, event in enumerate(self._unclaimed):
             if waiter.matches(event):
                 del self._unclaimed[index]
@@ -797,21 +857,37 @@ class WorkflowRun:
         buffer_id: str | None,
         count: int | None,
     ) -> list[Event] | None:
-        """Buffer `event` for the calling step; see `Context.collect_events`."""
+        """Buffer `event` for the calling step; see `Context.collect_events`. Inside a
+        step execution that runs again (a retry, or a resume), each call gives back what
+        it gave the first time instead of buffering the event twice."""
+        execution = current_execution.get()
+        if execution is not None and execution.run is not self:
+            execution = None
+        if execution is not None:
+            execution.touched = True
+            call = execution.collects
+            execution.collects = call + 1
+            recorded = execution.collected
+            if recorded is not None and call < len(recorded):
+                return recorded[call]
         if buffer_id is None:
-            execution = current_execution.get()
             buffer_id = execution.step if execution is not None else ""
-        key = buffer_id
         buffers = self._collect_buffers
         if buffers is None:
             buffers = self._collect_buffers = {}
-        buffer = buffers.get(key)
+        buffer = buffers.get(buffer_id)
         if buffer is None:
-            buffer = buffers[key] = CollectBuffer()
+            buffer = buffers[buffer_id] = CollectBuffer()
         buffer.add(event)
         if isinstance(expected, type):
-            return buffer.take_count_of(expected, 1 if count is None else count)
-        return buffer.take_all_of(expected)
+            result = buffer.take_count_of(expected, 1 if count is None else count)
+        else:
+            result = buffer.take_all_of(expected)
+        if execution is not None:
+            if execution.collected is None:
+                execution.collected = []
+            execution.collected.append(result)
+        return result
 
 
 def _tagged(event: Event, workflow_name: str) -> Event:
@@ -827,6 +903,11 @@ def _record_answer(execution: _Execution | None, waiter_id: str, event: Event) -
         if execution.answered is None:
             execution.answered = {}
         execution.answered[waiter_id] = event
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 @functools.cache

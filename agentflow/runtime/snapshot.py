@@ -30,6 +30,8 @@ class InProgress:
     """Its execution number, which default `waiter_id`s are made from."""
     answered: dict[str, Event] = field(default_factory=dict)
     """Events its `wait_for_event` calls had received, by waiter_id."""
+    collected: list[list[Event] | None] = field(default_factory=list)
+    """What its `collect_events` calls had returned, in call order."""
 
 
 @dataclass(slots=True)
@@ -55,9 +57,11 @@ class RunSnapshot:
     stream_position: int = 0
     """How many streamed events the consumer had taken."""
     unconsumed: list[Event] = field(default_factory=list)
-    """Streamed events not consumed yet, streamed first on resume."""
-    open_questions: list[Event] = field(default_factory=list)
-    """InputRequiredEvents consumed but not answered, streamed again on resume."""
+    """Events streamed first on resume: unanswered questions the consumer had already
+    taken, then the events it had not taken yet."""
+    open_questions: list[int] = field(default_factory=list)
+    """Positions in `unconsumed` of the InputRequiredEvents that steps returned and no
+    HumanResponseEvent has answered yet, oldest first."""
 
     def to_dict(self, serializer: BaseSerializer) -> dict[str, Any]:
         """A JSON-ready dict; every event and value goes through `serializer`."""
@@ -79,6 +83,12 @@ class RunSnapshot:
                         waiter_id: event(answer, f"answer to waiter '{waiter_id}'")
                         for waiter_id, answer in item.answered.items()
                     },
+                    "collected": [
+                        None
+                        if events is None
+                        else [event(ev, f"event collected by step '{item.step}'") for ev in events]
+                        for events in item.collected
+                    ],
                 }
                 for item in self.in_progress
             ],
@@ -102,7 +112,7 @@ class RunSnapshot:
             "stream": {
                 "position": self.stream_position,
                 "unconsumed": [event(ev, "streamed event") for ev in self.unconsumed],
-                "open_questions": [event(ev, "unanswered question") for ev in self.open_questions],
+                "open_questions": list(self.open_questions),
             },
         }
 
@@ -112,11 +122,12 @@ class RunSnapshot:
     ) -> RunSnapshot:
         """The snapshot `to_dict` wrote; every step it names must exist in `step_names`."""
 
-        def event(text: str) -> Event:
+        def event(text: str, where: str) -> Event:
             value = serializer.deserialize(text)
             if not isinstance(value, Event):
                 raise ContextSerdeError(
-                    f"the saved context holds a {type(value).__name__} where an event belongs"
+                    f"the saved context holds a {type(value).__name__} as the {where}, where "
+                    "an event belongs"
                 )
             return value
 
@@ -131,19 +142,35 @@ class RunSnapshot:
         try:
             stream = data["stream"]
             return cls(
-                queued=[(known(item["step"]), event(item["event"])) for item in data["queued"]],
+                queued=[
+                    (
+                        known(item["step"]),
+                        event(item["event"], f"event queued for step '{item['step']}'"),
+                    )
+                    for item in data["queued"]
+                ],
                 in_progress=[
                     InProgress(
                         step=known(item["step"]),
-                        event=event(item["event"]),
+                        event=event(item["event"], f"event of running step '{item['step']}'"),
                         execution=item["execution"],
-                        answered={k: event(v) for k, v in item["answered"].items()},
+                        answered={
+                            k: event(v, f"answer to waiter '{k}'")
+                            for k, v in item["answered"].items()
+                        },
+                        collected=[
+                            None
+                            if texts is None
+                            else [event(t, f"event collected by '{item['step']}'") for t in texts]
+                            for texts in item["collected"]
+                        ],
                     )
                     for item in data["in_progress"]
                 ],
-                unclaimed=[event(text) for text in data["unclaimed"]],
+                unclaimed=[event(text, "event no step had taken") for text in data["unclaimed"]],
                 collected={
-                    key: [event(text) for text in texts] for key, texts in data["collected"].items()
+                    key: [event(text, f"event collected by '{key}'") for text in texts]
+                    for key, texts in data["collected"].items()
                 },
                 waiters=[
                     SavedWaiter(
@@ -156,8 +183,8 @@ class RunSnapshot:
                 recoveries=dict(data["recoveries"]),
                 next_execution=int(data["next_execution"]),
                 stream_position=int(stream["position"]),
-                unconsumed=[event(text) for text in stream["unconsumed"]],
-                open_questions=[event(text) for text in stream["open_questions"]],
+                unconsumed=[event(text, "streamed event") for text in stream["unconsumed"]],
+                open_questions=[int(position) for position in stream["open_questions"]],
             )
         except (KeyError, TypeError) as error:
             raise ContextSerdeError(

@@ -36,7 +36,10 @@ class EventStream:
         return self._closed
 
     def write(self, event: Event) -> None:
-        """Append `event`; wakes the consumer if it is waiting."""
+        """Append `event`; wakes the consumer if it is waiting. Nothing is written after
+        the terminal event (a task outliving its run may still try)."""
+        if self._closed:
+            return
         buffer = self._buffer
         if buffer is None:
             buffer = self._buffer = deque()
