@@ -150,10 +150,16 @@ class Context(Generic[StateT]):
             raise ContextStateError(f"ctx.{operation}() needs a running workflow; none is running")
         return run
 
+    # send_event, write_event_to_stream and collect_events act on the run whose step is
+    # calling, else on the context's current run: a step still going after its run ended
+    # (a sync step's thread cannot be cancelled) then reaches its own ended run, where
+    # nothing happens, never the context's next run.
+
     def send_event(self, message: Event, step: str | None = None) -> None:
         """Route `message` to the steps that accept it, or only to the step named `step`.
         Callers outside the run use this to answer `InputRequiredEvent`s."""
-        run = self._caller_run()
+        execution = current_execution.get()
+        run = execution.run if execution is not None and execution.run.ctx is self else self._run
         if run is None or not isinstance(message, Event):
             self._reject_send(message)
         assert run is not None
@@ -162,15 +168,6 @@ class Context(Generic[StateT]):
         else:
             run.call_on_loop(run.dispatch_to, run.lane_for(step, message), message)
 
-    def _caller_run(self) -> WorkflowRun | None:
-        """The run whose step is calling, else the context's current run. A step still
-        going after its run ended (a sync step's thread cannot be cancelled) then reaches
-        its own ended run, where nothing happens, never the context's next run."""
-        execution = current_execution.get()
-        if execution is not None and execution.run.ctx is self:
-            return execution.run
-        return self._run
-
     def _reject_send(self, message: object) -> None:
         if not isinstance(message, Event):
             raise TypeError(f"send_event() takes an Event, got {type(message).__name__}")
@@ -178,7 +175,8 @@ class Context(Generic[StateT]):
 
     def write_event_to_stream(self, ev: Event) -> None:
         """Put `ev` on the run's stream, after everything written before it."""
-        run = self._caller_run()
+        execution = current_execution.get()
+        run = execution.run if execution is not None and execution.run.ctx is self else self._run
         if run is None or not isinstance(ev, Event):
             if not isinstance(ev, Event):
                 raise TypeError(f"write_event_to_stream() takes an Event, got {type(ev).__name__}")
@@ -212,18 +210,21 @@ class Context(Generic[StateT]):
         return them in that order, else None. `collect_events(ev, Done, count=n)` waits for
         n events of one type at a constant cost per call, however large n is. The buffer
         belongs to the calling step unless `buffer_id` names a shared one."""
-        run = self._caller_run()
-        if run is None:
-            run = self._active_run("collect_events")
-        if isinstance(expected, type):
-            if count is not None and (isinstance(count, bool) or count < 1):
+        execution = current_execution.get()
+        if execution is not None and execution.run.ctx is self:
+            run = execution.run
+        else:
+            execution = None
+            run = self._run if self._run is not None else self._active_run("collect_events")
+        if count is not None:
+            if not isinstance(expected, type):
+                raise TypeError(
+                    "collect_events(): count goes with a single event type, as in "
+                    "collect_events(ev, Done, count=n), not with a list"
+                )
+            if isinstance(count, bool) or count < 1:
                 raise ValueError(f"collect_events(): count must be a positive int, got {count!r}")
-        elif count is not None:
-            raise TypeError(
-                "collect_events(): count goes with a single event type, as in "
-                "collect_events(ev, Done, count=n), not with a list"
-            )
-        return run.collect_events(ev, expected, buffer_id, count)
+        return run.collect_events(ev, expected, buffer_id, count, execution)
 
     async def wait_for_event(
         self,

@@ -75,6 +75,7 @@ class _Execution:
         "answered",
         "collected",
         "collects",
+        "collects_recorded",
         "event",
         "number",
         "run",
@@ -94,14 +95,17 @@ class _Execution:
         self.answered: dict[str, Event] | None = None
         """Events its `wait_for_event` calls received, by waiter_id."""
         self.collects = 0
-        self.collected: list[list[Event] | None] | None = None
-        """What each of its `collect_events` calls returned, in call order."""
+        self.collects_recorded = 0
+        """How many of its `collect_events` calls have happened (and buffered their event)."""
+        self.collected: dict[int, list[Event]] | None = None
+        """What its `collect_events` calls returned, by call number, where not None."""
 
     def begin_anew(self) -> None:
         """The worker moved on to its next event: forget this one's waits and
         collections, so the new execution gets its own."""
         self.number, self.waits, self.answered = None, 0, None
-        self.collects, self.collected, self.touched = 0, None, False
+        self.collects = self.collects_recorded = 0
+        self.collected, self.touched = None, False
 
     def replay(self) -> None:
         """Before a retry: the step runs again from its start, and its waits and
@@ -323,7 +327,10 @@ class WorkflowRun:
                     event=execution.event,
                     execution=execution.number,
                     answered=dict(execution.answered or {}),
-                    collected=list(execution.collected or ()),
+                    collected=[
+                        (execution.collected or {}).get(call)
+                        for call in range(execution.collects_recorded)
+                    ],
                 )
                 for execution in self._executing
                 if execution.event is not None
@@ -621,7 +628,10 @@ class WorkflowRun:
         execution.event = event
         if resumed is not None:
             execution.number, execution.answered = resumed.execution, dict(resumed.answered)
-            execution.collected = list(resumed.collected)
+            execution.collected = {
+                call: events for call, events in enumerate(resumed.collected) if events is not None
+            } or None
+            execution.collects_recorded = len(resumed.collected)
             execution.touched = True
         lane.active += 1
         self._executing.add(execution)
@@ -640,13 +650,14 @@ class WorkflowRun:
         invoke = lane.invoke
         if invoke is None:
             invoke = lane.invoke = self._bind(spec)
-        handled = 0
+        until_yield = _YIELD_EVERY
         try:
             while True:
-                handled += 1
-                if not handled % _YIELD_EVERY:
+                until_yield -= 1
+                if not until_yield:
                     # Steps that never await would otherwise starve the loop: the
                     # timeout, cancel_run() and other runs all need it to get a turn.
+                    until_yield = _YIELD_EVERY
                     await asyncio.sleep(0)
                 lane.executions += 1
                 if self._verbose:
@@ -856,20 +867,18 @@ class WorkflowRun:
         expected: list[type[Event]] | type[Event],
         buffer_id: str | None,
         count: int | None,
+        execution: _Execution | None,
     ) -> list[Event] | None:
         """Buffer `event` for the calling step; see `Context.collect_events`. Inside a
         step execution that runs again (a retry, or a resume), each call gives back what
         it gave the first time instead of buffering the event twice."""
-        execution = current_execution.get()
-        if execution is not None and execution.run is not self:
-            execution = None
         if execution is not None:
             execution.touched = True
             call = execution.collects
             execution.collects = call + 1
-            recorded = execution.collected
-            if recorded is not None and call < len(recorded):
-                return recorded[call]
+            if call < execution.collects_recorded:
+                recorded = execution.collected
+                return recorded.get(call) if recorded is not None else None
         if buffer_id is None:
             buffer_id = execution.step if execution is not None else ""
         buffers = self._collect_buffers
@@ -884,9 +893,11 @@ class WorkflowRun:
         else:
             result = buffer.take_all_of(expected)
         if execution is not None:
-            if execution.collected is None:
-                execution.collected = []
-            execution.collected.append(result)
+            execution.collects_recorded = call + 1
+            if result is not None:  # a None needs no record: only not buffering twice
+                if execution.collected is None:
+                    execution.collected = {}
+                execution.collected[call] = result
         return result
 
 
