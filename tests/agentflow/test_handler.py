@@ -16,6 +16,8 @@ from agentflow.errors import (
 )
 from agentflow.events import (
     Event,
+    HumanResponseEvent,
+    InputRequiredEvent,
     StartEvent,
     StopEvent,
     WorkflowCancelledEvent,
@@ -284,3 +286,19 @@ async def test_active_steps_names_the_steps_running_now() -> None:
     assert handler.active_steps == ["hang"]
     await handler.cancel_run()
     assert handler.active_steps == []
+
+
+async def test_handler_send_event_answers_like_ctx_send_event() -> None:
+    class Asks(Workflow):
+        @step
+        async def ask(self, ctx: Context, ev: StartEvent) -> StopEvent:
+            answer = await ctx.wait_for_event(
+                HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="?")
+            )
+            return StopEvent(result=answer.response)
+
+    handler = Asks().run()
+    async for event in handler.stream_events():
+        if isinstance(event, InputRequiredEvent):
+            handler.send_event(HumanResponseEvent(response="via handler"))
+    assert await handler == "via handler"

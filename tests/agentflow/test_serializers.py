@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from agentflow import Context, Workflow, step
-from agentflow.context.serializers import JsonSerializer, PickleSerializer
+from agentflow.context.serializers import JsonSerializer, PickleSerializer, RestoredError
 from agentflow.errors import ContextSerdeError
 from agentflow.events import Event, StartEvent, StopEvent
 
@@ -141,3 +141,23 @@ def test_loading_state_of_another_type_is_refused() -> None:
     data = Context(Notes()).to_dict()
     with pytest.raises(ContextSerdeError, match="keeps its state in a Typed"):
         Context.from_dict(TypedNotes(), data)
+
+
+class NeedsTwoArguments(Exception):
+    def __init__(self, code: int, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+
+
+def test_json_rebuilds_exceptions_by_class_or_says_what_they_were() -> None:
+    serializer = JsonSerializer()
+    plain = serializer.deserialize(serializer.serialize(ValueError("bad input", 3)))
+    assert type(plain) is ValueError
+    assert plain.args == ("bad input", 3)
+    # Its arguments do not fit its constructor again: kept as a RestoredError naming it.
+    awkward = serializer.deserialize(serializer.serialize(NeedsTwoArguments(404, "missing")))
+    assert isinstance(awkward, RestoredError)
+    assert str(awkward).endswith("NeedsTwoArguments: 404: missing")
+    text = serializer.serialize(KeyError("k")).replace("builtins:KeyError", "gone:Missing")
+    restored = serializer.deserialize(text)
+    assert isinstance(restored, RestoredError)
+    assert str(restored) == "gone:Missing: 'k'"
