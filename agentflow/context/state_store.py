@@ -1,8 +1,9 @@
 """The context's state: a pydantic model guarded by a lock, read and written by path.
 
-Writes hold the lock, and reads from other tasks wait for it, so no step sees another
-halfway through an `edit_state()` block; the task holding the lock may read and write
-inside its own block. Nothing is copied except by `get_state()`, so that a caller that
+`edit_state()` holds a lock for its block; every other operation runs without awaiting,
+so it is atomic on its own and waits only while another task is inside such a block. No
+step sees another halfway through an edit, and the task holding the lock may read and
+write inside its own block. Nothing is copied except by `get_state()`, so that a caller that
 mutates the copy it was given cannot bypass the lock.
 """
 
@@ -52,6 +53,13 @@ class InMemoryStateStore(Generic[StateT]):
             finally:
                 self._holder = None
 
+    def _edited_elsewhere(self) -> bool:
+        """True while another task is inside `edit_state()`. The other operations do not
+        await while they work, so they run at once, without the lock, unless an edit
+        is under way in another task."""
+        lock = self._lock
+        return lock is not None and lock.locked() and self._holder is not asyncio.current_task()
+
     @property
     def state_type(self) -> type[StateT]:
         """The model class the state is an instance of."""
@@ -59,8 +67,10 @@ class InMemoryStateStore(Generic[StateT]):
 
     async def get_state(self) -> StateT:
         """A deep copy of the whole state."""
-        async with self._exclusive():
-            return self._state.model_copy(deep=True)
+        if self._edited_elsewhere():
+            async with self._exclusive():
+                return self._state.model_copy(deep=True)
+        return self._state.model_copy(deep=True)
 
     async def set_state(self, state: StateT) -> None:
         """Replace the whole state with `state`, which must be of the same model class."""
@@ -68,7 +78,10 @@ class InMemoryStateStore(Generic[StateT]):
             raise TypeError(
                 f"set_state() takes a {type(self._state).__name__}, got {type(state).__name__}"
             )
-        async with self._exclusive():
+        if self._edited_elsewhere():
+            async with self._exclusive():
+                self._state = state
+        else:
             self._state = state
 
     @asynccontextmanager
@@ -83,40 +96,54 @@ class InMemoryStateStore(Generic[StateT]):
         missing, or ValueError naming the path when no default is given. The value is the
         stored object itself: change it through `set` or `edit_state`, not in place."""
         segments = _split(path)
-        async with self._exclusive():
-            target: Any = self._state
-            for segment in segments:
-                found, target = _child(target, segment)
-                if not found:
-                    if default is _MISSING:
-                        raise ValueError(f"path '{path}' not found in state: no '{segment}'")
-                    return default
-            return target
+        if self._edited_elsewhere():
+            async with self._exclusive():
+                return self._read(segments, path, default)
+        return self._read(segments, path, default)
+
+    def _read(self, segments: list[str], path: str, default: Any) -> Any:
+        target: Any = self._state
+        for segment in segments:
+            found, target = _child(target, segment)
+            if not found:
+                if default is _MISSING:
+                    raise ValueError(f"path '{path}' not found in state: no '{segment}'")
+                return default
+        return target
 
     async def set(self, path: str, value: Any) -> None:
         """Set the value at dotted `path`, creating missing dicts along the way."""
-        *parents, last = _split(path)
-        async with self._exclusive():
-            target: Any = self._state
-            for segment in parents:
-                found, child = _child(target, segment)
-                if not found:
-                    child = {}
-                    _assign(target, segment, child, path)
-                target = child
-            _assign(target, last, value, path)
+        segments = _split(path)
+        if self._edited_elsewhere():
+            async with self._exclusive():
+                self._write(segments, path, value)
+        else:
+            self._write(segments, path, value)
+
+    def _write(self, segments: list[str], path: str, value: Any) -> None:
+        *parents, last = segments
+        target: Any = self._state
+        for segment in parents:
+            found, child = _child(target, segment)
+            if not found:
+                child = {}
+                _assign(target, segment, child, path)
+            target = child
+        _assign(target, last, value, path)
 
     async def clear(self) -> None:
         """Reset the state to a fresh instance of its model class."""
-        async with self._exclusive():
+        if self._edited_elsewhere():
+            async with self._exclusive():
+                self._state = type(self._state)()
+        else:
             self._state = type(self._state)()
 
 
 def _split(path: str) -> list[str]:
-    segments = path.split(".")
-    if not path or any(not segment for segment in segments):
+    if not path or ".." in path or path[0] == "." or path[-1] == ".":
         raise ValueError(f"invalid state path {path!r}: use dot-separated names like 'a.b'")
-    return segments
+    return path.split(".")
 
 
 def _child(target: Any, segment: str) -> tuple[bool, Any]:
