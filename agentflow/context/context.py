@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from agentflow.context.state_store import DictState, InMemoryStateStore
 from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValidationError
 from agentflow.events import Event
-from agentflow.runtime.run import current_execution
+from agentflow.runtime.execution import current_execution
 
 if TYPE_CHECKING:
     from agentflow.context.serializers import BaseSerializer

@@ -17,7 +17,6 @@ is left.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import uuid
 from collections import deque
@@ -48,6 +47,7 @@ from agentflow.events import (
 )
 from agentflow.resource import ResourceCache
 from agentflow.runtime.collect import CollectBuffer
+from agentflow.runtime.execution import Execution, Waiter, current_execution, record_answer
 from agentflow.runtime.retries import Exhausted, current_attempt, retry_failed_execution
 from agentflow.runtime.step_table import StepSpec, StepTable, step_deadline
 from agentflow.runtime.stream import EventStream
@@ -60,57 +60,6 @@ if TYPE_CHECKING:
     from agentflow.handler import WorkflowHandler
     from agentflow.runtime.snapshot import InProgress, RunSnapshot
     from agentflow.workflow import Workflow
-
-current_execution: contextvars.ContextVar[_Execution | None] = contextvars.ContextVar(
-    "agentflow_current_execution", default=None
-)
-"""The step execution the running task performs (its step and run); set once per worker
-task. A workflow run from there is that run's child."""
-
-
-class _Execution:
-    """What one worker is doing now, kept so that a snapshot can resume it."""
-
-    __slots__ = (
-        "answered",
-        "collected",
-        "collects",
-        "collects_recorded",
-        "event",
-        "number",
-        "run",
-        "step",
-        "touched",
-        "waits",
-    )
-
-    def __init__(self, run: WorkflowRun, step: str) -> None:
-        self.run = run
-        self.step = step
-        self.event: Event | None = None
-        self.number: int | None = None
-        self.touched = False
-        """Set once the execution waited or collected: then the next event resets it."""
-        self.waits = 0
-        self.answered: dict[str, Event] | None = None
-        """Events its `wait_for_event` calls received, by waiter_id."""
-        self.collects = 0
-        self.collects_recorded = 0
-        """How many of its `collect_events` calls have happened (and buffered their event)."""
-        self.collected: dict[int, list[Event]] | None = None
-        """What its `collect_events` calls returned, by call number, where not None."""
-
-    def begin_anew(self) -> None:
-        """The worker moved on to its next event: forget this one's waits and
-        collections, so the new execution gets its own."""
-        self.number, self.waits, self.answered = None, 0, None
-        self.collects = self.collects_recorded = 0
-        self.collected, self.touched = None, False
-
-    def replay(self) -> None:
-        """Before a retry: the step runs again from its start, and its waits and
-        collections give back what they gave the first time."""
-        self.waits = self.collects = 0
 
 
 class _StepLane:
@@ -127,26 +76,6 @@ class _StepLane:
         self.pending: deque[Event] | None = None
 
 
-@dataclass(slots=True)
-class _Waiter:
-    """A step suspended in `ctx.wait_for_event`."""
-
-    event_type: type[Event]
-    requirements: dict[str, Any]
-    future: asyncio.Future[Event]
-    waiter_id: str
-    execution: _Execution | None
-    waiter_event: Event | None
-
-    def matches(self, event: Event) -> bool:
-        if not isinstance(event, self.event_type):
-            return False
-        return all(
-            getattr(event, key, _ABSENT) == value for key, value in self.requirements.items()
-        )
-
-
-_ABSENT = object()
 _CHILD_SHARE_OF_TIME_LEFT = 0.95
 _NO_SPAN: nullcontext[None] = nullcontext()
 _YIELD_EVERY = 256
@@ -258,8 +187,8 @@ class WorkflowRun:
         self._verbose = workflow.verbose
         self._lanes = {name: _StepLane(spec) for name, spec in table.steps.items()}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._executing: set[_Execution] = set()
-        self._waiters: list[_Waiter] = []
+        self._executing: set[Execution] = set()
+        self._waiters: list[Waiter] = []
         self._unclaimed: list[Event] = []
         self._collect_buffers: dict[str, CollectBuffer] | None = None
         self._resources: ResourceCache | None = None
@@ -624,7 +553,7 @@ class WorkflowRun:
     ) -> None:
         # The execution is registered before the task first runs, so that a snapshot taken
         # in between still sees the event it was handed.
-        execution = _Execution(self, lane.spec.name)
+        execution = Execution(self, lane.spec.name)
         execution.event = event
         if resumed is not None:
             execution.number, execution.answered = resumed.execution, dict(resumed.answered)
@@ -639,7 +568,7 @@ class WorkflowRun:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _work(self, lane: _StepLane, execution: _Execution) -> None:
+    async def _work(self, lane: _StepLane, execution: Execution) -> None:
         """A worker: run the lane's step on its first event, then on pending events until
         none are left. One coroutine per worker, not per event, keeps a fan-out cheap."""
         spec = lane.spec
@@ -701,7 +630,7 @@ class WorkflowRun:
                     self._executing.discard(execution)
                     lane, spec = routed, routed.spec
                     lane.active += 1
-                    execution = _Execution(self, spec.name)
+                    execution = Execution(self, spec.name)
                     execution.event = event
                     self._executing.add(execution)
                     current_execution.set(execution)
@@ -795,7 +724,7 @@ class WorkflowRun:
                 del self._waiters[index]
                 if not waiter.future.done():
                     waiter.future.set_result(event)
-                    _record_answer(waiter.execution, waiter.waiter_id, event)
+                    record_answer(waiter.execution, waiter.waiter_id, event)
                 return True
         return False
 
@@ -822,11 +751,11 @@ class WorkflowRun:
         if any(waiter.waiter_id == waiter_id for waiter in self._waiters):
             raise WorkflowRuntimeError(f"a step is already waiting with waiter_id '{waiter_id}'")
         future: asyncio.Future[Event] = self.loop.create_future()
-        waiter = _Waiter(event_type, requirements, future, waiter_id, execution, waiter_event)
+        waiter = Waiter(event_type, requirements, future, waiter_id, execution, waiter_event)
         for index, event in enumerate(self._unclaimed):
             if waiter.matches(event):
                 del self._unclaimed[index]
-                _record_answer(execution, waiter_id, event)
+                record_answer(execution, waiter_id, event)
                 return event
         self._waiters.append(waiter)
         if waiter_event is not None:
@@ -844,7 +773,7 @@ class WorkflowRun:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
 
-    def _default_waiter_id(self, execution: _Execution | None) -> str:
+    def _default_waiter_id(self, execution: Execution | None) -> str:
         # Made from the execution and the count of waits in it, so that a step re-run
         # after a resume asks for the same ids in the same order.
         if execution is None:
@@ -867,7 +796,7 @@ class WorkflowRun:
         expected: list[type[Event]] | type[Event],
         buffer_id: str | None,
         count: int | None,
-        execution: _Execution | None,
+        execution: Execution | None,
     ) -> list[Event] | None:
         """Buffer `event` for the calling step; see `Context.collect_events`. Inside a
         step execution that runs again (a retry, or a resume), each call gives back what
@@ -907,13 +836,6 @@ def _tagged(event: Event, workflow_name: str) -> Event:
     if "source_workflow" in event or event.model_config.get("extra") != "allow":
         return event
     return event.model_copy(update={"source_workflow": workflow_name})
-
-
-def _record_answer(execution: _Execution | None, waiter_id: str, event: Event) -> None:
-    if execution is not None:
-        if execution.answered is None:
-            execution.answered = {}
-        execution.answered[waiter_id] = event
 
 
 def _being_cancelled() -> bool:

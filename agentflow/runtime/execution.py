@@ -1,0 +1,97 @@
+"""What a step execution carries while it runs: the context variable naming it, its waits
+and collections (replayed when it runs again after a retry or a resume), and the waiters
+`wait_for_event` registers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agentflow.events import Event
+
+if TYPE_CHECKING:
+    from agentflow.runtime.run import WorkflowRun
+
+current_execution: contextvars.ContextVar[Execution | None] = contextvars.ContextVar(
+    "agentflow_current_execution", default=None
+)
+"""The step execution the running task performs (its step and run); set once per worker
+task. A workflow run from there is that run's child."""
+
+
+class Execution:
+    """What one worker is doing now, kept so that a snapshot can resume it."""
+
+    __slots__ = (
+        "answered",
+        "collected",
+        "collects",
+        "collects_recorded",
+        "event",
+        "number",
+        "run",
+        "step",
+        "touched",
+        "waits",
+    )
+
+    def __init__(self, run: WorkflowRun, step: str) -> None:
+        self.run = run
+        self.step = step
+        self.event: Event | None = None
+        self.number: int | None = None
+        self.touched = False
+        """Set once the execution waited or collected: then the next event resets it."""
+        self.waits = 0
+        self.answered: dict[str, Event] | None = None
+        """Events its `wait_for_event` calls received, by waiter_id."""
+        self.collects = 0
+        self.collects_recorded = 0
+        """How many of its `collect_events` calls have happened (and buffered their event)."""
+        self.collected: dict[int, list[Event]] | None = None
+        """What its `collect_events` calls returned, by call number, where not None."""
+
+    def begin_anew(self) -> None:
+        """The worker moved on to its next event: forget this one's waits and
+        collections, so the new execution gets its own."""
+        self.number, self.waits, self.answered = None, 0, None
+        self.collects = self.collects_recorded = 0
+        self.collected, self.touched = None, False
+
+    def replay(self) -> None:
+        """Before a retry: the step runs again from its start, and its waits and
+        collections give back what they gave the first time."""
+        self.waits = self.collects = 0
+
+
+@dataclass(slots=True)
+class Waiter:
+    """A step suspended in `ctx.wait_for_event`."""
+
+    event_type: type[Event]
+    requirements: dict[str, Any]
+    future: asyncio.Future[Event]
+    waiter_id: str
+    execution: Execution | None
+    waiter_event: Event | None
+
+    def matches(self, event: Event) -> bool:
+        if not isinstance(event, self.event_type):
+            return False
+        return all(
+            getattr(event, key, _ABSENT) == value for key, value in self.requirements.items()
+        )
+
+
+_ABSENT = object()
+
+
+def record_answer(execution: Execution | None, waiter_id: str, event: Event) -> None:
+    """Remember that `execution` received `event` for `waiter_id`, for a re-run."""
+    if execution is not None:
+        if execution.answered is None:
+            execution.answered = {}
+        execution.answered[waiter_id] = event
