@@ -1,0 +1,57 @@
+"""Every exception the LLM layer raises, one class per way a call can fail.
+
+Errors from the HTTP layer (rate limits once retries run out, 5xx, authentication) are the
+provider SDK's own (`openai.RateLimitError`, `openai.InternalServerError`, ...), so callers can
+catch them as documented by the SDK.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LLMError(Exception):
+    """Base class of the errors below."""
+
+
+class LLMRefusalError(LLMError):
+    """The model declined to answer."""
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(f"the model refused: {refusal}")
+        self.refusal = refusal
+        """The model's own words."""
+
+
+class LLMLengthError(LLMError):
+    """The reply was cut off at the token limit (finish_reason "length")."""
+
+    def __init__(self, partial_text: str) -> None:
+        super().__init__(
+            "the reply was cut off at the token limit (finish_reason 'length') after "
+            f"{len(partial_text)} characters; raise max_tokens or shorten the prompt"
+        )
+        self.partial_text = partial_text
+        """What the model wrote before it was cut off."""
+
+
+class StructuredOutputError(LLMError):
+    """The model's replies did not validate against the output model, every time it was asked."""
+
+    def __init__(self, output_cls: type[Any], attempts: int, errors: str, last_reply: str) -> None:
+        super().__init__(
+            f"no valid {output_cls.__name__} after {attempts} attempts; "
+            f"last validation errors:\n{errors}"
+        )
+        self.output_cls = output_cls
+        """The pydantic model the replies had to match."""
+        self.attempts = attempts
+        """How many times the model was asked."""
+        self.errors = errors
+        """The last reply's validation errors, as sent back to the model."""
+        self.last_reply = last_reply
+        """The last reply's text."""
+
+
+class ToolSchemaError(LLMError, TypeError):
+    """A tool is neither an OpenAI tool dict nor has `.metadata.to_openai_tool()`."""

@@ -1,0 +1,75 @@
+"""Build the assistant's message from streamed chat completion chunks.
+
+A streamed reply arrives as deltas: text fragments, refusal fragments, and tool-call
+fragments keyed by `index` (the first fragment of a call carries its id and name, later ones
+only more of its arguments; several calls interleave when the model calls tools in
+parallel). `StreamAccumulator` merges them. Tool-call arguments are parsed once the choice
+has finished (or the stream has ended): before that they are incomplete JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.llm.types import ChatMessage, FinishReason, ToolCall
+
+
+@dataclass(slots=True)
+class _PartialCall:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+class StreamAccumulator:
+    """The message so far, built from the first choice of each chunk."""
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._refusal: list[str] | None = None
+        self._calls: dict[int, _PartialCall] = {}
+        self.finish_reason: FinishReason | None = None
+        """The choice's finish reason, once a chunk has carried it."""
+
+    def add(self, choice: Any) -> str:
+        """Merge one chunk choice (`choices[0]`); returns the text it added."""
+        delta = choice.delta
+        text: str = delta.content or ""
+        if text:
+            self._text.append(text)
+        if delta.refusal:
+            if self._refusal is None:
+                self._refusal = []
+            self._refusal.append(delta.refusal)
+        for fragment in delta.tool_calls or []:
+            partial = self._calls.setdefault(fragment.index, _PartialCall())
+            if fragment.id:
+                partial.id = fragment.id
+            function = fragment.function
+            if function is not None:
+                if function.name:
+                    partial.name += function.name
+                if function.arguments:
+                    partial.arguments.append(function.arguments)
+        if choice.finish_reason is not None:
+            self.finish_reason = choice.finish_reason
+        return text
+
+    def message(self, final: bool = False) -> ChatMessage:
+        """The assistant message so far; with `final`, tool-call arguments are parsed."""
+        calls = []
+        for index in sorted(self._calls):
+            partial = self._calls[index]
+            raw = "".join(partial.arguments)
+            if final or self.finish_reason is not None:
+                calls.append(ToolCall.from_raw(partial.id, partial.name, raw))
+            else:
+                calls.append(ToolCall(id=partial.id, name=partial.name, raw_arguments=raw))
+        text = "".join(self._text)
+        return ChatMessage(
+            role="assistant",
+            content=text if text or not calls else None,
+            tool_calls=calls,
+            refusal="".join(self._refusal) if self._refusal is not None else None,
+        )

@@ -1,0 +1,97 @@
+"""Structured output: a pydantic model as a strict JSON schema, and the re-ask loop.
+
+`strict_json_schema` makes the schema OpenAI's strict mode accepts (every object closed with
+`additionalProperties: false`, every property required, no defaults). `predict_structured`
+asks, validates the reply, and on a validation error sends the errors back and asks again,
+up to `max_attempts`; a refusal or a cut-off reply is raised as such, not as a parse error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from agents.llm.errors import StructuredOutputError
+from agents.llm.types import ChatMessage, ChatResponse
+
+OutputT = TypeVar("OutputT", bound=BaseModel)
+
+ChatFunction = Callable[[list[ChatMessage]], Awaitable[ChatResponse]]
+"""Sends messages, returns the reply (the schema is already bound in)."""
+
+_RETRY_PROMPT = (
+    "Your reply did not match the required JSON schema. Validation errors:\n{errors}\n"
+    "Reply again with only a JSON object that matches the schema."
+)
+
+
+def strict_json_schema(output_cls: type[BaseModel]) -> dict[str, Any]:
+    """`output_cls`'s JSON schema, made strict for OpenAI structured outputs."""
+    schema = output_cls.model_json_schema()
+    _make_strict(schema)
+    return schema
+
+
+def _make_strict(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _make_strict(item)
+        return
+    if not isinstance(node, dict):
+        return
+    node.pop("default", None)  # strict mode refuses defaults; every field is sent
+    if node.get("type") == "object" or "properties" in node:
+        properties = node.get("properties", {})
+        node["additionalProperties"] = False
+        node["required"] = list(properties)
+    for key in ("properties", "$defs", "definitions"):
+        for child in node.get(key, {}).values():
+            _make_strict(child)
+    for key in ("items", "anyOf", "allOf", "oneOf", "prefixItems"):
+        if key in node:
+            _make_strict(node[key])
+
+
+def response_format_for(output_cls: type[BaseModel]) -> dict[str, Any]:
+    """The `response_format` parameter asking for `output_cls` as strict JSON."""
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": output_cls.__name__,
+            "schema": strict_json_schema(output_cls),
+            "strict": True,
+        },
+    }
+
+
+async def predict_structured(
+    chat: ChatFunction,
+    output_cls: type[OutputT],
+    messages: Sequence[ChatMessage],
+    max_attempts: int = 3,
+) -> OutputT:
+    """Ask through `chat` until a reply validates as `output_cls`, at most `max_attempts` times.
+
+    Raises LLMRefusalError or LLMLengthError at once for a refusal or a cut-off reply, and
+    StructuredOutputError with the last validation errors when no attempt validated.
+    """
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+    conversation = list(messages)
+    errors = ""
+    reply = ""
+    for _ in range(max_attempts):
+        response = await chat(conversation)
+        response.raise_for_finish()
+        reply = response.message.text
+        try:
+            return output_cls.model_validate_json(reply)
+        except ValidationError as error:
+            errors = str(error)
+        conversation += [
+            ChatMessage.assistant(reply),
+            ChatMessage.user(_RETRY_PROMPT.format(errors=errors)),
+        ]
+    raise StructuredOutputError(output_cls, max_attempts, errors, reply)

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import respx
+from llm_wire import BASE_URL
+
+from agents.llm.openai_llm import OpenAI
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as router:
+        yield router
+
+
+@pytest.fixture
+def llm() -> OpenAI:
+    return OpenAI("gpt-4o-mini", api_key="sk-test", base_url=BASE_URL, max_retries=2)

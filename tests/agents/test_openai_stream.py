@@ -1,0 +1,169 @@
+"""OpenAI.astream_chat against respx-mocked SSE: text deltas, parallel tool calls in
+fragments, usage in the last chunk, malformed arguments, refusal and length finishes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import respx
+from llm_wire import BASE_URL, chunk, sent_json, sse, usage
+
+from agents.llm import ChatMessage, ChatResponse
+from agents.llm.openai_llm import OpenAI
+
+
+async def collect(llm: OpenAI, **kwargs: Any) -> list[ChatResponse]:
+    return [step async for step in llm.astream_chat([ChatMessage.user("hi")], **kwargs)]
+
+
+async def test_text_deltas_and_usage_in_last_chunk(api: respx.MockRouter, llm: OpenAI) -> None:
+    route = api.post("/chat/completions").mock(
+        return_value=sse(
+            [
+                chunk({"role": "assistant", "content": ""}),
+                chunk({"content": "Hel"}),
+                chunk({"content": "lo"}),
+                chunk({"content": "!"}),
+                chunk({}, finish_reason="stop"),
+                chunk(no_choices=True, usage_=usage(prompt=9, completion=3, cached=4)),
+            ]
+        )
+    )
+
+    steps = await collect(llm)
+
+    assert [step.delta for step in steps] == ["", "Hel", "lo", "!", "", ""]
+    assert [step.message.text for step in steps[1:4]] == ["Hel", "Hello", "Hello!"]
+    assert all(step.usage is None for step in steps[:-1])
+    last = steps[-1]
+    assert last.message.text == "Hello!"
+    assert last.finish_reason == "stop"
+    assert last.usage is not None
+    assert (last.usage.prompt_tokens, last.usage.completion_tokens) == (9, 3)
+    assert (last.usage.cached_tokens, last.usage.total_tokens) == (4, 12)
+    sent = sent_json(route.calls.last.request)
+    assert sent["stream"] is True
+    assert sent["stream_options"] == {"include_usage": True}
+
+
+async def test_two_parallel_tool_calls_in_fragments(api: respx.MockRouter, llm: OpenAI) -> None:
+    def call_start(index: int, id: str, name: str) -> dict[str, object]:
+        return {
+            "tool_calls": [
+                {
+                    "index": index,
+                    "id": id,
+                    "type": "function",
+                    "function": {"name": name, "arguments": ""},
+                }
+            ]
+        }
+
+    def args(index: int, fragment: str) -> dict[str, object]:
+        return {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
+
+    api.post("/chat/completions").mock(
+        return_value=sse(
+            [
+                chunk({"role": "assistant", "content": None}),
+                chunk(call_start(0, "call_oslo", "weather")),
+                chunk(args(0, '{"ci')),
+                chunk(call_start(1, "call_time", "clock")),
+                chunk(args(0, 'ty": "Os')),
+                chunk(args(1, '{"tz": ')),
+                chunk(args(0, 'lo"}')),
+                chunk(args(1, '"CET"}')),
+                chunk({}, finish_reason="tool_calls"),
+                chunk(no_choices=True, usage_=usage()),
+            ]
+        )
+    )
+
+    steps = await collect(llm, tools=[{"type": "function", "function": {"name": "weather"}}])
+
+    midway = steps[4].message.tool_calls
+    assert [call.raw_arguments for call in midway] == ['{"city": "Os', ""]
+    assert all(call.arguments == {} and not call.malformed for call in midway)
+    final = steps[-1]
+    assert final.finish_reason == "tool_calls"
+    assert final.usage is not None
+    oslo, clock = final.message.tool_calls
+    assert (oslo.id, oslo.name, oslo.arguments) == ("call_oslo", "weather", {"city": "Oslo"})
+    assert (clock.id, clock.name, clock.arguments) == ("call_time", "clock", {"tz": "CET"})
+    assert oslo.raw_arguments == '{"city": "Oslo"}'
+    assert final.message.content is None
+    assert all(step.delta == "" for step in steps)
+
+
+async def test_malformed_streamed_arguments_are_flagged_not_raised(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    api.post("/chat/completions").mock(
+        return_value=sse(
+            [
+                chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": "search", "arguments": '{"q": "ot'},
+                            }
+                        ]
+                    }
+                ),
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": "ters"}}]}),
+                chunk({}, finish_reason="tool_calls"),
+            ]
+        )
+    )
+
+    steps = await collect(llm)
+
+    (call,) = steps[-1].message.tool_calls
+    assert call.malformed
+    assert call.raw_arguments == '{"q": "otters'
+    assert call.arguments == {}
+
+
+async def test_streamed_refusal(api: respx.MockRouter, llm: OpenAI) -> None:
+    api.post("/chat/completions").mock(
+        return_value=sse(
+            [
+                chunk({"role": "assistant", "content": None, "refusal": ""}),
+                chunk({"refusal": "I can't "}),
+                chunk({"refusal": "help with that."}),
+                chunk({}, finish_reason="stop"),
+            ]
+        )
+    )
+
+    steps = await collect(llm)
+
+    assert steps[-1].refused
+    assert steps[-1].message.refusal == "I can't help with that."
+    assert steps[-1].message.text == ""
+
+
+async def test_streamed_length_finish(api: respx.MockRouter, llm: OpenAI) -> None:
+    api.post("/chat/completions").mock(
+        return_value=sse([chunk({"content": "Once upon"}), chunk({}, finish_reason="length")])
+    )
+
+    steps = await collect(llm)
+
+    assert steps[-1].truncated
+    assert steps[-1].message.text == "Once upon"
+
+
+async def test_stream_usage_can_be_left_out(api: respx.MockRouter) -> None:
+    route = api.post("/chat/completions").mock(
+        return_value=sse([chunk({"content": "x"}, finish_reason="stop")])
+    )
+    llm = OpenAI("local", api_key="k", base_url=BASE_URL, stream_usage=False)
+
+    steps = await collect(llm)
+
+    assert steps[-1].usage is None
+    assert "stream_options" not in sent_json(route.calls.last.request)
