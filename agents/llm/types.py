@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from agents.llm.errors import LLMLengthError, LLMRefusalError
 
@@ -186,8 +186,17 @@ class ChatResponse(BaseModel):
     """Tokens used, when the server reported them (the last step of a stream)."""
     finish_reason: FinishReason | None = None
     """Why the model stopped; None while a stream is still going."""
-    raw: Any = Field(default=None, exclude=True)
-    """The provider's own object for this reply or chunk; not saved with the context."""
+    # Private, not a field: the SDK's object is not data to save with the context.
+    _raw: Any = PrivateAttr(default=None)
+
+    def __init__(self, *, raw: Any = None, **fields: Any) -> None:
+        super().__init__(**fields)
+        self._raw = raw
+
+    @property
+    def raw(self) -> Any:
+        """The provider's own object for this reply or chunk (not saved with the context)."""
+        return self._raw
 
     @property
     def refused(self) -> bool:

@@ -35,6 +35,7 @@ async def test_plain_chat(api: respx.MockRouter, llm: OpenAI) -> None:
     assert response.usage.total_tokens == 17
     assert not response.refused
     assert not response.truncated
+    assert isinstance(response.raw, openai.types.chat.ChatCompletion)
     sent = sent_json(route.calls.last.request)
     assert sent["model"] == "gpt-4o-mini"
     assert sent["messages"] == [

@@ -1,0 +1,56 @@
+"""The message types: tool-call argument parsing, text of parts, usage sums, saving."""
+
+from __future__ import annotations
+
+from agentflow.context.serializers import JsonSerializer
+from agents.llm import ChatMessage, ChatResponse, ImagePart, TextPart, ToolCall, Usage
+
+
+def test_tool_call_parses_or_flags_its_arguments() -> None:
+    assert ToolCall.from_raw("1", "f", '{"a": 1}').arguments == {"a": 1}
+    empty = ToolCall.from_raw("1", "f", "")
+    assert empty.arguments == {}
+    assert not empty.malformed
+    broken = ToolCall.from_raw("1", "f", '{"a": ')
+    assert broken.malformed
+    assert broken.raw_arguments == '{"a": '
+    scalar = ToolCall.from_raw("1", "f", "42")
+    assert scalar.arguments_error == "arguments are a JSON int, expected an object"
+
+
+def test_text_joins_text_parts_only() -> None:
+    parts = [TextPart(text="a "), ImagePart(url="https://x"), TextPart(text="b")]
+    message = ChatMessage.user(parts)
+    assert message.text == "a b"
+    assert ChatMessage.assistant(None).text == ""
+
+
+def test_usage_adds_up() -> None:
+    total = Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5, cached_tokens=1) + Usage(
+        prompt_tokens=10, completion_tokens=1, total_tokens=11, reasoning_tokens=1
+    )
+    assert total == Usage(
+        prompt_tokens=13, completion_tokens=3, total_tokens=16, cached_tokens=1, reasoning_tokens=1
+    )
+
+
+def test_messages_and_responses_survive_the_context_serializer() -> None:
+    serializer = JsonSerializer()
+    response = ChatResponse(
+        message=ChatMessage.assistant(None, [ToolCall.from_raw("c1", "f", '{"x": [1]}')]),
+        usage=Usage(prompt_tokens=1, total_tokens=1),
+        finish_reason="tool_calls",
+        raw=object(),  # the SDK object is not saved
+    )
+    history = [
+        ChatMessage.system("s"),
+        ChatMessage.user([TextPart(text="look"), ImagePart(url="data:image/png;base64,AA")]),
+        ChatMessage.tool("42", tool_call_id="c1"),
+    ]
+
+    restored_response = serializer.deserialize(serializer.serialize(response))
+    restored_history = serializer.deserialize(serializer.serialize(history))
+
+    assert restored_response.raw is None
+    assert restored_response.model_dump() == response.model_dump()
+    assert restored_history == history

@@ -1,0 +1,105 @@
+"""astructured_predict against respx-mocked HTTP, and the strict schema it sends."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+from llm_wire import BASE_URL, completion, sent_json
+from pydantic import BaseModel, Field
+
+from agents.llm import ChatMessage, LLMLengthError, LLMRefusalError, StructuredOutputError
+from agents.llm.openai_llm import OpenAI
+from agents.llm.structured import strict_json_schema
+
+
+class Address(BaseModel):
+    city: str
+    street: str | None = None
+
+
+class Person(BaseModel):
+    name: str
+    age: int = Field(ge=0, description="Age in years")
+    addresses: list[Address] = []
+
+
+ASK = [ChatMessage.user("Ada, 36, lives in London")]
+VALID = json.dumps({"name": "Ada", "age": 36, "addresses": [{"city": "London", "street": None}]})
+
+
+async def test_valid_on_the_second_try(api: respx.MockRouter, llm: OpenAI) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            httpx.Response(200, json=completion('{"name": "Ada", "age": "thirty-six"}')),
+            httpx.Response(200, json=completion(VALID)),
+        ]
+    )
+
+    person = await llm.astructured_predict(Person, ASK)
+
+    assert person == Person(name="Ada", age=36, addresses=[Address(city="London")])
+    first, second = (sent_json(call.request) for call in route.calls)
+    response_format = first["response_format"]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["name"] == "Person"
+    assert response_format["json_schema"]["strict"] is True
+    assert response_format["json_schema"]["schema"] == strict_json_schema(Person)
+    # The second request re-sends the bad reply and the validation errors.
+    assert second["messages"][:1] == first["messages"]
+    assert second["messages"][1] == {
+        "role": "assistant",
+        "content": '{"name": "Ada", "age": "thirty-six"}',
+    }
+    retry_prompt = second["messages"][2]["content"]
+    assert second["messages"][2]["role"] == "user"
+    assert "age" in retry_prompt
+    assert "valid integer" in retry_prompt
+
+
+async def test_gives_up_after_the_limit_with_the_errors(api: respx.MockRouter) -> None:
+    route = api.post("/chat/completions").respond(200, json=completion("not json"))
+    llm = OpenAI("gpt-4o-mini", api_key="k", base_url=BASE_URL, structured_max_attempts=2)
+
+    with pytest.raises(StructuredOutputError, match="no valid Person after 2 attempts") as caught:
+        await llm.astructured_predict(Person, ASK)
+
+    assert route.call_count == 2
+    assert caught.value.last_reply == "not json"
+    assert "Invalid JSON" in caught.value.errors
+
+
+async def test_refusal_is_not_a_parse_error(api: respx.MockRouter, llm: OpenAI) -> None:
+    route = api.post("/chat/completions").respond(
+        200, json=completion(None, refusal="I can't share that.")
+    )
+
+    with pytest.raises(LLMRefusalError) as caught:
+        await llm.astructured_predict(Person, ASK)
+
+    assert caught.value.refusal == "I can't share that."
+    assert route.call_count == 1
+
+
+async def test_length_finish_is_not_a_parse_error(api: respx.MockRouter, llm: OpenAI) -> None:
+    api.post("/chat/completions").respond(
+        200, json=completion('{"name": "Ad', finish_reason="length")
+    )
+
+    with pytest.raises(LLMLengthError):
+        await llm.astructured_predict(Person, ASK)
+
+
+def test_strict_schema_closes_every_object_and_requires_every_field() -> None:
+    schema = strict_json_schema(Person)
+
+    assert schema["additionalProperties"] is False
+    assert schema["required"] == ["name", "age", "addresses"]
+    assert "default" not in schema["properties"]["addresses"]
+    address = schema["$defs"]["Address"]
+    assert address["additionalProperties"] is False
+    assert address["required"] == ["city", "street"]
+    assert "default" not in address["properties"]["street"]
+    assert schema["properties"]["age"]["description"] == "Age in years"
