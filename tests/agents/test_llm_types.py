@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from agentflow.context.serializers import JsonSerializer
-from agents.llm import ChatMessage, ChatResponse, ImagePart, TextPart, ToolCall, Usage
+from agents.llm import (
+    ChatMessage,
+    ChatResponse,
+    ContentPart,
+    ImagePart,
+    TextPart,
+    ToolCall,
+    Usage,
+)
 
 
 def test_tool_call_parses_or_flags_its_arguments() -> None:
@@ -19,7 +27,7 @@ def test_tool_call_parses_or_flags_its_arguments() -> None:
 
 
 def test_text_joins_text_parts_only() -> None:
-    parts = [TextPart(text="a "), ImagePart(url="https://x"), TextPart(text="b")]
+    parts: list[ContentPart] = [TextPart(text="a "), ImagePart(url="https://x"), TextPart(text="b")]
     message = ChatMessage.user(parts)
     assert message.text == "a b"
     assert ChatMessage.assistant(None).text == ""
