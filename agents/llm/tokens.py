@@ -1,0 +1,158 @@
+"""Token counts for prompts, with tiktoken, following OpenAI's counting rules.
+
+Messages are counted as OpenAI's cookbook counts them for chat models: 3 tokens per message,
+the encoded role, content and name (a name costs 1 more), and 3 tokens priming the reply.
+Tool schemas are counted with the cookbook's per-function, per-property and per-enum
+constants. The encoding is `tiktoken.encoding_for_model(model)`, else `o200k_base`.
+
+Offline: llama-index-core ships tiktoken's `cl100k_base` and `o200k_base` files. When
+neither `TIKTOKEN_CACHE_DIR` nor `DATA_GYM_CACHE_DIR` is set, `TIKTOKEN_CACHE_DIR` is pointed
+at that copy (found on disk, without importing llama_index) before the first encoding loads,
+so counting works with no network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agents.llm.tool_specs import to_openai_tool
+from agents.llm.types import ChatMessage, TextPart
+
+if TYPE_CHECKING:
+    import tiktoken
+
+FALLBACK_ENCODING = "o200k_base"
+"""The encoding for models tiktoken does not know."""
+
+_TOKENS_PER_MESSAGE = 3
+_TOKENS_PER_NAME = 1
+_REPLY_PRIMING = 3
+
+# The cookbook's constants for tool schemas: o200k models (gpt-4o and later) open each
+# function with 7 tokens, cl100k models (gpt-4, gpt-3.5) with 10.
+_FUNC_INIT = {"o200k_base": 7}
+_FUNC_INIT_DEFAULT = 10
+_PROP_INIT = 3
+_PROP_KEY = 3
+_ENUM_INIT = -3
+_ENUM_ITEM = 3
+_FUNC_END = 12
+
+
+def bundled_tiktoken_cache() -> Path | None:
+    """The tiktoken cache directory that llama-index-core ships, or None without it.
+
+    Looks on disk through the `llama_index` namespace package's search path, so llama_index
+    (and everything it imports) is not loaded.
+    """
+    spec = importlib.util.find_spec("llama_index")  # top-level: finds, does not import
+    if spec is None or spec.submodule_search_locations is None:
+        return None
+    for location in spec.submodule_search_locations:
+        cache = Path(location) / "core" / "_static" / "tiktoken_cache"
+        if cache.is_dir():
+            return cache
+    return None
+
+
+def use_bundled_tiktoken_cache() -> Path | None:
+    """Point `TIKTOKEN_CACHE_DIR` at llama-index-core's copy unless the user chose a cache.
+
+    Returns the cache directory tiktoken will use, or None for tiktoken's default.
+    """
+    for variable in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
+        if variable in os.environ:
+            return Path(os.environ[variable])
+    cache = bundled_tiktoken_cache()
+    if cache is not None:
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+    return cache
+
+
+@lru_cache(maxsize=32)
+def encoding_for(model: str) -> tiktoken.Encoding:
+    """The tiktoken encoding `model` uses: tiktoken's mapping, else `o200k_base`."""
+    use_bundled_tiktoken_cache()
+    import tiktoken
+
+    try:
+        return tiktoken.encoding_for_model(model)
+    except KeyError:
+        return tiktoken.get_encoding(FALLBACK_ENCODING)
+
+
+def count_text(text: str, model: str) -> int:
+    """Tokens in `text` for `model`."""
+    return len(encoding_for(model).encode(text, disallowed_special=()))
+
+
+def count_message(message: ChatMessage, model: str) -> int:
+    """Tokens one message adds to a prompt (its 3 framing tokens included).
+
+    Text parts are counted; image parts are not (their cost depends on size and detail).
+    Tool calls count their name and arguments as written, an estimate: OpenAI does not
+    publish how it renders them.
+    """
+    encoding = encoding_for(model)
+
+    def encode(text: str) -> int:
+        return len(encoding.encode(text, disallowed_special=()))
+
+    tokens = _TOKENS_PER_MESSAGE + encode(message.role)
+    if isinstance(message.content, str):
+        tokens += encode(message.content)
+    elif message.content is not None:
+        tokens += sum(encode(part.text) for part in message.content if isinstance(part, TextPart))
+    if message.name is not None:
+        tokens += encode(message.name) + _TOKENS_PER_NAME
+    for call in message.tool_calls:
+        tokens += encode(call.name) + encode(call.raw_arguments)
+    return tokens
+
+
+def count_messages(messages: Sequence[ChatMessage], model: str) -> int:
+    """Prompt tokens for `messages`, the 3 tokens priming the reply included."""
+    return sum(count_message(message, model) for message in messages) + _REPLY_PRIMING
+
+
+def count_tools(tools: Sequence[Any], model: str) -> int:
+    """Prompt tokens the tool schemas add (OpenAI tool dicts or `.metadata.to_openai_tool()`)."""
+    if not tools:
+        return 0
+    encoding = encoding_for(model)
+
+    def encode(text: str) -> int:
+        return len(encoding.encode(text, disallowed_special=()))
+
+    func_init = _FUNC_INIT.get(encoding.name, _FUNC_INIT_DEFAULT)
+    tokens = 0
+    for tool in tools:
+        function = to_openai_tool(tool).get("function", {})
+        tokens += func_init
+        description = str(function.get("description", "")).removesuffix(".")
+        tokens += encode(f"{function.get('name', '')}:{description}")
+        properties = (function.get("parameters") or {}).get("properties") or {}
+        if properties:
+            tokens += _PROP_INIT
+            for key, schema in properties.items():
+                tokens += _PROP_KEY
+                if "enum" in schema:
+                    tokens += _ENUM_INIT
+                    for item in schema["enum"]:
+                        tokens += _ENUM_ITEM + encode(str(item))
+                kind = schema.get("type", "")
+                detail = str(schema.get("description", "")).removesuffix(".")
+                tokens += encode(f"{key}:{kind}:{detail}")
+    return tokens + _FUNC_END
+
+
+def count_prompt(
+    messages: Sequence[ChatMessage], model: str, tools: Sequence[Any] | None = None
+) -> int:
+    """Prompt tokens for a request: messages, reply priming and tool schemas."""
+    return count_messages(messages, model) + count_tools(tools or [], model)

@@ -1,0 +1,197 @@
+"""Token counts against tiktoken's own, offline from llama-index-core's bundled encodings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tiktoken
+
+from agents.llm import ChatMessage, TextPart
+from agents.llm.tokens import (
+    bundled_tiktoken_cache,
+    count_messages,
+    count_prompt,
+    count_text,
+    count_tools,
+    encoding_for,
+    use_bundled_tiktoken_cache,
+)
+
+# The cookbook's sample conversation.
+SAMPLE = [
+    {
+        "role": "system",
+        "content": "You are a helpful, pattern-following assistant that translates corporate "
+        "jargon into plain English.",
+    },
+    {
+        "role": "system",
+        "name": "example_user",
+        "content": "New synergies will help drive top-line growth.",
+    },
+    {
+        "role": "system",
+        "name": "example_assistant",
+        "content": "Things working well together will increase revenue.",
+    },
+    {"role": "user", "content": "This late pivot means we don't have time to boil the ocean."},
+]
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_current_weather",
+        "description": "Get the current weather in a given location.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string", "description": "The city and state, e.g. Paris"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "description": ""},
+            },
+            "required": ["location"],
+        },
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def offline_encodings() -> None:
+    use_bundled_tiktoken_cache()
+
+
+def tiktoken_message_count(messages: list[dict[str, str]], encoding: tiktoken.Encoding) -> int:
+    """The cookbook's rule, written against tiktoken directly."""
+    tokens = 3
+    for message in messages:
+        tokens += 3
+        for key, value in message.items():
+            tokens += len(encoding.encode(value))
+            if key == "name":
+                tokens += 1
+    return tokens
+
+
+@pytest.mark.parametrize(
+    ("model", "encoding_name"),
+    [("gpt-4o-mini", "o200k_base"), ("gpt-4", "cl100k_base"), ("my-local-llama", "o200k_base")],
+)
+def test_encoding_per_model(model: str, encoding_name: str) -> None:
+    assert encoding_for(model).name == encoding_name
+    text = "tiktoken is great! Ünïcode, code: def f(x): return x ** 2"
+    assert count_text(text, model) == len(tiktoken.get_encoding(encoding_name).encode(text))
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4-0613", "gpt-3.5-turbo"])
+def test_messages_match_tiktoken(model: str) -> None:
+    messages = [ChatMessage.model_validate(message) for message in SAMPLE]
+
+    expected = tiktoken_message_count(SAMPLE, tiktoken.encoding_for_model(model))
+
+    assert count_messages(messages, model) == expected
+
+
+def test_text_parts_count_like_their_text() -> None:
+    as_text = [ChatMessage.user("hello there, world")]
+    as_parts = [ChatMessage.user([TextPart(text="hello there,"), TextPart(text=" world")])]
+    encoding = tiktoken.get_encoding("o200k_base")
+    expected = 3 + 3 + len(encoding.encode("user"))
+    expected += len(encoding.encode("hello there,")) + len(encoding.encode(" world"))
+    assert count_messages(as_parts, "gpt-4o") == expected
+    assert count_messages(as_text, "gpt-4o") == 6 + len(encoding.encode("user")) + len(
+        encoding.encode("hello there, world")
+    )
+
+
+def test_tool_schemas_follow_the_cookbook_rule() -> None:
+    encoding = tiktoken.get_encoding("o200k_base")
+
+    def n(text: str) -> int:
+        return len(encoding.encode(text))
+
+    expected = 7 + n("get_current_weather:Get the current weather in a given location")
+    expected += 3  # properties
+    expected += 3 + n("location:string:The city and state, e.g. Paris")
+    expected += 3 - 3 + (3 + n("celsius")) + (3 + n("fahrenheit")) + n("unit:string:")
+    expected += 12
+
+    assert count_tools([WEATHER_TOOL], "gpt-4o") == expected
+    assert count_tools([], "gpt-4o") == 0
+
+    class Metadata:
+        def to_openai_tool(self) -> dict[str, Any]:
+            return WEATHER_TOOL
+
+    class ToolObject:
+        metadata = Metadata()
+
+    assert count_tools([ToolObject()], "gpt-4o") == expected
+    user = [ChatMessage.user("weather in Oslo?")]
+    assert count_prompt(user, "gpt-4o", [WEATHER_TOOL]) == count_messages(user, "gpt-4o") + expected
+
+
+def test_cl100k_models_open_functions_with_10_tokens() -> None:
+    assert count_tools([WEATHER_TOOL], "gpt-4") - count_tools([WEATHER_TOOL], "gpt-4o") == 3 + (
+        _weather_text_tokens("cl100k_base") - _weather_text_tokens("o200k_base")
+    )
+
+
+def _weather_text_tokens(name: str) -> int:
+    encoding = tiktoken.get_encoding(name)
+    texts = [
+        "get_current_weather:Get the current weather in a given location",
+        "location:string:The city and state, e.g. Paris",
+        "celsius",
+        "fahrenheit",
+        "unit:string:",
+    ]
+    return sum(len(encoding.encode(text)) for text in texts)
+
+
+def test_counts_offline_from_the_bundled_cache(tmp_path: Path) -> None:
+    cache = bundled_tiktoken_cache()
+    assert cache is not None
+    assert (cache / "fb374d419588a4632f3f557e76b4b70aebbca790").is_file()  # o200k_base
+    script = textwrap.dedent(
+        """
+        import os, sys
+        from agents.llm import ChatMessage
+        from agents.llm.tokens import count_messages
+        n = count_messages([ChatMessage.user("hello")], "gpt-4o")
+        assert "llama_index" not in sys.modules, "llama_index was imported"
+        print(n, os.environ["TIKTOKEN_CACHE_DIR"])
+        """
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR")
+    }
+    # An empty temp dir (so tiktoken's default cache is empty) and a proxy that refuses
+    # every connection: a download attempt would fail.
+    env |= {
+        "TMPDIR": str(tmp_path),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30
+    )
+
+    assert result.returncode == 0, result.stderr
+    count, cache_dir = result.stdout.split()
+    encoding = tiktoken.get_encoding("o200k_base")
+    assert int(count) == 3 + 3 + len(encoding.encode("user")) + len(encoding.encode("hello"))
+    assert Path(cache_dir) == cache
+
+
+def test_a_user_cache_choice_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    assert use_bundled_tiktoken_cache() == tmp_path
+    assert os.environ["TIKTOKEN_CACHE_DIR"] == str(tmp_path)
