@@ -1,0 +1,118 @@
+"""`ChatMemory`: a conversation trimmed to a token budget, whole turns at a time.
+
+The leading system (or developer) messages are always kept; after them, the newest turns
+that fit within `token_limit`. A turn starts at a user message and holds everything up to
+the next one (assistant replies, tool calls and their results), so trimming never separates
+a tool call from its result. The memory is a pydantic model: it can sit in a workflow's
+state and is saved and restored with the context.
+
+```python
+memory = ChatMemory(token_limit=3_000, llm=llm)
+memory.put(ChatMessage.user("hi"))
+reply = await llm.achat(memory.get())
+memory.put(reply.message)
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, Field, PrivateAttr
+
+from agents.llm.protocol import LLM
+from agents.llm.types import ChatMessage
+
+DEFAULT_MODEL = "gpt-4o"
+"""The model whose encoding counts tokens when neither `llm` nor `model` is given."""
+
+_CONTEXT_SHARE = 0.75  # of an LLM's context window, when no token_limit is given
+_SYSTEM_ROLES = ("system", "developer")
+_REPLY_PRIMING = 3
+
+
+class ChatMemory(BaseModel):
+    """A conversation whose `get()` fits a token budget."""
+
+    token_limit: int
+    """The most prompt tokens `get()` returns (the reply priming included)."""
+    model: str = DEFAULT_MODEL
+    """The model whose tiktoken encoding counts the tokens."""
+    messages: list[ChatMessage] = Field(default_factory=list)
+    """Every message put, oldest first; `get()` returns a window of them."""
+
+    # Token counts of `messages`, by position; rebuilt after a restore.
+    _counts: list[int] = PrivateAttr(default_factory=list)
+
+    def __init__(
+        self, *, token_limit: int | None = None, llm: LLM | None = None, **fields: Any
+    ) -> None:
+        """`token_limit` defaults to three quarters of `llm`'s context window; `llm` also
+        names the model whose encoding counts tokens."""
+        if llm is not None:
+            fields.setdefault("model", llm.metadata.model)
+            if token_limit is None:
+                token_limit = int(llm.metadata.context_window * _CONTEXT_SHARE)
+        if token_limit is None:
+            raise ValueError("ChatMemory needs a token_limit, or an llm to take it from")
+        if token_limit <= 0:
+            raise ValueError(f"ChatMemory token_limit must be positive, got {token_limit}")
+        super().__init__(token_limit=token_limit, **fields)
+
+    def put(self, message: ChatMessage) -> None:
+        """Add a message at the end."""
+        self.messages.append(message)
+
+    def put_messages(self, messages: Iterable[ChatMessage]) -> None:
+        """Add several messages at the end, in order."""
+        self.messages.extend(messages)
+
+    def reset(self) -> None:
+        """Forget every message."""
+        self.messages.clear()
+        self._counts.clear()
+
+    def get_all(self) -> list[ChatMessage]:
+        """Every message, untrimmed."""
+        return list(self.messages)
+
+    def get(self, reserve_tokens: int = 0) -> list[ChatMessage]:
+        """The system messages and the newest whole turns that fit in `token_limit` minus
+        `reserve_tokens` (room for tool schemas or a prompt still to come).
+
+        The newest turn is returned even when it alone is over the budget: a prompt without
+        the latest question is no use, and splitting the turn could cut a tool call from its
+        result.
+        """
+        counts = self._token_counts()
+        system_end = 0
+        while system_end < len(self.messages) and self.messages[system_end].role in _SYSTEM_ROLES:
+            system_end += 1
+        budget = self.token_limit - reserve_tokens - _REPLY_PRIMING - sum(counts[:system_end])
+        start = len(self.messages)
+        for turn_start in reversed(_turn_starts(self.messages, system_end)):
+            cost = sum(counts[turn_start:start])
+            if cost > budget and start != len(self.messages):
+                break
+            budget -= cost
+            start = turn_start
+        return self.messages[:system_end] + self.messages[start:]
+
+    def _token_counts(self) -> list[int]:
+        from agents.llm.tokens import count_message
+
+        counts = self._counts
+        if len(counts) > len(self.messages):
+            counts.clear()  # messages were replaced from outside
+        while len(counts) < len(self.messages):
+            counts.append(count_message(self.messages[len(counts)], self.model))
+        return counts
+
+
+def _turn_starts(messages: list[ChatMessage], first: int) -> list[int]:
+    """Where each turn after the system messages begins: at `first`, then at each user
+    message."""
+    starts = [first] if first < len(messages) else []
+    starts += [index for index in range(first + 1, len(messages)) if messages[index].role == "user"]
+    return starts

@@ -1,0 +1,117 @@
+"""ChatMemory: whole turns within the budget, tool calls kept with their results, saving."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from llm_wire import BASE_URL
+
+from agentflow import Context, Workflow, step
+from agentflow.context.state_store import DictState
+from agentflow.events import StartEvent, StopEvent
+from agents.llm import ChatMessage, ToolCall
+from agents.llm.openai_llm import OpenAI
+from agents.llm.tokens import count_message, count_messages, use_bundled_tiktoken_cache
+from agents.memory import ChatMemory
+
+MODEL = "gpt-4o"
+
+
+@pytest.fixture(autouse=True)
+def offline_encodings() -> None:
+    use_bundled_tiktoken_cache()
+
+
+def conversation() -> list[ChatMessage]:
+    return [
+        ChatMessage.system("You are terse."),
+        ChatMessage.user("What is the weather in Oslo and Bergen?"),
+        ChatMessage.assistant(
+            None,
+            [
+                ToolCall.from_raw("c1", "weather", '{"city": "Oslo"}'),
+                ToolCall.from_raw("c2", "weather", '{"city": "Bergen"}'),
+            ],
+        ),
+        ChatMessage.tool("Rain, 4 degrees, wind from the west at 10 m/s.", tool_call_id="c1"),
+        ChatMessage.tool("Rain, 6 degrees, wind from the south at 3 m/s.", tool_call_id="c2"),
+        ChatMessage.assistant("Rain in both."),
+        ChatMessage.user("And tomorrow?"),
+        ChatMessage.assistant("Sun."),
+    ]
+
+
+def test_everything_fits() -> None:
+    messages = conversation()
+    memory = ChatMemory(token_limit=count_messages(messages, MODEL), model=MODEL)
+    memory.put_messages(messages)
+    assert memory.get() == messages
+
+
+def test_drops_whole_turns_never_a_tool_call_without_its_result() -> None:
+    messages = conversation()
+    last_turn = messages[6:]
+    # Room for the system message and the last turn, and for all but the first message of
+    # the older turn: the older turn must go whole.
+    limit = count_messages([messages[0], *last_turn], MODEL) + sum(
+        count_message(message, MODEL) for message in messages[2:6]
+    )
+    memory = ChatMemory(token_limit=limit, model=MODEL)
+    memory.put_messages(messages)
+
+    window = memory.get()
+
+    assert window == [messages[0], *last_turn]
+    assert memory.get_all() == messages
+    one_more = ChatMemory(token_limit=limit + count_message(messages[1], MODEL), model=MODEL)
+    one_more.put_messages(messages)
+    assert one_more.get() == messages
+
+
+def test_reserved_tokens_leave_room() -> None:
+    messages = conversation()
+    memory = ChatMemory(token_limit=count_messages(messages, MODEL), model=MODEL)
+    memory.put_messages(messages)
+    assert memory.get(reserve_tokens=1) == [messages[0], *messages[6:]]
+
+
+def test_newest_turn_is_kept_even_over_budget() -> None:
+    memory = ChatMemory(token_limit=5, model=MODEL)
+    memory.put_messages([ChatMessage.system("s"), ChatMessage.user("a long question " * 20)])
+    assert [message.role for message in memory.get()] == ["system", "user"]
+
+
+def test_limit_and_model_from_the_llm() -> None:
+    llm = OpenAI("gpt-4o-mini", api_key="k", base_url=BASE_URL)
+    memory = ChatMemory(llm=llm)
+    assert memory.model == "gpt-4o-mini"
+    assert memory.token_limit == 96_000
+    with pytest.raises(ValueError, match="needs a token_limit"):
+        ChatMemory()
+
+
+class Chat(Workflow):
+    @step
+    async def answer(self, ctx: Context[DictState], ev: StartEvent) -> StopEvent:
+        memory: ChatMemory = await ctx.store.get("memory")
+        memory.put(ChatMessage.assistant("noted"))
+        await ctx.store.set("memory", memory)
+        return StopEvent(result=len(memory.messages))
+
+
+async def test_survives_context_save_and_restore() -> None:
+    workflow = Chat()
+    ctx: Context[DictState] = Context(workflow)
+    memory = ChatMemory(token_limit=200, model=MODEL)
+    memory.put_messages(conversation())
+    await ctx.store.set("memory", memory)
+    assert await workflow.run(ctx=ctx) == 9
+
+    saved = json.loads(json.dumps(ctx.to_dict()))
+    restored: ChatMemory = await Context.from_dict(workflow, saved).store.get("memory")
+
+    assert isinstance(restored, ChatMemory)
+    assert restored.messages[-1] == ChatMessage.assistant("noted")
+    assert restored.get_all() == (await ctx.store.get("memory")).get_all()
+    assert restored.get() == (await ctx.store.get("memory")).get()
