@@ -1,1 +1,60 @@
-"""LLM-callable tools: Python functions with JSON schemas and safe execution."""
+"""LLM-callable tools: Python functions with JSON schemas and safe execution.
+
+```python
+from tools import FunctionTool, ToolSet, tool
+
+
+@tool
+def add(a: int, b: int) -> int:
+    \"\"\"Add two integers.\"\"\"
+    return a + b
+
+
+toolset = ToolSet([add])
+output = await toolset.acall_json("add", '{"a": 2, "b": "3"}')  # content "5"
+```
+
+| module | holds |
+|---|---|
+| `tools.function_tool` | `FunctionTool`, `@tool`: calling, validation, timeouts, error outputs |
+| `tools.schema` | signature, hints and docstring -> pydantic model of the arguments |
+| `tools.metadata` | `ToolMetadata`: name, description, schema, `to_openai_tool()` |
+| `tools.strict_schema` | OpenAI strict-mode rewriting of a schema |
+| `tools.output` | `ToolOutput` and how results become text |
+| `tools.spec` | `ToolSpec`: a class whose methods are tools |
+| `tools.toolset` | `ToolSet`: tools by name |
+| `tools.interop` | conversions to and from LlamaIndex tools |
+| `tools.builtin` | calculator, confined file reading, `http_get` |
+| `tools.errors` | every exception the package raises |
+"""
+
+from tools.errors import (
+    CalculatorError,
+    DuplicateToolError,
+    FetchError,
+    PathOutsideRootError,
+    StrictSchemaError,
+    ToolDefinitionError,
+    URLNotAllowedError,
+)
+from tools.function_tool import FunctionTool, tool
+from tools.metadata import ToolMetadata
+from tools.output import ToolOutput
+from tools.spec import ToolSpec
+from tools.toolset import ToolSet
+
+__all__ = [
+    "CalculatorError",
+    "DuplicateToolError",
+    "FetchError",
+    "FunctionTool",
+    "PathOutsideRootError",
+    "StrictSchemaError",
+    "ToolDefinitionError",
+    "ToolMetadata",
+    "ToolOutput",
+    "ToolSet",
+    "ToolSpec",
+    "URLNotAllowedError",
+    "tool",
+]

@@ -1,0 +1,200 @@
+"""`http_get`: fetch a URL for an LLM, safely, and return the page's readable text.
+
+Guards, in order: only `http`/`https`; the host is resolved and every address it has must
+be public (loopback, private, link-local, reserved, multicast and unspecified addresses
+are refused unless `allow_private=True`), and so must the target of every redirect,
+which is followed by hand; one deadline covers the whole fetch; at most `max_bytes` are
+read. HTML is reduced to its main text by trafilatura; other text types pass through.
+
+httpx and trafilatura (the `web` extra) are imported when a fetch runs, so this module
+imports without them. The addresses are checked before httpx connects and httpx resolves
+the name again to connect: a DNS server that answers differently the second time
+(rebinding) is not caught.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from tools.errors import FetchError, URLNotAllowedError
+from tools.spec import ToolSpec
+
+if TYPE_CHECKING:
+    import httpx
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""Host and port -> the IP addresses the host has (`system_resolver` by default)."""
+
+_TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The host's addresses from the system resolver (`getaddrinfo`), off the event loop."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+class WebTools(ToolSpec):
+    """`WebTools().to_tool_list()` gives the `http_get` tool with these limits."""
+
+    spec_functions = ("http_get",)
+
+    def __init__(
+        self,
+        timeout: float = 15.0,
+        max_bytes: int = 2_000_000,
+        allow_private: bool = False,
+        max_redirects: int = 5,
+        resolver: Resolver = system_resolver,
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str = "agentflow-tools/0.1 (+http_get)",
+    ) -> None:
+        self.timeout = timeout
+        """Seconds for the whole fetch, redirects included."""
+        self.max_bytes = max_bytes
+        """Bytes of a response body read at most; the text says when it was cut."""
+        self.allow_private = allow_private
+        """Allow loopback, private and other non-public addresses (off by default)."""
+        self.max_redirects = max_redirects
+        """Redirects followed at most."""
+        self.resolver = resolver
+        """How host names become addresses for the public-address check."""
+        self.transport = transport
+        """An httpx transport to send through (None: httpx's default)."""
+        self.user_agent = user_agent
+        """The User-Agent header sent."""
+
+    async def http_get(self, url: str) -> str:
+        """Fetch a web page or text document and return its readable text.
+
+        Args:
+            url: The http:// or https:// URL to fetch.
+        """
+        try:
+            import httpx
+        except ImportError as error:
+            raise RuntimeError(
+                "http_get needs httpx and trafilatura: pip install 'agentflow[web]'"
+            ) from error
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._fetch(url)
+        except TimeoutError as error:
+            raise TimeoutError(f"GET {url} took longer than {self.timeout} s") from error
+        except httpx.HTTPError as error:  # connection refused, TLS, protocol errors...
+            raise FetchError(f"GET {url} failed: {type(error).__name__}: {error}") from error
+
+    async def _fetch(self, url: str) -> str:
+        import httpx
+
+        async with httpx.AsyncClient(
+            transport=self.transport,
+            timeout=self.timeout,
+            follow_redirects=False,
+            headers={"User-Agent": self.user_agent},
+        ) as client:
+            current = url
+            for _ in range(self.max_redirects + 1):
+                await self.check_url(current)
+                async with client.stream("GET", current) as response:
+                    if response.is_redirect:
+                        location = response.headers.get("location", "")
+                        current = str(response.url.join(location))
+                        continue
+                    if response.is_error:
+                        raise FetchError(
+                            f"GET {current} returned {response.status_code} "
+                            f"{response.reason_phrase}"
+                        )
+                    body, truncated = await self._read_capped(response)
+                    return self._readable_text(response, body, truncated)
+        raise FetchError(f"GET {url}: more than {self.max_redirects} redirects")
+
+    async def check_url(self, url: str) -> None:
+        """Raise `URLNotAllowedError` unless `url` is http(s) on a public address (or
+        `allow_private` is set)."""
+        import httpx
+
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as error:
+            raise URLNotAllowedError(f"{url!r} is not a valid URL: {error}") from error
+        if parsed.scheme not in ("http", "https"):
+            raise URLNotAllowedError(
+                f"{url!r}: only http and https URLs are allowed, not {parsed.scheme or 'none'!r}"
+            )
+        if not parsed.host:
+            raise URLNotAllowedError(f"{url!r} has no host")
+        if self.allow_private:
+            return
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            addresses = [str(ipaddress.ip_address(parsed.host))]
+        except ValueError:
+            try:
+                addresses = await self.resolver(parsed.host, port)
+            except OSError as error:
+                raise FetchError(f"cannot resolve the host of {url!r}: {error}") from error
+        for address in addresses:
+            kind = non_public_kind(ipaddress.ip_address(address))
+            if kind is not None:
+                raise URLNotAllowedError(
+                    f"{url!r}: host {parsed.host!r} is {address}, a {kind} address; only "
+                    "public addresses may be fetched"
+                )
+
+    async def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self.max_bytes:
+                return b"".join(chunks)[: self.max_bytes], True
+        return b"".join(chunks), False
+
+    def _readable_text(self, response: httpx.Response, body: bytes, truncated: bool) -> str:
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            text = body.decode(response.charset_encoding or "utf-8", errors="replace")
+        except LookupError:  # a charset Python does not know
+            text = body.decode("utf-8", errors="replace")
+        if content_type in _HTML_TYPES:
+            text = _html_to_text(text, str(response.url))
+        elif not (content_type.startswith("text/") or content_type in _TEXT_TYPES):
+            raise FetchError(
+                f"GET {response.url} returned {content_type or 'no content type'}, which is "
+                "not text"
+            )
+        if truncated:
+            text += f"\n[truncated: the response is longer than {self.max_bytes} bytes]"
+        return text
+
+
+def non_public_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why `address` is not a public internet address ("loopback", "private", ...), or
+    None for a public one. IPv4 addresses mapped into IPv6 are judged as IPv4."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    checks = (
+        ("loopback", address.is_loopback),
+        ("unspecified", address.is_unspecified),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+        ("reserved", address.is_reserved),
+        ("non-global", not address.is_global),
+    )
+    return next((kind for kind, matches in checks if matches), None)
+
+
+def _html_to_text(html: str, url: str) -> str:
+    import trafilatura
+
+    extracted = trafilatura.extract(html, url=url, include_tables=True, include_links=False)
+    return extracted or trafilatura.html2txt(html)

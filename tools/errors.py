@@ -1,0 +1,38 @@
+"""Every exception the tools package raises.
+
+Errors raised while *defining* tools (a bad signature, a duplicate name, a schema that
+cannot be made strict) are exceptions, because they are the programmer's to fix. Errors
+while *calling* a tool never raise: they become a `ToolOutput` with `is_error=True`.
+Built-in tools raise the errors below from inside their functions, which the calling
+machinery turns into such outputs.
+"""
+
+from __future__ import annotations
+
+
+class ToolDefinitionError(Exception):
+    """A function cannot become a tool (unsupported parameter kind, unresolvable hint)."""
+
+
+class StrictSchemaError(ToolDefinitionError):
+    """A tool's schema cannot follow OpenAI's strict-mode rules; the message lists why."""
+
+
+class DuplicateToolError(ToolDefinitionError):
+    """Two tools in one `ToolSet` have the same name."""
+
+
+class CalculatorError(ValueError):
+    """An expression the calculator refuses or cannot evaluate."""
+
+
+class PathOutsideRootError(PermissionError):
+    """A file path leaves the directory the file tools are confined to."""
+
+
+class URLNotAllowedError(PermissionError):
+    """A URL `http_get` refuses: wrong scheme, or a private or loopback address."""
+
+
+class FetchError(Exception):
+    """A web request `http_get` made did not give readable text (status, type, redirects)."""

@@ -1,0 +1,375 @@
+"""`FunctionTool`: a sync or async Python callable an LLM can call, and the `@tool` decorator.
+
+Calling goes: arguments (keywords, or a JSON string from the LLM) -> validated and coerced
+by the tool's pydantic model -> the function (sync ones in a worker thread) under the
+tool's timeout -> a `ToolOutput`. Every way a call can go wrong (bad JSON, invalid or
+missing arguments, an exception, a timeout) ends in an output with `is_error=True` whose
+content tells the LLM what to fix; nothing raises into the agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, overload
+
+from pydantic import BaseModel, ValidationError
+
+from tools.metadata import ToolMetadata
+from tools.output import ToolOutput, render_content
+from tools.schema import describe_function, parse_docstring
+from tools.threads import start_in_thread
+
+if TYPE_CHECKING:
+    from agentflow.context import Context
+
+
+@dataclass(slots=True)
+class _Call:
+    """One validated call: what to pass to the function."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    raw_input: dict[str, Any]
+
+
+class FunctionTool:
+    """A Python function with a name, description and argument schema, safely callable.
+
+    Build one with `FunctionTool.from_defaults(fn)` or the `@tool` decorator.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        metadata: ToolMetadata,
+        *,
+        timeout: float | None = None,
+        context_param: str | None = None,
+        positional_only: tuple[str, ...] = (),
+        param_names: dict[str, str] | None = None,
+    ) -> None:
+        self.fn = fn
+        """The wrapped callable."""
+        self.metadata = metadata
+        """Name, description and argument schema (what the LLM sees)."""
+        self.timeout = timeout
+        """Seconds a call may take before it ends in an error output; None for no limit."""
+        self.ctx_param_name = context_param
+        """The parameter that receives agentflow's Context, if the function takes one."""
+        self._positional_only = positional_only
+        self._param_names = param_names or {}
+        self._is_async = _is_async_callable(fn)
+
+    @classmethod
+    def from_defaults(
+        cls,
+        fn: Callable[..., Any],
+        name: str | None = None,
+        description: str | None = None,
+        return_direct: bool = False,
+        timeout: float | None = None,
+        fn_schema: type[BaseModel] | None = None,
+    ) -> FunctionTool:
+        """A tool for `fn`: name from `fn.__name__`, description from the docstring's
+        summary line and schema from the signature, unless given.
+
+        `fn_schema` replaces the schema read from the signature (for a function taking
+        `**kwargs`, say). Raises `ToolDefinitionError` for a signature that has no schema.
+        """
+        tool_name = name or getattr(fn, "__name__", None) or type(fn).__name__
+        if fn_schema is None:
+            described = describe_function(fn, tool_name)
+            summary, schema = described.summary, described.fn_schema
+            context_param, positional_only = described.context_param, described.positional_only
+            param_names = described.param_names
+        else:
+            summary = parse_docstring(fn).short_description or ""
+            schema, context_param, positional_only, param_names = fn_schema, None, (), {}
+        metadata = ToolMetadata(
+            name=tool_name,
+            description=description or summary or f"Call {tool_name}.",
+            fn_schema=schema,
+            return_direct=return_direct,
+        )
+        return cls(
+            fn,
+            metadata,
+            timeout=timeout,
+            context_param=context_param,
+            positional_only=positional_only,
+            param_names=param_names,
+        )
+
+    @property
+    def name(self) -> str:
+        """The tool's name (`metadata.name`)."""
+        return self.metadata.name
+
+    @property
+    def requires_context(self) -> bool:
+        """Whether the function declares a `ctx: Context` parameter the caller must fill."""
+        return self.ctx_param_name is not None
+
+    def __repr__(self) -> str:
+        return f"FunctionTool(name={self.name!r}, fn={self.fn!r})"
+
+    # --- calling -------------------------------------------------------------------
+
+    async def acall(self, *args: Any, **kwargs: Any) -> ToolOutput:
+        """Validate the arguments, run the function under the timeout, wrap the result.
+
+        Positional arguments fill the schema's parameters in order. A function declaring
+        `ctx: Context` gets the context passed under its parameter's name.
+        """
+        prepared = self._prepare(args, kwargs)
+        if isinstance(prepared, ToolOutput):
+            return prepared
+        timeout_scope = asyncio.timeout(self.timeout)
+        try:
+            async with timeout_scope:
+                if self._is_async:
+                    result = await self.fn(*prepared.args, **prepared.kwargs)
+                else:
+                    future = start_in_thread(self.fn, prepared.args, prepared.kwargs, self.name)
+                    result = await asyncio.wrap_future(future)
+                if inspect.isawaitable(result):
+                    result = await result
+        except TimeoutError as error:
+            if timeout_scope.expired():
+                return self._timed_out(prepared, error)
+            return self._raised(prepared, error)
+        except Exception as error:
+            return self._raised(prepared, error)
+        return self._finished(prepared, result)
+
+    async def acall_json(self, arguments: str, ctx: Context[Any] | None = None) -> ToolOutput:
+        """Call with the arguments as an LLM sends them: a JSON object in a string.
+
+        An empty string means no arguments. `ctx` reaches a function that declares a
+        Context parameter and is ignored otherwise.
+        """
+        parsed = self._parse_json(arguments)
+        if isinstance(parsed, ToolOutput):
+            return parsed
+        if ctx is not None and self.ctx_param_name is not None:
+            parsed[self.ctx_param_name] = ctx
+        return await self.acall(**parsed)
+
+    def call(self, *args: Any, **kwargs: Any) -> ToolOutput:
+        """`acall` for synchronous code: sync functions run in the calling thread (in a
+        worker thread when there is a timeout), async ones on an event loop of their own.
+        """
+        if self._is_async:
+            output: ToolOutput = _run_coroutine_blocking(
+                lambda: self.acall(*args, **kwargs), self.name
+            )
+            return output
+        prepared = self._prepare(args, kwargs)
+        if isinstance(prepared, ToolOutput):
+            return prepared
+        try:
+            if self.timeout is None:
+                result = self.fn(*prepared.args, **prepared.kwargs)
+            else:
+                future = start_in_thread(self.fn, prepared.args, prepared.kwargs, self.name)
+                try:
+                    result = future.result(timeout=self.timeout)
+                except TimeoutError as error:
+                    if future.done():  # the function itself raised TimeoutError
+                        raise
+                    return self._timed_out(prepared, error)
+            if inspect.isawaitable(result):
+                awaitable = result
+                result = _run_coroutine_blocking(lambda: _await(awaitable), self.name)
+        except Exception as error:
+            return self._raised(prepared, error)
+        return self._finished(prepared, result)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ToolOutput:
+        return self.call(*args, **kwargs)
+
+    # --- the steps of a call -------------------------------------------------------
+
+    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | ToolOutput:
+        context: Any = None
+        if self.ctx_param_name is not None:
+            context = kwargs.pop(self.ctx_param_name, None)
+        raw_input = dict(kwargs)
+        fields = list(self.metadata.fn_schema.model_fields)
+        if len(args) > len(fields):
+            return self._error(
+                raw_input,
+                f"tool '{self.name}' takes at most {len(fields)} positional arguments, "
+                f"got {len(args)}",
+            )
+        for field_name, value in zip(fields, args, strict=False):
+            key = self._param_names.get(field_name, field_name)
+            if key in kwargs:
+                return self._error(raw_input, f"tool '{self.name}' got '{key}' twice")
+            kwargs[key] = value
+            raw_input[key] = value
+        if self.ctx_param_name is not None and context is None:
+            return self._error(
+                raw_input,
+                f"tool '{self.name}' needs the workflow Context in its parameter "
+                f"'{self.ctx_param_name}', and the caller passed none",
+            )
+        _drop_nulls_meaning_default(kwargs, self.metadata.fn_schema)
+        try:
+            validated = self.metadata.fn_schema.model_validate(kwargs)
+        except ValidationError as error:
+            return self._error(raw_input, self._describe_invalid(error), error)
+        values = {
+            self._param_names.get(name, name): getattr(validated, name)
+            for name in type(validated).model_fields
+        }
+        call_args = tuple(values.pop(name) for name in self._positional_only)
+        if self.ctx_param_name is not None:
+            values[self.ctx_param_name] = context
+        return _Call(call_args, values, raw_input)
+
+    def _parse_json(self, arguments: str) -> dict[str, Any] | ToolOutput:
+        if not arguments.strip():
+            return {}
+        try:
+            parsed = json.loads(arguments)
+        except json.JSONDecodeError as error:
+            return self._error(
+                {"arguments": arguments},
+                f"the arguments for tool '{self.name}' are not valid JSON ({error}); send "
+                "one JSON object with the arguments as keys",
+                error,
+            )
+        if not isinstance(parsed, dict):
+            return self._error(
+                {"arguments": arguments},
+                f"the arguments for tool '{self.name}' must be a JSON object, got "
+                f"{type(parsed).__name__} {arguments.strip()[:80]}",
+            )
+        return parsed
+
+    def _describe_invalid(self, error: ValidationError) -> str:
+        expected = ", ".join(
+            field.alias or name for name, field in self.metadata.fn_schema.model_fields.items()
+        )
+        problems = []
+        for item in error.errors(include_url=False):
+            where = ".".join(str(part) for part in item["loc"]) or "arguments"
+            if item["type"] == "missing":
+                problems.append(f"'{where}': missing required argument")
+            elif item["type"] == "extra_forbidden":
+                problems.append(f"'{where}': unexpected argument")
+            else:
+                problems.append(f"'{where}': {item['msg']} (got {item['input']!r})")
+        return (
+            f"invalid arguments for tool '{self.name}': {'; '.join(problems)}. "
+            f"The tool takes: {expected or 'no arguments'}"
+        )
+
+    def _finished(self, call: _Call, result: Any) -> ToolOutput:
+        if isinstance(result, ToolOutput):
+            if not result.raw_input:
+                result.raw_input = call.raw_input
+            return result
+        return ToolOutput(
+            tool_name=self.name,
+            content=render_content(result),
+            raw_input=call.raw_input,
+            raw_output=result,
+        )
+
+    def _raised(self, call: _Call, error: Exception) -> ToolOutput:
+        detail = str(error) or "(no message)"
+        return self._error(
+            call.raw_input, f"tool '{self.name}' raised {type(error).__name__}: {detail}", error
+        )
+
+    def _timed_out(self, call: _Call, error: TimeoutError) -> ToolOutput:
+        return self._error(
+            call.raw_input,
+            f"tool '{self.name}' did not finish within its timeout of {self.timeout} s "
+            "and was abandoned; it returned nothing",
+            error,
+        )
+
+    def _error(
+        self, raw_input: dict[str, Any], message: str, error: BaseException | None = None
+    ) -> ToolOutput:
+        return ToolOutput(
+            tool_name=self.name,
+            content=f"Error: {message}",
+            raw_input=raw_input,
+            raw_output=error,
+            is_error=True,
+        )
+
+
+@overload
+def tool(fn: Callable[..., Any], /) -> FunctionTool: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    return_direct: bool = False,
+    timeout: float | None = None,
+) -> Callable[[Callable[..., Any]], FunctionTool]: ...
+
+
+def tool(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    return_direct: bool = False,
+    timeout: float | None = None,
+) -> FunctionTool | Callable[[Callable[..., Any]], FunctionTool]:
+    """Make a function a `FunctionTool`: `@tool` or `@tool(name=..., timeout=...)`."""
+
+    def make(function: Callable[..., Any]) -> FunctionTool:
+        return FunctionTool.from_defaults(
+            function,
+            name=name,
+            description=description,
+            return_direct=return_direct,
+            timeout=timeout,
+        )
+
+    return make if fn is None else make(fn)
+
+
+def _drop_nulls_meaning_default(kwargs: dict[str, Any], fn_schema: type[BaseModel]) -> None:
+    # In strict mode a parameter with a non-null default is sent as `null` to mean "the
+    # default" (see tools.strict_schema); dropping it lets the default apply.
+    for name, field in fn_schema.model_fields.items():
+        key = field.alias or name
+        if kwargs.get(key, ...) is None and not field.is_required() and field.default is not None:
+            del kwargs[key]
+
+
+def _is_async_callable(fn: Callable[..., Any]) -> bool:
+    if inspect.iscoroutinefunction(fn):
+        return True
+    call = getattr(fn, "__call__", None)  # noqa: B004 - a callable object's own method
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _run_coroutine_blocking(make: Callable[[], Any], name: str) -> Any:
+    """Run a coroutine to its end from sync code: here when no loop runs in this thread,
+    else on a loop in a thread of its own (this thread's loop is busy calling us)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    return start_in_thread(lambda: asyncio.run(make()), (), {}, name).result()

@@ -1,0 +1,68 @@
+"""`ToolMetadata`: a tool's name, description and argument schema, and its provider formats.
+
+Named after LlamaIndex's `ToolMetadata` (`name`, `description`, `fn_schema`,
+`return_direct`, `get_parameters_dict()`, `to_openai_tool()`) so that ported code works.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema
+
+from tools.strict_schema import to_strict_schema
+
+
+class _SchemaWithoutFieldTitles(GenerateJsonSchema):
+    """pydantic's schema minus per-field titles ("Query" for `query`): tokens, no meaning."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+@dataclass(slots=True)
+class ToolMetadata:
+    """What an LLM is told about a tool."""
+
+    name: str
+    """The name the LLM calls the tool by."""
+    description: str
+    """What the tool does, for the LLM (from the docstring's summary line by default)."""
+    fn_schema: type[BaseModel]
+    """Pydantic model of the arguments: the JSON schema and the validator."""
+    return_direct: bool = False
+    """Whether an agent should hand this tool's output straight back to the user."""
+
+    def get_name(self) -> str:
+        """The tool's name (LlamaIndex's accessor)."""
+        return self.name
+
+    def get_parameters_dict(self) -> dict[str, Any]:
+        """The JSON schema of the arguments (type, properties, required, $defs)."""
+        schema = self.fn_schema.model_json_schema(schema_generator=_SchemaWithoutFieldTitles)
+        keep = ("type", "properties", "required", "additionalProperties", "$defs")
+        return {key: schema[key] for key in keep if key in schema}
+
+    @property
+    def fn_schema_str(self) -> str:
+        """The argument schema as a JSON string."""
+        return json.dumps(self.get_parameters_dict(), ensure_ascii=False)
+
+    def to_openai_tool(self, strict: bool = False) -> dict[str, Any]:
+        """An entry for the `tools` parameter of OpenAI's chat completions API.
+
+        With `strict=True` the schema follows strict mode's rules (every property
+        required, `additionalProperties: false` everywhere, no defaults); a schema that
+        cannot follow them raises `StrictSchemaError` saying which parameter and why.
+        """
+        parameters = self.get_parameters_dict()
+        function: dict[str, Any] = {"name": self.name, "description": self.description}
+        if strict:
+            function["parameters"] = to_strict_schema(parameters, self.name)
+            function["strict"] = True
+        else:
+            function["parameters"] = parameters
+        return {"type": "function", "function": function}
