@@ -1,7 +1,7 @@
 """LLM clients: message types, the `LLM` protocol, `OpenAI`, token counting.
 
-`from agents.llm import OpenAI` loads the openai SDK only then; the types and the protocol
-load without it.
+`from agents.llm import OpenAI` loads the openai SDK only then, and `MeteredLLM` the workflow
+engine; the types, the protocol and the ledger load without them.
 """
 
 from __future__ import annotations
@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agents.llm.errors import (
+    BudgetExceededError,
     LLMError,
     LLMLengthError,
     LLMRefusalError,
     StructuredOutputError,
     ToolSchemaError,
 )
+from agents.llm.ledger import LedgerEntry, Price, UsageLedger
 from agents.llm.protocol import LLM, LLMMetadata
 from agents.llm.types import (
     ChatMessage,
@@ -27,10 +29,12 @@ from agents.llm.types import (
 )
 
 if TYPE_CHECKING:
+    from agents.llm.metered import MeteredLLM
     from agents.llm.openai_llm import OpenAI
 
 __all__ = [
     "LLM",
+    "BudgetExceededError",
     "ChatMessage",
     "ChatResponse",
     "ContentPart",
@@ -39,12 +43,16 @@ __all__ = [
     "LLMLengthError",
     "LLMMetadata",
     "LLMRefusalError",
+    "LedgerEntry",
+    "MeteredLLM",
     "OpenAI",
+    "Price",
     "StructuredOutputError",
     "TextPart",
     "ToolCall",
     "ToolSchemaError",
     "Usage",
+    "UsageLedger",
 ]
 
 
@@ -53,4 +61,8 @@ def __getattr__(name: str) -> Any:
         from agents.llm.openai_llm import OpenAI
 
         return OpenAI
+    if name == "MeteredLLM":
+        from agents.llm.metered import MeteredLLM
+
+        return MeteredLLM
     raise AttributeError(f"module 'agents.llm' has no attribute {name!r}")

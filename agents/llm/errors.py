@@ -55,3 +55,28 @@ class StructuredOutputError(LLMError):
 
 class ToolSchemaError(LLMError, TypeError):
     """A tool is neither an OpenAI tool dict nor has `.metadata.to_openai_tool()`."""
+
+
+class BudgetExceededError(LLMError):
+    """An LLM call would take the run's usage past the ledger's budget; it was not made."""
+
+    def __init__(
+        self, step: str, model: str, spent: float, estimate: float, budget: float, unit: str
+    ) -> None:
+        super().__init__(
+            f"step '{step}': a call to {model} estimated at {estimate:g} {unit} would take the "
+            f"run from {spent:g} to {spent + estimate:g} {unit}, over its budget of "
+            f"{budget:g} {unit}"
+        )
+        self.step = step
+        """The step that made the call."""
+        self.model = model
+        """The model the call was for."""
+        self.spent = spent
+        """What the run had used before the call."""
+        self.estimate = estimate
+        """What the call was estimated to use (prompt, plus the reply limit when set)."""
+        self.budget = budget
+        """The ledger's budget."""
+        self.unit = unit
+        """"USD" or "tokens"."""

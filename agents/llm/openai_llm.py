@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import openai
+from pydantic import BaseModel
 
 from agents.llm.openai_messages import from_openai_message, from_openai_usage, to_openai_messages
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
@@ -189,6 +190,11 @@ class OpenAI:
                     raw=chunk,
                 )
 
+    def structured_kwargs(self, output_cls: type[BaseModel]) -> dict[str, Any]:
+        """The request parameters asking for `output_cls`: a strict JSON schema
+        `response_format`."""
+        return {"response_format": response_format_for(output_cls)}
+
     async def astructured_predict(
         self,
         output_cls: type[OutputT],
@@ -199,10 +205,10 @@ class OpenAI:
         A reply that fails validation is sent back with the errors and asked again, up to
         `structured_max_attempts` times (then StructuredOutputError); a refusal raises
         LLMRefusalError and a cut-off reply LLMLengthError."""
-        response_format = response_format_for(output_cls)
+        request = {**self.structured_kwargs(output_cls), **kwargs}
 
         async def chat(conversation: list[ChatMessage]) -> ChatResponse:
-            return await self.achat(conversation, response_format=response_format, **kwargs)
+            return await self.achat(conversation, **request)
 
         return await predict_structured(
             chat, output_cls, messages, max_attempts=self.structured_max_attempts

@@ -1,0 +1,156 @@
+"""`MeteredLLM`: any `LLM` whose calls are checked against and added to the run's ledger.
+
+```python
+ctx = Context(workflow)
+await ctx.store.set("usage_ledger", UsageLedger(prices={"gpt-4o-mini": Price(input=0.15,
+                                                output=0.6)}, budget_usd=0.50))
+
+@step
+async def answer(self, ctx: Context, ev: StartEvent) -> StopEvent:
+    llm = MeteredLLM(OpenAI("gpt-4o-mini"), ctx, step="answer")
+    reply = await llm.achat(messages)
+```
+
+Before each call the prompt is counted with tiktoken and checked against the budget
+(`BudgetExceededError`, and the call is not made); after it, the reply's usage (or, when the
+server reported none, a tiktoken estimate) is added under the model and the step. The ledger
+lives in the context's state under `key`, so it is saved with `ctx.to_dict()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from agentflow import Context
+from agents.llm.ledger import UsageLedger
+from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
+from agents.llm.structured import predict_structured
+from agents.llm.types import ChatMessage, ChatResponse, Usage
+
+LEDGER_KEY = "usage_ledger"
+"""Where in the context's state the ledger is kept, unless told otherwise."""
+
+
+class MeteredLLM:
+    """Wraps an `LLM`; every call goes through the ledger in `ctx`."""
+
+    def __init__(
+        self, llm: LLM, ctx: Context[Any], step: str | None = None, key: str = LEDGER_KEY
+    ) -> None:
+        """`step` names the caller in the ledger; None takes the running step's name."""
+        self.llm = llm
+        """The wrapped client."""
+        self.ctx = ctx
+        """The context whose state holds the ledger."""
+        self.step = step
+        """The name calls are booked under; None for the running step's."""
+        self.key = key
+        """The state key of the ledger."""
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """The wrapped client's metadata."""
+        return self.llm.metadata
+
+    async def achat(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[Any] | None = None,
+        tool_choice: ToolChoice | None = None,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """`llm.achat`, checked against the budget and booked."""
+        prompt_tokens = await self._check(messages, tools)
+        response = await self.llm.achat(messages, tools, tool_choice, **kwargs)
+        await self._book(response, prompt_tokens)
+        return response
+
+    async def astream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[Any] | None = None,
+        tool_choice: ToolChoice | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatResponse]:
+        """`llm.astream_chat`, checked before the first item, booked after the last."""
+        prompt_tokens = await self._check(messages, tools)
+        last: ChatResponse | None = None
+        usage: Usage | None = None
+        async for response in self.llm.astream_chat(messages, tools, tool_choice, **kwargs):
+            last = response
+            usage = response.usage or usage
+            yield response
+        if last is not None:
+            await self._book(last.model_copy(update={"usage": usage}), prompt_tokens)
+
+    async def astructured_predict(
+        self, output_cls: type[OutputT], messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> OutputT:
+        """`llm.astructured_predict` with every attempt checked and booked.
+
+        Needs a client with `structured_kwargs(output_cls)` (as `OpenAI` has), so that each
+        attempt is one metered `achat`; for other clients the call is checked once, then
+        handed over whole and not booked.
+        """
+        structured_kwargs = getattr(self.llm, "structured_kwargs", None)
+        if structured_kwargs is None:
+            await self._check(messages, None)
+            return await self.llm.astructured_predict(output_cls, messages, **kwargs)
+        request = {**structured_kwargs(output_cls), **kwargs}
+
+        async def chat(conversation: list[ChatMessage]) -> ChatResponse:
+            return await self.achat(conversation, **request)
+
+        attempts: int = getattr(self.llm, "structured_max_attempts", 3)
+        return await predict_structured(chat, output_cls, messages, max_attempts=attempts)
+
+    def _step_name(self) -> str:
+        if self.step is not None:
+            return self.step
+        try:  # agentflow has no public "current step" yet; its runtime knows it.
+            from agentflow.runtime.execution import current_execution
+        except ImportError:
+            return "unknown"
+        execution = current_execution.get()
+        return execution.step if execution is not None else "outside a step"
+
+    async def _ledger(self) -> UsageLedger:
+        ledger = await self.ctx.store.get(self.key, default=None)
+        if ledger is None:
+            ledger = UsageLedger()
+            await self.ctx.store.set(self.key, ledger)
+        if not isinstance(ledger, UsageLedger):
+            raise TypeError(
+                f"state key '{self.key}' holds a {type(ledger).__name__}, not a UsageLedger"
+            )
+        return ledger
+
+    async def _check(self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None) -> int:
+        from agents.llm.tokens import count_prompt
+
+        model = self.metadata.model
+        prompt_tokens = count_prompt(messages, model, tools)
+        ledger = await self._ledger()
+        ledger.check(model, self._step_name(), prompt_tokens, self.metadata.max_output_tokens or 0)
+        return prompt_tokens
+
+    async def _book(self, response: ChatResponse, prompt_tokens: int) -> None:
+        usage = response.usage
+        if usage is None:  # the server reported none: estimate with tiktoken
+            from agents.llm.tokens import count_text
+
+            completion = count_text(response.message.text, self.metadata.model)
+            completion += sum(
+                count_text(call.name + call.raw_arguments, self.metadata.model)
+                for call in response.message.tool_calls
+            )
+            usage = Usage(
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion,
+                total_tokens=prompt_tokens + completion,
+            )
+        ledger = await self._ledger()
+        # Recorded without an await in between: concurrent steps share the object.
+        ledger.record(self.metadata.model, self._step_name(), usage)
+        await self.ctx.store.set(self.key, ledger)
