@@ -205,3 +205,16 @@ def test_context_imported_only_under_type_checking_is_still_detected() -> None:
     described = describe_function(remember, "remember")
     assert described.context_param == "ctx"
     assert list(described.fn_schema.model_fields) == ["key"]
+
+
+def test_field_as_default_value_is_understood() -> None:
+    def f(
+        limit: int = Field(default=10, description="Most results.", ge=1),
+        query: str = Field(description="What to find."),
+    ) -> None: ...
+
+    schema = schema_of(f)
+    assert schema["required"] == ["query"]
+    assert schema["properties"]["limit"]["default"] == 10
+    assert schema["properties"]["limit"]["minimum"] == 1
+    assert schema["properties"]["query"]["description"] == "What to find."

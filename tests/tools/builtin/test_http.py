@@ -1,0 +1,212 @@
+"""tools.builtin.http: http_get over httpx (mocked at the wire by respx), address checks."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+
+import httpx
+import pytest
+import respx
+
+from tools import FunctionTool, URLNotAllowedError
+from tools.builtin.http import WebTools, non_public_kind
+
+PUBLIC_IP = "93.184.216.34"
+ARTICLE = """<html><head><title>Otters</title></head><body>
+<nav>Home | About | Contact</nav>
+<article><h1>Otters</h1>
+<p>Otters are semiaquatic mammals that eat fish and shellfish and live in rivers and along
+coasts across much of the world.</p>
+<p>Sea otters are known for using stones as tools to open shells.</p></article>
+<footer>(c) 2024 Otter Facts</footer><script>var tracking = 1;</script></body></html>"""
+
+
+async def public_resolver(host: str, port: int) -> list[str]:
+    return [PUBLIC_IP]
+
+
+async def loopback_resolver(host: str, port: int) -> list[str]:
+    return [PUBLIC_IP, "127.0.0.1"]
+
+
+async def unused_resolver(host: str, port: int) -> list[str]:
+    raise AssertionError(f"a literal address must not be resolved ({host})")
+
+
+def http_get(**options: object) -> FunctionTool:
+    options.setdefault("resolver", public_resolver)
+    (tool,) = WebTools(**options).to_tool_list()  # type: ignore[arg-type]
+    return tool
+
+
+@respx.mock
+async def test_html_is_reduced_to_its_readable_text() -> None:
+    route = respx.get("https://example.com/otters").respond(
+        200, html=ARTICLE, headers={"content-type": "text/html; charset=utf-8"}
+    )
+    output = await http_get().acall(url="https://example.com/otters")
+    assert not output.is_error, output.content
+    assert "Sea otters are known for using stones" in output.content
+    assert "var tracking" not in output.content
+    assert "Home | About" not in output.content
+    assert route.calls.last.request.headers["user-agent"].startswith("agentflow-tools/")
+
+
+@respx.mock
+async def test_text_and_json_pass_through() -> None:
+    respx.get("http://example.com/a.txt").respond(200, text="plain text")
+    respx.get("http://example.com/a.json").respond(200, json={"a": 1})
+    tool = http_get()
+    assert (await tool.acall(url="http://example.com/a.txt")).content == "plain text"
+    assert (await tool.acall(url="http://example.com/a.json")).content == '{"a":1}'
+
+
+@respx.mock
+async def test_body_is_capped_and_says_so() -> None:
+    respx.get("http://example.com/big").respond(200, text="x" * 10_000)
+    output = await http_get(max_bytes=100).acall(url="http://example.com/big")
+    assert output.content == "x" * 100 + "\n[truncated: the response is longer than 100 bytes]"
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://127.0.0.1/admin", "loopback"),
+        ("http://127.0.0.1:8080/", "loopback"),
+        ("http://[::1]/", "loopback"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://10.0.0.5/", "private"),
+        ("http://192.168.1.1/", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://100.64.0.1/", "non-global"),
+    ],
+)
+async def test_non_public_addresses_are_refused_before_any_request(url: str, kind: str) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route().respond(200, text="must not be fetched")
+        output = await http_get(resolver=unused_resolver).acall(url=url)
+    assert output.is_error
+    assert output.content.startswith("Error: tool 'http_get' raised URLNotAllowedError: ")
+    assert f"a {kind} address; only public addresses may be fetched" in output.content
+    assert isinstance(output.exception, URLNotAllowedError)
+    assert not route.called
+
+
+async def test_a_name_resolving_to_loopback_is_refused() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route().respond(200)
+        output = await http_get(resolver=loopback_resolver).acall(url="http://sneaky.test/")
+    assert "host 'sneaky.test' is 127.0.0.1, a loopback address" in output.content
+    assert not route.called
+
+
+async def test_localhost_is_refused_with_the_system_resolver() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route().respond(200)
+        (tool,) = WebTools().to_tool_list()
+        output = await tool.acall(url="http://localhost:8000/")
+    assert output.is_error
+    assert "a loopback address" in output.content
+    assert not route.called
+
+
+@respx.mock
+async def test_allow_private_lets_loopback_through() -> None:
+    respx.get("http://127.0.0.1:8000/health").respond(200, text="ok")
+    output = await http_get(allow_private=True).acall(url="http://127.0.0.1:8000/health")
+    assert (output.content, output.is_error) == ("ok", False)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("file:///etc/passwd", "only http and https URLs are allowed, not 'file'"),
+        ("ftp://example.com/x", "only http and https URLs are allowed, not 'ftp'"),
+        ("example.com/page", "only http and https URLs are allowed"),
+        ("http:///nohost", "has no host"),
+    ],
+)
+async def test_other_schemes_and_bad_urls_are_refused(url: str, message: str) -> None:
+    output = await http_get().acall(url=url)
+    assert output.is_error
+    assert message in output.content
+
+
+@respx.mock
+async def test_redirects_are_followed_and_each_target_checked() -> None:
+    respx.get("http://example.com/old").respond(301, headers={"location": "/new"})
+    respx.get("http://example.com/new").respond(200, text="moved here")
+    assert (await http_get().acall(url="http://example.com/old")).content == "moved here"
+
+
+async def test_a_redirect_to_a_private_address_is_refused() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get("http://example.com/go").respond(
+            302, headers={"location": "http://169.254.169.254/latest/meta-data/"}
+        )
+        inner = mock.get("http://169.254.169.254/latest/meta-data/").respond(200, text="keys")
+        output = await http_get().acall(url="http://example.com/go")
+    assert output.is_error
+    assert "'http://169.254.169.254/latest/meta-data/'" in output.content
+    assert "link-local address" in output.content
+    assert not inner.called
+
+
+@respx.mock
+async def test_too_many_redirects() -> None:
+    respx.get("http://example.com/loop").respond(302, headers={"location": "/loop"})
+    output = await http_get(max_redirects=2).acall(url="http://example.com/loop")
+    assert output.content == (
+        "Error: tool 'http_get' raised FetchError: GET http://example.com/loop: more than 2 "
+        "redirects"
+    )
+
+
+@respx.mock
+async def test_error_status_non_text_and_transport_errors() -> None:
+    respx.get("http://example.com/missing").respond(404)
+    respx.get("http://example.com/logo.png").respond(
+        200, content=b"\x89PNG", headers={"content-type": "image/png"}
+    )
+    respx.get("http://example.com/down").mock(side_effect=httpx.ConnectError("refused"))
+    tool = http_get()
+    missing = await tool.acall(url="http://example.com/missing")
+    assert "FetchError: GET http://example.com/missing returned 404 Not Found" in missing.content
+    image = await tool.acall(url="http://example.com/logo.png")
+    assert "returned image/png, which is not text" in image.content
+    down = await tool.acall(url="http://example.com/down")
+    assert "FetchError: GET http://example.com/down failed: ConnectError: refused" in down.content
+
+
+async def test_unresolvable_host() -> None:
+    async def failing(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    output = await http_get(resolver=failing).acall(url="http://no-such-host.test/")
+    assert "cannot resolve the host of 'http://no-such-host.test/'" in output.content
+
+
+@respx.mock
+async def test_a_hanging_server_is_stopped_by_the_fetch_deadline() -> None:
+    never = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await never.wait()
+        return httpx.Response(200)
+
+    respx.get("http://example.com/slow").mock(side_effect=hang)
+    output = await http_get(timeout=0.05).acall(url="http://example.com/slow")
+    assert output.is_error
+    assert "TimeoutError: GET http://example.com/slow took longer than 0.05 s" in output.content
+
+
+def test_non_public_kind() -> None:
+    assert non_public_kind(ipaddress.ip_address(PUBLIC_IP)) is None
+    assert non_public_kind(ipaddress.ip_address("2606:4700::1111")) is None
+    assert non_public_kind(ipaddress.ip_address("fe80::1")) == "link-local"
+    assert non_public_kind(ipaddress.ip_address("fc00::1")) == "private"
+    assert non_public_kind(ipaddress.ip_address("224.0.0.1")) == "multicast"
+    assert non_public_kind(ipaddress.ip_address("240.0.0.1")) == "private"
