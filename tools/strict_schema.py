@@ -50,7 +50,9 @@ def _nullable_optional_parameters(schema: dict[str, Any]) -> None:
         hint = f"null for the default ({json.dumps(default)})"
         schema["properties"][name] = {
             "anyOf": [prop, {"type": "null"}],
-            "description": f"{description}; {hint}" if description else hint.capitalize(),
+            "description": f"{description.rstrip('.')}; {hint}"
+            if description
+            else hint.capitalize(),
         }
 
 

@@ -58,7 +58,7 @@ def test_to_openai_tool_strict_requires_everything_and_marks_strict() -> None:
     assert params["additionalProperties"] is False
     assert params["properties"]["days"] == {
         "anyOf": [{"type": "integer"}, {"type": "null"}],
-        "description": "How many days ahead.; null for the default (3)",
+        "description": "How many days ahead; null for the default (3)",
     }
 
 
