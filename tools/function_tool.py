@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from tools.metadata import ToolMetadata
 from tools.output import ToolOutput, render_content
 from tools.schema import describe_function, parse_docstring
+from tools.strict_schema import null_means_default
 from tools.threads import start_in_thread
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ class FunctionTool:
                 f"tool '{self.name}' needs the workflow Context in its parameter "
                 f"'{self.ctx_param_name}', and the caller passed none",
             )
-        _drop_nulls_meaning_default(kwargs, self.metadata.fn_schema)
+        _drop_nulls_meaning_default(kwargs, self.metadata)
         try:
             validated = self.metadata.fn_schema.model_validate(kwargs)
         except ValidationError as error:
@@ -345,13 +346,15 @@ def tool(
     return make if fn is None else make(fn)
 
 
-def _drop_nulls_meaning_default(kwargs: dict[str, Any], fn_schema: type[BaseModel]) -> None:
+def _drop_nulls_meaning_default(kwargs: dict[str, Any], metadata: ToolMetadata) -> None:
     # In strict mode a parameter with a non-null default is sent as `null` to mean "the
-    # default" (see tools.strict_schema); dropping it lets the default apply.
-    for name, field in fn_schema.model_fields.items():
-        key = field.alias or name
-        if kwargs.get(key, ...) is None and not field.is_required() and field.default is not None:
-            del kwargs[key]
+    # default" (see tools.strict_schema); dropping it lets the default apply. Parameters
+    # that accept null keep it.
+    if not any(value is None for value in kwargs.values()):
+        return
+    for name in null_means_default(metadata.get_parameters_dict()):
+        if name in kwargs and kwargs[name] is None:
+            del kwargs[name]
 
 
 def _is_async_callable(fn: Callable[..., Any]) -> bool:

@@ -38,13 +38,22 @@ def to_strict_schema(schema: dict[str, Any], tool_name: str) -> dict[str, Any]:
     return strict
 
 
+def null_means_default(schema: dict[str, Any]) -> set[str]:
+    """Parameters whose `null` in strict mode stands for "use the default": those with a
+    default that do not accept null themselves."""
+    required = set(schema.get("required", ()))
+    return {
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if name not in required and "default" in prop and not _allows_null(prop)
+    }
+
+
 def _nullable_optional_parameters(schema: dict[str, Any]) -> None:
     # Strict mode makes every parameter required. A parameter with a default becomes
     # nullable instead, and `FunctionTool` reads `null` for it as "use the default".
-    required = set(schema.get("required", ()))
-    for name, prop in schema.get("properties", {}).items():
-        if name in required or "default" not in prop or _allows_null(prop):
-            continue
+    for name in null_means_default(schema):
+        prop = schema["properties"][name]
         default = prop.pop("default")
         description = prop.pop("description", None)
         hint = f"null for the default ({json.dumps(default)})"
@@ -57,6 +66,8 @@ def _nullable_optional_parameters(schema: dict[str, Any]) -> None:
 
 
 def _allows_null(prop: dict[str, Any]) -> bool:
+    if not any(key in prop for key in ("type", "$ref", "enum", "const", *_COMPOSITES)):
+        return True  # no type at all (Any): null is a value like any other
     options = [prop, *prop.get("anyOf", ()), *prop.get("oneOf", ())]
     return any(option.get("type") == "null" for option in options)
 

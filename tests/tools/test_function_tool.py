@@ -195,6 +195,15 @@ def test_null_for_a_parameter_with_default_means_the_default() -> None:
     assert FunctionTool.from_defaults(add).call(a=1, b=None).content == "2"
 
 
+def test_null_stays_null_for_a_parameter_that_accepts_it() -> None:
+    def limit(n: int | None = 5) -> str:
+        return repr(n)
+
+    limit_tool = FunctionTool.from_defaults(limit)
+    assert limit_tool.call(n=None).content == "None"
+    assert limit_tool.call().content == "5"
+
+
 # --- errors become outputs ------------------------------------------------------------
 
 
