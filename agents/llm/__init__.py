@@ -1,11 +1,12 @@
 """LLM clients: message types, the `LLM` protocol, `OpenAI`, token counting.
 
-`from agents.llm import OpenAI` loads the openai SDK only then, and `MeteredLLM` the workflow
-engine; the types, the protocol and the ledger load without them.
+`from agents.llm import OpenAI` loads the openai SDK only then, `LlamaIndexLLM` llama_index
+and `MeteredLLM` the workflow engine; the types, the protocol and the ledger load without them.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from agents.llm.errors import (
@@ -29,6 +30,7 @@ from agents.llm.types import (
 )
 
 if TYPE_CHECKING:
+    from agents.llm.llama_index_llm import LlamaIndexLLM
     from agents.llm.metered import MeteredLLM
     from agents.llm.openai_llm import OpenAI
 
@@ -44,6 +46,7 @@ __all__ = [
     "LLMMetadata",
     "LLMRefusalError",
     "LedgerEntry",
+    "LlamaIndexLLM",
     "MeteredLLM",
     "OpenAI",
     "Price",
@@ -56,13 +59,15 @@ __all__ = [
 ]
 
 
+# Loaded on first use: each pulls in a heavy dependency (openai, llama_index, the engine).
+_LAZY = {
+    "OpenAI": "agents.llm.openai_llm",
+    "LlamaIndexLLM": "agents.llm.llama_index_llm",
+    "MeteredLLM": "agents.llm.metered",
+}
+
+
 def __getattr__(name: str) -> Any:
-    if name == "OpenAI":
-        from agents.llm.openai_llm import OpenAI
-
-        return OpenAI
-    if name == "MeteredLLM":
-        from agents.llm.metered import MeteredLLM
-
-        return MeteredLLM
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'agents.llm' has no attribute {name!r}")

@@ -18,6 +18,9 @@ def test_types_and_protocol_load_without_heavy_dependencies() -> None:
         assert not heavy, heavy
         from agents.llm import OpenAI
         assert "openai" in sys.modules
+        assert "llama_index" not in sys.modules
+        from agents.llm import LlamaIndexLLM, MeteredLLM
+        assert "llama_index" in sys.modules
         """
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

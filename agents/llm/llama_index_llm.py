@@ -1,0 +1,275 @@
+"""`LlamaIndexLLM`: any `llama_index.core.llms.LLM` as an `LLM` here.
+
+Messages are translated both ways (text and image parts, tool calls as `ToolCallBlock`s, tool
+results with their `tool_call_id`); tools go to a function-calling LLM through
+`achat_with_tools`, as OpenAI tool dicts or objects with `.metadata.to_openai_tool()`.
+Structured output asks for JSON matching the model's schema in the prompt and re-asks with
+the validation errors, like `OpenAI`. llama_index is imported when an adapter is made.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
+from agents.llm.structured import predict_structured, strict_json_schema
+from agents.llm.tool_specs import to_openai_tool
+from agents.llm.types import ChatMessage, ChatResponse, ImagePart, TextPart, ToolCall, Usage
+
+_JSON_PROMPT = (
+    "Reply with only a JSON object, no prose and no code fence, that matches this JSON "
+    "schema:\n{schema}"
+)
+
+
+class LlamaIndexLLM:
+    """Wraps a LlamaIndex LLM; tool calls work when it is a `FunctionCallingLLM`."""
+
+    def __init__(self, llm: Any, structured_max_attempts: int = 3) -> None:
+        """`llm` is any `llama_index.core.llms.LLM`."""
+        from llama_index.core.llms import LLM as LlamaLLM
+
+        if not isinstance(llm, LlamaLLM):
+            raise TypeError(
+                f"LlamaIndexLLM wraps a llama_index.core.llms.LLM, got {type(llm).__name__}"
+            )
+        self.llm = llm
+        """The wrapped LlamaIndex LLM."""
+        self.structured_max_attempts = structured_max_attempts
+        """How many times `astructured_predict` asks before giving up."""
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """The wrapped LLM's model name, context window and function-calling support."""
+        meta = self.llm.metadata
+        return LLMMetadata(
+            model=meta.model_name,
+            context_window=meta.context_window,
+            is_function_calling_model=meta.is_function_calling_model,
+            max_output_tokens=meta.num_output,
+        )
+
+    async def achat(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[Any] | None = None,
+        tool_choice: ToolChoice | None = None,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """The wrapped LLM's reply, with its tool calls."""
+        history = [to_llama_message(message) for message in messages]
+        if tools:
+            response = await self._function_calling().achat_with_tools(
+                _llama_tools(tools),
+                chat_history=history,
+                allow_parallel_tool_calls=True,
+                tool_required=tool_choice == "required",
+                **kwargs,
+            )
+        else:
+            response = await self.llm.achat(history, **kwargs)
+        return self._response(response, delta=None, final=True)
+
+    async def astream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[Any] | None = None,
+        tool_choice: ToolChoice | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatResponse]:
+        """The wrapped LLM's stream; tool calls are read from its last item."""
+        history = [to_llama_message(message) for message in messages]
+        if tools:
+            stream = await self._function_calling().astream_chat_with_tools(
+                _llama_tools(tools),
+                chat_history=history,
+                allow_parallel_tool_calls=True,
+                tool_required=tool_choice == "required",
+                **kwargs,
+            )
+        else:
+            stream = await self.llm.astream_chat(history, **kwargs)
+        last: Any = None
+        async for item in stream:
+            if last is not None:
+                yield self._response(last, delta=last.delta or "", final=False)
+            last = item
+        if last is not None:
+            yield self._response(last, delta=last.delta or "", final=True)
+
+    async def astructured_predict(
+        self, output_cls: type[OutputT], messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> OutputT:
+        """An `output_cls` instance: the schema is put in the prompt, a reply that fails
+        validation is sent back with the errors (up to `structured_max_attempts`)."""
+        schema = json.dumps(strict_json_schema(output_cls))
+        instruction = ChatMessage.system(_JSON_PROMPT.format(schema=schema))
+
+        async def chat(conversation: list[ChatMessage]) -> ChatResponse:
+            return await self.achat([*conversation, instruction], **kwargs)
+
+        return await predict_structured(
+            chat, output_cls, messages, max_attempts=self.structured_max_attempts
+        )
+
+    def _function_calling(self) -> Any:
+        from llama_index.core.llms.function_calling import FunctionCallingLLM
+
+        if not isinstance(self.llm, FunctionCallingLLM):
+            raise TypeError(
+                f"{type(self.llm).__name__} is not a FunctionCallingLLM: it cannot take tools"
+            )
+        return self.llm
+
+    def _response(self, response: Any, delta: str | None, final: bool) -> ChatResponse:
+        message = from_llama_message(response.message)
+        if final and not message.tool_calls:
+            message.tool_calls = self._tool_calls_from(response)
+        return ChatResponse(
+            message=message,
+            delta=message.text if delta is None else delta,
+            usage=_usage(response),
+            finish_reason=("tool_calls" if message.tool_calls else "stop") if final else None,
+            raw=response,
+        )
+
+    def _tool_calls_from(self, response: Any) -> list[ToolCall]:
+        # Integrations that keep tool calls outside the message blocks expose them here.
+        from llama_index.core.llms.function_calling import FunctionCallingLLM
+
+        if not isinstance(self.llm, FunctionCallingLLM):
+            return []
+        try:
+            selections = self.llm.get_tool_calls_from_response(
+                response, error_on_no_tool_call=False
+            )
+        except NotImplementedError:
+            return []
+        return [
+            ToolCall(
+                id=selection.tool_id,
+                name=selection.tool_name,
+                arguments=dict(selection.tool_kwargs),
+                raw_arguments=json.dumps(selection.tool_kwargs),
+            )
+            for selection in selections
+        ]
+
+
+def to_llama_message(message: ChatMessage) -> Any:
+    """Our message as a `llama_index.core.llms.ChatMessage`."""
+    from llama_index.core.base.llms.types import ImageBlock, TextBlock, ToolCallBlock
+    from llama_index.core.llms import ChatMessage as LlamaChatMessage
+
+    blocks: list[Any] = []
+    if isinstance(message.content, str):
+        blocks.append(TextBlock(text=message.content))
+    elif message.content is not None:
+        for part in message.content:
+            if isinstance(part, TextPart):
+                blocks.append(TextBlock(text=part.text))
+            elif isinstance(part, ImagePart):
+                blocks.append(ImageBlock(url=part.url, detail=part.detail))
+    blocks += [
+        ToolCallBlock(
+            tool_call_id=call.id,
+            tool_name=call.name,
+            tool_kwargs=call.raw_arguments if call.malformed else call.arguments,
+        )
+        for call in message.tool_calls
+    ]
+    extra: dict[str, Any] = {}
+    if message.tool_call_id is not None:
+        extra["tool_call_id"] = message.tool_call_id
+    if message.name is not None:
+        extra["name"] = message.name
+    return LlamaChatMessage(role=message.role, blocks=blocks, additional_kwargs=extra)
+
+
+def from_llama_message(message: Any) -> ChatMessage:
+    """A `llama_index.core.llms.ChatMessage` as our message."""
+    from llama_index.core.base.llms.types import ImageBlock, TextBlock, ToolCallBlock
+
+    parts: list[TextPart | ImagePart] = []
+    calls: list[ToolCall] = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            parts.append(TextPart(text=block.text))
+        elif isinstance(block, ImageBlock) and block.url is not None:
+            parts.append(ImagePart(url=str(block.url)))
+        elif isinstance(block, ToolCallBlock):
+            raw = block.tool_kwargs
+            text = raw if isinstance(raw, str) else json.dumps(raw)
+            calls.append(ToolCall.from_raw(block.tool_call_id or "", block.tool_name, text))
+    content: str | list[TextPart | ImagePart] | None
+    if all(isinstance(part, TextPart) for part in parts):
+        text = "".join(part.text for part in parts if isinstance(part, TextPart))
+        content = text if text or not calls else None
+    else:
+        content = parts
+    role = message.role.value if hasattr(message.role, "value") else str(message.role)
+    if role not in ("system", "developer", "user", "assistant", "tool"):
+        role = "assistant"
+    extra = message.additional_kwargs
+    return ChatMessage(
+        role=role,
+        content=content,
+        tool_calls=calls,
+        tool_call_id=extra.get("tool_call_id"),
+        name=extra.get("name"),
+    )
+
+
+def _usage(response: Any) -> Usage | None:
+    # LlamaIndex has no usage field: integrations put counts in additional_kwargs, or leave
+    # them in the provider's raw response.
+    counts: Any = response.additional_kwargs
+    if "prompt_tokens" not in counts:
+        raw = response.raw
+        counts = raw.get("usage") if isinstance(raw, Mapping) else getattr(raw, "usage", None)
+        if counts is not None and not isinstance(counts, Mapping):
+            counts = {
+                key: getattr(counts, key, 0)
+                for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+            }
+    if not isinstance(counts, Mapping) or "prompt_tokens" not in counts:
+        return None
+    prompt = int(counts.get("prompt_tokens") or 0)
+    completion = int(counts.get("completion_tokens") or 0)
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=int(counts.get("total_tokens") or prompt + completion),
+    )
+
+
+class _DictToolMetadata:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        function = spec.get("function", {})
+        self.spec = spec
+        self.name: str = function.get("name", "")
+        self.description: str = function.get("description", "")
+
+    def to_openai_tool(self, skip_length_check: bool = False) -> dict[str, Any]:
+        return self.spec
+
+    def get_parameters_dict(self) -> dict[str, Any]:
+        parameters: dict[str, Any] = self.spec.get("function", {}).get("parameters", {})
+        return parameters
+
+
+class _DictTool:
+    """An OpenAI tool dict in the shape LlamaIndex integrations read (`tool.metadata`)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.metadata = _DictToolMetadata(spec)
+
+
+def _llama_tools(tools: Sequence[Any]) -> list[Any]:
+    specs = [to_openai_tool(tool) for tool in tools]  # raises ToolSchemaError for a bad one
+    return [
+        _DictTool(spec) if isinstance(tool, Mapping) else tool
+        for tool, spec in zip(tools, specs, strict=True)
+    ]
