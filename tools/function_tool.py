@@ -10,6 +10,7 @@ content tells the LLM what to fix; nothing raises into the agent.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 from collections.abc import Callable
@@ -81,7 +82,7 @@ class FunctionTool:
         `fn_schema` replaces the schema read from the signature (for a function taking
         `**kwargs`, say). Raises `ToolDefinitionError` for a signature that has no schema.
         """
-        tool_name = name or getattr(fn, "__name__", None) or type(fn).__name__
+        tool_name = name or _default_name(fn)
         if fn_schema is None:
             described = describe_function(fn, tool_name)
             summary, schema = described.summary, described.fn_schema
@@ -265,7 +266,7 @@ class FunctionTool:
             elif item["type"] == "extra_forbidden":
                 problems.append(f"'{where}': unexpected argument")
             else:
-                problems.append(f"'{where}': {item['msg']} (got {item['input']!r})")
+                problems.append(f"'{where}': {item['msg']} (got {_short_repr(item['input'])})")
         return (
             f"invalid arguments for tool '{self.name}': {'; '.join(problems)}. "
             f"The tool takes: {expected or 'no arguments'}"
@@ -355,6 +356,18 @@ def _drop_nulls_meaning_default(kwargs: dict[str, Any], metadata: ToolMetadata) 
     for name in null_means_default(metadata.get_parameters_dict()):
         if name in kwargs and kwargs[name] is None:
             del kwargs[name]
+
+
+def _default_name(fn: Callable[..., Any]) -> str:
+    target: Any = fn
+    while isinstance(target, functools.partial):
+        target = target.func
+    return getattr(target, "__name__", None) or type(target).__name__
+
+
+def _short_repr(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _is_async_callable(fn: Callable[..., Any]) -> bool:

@@ -9,6 +9,7 @@ annotated with agentflow's `Context` is left out of the schema: the caller suppl
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import typing
@@ -108,7 +109,11 @@ def is_context_annotation(annotation: Any) -> bool:
 
 
 def _type_hints(fn: Callable[..., Any], name: str) -> dict[str, Any]:
-    target = fn if inspect.isroutine(fn) else type(fn).__call__
+    target: Any = fn
+    while isinstance(target, functools.partial):
+        target = target.func
+    if not inspect.isroutine(target):
+        target = type(target).__call__
     try:
         return typing.get_type_hints(target, include_extras=True)
     except NameError as first_error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 from typing import Any
@@ -92,6 +93,13 @@ def test_explicit_fn_schema_replaces_the_signature() -> None:
     assert echo.metadata.fn_schema is Point
     assert echo.metadata.description == "Echo."
     assert echo.call(x="1", y=2).content == '{"x": 1, "y": 2}'
+
+
+def test_partial_keeps_the_wrapped_function_hints() -> None:
+    add_ten = FunctionTool.from_defaults(functools.partial(add, b=10), name="add_ten")
+    assert add_ten.metadata.get_parameters_dict()["properties"]["a"]["type"] == "integer"
+    assert add_ten.call(a="5").content == "15"
+    assert FunctionTool.from_defaults(functools.partial(add, b=1)).name == "add"
 
 
 def test_star_kwargs_without_fn_schema_is_refused() -> None:
@@ -235,6 +243,13 @@ async def test_missing_and_unexpected_arguments_are_named() -> None:
     assert output.is_error
     assert "'a': missing required argument" in output.content
     assert "'c': unexpected argument" in output.content
+
+
+async def test_long_invalid_values_are_shortened_in_the_message() -> None:
+    output = await FunctionTool.from_defaults(add).acall(a="x" * 1000)
+    assert "(got 'xxxxx" in output.content
+    assert "...)" in output.content
+    assert len(output.content) < 400
 
 
 async def test_nested_field_errors_give_the_path() -> None:
