@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.llm.errors import (
     BudgetExceededError,
+    EmptyResponseError,
     LLMError,
     LLMLengthError,
     LLMRefusalError,
@@ -40,6 +41,7 @@ __all__ = [
     "ChatMessage",
     "ChatResponse",
     "ContentPart",
+    "EmptyResponseError",
     "ImagePart",
     "LLMError",
     "LLMLengthError",

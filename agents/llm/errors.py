@@ -80,3 +80,12 @@ class BudgetExceededError(LLMError):
         """The ledger's budget."""
         self.unit = unit
         """"USD" or "tokens"."""
+
+
+class EmptyResponseError(LLMError):
+    """The server answered without any choice to read a reply from."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(f"the server returned no choices for model {model!r}")
+        self.model = model
+        """The model asked."""

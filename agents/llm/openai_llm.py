@@ -15,6 +15,7 @@ from typing import Any
 import openai
 from pydantic import BaseModel
 
+from agents.llm.errors import EmptyResponseError
 from agents.llm.openai_messages import from_openai_message, from_openai_usage, to_openai_messages
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.stream_accumulator import StreamAccumulator
@@ -153,6 +154,8 @@ class OpenAI:
         refusal or `length` finish is reported on the response (`refused`, `truncated`)."""
         request = self._request(messages, tools, tool_choice, kwargs)
         completion = await self.client.chat.completions.create(**request)
+        if not completion.choices:
+            raise EmptyResponseError(self.model)
         choice = completion.choices[0]
         message = from_openai_message(choice.message)
         return ChatResponse(

@@ -11,6 +11,7 @@ from llm_wire import BASE_URL, completion, sent_json, tool_call
 from agents.llm import (
     LLM,
     ChatMessage,
+    EmptyResponseError,
     ImagePart,
     LLMLengthError,
     LLMRefusalError,
@@ -207,6 +208,15 @@ async def test_500_until_retries_run_out(api: respx.MockRouter, llm: OpenAI) -> 
         await llm.achat([ChatMessage.user("hi")])
 
     assert route.call_count == 3  # the first try and max_retries=2
+
+
+async def test_a_reply_without_choices_is_named(api: respx.MockRouter, llm: OpenAI) -> None:
+    body = completion("x")
+    body["choices"] = []
+    api.post("/chat/completions").respond(200, json=body)
+
+    with pytest.raises(EmptyResponseError, match="no choices for model 'gpt-4o-mini'"):
+        await llm.achat([ChatMessage.user("hi")])
 
 
 def test_metadata(llm: OpenAI) -> None:
