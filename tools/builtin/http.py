@@ -6,10 +6,10 @@ are refused unless `allow_private=True`), and so must the target of every redire
 which is followed by hand; one deadline covers the whole fetch; at most `max_bytes` are
 read. HTML is reduced to its main text by trafilatura; other text types pass through.
 
-httpx and trafilatura (the `web` extra) are imported when a fetch runs, so this module
-imports without them. The addresses are checked before httpx connects and httpx resolves
-the name again to connect: a DNS server that answers differently the second time
-(rebinding) is not caught.
+The connection goes to the address that was checked (the URL carries the address, the
+Host header and TLS server name the host name), so a DNS server answering differently on
+a second lookup (rebinding) cannot redirect it. httpx and trafilatura (the `web` extra)
+are imported when a fetch runs, so this module imports without them.
 """
 
 from __future__ import annotations
@@ -100,11 +100,13 @@ class WebTools(ToolSpec):
         ) as client:
             current = url
             for _ in range(self.max_redirects + 1):
-                await self.check_url(current)
-                async with client.stream("GET", current) as response:
+                address = await self.check_url(current)
+                request = _pinned_request(client, httpx.URL(current), address)
+                response = await client.send(request, stream=True)
+                try:
                     if response.is_redirect:
                         location = response.headers.get("location", "")
-                        current = str(response.url.join(location))
+                        current = str(httpx.URL(current).join(location))
                         continue
                     if response.is_error:
                         raise FetchError(
@@ -112,12 +114,15 @@ class WebTools(ToolSpec):
                             f"{response.reason_phrase}"
                         )
                     body, truncated = await self._read_capped(response)
-                    return self._readable_text(response, body, truncated)
+                    return self._readable_text(current, response, body, truncated)
+                finally:
+                    await response.aclose()
         raise FetchError(f"GET {url}: more than {self.max_redirects} redirects")
 
-    async def check_url(self, url: str) -> None:
-        """Raise `URLNotAllowedError` unless `url` is http(s) on a public address (or
-        `allow_private` is set)."""
+    async def check_url(self, url: str) -> str | None:
+        """The checked address to connect to for `url`, after refusing (with
+        `URLNotAllowedError`) anything but http(s) on public addresses. None when
+        `allow_private` is set: then httpx resolves and connects as usual."""
         import httpx
 
         try:
@@ -131,7 +136,7 @@ class WebTools(ToolSpec):
         if not parsed.host:
             raise URLNotAllowedError(f"{url!r} has no host")
         if self.allow_private:
-            return
+            return None
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
             addresses = [str(ipaddress.ip_address(parsed.host))]
@@ -140,6 +145,8 @@ class WebTools(ToolSpec):
                 addresses = await self.resolver(parsed.host, port)
             except OSError as error:
                 raise FetchError(f"cannot resolve the host of {url!r}: {error}") from error
+        if not addresses:
+            raise FetchError(f"the host of {url!r} has no addresses")
         for address in addresses:
             kind = non_public_kind(ipaddress.ip_address(address))
             if kind is not None:
@@ -147,6 +154,7 @@ class WebTools(ToolSpec):
                     f"{url!r}: host {parsed.host!r} is {address}, a {kind} address; only "
                     "public addresses may be fetched"
                 )
+        return addresses[0]
 
     async def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
@@ -158,18 +166,19 @@ class WebTools(ToolSpec):
                 return b"".join(chunks)[: self.max_bytes], True
         return b"".join(chunks), False
 
-    def _readable_text(self, response: httpx.Response, body: bytes, truncated: bool) -> str:
+    def _readable_text(
+        self, url: str, response: httpx.Response, body: bytes, truncated: bool
+    ) -> str:
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
             text = body.decode(response.charset_encoding or "utf-8", errors="replace")
         except LookupError:  # a charset Python does not know
             text = body.decode("utf-8", errors="replace")
         if content_type in _HTML_TYPES:
-            text = _html_to_text(text, str(response.url))
+            text = _html_to_text(text, url)
         elif not (content_type.startswith("text/") or content_type in _TEXT_TYPES):
             raise FetchError(
-                f"GET {response.url} returned {content_type or 'no content type'}, which is "
-                "not text"
+                f"GET {url} returned {content_type or 'no content type'}, which is not text"
             )
         if truncated:
             text += f"\n[truncated: the response is longer than {self.max_bytes} bytes]"
@@ -191,6 +200,22 @@ def non_public_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
         ("non-global", not address.is_global),
     )
     return next((kind for kind, matches in checks if matches), None)
+
+
+def _pinned_request(
+    client: httpx.AsyncClient, url: httpx.URL, address: str | None
+) -> httpx.Request:
+    """A GET for `url` that connects to the address that was checked, not to whatever a
+    second DNS lookup returns: the URL gets the address, the Host header and the TLS
+    server name (SNI, and so certificate checks) keep the host name."""
+    if address is None or address == url.host:
+        return client.build_request("GET", url)
+    return client.build_request(
+        "GET",
+        url.copy_with(host=address),
+        headers={"Host": url.netloc.decode("ascii")},
+        extensions={"sni_hostname": url.host} if url.scheme == "https" else {},
+    )
 
 
 def _html_to_text(html: str, url: str) -> str:

@@ -43,7 +43,7 @@ def http_get(**options: object) -> FunctionTool:
 
 @respx.mock
 async def test_html_is_reduced_to_its_readable_text() -> None:
-    route = respx.get("https://example.com/otters").respond(
+    route = respx.get(f"https://{PUBLIC_IP}/otters").respond(
         200, html=ARTICLE, headers={"content-type": "text/html; charset=utf-8"}
     )
     output = await http_get().acall(url="https://example.com/otters")
@@ -51,13 +51,18 @@ async def test_html_is_reduced_to_its_readable_text() -> None:
     assert "Sea otters are known for using stones" in output.content
     assert "var tracking" not in output.content
     assert "Home | About" not in output.content
-    assert route.calls.last.request.headers["user-agent"].startswith("agentflow-tools/")
+    request = route.calls.last.request
+    assert request.headers["user-agent"].startswith("agentflow-tools/")
+    # Connected to the address that was checked, speaking to the host by name.
+    assert request.url.host == PUBLIC_IP
+    assert request.headers["host"] == "example.com"
+    assert request.extensions["sni_hostname"] == "example.com"
 
 
 @respx.mock
 async def test_text_and_json_pass_through() -> None:
-    respx.get("http://example.com/a.txt").respond(200, text="plain text")
-    respx.get("http://example.com/a.json").respond(200, json={"a": 1})
+    respx.get(f"http://{PUBLIC_IP}/a.txt").respond(200, text="plain text")
+    respx.get(f"http://{PUBLIC_IP}/a.json").respond(200, json={"a": 1})
     tool = http_get()
     assert (await tool.acall(url="http://example.com/a.txt")).content == "plain text"
     assert (await tool.acall(url="http://example.com/a.json")).content == '{"a":1}'
@@ -65,7 +70,7 @@ async def test_text_and_json_pass_through() -> None:
 
 @respx.mock
 async def test_body_is_capped_and_says_so() -> None:
-    respx.get("http://example.com/big").respond(200, text="x" * 10_000)
+    respx.get(f"http://{PUBLIC_IP}/big").respond(200, text="x" * 10_000)
     output = await http_get(max_bytes=100).acall(url="http://example.com/big")
     assert output.content == "x" * 100 + "\n[truncated: the response is longer than 100 bytes]"
 
@@ -137,14 +142,14 @@ async def test_other_schemes_and_bad_urls_are_refused(url: str, message: str) ->
 
 @respx.mock
 async def test_redirects_are_followed_and_each_target_checked() -> None:
-    respx.get("http://example.com/old").respond(301, headers={"location": "/new"})
-    respx.get("http://example.com/new").respond(200, text="moved here")
+    respx.get(f"http://{PUBLIC_IP}/old").respond(301, headers={"location": "/new"})
+    respx.get(f"http://{PUBLIC_IP}/new").respond(200, text="moved here")
     assert (await http_get().acall(url="http://example.com/old")).content == "moved here"
 
 
 async def test_a_redirect_to_a_private_address_is_refused() -> None:
     with respx.mock(assert_all_called=False) as mock:
-        mock.get("http://example.com/go").respond(
+        mock.get(f"http://{PUBLIC_IP}/go").respond(
             302, headers={"location": "http://169.254.169.254/latest/meta-data/"}
         )
         inner = mock.get("http://169.254.169.254/latest/meta-data/").respond(200, text="keys")
@@ -157,7 +162,7 @@ async def test_a_redirect_to_a_private_address_is_refused() -> None:
 
 @respx.mock
 async def test_too_many_redirects() -> None:
-    respx.get("http://example.com/loop").respond(302, headers={"location": "/loop"})
+    respx.get(f"http://{PUBLIC_IP}/loop").respond(302, headers={"location": "/loop"})
     output = await http_get(max_redirects=2).acall(url="http://example.com/loop")
     assert output.content == (
         "Error: tool 'http_get' raised FetchError: GET http://example.com/loop: more than 2 "
@@ -167,11 +172,11 @@ async def test_too_many_redirects() -> None:
 
 @respx.mock
 async def test_error_status_non_text_and_transport_errors() -> None:
-    respx.get("http://example.com/missing").respond(404)
-    respx.get("http://example.com/logo.png").respond(
+    respx.get(f"http://{PUBLIC_IP}/missing").respond(404)
+    respx.get(f"http://{PUBLIC_IP}/logo.png").respond(
         200, content=b"\x89PNG", headers={"content-type": "image/png"}
     )
-    respx.get("http://example.com/down").mock(side_effect=httpx.ConnectError("refused"))
+    respx.get(f"http://{PUBLIC_IP}/down").mock(side_effect=httpx.ConnectError("refused"))
     tool = http_get()
     missing = await tool.acall(url="http://example.com/missing")
     assert "FetchError: GET http://example.com/missing returned 404 Not Found" in missing.content
@@ -197,7 +202,7 @@ async def test_a_hanging_server_is_stopped_by_the_fetch_deadline() -> None:
         await never.wait()
         return httpx.Response(200)
 
-    respx.get("http://example.com/slow").mock(side_effect=hang)
+    respx.get(f"http://{PUBLIC_IP}/slow").mock(side_effect=hang)
     output = await http_get(timeout=0.05).acall(url="http://example.com/slow")
     assert output.is_error
     assert "TimeoutError: GET http://example.com/slow took longer than 0.05 s" in output.content
@@ -210,3 +215,17 @@ def test_non_public_kind() -> None:
     assert non_public_kind(ipaddress.ip_address("fc00::1")) == "private"
     assert non_public_kind(ipaddress.ip_address("224.0.0.1")) == "multicast"
     assert non_public_kind(ipaddress.ip_address("240.0.0.1")) == "private"
+
+
+@respx.mock
+async def test_connection_is_pinned_to_the_checked_address() -> None:
+    answers = iter([[PUBLIC_IP]])
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        return next(answers, ["127.0.0.1"])  # a second lookup would say loopback
+
+    route = respx.get(f"http://{PUBLIC_IP}:8080/x").respond(200, text="public")
+    output = await http_get(resolver=rebinding).acall(url="http://example.com:8080/x")
+    assert output.content == "public"
+    assert route.calls.last.request.headers["host"] == "example.com:8080"
+    assert "sni_hostname" not in route.calls.last.request.extensions
