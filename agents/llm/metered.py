@@ -15,6 +15,10 @@ Before each call the prompt is counted with tiktoken and checked against the bud
 (`BudgetExceededError`, and the call is not made); after it, the reply's usage (or, when the
 server reported none, a tiktoken estimate) is added under the model and the step. The ledger
 lives in the context's state under `key`, so it is saved with `ctx.to_dict()`.
+
+Limits: the budget check sees the calls already booked, so calls that run at the same time
+in parallel steps can each pass it and together go over; a stream is booked after its last
+item, so a stream left before its end is not booked.
 """
 
 from __future__ import annotations
