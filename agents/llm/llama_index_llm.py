@@ -10,7 +10,7 @@ the validation errors, like `OpenAI`. llama_index is imported when an adapter is
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
@@ -78,7 +78,7 @@ class LlamaIndexLLM:
         tools: Sequence[Any] | None = None,
         tool_choice: ToolChoice | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[ChatResponse]:
+    ) -> AsyncGenerator[ChatResponse, None]:
         """The wrapped LLM's stream; tool calls are read from its last item."""
         history = [to_llama_message(message) for message in messages]
         if tools:

@@ -17,13 +17,14 @@ server reported none, a tiktoken estimate) is added under the model and the step
 lives in the context's state under `key`, so it is saved with `ctx.to_dict()`.
 
 Limits: the budget check sees the calls already booked, so calls that run at the same time
-in parallel steps can each pass it and together go over; a stream is booked after its last
-item, so a stream left before its end is not booked.
+in parallel steps can each pass it and together go over. A stream is booked after its last
+item, or, when the caller leaves early, when the generator is closed (`aclose()`, or the
+event loop finalising it), with an estimate of what arrived.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from agentflow import Context
@@ -76,17 +77,21 @@ class MeteredLLM:
         tools: Sequence[Any] | None = None,
         tool_choice: ToolChoice | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[ChatResponse]:
+    ) -> AsyncGenerator[ChatResponse, None]:
         """`llm.astream_chat`, checked before the first item, booked after the last."""
         prompt_tokens = await self._check(messages, tools)
         last: ChatResponse | None = None
         usage: Usage | None = None
-        async for response in self.llm.astream_chat(messages, tools, tool_choice, **kwargs):
-            last = response
-            usage = response.usage or usage
-            yield response
-        if last is not None:
-            await self._book(last.model_copy(update={"usage": usage}), prompt_tokens)
+        try:
+            async for response in self.llm.astream_chat(messages, tools, tool_choice, **kwargs):
+                last = response
+                usage = response.usage or usage
+                yield response
+        finally:
+            # Also when the caller leaves early (the generator is closed): what was written
+            # so far was paid for.
+            if last is not None:
+                await self._book(last.model_copy(update={"usage": usage}), prompt_tokens)
 
     async def astructured_predict(
         self, output_cls: type[OutputT], messages: Sequence[ChatMessage], **kwargs: Any

@@ -9,7 +9,7 @@ the SDK's own error (`openai.RateLimitError`, `openai.InternalServerError`, ...)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 import openai
@@ -172,7 +172,7 @@ class OpenAI:
         tools: Sequence[Any] | None = None,
         tool_choice: ToolChoice | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[ChatResponse]:
+    ) -> AsyncGenerator[ChatResponse, None]:
         """The reply as it arrives: one item per chunk, `delta` the new text, `message` all
         so far (tool calls merged by index; their arguments parsed once the choice has
         finished). The last item carries `usage` when the server sends it."""

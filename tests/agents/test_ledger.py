@@ -156,6 +156,29 @@ async def test_unreported_usage_is_estimated(api: respx.MockRouter) -> None:
     )
 
 
+async def test_a_stream_left_early_is_booked_when_closed(api: respx.MockRouter) -> None:
+    api.post("/chat/completions").mock(
+        return_value=sse(
+            [
+                chunk({"content": "Hello"}),
+                chunk({"content": " there"}, finish_reason="stop"),
+                chunk(no_choices=True, usage_=usage()),
+            ]
+        )
+    )
+    llm = OpenAI("gpt-4o-mini", api_key="k", base_url=BASE_URL)
+    ctx: Context[DictState] = Context(two_calls(llm))
+    stream = MeteredLLM(llm, ctx, step="s").astream_chat(QUESTION)
+
+    first = await anext(stream)
+    await stream.aclose()
+
+    assert first.delta == "Hello"
+    ledger: UsageLedger = await ctx.store.get(LEDGER_KEY)
+    assert ledger.total.calls == 1
+    assert ledger.total.usage.completion_tokens == count_text("Hello", "gpt-4o-mini")
+
+
 async def test_structured_attempts_are_each_booked(api: respx.MockRouter, llm: OpenAI) -> None:
     from pydantic import BaseModel
 
