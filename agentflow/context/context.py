@@ -60,6 +60,15 @@ class Context(Generic[StateT]):
         return self._store
 
     @property
+    def current_step(self) -> str | None:
+        """The name of the step running in the calling task (for instance, to book an
+        LLM call's cost to it), or None outside this context's steps."""
+        execution = current_execution.get()
+        if execution is not None and execution.run.ctx is self:
+            return execution.step
+        return None
+
+    @property
     def is_running(self) -> bool:
         """True while a run using this context is going."""
         return self._run is not None and self._run.is_running

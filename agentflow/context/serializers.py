@@ -106,7 +106,9 @@ def _encode_model(model: BaseModel, where: str) -> dict[str, Any]:
             "process could not import it; define the class at module level"
         )
     fields: dict[str, Any] = {}
-    for name in model_type.model_fields:
+    for name, field_info in model_type.model_fields.items():
+        if field_info.exclude:
+            continue  # the model says not to serialise it: it comes back as its default
         field_where = f"{where}.{name}"
         field_value = getattr(model, name)
         if _holds_objects(field_value):

@@ -117,12 +117,7 @@ class MeteredLLM:
     def _step_name(self) -> str:
         if self.step is not None:
             return self.step
-        try:  # agentflow has no public "current step" yet; its runtime knows it.
-            from agentflow.runtime.execution import current_execution
-        except ImportError:
-            return "unknown"
-        execution = current_execution.get()
-        return execution.step if execution is not None else "outside a step"
+        return self.ctx.current_step or "outside a step"
 
     async def _ledger(self) -> UsageLedger:
         ledger = await self.ctx.store.get(self.key, default=None)

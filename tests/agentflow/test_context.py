@@ -349,3 +349,20 @@ class ParallelEditsWorkflow(Workflow):
             state.runs = before + 1
             done = state.runs == 40
         return StopEvent(result=state.runs) if done else None
+
+
+class StepNames(Workflow):
+    @step
+    async def first(self, ctx: Context, ev: StartEvent) -> Query:
+        return Query(text=str(ctx.current_step))
+
+    @step
+    async def second(self, ctx: Context, ev: Query) -> StopEvent:
+        return StopEvent(result=(ev.text, ctx.current_step))
+
+
+async def test_current_step_names_the_calling_step_and_is_none_outside() -> None:
+    workflow = StepNames()
+    ctx = Context(workflow)
+    assert ctx.current_step is None
+    assert await workflow.run(ctx=ctx) == ("first", "second")

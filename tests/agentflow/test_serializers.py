@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agentflow import Context, Workflow, step
 from agentflow.context.serializers import JsonSerializer, PickleSerializer, RestoredError
@@ -161,3 +161,15 @@ def test_json_rebuilds_exceptions_by_class_or_says_what_they_were() -> None:
     restored = serializer.deserialize(text)
     assert isinstance(restored, RestoredError)
     assert str(restored) == "gone:Missing: 'k'"
+
+
+class WithExcluded(BaseModel):
+    kept: int = 0
+    secret: str = Field("default", exclude=True)
+
+
+def test_json_leaves_out_fields_the_model_excludes() -> None:
+    restored = JsonSerializer().deserialize(
+        JsonSerializer().serialize(WithExcluded(kept=3, secret="s3cret"))
+    )
+    assert restored == WithExcluded(kept=3, secret="default")
