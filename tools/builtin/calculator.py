@@ -4,7 +4,7 @@ Accepted: numbers, `+ - * / // % **`, unary `+ -`, parentheses, the constants `p
 `tau` and the functions `abs round min max sqrt exp log log10 log2 sin cos tan asin acos
 atan floor ceil`. Anything else (names, attributes, strings, comprehensions, ...) is refused
 with the element named. Limits keep a hostile expression from exhausting the machine:
-the expression's length, exponents, and the size of integer results.
+the expression's length, its nesting depth, exponents, and the size of integer results.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from tools.function_tool import FunctionTool
 
 MAX_EXPRESSION_LENGTH = 1_000
 """Longest expression accepted, in characters."""
+MAX_DEPTH = 100
+"""Deepest nesting of operators, calls and parentheses accepted (evaluation recurses)."""
 MAX_EXPONENT = 10_000
 """Largest absolute exponent for `**`."""
 MAX_INTEGER_BITS = 10_000
@@ -68,6 +70,11 @@ def evaluate(expression: str) -> Number:
         raise CalculatorError(
             f"{expression!r} is not an arithmetic expression: {error.msg}"
         ) from error
+    except (RecursionError, MemoryError) as error:  # the parser's own limits
+        raise CalculatorError(
+            f"the expression is nested more deeply than {MAX_DEPTH} levels"
+        ) from error
+    _check_depth(tree.body)
     try:
         return _evaluate(tree.body)
     except CalculatorError:
@@ -76,13 +83,26 @@ def evaluate(expression: str) -> Number:
         raise CalculatorError(f"division by zero in {expression!r}") from error
     except (OverflowError, ValueError) as error:
         raise CalculatorError(f"cannot compute {expression!r}: {error}") from error
+    except RecursionError as error:  # called with little stack left
+        raise CalculatorError(f"{expression!r} is nested too deeply to compute") from error
+
+
+def _check_depth(root: ast.expr) -> None:
+    # Iterative, so a hostile expression cannot overflow the stack here; `_evaluate`
+    # recurses and runs only on trees this accepted.
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise CalculatorError(f"the expression is nested more deeply than {MAX_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def _evaluate(node: ast.expr) -> Number:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
             raise CalculatorError(f"{node.value!r} is not a number")
-        return node.value
+        return _checked(node.value)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _evaluate(node.left), _evaluate(node.right)
         if isinstance(node.op, ast.Pow):

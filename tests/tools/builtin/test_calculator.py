@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tools.builtin.calculator import MAX_EXPRESSION_LENGTH, calculator, evaluate
+from tools.builtin.calculator import MAX_DEPTH, MAX_EXPRESSION_LENGTH, calculator, evaluate
 from tools.errors import CalculatorError
 
 
@@ -55,6 +55,10 @@ def test_arithmetic(expression: str, value: float) -> None:
         ("1e308 * 10", "overflowed"),
         ("max()", "max():"),
         ("1 +", "is not an arithmetic expression"),
+        ("1e309", "overflowed to inf"),
+        ("-" * 500 + "1", "nested more deeply than"),
+        ("sqrt(" * 120 + "4" + ")" * 120, "nested more deeply than"),
+        ("1" + " + 1" * 200, "nested more deeply than"),
     ],
 )
 def test_refusals_say_what_is_wrong(expression: str, message: str) -> None:
@@ -75,3 +79,13 @@ async def test_calculator_tool_returns_value_or_error_output() -> None:
     refused = await calculator.acall_json('{"expression": "open(\'/etc/passwd\')"}')
     assert refused.is_error
     assert refused.content.startswith("Error: tool 'calculator' raised CalculatorError: 'open'")
+
+
+def test_nesting_up_to_the_depth_limit_is_computed() -> None:
+    assert evaluate("-" * (MAX_DEPTH - 1) + "1") == (-1) ** (MAX_DEPTH - 1)
+
+
+async def test_deeply_nested_expression_is_an_error_output_not_a_crash() -> None:
+    output = await calculator.acall(expression="-" * 998 + "1")
+    assert output.is_error
+    assert "nested more deeply than" in output.content
