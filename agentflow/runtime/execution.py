@@ -44,7 +44,8 @@ class Execution:
         self.event: Event | None = None
         self.number: int | None = None
         self.touched = False
-        """Set once the execution waited or collected: then the next event resets it."""
+        """Set once the execution waited or collected: the worker's next event then starts
+        with these fields cleared (done inline in `WorkflowRun._work`, the hot loop)."""
         self.waits = 0
         self.answered: dict[str, Event] | None = None
         """Events its `wait_for_event` calls received, by waiter_id."""
@@ -53,13 +54,6 @@ class Execution:
         """How many of its `collect_events` calls have happened (and buffered their event)."""
         self.collected: dict[int, list[Event]] | None = None
         """What its `collect_events` calls returned, by call number, where not None."""
-
-    def begin_anew(self) -> None:
-        """The worker moved on to its next event: forget this one's waits and
-        collections, so the new execution gets its own."""
-        self.number, self.waits, self.answered = None, 0, None
-        self.collects = self.collects_recorded = 0
-        self.collected, self.touched = None, False
 
     def replay(self) -> None:
         """Before a retry: the step runs again from its start, and its waits and

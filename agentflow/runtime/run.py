@@ -617,34 +617,31 @@ class WorkflowRun:
                 if routed is False:
                     failed = self._outcome is not None and self._outcome.stop is None
                     return
-                if routed is not True:
-                    event = result
-                    if routed is lane:
-                        execution.event = event
-                        if execution.touched:
-                            execution.begin_anew()
-                        continue
+                if routed is True:
+                    pending = lane.pending  # routing the result may have just made it
+                    if not pending:
+                        return
+                    event = pending.popleft()
+                elif routed is lane:
+                    event = result  # the step feeds itself: carry on with its event
+                else:
                     # Hand-off: this worker leaves its idle lane for the one the event
                     # goes to, instead of starting a task there.
                     lane.active -= 1
                     self._executing.discard(execution)
-                    lane, spec = routed, routed.spec
+                    lane, spec, event = routed, routed.spec, result
                     lane.active += 1
                     execution = Execution(self, spec.name)
-                    execution.event = event
                     self._executing.add(execution)
                     current_execution.set(execution)
                     invoke = lane.invoke
                     if invoke is None:
                         invoke = lane.invoke = self._bind(spec)
-                    continue
-                pending = lane.pending  # routing the result may have just made it
-                if not pending:
-                    return
-                event = pending.popleft()
                 execution.event = event
-                if execution.touched:
-                    execution.begin_anew()
+                if execution.touched:  # it waited or collected: the next event starts clean
+                    execution.number = execution.answered = execution.collected = None
+                    execution.waits = execution.collects = execution.collects_recorded = 0
+                    execution.touched = False
         finally:
             lane.active -= 1
             if not failed:
