@@ -121,7 +121,7 @@ class FunctionTool:
 
     # --- calling -------------------------------------------------------------------
 
-    async def acall(self, *args: Any, **kwargs: Any) -> ToolOutput:
+    async def acall(self, /, *args: Any, **kwargs: Any) -> ToolOutput:
         """Validate the arguments, run the function under the timeout, wrap the result.
 
         Positional arguments fill the schema's parameters in order. A function declaring
@@ -157,11 +157,14 @@ class FunctionTool:
         parsed = self._parse_json(arguments)
         if isinstance(parsed, ToolOutput):
             return parsed
-        if ctx is not None and self.ctx_param_name is not None:
-            parsed[self.ctx_param_name] = ctx
+        if self.ctx_param_name is not None:
+            # The LLM does not get to supply the Context: only the caller's counts.
+            parsed.pop(self.ctx_param_name, None)
+            if ctx is not None:
+                parsed[self.ctx_param_name] = ctx
         return await self.acall(**parsed)
 
-    def call(self, *args: Any, **kwargs: Any) -> ToolOutput:
+    def call(self, /, *args: Any, **kwargs: Any) -> ToolOutput:
         """`acall` for synchronous code: sync functions run in the calling thread (in a
         worker thread when there is a timeout), async ones on an event loop of their own.
         """
@@ -191,7 +194,7 @@ class FunctionTool:
             return self._raised(prepared, error)
         return self._finished(prepared, result)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> ToolOutput:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> ToolOutput:
         return self.call(*args, **kwargs)
 
     # --- the steps of a call -------------------------------------------------------
@@ -277,9 +280,18 @@ class FunctionTool:
             if not result.raw_input:
                 result.raw_input = call.raw_input
             return result
+        try:
+            content = render_content(result)
+        except Exception as error:  # circular data, a __str__ that raises...
+            return self._error(
+                call.raw_input,
+                f"tool '{self.name}' returned a {type(result).__name__} that cannot be "
+                f"written as text: {type(error).__name__}: {error}",
+                error,
+            )
         return ToolOutput(
             tool_name=self.name,
-            content=render_content(result),
+            content=content,
             raw_input=call.raw_input,
             raw_output=result,
         )

@@ -73,8 +73,11 @@ class ToolSet:
         if tool is None:
             return self._unknown(name, arguments)
         kwargs = dict(arguments)
-        if ctx is not None and tool.ctx_param_name is not None:
-            kwargs[tool.ctx_param_name] = ctx
+        if tool.ctx_param_name is not None:
+            # Arguments come from the LLM; only the caller supplies the Context.
+            kwargs.pop(tool.ctx_param_name, None)
+            if ctx is not None:
+                kwargs[tool.ctx_param_name] = ctx
         return await tool.acall(**kwargs)
 
     async def acall_json(

@@ -372,3 +372,50 @@ async def test_missing_context_is_an_error_output() -> None:
     output = await FunctionTool.from_defaults(remember).acall(key="k")
     assert output.is_error
     assert "needs the workflow Context in its parameter 'ctx'" in output.content
+
+
+async def test_llm_cannot_supply_the_context_argument() -> None:
+    remember_tool = FunctionTool.from_defaults(remember)
+    output = await remember_tool.acall_json('{"ctx": "forged", "key": "k"}')
+    assert output.is_error
+    assert "needs the workflow Context in its parameter 'ctx'" in output.content
+    ctx: Context[Any] = Context(Noop())
+    output = await remember_tool.acall_json('{"ctx": "forged", "key": "k3"}', ctx=ctx)
+    assert output.content == "k3"
+    assert await ctx.store.get("last") == "k3"
+
+
+# --- arguments named like the call methods' own parameters ------------------------------
+
+
+async def test_argument_named_self_is_validated_not_a_type_error() -> None:
+    add_tool = FunctionTool.from_defaults(add)
+    output = await add_tool.acall_json('{"self": 1, "a": 1}')
+    assert output.is_error
+    assert "'self': unexpected argument" in output.content
+    assert add_tool.call(self=1, a=1).is_error
+    assert add_tool(self=1, a=1).is_error
+
+    def rename(self: str) -> str:
+        """Echo a name."""
+        return self
+
+    assert (await FunctionTool.from_defaults(rename).acall_json('{"self": "me"}')).content == "me"
+
+
+# --- results that cannot become text -------------------------------------------------
+
+
+def circular() -> dict[str, Any]:
+    """Return data that refers to itself."""
+    data: dict[str, Any] = {}
+    data["self"] = data
+    return data
+
+
+async def test_result_that_cannot_be_rendered_is_an_error_output() -> None:
+    circular_tool = FunctionTool.from_defaults(circular)
+    for output in (await circular_tool.acall(), circular_tool.call()):
+        assert output.is_error
+        assert "tool 'circular' returned a dict that cannot be written as text" in output.content
+        assert "Circular reference" in output.content

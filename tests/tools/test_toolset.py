@@ -91,3 +91,13 @@ def test_to_openai_tools() -> None:
     entries = ToolSet([add, upper]).to_openai_tools(strict=True)
     assert [e["function"]["name"] for e in entries] == ["add", "upper"]
     assert all(e["function"]["strict"] for e in entries)
+
+
+async def test_llm_arguments_cannot_supply_the_context() -> None:
+    toolset = ToolSet([whoami])
+    output = await toolset.acall("whoami", {"greeting": "hi", "ctx": "forged"})
+    assert output.is_error
+    assert "needs the workflow Context in its parameter 'ctx'" in output.content
+    ctx: Context[Any] = Context(Noop())
+    output = await toolset.acall("whoami", {"greeting": "hi", "ctx": "forged"}, ctx=ctx)
+    assert output.content == "hi Noop"
