@@ -2,13 +2,15 @@
 
 A path from the LLM is refused when it is absolute, contains `..`, or resolves (following
 symlinks) to somewhere outside the root; the refusal names the path and the reason.
+Windows forms (`C:\\x`, `C:x`, `\\\\server\\share`, `..\\x`) are refused on every platform, so
+a path means the same wherever the tools run, and so is a NUL byte.
 The check runs on every call against the file system as it is then; a process that can
 swap files under the root while a call runs is outside what this guards against.
 """
 
 from __future__ import annotations
 
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PureWindowsPath
 
 from tools.errors import PathOutsideRootError
 from tools.spec import ToolSpec
@@ -65,12 +67,15 @@ class FileTools(ToolSpec):
         return entries
 
     def _resolve(self, path: str) -> Path:
+        if "\x00" in path:
+            raise PathOutsideRootError(f"{path!r} contains a NUL byte; no file name can")
         pure = PurePath(path)
-        if pure.is_absolute() or path.startswith(("/", "\\")):
+        windows = PureWindowsPath(path)
+        if pure.is_absolute() or path.startswith(("/", "\\")) or windows.drive:
             raise PathOutsideRootError(
                 f"{path!r} is an absolute path; give a path relative to the root directory"
             )
-        if ".." in pure.parts:
+        if ".." in pure.parts or ".." in windows.parts:
             raise PathOutsideRootError(f"{path!r} contains '..'; paths may not leave the root")
         resolved = (self.root / pure).resolve()
         if not resolved.is_relative_to(self.root):

@@ -76,6 +76,12 @@ async def test_symlink_that_stays_inside_is_followed(root: Path) -> None:
         ("read_file", "escape.txt", "leads outside the root directory (through a symlink)"),
         ("read_file", "up/secret.txt", "leads outside the root directory"),
         ("list_dir", "up", "leads outside the root directory"),
+        ("read_file", "notes\\..\\..\\secret.txt", "contains '..'"),
+        ("list_dir", "..\\", "contains '..'"),
+        ("read_file", "C:\\Windows\\win.ini", "is an absolute path"),
+        ("read_file", "C:secret.txt", "is an absolute path"),
+        ("list_dir", "\\\\server\\share", "is an absolute path"),
+        ("read_file", "notes/todo.txt\x00.md", "contains a NUL byte"),
     ],
 )
 async def test_paths_leaving_the_root_are_refused(
