@@ -242,7 +242,9 @@ class FunctionTool:
             return {}
         try:
             parsed = json.loads(arguments)
-        except json.JSONDecodeError as error:
+        # ValueError besides JSONDecodeError: an integer of more than 4300 digits;
+        # RecursionError: arrays or objects nested thousands deep.
+        except (ValueError, RecursionError) as error:
             return self._error(
                 {"arguments": arguments},
                 f"the arguments for tool '{self.name}' are not valid JSON ({error}); send "

@@ -86,7 +86,9 @@ def _parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
         return {}, None  # a tool without parameters
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError as error:
+    # ValueError besides JSONDecodeError: an integer of more than 4300 digits;
+    # RecursionError: arrays or objects nested thousands deep.
+    except (ValueError, RecursionError) as error:
         return {}, f"arguments are not valid JSON: {error}"
     if not isinstance(value, dict):
         return {}, f"arguments are a JSON {type(value).__name__}, expected an object"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agentflow.context.serializers import JsonSerializer
 from agents.llm import (
     ChatMessage,
@@ -62,3 +64,19 @@ def test_messages_and_responses_survive_the_context_serializer() -> None:
     assert restored_response.raw is None
     assert restored_response.model_dump() == response.model_dump()
     assert restored_history == history
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('{"a": ' + "1" * 5000 + "}", "integer string conversion"),
+        ('{"a": ' + "[" * 100_000 + "}", "recursion"),
+    ],
+)
+def test_hostile_arguments_are_flagged_not_raised(raw: str, reason: str) -> None:
+    call = ToolCall.from_raw("1", "f", raw)
+    assert call.malformed
+    assert call.arguments == {}
+    assert call.arguments_error is not None
+    assert call.arguments_error.startswith("arguments are not valid JSON")
+    assert reason in call.arguments_error

@@ -419,3 +419,17 @@ async def test_result_that_cannot_be_rendered_is_an_error_output() -> None:
         assert output.is_error
         assert "tool 'circular' returned a dict that cannot be written as text" in output.content
         assert "Circular reference" in output.content
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        ('{"a": ' + "1" * 5000 + "}", "integer string conversion"),
+        ('{"a": ' + "[" * 100_000 + "}", "recursion"),
+    ],
+)
+async def test_hostile_json_arguments_are_error_outputs(arguments: str, reason: str) -> None:
+    output = await FunctionTool.from_defaults(add).acall_json(arguments)
+    assert output.is_error
+    assert "the arguments for tool 'add' are not valid JSON" in output.content
+    assert reason in output.content
