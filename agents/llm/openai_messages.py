@@ -57,8 +57,11 @@ def _content(message: ChatMessage) -> str | list[dict[str, Any]] | None:
 def from_openai_message(message: Any) -> ChatMessage:
     """An SDK `ChatCompletionMessage` as our assistant `ChatMessage`."""
     calls = [
-        ToolCall.from_raw(call.id, call.function.name, call.function.arguments or "")
-        for call in message.tool_calls or []
+        # Some OpenAI-compatible servers send calls without an id: give them one to quote.
+        ToolCall.from_raw(
+            call.id or f"call_{index}", call.function.name or "", call.function.arguments or ""
+        )
+        for index, call in enumerate(message.tool_calls or [])
         if getattr(call, "function", None) is not None
     ]
     return ChatMessage(

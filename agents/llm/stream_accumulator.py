@@ -5,6 +5,10 @@ fragments keyed by `index` (the first fragment of a call carries its id and name
 only more of its arguments; several calls interleave when the model calls tools in
 parallel). `StreamAccumulator` merges them. Tool-call arguments are parsed once the choice
 has finished (or the stream has ended): before that they are incomplete JSON.
+
+Some OpenAI-compatible servers leave out what OpenAI always sends: a fragment without an
+`index` continues the latest call unless it brings a new id (then it starts a call), and a
+call that never got an id is given `call_<index>`, so its result can still quote one.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ class StreamAccumulator:
                 self._refusal = []
             self._refusal.append(delta.refusal)
         for fragment in delta.tool_calls or []:
-            partial = self._calls.setdefault(fragment.index, _PartialCall())
+            partial = self._calls.setdefault(self._index_of(fragment), _PartialCall())
             if fragment.id:
                 partial.id = fragment.id
             function = fragment.function
@@ -56,16 +60,29 @@ class StreamAccumulator:
             self.finish_reason = choice.finish_reason
         return text
 
+    def _index_of(self, fragment: Any) -> int:
+        index: int | None = getattr(fragment, "index", None)
+        if index is not None:
+            return index
+        latest = max(self._calls, default=None)
+        if latest is None:
+            return 0
+        fragment_id = getattr(fragment, "id", None)
+        if fragment_id and fragment_id != self._calls[latest].id:
+            return latest + 1
+        return latest
+
     def message(self, final: bool = False) -> ChatMessage:
         """The assistant message so far; with `final`, tool-call arguments are parsed."""
         calls = []
         for index in sorted(self._calls):
             partial = self._calls[index]
             raw = "".join(partial.arguments)
+            call_id = partial.id or f"call_{index}"
             if final or self.finish_reason is not None:
-                calls.append(ToolCall.from_raw(partial.id, partial.name, raw))
+                calls.append(ToolCall.from_raw(call_id, partial.name, raw))
             else:
-                calls.append(ToolCall(id=partial.id, name=partial.name, raw_arguments=raw))
+                calls.append(ToolCall(id=call_id, name=partial.name, raw_arguments=raw))
         text = "".join(self._text)
         return ChatMessage(
             role="assistant",

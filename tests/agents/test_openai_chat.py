@@ -234,3 +234,19 @@ def test_openai_is_an_llm(llm: OpenAI) -> None:
 async def test_unknown_tool_type_is_named(llm: OpenAI) -> None:
     with pytest.raises(ToolSchemaError, match="cannot pass a int as a tool"):
         await llm.achat([ChatMessage.user("hi")], tools=[3])
+
+
+async def test_tool_calls_without_ids_get_ids(api: respx.MockRouter, llm: OpenAI) -> None:
+    # Some OpenAI-compatible servers leave the id out (or send null).
+    calls = [tool_call("", "f", '{"a": 1}'), tool_call("", "g", "{}")]
+    calls[0]["id"] = None
+    del calls[1]["id"]
+    api.post("/chat/completions").respond(
+        200, json=completion(None, finish_reason="tool_calls", tool_calls=calls)
+    )
+
+    response = await llm.achat([ChatMessage.user("go")])
+
+    first, second = response.message.tool_calls
+    assert (first.id, first.name, first.arguments) == ("call_0", "f", {"a": 1})
+    assert (second.id, second.name) == ("call_1", "g")

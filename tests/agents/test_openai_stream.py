@@ -167,3 +167,29 @@ async def test_stream_usage_can_be_left_out(api: respx.MockRouter) -> None:
 
     assert steps[-1].usage is None
     assert "stream_options" not in sent_json(route.calls.last.request)
+
+
+async def test_tool_calls_without_ids_or_indexes(api: respx.MockRouter, llm: OpenAI) -> None:
+    # What some OpenAI-compatible servers send: no id at all, or no index.
+    def fragment(arguments: str, **fields: object) -> dict[str, object]:
+        return {"tool_calls": [{**fields, "function": {"arguments": arguments}}]}
+
+    api.post("/chat/completions").mock(
+        return_value=sse(
+            [
+                chunk({"tool_calls": [{"index": 0, "function": {"name": "f", "arguments": ""}}]}),
+                chunk(fragment('{"a": 1}', index=0)),
+                chunk(fragment('{"b": ', id="call_x", type="function")),
+                chunk(fragment("2}")),
+                chunk(fragment('{"c": 3}', id="call_y", type="function")),
+                chunk({}, finish_reason="tool_calls"),
+            ]
+        )
+    )
+
+    steps = await collect(llm)
+
+    first, second, third = steps[-1].message.tool_calls
+    assert (first.id, first.name, first.arguments) == ("call_0", "f", {"a": 1})
+    assert (second.id, second.arguments) == ("call_x", {"b": 2})
+    assert (third.id, third.arguments) == ("call_y", {"c": 3})
