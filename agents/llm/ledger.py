@@ -97,7 +97,9 @@ class UsageLedger(BaseModel):
         `max_output_tokens` of reply) would take the run over a budget."""
         if self.budget_tokens is not None:
             estimate = prompt_tokens + max_output_tokens
-            spent = self.total.usage.total_tokens
+            used = self.total.usage
+            # A usage booked without its total (a client that left it at 0) still counts.
+            spent = max(used.total_tokens, used.prompt_tokens + used.completion_tokens)
             if spent + estimate > self.budget_tokens:
                 raise BudgetExceededError(
                     step, model, spent, estimate, self.budget_tokens, "tokens"

@@ -78,10 +78,13 @@ def from_openai_usage(usage: Any) -> Usage | None:
         return None
     prompt_details = getattr(usage, "prompt_tokens_details", None)
     completion_details = getattr(usage, "completion_tokens_details", None)
+    prompt = usage.prompt_tokens or 0
+    completion = usage.completion_tokens or 0
     return Usage(
-        prompt_tokens=usage.prompt_tokens or 0,
-        completion_tokens=usage.completion_tokens or 0,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
         cached_tokens=getattr(prompt_details, "cached_tokens", None) or 0,
         reasoning_tokens=getattr(completion_details, "reasoning_tokens", None) or 0,
-        total_tokens=usage.total_tokens or 0,
+        # Some OpenAI-compatible servers leave the total out.
+        total_tokens=getattr(usage, "total_tokens", None) or prompt + completion,
     )

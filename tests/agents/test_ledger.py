@@ -198,3 +198,24 @@ async def test_structured_attempts_are_each_booked(api: respx.MockRouter, llm: O
     assert answer.value == 3
     ledger: UsageLedger = await ctx.store.get(LEDGER_KEY)
     assert ledger.by_step["s"].calls == 2
+
+
+def test_token_budget_counts_usage_booked_without_a_total() -> None:
+    ledger = UsageLedger(budget_tokens=100)
+    ledger.record("m", "s", Usage(prompt_tokens=60, completion_tokens=30))  # total left at 0
+    with pytest.raises(BudgetExceededError) as caught:
+        ledger.check("m", "s", prompt_tokens=20)
+    assert caught.value.spent == 90
+
+
+async def test_usage_without_total_from_the_server_counts(api: respx.MockRouter) -> None:
+    # Some OpenAI-compatible servers report prompt and completion tokens but no total.
+    body = completion()
+    del body["usage"]["total_tokens"]
+    api.post("/chat/completions").respond(200, json=body)
+    llm = OpenAI("gpt-4o-mini", api_key="k", base_url=BASE_URL)
+
+    response = await llm.achat(QUESTION)
+
+    assert response.usage is not None
+    assert response.usage.total_tokens == 17
