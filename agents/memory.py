@@ -42,8 +42,10 @@ class ChatMemory(BaseModel):
     messages: list[ChatMessage] = Field(default_factory=list)
     """Every message put, oldest first; `get()` returns a window of them."""
 
-    # Token counts of `messages`, by position; rebuilt after a restore.
+    # Token counts of `messages`, by position, and the messages they were counted for (a
+    # count is reused only for the very same message object); rebuilt after a restore.
     _counts: list[int] = PrivateAttr(default_factory=list)
+    _counted: list[ChatMessage] = PrivateAttr(default_factory=list)
 
     def __init__(
         self, *, token_limit: int | None = None, llm: LLM | None = None, **fields: Any
@@ -72,6 +74,7 @@ class ChatMemory(BaseModel):
         """Forget every message."""
         self.messages.clear()
         self._counts.clear()
+        self._counted.clear()
 
     def get_all(self) -> list[ChatMessage]:
         """Every message, untrimmed."""
@@ -102,11 +105,17 @@ class ChatMemory(BaseModel):
     def _token_counts(self) -> list[int]:
         from agents.llm.tokens import count_message
 
-        counts = self._counts
-        if len(counts) > len(self.messages):
-            counts.clear()  # messages were replaced from outside
-        while len(counts) < len(self.messages):
-            counts.append(count_message(self.messages[len(counts)], self.model))
+        counts, counted = self._counts, self._counted
+        # Keep the counts up to the first message that was replaced from outside.
+        valid = 0
+        for old, new in zip(counted, self.messages, strict=False):
+            if old is not new:
+                break
+            valid += 1
+        del counts[valid:], counted[valid:]
+        for message in self.messages[valid:]:
+            counts.append(count_message(message, self.model))
+            counted.append(message)
         return counts
 
 

@@ -115,3 +115,16 @@ async def test_survives_context_save_and_restore() -> None:
     assert restored.messages[-1] == ChatMessage.assistant("noted")
     assert restored.get_all() == (await ctx.store.get("memory")).get_all()
     assert restored.get() == (await ctx.store.get("memory")).get()
+
+
+def test_messages_replaced_from_outside_are_recounted() -> None:
+    memory = ChatMemory(token_limit=60, model=MODEL)
+    memory.put_messages([ChatMessage.user("hi"), ChatMessage.user("ok")])
+    assert len(memory.get()) == 2
+    long = "otters " * 50
+    # Same length, different messages: the old counts must not be reused.
+    memory.messages = [ChatMessage.user(long), ChatMessage.user("ok")]
+    assert memory.get() == [ChatMessage.user("ok")]
+    memory.messages[1] = ChatMessage.user(long)
+    memory.put(ChatMessage.user("last"))
+    assert memory.get() == [ChatMessage.user("last")]
