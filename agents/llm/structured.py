@@ -8,6 +8,7 @@ up to `max_attempts`; a refusal or a cut-off reply is raised as such, not as a p
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -30,28 +31,42 @@ _RETRY_PROMPT = (
 def strict_json_schema(output_cls: type[BaseModel]) -> dict[str, Any]:
     """`output_cls`'s JSON schema, made strict for OpenAI structured outputs."""
     schema = output_cls.model_json_schema()
-    _make_strict(schema)
+    _make_strict(schema, schema.get("$defs", {}))
     return schema
 
 
-def _make_strict(node: Any) -> None:
+def _make_strict(node: Any, definitions: dict[str, Any]) -> None:
     if isinstance(node, list):
         for item in node:
-            _make_strict(item)
+            _make_strict(item, definitions)
         return
     if not isinstance(node, dict):
         return
     node.pop("default", None)  # strict mode refuses defaults; every field is sent
-    if node.get("type") == "object" or "properties" in node:
-        properties = node.get("properties", {})
+    ref = node.get("$ref")
+    if isinstance(ref, str) and len(node) > 1:
+        # Strict mode refuses a $ref with siblings (pydantic puts a field's `description`
+        # next to it): inline the definition under them.
+        target = definitions.get(ref.rsplit("/", 1)[-1])
+        if target is not None:
+            del node["$ref"]
+            for key, value in copy.deepcopy(target).items():
+                node.setdefault(key, value)
+    extra = node.get("additionalProperties")
+    # A dict[str, X] (open, no properties) is left open: closed, the model could only
+    # send {}; strict mode refuses it with a message naming it.
+    is_object = node.get("type") == "object" or "properties" in node
+    if is_object and (extra is None or extra is False or "properties" in node):
         node["additionalProperties"] = False
-        node["required"] = list(properties)
+        node["required"] = list(node.get("properties", {}))
+    if isinstance(extra, dict):
+        _make_strict(extra, definitions)
     for key in ("properties", "$defs", "definitions"):
         for child in node.get(key, {}).values():
-            _make_strict(child)
+            _make_strict(child, definitions)
     for key in ("items", "anyOf", "allOf", "oneOf", "prefixItems"):
         if key in node:
-            _make_strict(node[key])
+            _make_strict(node[key], definitions)
 
 
 def response_format_for(output_cls: type[BaseModel]) -> dict[str, Any]:

@@ -103,3 +103,22 @@ def test_strict_schema_closes_every_object_and_requires_every_field() -> None:
     assert address["required"] == ["city", "street"]
     assert "default" not in address["properties"]["street"]
     assert schema["properties"]["age"]["description"] == "Age in years"
+
+
+class Household(BaseModel):
+    home: Address = Field(description="Where they live")
+    counts: dict[str, int] = {}
+
+
+def test_strict_schema_inlines_a_ref_with_siblings_and_leaves_dicts_open() -> None:
+    schema = strict_json_schema(Household)
+
+    home = schema["properties"]["home"]
+    assert "$ref" not in home  # strict mode refuses "$ref" next to "description"
+    assert home["description"] == "Where they live"
+    assert home["additionalProperties"] is False
+    assert home["required"] == ["city", "street"]
+    # Closing a dict would only allow {}: it keeps its value schema.
+    counts = schema["properties"]["counts"]
+    assert counts["additionalProperties"] == {"type": "integer"}
+    assert "required" not in counts
