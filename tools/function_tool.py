@@ -144,7 +144,8 @@ class FunctionTool:
             if timeout_scope.expired():
                 return self._timed_out(prepared, error)
             return self._raised(prepared, error)
-        except Exception as error:
+        # SystemExit too: a tool calling sys.exit() (argparse, click) must not end the agent.
+        except (Exception, SystemExit) as error:
             return self._raised(prepared, error)
         return self._finished(prepared, result)
 
@@ -190,7 +191,8 @@ class FunctionTool:
             if inspect.isawaitable(result):
                 awaitable = result
                 result = _run_coroutine_blocking(lambda: _await(awaitable), self.name)
-        except Exception as error:
+        # SystemExit too: a tool calling sys.exit() (argparse, click) must not end the agent.
+        except (Exception, SystemExit) as error:
             return self._raised(prepared, error)
         return self._finished(prepared, result)
 
@@ -298,7 +300,7 @@ class FunctionTool:
             raw_output=result,
         )
 
-    def _raised(self, call: _Call, error: Exception) -> ToolOutput:
+    def _raised(self, call: _Call, error: Exception | SystemExit) -> ToolOutput:
         detail = str(error) or "(no message)"
         return self._error(
             call.raw_input, f"tool '{self.name}' raised {type(error).__name__}: {detail}", error

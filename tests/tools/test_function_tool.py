@@ -433,3 +433,22 @@ async def test_hostile_json_arguments_are_error_outputs(arguments: str, reason: 
     assert output.is_error
     assert "the arguments for tool 'add' are not valid JSON" in output.content
     assert reason in output.content
+
+
+def exits(code: int) -> None:
+    """Exit the way argparse does on bad input."""
+    raise SystemExit(code)
+
+
+async def async_exits(code: int) -> None:
+    """Exit from a coroutine."""
+    raise SystemExit(code)
+
+
+async def test_a_tool_calling_sys_exit_is_an_error_output() -> None:
+    for fn in (exits, async_exits):
+        exit_tool = FunctionTool.from_defaults(fn)
+        timed = FunctionTool.from_defaults(fn, timeout=5.0)
+        for output in (await exit_tool.acall(code=2), exit_tool.call(code=2), timed.call(code=2)):
+            assert output.is_error
+            assert f"tool '{fn.__name__}' raised SystemExit: 2" in output.content
