@@ -4,7 +4,8 @@ Guards, in order: only `http`/`https`; the host is resolved and every address it
 be public (loopback, private, link-local, reserved, multicast and unspecified addresses
 are refused unless `allow_private=True`), and so must the target of every redirect,
 which is followed by hand; one deadline covers the whole fetch; at most `max_bytes` are
-read. HTML is reduced to its main text by trafilatura; other text types pass through.
+read, after decompression (gzip and deflate, inflated a capped piece at a time). HTML is
+reduced to its main text by trafilatura; other text types pass through.
 
 The connection goes to the address that was checked (the URL carries the address, the
 Host header and TLS server name the host name), so a DNS server answering differently on
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -96,7 +98,7 @@ class WebTools(ToolSpec):
             transport=self.transport,
             timeout=self.timeout,
             follow_redirects=False,
-            headers={"User-Agent": self.user_agent},
+            headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
         ) as client:
             current = url
             for _ in range(self.max_redirects + 1):
@@ -113,7 +115,7 @@ class WebTools(ToolSpec):
                             f"GET {current} returned {response.status_code} "
                             f"{response.reason_phrase}"
                         )
-                    body, truncated = await self._read_capped(response)
+                    body, truncated = await self._read_capped(current, response)
                     return self._readable_text(current, response, body, truncated)
                 finally:
                     await response.aclose()
@@ -156,14 +158,40 @@ class WebTools(ToolSpec):
                 )
         return addresses[0]
 
-    async def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
+    async def _read_capped(self, url: str, response: httpx.Response) -> tuple[bytes, bool]:
+        # The body is decompressed here, never more than the cap at a time: httpx would
+        # inflate each received chunk whole, and 64 KiB of gzip can hold 64 MB of zeros.
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding in ("", "identity"):
+            decompressor = None
+        elif encoding in ("gzip", "x-gzip", "deflate"):
+            decompressor = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header
+        else:
+            raise FetchError(
+                f"GET {url} returned a body in content encoding "
+                f"{encoding!r}; only gzip and deflate are read"
+            )
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > self.max_bytes:
-                return b"".join(chunks)[: self.max_bytes], True
+        async for raw in response.aiter_raw():
+            pending = raw
+            while pending:
+                if decompressor is None:
+                    piece, pending = pending, b""
+                else:
+                    try:
+                        piece = decompressor.decompress(pending, self.max_bytes + 1 - size)
+                    except zlib.error as error:
+                        raise FetchError(
+                            f"GET {url}: the {encoding} body is corrupt: {error}"
+                        ) from error
+                    pending = decompressor.unconsumed_tail
+                    if decompressor.eof:
+                        pending = b""
+                chunks.append(piece)
+                size += len(piece)
+                if size > self.max_bytes:
+                    return b"".join(chunks)[: self.max_bytes], True
         return b"".join(chunks), False
 
     def _readable_text(

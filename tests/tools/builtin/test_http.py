@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -229,3 +230,46 @@ async def test_connection_is_pinned_to_the_checked_address() -> None:
     assert output.content == "public"
     assert route.calls.last.request.headers["host"] == "example.com:8080"
     assert "sni_hostname" not in route.calls.last.request.extensions
+
+
+@respx.mock
+async def test_compressed_body_is_capped_without_inflating_it_whole() -> None:
+    import gzip
+    import tracemalloc
+    import zlib
+
+    bomb = gzip.compress(b"x" * 50_000_000, compresslevel=9)  # about 50 KB on the wire
+
+    async def on_the_wire() -> AsyncIterator[bytes]:  # as received: 64 KiB reads
+        for start in range(0, len(bomb), 65_536):
+            yield bomb[start : start + 65_536]
+
+    respx.get(f"http://{PUBLIC_IP}/bomb").mock(
+        return_value=httpx.Response(
+            200,
+            headers={"content-type": "text/plain", "content-encoding": "gzip"},
+            content=on_the_wire(),
+        )
+    )
+    deflated = zlib.compress(b"deflated text")
+    respx.get(f"http://{PUBLIC_IP}/small").respond(
+        200, content=deflated, headers={"content-type": "text/plain", "content-encoding": "deflate"}
+    )
+    respx.get(f"http://{PUBLIC_IP}/br").respond(
+        200, content=b"?", headers={"content-type": "text/plain", "content-encoding": "br"}
+    )
+    tool = http_get(max_bytes=100)
+
+    tracemalloc.start()
+    try:
+        output = await tool.acall(url="http://example.com/bomb")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert output.content == "x" * 100 + "\n[truncated: the response is longer than 100 bytes]"
+    assert peak < 5_000_000
+    assert (await tool.acall(url="http://example.com/small")).content == "deflated text"
+    unread = await tool.acall(url="http://example.com/br")
+    assert unread.is_error
+    assert "content encoding 'br'; only gzip and deflate are read" in unread.content
