@@ -215,9 +215,14 @@ class WebTools(ToolSpec):
 
 def non_public_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why `address` is not a public internet address ("loopback", "private", ...), or
-    None for a public one. IPv4 addresses mapped into IPv6 are judged as IPv4."""
+    None for a public one. IPv4 addresses mapped into IPv6 are judged as IPv4, and a 6to4
+    address (2002::/16, which routes to the IPv4 address inside it) by that address too."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address) and address.sixtofour is not None:
+        embedded = non_public_kind(address.sixtofour)
+        if embedded is not None:
+            return f"6to4 {embedded}"
     checks = (
         ("loopback", address.is_loopback),
         ("unspecified", address.is_unspecified),

@@ -273,3 +273,19 @@ async def test_compressed_body_is_capped_without_inflating_it_whole() -> None:
     unread = await tool.acall(url="http://example.com/br")
     assert unread.is_error
     assert "content encoding 'br'; only gzip and deflate are read" in unread.content
+
+
+def test_6to4_addresses_are_judged_by_the_ipv4_address_inside() -> None:
+    assert non_public_kind(ipaddress.ip_address("2002:7f00:1::1")) == "6to4 loopback"
+    assert non_public_kind(ipaddress.ip_address("2002:a00:1::")) == "6to4 private"
+    assert non_public_kind(ipaddress.ip_address("2002:a9fe:a9fe::")) == "6to4 link-local"
+    assert non_public_kind(ipaddress.ip_address("2002:5db8:d822::1")) is None  # 93.184.216.34
+
+
+async def test_a_name_resolving_to_6to4_loopback_is_refused() -> None:
+    async def six_to_four(host: str, port: int) -> list[str]:
+        return ["2002:7f00:1::1"]
+
+    output = await http_get(resolver=six_to_four).acall(url="http://example.com/")
+    assert output.is_error
+    assert "is 2002:7f00:1::1, a 6to4 loopback address" in output.content
