@@ -175,16 +175,19 @@ class OpenAI:
     ) -> AsyncGenerator[ChatResponse, None]:
         """The reply as it arrives: one item per chunk, `delta` the new text, `message` all
         so far (tool calls merged by index; their arguments parsed once the choice has
-        finished). The last item carries `usage` when the server sends it."""
+        finished, or the stream has ended). The last item carries `usage` when the server
+        sends it."""
         request = self._request(messages, tools, tool_choice, kwargs)
         request["stream"] = True
         if self.stream_usage:
             request.setdefault("stream_options", {"include_usage": True})
         stream = await self.client.chat.completions.create(**request)
         accumulator = StreamAccumulator()
+        usage = None
         async with stream:
             async for chunk in stream:
                 delta = accumulator.add(chunk.choices[0]) if chunk.choices else ""
+                usage = from_openai_usage(chunk.usage) or usage
                 yield ChatResponse(
                     message=accumulator.message(),
                     delta=delta,
@@ -192,6 +195,12 @@ class OpenAI:
                     finish_reason=accumulator.finish_reason,
                     raw=chunk,
                 )
+        final = accumulator.message(final=True)
+        if accumulator.finish_reason is None and final.tool_calls:
+            # The stream ended without a finish reason (a server that sends none, or a
+            # cut connection): one more item with the calls' arguments parsed (or flagged
+            # as malformed), so the last item never holds unparsed calls.
+            yield ChatResponse(message=final, delta="", usage=usage, finish_reason=None)
 
     def structured_kwargs(self, output_cls: type[BaseModel]) -> dict[str, Any]:
         """The request parameters asking for `output_cls`: a strict JSON schema

@@ -193,3 +193,26 @@ async def test_tool_calls_without_ids_or_indexes(api: respx.MockRouter, llm: Ope
     assert (first.id, first.name, first.arguments) == ("call_0", "f", {"a": 1})
     assert (second.id, second.arguments) == ("call_x", {"b": 2})
     assert (third.id, third.arguments) == ("call_y", {"c": 3})
+
+
+async def test_tool_calls_are_parsed_when_the_stream_ends_without_a_finish_reason(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    start = {"index": 0, "id": "call_1", "type": "function"}
+    api.post("/chat/completions").mock(
+        return_value=sse(
+            [
+                chunk({"tool_calls": [{**start, "function": {"name": "f", "arguments": '{"a"'}}]}),
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}),
+                chunk(no_choices=True, usage_=usage()),
+                # no chunk with a finish_reason
+            ]
+        )
+    )
+
+    steps = await collect(llm)
+
+    (call,) = steps[-1].message.tool_calls
+    assert call.arguments == {"a": 1}
+    assert not call.malformed
+    assert steps[-1].usage is not None
