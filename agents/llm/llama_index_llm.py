@@ -149,12 +149,12 @@ class LlamaIndexLLM:
             return []
         return [
             ToolCall(
-                id=selection.tool_id,
+                id=selection.tool_id or f"call_{index}",
                 name=selection.tool_name,
                 arguments=dict(selection.tool_kwargs),
                 raw_arguments=json.dumps(selection.tool_kwargs),
             )
-            for selection in selections
+            for index, selection in enumerate(selections)
         ]
 
 
@@ -202,7 +202,9 @@ def from_llama_message(message: Any) -> ChatMessage:
         elif isinstance(block, ToolCallBlock):
             raw = block.tool_kwargs
             text = raw if isinstance(raw, str) else json.dumps(raw)
-            calls.append(ToolCall.from_raw(block.tool_call_id or "", block.tool_name, text))
+            # An integration may leave the id out: give the call one its result can quote.
+            call_id = block.tool_call_id or f"call_{len(calls)}"
+            calls.append(ToolCall.from_raw(call_id, block.tool_name, text))
     content: str | list[TextPart | ImagePart] | None
     if all(isinstance(part, TextPart) for part in parts):
         text = "".join(part.text for part in parts if isinstance(part, TextPart))

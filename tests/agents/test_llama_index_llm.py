@@ -159,3 +159,20 @@ async def test_structured_output_valid_on_the_second_try() -> None:
     second, _ = recorder.calls[1]
     assert '"additionalProperties": false' in (first[-1].content or "")
     assert "valid integer" in (second[-2].content or "")
+
+
+def test_tool_call_blocks_without_ids_get_ids() -> None:
+    from agents.llm.llama_index_llm import from_llama_message
+
+    message = from_llama_message(
+        LlamaChatMessage(
+            role=MessageRole.ASSISTANT,
+            blocks=[
+                ToolCallBlock(tool_name="weather", tool_kwargs={"city": "Oslo"}),
+                ToolCallBlock(tool_name="weather", tool_kwargs={"city": "Bergen"}),
+            ],
+        )
+    )
+
+    assert [call.id for call in message.tool_calls] == ["call_0", "call_1"]
+    assert message.tool_calls[1].arguments == {"city": "Bergen"}
