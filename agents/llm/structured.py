@@ -102,7 +102,7 @@ async def predict_structured(
         response.raise_for_finish()
         reply = response.message.text
         try:
-            return output_cls.model_validate_json(reply)
+            return output_cls.model_validate_json(_without_code_fence(reply))
         except ValidationError as error:
             errors = str(error)
         conversation += [
@@ -110,3 +110,12 @@ async def predict_structured(
             ChatMessage.user(_RETRY_PROMPT.format(errors=errors)),
         ]
     raise StructuredOutputError(output_cls, max_attempts, errors, reply)
+
+
+def _without_code_fence(reply: str) -> str:
+    # Models without a JSON mode often wrap the object in ```json ... ``` whatever they
+    # were told; the object inside is the answer.
+    text = reply.strip()
+    if text.startswith("```") and text.endswith("```") and "\n" in text:
+        return text[text.index("\n") + 1 : -3]
+    return reply

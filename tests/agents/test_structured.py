@@ -122,3 +122,17 @@ def test_strict_schema_inlines_a_ref_with_siblings_and_leaves_dicts_open() -> No
     counts = schema["properties"]["counts"]
     assert counts["additionalProperties"] == {"type": "integer"}
     assert "required" not in counts
+
+
+async def test_a_reply_in_a_code_fence_is_read() -> None:
+    from agents.llm import ChatResponse
+    from agents.llm.structured import predict_structured
+
+    replies = iter([f"```json\n{VALID}\n```", f"```\n{VALID}\n```\n"])
+
+    async def chat(conversation: list[ChatMessage]) -> ChatResponse:
+        return ChatResponse(message=ChatMessage.assistant(next(replies)))
+
+    for _ in range(2):
+        person = await predict_structured(chat, Person, ASK, max_attempts=1)
+        assert person.name == "Ada"
