@@ -89,3 +89,18 @@ async def test_deeply_nested_expression_is_an_error_output_not_a_crash() -> None
     output = await calculator.acall(expression="-" * 998 + "1")
     assert output.is_error
     assert "nested more deeply than" in output.content
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("round(5, -10 ** 2000)", 0),
+        ("round(123456, -10 ** 9)", 0),
+        ("round(7 ** 3000, 10 ** 9)", 7**3000),
+        ("round(1.5, 10 ** 9)", 1.5),
+        ("round(12345, -2)", 12300),
+    ],
+)
+def test_round_with_huge_digit_counts_is_computed_at_once(expression: str, value: float) -> None:
+    # round(x, -n) computes 10 ** n; unclamped, these would run for hours.
+    assert evaluate(expression) == value
