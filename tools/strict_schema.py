@@ -2,7 +2,8 @@
 
 Strict mode (structured outputs for function calling) accepts a subset of JSON Schema:
 every object lists all its properties as required and sets `additionalProperties: false`;
-`default` is not supported; optional values are expressed as a union with `null`
+`default` is not supported, nor are some validation keywords (dropped here, still checked
+by `FunctionTool`); optional values are expressed as a union with `null`
 (pydantic already writes `Optional[X]` that way, and a parameter with any other default
 becomes nullable, `null` meaning "the default"). Objects with free-form keys
 (`dict[str, X]`), values with no type (`Any`) and tuples have no strict equivalent.
@@ -17,6 +18,27 @@ from typing import Any
 from tools.errors import StrictSchemaError
 
 _COMPOSITES = ("anyOf", "oneOf", "allOf")
+# Keywords strict mode refuses (the request fails with "... is not permitted"). They are
+# left out of the strict schema only: `FunctionTool` still validates the arguments against
+# them, and an error output tells the model what was wrong.
+UNSUPPORTED_KEYWORDS = (
+    "minLength",
+    "maxLength",
+    "uniqueItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "unevaluatedItems",
+    "patternProperties",
+    "unevaluatedProperties",
+    "propertyNames",
+    "minProperties",
+    "maxProperties",
+)
+SUPPORTED_FORMATS = frozenset(
+    ("date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid")
+)
+"""String formats strict mode accepts; others (pydantic's "path", "uri", ...) are dropped."""
 
 
 def to_strict_schema(schema: dict[str, Any], tool_name: str) -> dict[str, Any]:
@@ -77,6 +99,10 @@ def _make_strict(
 ) -> None:
     where = f"'{path}'" if path else "the arguments"
     node.pop("default", None)
+    for keyword in UNSUPPORTED_KEYWORDS:
+        node.pop(keyword, None)
+    if "format" in node and node["format"] not in SUPPORTED_FORMATS:
+        del node["format"]
     ref = node.get("$ref")
     if ref is not None and len(node) > 1:
         # Strict mode wants a $ref on its own: inline the definition under its siblings

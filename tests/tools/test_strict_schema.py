@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel, Field
@@ -83,3 +84,25 @@ def test_input_schema_is_not_modified() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "integer", "default": 1}}}
     to_strict_schema(schema, "t")
     assert schema == {"type": "object", "properties": {"a": {"type": "integer", "default": 1}}}
+
+
+def test_keywords_strict_mode_refuses_are_dropped_and_still_validated() -> None:
+    def tag(
+        names: Annotated[set[str], Field(min_length=1)],
+        code: Annotated[str, Field(min_length=2, max_length=4, pattern="^[A-Z]+$")],
+        where: Path,
+        day: str = Field(default="x", json_schema_extra={"format": "date"}),
+    ) -> None: ...
+
+    params = strict_params(tag)
+    names, code = params["properties"]["names"], params["properties"]["code"]
+    assert "uniqueItems" not in names
+    assert names["minItems"] == 1  # supported: kept
+    assert "minLength" not in code
+    assert "maxLength" not in code
+    assert code["pattern"] == "^[A-Z]+$"
+    assert "format" not in params["properties"]["where"]  # pydantic's "path"
+    assert params["properties"]["day"]["anyOf"][0]["format"] == "date"
+    output = FunctionTool.from_defaults(tag).call(names=["a"], code="TOOLONG", where="p")
+    assert output.is_error
+    assert "'code': String should have at most 4 characters" in output.content
