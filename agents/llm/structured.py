@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from agents.llm.errors import StructuredOutputError
 from agents.llm.types import ChatMessage, ChatResponse
+from tools.strict_schema import SUPPORTED_FORMATS, UNSUPPORTED_KEYWORDS
 
 OutputT = TypeVar("OutputT", bound=BaseModel)
 
@@ -43,6 +44,12 @@ def _make_strict(node: Any, definitions: dict[str, Any]) -> None:
     if not isinstance(node, dict):
         return
     node.pop("default", None)  # strict mode refuses defaults; every field is sent
+    # Keywords strict mode refuses: the reply is still validated against them by pydantic
+    # (and re-asked for when it fails).
+    for keyword in UNSUPPORTED_KEYWORDS:
+        node.pop(keyword, None)
+    if isinstance(node.get("format"), str) and node["format"] not in SUPPORTED_FORMATS:
+        del node["format"]
     ref = node.get("$ref")
     if isinstance(ref, str) and len(node) > 1:
         # Strict mode refuses a $ref with siblings (pydantic puts a field's `description`

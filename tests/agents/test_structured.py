@@ -136,3 +136,16 @@ async def test_a_reply_in_a_code_fence_is_read() -> None:
     for _ in range(2):
         person = await predict_structured(chat, Person, ASK, max_attempts=1)
         assert person.name == "Ada"
+
+
+class Tagged(BaseModel):
+    tags: set[str]
+    code: str = Field(min_length=2, max_length=4)
+
+
+def test_strict_schema_leaves_out_keywords_strict_mode_refuses() -> None:
+    schema = strict_json_schema(Tagged)
+
+    assert "uniqueItems" not in schema["properties"]["tags"]
+    assert "minLength" not in schema["properties"]["code"]
+    assert "maxLength" not in schema["properties"]["code"]
