@@ -1,0 +1,118 @@
+"""The events of an agent run: what the steps pass each other and what the stream shows.
+
+On the stream, in order: `AgentInput` (the messages one LLM call gets), `AgentStream` (one
+per streamed chunk), `ToolCall` and `ToolCallResult` (one each per call, results in the
+order they finish), then `AgentOutput`, the run's result. `AgentReply` (a finished LLM reply)
+and `AgentFinish` (the settled answer) pass between steps and are not written to the stream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from agentflow.events import Event, StartEvent, StopEvent
+from agents.llm.types import ChatMessage, Usage
+
+
+class AgentStart(StartEvent):
+    """What `agent.run(user_msg=..., chat_history=...)` starts with."""
+
+    user_msg: str | ChatMessage | None = None
+    """The new user message; None to answer `chat_history` (or the memory) as it is."""
+    chat_history: list[ChatMessage] | None = None
+    """Replaces the conversation in memory when given; None continues the memory."""
+
+
+class AgentInput(Event):
+    """The messages the next LLM call gets (system prompt included)."""
+
+    input: list[ChatMessage]
+    """The prompt, as sent."""
+    agent_name: str
+    """The agent calling its LLM."""
+
+
+class AgentStream(Event):
+    """One streamed chunk of the agent's LLM reply."""
+
+    delta: str
+    """The text this chunk added."""
+    response: str
+    """The reply's text so far."""
+    agent_name: str
+    """The agent whose LLM is writing."""
+
+
+class AgentReply(Event):
+    """A finished LLM reply, handed from `call_llm` to `handle_reply`."""
+
+    message: ChatMessage
+    """The assistant message, tool calls included."""
+    agent_name: str
+    """The agent whose LLM replied."""
+
+
+class AgentFinish(Event):
+    """The answer is settled; `finalize` turns it into the run's `AgentOutput`."""
+
+    response: ChatMessage
+    """The final assistant message."""
+    structured_response: Any = None
+    """With `output_cls`, the validated instance."""
+
+
+class ToolCall(Event):
+    """A tool call the LLM asked for, about to run."""
+
+    call_id: str
+    """The id the result quotes back to the LLM."""
+    tool_name: str
+    """The tool asked for (it may not exist: the result then says so)."""
+    arguments: dict[str, Any]
+    """The parsed arguments (empty when they were malformed)."""
+    raw_arguments: str = ""
+    """The arguments exactly as the LLM wrote them."""
+    index: int
+    """The call's position in the reply; results go back to the LLM in this order."""
+    agent_name: str
+    """The agent making the call."""
+
+
+class ToolCallResult(Event):
+    """What one tool call gave: the text the LLM reads, and whether it failed."""
+
+    call_id: str
+    """The call this answers."""
+    tool_name: str
+    """The tool that ran (or was asked for)."""
+    arguments: dict[str, Any]
+    """The arguments it was called with."""
+    content: str
+    """The result as the LLM reads it; for an error, what went wrong."""
+    is_error: bool = False
+    """True for a tool that raised, timed out, got bad arguments or does not exist."""
+    return_direct: bool = False
+    """True when the tool's output ends the run as the answer."""
+    index: int
+    """The call's position in the reply."""
+    agent_name: str
+    """The agent that made the call."""
+    raw_output: Any = Field(default=None, exclude=True)
+    """The tool's return value (or exception); not saved with the context."""
+
+
+class AgentOutput(StopEvent):
+    """The result of a run: `await agent.run(...)` gives this."""
+
+    response: ChatMessage
+    """The final assistant message."""
+    tool_calls: list[ToolCallResult] = Field(default_factory=list)
+    """Every tool call of the run, in the order the calls were made."""
+    structured_response: Any = None
+    """With `output_cls`, the validated instance; else None."""
+    usage: Usage = Field(default_factory=Usage)
+    """Tokens the run's LLM calls used, added together."""
+    agent_name: str
+    """The agent that answered."""

@@ -1,0 +1,339 @@
+"""`FunctionAgent`: an LLM that calls tools in a loop, as an agentflow `Workflow`.
+
+```
+ AgentStart ──> setup ──> AgentInput ──> call_llm ──> AgentReply ──> handle_reply
+                             ^                                         │  no calls: AgentFinish
+                             │                     one ToolCall per call (ctx.send_event)
+                             │                                         v
+                   aggregate_tool_results <── ToolCallResult <── run_tool_call (num_workers at once)
+                             │  a return_direct tool: AgentFinish
+                             v
+                          finalize ──> AgentOutput (the run's result)
+```
+
+Each box is a step a subclass may override on its own:
+
+- `setup`: puts `chat_history` and `user_msg` in the memory, resets the run's counters.
+- `call_llm`: one streamed LLM call (`AgentStream` per chunk), booked in the ledger.
+- `handle_reply`: fans the reply's tool calls out, or validates the final answer
+  (re-asking when it does not match `output_cls`).
+- `run_tool_call`: runs one call; the calls of one reply run concurrently.
+- `aggregate_tool_results`: once every result is in, puts them in memory in the order the
+  calls were made and starts the next LLM call (or ends the run for a `return_direct` tool).
+- `finalize`: builds the `AgentOutput`.
+
+The conversation lives in the context's state (`memory_key`), so running again with the same
+`ctx` continues it, and a saved context carries it. Tool failures and unknown tool names are
+error results the LLM reads; the loop goes on. With `output_cls`, the final turn is asked for
+with the model's JSON schema as `response_format`, so the structured answer is the last
+LLM reply itself, not an extra call after it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from agentflow import Context, Workflow, step
+from agentflow.context import DictState
+from agentflow.events import StartEvent
+from agentflow.handler import WorkflowHandler
+from agents.agent.errors import MaxIterationsError
+from agents.agent.events import (
+    AgentFinish,
+    AgentInput,
+    AgentOutput,
+    AgentReply,
+    AgentStart,
+    AgentStream,
+    ToolCall,
+    ToolCallResult,
+)
+from agents.agent.run_state import AgentRunState
+from agents.llm.errors import StructuredOutputError
+from agents.llm.metered import MeteredLLM
+from agents.llm.protocol import LLM
+from agents.llm.structured import response_format_for
+from agents.llm.types import ChatMessage, Usage
+from agents.memory import ChatMemory
+from tools import ToolSet
+
+_RETRY_PROMPT = (
+    "Your final answer did not match the required JSON schema. Validation errors:\n{errors}\n"
+    "Reply again with only a JSON object that matches the schema."
+)
+
+
+class FunctionAgent(Workflow):
+    """An agent for models with function calling. `await agent.run(user_msg=...)` gives an
+    `AgentOutput`; `handler.stream_events()` shows every step."""
+
+    memory_key = "memory"
+    """The state key of the conversation (`ChatMemory`)."""
+    run_state_key = "agent_run"
+    """The state key of the current run's counters (`AgentRunState`)."""
+    max_structured_attempts = 3
+    """Final answers that may fail `output_cls` validation before `StructuredOutputError`."""
+
+    def __init__(
+        self,
+        tools: Sequence[Any] = (),
+        llm: LLM | None = None,
+        system_prompt: str | None = None,
+        name: str = "agent",
+        description: str | None = None,
+        memory: ChatMemory | None = None,
+        max_iterations: int = 20,
+        output_cls: type[BaseModel] | None = None,
+        approval: Sequence[str] | Callable[..., bool] | None = None,
+        timeout: float | None = 600.0,
+        **workflow_kwargs: Any,
+    ) -> None:
+        """`tools` are callables, `tools.FunctionTool`s or LlamaIndex tools. `memory` is used
+        by every context that has none yet (one `ChatMemory` per context when None);
+        `max_iterations` bounds the LLM calls of one run. `timeout` is the whole run's."""
+        super().__init__(timeout=timeout, **workflow_kwargs)
+        if llm is None:
+            raise TypeError(f"FunctionAgent '{name}' needs an llm, e.g. llm=OpenAI('gpt-4o-mini')")
+        if max_iterations < 1:
+            raise ValueError(
+                f"FunctionAgent '{name}': max_iterations must be at least 1, got {max_iterations}"
+            )
+        if approval is not None:
+            raise NotImplementedError(
+                f"FunctionAgent '{name}': tool approval is not implemented yet (issue 6)"
+            )
+        self.toolset = ToolSet(tools)
+        """The agent's tools by name."""
+        self.llm = llm
+        """The chat model."""
+        self.system_prompt = system_prompt
+        """Sent first in every call; not stored in memory."""
+        self.name = name
+        """Names the agent in events, errors and the output."""
+        self.description = description
+        """What the agent is for (read by multi-agent workflows)."""
+        self.memory = memory
+        """The memory for contexts that have none yet; None for a fresh one each."""
+        self.max_iterations = max_iterations
+        """The most LLM calls one run may make."""
+        self.output_cls = output_cls
+        """The model the final answer must validate as, or None for text."""
+
+    def run(
+        self,
+        ctx: Context[Any] | None = None,
+        start_event: StartEvent | None = None,
+        *,
+        user_msg: str | ChatMessage | None = None,
+        chat_history: Sequence[ChatMessage] | None = None,
+        forward_events: bool = False,
+        **kwargs: Any,
+    ) -> WorkflowHandler:
+        """Answer `user_msg`. `chat_history` replaces the conversation held in `ctx`'s memory;
+        without it, reusing `ctx` continues the conversation. With neither message nor
+        history, a `ctx` holding an unfinished run resumes it."""
+        if user_msg is not None:
+            kwargs["user_msg"] = user_msg
+        if chat_history is not None:
+            kwargs["chat_history"] = list(chat_history)
+        return super().run(ctx, start_event, forward_events=forward_events, **kwargs)
+
+    # -- steps --------------------------------------------------------------------------
+
+    @step
+    async def setup(self, ctx: Context[DictState], ev: AgentStart) -> AgentInput:
+        """Add the new messages to the memory and start the run's counters afresh."""
+        memory = await self.get_memory(ctx)
+        if ev.chat_history is not None:
+            memory.reset()
+            memory.put_messages(ev.chat_history)
+        if ev.user_msg is not None:
+            message = ev.user_msg
+            memory.put(ChatMessage.user(message) if isinstance(message, str) else message)
+        await ctx.store.set(self.memory_key, memory)
+        await ctx.store.set(self.run_state_key, AgentRunState())
+        return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
+
+    @step
+    async def call_llm(self, ctx: Context[DictState], ev: AgentInput) -> AgentReply:
+        """Stream one reply, writing each chunk's text as an `AgentStream`."""
+        state = await self.get_run_state(ctx)
+        if state.iterations >= self.max_iterations:
+            raise MaxIterationsError(self.name, self.max_iterations)
+        state.iterations += 1
+        ctx.write_event_to_stream(ev)
+        tools = list(self.toolset) or None
+        last = None
+        usage: Usage | None = None
+        llm = MeteredLLM(self.llm, ctx)
+        async for chunk in llm.astream_chat(ev.input, tools=tools, **self.llm_kwargs()):
+            last = chunk
+            usage = chunk.usage or usage
+            if chunk.delta:
+                ctx.write_event_to_stream(
+                    AgentStream(
+                        delta=chunk.delta, response=chunk.message.text, agent_name=self.name
+                    )
+                )
+        message = last.message if last is not None else ChatMessage.assistant("")
+        if usage is not None:
+            state.usage += usage
+        await ctx.store.set(self.run_state_key, state)
+        return AgentReply(message=message, agent_name=self.name)
+
+    @step
+    async def handle_reply(
+        self, ctx: Context[DictState], ev: AgentReply
+    ) -> ToolCall | AgentInput | AgentFinish | None:
+        """Send one `ToolCall` per call in the reply, or settle the final answer."""
+        memory = await self.get_memory(ctx)
+        memory.put(ev.message)
+        await ctx.store.set(self.memory_key, memory)
+        calls = ev.message.tool_calls
+        if calls:
+            state = await self.get_run_state(ctx)
+            state.pending_calls = len(calls)
+            await ctx.store.set(self.run_state_key, state)
+            for index, call in enumerate(calls):
+                event = ToolCall(
+                    call_id=call.id,
+                    tool_name=call.name,
+                    arguments=call.arguments,
+                    raw_arguments=call.raw_arguments,
+                    index=index,
+                    agent_name=self.name,
+                )
+                ctx.write_event_to_stream(event)
+                ctx.send_event(event)
+            return None
+        if self.output_cls is None:
+            return AgentFinish(response=ev.message)
+        try:
+            structured = self.output_cls.model_validate_json(_without_code_fence(ev.message.text))
+        except ValidationError as error:
+            return await self._ask_again(ctx, memory, ev.message.text, error)
+        return AgentFinish(response=ev.message, structured_response=structured)
+
+    @step(num_workers=8)
+    async def run_tool_call(self, ctx: Context[DictState], ev: ToolCall) -> ToolCallResult:
+        """Run one call; an error or an unknown name is a result the LLM reads."""
+        arguments = ev.raw_arguments or json.dumps(ev.arguments)
+        output = await self.toolset.acall_json(ev.tool_name, arguments, ctx=ctx)
+        tool = self.toolset.get(ev.tool_name)
+        result = ToolCallResult(
+            call_id=ev.call_id,
+            tool_name=ev.tool_name,
+            arguments=ev.arguments,
+            content=output.content,
+            is_error=output.is_error,
+            return_direct=tool is not None and tool.metadata.return_direct,
+            index=ev.index,
+            agent_name=self.name,
+            raw_output=output.raw_output,
+        )
+        ctx.write_event_to_stream(result)
+        return result
+
+    @step(num_workers=1)  # one collector: the results of a reply meet in one buffer
+    async def aggregate_tool_results(
+        self, ctx: Context[DictState], ev: ToolCallResult
+    ) -> AgentInput | AgentFinish | None:
+        """Once every call of the reply has a result, give them to the LLM in call order."""
+        state = await self.get_run_state(ctx)
+        results = ctx.collect_events(ev, ToolCallResult, count=state.pending_calls)
+        if results is None:
+            return None
+        results.sort(key=lambda result: result.index)
+        state.tool_results.extend(results)
+        state.pending_calls = 0
+        await ctx.store.set(self.run_state_key, state)
+        memory = await self.get_memory(ctx)
+        memory.put_messages(ChatMessage.tool(r.content, tool_call_id=r.call_id) for r in results)
+        direct = next((r for r in results if r.return_direct and not r.is_error), None)
+        if direct is not None:
+            answer = ChatMessage.assistant(direct.content)
+            memory.put(answer)
+            await ctx.store.set(self.memory_key, memory)
+            return AgentFinish(response=answer)
+        await ctx.store.set(self.memory_key, memory)
+        return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
+
+    @step
+    async def finalize(self, ctx: Context[DictState], ev: AgentFinish) -> AgentOutput:
+        """The run's result: the answer, every tool result and the tokens used."""
+        state = await self.get_run_state(ctx)
+        return AgentOutput(
+            response=ev.response,
+            tool_calls=state.tool_results,
+            structured_response=ev.structured_response,
+            usage=state.usage,
+            agent_name=self.name,
+        )
+
+    # -- pieces the steps share; override to change one behaviour ------------------------
+
+    async def get_memory(self, ctx: Context[Any]) -> ChatMemory:
+        """The context's conversation, made on first use."""
+        memory = await ctx.store.get(self.memory_key, default=None)
+        if memory is None:
+            memory = self.memory if self.memory is not None else ChatMemory(llm=self.llm)
+        if not isinstance(memory, ChatMemory):
+            raise TypeError(
+                f"agent '{self.name}': state key '{self.memory_key}' holds a "
+                f"{type(memory).__name__}, not a ChatMemory"
+            )
+        return memory
+
+    async def get_run_state(self, ctx: Context[Any]) -> AgentRunState:
+        """The current run's counters (a fresh set outside a run started by `setup`)."""
+        state = await ctx.store.get(self.run_state_key, default=None)
+        return state if isinstance(state, AgentRunState) else AgentRunState()
+
+    def build_prompt(self, memory: ChatMemory) -> list[ChatMessage]:
+        """The system prompt, then the newest turns of `memory` that fit beside it and the
+        tool schemas."""
+        from agents.llm.tokens import count_message, count_tools
+
+        system = [ChatMessage.system(self.system_prompt)] if self.system_prompt else []
+        reserve = sum(count_message(message, memory.model) for message in system)
+        if len(self.toolset):
+            reserve += count_tools(list(self.toolset), memory.model)
+        return system + memory.get(reserve_tokens=reserve)
+
+    def llm_kwargs(self) -> dict[str, Any]:
+        """Extra request parameters: with `output_cls`, its schema as `response_format`, so
+        that the reply that ends the loop is the structured answer."""
+        if self.output_cls is None:
+            return {}
+        structured_kwargs = getattr(self.llm, "structured_kwargs", None)
+        if callable(structured_kwargs):
+            kwargs: dict[str, Any] = structured_kwargs(self.output_cls)
+            return kwargs
+        return {"response_format": response_format_for(self.output_cls)}
+
+    async def _ask_again(
+        self, ctx: Context[Any], memory: ChatMemory, reply: str, error: ValidationError
+    ) -> AgentInput:
+        assert self.output_cls is not None
+        state = await self.get_run_state(ctx)
+        state.structured_attempts += 1
+        await ctx.store.set(self.run_state_key, state)
+        if state.structured_attempts >= self.max_structured_attempts:
+            raise StructuredOutputError(
+                self.output_cls, state.structured_attempts, str(error), reply
+            )
+        memory.put(ChatMessage.user(_RETRY_PROMPT.format(errors=error)))
+        await ctx.store.set(self.memory_key, memory)
+        return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
+
+
+def _without_code_fence(text: str) -> str:
+    # Some OpenAI-compatible servers wrap JSON in ```json fences despite response_format.
+    stripped = text.strip()
+    if stripped.startswith("```") and stripped.endswith("```"):
+        stripped = stripped.split("\n", 1)[-1].rsplit("```", 1)[0]
+    return stripped

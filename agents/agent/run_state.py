@@ -1,0 +1,27 @@
+"""`AgentRunState`: what one agent run has done so far, kept in the context's state.
+
+It lives in the store (not on the agent object) so that several runs of one agent can go on
+at once in different contexts, and so that a saved context carries it.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from agents.agent.events import ToolCallResult
+from agents.llm.types import Usage
+
+
+class AgentRunState(BaseModel):
+    """Counters and results of the current run; reset by `setup`."""
+
+    iterations: int = 0
+    """LLM calls made so far."""
+    structured_attempts: int = 0
+    """Final answers that failed to validate as `output_cls`."""
+    pending_calls: int = 0
+    """How many tool results `aggregate_tool_results` waits for."""
+    usage: Usage = Field(default_factory=Usage)
+    """Tokens used so far."""
+    tool_results: list[ToolCallResult] = Field(default_factory=list)
+    """Every tool result of the run, in call order."""

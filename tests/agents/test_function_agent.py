@@ -1,0 +1,354 @@
+"""FunctionAgent against the real OpenAI client and respx-mocked SSE: parallel calls in
+fragments run concurrently and answer in call order, tool errors and unknown tools go back
+to the model, return_direct, max_iterations, structured output re-asked, conversation kept
+in the context, usage in the output and the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from llm_wire import chunk, sent_json, sse, usage
+from pydantic import BaseModel
+
+from agentflow import Context, step
+from agentflow.context import DictState
+from agentflow.events import Event
+from agents import (
+    AgentOutput,
+    AgentStream,
+    FunctionAgent,
+    MaxIterationsError,
+    ToolCall,
+    ToolCallResult,
+)
+from agents.agent import AgentInput, AgentReply
+from agents.llm import StructuredOutputError, UsageLedger
+from agents.llm.openai_llm import OpenAI
+from tools import tool
+
+
+def text_reply(*pieces: str, prompt: int = 10, completion: int = 4) -> httpx.Response:
+    return sse(
+        [chunk({"role": "assistant", "content": ""})]
+        + [chunk({"content": piece}) for piece in pieces]
+        + [
+            chunk({}, finish_reason="stop"),
+            chunk(no_choices=True, usage_=usage(prompt=prompt, completion=completion)),
+        ]
+    )
+
+
+def calls_reply(*calls: tuple[str, str, str], prompt: int = 10) -> httpx.Response:
+    """Tool calls streamed in fragments: the name first, then the arguments in two pieces,
+    the calls' fragments interleaved."""
+    chunks: list[dict[str, Any]] = []
+    for index, (id, name, _) in enumerate(calls):
+        fragment = {"index": index, "id": id, "type": "function"}
+        fragment["function"] = {"name": name, "arguments": ""}
+        chunks.append(chunk({"tool_calls": [fragment]}))
+    for half in (0, 1):
+        for index, (_, _, arguments) in enumerate(calls):
+            cut = len(arguments) // 2
+            piece = arguments[:cut] if half == 0 else arguments[cut:]
+            chunks.append(
+                chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+            )
+    chunks.append(chunk({}, finish_reason="tool_calls"))
+    chunks.append(chunk(no_choices=True, usage_=usage(prompt=prompt, completion=6)))
+    return sse(chunks)
+
+
+async def run_collecting(
+    agent: FunctionAgent, ctx: Context[Any] | None = None, **kwargs: Any
+) -> tuple[AgentOutput, list[Event]]:
+    handler = agent.run(ctx=ctx, **kwargs)
+    events = [ev async for ev in handler.stream_events()]
+    output = await handler
+    assert isinstance(output, AgentOutput)
+    return output, events
+
+
+async def test_parallel_calls_run_concurrently_and_answer_in_call_order(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    slow_may_finish = asyncio.Event()
+
+    @tool
+    async def slow_lookup(city: str) -> str:
+        """Look a city up; finishes only after fast_lookup, so the two must overlap."""
+        await asyncio.wait_for(slow_may_finish.wait(), timeout=5)
+        return f"{city}: 12C"
+
+    @tool
+    async def fast_lookup(city: str) -> str:
+        """Look a city up at once."""
+        slow_may_finish.set()
+        return f"{city}: 20C"
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(
+                ("c1", "slow_lookup", '{"city": "Oslo"}'),
+                ("c2", "fast_lookup", '{"city": "Rome"}'),
+            ),
+            text_reply("Oslo 12C, ", "Rome 20C."),
+        ]
+    )
+    agent = FunctionAgent(tools=[slow_lookup, fast_lookup], llm=llm, system_prompt="Be brief.")
+
+    output, events = await run_collecting(agent, user_msg="Weather in Oslo and Rome?")
+
+    assert output.response.text == "Oslo 12C, Rome 20C."
+    assert output.agent_name == "agent"
+    assert [(r.call_id, r.content) for r in output.tool_calls] == [
+        ("c1", "Oslo: 12C"),
+        ("c2", "Rome: 20C"),
+    ]
+    assert (output.usage.prompt_tokens, output.usage.completion_tokens) == (20, 10)
+    kinds = [type(ev).__name__ for ev in events]
+    assert kinds[:3] == ["AgentInput", "ToolCall", "ToolCall"]
+    # fast_lookup's result is on the stream first: it finished first.
+    results = [ev for ev in events if isinstance(ev, ToolCallResult)]
+    assert [r.tool_name for r in results] == ["fast_lookup", "slow_lookup"]
+    calls = [ev for ev in events if isinstance(ev, ToolCall)]
+    assert [(c.tool_name, c.arguments) for c in calls] == [
+        ("slow_lookup", {"city": "Oslo"}),
+        ("fast_lookup", {"city": "Rome"}),
+    ]
+    streamed = [ev for ev in events if isinstance(ev, AgentStream)]
+    assert [(s.delta, s.response) for s in streamed] == [
+        ("Oslo 12C, ", "Oslo 12C, "),
+        ("Rome 20C.", "Oslo 12C, Rome 20C."),
+    ]
+    assert isinstance(events[-1], AgentOutput)
+    first, second = (sent_json(call.request) for call in route.calls)
+    assert [tool["function"]["name"] for tool in first["tools"]] == ["slow_lookup", "fast_lookup"]
+    assert first["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert [m["role"] for m in second["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "tool",
+    ]
+    assert [m.get("tool_call_id") for m in second["messages"][3:]] == ["c1", "c2"]
+    assert [m["content"] for m in second["messages"][3:]] == ["Oslo: 12C", "Rome: 20C"]
+
+
+async def test_tool_error_and_unknown_tool_go_back_to_the_model(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    def divide(a: float, b: float) -> float:
+        """Divide a by b."""
+        return a / b
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(
+                ("c1", "divide", '{"a": 1, "b": 0}'),
+                ("c2", "teleport", '{"to": "Mars"}'),
+            ),
+            text_reply("Cannot divide by zero, and I cannot teleport."),
+        ]
+    )
+    agent = FunctionAgent(tools=[divide], llm=llm, name="mathbot")
+
+    output, _ = await run_collecting(agent, user_msg="1/0, then teleport me")
+
+    assert output.response.text == "Cannot divide by zero, and I cannot teleport."
+    divided, teleported = output.tool_calls
+    assert divided.is_error
+    assert "ZeroDivisionError" in divided.content
+    assert isinstance(divided.raw_output, ZeroDivisionError)
+    assert teleported.is_error
+    assert "no tool named 'teleport'" in teleported.content
+    assert "divide" in teleported.content  # the names there are, for the model
+    sent = sent_json(route.calls.last.request)["messages"]
+    assert "ZeroDivisionError" in sent[2]["content"]
+    assert "no tool named 'teleport'" in sent[3]["content"]
+
+
+async def test_malformed_arguments_are_an_error_result(api: respx.MockRouter, llm: OpenAI) -> None:
+    def echo(text: str) -> str:
+        """Echo text."""
+        return text
+
+    api.post("/chat/completions").mock(
+        side_effect=[calls_reply(("c1", "echo", '{"text": "hi"')), text_reply("Sorry.")]
+    )
+    output, _ = await run_collecting(FunctionAgent(tools=[echo], llm=llm), user_msg="echo hi")
+
+    assert output.tool_calls[0].is_error
+    assert output.response.text == "Sorry."
+
+
+async def test_return_direct_tool_ends_the_run_with_its_output(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    @tool(return_direct=True)
+    def book(room: str) -> str:
+        """Book a room."""
+        return f"Booked {room}."
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[calls_reply(("c1", "book", '{"room": "A1"}'))]
+    )
+    agent = FunctionAgent(tools=[book], llm=llm)
+    ctx: Context[DictState] = Context(agent)
+
+    output, _ = await run_collecting(agent, ctx=ctx, user_msg="Book A1")
+
+    assert output.response.text == "Booked A1."
+    assert len(route.calls) == 1
+    memory = await agent.get_memory(ctx)
+    assert [m.role for m in memory.get_all()] == ["user", "assistant", "tool", "assistant"]
+
+
+async def test_max_iterations_ends_with_an_error_naming_agent_and_limit(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    route = api.post("/chat/completions").mock(
+        side_effect=lambda request: calls_reply(("c1", "ping", "{}"))
+    )
+    agent = FunctionAgent(tools=[ping], llm=llm, name="looper", max_iterations=3)
+
+    with pytest.raises(MaxIterationsError, match="'looper' reached max_iterations=3"):
+        await agent.run(user_msg="ping forever")
+    assert len(route.calls) == 3
+
+
+class City(BaseModel):
+    name: str
+    population: int
+
+
+async def test_structured_output_valid_on_the_second_try(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            text_reply('{"name": "Oslo", "population": "many"}'),
+            text_reply('{"name": "Oslo", ', '"population": 709000}'),
+        ]
+    )
+    agent = FunctionAgent(llm=llm, output_cls=City)
+
+    output, _ = await run_collecting(agent, user_msg="Biggest city in Norway?")
+
+    assert output.structured_response == City(name="Oslo", population=709000)
+    assert len(route.calls) == 2  # no extra call after the valid answer
+    first, second = (sent_json(call.request) for call in route.calls)
+    assert first["response_format"]["json_schema"]["name"] == "City"
+    assert "tools" not in first
+    retry = second["messages"][-1]
+    assert retry["role"] == "user"
+    assert "population" in retry["content"]
+
+
+async def test_structured_output_gives_up_after_the_limit(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    api.post("/chat/completions").mock(side_effect=lambda request: text_reply("not json"))
+    agent = FunctionAgent(llm=llm, output_cls=City)
+
+    with pytest.raises(StructuredOutputError, match="no valid City after 3 attempts"):
+        await agent.run(user_msg="?")
+
+
+async def test_same_ctx_continues_the_conversation_and_books_usage(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=[text_reply("Hi Ada."), text_reply("Your name is Ada.")]
+    )
+    agent = FunctionAgent(llm=llm)
+    ctx: Context[DictState] = Context(agent)
+
+    await run_collecting(agent, ctx=ctx, user_msg="I am Ada.")
+    output, _ = await run_collecting(agent, ctx=ctx, user_msg="What is my name?")
+
+    assert output.response.text == "Your name is Ada."
+    assert (output.usage.prompt_tokens, output.usage.completion_tokens) == (10, 4)  # this run
+    sent = sent_json(route.calls.last.request)["messages"]
+    assert [(m["role"], m["content"]) for m in sent] == [
+        ("user", "I am Ada."),
+        ("assistant", "Hi Ada."),
+        ("user", "What is my name?"),
+    ]
+    ledger = await ctx.store.get("usage_ledger")
+    assert isinstance(ledger, UsageLedger)
+    assert ledger.by_step["call_llm"].calls == 2
+    assert ledger.total.usage.prompt_tokens == 20
+
+
+async def test_chat_history_replaces_the_memory(api: respx.MockRouter, llm: OpenAI) -> None:
+    from agents.llm import ChatMessage
+
+    route = api.post("/chat/completions").mock(return_value=text_reply("Blue."))
+    agent = FunctionAgent(llm=llm)
+
+    await agent.run(
+        user_msg="And mine?",
+        chat_history=[ChatMessage.user("Sky colour?"), ChatMessage.assistant("Blue.")],
+    )
+
+    sent = sent_json(route.calls.last.request)["messages"]
+    assert [m["content"] for m in sent] == ["Sky colour?", "Blue.", "And mine?"]
+
+
+async def test_llama_index_tools_and_plain_callables(api: respx.MockRouter, llm: OpenAI) -> None:
+    from llama_index.core.tools import FunctionTool as LlamaFunctionTool
+
+    def shout(text: str) -> str:
+        """Upper-case text."""
+        return text.upper()
+
+    def whisper(text: str) -> str:
+        """Lower-case text."""
+        return text.lower()
+
+    api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("c1", "shout", '{"text": "hi"}'), ("c2", "whisper", '{"text": "HO"}')),
+            text_reply("HI ho"),
+        ]
+    )
+    llama_tool = LlamaFunctionTool.from_defaults(fn=whisper)
+    agent = FunctionAgent(tools=[shout, llama_tool], llm=llm)
+
+    output, _ = await run_collecting(agent, user_msg="go")
+
+    assert [r.content for r in output.tool_calls] == ["HI", "ho"]
+    assert not any(r.is_error for r in output.tool_calls)
+
+
+class Polite(FunctionAgent):
+    """Overrides one step: the reply gets a closing line before the loop sees it."""
+
+    @step
+    async def call_llm(self, ctx: Context[DictState], ev: AgentInput) -> AgentReply:
+        reply = await super().call_llm(ctx, ev)
+        message = reply.message.model_copy(update={"content": reply.message.text + " Thanks!"})
+        return reply.model_copy(update={"message": message})
+
+
+async def test_an_overridden_step_changes_one_behaviour(api: respx.MockRouter, llm: OpenAI) -> None:
+    api.post("/chat/completions").mock(return_value=text_reply("Done."))
+    output = await Polite(llm=llm).run(user_msg="do it")
+
+    assert output.response.text == "Done. Thanks!"
+
+
+def test_agent_needs_an_llm_and_a_sane_limit() -> None:
+    with pytest.raises(TypeError, match="FunctionAgent 'x' needs an llm"):
+        FunctionAgent(name="x")
+    with pytest.raises(ValueError, match="max_iterations must be at least 1, got 0"):
+        FunctionAgent(llm=OpenAI("m", api_key="k"), max_iterations=0)
