@@ -76,13 +76,19 @@ def use_bundled_tiktoken_cache() -> Path | None:
 
 @lru_cache(maxsize=32)
 def encoding_for(model: str) -> tiktoken.Encoding:
-    """The tiktoken encoding `model` uses: tiktoken's mapping, else `o200k_base`."""
+    """The tiktoken encoding `model` uses: tiktoken's mapping, else `o200k_base`.
+
+    Also `o200k_base` when the model's own encoding cannot be loaded: offline, only the
+    encodings llama-index-core ships are at hand (not `p50k_base` or `gpt2`, which older or
+    local models map to), and a token count is an estimate worth having anyway.
+    """
     use_bundled_tiktoken_cache()
     import tiktoken
 
     try:
         return tiktoken.encoding_for_model(model)
-    except KeyError:
+    # KeyError: a model tiktoken does not know; anything else: its file could not be had.
+    except Exception:
         return tiktoken.get_encoding(FALLBACK_ENCODING)
 
 

@@ -195,3 +195,24 @@ def test_a_user_cache_choice_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     assert use_bundled_tiktoken_cache() == tmp_path
     assert os.environ["TIKTOKEN_CACHE_DIR"] == str(tmp_path)
+
+
+def test_a_model_whose_encoding_cannot_be_loaded_falls_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Offline, "text-davinci-003" (p50k_base) or a local "gpt2" would need a download.
+    use_bundled_tiktoken_cache()
+    real = tiktoken.encoding_for_model
+
+    def offline(model: str) -> Any:
+        if model == "text-davinci-003":
+            raise ConnectionError("cannot reach openaipublic.blob.core.windows.net")
+        return real(model)
+
+    monkeypatch.setattr(tiktoken, "encoding_for_model", offline)
+    encoding_for.cache_clear()
+    try:
+        assert encoding_for("text-davinci-003").name == "o200k_base"
+        assert count_text("hello world", "text-davinci-003") == 2
+    finally:
+        encoding_for.cache_clear()
