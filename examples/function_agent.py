@@ -1,0 +1,76 @@
+"""A function-calling agent that streams its answer and shows each tool call.
+
+    OPENAI_API_KEY=sk-... python examples/function_agent.py "What is 17.5% of 2,340?"
+    OPENAI_BASE_URL=http://localhost:11434/v1 OPENAI_MODEL=qwen2.5 python examples/function_agent.py
+
+Works with OpenAI or any OpenAI-compatible server (vLLM, Ollama, LM Studio...): set
+`OPENAI_API_KEY`, `OPENAI_BASE_URL`, or both; `OPENAI_MODEL` picks the model (default
+gpt-4o-mini). The agent is an agentflow workflow: the stream shows the reply as it is
+written (`AgentStream`) and every tool call (`ToolCall`, `ToolCallResult`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import date
+
+from agents import AgentOutput, AgentStream, FunctionAgent, ToolCall, ToolCallResult
+from agents.llm import LLM
+from tools.builtin.calculator import calculator
+
+DEFAULT_QUESTION = "How many days are left until the end of this year, and what is 17.5% of 2340?"
+
+
+def today() -> str:
+    """Today's date, ISO formatted (YYYY-MM-DD)."""
+    return date.today().isoformat()
+
+
+async def main(llm: LLM, question: str = DEFAULT_QUESTION) -> AgentOutput:
+    """Ask `question`, printing the answer as it streams and each tool call as it runs."""
+    agent = FunctionAgent(
+        tools=[calculator, today],
+        llm=llm,
+        system_prompt="Use the tools for dates and arithmetic. Answer in one or two sentences.",
+    )
+    handler = agent.run(user_msg=question)
+    async for ev in handler.stream_events():
+        if isinstance(ev, AgentStream):
+            print(ev.delta, end="", flush=True)
+        elif isinstance(ev, ToolCall):
+            print(f"-> {ev.tool_name}({ev.raw_arguments})")
+        elif isinstance(ev, ToolCallResult):
+            print(f"<- {ev.tool_name}: {ev.content}")
+    output = await handler
+    assert isinstance(output, AgentOutput)
+    calls = len(output.tool_calls)
+    print(f"\n[{output.usage.total_tokens} tokens, {calls} tool call{'' if calls == 1 else 's'}]")
+    return output
+
+
+def cli(argv: list[str]) -> int:
+    """Run `main` with the model the environment names; 2 when no server is configured."""
+    api_key = os.environ.get("OPENAI_API_KEY")
+    base_url = os.environ.get("OPENAI_BASE_URL")
+    if not api_key and not base_url:
+        print(
+            "examples/function_agent.py needs a model server: set OPENAI_API_KEY (for OpenAI) "
+            "or OPENAI_BASE_URL (for an OpenAI-compatible server), and optionally "
+            "OPENAI_MODEL (default gpt-4o-mini).",
+            file=sys.stderr,
+        )
+        return 2
+    from agents.llm import OpenAI
+
+    model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
+    # Local servers usually take any key, but the SDK insists on one.
+    llm = OpenAI(model, api_key=api_key or "not-needed", base_url=base_url)
+    question = " ".join(argv) or DEFAULT_QUESTION
+    asyncio.run(main(llm, question))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli(sys.argv[1:]))

@@ -1,0 +1,80 @@
+"""examples/function_agent.py: says what is missing without a server, and with one (mocked
+HTTP) streams the answer and shows the tool calls."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "function_agent.py"
+BASE_URL = "https://llm.test/v1"
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("function_agent_example", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def sse(chunks: list[dict[str, Any]]) -> httpx.Response:
+    import json
+
+    body = "".join(f"data: {json.dumps(item)}\n\n" for item in chunks) + "data: [DONE]\n\n"
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+
+
+def chunk(delta: dict[str, Any] | None, finish: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": delta or {}, "finish_reason": finish}],
+    }
+
+
+def test_without_a_server_it_says_what_is_missing() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert completed.returncode == 2
+    assert "OPENAI_API_KEY" in completed.stderr
+    assert "OPENAI_BASE_URL" in completed.stderr
+
+
+def test_streams_the_answer_and_shows_tool_calls(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    call = {"index": 0, "id": "c1", "type": "function"}
+    call["function"] = {"name": "calculator", "arguments": '{"expression": "2340 * 0.175"}'}
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(
+            side_effect=[
+                sse([chunk({"tool_calls": [call]}), chunk({}, "tool_calls")]),
+                sse(
+                    [chunk({"content": "It is "}), chunk({"content": "409.5."}), chunk({}, "stop")]
+                ),
+            ]
+        )
+        assert load_example().cli(["What is 17.5% of 2340?"]) == 0
+
+    out = capsys.readouterr().out
+    assert '-> calculator({"expression": "2340 * 0.175"})' in out
+    assert "<- calculator: 409.5" in out
+    assert "It is 409.5." in out
+    assert "1 tool call]" in out
