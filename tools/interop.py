@@ -72,7 +72,7 @@ class _LlamaIndexCall:
     def __init__(self, tool: BaseTool) -> None:
         self.tool = tool
 
-    async def __call__(self, **kwargs: Any) -> ToolOutput:
+    async def __call__(self, /, **kwargs: Any) -> ToolOutput:
         from llama_index.core.tools.types import adapt_to_async_tool
 
         output = await adapt_to_async_tool(self.tool).acall(**kwargs)
@@ -128,10 +128,10 @@ def _adapter_class() -> type[Any]:
         def metadata(self) -> LlamaToolMetadata:
             return self._metadata
 
-        def call(self, *args: Any, **kwargs: Any) -> LlamaToolOutput:
+        def call(self, /, *args: Any, **kwargs: Any) -> LlamaToolOutput:
             return convert(self.tool.call(*args, **kwargs))
 
-        async def acall(self, *args: Any, **kwargs: Any) -> LlamaToolOutput:
+        async def acall(self, /, *args: Any, **kwargs: Any) -> LlamaToolOutput:
             return convert(await self.tool.acall(*args, **kwargs))
 
     return AgentflowTool

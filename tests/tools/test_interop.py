@@ -111,3 +111,10 @@ def test_as_tool_passes_ours_through_and_wraps_functions() -> None:
     ours = FunctionTool.from_defaults(multiply)
     assert as_tool(ours) is ours
     assert as_tool(multiply).name == "multiply"
+
+
+async def test_an_argument_named_self_is_an_error_output_through_llama_index() -> None:
+    llama_tool = to_llama_index(FunctionTool.from_defaults(multiply))
+    for output in (await llama_tool.acall(self=1, a=2, b=3), llama_tool.call(self=1, a=2, b=3)):
+        assert output.is_error
+        assert "'self': unexpected argument" in output.content
