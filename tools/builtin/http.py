@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from tools.errors import FetchError, URLNotAllowedError
 from tools.spec import ToolSpec
+from tools.threads import start_in_thread
 
 if TYPE_CHECKING:
     import httpx
@@ -116,7 +117,7 @@ class WebTools(ToolSpec):
                             f"{response.reason_phrase}"
                         )
                     body, truncated = await self._read_capped(current, response)
-                    return self._readable_text(current, response, body, truncated)
+                    return await self._readable_text(current, response, body, truncated)
                 finally:
                     await response.aclose()
         raise FetchError(f"GET {url}: more than {self.max_redirects} redirects")
@@ -194,7 +195,7 @@ class WebTools(ToolSpec):
                     return b"".join(chunks)[: self.max_bytes], True
         return b"".join(chunks), False
 
-    def _readable_text(
+    async def _readable_text(
         self, url: str, response: httpx.Response, body: bytes, truncated: bool
     ) -> str:
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -203,7 +204,10 @@ class WebTools(ToolSpec):
         except LookupError:  # a charset Python does not know
             text = body.decode("utf-8", errors="replace")
         if content_type in _HTML_TYPES:
-            text = _html_to_text(text, url)
+            # Extraction takes a while on a large page: in a thread, so the event loop runs
+            # on and the fetch's deadline can end the wait.
+            future = start_in_thread(_html_to_text, (text, url), {}, "http_get html_to_text")
+            text = await asyncio.wrap_future(future)
         elif not (content_type.startswith("text/") or content_type in _TEXT_TYPES):
             raise FetchError(
                 f"GET {url} returned {content_type or 'no content type'}, which is not text"

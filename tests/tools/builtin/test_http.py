@@ -289,3 +289,24 @@ async def test_a_name_resolving_to_6to4_loopback_is_refused() -> None:
     output = await http_get(resolver=six_to_four).acall(url="http://example.com/")
     assert output.is_error
     assert "is 2002:7f00:1::1, a 6to4 loopback address" in output.content
+
+
+@respx.mock
+async def test_html_extraction_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from tools.builtin import http as http_module
+
+    threads: list[int] = []
+    real = http_module._html_to_text
+
+    def recording(html: str, url: str) -> str:
+        threads.append(threading.get_ident())
+        return real(html, url)
+
+    monkeypatch.setattr(http_module, "_html_to_text", recording)
+    respx.get(f"https://{PUBLIC_IP}/otters").respond(200, html=ARTICLE)
+    output = await http_get().acall(url="https://example.com/otters")
+    assert "Sea otters" in output.content
+    assert threads
+    assert threads[0] != threading.get_ident()  # not the event loop's thread
