@@ -16,7 +16,12 @@ import openai
 from pydantic import BaseModel
 
 from agents.llm.errors import EmptyResponseError
-from agents.llm.openai_messages import from_openai_message, from_openai_usage, to_openai_messages
+from agents.llm.openai_messages import (
+    finish_reason_from,
+    from_openai_message,
+    from_openai_usage,
+    to_openai_messages,
+)
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.stream_accumulator import StreamAccumulator
 from agents.llm.structured import predict_structured, response_format_for
@@ -162,7 +167,7 @@ class OpenAI:
             message=message,
             delta=message.text,
             usage=from_openai_usage(completion.usage),
-            finish_reason=choice.finish_reason,
+            finish_reason=finish_reason_from(choice.finish_reason),
             raw=completion,
         )
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agents.llm.types import ChatMessage, ImagePart, TextPart, ToolCall, Usage
+from agents.llm.types import ChatMessage, FinishReason, ImagePart, TextPart, ToolCall, Usage
 
 
 def to_openai_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
@@ -88,3 +88,28 @@ def from_openai_usage(usage: Any) -> Usage | None:
         # Some OpenAI-compatible servers leave the total out.
         total_tokens=getattr(usage, "total_tokens", None) or prompt + completion,
     )
+
+
+_FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+    "function_call": "function_call",
+    # What some OpenAI-compatible servers send instead.
+    "eos": "stop",
+    "eos_token": "stop",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_length": "length",
+    "tool_use": "tool_calls",
+}
+
+
+def finish_reason_from(value: str | None) -> FinishReason | None:
+    """A server's finish reason as one of OpenAI's; None stays None and a word this does
+    not know is taken as "stop" (the reply ended), rather than failing the reply."""
+    if value is None:
+        return None
+    return _FINISH_REASONS.get(str(value), "stop")

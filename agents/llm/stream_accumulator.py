@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.llm.openai_messages import finish_reason_from
 from agents.llm.types import ChatMessage, FinishReason, ToolCall
 
 
@@ -57,7 +58,7 @@ class StreamAccumulator:
                 if function.arguments:
                     partial.arguments.append(function.arguments)
         if choice.finish_reason is not None:
-            self.finish_reason = choice.finish_reason
+            self.finish_reason = finish_reason_from(choice.finish_reason)
         return text
 
     def _index_of(self, fragment: Any) -> int:

@@ -250,3 +250,16 @@ async def test_tool_calls_without_ids_get_ids(api: respx.MockRouter, llm: OpenAI
     first, second = response.message.tool_calls
     assert (first.id, first.name, first.arguments) == ("call_0", "f", {"a": 1})
     assert (second.id, second.name) == ("call_1", "g")
+
+
+async def test_a_finish_reason_outside_openais_set_does_not_fail(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    # Together sends "eos", other OpenAI-compatible servers their own words.
+    api.post("/chat/completions").respond(200, json=completion("Hi", finish_reason="eos"))
+
+    response = await llm.achat([ChatMessage.user("hi")])
+
+    assert response.message.text == "Hi"
+    assert response.finish_reason == "stop"
+    assert not response.truncated

@@ -216,3 +216,16 @@ async def test_tool_calls_are_parsed_when_the_stream_ends_without_a_finish_reaso
     assert call.arguments == {"a": 1}
     assert not call.malformed
     assert steps[-1].usage is not None
+
+
+async def test_a_streamed_finish_reason_outside_openais_set_does_not_fail(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    api.post("/chat/completions").mock(
+        return_value=sse([chunk({"content": "Hi"}), chunk({}, finish_reason="eos")])
+    )
+
+    steps = await collect(llm)
+
+    assert steps[-1].message.text == "Hi"
+    assert steps[-1].finish_reason == "stop"
