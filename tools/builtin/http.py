@@ -193,6 +193,8 @@ class WebTools(ToolSpec):
                 size += len(piece)
                 if size > self.max_bytes:
                     return b"".join(chunks)[: self.max_bytes], True
+            if decompressor is not None and decompressor.eof:
+                break  # the compressed body is complete: whatever follows is not read
         return b"".join(chunks), False
 
     async def _readable_text(

@@ -310,3 +310,28 @@ async def test_html_extraction_runs_off_the_event_loop(monkeypatch: pytest.Monke
     assert "Sea otters" in output.content
     assert threads
     assert threads[0] != threading.get_ident()  # not the event loop's thread
+
+
+@respx.mock
+async def test_reading_stops_at_the_end_of_the_compressed_body() -> None:
+    import gzip
+
+    sent = 0
+
+    async def gzip_then_junk() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield gzip.compress(b"the text")
+        for _ in range(1_000):  # a server that keeps sending after the gzip stream ends
+            sent += 1
+            yield b"\x00" * 65_536
+
+    respx.get(f"http://{PUBLIC_IP}/junk").mock(
+        return_value=httpx.Response(
+            200,
+            headers={"content-type": "text/plain", "content-encoding": "gzip"},
+            content=gzip_then_junk(),
+        )
+    )
+    output = await http_get().acall(url="http://example.com/junk")
+    assert output.content == "the text"
+    assert sent <= 1
