@@ -16,6 +16,8 @@ if TYPE_CHECKING:
         AgentStream,
         FunctionAgent,
         MaxIterationsError,
+        ToolApprovalRequired,
+        ToolApprovalResponse,
         ToolCall,
         ToolCallResult,
     )
@@ -26,6 +28,8 @@ __all__ = [
     "AgentStream",
     "FunctionAgent",
     "MaxIterationsError",
+    "ToolApprovalRequired",
+    "ToolApprovalResponse",
     "ToolCall",
     "ToolCallResult",
 ]

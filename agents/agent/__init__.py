@@ -3,7 +3,7 @@
 | module | holds |
 |---|---|
 | `agents.agent.function_agent` | `FunctionAgent`: the tool-calling loop as steps |
-| `agents.agent.events` | `AgentInput`, `AgentStream`, `ToolCall`, `ToolCallResult`, `AgentOutput` |
+| `agents.agent.events` | the events on the stream, `AgentOutput` |
 | `agents.agent.run_state` | `AgentRunState`: one run's counters, kept in the context |
 | `agents.agent.errors` | `AgentError`, `MaxIterationsError` |
 """
@@ -16,6 +16,8 @@ from agents.agent.events import (
     AgentReply,
     AgentStart,
     AgentStream,
+    ToolApprovalRequired,
+    ToolApprovalResponse,
     ToolCall,
     ToolCallResult,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "AgentStream",
     "FunctionAgent",
     "MaxIterationsError",
+    "ToolApprovalRequired",
+    "ToolApprovalResponse",
     "ToolCall",
     "ToolCallResult",
 ]

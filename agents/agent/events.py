@@ -2,8 +2,9 @@
 
 On the stream, in order: `AgentInput` (the messages one LLM call gets), `AgentStream` (one
 per streamed chunk), `ToolCall` and `ToolCallResult` (one each per call, results in the
-order they finish), then `AgentOutput`, the run's result. `AgentReply` (a finished LLM reply)
-and `AgentFinish` (the settled answer) pass between steps and are not written to the stream.
+order they finish; `ToolApprovalRequired` between them for a call that needs a human yes),
+then `AgentOutput`, the run's result. `AgentReply` (a finished LLM reply) and `AgentFinish`
+(the settled answer) pass between steps and are not written to the stream.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from agentflow.events import Event, StartEvent, StopEvent
+from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
 from agents.llm.types import ChatMessage, Usage
 
 
@@ -101,6 +102,30 @@ class ToolCallResult(Event):
     """The agent that made the call."""
     raw_output: Any = Field(default=None, exclude=True)
     """The tool's return value (or exception); not saved with the context."""
+
+
+class ToolApprovalRequired(InputRequiredEvent):
+    """A call to a tool named in `approval` waits for a human's yes or no."""
+
+    call_id: str
+    """The call to answer: `ToolApprovalResponse(call_id=...)`."""
+    tool_name: str
+    """The tool the model wants to run."""
+    arguments: dict[str, Any]
+    """The arguments it would run with."""
+    agent_name: str
+    """The agent asking."""
+
+
+class ToolApprovalResponse(HumanResponseEvent):
+    """A human's answer to one `ToolApprovalRequired`, matched by `call_id`."""
+
+    call_id: str
+    """The call this answers."""
+    approved: bool
+    """True to run the tool; False sends the denial to the model as the tool's result."""
+    reason: str | None = None
+    """Why, for the model to read (mostly useful with a denial)."""
 
 
 class AgentOutput(StopEvent):

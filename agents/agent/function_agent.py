@@ -17,7 +17,9 @@ Each box is a step a subclass may override on its own:
 - `call_llm`: one streamed LLM call (`AgentStream` per chunk), booked in the ledger.
 - `handle_reply`: fans the reply's tool calls out, or validates the final answer
   (re-asking when it does not match `output_cls`).
-- `run_tool_call`: runs one call; the calls of one reply run concurrently.
+- `run_tool_call`: runs one call; the calls of one reply run concurrently. A call to a tool
+  named in `approval` first emits `ToolApprovalRequired` and waits for the
+  `ToolApprovalResponse` with its `call_id`; a denial is the result the LLM reads.
 - `aggregate_tool_results`: once every result is in, puts them in memory in the order the
   calls were made and starts the next LLM call (or ends the run for a `return_direct` tool).
 - `finalize`: builds the `AgentOutput`.
@@ -32,7 +34,7 @@ LLM reply itself, not an extra call after it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -49,6 +51,8 @@ from agents.agent.events import (
     AgentReply,
     AgentStart,
     AgentStream,
+    ToolApprovalRequired,
+    ToolApprovalResponse,
     ToolCall,
     ToolCallResult,
 )
@@ -59,7 +63,7 @@ from agents.llm.protocol import LLM
 from agents.llm.structured import response_format_for
 from agents.llm.types import ChatMessage, Usage
 from agents.memory import ChatMemory
-from tools import ToolSet
+from tools import ToolOutput, ToolSet
 
 _RETRY_PROMPT = (
     "Your final answer did not match the required JSON schema. Validation errors:\n{errors}\n"
@@ -77,6 +81,9 @@ class FunctionAgent(Workflow):
     """The state key of the current run's counters (`AgentRunState`)."""
     max_structured_attempts = 3
     """Final answers that may fail `output_cls` validation before `StructuredOutputError`."""
+    approval_timeout: float | None = None
+    """Seconds a call waits for its approval (then the step fails); None waits as long as the
+    run may last."""
 
     def __init__(
         self,
@@ -88,7 +95,7 @@ class FunctionAgent(Workflow):
         memory: ChatMemory | None = None,
         max_iterations: int = 20,
         output_cls: type[BaseModel] | None = None,
-        approval: Sequence[str] | Callable[..., bool] | None = None,
+        approval: Iterable[str] | Callable[[ToolCall], bool] | None = None,
         timeout: float | None = 600.0,
         **workflow_kwargs: Any,
     ) -> None:
@@ -101,10 +108,6 @@ class FunctionAgent(Workflow):
         if max_iterations < 1:
             raise ValueError(
                 f"FunctionAgent '{name}': max_iterations must be at least 1, got {max_iterations}"
-            )
-        if approval is not None:
-            raise NotImplementedError(
-                f"FunctionAgent '{name}': tool approval is not implemented yet (issue 6)"
             )
         self.toolset = ToolSet(tools)
         """The agent's tools by name."""
@@ -122,6 +125,8 @@ class FunctionAgent(Workflow):
         """The most LLM calls one run may make."""
         self.output_cls = output_cls
         """The model the final answer must validate as, or None for text."""
+        self.approval = approval if approval is None or callable(approval) else set(approval)
+        """Tool names (or a predicate over a `ToolCall`) that need a human yes to run."""
 
     def run(
         self,
@@ -220,9 +225,14 @@ class FunctionAgent(Workflow):
 
     @step(num_workers=8)
     async def run_tool_call(self, ctx: Context[DictState], ev: ToolCall) -> ToolCallResult:
-        """Run one call; an error or an unknown name is a result the LLM reads."""
-        arguments = ev.raw_arguments or json.dumps(ev.arguments)
-        output = await self.toolset.acall_json(ev.tool_name, arguments, ctx=ctx)
+        """Run one call, after a human's yes when it needs one; an error, an unknown name or
+        a denial is a result the LLM reads."""
+        denial = await self.ask_approval(ctx, ev) if self.needs_approval(ev) else None
+        if denial is not None:
+            output = ToolOutput(ev.tool_name, denial, dict(ev.arguments), is_error=True)
+        else:
+            arguments = ev.raw_arguments or json.dumps(ev.arguments)
+            output = await self.toolset.acall_json(ev.tool_name, arguments, ctx=ctx)
         tool = self.toolset.get(ev.tool_name)
         result = ToolCallResult(
             call_id=ev.call_id,
@@ -230,7 +240,7 @@ class FunctionAgent(Workflow):
             arguments=ev.arguments,
             content=output.content,
             is_error=output.is_error,
-            return_direct=tool is not None and tool.metadata.return_direct,
+            return_direct=tool is not None and tool.metadata.return_direct and denial is None,
             index=ev.index,
             agent_name=self.name,
             raw_output=output.raw_output,
@@ -275,6 +285,37 @@ class FunctionAgent(Workflow):
         )
 
     # -- pieces the steps share; override to change one behaviour ------------------------
+
+    def needs_approval(self, call: ToolCall) -> bool:
+        """Whether `call` waits for a human yes (`approval`)."""
+        if self.approval is None:
+            return False
+        if callable(self.approval):
+            return self.approval(call)
+        return call.tool_name in self.approval
+
+    async def ask_approval(self, ctx: Context[Any], call: ToolCall) -> str | None:
+        """Wait for the `ToolApprovalResponse` to `call`; None when approved, else the text
+        the model gets instead of the tool's result.
+
+        The wait is `ctx.wait_for_event`, so it is saved with the context: a run saved
+        while waiting resumes here, and the calls that already ran are not run again."""
+        answer = await ctx.wait_for_event(
+            ToolApprovalResponse,
+            waiter_event=ToolApprovalRequired(
+                call_id=call.call_id,
+                tool_name=call.tool_name,
+                arguments=call.arguments,
+                agent_name=self.name,
+                prefix=f"Run tool '{call.tool_name}' with {json.dumps(call.arguments)}? ",
+            ),
+            requirements={"call_id": call.call_id},
+            timeout=self.approval_timeout,
+        )
+        if answer.approved:
+            return None
+        reason = f": {answer.reason}" if answer.reason else ""
+        return f"Error: the user did not approve running tool '{call.tool_name}'{reason}"
 
     async def get_memory(self, ctx: Context[Any]) -> ChatMemory:
         """The context's conversation, made on first use."""

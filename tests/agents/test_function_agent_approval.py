@@ -1,0 +1,140 @@
+"""FunctionAgent approval: calls to named tools wait for a human's answer by call id, a
+denial reaches the model as the tool's result, and a run saved while waiting resumes in a
+new context without re-running the tools that already ran."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import respx
+from llm_wire import sent_json
+from test_function_agent import calls_reply, text_reply
+
+from agentflow import Context
+from agents import (
+    AgentOutput,
+    FunctionAgent,
+    ToolApprovalRequired,
+    ToolApprovalResponse,
+    ToolCall,
+    ToolCallResult,
+)
+from agents.llm.openai_llm import OpenAI
+
+
+class Files:
+    """Tools that count their runs, to show which ran and how often."""
+
+    def __init__(self) -> None:
+        self.runs: list[str] = []
+
+    def delete(self, path: str) -> str:
+        """Delete a file."""
+        self.runs.append(f"delete {path}")
+        return f"deleted {path}"
+
+    def size(self, path: str) -> int:
+        """A file's size in bytes."""
+        self.runs.append(f"size {path}")
+        return 42
+
+
+async def test_pending_approvals_are_answered_independently_by_call_id(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    files = Files()
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("c1", "delete", '{"path": "a.txt"}'), ("c2", "delete", '{"path": "b"}')),
+            text_reply("Deleted b; a.txt was kept."),
+        ]
+    )
+    agent = FunctionAgent(tools=[files.delete, files.size], llm=llm, approval=["delete"])
+
+    handler = agent.run(user_msg="delete a.txt and b")
+    asked: list[ToolApprovalRequired] = []
+    async for ev in handler.stream_events():
+        if isinstance(ev, ToolApprovalRequired):
+            asked.append(ev)
+            if len(asked) == 2:  # answer the second first: each waits for its own id
+                handler.ctx.send_event(ToolApprovalResponse(call_id="c2", approved=True))
+                handler.ctx.send_event(
+                    ToolApprovalResponse(call_id="c1", approved=False, reason="keep it")
+                )
+    output = await handler
+
+    assert isinstance(output, AgentOutput)
+    assert sorted((a.call_id, a.tool_name, json.dumps(a.arguments)) for a in asked) == [
+        ("c1", "delete", '{"path": "a.txt"}'),
+        ("c2", "delete", '{"path": "b"}'),
+    ]
+    assert files.runs == ["delete b"]
+    denied, approved = output.tool_calls
+    assert denied.is_error
+    assert denied.content == "Error: the user did not approve running tool 'delete': keep it"
+    assert approved.content == "deleted b"
+    tool_messages = sent_json(route.calls.last.request)["messages"][2:]
+    assert [m["content"] for m in tool_messages] == [denied.content, "deleted b"]
+
+
+async def test_approval_predicate_over_the_call(api: respx.MockRouter, llm: OpenAI) -> None:
+    files = Files()
+    api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("c1", "size", '{"path": "/etc/shadow"}'), ("c2", "size", '{"path": "x"}')),
+            text_reply("x is 42 bytes."),
+        ]
+    )
+
+    def outside_home(call: ToolCall) -> bool:
+        return str(call.arguments.get("path", "")).startswith("/")
+
+    agent = FunctionAgent(tools=[files.size], llm=llm, approval=outside_home)
+    handler = agent.run(user_msg="sizes?")
+    async for ev in handler.stream_events():
+        if isinstance(ev, ToolApprovalRequired):
+            assert ev.call_id == "c1"
+            handler.ctx.send_event(ToolApprovalResponse(call_id="c1", approved=False))
+    output = await handler
+
+    assert files.runs == ["size x"]
+    assert output.tool_calls[0].content == "Error: the user did not approve running tool 'size'"
+
+
+async def test_saved_while_waiting_resumes_without_rerunning_tools(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    files = Files()
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("c1", "size", '{"path": "a"}'), ("c2", "delete", '{"path": "a"}')),
+            text_reply("a was 42 bytes and is deleted."),
+        ]
+    )
+    agent = FunctionAgent(tools=[files.size, files.delete], llm=llm, approval=["delete"])
+
+    handler = agent.run(user_msg="size of a, then delete it")
+    seen: set[str] = set()
+    async for ev in handler.stream_events():
+        if isinstance(ev, ToolApprovalRequired | ToolCallResult):
+            seen.add(type(ev).__name__)
+        if seen == {"ToolApprovalRequired", "ToolCallResult"}:
+            break  # the size call has run; the delete call waits
+    saved: dict[str, Any] = json.loads(json.dumps(handler.ctx.to_dict()))
+    await handler.cancel_run()
+    assert files.runs == ["size a"]
+
+    # Another process: a new agent object and a context restored from the saved data.
+    agent = FunctionAgent(tools=[files.size, files.delete], llm=llm, approval=["delete"])
+    resumed = agent.run(ctx=Context.from_dict(agent, saved))
+    async for ev in resumed.stream_events():
+        if isinstance(ev, ToolApprovalRequired):
+            resumed.ctx.send_event(ToolApprovalResponse(call_id=ev.call_id, approved=True))
+    output = await resumed
+
+    assert isinstance(output, AgentOutput)
+    assert files.runs == ["size a", "delete a"]  # size ran once
+    assert [r.content for r in output.tool_calls] == ["42", "deleted a"]
+    assert output.response.text == "a was 42 bytes and is deleted."
+    assert len(route.calls) == 2
