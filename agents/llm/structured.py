@@ -9,6 +9,7 @@ up to `max_attempts`; a refusal or a cut-off reply is raised as such, not as a p
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -81,7 +82,8 @@ def response_format_for(output_cls: type[BaseModel]) -> dict[str, Any]:
     return {
         "type": "json_schema",
         "json_schema": {
-            "name": output_cls.__name__,
+            # The name must match ^[a-zA-Z0-9_-]{1,64}$: a generic model is "Page[Item]".
+            "name": re.sub(r"[^a-zA-Z0-9_-]", "_", output_cls.__name__)[:64] or "output",
             "schema": strict_json_schema(output_cls),
             "strict": True,
         },

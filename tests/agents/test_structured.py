@@ -149,3 +149,19 @@ def test_strict_schema_leaves_out_keywords_strict_mode_refuses() -> None:
     assert "uniqueItems" not in schema["properties"]["tags"]
     assert "minLength" not in schema["properties"]["code"]
     assert "maxLength" not in schema["properties"]["code"]
+
+
+def test_response_format_name_follows_openais_pattern() -> None:
+    import re
+    from typing import Generic, TypeVar
+
+    from agents.llm.structured import response_format_for
+
+    ItemT = TypeVar("ItemT")
+
+    class Page(BaseModel, Generic[ItemT]):
+        items: list[ItemT]
+
+    name = response_format_for(Page[Address])["json_schema"]["name"]
+    assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", name)
+    assert name.startswith("Page_")
