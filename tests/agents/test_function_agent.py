@@ -352,3 +352,35 @@ def test_agent_needs_an_llm_and_a_sane_limit() -> None:
         FunctionAgent(name="x")
     with pytest.raises(ValueError, match="max_iterations must be at least 1, got 0"):
         FunctionAgent(llm=OpenAI("m", api_key="k"), max_iterations=0)
+
+
+def readme_agents_blocks() -> list[str]:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## Agents\n") : readme.index("\n## Tools\n")]
+    blocks: list[str] = re.findall(r"```(?:python)?\n(.*?)```", section, flags=re.DOTALL)
+    return blocks
+
+
+async def test_readme_agents_section_prints_what_it_shows(
+    api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import textwrap
+
+    code, shown = readme_agents_blocks()[:2]
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://llm.test/v1")
+    api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("c1", "calculator", '{"expression": "2340 * 0.175"}')),
+            text_reply("17.5% of 2340 ", "is 409.5."),
+        ]
+    )
+    namespace: dict[str, Any] = {}
+    exec("async def readme_main():\n" + textwrap.indent(code, "    "), namespace)
+
+    await namespace["readme_main"]()
+
+    assert capsys.readouterr().out.strip() == shown.strip()
