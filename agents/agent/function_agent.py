@@ -26,9 +26,10 @@ Each box is a step a subclass may override on its own:
 
 The conversation lives in the context's state (`memory_key`), so running again with the same
 `ctx` continues it, and a saved context carries it. Tool failures and unknown tool names are
-error results the LLM reads; the loop goes on. With `output_cls`, the final turn is asked for
-with the model's JSON schema as `response_format`, so the structured answer is the last
-LLM reply itself, not an extra call after it.
+error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls
+(`MaxIterationsError`). With `output_cls`, every call sends its strict JSON schema as
+`response_format`, so the reply that ends the loop is the structured answer itself, not an
+extra call after it; a reply that fails validation is sent back with the errors.
 """
 
 from __future__ import annotations
