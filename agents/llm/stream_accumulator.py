@@ -8,7 +8,8 @@ has finished (or the stream has ended): before that they are incomplete JSON.
 
 Some OpenAI-compatible servers leave out what OpenAI always sends: a fragment without an
 `index` continues the latest call unless it brings a new id (then it starts a call), and a
-call that never got an id is given `call_<index>`, so its result can still quote one.
+call that never got an id is given `call_<index>`, so its result can still quote one. A
+name sent again whole in a later fragment is not appended to itself.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ class StreamAccumulator:
                 partial.id = fragment.id
             function = fragment.function
             if function is not None:
-                if function.name:
+                # Some servers split a name over fragments, others (MiniMax via NVIDIA
+                # NIM, some GPT-5 replies) send the whole name again in every fragment.
+                if function.name and function.name != partial.name:
                     partial.name += function.name
                 if function.arguments:
                     partial.arguments.append(function.arguments)

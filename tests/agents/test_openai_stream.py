@@ -229,3 +229,28 @@ async def test_a_streamed_finish_reason_outside_openais_set_does_not_fail(
 
     assert steps[-1].message.text == "Hi"
     assert steps[-1].finish_reason == "stop"
+
+
+async def test_a_name_sent_again_in_every_fragment_is_not_doubled(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    def fragment(index: int, name: str, arguments: str) -> dict[str, object]:
+        call = {"index": index, "id": f"call_{index}", "type": "function"}
+        return {"tool_calls": [{**call, "function": {"name": name, "arguments": arguments}}]}
+
+    api.post("/chat/completions").mock(
+        return_value=sse(
+            [
+                chunk(fragment(0, "read_file", '{"path": ')),  # the whole name each time
+                chunk(fragment(0, "read_file", '"a.txt"}')),
+                chunk(fragment(1, "list_", "")),  # a name in pieces
+                chunk(fragment(1, "dir", "{}")),
+                chunk({}, finish_reason="tool_calls"),
+            ]
+        )
+    )
+    steps = await collect(llm)
+
+    read, listed = steps[-1].message.tool_calls
+    assert (read.name, read.arguments) == ("read_file", {"path": "a.txt"})
+    assert listed.name == "list_dir"
