@@ -121,7 +121,15 @@ class ChatMemory(BaseModel):
 
 def _turn_starts(messages: list[ChatMessage], first: int) -> list[int]:
     """Where each turn after the system messages begins: at `first`, then at each user
-    message."""
+    message that does not come between a tool call and its result (a user message there,
+    say an approval, stays in the turn of the call)."""
     starts = [first] if first < len(messages) else []
-    starts += [index for index in range(first + 1, len(messages)) if messages[index].role == "user"]
+    pending: set[str] = set()
+    for index in range(first, len(messages)):
+        message = messages[index]
+        if message.role == "user" and index > first and not pending:
+            starts.append(index)
+        pending.update(call.id for call in message.tool_calls)
+        if message.role == "tool" and message.tool_call_id is not None:
+            pending.discard(message.tool_call_id)
     return starts

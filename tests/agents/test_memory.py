@@ -128,3 +128,22 @@ def test_messages_replaced_from_outside_are_recounted() -> None:
     memory.messages[1] = ChatMessage.user(long)
     memory.put(ChatMessage.user("last"))
     assert memory.get() == [ChatMessage.user("last")]
+
+
+def test_a_user_message_between_a_call_and_its_result_does_not_split_them() -> None:
+    call = ToolCall.from_raw("c1", "delete_file", '{"path": "a.txt"}')
+    messages = [
+        ChatMessage.user("Clean up."),
+        ChatMessage.assistant(None, [call]),
+        ChatMessage.user("Approved."),  # an approval step answering before the result
+        ChatMessage.tool("deleted", tool_call_id="c1"),
+        ChatMessage.assistant("Done."),
+    ]
+    memory = ChatMemory(token_limit=count_messages(messages[2:], MODEL), model=MODEL)
+    memory.put_messages(messages)
+
+    window = memory.get()
+
+    # The whole turn (the newest is always kept), not [user "Approved.", tool c1, ...],
+    # which would send a result without its call.
+    assert window == messages
