@@ -26,10 +26,11 @@ Each box is a step a subclass may override on its own:
 
 The conversation lives in the context's state (`memory_key`), so running again with the same
 `ctx` continues it, and a saved context carries it. Tool failures and unknown tool names are
-error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls
-(`MaxIterationsError`). With `output_cls`, every call sends its strict JSON schema as
-`response_format`, so the reply that ends the loop is the structured answer itself, not an
-extra call after it; a reply that fails validation is sent back with the errors.
+error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls (then
+`MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). With
+`output_cls`, every call sends its strict JSON schema as `response_format`, so the reply that
+ends the loop is the structured answer itself, not an extra call after it; a reply that
+fails validation is sent back with the errors.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ class FunctionAgent(Workflow):
     """The state key of the current run's counters (`AgentRunState`)."""
     max_structured_attempts = 3
     """Final answers that may fail `output_cls` validation before `StructuredOutputError`."""
+    answer_on_max_iterations = False
+    """True: once `max_iterations` calls are spent, make one more with `tool_choice="none"`
+    so the model answers with what it has, instead of raising `MaxIterationsError`."""
     approval_timeout: float | None = None
     """Seconds a call waits for its approval (then the step fails); None waits as long as the
     run may last."""
@@ -168,15 +172,18 @@ class FunctionAgent(Workflow):
     async def call_llm(self, ctx: Context[DictState], ev: AgentInput) -> AgentReply:
         """Stream one reply, writing each chunk's text as an `AgentStream`."""
         state = await self.get_run_state(ctx)
+        kwargs = self.llm_kwargs()
         if state.iterations >= self.max_iterations:
-            raise MaxIterationsError(self.name, self.max_iterations)
+            if not self.answer_on_max_iterations or state.iterations > self.max_iterations:
+                raise MaxIterationsError(self.name, self.max_iterations)
+            kwargs["tool_choice"] = "none"  # one last call, told to answer with what it has
         state.iterations += 1
         ctx.write_event_to_stream(ev)
         tools = list(self.toolset) or None
         last = None
         usage: Usage | None = None
         llm = MeteredLLM(self.llm, ctx)
-        async for chunk in llm.astream_chat(ev.input, tools=tools, **self.llm_kwargs()):
+        async for chunk in llm.astream_chat(ev.input, tools=tools, **kwargs):
             last = chunk
             usage = chunk.usage or usage
             if chunk.delta:

@@ -225,6 +225,34 @@ async def test_max_iterations_ends_with_an_error_naming_agent_and_limit(
     assert len(route.calls) == 3
 
 
+class Concluding(FunctionAgent):
+    answer_on_max_iterations = True
+
+
+async def test_answer_on_max_iterations_makes_one_last_call_without_tools(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("c1", "ping", "{}")),
+            calls_reply(("c2", "ping", "{}")),
+            text_reply("Ping answers pong."),
+        ]
+    )
+    output = await Concluding(tools=[ping], llm=llm, max_iterations=2).run(user_msg="ping")
+
+    assert output.response.text == "Ping answers pong."
+    assert [sent_json(call.request).get("tool_choice") for call in route.calls] == [
+        None,
+        None,
+        "none",
+    ]
+
+
 class City(BaseModel):
     name: str
     population: int
