@@ -129,6 +129,8 @@ def _turn_starts(messages: list[ChatMessage], first: int) -> list[int]:
         message = messages[index]
         if message.role == "user" and index > first and not pending:
             starts.append(index)
+        if message.role == "assistant" and not message.tool_calls:
+            pending.clear()  # an answer ends the round, even one whose result never came
         pending.update(call.id for call in message.tool_calls)
         if message.role == "tool" and message.tool_call_id is not None:
             pending.discard(message.tool_call_id)

@@ -147,3 +147,14 @@ def test_a_user_message_between_a_call_and_its_result_does_not_split_them() -> N
     # The whole turn (the newest is always kept), not [user "Approved.", tool c1, ...],
     # which would send a result without its call.
     assert window == messages
+
+
+def test_a_call_that_never_got_its_result_does_not_stop_trimming_for_good() -> None:
+    dangling = ToolCall.from_raw("lost", "search", "{}")
+    old = [ChatMessage.user("q1 " * 50), ChatMessage.assistant(None, [dangling])]
+    old.append(ChatMessage.assistant("Sorry, the search failed."))
+    newest = [ChatMessage.user("q2"), ChatMessage.assistant("a2")]
+    memory = ChatMemory(token_limit=count_messages(newest, MODEL), model=MODEL)
+    memory.put_messages([*old, *newest])
+
+    assert memory.get() == newest
