@@ -66,7 +66,7 @@ class MeteredLLM:
         **kwargs: Any,
     ) -> ChatResponse:
         """`llm.achat`, checked against the budget and booked."""
-        prompt_tokens = await self._check(messages, tools)
+        prompt_tokens = await self._check(messages, tools, kwargs)
         response = await self.llm.achat(messages, tools, tool_choice, **kwargs)
         await self._book(response, prompt_tokens)
         return response
@@ -79,7 +79,7 @@ class MeteredLLM:
         **kwargs: Any,
     ) -> AsyncGenerator[ChatResponse, None]:
         """`llm.astream_chat`, checked before the first item, booked after the last."""
-        prompt_tokens = await self._check(messages, tools)
+        prompt_tokens = await self._check(messages, tools, kwargs)
         last: ChatResponse | None = None
         usage: Usage | None = None
         try:
@@ -104,7 +104,7 @@ class MeteredLLM:
         """
         structured_kwargs = getattr(self.llm, "structured_kwargs", None)
         if structured_kwargs is None:
-            await self._check(messages, None)
+            await self._check(messages, None, kwargs)
             return await self.llm.astructured_predict(output_cls, messages, **kwargs)
         request = {**structured_kwargs(output_cls), **kwargs}
 
@@ -130,13 +130,25 @@ class MeteredLLM:
             )
         return ledger
 
-    async def _check(self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None) -> int:
+    async def _check(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[Any] | None,
+        kwargs: dict[str, Any],
+    ) -> int:
         from agents.llm.tokens import count_prompt
 
         model = self.metadata.model
         prompt_tokens = count_prompt(messages, model, tools)
+        # A reply limit given with this call counts, not only the client's own.
+        max_output = (
+            kwargs.get("max_completion_tokens")
+            or kwargs.get("max_tokens")
+            or self.metadata.max_output_tokens
+            or 0
+        )
         ledger = await self._ledger()
-        ledger.check(model, self._step_name(), prompt_tokens, self.metadata.max_output_tokens or 0)
+        ledger.check(model, self._step_name(), prompt_tokens, int(max_output))
         return prompt_tokens
 
     async def _book(self, response: ChatResponse, prompt_tokens: int) -> None:

@@ -219,3 +219,17 @@ async def test_usage_without_total_from_the_server_counts(api: respx.MockRouter)
 
     assert response.usage is not None
     assert response.usage.total_tokens == 17
+
+
+async def test_a_reply_limit_given_with_the_call_counts_in_the_budget(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    # No route: a request would fail the test. The budget must stop the call first.
+    ctx: Context[DictState] = Context(two_calls(llm))
+    prompt = count_prompt(QUESTION, "gpt-4o-mini")
+    await ctx.store.set(LEDGER_KEY, UsageLedger(budget_tokens=prompt + 100))
+
+    with pytest.raises(BudgetExceededError) as caught:
+        await MeteredLLM(llm, ctx, step="s").achat(QUESTION, max_tokens=1_000)
+
+    assert caught.value.estimate == prompt + 1_000
