@@ -230,6 +230,13 @@ class FunctionTool:
             validated = self.metadata.fn_schema.model_validate(kwargs)
         except ValidationError as error:
             return self._error(raw_input, self._describe_invalid(error), error)
+        except Exception as error:  # a validator raising TypeError, KeyError... (not wrapped)
+            return self._error(
+                raw_input,
+                f"invalid arguments for tool '{self.name}': validating them raised "
+                f"{type(error).__name__}: {error}",
+                error,
+            )
         values = {
             self._param_names.get(name, name): getattr(validated, name)
             for name in type(validated).model_fields

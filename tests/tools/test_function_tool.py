@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from agentflow import Context, Workflow, step
 from agentflow.events import StartEvent, StopEvent
@@ -452,3 +452,29 @@ async def test_a_tool_calling_sys_exit_is_an_error_output() -> None:
         for output in (await exit_tool.acall(code=2), exit_tool.call(code=2), timed.call(code=2)):
             assert output.is_error
             assert f"tool '{fn.__name__}' raised SystemExit: 2" in output.content
+
+
+class Span(BaseModel):
+    start: int
+    end: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def from_pair(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {"start": value[0], "end": value[1]}  # IndexError for a short list
+        return value
+
+
+def span_length(span: Span) -> int:
+    """Length of a span."""
+    return span.end - span.start
+
+
+async def test_a_validator_raising_something_else_is_an_error_output() -> None:
+    span_tool = FunctionTool.from_defaults(span_length)
+    assert (await span_tool.acall(span=[2, 5])).content == "3"
+    for output in (await span_tool.acall(span=[2]), span_tool.call(span=[2])):
+        assert output.is_error
+        assert "invalid arguments for tool 'span_length'" in output.content
+        assert "IndexError" in output.content
