@@ -287,7 +287,7 @@ def _read_step(
             roles.append("context")
             positional = positional and role_is_positional
             context_param = parameter.name
-            state_type = context_state if isinstance(context_state, type) else None
+            state_type = _state_type(where, context_state)
             continue
         event_types = _event_types(annotation)
         if event_types:
@@ -348,6 +348,18 @@ def _context_annotation(annotation: Any) -> Any:
     if get_origin(annotation) is Context:
         return get_args(annotation)[0]
     return None
+
+
+def _state_type(where: str, state: Any) -> type[BaseModel] | None:
+    """The model class of `Context[X]`; None for a bare `Context` or `Context[Any]`."""
+    if state is True or state is Any:
+        return None
+    if isinstance(state, type) and issubclass(state, BaseModel):
+        return state
+    raise WorkflowValidationError(
+        f"{where}: Context[{getattr(state, '__name__', state)}] names a state type that is not "
+        "a pydantic model; use a BaseModel subclass, or a bare Context for a dict-like state"
+    )
 
 
 def _resource_annotation(annotation: Any) -> Resource[Any] | None:

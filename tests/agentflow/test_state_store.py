@@ -4,6 +4,7 @@ type a workflow's `Context[MyState]` annotations choose."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict
@@ -521,3 +522,21 @@ def test_steps_disagreeing_on_the_state_type_make_context_raise_naming_both() ->
 async def test_steps_disagreeing_on_the_state_type_make_run_raise() -> None:
     with pytest.raises(WorkflowValidationError, match=r"StateA.*StateB"):
         DisagreeingStates().run()
+
+
+async def test_context_of_any_is_a_bare_context_and_a_non_model_state_is_refused() -> None:
+    class AnyState(Workflow):
+        @step
+        async def go(self, ctx: Context[Any], ev: StartEvent) -> StopEvent:
+            await ctx.store.set("seen", True)
+            return StopEvent(result=await ctx.store.get("seen"))
+
+    assert await AnyState().run() is True
+
+    class DictAsState(Workflow):
+        @step
+        async def go(self, ctx: Context[dict], ev: StartEvent) -> StopEvent:  # type: ignore[type-var]
+            return StopEvent()
+
+    with pytest.raises(WorkflowValidationError, match=r"step 'go'.*not a pydantic model"):
+        DictAsState().run()
