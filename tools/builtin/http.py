@@ -174,6 +174,7 @@ class WebTools(ToolSpec):
             )
         chunks: list[bytes] = []
         size = 0
+        started = False  # whether the decompressor has taken any input
         async for raw in response.aiter_raw():
             pending = raw
             while pending:
@@ -183,9 +184,15 @@ class WebTools(ToolSpec):
                     try:
                         piece = decompressor.decompress(pending, self.max_bytes + 1 - size)
                     except zlib.error as error:
+                        if encoding == "deflate" and not started:
+                            # Some servers send raw deflate, without the zlib header.
+                            decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+                            started = True
+                            continue
                         raise FetchError(
                             f"GET {url}: the {encoding} body is corrupt: {error}"
                         ) from error
+                    started = True
                     pending = decompressor.unconsumed_tail
                     if decompressor.eof:
                         pending = b""

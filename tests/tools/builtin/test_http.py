@@ -335,3 +335,16 @@ async def test_reading_stops_at_the_end_of_the_compressed_body() -> None:
     output = await http_get().acall(url="http://example.com/junk")
     assert output.content == "the text"
     assert sent <= 1
+
+
+@respx.mock
+async def test_raw_deflate_without_zlib_header_is_read() -> None:
+    import zlib
+
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    raw = compressor.compress(b"raw deflate text") + compressor.flush()
+    respx.get(f"http://{PUBLIC_IP}/raw").respond(
+        200, content=raw, headers={"content-type": "text/plain", "content-encoding": "deflate"}
+    )
+    output = await http_get().acall(url="http://example.com/raw")
+    assert output.content == "raw deflate text"
