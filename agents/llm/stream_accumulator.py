@@ -40,7 +40,12 @@ class StreamAccumulator:
 
     def add(self, choice: Any) -> str:
         """Merge one chunk choice (`choices[0]`); returns the text it added."""
-        delta = choice.delta
+        # A server may send a choice with no delta (only its finish reason), or a null one.
+        delta = getattr(choice, "delta", None)
+        if delta is None:
+            if choice.finish_reason is not None:
+                self.finish_reason = finish_reason_from(choice.finish_reason)
+            return ""
         text: str = delta.content or ""
         if text:
             self._text.append(text)

@@ -254,3 +254,17 @@ async def test_a_name_sent_again_in_every_fragment_is_not_doubled(
     read, listed = steps[-1].message.tool_calls
     assert (read.name, read.arguments) == ("read_file", {"path": "a.txt"})
     assert listed.name == "list_dir"
+
+
+async def test_a_chunk_without_a_delta_is_read(api: respx.MockRouter, llm: OpenAI) -> None:
+    # Some OpenAI-compatible servers end with a choice holding only its finish reason.
+    last = chunk({}, finish_reason="stop")
+    del last["choices"][0]["delta"]
+    nulled = chunk({"content": "!"})
+    nulled["choices"][0]["delta"] = None
+    api.post("/chat/completions").mock(return_value=sse([chunk({"content": "Hi"}), nulled, last]))
+
+    steps = await collect(llm)
+
+    assert steps[-1].message.text == "Hi"
+    assert steps[-1].finish_reason == "stop"
