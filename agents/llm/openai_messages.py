@@ -59,7 +59,7 @@ def from_openai_message(message: Any) -> ChatMessage:
     calls = [
         # Some OpenAI-compatible servers send calls without an id: give them one to quote.
         ToolCall.from_raw(
-            call.id or f"call_{index}", call.function.name or "", call.function.arguments or ""
+            call.id or f"call_{index}", call.function.name or "", arguments_text(call.function)
         )
         for index, call in enumerate(message.tool_calls or [])
         if getattr(call, "function", None) is not None
@@ -113,3 +113,17 @@ def finish_reason_from(value: str | None) -> FinishReason | None:
     if value is None:
         return None
     return _FINISH_REASONS.get(str(value), "stop")
+
+
+def arguments_text(function: Any) -> str:
+    """A tool call's `function.arguments` as JSON text. OpenAI sends a string; some
+    compatible servers send the object itself."""
+    arguments = getattr(function, "arguments", None)
+    if arguments is None:
+        return ""
+    if isinstance(arguments, str):
+        return arguments
+    try:
+        return json.dumps(arguments)
+    except (TypeError, ValueError):
+        return str(arguments)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.llm.openai_messages import finish_reason_from
+from agents.llm.openai_messages import arguments_text, finish_reason_from
 from agents.llm.types import ChatMessage, FinishReason, ToolCall
 
 
@@ -63,8 +63,9 @@ class StreamAccumulator:
                 # NIM, some GPT-5 replies) send the whole name again in every fragment.
                 if function.name and function.name != partial.name:
                     partial.name += function.name
-                if function.arguments:
-                    partial.arguments.append(function.arguments)
+                arguments = arguments_text(function)
+                if arguments:
+                    partial.arguments.append(arguments)
         if choice.finish_reason is not None:
             self.finish_reason = finish_reason_from(choice.finish_reason)
         return text

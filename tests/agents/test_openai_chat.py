@@ -263,3 +263,20 @@ async def test_a_finish_reason_outside_openais_set_does_not_fail(
     assert response.message.text == "Hi"
     assert response.finish_reason == "stop"
     assert not response.truncated
+
+
+async def test_tool_arguments_sent_as_an_object_are_read(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    # Some OpenAI-compatible servers send the arguments object, not its JSON text.
+    call = tool_call("call_1", "weather", "")
+    call["function"]["arguments"] = {"city": "Oslo"}
+    api.post("/chat/completions").respond(
+        200, json=completion(None, finish_reason="tool_calls", tool_calls=[call])
+    )
+
+    response = await llm.achat([ChatMessage.user("weather?")])
+
+    (parsed,) = response.message.tool_calls
+    assert parsed.arguments == {"city": "Oslo"}
+    assert parsed.raw_arguments == '{"city": "Oslo"}'

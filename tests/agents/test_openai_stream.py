@@ -268,3 +268,23 @@ async def test_a_chunk_without_a_delta_is_read(api: respx.MockRouter, llm: OpenA
 
     assert steps[-1].message.text == "Hi"
     assert steps[-1].finish_reason == "stop"
+
+
+async def test_streamed_arguments_sent_as_an_object_are_read(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    start = {"index": 0, "id": "call_1", "type": "function"}
+    function = {"name": "weather", "arguments": {"city": "Oslo"}}
+    api.post("/chat/completions").mock(
+        return_value=sse(
+            [
+                chunk({"tool_calls": [{**start, "function": function}]}),
+                chunk({}, finish_reason="tool_calls"),
+            ]
+        )
+    )
+
+    steps = await collect(llm)
+
+    (call,) = steps[-1].message.tool_calls
+    assert call.arguments == {"city": "Oslo"}
