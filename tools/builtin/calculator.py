@@ -20,7 +20,7 @@ from tools.function_tool import FunctionTool
 
 MAX_EXPRESSION_LENGTH = 1_000
 """Longest expression accepted, in characters."""
-MAX_DEPTH = 100
+MAX_DEPTH = 200
 """Deepest nesting of operators, calls and parentheses accepted (evaluation recurses)."""
 MAX_EXPONENT = 10_000
 """Largest absolute exponent for `**`."""
