@@ -154,7 +154,8 @@ class WebTools(ToolSpec):
             kind = non_public_kind(ipaddress.ip_address(address))
             if kind is not None:
                 raise URLNotAllowedError(
-                    f"{url!r}: host {parsed.host!r} is {address}, a {kind} address; only "
+                    f"{url!r}: host {parsed.host!r} is {address}, "
+                    f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} address; only "
                     "public addresses may be fetched"
                 )
         return addresses[0]

@@ -96,7 +96,8 @@ async def test_non_public_addresses_are_refused_before_any_request(url: str, kin
         output = await http_get(resolver=unused_resolver).acall(url=url)
     assert output.is_error
     assert output.content.startswith("Error: tool 'http_get' raised URLNotAllowedError: ")
-    assert f"a {kind} address; only public addresses may be fetched" in output.content
+    article = "an" if kind == "unspecified" else "a"
+    assert f"{article} {kind} address; only public addresses may be fetched" in output.content
     assert isinstance(output.exception, URLNotAllowedError)
     assert not route.called
 
