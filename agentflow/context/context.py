@@ -8,6 +8,7 @@ one run at a time. Steps receive it through a parameter annotated `Context` or
 
 from __future__ import annotations
 
+from threading import get_ident
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
@@ -173,7 +174,10 @@ class Context(Generic[StateT]):
             self._reject_send(message)
         assert run is not None
         if step is None:
-            run.call_on_loop(run.dispatch, message)
+            if get_ident() == run.thread_id:  # on the loop: the common case, at no extra call
+                run.dispatch(message)
+            else:
+                run.call_on_loop(run.dispatch, message)
         else:
             run.call_on_loop(run.dispatch_to, run.lane_for(step, message), message)
 
@@ -190,7 +194,10 @@ class Context(Generic[StateT]):
             if not isinstance(ev, Event):
                 raise TypeError(f"write_event_to_stream() takes an Event, got {type(ev).__name__}")
             run = self._active_run("write_event_to_stream")
-        run.call_on_loop(run.write_to_stream, ev)
+        if get_ident() == run.thread_id:
+            run.write_to_stream(ev)
+        else:
+            run.call_on_loop(run.write_to_stream, ev)
 
     @overload
     def collect_events(

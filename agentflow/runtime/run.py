@@ -119,7 +119,6 @@ class WorkflowRun:
         "_started",
         "_table",
         "_tasks",
-        "_thread_id",
         "_timeout",
         "_trace_context",
         "_tracer",
@@ -132,6 +131,7 @@ class WorkflowRun:
         "loop",
         "run_id",
         "stream",
+        "thread_id",
         "workflow",
         "write_to_stream",
     )
@@ -200,7 +200,7 @@ class WorkflowRun:
         self._cancel_message: Any = None
         self._outcome: _Outcome | None = None
         self._ended = self.loop.create_future()
-        self._thread_id = get_ident()
+        self.thread_id = get_ident()
 
     def _effective_timeout(self, own: float | None) -> tuple[float | None, bool]:
         """The run's own timeout, or less when a parent run must end sooner: a child never
@@ -487,7 +487,13 @@ class WorkflowRun:
             if lane is finishing or lane.active < lane.spec.num_workers:
                 return lane
         for spec in specs:
-            self._deliver(lanes[spec.name], event)
+            lane = lanes[spec.name]
+            if lane.active < spec.num_workers:
+                self._start_worker(lane, event)
+            elif lane.pending is None:
+                lane.pending = deque((event,))
+            else:
+                lane.pending.append(event)
         return None
 
     def _offer_to_children(self, event: Event) -> bool:
@@ -543,7 +549,7 @@ class WorkflowRun:
 
     def call_on_loop(self, function: Callable[..., object], *args: Any) -> None:
         """Call `function(*args)` on the loop's thread: sync steps run in worker threads."""
-        if get_ident() == self._thread_id:
+        if get_ident() == self.thread_id:
             function(*args)
         else:
             self.loop.call_soon_threadsafe(function, *args)
@@ -613,7 +619,10 @@ class WorkflowRun:
                         failed = True  # kept in the snapshot, to be run again on resume
                         return
                     result = None  # a @catch_error step took over; keep draining
-                routed = self._route_result(spec, result, None if lane.pending else lane)
+                if result is None and not self._verbose:
+                    routed: bool | _StepLane = True  # nothing to route (a collector waiting)
+                else:
+                    routed = self._route_result(spec, result, None if lane.pending else lane)
                 if routed is False:
                     failed = self._outcome is not None and self._outcome.stop is None
                     return
