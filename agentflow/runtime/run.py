@@ -603,6 +603,11 @@ class WorkflowRun:
                     result = await retry_failed_execution(
                         spec.retry_policy, invoke, event, error, execution.replay
                     )
+                    if isinstance(result, Exhausted):
+                        if self._step_gave_up(spec, event, result):
+                            failed = True  # kept in the snapshot, to be run again on resume
+                            return
+                        result = None  # a @catch_error step took over; keep draining
                 except asyncio.CancelledError as cancelled:
                     if _being_cancelled():
                         raise
@@ -612,13 +617,10 @@ class WorkflowRun:
                         f"step '{spec.name}' raised CancelledError ({cancelled!r}) although "
                         "its task was not cancelled; it awaited something cancelled elsewhere"
                     )
-                    result = Exhausted(stray, 1, 0.0)
-                if isinstance(result, Exhausted):
-                    self._step_gave_up(spec, event, result)
-                    if self._outcome is not None:
-                        failed = True  # kept in the snapshot, to be run again on resume
+                    if self._step_gave_up(spec, event, Exhausted(stray, 1, 0.0)):
+                        failed = True
                         return
-                    result = None  # a @catch_error step took over; keep draining
+                    result = None
                 if result is None and not self._verbose:
                     routed: bool | _StepLane = True  # nothing to route (a collector waiting)
                 else:
@@ -648,9 +650,11 @@ class WorkflowRun:
                         invoke = lane.invoke = self._bind(spec)
                 execution.event = event
                 if execution.touched:  # it waited or collected: the next event starts clean
-                    execution.number = execution.answered = execution.collected = None
-                    execution.waits = execution.collects = execution.collects_recorded = 0
                     execution.touched = False
+                    execution.collects = execution.collects_recorded = 0
+                    if execution.number is not None or execution.answered or execution.collected:
+                        execution.number = execution.answered = execution.collected = None
+                        execution.waits = 0
         finally:
             lane.active -= 1
             if not failed:
@@ -672,9 +676,9 @@ class WorkflowRun:
             )
         return invoke
 
-    def _step_gave_up(self, spec: StepSpec, event: Event, exhausted: Exhausted) -> None:
+    def _step_gave_up(self, spec: StepSpec, event: Event, exhausted: Exhausted) -> bool:
         """Hand the failure to the step's `@catch_error` handler while its budget lasts,
-        else fail the run."""
+        else fail the run. True when the run has ended."""
         handler = self._table.catch_handlers.get(spec.name)
         budget = handler.catch_error.max_recoveries if handler and handler.catch_error else 0
         recoveries = self._recoveries
@@ -682,7 +686,7 @@ class WorkflowRun:
             recoveries = self._recoveries = {}
         if handler is None or recoveries.get(handler.name, 0) >= budget:
             self._fail(spec.name, exhausted.error)
-            return
+            return True
         recoveries[handler.name] = recoveries.get(handler.name, 0) + 1
         failure = StepFailedEvent(
             step_name=spec.name,
@@ -693,6 +697,7 @@ class WorkflowRun:
             failed_at=datetime.now(UTC),
         )
         self.dispatch_to(self._lanes[handler.name], failure)
+        return self._outcome is not None
 
     def _route_result(
         self, spec: StepSpec, result: Any, finishing: _StepLane | None
