@@ -30,6 +30,28 @@ class CollectBuffer:
         queue.append(event)
         self._size += 1
 
+    def collect(
+        self, event: Event, expected: list[type[Event]] | type[Event], count: int
+    ) -> list[Event] | None:
+        """Buffer `event`, then take what `expected` asks for if it is all there: one event
+        per entry of a list, or `count` events of a single type. One call per arriving
+        event, since this is the fan-in's hot path."""
+        event_type = type(event)
+        queue = self._by_type.get(event_type)
+        if queue is None:
+            queue = self._by_type[event_type] = deque()
+        queue.append(event)
+        self._size += 1
+        if isinstance(expected, type):
+            if expected is not event_type:
+                queue = self._by_type.get(expected)
+                if queue is None:
+                    return None
+            if len(queue) < count:
+                return None
+            return self.take_count_of(expected, count)
+        return self.take_all_of(expected)
+
     def events(self) -> list[Event]:
         """Every buffered event, grouped by type in arrival order."""
         return [event for queue in self._by_type.values() for event in queue]

@@ -827,11 +827,7 @@ class WorkflowRun:
         buffer = buffers.get(buffer_id)
         if buffer is None:
             buffer = buffers[buffer_id] = CollectBuffer()
-        buffer.add(event)
-        if isinstance(expected, type):
-            result = buffer.take_count_of(expected, 1 if count is None else count)
-        else:
-            result = buffer.take_all_of(expected)
+        result = buffer.collect(event, expected, 1 if count is None else count)
         if execution is not None:
             execution.collects_recorded = call + 1
             if result is not None:  # a None needs no record: only not buffering twice
