@@ -1,7 +1,8 @@
 """LLM clients and prebuilt, subclassable workflows built on agentflow.
 
-`import agents` loads nothing else: `agents.FunctionAgent` and the agent events load the
-engine, the tools and the LLM layer on first access.
+`import agents` loads nothing else: the agents (`FunctionAgent`, `ReActAgent`,
+`AgentWorkflow`) and their events load the engine, the tools and the LLM layer on first
+access.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agents.agent import (
+        AgentHandoff,
         AgentInput,
         AgentOutput,
         AgentStream,
+        AgentWorkflow,
         FunctionAgent,
         MaxIterationsError,
+        ReActAgent,
         ToolApprovalRequired,
         ToolApprovalResponse,
         ToolCall,
@@ -23,11 +27,14 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AgentHandoff",
     "AgentInput",
     "AgentOutput",
     "AgentStream",
+    "AgentWorkflow",
     "FunctionAgent",
     "MaxIterationsError",
+    "ReActAgent",
     "ToolApprovalRequired",
     "ToolApprovalResponse",
     "ToolCall",

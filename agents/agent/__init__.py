@@ -3,14 +3,20 @@
 | module | holds |
 |---|---|
 | `agents.agent.function_agent` | `FunctionAgent`: the tool-calling loop as steps |
+| `agents.agent.react_agent` | `ReActAgent`: the same loop for models without function calling |
+| `agents.agent.react_format` | the ReAct prompt and the parser of its replies |
+| `agents.agent.agent_workflow` | `AgentWorkflow`: agents sharing a conversation, with handoffs |
+| `agents.agent.handoff` | the `handoff` tool an `AgentWorkflow` gives its agents |
 | `agents.agent.events` | the events on the stream, `AgentOutput` |
 | `agents.agent.run_state` | `AgentRunState`: one run's counters, kept in the context |
-| `agents.agent.errors` | `AgentError`, `MaxIterationsError` |
+| `agents.agent.errors` | `AgentError` and its subclasses |
 """
 
-from agents.agent.errors import AgentError, MaxIterationsError
+from agents.agent.agent_workflow import AgentWorkflow
+from agents.agent.errors import AgentError, HandoffError, MaxIterationsError, ReActFormatLimitError
 from agents.agent.events import (
     AgentFinish,
+    AgentHandoff,
     AgentInput,
     AgentOutput,
     AgentReply,
@@ -22,19 +28,27 @@ from agents.agent.events import (
     ToolCallResult,
 )
 from agents.agent.function_agent import FunctionAgent
+from agents.agent.react_agent import ReActAgent
+from agents.agent.react_format import ReActFormatError
 from agents.agent.run_state import AgentRunState
 
 __all__ = [
     "AgentError",
     "AgentFinish",
+    "AgentHandoff",
     "AgentInput",
     "AgentOutput",
     "AgentReply",
     "AgentRunState",
     "AgentStart",
     "AgentStream",
+    "AgentWorkflow",
     "FunctionAgent",
+    "HandoffError",
     "MaxIterationsError",
+    "ReActAgent",
+    "ReActFormatError",
+    "ReActFormatLimitError",
     "ToolApprovalRequired",
     "ToolApprovalResponse",
     "ToolCall",

@@ -23,3 +23,28 @@ class MaxIterationsError(AgentError):
             f"agent '{agent_name}' reached max_iterations={max_iterations} without a final "
             "answer; raise max_iterations or check the tool results the model kept reacting to"
         )
+
+
+class ReActFormatLimitError(AgentError):
+    """A ReAct model kept replying in neither the action nor the answer form.
+
+    Each malformed reply goes back to the model with what was wrong; after
+    `max_format_errors` of them the run stops instead of looping on a model that cannot
+    follow the format.
+    """
+
+    def __init__(self, agent_name: str, errors: int, last_error: str, reply: str) -> None:
+        self.agent_name = agent_name
+        """The agent that gave up."""
+        self.errors = errors
+        """Malformed replies in this run."""
+        self.reply = reply
+        """The last reply, as the model wrote it."""
+        super().__init__(
+            f"agent '{agent_name}' got {errors} replies in neither the ReAct action nor answer "
+            f"form; the last: {last_error} (reply: {reply[:200]!r})"
+        )
+
+
+class HandoffError(AgentError):
+    """An `AgentWorkflow` whose agents or handoff rules do not fit together."""

@@ -4,11 +4,14 @@ On the stream, in order: `AgentInput` (the messages one LLM call gets), `AgentSt
 per streamed chunk), `ToolCall` and `ToolCallResult` (one each per call, results in the
 order they finish; `ToolApprovalRequired` between them for a call that needs a human yes),
 then `AgentOutput`, the run's result. `AgentReply` (a finished LLM reply) and `AgentFinish`
-(the settled answer) pass between steps and are not written to the stream.
+(the settled answer) pass between steps and are not written to the stream. In an
+`AgentWorkflow`, `AgentHandoff` marks where one agent passes the conversation to another;
+every event names its agent (`agent_name`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
@@ -24,6 +27,19 @@ class AgentStart(StartEvent):
     """The new user message; None to answer `chat_history` (or the memory) as it is."""
     chat_history: list[ChatMessage] | None = None
     """Replaces the conversation in memory when given; None continues the memory."""
+
+
+def agent_start_kwargs(
+    user_msg: str | ChatMessage | None, chat_history: Sequence[ChatMessage] | None
+) -> dict[str, Any]:
+    """The `run()` keyword arguments that fill an `AgentStart`, leaving out what was not
+    given (so a run with neither resumes an unfinished one)."""
+    kwargs: dict[str, Any] = {}
+    if user_msg is not None:
+        kwargs["user_msg"] = user_msg
+    if chat_history is not None:
+        kwargs["chat_history"] = list(chat_history)
+    return kwargs
 
 
 class AgentInput(Event):
@@ -126,6 +142,19 @@ class ToolApprovalResponse(HumanResponseEvent):
     """True to run the tool; False sends the denial to the model as the tool's result."""
     reason: str | None = None
     """Why, for the model to read (mostly useful with a denial)."""
+
+
+class AgentHandoff(Event):
+    """In an `AgentWorkflow`, the conversation passes from one agent to another."""
+
+    from_agent: str
+    """The agent that handed off."""
+    to_agent: str
+    """The agent that continues."""
+    reason: str
+    """Why, as the handing-off agent put it."""
+    agent_name: str
+    """The agent that emitted this event (the one handing off)."""
 
 
 class AgentOutput(StopEvent):

@@ -57,6 +57,7 @@ from agents.agent.events import (
     ToolApprovalResponse,
     ToolCall,
     ToolCallResult,
+    agent_start_kwargs,
 )
 from agents.agent.run_state import AgentRunState
 from agents.llm.errors import StructuredOutputError
@@ -101,12 +102,14 @@ class FunctionAgent(Workflow):
         max_iterations: int = 20,
         output_cls: type[BaseModel] | None = None,
         approval: Iterable[str] | Callable[[ToolCall], bool] | None = None,
+        can_handoff_to: Sequence[str] | None = None,
         timeout: float | None = 600.0,
         **workflow_kwargs: Any,
     ) -> None:
         """`tools` are callables, `tools.FunctionTool`s or LlamaIndex tools. `memory` is used
         by every context that has none yet (one `ChatMemory` per context when None);
-        `max_iterations` bounds the LLM calls of one run. `timeout` is the whole run's."""
+        `max_iterations` bounds the LLM calls of one run. `can_handoff_to` only matters in
+        an `AgentWorkflow`. `timeout` is the whole run's."""
         super().__init__(timeout=timeout, **workflow_kwargs)
         if llm is None:
             raise TypeError(f"FunctionAgent '{name}' needs an llm, e.g. llm=OpenAI('gpt-4o-mini')")
@@ -132,6 +135,8 @@ class FunctionAgent(Workflow):
         """The model the final answer must validate as, or None for text."""
         self.approval = approval if approval is None or callable(approval) else set(approval)
         """Tool names (or a predicate over a `ToolCall`) that need a human yes to run."""
+        self.can_handoff_to = None if can_handoff_to is None else list(can_handoff_to)
+        """In an `AgentWorkflow`, the agents this one may hand off to; None for all others."""
 
     def run(
         self,
@@ -146,10 +151,7 @@ class FunctionAgent(Workflow):
         """Answer `user_msg`. `chat_history` replaces the conversation held in `ctx`'s memory;
         without it, reusing `ctx` continues the conversation. With neither message nor
         history, a `ctx` holding an unfinished run resumes it."""
-        if user_msg is not None:
-            kwargs["user_msg"] = user_msg
-        if chat_history is not None:
-            kwargs["chat_history"] = list(chat_history)
+        kwargs.update(agent_start_kwargs(user_msg, chat_history))
         return super().run(ctx, start_event, forward_events=forward_events, **kwargs)
 
     # -- steps --------------------------------------------------------------------------
@@ -179,7 +181,7 @@ class FunctionAgent(Workflow):
             kwargs["tool_choice"] = "none"  # one last call, told to answer with what it has
         state.iterations += 1
         ctx.write_event_to_stream(ev)
-        tools = list(self.toolset) or None
+        tools = self.tools_for_llm()
         last = None
         usage: Usage | None = None
         llm = MeteredLLM(self.llm, ctx)
@@ -208,28 +210,22 @@ class FunctionAgent(Workflow):
         await ctx.store.set(self.memory_key, memory)
         calls = ev.message.tool_calls
         if calls:
-            state = await self.get_run_state(ctx)
-            state.pending_calls = len(calls)
-            await ctx.store.set(self.run_state_key, state)
-            for index, call in enumerate(calls):
-                event = ToolCall(
-                    call_id=call.id,
-                    tool_name=call.name,
-                    arguments=call.arguments,
-                    raw_arguments=call.raw_arguments,
-                    index=index,
-                    agent_name=self.name,
-                )
-                ctx.write_event_to_stream(event)
-                ctx.send_event(event)
+            await self.send_tool_calls(
+                ctx,
+                [
+                    ToolCall(
+                        call_id=call.id,
+                        tool_name=call.name,
+                        arguments=call.arguments,
+                        raw_arguments=call.raw_arguments,
+                        index=index,
+                        agent_name=self.name,
+                    )
+                    for index, call in enumerate(calls)
+                ],
+            )
             return None
-        if self.output_cls is None:
-            return AgentFinish(response=ev.message)
-        try:
-            structured = self.output_cls.model_validate_json(_without_code_fence(ev.message.text))
-        except ValidationError as error:
-            return await self._ask_again(ctx, memory, ev.message.text, error)
-        return AgentFinish(response=ev.message, structured_response=structured)
+        return await self.settle_answer(ctx, memory, ev.message)
 
     @step(num_workers=8)
     async def run_tool_call(self, ctx: Context[DictState], ev: ToolCall) -> ToolCallResult:
@@ -270,7 +266,7 @@ class FunctionAgent(Workflow):
         state.pending_calls = 0
         await ctx.store.set(self.run_state_key, state)
         memory = await self.get_memory(ctx)
-        memory.put_messages(ChatMessage.tool(r.content, tool_call_id=r.call_id) for r in results)
+        memory.put_messages(self.tool_result_messages(results))
         direct = next((r for r in results if r.return_direct and not r.is_error), None)
         if direct is not None:
             answer = ChatMessage.assistant(direct.content)
@@ -293,6 +289,38 @@ class FunctionAgent(Workflow):
         )
 
     # -- pieces the steps share; override to change one behaviour ------------------------
+
+    def tools_for_llm(self) -> list[Any] | None:
+        """The tools each LLM call offers (None for none): the whole toolset."""
+        return list(self.toolset) or None
+
+    def tool_result_messages(self, results: Sequence[ToolCallResult]) -> list[ChatMessage]:
+        """How one reply's results (in call order) enter the memory: one `tool` message
+        each, answering its call id."""
+        return [ChatMessage.tool(r.content, tool_call_id=r.call_id) for r in results]
+
+    async def send_tool_calls(self, ctx: Context[Any], calls: Sequence[ToolCall]) -> None:
+        """Start `calls` concurrently (one `run_tool_call` each), after telling
+        `aggregate_tool_results` how many results to wait for."""
+        state = await self.get_run_state(ctx)
+        state.pending_calls = len(calls)
+        await ctx.store.set(self.run_state_key, state)
+        for call in calls:
+            ctx.write_event_to_stream(call)
+            ctx.send_event(call)
+
+    async def settle_answer(
+        self, ctx: Context[Any], memory: ChatMemory, message: ChatMessage
+    ) -> AgentFinish | AgentInput:
+        """End with `message`, validated as `output_cls` when there is one; a reply that
+        fails validation is sent back with the errors (`AgentInput`)."""
+        if self.output_cls is None:
+            return AgentFinish(response=message)
+        try:
+            structured = self.output_cls.model_validate_json(_without_code_fence(message.text))
+        except ValidationError as error:
+            return await self._ask_again(ctx, memory, message.text, error)
+        return AgentFinish(response=message, structured_response=structured)
 
     def needs_approval(self, call: ToolCall) -> bool:
         """Whether `call` waits for a human yes (`approval`)."""

@@ -19,6 +19,8 @@ class AgentRunState(BaseModel):
     """LLM calls made so far."""
     structured_attempts: int = 0
     """Final answers that failed to validate as `output_cls`."""
+    format_errors: int = 0
+    """ReAct replies that followed neither the action nor the answer form."""
     pending_calls: int = 0
     """How many tool results `aggregate_tool_results` waits for."""
     usage: Usage = Field(default_factory=Usage)

@@ -76,3 +76,34 @@ def sse(chunks: list[dict[str, Any]]) -> httpx.Response:
 def sent_json(request: httpx.Request) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(request.content)
     return body
+
+
+def text_reply(*pieces: str, prompt: int = 10, completion: int = 4) -> httpx.Response:
+    return sse(
+        [chunk({"role": "assistant", "content": ""})]
+        + [chunk({"content": piece}) for piece in pieces]
+        + [
+            chunk({}, finish_reason="stop"),
+            chunk(no_choices=True, usage_=usage(prompt=prompt, completion=completion)),
+        ]
+    )
+
+
+def calls_reply(*calls: tuple[str, str, str], prompt: int = 10) -> httpx.Response:
+    """Tool calls streamed in fragments: the name first, then the arguments in two pieces,
+    the calls' fragments interleaved."""
+    chunks: list[dict[str, Any]] = []
+    for index, (id, name, _) in enumerate(calls):
+        fragment = {"index": index, "id": id, "type": "function"}
+        fragment["function"] = {"name": name, "arguments": ""}
+        chunks.append(chunk({"tool_calls": [fragment]}))
+    for half in (0, 1):
+        for index, (_, _, arguments) in enumerate(calls):
+            cut = len(arguments) // 2
+            piece = arguments[:cut] if half == 0 else arguments[cut:]
+            chunks.append(
+                chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+            )
+    chunks.append(chunk({}, finish_reason="tool_calls"))
+    chunks.append(chunk(no_choices=True, usage_=usage(prompt=prompt, completion=6)))
+    return sse(chunks)

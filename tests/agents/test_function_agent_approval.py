@@ -8,8 +8,7 @@ import json
 from typing import Any
 
 import respx
-from llm_wire import sent_json
-from test_function_agent import calls_reply, text_reply
+from llm_wire import calls_reply, sent_json, text_reply
 
 from agentflow import Context
 from agents import (

@@ -1,0 +1,201 @@
+"""`AgentWorkflow`: several agents sharing one conversation, passing it on with `handoff`.
+
+```
+ AgentStart ──> setup ──> AgentInput(agent_name) ──> call_llm ──> handle_reply ──> ...
+                                 ^                                              │
+                                 └── aggregate_tool_results <── run_tool_call <─┘
+                                       │ a `handoff` result: AgentHandoff, and the next
+                                       │ AgentInput goes to the new agent
+                                       v
+                                    finalize ──> AgentOutput(agent_name=the last agent)
+```
+
+It is one workflow with the same steps as `FunctionAgent`; each step hands its event to the
+agent the event names (`agent_name`), so every agent keeps its own prompt, tools, approval
+rules, output class and overridden steps, and a `ReActAgent` can work beside a
+`FunctionAgent`. Because it is one run with one context:
+
+- every event on the one stream (token deltas included) says which agent wrote it;
+- the conversation (memory), the run's counters and the shared `state` dict are the same
+  for all agents; a tool that takes `ctx` reads and edits `await ctx.store.get("state")`;
+- a saved context resumes wherever the run was, whichever agent was active.
+
+An agent may hand off to the agents in its `can_handoff_to` (all others when None) through a
+`handoff(to_agent, reason)` tool added to a copy of it; the agents passed in are not changed.
+The active agent after a run stays active for the next run on the same context.
+`max_iterations` is checked by each agent against the run's LLM calls so far, all agents
+together.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from agentflow import Context, Workflow, step
+from agentflow.context import DictState
+from agentflow.events import StartEvent
+from agentflow.handler import WorkflowHandler
+from agents.agent.errors import HandoffError
+from agents.agent.events import (
+    AgentFinish,
+    AgentHandoff,
+    AgentInput,
+    AgentOutput,
+    AgentReply,
+    AgentStart,
+    ToolCall,
+    ToolCallResult,
+    agent_start_kwargs,
+)
+from agents.agent.function_agent import FunctionAgent
+from agents.agent.handoff import HANDOFF_TOOL_NAME, HandoffRequest, handoff_tool
+from agents.llm.types import ChatMessage
+from tools import ToolSet
+
+
+class AgentWorkflow(Workflow):
+    """Agents that hand a conversation to each other. `await workflow.run(user_msg=...)`
+    gives the `AgentOutput` of the agent that answered."""
+
+    state_key = "state"
+    """The state key of the dict the agents share (`initial_state`)."""
+    active_agent_key = "active_agent"
+    """The state key naming the agent that is talking."""
+    handoff_key = "handoff_request"
+    """The state key of a handoff waiting for its reply's other tool results."""
+
+    def __init__(
+        self,
+        agents: Sequence[FunctionAgent],
+        root_agent: str | None = None,
+        initial_state: Mapping[str, Any] | None = None,
+        timeout: float | None = 600.0,
+        **workflow_kwargs: Any,
+    ) -> None:
+        """`agents` have unique names; `root_agent` (default: the first) answers first;
+        `initial_state` is copied into each new context's shared `state`."""
+        super().__init__(timeout=timeout, **workflow_kwargs)
+        if not agents:
+            raise HandoffError("AgentWorkflow needs at least one agent")
+        names = [agent.name for agent in agents]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise HandoffError(f"AgentWorkflow: two agents are named {duplicates[0]!r}")
+        self.root_agent = root_agent if root_agent is not None else names[0]
+        """The agent that answers first in a new context."""
+        if self.root_agent not in names:
+            raise HandoffError(
+                f"AgentWorkflow: root_agent {self.root_agent!r} is not one of {names}"
+            )
+        self.initial_state = dict(initial_state or {})
+        """The shared state a new context starts with."""
+        self.agents = {agent.name: self._with_handoff(agent, agents) for agent in agents}
+        """The agents by name, each with its `handoff` tool when it may hand off."""
+
+    def run(
+        self,
+        ctx: Context[Any] | None = None,
+        start_event: StartEvent | None = None,
+        *,
+        user_msg: str | ChatMessage | None = None,
+        chat_history: Sequence[ChatMessage] | None = None,
+        forward_events: bool = False,
+        **kwargs: Any,
+    ) -> WorkflowHandler:
+        """Answer `user_msg`, like `FunctionAgent.run`."""
+        kwargs.update(agent_start_kwargs(user_msg, chat_history))
+        return super().run(ctx, start_event, forward_events=forward_events, **kwargs)
+
+    # -- steps: each runs the same step of the agent its event names ----------------------
+
+    @step
+    async def setup(self, ctx: Context[DictState], ev: AgentStart) -> AgentInput:
+        """Seed the shared state in a new context, then let the active agent set up."""
+        if await ctx.store.get(self.state_key, default=None) is None:
+            await ctx.store.set(self.state_key, copy.deepcopy(self.initial_state))
+        await ctx.store.set(self.handoff_key, None)
+        return await (await self.active_agent(ctx)).setup(ctx, ev)
+
+    @step
+    async def call_llm(self, ctx: Context[DictState], ev: AgentInput) -> AgentReply:
+        """The named agent's LLM call, streamed."""
+        return await self.agents[ev.agent_name].call_llm(ctx, ev)
+
+    @step
+    async def handle_reply(
+        self, ctx: Context[DictState], ev: AgentReply
+    ) -> ToolCall | AgentInput | AgentFinish | None:
+        """The named agent reads its reply."""
+        return await self.agents[ev.agent_name].handle_reply(ctx, ev)
+
+    @step(num_workers=8)
+    async def run_tool_call(self, ctx: Context[DictState], ev: ToolCall) -> ToolCallResult:
+        """The named agent runs one call (`handoff` included)."""
+        return await self.agents[ev.agent_name].run_tool_call(ctx, ev)
+
+    @step(num_workers=1)
+    async def aggregate_tool_results(
+        self, ctx: Context[DictState], ev: ToolCallResult
+    ) -> AgentInput | AgentFinish | None:
+        """Gather the reply's results; after a `handoff`, the next LLM call is the new
+        agent's, with its own prompt over the same conversation."""
+        outcome = await self.agents[ev.agent_name].aggregate_tool_results(ctx, ev)
+        request = await ctx.store.get(self.handoff_key, default=None)
+        if not isinstance(outcome, AgentInput) or not isinstance(request, HandoffRequest):
+            return outcome
+        await ctx.store.set(self.handoff_key, None)
+        await ctx.store.set(self.active_agent_key, request.to_agent)
+        ctx.write_event_to_stream(
+            AgentHandoff(
+                from_agent=request.from_agent,
+                to_agent=request.to_agent,
+                reason=request.reason,
+                agent_name=request.from_agent,
+            )
+        )
+        successor = self.agents[request.to_agent]
+        memory = await successor.get_memory(ctx)
+        return AgentInput(input=successor.build_prompt(memory), agent_name=successor.name)
+
+    @step
+    async def finalize(self, ctx: Context[DictState], ev: AgentFinish) -> AgentOutput:
+        """The active agent's output."""
+        return await (await self.active_agent(ctx)).finalize(ctx, ev)
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    async def active_agent(self, ctx: Context[Any]) -> FunctionAgent:
+        """The agent that is talking in `ctx` (the root agent in a new context)."""
+        name = await ctx.store.get(self.active_agent_key, default=None)
+        if name not in self.agents:
+            name = self.root_agent
+            await ctx.store.set(self.active_agent_key, name)
+        return self.agents[name]
+
+    def _with_handoff(self, agent: FunctionAgent, team: Sequence[FunctionAgent]) -> FunctionAgent:
+        names = {member.name: member.description for member in team}
+        allowed = agent.can_handoff_to
+        if allowed is None:
+            allowed = [name for name in names if name != agent.name]
+        unknown = [name for name in allowed if name not in names or name == agent.name]
+        if unknown:
+            raise HandoffError(
+                f"agent '{agent.name}' lists {unknown[0]!r} in can_handoff_to, which is "
+                f"{'itself' if unknown[0] == agent.name else 'not an agent here'}; "
+                f"the agents are {list(names)}"
+            )
+        if not allowed:
+            return agent
+        if HANDOFF_TOOL_NAME in agent.toolset:
+            raise HandoffError(
+                f"agent '{agent.name}' has its own tool named '{HANDOFF_TOOL_NAME}', the name "
+                "AgentWorkflow gives its handoff tool; rename that tool"
+            )
+        member = copy.copy(agent)
+        targets = {name: names[name] for name in allowed}
+        member.toolset = ToolSet(
+            [*agent.toolset, handoff_tool(agent.name, targets, self.handoff_key)]
+        )
+        return member

@@ -1,0 +1,62 @@
+"""The `handoff` tool an `AgentWorkflow` gives each agent that may pass the conversation on.
+
+Its `to_agent` parameter is an enum of the agents named in `can_handoff_to`, so the model
+sees exactly whom it may choose, and a call naming anyone else fails the tool's own argument
+validation: the model reads that error as the tool's result and the active agent stays.
+The tool only records the request in the context; `AgentWorkflow.aggregate_tool_results`
+switches agents once every result of the reply is in.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from agentflow import Context
+from tools import FunctionTool
+from tools.metadata import ToolMetadata
+
+HANDOFF_TOOL_NAME = "handoff"
+"""The tool's name, as the model sees it."""
+
+
+class HandoffRequest(BaseModel):
+    """A handoff the active agent asked for, waiting for its reply's other results."""
+
+    from_agent: str
+    """The agent that asked."""
+    to_agent: str
+    """The agent that takes over."""
+    reason: str
+    """Why, in the asking agent's words."""
+
+
+def handoff_tool(from_agent: str, targets: dict[str, str | None], state_key: str) -> FunctionTool:
+    """The `handoff` tool of `from_agent`: `targets` maps each agent it may hand off to to
+    that agent's description; the request is stored under `state_key`."""
+    agent_names: Any = Literal[tuple(targets)]  # built at run time: the enum of targets
+    arguments: type[BaseModel] = create_model(
+        "HandoffArguments",
+        to_agent=(agent_names, Field(description="The agent to pass the conversation to.")),
+        reason=(str, Field(description="Why that agent should continue.")),
+    )
+
+    async def handoff(to_agent: str, reason: str, ctx: Context[Any]) -> str:
+        request = HandoffRequest(from_agent=from_agent, to_agent=to_agent, reason=reason)
+        await ctx.store.set(state_key, request)
+        return f"Agent '{to_agent}' now continues the conversation ({reason})."
+
+    roster = "\n".join(
+        f"- {name}: {description}" if description else f"- {name}"
+        for name, description in targets.items()
+    )
+    metadata = ToolMetadata(
+        name=HANDOFF_TOOL_NAME,
+        description=(
+            "Pass the conversation to another agent when it is better suited to the request. "
+            f"The agents you may hand off to:\n{roster}"
+        ),
+        fn_schema=arguments,
+    )
+    return FunctionTool(handoff, metadata, context_param="ctx")

@@ -1,0 +1,114 @@
+"""`ReActAgent`: the agent loop for models without function calling.
+
+The same workflow as `FunctionAgent` (same steps, events, approval, memory and output), with
+the tools described in the system prompt instead of sent as schemas, and `handle_reply`
+reading the reply as text (see `agents.agent.react_format`):
+
+- `Action` + `Action Input` becomes one `ToolCall` (a ReAct reply asks for one tool at a time);
+  its result goes back as a user message `Observation: <result>`, since such models have no
+  tool role.
+- `Answer` ends the run; with `output_cls`, the answer must be JSON matching its schema (the
+  schema is in the prompt, as `response_format` would also constrain the actions).
+- A reply in neither form is sent back with what was wrong, up to `max_format_errors` times
+  (then `ReActFormatLimitError`).
+
+Each call stops at `Observation:`, so the model cannot invent a tool's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from agentflow import Context, step
+from agentflow.context import DictState
+from agents.agent.errors import ReActFormatLimitError
+from agents.agent.events import AgentFinish, AgentInput, AgentReply, ToolCall, ToolCallResult
+from agents.agent.function_agent import FunctionAgent
+from agents.agent.react_format import (
+    OBSERVATION_STOP,
+    ReActAction,
+    ReActFormatError,
+    parse_react_reply,
+    react_instructions,
+    without_invented_observation,
+)
+from agents.llm.types import ChatMessage
+from agents.memory import ChatMemory
+
+_FORMAT_REMINDER = (
+    "Observation: Error: your reply could not be read: {error}. Reply with 'Thought:', "
+    "'Action:' and 'Action Input:' lines to use a tool, or 'Thought:' and 'Answer:' lines to "
+    "answer."
+)
+
+
+class ReActAgent(FunctionAgent):
+    """An agent that reasons in Thought / Action / Observation / Answer text. Takes the
+    same arguments as `FunctionAgent`."""
+
+    max_format_errors = 3
+    """Malformed replies a run tolerates before `ReActFormatLimitError`."""
+
+    @step
+    async def handle_reply(
+        self, ctx: Context[DictState], ev: AgentReply
+    ) -> ToolCall | AgentInput | AgentFinish | None:
+        """Run the reply's action, settle its answer, or send a malformed reply back."""
+        text = without_invented_observation(ev.message.text)
+        memory = await self.get_memory(ctx)
+        memory.put(ChatMessage.assistant(text))
+        await ctx.store.set(self.memory_key, memory)
+        try:
+            parsed = parse_react_reply(text)
+        except ReActFormatError as error:
+            return await self._ask_for_format(ctx, memory, text, str(error))
+        if isinstance(parsed, ReActAction):
+            state = await self.get_run_state(ctx)
+            call = ToolCall(
+                call_id=f"react-{state.iterations}",
+                tool_name=parsed.tool_name,
+                arguments=parsed.arguments,
+                raw_arguments=parsed.raw_arguments,
+                index=0,
+                agent_name=self.name,
+            )
+            await self.send_tool_calls(ctx, [call])
+            return None
+        return await self.settle_answer(ctx, memory, ChatMessage.assistant(parsed.answer))
+
+    def tools_for_llm(self) -> list[Any] | None:
+        """None: the tools are described in the system prompt instead."""
+        return None
+
+    def tool_result_messages(self, results: Sequence[ToolCallResult]) -> list[ChatMessage]:
+        """Each result as a user message `Observation: ...`."""
+        return [ChatMessage.user(f"Observation: {result.content}") for result in results]
+
+    def build_prompt(self, memory: ChatMemory) -> list[ChatMessage]:
+        """The ReAct instructions (tools, format, answer schema), then the user's system
+        prompt, then the newest turns that fit."""
+        from agents.llm.tokens import count_message
+
+        schema = self.output_cls.model_json_schema() if self.output_cls else None
+        instructions = react_instructions(list(self.toolset), schema)
+        if self.system_prompt:
+            instructions = f"{self.system_prompt}\n\n{instructions}"
+        system = ChatMessage.system(instructions)
+        return [system, *memory.get(reserve_tokens=count_message(system, memory.model))]
+
+    def llm_kwargs(self) -> dict[str, Any]:
+        """Stop at `Observation:`: the tool, not the model, writes what follows."""
+        return {"stop": [OBSERVATION_STOP]}
+
+    async def _ask_for_format(
+        self, ctx: Context[Any], memory: ChatMemory, reply: str, error: str
+    ) -> AgentInput:
+        state = await self.get_run_state(ctx)
+        state.format_errors += 1
+        await ctx.store.set(self.run_state_key, state)
+        if state.format_errors > self.max_format_errors:
+            raise ReActFormatLimitError(self.name, state.format_errors, error, reply)
+        memory.put(ChatMessage.user(_FORMAT_REMINDER.format(error=error)))
+        await ctx.store.set(self.memory_key, memory)
+        return AgentInput(input=self.build_prompt(memory), agent_name=self.name)

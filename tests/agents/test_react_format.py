@@ -1,0 +1,85 @@
+"""The ReAct reply parser: both forms, the drift models commonly show, and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.agent.react_format import (
+    ReActAction,
+    ReActAnswer,
+    ReActFormatError,
+    parse_react_reply,
+    react_instructions,
+)
+from tools import tool
+
+
+def test_an_action_with_its_thought_and_json_input() -> None:
+    parsed = parse_react_reply(
+        'Thought: I need the rate.\nAction: convert\nAction Input: {"amount": 20, "to": "USD"}'
+    )
+
+    assert parsed == ReActAction(
+        thought="I need the rate.",
+        tool_name="convert",
+        arguments={"amount": 20, "to": "USD"},
+        raw_arguments='{"amount": 20, "to": "USD"}',
+    )
+
+
+def test_an_answer_and_final_answer_alike() -> None:
+    assert parse_react_reply("Thought: done\nAnswer: 42 apples") == ReActAnswer("done", "42 apples")
+    assert parse_react_reply("thought: done\nFinal Answer: yes") == ReActAnswer("done", "yes")
+
+
+def test_a_reply_without_labels_is_the_answer() -> None:
+    assert parse_react_reply("Paris is the capital.") == ReActAnswer("", "Paris is the capital.")
+
+
+def test_an_invented_observation_and_what_follows_it_are_dropped() -> None:
+    parsed = parse_react_reply(
+        "Thought: look it up\nAction: search\nAction Input: {'q': 'x'}\n"
+        "Observation: made up\nThought: so\nAnswer: wrong"
+    )
+
+    assert isinstance(parsed, ReActAction)
+    assert (parsed.tool_name, parsed.arguments) == ("search", {"q": "x"})
+
+
+def test_fenced_input_markdown_labels_and_quoted_tool_name() -> None:
+    parsed = parse_react_reply(
+        '**Thought:** go\n**Action:** `lookup`\n**Action Input:**\n```json\n{"id": 7}\n```'
+    )
+
+    assert isinstance(parsed, ReActAction)
+    assert (parsed.tool_name, parsed.arguments) == ("lookup", {"id": 7})
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        ("", "the reply is empty"),
+        ("Thought: hmm, let me think", "neither an Action nor an Answer"),
+        ("Thought: x\nAction: lookup", "the Action 'lookup' has no 'Action Input:' line"),
+        ("Action: lookup\nAction Input: id=7", "the Action Input for 'lookup' is not a JSON"),
+        ("Action: lookup\nAction Input: [1, 2]", "the Action Input for 'lookup' is not a JSON"),
+        ("Action:\nAction Input: {}", "the Action line names no tool"),
+    ],
+)
+def test_malformed_replies_say_what_is_wrong(reply: str, message: str) -> None:
+    with pytest.raises(ReActFormatError, match=message):
+        parse_react_reply(reply)
+
+
+def test_instructions_list_each_tool_with_its_schema_and_the_answer_schema() -> None:
+    @tool
+    def lookup(id: int) -> str:
+        """Find a record by id."""
+        return str(id)
+
+    text = react_instructions([lookup], {"type": "object", "title": "Answer"})
+
+    assert "- lookup: Find a record by id. Input schema: {" in text
+    assert '"id":{"type":"integer"}' in text
+    assert "Action: <one of: lookup>" in text
+    assert '{"type":"object","title":"Answer"}' in text
