@@ -9,14 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-import httpx
 import pytest
 import respx
+from llm_wire import BASE_URL, calls_reply, text_reply
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "function_agent.py"
-BASE_URL = "https://llm.test/v1"
 
 
 def load_example() -> ModuleType:
@@ -26,23 +24,6 @@ def load_example() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def sse(chunks: list[dict[str, Any]]) -> httpx.Response:
-    import json
-
-    body = "".join(f"data: {json.dumps(item)}\n\n" for item in chunks) + "data: [DONE]\n\n"
-    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
-
-
-def chunk(delta: dict[str, Any] | None, finish: str | None = None) -> dict[str, Any]:
-    return {
-        "id": "c",
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": "gpt-4o-mini",
-        "choices": [{"index": 0, "delta": delta or {}, "finish_reason": finish}],
-    }
 
 
 def test_without_a_server_it_says_what_is_missing() -> None:
@@ -60,15 +41,11 @@ def test_streams_the_answer_and_shows_tool_calls(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    call = {"index": 0, "id": "c1", "type": "function"}
-    call["function"] = {"name": "calculator", "arguments": '{"expression": "2340 * 0.175"}'}
     with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(
             side_effect=[
-                sse([chunk({"tool_calls": [call]}), chunk({}, "tool_calls")]),
-                sse(
-                    [chunk({"content": "It is "}), chunk({"content": "409.5."}), chunk({}, "stop")]
-                ),
+                calls_reply(("c1", "calculator", '{"expression": "2340 * 0.175"}')),
+                text_reply("It is ", "409.5."),
             ]
         )
         assert load_example().cli(["What is 17.5% of 2340?"]) == 0

@@ -1,0 +1,126 @@
+"""Change one step of an agent: tool calls answered from a cache.
+
+    OPENAI_API_KEY=sk-... python examples/agent_custom_step.py
+    OPENAI_BASE_URL=http://localhost:11434/v1 python examples/agent_custom_step.py
+
+`FunctionAgent`'s loop is a workflow of documented steps (`setup`, `call_llm`,
+`handle_reply`, `run_tool_call`, `aggregate_tool_results`, `finalize`). `CachingAgent`
+overrides only `run_tool_call`: a call the conversation has already made (same tool, same
+arguments) gets the earlier result instead of running the tool again. The cache lives in the
+context's state, so it lasts as long as the conversation and is saved with the context. The
+example asks two questions on one context; the second needs the exchange rate the first
+already fetched. Works with OpenAI or any OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+from agentflow import Context, step
+from agents import AgentOutput, FunctionAgent, ToolCall, ToolCallResult
+from agents.llm import LLM
+
+QUESTIONS = [
+    "How many US dollars is 120 EUR?",
+    "And how many US dollars is 75 EUR?",
+]
+
+RATES = {("EUR", "USD"): 1.08, ("USD", "EUR"): 0.93}
+lookups: list[tuple[str, str]] = []
+"""Every rate actually fetched, to show which calls the cache answered."""
+
+
+async def exchange_rate(base: str, quote: str) -> float:
+    """How many units of `quote` one unit of `base` buys.
+
+    Args:
+        base: ISO code of the currency to convert from, e.g. EUR.
+        quote: ISO code of the currency to convert to, e.g. USD.
+    """
+    lookups.append((base, quote))
+    return RATES[(base.upper(), quote.upper())]
+
+
+def multiply(a: float, b: float) -> float:
+    """a times b, to six decimal places."""
+    return round(a * b, 6)
+
+
+class CachingAgent(FunctionAgent):
+    """A `FunctionAgent` that runs each distinct tool call once per conversation."""
+
+    cache_key = "tool_cache"
+    """The state key of the cache: `"tool(arguments)"` -> the result the model read."""
+
+    @step(num_workers=8)
+    async def run_tool_call(self, ctx: Context[Any], ev: ToolCall) -> ToolCallResult:
+        """Answer from the cache when the same call ran before; otherwise run the tool as
+        usual and keep a successful result."""
+        key = f"{ev.tool_name}({json.dumps(ev.arguments, sort_keys=True)})"
+        cached = (await ctx.store.get(self.cache_key, default={})).get(key)
+        if cached is None:
+            result = await super().run_tool_call(ctx, ev)
+            if not result.is_error:
+                async with ctx.store.edit_state():  # calls of one reply run concurrently
+                    cache = await ctx.store.get(self.cache_key, default={})
+                    await ctx.store.set(self.cache_key, {**cache, key: result.content})
+            return result
+        result = ToolCallResult(
+            call_id=ev.call_id,
+            tool_name=ev.tool_name,
+            arguments=ev.arguments,
+            content=cached,
+            index=ev.index,
+            agent_name=self.name,
+        )
+        ctx.write_event_to_stream(result)
+        return result
+
+
+async def main(llm: LLM, questions: list[str] = QUESTIONS) -> list[AgentOutput]:
+    """Ask each question on one context, printing the answers and what the tools did."""
+    agent = CachingAgent(
+        tools=[exchange_rate, multiply],
+        llm=llm,
+        system_prompt="Use the tools for rates and arithmetic. Answer in one sentence.",
+    )
+    ctx: Context[Any] | None = None
+    outputs = []
+    for question in questions:
+        handler = agent.run(user_msg=question, ctx=ctx)
+        output = await handler
+        assert isinstance(output, AgentOutput)
+        ctx = handler.ctx
+        print(f"> {question}\n{output.response.text}")
+        outputs.append(output)
+    print(f"[rates fetched: {len(lookups)}; the other lookups came from the cache]")
+    return outputs
+
+
+def cli() -> int:
+    """Run `main` with the model the environment names; 2 when no server is configured."""
+    api_key = os.environ.get("OPENAI_API_KEY")
+    base_url = os.environ.get("OPENAI_BASE_URL")
+    if not api_key and not base_url:
+        print(
+            "examples/agent_custom_step.py needs a model server: set OPENAI_API_KEY (for "
+            "OpenAI) or OPENAI_BASE_URL (for an OpenAI-compatible server), and optionally "
+            "OPENAI_MODEL (default gpt-4o-mini).",
+            file=sys.stderr,
+        )
+        return 2
+    from agents.llm import OpenAI
+
+    model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
+    # Local servers usually take any key, but the SDK insists on one.
+    llm = OpenAI(model, api_key=api_key or "not-needed", base_url=base_url)
+    asyncio.run(main(llm))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

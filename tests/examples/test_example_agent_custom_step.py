@@ -1,0 +1,65 @@
+"""examples/agent_custom_step.py: the overridden `run_tool_call` answers a repeated call
+from the cache in the context, so the second question fetches no rate (mocked HTTP)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import respx
+from llm_wire import BASE_URL, calls_reply, sent_json, text_reply
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agent_custom_step.py"
+RATE = '{"base": "EUR", "quote": "USD"}'
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("agent_custom_step_example", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_a_server_it_says_what_is_missing() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert completed.returncode == 2
+    assert "OPENAI_BASE_URL" in completed.stderr
+
+
+def test_the_repeated_rate_lookup_comes_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    example = load_example()
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+        route = api.post("/chat/completions").mock(
+            side_effect=[
+                calls_reply(
+                    ("c1", "exchange_rate", RATE), ("c2", "multiply", '{"a":120,"b":1.08}')
+                ),
+                text_reply("120 EUR is about 129.60 USD."),
+                calls_reply(("c3", "exchange_rate", RATE), ("c4", "multiply", '{"a":75,"b":1.08}')),
+                text_reply("75 EUR is 81.00 USD."),
+            ]
+        )
+        assert example.cli() == 0
+
+    assert example.lookups == [("EUR", "USD")]  # fetched once, for the first question
+    tool_messages = [
+        m for m in sent_json(route.calls[3].request)["messages"] if m["role"] == "tool"
+    ]
+    assert [m["content"] for m in tool_messages] == ["1.08", "129.6", "1.08", "81.0"]
+    out = capsys.readouterr().out
+    assert "> And how many US dollars is 75 EUR?\n75 EUR is 81.00 USD." in out
+    assert "[rates fetched: 1;" in out

@@ -1,0 +1,62 @@
+"""examples/multi_agent.py: says what is missing without a server, and with one (mocked
+HTTP) shows the handoff, each agent's tool calls and tokens, and the shared state."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import respx
+from llm_wire import BASE_URL, calls_reply, text_reply
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "multi_agent.py"
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("multi_agent_example", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_a_server_it_says_what_is_missing() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert completed.returncode == 2
+    assert "OPENAI_API_KEY" in completed.stderr
+    assert "OPENAI_BASE_URL" in completed.stderr
+
+
+def test_triage_hands_off_and_the_refund_lands_in_the_shared_state(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(
+            side_effect=[
+                calls_reply(("h1", "handoff", '{"to_agent": "refunds", "reason": "broken"}')),
+                calls_reply(
+                    ("r1", "refund_order", '{"order_id": "1042", "reason": "arrived broken"}')
+                ),
+                text_reply("Your 249.00 EUR ", "are on their way back."),
+            ]
+        )
+        assert load_example().cli(["Order 1042 arrived broken"]) == 0
+
+    out = capsys.readouterr().out
+    assert "[triage] handed off to refunds: broken" in out
+    assert '[refunds] -> refund_order({"order_id": "1042", "reason": "arrived broken"})' in out
+    assert "[refunds] <- refunded 249.00 EUR for order 1042" in out
+    assert "[refunds] Your 249.00 EUR are on their way back." in out
+    assert "[answered by refunds;" in out
+    assert "'order_id': '1042', 'amount': 249.0, 'reason': 'arrived broken'" in out
