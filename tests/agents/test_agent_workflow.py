@@ -263,3 +263,31 @@ def test_bad_set_ups_are_refused_with_the_name_at_fault() -> None:
 
     with pytest.raises(HandoffError, match="agent 'h' has its own tool named 'handoff'"):
         AgentWorkflow(agents=[a, FunctionAgent(tools=[handoff], llm=llm, name="h")])
+
+
+async def test_the_readme_example_runs_and_prints_the_handoff(
+    api: respx.MockRouter, llm: OpenAI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+    import textwrap
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n### Several agents\n") : readme.index("\n## Tools\n")]
+    code = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)[0]
+    api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("h1", "handoff", '{"to_agent": "refunds", "reason": "damaged"}')),
+            text_reply("Refunded."),
+        ]
+    )
+
+    def refund_order(order_id: str) -> str:
+        """Refund an order."""
+        return f"refunded {order_id}"
+
+    namespace: dict[str, Any] = {"llm": llm, "refund_order": refund_order}
+    exec("async def readme_main():\n" + textwrap.indent(code, "    "), namespace)
+    await namespace["readme_main"]()
+
+    assert capsys.readouterr().out == "[triage -> refunds] damaged\n[refunds] Refunded."
