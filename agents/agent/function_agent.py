@@ -106,10 +106,10 @@ class FunctionAgent(Workflow):
         timeout: float | None = 600.0,
         **workflow_kwargs: Any,
     ) -> None:
-        """`tools` are callables, `tools.FunctionTool`s or LlamaIndex tools. `memory` is used
-        by every context that has none yet (one `ChatMemory` per context when None);
-        `max_iterations` bounds the LLM calls of one run. `can_handoff_to` only matters in
-        an `AgentWorkflow`. `timeout` is the whole run's."""
+        """`tools` are callables, `tools.FunctionTool`s or LlamaIndex tools. `memory` seeds
+        every context that has none yet, each with its own copy (an empty `ChatMemory` sized
+        for `llm` when None); `max_iterations` bounds the LLM calls of one run.
+        `can_handoff_to` only matters in an `AgentWorkflow`. `timeout` is the whole run's."""
         super().__init__(timeout=timeout, **workflow_kwargs)
         if llm is None:
             raise TypeError(f"FunctionAgent '{name}' needs an llm, e.g. llm=OpenAI('gpt-4o-mini')")
@@ -128,7 +128,7 @@ class FunctionAgent(Workflow):
         self.description = description
         """What the agent is for (read by multi-agent workflows)."""
         self.memory = memory
-        """The memory for contexts that have none yet; None for a fresh one each."""
+        """What each new context's memory starts as (copied); None for an empty one."""
         self.max_iterations = max_iterations
         """The most LLM calls one run may make."""
         self.output_cls = output_cls
@@ -357,7 +357,12 @@ class FunctionAgent(Workflow):
         """The context's conversation, made on first use."""
         memory = await ctx.store.get(self.memory_key, default=None)
         if memory is None:
-            memory = self.memory if self.memory is not None else ChatMemory(llm=self.llm)
+            # A copy: contexts are separate conversations and must not write to one list.
+            memory = (
+                self.memory.model_copy(deep=True)
+                if self.memory is not None
+                else ChatMemory(llm=self.llm)
+            )
         if not isinstance(memory, ChatMemory):
             raise TypeError(
                 f"agent '{self.name}': state key '{self.memory_key}' holds a "

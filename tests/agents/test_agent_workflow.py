@@ -265,16 +265,22 @@ def test_bad_set_ups_are_refused_with_the_name_at_fault() -> None:
         AgentWorkflow(agents=[a, FunctionAgent(tools=[handoff], llm=llm, name="h")])
 
 
-async def test_the_readme_example_runs_and_prints_the_handoff(
-    api: respx.MockRouter, llm: OpenAI, capsys: pytest.CaptureFixture[str]
-) -> None:
+def readme_multi_agent_block() -> str:
     import re
-    import textwrap
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("\n### Several agents\n") : readme.index("\n## Tools\n")]
-    code = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)[0]
+    block: str = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)[0]
+    return block
+
+
+async def test_the_readme_example_runs_and_prints_the_handoff(
+    api: respx.MockRouter, llm: OpenAI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import textwrap
+
+    code = readme_multi_agent_block()
     api.post("/chat/completions").mock(
         side_effect=[
             calls_reply(("h1", "handoff", '{"to_agent": "refunds", "reason": "damaged"}')),

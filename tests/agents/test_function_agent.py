@@ -380,3 +380,24 @@ async def test_readme_agents_section_prints_what_it_shows(
     await namespace["readme_main"]()
 
     assert capsys.readouterr().out.strip() == shown.strip()
+
+
+async def test_a_given_memory_seeds_each_context_with_its_own_copy(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    from agents.llm.types import ChatMessage
+    from agents.memory import ChatMemory
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[text_reply("Hi Ada."), text_reply("Hi Bob.")]
+    )
+    seed = ChatMemory(llm=llm)
+    seed.put(ChatMessage.user("We speak English."))
+    agent = FunctionAgent(llm=llm, memory=seed)
+
+    await agent.run(user_msg="I am Ada.")
+    await agent.run(user_msg="I am Bob.")
+
+    second = [m["content"] for m in sent_json(route.calls[1].request)["messages"]]
+    assert second == ["We speak English.", "I am Bob."]
+    assert [m.text for m in seed.get_all()] == ["We speak English."]
