@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from typing import Any
 
@@ -103,21 +102,13 @@ async def main(llm: LLM, questions: list[str] = QUESTIONS) -> list[AgentOutput]:
 
 def cli() -> int:
     """Run `main` with the model the environment names; 2 when no server is configured."""
-    api_key = os.environ.get("OPENAI_API_KEY")
-    base_url = os.environ.get("OPENAI_BASE_URL")
-    if not api_key and not base_url:
-        print(
-            "examples/agent_custom_step.py needs a model server: set OPENAI_API_KEY (for "
-            "OpenAI) or OPENAI_BASE_URL (for an OpenAI-compatible server), and optionally "
-            "OPENAI_MODEL (default gpt-4o-mini).",
-            file=sys.stderr,
-        )
-        return 2
-    from agents.llm import OpenAI
+    from agents.llm import LLMConfigurationError, OpenAI
 
-    model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
-    # Local servers usually take any key, but the SDK insists on one.
-    llm = OpenAI(model, api_key=api_key or "not-needed", base_url=base_url)
+    try:
+        llm = OpenAI.from_env()
+    except LLMConfigurationError as error:
+        print(f"examples/agent_custom_step.py needs a model server: {error}", file=sys.stderr)
+        return 2
     asyncio.run(main(llm))
     return 0
 

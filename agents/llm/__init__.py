@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from agents.llm.errors import (
     BudgetExceededError,
     EmptyResponseError,
+    LLMConfigurationError,
     LLMError,
     LLMLengthError,
     LLMRefusalError,
@@ -43,6 +44,7 @@ __all__ = [
     "ContentPart",
     "EmptyResponseError",
     "ImagePart",
+    "LLMConfigurationError",
     "LLMError",
     "LLMLengthError",
     "LLMMetadata",

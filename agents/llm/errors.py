@@ -14,6 +14,10 @@ class LLMError(Exception):
     """Base class of the errors below."""
 
 
+class LLMConfigurationError(LLMError):
+    """The settings needed to reach a model are missing; the message says which to set."""
+
+
 class LLMRefusalError(LLMError):
     """The model declined to answer."""
 

@@ -9,13 +9,14 @@ the SDK's own error (`openai.RateLimitError`, `openai.InternalServerError`, ...)
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 import openai
 from pydantic import BaseModel
 
-from agents.llm.errors import EmptyResponseError
+from agents.llm.errors import EmptyResponseError, LLMConfigurationError
 from agents.llm.openai_messages import (
     finish_reason_from,
     from_openai_message,
@@ -43,6 +44,7 @@ _CONTEXT_WINDOWS: tuple[tuple[str, int], ...] = (
     ("o4", 200_000),
 )
 _DEFAULT_CONTEXT_WINDOW = 8_192
+_DEFAULT_MODEL = "gpt-4o-mini"
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 
 
@@ -119,6 +121,26 @@ class OpenAI:
             is_function_calling_model=is_function_calling_model,
             max_output_tokens=max_tokens,
         )
+
+    @classmethod
+    def from_env(cls, model: str | None = None, **kwargs: Any) -> OpenAI:
+        """The model the environment names: `OPENAI_API_KEY` (for OpenAI), `OPENAI_BASE_URL`
+        (for an OpenAI-compatible server; a key is then optional), `OPENAI_MODEL` (default
+        gpt-4o-mini, unless `model` is given). `kwargs` go to the constructor.
+
+        Raises `LLMConfigurationError`, saying what to set, when neither a key nor a base
+        URL is set: scripts can print that instead of the SDK's error at the first call."""
+        api_key = os.environ.get("OPENAI_API_KEY")
+        base_url = os.environ.get("OPENAI_BASE_URL")
+        if not api_key and not base_url:
+            raise LLMConfigurationError(
+                "no model server is configured: set OPENAI_API_KEY (for OpenAI) or "
+                "OPENAI_BASE_URL (for an OpenAI-compatible server), and optionally "
+                f"OPENAI_MODEL (default {_DEFAULT_MODEL})"
+            )
+        chosen = model or os.environ.get("OPENAI_MODEL") or _DEFAULT_MODEL
+        # Local servers usually take any key, but the SDK refuses to start without one.
+        return cls(chosen, api_key=api_key or "not-needed", base_url=base_url, **kwargs)
 
     @property
     def metadata(self) -> LLMMetadata:

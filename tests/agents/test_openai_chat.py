@@ -120,6 +120,32 @@ async def test_key_and_base_url_from_environment(
     assert route.calls.last.request.headers["authorization"] == "Bearer sk-from-env"
 
 
+async def test_from_env_reads_server_and_model_and_says_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agents.llm import LLMConfigurationError
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_MODEL", raising=False)
+    with pytest.raises(LLMConfigurationError, match="set OPENAI_API_KEY .* or OPENAI_BASE_URL"):
+        OpenAI.from_env()
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://local.test/v1")
+    monkeypatch.setenv("OPENAI_MODEL", "qwen2.5")
+    llm = OpenAI.from_env(temperature=0.0)
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post("https://local.test/v1/chat/completions").respond(
+            200, json=completion("hi")
+        )
+        await llm.achat([ChatMessage.user("hi")])
+
+    sent = sent_json(route.calls.last.request)
+    assert (sent["model"], sent["temperature"]) == ("qwen2.5", 0.0)
+    assert route.calls.last.request.headers["authorization"] == "Bearer not-needed"
+    assert OpenAI.from_env("gpt-4.1").model == "gpt-4.1"
+
+
 async def test_tool_calls_with_malformed_arguments_are_flagged(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:
