@@ -3,37 +3,16 @@ from the cache in the context, so the second question fetches no rate (mocked HT
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 import respx
+from example_scripts import assert_says_what_is_missing_without_a_server, load_example
 from llm_wire import BASE_URL, calls_reply, sent_json, text_reply
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agent_custom_step.py"
 RATE = '{"base": "EUR", "quote": "USD"}'
 
 
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("agent_custom_step_example", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_without_a_server_it_says_what_is_missing() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60, env=env
-    )
-    assert completed.returncode == 2
-    assert "OPENAI_BASE_URL" in completed.stderr
+    assert_says_what_is_missing_without_a_server("agent_custom_step")
 
 
 def test_the_repeated_rate_lookup_comes_from_the_cache(
@@ -41,7 +20,7 @@ def test_the_repeated_rate_lookup_comes_from_the_cache(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    example = load_example()
+    example = load_example("agent_custom_step")
     with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
         route = api.post("/chat/completions").mock(
             side_effect=[

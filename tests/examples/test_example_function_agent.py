@@ -3,37 +3,14 @@ HTTP) streams the answer and shows the tool calls."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 import respx
+from example_scripts import assert_says_what_is_missing_without_a_server, load_example
 from llm_wire import BASE_URL, calls_reply, text_reply
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "function_agent.py"
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("function_agent_example", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_without_a_server_it_says_what_is_missing() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60, env=env
-    )
-    assert completed.returncode == 2
-    assert "OPENAI_API_KEY" in completed.stderr
-    assert "OPENAI_BASE_URL" in completed.stderr
+    assert_says_what_is_missing_without_a_server("function_agent")
 
 
 def test_streams_the_answer_and_shows_tool_calls(
@@ -48,7 +25,7 @@ def test_streams_the_answer_and_shows_tool_calls(
                 text_reply("It is ", "409.5."),
             ]
         )
-        assert load_example().cli(["What is 17.5% of 2340?"]) == 0
+        assert load_example("function_agent").cli(["What is 17.5% of 2340?"]) == 0
 
     out = capsys.readouterr().out
     assert '-> calculator({"expression": "2340 * 0.175"})' in out

@@ -3,37 +3,14 @@ HTTP) shows the handoff, each agent's tool calls and tokens, and the shared stat
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 import respx
+from example_scripts import assert_says_what_is_missing_without_a_server, load_example
 from llm_wire import BASE_URL, calls_reply, text_reply
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "multi_agent.py"
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("multi_agent_example", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_without_a_server_it_says_what_is_missing() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60, env=env
-    )
-    assert completed.returncode == 2
-    assert "OPENAI_API_KEY" in completed.stderr
-    assert "OPENAI_BASE_URL" in completed.stderr
+    assert_says_what_is_missing_without_a_server("multi_agent")
 
 
 def test_triage_hands_off_and_the_refund_lands_in_the_shared_state(
@@ -51,7 +28,7 @@ def test_triage_hands_off_and_the_refund_lands_in_the_shared_state(
                 text_reply("Your 249.00 EUR ", "are on their way back."),
             ]
         )
-        assert load_example().cli(["Order 1042 arrived broken"]) == 0
+        assert load_example("multi_agent").cli(["Order 1042 arrived broken"]) == 0
 
     out = capsys.readouterr().out
     assert "[triage] handed off to refunds: broken" in out
