@@ -1,0 +1,594 @@
+"""`ResearchWorkflow`: plan, search and read in parallel, fill gaps, write, check citations.
+
+```
+ ResearchStart ─> plan ─> PlanDrafted ─> review (PlanReview ⇄ human, with review_plan=True)
+                                              │
+                                              v
+   ┌──────────────────────────────────> RoundStart ─> start_round
+   │                                                     │ one SearchRequest per new query
+   │                                                     v
+   │                       search (≤ max_parallel at once) ─> SearchResults
+   │                                                     │
+   │                 select_sources: all results in, de-duplicated by normalised URL,
+   │                                 at most max_sources in all ─> one ReadRequest each
+   │                                                     v
+   │                         read (≤ max_parallel at once): fetch, LLM notes, quotes checked
+   │                                                     │ ReadResult
+   │                                      gather_reads ──┘ all reads in ─> RoundRead
+   │                                                     v
+   └──── missing, round < max_rounds ───────────── find_gaps ── nothing missing ─> WriteRequest
+                                                                                     │
+          ResearchReport <── check (citations, in code) <── DraftWritten <── write (ReportDelta)
+```
+
+Each box is a step a subclass may override on its own, and each step's LLM call is a method
+(`make_plan`, `revise_plan`, `take_notes`, `name_gaps`, `write_prompt`) for narrower changes.
+
+Failures that leave something to go on with do not end the run: a search that fails is a
+`SearchFailed`, a source that cannot be fetched or read a `SourceFailed`, each also a
+`ResearchWarning`. LLM usage is booked in the context's `UsageLedger` (`MeteredLLM`), so a
+budget set there bounds the run, and the report carries what this run used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+from agentflow import Context, Workflow, step
+from agentflow.events import HumanResponseEvent, StartEvent
+from agentflow.handler import WorkflowHandler
+from agentflow.resource import Resource
+from agents.llm.errors import (
+    EmptyResponseError,
+    LLMLengthError,
+    LLMRefusalError,
+    StructuredOutputError,
+)
+from agents.llm.ledger import UsageLedger
+from agents.llm.metered import LEDGER_KEY, MeteredLLM
+from agents.llm.protocol import LLM
+from agents.llm.types import ChatMessage, Usage
+from agents.research import prompts
+from agents.research.citations import UnverifiedPolicy, check_citations, quote_in_text
+from agents.research.corpus import LocalCorpusSearch
+from agents.research.errors import PlanError, ResearchWarning, SourceFetchError
+from agents.research.events import (
+    CitationsChecked,
+    DraftWritten,
+    PlanCreated,
+    PlanDrafted,
+    PlanReview,
+    ReadRequest,
+    ReadResult,
+    ReportDelta,
+    ResearchStart,
+    RoundFinished,
+    RoundRead,
+    RoundStart,
+    SearchFailed,
+    SearchRequest,
+    SearchResults,
+    SearchStarted,
+    SourceFailed,
+    SourceRead,
+    WriteRequest,
+)
+from agents.research.report import (
+    GapReport,
+    ResearchPlan,
+    ResearchReport,
+    SourceNotes,
+    SourceText,
+    SubQuestion,
+)
+from agents.research.review import read_review
+from agents.research.run_state import ResearchState
+from agents.research.search import SearchBackend, SearchHit, as_search_backend, normalize_url
+from agents.research.sources import SourceFetcher
+
+_READ_FAILURES = (StructuredOutputError, LLMRefusalError, LLMLengthError, EmptyResponseError)
+
+
+def _parallel_limit(ctx: Context[Any]) -> asyncio.Semaphore:
+    """One per run (a cached `Resource`): searches and reads of a run share it."""
+    return asyncio.Semaphore(getattr(ctx.workflow, "max_parallel", 4))
+
+
+ParallelLimit = Annotated[asyncio.Semaphore, Resource(_parallel_limit)]
+
+
+class ResearchWorkflow(Workflow):
+    """A research assistant: `await ResearchWorkflow(llm=..., search=...).run(query=...)`
+    gives a `ResearchReport` whose every citation names a source that was read."""
+
+    state_key = "research"
+    """The state key of the run's `ResearchState`."""
+    max_sub_questions = 4
+    """Sub-questions the LLM may plan, and name as gaps, at most."""
+    queries_per_question = 2
+    """Search queries per sub-question the LLM may plan."""
+    hits_per_query = 5
+    """Hits asked of the backend per query."""
+    max_notes_per_source = 6
+    """Notes the reader may take from one source."""
+    max_plan_revisions = 3
+    """Times a human's feedback may send the plan back to the LLM."""
+    review_timeout: float | None = None
+    """Seconds the plan waits for its review; None waits as long as the run may last."""
+    unverified_policy: UnverifiedPolicy = "mark"
+    """"mark": a failed claim stays, marked `[unverified]`; "remove": it is taken out."""
+    no_sources_answer = "No source could be read for this question, so it is not answered."
+    """The report when nothing was read (the LLM is then not asked to write)."""
+
+    def __init__(
+        self,
+        llm: LLM | None = None,
+        search: Any = None,
+        max_rounds: int = 3,
+        max_sources: int = 12,
+        max_parallel: int = 4,
+        review_plan: bool = False,
+        *,
+        fetcher: SourceFetcher | None = None,
+        timeout: float | None = 900.0,
+        **workflow_kwargs: Any,
+    ) -> None:
+        """`search` is a `SearchBackend`, a `tools` tool or async callable `(query, k)`, or
+        a folder path for a `LocalCorpusSearch`. `fetcher` reads web hits (its `WebTools`
+        sets the limits). `timeout` is the whole run's."""
+        super().__init__(timeout=timeout, **workflow_kwargs)
+        if llm is None:
+            raise TypeError("ResearchWorkflow needs an llm, e.g. llm=OpenAI('gpt-4o-mini')")
+        if search is None:
+            raise TypeError(
+                "ResearchWorkflow needs a search backend, e.g. search=LocalCorpusSearch('docs/')"
+            )
+        for name, value in (("max_rounds", max_rounds), ("max_sources", max_sources)):
+            if value < 1:
+                raise ValueError(f"ResearchWorkflow: {name} must be at least 1, got {value}")
+        if max_parallel < 1:
+            raise ValueError(
+                f"ResearchWorkflow: max_parallel must be at least 1, got {max_parallel}"
+            )
+        self.llm = llm
+        """The chat model every step uses."""
+        if isinstance(search, str | Path):
+            search = LocalCorpusSearch(search)
+        self.search_backend: SearchBackend = as_search_backend(search)
+        """Where sources are found."""
+        self.max_rounds = max_rounds
+        """Search-and-read rounds at most."""
+        self.max_sources = max_sources
+        """Sources read at most, over all rounds."""
+        self.max_parallel = max_parallel
+        """Searches and reads of one run at the same time, at most."""
+        self.review_plan = review_plan
+        """Whether the plan waits for a human (`PlanReview`) before searching."""
+        self.fetcher = fetcher or SourceFetcher()
+        """Turns hits into text."""
+
+    def run(
+        self,
+        ctx: Context[Any] | None = None,
+        start_event: StartEvent | None = None,
+        *,
+        query: str | None = None,
+        **kwargs: Any,
+    ) -> WorkflowHandler:
+        """Research `query`; awaiting the handler gives the `ResearchReport`."""
+        if query is not None:
+            kwargs["query"] = query
+        return super().run(ctx, start_event, **kwargs)
+
+    # -- steps --------------------------------------------------------------------------
+
+    @step
+    async def plan(self, ctx: Context[Any], ev: ResearchStart) -> PlanDrafted:
+        """Start the run's state and ask the LLM for sub-questions and their queries."""
+        state = ResearchState(query=ev.query, usage_before=await self._ledger_total(ctx))
+        await self.save_state(ctx, state)
+        plan = await self.make_plan(ctx, ev.query)
+        ctx.write_event_to_stream(PlanCreated(plan=plan))
+        return PlanDrafted(plan=plan)
+
+    @step
+    async def review(self, ctx: Context[Any], ev: PlanDrafted) -> RoundStart:
+        """With `review_plan`, let a human approve, edit or send back the plan; then start
+        round 1 with it."""
+        state = await self.get_state(ctx)
+        plan = await self.ask_review(ctx, state.query, ev.plan) if self.review_plan else ev.plan
+        plan = _with_queries(plan)
+        state.plan = plan
+        await self.save_state(ctx, state)
+        return RoundStart(round=1, sub_questions=plan.sub_questions)
+
+    @step
+    async def start_round(
+        self, ctx: Context[Any], ev: RoundStart
+    ) -> SearchRequest | RoundRead | None:
+        """Send one `SearchRequest` per query not run before."""
+        state = await self.get_state(ctx)
+        requests: list[SearchRequest] = []
+        for sub in ev.sub_questions:
+            for query in sub.queries:
+                folded = " ".join(query.split()).casefold()
+                if not folded or folded in state.queries_run:
+                    continue
+                state.queries_run.append(folded)
+                requests.append(
+                    SearchRequest(
+                        round=ev.round, sub_question=sub.question, query=query, index=len(requests)
+                    )
+                )
+        state.round = ev.round
+        state.pending_searches = len(requests)
+        await self.save_state(ctx, state)
+        if not requests:
+            return RoundRead(round=ev.round, new_sources=0)
+        for request in requests:
+            ctx.write_event_to_stream(
+                SearchStarted(
+                    round=ev.round, sub_question=request.sub_question, query=request.query
+                )
+            )
+            ctx.send_event(request)
+        return None
+
+    @step(num_workers=16)  # the real bound is max_parallel, through the run's semaphore
+    async def search(
+        self, ctx: Context[Any], ev: SearchRequest, limit: ParallelLimit
+    ) -> SearchResults:
+        """Run one query; a failure is reported and gives no hits."""
+        try:
+            async with limit:
+                hits = await self.search_backend.search(ev.query, self.hits_per_query)
+        except Exception as error:  # any backend's failure: report it, go on without it
+            message = str(error) or type(error).__name__
+            ctx.write_event_to_stream(SearchFailed(round=ev.round, query=ev.query, error=message))
+            warnings.warn(f"search failed: {message}", ResearchWarning, stacklevel=1)
+            return SearchResults(request=ev, error=message)
+        return SearchResults(request=ev, hits=hits)
+
+    @step(num_workers=1)  # one collector: the round's results meet in one buffer
+    async def select_sources(
+        self, ctx: Context[Any], ev: SearchResults
+    ) -> ReadRequest | RoundRead | None:
+        """Once every search of the round is in, choose the new sources: de-duplicated by
+        normalised URL (this round and earlier ones), taken in turn from each query's
+        ranking, up to `max_sources` read in all; send one `ReadRequest` each."""
+        state = await self.get_state(ctx)
+        results = ctx.collect_events(ev, SearchResults, count=state.pending_searches)
+        if results is None:
+            return None
+        results.sort(key=lambda result: result.request.index)
+        state.failed += sum(1 for result in results if result.error is not None)
+        chosen: dict[str, tuple[SearchHit, list[str]]] = {}
+        budget = self.max_sources - (state.next_source_id - 1)
+        depth = max((len(result.hits) for result in results), default=0)
+        for rank in range(depth):  # rank 0 of every query, then rank 1, ...
+            for result in results:
+                if rank >= len(result.hits):
+                    continue
+                hit = result.hits[rank]
+                key = normalize_url(hit.url)
+                if key in chosen:
+                    if result.request.sub_question not in chosen[key][1]:
+                        chosen[key][1].append(result.request.sub_question)
+                elif key not in state.seen_urls and len(chosen) < budget:
+                    chosen[key] = (hit, [result.request.sub_question])
+        requests = []
+        for key, (hit, sub_questions) in chosen.items():
+            state.seen_urls.append(key)
+            requests.append(
+                ReadRequest(
+                    round=ev.request.round,
+                    source_id=state.next_source_id,
+                    hit=hit,
+                    sub_questions=sub_questions,
+                )
+            )
+            state.next_source_id += 1
+        state.pending_reads = len(requests)
+        await self.save_state(ctx, state)
+        if not requests:
+            return RoundRead(round=ev.request.round, new_sources=0)
+        for request in requests:
+            ctx.send_event(request)
+        return None
+
+    @step(num_workers=16)  # the real bound is max_parallel, through the run's semaphore
+    async def read(self, ctx: Context[Any], ev: ReadRequest, limit: ParallelLimit) -> ReadResult:
+        """Fetch one source and have the LLM take notes; notes whose quote is not in the
+        text are dropped here, in code. A failure is reported and reads nothing."""
+        state = await self.get_state(ctx)
+        try:
+            async with limit:
+                title, text = await self.fetcher.fetch(ev.hit, self.search_backend)
+                notes = await self.take_notes(ctx, state.query, ev, title, text)
+        except (SourceFetchError, *_READ_FAILURES) as error:
+            message = str(error)
+            ctx.write_event_to_stream(SourceFailed(round=ev.round, url=ev.hit.url, error=message))
+            warnings.warn(f"source skipped: {message}", ResearchWarning, stacklevel=1)
+            return ReadResult(request=ev, error=message)
+        kept = [note for note in notes.notes if quote_in_text(note.quote, text)]
+        source = SourceText(
+            id=ev.source_id,
+            url=ev.hit.url,
+            title=title,
+            text=text,
+            notes=kept,
+            relevant=notes.relevant,
+            round=ev.round,
+        )
+        ctx.write_event_to_stream(
+            SourceRead(
+                round=ev.round,
+                source_id=ev.source_id,
+                url=ev.hit.url,
+                title=title,
+                notes=len(kept),
+                dropped_notes=len(notes.notes) - len(kept),
+            )
+        )
+        return ReadResult(request=ev, source=source)
+
+    @step(num_workers=1)  # one collector: the round's reads meet in one buffer
+    async def gather_reads(self, ctx: Context[Any], ev: ReadResult) -> RoundRead | None:
+        """Once every read of the round is in, keep the sources that were read, by id."""
+        state = await self.get_state(ctx)
+        results = ctx.collect_events(ev, ReadResult, count=state.pending_reads)
+        if results is None:
+            return None
+        read = sorted(
+            (result.source for result in results if result.source is not None),
+            key=lambda source: source.id,
+        )
+        state.sources.extend(read)
+        state.failed += len(results) - len(read)
+        await self.save_state(ctx, state)
+        return RoundRead(round=ev.request.round, new_sources=len(read))
+
+    @step
+    async def find_gaps(self, ctx: Context[Any], ev: RoundRead) -> RoundStart | WriteRequest:
+        """Ask the LLM what is still unanswered; run another round for it while rounds and
+        sources are left, else go on to writing."""
+        state = await self.get_state(ctx)
+        missing: list[SubQuestion] = []
+        if ev.round < self.max_rounds and len(state.sources) < self.max_sources:
+            gaps = await self.name_gaps(ctx, state)
+            missing = [sub for sub in gaps.missing[: self.max_sub_questions] if sub.queries]
+        ctx.write_event_to_stream(
+            RoundFinished(
+                round=ev.round,
+                new_sources=ev.new_sources,
+                sources_read=len(state.sources),
+                missing=[sub.question for sub in missing],
+                next_round=bool(missing),
+            )
+        )
+        if missing:
+            return RoundStart(round=ev.round + 1, sub_questions=missing)
+        return WriteRequest(rounds=ev.round)
+
+    @step
+    async def write(self, ctx: Context[Any], ev: WriteRequest) -> DraftWritten:
+        """Stream the report from the notes, one `ReportDelta` per chunk."""
+        state = await self.get_state(ctx)
+        if not any(source.notes for source in state.sources):
+            ctx.write_event_to_stream(
+                ReportDelta(delta=self.no_sources_answer, text=self.no_sources_answer)
+            )
+            return DraftWritten(markdown=self.no_sources_answer)
+        text = ""
+        llm = MeteredLLM(self.llm, ctx)
+        async for chunk in llm.astream_chat(self.write_prompt(state)):
+            if chunk.delta:
+                text += chunk.delta
+                ctx.write_event_to_stream(ReportDelta(delta=chunk.delta, text=text))
+        return DraftWritten(markdown=text)
+
+    @step
+    async def check(self, ctx: Context[Any], ev: DraftWritten) -> ResearchReport:
+        """Check every citation in code and build the report (see `citations.py`)."""
+        state = await self.get_state(ctx)
+        texts = {source.id: source.text for source in state.sources}
+        checked = check_citations(ev.markdown, texts, self.unverified_policy)
+        ctx.write_event_to_stream(
+            CitationsChecked(
+                verified=len(checked.claims),
+                unverified=len(checked.unverified),
+                removed_citations=checked.removed_citations,
+            )
+        )
+        return ResearchReport(
+            query=state.query,
+            answer_markdown=checked.markdown,
+            claims=checked.claims,
+            sources=[source.to_source() for source in state.sources],
+            unverified=checked.unverified,
+            usage=_difference(await self._ledger_total(ctx), state.usage_before),
+            rounds=state.round,
+            plan=state.plan,
+        )
+
+    # -- the LLM calls and pieces the steps share; override to change one behaviour -----
+
+    async def make_plan(self, ctx: Context[Any], query: str) -> ResearchPlan:
+        """The LLM's plan for `query`, cut to `max_sub_questions` and
+        `queries_per_question`."""
+        messages = [
+            ChatMessage.system(
+                prompts.PLAN_SYSTEM.format(
+                    max_sub_questions=self.max_sub_questions,
+                    queries_per_question=self.queries_per_question,
+                )
+            ),
+            ChatMessage.user(prompts.PLAN_USER.format(query=query)),
+        ]
+        plan = await MeteredLLM(self.llm, ctx).astructured_predict(ResearchPlan, messages)
+        return self._capped(plan)
+
+    async def revise_plan(
+        self, ctx: Context[Any], query: str, plan: ResearchPlan, feedback: str
+    ) -> ResearchPlan:
+        """The LLM's plan revised after a human's `feedback`."""
+        messages = [
+            ChatMessage.system(
+                prompts.PLAN_SYSTEM.format(
+                    max_sub_questions=self.max_sub_questions,
+                    queries_per_question=self.queries_per_question,
+                )
+            ),
+            ChatMessage.user(
+                prompts.REPLAN_USER.format(query=query, plan=plan.render(), feedback=feedback)
+            ),
+        ]
+        revised = await MeteredLLM(self.llm, ctx).astructured_predict(ResearchPlan, messages)
+        return self._capped(revised)
+
+    async def ask_review(self, ctx: Context[Any], query: str, plan: ResearchPlan) -> ResearchPlan:
+        """Show `plan` (`PlanReview`) and wait for the answer: approval returns it, an
+        edited plan replaces it, feedback has the LLM revise it and shows it again (at most
+        `max_plan_revisions` times). A rejection raises `PlanError`.
+
+        The wait is `ctx.wait_for_event`, so a run saved while waiting resumes here."""
+        revision = 0
+        note = ""
+        while True:
+            answer = await ctx.wait_for_event(
+                HumanResponseEvent,
+                waiter_event=PlanReview(plan=plan, prefix=_review_prompt(plan, note)),
+                timeout=self.review_timeout,
+            )
+            decision = read_review(answer)
+            note = decision.error or ""
+            if decision.plan is not None:
+                plan = decision.plan
+                revision += 1
+                ctx.write_event_to_stream(PlanCreated(plan=plan, revision=revision))
+            if decision.feedback and revision < self.max_plan_revisions:
+                plan = await self.revise_plan(ctx, query, plan, decision.feedback)
+                revision += 1
+                ctx.write_event_to_stream(PlanCreated(plan=plan, revision=revision))
+                continue
+            if decision.rejected:
+                raise PlanError(f"the plan for {query!r} was rejected in review")
+            if decision.approved:
+                return plan
+            if decision.feedback:
+                note = f"no more revisions ({self.max_plan_revisions} made): approve or edit"
+
+    async def take_notes(
+        self, ctx: Context[Any], query: str, request: ReadRequest, title: str, text: str
+    ) -> SourceNotes:
+        """The LLM's notes on one source (quotes are checked by the caller)."""
+        messages = [
+            ChatMessage.system(prompts.READ_SYSTEM.format(max_notes=self.max_notes_per_source)),
+            ChatMessage.user(
+                prompts.READ_USER.format(
+                    query=query,
+                    sub_questions="\n".join(f"- {q}" for q in request.sub_questions),
+                    title=title,
+                    url=request.hit.url,
+                    text=text,
+                )
+            ),
+        ]
+        notes = await MeteredLLM(self.llm, ctx).astructured_predict(SourceNotes, messages)
+        notes.notes = notes.notes[: self.max_notes_per_source]
+        return notes
+
+    async def name_gaps(self, ctx: Context[Any], state: ResearchState) -> GapReport:
+        """The LLM's list of what the notes so far leave unanswered."""
+        notes = "\n".join(f"- {note.point}" for source in state.sources for note in source.notes)
+        messages = [
+            ChatMessage.system(
+                prompts.GAPS_SYSTEM.format(max_sub_questions=self.max_sub_questions)
+            ),
+            ChatMessage.user(
+                prompts.GAPS_USER.format(
+                    query=state.query,
+                    queries="\n".join(f"- {q}" for q in state.queries_run) or "(none)",
+                    notes=notes or "(no notes yet)",
+                )
+            ),
+        ]
+        return await MeteredLLM(self.llm, ctx).astructured_predict(GapReport, messages)
+
+    def write_prompt(self, state: ResearchState) -> list[ChatMessage]:
+        """The writer's messages: the question, and each source with notes, numbered."""
+        blocks = []
+        for source in state.sources:
+            if not source.notes:
+                continue
+            lines = [f"[{source.id}] {source.title} ({source.url})"]
+            lines.extend(
+                f"  - {note.point} Quote: {json.dumps(note.quote, ensure_ascii=False)}"
+                for note in source.notes
+            )
+            blocks.append("\n".join(lines))
+        return [
+            ChatMessage.system(prompts.WRITE_SYSTEM),
+            ChatMessage.user(
+                prompts.WRITE_USER.format(query=state.query, sources="\n\n".join(blocks))
+            ),
+        ]
+
+    async def get_state(self, ctx: Context[Any]) -> ResearchState:
+        """The current run's state (set by `plan`)."""
+        state = await ctx.store.get(self.state_key, default=None)
+        if not isinstance(state, ResearchState):
+            raise TypeError(
+                f"ResearchWorkflow: state key '{self.state_key}' holds "
+                f"{type(state).__name__}, not a ResearchState; was the run started with query=?"
+            )
+        return state
+
+    async def save_state(self, ctx: Context[Any], state: ResearchState) -> None:
+        """Store the run's state."""
+        await ctx.store.set(self.state_key, state)
+
+    def _capped(self, plan: ResearchPlan) -> ResearchPlan:
+        subs = [
+            SubQuestion(question=sub.question, queries=sub.queries[: self.queries_per_question])
+            for sub in plan.sub_questions[: self.max_sub_questions]
+        ]
+        return ResearchPlan(sub_questions=subs)
+
+    async def _ledger_total(self, ctx: Context[Any]) -> Usage:
+        ledger = await ctx.store.get(LEDGER_KEY, default=None)
+        return ledger.total.usage if isinstance(ledger, UsageLedger) else Usage()
+
+
+def _with_queries(plan: ResearchPlan) -> ResearchPlan:
+    """The plan with every sub-question searchable (its own words when it has no query)."""
+    subs = [
+        SubQuestion(
+            question=sub.question,
+            queries=[q for q in sub.queries if q.strip()] or [sub.question],
+        )
+        for sub in plan.sub_questions
+        if sub.question.strip()
+    ]
+    if not subs:
+        raise PlanError("the plan has no sub-question to research")
+    return ResearchPlan(sub_questions=subs)
+
+
+def _review_prompt(plan: ResearchPlan, note: str) -> str:
+    head = f"{note}\n" if note else ""
+    return (
+        f"{head}Research plan:\n{plan.render()}\n"
+        "Press Enter (or type yes) to run it, type what to change, paste a JSON plan, "
+        "or type no to stop: "
+    )
+
+
+def _difference(after: Usage, before: Usage) -> Usage:
+    return Usage(
+        **{name: getattr(after, name) - getattr(before, name) for name in type(after).model_fields}
+    )

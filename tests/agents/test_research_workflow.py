@@ -1,0 +1,94 @@
+"""ResearchWorkflow end to end against the real `OpenAI` client (respx at the wire) and a
+local corpus the tests write: rounds, progress events, streaming, usage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import respx
+from llm_wire import sent_json
+from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
+
+from agentflow.testing import WorkflowTestRunner
+from agents.llm.openai_llm import OpenAI
+from agents.research import (
+    CitationsChecked,
+    LocalCorpusSearch,
+    PlanCreated,
+    ReportDelta,
+    ResearchReport,
+    ResearchWorkflow,
+    RoundFinished,
+    SearchStarted,
+    SourceRead,
+)
+
+
+async def test_two_rounds_search_read_and_write_a_checked_report(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    heat, charging = url_of(corpus, "heat.md"), url_of(corpus, "charging.md")
+    model = ResearchModel(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))],
+        notes_by_url={
+            heat: notes(
+                ("Heat speeds up capacity loss.", "lose capacity faster when they are kept hot")
+            ),
+            charging: notes(("Partial charging slows wear.", "between 20 and 80 percent charge")),
+        },
+        gaps=[[("How does charging affect wear?", ["charging wear"])], []],
+        report=[
+            "Heat and charging habits both matter. ",
+            'Cells age faster when hot [1: "lose capacity faster when they are kept hot"]. ',
+            'Staying between 20 and 80 percent helps [2: "between 20 and 80 percent charge"].',
+        ],
+    )
+    route = api.post("/chat/completions").mock(side_effect=model)
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=3)
+
+    result = await WorkflowTestRunner(workflow).run(query="What makes batteries wear out?")
+
+    report = result.result
+    assert isinstance(report, ResearchReport)
+    assert report.rounds == 2
+    assert [(s.id, s.url, s.title) for s in report.sources] == [
+        (1, heat, "Heat and battery ageing"),
+        (2, charging, "Charging habits"),
+    ]
+    assert report.answer_markdown == (
+        "Heat and charging habits both matter. Cells age faster when hot [1]. "
+        "Staying between 20 and 80 percent helps [2]."
+    )
+    assert [(c.source_ids, c.quotes) for c in report.claims] == [
+        ([1], ["lose capacity faster when they are kept hot"]),
+        ([2], ["between 20 and 80 percent charge"]),
+    ]
+    assert report.unverified == []
+    # plan, read, gaps, read, gaps, write: usage is the six calls' (12 + 5 each, 300 + 60)
+    assert route.call_count == 6
+    assert report.usage.total_tokens == 5 * 17 + 360
+
+    events = result.collected
+    searches = [(e.round, e.query) for e in events if isinstance(e, SearchStarted)]
+    assert searches == [(1, "battery heat capacity"), (2, "charging wear")]
+    assert [(e.round, e.source_id, e.notes) for e in events if isinstance(e, SourceRead)] == [
+        (1, 1, 1),
+        (2, 2, 1),
+    ]
+    rounds = [e for e in events if isinstance(e, RoundFinished)]
+    assert [(r.round, r.next_round, r.missing) for r in rounds] == [
+        (1, True, ["How does charging affect wear?"]),
+        (2, False, []),
+    ]
+    assert isinstance(events[0], PlanCreated)
+    deltas = [e for e in events if isinstance(e, ReportDelta)]
+    assert len(deltas) == 3
+    assert deltas[-1].text.startswith("Heat and charging habits")
+    checked = next(e for e in events if isinstance(e, CitationsChecked))
+    assert (checked.verified, checked.unverified, checked.removed_citations) == (2, 0, 0)
+    # the writer saw both sources' notes with their numbers and quotes
+    write_prompt = model.calls["write"][0]["messages"][-1]["content"]
+    assert f"[1] Heat and battery ageing ({heat})" in write_prompt
+    assert '"between 20 and 80 percent charge"' in write_prompt
+    assert sent_json(route.calls[0].request)["response_format"]["json_schema"]["strict"] is True
