@@ -1,0 +1,105 @@
+"""The citation check in code: markers parsed, claims split by sentence, quotes matched
+after normalisation only, markdown structure and code blocks kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.research.citations import check_citations, parse_marker, quote_in_text
+
+SOURCES = {
+    1: "Lithium-ion cells lose capacity faster when they are kept hot.\nA cell at 40 °C "
+    "loses 35% in a year.",
+    2: "Keeping a cell between 20 and 80 percent charge slows wear.",
+}
+
+
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        ("lose capacity faster when they are kept hot", True),
+        ("LOSE   capacity\nfaster", True),  # case and whitespace
+        ("“lose capacity faster”", True),  # curly quotes around it
+        ("cells lose ... when they are kept hot.", True),  # ellipsis, fragments in order
+        ("kept hot … cells lose", False),  # fragments out of order
+        ("lose capacity quickly", False),  # paraphrase
+        ("a cell at 40 °c loses 35%", True),
+        ("", False),
+        ("...", False),
+    ],
+)
+def test_quotes_match_after_normalisation_only(quote: str, found: bool) -> None:
+    assert quote_in_text(quote, SOURCES[1]) is found
+
+
+def test_markers_are_parsed_with_their_quotes() -> None:
+    parsed = parse_marker('1; 3: "a, b; c" , 4')
+    assert parsed is not None
+    assert [(c.source_id, c.quote) for c in parsed] == [(1, None), (3, "a, b; c"), (4, None)]
+    assert parse_marker("sic") is None
+    assert parse_marker("1 and 2") is None
+
+
+def test_claims_are_sentences_with_markers_and_keep_the_markdown() -> None:
+    draft = (
+        "# Battery wear\n\n"
+        "Short answer: heat and charge level.\n\n"
+        '- Heat ages cells [1: "kept hot"]. Charge limits help [2].\n'
+        "1. Both matter [1, 2].\n\n"
+        "```\nnot a claim [9]\n```\n"
+        "See [the guide](https://example.org) and note 3.5% [2]."
+    )
+
+    checked = check_citations(draft, SOURCES)
+
+    assert checked.markdown == (
+        "# Battery wear\n\n"
+        "Short answer: heat and charge level.\n\n"
+        "- Heat ages cells [1]. Charge limits help [2].\n"
+        "1. Both matter [1, 2].\n\n"
+        "```\nnot a claim [9]\n```\n"
+        "See [the guide](https://example.org) and note 3.5% [2]."
+    )
+    assert [(c.text, c.source_ids) for c in checked.claims] == [
+        ("Heat ages cells.", [1]),
+        ("Charge limits help.", [2]),
+        ("Both matter.", [1, 2]),
+        ("See [the guide](https://example.org) and note 3.5%.", [2]),
+    ]
+    assert checked.unverified == []
+
+
+def test_a_marker_after_the_full_stop_belongs_to_the_sentence_before_it() -> None:
+    checked = check_citations("Heat ages cells. [1] Cold storage helps. [5]", SOURCES)
+
+    assert [c.source_ids for c in checked.claims] == [[1]]
+    assert [(c.text, c.source_ids) for c in checked.unverified] == [("Cold storage helps.", [5])]
+    assert checked.markdown == "Heat ages cells. [1] Cold storage helps. [unverified]"
+
+
+def test_unread_numbers_are_removed_even_beside_valid_ones() -> None:
+    checked = check_citations('Heat ages cells [1: "kept hot"; 7].', SOURCES)
+
+    assert checked.markdown == "Heat ages cells [1]. [unverified]"
+    assert checked.removed_citations == 1
+    (claim,) = checked.unverified
+    assert claim.source_ids == [1, 7]
+    assert claim.quotes == ["kept hot"]
+
+
+def test_a_quote_from_another_source_fails() -> None:
+    # true of source 2, but attached to source 1
+    checked = check_citations('Charge limits help [1: "between 20 and 80 percent"].', SOURCES)
+
+    assert [c.problems for c in checked.unverified] == [
+        ['the quote for [1] is not in that source: "between 20 and 80 percent"']
+    ]
+
+
+def test_remove_policy_drops_failed_sentences_and_emptied_lines() -> None:
+    draft = "Heat ages cells [1]. Cold helps [4].\n- Only unread [5].\n- Fine [2]."
+
+    checked = check_citations(draft, SOURCES, policy="remove")
+
+    assert checked.markdown == "Heat ages cells [1].\n- Fine [2]."
+    assert len(checked.unverified) == 2
