@@ -172,7 +172,8 @@ class LocalCorpusSearch:
                 title, text = _read_pdf(path)
             else:
                 text = path.read_text(encoding="utf-8", errors="replace")
-                title = _markdown_title(text)
+                markdown = path.suffix.lower() in (".md", ".markdown")
+                title = _markdown_title(text) if markdown else _first_line_title(text)
         except Exception as error:  # one bad file must not make the corpus unusable
             warnings.warn(
                 f"corpus file {path} skipped: {type(error).__name__}: {error}",
@@ -209,6 +210,13 @@ def _markdown_title(text: str) -> str:
         if stripped:
             return ""  # the title is the first line or nothing
     return ""
+
+
+def _first_line_title(text: str) -> str:
+    # A plain text file's first line is its title when it is short and stands alone.
+    head, _, rest = text.strip().partition("\n")
+    standalone = not rest or rest.startswith(("\n", "=", "-"))
+    return head.strip() if len(head) <= 100 and standalone else ""
 
 
 def _read_pdf(path: Path) -> tuple[str, str]:

@@ -86,7 +86,7 @@ async def test_an_unreadable_file_is_skipped_with_a_warning(tmp_path: Path) -> N
         hits = await search.search("recycling cobalt", 5)
 
     assert [hit.url for hit in hits] == [url_of(tmp_path, "recycling.txt")]
-    assert hits[0].title == "recycling"  # no markdown heading: the file's name
+    assert hits[0].title == "Recycling"  # a text file's short first line
 
 
 async def test_read_gives_only_the_corpus_own_documents(tmp_path: Path) -> None:
@@ -101,6 +101,17 @@ async def test_read_gives_only_the_corpus_own_documents(tmp_path: Path) -> None:
     assert not search.owns(secret.as_uri())
     with pytest.raises(CorpusError, match="is not a document of the corpus"):
         await search.read(secret.as_uri())
+
+
+async def test_titles_fall_back_to_the_file_name(tmp_path: Path) -> None:
+    write_corpus(
+        tmp_path, {"cell_notes.md": "Cells wear.\n", "log.txt": "Cells wear out\nslowly.\n"}
+    )
+    search = LocalCorpusSearch(tmp_path)
+
+    hits = await search.search("cells wear", 5)
+
+    assert sorted(hit.title for hit in hits) == ["cell notes", "log"]
 
 
 def test_a_missing_folder_is_refused_at_once(tmp_path: Path) -> None:

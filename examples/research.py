@@ -1,0 +1,141 @@
+"""A research assistant over local files: plans, searches, reads, writes, checks citations.
+
+    OPENAI_API_KEY=sk-... python examples/research.py "How should R-200 batteries be stored?"
+    OPENAI_BASE_URL=http://localhost:11434/v1 OPENAI_MODEL=qwen2.5 python examples/research.py
+    python examples/research.py --review "..."      # approve or change the plan first
+
+The sources are the files in `examples/corpus/` (a made-up company's documents, searched
+with BM25, no network needed); `--corpus DIR` picks another folder. Works with OpenAI or any
+OpenAI-compatible server that supports JSON-schema structured output: set `OPENAI_API_KEY`,
+`OPENAI_BASE_URL`, or both; `OPENAI_MODEL` picks the model (default gpt-4o-mini).
+
+Progress is printed as the workflow streams it (plan, each search, each source read, each
+round), then the report as it is written, then the checked report's sources and any claim
+whose citation failed the check. The same workflow runs under the `agentflow` command:
+
+    agentflow run examples/research.py:workflow --arg query="How should batteries be stored?"
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from agentflow.events import HumanResponseEvent
+from agents.llm import LLM
+from agents.research import (
+    LocalCorpusSearch,
+    PlanCreated,
+    PlanReview,
+    ReportDelta,
+    ResearchReport,
+    ResearchWorkflow,
+    RoundFinished,
+    SearchFailed,
+    SearchStarted,
+    SourceFailed,
+    SourceRead,
+)
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+DEFAULT_QUESTION = "How should our R-200 robots' batteries be charged and stored to last longest?"
+
+
+async def main(
+    llm: LLM, question: str = DEFAULT_QUESTION, corpus: Path = CORPUS, review: bool = False
+) -> ResearchReport:
+    """Research `question` over `corpus`, printing progress and the report as it streams."""
+    workflow = ResearchWorkflow(
+        llm=llm, search=LocalCorpusSearch(corpus), max_rounds=2, review_plan=review
+    )
+    handler = workflow.run(query=question)
+    async for ev in handler.stream_events():
+        if isinstance(ev, PlanCreated):
+            print(f"plan{f' (revision {ev.revision})' if ev.revision else ''}:")
+            print(ev.plan.render())
+        elif isinstance(ev, PlanReview):
+            answer = await asyncio.to_thread(input, "approve with Enter, or type changes: ")
+            handler.ctx.send_event(HumanResponseEvent(response=answer))
+        elif isinstance(ev, SearchStarted):
+            print(f"  search (round {ev.round}): {ev.query}")
+        elif isinstance(ev, SearchFailed):
+            print(f"  search failed: {ev.query}: {ev.error}")
+        elif isinstance(ev, SourceRead):
+            print(f"  read [{ev.source_id}] {ev.title} ({ev.notes} notes)")
+        elif isinstance(ev, SourceFailed):
+            print(f"  could not read {ev.url}: {ev.error}")
+        elif isinstance(ev, RoundFinished):
+            missing = f"; still missing: {'; '.join(ev.missing)}" if ev.missing else ""
+            print(f"round {ev.round} done: {ev.sources_read} sources read{missing}\n")
+        elif isinstance(ev, ReportDelta):
+            print(ev.delta, end="", flush=True)
+    report = await handler
+    assert isinstance(report, ResearchReport)
+    print("\n\nSources:")
+    for source in report.sources:
+        print(f"  [{source.id}] {source.title}: {source.url}")
+    if report.unverified:
+        print("Claims that failed the citation check:")
+        for claim in report.unverified:
+            print(f"  - {claim.text} ({'; '.join(claim.problems)})")
+    print(
+        f"[{len(report.claims)} verified claims, {len(report.unverified)} unverified, "
+        f"{report.usage.total_tokens} tokens]"
+    )
+    return report
+
+
+def make_llm() -> LLM | None:
+    """The model the environment names, or None when no server is configured."""
+    api_key = os.environ.get("OPENAI_API_KEY")
+    base_url = os.environ.get("OPENAI_BASE_URL")
+    if not api_key and not base_url:
+        return None
+    from agents.llm import OpenAI
+
+    # Local servers usually take any key, but the SDK insists on one.
+    return OpenAI(
+        os.environ.get("OPENAI_MODEL", "gpt-4o-mini"),
+        api_key=api_key or "not-needed",
+        base_url=base_url,
+    )
+
+
+def cli(argv: list[str]) -> int:
+    """Run `main` with the model the environment names; 2 when no server is configured."""
+    parser = argparse.ArgumentParser(description="Research a question over local files.")
+    parser.add_argument("question", nargs="*", help=f"default: {DEFAULT_QUESTION}")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder of sources")
+    parser.add_argument("--review", action="store_true", help="review the plan first")
+    args = parser.parse_args(argv)
+    llm = make_llm()
+    if llm is None:
+        print(
+            "examples/research.py needs a model server: set OPENAI_API_KEY (for OpenAI) or "
+            "OPENAI_BASE_URL (for an OpenAI-compatible server), and optionally OPENAI_MODEL "
+            "(default gpt-4o-mini).",
+            file=sys.stderr,
+        )
+        return 2
+    question = " ".join(args.question) or DEFAULT_QUESTION
+    asyncio.run(main(llm, question, args.corpus, args.review))
+    return 0
+
+
+def __getattr__(name: str) -> Any:
+    # `agentflow run examples/research.py:workflow`: built when asked for, from the
+    # environment, so importing this file needs no server.
+    if name == "workflow":
+        llm = make_llm()
+        if llm is None:
+            raise AttributeError("workflow needs OPENAI_API_KEY or OPENAI_BASE_URL to be set")
+        return ResearchWorkflow(llm=llm, search=LocalCorpusSearch(CORPUS), max_rounds=2)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(cli(sys.argv[1:]))

@@ -1,0 +1,149 @@
+"""examples/research.py: says what is missing without a server, and with one (mocked
+HTTP) researches the question over examples/corpus/ and prints a checked report; the
+`agentflow run` command runs the same workflow."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import pytest
+import respx
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "research.py"
+BASE_URL = "https://llm.test/v1"
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("research_example", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def reply(content: str) -> httpx.Response:
+    return httpx.Response(
+        200,
+        json={
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "gpt-4o-mini",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+        },
+    )
+
+
+def stream(pieces: list[str]) -> httpx.Response:
+    chunks = [
+        {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+        }
+        for piece in pieces
+    ]
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+
+class CorpusModel:
+    """Answers like a model would over examples/corpus/: notes quote each source's first
+    sentence with "percent" in it; the report cites the notes it was given, plus one
+    source number that was never read."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        prompt = body["messages"][-1]["content"]
+        if body.get("stream"):
+            self.kinds.append("write")
+            cited = re.findall(r'^\[(\d+)\] .*?\n  - .*? Quote: ("[^"]*")', prompt, re.M)
+            sentences = [f"Finding [{number}: {quote}]. " for number, quote in cited]
+            return stream(["Charge to 80 percent. ", *sentences, "Robots love rain [99]."])
+        name = body["response_format"]["json_schema"]["name"]
+        self.kinds.append(name)
+        if name == "ResearchPlan":
+            sub = {"question": "How to charge?", "queries": ["charge percent"]}
+            return reply(json.dumps({"sub_questions": [sub]}))
+        if name == "GapReport":
+            return reply(json.dumps({"missing": []}))
+        text = prompt.split(">\n", 1)[1].rsplit("\n</source>", 1)[0]
+        sentence = next(s for s in re.split(r"(?<=\.)\s+", text) if "percent" in s)
+        quote = " ".join(sentence.split()[:8])
+        notes = {"relevant": True, "notes": [{"point": "A finding.", "quote": quote}]}
+        return reply(json.dumps(notes))
+
+
+def test_without_a_server_it_says_what_is_missing() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert completed.returncode == 2
+    assert "OPENAI_API_KEY" in completed.stderr
+    assert "OPENAI_BASE_URL" in completed.stderr
+
+
+def test_researches_the_corpus_and_prints_a_checked_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    model = CorpusModel()
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=model)
+        assert load_example().cli(["How should batteries be charged?"]) == 0
+
+    out = capsys.readouterr().out
+    assert "1. How to charge?\n   - search: charge percent" in out
+    assert "  search (round 1): charge percent" in out
+    read = re.findall(r"  read \[(\d+)\] (.+) \(1 notes\)", out)
+    assert len(read) >= 3
+    assert "battery_care_policy.md" in out
+    assert "round 1 done" in out
+    assert model.kinds[0] == "ResearchPlan"
+    assert model.kinds[-1] == "write"
+    assert "Claims that failed the citation check:" in out
+    assert "Robots love rain. (cites [99], a source that was not read)" in out
+    assert f"[{len(read)} verified claims, 1 unverified" in out
+
+
+def test_agentflow_run_runs_the_same_workflow(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentflow.cli import main
+
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=CorpusModel())
+        code = main(["run", f"{EXAMPLE}:workflow", "--arg", "query=How to charge?"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "PlanCreated" in out
+    assert "SourceRead" in out
+    assert "RoundFinished" in out
+    assert "result: " in out
