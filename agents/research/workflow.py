@@ -163,7 +163,7 @@ class ResearchWorkflow(Workflow):
         self.max_rounds = max_rounds
         """Search-and-read rounds at most."""
         self.max_sources = max_sources
-        """Sources read at most, over all rounds."""
+        """Sources chosen for reading at most, over all rounds (one that fails counts)."""
         self.max_parallel = max_parallel
         """Searches and reads of one run at the same time, at most."""
         self.review_plan = review_plan
@@ -259,7 +259,7 @@ class ResearchWorkflow(Workflow):
     ) -> ReadRequest | RoundRead | None:
         """Once every search of the round is in, choose the new sources: de-duplicated by
         normalised URL (this round and earlier ones), taken in turn from each query's
-        ranking, up to `max_sources` read in all; send one `ReadRequest` each."""
+        ranking, up to `max_sources` chosen in all; send one `ReadRequest` each."""
         state = await self.get_state(ctx)
         results = ctx.collect_events(ev, SearchResults, count=state.pending_searches)
         if results is None:
@@ -358,7 +358,8 @@ class ResearchWorkflow(Workflow):
         sources are left, else go on to writing."""
         state = await self.get_state(ctx)
         missing: list[SubQuestion] = []
-        if ev.round < self.max_rounds and len(state.sources) < self.max_sources:
+        # Sources chosen so far (read or failed) count against max_sources.
+        if ev.round < self.max_rounds and state.next_source_id - 1 < self.max_sources:
             gaps = await self.name_gaps(ctx, state)
             missing = [sub for sub in gaps.missing[: self.max_sub_questions] if sub.queries]
         ctx.write_event_to_stream(

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import respx
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
 
+from agentflow import Context
 from agentflow.events import HumanResponseEvent
 from agents.llm.openai_llm import OpenAI
 from agents.research import (
@@ -136,3 +138,37 @@ def test_console_answers_are_read_as_approval_rejection_plan_or_feedback() -> No
     assert bad.error is not None
     assert not bad.approved
     assert read_review(HumanResponseEvent(response="add costs")).feedback == "add costs"
+
+
+async def test_a_run_saved_while_the_plan_waits_resumes_there(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = model_for(corpus, [plan(("How do charge limits help?", ["80 percent charge"]))])
+    api.post("/chat/completions").mock(side_effect=model)
+
+    def make() -> ResearchWorkflow:
+        return ResearchWorkflow(
+            llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1, review_plan=True
+        )
+
+    workflow = make()
+    handler = workflow.run(query="What makes batteries wear out?")
+    async for ev in handler.stream_events():
+        if isinstance(ev, PlanReview):
+            break
+    saved: dict[str, Any] = json.loads(json.dumps(handler.ctx.to_dict()))
+    await handler.cancel_run()
+
+    workflow = make()  # as in another process
+    resumed = workflow.run(ctx=Context.from_dict(workflow, saved))
+    async for ev in resumed.stream_events():
+        if isinstance(ev, PlanReview):
+            resumed.ctx.send_event(PlanReviewResponse())
+    report = await resumed
+
+    assert isinstance(report, ResearchReport)
+    assert report.query == "What makes batteries wear out?"
+    assert len(model.calls["ResearchPlan"]) == 1  # the plan was not made again
+    assert url_of(corpus, "charging.md") in [s.url for s in report.sources]
+    assert report.claims[0].quotes == ["80 percent charge"]

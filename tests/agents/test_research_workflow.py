@@ -3,12 +3,15 @@ local corpus the tests write: rounds, progress events, streaming, usage."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import respx
 from llm_wire import sent_json
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
 
+from agentflow import Context, step
 from agentflow.testing import WorkflowTestRunner
 from agents.llm.openai_llm import OpenAI
 from agents.research import (
@@ -22,6 +25,7 @@ from agents.research import (
     SearchStarted,
     SourceRead,
 )
+from agents.research.events import DraftWritten, WriteRequest
 
 
 async def test_two_rounds_search_read_and_write_a_checked_report(
@@ -92,3 +96,40 @@ async def test_two_rounds_search_read_and_write_a_checked_report(
     assert f"[1] Heat and battery ageing ({heat})" in write_prompt
     assert '"between 20 and 80 percent charge"' in write_prompt
     assert sent_json(route.calls[0].request)["response_format"]["json_schema"]["strict"] is True
+
+
+class TemplateReport(ResearchWorkflow):
+    """Writes the report from the notes without the LLM: one step replaced, the rest kept."""
+
+    @step
+    async def write(self, ctx: Context[Any], ev: WriteRequest) -> DraftWritten:
+        state = await self.get_state(ctx)
+        lines = [
+            f"- {note.point} [{source.id}: {json.dumps(note.quote)}]"
+            for source in state.sources
+            for note in source.notes
+        ]
+        return DraftWritten(markdown="\n".join(lines))
+
+
+async def test_a_subclass_replaces_one_step_and_keeps_the_citation_check(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = ResearchModel(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))],
+        notes_by_url={
+            url_of(corpus, "heat.md"): notes(("Heat speeds up capacity loss.", "kept hot"))
+        },
+        gaps=[],
+        report=[],
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = TemplateReport(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
+
+    report = await workflow.run(query="What makes batteries wear out?")
+
+    assert isinstance(report, ResearchReport)
+    assert report.answer_markdown == "- Heat speeds up capacity loss. [1]"
+    assert [c.quotes for c in report.claims] == [["kept hot"]]
+    assert model.calls["write"] == []
