@@ -1,5 +1,6 @@
 """TavilySearch and BraveSearch at the wire (respx): the requests they send, the hits they
-read from each API's response shape, and errors that name the backend but never the key."""
+read from each API's response shape, errors that name the backend but never the key, and a
+research run over Brave whose HTML pages are fetched with http_get and read as text."""
 
 from __future__ import annotations
 
@@ -9,8 +10,20 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import respx
+from research_wire import ResearchModel, notes, plan
 
-from agents.research import BraveSearch, SearchBackendError, SearchHit, TavilySearch
+from agents.llm.openai_llm import OpenAI
+from agents.research import (
+    BraveSearch,
+    ResearchReport,
+    ResearchWorkflow,
+    SearchBackendError,
+    SearchHit,
+    Source,
+    SourceFetcher,
+    TavilySearch,
+)
+from tools.builtin.http import WebTools
 
 TAVILY_URL = "https://api.tavily.com/search"
 BRAVE_URL = "https://api.search.brave.com/res/v1/web/search"
@@ -186,3 +199,51 @@ def test_keys_come_from_the_environment_or_are_asked_for(
     assert TavilySearch().api_key == "tvly-env"
     with pytest.raises(ValueError, match="BRAVE_API_KEY"):
         BraveSearch()
+
+
+ARTICLE = """<html><head><title>Solid-state batteries</title></head><body>
+<nav><a href="/">Home</a> | <a href="/shop">Shop</a></nav>
+<article><h1>Solid-state batteries explained</h1>
+<p>Solid-state cells replace the liquid electrolyte with a solid ceramic or polymer layer,
+which does not burn and allows a lithium metal anode.</p>
+<p>Makers expect the first cars with such cells on the road later this decade, after
+problems with cracking and manufacturing cost are solved.</p></article>
+<footer>Copyright Example Media</footer></body></html>"""
+
+
+async def test_a_research_run_over_brave_fetches_pages_as_text(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    brave = api.get(BRAVE_URL).mock(return_value=httpx.Response(200, json=BRAVE_RESPONSE))
+    page = api.get("https://example.org/solid").mock(
+        return_value=httpx.Response(200, text=ARTICLE, headers={"content-type": "text/html"})
+    )
+    quote = "does not burn and allows a lithium metal anode"
+    model = ResearchModel(
+        plans=[plan(("What are solid-state batteries?", ["solid state battery"]))],
+        notes_by_url={"https://example.org/solid": notes(("They are safer.", quote))},
+        gaps=[],
+        report=[f'A solid electrolyte does not burn [1: "{quote}"].'],
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ResearchWorkflow(
+        llm=llm,
+        search=BraveSearch("brave-secret"),
+        max_rounds=1,
+        fetcher=SourceFetcher(web=WebTools(allow_private=True)),  # no DNS in tests
+    )
+
+    report = await workflow.run(query="What are solid-state batteries?")
+
+    assert brave.call_count == 1
+    assert page.call_count == 1
+    assert isinstance(report, ResearchReport)
+    assert report.sources == [
+        Source(id=1, url="https://example.org/solid", title="Solid-state batteries explained")
+    ]
+    assert report.answer_markdown == "A solid electrolyte does not burn [1]."
+    assert report.claims[0].quotes == [quote]
+    read_prompt = model.calls["SourceNotes"][0]["messages"][-1]["content"]
+    assert "does not burn" in read_prompt
+    assert "<p>" not in read_prompt
+    assert "Shop" not in read_prompt  # trafilatura kept the article, not the navigation
