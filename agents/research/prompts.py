@@ -1,12 +1,19 @@
-"""The prompts of the research steps, as plain strings with `str.format` fields.
+"""The prompts of the research steps: plain strings with `str.format` fields, and the
+functions that build each LLM call's messages from them.
 
-Kept apart from the steps so a subclass (or a caller, through the workflow's attributes)
-can change the wording without touching the logic. Source texts are fenced between
+Kept apart from the steps so the wording can change without touching the logic (a
+subclass overrides the workflow method that calls one of these). Source texts are fenced between
 `<source>` tags and the model is told they are data, not instructions: a page that says
 "ignore your instructions" is something read, not something obeyed.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from agents.llm.types import ChatMessage
+from agents.research.report import ResearchPlan, SourceText
 
 PLAN_SYSTEM = (
     "You plan research. Break the user's question into at most {max_sub_questions} focused "
@@ -58,3 +65,70 @@ WRITE_SYSTEM = (
 )
 
 WRITE_USER = "Question: {query}\n\nSources and notes:\n{sources}"
+
+
+def plan_messages(
+    query: str,
+    max_sub_questions: int,
+    queries_per_question: int,
+    previous: ResearchPlan | None = None,
+    feedback: str | None = None,
+) -> list[ChatMessage]:
+    """The planner's messages; with `previous` and `feedback`, a revision's."""
+    system = PLAN_SYSTEM.format(
+        max_sub_questions=max_sub_questions, queries_per_question=queries_per_question
+    )
+    if previous is not None and feedback is not None:
+        user = REPLAN_USER.format(query=query, plan=previous.render(), feedback=feedback)
+    else:
+        user = PLAN_USER.format(query=query)
+    return [ChatMessage.system(system), ChatMessage.user(user)]
+
+
+def read_messages(
+    query: str, sub_questions: Sequence[str], title: str, url: str, text: str, max_notes: int
+) -> list[ChatMessage]:
+    """The reader's messages for one source."""
+    user = READ_USER.format(
+        query=query,
+        sub_questions="\n".join(f"- {question}" for question in sub_questions),
+        title=title,
+        url=url,
+        text=text,
+    )
+    return [ChatMessage.system(READ_SYSTEM.format(max_notes=max_notes)), ChatMessage.user(user)]
+
+
+def gaps_messages(
+    query: str, queries_run: Sequence[str], sources: Sequence[SourceText], max_sub_questions: int
+) -> list[ChatMessage]:
+    """The gap finder's messages: the question, the queries run, the notes so far."""
+    notes = "\n".join(f"- {note.point}" for source in sources for note in source.notes)
+    user = GAPS_USER.format(
+        query=query,
+        queries="\n".join(f"- {q}" for q in queries_run) or "(none)",
+        notes=notes or "(no notes yet)",
+    )
+    return [
+        ChatMessage.system(GAPS_SYSTEM.format(max_sub_questions=max_sub_questions)),
+        ChatMessage.user(user),
+    ]
+
+
+def write_messages(query: str, sources: Sequence[SourceText]) -> list[ChatMessage]:
+    """The writer's messages: each source that has notes, by its number, with its notes
+    and their quotes (JSON-quoted, so a quote's own quotation marks stay unambiguous)."""
+    blocks = []
+    for source in sources:
+        if not source.notes:
+            continue
+        lines = [f"[{source.id}] {source.title} ({source.url})"]
+        lines.extend(
+            f"  - {note.point} Quote: {json.dumps(note.quote, ensure_ascii=False)}"
+            for note in source.notes
+        )
+        blocks.append("\n".join(lines))
+    return [
+        ChatMessage.system(WRITE_SYSTEM),
+        ChatMessage.user(WRITE_USER.format(query=query, sources="\n\n".join(blocks))),
+    ]

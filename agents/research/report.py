@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from agentflow.events import StopEvent
 from agents.llm.types import Usage
+from agents.research.errors import PlanError
 
 
 class SubQuestion(BaseModel):
@@ -30,6 +31,31 @@ class ResearchPlan(BaseModel):
 
     sub_questions: list[SubQuestion] = Field(description="The sub-questions, most important first.")
     """The sub-questions, in order."""
+
+    def capped(self, max_sub_questions: int, queries_per_question: int) -> ResearchPlan:
+        """The plan with at most `max_sub_questions`, each with at most
+        `queries_per_question` queries (models do not always keep to the numbers asked)."""
+        return ResearchPlan(
+            sub_questions=[
+                SubQuestion(question=sub.question, queries=sub.queries[:queries_per_question])
+                for sub in self.sub_questions[:max_sub_questions]
+            ]
+        )
+
+    def searchable(self) -> ResearchPlan:
+        """The plan without blank sub-questions and queries, a sub-question without a query
+        searched by its own words. Raises `PlanError` when nothing is left."""
+        subs = [
+            SubQuestion(
+                question=sub.question,
+                queries=[q for q in sub.queries if q.strip()] or [sub.question],
+            )
+            for sub in self.sub_questions
+            if sub.question.strip()
+        ]
+        if not subs:
+            raise PlanError("the plan has no sub-question to research")
+        return ResearchPlan(sub_questions=subs)
 
     def render(self) -> str:
         """The plan as a numbered list, for people (`PlanReview.prefix`, logs)."""

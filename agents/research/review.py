@@ -56,3 +56,14 @@ def read_review(answer: Event) -> ReviewDecision:
         except ValidationError as error:
             return ReviewDecision(error=f"that JSON is not a plan: {error.errors()[0]['msg']}")
     return ReviewDecision(feedback=text)
+
+
+def review_prompt(plan: ResearchPlan, note: str = "") -> str:
+    """The `PlanReview.prefix` a console shows: `note` (why the last answer was not
+    taken), the plan, and the answers it accepts."""
+    head = f"{note}\n" if note else ""
+    return (
+        f"{head}Research plan:\n{plan.render()}\n"
+        "Press Enter (or type yes) to run it, type what to change, paste a JSON plan, "
+        "or type no to stop: "
+    )

@@ -33,13 +33,12 @@ budget set there bounds the run, and the report carries what this run used.
 from __future__ import annotations
 
 import asyncio
-import json
 import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
-from agentflow import Context, Workflow, step
-from agentflow.events import HumanResponseEvent, StartEvent
+from agentflow import Context, step
+from agentflow.events import StartEvent
 from agentflow.handler import WorkflowHandler
 from agentflow.resource import Resource
 from agents.llm.errors import (
@@ -48,24 +47,19 @@ from agents.llm.errors import (
     LLMRefusalError,
     StructuredOutputError,
 )
-from agents.llm.ledger import UsageLedger
-from agents.llm.metered import LEDGER_KEY, MeteredLLM
+from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
 from agents.llm.types import ChatMessage, Usage
 from agents.research import prompts
 from agents.research.citations import UnverifiedPolicy, check_citations, quote_in_text
 from agents.research.corpus import LocalCorpusSearch
-from agents.research.errors import PlanError, ResearchWarning, SourceFetchError
+from agents.research.errors import ResearchWarning, SourceFetchError
 from agents.research.events import (
     CitationsChecked,
     DraftWritten,
-    PlanCreated,
-    PlanDrafted,
-    PlanReview,
     ReadRequest,
     ReadResult,
     ReportDelta,
-    ResearchStart,
     RoundFinished,
     RoundRead,
     RoundStart,
@@ -77,15 +71,14 @@ from agents.research.events import (
     SourceRead,
     WriteRequest,
 )
+from agents.research.planning import ResearchPlanning
 from agents.research.report import (
     GapReport,
-    ResearchPlan,
     ResearchReport,
     SourceNotes,
     SourceText,
     SubQuestion,
 )
-from agents.research.review import read_review
 from agents.research.run_state import ResearchState
 from agents.research.search import SearchBackend, SearchHit, as_search_backend, normalize_url
 from agents.research.sources import SourceFetcher
@@ -101,24 +94,14 @@ def _parallel_limit(ctx: Context[Any]) -> asyncio.Semaphore:
 ParallelLimit = Annotated[asyncio.Semaphore, Resource(_parallel_limit)]
 
 
-class ResearchWorkflow(Workflow):
+class ResearchWorkflow(ResearchPlanning):
     """A research assistant: `await ResearchWorkflow(llm=..., search=...).run(query=...)`
     gives a `ResearchReport` whose every citation names a source that was read."""
 
-    state_key = "research"
-    """The state key of the run's `ResearchState`."""
-    max_sub_questions = 4
-    """Sub-questions the LLM may plan, and name as gaps, at most."""
-    queries_per_question = 2
-    """Search queries per sub-question the LLM may plan."""
     hits_per_query = 5
     """Hits asked of the backend per query."""
     max_notes_per_source = 6
     """Notes the reader may take from one source."""
-    max_plan_revisions = 3
-    """Times a human's feedback may send the plan back to the LLM."""
-    review_timeout: float | None = None
-    """Seconds the plan waits for its review; None waits as long as the run may last."""
     unverified_policy: UnverifiedPolicy = "mark"
     """"mark": a failed claim stays, marked `[unverified]`; "remove": it is taken out."""
     no_sources_answer = "No source could be read for this question, so it is not answered."
@@ -185,26 +168,6 @@ class ResearchWorkflow(Workflow):
         return super().run(ctx, start_event, **kwargs)
 
     # -- steps --------------------------------------------------------------------------
-
-    @step
-    async def plan(self, ctx: Context[Any], ev: ResearchStart) -> PlanDrafted:
-        """Start the run's state and ask the LLM for sub-questions and their queries."""
-        state = ResearchState(query=ev.query, usage_before=await self._ledger_total(ctx))
-        await self.save_state(ctx, state)
-        plan = await self.make_plan(ctx, ev.query)
-        ctx.write_event_to_stream(PlanCreated(plan=plan))
-        return PlanDrafted(plan=plan)
-
-    @step
-    async def review(self, ctx: Context[Any], ev: PlanDrafted) -> RoundStart:
-        """With `review_plan`, let a human approve, edit or send back the plan; then start
-        round 1 with it."""
-        state = await self.get_state(ctx)
-        plan = await self.ask_review(ctx, state.query, ev.plan) if self.review_plan else ev.plan
-        plan = _with_queries(plan)
-        state.plan = plan
-        await self.save_state(ctx, state)
-        return RoundStart(round=1, sub_questions=plan.sub_questions)
 
     @step
     async def start_round(
@@ -411,182 +374,34 @@ class ResearchWorkflow(Workflow):
             claims=checked.claims,
             sources=[source.to_source() for source in state.sources],
             unverified=checked.unverified,
-            usage=_difference(await self._ledger_total(ctx), state.usage_before),
+            usage=_difference(await self.ledger_total(ctx), state.usage_before),
             rounds=state.round,
             plan=state.plan,
         )
 
     # -- the LLM calls and pieces the steps share; override to change one behaviour -----
 
-    async def make_plan(self, ctx: Context[Any], query: str) -> ResearchPlan:
-        """The LLM's plan for `query`, cut to `max_sub_questions` and
-        `queries_per_question`."""
-        messages = [
-            ChatMessage.system(
-                prompts.PLAN_SYSTEM.format(
-                    max_sub_questions=self.max_sub_questions,
-                    queries_per_question=self.queries_per_question,
-                )
-            ),
-            ChatMessage.user(prompts.PLAN_USER.format(query=query)),
-        ]
-        plan = await MeteredLLM(self.llm, ctx).astructured_predict(ResearchPlan, messages)
-        return self._capped(plan)
-
-    async def revise_plan(
-        self, ctx: Context[Any], query: str, plan: ResearchPlan, feedback: str
-    ) -> ResearchPlan:
-        """The LLM's plan revised after a human's `feedback`."""
-        messages = [
-            ChatMessage.system(
-                prompts.PLAN_SYSTEM.format(
-                    max_sub_questions=self.max_sub_questions,
-                    queries_per_question=self.queries_per_question,
-                )
-            ),
-            ChatMessage.user(
-                prompts.REPLAN_USER.format(query=query, plan=plan.render(), feedback=feedback)
-            ),
-        ]
-        revised = await MeteredLLM(self.llm, ctx).astructured_predict(ResearchPlan, messages)
-        return self._capped(revised)
-
-    async def ask_review(self, ctx: Context[Any], query: str, plan: ResearchPlan) -> ResearchPlan:
-        """Show `plan` (`PlanReview`) and wait for the answer: approval returns it, an
-        edited plan replaces it, feedback has the LLM revise it and shows it again (at most
-        `max_plan_revisions` times). A rejection raises `PlanError`.
-
-        The wait is `ctx.wait_for_event`, so a run saved while waiting resumes here."""
-        revision = 0
-        note = ""
-        while True:
-            answer = await ctx.wait_for_event(
-                HumanResponseEvent,
-                waiter_event=PlanReview(plan=plan, prefix=_review_prompt(plan, note)),
-                timeout=self.review_timeout,
-            )
-            decision = read_review(answer)
-            note = decision.error or ""
-            if decision.plan is not None:
-                plan = decision.plan
-                revision += 1
-                ctx.write_event_to_stream(PlanCreated(plan=plan, revision=revision))
-            if decision.feedback and revision < self.max_plan_revisions:
-                plan = await self.revise_plan(ctx, query, plan, decision.feedback)
-                revision += 1
-                ctx.write_event_to_stream(PlanCreated(plan=plan, revision=revision))
-                continue
-            if decision.rejected:
-                raise PlanError(f"the plan for {query!r} was rejected in review")
-            if decision.approved:
-                return plan
-            if decision.feedback:
-                note = f"no more revisions ({self.max_plan_revisions} made): approve or edit"
-
     async def take_notes(
         self, ctx: Context[Any], query: str, request: ReadRequest, title: str, text: str
     ) -> SourceNotes:
         """The LLM's notes on one source (quotes are checked by the caller)."""
-        messages = [
-            ChatMessage.system(prompts.READ_SYSTEM.format(max_notes=self.max_notes_per_source)),
-            ChatMessage.user(
-                prompts.READ_USER.format(
-                    query=query,
-                    sub_questions="\n".join(f"- {q}" for q in request.sub_questions),
-                    title=title,
-                    url=request.hit.url,
-                    text=text,
-                )
-            ),
-        ]
+        messages = prompts.read_messages(
+            query, request.sub_questions, title, request.hit.url, text, self.max_notes_per_source
+        )
         notes = await MeteredLLM(self.llm, ctx).astructured_predict(SourceNotes, messages)
         notes.notes = notes.notes[: self.max_notes_per_source]
         return notes
 
     async def name_gaps(self, ctx: Context[Any], state: ResearchState) -> GapReport:
         """The LLM's list of what the notes so far leave unanswered."""
-        notes = "\n".join(f"- {note.point}" for source in state.sources for note in source.notes)
-        messages = [
-            ChatMessage.system(
-                prompts.GAPS_SYSTEM.format(max_sub_questions=self.max_sub_questions)
-            ),
-            ChatMessage.user(
-                prompts.GAPS_USER.format(
-                    query=state.query,
-                    queries="\n".join(f"- {q}" for q in state.queries_run) or "(none)",
-                    notes=notes or "(no notes yet)",
-                )
-            ),
-        ]
+        messages = prompts.gaps_messages(
+            state.query, state.queries_run, state.sources, self.max_sub_questions
+        )
         return await MeteredLLM(self.llm, ctx).astructured_predict(GapReport, messages)
 
     def write_prompt(self, state: ResearchState) -> list[ChatMessage]:
         """The writer's messages: the question, and each source with notes, numbered."""
-        blocks = []
-        for source in state.sources:
-            if not source.notes:
-                continue
-            lines = [f"[{source.id}] {source.title} ({source.url})"]
-            lines.extend(
-                f"  - {note.point} Quote: {json.dumps(note.quote, ensure_ascii=False)}"
-                for note in source.notes
-            )
-            blocks.append("\n".join(lines))
-        return [
-            ChatMessage.system(prompts.WRITE_SYSTEM),
-            ChatMessage.user(
-                prompts.WRITE_USER.format(query=state.query, sources="\n\n".join(blocks))
-            ),
-        ]
-
-    async def get_state(self, ctx: Context[Any]) -> ResearchState:
-        """The current run's state (set by `plan`)."""
-        state = await ctx.store.get(self.state_key, default=None)
-        if not isinstance(state, ResearchState):
-            raise TypeError(
-                f"ResearchWorkflow: state key '{self.state_key}' holds "
-                f"{type(state).__name__}, not a ResearchState; was the run started with query=?"
-            )
-        return state
-
-    async def save_state(self, ctx: Context[Any], state: ResearchState) -> None:
-        """Store the run's state."""
-        await ctx.store.set(self.state_key, state)
-
-    def _capped(self, plan: ResearchPlan) -> ResearchPlan:
-        subs = [
-            SubQuestion(question=sub.question, queries=sub.queries[: self.queries_per_question])
-            for sub in plan.sub_questions[: self.max_sub_questions]
-        ]
-        return ResearchPlan(sub_questions=subs)
-
-    async def _ledger_total(self, ctx: Context[Any]) -> Usage:
-        ledger = await ctx.store.get(LEDGER_KEY, default=None)
-        return ledger.total.usage if isinstance(ledger, UsageLedger) else Usage()
-
-
-def _with_queries(plan: ResearchPlan) -> ResearchPlan:
-    """The plan with every sub-question searchable (its own words when it has no query)."""
-    subs = [
-        SubQuestion(
-            question=sub.question,
-            queries=[q for q in sub.queries if q.strip()] or [sub.question],
-        )
-        for sub in plan.sub_questions
-        if sub.question.strip()
-    ]
-    if not subs:
-        raise PlanError("the plan has no sub-question to research")
-    return ResearchPlan(sub_questions=subs)
-
-
-def _review_prompt(plan: ResearchPlan, note: str) -> str:
-    head = f"{note}\n" if note else ""
-    return (
-        f"{head}Research plan:\n{plan.render()}\n"
-        "Press Enter (or type yes) to run it, type what to change, paste a JSON plan, "
-        "or type no to stop: "
-    )
+        return prompts.write_messages(state.query, state.sources)
 
 
 def _difference(after: Usage, before: Usage) -> Usage:
