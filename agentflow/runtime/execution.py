@@ -29,36 +29,61 @@ class Execution:
         "answered",
         "collected",
         "collects",
-        "collects_recorded",
         "event",
         "number",
+        "replayed",
         "run",
         "step",
         "touched",
         "waits",
     )
 
-    def __init__(self, run: WorkflowRun, step: str) -> None:
+    def __init__(self, run: WorkflowRun, step: str, event: Event) -> None:
         self.run = run
         self.step = step
-        self.event: Event | None = None
+        self.event = event
         self.number: int | None = None
         self.touched = False
-        """Set once the execution waited or collected: the worker's next event then starts
-        with these fields cleared (done inline in `WorkflowRun._work`, the hot loop)."""
+        """Set once the execution waited, completed a collection or runs again: the
+        worker's next event then starts with everything below cleared (`start_over`).
+        A collection that only buffered leaves it unset, so that the fan-in's hot path
+        costs one counter (`collects`) and nothing else."""
         self.waits = 0
         self.answered: dict[str, Event] | None = None
         """Events its `wait_for_event` calls received, by waiter_id."""
         self.collects = 0
-        self.collects_recorded = 0
-        """How many of its `collect_events` calls have happened (and buffered their event)."""
+        """How many `collect_events` calls this attempt has made."""
+        self.replayed = 0
+        """How many calls an earlier attempt (before a retry or a save) made: this many
+        first calls give back what they gave then instead of buffering their event again."""
         self.collected: dict[int, list[Event]] | None = None
         """What its `collect_events` calls returned, by call number, where not None."""
 
     def replay(self) -> None:
         """Before a retry: the step runs again from its start, and its waits and
         collections give back what they gave the first time."""
+        self.replayed = max(self.replayed, self.collects)
         self.waits = self.collects = 0
+        self.touched = True
+
+    def record_collected(self, call: int, events: list[Event]) -> None:
+        """Remember that collection number `call` returned `events`, for a re-run."""
+        if self.collected is None:
+            self.collected = {}
+        self.collected[call] = events
+        self.touched = True
+
+    def collected_by_call(self) -> list[list[Event] | None]:
+        """What each `collect_events` call made so far returned, in call order."""
+        recorded = self.collected or {}
+        return [recorded.get(call) for call in range(max(self.collects, self.replayed))]
+
+    def start_over(self) -> None:
+        """Forget this execution's waits and collections: its worker moves on to the
+        next event of its lane."""
+        self.touched = False
+        self.waits = self.collects = self.replayed = 0
+        self.number = self.answered = self.collected = None
 
 
 @dataclass(slots=True)

@@ -256,13 +256,9 @@ class WorkflowRun:
                     event=execution.event,
                     execution=execution.number,
                     answered=dict(execution.answered or {}),
-                    collected=[
-                        (execution.collected or {}).get(call)
-                        for call in range(execution.collects_recorded)
-                    ],
+                    collected=execution.collected_by_call(),
                 )
                 for execution in self._executing
-                if execution.event is not None
             ],
             unclaimed=list(self._unclaimed),
             collected={
@@ -559,14 +555,13 @@ class WorkflowRun:
     ) -> None:
         # The execution is registered before the task first runs, so that a snapshot taken
         # in between still sees the event it was handed.
-        execution = Execution(self, lane.spec.name)
-        execution.event = event
+        execution = Execution(self, lane.spec.name, event)
         if resumed is not None:
             execution.number, execution.answered = resumed.execution, dict(resumed.answered)
             execution.collected = {
                 call: events for call, events in enumerate(resumed.collected) if events is not None
             } or None
-            execution.collects_recorded = len(resumed.collected)
+            execution.replayed = len(resumed.collected)
             execution.touched = True
         lane.active += 1
         self._executing.add(execution)
@@ -579,7 +574,6 @@ class WorkflowRun:
         none are left. One coroutine per worker, not per event, keeps a fan-out cheap."""
         spec = lane.spec
         event = execution.event
-        assert event is not None
         current_execution.set(execution)
         failed = False
         invoke = lane.invoke
@@ -642,19 +636,18 @@ class WorkflowRun:
                     self._executing.discard(execution)
                     lane, spec, event = routed, routed.spec, result
                     lane.active += 1
-                    execution = Execution(self, spec.name)
+                    execution = Execution(self, spec.name, event)
                     self._executing.add(execution)
                     current_execution.set(execution)
                     invoke = lane.invoke
                     if invoke is None:
                         invoke = lane.invoke = self._bind(spec)
+                    continue  # a new execution: nothing to clear
                 execution.event = event
-                if execution.touched:  # it waited or collected: the next event starts clean
-                    execution.touched = False
-                    execution.collects = execution.collects_recorded = 0
-                    if execution.number is not None or execution.answered or execution.collected:
-                        execution.number = execution.answered = execution.collected = None
-                        execution.waits = 0
+                if execution.touched:
+                    execution.start_over()
+                elif execution.collects:  # it only buffered: the fan-in's common case
+                    execution.collects = 0
         finally:
             lane.active -= 1
             if not failed:
@@ -812,15 +805,17 @@ class WorkflowRun:
         """Buffer `event` for the calling step; see `Context.collect_events`. Inside a
         step execution that runs again (a retry, or a resume), each call gives back what
         it gave the first time instead of buffering the event twice."""
+        call = 0
         if execution is not None:
-            execution.touched = True
             call = execution.collects
             execution.collects = call + 1
-            if call < execution.collects_recorded:
+            if call < execution.replayed:
                 recorded = execution.collected
                 return recorded.get(call) if recorded is not None else None
-        if buffer_id is None:
-            buffer_id = execution.step if execution is not None else ""
+            if buffer_id is None:
+                buffer_id = execution.step
+        elif buffer_id is None:
+            buffer_id = ""
         buffers = self._collect_buffers
         if buffers is None:
             buffers = self._collect_buffers = {}
@@ -828,12 +823,8 @@ class WorkflowRun:
         if buffer is None:
             buffer = buffers[buffer_id] = CollectBuffer()
         result = buffer.collect(event, expected, 1 if count is None else count)
-        if execution is not None:
-            execution.collects_recorded = call + 1
-            if result is not None:  # a None needs no record: only not buffering twice
-                if execution.collected is None:
-                    execution.collected = {}
-                execution.collected[call] = result
+        if result is not None and execution is not None:
+            execution.record_collected(call, result)  # a None needs no record but the count
         return result
 
 

@@ -350,6 +350,113 @@ async def test_a_collecting_step_saved_after_collecting_resumes_with_its_events(
     assert await resumed == [0, 1, 2]
 
 
+class BufferThenWait(Workflow):
+    """Collects three parts in one worker; the step for part 1 waits after buffering it."""
+
+    reached: ClassVar[asyncio.Event]
+    gate: ClassVar[asyncio.Event]
+
+    @step
+    async def fan_out(self, ctx: Context, ev: StartEvent) -> Part | None:
+        for i in range(3):
+            ctx.send_event(Part(i=i))
+        return None
+
+    @step(num_workers=1)
+    async def join(self, ctx: Context, ev: Part) -> StopEvent | None:
+        parts = ctx.collect_events(ev, Part, count=3)
+        if ev.i == 1:
+            type(self).reached.set()
+            await type(self).gate.wait()
+        return None if parts is None else StopEvent(result=[p.i for p in parts])
+
+
+async def test_a_collecting_step_saved_after_buffering_its_event_does_not_buffer_it_twice() -> None:
+    BufferThenWait.reached, BufferThenWait.gate = asyncio.Event(), asyncio.Event()
+    first = BufferThenWait(timeout=None).run()
+    await BufferThenWait.reached.wait()
+    saved = through_json(first.ctx)
+    await first.cancel_run()
+
+    BufferThenWait.gate.set()
+    workflow = BufferThenWait(timeout=1)
+    resumed = workflow.run(ctx=Context.from_dict(workflow, saved))
+    assert await resumed == [0, 1, 2]
+
+
+class CollectTwiceThenWait(Workflow):
+    """One worker collects pairs: part 1 completes the first pair, then the step for part
+    2 buffers it and waits, with nothing of the finished pair left to replay."""
+
+    reached: ClassVar[asyncio.Event]
+    gate: ClassVar[asyncio.Event]
+
+    @step
+    async def fan_out(self, ctx: Context, ev: StartEvent) -> Part | None:
+        for i in range(4):
+            ctx.send_event(Part(i=i))
+        return None
+
+    @step(num_workers=1)
+    async def join(self, ctx: Context, ev: Part) -> StopEvent | None:
+        pair = ctx.collect_events(ev, Part, count=2)
+        if ev.i == 2:
+            type(self).reached.set()
+            await type(self).gate.wait()
+        if pair is None or pair[0].i == 0:
+            return None
+        return StopEvent(result=[p.i for p in pair])
+
+
+async def test_a_worker_saved_in_its_next_collection_replays_only_that_one() -> None:
+    CollectTwiceThenWait.reached = asyncio.Event()
+    CollectTwiceThenWait.gate = asyncio.Event()
+    first = CollectTwiceThenWait(timeout=None).run()
+    await CollectTwiceThenWait.reached.wait()
+    saved = through_json(first.ctx)
+    await first.cancel_run()
+    assert [item["collected"] for item in saved["run"]["in_progress"]] == [[None]]
+
+    CollectTwiceThenWait.gate.set()
+    workflow = CollectTwiceThenWait(timeout=1)
+    resumed = workflow.run(ctx=Context.from_dict(workflow, saved))
+    assert await resumed == [2, 3]
+
+
+class FailAfterCollecting(Workflow):
+    """The collector fails the run once it has taken all three parts."""
+
+    fail: ClassVar[bool]
+
+    @step
+    async def fan_out(self, ctx: Context, ev: StartEvent) -> Part | None:
+        for i in range(3):
+            ctx.send_event(Part(i=i))
+        return None
+
+    @step
+    async def join(self, ctx: Context, ev: Part) -> StopEvent | None:
+        parts = ctx.collect_events(ev, Part, count=3)
+        if parts is None:
+            return None
+        if type(self).fail:
+            raise RuntimeError("the LLM is down")
+        return StopEvent(result=sorted(p.i for p in parts))
+
+
+async def test_a_collecting_step_that_failed_the_run_resumes_with_its_events() -> None:
+    FailAfterCollecting.fail = True
+    workflow = FailAfterCollecting(timeout=1)
+    ctx = Context(workflow)
+    with pytest.raises(RuntimeError, match="LLM is down"):
+        await workflow.run(ctx=ctx)
+    saved = through_json(ctx)
+
+    FailAfterCollecting.fail = False
+    resumed = FailAfterCollecting(timeout=1)
+    assert await resumed.run(ctx=Context.from_dict(resumed, saved)) == [0, 1, 2]
+
+
 # A sync step's thread outliving its run cannot reach the next run
 
 
