@@ -1,0 +1,97 @@
+"""Document extraction: a pydantic model filled from files, with evidence for every field.
+
+```python
+from agents.documents import ExtractionWorkflow
+
+workflow = ExtractionWorkflow(llm=OpenAI("gpt-4o-mini"), schema=Invoice)
+result = await workflow.run(files=["invoice.pdf", "invoice.html"])
+result.data                      # an Invoice
+result.fields["total"].quotes    # where the total was read: file, page, span
+print(result.to_json())
+```
+
+Files are read through llama-index-core's readers (the `documents` extra), cut into
+token-budgeted chunks, extracted concurrently with per-field quotes that are checked
+against the text, merged per field, and optionally reviewed by a human. Importing this
+package loads neither llama_index nor openai.
+"""
+
+from __future__ import annotations
+
+from agents.documents.chunking import Chunk, chunk_document, chunk_spans
+from agents.documents.errors import (
+    DocumentExtractionError,
+    IncompleteExtractionError,
+    SchemaNotSupportedError,
+    UnreadableFileError,
+    UnsupportedFileTypeError,
+)
+from agents.documents.events import (
+    ChunkExtracted,
+    ChunkFailed,
+    ChunkRequest,
+    DraftReady,
+    ExtractionStart,
+    FileFailed,
+    FileLoaded,
+    FileProgress,
+    LoadRequest,
+    MergeRequest,
+    ReviewDone,
+    ReviewRequired,
+    ReviewResponse,
+)
+from agents.documents.evidence import Candidate, locate_quote
+from agents.documents.fields import FieldSpec, field_specs, response_model
+from agents.documents.loading import Page, SourceDocument, TextSource, read_file
+from agents.documents.merge import merge_candidates
+from agents.documents.result import (
+    ExtractionResult,
+    FieldEvidence,
+    FileReport,
+    Quote,
+    ValueEvidence,
+)
+from agents.documents.run_state import ExtractionState
+from agents.documents.workflow import ExtractionWorkflow
+
+__all__ = [
+    "Candidate",
+    "Chunk",
+    "ChunkExtracted",
+    "ChunkFailed",
+    "ChunkRequest",
+    "DocumentExtractionError",
+    "DraftReady",
+    "ExtractionResult",
+    "ExtractionStart",
+    "ExtractionState",
+    "ExtractionWorkflow",
+    "FieldEvidence",
+    "FieldSpec",
+    "FileFailed",
+    "FileLoaded",
+    "FileProgress",
+    "FileReport",
+    "IncompleteExtractionError",
+    "LoadRequest",
+    "MergeRequest",
+    "Page",
+    "Quote",
+    "ReviewDone",
+    "ReviewRequired",
+    "ReviewResponse",
+    "SchemaNotSupportedError",
+    "SourceDocument",
+    "TextSource",
+    "UnreadableFileError",
+    "UnsupportedFileTypeError",
+    "ValueEvidence",
+    "chunk_document",
+    "chunk_spans",
+    "field_specs",
+    "locate_quote",
+    "merge_candidates",
+    "read_file",
+    "response_model",
+]

@@ -1,0 +1,155 @@
+"""Token-budgeted chunks of a document, with overlap, cut only between words.
+
+A chunk is at most `chunk_tokens` tokens (tiktoken, offline: see `agents.llm.tokens`) and
+repeats about `chunk_overlap` tokens from the end of the one before, so a value that sits
+on a boundary is whole in at least one chunk. Cuts fall between words, preferably at a
+paragraph break, else a line break, else a sentence end, when one lies in the last third
+of the chunk: the LLM then sees whole passages, which it quotes more faithfully.
+
+Tokens are counted per word (with its trailing whitespace), which slightly over-counts
+compared with encoding the whole chunk: a chunk stays within its budget. A single word
+longer than the budget becomes a chunk of its own rather than being cut.
+
+Chunks may cross pages: each knows the page it starts and ends on, and its span in the
+document's text, so every quote found in it can be placed on its own page.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from pydantic import BaseModel
+
+from agents.documents.loading import SourceDocument
+
+_WORD = re.compile(r"\S+\s*")
+_SENTENCE_END = (".", "!", "?", ":", ";")
+
+
+class Chunk(BaseModel):
+    """A piece of one document, sent to the LLM in one call."""
+
+    file: str
+    """The document's name (the file as given)."""
+    file_index: int
+    """The document's position among the run's inputs."""
+    index: int
+    """The chunk's position in its document, from 0."""
+    count: int
+    """How many chunks the document has."""
+    start: int
+    """Offset of the chunk in the document's text."""
+    end: int
+    """Offset just past the chunk."""
+    text: str
+    """The chunk's text: the document's `text[start:end]`."""
+    pages: int = 1
+    """Pages in the whole document."""
+    page: int | None = None
+    """The page the chunk starts on; None for formats without pages."""
+    last_page: int | None = None
+    """The page it ends on."""
+    page_starts: list[int] = []
+    """Offsets where the pages the chunk covers begin, to place quotes on pages."""
+    page_numbers: list[int | None] = []
+    """The number of each of those pages."""
+
+    def page_at(self, offset: int) -> int | None:
+        """The number of the page holding document offset `offset`."""
+        if not self.page_starts:
+            return None
+        return self.page_numbers[max(0, bisect.bisect_right(self.page_starts, offset) - 1)]
+
+
+def chunk_spans(
+    text: str, chunk_tokens: int, chunk_overlap: int, model: str
+) -> list[tuple[int, int]]:
+    """(start, end) offsets of `text`'s chunks, trailing whitespace left out of each."""
+    from agents.llm.tokens import encoding_for
+
+    if chunk_tokens < 1:
+        raise ValueError(f"chunk_tokens must be at least 1, got {chunk_tokens}")
+    if not 0 <= chunk_overlap < chunk_tokens:
+        raise ValueError(
+            f"chunk_overlap must be at least 0 and below chunk_tokens ({chunk_tokens}), "
+            f"got {chunk_overlap}"
+        )
+    words = [(match.start(), match.end()) for match in _WORD.finditer(text)]
+    if not words:
+        return []
+    encoding = encoding_for(model)
+    tokens = [len(ids) for ids in encoding.encode_ordinary_batch([text[s:e] for s, e in words])]
+    spans: list[tuple[int, int]] = []
+    first = 0
+    while first < len(words):
+        last = first + 1  # one past the chunk's last word; a chunk has at least one word
+        used = tokens[first]
+        while last < len(words) and used + tokens[last] <= chunk_tokens:
+            used += tokens[last]
+            last += 1
+        if last < len(words):
+            last = _nicer_cut(text, words, first, last)
+        spans.append(
+            (words[first][0], words[last - 1][0] + len(text[slice(*words[last - 1])].rstrip()))
+        )
+        if last >= len(words):
+            break
+        back, repeated = last, 0
+        while back - 1 > first and repeated + tokens[back - 1] <= chunk_overlap:
+            back -= 1
+            repeated += tokens[back]
+        first = max(back, first + 1)
+    return spans
+
+
+def _nicer_cut(text: str, words: list[tuple[int, int]], first: int, last: int) -> int:
+    """The word index to end the chunk before: the best break in its last third."""
+    floor = first + max(1, (last - first) * 2 // 3)
+    line = sentence = None
+    for index in range(last, floor, -1):
+        start, end = words[index - 1]
+        gap = text[start:end]
+        trailing = gap[len(gap.rstrip()) :]
+        if "\n\n" in trailing or "\n\r\n" in trailing:
+            return index
+        if line is None and "\n" in trailing:
+            line = index
+        if sentence is None and gap.rstrip().endswith(_SENTENCE_END):
+            sentence = index
+    return line or sentence or last
+
+
+def chunk_document(
+    document: SourceDocument, file_index: int, chunk_tokens: int, chunk_overlap: int, model: str
+) -> list[Chunk]:
+    """`document` cut into `Chunk`s (none when it holds no text)."""
+    text = document.text
+    starts = document.page_starts()
+    numbers = [page.number for page in document.pages]
+    spans = chunk_spans(text, chunk_tokens, chunk_overlap, model)
+
+    def page_index(offset: int) -> int:
+        return max(0, bisect.bisect_right(starts, offset) - 1)
+
+    chunks: list[Chunk] = []
+    for index, (start, end) in enumerate(spans):
+        # Only the pages this chunk covers: a long document's chunks stay small.
+        first, last = page_index(start), page_index(max(start, end - 1))
+        chunks.append(
+            Chunk(
+                file=document.name,
+                file_index=file_index,
+                index=index,
+                count=len(spans),
+                pages=len(document.pages),
+                start=start,
+                end=end,
+                text=text[start:end],
+                page=numbers[first],
+                last_page=numbers[last],
+                page_starts=starts[first : last + 1],
+                page_numbers=numbers[first : last + 1],
+            )
+        )
+    return chunks

@@ -1,0 +1,75 @@
+"""Exceptions the document pipeline raises; each message names the file or field concerned.
+
+An unreadable file does not end a run: the workflow turns `UnreadableFileError` into a
+`FileFailed` event and goes on with the other files. A chunk whose replies never fit the
+schema becomes a warning. What is raised through is what no later step can repair: a
+schema the pipeline cannot ask for, or a result that still does not validate as the
+user's model once every file was read and every review answered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DocumentExtractionError(Exception):
+    """Base class of the document pipeline's own errors."""
+
+
+class UnreadableFileError(DocumentExtractionError):
+    """A file could not be turned into text: missing, unsupported, corrupt, or empty."""
+
+    def __init__(self, file: str, reason: str) -> None:
+        self.file = file
+        """The file as it was given."""
+        self.reason = reason
+        """What went wrong, for a person to read."""
+        super().__init__(f"cannot read {file}: {reason}")
+
+
+class UnsupportedFileTypeError(UnreadableFileError):
+    """The file's extension is not one the pipeline has a reader for."""
+
+
+class SchemaNotSupportedError(DocumentExtractionError, TypeError):
+    """The user's schema has a field the pipeline cannot ask an LLM for."""
+
+    def __init__(self, schema: type[Any], field: str, reason: str) -> None:
+        self.schema = schema
+        """The user's model."""
+        self.field = field
+        """The field at fault."""
+        super().__init__(f"{schema.__name__}.{field}: {reason}")
+
+
+class IncompleteExtractionError(DocumentExtractionError):
+    """The merged (and reviewed) data does not validate as the user's schema, typically
+    because a required field was found in no document.
+
+    Raised rather than returning a half-filled model: `data` must be a valid instance. What
+    was found is kept on the error (`partial`, `fields`) so nothing is lost.
+    """
+
+    def __init__(
+        self,
+        schema: type[Any],
+        problems: dict[str, str],
+        partial: dict[str, Any],
+        fields: dict[str, Any],
+        failed_files: dict[str, str],
+    ) -> None:
+        self.schema = schema
+        """The user's model."""
+        self.problems = problems
+        """Field name (dotted for nested ones) to what is wrong with it."""
+        self.partial = partial
+        """The data that was extracted, as a dict."""
+        self.fields = fields
+        """The evidence per field (`FieldEvidence`), as extracted."""
+        self.failed_files = failed_files
+        """File to reason, for the files that could not be read."""
+        listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
+        message = f"the extracted data is not a valid {schema.__name__}: {listed}"
+        if failed_files:
+            message += " (unreadable files: " + ", ".join(failed_files) + ")"
+        super().__init__(message)

@@ -1,0 +1,183 @@
+"""The events of an extraction run: what the stream shows, and what the steps pass on.
+
+On the stream: `FileProgress` as each input is loaded, chunked and extracted (per chunk),
+`FileFailed` for an input that could not be read, `ChunkFailed` for a chunk whose replies
+never fit the schema, and `ReviewRequired` when the draft waits for a human (answer it
+with `ReviewResponse`). The run ends with a `StopEvent` whose result is the
+`ExtractionResult`. The other events pass between steps only:
+
+```
+ExtractionStart ─ plan ─> LoadRequest ─ load ─> FileLoaded ─ chunk ─> ChunkRequest ─ extract
+                             └─> FileFailed ───────┴─> FileFailed          ChunkExtracted <┘
+             collect (every input settled) ─> MergeRequest ─ merge ─> DraftReady ─ review
+    review ─> ReviewDone ─ finalize ─> StopEvent(ExtractionResult)
+           └─> ChunkRequest (feedback: re-extract the fields named)  └─> MergeRequest (corrections)
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent
+from agents.documents.chunking import Chunk
+from agents.documents.evidence import Candidate
+from agents.documents.loading import SourceDocument, TextSource
+from agents.documents.result import FieldEvidence
+
+# -- the stream ----------------------------------------------------------------------------
+
+
+class FileProgress(Event):
+    """How far one input has got."""
+
+    file: str
+    """The input (file as given, or document name)."""
+    file_index: int
+    """Its position among the run's inputs."""
+    stage: Literal["loaded", "chunked", "extracted", "done"]
+    """"loaded" (pages read), "chunked", "extracted" (one more chunk answered), "done"."""
+    pages: int = 0
+    """Pages read."""
+    chunks_done: int = 0
+    """Chunks answered so far (this extraction round)."""
+    chunks_total: int = 0
+    """Chunks in the input (0 before it is chunked)."""
+    round: int = 0
+    """0 for the first extraction, then 1, 2, ... per re-extraction after feedback."""
+
+
+class FileFailed(Event):
+    """An input could not be read; the other inputs go on."""
+
+    file: str
+    """The input as given."""
+    file_index: int
+    """Its position among the run's inputs."""
+    reason: str
+    """Why: missing, unsupported type, corrupt, no text."""
+
+
+class ChunkFailed(Event):
+    """A chunk gave no usable reply (it never fit the schema, or the model refused)."""
+
+    file: str
+    """The chunk's input."""
+    chunk: int
+    """The chunk's index in it."""
+    reason: str
+    """The last error."""
+
+
+class ReviewRequired(InputRequiredEvent):
+    """The draft waits for a human: answer with `ReviewResponse`."""
+
+    data: dict[str, Any]
+    """The draft data, as JSON."""
+    fields: dict[str, FieldEvidence]
+    """The evidence for every field."""
+    reasons: list[str] = Field(default_factory=list)
+    """What looks doubtful (low confidence, unverified quotes, conflicts, missing fields)."""
+    problems: list[str] = Field(default_factory=list)
+    """What was wrong with the previous answer (a correction that did not validate)."""
+    review: int = 1
+    """1 for the first review of the run, then 2, 3, ..."""
+    prefix: str = ""
+    """The prompt a console shows."""
+
+
+class ReviewResponse(HumanResponseEvent):
+    """A human's answer to `ReviewRequired`."""
+
+    approved: bool = False
+    """True to accept the draft (with `corrections` applied); False to see it again."""
+    corrections: dict[str, Any] = Field(default_factory=dict)
+    """Field name to value, applied as is (checked against the field's type)."""
+    feedback: str = ""
+    """What is wrong, in words: the fields it names (all, when it names none) are
+    extracted again with it."""
+
+
+# -- between steps -------------------------------------------------------------------------
+
+
+class ExtractionStart(StartEvent):
+    """What `run(files=[...], documents=[...])` starts with."""
+
+    files: list[str] = Field(default_factory=list)
+    """Paths to read."""
+    documents: list[TextSource] = Field(default_factory=list)
+    """Texts given directly."""
+
+
+class LoadRequest(Event):
+    """One file to read."""
+
+    file: str
+    """The path."""
+    file_index: int
+    """Its position among the run's inputs."""
+
+
+class FileLoaded(Event):
+    """An input as pages, ready to chunk."""
+
+    document: SourceDocument
+    """The pages."""
+    file_index: int
+    """Its position among the run's inputs."""
+
+
+class ChunkRequest(Event):
+    """One chunk to extract from."""
+
+    chunk: Chunk
+    """The text and where it is."""
+    round: int = 0
+    """The extraction round."""
+    fields: list[str] | None = None
+    """The fields to ask for; None for all."""
+    feedback: str | None = None
+    """A reviewer's feedback, when re-extracting."""
+    previous: dict[str, Any] = Field(default_factory=dict)
+    """The values the reviewer saw for `fields`."""
+
+
+class ChunkExtracted(Event):
+    """What one chunk gave."""
+
+    chunk: Chunk
+    """The chunk."""
+    round: int = 0
+    """The extraction round it answers."""
+    candidates: list[Candidate] = Field(default_factory=list)
+    """Its values, quotes checked."""
+    error: str | None = None
+    """Why it gave nothing, when no reply fit the schema."""
+
+
+class MergeRequest(Event):
+    """Every input of the round is settled: merge what was found."""
+
+    round: int = 0
+    """The extraction round."""
+
+
+class DraftReady(Event):
+    """The merged draft, corrections applied."""
+
+    data: dict[str, Any]
+    """The draft data, as JSON."""
+    fields: dict[str, FieldEvidence]
+    """The evidence per field."""
+
+
+class ReviewDone(Event):
+    """The draft is final (approved, or no review was needed)."""
+
+    data: dict[str, Any]
+    """The data to validate as the schema."""
+    fields: dict[str, FieldEvidence]
+    """The evidence per field."""

@@ -1,0 +1,56 @@
+"""The invoice schema and documents the document tests extract from, made by the tests."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class LineItem(BaseModel):
+    description: str
+    amount: float
+
+
+class Invoice(BaseModel):
+    invoice_number: str = Field(description="The invoice's number, as printed")
+    vendor: str = Field(description="Who issued the invoice")
+    invoice_date: date
+    total: float = Field(description="The amount due, tax included")
+    line_items: list[LineItem] = Field(default_factory=list)
+    po_number: str | None = None
+
+
+INVOICE_TEXT = """INVOICE
+
+Invoice number: INV-2041
+Issued by: Northwind Supplies Ltd.
+Date: 2024-03-15
+
+Bill to: Contoso Manufacturing, 12 Harbour Road, Leeds.
+
+Line items:
+Steel brackets, 40 units ........ 320.00
+Hex bolts M8, 500 units ......... 95.50
+Delivery to site ................ 45.00
+
+Notes: goods remain the property of the seller until paid in full. Payment within thirty
+days of the invoice date. Late payments accrue interest at four percent per month.
+Please quote the invoice number on every payment and correspondence with our office.
+
+Subtotal: 460.50
+VAT 20%: 92.10
+Total due: 552.60
+"""
+
+
+def write_invoice(folder: Path) -> Path:
+    path = folder / "invoice.txt"
+    path.write_text(INVOICE_TEXT, encoding="utf-8")
+    return path
+
+
+class Order(BaseModel):
+    vendor: str
+    total: float

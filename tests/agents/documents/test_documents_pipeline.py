@@ -1,0 +1,170 @@
+"""ExtractionWorkflow end to end over the OpenAI wire (respx): a text invoice cut into
+several chunks, fields found in different chunks merged with their evidence, a fabricated
+quote marked unverified, a reply that fails the schema re-asked with the error."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import respx
+from documents_wire import ExtractionModel, Fact, document_text
+from invoice_fixtures import INVOICE_TEXT, Invoice, LineItem, Order, write_invoice
+
+from agents.documents import (
+    ExtractionResult,
+    ExtractionWorkflow,
+    FileProgress,
+)
+from agents.llm.openai_llm import OpenAI
+
+FACTS = [
+    Fact("invoice_number", "INV-2041", "Invoice number: INV-2041", 0.95),
+    Fact("vendor", "Northwind Supplies Ltd.", "Issued by: Northwind Supplies Ltd.", 0.9),
+    Fact("invoice_date", "2024-03-15", "Date: 2024-03-15", 0.9),
+    Fact("total", 552.60, "Total due: 552.60", 0.95),
+    Fact(
+        "line_items",
+        {"description": "Steel brackets", "amount": 320.0},
+        "Steel brackets, 40 units ........ 320.00",
+        0.9,
+    ),
+    Fact(
+        "line_items",
+        {"description": "Hex bolts M8", "amount": 95.5},
+        "Hex bolts M8, 500 units ......... 95.50",
+        0.85,
+    ),
+    Fact(
+        "line_items",
+        {"description": "Delivery to site", "amount": 45.0},
+        "Delivery to site ................ 45.00",
+        0.8,
+    ),
+]
+
+
+async def test_fields_from_different_chunks_are_merged_with_their_evidence(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    model = ExtractionModel(FACTS)
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ExtractionWorkflow(
+        llm=llm, schema=Invoice, chunk_tokens=60, chunk_overlap=10, num_workers=2
+    )
+
+    handler = workflow.run(files=[write_invoice(tmp_path)])
+    progress = [ev async for ev in handler.stream_events() if isinstance(ev, FileProgress)]
+    result = await handler
+
+    assert isinstance(result, ExtractionResult)
+    chunks = [document_text(body) for body in model.requests]
+    assert len(chunks) >= 3
+    header = next(i for i, text in enumerate(chunks) if "INV-2041" in text)
+    footer = next(i for i, text in enumerate(chunks) if "Total due" in text)
+    assert header != footer  # the number and the total came from different chunks
+    assert result.data == Invoice(
+        invoice_number="INV-2041",
+        vendor="Northwind Supplies Ltd.",
+        invoice_date=date(2024, 3, 15),
+        total=552.60,
+        line_items=[
+            LineItem(description="Steel brackets", amount=320.0),
+            LineItem(description="Hex bolts M8", amount=95.5),
+            LineItem(description="Delivery to site", amount=45.0),
+        ],
+    )
+    total = result.fields["total"]
+    assert total.status == "found"
+    assert total.verified
+    (quote,) = total.quotes
+    assert INVOICE_TEXT[quote.start : quote.end] == "Total due: 552.60"
+    assert quote.file.endswith("invoice.txt")
+    assert quote.page is None  # a text file has no pages
+    assert result.fields["po_number"].status == "missing"
+    assert "po_number: not found in any document" in result.warnings
+    assert result.files[0].status == "ok"
+    assert result.files[0].chunks == len(chunks)
+    assert result.usage.total_tokens == 17 * len(chunks)  # llm_wire's usage per reply
+    stages = [ev.stage for ev in progress]
+    assert stages[:2] == ["loaded", "chunked"]
+    assert stages[-1] == "done"
+    assert progress[-1].chunks_done == progress[-1].chunks_total == len(chunks)
+    # Every chunk is a word-bounded slice of the file, each overlapping the one before.
+    positions = [INVOICE_TEXT.find(text) for text in chunks]
+    assert all(position >= 0 for position in positions)
+    json.loads(result.to_json())
+
+
+async def test_a_fabricated_quote_is_marked_unverified_and_loses_to_a_verified_one(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    confirmation = "Order confirmation\nVendor: Acme  Tools\nGmbH\nOrder total: 99.00 EUR\n"
+    delivery = "Delivery note\nShipped by Acme from Hamburg.\n"
+    model = ExtractionModel(
+        [
+            # Re-flowed and upper-cased: found in the text once whitespace and case are
+            # normalised.
+            Fact("vendor", "Acme Tools GmbH", "VENDOR: ACME TOOLS GMBH", 0.8, "Vendor: Acme"),
+            # Invented: nothing like it is in the delivery note, though the model is sure.
+            Fact("vendor", "Acme Holdings", "Supplier: Acme Holdings Inc.", 0.99, "Shipped"),
+            Fact("total", 99.0, "Order total: 99.00 EUR", 0.9),
+        ]
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+
+    result = await ExtractionWorkflow(llm=llm, schema=Order).run(
+        documents=[
+            {"text": confirmation, "metadata": {"file_name": "confirmation.txt"}},
+            {"text": delivery, "metadata": {"file_name": "delivery.txt"}},
+        ]
+    )
+
+    vendor = result.fields["vendor"]
+    assert result.data.vendor == "Acme Tools GmbH"
+    assert vendor.verified
+    (quote,) = vendor.quotes
+    assert quote.file == "confirmation.txt"
+    assert confirmation[quote.start : quote.end] == "Vendor: Acme  Tools\nGmbH"
+    (invented,) = vendor.alternatives
+    assert invented.value == "Acme Holdings"
+    assert not invented.verified
+    assert invented.quotes[0].file == "delivery.txt"
+    assert invented.quotes[0].start is None
+    assert invented.confidence == pytest.approx(0.99 * 0.5)
+    assert "vendor: conflicting values also found: 'Acme Holdings'" in result.warnings
+    assert [report.file for report in result.files] == ["confirmation.txt", "delivery.txt"]
+
+
+async def test_a_reply_that_fails_the_schema_is_sent_back_with_the_error(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    text = "Vendor: Acme Tools GmbH\nOrder total: 99.00 EUR\n"
+    sent_bad = []
+
+    def bad_first(chunk_text: str, body: dict[str, object]) -> str | None:
+        if sent_bad:
+            return None
+        sent_bad.append(True)
+        return json.dumps(
+            {"vendor": None, "total": {"value": "ninety-nine", "quote": "99.00", "confidence": 2}}
+        )
+
+    model = ExtractionModel(
+        [Fact("vendor", "Acme Tools GmbH", "Acme Tools GmbH"), Fact("total", 99.0, "99.00 EUR")],
+        override=bad_first,
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+
+    result = await ExtractionWorkflow(llm=llm, schema=Order, max_retries=1).run(documents=[text])
+
+    assert result.data.total == 99.0
+    assert len(model.requests) == 2
+    retry = model.requests[1]["messages"]
+    assert retry[-2]["role"] == "assistant"
+    assert "ninety-nine" in retry[-2]["content"]
+    assert "total.value" in retry[-1]["content"]
+    assert "total.confidence" in retry[-1]["content"]
+    assert "less than or equal to 1" in retry[-1]["content"]
