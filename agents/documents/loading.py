@@ -148,7 +148,7 @@ def read_file(path: str | Path) -> SourceDocument:
             name, f"reading {suffix} files needs a reader that is not installed: {error}"
         ) from error
     except Exception as error:  # any reader's failure, wrapped by load_file
-        cause = error.__cause__ or error
+        cause = _root_cause(error)
         raise UnreadableFileError(name, f"{type(cause).__name__}: {cause}") from error
     pages = [
         Page(
@@ -164,6 +164,15 @@ def read_file(path: str | Path) -> SourceDocument:
     metadata = dict(loaded[0].metadata) if loaded else {}
     metadata.pop("page_label", None)
     return SourceDocument(name=name, pages=pages, metadata=metadata)
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The reader's own exception: load_file wraps it, and some readers retry with
+    tenacity, whose RetryError holds the last attempt's."""
+    cause: BaseException = error.__cause__ or error
+    attempt = getattr(cause, "last_attempt", None)
+    inner = attempt.exception() if attempt is not None else None
+    return inner if isinstance(inner, BaseException) else cause
 
 
 def _paged(suffix: str) -> bool:
