@@ -33,9 +33,12 @@ UnverifiedPolicy = Literal["mark", "remove"]
 UNVERIFIED_MARK = "[unverified]"
 """Put after a failed claim's sentence with `policy="mark"`."""
 
-# A bracket whose inside is only numbers with optional quotes: [1], [1, 2], [2: "q"; 3].
-_BRACKET = re.compile(r'\[((?:[^\[\]"“”]|"[^"]*"|“[^”]*”)*)\](?!\()')
-_ITEM = re.compile(r'\s*(\d{1,3})\s*(?::\s*(?:"([^"]*)"|“([^”]*)”))?\s*(?:[,;]|$)')
+# A bracket, quotes inside it read whole (a quote may hold "]"); parse_marker decides whether
+# it is a citation: [1], [1, 2], [2: "q"; 3].
+_BRACKET = re.compile(r'\[((?>"[^"]*"|“[^”]*”|[^\[\]])*)\](?!\()')
+_ITEM = re.compile(r'\s*(?:[Ss]ources?\s+)?(\d{1,3})\s*(?::\s*(?:"([^"]*)"|“([^”]*)”))?\s*(?:[,;]|$)')
+# One number and a quote the strict form cannot read (escaped or unbalanced quote marks).
+_LOOSE_ITEM = re.compile(r"\s*(?:[Ss]ources?\s+)?(\d{1,3})\s*:\s*(.*?)\s*", re.DOTALL)
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
 # A sentence ends at . ! or ? (closing quotes and brackets allowed), then its markers,
 # then whitespace or the end: "grew 3.5% [1]." and "grew. [1] Then" both end after [1].
@@ -110,20 +113,27 @@ def quote_in_text(quote: str, text: str) -> bool:
 
 
 def parse_marker(inside: str) -> list[Citation] | None:
-    """The citations in a marker's inside (`1, 2: "q"`), or None when it is not a marker."""
+    """The citations in a marker's inside (`1, 2: "q"`, `Source 3`), or None when it is
+    not a marker. A single number with a quote in odd quotation marks (`2: "say \\"no\\""`)
+    is still read as that number and that quote."""
     citations = []
     position = 0
     for match in _ITEM.finditer(inside):
         if match.start() != position:
-            return None
+            break
         quote = match.group(2) if match.group(2) is not None else match.group(3)
         citations.append(Citation(int(match.group(1)), quote.strip() or None if quote else None))
         position = match.end()
         if position == len(inside):
             break
-    if position != len(inside) or not citations:
+    if position == len(inside) and citations:
+        return citations
+    loose = _LOOSE_ITEM.fullmatch(inside)
+    if loose is None:
         return None
-    return citations
+    # Still a citation of that number: left unparsed, it would stay in the text unchecked.
+    quote = loose.group(2).replace('\\"', '"').strip().strip('"\u201c\u201d').strip()
+    return [Citation(int(loose.group(1)), quote or None)]
 
 
 def check_citations(

@@ -110,7 +110,8 @@ class RoundFinished(Event):
     sources_read: int
     """Sources read so far."""
     missing: list[str] = Field(default_factory=list)
-    """What the LLM found still unanswered (the next round's sub-questions)."""
+    """What the LLM found still unanswered (the next round's sub-questions); it is not
+    asked after the last round `max_rounds` or `max_sources` allow."""
     next_round: bool = False
     """Whether another round follows."""
 

@@ -38,6 +38,21 @@ def test_markers_are_parsed_with_their_quotes() -> None:
     assert [(c.source_id, c.quote) for c in parsed] == [(1, None), (3, "a, b; c"), (4, None)]
     assert parse_marker("sic") is None
     assert parse_marker("1 and 2") is None
+    assert parse_marker("2023: a year") is None
+    source = parse_marker("Source 2")
+    assert source is not None
+    assert [(c.source_id, c.quote) for c in source] == [(2, None)]
+
+
+def test_a_quote_with_escaped_quotation_marks_is_still_checked() -> None:
+    sources = {1: 'The manager said "no" to the plan.'}
+    draft = 'The plan was refused [1: "said \\"no\\" to the plan"]. Also [4: "x \\"y"].'
+
+    checked = check_citations(draft, sources)
+
+    assert [c.quotes for c in checked.claims] == [['said "no" to the plan']]
+    assert checked.markdown == "The plan was refused [1]. Also. [unverified]"
+    assert [c.source_ids for c in checked.unverified] == [[4]]
 
 
 def test_claims_are_sentences_with_markers_and_keep_the_markdown() -> None:
@@ -103,3 +118,12 @@ def test_remove_policy_drops_failed_sentences_and_emptied_lines() -> None:
 
     assert checked.markdown == "Heat ages cells [1].\n- Fine [2]."
     assert len(checked.unverified) == 2
+
+
+def test_an_unclosed_bracket_full_of_quotes_does_not_backtrack_forever() -> None:
+    # Each quoted piece could be read two ways; without atomic matching this is 2**5000.
+    draft = "[" + ' "a" ' * 5000 + " and a claim [1]."
+
+    checked = check_citations(draft, SOURCES)
+
+    assert [c.source_ids for c in checked.claims] == [[1]]
