@@ -36,7 +36,9 @@ UNVERIFIED_MARK = "[unverified]"
 # A bracket, quotes inside it read whole (a quote may hold "]"); parse_marker decides whether
 # it is a citation: [1], [1, 2], [2: "q"; 3].
 _BRACKET = re.compile(r'\[((?>"[^"]*"|“[^”]*”|[^\[\]])*)\](?!\()')
-_ITEM = re.compile(r'\s*(?:[Ss]ources?\s+)?(\d{1,3})\s*(?::\s*(?:"([^"]*)"|“([^”]*)”))?\s*(?:[,;]|$)')
+_ITEM = re.compile(
+    r'\s*(?:[Ss]ources?\s+)?(\d{1,3})\s*(?::\s*(?:"([^"]*)"|“([^”]*)”))?\s*(?:[,;]|$)'
+)
 # One number and a quote the strict form cannot read (escaped or unbalanced quote marks).
 _LOOSE_ITEM = re.compile(r"\s*(?:[Ss]ources?\s+)?(\d{1,3})\s*:\s*(.*?)\s*", re.DOTALL)
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
