@@ -23,6 +23,8 @@
 
 Each box is a step a subclass may override on its own, and each step's LLM call is a method
 (`make_plan`, `revise_plan`, `take_notes`, `name_gaps`, `write_prompt`) for narrower changes.
+The `plan` and `review` steps and the run's state access live in the base class,
+`ResearchPlanning` (`planning.py`); the rounds, the writing and the check are here.
 
 Failures that leave something to go on with do not end the run: a search that fails is a
 `SearchFailed`, a source that cannot be fetched or read a `SourceFailed`, each also a
