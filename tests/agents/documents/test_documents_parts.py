@@ -1,0 +1,172 @@
+"""The pipeline's parts on their own: chunk spans, quote location, the merge rules, the
+per-call response model, and texts given as documents."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+
+import pytest
+from invoice_fixtures import INVOICE_TEXT, Invoice
+from pydantic import ValidationError
+
+from agents.documents import (
+    Candidate,
+    Quote,
+    SourceDocument,
+    TextSource,
+    chunk_document,
+    chunk_spans,
+    field_specs,
+    locate_quote,
+    merge_candidates,
+    response_model,
+)
+from agents.documents.loading import documents_from_texts, html_to_text
+from agents.llm.tokens import count_text
+
+
+def test_chunks_stay_in_budget_overlap_and_never_cut_a_word() -> None:
+    spans = chunk_spans(INVOICE_TEXT, 40, 8, "gpt-4o-mini")
+
+    assert len(spans) >= 4
+    words = {m.span() for m in re.finditer(r"\S+", INVOICE_TEXT)}
+    starts, ends = {s for s, _ in words}, {e for _, e in words}
+    for (start, end), (next_start, _) in itertools.pairwise(spans):
+        assert start in starts
+        assert end in ends
+        assert next_start < end  # the next chunk repeats the end of this one
+        assert next_start > start
+    assert all(count_text(INVOICE_TEXT[s:e], "gpt-4o-mini") <= 40 for s, e in spans)
+    assert spans[-1][1] == len(INVOICE_TEXT.rstrip())
+    # Cut at a line break or paragraph break when one is near the end.
+    assert sum(INVOICE_TEXT[end : end + 1] == "\n" for _, end in spans[:-1]) >= len(spans) // 2
+
+
+def test_chunks_know_their_pages_across_page_breaks() -> None:
+    document = SourceDocument(
+        name="a.pdf",
+        pages=[{"number": 1, "text": "alpha beta"}, {"number": 2, "text": "gamma delta"}],
+    )
+
+    (whole,) = chunk_document(document, 0, 100, 0, "gpt-4o-mini")
+    assert (whole.page, whole.last_page, whole.pages) == (1, 2, 2)
+    assert whole.text == "alpha beta\n\ngamma delta"
+    assert whole.page_at(whole.text.index("gamma")) == 2
+    assert chunk_spans("", 10, 0, "gpt-4o-mini") == []
+    with pytest.raises(ValueError, match="chunk_overlap"):
+        chunk_spans("x", 10, 10, "gpt-4o-mini")
+
+
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        ("Total due: 552.60", "Total due: 552.60"),
+        ("total DUE:   552.60", "Total due: 552.60"),
+        ("\u201cNet 30\u201d \u2013 payable", '"Net 30" - payable'),
+        ("Subtotal:\n460.50", "Subtotal: 460.50"),
+        ("Total due: 999.99", None),
+        ("   ", None),
+    ],
+)
+def test_quotes_are_found_exactly_or_after_normalising(quote: str, found: str | None) -> None:
+    text = 'Terms: "Net 30" - payable in EUR.\nSubtotal: 460.50\nTotal due: 552.60'
+    span = locate_quote(quote, text)
+    assert (None if span is None else text[span[0] : span[1]]) == found
+
+
+def candidate(
+    field: str, value: object, confidence: float, verified: bool, position: int, file_index: int = 0
+) -> Candidate:
+    quote = Quote(
+        text=str(value),
+        file=f"f{file_index}",
+        start=position if verified else None,
+        end=position + 3 if verified else None,
+        verified=verified,
+    )
+    return Candidate(
+        field=field,
+        value=value,
+        quote=quote,
+        confidence=confidence,
+        file_index=file_index,
+        position=position,
+        chunk=position // 100,
+    )
+
+
+def test_the_merge_is_deterministic_and_keeps_conflicts_as_alternatives() -> None:
+    specs = field_specs(Invoice)
+    found = [
+        candidate("vendor", "Northwind", 0.7, True, 300),
+        candidate("vendor", "NORTHWIND ", 0.9, True, 10),  # the same value, better quoted
+        candidate("vendor", "Southwind", 0.99, False, 50),  # surer, but not found
+        candidate("total", 10.0, 0.8, True, 500),
+        candidate("total", 12.0, 0.8, True, 20, file_index=1),  # a tie: the earlier input wins
+        candidate("line_items", {"description": "a", "amount": 1}, 0.9, True, 100),
+        candidate("line_items", {"description": "b", "amount": 2}, 0.6, True, 200),
+        candidate("line_items", {"description": "A", "amount": 1.0}, 0.5, True, 150),  # repeat
+    ]
+    merged = merge_candidates(found, specs)
+    for _ in range(5):
+        random.shuffle(found)
+        assert merge_candidates(found, specs) == merged
+
+    vendor = merged["vendor"]
+    assert (vendor.value, vendor.confidence, vendor.verified) == ("NORTHWIND ", 0.9, True)
+    assert [quote.start for quote in vendor.quotes] == [10, 300]
+    assert [alt.value for alt in vendor.alternatives] == ["Southwind"]
+    assert merged["total"].value == 10.0
+    assert [alt.value for alt in merged["total"].alternatives] == [12.0]
+    items = merged["line_items"]
+    assert items.value == [{"description": "a", "amount": 1}, {"description": "b", "amount": 2}]
+    assert [len(item.quotes) for item in items.items] == [2, 1]
+    assert items.confidence == 0.6
+    assert merged["po_number"].status == "missing"
+
+
+def test_the_response_model_asks_for_value_quote_and_confidence_per_field() -> None:
+    specs = field_specs(Invoice)
+    model = response_model(Invoice, specs, ["total", "line_items"])
+
+    reply = model.model_validate(
+        {
+            "total": {"value": "552.60", "quote": "Total due: 552.60", "confidence": 0.9},
+            "line_items": [
+                {"value": {"description": "x", "amount": 1}, "quote": "x 1", "confidence": 1}
+            ],
+        }
+    )
+    assert reply.model_dump()["total"]["value"] == 552.6
+    assert model.model_validate({"total": None, "line_items": []})
+    with pytest.raises(ValidationError, match="less than or equal to 1"):
+        model.model_validate(
+            {"total": {"value": 1, "quote": "", "confidence": 3}, "line_items": []}
+        )
+    assert specs["line_items"].is_list
+    assert not specs["total"].is_list
+    assert specs["invoice_number"].description == "The invoice's number, as printed"
+
+
+def test_given_texts_are_grouped_into_documents_by_file_name() -> None:
+    pages = [
+        TextSource(text="one", metadata={"file_name": "a.pdf", "page_label": "i"}),
+        TextSource(text="two", metadata={"file_name": "a.pdf", "page_label": "ii"}),
+        TextSource(text="plain"),
+        TextSource(text="other", name="notes"),
+    ]
+    documents = documents_from_texts(pages)
+
+    assert [d.name for d in documents] == ["a.pdf", "document 1", "notes"]
+    assert [(p.number, p.label) for p in documents[0].pages] == [(1, "i"), (2, "ii")]
+    assert documents[1].pages[0].number is None
+
+
+def test_html_text_leaves_out_scripts_styles_and_the_head() -> None:
+    markup = (
+        "<html><head><title>t</title><style>p{}</style></head><body><p>A&amp;B</p>"
+        "<ul><li>one</li><li>two <i>2</i></li></ul><script>no()</script></body></html>"
+    )
+    assert html_to_text(markup) == "A&B\none\ntwo 2"
