@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -89,22 +88,6 @@ async def main(
     return report
 
 
-def make_llm() -> LLM | None:
-    """The model the environment names, or None when no server is configured."""
-    api_key = os.environ.get("OPENAI_API_KEY")
-    base_url = os.environ.get("OPENAI_BASE_URL")
-    if not api_key and not base_url:
-        return None
-    from agents.llm import OpenAI
-
-    # Local servers usually take any key, but the SDK insists on one.
-    return OpenAI(
-        os.environ.get("OPENAI_MODEL", "gpt-4o-mini"),
-        api_key=api_key or "not-needed",
-        base_url=base_url,
-    )
-
-
 def cli(argv: list[str]) -> int:
     """Run `main` with the model the environment names; 2 when no server is configured."""
     parser = argparse.ArgumentParser(description="Research a question over local files.")
@@ -112,14 +95,12 @@ def cli(argv: list[str]) -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder of sources")
     parser.add_argument("--review", action="store_true", help="review the plan first")
     args = parser.parse_args(argv)
-    llm = make_llm()
-    if llm is None:
-        print(
-            "examples/research.py needs a model server: set OPENAI_API_KEY (for OpenAI) or "
-            "OPENAI_BASE_URL (for an OpenAI-compatible server), and optionally OPENAI_MODEL "
-            "(default gpt-4o-mini).",
-            file=sys.stderr,
-        )
+    from agents.llm import LLMConfigurationError, OpenAI
+
+    try:
+        llm = OpenAI.from_env()
+    except LLMConfigurationError as error:
+        print(f"examples/research.py needs a model server: {error}", file=sys.stderr)
         return 2
     question = " ".join(args.question) or DEFAULT_QUESTION
     asyncio.run(main(llm, question, args.corpus, args.review))
@@ -128,12 +109,13 @@ def cli(argv: list[str]) -> int:
 
 def __getattr__(name: str) -> Any:
     # `agentflow run examples/research.py:workflow`: built when asked for, from the
-    # environment, so importing this file needs no server.
+    # environment (OpenAI.from_env), so importing this file needs no server.
     if name == "workflow":
-        llm = make_llm()
-        if llm is None:
-            raise AttributeError("workflow needs OPENAI_API_KEY or OPENAI_BASE_URL to be set")
-        return ResearchWorkflow(llm=llm, search=LocalCorpusSearch(CORPUS), max_rounds=2)
+        from agents.llm import OpenAI
+
+        return ResearchWorkflow(
+            llm=OpenAI.from_env(), search=LocalCorpusSearch(CORPUS), max_rounds=2
+        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -4,31 +4,15 @@ HTTP) researches the question over examples/corpus/ and prints a checked report;
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import httpx
 import pytest
 import respx
+from example_scripts import EXAMPLES, assert_says_what_is_missing_without_a_server, load_example
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "research.py"
 BASE_URL = "https://llm.test/v1"
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("research_example", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def reply(content: str) -> httpx.Response:
@@ -97,13 +81,7 @@ class CorpusModel:
 
 
 def test_without_a_server_it_says_what_is_missing() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    completed = subprocess.run(
-        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60, env=env
-    )
-    assert completed.returncode == 2
-    assert "OPENAI_API_KEY" in completed.stderr
-    assert "OPENAI_BASE_URL" in completed.stderr
+    assert_says_what_is_missing_without_a_server("research")
 
 
 def test_researches_the_corpus_and_prints_a_checked_report(
@@ -114,7 +92,7 @@ def test_researches_the_corpus_and_prints_a_checked_report(
     model = CorpusModel()
     with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(side_effect=model)
-        assert load_example().cli(["How should batteries be charged?"]) == 0
+        assert load_example("research").cli(["How should batteries be charged?"]) == 0
 
     out = capsys.readouterr().out
     assert "1. How to charge?\n   - search: charge percent" in out
@@ -139,7 +117,9 @@ def test_agentflow_run_runs_the_same_workflow(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(side_effect=CorpusModel())
-        code = main(["run", f"{EXAMPLE}:workflow", "--arg", "query=How to charge?"])
+        code = main(
+            ["run", f"{EXAMPLES / 'research.py'}:workflow", "--arg", "query=How to charge?"]
+        )
 
     out = capsys.readouterr().out
     assert code == 0
