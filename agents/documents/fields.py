@@ -69,6 +69,11 @@ def field_specs(schema: type[BaseModel]) -> dict[str, FieldSpec]:
     """The schema's fields in order, as `FieldSpec`s."""
     if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
         raise TypeError(f"schema must be a pydantic model class, got {schema!r}")
+    if not schema.__pydantic_complete__:
+        try:
+            schema.model_rebuild()
+        except Exception as error:  # pydantic's own error names what is undefined
+            raise SchemaNotSupportedError(schema, "(schema)", str(error).split("\n")[0]) from error
     specs: dict[str, FieldSpec] = {}
     for name, info in schema.model_fields.items():
         annotation = _with_metadata(info)

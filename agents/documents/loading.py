@@ -13,7 +13,9 @@ Every way a file can fail (missing, unsupported, corrupt, no text in it) is rais
 
 from __future__ import annotations
 
+import contextlib
 import html.parser
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -134,10 +136,9 @@ def read_file(path: str | Path) -> SourceDocument:
         )
     if not file.is_file():
         raise UnreadableFileError(name, "no such file")
-    from llama_index.core import SimpleDirectoryReader
-
+    reader = _simple_directory_reader()
     try:
-        loaded = SimpleDirectoryReader.load_file(
+        loaded = reader.load_file(
             file,
             file_metadata=_file_metadata,
             file_extractor=_readers(),
@@ -164,6 +165,27 @@ def read_file(path: str | Path) -> SourceDocument:
     metadata = dict(loaded[0].metadata) if loaded else {}
     metadata.pop("page_label", None)
     return SourceDocument(name=name, pages=pages, metadata=metadata)
+
+
+@lru_cache(maxsize=1)
+def _simple_directory_reader() -> Any:
+    """llama-index-core's `SimpleDirectoryReader`, with llama-index-readers-file loaded.
+
+    One of readers-file's modules calls `logging.basicConfig(level=INFO)` when imported,
+    which would print every HTTP request of the run; the root logger is put back as the
+    application had it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        from llama_index.core import SimpleDirectoryReader
+
+        # Without readers-file, PDF and docx files fail, each with a reason that says so.
+        with contextlib.suppress(ImportError):
+            import llama_index.readers.file  # type: ignore[import-untyped]  # noqa: F401
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return SimpleDirectoryReader
 
 
 def _root_cause(error: BaseException) -> BaseException:
