@@ -1,0 +1,104 @@
+"""Batches: chunks are extracted concurrently but never more than `num_workers` at once;
+texts and LlamaIndex Documents can be given instead of files; a docx without its reader
+fails with a reason naming it; importing the package loads neither llama_index nor openai."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+from documents_wire import ExtractionModel, Fact
+from invoice_fixtures import Order
+
+from agents.documents import ExtractionWorkflow, FileFailed, IncompleteExtractionError
+from agents.llm.openai_llm import OpenAI
+
+
+async def test_chunks_are_extracted_concurrently_up_to_num_workers(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    model = ExtractionModel([Fact("vendor", "Acme", "Vendor: Acme"), Fact("total", 5.0, "5.00")])
+    in_flight = 0
+    most = 0
+    all_in = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        if in_flight == 3:
+            all_in.set()
+        await all_in.wait()  # the first three calls wait for each other: they overlap
+        in_flight -= 1
+        return model(request)
+
+    api.post("/chat/completions").mock(side_effect=answer)
+    texts = [f"Note {n}\nVendor: Acme\nTotal: 5.00 for item {n}\n" for n in range(8)]
+
+    workflow = ExtractionWorkflow(llm=llm, schema=Order, num_workers=3)
+    result = await workflow.run(documents=texts)
+
+    assert len(model.requests) == 8
+    assert most == 3
+    assert result.data == Order(vendor="Acme", total=5.0)
+    assert len(result.fields["vendor"].quotes) == 8
+    assert [report.file for report in result.files] == [f"document {n}" for n in range(1, 9)]
+
+
+async def test_llama_index_documents_keep_their_pages(api: respx.MockRouter, llm: OpenAI) -> None:
+    from llama_index.core.schema import Document
+
+    api.post("/chat/completions").mock(
+        side_effect=ExtractionModel(
+            [Fact("vendor", "Acme", "Vendor: Acme"), Fact("total", 7.5, "Total: 7.50")]
+        )
+    )
+    pages = [
+        Document(text="Vendor: Acme", metadata={"file_name": "scan.pdf", "page_label": "1"}),
+        Document(text="Total: 7.50", metadata={"file_name": "scan.pdf", "page_label": "2"}),
+    ]
+
+    result = await ExtractionWorkflow(llm=llm, schema=Order).run(documents=pages)
+
+    assert result.data == Order(vendor="Acme", total=7.5)
+    quote = result.fields["total"].quotes[0]
+    assert (quote.file, quote.page, quote.start) == ("scan.pdf", 2, len("Vendor: Acme\n\n"))
+    assert result.files[0].pages == 2
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("docx2txt") is not None, reason="docx2txt is installed"
+)
+async def test_a_docx_without_its_reader_fails_with_a_reason_naming_it(
+    llm: OpenAI, tmp_path: Path
+) -> None:
+    document = tmp_path / "letter.docx"
+    with zipfile.ZipFile(document, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+
+    handler = ExtractionWorkflow(llm=llm, schema=Order).run(files=[document])
+    failed = [ev async for ev in handler.stream_events() if isinstance(ev, FileFailed)]
+    with pytest.raises(IncompleteExtractionError, match=r"unreadable files: .*letter\.docx"):
+        await handler
+
+    (only,) = failed
+    assert "pip install docx2txt" in only.reason
+
+
+def test_importing_the_package_loads_neither_llama_index_nor_openai() -> None:
+    code = (
+        "import sys, json, agents.documents; "
+        "print(json.dumps([m for m in ('llama_index', 'openai', 'tiktoken') if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(out.stdout) == []
