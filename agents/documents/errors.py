@@ -73,3 +73,16 @@ class IncompleteExtractionError(DocumentExtractionError):
         if failed_files:
             message += " (unreadable files: " + ", ".join(failed_files) + ")"
         super().__init__(message)
+
+    @staticmethod
+    def problems_in(error: Any) -> dict[str, str]:
+        """A pydantic ValidationError's errors by field, a missing top-level field said
+        as "not found in any document"."""
+        return {
+            ".".join(str(part) for part in item["loc"]) or "(data)": (
+                "not found in any document"
+                if item["type"] == "missing" and len(item["loc"]) == 1
+                else item["msg"]
+            )
+            for item in error.errors()
+        }

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.documents.chunking import Chunk
+from agents.documents.events import ChunkExtracted
 from agents.documents.evidence import Candidate
 from agents.documents.result import FileReport
 from agents.llm.types import Usage
@@ -48,3 +49,23 @@ class ExtractionState(BaseModel):
             if report.status == "ok" and self.answered.get(index, 0) < report.chunks:
                 return False
         return True
+
+    def record_chunk(self, ev: ChunkExtracted) -> int:
+        """Take in one chunk's answer; how many chunks of its input this round has had
+        answered (the input is "ok" once all of them are, in round 0)."""
+        piece = ev.chunk
+        report = self.files[piece.file_index]
+        if ev.round == 0:
+            self.chunks.append(piece)
+            report.chunks, report.pages = piece.count, piece.pages
+        self.candidates.extend(ev.candidates)
+        if ev.error is not None:
+            self.warnings.append(f"{piece.file}, chunk {piece.index + 1}: {ev.error}")
+        done = self.answered.get(piece.file_index, 0) + 1
+        self.answered[piece.file_index] = done
+        if done == piece.count and report.status == "pending":
+            report.status = "ok"
+            # Chunks come back in any order: sorted once an input is complete, so that
+            # re-extraction sends them in document order.
+            self.chunks.sort(key=lambda c: (c.file_index, c.index))
+        return done

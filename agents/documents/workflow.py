@@ -38,7 +38,6 @@ waiting for a review can be saved with `ctx.to_dict()` and resumed in another pr
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal
@@ -77,6 +76,7 @@ from agents.documents.loading import (
 from agents.documents.merge import corrected, draft_data, merge_candidates
 from agents.documents.prompts import SYSTEM_PROMPT, extraction_messages
 from agents.documents.result import ExtractionResult, FieldEvidence, FileReport, ModelT
+from agents.documents.review import apply_review, field_warnings, review_reasons
 from agents.documents.run_state import ExtractionState
 from agents.llm.errors import (
     EmptyResponseError,
@@ -214,7 +214,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
             ctx.send_event(FileLoaded(document=document, file_index=index))
         return None
 
-    @step(num_workers=16)  # the real bound is num_workers, through the run's semaphore
+    @step(num_workers=64)  # the real bound is num_workers, through the run's semaphore
     async def load(
         self, ctx: Context[Any], ev: LoadRequest, limit: WorkerLimit
     ) -> FileLoaded | FileFailed:
@@ -244,7 +244,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
             ctx.send_event(ChunkRequest(chunk=piece))
         return None
 
-    @step(num_workers=16)  # the real bound is num_workers, through the run's semaphore
+    @step(num_workers=64)  # the real bound is num_workers, through the run's semaphore
     async def extract(
         self, ctx: Context[Any], ev: ChunkRequest, limit: WorkerLimit
     ) -> ChunkExtracted:
@@ -318,7 +318,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         )
         state.reviews += 1
         state.problems = []
-        refetch = self._apply_review(state, answer)
+        refetch = apply_review(state, answer, self.specs)
         if answer.approved and not state.problems:
             await self.save_state(ctx, state)
             fields = dict(ev.fields)
@@ -354,14 +354,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         try:
             data = self.schema.model_validate(ev.data)
         except ValidationError as error:
-            problems = {
-                ".".join(str(part) for part in item["loc"]) or "(data)": (
-                    "not found in any document"
-                    if item["type"] == "missing" and len(item["loc"]) == 1
-                    else item["msg"]
-                )
-                for item in error.errors()
-            }
+            problems = IncompleteExtractionError.problems_in(error)
             raise IncompleteExtractionError(
                 self.schema, problems, ev.data, ev.fields, failed
             ) from error
@@ -419,26 +412,8 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         return merge_candidates(candidates, self.specs)
 
     def review_reasons(self, fields: dict[str, FieldEvidence]) -> list[str]:
-        """What in the draft a person should look at."""
-        reasons: list[str] = []
-        for name, evidence in fields.items():
-            if evidence.status == "corrected":
-                continue
-            if evidence.status == "missing":
-                if self.specs[name].required:
-                    reasons.append(f"{name}: required, but not found")
-                continue
-            if not evidence.verified:
-                reasons.append(f"{name}: its quote was not found in the document")
-            if evidence.confidence < self.confidence_threshold:
-                reasons.append(
-                    f"{name}: confidence {evidence.confidence:.2f} is below "
-                    f"{self.confidence_threshold:.2f}"
-                )
-            if evidence.alternatives:
-                others = ", ".join(repr(alt.value) for alt in evidence.alternatives)
-                reasons.append(f"{name}: the documents also give {others}")
-        return reasons
+        """What in the draft a person should look at (`review.review_reasons`)."""
+        return review_reasons(fields, self.specs, self.confidence_threshold)
 
     def needs_review(self, state: ExtractionState, reasons: list[str]) -> bool:
         """Whether this draft goes to a human: always, never, or when there are reasons
@@ -448,17 +423,8 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         return self.review_mode == "always" or bool(reasons) or state.reviews > 0
 
     def field_warnings(self, fields: dict[str, FieldEvidence]) -> list[str]:
-        """The warnings the final evidence calls for."""
-        warnings: list[str] = []
-        for name, evidence in fields.items():
-            if evidence.status == "missing":
-                warnings.append(f"{name}: not found in any document")
-            elif evidence.status == "found" and not evidence.verified:
-                warnings.append(f"{name}: no quote for it was found in the document")
-            if evidence.alternatives:
-                others = ", ".join(repr(alt.value) for alt in evidence.alternatives)
-                warnings.append(f"{name}: conflicting values also found: {others}")
-        return warnings
+        """The warnings the final evidence calls for (`review.field_warnings`)."""
+        return field_warnings(fields)
 
     async def get_state(self, ctx: Context[Any]) -> ExtractionState:
         """The run's state (a fresh one outside a run started by `plan`)."""
@@ -472,58 +438,20 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
     # -- private ---------------------------------------------------------------------------
 
     def _record_chunk(self, ctx: Context[Any], state: ExtractionState, ev: ChunkExtracted) -> None:
+        done = state.record_chunk(ev)
         piece = ev.chunk
-        report = state.files[piece.file_index]
-        if ev.round == 0:
-            state.chunks.append(piece)
-            report.chunks, report.pages = piece.count, piece.pages
-        state.candidates.extend(ev.candidates)
-        if ev.error is not None:
-            state.warnings.append(f"{piece.file}, chunk {piece.index + 1}: {ev.error}")
-        done = state.answered.get(piece.file_index, 0) + 1
-        state.answered[piece.file_index] = done
         progress = FileProgress(
             file=piece.file,
             file_index=piece.file_index,
             stage="extracted",
-            pages=report.pages,
+            pages=piece.pages,
             chunks_done=done,
             chunks_total=piece.count,
             round=ev.round,
         )
         ctx.write_event_to_stream(progress)
         if done == piece.count:
-            if report.status == "pending":
-                report.status = "ok"
-                # Chunks come back in any order: sort once the document is complete, so
-                # re-extraction sends them in document order.
-                state.chunks.sort(key=lambda c: (c.file_index, c.index))
             ctx.write_event_to_stream(progress.model_copy(update={"stage": "done"}))
-
-    def _apply_review(self, state: ExtractionState, answer: ReviewResponse) -> list[str]:
-        """Take in the answer's corrections; the fields its feedback asks to re-extract."""
-        refetch: list[str] = []
-        feedback = answer.feedback.strip()
-        if feedback:
-            refetch = _fields_named(feedback, list(self.specs)) or list(self.specs)
-            for name in refetch:  # a new look supersedes an earlier correction
-                state.corrections.pop(name, None)
-        for name, value in answer.corrections.items():
-            spec = self.specs.get(name)
-            if spec is None:
-                state.problems.append(
-                    f"correction for unknown field {name!r}; fields: {', '.join(self.specs)}"
-                )
-                continue
-            try:
-                state.corrections[name] = spec.validate(value)
-            except ValidationError as error:
-                problem = error.errors()[0]["msg"]
-                state.problems.append(f"correction for {name} was not applied: {problem}")
-                continue
-            if name in refetch:
-                refetch.remove(name)
-        return refetch
 
     def _progress(
         self, file: str, index: int, stage: Literal["loaded", "chunked"], document: SourceDocument
@@ -533,17 +461,6 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
     async def _ledger_total(self, ctx: Context[Any]) -> Usage:
         ledger = await ctx.store.get(LEDGER_KEY, default=None)
         return ledger.total.usage if isinstance(ledger, UsageLedger) else Usage()
-
-
-def _fields_named(feedback: str, names: list[str]) -> list[str]:
-    """The fields `feedback` mentions, by name or with spaces for underscores."""
-    text = feedback.casefold()
-    named = []
-    for name in names:
-        spoken = name.replace("_", " ").casefold()
-        if re.search(rf"\b({re.escape(name.casefold())}|{re.escape(spoken)})\b", text):
-            named.append(name)
-    return named
 
 
 def _difference(after: Usage, before: Usage) -> Usage:

@@ -1,0 +1,97 @@
+"""What a human review looks at, and how an answer changes the run.
+
+A draft calls for a look (with `review="low_confidence"`) when a required field is
+missing, a value's quote was not found in the document, its confidence is below the
+threshold, or the documents give conflicting values. An answer's corrections are checked
+against the fields' types and kept (they win over anything extracted later, until
+feedback names the field again); its feedback picks the fields to extract again: those it
+names, by name or in words ("invoice number" for `invoice_number`), or all when it names
+none.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import ValidationError
+
+from agents.documents.events import ReviewResponse
+from agents.documents.fields import FieldSpec
+from agents.documents.result import FieldEvidence
+from agents.documents.run_state import ExtractionState
+
+
+def review_reasons(
+    fields: dict[str, FieldEvidence], specs: dict[str, FieldSpec], threshold: float
+) -> list[str]:
+    """What in the draft a person should look at, one line per doubt."""
+    reasons: list[str] = []
+    for name, evidence in fields.items():
+        if evidence.status == "corrected":
+            continue
+        if evidence.status == "missing":
+            if specs[name].required:
+                reasons.append(f"{name}: required, but not found")
+            continue
+        if not evidence.verified:
+            reasons.append(f"{name}: its quote was not found in the document")
+        if evidence.confidence < threshold:
+            reasons.append(f"{name}: confidence {evidence.confidence:.2f} is below {threshold:.2f}")
+        if evidence.alternatives:
+            others = ", ".join(repr(alt.value) for alt in evidence.alternatives)
+            reasons.append(f"{name}: the documents also give {others}")
+    return reasons
+
+
+def field_warnings(fields: dict[str, FieldEvidence]) -> list[str]:
+    """The warnings the final evidence calls for: missing, unverified, conflicting."""
+    warnings: list[str] = []
+    for name, evidence in fields.items():
+        if evidence.status == "missing":
+            warnings.append(f"{name}: not found in any document")
+        elif evidence.status == "found" and not evidence.verified:
+            warnings.append(f"{name}: no quote for it was found in the document")
+        if evidence.alternatives:
+            others = ", ".join(repr(alt.value) for alt in evidence.alternatives)
+            warnings.append(f"{name}: conflicting values also found: {others}")
+    return warnings
+
+
+def fields_named(feedback: str, names: list[str]) -> list[str]:
+    """The fields `feedback` mentions, by name or with spaces for underscores."""
+    text = feedback.casefold()
+    named = []
+    for name in names:
+        spoken = name.replace("_", " ").casefold()
+        if re.search(rf"\b({re.escape(name.casefold())}|{re.escape(spoken)})\b", text):
+            named.append(name)
+    return named
+
+
+def apply_review(
+    state: ExtractionState, answer: ReviewResponse, specs: dict[str, FieldSpec]
+) -> list[str]:
+    """Take the answer's corrections into `state` (what does not validate goes to
+    `state.problems`); return the fields its feedback asks to extract again."""
+    refetch: list[str] = []
+    feedback = answer.feedback.strip()
+    if feedback:
+        refetch = fields_named(feedback, list(specs)) or list(specs)
+        for name in refetch:  # a new look supersedes an earlier correction
+            state.corrections.pop(name, None)
+    for name, value in answer.corrections.items():
+        spec = specs.get(name)
+        if spec is None:
+            state.problems.append(
+                f"correction for unknown field {name!r}; fields: {', '.join(specs)}"
+            )
+            continue
+        try:
+            state.corrections[name] = spec.validate(value)
+        except ValidationError as error:
+            problem = error.errors()[0]["msg"]
+            state.problems.append(f"correction for {name} was not applied: {problem}")
+            continue
+        if name in refetch:  # corrected in the same answer: nothing left to look for
+            refetch.remove(name)
+    return refetch
