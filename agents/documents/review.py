@@ -75,7 +75,7 @@ def apply_review(
     `state.problems`); return the fields its feedback asks to extract again."""
     refetch: list[str] = []
     feedback = answer.feedback.strip()
-    if feedback:
+    if feedback and not answer.approved:  # approval ends the review: no new look
         refetch = fields_named(feedback, list(specs)) or list(specs)
         for name in refetch:  # a new look supersedes an earlier correction
             state.corrections.pop(name, None)

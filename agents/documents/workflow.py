@@ -280,6 +280,8 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
             state.warnings.append(f"{ev.file} was not read: {ev.reason}")
         elif ev.round == state.round:
             self._record_chunk(ctx, state, ev)
+        else:  # an answer to a round already merged: nothing waits for it
+            return None
         await self.save_state(ctx, state)
         return MergeRequest(round=state.round) if state.round_settled() else None
 
