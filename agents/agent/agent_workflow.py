@@ -17,11 +17,14 @@ rules, output class and overridden steps, and a `ReActAgent` can work beside a
 
 - every event on the one stream (token deltas included) says which agent wrote it;
 - the conversation (memory), the run's counters and the shared `state` dict are the same
-  for all agents; a tool that takes `ctx` reads and edits `await ctx.store.get("state")`;
+  for all agents (memory and counters under the root agent's `memory_key` and
+  `run_state_key`, whatever keys the others were given); a tool that takes `ctx` reads and
+  edits `await ctx.store.get("state")`;
 - a saved context resumes wherever the run was, whichever agent was active.
 
 An agent may hand off to the agents in its `can_handoff_to` (all others when None) through a
-`handoff(to_agent, reason)` tool added to a copy of it; the agents passed in are not changed.
+`handoff(to_agent, reason)` tool; each agent runs as a copy, so the agents passed in are not
+changed. A reply that calls `handoff` more than once hands off to the first call's agent.
 The active agent after a run stays active for the next run on the same context.
 `max_iterations` is checked by each agent against the run's LLM calls so far, all agents
 together.
@@ -91,8 +94,9 @@ class AgentWorkflow(Workflow):
             )
         self.initial_state = dict(initial_state or {})
         """The shared state a new context starts with."""
-        self.agents = {agent.name: self._with_handoff(agent, agents) for agent in agents}
-        """The agents by name, each with its `handoff` tool when it may hand off."""
+        root = next(agent for agent in agents if agent.name == self.root_agent)
+        self.agents = {agent.name: self._member(agent, agents, root) for agent in agents}
+        """The agents by name (copies), each with its `handoff` tool when it may hand off."""
 
     def run(
         self,
@@ -174,7 +178,9 @@ class AgentWorkflow(Workflow):
             await ctx.store.set(self.active_agent_key, name)
         return self.agents[name]
 
-    def _with_handoff(self, agent: FunctionAgent, team: Sequence[FunctionAgent]) -> FunctionAgent:
+    def _member(
+        self, agent: FunctionAgent, team: Sequence[FunctionAgent], root: FunctionAgent
+    ) -> FunctionAgent:
         names = {member.name: member.description for member in team}
         allowed = agent.can_handoff_to
         if allowed is None:
@@ -186,14 +192,18 @@ class AgentWorkflow(Workflow):
                 f"{'itself' if unknown[0] == agent.name else 'not an agent here'}; "
                 f"the agents are {list(names)}"
             )
+        member = copy.copy(agent)
+        # One conversation and one set of counters for the team: an agent reading its own
+        # keys would answer from a memory without the user's message, and its run's counters
+        # would never be reset by `setup` (which only the active agent runs).
+        member.memory_key, member.run_state_key = root.memory_key, root.run_state_key
         if not allowed:
-            return agent
+            return member
         if HANDOFF_TOOL_NAME in agent.toolset:
             raise HandoffError(
                 f"agent '{agent.name}' has its own tool named '{HANDOFF_TOOL_NAME}', the name "
                 "AgentWorkflow gives its handoff tool; rename that tool"
             )
-        member = copy.copy(agent)
         targets = {name: names[name] for name in allowed}
         member.toolset = ToolSet(
             [*agent.toolset, handoff_tool(agent.name, targets, self.handoff_key)]

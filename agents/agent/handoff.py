@@ -4,7 +4,9 @@ Its `to_agent` parameter is an enum of the agents named in `can_handoff_to`, so 
 sees exactly whom it may choose, and a call naming anyone else fails the tool's own argument
 validation: the model reads that error as the tool's result and the active agent stays.
 The tool only records the request in the context; `AgentWorkflow.aggregate_tool_results`
-switches agents once every result of the reply is in.
+switches agents once every result of the reply is in. The calls of a reply run concurrently,
+so a second `handoff` in the same reply is refused (an error result) rather than overwriting
+the first: the model is never told of a handoff that does not happen.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from agentflow import Context
-from tools import FunctionTool
+from tools import FunctionTool, ToolOutput
 from tools.metadata import ToolMetadata
 
 HANDOFF_TOOL_NAME = "handoff"
@@ -42,9 +44,19 @@ def handoff_tool(from_agent: str, targets: dict[str, str | None], state_key: str
         reason=(str, Field(description="Why that agent should continue.")),
     )
 
-    async def handoff(to_agent: str, reason: str, ctx: Context[Any]) -> str:
-        request = HandoffRequest(from_agent=from_agent, to_agent=to_agent, reason=reason)
-        await ctx.store.set(state_key, request)
+    async def handoff(to_agent: str, reason: str, ctx: Context[Any]) -> str | ToolOutput:
+        async with ctx.store.edit_state():  # the check and the write as one, across calls
+            pending = await ctx.store.get(state_key, default=None)
+            if isinstance(pending, HandoffRequest):
+                return ToolOutput(
+                    HANDOFF_TOOL_NAME,
+                    f"Error: agent '{from_agent}' already hands off to '{pending.to_agent}' in "
+                    f"this reply; this handoff to '{to_agent}' was not made",
+                    {"to_agent": to_agent, "reason": reason},
+                    is_error=True,
+                )
+            request = HandoffRequest(from_agent=from_agent, to_agent=to_agent, reason=reason)
+            await ctx.store.set(state_key, request)
         return f"Agent '{to_agent}' now continues the conversation ({reason})."
 
     roster = "\n".join(

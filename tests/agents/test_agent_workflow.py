@@ -297,3 +297,125 @@ async def test_the_readme_example_runs_and_prints_the_handoff(
     await namespace["readme_main"]()
 
     assert capsys.readouterr().out == "[triage -> refunds] damaged\n[refunds] Refunded."
+
+
+class KeepsOwnKeys(FunctionAgent):
+    """An agent written to keep its conversation and counters under keys of its own."""
+
+    memory_key = "billing_memory"
+    run_state_key = "billing_run"
+
+
+async def test_agents_with_their_own_state_keys_still_share_one_conversation(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("h1", "handoff", '{"to_agent": "billing", "reason": "a refund"}')),
+            text_reply("Refund started."),
+        ]
+    )
+    workflow = AgentWorkflow(
+        agents=[
+            FunctionAgent(llm=llm, name="triage"),
+            KeepsOwnKeys(llm=llm, name="billing", system_prompt="You refund."),
+        ]
+    )
+
+    output = await workflow.run(user_msg="Refund order A7")
+
+    messages = sent(route, 1)["messages"]
+    assert [(m["role"], m.get("content")) for m in messages[:2]] == [
+        ("system", "You refund."),
+        ("user", "Refund order A7"),
+    ]
+    assert [m["role"] for m in messages[2:]] == ["assistant", "tool"]
+    assert [r.tool_name for r in output.tool_calls] == ["handoff"]
+    assert output.usage.prompt_tokens == 20  # both agents' calls
+
+
+async def test_a_second_handoff_in_one_reply_is_refused_and_the_first_one_holds(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(
+                ("h1", "handoff", '{"to_agent": "billing", "reason": "money"}'),
+                ("h2", "handoff", '{"to_agent": "legal", "reason": "law"}'),
+            ),
+            text_reply("Billing here."),
+        ]
+    )
+    workflow = AgentWorkflow(
+        agents=[
+            FunctionAgent(llm=llm, name="triage"),
+            FunctionAgent(llm=llm, name="billing", system_prompt="B"),
+            FunctionAgent(llm=llm, name="legal", system_prompt="L"),
+        ]
+    )
+
+    handler = workflow.run(user_msg="refund, or I sue")
+    events = [ev async for ev in handler.stream_events()]
+    output = await handler
+
+    assert (output.agent_name, output.response.text) == ("billing", "Billing here.")
+    taken, refused = output.tool_calls
+    assert not taken.is_error
+    assert refused.is_error
+    assert refused.content == (
+        "Error: agent 'triage' already hands off to 'billing' in this reply; this handoff to "
+        "'legal' was not made"
+    )
+    handoffs = [(ev.from_agent, ev.to_agent) for ev in events if isinstance(ev, AgentHandoff)]
+    assert handoffs == [("triage", "billing")]
+    assert sent(route, 1)["messages"][0]["content"] == "B"
+
+
+async def test_saved_with_a_handoff_pending_beside_a_call_awaiting_approval(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    billing = Billing()
+
+    def make() -> AgentWorkflow:
+        refunder = tool(billing.refund)
+        return AgentWorkflow(
+            agents=[
+                FunctionAgent(tools=[refunder], llm=llm, name="triage", approval=["refund"]),
+                FunctionAgent(llm=llm, name="billing", system_prompt="B"),
+            ],
+            initial_state={"customer": "Ada", "refunded": []},
+        )
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(
+                ("h1", "handoff", '{"to_agent": "billing", "reason": "follow-up"}'),
+                ("r1", "refund", '{"order": "D4"}'),
+            ),
+            text_reply("Billing: D4 refunded."),
+        ]
+    )
+    handler = make().run(user_msg="refund D4 and pass me on")
+    async for ev in handler.stream_events():
+        if isinstance(ev, ToolCallResult):
+            assert ev.tool_name == "handoff"  # recorded; the refund still waits
+            break
+    saved: dict[str, Any] = json.loads(json.dumps(handler.ctx.to_dict()))
+    await handler.cancel_run()
+
+    workflow = make()
+    resumed = workflow.run(ctx=Context.from_dict(workflow, saved))
+    events: list[Event] = []
+    async for ev in resumed.stream_events():
+        events.append(ev)
+        if isinstance(ev, ToolApprovalRequired):
+            resumed.ctx.send_event(ToolApprovalResponse(call_id=ev.call_id, approved=True))
+    output = await resumed
+
+    assert (output.agent_name, output.response.text) == ("billing", "Billing: D4 refunded.")
+    assert billing.runs == ["D4"]
+    assert [(ev.from_agent, ev.to_agent) for ev in events if isinstance(ev, AgentHandoff)] == [
+        ("triage", "billing")
+    ]
+    assert sent(route, 1)["messages"][0]["content"] == "B"
+    assert await resumed.ctx.store.get("handoff_request") is None
