@@ -75,6 +75,7 @@ def extraction_messages(
             previous=json.dumps(dict(previous or {}), ensure_ascii=False, default=str),
         )
     return [
-        ChatMessage.system(system_prompt.format(fields=describe_fields(specs, names))),
+        # replace(), not format(): a custom prompt may hold braces (a JSON example).
+        ChatMessage.system(system_prompt.replace("{fields}", describe_fields(specs, names))),
         ChatMessage.user(user),
     ]
