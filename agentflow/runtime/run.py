@@ -580,6 +580,7 @@ class WorkflowRun:
         if invoke is None:
             invoke = lane.invoke = self._bind(spec)
         until_yield = _YIELD_EVERY
+        verbose = self._verbose
         try:
             while True:
                 until_yield -= 1
@@ -589,7 +590,7 @@ class WorkflowRun:
                     until_yield = _YIELD_EVERY
                     await asyncio.sleep(0)
                 lane.executions += 1
-                if self._verbose:
+                if verbose:
                     print(f"Running step {spec.name}")
                 try:
                     result = await invoke(event)
@@ -615,13 +616,13 @@ class WorkflowRun:
                         failed = True
                         return
                     result = None
-                if result is None and not self._verbose:
+                if result is None and not verbose:
                     routed: bool | _StepLane = True  # nothing to route (a collector waiting)
                 else:
                     routed = self._route_result(spec, result, None if lane.pending else lane)
-                if routed is False:
-                    failed = self._outcome is not None and self._outcome.stop is None
-                    return
+                    if routed is False:
+                        failed = self._outcome is not None and self._outcome.stop is None
+                        return
                 if routed is True:
                     pending = lane.pending  # routing the result may have just made it
                     if not pending:
