@@ -313,13 +313,21 @@ class FunctionAgent(Workflow):
         self, ctx: Context[Any], memory: ChatMemory, message: ChatMessage
     ) -> AgentFinish | AgentInput:
         """End with `message`, validated as `output_cls` when there is one; a reply that
-        fails validation is sent back with the errors (`AgentInput`)."""
+        fails validation is sent back with the errors (`AgentInput`), and once one passes,
+        the failed replies and their re-asks leave the memory."""
         if self.output_cls is None:
             return AgentFinish(response=message)
         try:
             structured = self.output_cls.model_validate_json(_without_code_fence(message.text))
         except ValidationError as error:
             return await self._ask_again(ctx, memory, message.text, error)
+        state = await self.get_run_state(ctx)
+        if state.rejected_answers:
+            for position in reversed(state.rejected_answers):
+                del memory.messages[position : position + 2]
+            state.rejected_answers.clear()
+            await ctx.store.set(self.memory_key, memory)
+            await ctx.store.set(self.run_state_key, state)
         return AgentFinish(response=message, structured_response=structured)
 
     def needs_approval(self, call: ToolCall) -> bool:
@@ -403,6 +411,7 @@ class FunctionAgent(Workflow):
         assert self.output_cls is not None
         state = await self.get_run_state(ctx)
         state.structured_attempts += 1
+        state.rejected_answers.append(len(memory.messages) - 1)  # the reply just put there
         await ctx.store.set(self.run_state_key, state)
         if state.structured_attempts >= self.max_structured_attempts:
             raise StructuredOutputError(

@@ -19,6 +19,9 @@ class AgentRunState(BaseModel):
     """LLM calls made so far."""
     structured_attempts: int = 0
     """Final answers that failed to validate as `output_cls`."""
+    rejected_answers: list[int] = Field(default_factory=list)
+    """Memory positions of those answers, each followed by its re-ask; both are dropped once
+    an answer validates, so later turns do not read the model's mistakes as its answers."""
     format_errors: int = 0
     """ReAct replies that followed neither the action nor the answer form."""
     pending_calls: int = 0

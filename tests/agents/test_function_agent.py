@@ -249,6 +249,31 @@ async def test_structured_output_valid_on_the_second_try(
     assert "population" in retry["content"]
 
 
+async def test_failed_structured_answers_leave_the_memory_once_one_validates(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            text_reply('{"name": "Oslo"}'),
+            text_reply('{"name": "Oslo", "population": 709000}'),
+            text_reply('{"name": "Bergen", "population": 291000}'),
+        ]
+    )
+    agent = FunctionAgent(llm=llm, output_cls=City)
+    ctx: Context[DictState] = Context(agent)
+
+    await run_collecting(agent, ctx=ctx, user_msg="Biggest city in Norway?")
+    output, _ = await run_collecting(agent, ctx=ctx, user_msg="And the second?")
+
+    assert output.structured_response == City(name="Bergen", population=291000)
+    sent = sent_json(route.calls.last.request)["messages"]
+    assert [(m["role"], m["content"]) for m in sent] == [
+        ("user", "Biggest city in Norway?"),
+        ("assistant", '{"name": "Oslo", "population": 709000}'),
+        ("user", "And the second?"),
+    ]
+
+
 async def test_structured_output_gives_up_after_the_limit(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:
