@@ -89,17 +89,12 @@ def arithmetic_problem(fields: dict[str, FieldEvidence]) -> str | None:
 
 
 def ask_on_console(review: ReviewRequired) -> ReviewResponse:
-    """Show the draft and why it needs a look; an empty line approves, a JSON object
-    corrects fields, anything else is feedback for another look."""
+    """Show the draft and why it needs a look, and read the answer from a line: empty
+    approves, a JSON object corrects fields, anything else is feedback for another look."""
     print(json.dumps(review.data, indent=2))
     for reason in [*review.problems, *review.reasons]:
         print(f"  ! {reason}")
-    line = input(review.prefix).strip()
-    if line.lower() in ("", "y", "yes"):
-        return ReviewResponse(approved=True)
-    if line.startswith("{"):
-        return ReviewResponse(corrections=json.loads(line))
-    return ReviewResponse(feedback=line)
+    return ReviewResponse.from_text(input(review.prefix))
 
 
 async def main(llm: LLM, files: list[Path] | None = None) -> "ExtractionResult[Invoice]":

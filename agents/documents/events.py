@@ -17,6 +17,7 @@ ExtractionStart ─ plan ─> LoadRequest ─ load ─> FileLoaded ─ chunk ─
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import Field
@@ -26,6 +27,8 @@ from agents.documents.chunking import Chunk
 from agents.documents.evidence import Candidate
 from agents.documents.loading import SourceDocument, TextSource
 from agents.documents.result import FieldEvidence
+
+_APPROVALS = frozenset({"", "y", "yes", "ok", "okay", "approve", "approved"})
 
 # -- the stream ----------------------------------------------------------------------------
 
@@ -89,7 +92,8 @@ class ReviewRequired(InputRequiredEvent):
 
 
 class ReviewResponse(HumanResponseEvent):
-    """A human's answer to `ReviewRequired`."""
+    """A human's answer to `ReviewRequired`. A plain `HumanResponseEvent(response=...)`
+    (from a console such as `agentflow run`) is read as one with `from_text`."""
 
     approved: bool = False
     """True to accept the draft (with `corrections` applied); False to see it again."""
@@ -98,6 +102,22 @@ class ReviewResponse(HumanResponseEvent):
     feedback: str = ""
     """What is wrong, in words: the fields it names (all, when it names none) are
     extracted again with it."""
+
+    @classmethod
+    def from_text(cls, text: str) -> ReviewResponse:
+        """A console line as an answer: empty, "y", "yes", "ok" approve; a JSON object is
+        corrections (the draft is shown again with them); anything else is feedback."""
+        line = text.strip()
+        if line.casefold() in _APPROVALS:
+            return cls(approved=True)
+        if line.startswith("{"):
+            try:
+                corrections = json.loads(line)
+            except json.JSONDecodeError:
+                corrections = None
+            if isinstance(corrections, dict):
+                return cls(corrections=corrections)
+        return cls(feedback=line)
 
 
 # -- between steps -------------------------------------------------------------------------

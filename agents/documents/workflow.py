@@ -45,7 +45,7 @@ from typing import Annotated, Any, Generic, Literal
 from pydantic import BaseModel, ValidationError
 
 from agentflow import Context, Workflow, step
-from agentflow.events import StartEvent, StopEvent
+from agentflow.events import HumanResponseEvent, StartEvent, StopEvent
 from agentflow.handler import WorkflowHandler
 from agentflow.resource import Resource
 from agents.documents.chunking import Chunk, chunk_document
@@ -306,8 +306,9 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         reasons = self.review_reasons(ev.fields)
         if not self.needs_review(state, reasons):
             return ReviewDone(data=ev.data, fields=ev.fields)
-        answer = await ctx.wait_for_event(
-            ReviewResponse,
+        # Any HumanResponseEvent: a ReviewResponse from code, or a console's line of text.
+        response = await ctx.wait_for_event(
+            HumanResponseEvent,
             waiter_event=ReviewRequired(
                 data=ev.data,
                 fields=ev.fields,
@@ -317,6 +318,11 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
                 prefix="Approve the extracted data, or give corrections or feedback: ",
             ),
             timeout=self.review_timeout,
+        )
+        answer = (
+            response
+            if isinstance(response, ReviewResponse)
+            else ReviewResponse.from_text(str(response.get("response") or ""))
         )
         state.reviews += 1
         state.problems = []

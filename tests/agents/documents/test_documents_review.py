@@ -17,6 +17,7 @@ import respx
 from documents_wire import ExtractionModel, Fact, user_message
 from invoice_fixtures import INVOICE_TEXT, Invoice, Order
 
+from agentflow.events import HumanResponseEvent
 from agents.documents import (
     ExtractionWorkflow,
     IncompleteExtractionError,
@@ -228,3 +229,33 @@ async def test_a_run_waiting_for_review_resumes_in_another_process(
 def test_invoice_fixture_is_long_enough_to_chunk() -> None:
     assert INVOICE_TEXT.count("\n") > 15
     assert Invoice.model_fields["line_items"].default_factory is list
+
+
+async def test_a_console_answers_with_plain_text(api: respx.MockRouter, llm: OpenAI) -> None:
+    model = ExtractionModel(
+        [
+            Fact("vendor", "Acme Tools GmbH", "Vendor: Acme Tools GmbH"),
+            Fact("total", 552.6, "Total due: 552.60"),
+        ]
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ExtractionWorkflow(llm=llm, schema=Order, review="always")
+    lines = iter(['{"total": 560}', "yes"])
+
+    handler = workflow.run(documents=[ORDER])
+    shown: list[dict[str, Any]] = []
+    async for ev in handler.stream_events():
+        if isinstance(ev, ReviewRequired):
+            shown.append(ev.data)
+            handler.ctx.send_event(HumanResponseEvent(response=next(lines)))
+    result = await handler
+
+    assert shown == [
+        {"vendor": "Acme Tools GmbH", "total": 552.6},
+        {"vendor": "Acme Tools GmbH", "total": 560.0},
+    ]
+    assert result.data.total == 560.0
+    assert ReviewResponse.from_text("the vendor is wrong") == ReviewResponse(
+        feedback="the vendor is wrong"
+    )
+    assert ReviewResponse.from_text("{not json") == ReviewResponse(feedback="{not json")
