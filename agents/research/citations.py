@@ -1,12 +1,16 @@
 """The citation check: deterministic code, no LLM, between the draft and the report.
 
 The writer cites with `[n]` or, to attach the source's own words, `[n: "quote"]` (several
-in one bracket: `[1; 3: "quote"]`). `check_citations` goes through the draft line by line
-(fenced code is left alone), cuts each line into sentences, and every sentence with a
-marker is a claim. A claim is verified when each number it cites is a source that was read
-and each quote is found in that source's text (`quote_in_text`: case, whitespace, curly
-quotes and dashes, markdown emphasis and an ellipsis between fragments do not matter;
-anything else does).
+in one bracket: `[1; 3: "quote"]`). Other ways models write citations are read as markers
+too, so none can slip past the check: ranges `[1-3]`, footnotes `[^1]`, `[#1]`,
+`[Source: 1]`, `【1†source】`, and a number made a link, `[1](url)` (the link is dropped).
+`check_citations` goes through the draft line by line (fenced code is left alone, except a
+fence marked `markdown` or `md`, which holds prose), cuts each line into sentences, and every
+sentence with a marker is a claim. A claim is verified when each number it cites is a source
+that was read and each quote is found in that source's text (`quote_in_text`: case,
+whitespace, curly quotes and dashes, markdown emphasis and links, and an ellipsis between
+fragments do not matter; anything else does, and a quote must be whole words, at least
+`MIN_QUOTE_WORDS` of them and `MIN_QUOTE_CHARS` long, since "the" is in every source).
 
 The rewritten markdown cites only read sources: a number that names no read source is
 taken out of its marker, and quotes are taken out of the text (they are in `Claim.quotes`).
@@ -33,20 +37,32 @@ UnverifiedPolicy = Literal["mark", "remove"]
 UNVERIFIED_MARK = "[unverified]"
 """Put after a failed claim's sentence with `policy="mark"`."""
 
-# A bracket, quotes inside it read whole (a quote may hold "]"); parse_marker decides whether
-# it is a citation: [1], [1, 2], [2: "q"; 3].
-_BRACKET = re.compile(r'\[((?>"[^"]*"|“[^”]*”|[^\[\]])*)\](?!\()')
-_ITEM = re.compile(
-    r'\s*(?:[Ss]ources?\s+)?(\d{1,3})\s*(?::\s*(?:"([^"]*)"|“([^”]*)”))?\s*(?:[,;]|$)'
+MIN_QUOTE_WORDS = 2
+"""Words a quote needs at least: one word is found in almost any source."""
+MIN_QUOTE_CHARS = 8
+"""Characters a quote needs at least (folded, without ellipses), for the same reason."""
+
+# A bracket, quotes inside it read whole (a quote may hold "]"), and the link target after
+# it if any; parse_marker decides whether it is a citation: [1], [1, 2], [2: "q"; 3], [1](u).
+_BRACKET = re.compile(r'\[((?>"[^"]*"|“[^”]*”|[^\[\]])*)\](\([^()\s]*\))?')
+_FULLWIDTH_BRACKETS = str.maketrans("【】", "[]")
+# How a number may be introduced (Source 1, Source: 1, ^1, #1) and what may follow it
+# (a range's end, an OpenAI-style ":0†source" tag).
+_NUMBER = (
+    r"(?:[Ss]ources?:?\s*|\^|#)?(\d{1,3})(?:\s*[-\u2013\u2014]\s*(\d{1,3}))?"
+    r"(?::\d+)?(?:†[^,;:]*)?"
 )
+_ITEM = re.compile(rf'\s*{_NUMBER}\s*(?::\s*(?:"([^"]*)"|“([^”]*)”))?\s*(?:[,;]|$)')
 # One number and a quote the strict form cannot read (escaped or unbalanced quote marks).
-_LOOSE_ITEM = re.compile(r"\s*(?:[Ss]ources?\s+)?(\d{1,3})\s*:\s*(.*?)\s*", re.DOTALL)
+_LOOSE_ITEM = re.compile(rf"\s*{_NUMBER}\s*:\s*(.*?)\s*", re.DOTALL)
+_RANGE_LIMIT = 50
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
 # A sentence ends at . ! or ? (closing quotes and brackets allowed), then its markers,
 # then whitespace or the end: "grew 3.5% [1]." and "grew. [1] Then" both end after [1].
 _SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)]*(?:\s*\x00\d+\x00)*(?=\s|$)")
 _LINE_PREFIX = re.compile(r"^(\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)*)")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCE = re.compile(r"^\s*(?:```|~~~)\s*(\S*)")
+_PROSE_FENCES = frozenset({"markdown", "md"})
 _CHARACTER_FOLDS = str.maketrans(
     {
         **dict.fromkeys("\u2018\u2019\u201a\u201b", "'"),  # curly single quotes
@@ -56,6 +72,7 @@ _CHARACTER_FOLDS = str.maketrans(
         "\u00ad": None,  # a soft hyphen is invisible in the source
     }
 )
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"[*_`]")
 _SPACE = re.compile(r"\s+")
 _ELLIPSIS = re.compile(r"\.\.\.|…|\[\.\.\.\]")
@@ -88,15 +105,18 @@ class CitationCheck:
 
 def normalize_for_match(text: str) -> str:
     """`text` folded so that only wording counts: NFKC, curly quotes and dashes made
-    plain, markdown emphasis dropped, whitespace collapsed, case folded."""
+    plain, markdown links reduced to their text, markdown emphasis dropped, whitespace
+    collapsed, case folded."""
     text = unicodedata.normalize("NFKC", text).translate(_CHARACTER_FOLDS)
-    text = _EMPHASIS.sub("", text)
+    text = _EMPHASIS.sub("", _LINK.sub(r"\1", text))
     return _SPACE.sub(" ", text).strip().casefold()
 
 
 def quote_in_text(quote: str, text: str) -> bool:
-    """Whether `quote` appears in `text` (after `normalize_for_match`). A quote with an
-    ellipsis matches when its fragments appear in that order. An empty quote never does."""
+    """Whether `quote` appears in `text` (after `normalize_for_match`) as whole words. A
+    quote with an ellipsis matches when its fragments appear in that order. A quote under
+    `MIN_QUOTE_WORDS` words or `MIN_QUOTE_CHARS` characters never does: it would be found
+    in any source, so it proves nothing."""
     haystack = normalize_for_match(text)
     position = 0
     fragments = [
@@ -104,27 +124,44 @@ def quote_in_text(quote: str, text: str) -> bool:
         for fragment in _ELLIPSIS.split(unicodedata.normalize("NFKC", quote))
     ]
     fragments = [fragment for fragment in fragments if fragment]
-    if not fragments:
+    joined = " ".join(fragments)
+    if len(joined) < MIN_QUOTE_CHARS or len(joined.split()) < MIN_QUOTE_WORDS:
         return False
     for fragment in fragments:
-        found = haystack.find(fragment, position)
+        found = _find_words(haystack, fragment, position)
         if found < 0:
             return False
         position = found + len(fragment)
     return True
 
 
+def _find_words(haystack: str, fragment: str, start: int) -> int:
+    # "ells lose" is in "cells lose" but is not what the source says.
+    found = haystack.find(fragment, start)
+    while found >= 0:
+        end = found + len(fragment)
+        cut_before = found > 0 and haystack[found - 1].isalnum() and fragment[0].isalnum()
+        cut_after = end < len(haystack) and haystack[end].isalnum() and fragment[-1].isalnum()
+        if not (cut_before or cut_after):
+            return found
+        found = haystack.find(fragment, found + 1)
+    return -1
+
+
 def parse_marker(inside: str) -> list[Citation] | None:
     """The citations in a marker's inside (`1, 2: "q"`, `Source 3`), or None when it is
     not a marker. A single number with a quote in odd quotation marks (`2: "say \\"no\\""`)
     is still read as that number and that quote."""
-    citations = []
+    citations: list[Citation] = []
     position = 0
     for match in _ITEM.finditer(inside):
         if match.start() != position:
             break
-        quote = match.group(2) if match.group(2) is not None else match.group(3)
-        citations.append(Citation(int(match.group(1)), quote.strip() or None if quote else None))
+        quote = match.group(3) if match.group(3) is not None else match.group(4)
+        citations.extend(
+            Citation(number, quote.strip() or None if quote else None)
+            for number in _numbers(match.group(1), match.group(2))
+        )
         position = match.end()
         if position == len(inside):
             break
@@ -134,8 +171,16 @@ def parse_marker(inside: str) -> list[Citation] | None:
     if loose is None:
         return None
     # Still a citation of that number: left unparsed, it would stay in the text unchecked.
-    quote = loose.group(2).replace('\\"', '"').strip().strip('"\u201c\u201d').strip()
-    return [Citation(int(loose.group(1)), quote or None)]
+    quote = loose.group(3).replace('\\"', '"').strip().strip('"\u201c\u201d').strip()
+    return [Citation(number, quote or None) for number in _numbers(loose.group(1), loose.group(2))]
+
+
+def _numbers(first: str, last: str | None) -> list[int]:
+    # [1-3] cites 1, 2 and 3; an absurd range is read as its two ends, each still checked.
+    start, end = int(first), int(last) if last is not None else int(first)
+    if start <= end < start + _RANGE_LIMIT:
+        return list(range(start, end + 1))
+    return [start, end]
 
 
 def check_citations(
@@ -144,10 +189,13 @@ def check_citations(
     """Check every claim of `markdown` against `sources` (id -> the text that was read)."""
     result = CitationCheck(markdown="")
     lines = []
-    in_code = False
+    in_fence = in_code = False
     for line in markdown.split("\n"):
-        if _FENCE.match(line):
-            in_code = not in_code
+        fence = _FENCE.match(line)
+        if fence:
+            # A fence marked markdown holds prose the reader sees as the report: checked.
+            in_code = not in_fence and fence.group(1).casefold() not in _PROSE_FENCES
+            in_fence = not in_fence
             lines.append(line)
         elif in_code:
             lines.append(line)
@@ -173,7 +221,7 @@ def _check_line(
 
     prefix = _LINE_PREFIX.match(line)
     head = prefix.group(1) if prefix else ""
-    body = _BRACKET.sub(hide, line[len(head) :])
+    body = _BRACKET.sub(hide, line[len(head) :].translate(_FULLWIDTH_BRACKETS))
     if not markers:
         return line
     pieces = []

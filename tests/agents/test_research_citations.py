@@ -127,3 +127,57 @@ def test_an_unclosed_bracket_full_of_quotes_does_not_backtrack_forever() -> None
     checked = check_citations(draft, SOURCES)
 
     assert [c.source_ids for c in checked.claims] == [[1]]
+
+
+@pytest.mark.parametrize(
+    ("draft", "markdown"),
+    [
+        ("Heat ages cells [1-3].", "Heat ages cells [1, 2]. [unverified]"),
+        ("Heat ages cells [1\u20133].", "Heat ages cells [1, 2]. [unverified]"),
+        ("Heat ages cells [^3].", "Heat ages cells. [unverified]"),
+        ("Heat ages cells [1][^3].", "Heat ages cells [1]. [unverified]"),
+        ("Heat ages cells 【3】.", "Heat ages cells. [unverified]"),
+        ("Heat ages cells 【3†source】.", "Heat ages cells. [unverified]"),
+        ("Heat ages cells [3](https://example.org/a).", "Heat ages cells. [unverified]"),
+        ("Heat ages cells [#3].", "Heat ages cells. [unverified]"),
+        ("Heat ages cells [Source: 3].", "Heat ages cells. [unverified]"),
+    ],
+)
+def test_every_way_of_writing_a_citation_is_checked(draft: str, markdown: str) -> None:
+    checked = check_citations(draft, SOURCES)
+
+    assert checked.markdown == markdown
+    (claim,) = checked.unverified
+    assert "cites [3], a source that was not read" in claim.problems
+
+
+def test_a_read_source_cited_as_a_footnote_or_a_fullwidth_bracket_is_verified() -> None:
+    checked = check_citations("Heat ages cells 【1†source】. Charge limits help [^2].", SOURCES)
+
+    assert checked.markdown == "Heat ages cells [1]. Charge limits help [2]."
+    assert [c.source_ids for c in checked.claims] == [[1], [2]]
+
+
+def test_a_fence_marked_markdown_is_checked_as_prose_and_code_is_left_alone() -> None:
+    draft = "```markdown\nHeat ages cells [1]. Cold helps [3].\n```\n```python\nx = a[3]\n```"
+
+    checked = check_citations(draft, SOURCES)
+
+    assert checked.markdown == (
+        "```markdown\nHeat ages cells [1]. Cold helps. [unverified]\n```\n```python\nx = a[3]\n```"
+    )
+    assert [c.source_ids for c in checked.unverified] == [[3]]
+
+
+@pytest.mark.parametrize(
+    "quote",
+    ["the", "hot", "cells", "ells lose", "lose capacity fast", "ium-ion cells"],
+)
+def test_a_short_or_part_word_quote_verifies_nothing(quote: str) -> None:
+    assert quote_in_text(quote, SOURCES[1]) is False
+
+
+def test_a_quote_of_a_markdown_link_s_text_is_found() -> None:
+    text = "See the [BM25 paper](https://example.org/bm25.pdf) for the *exact* formula."
+
+    assert quote_in_text("see the BM25 paper for the exact formula", text) is True
