@@ -620,9 +620,9 @@ class WorkflowRun:
                     routed: bool | _StepLane = True  # nothing to route (a collector waiting)
                 else:
                     routed = self._route_result(spec, result, None if lane.pending else lane)
-                    if routed is False:
-                        failed = self._outcome is not None and self._outcome.stop is None
-                        return
+                if routed is False:
+                    failed = self._outcome is not None and self._outcome.stop is None
+                    return
                 if routed is True:
                     pending = lane.pending  # routing the result may have just made it
                     if not pending:
