@@ -16,10 +16,11 @@ Answer: 20 EUR is 21.60 USD.
 
 The parser is lenient where models commonly drift and strict where guessing would be
 wrong: labels are matched without regard to case or leading spaces, `Final Answer:` counts
-as `Answer:`, a reply with no label at all is taken as the answer, code fences around the
-input are dropped, and anything the model wrote after inventing its own `Observation:` is
-cut off. An action without a readable JSON object as input is a `ReActFormatError`; the
-agent sends its message back to the model instead of guessing the arguments.
+as `Answer:`, an `Action: None` before an `Answer:` is ignored, a reply with no label at all
+is taken as the answer, code fences around the input and text after it are dropped, and
+anything the model wrote after inventing its own `Observation:` is cut off. An action
+without a readable JSON object as input is a `ReActFormatError`; the agent sends its message
+back to the model instead of guessing the arguments.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ _ACTION = re.compile(_LABEL.format(name="action"), re.IGNORECASE | re.MULTILINE)
 _ACTION_INPUT = re.compile(_LABEL.format(name="action[ \t_]+input"), re.IGNORECASE | re.MULTILINE)
 _ANSWER = re.compile(_LABEL.format(name="(?:final[ \t]+)?answer"), re.IGNORECASE | re.MULTILINE)
 _OBSERVATION = re.compile(_LABEL.format(name="observation"), re.IGNORECASE | re.MULTILINE)
+
+_NO_TOOL = frozenset({"", "none", "n/a", "null"})
+"""What models write on the Action line (lower-cased) when they mean to use no tool."""
 
 OBSERVATION_STOP = "\nObservation:"
 """Sent as a stop sequence, so the model ends its turn where the tool's result belongs."""
@@ -85,10 +89,16 @@ def parse_react_reply(text: str) -> ReActAction | ReActAnswer:
         raise ReActFormatError("the reply is empty")
     action = _ACTION.search(text)
     answer = _ANSWER.search(text)
+    thought_end = answer.start() if answer is not None else 0
+    if action is not None and answer is not None and _action_name(text, action).lower() in _NO_TOOL:
+        # "Action: None" and then an Answer: the model's way of saying it uses no tool.
+        thought_end = min(thought_end, action.start())
+        action = None
     if action is not None and (answer is None or action.start() < answer.start()):
         return _parse_action(text, action)
     if answer is not None:
-        return ReActAnswer(thought=_thought(text, answer.start()), answer=text[answer.end() :])
+        answer_text = text[answer.end() :].strip()
+        return ReActAnswer(thought=_thought(text, thought_end), answer=answer_text)
     if _THOUGHT.search(text) is None:
         return ReActAnswer(thought="", answer=text)
     raise ReActFormatError("the reply has a Thought but neither an Action nor an Answer")
@@ -136,13 +146,21 @@ def _thought(text: str, end: int) -> str:
     return text[match.end() : end].strip() if match else text[:end].strip()
 
 
-def _parse_action(text: str, action: re.Match[str]) -> ReActAction:
+def _action_name(text: str, action: re.Match[str]) -> str:
     action_input = _ACTION_INPUT.search(text, action.end())
     name_end = action_input.start() if action_input else len(text)
     tool_name = text[action.end() : name_end].strip().splitlines()[0:1]
-    name = tool_name[0].strip().strip("`'\"") if tool_name else ""
-    if not name:
-        raise ReActFormatError("the Action line names no tool")
+    return tool_name[0].strip().strip("`'\"") if tool_name else ""
+
+
+def _parse_action(text: str, action: re.Match[str]) -> ReActAction:
+    action_input = _ACTION_INPUT.search(text, action.end())
+    name = _action_name(text, action)
+    if name.lower() in _NO_TOOL:
+        raise ReActFormatError(
+            f"the Action line names no tool{f' ({name!r})' if name else ''}; to answer "
+            "without a tool, write an 'Answer:' line"
+        )
     if action_input is None:
         raise ReActFormatError(f"the Action '{name}' has no 'Action Input:' line")
     arguments = _json_object(text[action_input.end() :])
@@ -168,9 +186,16 @@ def _json_object(text: str) -> dict[str, Any] | None:
     try:
         value, _ = json.JSONDecoder().raw_decode(text[start:])
     except json.JSONDecodeError:
-        end = text.rfind("}")
-        try:
-            value = ast.literal_eval(text[start : end + 1]) if end > start else None
-        except (ValueError, SyntaxError):
-            return None
+        value = _python_dict(text, start)
     return value if isinstance(value, dict) else None
+
+
+def _python_dict(text: str, start: int) -> Any:
+    # Each closing brace in turn, shortest first: text after the dict may hold braces too.
+    end = text.find("}", start)
+    while end >= 0:
+        try:
+            return ast.literal_eval(text[start : end + 1])
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            end = text.find("}", end + 1)
+    return None

@@ -55,6 +55,45 @@ def test_fenced_input_markdown_labels_and_quoted_tool_name() -> None:
     assert (parsed.tool_name, parsed.arguments) == ("lookup", {"id": 7})
 
 
+def test_an_answer_written_on_the_next_line_has_no_leading_newline() -> None:
+    assert parse_react_reply("Thought: done\nAnswer:\n42 apples\n") == ReActAnswer(
+        "done", "42 apples"
+    )
+
+
+def test_action_none_before_an_answer_is_the_answer() -> None:
+    assert parse_react_reply("Thought: I know it\nAction: None\nAnswer: 42") == ReActAnswer(
+        "I know it", "42"
+    )
+    assert parse_react_reply("Action: N/A\nAction Input: {}\nFinal Answer: 7") == ReActAnswer(
+        "", "7"
+    )
+
+
+def test_an_answer_containing_action_lines_stays_the_answer() -> None:
+    reply = 'Thought: plan\nAnswer: Do this:\nAction: call the bank\nAction Input: {"a": 1}'
+
+    assert parse_react_reply(reply) == ReActAnswer(
+        "plan", 'Do this:\nAction: call the bank\nAction Input: {"a": 1}'
+    )
+
+
+def test_multi_line_nested_input_with_text_after_it() -> None:
+    parsed = parse_react_reply(
+        'Action: search\nAction Input: {\n  "q": {"all": [1, {"b": "}"}]}\n}\nI will wait. }'
+    )
+
+    assert isinstance(parsed, ReActAction)
+    assert parsed.arguments == {"q": {"all": [1, {"b": "}"}]}}
+
+
+def test_a_python_dict_input_followed_by_text_with_braces() -> None:
+    parsed = parse_react_reply("Action: search\nAction Input: {'q': {'r': 1}} or else {x}")
+
+    assert isinstance(parsed, ReActAction)
+    assert parsed.arguments == {"q": {"r": 1}}
+
+
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
@@ -64,6 +103,7 @@ def test_fenced_input_markdown_labels_and_quoted_tool_name() -> None:
         ("Action: lookup\nAction Input: id=7", "the Action Input for 'lookup' is not a JSON"),
         ("Action: lookup\nAction Input: [1, 2]", "the Action Input for 'lookup' is not a JSON"),
         ("Action:\nAction Input: {}", "the Action line names no tool"),
+        ("Thought: x\nAction: None", "names no tool .'None'.; to answer without a tool, write"),
     ],
 )
 def test_malformed_replies_say_what_is_wrong(reply: str, message: str) -> None:
