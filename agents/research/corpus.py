@@ -8,7 +8,7 @@ thread, so a large corpus does not stall the event loop.
 
 Sources are named by `file://` URLs, and `read(url)` gives only this corpus's own
 documents: a URL from elsewhere (a web hit, a path the LLM made up) is never opened as a
-local file.
+local file, and a symbolic link inside the folder to a file outside it is not indexed.
 """
 
 from __future__ import annotations
@@ -142,10 +142,19 @@ class LocalCorpusSearch:
                 return
             documents = {}
             for path in sorted(self.folder.rglob("*")):
-                if path.is_file() and path.suffix.lower() in self.suffixes:
-                    document = self._load(path)
-                    if document is not None and document.text.strip():
-                        documents[document.url] = document
+                if not (path.is_file() and path.suffix.lower() in self.suffixes):
+                    continue
+                if not path.resolve().is_relative_to(self.folder):
+                    # A link out of the folder would let a search read any file.
+                    warnings.warn(
+                        f"corpus file {path} skipped: it links outside {self.folder}",
+                        ResearchWarning,
+                        stacklevel=2,
+                    )
+                    continue
+                document = self._load(path)
+                if document is not None and document.text.strip():
+                    documents[document.url] = document
             passages = [
                 (document.url, passage)
                 for document in documents.values()

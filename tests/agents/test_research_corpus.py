@@ -103,6 +103,23 @@ async def test_read_gives_only_the_corpus_own_documents(tmp_path: Path) -> None:
         await search.read(secret.as_uri())
 
 
+async def test_a_link_to_a_file_outside_the_folder_is_not_indexed(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Secrets\n\nThe battery vault password is hunter2.\n")
+    link = corpus.resolve() / "notes.txt"
+    link.symlink_to(secret)
+    search = LocalCorpusSearch(corpus)
+
+    with pytest.warns(ResearchWarning, match="notes.txt skipped: it links outside"):
+        hits = await search.search("battery vault password", 5)
+
+    assert not any("hunter2" in hit.snippet for hit in hits)
+    assert not search.owns(link.as_uri())
+    with pytest.raises(CorpusError, match="is not a document of the corpus"):
+        await search.read(link.as_uri())
+
+
 async def test_titles_fall_back_to_the_file_name(tmp_path: Path) -> None:
     write_corpus(
         tmp_path, {"cell_notes.md": "Cells wear.\n", "log.txt": "Cells wear out\nslowly.\n"}
