@@ -8,6 +8,8 @@ result = await workflow.run(files=["invoice.pdf", "invoice.html"])
 result.data                      # an Invoice
 result.fields["total"].quotes    # where the total was read: file, page, span
 print(result.to_json())
+
+outcomes = await extract_each(workflow, files=invoices)   # one result per document
 ```
 
 Files are read through llama-index-core's readers (the `documents` extra), cut into
@@ -18,6 +20,7 @@ package loads neither llama_index nor openai.
 
 from __future__ import annotations
 
+from agents.documents.batch import DocumentOutcome, extract_each
 from agents.documents.chunking import Chunk, chunk_document, chunk_spans
 from agents.documents.errors import (
     DocumentExtractionError,
@@ -62,6 +65,7 @@ __all__ = [
     "ChunkFailed",
     "ChunkRequest",
     "DocumentExtractionError",
+    "DocumentOutcome",
     "DraftReady",
     "ExtractionResult",
     "ExtractionStart",
@@ -89,6 +93,7 @@ __all__ = [
     "ValueEvidence",
     "chunk_document",
     "chunk_spans",
+    "extract_each",
     "field_specs",
     "locate_quote",
     "merge_candidates",
