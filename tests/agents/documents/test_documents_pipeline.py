@@ -7,17 +7,22 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import respx
 from documents_wire import ExtractionModel, Fact, document_text
 from invoice_fixtures import INVOICE_TEXT, Invoice, LineItem, Order, write_invoice
 
+from agentflow import Context, step
 from agents.documents import (
+    DraftReady,
     ExtractionResult,
     ExtractionWorkflow,
     FileProgress,
+    MergeRequest,
 )
+from agents.documents.merge import draft_data
 from agents.llm.openai_llm import OpenAI
 
 FACTS = [
@@ -95,7 +100,13 @@ async def test_fields_from_different_chunks_are_merged_with_their_evidence(
     # Every chunk is a word-bounded slice of the file, each overlapping the one before.
     positions = [INVOICE_TEXT.find(text) for text in chunks]
     assert all(position >= 0 for position in positions)
-    json.loads(result.to_json())
+    assert json.loads(result.to_json())["data"]["invoice_date"] == "2024-03-15"
+    # Each call asks for every field as {value, quote, confidence} with a strict schema.
+    response_format = model.requests[0]["response_format"]["json_schema"]
+    assert (response_format["name"], response_format["strict"]) == ("InvoiceExtraction", True)
+    schema = response_format["schema"]
+    assert schema["required"] == list(Invoice.model_fields)
+    assert schema["properties"]["line_items"]["type"] == "array"
 
 
 async def test_a_fabricated_quote_is_marked_unverified_and_loses_to_a_verified_one(
@@ -168,3 +179,29 @@ async def test_a_reply_that_fails_the_schema_is_sent_back_with_the_error(
     assert "total.value" in retry[-1]["content"]
     assert "total.confidence" in retry[-1]["content"]
     assert "less than or equal to 1" in retry[-1]["content"]
+
+
+class UpperVendorExtraction(ExtractionWorkflow[Order]):
+    """Replaces the `merge` step itself: the default merge, then the vendor upper-cased."""
+
+    @step
+    async def merge(self, ctx: Context[Any], ev: MergeRequest) -> DraftReady:
+        draft = await super().merge(ctx, ev)
+        vendor = draft.fields["vendor"]
+        draft.fields["vendor"] = vendor.model_copy(update={"value": vendor.value.upper()})
+        return DraftReady(data=draft_data(draft.fields), fields=draft.fields)
+
+
+async def test_a_subclass_replaces_the_merge_step(api: respx.MockRouter, llm: OpenAI) -> None:
+    api.post("/chat/completions").mock(
+        side_effect=ExtractionModel(
+            [Fact("vendor", "Acme Tools", "Vendor: Acme Tools"), Fact("total", 9.0, "9.00")]
+        )
+    )
+
+    result = await UpperVendorExtraction(llm=llm, schema=Order).run(
+        documents=["Vendor: Acme Tools\nTotal: 9.00"]
+    )
+
+    assert result.data == Order(vendor="ACME TOOLS", total=9.0)
+    assert result.fields["vendor"].quotes[0].text == "Vendor: Acme Tools"
