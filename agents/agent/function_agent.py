@@ -175,13 +175,14 @@ class FunctionAgent(Workflow):
         """Stream one reply, writing each chunk's text as an `AgentStream`."""
         state = await self.get_run_state(ctx)
         kwargs = self.llm_kwargs()
+        tools = self.tools_for_llm()
         if state.iterations >= self.max_iterations:
             if not self.answer_on_max_iterations or state.iterations > self.max_iterations:
                 raise MaxIterationsError(self.name, self.max_iterations)
-            kwargs["tool_choice"] = "none"  # one last call, told to answer with what it has
+            if tools:  # the API refuses a tool_choice without tools (a ReActAgent offers none)
+                kwargs["tool_choice"] = "none"  # one last call, told to answer with what it has
         state.iterations += 1
         ctx.write_event_to_stream(ev)
-        tools = self.tools_for_llm()
         last = None
         usage: Usage | None = None
         llm = MeteredLLM(self.llm, ctx)

@@ -17,6 +17,7 @@ Each call stops at `Observation:`, so the model cannot invent a tool's result.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,9 +65,10 @@ class ReActAgent(FunctionAgent):
         except ReActFormatError as error:
             return await self._ask_for_format(ctx, memory, text, str(error))
         if isinstance(parsed, ReActAction):
-            state = await self.get_run_state(ctx)
             call = ToolCall(
-                call_id=f"react-{state.iterations}",
+                # Unique in the whole conversation, not just this run: an approval meant for
+                # an earlier run's call must never answer this one.
+                call_id=f"react-{uuid.uuid4().hex[:16]}",
                 tool_name=parsed.tool_name,
                 arguments=parsed.arguments,
                 raw_arguments=parsed.raw_arguments,

@@ -205,3 +205,54 @@ async def test_the_same_ctx_continues_the_conversation(api: respx.MockRouter, ll
     contents = [m["content"] for m in sent_messages(route, 1)[1:]]
     assert contents == ["I am Ada.", "Answer: Hello Ada.", "Who am I?"]
     assert "Tools:" not in sent_messages(route, 1)[0]["content"]  # no tools, no tool section
+
+
+async def test_call_ids_stay_unique_across_runs_on_one_ctx(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    """A late or repeated approval of the first run's call must not match the second run's
+    call, so the ids differ across the conversation, as OpenAI's do."""
+    api.post("/chat/completions").mock(
+        side_effect=[
+            text_reply('Action: lookup\nAction Input: {"city": "Nice"}'),
+            text_reply("Answer: 342,000"),
+            text_reply('Action: lookup\nAction Input: {"city": "Lyon"}'),
+            text_reply("Answer: 522,000"),
+        ]
+    )
+    agent = ReActAgent(tools=[lookup], llm=llm, approval=["lookup"])
+    ctx: Context[Any] = Context(agent)
+    asked: list[str] = []
+    outputs = []
+    for question in ("Nice?", "Lyon?"):
+        handler = agent.run(ctx=ctx, user_msg=question)
+        async for ev in handler.stream_events():
+            if isinstance(ev, ToolApprovalRequired):
+                asked.append(ev.call_id)
+                handler.ctx.send_event(ToolApprovalResponse(call_id=ev.call_id, approved=True))
+        outputs.append(await handler)
+
+    assert [o.tool_calls[0].content for o in outputs] == ["342,000", "522,000"]
+    assert [o.tool_calls[0].call_id for o in outputs] == asked
+    assert len(set(asked)) == 2
+
+
+class Concluding(ReActAgent):
+    answer_on_max_iterations = True
+
+
+async def test_answer_on_max_iterations_sends_no_tool_choice_without_tools(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            text_reply('Action: lookup\nAction Input: {"city": "Nice"}'),
+            text_reply("Answer: Nice has 342,000 people."),
+        ]
+    )
+    output = await Concluding(tools=[lookup], llm=llm, max_iterations=1).run(user_msg="Nice?")
+
+    assert output.response.text == "Nice has 342,000 people."
+    last = sent_json(route.calls.last.request)
+    assert "tools" not in last
+    assert "tool_choice" not in last  # the API refuses tool_choice without tools
