@@ -66,11 +66,11 @@ class Execution:
         self.waits = self.collects = 0
         self.touched = True
 
-    def record_collected(self, call: int, events: list[Event]) -> None:
-        """Remember that collection number `call` returned `events`, for a re-run."""
+    def record_collected(self, events: list[Event]) -> None:
+        """Remember that the collection just made returned `events`, for a re-run."""
         if self.collected is None:
             self.collected = {}
-        self.collected[call] = events
+        self.collected[self.collects - 1] = events
         self.touched = True
 
     def collected_by_call(self) -> list[list[Event] | None]:

@@ -645,10 +645,9 @@ class WorkflowRun:
                         invoke = lane.invoke = self._bind(spec)
                     continue  # a new execution: nothing to clear
                 execution.event = event
+                execution.collects = 0  # all a collection that only buffered leaves to clear
                 if execution.touched:
                     execution.start_over()
-                elif execution.collects:  # it only buffered: the fan-in's common case
-                    execution.collects = 0
         finally:
             lane.active -= 1
             if not failed:
@@ -806,7 +805,6 @@ class WorkflowRun:
         """Buffer `event` for the calling step; see `Context.collect_events`. Inside a
         step execution that runs again (a retry, or a resume), each call gives back what
         it gave the first time instead of buffering the event twice."""
-        call = 0
         if execution is not None:
             call = execution.collects
             execution.collects = call + 1
@@ -825,7 +823,7 @@ class WorkflowRun:
             buffer = buffers[buffer_id] = CollectBuffer()
         result = buffer.collect(event, expected, 1 if count is None else count)
         if result is not None and execution is not None:
-            execution.record_collected(call, result)  # a None needs no record but the count
+            execution.record_collected(result)  # a None needs no record but the count
         return result
 
 
