@@ -16,6 +16,7 @@ from invoice_fixtures import INVOICE_TEXT, Invoice, LineItem, Order, write_invoi
 
 from agentflow import Context, step
 from agents.documents import (
+    ChunkFailed,
     DraftReady,
     ExtractionResult,
     ExtractionWorkflow,
@@ -205,3 +206,29 @@ async def test_a_subclass_replaces_the_merge_step(api: respx.MockRouter, llm: Op
 
     assert result.data == Order(vendor="ACME TOOLS", total=9.0)
     assert result.fields["vendor"].quotes[0].text == "Vendor: Acme Tools"
+
+
+async def test_a_chunk_that_never_fits_the_schema_is_a_warning_not_a_failure(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    def garbled(text: str, body: dict[str, Any]) -> str | None:
+        return "I think the vendor is Acme." if "Remarks" in text else None
+
+    model = ExtractionModel(
+        [Fact("vendor", "Acme", "Vendor: Acme"), Fact("total", 9.0, "Total: 9.00")],
+        override=garbled,
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    handler = ExtractionWorkflow(llm=llm, schema=Order, max_retries=1).run(
+        documents=["Vendor: Acme\nTotal: 9.00", "Remarks: call the vendor first"]
+    )
+    failures = [ev async for ev in handler.stream_events() if isinstance(ev, ChunkFailed)]
+    result = await handler
+
+    (failure,) = failures
+    assert (failure.file, failure.chunk) == ("document 2", 0)
+    assert "no valid OrderExtraction after 2 attempts" in failure.reason
+    assert len(model.requests) == 3  # two attempts for the garbled chunk, one for the other
+    assert result.data == Order(vendor="Acme", total=9.0)
+    assert result.warnings[0].startswith("document 2, chunk 1: no valid OrderExtraction")
+    assert [report.status for report in result.files] == ["ok", "ok"]
