@@ -7,8 +7,8 @@
 Works with OpenAI or any OpenAI-compatible server that supports `response_format` JSON
 schemas (vLLM, Ollama, LM Studio...): set `OPENAI_API_KEY`, `OPENAI_BASE_URL`, or both;
 `OPENAI_MODEL` picks the model. Without file arguments it reads the sample invoice in
-`examples/data/` (a text file and the HTML page of the same invoice); PDF and docx files
-work too with the `documents` extra.
+`examples/data/` (a text file and the HTML page of the same invoice); PDF files work too
+with the `documents` extra, and docx files once `docx2txt` is installed.
 
 The workflow subclass shows how to override one step's logic: `merge_fields` runs the
 default merge, then checks the arithmetic (line items to subtotal, subtotal plus tax to

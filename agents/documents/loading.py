@@ -1,10 +1,11 @@
 """Files and given texts as `SourceDocument`s: the text of each page, ready to chunk.
 
 Files go through llama-index-core's `SimpleDirectoryReader.load_file`, which hands PDF and
-docx files to `llama-index-readers-file` (the `documents` extra): a PDF gives one Document
-per page, and the page numbers are kept. Plain text and Markdown are read as they are (the
-Markdown reader would rewrite headings, and quotes must match the text the LLM saw); HTML
-is reduced to its visible text. llama_index is imported here only, on first use.
+docx files to `llama-index-readers-file` (the `documents` extra; docx also needs
+`docx2txt`): a PDF gives one Document per page, and the page numbers are kept. Plain text
+and Markdown are read as they are (the Markdown reader would rewrite headings, and quotes
+must match the text the LLM saw); HTML is reduced to its visible text. llama_index is
+imported here only, on first use.
 
 Every way a file can fail (missing, unsupported, corrupt, no text in it) is raised as
 `UnreadableFileError` with a reason a person can act on; the workflow turns it into a
