@@ -279,6 +279,9 @@ class ResearchWorkflow(ResearchPlanning):
             ctx.write_event_to_stream(SourceFailed(round=ev.round, url=ev.hit.url, error=message))
             warnings.warn(f"source skipped: {message}", ResearchWarning, stacklevel=1)
             return ReadResult(request=ev, error=message)
+        except Exception as error:  # the run ends; say which of the parallel reads failed
+            error.add_note(f"while reading source [{ev.source_id}] {ev.hit.url}")
+            raise
         kept = [note for note in notes.notes if quote_in_text(note.quote, text)]
         source = SourceText(
             id=ev.source_id,

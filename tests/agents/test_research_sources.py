@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 import respx
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
@@ -204,3 +205,27 @@ async def test_max_parallel_bounds_concurrent_searches(api: respx.MockRouter, ll
     await run(workflow)
 
     assert peak == 2
+
+
+async def test_a_model_error_while_reading_ends_the_run_naming_the_step_and_source(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = ResearchModel(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))],
+        notes_by_url={},
+        gaps=[],
+        report=[],
+    )
+    rejected = httpx.Response(
+        400, json={"error": {"message": "context too long", "type": "invalid_request_error"}}
+    )
+    api.post("/chat/completions").mock(side_effect=[model, rejected])
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
+
+    with pytest.raises(openai.BadRequestError, match="context too long") as raised:
+        await workflow.run(query="What makes batteries wear out?")
+
+    notes_ = "\n".join(raised.value.__notes__)
+    assert "step 'read'" in notes_
+    assert f"while reading source [1] {url_of(corpus, 'heat.md')}" in notes_
