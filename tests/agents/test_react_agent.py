@@ -256,3 +256,34 @@ async def test_answer_on_max_iterations_sends_no_tool_choice_without_tools(
     last = sent_json(route.calls.last.request)
     assert "tools" not in last
     assert "tool_choice" not in last  # the API refuses tool_choice without tools
+
+
+@tool
+def fetch(page: int) -> str:
+    """One page of a long document."""
+    return "lorem ipsum " * 200
+
+
+async def test_a_tight_memory_keeps_the_question_behind_a_long_observation(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    from agents.memory import ChatMemory
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            text_reply("Answer: Hello."),
+            text_reply('Action: fetch\nAction Input: {"page": 1}'),
+            text_reply("Answer: It is filler text."),
+        ]
+    )
+    agent = ReActAgent(tools=[fetch], llm=llm, memory=ChatMemory(token_limit=500, llm=llm))
+    ctx: Context[Any] = Context(agent)
+    await agent.run(ctx=ctx, user_msg="Hi")
+    await agent.run(ctx=ctx, user_msg="Summarise page 1")
+
+    sent = sent_messages(route, 2)
+    assert [(m["role"], m["content"][:16]) for m in sent[1:]] == [
+        ("user", "Summarise page 1"),
+        ("assistant", "Action: fetch\nAc"),
+        ("user", "Observation: lor"),
+    ]  # the earlier turn is trimmed; the question and its action are not
