@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import respx
 from documents_wire import ExtractionModel, Fact, user_message
-from invoice_fixtures import INVOICE_TEXT, Invoice, Order
+from invoice_fixtures import Order
 
 from agentflow.events import HumanResponseEvent
 from agents.documents import (
@@ -224,11 +224,6 @@ async def test_a_run_waiting_for_review_resumes_in_another_process(
     assert result["fields"]["total"]["status"] == "corrected"
     assert result["reviews"] == 1
     assert len(model.requests) == 1  # the first process extracted; the second did not
-
-
-def test_invoice_fixture_is_long_enough_to_chunk() -> None:
-    assert INVOICE_TEXT.count("\n") > 15
-    assert Invoice.model_fields["line_items"].default_factory is list
 
 
 async def test_a_console_answers_with_plain_text(api: respx.MockRouter, llm: OpenAI) -> None:
