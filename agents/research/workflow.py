@@ -76,6 +76,7 @@ from agents.research.events import (
 from agents.research.planning import ResearchPlanning
 from agents.research.report import (
     GapReport,
+    ResearchPlan,
     ResearchReport,
     SourceNotes,
     SourceText,
@@ -328,8 +329,10 @@ class ResearchWorkflow(ResearchPlanning):
         missing: list[SubQuestion] = []
         # Sources chosen so far (read or failed) count against max_sources.
         if ev.round < self.max_rounds and state.next_source_id - 1 < self.max_sources:
-            gaps = await self.name_gaps(ctx, state)
-            missing = [sub for sub in gaps.missing[: self.max_sub_questions] if sub.queries]
+            gaps = ResearchPlan(sub_questions=(await self.name_gaps(ctx, state)).missing)
+            # Capped as the plan is: a model listing twenty queries must not run twenty.
+            capped = gaps.capped(self.max_sub_questions, self.queries_per_question)
+            missing = [sub for sub in capped.sub_questions if sub.queries]
         ctx.write_event_to_stream(
             RoundFinished(
                 round=ev.round,

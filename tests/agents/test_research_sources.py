@@ -23,6 +23,7 @@ from agents.research import (
     ResearchWorkflow,
     SearchFailed,
     SearchHit,
+    SearchStarted,
     SourceFailed,
     SourceFetcher,
     SourceRead,
@@ -229,3 +230,25 @@ async def test_a_model_error_while_reading_ends_the_run_naming_the_step_and_sour
     notes_ = "\n".join(raised.value.__notes__)
     assert "step 'read'" in notes_
     assert f"while reading source [1] {url_of(corpus, 'heat.md')}" in notes_
+
+
+async def test_a_gap_round_runs_no_more_queries_than_a_plan_may(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    async def search(query: str, k: int) -> list[SearchHit]:
+        return []
+
+    gap_queries = [f"gap query {n}" for n in range(5)]
+    model = ResearchModel(
+        plans=[plan(("Q?", ["first query"]))],
+        notes_by_url={},
+        gaps=[[("Still open?", gap_queries)]],
+        report=[],
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ResearchWorkflow(llm=llm, search=search, max_rounds=2)
+
+    result = await run(workflow)
+
+    searched = [(e.round, e.query) for e in result.collected if isinstance(e, SearchStarted)]
+    assert searched == [(1, "first query"), (2, "gap query 0"), (2, "gap query 1")]
