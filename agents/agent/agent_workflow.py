@@ -33,7 +33,8 @@ together.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from agentflow import Context, Workflow, step
@@ -120,24 +121,29 @@ class AgentWorkflow(Workflow):
         if await ctx.store.get(self.state_key, default=None) is None:
             await ctx.store.set(self.state_key, copy.deepcopy(self.initial_state))
         await ctx.store.set(self.handoff_key, None)
-        return await (await self.active_agent(ctx)).setup(ctx, ev)
+        agent = await self.active_agent(ctx)
+        with _naming_agent(agent.name):
+            return await agent.setup(ctx, ev)
 
     @step
     async def call_llm(self, ctx: Context[DictState], ev: AgentInput) -> AgentReply:
         """The named agent's LLM call, streamed."""
-        return await self.agents[ev.agent_name].call_llm(ctx, ev)
+        with _naming_agent(ev.agent_name):
+            return await self.agents[ev.agent_name].call_llm(ctx, ev)
 
     @step
     async def handle_reply(
         self, ctx: Context[DictState], ev: AgentReply
     ) -> ToolCall | AgentInput | AgentFinish | None:
         """The named agent reads its reply."""
-        return await self.agents[ev.agent_name].handle_reply(ctx, ev)
+        with _naming_agent(ev.agent_name):
+            return await self.agents[ev.agent_name].handle_reply(ctx, ev)
 
     @step(num_workers=8)
     async def run_tool_call(self, ctx: Context[DictState], ev: ToolCall) -> ToolCallResult:
         """The named agent runs one call (`handoff` included)."""
-        return await self.agents[ev.agent_name].run_tool_call(ctx, ev)
+        with _naming_agent(ev.agent_name):
+            return await self.agents[ev.agent_name].run_tool_call(ctx, ev)
 
     @step(num_workers=1)
     async def aggregate_tool_results(
@@ -145,7 +151,8 @@ class AgentWorkflow(Workflow):
     ) -> AgentInput | AgentFinish | None:
         """Gather the reply's results; after a `handoff`, the next LLM call is the new
         agent's, with its own prompt over the same conversation."""
-        outcome = await self.agents[ev.agent_name].aggregate_tool_results(ctx, ev)
+        with _naming_agent(ev.agent_name):
+            outcome = await self.agents[ev.agent_name].aggregate_tool_results(ctx, ev)
         request = await ctx.store.get(self.handoff_key, default=None)
         if not isinstance(outcome, AgentInput) or not isinstance(request, HandoffRequest):
             return outcome
@@ -166,7 +173,9 @@ class AgentWorkflow(Workflow):
     @step
     async def finalize(self, ctx: Context[DictState], ev: AgentFinish) -> AgentOutput:
         """The active agent's output."""
-        return await (await self.active_agent(ctx)).finalize(ctx, ev)
+        agent = await self.active_agent(ctx)
+        with _naming_agent(agent.name):
+            return await agent.finalize(ctx, ev)
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -209,3 +218,14 @@ class AgentWorkflow(Workflow):
             [*agent.toolset, handoff_tool(agent.name, targets, self.handoff_key)]
         )
         return member
+
+
+@contextmanager
+def _naming_agent(name: str) -> Iterator[None]:
+    # The engine notes the step an error came from, which is the same for every agent;
+    # this adds whose step it was (an LLM or tool error does not say).
+    try:
+        yield
+    except Exception as error:
+        error.add_note(f"in agent '{name}' of the AgentWorkflow")
+        raise

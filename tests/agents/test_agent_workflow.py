@@ -419,3 +419,25 @@ async def test_saved_with_a_handoff_pending_beside_a_call_awaiting_approval(
     ]
     assert sent(route, 1)["messages"][0]["content"] == "B"
     assert await resumed.ctx.store.get("handoff_request") is None
+
+
+async def test_a_sub_agent_error_fails_the_run_naming_the_agent(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    import httpx
+    import openai
+
+    api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("h1", "handoff", '{"to_agent": "billing", "reason": "money"}')),
+            httpx.Response(
+                400, json={"error": {"message": "model gone", "type": "invalid_request_error"}}
+            ),
+        ]
+    )
+    handler = team(llm, Billing()).run(user_msg="refund")
+
+    with pytest.raises(openai.BadRequestError, match="model gone") as raised:
+        await handler
+    assert "in agent 'billing' of the AgentWorkflow" in raised.value.__notes__
+    assert not handler.ctx.is_running
