@@ -128,7 +128,7 @@ async def test_from_env_reads_server_and_model_and_says_what_is_missing(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("OPENAI_MODEL", raising=False)
-    with pytest.raises(LLMConfigurationError, match="set OPENAI_API_KEY .* or OPENAI_BASE_URL"):
+    with pytest.raises(LLMConfigurationError, match=r"set OPENAI_API_KEY .* or OPENAI_BASE_URL"):
         OpenAI.from_env()
 
     monkeypatch.setenv("OPENAI_BASE_URL", "https://local.test/v1")
