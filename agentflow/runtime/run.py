@@ -700,6 +700,8 @@ class WorkflowRun:
         if self._verbose:
             produced = "no event" if result is None else f"event {type(result).__name__}"
             print(f"Step {spec.name} produced {produced}")
+        if type(result) in self._table.plain_results:
+            return self.dispatch(result, finishing) or True
         if result is None:
             return True
         if isinstance(result, StopEvent):
@@ -712,6 +714,7 @@ class WorkflowRun:
                 self.dispatch(result)
             return True
         if isinstance(result, Event):
+            self._table.plain_results.add(type(result))
             return self.dispatch(result, finishing) or True
         self._fail(
             spec.name,

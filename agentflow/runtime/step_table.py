@@ -140,6 +140,10 @@ class StepTable:
     """Which `@catch_error` step receives each step's failures."""
     routes: dict[type[Event], tuple[StepSpec, ...]] = field(default_factory=dict)
     """Cache of `route()`, filled as event types are first seen."""
+    plain_results: set[type[Event]] = field(default_factory=set)
+    """The types of events steps returned that are neither a StopEvent nor an
+    InputRequiredEvent, filled as first seen: `isinstance` against an event class goes
+    through pydantic's metaclass, several times slower than a lookup here."""
 
     def route(self, event_type: type[Event]) -> tuple[StepSpec, ...]:
         """The steps that receive an event of `event_type`, looked up once per type."""

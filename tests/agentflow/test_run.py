@@ -457,6 +457,42 @@ async def test_a_collecting_step_that_failed_the_run_resumes_with_its_events() -
     assert await resumed.run(ctx=Context.from_dict(resumed, saved)) == [0, 1, 2]
 
 
+# A result type is sorted once per workflow class: later runs route it the same way
+
+
+class Asked(Event):
+    n: int
+
+
+class Answered(StopEvent):
+    n: int
+
+
+class RoutesThreeKinds(Workflow):
+    @step
+    async def start(self, ev: StartEvent) -> Asked:
+        return Asked(n=1)
+
+    @step
+    async def ask(self, ev: Asked) -> InputRequiredEvent:
+        return InputRequiredEvent(prefix=str(ev.n))
+
+    @step
+    async def answer(self, ev: HumanResponseEvent) -> Answered:
+        return Answered(n=int(ev.response))
+
+
+async def test_later_runs_route_plain_stop_and_question_results_like_the_first() -> None:
+    workflow = RoutesThreeKinds(timeout=1)
+    for n in (1, 2):
+        handler = workflow.run()
+        async for event in handler.stream_events():
+            if isinstance(event, InputRequiredEvent):
+                handler.ctx.send_event(HumanResponseEvent(response=str(n)))
+        assert (await handler).n == n
+    assert workflow._step_table().plain_results == {Asked}
+
+
 # A sync step's thread outliving its run cannot reach the next run
 
 
