@@ -1,8 +1,8 @@
 """Files and given texts as `SourceDocument`s: the text of each page, ready to chunk.
 
 Files go through llama-index-core's `SimpleDirectoryReader.load_file`, which hands PDF and
-docx files to `llama-index-readers-file` (the `documents` extra; docx also needs
-`docx2txt`): a PDF gives one Document per page, and the page numbers are kept. Plain text
+docx files to `llama-index-readers-file` (the `documents` extra, with `docx2txt` for
+docx): a PDF gives one Document per page, and the page numbers are kept. Plain text
 and Markdown are read as they are (the Markdown reader would rewrite headings, and quotes
 must match the text the LLM saw); HTML is reduced to its visible text. llama_index is
 imported here only, on first use.
