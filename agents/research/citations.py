@@ -7,7 +7,8 @@ too, so none can slip past the check: ranges `[1-3]`, footnotes `[^1]`, `[#1]`,
 `check_citations` goes through the draft line by line (fenced code is left alone, except a
 fence marked `markdown` or `md`, which holds prose), cuts each line into sentences, and every
 sentence with a marker is a claim. A claim is verified when each number it cites is a source
-that was read and each quote is found in that source's text (`quote_in_text`: case,
+that was read, each quote is found in that source's text, and words the sentence itself
+puts in quotation marks are found in one of the sources it cites (`quote_in_text`: case,
 whitespace, curly quotes and dashes, markdown emphasis and links, and an ellipsis between
 fragments do not matter; anything else does, and a quote must be whole words, at least
 `MIN_QUOTE_WORDS` of them and `MIN_QUOTE_CHARS` long, since "the" is in every source).
@@ -57,6 +58,8 @@ _ITEM = re.compile(rf'\s*{_NUMBER}\s*(?::\s*(?:"([^"]*)"|“([^”]*)”))?\s*(?
 _LOOSE_ITEM = re.compile(rf"\s*{_NUMBER}\s*:\s*(.*?)\s*", re.DOTALL)
 _RANGE_LIMIT = 50
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
+# Words a claim's sentence puts in quotation marks itself, outside its markers.
+_INLINE_QUOTE = re.compile(r'"([^"\n]+)"|“([^”\n]+)”')
 # A sentence ends at . ! or ? (closing quotes and brackets allowed), then its markers,
 # then whitespace or the end: "grew 3.5% [1]." and "grew. [1] Then" both end after [1].
 _SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)]*(?:\s*\x00\d+\x00)*(?=\s|$)")
@@ -117,22 +120,30 @@ def quote_in_text(quote: str, text: str) -> bool:
     quote with an ellipsis matches when its fragments appear in that order. A quote under
     `MIN_QUOTE_WORDS` words or `MIN_QUOTE_CHARS` characters never does: it would be found
     in any source, so it proves nothing."""
+    fragments = _fragments(quote)
+    if not _long_enough(fragments):
+        return False
     haystack = normalize_for_match(text)
     position = 0
-    fragments = [
-        normalize_for_match(fragment).strip(_EDGE_PUNCTUATION)
-        for fragment in _ELLIPSIS.split(unicodedata.normalize("NFKC", quote))
-    ]
-    fragments = [fragment for fragment in fragments if fragment]
-    joined = " ".join(fragments)
-    if len(joined) < MIN_QUOTE_CHARS or len(joined.split()) < MIN_QUOTE_WORDS:
-        return False
     for fragment in fragments:
         found = _find_words(haystack, fragment, position)
         if found < 0:
             return False
         position = found + len(fragment)
     return True
+
+
+def _fragments(quote: str) -> list[str]:
+    fragments = [
+        normalize_for_match(fragment).strip(_EDGE_PUNCTUATION)
+        for fragment in _ELLIPSIS.split(unicodedata.normalize("NFKC", quote))
+    ]
+    return [fragment for fragment in fragments if fragment]
+
+
+def _long_enough(fragments: list[str]) -> bool:
+    joined = " ".join(fragments)
+    return len(joined) >= MIN_QUOTE_CHARS and len(joined.split()) >= MIN_QUOTE_WORDS
 
 
 def _find_words(haystack: str, fragment: str, start: int) -> int:
@@ -258,10 +269,18 @@ def _check_sentence(
             problems.append(
                 f'the quote for [{citation.source_id}] is not in that source: "{citation.quote}"'
             )
+    # A quotation in the sentence presents the sources' words as much as a marker's quote
+    # does; one too short to check ("so-called "fast" charging") is taken as emphasis.
+    cited_texts = [sources[c.source_id] for c in citations if c.source_id in sources]
+    inline = [a or b for a, b in _INLINE_QUOTE.findall(sentence)]
+    inline = [quote for quote in inline if _long_enough(_fragments(quote))]
+    for quote in inline:
+        if not any(quote_in_text(quote, text) for text in cited_texts):
+            problems.append(f'the quoted words are in none of the sources cited: "{quote}"')
     claim = Claim(
         text=_SPACE.sub(" ", _PLACEHOLDER.sub("", sentence)).strip().replace(" .", "."),
         source_ids=list(dict.fromkeys(citation.source_id for citation in citations)),
-        quotes=[citation.quote for citation in citations if citation.quote is not None],
+        quotes=[c.quote for c in citations if c.quote is not None] + inline,
         problems=problems,
     )
     (result.unverified if problems else result.claims).append(claim)

@@ -181,3 +181,22 @@ def test_a_quote_of_a_markdown_link_s_text_is_found() -> None:
     text = "See the [BM25 paper](https://example.org/bm25.pdf) for the *exact* formula."
 
     assert quote_in_text("see the BM25 paper for the exact formula", text) is True
+
+
+def test_words_a_claim_puts_in_quotation_marks_must_be_in_a_cited_source() -> None:
+    draft = (
+        'The study warns that "heat destroys every cell" [1]. '
+        "Cells “lose capacity faster when they are kept hot” [1]. "
+        'So-called "smart" charging helps [2].'
+    )
+
+    checked = check_citations(draft, SOURCES)
+
+    (flagged,) = checked.unverified
+    assert flagged.problems == [
+        'the quoted words are in none of the sources cited: "heat destroys every cell"'
+    ]
+    assert [c.quotes for c in checked.claims] == [
+        ["lose capacity faster when they are kept hot"],
+        [],  # one word in quotation marks is emphasis, not a quotation
+    ]
