@@ -43,6 +43,7 @@ from pydantic import BaseModel, ValidationError
 
 from agentflow import Context, Workflow, step
 from agentflow.context import DictState
+from agentflow.errors import WorkflowTimeoutError
 from agentflow.events import StartEvent
 from agentflow.handler import WorkflowHandler
 from agents.agent.errors import MaxIterationsError
@@ -345,18 +346,25 @@ class FunctionAgent(Workflow):
 
         The wait is `ctx.wait_for_event`, so it is saved with the context: a run saved
         while waiting resumes here, and the calls that already ran are not run again."""
-        answer = await ctx.wait_for_event(
-            ToolApprovalResponse,
-            waiter_event=ToolApprovalRequired(
-                call_id=call.call_id,
-                tool_name=call.tool_name,
-                arguments=call.arguments,
-                agent_name=self.name,
-                prefix=f"Run tool '{call.tool_name}' with {json.dumps(call.arguments)}? ",
-            ),
-            requirements={"call_id": call.call_id},
-            timeout=self.approval_timeout,
-        )
+        try:
+            answer = await ctx.wait_for_event(
+                ToolApprovalResponse,
+                waiter_event=ToolApprovalRequired(
+                    call_id=call.call_id,
+                    tool_name=call.tool_name,
+                    arguments=call.arguments,
+                    agent_name=self.name,
+                    prefix=f"Run tool '{call.tool_name}' with {json.dumps(call.arguments)}? ",
+                ),
+                requirements={"call_id": call.call_id},
+                timeout=self.approval_timeout,
+            )
+        except WorkflowTimeoutError as error:  # it names the step only, the same for all calls
+            error.add_note(
+                f"agent '{self.name}' waited for the approval of tool '{call.tool_name}' "
+                f"(call_id '{call.call_id}')"
+            )
+            raise
         if answer.approved:
             return None
         reason = f": {answer.reason}" if answer.reason else ""
@@ -415,9 +423,11 @@ class FunctionAgent(Workflow):
         state.rejected_answers.append(len(memory.messages) - 1)  # the reply just put there
         await ctx.store.set(self.run_state_key, state)
         if state.structured_attempts >= self.max_structured_attempts:
-            raise StructuredOutputError(
+            failure = StructuredOutputError(
                 self.output_cls, state.structured_attempts, str(error), reply
             )
+            failure.add_note(f"raised by agent '{self.name}'")  # its message names no agent
+            raise failure
         memory.put(ChatMessage.user(_RETRY_PROMPT.format(errors=error)))
         await ctx.store.set(self.memory_key, memory)
         return AgentInput(input=self.build_prompt(memory), agent_name=self.name)

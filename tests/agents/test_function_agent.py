@@ -280,8 +280,9 @@ async def test_structured_output_gives_up_after_the_limit(
     api.post("/chat/completions").mock(side_effect=lambda request: text_reply("not json"))
     agent = FunctionAgent(llm=llm, output_cls=City)
 
-    with pytest.raises(StructuredOutputError, match="no valid City after 3 attempts"):
+    with pytest.raises(StructuredOutputError, match="no valid City after 3 attempts") as raised:
         await agent.run(user_msg="?")
+    assert "raised by agent 'agent'" in raised.value.__notes__
 
 
 async def test_same_ctx_continues_the_conversation_and_books_usage(

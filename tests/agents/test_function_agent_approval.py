@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import respx
 from llm_wire import calls_reply, sent_json, text_reply
 
 from agentflow import Context
+from agentflow.errors import WorkflowTimeoutError
 from agents import (
     AgentOutput,
     FunctionAgent,
@@ -137,3 +139,22 @@ async def test_saved_while_waiting_resumes_without_rerunning_tools(
     assert [r.content for r in output.tool_calls] == ["42", "deleted a"]
     assert output.response.text == "a was 42 bytes and is deleted."
     assert len(route.calls) == 2
+
+
+class Impatient(FunctionAgent):
+    approval_timeout = 0.05
+
+
+async def test_an_unanswered_approval_times_out_naming_agent_tool_and_call(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    files = Files()
+    api.post("/chat/completions").mock(side_effect=[calls_reply(("c7", "delete", '{"path": "a"}'))])
+    agent = Impatient(tools=[files.delete], llm=llm, name="janitor", approval=["delete"])
+
+    with pytest.raises(WorkflowTimeoutError, match="ToolApprovalResponse") as raised:
+        await agent.run(user_msg="delete a")
+    assert "agent 'janitor' waited for the approval of tool 'delete' (call_id 'c7')" in (
+        raised.value.__notes__
+    )
+    assert files.runs == []
