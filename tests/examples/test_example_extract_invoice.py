@@ -117,3 +117,35 @@ def test_a_total_that_does_not_add_up_goes_to_review(
     assert result["data"]["total"] == 552.6
     assert result["fields"]["total"]["status"] == "corrected"
     assert result["reviews"] == 2
+
+
+def readme_extraction_json() -> dict[str, Any]:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## Extracting documents\n") :]
+    block = re.search(r"```json\n(.*?)```", section, flags=re.DOTALL)
+    assert block is not None
+    shown: dict[str, Any] = json.loads(block.group(1))
+    return shown
+
+
+def test_the_readme_shows_what_the_example_prints(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the paths as the README gives them
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    files = ["northwind-invoice.txt", "northwind-invoice.html", "missing.pdf"]
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=serve(552.6))
+        assert load_example("extract_invoice").cli([f"examples/data/{f}" for f in files]) == 0
+
+    out = capsys.readouterr().out
+    printed = json.loads(out[out.index('{\n  "data"') :])
+    shown = readme_extraction_json()
+    assert set(shown) == set(printed)
+    assert set(shown["fields"]) < set(printed["fields"])  # an excerpt of the evidence
+    printed["fields"] = {name: printed["fields"][name] for name in shown["fields"]}
+    assert shown == printed
