@@ -117,9 +117,9 @@ def normalize_for_match(text: str) -> str:
 
 def quote_in_text(quote: str, text: str) -> bool:
     """Whether `quote` appears in `text` (after `normalize_for_match`) as whole words. A
-    quote with an ellipsis matches when its fragments appear in that order. A quote under
-    `MIN_QUOTE_WORDS` words or `MIN_QUOTE_CHARS` characters never does: it would be found
-    in any source, so it proves nothing."""
+    quote with an ellipsis matches when its fragments appear in that order. A quote none
+    of whose fragments has `MIN_QUOTE_WORDS` words and `MIN_QUOTE_CHARS` characters never
+    does: it would be found in any source, so it proves nothing."""
     fragments = _fragments(quote)
     if not _long_enough(fragments):
         return False
@@ -142,8 +142,11 @@ def _fragments(quote: str) -> list[str]:
 
 
 def _long_enough(fragments: list[str]) -> bool:
-    joined = " ".join(fragments)
-    return len(joined) >= MIN_QUOTE_CHARS and len(joined.split()) >= MIN_QUOTE_WORDS
+    # One fragment must be long enough on its own: "the ... and ... of" is in any source.
+    return any(
+        len(fragment) >= MIN_QUOTE_CHARS and len(fragment.split()) >= MIN_QUOTE_WORDS
+        for fragment in fragments
+    )
 
 
 def _find_words(haystack: str, fragment: str, start: int) -> int:

@@ -171,7 +171,7 @@ def test_a_fence_marked_markdown_is_checked_as_prose_and_code_is_left_alone() ->
 
 @pytest.mark.parametrize(
     "quote",
-    ["the", "hot", "cells", "ells lose", "lose capacity fast", "ium-ion cells"],
+    ["the", "hot", "cells", "ells lose", "lose capacity fast", "ium-ion cells", "cells ... hot"],
 )
 def test_a_short_or_part_word_quote_verifies_nothing(quote: str) -> None:
     assert quote_in_text(quote, SOURCES[1]) is False
