@@ -25,7 +25,9 @@ rules, output class and overridden steps, and a `ReActAgent` can work beside a
 An agent may hand off to the agents in its `can_handoff_to` (all others when None) through a
 `handoff(to_agent, reason)` tool; each agent runs as a copy, so the agents passed in are not
 changed. A reply that calls `handoff` more than once hands off to the first call's agent.
-The active agent after a run stays active for the next run on the same context.
+The active agent after a run stays active for the next run on the same context; a handoff
+in a reply that a `return_direct` tool ends lets the asking agent's answer stand and applies
+from the next run.
 `max_iterations` is checked by each agent against the run's LLM calls so far, all agents
 together.
 """
@@ -153,9 +155,31 @@ class AgentWorkflow(Workflow):
         agent's, with its own prompt over the same conversation."""
         with _naming_agent(ev.agent_name):
             outcome = await self.agents[ev.agent_name].aggregate_tool_results(ctx, ev)
-        request = await ctx.store.get(self.handoff_key, default=None)
-        if not isinstance(outcome, AgentInput) or not isinstance(request, HandoffRequest):
+        if not isinstance(outcome, AgentInput):
             return outcome
+        successor = await self._hand_off(ctx)
+        if successor is None:
+            return outcome
+        memory = await successor.get_memory(ctx)
+        return AgentInput(input=successor.build_prompt(memory), agent_name=successor.name)
+
+    @step
+    async def finalize(self, ctx: Context[DictState], ev: AgentFinish) -> AgentOutput:
+        """The active agent's output. A handoff asked for in the reply that a `return_direct`
+        tool ended takes effect now, for the next run: the model was told it happened."""
+        agent = await self.active_agent(ctx)
+        with _naming_agent(agent.name):
+            output = await agent.finalize(ctx, ev)
+        await self._hand_off(ctx)
+        return output
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    async def _hand_off(self, ctx: Context[Any]) -> FunctionAgent | None:
+        """Carry out the pending handoff, if any: the new active agent, else None."""
+        request = await ctx.store.get(self.handoff_key, default=None)
+        if not isinstance(request, HandoffRequest):
+            return None
         await ctx.store.set(self.handoff_key, None)
         await ctx.store.set(self.active_agent_key, request.to_agent)
         ctx.write_event_to_stream(
@@ -166,18 +190,7 @@ class AgentWorkflow(Workflow):
                 agent_name=request.from_agent,
             )
         )
-        successor = self.agents[request.to_agent]
-        memory = await successor.get_memory(ctx)
-        return AgentInput(input=successor.build_prompt(memory), agent_name=successor.name)
-
-    @step
-    async def finalize(self, ctx: Context[DictState], ev: AgentFinish) -> AgentOutput:
-        """The active agent's output."""
-        agent = await self.active_agent(ctx)
-        with _naming_agent(agent.name):
-            return await agent.finalize(ctx, ev)
-
-    # -- pieces ---------------------------------------------------------------------------
+        return self.agents[request.to_agent]
 
     async def active_agent(self, ctx: Context[Any]) -> FunctionAgent:
         """The agent that is talking in `ctx` (the root agent in a new context)."""

@@ -441,3 +441,40 @@ async def test_a_sub_agent_error_fails_the_run_naming_the_agent(
         await handler
     assert "in agent 'billing' of the AgentWorkflow" in raised.value.__notes__
     assert not handler.ctx.is_running
+
+
+async def test_a_handoff_beside_a_return_direct_call_applies_from_the_next_run(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    @tool(return_direct=True)
+    def book(room: str) -> str:
+        """Book a room."""
+        return f"Booked {room}."
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(
+                ("h1", "handoff", '{"to_agent": "billing", "reason": "invoice"}'),
+                ("b1", "book", '{"room": "A1"}'),
+            ),
+            text_reply("Your invoice is on its way."),
+        ]
+    )
+    workflow = AgentWorkflow(
+        agents=[
+            FunctionAgent(tools=[book], llm=llm, name="desk", system_prompt="D"),
+            FunctionAgent(llm=llm, name="billing", system_prompt="B"),
+        ]
+    )
+
+    first = workflow.run(user_msg="Book A1 and send the invoice")
+    events = [ev async for ev in first.stream_events()]
+    output = await first
+    second = await workflow.run(ctx=first.ctx, user_msg="Where is my invoice?")
+
+    assert (output.agent_name, output.response.text) == ("desk", "Booked A1.")
+    handoffs = [(ev.from_agent, ev.to_agent) for ev in events if isinstance(ev, AgentHandoff)]
+    assert handoffs == [("desk", "billing")]
+    assert isinstance(events[-1], AgentOutput)
+    assert second.agent_name == "billing"
+    assert sent(route, 1)["messages"][0]["content"] == "B"
