@@ -73,6 +73,7 @@ _RETRY_PROMPT = (
     "Your final answer did not match the required JSON schema. Validation errors:\n{errors}\n"
     "Reply again with only a JSON object that matches the schema."
 )
+_RETRY_PREFIX = _RETRY_PROMPT.partition("{")[0]
 
 
 class FunctionAgent(Workflow):
@@ -401,7 +402,29 @@ class FunctionAgent(Workflow):
         reserve = sum(count_message(message, memory.model) for message in system)
         if len(self.toolset):
             reserve += count_tools(list(self.toolset), memory.model)
-        return system + memory.get(reserve_tokens=reserve)
+        return system + self.whole_turns(memory, memory.get(reserve_tokens=reserve))
+
+    def is_feedback(self, messages: Sequence[ChatMessage], index: int) -> bool:
+        """Whether the user message at `index` is the agent's own (a structured re-ask), which
+        belongs to the turn of the reply it answers rather than starting one."""
+        return messages[index].text.startswith(_RETRY_PREFIX)
+
+    def whole_turns(self, memory: ChatMemory, window: list[ChatMessage]) -> list[ChatMessage]:
+        """`window` (a `memory.get()`) reaching back to the user's own message that began its
+        first turn. The memory starts a turn at every user message, feedback included, so
+        under a tight token limit the window could begin at a re-ask (or, for a
+        `ReActAgent`, an observation) and leave out the question; like the memory, this keeps
+        the newest turn whole even when it is over the budget."""
+        messages = memory.messages
+        first = 0
+        while first < len(messages) and messages[first].role in ("system", "developer"):
+            first += 1
+        start = len(messages) - (len(window) - first)
+        while start > first and (
+            messages[start].role != "user" or self.is_feedback(messages, start)
+        ):
+            start -= 1
+        return window[:first] + messages[start:]
 
     def llm_kwargs(self) -> dict[str, Any]:
         """Extra request parameters: with `output_cls`, its schema as `response_format`, so

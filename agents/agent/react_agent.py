@@ -29,7 +29,6 @@ from agents.agent.function_agent import FunctionAgent
 from agents.agent.react_format import (
     OBSERVATION_STOP,
     ReActAction,
-    ReActAnswer,
     ReActFormatError,
     parse_react_reply,
     react_instructions,
@@ -99,7 +98,19 @@ class ReActAgent(FunctionAgent):
             instructions = f"{self.system_prompt}\n\n{instructions}"
         system = ChatMessage.system(instructions)
         window = memory.get(reserve_tokens=count_message(system, memory.model))
-        return [system, *_with_turn_start(memory.messages, window)]
+        return [system, *self.whole_turns(memory, window)]
+
+    def is_feedback(self, messages: Sequence[ChatMessage], index: int) -> bool:
+        """Also an observation or a format reminder: a user message answering a reply that
+        asked for a tool or could not be read."""
+        before = messages[index - 1] if index > 0 else None
+        if before is not None and before.role == "assistant" and not before.tool_calls:
+            try:
+                if isinstance(parse_react_reply(before.text), ReActAction):
+                    return True
+            except ReActFormatError:
+                return True
+        return super().is_feedback(messages, index)
 
     def llm_kwargs(self) -> dict[str, Any]:
         """Stop at `Observation:`: the tool, not the model, writes what follows."""
@@ -116,33 +127,3 @@ class ReActAgent(FunctionAgent):
         memory.put(ChatMessage.user(_FORMAT_REMINDER.format(error=error)))
         await ctx.store.set(self.memory_key, memory)
         return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
-
-
-def _with_turn_start(messages: list[ChatMessage], window: list[ChatMessage]) -> list[ChatMessage]:
-    """`window` (the memory's system messages, then its newest turns) reaching back to the
-    user message that began its first turn.
-
-    The memory starts a turn at every user message, and a ReAct observation or format
-    reminder is one: with a tight token limit the window could begin at an observation and
-    leave out the question and the action it answers. Like the memory, this keeps the newest
-    turn whole even when it is over the budget."""
-    first = 0
-    while first < len(messages) and messages[first].role in ("system", "developer"):
-        first += 1
-    start = len(messages) - (len(window) - first)
-    turn_start = start
-    while turn_start > first and not _starts_turn(messages, turn_start):
-        turn_start -= 1
-    return window[:first] + messages[turn_start:]
-
-
-def _starts_turn(messages: list[ChatMessage], index: int) -> bool:
-    if messages[index].role != "user":
-        return False
-    before = messages[index - 1]
-    if before.role != "assistant" or before.tool_calls:
-        return True
-    try:
-        return isinstance(parse_react_reply(before.text), ReActAnswer)
-    except ReActFormatError:  # the user message is the reminder sent back for it
-        return False

@@ -274,6 +274,33 @@ async def test_failed_structured_answers_leave_the_memory_once_one_validates(
     ]
 
 
+async def test_a_tight_memory_keeps_the_question_behind_a_structured_re_ask(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    from agents.memory import ChatMemory
+
+    def census(city: str) -> str:
+        """The census record of a city."""
+        return "record " * 400
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("c1", "census", '{"city": "Oslo"}')),
+            text_reply('{"name": "Oslo"}'),
+            text_reply('{"name": "Oslo", "population": 709000}'),
+        ]
+    )
+    memory = ChatMemory(token_limit=500, llm=llm)
+    agent = FunctionAgent(tools=[census], llm=llm, output_cls=City, memory=memory)
+
+    output, _ = await run_collecting(agent, user_msg="Population of Oslo?")
+
+    assert output.structured_response == City(name="Oslo", population=709000)
+    sent = sent_json(route.calls.last.request)["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "assistant", "user"]
+    assert sent[0]["content"] == "Population of Oslo?"
+
+
 async def test_structured_output_gives_up_after_the_limit(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:
