@@ -9,9 +9,10 @@ fence marked `markdown` or `md`, which holds prose), cuts each line into sentenc
 sentence with a marker is a claim. A claim is verified when each number it cites is a source
 that was read, each quote is found in that source's text, and words the sentence itself
 puts in quotation marks are found in one of the sources it cites (`quote_in_text`: case,
-whitespace, curly quotes and dashes, markdown emphasis and links, and an ellipsis between
-fragments do not matter; anything else does, and a quote must be whole words, at least
-`MIN_QUOTE_WORDS` of them and `MIN_QUOTE_CHARS` long, since "the" is in every source).
+whitespace, curly quotes, dashes and hyphens, a word hyphenated across a line break,
+markdown emphasis and links, and an ellipsis between fragments do not matter; anything
+else does, and a quote must be whole words, at least `MIN_QUOTE_WORDS` of them and
+`MIN_QUOTE_CHARS` long, since "the" is in every source).
 
 The rewritten markdown cites only read sources: a number that names no read source is
 taken out of its marker, and quotes are taken out of the text (they are in `Claim.quotes`).
@@ -76,6 +77,8 @@ _CHARACTER_FOLDS = str.maketrans(
     }
 )
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# A hyphen, with the line break after it when a word was split across lines (PDF text).
+_HYPHEN = re.compile(r"-(?:[ \t]*\n\s*)?")
 _EMPHASIS = re.compile(r"[*_`]")
 _SPACE = re.compile(r"\s+")
 _ELLIPSIS = re.compile(r"\.\.\.|…|\[\.\.\.\]")
@@ -107,11 +110,12 @@ class CitationCheck:
 
 
 def normalize_for_match(text: str) -> str:
-    """`text` folded so that only wording counts: NFKC, curly quotes and dashes made
-    plain, markdown links reduced to their text, markdown emphasis dropped, whitespace
-    collapsed, case folded."""
+    """`text` folded so that only wording counts: NFKC, curly quotes made plain, dashes
+    and hyphens dropped (with the line break of a word hyphenated across lines, as PDF
+    text has them), markdown links reduced to their text, markdown emphasis dropped,
+    whitespace collapsed, case folded."""
     text = unicodedata.normalize("NFKC", text).translate(_CHARACTER_FOLDS)
-    text = _EMPHASIS.sub("", _LINK.sub(r"\1", text))
+    text = _HYPHEN.sub("", _EMPHASIS.sub("", _LINK.sub(r"\1", text)))
     return _SPACE.sub(" ", text).strip().casefold()
 
 

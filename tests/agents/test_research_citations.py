@@ -200,3 +200,11 @@ def test_words_a_claim_puts_in_quotation_marks_must_be_in_a_cited_source() -> No
         ["lose capacity faster when they are kept hot"],
         [],  # one word in quotation marks is emphasis, not a quotation
     ]
+
+
+def test_a_word_hyphenated_across_a_line_break_matches_the_whole_word() -> None:
+    pdf_text = "Lithium-\nion cells lose capac-\nity faster when they are kept hot."
+
+    assert quote_in_text("lose capacity faster", pdf_text) is True
+    assert quote_in_text("Lithium-ion cells", pdf_text) is True
+    assert quote_in_text("lose capacity slower", pdf_text) is False
