@@ -167,6 +167,8 @@ class ResearchWorkflow(ResearchPlanning):
     ) -> WorkflowHandler:
         """Research `query`; awaiting the handler gives the `ResearchReport`."""
         if query is not None:
+            if not query.strip():
+                raise ValueError("ResearchWorkflow.run: query is empty; pass the question")
             kwargs["query"] = query
         return super().run(ctx, start_event, **kwargs)
 

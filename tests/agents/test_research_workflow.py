@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import respx
 from llm_wire import sent_json
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
@@ -133,3 +134,15 @@ async def test_a_subclass_replaces_one_step_and_keeps_the_citation_check(
     assert report.answer_markdown == "- Heat speeds up capacity loss. [1]"
     assert [c.quotes for c in report.claims] == [["kept hot"]]
     assert model.calls["write"] == []
+
+
+async def test_an_empty_question_is_refused_before_the_model_is_asked(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus))
+
+    with pytest.raises(ValueError, match="query is empty"):
+        await workflow.run(query="  \n")
+
+    assert not api.calls
