@@ -13,7 +13,8 @@
 
 Each box is a step a subclass may override on its own:
 
-- `setup`: puts `chat_history` and `user_msg` in the memory, resets the run's counters.
+- `setup`: puts `chat_history` and `user_msg` in the memory (after an error result for each
+  call an earlier, interrupted run left unanswered), resets the run's counters.
 - `call_llm`: one streamed LLM call (`AgentStream` per chunk), booked in the ledger.
 - `handle_reply`: fans the reply's tool calls out, or validates the final answer
   (re-asking when it does not match `output_cls`).
@@ -165,6 +166,7 @@ class FunctionAgent(Workflow):
         if ev.chat_history is not None:
             memory.reset()
             memory.put_messages(ev.chat_history)
+        memory.put_messages(_unfinished_call_results(memory.messages))
         if ev.user_msg is not None:
             message = ev.user_msg
             memory.put(ChatMessage.user(message) if isinstance(message, str) else message)
@@ -454,6 +456,28 @@ class FunctionAgent(Workflow):
         memory.put(ChatMessage.user(_RETRY_PROMPT.format(errors=error)))
         await ctx.store.set(self.memory_key, memory)
         return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
+
+
+def _unfinished_call_results(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """A result for each call of the last reply that has none: a run cancelled, failed or
+    timed out while its calls ran or awaited approval leaves them unanswered, and the API
+    refuses every later request whose calls lack results."""
+    position = next(
+        (i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "assistant"), None
+    )
+    if position is None or not messages[position].tool_calls:
+        return []
+    last = messages[position]
+    answered = {m.tool_call_id for m in messages[position + 1 :] if m.role == "tool"}
+    return [
+        ChatMessage.tool(
+            f"Error: no result from tool '{call.name}': the run ended before every call of "
+            "this reply had finished",
+            tool_call_id=call.id,
+        )
+        for call in last.tool_calls
+        if call.id not in answered
+    ]
 
 
 def _without_code_fence(text: str) -> str:

@@ -158,3 +158,34 @@ async def test_an_unanswered_approval_times_out_naming_agent_tool_and_call(
         raised.value.__notes__
     )
     assert files.runs == []
+
+
+async def test_a_call_left_waiting_by_a_cancelled_run_gets_a_result_before_the_next_turn(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    files = Files()
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("c1", "size", '{"path": "a"}'), ("c2", "delete", '{"path": "a"}')),
+            text_reply("Nothing was deleted."),
+        ]
+    )
+    agent = FunctionAgent(tools=[files.size, files.delete], llm=llm, approval=["delete"])
+    ctx: Context[Any] = Context(agent)
+
+    handler = agent.run(ctx=ctx, user_msg="size of a, then delete it")
+    async for ev in handler.stream_events():
+        if isinstance(ev, ToolApprovalRequired):
+            break
+    await handler.cancel_run()
+    output = await agent.run(ctx=ctx, user_msg="Never mind. Did anything happen?")
+
+    assert output.response.text == "Nothing was deleted."
+    sent = sent_json(route.calls.last.request)["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "tool", "user"]
+    assert [m["tool_call_id"] for m in sent[2:4]] == ["c1", "c2"]  # every call answered
+    assert sent[3]["content"] == (
+        "Error: no result from tool 'delete': the run ended before every call of this reply "
+        "had finished"
+    )
+    assert "delete a" not in files.runs
