@@ -131,13 +131,18 @@ def hits_from(raw: Any, backend: str, query: str) -> list[SearchHit]:
 def normalize_url(url: str) -> str:
     """The key two URLs of the same page share: scheme-less, host lower-cased without
     `www.` and default port, no fragment, no tracking parameters, sorted query, no trailing
-    slash. Only used for comparing; a source is fetched from its own URL."""
-    parts = urlsplit(url.strip())
+    slash. Only used for comparing; a source is fetched from its own URL. A malformed URL
+    (a bad port, an unclosed `[`) is its own key: its fetch fails and is reported, rather
+    than one bad search hit ending the run."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
     scheme = parts.scheme.lower()
     if scheme == "file":
         return urlunsplit(("file", "", parts.path, "", ""))
     host = (parts.hostname or "").lower().removeprefix("www.")
-    port = parts.port
     if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     query = sorted(

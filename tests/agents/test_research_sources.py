@@ -252,3 +252,32 @@ async def test_a_gap_round_runs_no_more_queries_than_a_plan_may(
 
     searched = [(e.round, e.query) for e in result.collected if isinstance(e, SearchStarted)]
     assert searched == [(1, "first query"), (2, "gap query 0"), (2, "gap query 1")]
+
+
+async def test_a_hit_with_a_malformed_url_is_a_source_failure_not_a_failed_run(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    async def search(query: str, k: int) -> list[SearchHit]:
+        return [
+            SearchHit(url="https://[example.org/solid", title="Unclosed bracket"),
+            SearchHit(url="https://example.org/solid", title="Solid"),
+        ]
+
+    api.get("https://example.org/solid").mock(
+        return_value=httpx.Response(200, text=PAGE_A, headers={"content-type": "text/plain"})
+    )
+    model = ResearchModel(
+        plans=[plan(("Which chemistries are next?", ["solid state"]))],
+        notes_by_url={"https://example.org/solid": notes(("Solid.", "a solid electrolyte"))},
+        gaps=[],
+        report=['Solid electrolytes [2: "a solid electrolyte"].'],
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ResearchWorkflow(llm=llm, search=search, max_rounds=1, fetcher=web_fetcher())
+
+    with pytest.warns(ResearchWarning, match=r"\[example.org"):
+        result = await run(workflow)
+
+    (failed,) = [e for e in result.collected if isinstance(e, SourceFailed)]
+    assert failed.url == "https://[example.org/solid"
+    assert [(s.id, s.url) for s in result.result.sources] == [(2, "https://example.org/solid")]
