@@ -40,9 +40,10 @@ UNVERIFIED_MARK = "[unverified]"
 """Put after a failed claim's sentence with `policy="mark"`."""
 
 MIN_QUOTE_WORDS = 2
-"""Words a quote needs at least: one word is found in almost any source."""
+"""Words one stretch of a quote (between ellipses) needs at least: one word is found in
+almost any source."""
 MIN_QUOTE_CHARS = 8
-"""Characters a quote needs at least (folded, without ellipses), for the same reason."""
+"""Characters (folded) that stretch needs at least, for the same reason."""
 
 # A bracket, quotes inside it read whole (a quote may hold "]"), and the link target after
 # it if any; parse_marker decides whether it is a citation: [1], [1, 2], [2: "q"; 3], [1](u).
@@ -71,14 +72,17 @@ _CHARACTER_FOLDS = str.maketrans(
     {
         **dict.fromkeys("\u2018\u2019\u201a\u201b", "'"),  # curly single quotes
         **dict.fromkeys("\u201c\u201d\u201e\u201f", '"'),  # curly double quotes
-        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"),  # dashes, minus
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2212", "-"),  # hyphens, en dash, minus
+        "\u2014": " ",  # an em dash separates words, spaced or not: "hot\u2014as"
         "\u00a0": " ",
         "\u00ad": None,  # a soft hyphen is invisible in the source
     }
 )
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-# A hyphen, with the line break after it when a word was split across lines (PDF text).
-_HYPHEN = re.compile(r"-(?:[ \t]*\n\s*)?")
+# A hyphen inside a word or a number range, with the line break after it when a word was
+# split across lines (PDF text): "lithium-ion", "capac-\nity", "20-80". Other hyphens
+# separate words and count as spaces.
+_JOINING_HYPHEN = re.compile(r"(?<=\w)-(?:[ \t]*\n\s*)?(?=\w)")
 _EMPHASIS = re.compile(r"[*_`]")
 _SPACE = re.compile(r"\s+")
 _ELLIPSIS = re.compile(r"\.\.\.|…|\[\.\.\.\]")
@@ -110,12 +114,13 @@ class CitationCheck:
 
 
 def normalize_for_match(text: str) -> str:
-    """`text` folded so that only wording counts: NFKC, curly quotes made plain, dashes
-    and hyphens dropped (with the line break of a word hyphenated across lines, as PDF
-    text has them), markdown links reduced to their text, markdown emphasis dropped,
-    whitespace collapsed, case folded."""
+    """`text` folded so that only wording counts: NFKC, curly quotes made plain, hyphens
+    inside a word dropped (with the line break of a word hyphenated across lines, as PDF
+    text has them) and other dashes made spaces, markdown links reduced to their text,
+    markdown emphasis dropped, whitespace collapsed, case folded."""
     text = unicodedata.normalize("NFKC", text).translate(_CHARACTER_FOLDS)
-    text = _HYPHEN.sub("", _EMPHASIS.sub("", _LINK.sub(r"\1", text)))
+    text = _JOINING_HYPHEN.sub("", _EMPHASIS.sub("", _LINK.sub(r"\1", text)))
+    text = text.replace("-", " ")
     return _SPACE.sub(" ", text).strip().casefold()
 
 

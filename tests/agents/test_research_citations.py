@@ -208,3 +208,11 @@ def test_a_word_hyphenated_across_a_line_break_matches_the_whole_word() -> None:
     assert quote_in_text("lose capacity faster", pdf_text) is True
     assert quote_in_text("Lithium-ion cells", pdf_text) is True
     assert quote_in_text("lose capacity slower", pdf_text) is False
+
+
+def test_a_quote_may_end_at_an_em_dash_and_ranges_match_with_any_dash() -> None:
+    text = "Cells wear faster when kept hot\u2014as the 20\u201380 percent rule says."
+
+    assert quote_in_text("wear faster when kept hot", text) is True
+    assert quote_in_text("the 20-80 percent rule", text) is True
+    assert quote_in_text("the 20 percent rule", text) is False
