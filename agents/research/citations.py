@@ -68,6 +68,8 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)]*(?:\s*\x00\d+\x00)*(?=\s|$
 _LINE_PREFIX = re.compile(r"^(\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)*)")
 _FENCE = re.compile(r"^\s*(?:```|~~~)\s*(\S*)")
 _PROSE_FENCES = frozenset({"markdown", "md"})
+_OPEN_MARKER = re.compile(r"\[[\d\s,;^#\-\u2013\u2014]*$")
+_CLOSE_MARKER = re.compile(r"[\d\s,;^#\-\u2013\u2014]*\]")
 _CHARACTER_FOLDS = str.maketrans(
     {
         **dict.fromkeys("\u2018\u2019\u201a\u201b", "'"),  # curly single quotes
@@ -213,7 +215,11 @@ def check_citations(
     result = CitationCheck(markdown="")
     lines = []
     in_fence = in_code = False
-    for line in markdown.split("\n"):
+    raw = markdown.split("\n")
+    index = 0
+    while index < len(raw):
+        line = raw[index]
+        index += 1
         fence = _FENCE.match(line)
         if fence:
             # A fence marked markdown holds prose the reader sees as the report: checked.
@@ -223,6 +229,12 @@ def check_citations(
         elif in_code:
             lines.append(line)
         else:
+            # A marker broken over two lines ("[1,\n3]") renders as one: check it as one.
+            while (
+                index < len(raw) and _OPEN_MARKER.search(line) and _CLOSE_MARKER.match(raw[index])
+            ):
+                line = f"{line} {raw[index].lstrip()}"
+                index += 1
             checked = _check_line(line, sources, policy, result)
             if checked is not None:
                 lines.append(checked)

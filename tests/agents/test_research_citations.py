@@ -216,3 +216,10 @@ def test_a_quote_may_end_at_an_em_dash_and_ranges_match_with_any_dash() -> None:
     assert quote_in_text("wear faster when kept hot", text) is True
     assert quote_in_text("the 20-80 percent rule", text) is True
     assert quote_in_text("the 20 percent rule", text) is False
+
+
+def test_a_marker_broken_over_two_lines_is_checked_as_one() -> None:
+    checked = check_citations("Heat ages cells [1,\n3]. Charge limits help [2].", SOURCES)
+
+    assert checked.markdown == "Heat ages cells [1]. [unverified] Charge limits help [2]."
+    assert [c.source_ids for c in checked.unverified] == [[1, 3]]
