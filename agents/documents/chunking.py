@@ -6,9 +6,11 @@ on a boundary is whole in at least one chunk. Cuts fall between words, preferabl
 paragraph break, else a line break, else a sentence end, when one lies in the last third
 of the chunk: the LLM then sees whole passages, which it quotes more faithfully.
 
-Tokens are counted per word (with its trailing whitespace), which slightly over-counts
-compared with encoding the whole chunk: a chunk stays within its budget. A single word
-longer than the budget becomes a chunk of its own rather than being cut.
+Tokens are counted per word (with its trailing whitespace) to find the cut, then the chunk
+is encoded whole and trimmed by a word while it is over: a run of spaces tokenizes
+differently inside a text than at a word's end, so the per-word sum can be short of the
+real count. A single word longer than the budget becomes a chunk of its own rather than
+being cut.
 
 Chunks may cross pages: each knows the page it starts and ends on, and its span in the
 document's text, so every quote found in it can be placed on its own page.
@@ -90,9 +92,14 @@ def chunk_spans(
             last += 1
         if last < len(words):
             last = _nicer_cut(text, words, first, last)
-        spans.append(
-            (words[first][0], words[last - 1][0] + len(text[slice(*words[last - 1])].rstrip()))
-        )
+        start = words[first][0]
+        while (
+            last - first > 1
+            and len(encoding.encode_ordinary(text[start : _word_end(text, words[last - 1])]))
+            > chunk_tokens
+        ):
+            last -= 1
+        spans.append((start, _word_end(text, words[last - 1])))
         if last >= len(words):
             break
         back, repeated = last, 0
@@ -101,6 +108,10 @@ def chunk_spans(
             repeated += tokens[back]
         first = max(back, first + 1)
     return spans
+
+
+def _word_end(text: str, word: tuple[int, int]) -> int:
+    return word[0] + len(text[word[0] : word[1]].rstrip())
 
 
 def _nicer_cut(text: str, words: list[tuple[int, int]], first: int, last: int) -> int:

@@ -44,6 +44,20 @@ def test_chunks_stay_in_budget_overlap_and_never_cut_a_word() -> None:
     assert sum(INVOICE_TEXT[end : end + 1] == "\n" for _, end in spans[:-1]) >= len(spans) // 2
 
 
+def test_chunks_with_runs_of_spaces_stay_in_budget() -> None:
+    # PDF text lays columns out with runs of spaces, which tokenize differently inside a
+    # chunk than at the end of a word counted on its own.
+    rows = ["it's   552.60\tVAT  units", '20%:  40\tdon\'t  "quoted"', "Total\tit's\tVAT   552.60"]
+    text = "\n".join(f"{row}  {i}" for i in range(30) for row in rows)
+
+    spans = chunk_spans(text, 12, 2, "gpt-4o-mini")
+
+    assert len(spans) > 10
+    counts = [count_text(text[s:e], "gpt-4o-mini") for s, e in spans]
+    assert max(counts) <= 12, counts
+    assert spans[-1][1] == len(text)
+
+
 def test_chunks_know_their_pages_across_page_breaks() -> None:
     document = SourceDocument(
         name="a.pdf",
