@@ -6,7 +6,9 @@ dashes and non-breaking spaces as their plain forms), since models often re-flow
 straighten quotes while copying faithfully otherwise. A found quote gets its span in the
 document's text and its page. A quote that is not found may be invented: it is marked
 unverified and its confidence multiplied by the workflow's `unverified_penalty`, so a
-verified value wins the merge over an unverified one.
+verified value wins the merge over an unverified one. A quote of fewer than
+`MIN_QUOTE_CHARS` characters (spaces aside) is never verified: "5" or "EU" is found in
+almost any text, so finding it proves nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ _PLAIN = str.maketrans(
         "\u202f": " ",
     }
 )
+
+MIN_QUOTE_CHARS = 3
+"""Fewest characters, spaces aside, a quote needs to count as found."""
 
 
 class Candidate(BaseModel):
@@ -82,8 +87,9 @@ def _normalised(text: str) -> tuple[str, list[int]]:
 
 
 def locate_quote(quote: str, text: str) -> tuple[int, int] | None:
-    """The span of `quote` in `text` (exact, else normalised), or None when it is absent."""
-    if not quote.strip():
+    """The span of `quote` in `text` (exact, else normalised), or None when it is absent
+    or too short to prove anything."""
+    if len("".join(quote.split())) < MIN_QUOTE_CHARS:
         return None
     start = text.find(quote)
     if start >= 0:

@@ -90,6 +90,12 @@ def test_quotes_are_found_exactly_or_after_normalising(quote: str, found: str | 
     assert (None if span is None else text[span[0] : span[1]]) == found
 
 
+@pytest.mark.parametrize("quote", ["", "5", "60", " 5 ", "e:"])
+def test_a_quote_of_fewer_than_three_characters_verifies_nothing(quote: str) -> None:
+    assert locate_quote(quote, "Total due: 552.60 EUR") is None
+    assert locate_quote("EUR", "Total due: 552.60 EUR") == (18, 21)
+
+
 def candidate(
     field: str, value: object, confidence: float, verified: bool, position: int, file_index: int = 0
 ) -> Candidate:
