@@ -360,7 +360,8 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         state = await self.get_state(ctx)
         failed = {r.file: r.reason or "" for r in state.files if r.status == "failed"}
         try:
-            data = self.schema.model_validate(ev.data)
+            # The draft is keyed by field name; a schema with aliases must take it too.
+            data = self.schema.model_validate(ev.data, by_name=True)
         except ValidationError as error:
             problems = IncompleteExtractionError.problems_in(error)
             raise IncompleteExtractionError(

@@ -13,6 +13,7 @@ import pytest
 import respx
 from documents_wire import ExtractionModel, Fact, document_text
 from invoice_fixtures import INVOICE_TEXT, Invoice, LineItem, Order, write_invoice
+from pydantic import BaseModel, Field
 
 from agentflow import Context, step
 from agents.documents import (
@@ -232,3 +233,24 @@ async def test_a_chunk_that_never_fits_the_schema_is_a_warning_not_a_failure(
     assert result.data == Order(vendor="Acme", total=9.0)
     assert result.warnings[0].startswith("document 2, chunk 1: no valid OrderExtraction")
     assert [report.status for report in result.files] == ["ok", "ok"]
+
+
+class AliasedOrder(BaseModel):
+    vendor: str = Field(alias="VendorName")
+    total: float = Field(alias="GrandTotal")
+
+
+async def test_a_schema_with_aliases_is_filled_by_field_name(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    model = ExtractionModel(
+        [Fact("vendor", "Acme", "Vendor: Acme"), Fact("total", 9.0, "Total: 9.00")]
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+
+    result = await ExtractionWorkflow(llm=llm, schema=AliasedOrder).run(
+        documents=["Vendor: Acme\nTotal: 9.00"]
+    )
+
+    assert (result.data.vendor, result.data.total) == ("Acme", 9.0)
+    assert model.asked_fields() == [["vendor", "total"]]
