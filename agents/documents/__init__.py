@@ -23,6 +23,7 @@ from __future__ import annotations
 from agents.documents.batch import DocumentOutcome, extract_each
 from agents.documents.chunking import Chunk, chunk_document, chunk_spans
 from agents.documents.errors import (
+    ChunkExtractionError,
     DocumentExtractionError,
     IncompleteExtractionError,
     SchemaNotSupportedError,
@@ -62,6 +63,7 @@ __all__ = [
     "Candidate",
     "Chunk",
     "ChunkExtracted",
+    "ChunkExtractionError",
     "ChunkFailed",
     "ChunkRequest",
     "DocumentExtractionError",

@@ -31,6 +31,23 @@ class UnsupportedFileTypeError(UnreadableFileError):
     """The file's extension is not one the pipeline has a reader for."""
 
 
+class ChunkExtractionError(DocumentExtractionError):
+    """An LLM call failed in a way that would hit every chunk (authentication, a server
+    down once the client's retries are spent): the run ends with it. The LLM client's own
+    exception is the `__cause__`; this one says which chunk was being read, since the
+    client's message cannot."""
+
+    def __init__(self, file: str, chunk: int, count: int, error: BaseException) -> None:
+        self.file = file
+        """The chunk's file (or document name)."""
+        self.chunk = chunk
+        """The chunk's index in it, from 0."""
+        super().__init__(
+            f"{file}, chunk {chunk + 1} of {count}: the LLM call failed: "
+            f"{type(error).__name__}: {error}"
+        )
+
+
 class SchemaNotSupportedError(DocumentExtractionError, TypeError):
     """The user's schema has a field the pipeline cannot ask an LLM for."""
 

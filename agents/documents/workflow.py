@@ -49,7 +49,11 @@ from agentflow.events import HumanResponseEvent, StartEvent, StopEvent
 from agentflow.handler import WorkflowHandler
 from agentflow.resource import Resource
 from agents.documents.chunking import Chunk, chunk_document
-from agents.documents.errors import IncompleteExtractionError, UnreadableFileError
+from agents.documents.errors import (
+    ChunkExtractionError,
+    IncompleteExtractionError,
+    UnreadableFileError,
+)
 from agents.documents.events import (
     ChunkExtracted,
     ChunkFailed,
@@ -262,6 +266,9 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
                 ChunkFailed(file=ev.chunk.file, chunk=ev.chunk.index, reason=reason)
             )
             return ChunkExtracted(chunk=ev.chunk, round=ev.round, error=reason)
+        except Exception as error:
+            piece = ev.chunk
+            raise ChunkExtractionError(piece.file, piece.index, piece.count, error) from error
         candidates = candidates_from_reply(
             reply, ev.chunk, self.specs, names, self.unverified_penalty
         )

@@ -4,11 +4,13 @@ quote marked unverified, a reply that fails the schema re-asked with the error."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from documents_wire import ExtractionModel, Fact, document_text
@@ -17,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from agentflow import Context, step
 from agents.documents import (
+    ChunkExtractionError,
     ChunkFailed,
     DraftReady,
     ExtractionResult,
@@ -254,3 +257,24 @@ async def test_a_schema_with_aliases_is_filled_by_field_name(
 
     assert (result.data.vendor, result.data.total) == ("Acme", 9.0)
     assert model.asked_fields() == [["vendor", "total"]]
+
+
+async def test_an_llm_error_ends_the_run_naming_the_chunk_with_no_task_left(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    error = {"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}
+    api.post("/chat/completions").mock(return_value=httpx.Response(401, json=error))
+    workflow = ExtractionWorkflow(llm=llm, schema=Order, num_workers=2)
+
+    with pytest.raises(ChunkExtractionError, match=r"^(a|b)\.txt, chunk 1 of 1: ") as caught:
+        await workflow.run(
+            documents=[
+                {"text": "Vendor: Acme", "name": "a.txt"},
+                {"text": "Total: 9", "name": "b.txt"},
+            ]
+        )
+
+    assert "AuthenticationError" in str(caught.value)
+    assert "Incorrect API key" in str(caught.value)
+    assert (caught.value.file, caught.value.chunk) in {("a.txt", 0), ("b.txt", 0)}
+    assert [task for task in asyncio.all_tasks() if task is not asyncio.current_task()] == []
