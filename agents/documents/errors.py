@@ -31,6 +31,18 @@ class UnsupportedFileTypeError(UnreadableFileError):
     """The file's extension is not one the pipeline has a reader for."""
 
 
+class NoReadableInputError(DocumentExtractionError):
+    """Not one input of the run could be read: there is nothing to extract from, so no
+    result (a schema of optional fields would otherwise come back empty, as if the
+    documents had said nothing)."""
+
+    def __init__(self, failed_files: dict[str, str]) -> None:
+        self.failed_files = failed_files
+        """File to reason, for every input."""
+        listed = "; ".join(f"{file}: {reason}" for file, reason in failed_files.items())
+        super().__init__(f"none of the {len(failed_files)} inputs could be read: {listed}")
+
+
 class ChunkExtractionError(DocumentExtractionError):
     """An LLM call failed in a way that would hit every chunk (authentication, a server
     down once the client's retries are spent): the run ends with it. The LLM client's own

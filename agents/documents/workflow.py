@@ -52,6 +52,7 @@ from agents.documents.chunking import Chunk, chunk_document
 from agents.documents.errors import (
     ChunkExtractionError,
     IncompleteExtractionError,
+    NoReadableInputError,
     UnreadableFileError,
 )
 from agents.documents.events import (
@@ -279,7 +280,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         self, ctx: Context[Any], ev: ChunkExtracted | FileFailed
     ) -> MergeRequest | None:
         """Record a chunk's candidates or a file's failure; once every input is settled,
-        ask for the merge."""
+        ask for the merge (or fail the run, when no input could be read)."""
         state = await self.get_state(ctx)
         if isinstance(ev, FileFailed):
             report = state.files[ev.file_index]
@@ -290,7 +291,11 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         else:  # an answer to a round already merged: nothing waits for it
             return None
         await self.save_state(ctx, state)
-        return MergeRequest(round=state.round) if state.round_settled() else None
+        if not state.round_settled():
+            return None
+        if not any(report.status == "ok" for report in state.files):
+            raise NoReadableInputError({r.file: r.reason or "" for r in state.files})
+        return MergeRequest(round=state.round)
 
     @step
     async def merge(self, ctx: Context[Any], ev: MergeRequest) -> DraftReady:

@@ -17,7 +17,7 @@ import respx
 from documents_wire import ExtractionModel, Fact
 from invoice_fixtures import Order
 
-from agents.documents import ExtractionWorkflow, FileFailed, IncompleteExtractionError
+from agents.documents import ExtractionWorkflow, FileFailed, NoReadableInputError
 from agents.llm.openai_llm import OpenAI
 
 
@@ -116,7 +116,7 @@ async def test_a_broken_docx_fails_with_its_reason(llm: OpenAI, tmp_path: Path) 
 
     handler = ExtractionWorkflow(llm=llm, schema=Order).run(files=[document])
     failed = [ev async for ev in handler.stream_events() if isinstance(ev, FileFailed)]
-    with pytest.raises(IncompleteExtractionError, match=r"unreadable files: .*letter\.docx"):
+    with pytest.raises(NoReadableInputError, match=r"could be read: .*letter\.docx: "):
         await handler
 
     (only,) = failed

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import respx
 from documents_wire import ExtractionModel, Fact, document_text
 from invoice_fixtures import Invoice, Order, write_invoice
 from pdf_writer import write_pdf
+from pydantic import BaseModel
 
-from agents.documents import ExtractionWorkflow, FileFailed, FileProgress
+from agents.documents import (
+    ExtractionWorkflow,
+    FileFailed,
+    FileProgress,
+    NoReadableInputError,
+)
 from agents.llm.openai_llm import OpenAI
 
 PDF_PAGES = [
@@ -159,3 +166,29 @@ async def test_a_batch_goes_on_past_unreadable_files(
     assert result.data.invoice_number == "INV-3300"  # from the PDF
     assert result.data.po_number == "PO-17"  # from the text invoice
     assert sum("was not read" in warning for warning in result.warnings) == 4
+
+
+class Note(BaseModel):
+    vendor: str | None = None
+
+
+async def test_a_run_where_no_file_can_be_read_fails_naming_each(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    unsupported = tmp_path / "photo.heic"
+    unsupported.write_bytes(b"\x00\x01")
+    workflow = ExtractionWorkflow(llm=llm, schema=Note, review="always")
+
+    handler = workflow.run(files=[tmp_path / "missing.txt", unsupported], documents=[" "])
+    failed = [ev.file async for ev in handler.stream_events() if isinstance(ev, FileFailed)]
+    with pytest.raises(NoReadableInputError) as caught:
+        await handler
+
+    assert sorted(failed) == sorted([str(tmp_path / "missing.txt"), str(unsupported), "document 1"])
+    assert str(caught.value).startswith("none of the 3 inputs could be read: ")
+    assert caught.value.failed_files == {
+        str(tmp_path / "missing.txt"): "no such file",
+        str(unsupported): "unsupported file type '.heic'; supported: "
+        ".txt, .md, .markdown, .html, .htm, .pdf, .docx",
+        "document 1": "no text to extract",
+    }
