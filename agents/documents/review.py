@@ -89,8 +89,10 @@ def apply_review(
         try:
             state.corrections[name] = spec.validate(value)
         except ValidationError as error:
-            problem = error.errors()[0]["msg"]
-            state.problems.append(f"correction for {name} was not applied: {problem}")
+            # The location inside the value too: "line_items.1.amount", not "line_items".
+            problem = error.errors()[0]
+            where = ".".join(str(part) for part in (name, *problem["loc"]))
+            state.problems.append(f"correction for {where} was not applied: {problem['msg']}")
             continue
         if name in refetch:  # corrected in the same answer: nothing left to look for
             refetch.remove(name)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import respx
 from documents_wire import ExtractionModel, Fact, user_message
-from invoice_fixtures import Order
+from invoice_fixtures import Invoice, Order
 
 from agentflow.events import HumanResponseEvent
 from agents.documents import (
@@ -23,7 +23,10 @@ from agents.documents import (
     IncompleteExtractionError,
     ReviewRequired,
     ReviewResponse,
+    field_specs,
 )
+from agents.documents.review import apply_review
+from agents.documents.run_state import ExtractionState
 from agents.llm.openai_llm import OpenAI
 
 ORDER = "Order 1177\nVendor: Acme Tools GmbH\nSubtotal: 460.50\nTotal due: 552.60\n"
@@ -69,6 +72,17 @@ async def test_a_correction_is_applied_as_is_and_the_draft_shown_again(
     assert result.fields["total"].confidence == 1.0
     assert result.reviews == 2
     assert len(model.requests) == 1  # corrections need no new LLM call
+
+
+def test_a_correction_that_fails_names_where_inside_the_value() -> None:
+    state = ExtractionState()
+    items = [{"description": "Bolts", "amount": 95.5}, {"description": "Delivery"}]
+    answer = ReviewResponse(corrections={"line_items": items, "total": 552.6})
+
+    apply_review(state, answer, field_specs(Invoice))
+
+    assert state.problems == ["correction for line_items.1.amount was not applied: Field required"]
+    assert state.corrections == {"total": 552.6}
 
 
 async def test_feedback_re_extracts_the_fields_it_names(api: respx.MockRouter, llm: OpenAI) -> None:
