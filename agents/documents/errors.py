@@ -86,6 +86,7 @@ class IncompleteExtractionError(DocumentExtractionError):
         partial: dict[str, Any],
         fields: dict[str, Any],
         failed_files: dict[str, str],
+        failed_chunks: dict[str, str] | None = None,
     ) -> None:
         self.schema = schema
         """The user's model."""
@@ -97,10 +98,15 @@ class IncompleteExtractionError(DocumentExtractionError):
         """The evidence per field (`FieldEvidence`), as extracted."""
         self.failed_files = failed_files
         """File to reason, for the files that could not be read."""
+        self.failed_chunks = failed_chunks or {}
+        """"file, chunk n" to reason, for the chunks no valid reply came for: a field "not
+        found" may be in one of them."""
         listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
         message = f"the extracted data is not a valid {schema.__name__}: {listed}"
         if failed_files:
             message += " (unreadable files: " + ", ".join(failed_files) + ")"
+        if self.failed_chunks:
+            message += " (no valid reply for: " + ", ".join(self.failed_chunks) + ")"
         super().__init__(message)
 
     @staticmethod

@@ -38,6 +38,8 @@ class ExtractionState(BaseModel):
     """Review answers received."""
     warnings: list[str] = Field(default_factory=list)
     """Unreadable files and failed chunks, as they happened."""
+    failed_chunks: dict[str, str] = Field(default_factory=dict)
+    """"file, chunk n" to why no reply fit, for the chunks whose last answer failed."""
     usage_before: Usage = Field(default_factory=Usage)
     """The ledger's total when the run started: the run's usage is what it added."""
 
@@ -59,8 +61,12 @@ class ExtractionState(BaseModel):
             self.chunks.append(piece)
             report.chunks, report.pages = piece.count, piece.pages
         self.candidates.extend(ev.candidates)
+        where = f"{piece.file}, chunk {piece.index + 1}"
         if ev.error is not None:
-            self.warnings.append(f"{piece.file}, chunk {piece.index + 1}: {ev.error}")
+            self.warnings.append(f"{where}: {ev.error}")
+            self.failed_chunks[where] = ev.error
+        else:
+            self.failed_chunks.pop(where, None)
         done = self.answered.get(piece.file_index, 0) + 1
         self.answered[piece.file_index] = done
         if done == piece.count and report.status == "pending":

@@ -377,7 +377,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         except ValidationError as error:
             problems = IncompleteExtractionError.problems_in(error)
             raise IncompleteExtractionError(
-                self.schema, problems, ev.data, ev.fields, failed
+                self.schema, problems, ev.data, ev.fields, failed, state.failed_chunks
             ) from error
         result: ExtractionResult[ModelT] = ExtractionResult(
             data=data,

@@ -25,6 +25,7 @@ from agents.documents import (
     ExtractionResult,
     ExtractionWorkflow,
     FileProgress,
+    IncompleteExtractionError,
     MergeRequest,
 )
 from agents.documents.merge import draft_data
@@ -278,3 +279,24 @@ async def test_an_llm_error_ends_the_run_naming_the_chunk_with_no_task_left(
     assert "Incorrect API key" in str(caught.value)
     assert (caught.value.file, caught.value.chunk) in {("a.txt", 0), ("b.txt", 0)}
     assert [task for task in asyncio.all_tasks() if task is not asyncio.current_task()] == []
+
+
+async def test_a_field_missing_where_a_chunk_failed_names_that_chunk(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    def garbled(text: str, body: dict[str, Any]) -> str | None:
+        return "The total is 9.00." if "Total" in text else None
+
+    model = ExtractionModel(
+        [Fact("vendor", "Acme", "Vendor: Acme"), Fact("total", 9.0, "Total: 9.00")],
+        override=garbled,
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ExtractionWorkflow(llm=llm, schema=Order, max_retries=0)
+
+    with pytest.raises(IncompleteExtractionError) as caught:
+        await workflow.run(documents=["Vendor: Acme", "Total: 9.00"])
+
+    assert caught.value.problems == {"total": "not found in any document"}
+    assert list(caught.value.failed_chunks) == ["document 2, chunk 1"]
+    assert str(caught.value).endswith("(no valid reply for: document 2, chunk 1)")
