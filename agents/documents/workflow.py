@@ -152,10 +152,16 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
         if num_workers < 1:
             raise ValueError(f"num_workers must be at least 1, got {num_workers}")
+        if chunk_tokens < 1:  # checked first: the overlap check would blame chunk_overlap
+            raise ValueError(f"chunk_tokens must be at least 1, got {chunk_tokens}")
         if not 0 <= chunk_overlap < chunk_tokens:
             raise ValueError(
                 f"chunk_overlap must be at least 0 and below chunk_tokens ({chunk_tokens}), "
                 f"got {chunk_overlap}"
+            )
+        if not 0 <= confidence_threshold <= 1:
+            raise ValueError(
+                f"confidence_threshold must be between 0 and 1, got {confidence_threshold}"
             )
         self.llm = llm
         """The chat model; each call is booked in the context's usage ledger."""

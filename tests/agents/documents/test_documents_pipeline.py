@@ -300,3 +300,18 @@ async def test_a_field_missing_where_a_chunk_failed_names_that_chunk(
     assert caught.value.problems == {"total": "not found in any document"}
     assert list(caught.value.failed_chunks) == ["document 2, chunk 1"]
     assert str(caught.value).endswith("(no valid reply for: document 2, chunk 1)")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"chunk_tokens": 0, "chunk_overlap": 0}, "chunk_tokens must be at least 1, got 0"),
+        ({"chunk_tokens": 100, "chunk_overlap": 100}, r"below chunk_tokens \(100\), got 100"),
+        ({"confidence_threshold": 70}, "confidence_threshold must be between 0 and 1, got 70"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_setting(
+    llm: OpenAI, arguments: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        ExtractionWorkflow(llm=llm, schema=Order, **arguments)
