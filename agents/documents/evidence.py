@@ -88,18 +88,37 @@ def _normalised(text: str) -> tuple[str, list[int]]:
 
 def locate_quote(quote: str, text: str) -> tuple[int, int] | None:
     """The span of `quote` in `text` (exact, else normalised), or None when it is absent
-    or too short to prove anything."""
+    or too short to prove anything.
+
+    An occurrence that starts or ends inside a word is taken only when there is no other:
+    "Total: 552.60" re-flowed by the model must point at that line, not into an earlier
+    "Subtotal: 552.60"."""
     if len("".join(quote.split())) < MIN_QUOTE_CHARS:
         return None
-    start = text.find(quote)
-    if start >= 0:
-        return start, start + len(quote)
     haystack, origin = _normalised(text)
     needle, _ = _normalised(quote)
-    found = haystack.find(needle) if needle else -1
-    if found < 0:
-        return None
-    return origin[found], origin[found + len(needle) - 1] + 1
+    for whole_words in (True, False):
+        start = _find(text, quote, whole_words)
+        if start >= 0:
+            return start, start + len(quote)
+        found = _find(haystack, needle, whole_words)
+        if found >= 0:
+            return origin[found], origin[found + len(needle) - 1] + 1
+    return None
+
+
+def _find(text: str, part: str, whole_words: bool) -> int:
+    """The first occurrence of `part` in `text` (with `whole_words`, the first that cuts
+    no word at either end), or -1."""
+    at = text.find(part)
+    while whole_words and at >= 0 and _cuts_a_word(text, at, at + len(part)):
+        at = text.find(part, at + 1)
+    return at
+
+
+def _cuts_a_word(text: str, start: int, end: int) -> bool:
+    inside = start > 0 and text[start - 1].isalnum() and text[start].isalnum()
+    return inside or (end < len(text) and text[end - 1].isalnum() and text[end].isalnum())
 
 
 def quote_in_chunk(quote: str, chunk: Chunk) -> Quote:

@@ -96,6 +96,16 @@ def test_a_quote_of_fewer_than_three_characters_verifies_nothing(quote: str) -> 
     assert locate_quote("EUR", "Total due: 552.60 EUR") == (18, 21)
 
 
+@pytest.mark.parametrize("quote", ["Total:\n552.60", "total: 552.60", "TOTAL: 552.60"])
+def test_a_quote_points_at_the_occurrence_that_cuts_no_word(quote: str) -> None:
+    text = "Subtotal: 552.60\nDiscount: 0.00\nTotal: 552.60"
+
+    span = locate_quote(quote, text)
+
+    assert span == (text.rindex("Total"), len(text))
+    assert locate_quote("voice 7", "Invoice 7") == (2, 9)  # mid-word when nothing else
+
+
 def candidate(
     field: str, value: object, confidence: float, verified: bool, position: int, file_index: int = 0
 ) -> Candidate:
