@@ -100,8 +100,8 @@ class ReviewResponse(HumanResponseEvent):
     corrections: dict[str, Any] = Field(default_factory=dict)
     """Field name to value, applied as is (checked against the field's type)."""
     feedback: str = ""
-    """What is wrong, in words: the fields it names (all, when it names none) are
-    extracted again with it."""
+    """What is wrong, in words: the fields it names (when it names none, all
+    those not corrected) are extracted again with it."""
 
     @classmethod
     def from_text(cls, text: str) -> ReviewResponse:

@@ -5,8 +5,8 @@ missing, a value's quote was not found in the document, its confidence is below 
 threshold, or the documents give conflicting values. An answer's corrections are checked
 against the fields' types and kept (they win over anything extracted later, until
 feedback names the field again); its feedback picks the fields to extract again: those it
-names, by name or in words ("invoice number" for `invoice_number`), or all when it names
-none.
+names, by name or in words ("invoice number" for `invoice_number`), or all those not
+corrected when it names none.
 """
 
 from __future__ import annotations
@@ -76,9 +76,12 @@ def apply_review(
     refetch: list[str] = []
     feedback = answer.feedback.strip()
     if feedback and not answer.approved:  # approval ends the review: no new look
-        refetch = fields_named(feedback, list(specs)) or list(specs)
-        for name in refetch:  # a new look supersedes an earlier correction
+        named = fields_named(feedback, list(specs))
+        for name in named:  # a new look at a field supersedes an earlier correction of it
             state.corrections.pop(name, None)
+        # Feedback naming no field is about the extraction, not about what the reviewer
+        # already corrected: those corrections stand.
+        refetch = named or [name for name in specs if name not in state.corrections]
     for name, value in answer.corrections.items():
         spec = specs.get(name)
         if spec is None:

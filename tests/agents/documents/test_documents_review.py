@@ -130,6 +130,37 @@ async def test_feedback_re_extracts_the_fields_it_names(api: respx.MockRouter, l
     assert result.reviews == 2
 
 
+async def test_feedback_naming_no_field_keeps_the_corrections(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    model = ExtractionModel(
+        [
+            Fact("vendor", "Acme Tools GmbH", "Vendor: Acme Tools GmbH"),
+            Fact("total", 552.6, "Total due: 552.60"),
+        ]
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ExtractionWorkflow(llm=llm, schema=Order, review="always")
+    answers = [
+        ReviewResponse(corrections={"vendor": "Acme Tools"}),
+        ReviewResponse(feedback="Please look at the document again."),
+        ReviewResponse(approved=True),
+    ]
+
+    handler = workflow.run(documents=[ORDER])
+    reviews: list[ReviewRequired] = []
+    async for ev in handler.stream_events():
+        if isinstance(ev, ReviewRequired):
+            reviews.append(ev)
+            handler.ctx.send_event(answers[len(reviews) - 1])
+    result = await handler
+
+    assert [review.data["vendor"] for review in reviews] == ["Acme Tools GmbH"] + ["Acme Tools"] * 2
+    assert model.asked_fields() == [["vendor", "total"], ["total"]]
+    assert result.data == Order(vendor="Acme Tools", total=552.6)
+    assert result.fields["vendor"].status == "corrected"
+
+
 async def test_low_confidence_review_asks_only_about_doubtful_drafts(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:
