@@ -101,8 +101,9 @@ def as_text_source(item: Any) -> TextSource:
 
 
 def documents_from_texts(sources: Iterable[TextSource]) -> list[SourceDocument]:
-    """Group consecutive texts of one name (the pages a reader gave for one file) into
-    one document each; unnamed texts are "document 1", "document 2", ..."""
+    """Group consecutive texts of one name (the pages or sections a reader gave for one
+    file) into one document each, so that spans are offsets into that file's one text;
+    unnamed texts are "document 1", "document 2", ..."""
     documents: list[SourceDocument] = []
     unnamed = 0
     for source in sources:
@@ -111,9 +112,15 @@ def documents_from_texts(sources: Iterable[TextSource]) -> list[SourceDocument]:
             unnamed += 1
             name = f"document {unnamed}"
         label = source.metadata.get("page_label")
-        if documents and documents[-1].name == name and label is not None:
+        if documents and documents[-1].name == name:
             pages = documents[-1].pages
-            pages.append(Page(number=len(pages) + 1, label=str(label), text=source.text))
+            pages.append(
+                Page(
+                    number=None if label is None else len(pages) + 1,
+                    label=None if label is None else str(label),
+                    text=source.text,
+                )
+            )
             continue
         page = Page(
             number=1 if label is not None else None,

@@ -73,6 +73,30 @@ async def test_llama_index_documents_keep_their_pages(api: respx.MockRouter, llm
     assert result.files[0].pages == 2
 
 
+async def test_sections_of_one_file_are_one_document_that_spans_index(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    from llama_index.core.schema import Document
+
+    api.post("/chat/completions").mock(
+        side_effect=ExtractionModel(
+            [Fact("vendor", "Acme", "Vendor: Acme"), Fact("total", 7.5, "Total: 7.50")]
+        )
+    )
+    sections = [  # a Markdown reader's sections: one file, no page labels
+        Document(text="# Order\nVendor: Acme", metadata={"file_name": "order.md"}),
+        Document(text="## Sum\nTotal: 7.50", metadata={"file_name": "order.md"}),
+    ]
+
+    result = await ExtractionWorkflow(llm=llm, schema=Order).run(documents=sections)
+
+    text = "# Order\nVendor: Acme\n\n## Sum\nTotal: 7.50"
+    assert [(report.file, report.status) for report in result.files] == [("order.md", "ok")]
+    quote = result.fields["total"].quotes[0]
+    assert (quote.file, quote.page) == ("order.md", None)
+    assert text[quote.start : quote.end] == "Total: 7.50"
+
+
 WORD_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
