@@ -64,6 +64,8 @@ async def extract_each(
 
     Each run's chunks are still bounded by the workflow's `num_workers`, so at most
     `concurrency * num_workers` LLM calls are in flight."""
+    if isinstance(files, (str, Path)) or isinstance(documents, str):
+        raise TypeError("files= and documents= take lists: one path or text goes in [...]")
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     if workflow.review_mode != "never" and on_review is None:

@@ -197,6 +197,11 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         """Extract from `files` (paths) and `documents` (str, dicts with "text" and
         "metadata", or LlamaIndex `Document`s; a reader's pages of one file are grouped by
         their file name). With neither, a `ctx` holding an unfinished run resumes it."""
+        # A lone path or text is a Sequence too: iterated, it would be one input per character.
+        if isinstance(files, (str, Path)):
+            raise TypeError(f"files= takes a list of paths, got {files!r}: use files=[{files!r}]")
+        if isinstance(documents, str):
+            raise TypeError("documents= takes a list of texts or Documents, got one str")
         if files is not None:
             kwargs["files"] = [str(file) for file in files]
         if documents is not None:

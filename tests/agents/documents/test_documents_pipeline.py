@@ -27,6 +27,7 @@ from agents.documents import (
     FileProgress,
     IncompleteExtractionError,
     MergeRequest,
+    extract_each,
 )
 from agents.documents.merge import draft_data
 from agents.llm.openai_llm import OpenAI
@@ -315,3 +316,18 @@ def test_bad_settings_are_refused_naming_the_setting(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         ExtractionWorkflow(llm=llm, schema=Order, **arguments)
+
+
+async def test_a_lone_path_or_text_is_refused_not_read_per_character(
+    llm: OpenAI, tmp_path: Path
+) -> None:
+    workflow = ExtractionWorkflow(llm=llm, schema=Order)
+
+    with pytest.raises(TypeError, match=r"use files=\['invoice.txt'\]"):
+        workflow.run(files="invoice.txt")
+    with pytest.raises(TypeError, match="files= takes a list of paths"):
+        workflow.run(files=tmp_path / "invoice.txt")
+    with pytest.raises(TypeError, match="documents= takes a list"):
+        workflow.run(documents="Vendor: Acme")
+    with pytest.raises(TypeError, match="take lists"):
+        await extract_each(workflow, files="invoice.txt")
