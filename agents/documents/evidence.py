@@ -93,6 +93,9 @@ def locate_quote(quote: str, text: str) -> tuple[int, int] | None:
     An occurrence that starts or ends inside a word is taken only when there is no other:
     "Total: 552.60" re-flowed by the model must point at that line, not into an earlier
     "Subtotal: 552.60"."""
+    # Whitespace around a quote is not part of the passage: kept, a quote starting with
+    # the line break before a page would be placed on the page before.
+    quote = quote.strip()
     if len("".join(quote.split())) < MIN_QUOTE_CHARS:
         return None
     haystack, origin = _normalised(text)

@@ -23,6 +23,7 @@ from agents.documents import (
     merge_candidates,
     response_model,
 )
+from agents.documents.evidence import quote_in_chunk
 from agents.documents.loading import documents_from_texts, html_to_text
 from agents.llm.tokens import count_text
 
@@ -178,6 +179,19 @@ def test_the_response_model_asks_for_value_quote_and_confidence_per_field() -> N
     assert specs["line_items"].is_list
     assert not specs["total"].is_list
     assert specs["invoice_number"].description == "The invoice's number, as printed"
+
+
+def test_a_quote_with_a_line_break_before_it_is_on_the_page_it_quotes() -> None:
+    document = SourceDocument(
+        name="a.pdf",
+        pages=[{"number": 1, "text": "Items: 3"}, {"number": 2, "text": "Total due: 552.60"}],
+    )
+    (whole,) = chunk_document(document, 0, 100, 0, "gpt-4o-mini")
+
+    quote = quote_in_chunk("\nTotal due: 552.60", whole)
+
+    assert (quote.verified, quote.page) == (True, 2)
+    assert document.text[quote.start : quote.end] == "Total due: 552.60"
 
 
 def test_given_texts_are_grouped_into_documents_by_file_name() -> None:
