@@ -83,7 +83,7 @@ def chunk_spans(
     encoding = encoding_for(model)
     tokens = [len(ids) for ids in encoding.encode_ordinary_batch([text[s:e] for s, e in words])]
     spans: list[tuple[int, int]] = []
-    first = 0
+    first = fresh = 0  # fresh: the first word no chunk holds yet
     while first < len(words):
         last = first + 1  # one past the chunk's last word; a chunk has at least one word
         used = tokens[first]
@@ -99,9 +99,15 @@ def chunk_spans(
             > chunk_tokens
         ):
             last -= 1
+        if last <= fresh:
+            # The overlap left no room for a new word (the next is long, or the cut fell
+            # inside the overlap): this chunk would repeat the last one. Start afresh.
+            first = fresh
+            continue
         spans.append((start, _word_end(text, words[last - 1])))
         if last >= len(words):
             break
+        fresh = last
         back, repeated = last, 0
         while back - 1 > first and repeated + tokens[back - 1] <= chunk_overlap:
             back -= 1

@@ -59,6 +59,20 @@ def test_chunks_with_runs_of_spaces_stay_in_budget() -> None:
     assert spans[-1][1] == len(text)
 
 
+@pytest.mark.parametrize(("chunk_tokens", "chunk_overlap"), [(20, 5), (10, 8), (5, 4)])
+def test_every_chunk_brings_words_the_one_before_did_not_hold(
+    chunk_tokens: int, chunk_overlap: int
+) -> None:
+    # A word over the budget (a hash, a base64 blob) leaves the overlap no room before it.
+    text = "Total due: 552.60 Steel " + "x" * 300 + " brackets it's"
+
+    spans = chunk_spans(text, chunk_tokens, chunk_overlap, "gpt-4o-mini")
+
+    assert all(end < next_end for (_, end), (_, next_end) in itertools.pairwise(spans))
+    assert ("x" * 300) in [text[start:end] for start, end in spans]
+    assert spans[-1][1] == len(text)
+
+
 def test_chunks_know_their_pages_across_page_breaks() -> None:
     document = SourceDocument(
         name="a.pdf",
