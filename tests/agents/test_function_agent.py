@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 import respx
+from agent_runs import run_collecting
 from llm_wire import calls_reply, sent_json, text_reply
 from pydantic import BaseModel
 
 from agentflow import Context, step
 from agentflow.context import DictState
-from agentflow.events import Event
 from agents import (
     AgentOutput,
     AgentStream,
@@ -28,16 +28,6 @@ from agents.agent import AgentInput, AgentReply
 from agents.llm import StructuredOutputError, UsageLedger
 from agents.llm.openai_llm import OpenAI
 from tools import tool
-
-
-async def run_collecting(
-    agent: FunctionAgent, ctx: Context[Any] | None = None, **kwargs: Any
-) -> tuple[AgentOutput, list[Event]]:
-    handler = agent.run(ctx=ctx, **kwargs)
-    events = [ev async for ev in handler.stream_events()]
-    output = await handler
-    assert isinstance(output, AgentOutput)
-    return output, events
 
 
 async def test_parallel_calls_run_concurrently_and_answer_in_call_order(

@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 import respx
+from agent_runs import run_collecting
 from llm_wire import sent_json, text_reply
 from pydantic import BaseModel
 
 from agentflow import Context
-from agentflow.events import Event
 from agents import (
-    AgentOutput,
     AgentStream,
     MaxIterationsError,
     ReActAgent,
@@ -40,16 +39,6 @@ def lookup(city: str) -> str:
 def sent_messages(route: respx.Route, call: int) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = sent_json(route.calls[call].request)["messages"]
     return messages
-
-
-async def run_collecting(
-    agent: ReActAgent, ctx: Context[Any] | None = None, **kwargs: Any
-) -> tuple[AgentOutput, list[Event]]:
-    handler = agent.run(ctx=ctx, **kwargs)
-    events = [ev async for ev in handler.stream_events()]
-    output = await handler
-    assert isinstance(output, AgentOutput)
-    return output, events
 
 
 async def test_an_action_runs_its_tool_and_the_observation_leads_to_the_answer(
