@@ -42,8 +42,9 @@ class ScriptExhaustedError(LLMError):
 
 
 class ScriptedReplyError(LLMError):
-    """A `ScriptedLLM`'s reply is not one it can send: an unknown type, or a tool call to a
-    request that offered no tools."""
+    """A `ScriptedLLM`'s reply is not one it can send: a type it does not know, a message
+    that is not the assistant's, or a tool call to a request that offered no tools or said
+    `tool_choice="none"`."""
 
 
 def _shortened(text: str, limit: int = 80) -> str:

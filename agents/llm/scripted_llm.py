@@ -6,7 +6,7 @@ from agents.llm import ScriptedLLM, tool_call
 
 llm = ScriptedLLM([tool_call("add", {"a": 2, "b": 3}), "2 + 3 is 5."])  # replies in order
 agent = FunctionAgent(tools=[add], llm=llm)
-output = await agent.run("What is 2 + 3?")
+output = await agent.run(user_msg="What is 2 + 3?")
 assert output.response.text == "2 + 3 is 5."
 assert llm.requests[1].messages[-1].text == "5"  # the tool's result went back to the model
 ```
