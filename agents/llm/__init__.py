@@ -21,6 +21,8 @@ from agents.llm.errors import (
 )
 from agents.llm.ledger import LedgerEntry, Price, UsageLedger
 from agents.llm.protocol import LLM, LLMMetadata
+from agents.llm.scripted_llm import ScriptedLLM, ScriptedRequest
+from agents.llm.scripted_replies import tool_call
 from agents.llm.types import (
     ChatMessage,
     ChatResponse,
@@ -54,12 +56,15 @@ __all__ = [
     "MeteredLLM",
     "OpenAI",
     "Price",
+    "ScriptedLLM",
+    "ScriptedRequest",
     "StructuredOutputError",
     "TextPart",
     "ToolCall",
     "ToolSchemaError",
     "Usage",
     "UsageLedger",
+    "tool_call",
 ]
 
 

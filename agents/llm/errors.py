@@ -18,6 +18,39 @@ class LLMConfigurationError(LLMError):
     """The settings needed to reach a model are missing; the message says which to set."""
 
 
+class ScriptExhaustedError(LLMError):
+    """A `ScriptedLLM` got a request after the last reply of its script."""
+
+    def __init__(self, model: str, scripted: int, index: int, messages: list[Any]) -> None:
+        last = messages[-1] if messages else None
+        ending = (
+            f"; the request ended with a {last.role} message: {_shortened(last.text)!r}"
+            if last is not None
+            else ""
+        )
+        replies = "reply" if scripted == 1 else "replies"
+        super().__init__(
+            f"ScriptedLLM {model!r} was asked for reply {index + 1}, but its script holds "
+            f"{scripted} {replies}{ending}"
+        )
+        self.model = model
+        """The scripted model's name."""
+        self.scripted = scripted
+        """How many replies the script held."""
+        self.index = index
+        """The request's index (0 for the first)."""
+
+
+class ScriptedReplyError(LLMError):
+    """A `ScriptedLLM`'s reply is not one it can send: a type it does not know, a message
+    that is not the assistant's, or a tool call to a request that offered no tools or said
+    `tool_choice="none"`."""
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class LLMRefusalError(LLMError):
     """The model declined to answer."""
 
