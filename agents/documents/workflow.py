@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal
+from typing import Annotated, Any, Generic, Literal, overload
 
 from pydantic import BaseModel, ValidationError
 
@@ -94,6 +94,7 @@ from agents.llm.metered import LEDGER_KEY, MeteredLLM
 from agents.llm.protocol import LLM
 from agents.llm.structured import predict_structured, response_format_for
 from agents.llm.types import ChatMessage, ChatResponse, Usage
+from agents.run_arguments import name_positional_arguments
 
 ReviewMode = Literal["never", "always", "low_confidence"]
 
@@ -185,6 +186,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         """The instructions; `{fields}` is replaced by the fields asked for."""
         self._response_models: dict[tuple[str, ...], type[BaseModel]] = {}
 
+    @overload
     def run(
         self,
         ctx: Context[Any] | None = None,
@@ -193,10 +195,28 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         files: Sequence[str | Path] | None = None,
         documents: Sequence[Any] | None = None,
         **kwargs: Any,
-    ) -> WorkflowHandler:
-        """Extract from `files` (paths) and `documents` (str, dicts with "text" and
-        "metadata", or LlamaIndex `Document`s; a reader's pages of one file are grouped by
-        their file name). With neither, a `ctx` holding an unfinished run resumes it."""
+    ) -> WorkflowHandler: ...
+
+    @overload
+    def run(
+        self,
+        files: Sequence[str | Path],
+        *,
+        documents: Sequence[Any] | None = None,
+        ctx: Context[Any] | None = None,
+        start_event: StartEvent | None = None,
+        **kwargs: Any,
+    ) -> WorkflowHandler: ...
+
+    def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler:
+        """Extract from `files` (paths; `run([...])` or `run(files=[...])`) and `documents`
+        (str, dicts with "text" and "metadata", or LlamaIndex `Document`s; a reader's pages
+        of one file are grouped by their file name). With neither, a `ctx` holding an
+        unfinished run resumes it. A first argument that is a `Context` is `ctx`, as for any
+        workflow."""
+        name_positional_arguments(f"{type(self).__name__}.run", args, kwargs, ("files",))
+        ctx, start_event = kwargs.pop("ctx", None), kwargs.pop("start_event", None)
+        files, documents = kwargs.pop("files", None), kwargs.pop("documents", None)
         # A lone path or text is a Sequence too: iterated, it would be one input per character.
         if isinstance(files, (str, Path)):
             raise TypeError(f"files= takes a list of paths, got {files!r}: use files=[{files!r}]")

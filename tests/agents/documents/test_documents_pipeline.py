@@ -372,6 +372,23 @@ def test_bad_settings_are_refused_naming_the_setting(
         ExtractionWorkflow(llm=llm, schema=Order, **arguments)
 
 
+async def test_run_takes_the_files_first(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    api.post("/chat/completions").mock(side_effect=ExtractionModel(FACTS))
+    workflow = ExtractionWorkflow(llm=llm, schema=Invoice)
+
+    result = await workflow.run([write_invoice(tmp_path)])
+    again = await workflow.run(Context(workflow), files=[tmp_path / "invoice.txt"])
+
+    assert result.data.invoice_number == again.data.invoice_number == "INV-2041"
+    assert [report.file for report in result.files] == [str(tmp_path / "invoice.txt")]
+    with pytest.raises(TypeError, match=r"use files=\['invoice.txt'\]"):
+        workflow.run("invoice.txt")
+    with pytest.raises(TypeError, match="files twice"):
+        workflow.run(["a.txt"], files=["b.txt"])  # type: ignore[call-overload]
+
+
 async def test_a_lone_path_or_text_is_refused_not_read_per_character(
     llm: OpenAI, tmp_path: Path
 ) -> None:
