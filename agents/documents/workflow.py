@@ -89,11 +89,11 @@ from agents.llm.errors import (
     LLMRefusalError,
     StructuredOutputError,
 )
-from agents.llm.ledger import UsageLedger
-from agents.llm.metered import LEDGER_KEY, MeteredLLM
+from agents.llm.ledger import usage_since
+from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
 from agents.llm.structured import predict_structured, response_format_for
-from agents.llm.types import ChatMessage, ChatResponse, Usage
+from agents.llm.types import ChatMessage, ChatResponse
 from agents.run_arguments import name_positional_arguments
 
 ReviewMode = Literal["never", "always", "low_confidence"]
@@ -239,7 +239,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         names = [*ev.files, *(document.name for document in given)]
         state = ExtractionState(
             files=[FileReport(file=name) for name in names],
-            usage_before=await self._ledger_total(ctx),
+            usage_before=await ledger_total(ctx),
         )
         await self.save_state(ctx, state)
         for index, path in enumerate(ev.files):
@@ -414,7 +414,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
             data=data,
             fields=ev.fields,
             files=state.files,
-            usage=_difference(await self._ledger_total(ctx), state.usage_before),
+            usage=usage_since(state.usage_before, await ledger_total(ctx)),
             warnings=[*state.warnings, *self.field_warnings(ev.fields)],
             reviews=state.reviews,
         )
@@ -509,12 +509,3 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         self, file: str, index: int, stage: Literal["loaded", "chunked"], document: SourceDocument
     ) -> FileProgress:
         return FileProgress(file=file, file_index=index, stage=stage, pages=len(document.pages))
-
-    async def _ledger_total(self, ctx: Context[Any]) -> Usage:
-        ledger = await ctx.store.get(LEDGER_KEY, default=None)
-        return ledger.total.usage if isinstance(ledger, UsageLedger) else Usage()
-
-
-def _difference(after: Usage, before: Usage) -> Usage:
-    fields = Usage.model_fields
-    return Usage(**{name: getattr(after, name) - getattr(before, name) for name in fields})

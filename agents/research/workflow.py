@@ -49,9 +49,10 @@ from agents.llm.errors import (
     LLMRefusalError,
     StructuredOutputError,
 )
+from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
-from agents.llm.types import ChatMessage, Usage
+from agents.llm.types import ChatMessage
 from agents.research import prompts
 from agents.research.citations import UnverifiedPolicy, check_citations, quote_in_text
 from agents.research.corpus import LocalCorpusSearch
@@ -403,7 +404,7 @@ class ResearchWorkflow(ResearchPlanning):
             claims=checked.claims,
             sources=[source.to_source() for source in state.sources],
             unverified=checked.unverified,
-            usage=_difference(await self.ledger_total(ctx), state.usage_before),
+            usage=usage_since(state.usage_before, await self.ledger_total(ctx)),
             rounds=state.round,
             plan=state.plan,
         )
@@ -431,9 +432,3 @@ class ResearchWorkflow(ResearchPlanning):
     def write_prompt(self, state: ResearchState) -> list[ChatMessage]:
         """The writer's messages: the question, and each source with notes, numbered."""
         return prompts.write_messages(state.query, state.sources)
-
-
-def _difference(after: Usage, before: Usage) -> Usage:
-    return Usage(
-        **{name: getattr(after, name) - getattr(before, name) for name in type(after).model_fields}
-    )
