@@ -59,8 +59,8 @@ from tools import ToolSet
 
 
 class AgentWorkflow(ConversationWorkflow):
-    """Agents that hand a conversation to each other. `await workflow.run(user_msg=...)`
-    gives the `AgentOutput` of the agent that answered."""
+    """Agents that hand a conversation to each other. `await workflow.run("request")` gives
+    the `AgentOutput` of the agent that answered."""
 
     state_key = "state"
     """The state key of the dict the agents share (`initial_state`)."""

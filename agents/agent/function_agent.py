@@ -15,7 +15,8 @@ Each box is a step a subclass may override on its own:
 
 - `setup`: puts `chat_history` and `user_msg` in the memory (after an error result for each
   call an earlier, interrupted run left unanswered), resets the run's counters.
-- `call_llm`: one streamed LLM call (`AgentStream` per chunk), booked in the ledger.
+- `call_llm`: one streamed LLM call (`AgentStream` per chunk), booked in the ledger; a
+  reply with no text and no tool call raises `EmptyReplyError`, a refusal `LLMRefusalError`.
 - `handle_reply`: fans the reply's tool calls out, or validates the final answer
   (re-asking when it does not match `output_cls`).
 - `run_tool_call`: runs one call; the calls of one reply run concurrently. A call to a tool
@@ -23,7 +24,7 @@ Each box is a step a subclass may override on its own:
   `ToolApprovalResponse` with its `call_id`; a denial is the result the LLM reads.
 - `aggregate_tool_results`: once every result is in, puts them in memory in the order the
   calls were made and starts the next LLM call (or ends the run for a `return_direct` tool).
-- `finalize`: builds the `AgentOutput`.
+- `finalize`: builds the `AgentOutput`, its `usage` what the ledger booked in the run.
 
 The conversation lives in the context's state (`memory_key`), so running again with the same
 `ctx` continues it, and a saved context carries it. Tool failures and unknown tool names are
@@ -78,8 +79,8 @@ _RETRY_PREFIX = _RETRY_PROMPT.partition("{")[0]
 
 
 class FunctionAgent(ConversationWorkflow):
-    """An agent for models with function calling. `await agent.run(user_msg=...)` gives an
-    `AgentOutput`; `handler.stream_events()` shows every step."""
+    """An agent for models with function calling. `await agent.run("question")` gives an
+    `AgentOutput` (printed, its answer); `handler.stream_events()` shows every step."""
 
     memory_key = "memory"
     """The state key of the conversation (`ChatMemory`)."""

@@ -37,8 +37,8 @@ def _rank(candidate: Candidate) -> tuple[bool, float, int, int, int]:
 
 
 def _in_document_order(candidate: Candidate) -> tuple[int, int, int, float, str]:
-    # Confidence and quote last: candidates of one reply at one offset still sort the
-    # same whatever order the chunks came back in.
+    # Confidence and quote last: candidates at one offset of one chunk (unverified ones
+    # share the chunk's start) sort the same whatever order they were gathered in.
     return (
         candidate.file_index,
         candidate.position,
