@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 import respx
 from llm_wire import BASE_URL, chunk, sse, text_reply, usage
@@ -93,19 +92,15 @@ async def test_a_refusal_is_an_llm_refusal_error(api: respx.MockRouter, llm: Ope
         await FunctionAgent(llm=llm).run(user_msg="hi")
 
 
-def unmetered_reply(*chunks: dict[str, Any]) -> httpx.Response:
-    """A stream as a server that never reports usage sends it."""
-    return sse(list(chunks))
-
-
-def calls_without_usage() -> httpx.Response:
+def calls_without_usage() -> Any:
+    """A tool call, streamed as a server that never reports usage sends it."""
     call = {"index": 0, "id": "c1", "type": "function"}
     call["function"] = {"name": "shout", "arguments": '{"text": "hi"}'}
-    return unmetered_reply(chunk({"tool_calls": [call]}), chunk({}, finish_reason="tool_calls"))
+    return sse([chunk({"tool_calls": [call]}), chunk({}, finish_reason="tool_calls")])
 
 
-def text_without_usage(text: str) -> httpx.Response:
-    return unmetered_reply(chunk({"content": text}), chunk({}, finish_reason="stop"))
+def text_without_usage(text: str) -> Any:
+    return sse([chunk({"content": text}), chunk({}, finish_reason="stop")])
 
 
 @pytest.mark.parametrize("kind", AGENT_KINDS)
