@@ -6,14 +6,22 @@
 | `agents.agent.react_agent` | `ReActAgent`: the same loop for models without function calling |
 | `agents.agent.react_format` | the ReAct prompt and the parser of its replies |
 | `agents.agent.agent_workflow` | `AgentWorkflow`: agents sharing a conversation, with handoffs |
+| `agents.agent.conversation` | `ConversationWorkflow`: the `run(user_msg, ...)` both share |
 | `agents.agent.handoff` | the `handoff` tool an `AgentWorkflow` gives its agents |
-| `agents.agent.events` | the events on the stream, `AgentOutput` |
+| `agents.agent.events` | the events on the stream, `AgentOutput`, `ReplyText` |
 | `agents.agent.run_state` | `AgentRunState`: one run's counters, kept in the context |
 | `agents.agent.errors` | `AgentError` and its subclasses |
 """
 
 from agents.agent.agent_workflow import AgentWorkflow
-from agents.agent.errors import AgentError, HandoffError, MaxIterationsError, ReActFormatLimitError
+from agents.agent.conversation import ConversationWorkflow
+from agents.agent.errors import (
+    AgentError,
+    EmptyReplyError,
+    HandoffError,
+    MaxIterationsError,
+    ReActFormatLimitError,
+)
 from agents.agent.events import (
     AgentFinish,
     AgentHandoff,
@@ -22,6 +30,7 @@ from agents.agent.events import (
     AgentReply,
     AgentStart,
     AgentStream,
+    ReplyText,
     ToolApprovalRequired,
     ToolApprovalResponse,
     ToolCall,
@@ -43,12 +52,15 @@ __all__ = [
     "AgentStart",
     "AgentStream",
     "AgentWorkflow",
+    "ConversationWorkflow",
+    "EmptyReplyError",
     "FunctionAgent",
     "HandoffError",
     "MaxIterationsError",
     "ReActAgent",
     "ReActFormatError",
     "ReActFormatLimitError",
+    "ReplyText",
     "ToolApprovalRequired",
     "ToolApprovalResponse",
     "ToolCall",

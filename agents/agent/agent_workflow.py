@@ -39,10 +39,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from agentflow import Context, Workflow, step
+from agentflow import Context, step
 from agentflow.context import DictState
-from agentflow.events import StartEvent
-from agentflow.handler import WorkflowHandler
+from agents.agent.conversation import ConversationWorkflow
 from agents.agent.errors import HandoffError
 from agents.agent.events import (
     AgentFinish,
@@ -53,17 +52,15 @@ from agents.agent.events import (
     AgentStart,
     ToolCall,
     ToolCallResult,
-    agent_start_kwargs,
 )
 from agents.agent.function_agent import FunctionAgent
 from agents.agent.handoff import HANDOFF_TOOL_NAME, HandoffRequest, handoff_tool
-from agents.llm.types import ChatMessage
 from tools import ToolSet
 
 
-class AgentWorkflow(Workflow):
-    """Agents that hand a conversation to each other. `await workflow.run(user_msg=...)`
-    gives the `AgentOutput` of the agent that answered."""
+class AgentWorkflow(ConversationWorkflow):
+    """Agents that hand a conversation to each other. `await workflow.run("request")` gives
+    the `AgentOutput` of the agent that answered."""
 
     state_key = "state"
     """The state key of the dict the agents share (`initial_state`)."""
@@ -100,20 +97,6 @@ class AgentWorkflow(Workflow):
         root = next(agent for agent in agents if agent.name == self.root_agent)
         self.agents = {agent.name: self._member(agent, agents, root) for agent in agents}
         """The agents by name (copies), each with its `handoff` tool when it may hand off."""
-
-    def run(
-        self,
-        ctx: Context[Any] | None = None,
-        start_event: StartEvent | None = None,
-        *,
-        user_msg: str | ChatMessage | None = None,
-        chat_history: Sequence[ChatMessage] | None = None,
-        forward_events: bool = False,
-        **kwargs: Any,
-    ) -> WorkflowHandler:
-        """Answer `user_msg`, like `FunctionAgent.run`."""
-        kwargs.update(agent_start_kwargs(user_msg, chat_history))
-        return super().run(ctx, start_event, forward_events=forward_events, **kwargs)
 
     # -- steps: each runs the same step of the agent its event names ----------------------
 

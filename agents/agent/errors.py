@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agents.llm.errors import EmptyResponseError
+
 
 class AgentError(Exception):
     """Base class of the agents' own errors."""
@@ -48,3 +50,32 @@ class ReActFormatLimitError(AgentError):
 
 class HandoffError(AgentError):
     """An `AgentWorkflow` whose agents or handoff rules do not fit together."""
+
+
+class EmptyReplyError(AgentError, EmptyResponseError):
+    """The LLM's reply held no text, no tool call and no refusal.
+
+    Raised rather than ending the run with an empty answer, which would look like a model
+    that chose to say nothing. A stream that ends before any content (a server that
+    dropped it, or sent only a finish reason) is the usual cause. It is also an
+    `EmptyResponseError`, so one `except` catches an empty reply from the client or the agent.
+    """
+
+    def __init__(self, agent_name: str, model: str, finish_reason: str | None) -> None:
+        ending = (
+            f"finish_reason {finish_reason!r}"
+            if finish_reason is not None
+            else "the stream ended with no finish reason"
+        )
+        # Not EmptyResponseError.__init__: its message says the server sent no choices.
+        Exception.__init__(
+            self,
+            f"agent '{agent_name}': the reply of model {model!r} had no text and no tool call "
+            f"({ending}); check that the server streams chat completions for this model",
+        )
+        self.agent_name = agent_name
+        """The agent whose LLM replied."""
+        self.model = model
+        """The model that replied."""
+        self.finish_reason = finish_reason
+        """Why the model stopped, as the stream said; None when it did not say."""

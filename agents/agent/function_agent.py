@@ -15,7 +15,8 @@ Each box is a step a subclass may override on its own:
 
 - `setup`: puts `chat_history` and `user_msg` in the memory (after an error result for each
   call an earlier, interrupted run left unanswered), resets the run's counters.
-- `call_llm`: one streamed LLM call (`AgentStream` per chunk), booked in the ledger.
+- `call_llm`: one streamed LLM call (`AgentStream` per chunk), booked in the ledger; a
+  reply with no text and no tool call raises `EmptyReplyError`, a refusal `LLMRefusalError`.
 - `handle_reply`: fans the reply's tool calls out, or validates the final answer
   (re-asking when it does not match `output_cls`).
 - `run_tool_call`: runs one call; the calls of one reply run concurrently. A call to a tool
@@ -23,7 +24,7 @@ Each box is a step a subclass may override on its own:
   `ToolApprovalResponse` with its `call_id`; a denial is the result the LLM reads.
 - `aggregate_tool_results`: once every result is in, puts them in memory in the order the
   calls were made and starts the next LLM call (or ends the run for a `return_direct` tool).
-- `finalize`: builds the `AgentOutput`.
+- `finalize`: builds the `AgentOutput`, its `usage` what the ledger booked in the run.
 
 The conversation lives in the context's state (`memory_key`), so running again with the same
 `ctx` continues it, and a saved context carries it. Tool failures and unknown tool names are
@@ -42,12 +43,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from agentflow import Context, Workflow, step
+from agentflow import Context, step
 from agentflow.context import DictState
 from agentflow.errors import WorkflowTimeoutError
-from agentflow.events import StartEvent
-from agentflow.handler import WorkflowHandler
-from agents.agent.errors import MaxIterationsError
+from agents.agent.conversation import ConversationWorkflow
+from agents.agent.errors import EmptyReplyError, MaxIterationsError
 from agents.agent.events import (
     AgentFinish,
     AgentInput,
@@ -55,18 +55,19 @@ from agents.agent.events import (
     AgentReply,
     AgentStart,
     AgentStream,
+    ReplyText,
     ToolApprovalRequired,
     ToolApprovalResponse,
     ToolCall,
     ToolCallResult,
-    agent_start_kwargs,
 )
 from agents.agent.run_state import AgentRunState
-from agents.llm.errors import StructuredOutputError
-from agents.llm.metered import MeteredLLM
+from agents.llm.errors import LLMRefusalError, StructuredOutputError
+from agents.llm.ledger import usage_since
+from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
 from agents.llm.structured import response_format_for
-from agents.llm.types import ChatMessage, Usage
+from agents.llm.types import ChatMessage
 from agents.memory import ChatMemory
 from tools import ToolOutput, ToolSet
 
@@ -77,9 +78,9 @@ _RETRY_PROMPT = (
 _RETRY_PREFIX = _RETRY_PROMPT.partition("{")[0]
 
 
-class FunctionAgent(Workflow):
-    """An agent for models with function calling. `await agent.run(user_msg=...)` gives an
-    `AgentOutput`; `handler.stream_events()` shows every step."""
+class FunctionAgent(ConversationWorkflow):
+    """An agent for models with function calling. `await agent.run("question")` gives an
+    `AgentOutput` (printed, its answer); `handler.stream_events()` shows every step."""
 
     memory_key = "memory"
     """The state key of the conversation (`ChatMemory`)."""
@@ -141,22 +142,6 @@ class FunctionAgent(Workflow):
         self.can_handoff_to = None if can_handoff_to is None else list(can_handoff_to)
         """In an `AgentWorkflow`, the agents this one may hand off to; None for all others."""
 
-    def run(
-        self,
-        ctx: Context[Any] | None = None,
-        start_event: StartEvent | None = None,
-        *,
-        user_msg: str | ChatMessage | None = None,
-        chat_history: Sequence[ChatMessage] | None = None,
-        forward_events: bool = False,
-        **kwargs: Any,
-    ) -> WorkflowHandler:
-        """Answer `user_msg`. `chat_history` replaces the conversation held in `ctx`'s memory;
-        without it, reusing `ctx` continues the conversation. With neither message nor
-        history, a `ctx` holding an unfinished run resumes it."""
-        kwargs.update(agent_start_kwargs(user_msg, chat_history))
-        return super().run(ctx, start_event, forward_events=forward_events, **kwargs)
-
     # -- steps --------------------------------------------------------------------------
 
     @step
@@ -171,7 +156,7 @@ class FunctionAgent(Workflow):
             message = ev.user_msg
             memory.put(ChatMessage.user(message) if isinstance(message, str) else message)
         await ctx.store.set(self.memory_key, memory)
-        await ctx.store.set(self.run_state_key, AgentRunState())
+        await ctx.store.set(self.run_state_key, AgentRunState(usage_before=await ledger_total(ctx)))
         return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
 
     @step
@@ -188,21 +173,21 @@ class FunctionAgent(Workflow):
         state.iterations += 1
         ctx.write_event_to_stream(ev)
         last = None
-        usage: Usage | None = None
-        llm = MeteredLLM(self.llm, ctx)
+        text = ReplyText()
+        llm = MeteredLLM(self.llm, ctx)  # the ledger books the call: the run's usage
         async for chunk in llm.astream_chat(ev.input, tools=tools, **kwargs):
             last = chunk
-            usage = chunk.usage or usage
             if chunk.delta:
-                ctx.write_event_to_stream(
-                    AgentStream(
-                        delta=chunk.delta, response=chunk.message.text, agent_name=self.name
-                    )
-                )
+                ctx.write_event_to_stream(AgentStream.added_to(text, chunk.delta, self.name))
         message = last.message if last is not None else ChatMessage.assistant("")
-        if usage is not None:
-            state.usage += usage
         await ctx.store.set(self.run_state_key, state)
+        if message.refusal is not None:
+            refusal = LLMRefusalError(message.refusal)
+            refusal.add_note(f"raised by agent '{self.name}'")  # its message names no agent
+            raise refusal
+        if not message.text and not message.tool_calls:
+            finish_reason = last.finish_reason if last is not None else None
+            raise EmptyReplyError(self.name, self.llm.metadata.model, finish_reason)
         return AgentReply(message=message, agent_name=self.name)
 
     @step
@@ -289,7 +274,7 @@ class FunctionAgent(Workflow):
             response=ev.response,
             tool_calls=state.tool_results,
             structured_response=ev.structured_response,
-            usage=state.usage,
+            usage=usage_since(state.usage_before, await ledger_total(ctx)),
             agent_name=self.name,
         )
 

@@ -26,7 +26,8 @@ class AgentRunState(BaseModel):
     """ReAct replies that followed neither the action nor the answer form."""
     pending_calls: int = 0
     """How many tool results `aggregate_tool_results` waits for."""
-    usage: Usage = Field(default_factory=Usage)
-    """Tokens used so far."""
+    usage_before: Usage = Field(default_factory=Usage)
+    """The context's ledger total when the run started: the run's usage is what the
+    ledger booked since (`AgentOutput.usage`)."""
     tool_results: list[ToolCallResult] = Field(default_factory=list)
     """Every tool result of the run, in call order."""

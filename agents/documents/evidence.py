@@ -13,6 +13,9 @@ almost any text, so finding it proves nothing.
 
 from __future__ import annotations
 
+import itertools
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -64,6 +67,23 @@ class Candidate(BaseModel):
     """The chunk's index in its document."""
 
 
+def value_key(value: Any) -> str:
+    """What two values must share to count as the same value."""
+    return json.dumps(_normal_form(value), sort_keys=True, ensure_ascii=False)
+
+
+def _normal_form(value: Any) -> Any:
+    if isinstance(value, str):
+        return " ".join(value.split()).casefold()
+    if isinstance(value, dict):
+        return {key: _normal_form(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normal_form(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _normalised(text: str) -> tuple[str, list[int]]:
     """`text` normalised, and for each of its characters the offset it came from."""
     out: list[str] = []
@@ -86,13 +106,17 @@ def _normalised(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
-def locate_quote(quote: str, text: str) -> tuple[int, int] | None:
+def locate_quote(
+    quote: str, text: str, taken: Sequence[tuple[int, int]] = ()
+) -> tuple[int, int] | None:
     """The span of `quote` in `text` (exact, else normalised), or None when it is absent
     or too short to prove anything.
 
     An occurrence that starts or ends inside a word is taken only when there is no other:
     "Total: 552.60" re-flowed by the model must point at that line, not into an earlier
-    "Subtotal: 552.60"."""
+    "Subtotal: 552.60". An occurrence overlapping a span in `taken` (the places earlier
+    items of the same value were found at) is taken only when there is no other, so a
+    line the text states twice, quoted twice, points at both places."""
     # Whitespace around a quote is not part of the passage: kept, a quote starting with
     # the line break before a page would be placed on the page before.
     quote = quote.strip()
@@ -100,23 +124,28 @@ def locate_quote(quote: str, text: str) -> tuple[int, int] | None:
         return None
     haystack, origin = _normalised(text)
     needle, _ = _normalised(quote)
+    first: tuple[int, int] | None = None
     for whole_words in (True, False):
-        start = _find(text, quote, whole_words)
-        if start >= 0:
-            return start, start + len(quote)
-        found = _find(haystack, needle, whole_words)
-        if found >= 0:
-            return origin[found], origin[found + len(needle) - 1] + 1
-    return None
+        exact = ((at, at + len(quote)) for at in _occurrences(text, quote, whole_words))
+        normalised = (
+            (origin[at], origin[at + len(needle) - 1] + 1)
+            for at in _occurrences(haystack, needle, whole_words)
+        )
+        for span in itertools.chain(exact, normalised):
+            if not any(span[0] < end and start < span[1] for start, end in taken):
+                return span
+            first = first or span
+    return first
 
 
-def _find(text: str, part: str, whole_words: bool) -> int:
-    """The first occurrence of `part` in `text` (with `whole_words`, the first that cuts
-    no word at either end), or -1."""
+def _occurrences(text: str, part: str, whole_words: bool) -> Iterator[int]:
+    """Where `part` occurs in `text`, in order (with `whole_words`, only occurrences that
+    cut no word at either end)."""
     at = text.find(part)
-    while whole_words and at >= 0 and _cuts_a_word(text, at, at + len(part)):
+    while at >= 0:
+        if not (whole_words and _cuts_a_word(text, at, at + len(part))):
+            yield at
         at = text.find(part, at + 1)
-    return at
 
 
 def _cuts_a_word(text: str, start: int, end: int) -> bool:
@@ -124,9 +153,10 @@ def _cuts_a_word(text: str, start: int, end: int) -> bool:
     return inside or (end < len(text) and text[end - 1].isalnum() and text[end].isalnum())
 
 
-def quote_in_chunk(quote: str, chunk: Chunk) -> Quote:
-    """`quote` checked against `chunk`: verified with its document span and page, or not."""
-    span = locate_quote(quote, chunk.text)
+def quote_in_chunk(quote: str, chunk: Chunk, taken: Sequence[tuple[int, int]] = ()) -> Quote:
+    """`quote` checked against `chunk`: verified with its document span and page, or not.
+    `taken` are spans in the chunk's text to avoid when another occurrence exists."""
+    span = locate_quote(quote, chunk.text, taken)
     if span is None:
         return Quote(text=quote, file=chunk.file, page=chunk.page, verified=False)
     start, end = chunk.start + span[0], chunk.start + span[1]
@@ -142,16 +172,22 @@ def candidates_from_reply(
     names: list[str],
     unverified_penalty: float,
 ) -> list[Candidate]:
-    """Every value in one validated reply, its quote checked against `chunk`."""
+    """Every value in one validated reply, its quote checked against `chunk`. List items
+    of the same value point at different places when the chunk states the value more than
+    once: each is placed past those before it."""
     data = reply.model_dump(mode="json")
     candidates: list[Candidate] = []
     for name in names:
         found = data.get(name)
         entries = found if specs[name].is_list else [found]
+        taken: dict[str, list[tuple[int, int]]] = {}
         for entry in entries or []:
             if entry is None or entry.get("value") is None:
                 continue
-            quote = quote_in_chunk(entry["quote"], chunk)
+            places = taken.setdefault(value_key(entry["value"]), [])
+            quote = quote_in_chunk(entry["quote"], chunk, places)
+            if quote.start is not None and quote.end is not None:
+                places.append((quote.start - chunk.start, quote.end - chunk.start))
             confidence = float(entry["confidence"])
             if not quote.verified:
                 confidence *= unverified_penalty

@@ -5,8 +5,12 @@
   candidate: verified before unverified, then higher confidence, then earlier in the
   inputs (document order, then offset). The first group is the value; the others are kept
   as `alternatives` with their evidence, for a person to judge.
-- A list field: the items of all chunks in document order, duplicates (the overlap between
-  chunks repeats items) merged with their quotes.
+- A list field: the items of all chunks in document order, one per value and place. The
+  overlap between chunks repeats items: the same value quoted at overlapping spans of a
+  document is one item, its quotes merged, while the same value at another place is
+  another item (an invoice may list "Pallet of bolts - 80.00" twice). A quote that was not
+  found has no place: such an item merges with one of the same value from another chunk,
+  but two of them in one chunk's reply stay two.
 - A field no chunk gave is "missing".
 
 The result does not depend on the order in which chunks came back from the LLM.
@@ -14,30 +18,12 @@ The result does not depend on the order in which chunks came back from the LLM.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
-from agents.documents.evidence import Candidate
+from agents.documents.evidence import Candidate, value_key
 from agents.documents.fields import FieldSpec
 from agents.documents.result import FieldEvidence, Quote, ValueEvidence
-
-
-def value_key(value: Any) -> str:
-    """What two values must share to count as the same value."""
-    return json.dumps(_normal_form(value), sort_keys=True, ensure_ascii=False)
-
-
-def _normal_form(value: Any) -> Any:
-    if isinstance(value, str):
-        return " ".join(value.split()).casefold()
-    if isinstance(value, dict):
-        return {key: _normal_form(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_normal_form(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def _rank(candidate: Candidate) -> tuple[bool, float, int, int, int]:
@@ -50,8 +36,16 @@ def _rank(candidate: Candidate) -> tuple[bool, float, int, int, int]:
     )
 
 
-def _in_document_order(candidate: Candidate) -> tuple[int, int, int]:
-    return candidate.file_index, candidate.position, candidate.chunk
+def _in_document_order(candidate: Candidate) -> tuple[int, int, int, float, str]:
+    # Confidence and quote last: candidates at one offset of one chunk (unverified ones
+    # share the chunk's start) sort the same whatever order they were gathered in.
+    return (
+        candidate.file_index,
+        candidate.position,
+        candidate.chunk,
+        -candidate.confidence,
+        candidate.quote.text,
+    )
 
 
 def _evidence(group: list[Candidate]) -> ValueEvidence:
@@ -90,11 +84,44 @@ def merge_scalar(candidates: list[Candidate]) -> FieldEvidence:
     )
 
 
+def _items(candidates: Iterable[Candidate]) -> list[list[Candidate]]:
+    """A list field's candidates as items: each value at each place once, in document
+    order."""
+    items: list[list[Candidate]] = []
+    by_value: dict[str, list[list[Candidate]]] = {}
+    for candidate in sorted(candidates, key=_in_document_order):
+        same_value = by_value.setdefault(value_key(candidate.value), [])
+        item = next((item for item in same_value if _same_item(item, candidate)), None)
+        if item is None:
+            item = []
+            same_value.append(item)
+            items.append(item)
+        item.append(candidate)
+    return items
+
+
+def _same_item(item: list[Candidate], candidate: Candidate) -> bool:
+    """Whether `candidate` is one more quote of `item` (a candidate of the same value)."""
+    place = _place(candidate.quote)
+    places = [found for found in (_place(member.quote) for member in item) if found]
+    if place is not None and places:
+        file, start, end = place
+        return any(f == file and start < e and s < end for f, s, e in places)
+    # No place to compare: the same chunk lists an item once, so a second one is another.
+    return all((m.file_index, m.chunk) != (candidate.file_index, candidate.chunk) for m in item)
+
+
+def _place(quote: Quote) -> tuple[str, int, int] | None:
+    if quote.start is None or quote.end is None:
+        return None
+    return quote.file, quote.start, quote.end
+
+
 def merge_list(candidates: list[Candidate]) -> FieldEvidence:
-    """Every distinct item, in document order, with its evidence."""
+    """Every item, in document order, with its evidence."""
     if not candidates:
         return FieldEvidence(value=[], status="missing")
-    items = [_evidence(group) for group in _grouped(candidates)]
+    items = [_evidence(item) for item in _items(candidates)]
     return FieldEvidence(
         value=[item.value for item in items],
         quotes=[quote for item in items for quote in item.quotes],

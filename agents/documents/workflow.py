@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal
+from typing import Annotated, Any, Generic, Literal, overload
 
 from pydantic import BaseModel, ValidationError
 
@@ -89,11 +89,12 @@ from agents.llm.errors import (
     LLMRefusalError,
     StructuredOutputError,
 )
-from agents.llm.ledger import UsageLedger
-from agents.llm.metered import LEDGER_KEY, MeteredLLM
+from agents.llm.ledger import usage_since
+from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
 from agents.llm.structured import predict_structured, response_format_for
-from agents.llm.types import ChatMessage, ChatResponse, Usage
+from agents.llm.types import ChatMessage, ChatResponse
+from agents.run_arguments import name_positional_arguments
 
 ReviewMode = Literal["never", "always", "low_confidence"]
 
@@ -185,6 +186,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         """The instructions; `{fields}` is replaced by the fields asked for."""
         self._response_models: dict[tuple[str, ...], type[BaseModel]] = {}
 
+    @overload
     def run(
         self,
         ctx: Context[Any] | None = None,
@@ -193,10 +195,28 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         files: Sequence[str | Path] | None = None,
         documents: Sequence[Any] | None = None,
         **kwargs: Any,
-    ) -> WorkflowHandler:
-        """Extract from `files` (paths) and `documents` (str, dicts with "text" and
-        "metadata", or LlamaIndex `Document`s; a reader's pages of one file are grouped by
-        their file name). With neither, a `ctx` holding an unfinished run resumes it."""
+    ) -> WorkflowHandler: ...
+
+    @overload
+    def run(
+        self,
+        files: Sequence[str | Path],
+        *,
+        documents: Sequence[Any] | None = None,
+        ctx: Context[Any] | None = None,
+        start_event: StartEvent | None = None,
+        **kwargs: Any,
+    ) -> WorkflowHandler: ...
+
+    def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler:
+        """Extract from `files` (paths; `run([...])` or `run(files=[...])`) and `documents`
+        (str, dicts with "text" and "metadata", or LlamaIndex `Document`s; a reader's pages
+        of one file are grouped by their file name). With neither, a `ctx` holding an
+        unfinished run resumes it. A first argument that is a `Context` is `ctx`, as for any
+        workflow."""
+        name_positional_arguments(f"{type(self).__name__}.run", args, kwargs, ("files",))
+        ctx, start_event = kwargs.pop("ctx", None), kwargs.pop("start_event", None)
+        files, documents = kwargs.pop("files", None), kwargs.pop("documents", None)
         # A lone path or text is a Sequence too: iterated, it would be one input per character.
         if isinstance(files, (str, Path)):
             raise TypeError(f"files= takes a list of paths, got {files!r}: use files=[{files!r}]")
@@ -219,7 +239,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         names = [*ev.files, *(document.name for document in given)]
         state = ExtractionState(
             files=[FileReport(file=name) for name in names],
-            usage_before=await self._ledger_total(ctx),
+            usage_before=await ledger_total(ctx),
         )
         await self.save_state(ctx, state)
         for index, path in enumerate(ev.files):
@@ -394,7 +414,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
             data=data,
             fields=ev.fields,
             files=state.files,
-            usage=_difference(await self._ledger_total(ctx), state.usage_before),
+            usage=usage_since(state.usage_before, await ledger_total(ctx)),
             warnings=[*state.warnings, *self.field_warnings(ev.fields)],
             reviews=state.reviews,
         )
@@ -489,12 +509,3 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         self, file: str, index: int, stage: Literal["loaded", "chunked"], document: SourceDocument
     ) -> FileProgress:
         return FileProgress(file=file, file_index=index, stage=stage, pages=len(document.pages))
-
-    async def _ledger_total(self, ctx: Context[Any]) -> Usage:
-        ledger = await ctx.store.get(LEDGER_KEY, default=None)
-        return ledger.total.usage if isinstance(ledger, UsageLedger) else Usage()
-
-
-def _difference(after: Usage, before: Usage) -> Usage:
-    fields = Usage.model_fields
-    return Usage(**{name: getattr(after, name) - getattr(before, name) for name in fields})

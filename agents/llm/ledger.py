@@ -13,6 +13,15 @@ from agents.llm.errors import BudgetExceededError
 from agents.llm.types import Usage
 
 
+def usage_since(before: Usage, after: Usage) -> Usage:
+    """What a ledger booked between two readings of its total: a run's own usage, taken
+    from the one place every call is booked (`MeteredLLM`), so a run's result and the
+    ledger never disagree, estimates included."""
+    return Usage(
+        **{name: getattr(after, name) - getattr(before, name) for name in Usage.model_fields}
+    )
+
+
 class Price(BaseModel):
     """A model's price in USD per million tokens."""
 

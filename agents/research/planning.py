@@ -19,8 +19,7 @@ from typing import Any
 
 from agentflow import Context, Workflow, step
 from agentflow.events import HumanResponseEvent
-from agents.llm.ledger import UsageLedger
-from agents.llm.metered import LEDGER_KEY, MeteredLLM
+from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
 from agents.llm.types import Usage
 from agents.research import prompts
@@ -138,5 +137,4 @@ class ResearchPlanning(Workflow):
 
     async def ledger_total(self, ctx: Context[Any]) -> Usage:
         """The total usage booked in the context's ledger so far."""
-        ledger = await ctx.store.get(LEDGER_KEY, default=None)
-        return ledger.total.usage if isinstance(ledger, UsageLedger) else Usage()
+        return await ledger_total(ctx)

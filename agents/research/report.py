@@ -144,7 +144,7 @@ class Claim(BaseModel):
 
 
 class ResearchReport(StopEvent):
-    """The result of `ResearchWorkflow.run(query=...)`: the checked answer and its sources.
+    """The result of `ResearchWorkflow.run(query)`: the checked answer and its sources.
 
     `answer_markdown` cites only sources that were read: a marker naming any other number
     is taken out by the citation check, and claims that failed are marked (or removed) and
@@ -167,3 +167,7 @@ class ResearchReport(StopEvent):
     """Search-and-read rounds run."""
     plan: ResearchPlan | None = None
     """The plan the run followed (after the human's edits, if any)."""
+
+    def __str__(self) -> str:
+        """The report's text, so that `print(await workflow.run(...))` prints the report."""
+        return self.answer_markdown

@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from agentflow import Context, step
 from agentflow.events import StartEvent
@@ -49,9 +49,10 @@ from agents.llm.errors import (
     LLMRefusalError,
     StructuredOutputError,
 )
+from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
-from agents.llm.types import ChatMessage, Usage
+from agents.llm.types import ChatMessage
 from agents.research import prompts
 from agents.research.citations import UnverifiedPolicy, check_citations, quote_in_text
 from agents.research.corpus import LocalCorpusSearch
@@ -85,6 +86,7 @@ from agents.research.report import (
 from agents.research.run_state import ResearchState
 from agents.research.search import SearchBackend, SearchHit, as_search_backend, normalize_url
 from agents.research.sources import SourceFetcher
+from agents.run_arguments import name_positional_arguments
 
 _READ_FAILURES = (StructuredOutputError, LLMRefusalError, LLMLengthError, EmptyResponseError)
 
@@ -157,6 +159,7 @@ class ResearchWorkflow(ResearchPlanning):
         self.fetcher = fetcher or SourceFetcher()
         """Turns hits into text."""
 
+    @overload
     def run(
         self,
         ctx: Context[Any] | None = None,
@@ -164,8 +167,25 @@ class ResearchWorkflow(ResearchPlanning):
         *,
         query: str | None = None,
         **kwargs: Any,
-    ) -> WorkflowHandler:
-        """Research `query`; awaiting the handler gives the `ResearchReport`."""
+    ) -> WorkflowHandler: ...
+
+    @overload
+    def run(
+        self,
+        query: str,
+        *,
+        ctx: Context[Any] | None = None,
+        start_event: StartEvent | None = None,
+        **kwargs: Any,
+    ) -> WorkflowHandler: ...
+
+    def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler:
+        """Research `query` (`run("...")` or `run(query="...")`); awaiting the handler gives
+        the `ResearchReport`. A first argument that is a `Context` is `ctx`, as for any
+        workflow."""
+        name_positional_arguments(f"{type(self).__name__}.run", args, kwargs, ("query",))
+        ctx, start_event = kwargs.pop("ctx", None), kwargs.pop("start_event", None)
+        query = kwargs.pop("query", None)
         if query is not None:
             if not query.strip():
                 raise ValueError("ResearchWorkflow.run: query is empty; pass the question")
@@ -384,7 +404,7 @@ class ResearchWorkflow(ResearchPlanning):
             claims=checked.claims,
             sources=[source.to_source() for source in state.sources],
             unverified=checked.unverified,
-            usage=_difference(await self.ledger_total(ctx), state.usage_before),
+            usage=usage_since(state.usage_before, await self.ledger_total(ctx)),
             rounds=state.round,
             plan=state.plan,
         )
@@ -412,9 +432,3 @@ class ResearchWorkflow(ResearchPlanning):
     def write_prompt(self, state: ResearchState) -> list[ChatMessage]:
         """The writer's messages: the question, and each source with notes, numbered."""
         return prompts.write_messages(state.query, state.sources)
-
-
-def _difference(after: Usage, before: Usage) -> Usage:
-    return Usage(
-        **{name: getattr(after, name) - getattr(before, name) for name in type(after).model_fields}
-    )

@@ -146,3 +146,30 @@ async def test_an_empty_question_is_refused_before_the_model_is_asked(
         await workflow.run(query="  \n")
 
     assert not api.calls
+
+
+async def test_the_report_prints_as_its_text_and_run_takes_the_question_first(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = ResearchModel(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))] * 2,
+        notes_by_url={
+            url_of(corpus, "heat.md"): notes(("Heat speeds up capacity loss.", "kept hot"))
+        },
+        gaps=[],
+        report=[],
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = TemplateReport(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
+
+    print(await workflow.run("What makes batteries wear out?"))
+    ctx: Context[Any] = Context(workflow)
+    report = await workflow.run(ctx, query="What makes batteries wear out?")
+
+    assert capsys.readouterr().out == "- Heat speeds up capacity loss. [1]\n"
+    assert isinstance(report, ResearchReport)
+    assert str(report) == report.answer_markdown
+    assert report.query == "What makes batteries wear out?"
+    with pytest.raises(TypeError, match="query twice"):
+        workflow.run("one", query="two")  # type: ignore[call-overload]

@@ -4,7 +4,8 @@
 server would: the fields it must answer are the `response_format` schema's properties, the
 text is what the user message holds between <document> tags. Chunks are extracted
 concurrently, so answers are chosen by what the chunk says, never by call order: each
-`Fact` is given when its `anchor` (by default its quote) is in the chunk.
+`Fact` is given when its `anchor` (by default its quote) is in the chunk, and a list item
+once per time its anchor is there.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ class ExtractionModel:
             is_list = prop.get("type") == "array"
             found = [f for f in self.facts if f.field == name and (f.anchor or f.quote) in text]
             if is_list:
-                reply[name] = [f.entry() for f in found]
+                # An item is listed once for each place the chunk states it.
+                reply[name] = [
+                    f.entry() for f in found for _ in range(text.count(f.anchor or f.quote))
+                ]
             else:
                 reply[name] = found[0].entry() if found else None
         return reply

@@ -54,3 +54,25 @@ def write_invoice(folder: Path) -> Path:
 class Order(BaseModel):
     vendor: str
     total: float
+
+
+REPEATED_LINES_TEXT = """INVOICE
+
+Invoice number: INV-3107
+Issued by: Northwind Supplies Ltd.
+Date: 2024-05-02
+
+Line items:
+Pallet of bolts \u2013 80.00
+Steel brackets \u2013 120.00
+
+Notes: the first pallet was delivered to the north gate on Monday. The brackets came with
+it on the same truck, and the driver asked for a signature on the delivery note.
+
+Line items delivered on Thursday:
+Pallet of bolts \u2013 80.00
+Delivery to site \u2013 20.00
+
+Total due: 300.00
+"""
+"""An invoice listing the same line twice, at two places: two items, not one."""

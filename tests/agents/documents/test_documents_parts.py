@@ -121,8 +121,25 @@ def test_a_quote_points_at_the_occurrence_that_cuts_no_word(quote: str) -> None:
     assert locate_quote("voice 7", "Invoice 7") == (2, 9)  # mid-word when nothing else
 
 
+def test_a_quote_given_again_points_at_the_next_place_that_states_it() -> None:
+    text = "Pallet of bolts \u2013 80.00\nBrackets \u2013 5.00\nPallet of bolts \u2013 80.00"
+    first = (0, 23)
+    second = (text.rindex("Pallet"), len(text))
+
+    assert locate_quote("Pallet of bolts \u2013 80.00", text) == first
+    assert locate_quote("pallet of bolts - 80.00", text, taken=[first]) == second
+    # Listed more often than the text states it: the first place again.
+    assert locate_quote("Pallet of bolts \u2013 80.00", text, taken=[first, second]) == first
+
+
 def candidate(
-    field: str, value: object, confidence: float, verified: bool, position: int, file_index: int = 0
+    field: str,
+    value: object,
+    confidence: float,
+    verified: bool,
+    position: int,
+    file_index: int = 0,
+    chunk: int | None = None,
 ) -> Candidate:
     quote = Quote(
         text=str(value),
@@ -138,7 +155,7 @@ def candidate(
         confidence=confidence,
         file_index=file_index,
         position=position,
-        chunk=position // 100,
+        chunk=position // 100 if chunk is None else chunk,
     )
 
 
@@ -152,7 +169,8 @@ def test_the_merge_is_deterministic_and_keeps_conflicts_as_alternatives() -> Non
         candidate("total", 12.0, 0.8, True, 20, file_index=1),  # a tie: the earlier input wins
         candidate("line_items", {"description": "a", "amount": 1}, 0.9, True, 100),
         candidate("line_items", {"description": "b", "amount": 2}, 0.6, True, 200),
-        candidate("line_items", {"description": "A", "amount": 1.0}, 0.5, True, 150),  # repeat
+        # The overlap of the next chunk repeats the first item, at its place.
+        candidate("line_items", {"description": "A", "amount": 1.0}, 0.5, True, 100, chunk=0),
     ]
     merged = merge_candidates(found, specs)
     for _ in range(5):
@@ -167,9 +185,37 @@ def test_the_merge_is_deterministic_and_keeps_conflicts_as_alternatives() -> Non
     assert [alt.value for alt in merged["total"].alternatives] == [12.0]
     items = merged["line_items"]
     assert items.value == [{"description": "a", "amount": 1}, {"description": "b", "amount": 2}]
-    assert [len(item.quotes) for item in items.items] == [2, 1]
+    assert [len(item.quotes) for item in items.items] == [2, 1]  # A's quote and a's
     assert items.confidence == 0.6
     assert merged["po_number"].status == "missing"
+
+
+def test_list_items_of_one_value_are_one_item_per_place() -> None:
+    specs = field_specs(Invoice)
+    bolts = {"description": "Pallet of bolts", "amount": 80.0}
+    nails = {"description": "Nails", "amount": 5.0}
+    found = [
+        candidate("line_items", bolts, 0.9, True, 120, chunk=1),
+        candidate("line_items", bolts, 0.8, True, 120, chunk=2),  # the overlap: same place
+        candidate("line_items", bolts, 0.9, True, 260, chunk=2),  # the same line further on
+        candidate("line_items", bolts, 0.7, True, 121, chunk=1),  # a span overlapping 120's
+        candidate("line_items", nails, 0.9, False, 100, chunk=1),  # unverified: no place
+        candidate("line_items", nails, 0.9, False, 200, chunk=2),  # so one per chunk
+        candidate("line_items", nails, 0.6, False, 100, chunk=1),  # twice in one reply
+    ]
+    merged = merge_candidates(found, specs)
+    for _ in range(5):
+        random.shuffle(found)
+        assert merge_candidates(found, specs) == merged
+
+    items = merged["line_items"].items
+    assert [item.value for item in items] == [nails, nails, bolts, bolts]
+    assert [[quote.start for quote in item.quotes] for item in items] == [
+        [None],
+        [None],
+        [120, 121],
+        [260],
+    ]
 
 
 def test_the_response_model_asks_for_value_quote_and_confidence_per_field() -> None:

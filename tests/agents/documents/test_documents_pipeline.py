@@ -14,7 +14,14 @@ import httpx
 import pytest
 import respx
 from documents_wire import ExtractionModel, Fact, document_text
-from invoice_fixtures import INVOICE_TEXT, Invoice, LineItem, Order, write_invoice
+from invoice_fixtures import (
+    INVOICE_TEXT,
+    REPEATED_LINES_TEXT,
+    Invoice,
+    LineItem,
+    Order,
+    write_invoice,
+)
 from pydantic import BaseModel, Field
 
 from agentflow import Context, step
@@ -114,6 +121,53 @@ async def test_fields_from_different_chunks_are_merged_with_their_evidence(
     schema = response_format["schema"]
     assert schema["required"] == list(Invoice.model_fields)
     assert schema["properties"]["line_items"]["type"] == "array"
+
+
+@pytest.mark.parametrize("chunk_tokens", [40, 2000])  # each line in two chunks; all in one
+async def test_the_same_line_at_two_places_is_two_items_and_overlaps_merge_once(
+    api: respx.MockRouter, llm: OpenAI, chunk_tokens: int
+) -> None:
+    lines = {
+        "Pallet of bolts \u2013 80.00": ("Pallet of bolts", 80.0),
+        "Steel brackets \u2013 120.00": ("Steel brackets", 120.0),
+        "Delivery to site \u2013 20.00": ("Delivery to site", 20.0),
+    }
+    model = ExtractionModel(
+        [
+            Fact("line_items", {"description": name, "amount": amount}, quote, 0.9)
+            for quote, (name, amount) in lines.items()
+        ]
+        + [
+            Fact("invoice_number", "INV-3107", "Invoice number: INV-3107"),
+            Fact("vendor", "Northwind Supplies Ltd.", "Issued by: Northwind Supplies Ltd."),
+            Fact("invoice_date", "2024-05-02", "Date: 2024-05-02"),
+            Fact("total", 300.0, "Total due: 300.00"),
+        ]
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ExtractionWorkflow(
+        llm=llm, schema=Invoice, chunk_tokens=chunk_tokens, chunk_overlap=15
+    )
+
+    result = await workflow.run(documents=[{"text": REPEATED_LINES_TEXT, "name": "inv.txt"}])
+
+    chunks = [document_text(body) for body in model.requests]
+    if chunk_tokens == 40:  # each pallet line is read in two chunks (the overlap)
+        assert sum("Pallet of bolts" in chunk for chunk in chunks) == 4
+    else:  # one chunk, whose reply lists the pallet twice
+        assert len(chunks) == 1
+    assert [(item.description, item.amount) for item in result.data.line_items] == [
+        ("Pallet of bolts", 80.0),
+        ("Steel brackets", 120.0),
+        ("Pallet of bolts", 80.0),
+        ("Delivery to site", 20.0),
+    ]
+    assert sum(item.amount for item in result.data.line_items) == result.data.total
+    pallets = [item for item in result.fields["line_items"].items if item.value["amount"] == 80.0]
+    starts = [[quote.start for quote in item.quotes] for item in pallets]
+    first_line = REPEATED_LINES_TEXT.index("Pallet of bolts")
+    second_line = REPEATED_LINES_TEXT.index("Pallet of bolts", first_line + 1)
+    assert starts == [[first_line], [second_line]]
 
 
 async def test_a_fabricated_quote_is_marked_unverified_and_loses_to_a_verified_one(
@@ -316,6 +370,23 @@ def test_bad_settings_are_refused_naming_the_setting(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         ExtractionWorkflow(llm=llm, schema=Order, **arguments)
+
+
+async def test_run_takes_the_files_first(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    api.post("/chat/completions").mock(side_effect=ExtractionModel(FACTS))
+    workflow = ExtractionWorkflow(llm=llm, schema=Invoice)
+
+    result = await workflow.run([write_invoice(tmp_path)])
+    again = await workflow.run(Context(workflow), files=[tmp_path / "invoice.txt"])
+
+    assert result.data.invoice_number == again.data.invoice_number == "INV-2041"
+    assert [report.file for report in result.files] == [str(tmp_path / "invoice.txt")]
+    with pytest.raises(TypeError, match=r"use files=\['invoice.txt'\]"):
+        workflow.run("invoice.txt")
+    with pytest.raises(TypeError, match="files twice"):
+        workflow.run(["a.txt"], files=["b.txt"])  # type: ignore[call-overload]
 
 
 async def test_a_lone_path_or_text_is_refused_not_read_per_character(
