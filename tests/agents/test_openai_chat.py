@@ -7,6 +7,7 @@ import openai
 import pytest
 import respx
 from llm_wire import BASE_URL, completion, sent_json, tool_call
+from wire_mock import mock_wire
 
 from agents.llm import (
     LLM,
@@ -110,7 +111,7 @@ async def test_key_and_base_url_from_environment(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     monkeypatch.setenv("OPENAI_BASE_URL", "https://env.test/v1")
-    with respx.mock(assert_all_called=True) as router:
+    with mock_wire(assert_all_called=True) as router:
         route = router.post("https://env.test/v1/chat/completions").respond(
             200, json=completion("hi")
         )
@@ -134,7 +135,7 @@ async def test_from_env_reads_server_and_model_and_says_what_is_missing(
     monkeypatch.setenv("OPENAI_BASE_URL", "https://local.test/v1")
     monkeypatch.setenv("OPENAI_MODEL", "qwen2.5")
     llm = OpenAI.from_env(temperature=0.0)
-    with respx.mock(assert_all_called=True) as router:
+    with mock_wire(assert_all_called=True) as router:
         route = router.post("https://local.test/v1/chat/completions").respond(
             200, json=completion("hi")
         )
