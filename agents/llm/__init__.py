@@ -18,6 +18,7 @@ from agents.llm.errors import (
     LLMRefusalError,
     StructuredOutputError,
     ToolSchemaError,
+    UnexpectedResponseError,
 )
 from agents.llm.ledger import LedgerEntry, Price, UsageLedger
 from agents.llm.protocol import LLM, LLMMetadata
@@ -58,6 +59,7 @@ __all__ = [
     "TextPart",
     "ToolCall",
     "ToolSchemaError",
+    "UnexpectedResponseError",
     "Usage",
     "UsageLedger",
 ]

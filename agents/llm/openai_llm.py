@@ -9,6 +9,7 @@ the SDK's own error (`openai.RateLimitError`, `openai.InternalServerError`, ...)
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
@@ -22,6 +23,12 @@ from agents.llm.openai_messages import (
     from_openai_message,
     from_openai_usage,
     to_openai_messages,
+)
+from agents.llm.openai_replies import (
+    chunkless_stream,
+    completion_from,
+    stream_from,
+    undecodable_event,
 )
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.stream_accumulator import StreamAccumulator
@@ -180,7 +187,8 @@ class OpenAI:
         """The model's reply. Malformed tool arguments are flagged on the `ToolCall`; a
         refusal or `length` finish is reported on the response (`refused`, `truncated`)."""
         request = self._request(messages, tools, tool_choice, kwargs)
-        completion = await self.client.chat.completions.create(**request)
+        raw = await self.client.chat.completions.with_raw_response.create(**request)
+        completion = completion_from(raw, str(self.client.base_url))
         if not completion.choices:
             raise EmptyResponseError(self.model)
         choice = completion.choices[0]
@@ -208,20 +216,32 @@ class OpenAI:
         request["stream"] = True
         if self.stream_usage:
             request.setdefault("stream_options", {"include_usage": True})
-        stream = await self.client.chat.completions.create(**request)
+        raw = await self.client.chat.completions.with_raw_response.create(**request)
+        base_url = str(self.client.base_url)
+        stream = await stream_from(raw, base_url)
         accumulator = StreamAccumulator()
         usage = None
+        chunks = 0
         async with stream:
-            async for chunk in stream:
-                delta = accumulator.add(chunk.choices[0]) if chunk.choices else ""
-                usage = from_openai_usage(chunk.usage) or usage
-                yield ChatResponse(
-                    message=accumulator.message(),
-                    delta=delta,
-                    usage=from_openai_usage(chunk.usage),
-                    finish_reason=accumulator.finish_reason,
-                    raw=chunk,
-                )
+            try:
+                async for chunk in stream:
+                    if not isinstance(chunk.choices, list):
+                        continue  # JSON of another shape: not a chunk (none at all is an error)
+                    chunks += 1
+                    delta = accumulator.add(chunk.choices[0]) if chunk.choices else ""
+                    usage = from_openai_usage(chunk.usage) or usage
+                    yield ChatResponse(
+                        message=accumulator.message(),
+                        delta=delta,
+                        usage=from_openai_usage(chunk.usage),
+                        finish_reason=accumulator.finish_reason,
+                        raw=chunk,
+                    )
+            except json.JSONDecodeError as error:
+                content_type = raw.http_response.headers.get("content-type", "")
+                raise undecodable_event(error, base_url, content_type) from error
+        if not chunks:
+            raise chunkless_stream(base_url, raw.http_response.headers.get("content-type", ""))
         final = accumulator.message(final=True)
         if accumulator.finish_reason is None and final.tool_calls:
             # The stream ended without a finish reason (a server that sends none, or a
