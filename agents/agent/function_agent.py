@@ -31,7 +31,7 @@ error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls 
 `MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). With
 `output_cls`, every call sends its strict JSON schema as `response_format`, so the reply that
 ends the loop is the structured answer itself, not an extra call after it; a reply that
-fails validation is sent back with the errors.
+fails validation is sent back with the errors, and a refusal is `LLMRefusalError` at once.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ from agents.agent.events import (
     agent_start_kwargs,
 )
 from agents.agent.run_state import AgentRunState
-from agents.llm.errors import StructuredOutputError
+from agents.llm.errors import LLMRefusalError, StructuredOutputError
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
 from agents.llm.structured import response_format_for
@@ -319,9 +319,15 @@ class FunctionAgent(Workflow):
     ) -> AgentFinish | AgentInput:
         """End with `message`, validated as `output_cls` when there is one; a reply that
         fails validation is sent back with the errors (`AgentInput`), and once one passes,
-        the failed replies and their re-asks leave the memory."""
+        the failed replies and their re-asks leave the memory. A refusal is raised as
+        `LLMRefusalError` at once."""
         if self.output_cls is None:
             return AgentFinish(response=message)
+        if message.refusal is not None:
+            # Asking again would only be refused again: a refusal is no malformed answer.
+            refusal = LLMRefusalError(message.refusal)
+            refusal.add_note(f"raised by agent '{self.name}'")  # its message names no agent
+            raise refusal
         try:
             structured = self.output_cls.model_validate_json(_without_code_fence(message.text))
         except ValidationError as error:
