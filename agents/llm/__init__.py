@@ -17,6 +17,7 @@ from agents.llm.errors import (
     LLMLengthError,
     LLMRefusalError,
     StructuredOutputError,
+    TokenEstimateWarning,
     ToolSchemaError,
     UnexpectedResponseError,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Price",
     "StructuredOutputError",
     "TextPart",
+    "TokenEstimateWarning",
     "ToolCall",
     "ToolSchemaError",
     "UnexpectedResponseError",

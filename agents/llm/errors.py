@@ -115,3 +115,8 @@ class UnexpectedResponseError(LLMError):
         """The reply's content type ("" when it gave none)."""
         self.excerpt = excerpt
         """The start of the reply's body."""
+
+
+class TokenEstimateWarning(UserWarning):
+    """A tiktoken encoding could not be loaded (no network and no cached file): token counts
+    fall back to another encoding or to an estimate. Warned once per encoding and process."""
