@@ -99,11 +99,22 @@ class OpenAI:
         structured_max_attempts: int = 3,
         additional_kwargs: Mapping[str, Any] | None = None,
         client: openai.AsyncOpenAI | None = None,
+        # Any: the SDK's own type is httpx.AsyncClient in 2.x and httpx2.AsyncClient in 3.x
+        # (which takes an httpx.AsyncClient too).
+        http_client: Any = None,
     ) -> None:
         """`max_tokens` limits the reply (sent as `max_completion_tokens` to reasoning
         models); `reasoning_effort` is sent only to reasoning models. `stream_usage=False`
         leaves out `stream_options` for servers that reject it. `additional_kwargs` go to
-        every request. `client` replaces the `AsyncOpenAI` this would build."""
+        every request. `http_client` (an `httpx.AsyncClient`, or with openai 3.x an
+        `httpx2.AsyncClient`) is the HTTP client the SDK sends through: for proxies,
+        certificates, headers or a test transport. `client` replaces the `AsyncOpenAI` this
+        would build (give it the `http_client` then)."""
+        if client is not None and http_client is not None:
+            raise LLMConfigurationError(
+                "OpenAI got both client and http_client: pass http_client to the AsyncOpenAI "
+                "given as client"
+            )
         self.model = model
         """The model's name as the server knows it."""
         self.temperature = temperature
@@ -119,7 +130,11 @@ class OpenAI:
         self.additional_kwargs = dict(additional_kwargs or {})
         """Extra parameters sent with every request."""
         self.client = client or openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
         )
         """The SDK client requests go through."""
         self._metadata = LLMMetadata(
