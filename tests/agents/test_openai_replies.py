@@ -120,12 +120,32 @@ async def test_a_stream_answered_by_a_page_is_named(
     assert_explains(caught.value, content_type, "not the event stream asked for", excerpt)
 
 
-async def test_an_event_stream_without_a_chunk_is_named(api: respx.MockRouter, llm: OpenAI) -> None:
-    api.post("/chat/completions").mock(return_value=page(b"data: [DONE]\n\n", "text/event-stream"))
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(page(b"data: [DONE]\n\n", "text/event-stream"), id="done-only"),
+        pytest.param(httpx.Response(200, content=NGINX), id="page-without-content-type"),
+    ],
+)
+async def test_a_stream_without_a_chunk_is_named(
+    api: respx.MockRouter, llm: OpenAI, reply: httpx.Response
+) -> None:
+    api.post("/chat/completions").mock(return_value=reply)
 
     with pytest.raises(UnexpectedResponseError, match="no chat completion chunk"):
         async for _ in llm.astream_chat([ChatMessage.user("hi")]):
             pass
+
+
+async def test_an_agent_whose_stream_is_answered_by_a_page_fails_with_it(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    from agents import FunctionAgent
+
+    api.post("/chat/completions").mock(return_value=page(NGINX, "text/html"))
+
+    with pytest.raises(UnexpectedResponseError, match="Welcome to nginx!"):
+        await FunctionAgent(llm=llm).run(user_msg="hi")
 
 
 async def test_an_event_that_is_not_json_is_named(api: respx.MockRouter, llm: OpenAI) -> None:
