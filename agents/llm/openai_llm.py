@@ -236,14 +236,14 @@ class OpenAI:
         stream = await stream_from(raw, base_url)
         accumulator = StreamAccumulator()
         usage = None
-        chunks = 0
+        read_any = False  # a chunk with a choice or usage: a stream without one is no reply
         async with stream:
             try:
                 async for chunk in stream:
-                    if not isinstance(chunk.choices, list):
-                        continue  # JSON of another shape: not a chunk (none at all is an error)
-                    chunks += 1
-                    delta = accumulator.add(chunk.choices[0]) if chunk.choices else ""
+                    # Some servers leave `choices` out of the last chunk (the one with usage).
+                    choices = chunk.choices if isinstance(chunk.choices, list) else []
+                    read_any = read_any or bool(choices) or chunk.usage is not None
+                    delta = accumulator.add(choices[0]) if choices else ""
                     usage = from_openai_usage(chunk.usage) or usage
                     yield ChatResponse(
                         message=accumulator.message(),
@@ -255,7 +255,7 @@ class OpenAI:
             except json.JSONDecodeError as error:
                 content_type = raw.http_response.headers.get("content-type", "")
                 raise undecodable_event(error, base_url, content_type) from error
-        if not chunks:
+        if not read_any:
             raise chunkless_stream(base_url, raw.http_response.headers.get("content-type", ""))
         final = accumulator.message(final=True)
         if accumulator.finish_reason is None and final.tool_calls:
