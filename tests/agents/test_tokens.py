@@ -1,4 +1,5 @@
-"""Token counts against tiktoken's own, offline from llama-index-core's bundled encodings."""
+"""Token counts against tiktoken's own, offline from llama-index-core's bundled encodings;
+without network or cached encodings, the documented estimate and one warning."""
 
 from __future__ import annotations
 
@@ -204,9 +205,9 @@ AGENTS_TESTS = Path(__file__).resolve().parent
 
 def run_offline(script: str, cache: Path) -> dict[str, Any]:
     """`script` in a fresh process as a user without network sees it: tiktoken's cache is
-    `cache` (nothing else on disk) and every connection tiktoken tries is refused by a
-    proxy on 127.0.0.1:9; the mocked model server (llm.test) is reached directly. The
-    script prints one JSON line: what it found, and the token warnings it saw."""
+    `cache` (nothing else on disk) and every download tiktoken tries is refused by a proxy
+    on 127.0.0.1:9 (requests to the mocked model server, llm.test, skip it). The script
+    prints one JSON line: what it found, and the token warnings it saw."""
     prelude = textwrap.dedent(
         """
         import json, warnings
