@@ -32,7 +32,7 @@ error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls 
 `MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). With
 `output_cls`, every call sends its strict JSON schema as `response_format`, so the reply that
 ends the loop is the structured answer itself, not an extra call after it; a reply that
-fails validation is sent back with the errors.
+fails validation is sent back with the errors, and a refusal is `LLMRefusalError` at once.
 """
 
 from __future__ import annotations
@@ -304,7 +304,8 @@ class FunctionAgent(ConversationWorkflow):
     ) -> AgentFinish | AgentInput:
         """End with `message`, validated as `output_cls` when there is one; a reply that
         fails validation is sent back with the errors (`AgentInput`), and once one passes,
-        the failed replies and their re-asks leave the memory."""
+        the failed replies and their re-asks leave the memory. (A refusal never gets here:
+        `call_llm` raises it as `LLMRefusalError`.)"""
         if self.output_cls is None:
             return AgentFinish(response=message)
         try:

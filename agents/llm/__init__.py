@@ -17,7 +17,9 @@ from agents.llm.errors import (
     LLMLengthError,
     LLMRefusalError,
     StructuredOutputError,
+    TokenEstimateWarning,
     ToolSchemaError,
+    UnexpectedResponseError,
 )
 from agents.llm.ledger import LedgerEntry, Price, UsageLedger
 from agents.llm.protocol import LLM, LLMMetadata
@@ -60,8 +62,10 @@ __all__ = [
     "ScriptedRequest",
     "StructuredOutputError",
     "TextPart",
+    "TokenEstimateWarning",
     "ToolCall",
     "ToolSchemaError",
+    "UnexpectedResponseError",
     "Usage",
     "UsageLedger",
     "tool_call",

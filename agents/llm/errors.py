@@ -126,3 +126,30 @@ class EmptyResponseError(LLMError):
         super().__init__(f"the server returned no choices for model {model!r}")
         self.model = model
         """The model asked."""
+
+
+class UnexpectedResponseError(LLMError):
+    """The server answered 200 with something that is not a chat completion: a web page,
+    broken or empty JSON, an error object, or a whole body where a stream was asked for.
+    Usually `base_url` points at the wrong server or path."""
+
+    def __init__(self, base_url: str, reason: str, content_type: str, excerpt: str) -> None:
+        shown = f"\nThe body began: {excerpt}" if excerpt else ""
+        super().__init__(
+            f"the server at {base_url} answered 200, but not with a chat completion: "
+            f"{reason} (content-type {content_type or 'not given'}). Is base_url "
+            f"(OPENAI_BASE_URL) pointing at an OpenAI-compatible /v1 endpoint?{shown}"
+        )
+        self.base_url = base_url
+        """The base URL the request went to."""
+        self.reason = reason
+        """What is wrong with the reply."""
+        self.content_type = content_type
+        """The reply's content type ("" when it gave none)."""
+        self.excerpt = excerpt
+        """The start of the reply's body."""
+
+
+class TokenEstimateWarning(UserWarning):
+    """A tiktoken encoding could not be loaded (no network and no cached file): token counts
+    fall back to another encoding or to an estimate. Warned once per encoding and process."""

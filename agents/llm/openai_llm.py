@@ -9,6 +9,7 @@ the SDK's own error (`openai.RateLimitError`, `openai.InternalServerError`, ...)
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
@@ -22,6 +23,12 @@ from agents.llm.openai_messages import (
     from_openai_message,
     from_openai_usage,
     to_openai_messages,
+)
+from agents.llm.openai_replies import (
+    chunkless_stream,
+    completion_from,
+    stream_from,
+    undecodable_event,
 )
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.stream_accumulator import StreamAccumulator
@@ -92,11 +99,22 @@ class OpenAI:
         structured_max_attempts: int = 3,
         additional_kwargs: Mapping[str, Any] | None = None,
         client: openai.AsyncOpenAI | None = None,
+        # Any: the SDK's own type is httpx.AsyncClient in 2.x and httpx2.AsyncClient in 3.x
+        # (which takes an httpx.AsyncClient too).
+        http_client: Any = None,
     ) -> None:
         """`max_tokens` limits the reply (sent as `max_completion_tokens` to reasoning
         models); `reasoning_effort` is sent only to reasoning models. `stream_usage=False`
         leaves out `stream_options` for servers that reject it. `additional_kwargs` go to
-        every request. `client` replaces the `AsyncOpenAI` this would build."""
+        every request. `http_client` (an `httpx.AsyncClient`, or with openai 3.x an
+        `httpx2.AsyncClient`) is the HTTP client the SDK sends through: for proxies,
+        certificates, headers or a test transport. `client` replaces the `AsyncOpenAI` this
+        would build (give it the `http_client` then)."""
+        if client is not None and http_client is not None:
+            raise LLMConfigurationError(
+                "OpenAI got both client and http_client: pass http_client to the AsyncOpenAI "
+                "given as client"
+            )
         self.model = model
         """The model's name as the server knows it."""
         self.temperature = temperature
@@ -112,7 +130,11 @@ class OpenAI:
         self.additional_kwargs = dict(additional_kwargs or {})
         """Extra parameters sent with every request."""
         self.client = client or openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
         )
         """The SDK client requests go through."""
         self._metadata = LLMMetadata(
@@ -180,7 +202,8 @@ class OpenAI:
         """The model's reply. Malformed tool arguments are flagged on the `ToolCall`; a
         refusal or `length` finish is reported on the response (`refused`, `truncated`)."""
         request = self._request(messages, tools, tool_choice, kwargs)
-        completion = await self.client.chat.completions.create(**request)
+        raw = await self.client.chat.completions.with_raw_response.create(**request)
+        completion = completion_from(raw, str(self.client.base_url))
         if not completion.choices:
             raise EmptyResponseError(self.model)
         choice = completion.choices[0]
@@ -208,20 +231,32 @@ class OpenAI:
         request["stream"] = True
         if self.stream_usage:
             request.setdefault("stream_options", {"include_usage": True})
-        stream = await self.client.chat.completions.create(**request)
+        raw = await self.client.chat.completions.with_raw_response.create(**request)
+        base_url = str(self.client.base_url)
+        stream = await stream_from(raw, base_url)
         accumulator = StreamAccumulator()
         usage = None
+        read_any = False  # a chunk with a choice or usage: a stream without one is no reply
         async with stream:
-            async for chunk in stream:
-                delta = accumulator.add(chunk.choices[0]) if chunk.choices else ""
-                usage = from_openai_usage(chunk.usage) or usage
-                yield ChatResponse(
-                    message=accumulator.message(),
-                    delta=delta,
-                    usage=from_openai_usage(chunk.usage),
-                    finish_reason=accumulator.finish_reason,
-                    raw=chunk,
-                )
+            try:
+                async for chunk in stream:
+                    # Some servers leave `choices` out of the last chunk (the one with usage).
+                    choices = chunk.choices if isinstance(chunk.choices, list) else []
+                    read_any = read_any or bool(choices) or chunk.usage is not None
+                    delta = accumulator.add(choices[0]) if choices else ""
+                    usage = from_openai_usage(chunk.usage) or usage
+                    yield ChatResponse(
+                        message=accumulator.message(),
+                        delta=delta,
+                        usage=from_openai_usage(chunk.usage),
+                        finish_reason=accumulator.finish_reason,
+                        raw=chunk,
+                    )
+            except json.JSONDecodeError as error:
+                content_type = raw.http_response.headers.get("content-type", "")
+                raise undecodable_event(error, base_url, content_type) from error
+        if not read_any:
+            raise chunkless_stream(base_url, raw.http_response.headers.get("content-type", ""))
         final = accumulator.message(final=True)
         if accumulator.finish_reason is None and final.tool_calls:
             # The stream ended without a finish reason (a server that sends none, or a

@@ -5,21 +5,28 @@ the encoded role, content and name (a name costs 1 more), and 3 tokens priming t
 Tool schemas are counted with the cookbook's per-function, per-property and per-enum
 constants. The encoding is `tiktoken.encoding_for_model(model)`, else `o200k_base`.
 
-Offline: llama-index-core ships tiktoken's `cl100k_base` and `o200k_base` files. When
-neither `TIKTOKEN_CACHE_DIR` nor `DATA_GYM_CACHE_DIR` is set, `TIKTOKEN_CACHE_DIR` is pointed
-at that copy (found on disk, without importing llama_index) before the first encoding loads,
-so counting works with no network.
+Offline: tiktoken downloads an encoding's file on first use. llama-index-core (the
+`documents` extra) ships the `cl100k_base` and `o200k_base` files; when neither
+`TIKTOKEN_CACHE_DIR` nor `DATA_GYM_CACHE_DIR` is set, `TIKTOKEN_CACHE_DIR` is pointed at
+that copy (found on disk, without importing llama_index) before the first encoding loads.
+An encoding that cannot be had (no network, no cached file) never fails a count: the model
+falls back to `o200k_base`, and without that too, counts are an estimate of one token per
+4 bytes of UTF-8 text (`EstimatedEncoding`). Each encoding that cannot be loaded is warned
+about once per process (`TokenEstimateWarning`) and not tried again.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
+import warnings
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agents.llm.errors import TokenEstimateWarning
 from agents.llm.tool_specs import to_openai_tool
 from agents.llm.types import ChatMessage, TextPart
 
@@ -74,22 +81,85 @@ def use_bundled_tiktoken_cache() -> Path | None:
     return cache
 
 
+BYTES_PER_ESTIMATED_TOKEN = 4
+"""The estimate's rate when no encoding can be loaded: OpenAI's rule of thumb of about four
+characters of English per token, taken over UTF-8 bytes so that other scripts (two to four
+bytes a character, often a token or more each) are not counted far too low."""
+
+
+class EstimatedEncoding:
+    """Stands in for a tiktoken `Encoding` when none can be loaded: one token per
+    `BYTES_PER_ESTIMATED_TOKEN` bytes of UTF-8 text, rounded up.
+
+    The "tokens" it returns are placeholders (zeros): only how many there are means anything,
+    which is all a count or a chunk budget needs.
+    """
+
+    name = "estimate"
+
+    def encode(self, text: str, *, disallowed_special: Any = ()) -> list[int]:
+        """One placeholder per estimated token of `text`."""
+        return [0] * math.ceil(len(text.encode("utf-8")) / BYTES_PER_ESTIMATED_TOKEN)
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """As `encode`."""
+        return self.encode(text)
+
+    def encode_ordinary_batch(self, text: Sequence[str]) -> list[list[int]]:
+        """`encode` of each text."""
+        return [self.encode(item) for item in text]
+
+
 @lru_cache(maxsize=32)
-def encoding_for(model: str) -> tiktoken.Encoding:
+def encoding_for(model: str) -> tiktoken.Encoding | EstimatedEncoding:
     """The tiktoken encoding `model` uses: tiktoken's mapping, else `o200k_base`.
 
-    Also `o200k_base` when the model's own encoding cannot be loaded: offline, only the
-    encodings llama-index-core ships are at hand (not `p50k_base` or `gpt2`, which older or
-    local models map to), and a token count is an estimate worth having anyway.
+    Also `o200k_base` when the model's own encoding cannot be loaded (offline, only the
+    encodings in the cache are at hand: not `p50k_base` or `gpt2`, which older or local
+    models map to), and an `EstimatedEncoding` when that cannot be loaded either: a token
+    count is an estimate worth having, never a reason to fail a run.
     """
     use_bundled_tiktoken_cache()
+    from tiktoken.model import encoding_name_for_model
+
+    try:
+        name = encoding_name_for_model(model)
+    except KeyError:  # a model tiktoken does not know
+        name = FALLBACK_ENCODING
+    for candidate in (name, FALLBACK_ENCODING):
+        encoding = _loaded(candidate)
+        if encoding is not None:
+            return encoding
+    return EstimatedEncoding()
+
+
+@cache
+def _loaded(name: str) -> tiktoken.Encoding | None:
+    """tiktoken's `name` encoding, or None (with one warning) when it cannot be had; a
+    failure is kept, so that counting does not try the network again on every call."""
     import tiktoken
 
     try:
-        return tiktoken.encoding_for_model(model)
-    # KeyError: a model tiktoken does not know; anything else: its file could not be had.
-    except Exception:
-        return tiktoken.get_encoding(FALLBACK_ENCODING)
+        return tiktoken.get_encoding(name)
+    # Whatever fetching the file raised: a connection or proxy error, an HTTP status, a
+    # hash mismatch, a cache directory that cannot be written.
+    except Exception as error:
+        instead = f"an estimate of one token per {BYTES_PER_ESTIMATED_TOKEN} bytes of UTF-8 text"
+        if name != FALLBACK_ENCODING:
+            instead = f"{FALLBACK_ENCODING} instead (or, if that cannot be loaded, {instead})"
+        reason = str(error)
+        if len(reason) > 160:
+            reason = reason[:160] + "…"
+        warnings.warn(
+            f"tiktoken could not load its '{name}' encoding ({type(error).__name__}: "
+            f"{reason}); token counts that need it use {instead} for the rest of this "
+            "process. To count exactly without network, put the encoding files in the "
+            "directory TIKTOKEN_CACHE_DIR names (llama-index-core ships cl100k_base and "
+            "o200k_base).",
+            TokenEstimateWarning,
+            stacklevel=2,
+        )
+        return None
 
 
 def count_text(text: str, model: str) -> int:

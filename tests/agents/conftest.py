@@ -5,13 +5,14 @@ from collections.abc import Iterator
 import pytest
 import respx
 from llm_wire import BASE_URL
+from wire_mock import mock_wire
 
 from agents.llm.openai_llm import OpenAI
 
 
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as router:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as router:
         yield router
 
 

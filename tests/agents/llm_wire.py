@@ -89,6 +89,15 @@ def text_reply(*pieces: str, prompt: int = 10, completion: int = 4) -> httpx.Res
     )
 
 
+def refusal_reply(*pieces: str) -> httpx.Response:
+    """A refusal streamed in fragments (`delta.refusal`), no content."""
+    return sse(
+        [chunk({"role": "assistant", "content": None, "refusal": ""})]
+        + [chunk({"refusal": piece}) for piece in pieces]
+        + [chunk({}, finish_reason="stop"), chunk(no_choices=True, usage_=usage())]
+    )
+
+
 def calls_reply(*calls: tuple[str, str, str], prompt: int = 10) -> httpx.Response:
     """Tool calls streamed in fragments: the name first, then the arguments in two pieces,
     the calls' fragments interleaved."""

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import respx
 from agent_runs import run_collecting
-from llm_wire import calls_reply, sent_json, text_reply
+from llm_wire import calls_reply, refusal_reply, sent_json, text_reply
 from pydantic import BaseModel
 
 from agentflow import Context, step
@@ -25,7 +25,7 @@ from agents import (
     ToolCallResult,
 )
 from agents.agent import AgentInput, AgentReply
-from agents.llm import StructuredOutputError, UsageLedger
+from agents.llm import LLMRefusalError, StructuredOutputError, UsageLedger
 from agents.llm.openai_llm import OpenAI
 from tools import tool
 
@@ -300,6 +300,22 @@ async def test_structured_output_gives_up_after_the_limit(
     with pytest.raises(StructuredOutputError, match="no valid City after 3 attempts") as raised:
         await agent.run(user_msg="?")
     assert "raised by agent 'agent'" in raised.value.__notes__
+
+
+async def test_a_refused_structured_answer_is_a_refusal_after_one_request(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=lambda request: refusal_reply("I can't ", "help with that.")
+    )
+    agent = FunctionAgent(llm=llm, output_cls=City)
+
+    with pytest.raises(LLMRefusalError) as raised:
+        await agent.run(user_msg="?")
+
+    assert raised.value.refusal == "I can't help with that."
+    assert "raised by agent 'agent'" in raised.value.__notes__
+    assert route.call_count == 1
 
 
 async def test_same_ctx_continues_the_conversation_and_books_usage(

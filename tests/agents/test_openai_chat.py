@@ -7,12 +7,14 @@ import openai
 import pytest
 import respx
 from llm_wire import BASE_URL, completion, sent_json, tool_call
+from wire_mock import mock_wire
 
 from agents.llm import (
     LLM,
     ChatMessage,
     EmptyResponseError,
     ImagePart,
+    LLMConfigurationError,
     LLMLengthError,
     LLMRefusalError,
     TextPart,
@@ -110,7 +112,7 @@ async def test_key_and_base_url_from_environment(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     monkeypatch.setenv("OPENAI_BASE_URL", "https://env.test/v1")
-    with respx.mock(assert_all_called=True) as router:
+    with mock_wire(assert_all_called=True) as router:
         route = router.post("https://env.test/v1/chat/completions").respond(
             200, json=completion("hi")
         )
@@ -120,11 +122,33 @@ async def test_key_and_base_url_from_environment(
     assert route.calls.last.request.headers["authorization"] == "Bearer sk-from-env"
 
 
+async def test_an_httpx_client_given_as_http_client_carries_the_requests() -> None:
+    seen: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=completion("through your client"))
+
+    http_client = httpx.AsyncClient(
+        transport=httpx.MockTransport(server), headers={"x-team": "research"}
+    )
+    llm = OpenAI("gpt-4o-mini", api_key="sk-test", base_url=BASE_URL, http_client=http_client)
+
+    response = await llm.achat([ChatMessage.user("hi")])
+
+    assert response.message.text == "through your client"
+    [request] = seen
+    assert str(request.url) == f"{BASE_URL}/chat/completions"
+    assert request.headers["x-team"] == "research"
+    assert request.headers["authorization"] == "Bearer sk-test"
+    with pytest.raises(LLMConfigurationError, match="both client and http_client"):
+        OpenAI("gpt-4o-mini", client=llm.client, http_client=http_client)
+    await http_client.aclose()
+
+
 async def test_from_env_reads_server_and_model_and_says_what_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from agents.llm import LLMConfigurationError
-
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("OPENAI_MODEL", raising=False)
@@ -134,7 +158,7 @@ async def test_from_env_reads_server_and_model_and_says_what_is_missing(
     monkeypatch.setenv("OPENAI_BASE_URL", "https://local.test/v1")
     monkeypatch.setenv("OPENAI_MODEL", "qwen2.5")
     llm = OpenAI.from_env(temperature=0.0)
-    with respx.mock(assert_all_called=True) as router:
+    with mock_wire(assert_all_called=True) as router:
         route = router.post("https://local.test/v1/chat/completions").respond(
             200, json=completion("hi")
         )

@@ -288,3 +288,18 @@ async def test_streamed_arguments_sent_as_an_object_are_read(
 
     (call,) = steps[-1].message.tool_calls
     assert call.arguments == {"city": "Oslo"}
+
+
+async def test_a_usage_chunk_without_choices_is_read(api: respx.MockRouter, llm: OpenAI) -> None:
+    # Some OpenAI-compatible servers leave `choices` out of the last chunk, not empty.
+    last = chunk(no_choices=True, usage_=usage(prompt=7, completion=2))
+    del last["choices"]
+    api.post("/chat/completions").mock(
+        return_value=sse([chunk({"content": "Hi"}), chunk({}, finish_reason="stop"), last])
+    )
+
+    steps = await collect(llm)
+
+    assert steps[-1].message.text == "Hi"
+    assert steps[-1].usage is not None
+    assert (steps[-1].usage.prompt_tokens, steps[-1].usage.completion_tokens) == (7, 2)

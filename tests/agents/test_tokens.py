@@ -1,8 +1,11 @@
-"""Token counts against tiktoken's own, offline from llama-index-core's bundled encodings."""
+"""Token counts against tiktoken's own, offline from llama-index-core's bundled encodings;
+without network or cached encodings, the documented estimate and one warning."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -197,22 +200,108 @@ def test_a_user_cache_choice_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert os.environ["TIKTOKEN_CACHE_DIR"] == str(tmp_path)
 
 
-def test_a_model_whose_encoding_cannot_be_loaded_falls_back(
-    monkeypatch: pytest.MonkeyPatch,
+AGENTS_TESTS = Path(__file__).resolve().parent
+
+
+def run_offline(script: str, cache: Path) -> dict[str, Any]:
+    """`script` in a fresh process as a user without network sees it: tiktoken's cache is
+    `cache` (nothing else on disk) and every download tiktoken tries is refused by a proxy
+    on 127.0.0.1:9 (requests to the mocked model server, llm.test, skip it). The script
+    prints one JSON line: what it found, and the token warnings it saw."""
+    prelude = textwrap.dedent(
+        """
+        import json, warnings
+        warnings.simplefilter("always")
+        seen = []
+        warnings.showwarning = lambda message, category, *rest: seen.append(
+            (category.__name__, str(message))
+        )
+        """
+    )
+    env = {key: value for key, value in os.environ.items() if not key.endswith("_PROXY")}
+    env |= {
+        "TIKTOKEN_CACHE_DIR": str(cache),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "llm.test",
+        "PYTHONPATH": str(AGENTS_TESTS),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    found: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+    return found
+
+
+def test_without_network_or_cache_a_run_counts_with_the_estimate_and_warns_once(
+    tmp_path: Path,
 ) -> None:
-    # Offline, "text-davinci-003" (p50k_base) or a local "gpt2" would need a download.
-    use_bundled_tiktoken_cache()
-    real = tiktoken.encoding_for_model
+    found = run_offline(
+        """
+        import asyncio
+        from llm_wire import BASE_URL, text_reply
+        from wire_mock import mock_wire
+        from agents import FunctionAgent
+        from agents.llm import ChatMessage, OpenAI
+        from agents.llm.tokens import count_messages, count_text
 
-    def offline(model: str) -> Any:
-        if model == "text-davinci-003":
-            raise ConnectionError("cannot reach openaipublic.blob.core.windows.net")
-        return real(model)
+        async def main():
+            with mock_wire(base_url=BASE_URL) as api:
+                api.post("/chat/completions").mock(return_value=text_reply("Oslo."))
+                agent = FunctionAgent(llm=OpenAI("gpt-4o-mini", api_key="k", base_url=BASE_URL))
+                return await agent.run(user_msg="Capital of Norway?")
 
-    monkeypatch.setattr(tiktoken, "encoding_for_model", offline)
-    encoding_for.cache_clear()
-    try:
-        assert encoding_for("text-davinci-003").name == "o200k_base"
-        assert count_text("hello world", "text-davinci-003") == 2
-    finally:
-        encoding_for.cache_clear()
+        output = asyncio.run(main())
+        print(json.dumps({
+            "answer": output.response.text,
+            "text": count_text("héllo wörld", "gpt-4o-mini"),
+            "message": count_messages([ChatMessage.user("hello")], "gpt-4o"),
+            "warnings": [w for w in seen if "token" in w[1].lower()],
+        }))
+        """,
+        cache=tmp_path / "empty-cache",
+    )
+
+    assert found["answer"] == "Oslo."
+    # The documented estimate: one token per 4 bytes of UTF-8 text, rounded up.
+    assert found["text"] == 4  # "héllo wörld" is 13 bytes
+    assert found["message"] == 3 + 1 + 2 + 3  # framing, "user", "hello", reply priming
+    [(category, message)] = found["warnings"]
+    assert category == "TokenEstimateWarning"
+    assert "o200k_base" in message
+    assert "4 bytes" in message
+    assert "TIKTOKEN_CACHE_DIR" in message
+
+
+def test_a_model_whose_encoding_cannot_be_loaded_counts_with_o200k(tmp_path: Path) -> None:
+    # Offline, "text-davinci-003" (p50k_base) or a local "gpt2" would need a download;
+    # o200k_base is in the cache.
+    bundled = bundled_tiktoken_cache()
+    assert bundled is not None
+    cache = tmp_path / "o200k-only"
+    cache.mkdir()
+    o200k = "fb374d419588a4632f3f557e76b4b70aebbca790"
+    shutil.copy(bundled / o200k, cache / o200k)
+
+    found = run_offline(
+        """
+        from agents.llm.tokens import count_text, encoding_for
+        print(json.dumps({
+            "name": encoding_for("text-davinci-003").name,
+            "counts": [count_text("hello world", "text-davinci-003") for _ in range(3)],
+            "warnings": [w for w in seen if "token" in w[1].lower()],
+        }))
+        """,
+        cache=cache,
+    )
+
+    assert found["name"] == "o200k_base"
+    assert found["counts"] == [2, 2, 2]
+    [(category, message)] = found["warnings"]
+    assert category == "TokenEstimateWarning"
+    assert "p50k_base" in message

@@ -4,9 +4,9 @@ from the cache in the context, so the second question fetches no rate (mocked HT
 from __future__ import annotations
 
 import pytest
-import respx
 from example_scripts import assert_says_what_is_missing_without_a_server, load_example
 from llm_wire import BASE_URL, calls_reply, sent_json, text_reply
+from wire_mock import mock_wire
 
 RATE = '{"base": "EUR", "quote": "USD"}'
 
@@ -21,7 +21,7 @@ def test_the_repeated_rate_lookup_comes_from_the_cache(
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     example = load_example("agent_custom_step")
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         route = api.post("/chat/completions").mock(
             side_effect=[
                 calls_reply(

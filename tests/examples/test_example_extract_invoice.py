@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-import respx
 from example_scripts import assert_says_what_is_missing_without_a_server, load_example
 from llm_wire import BASE_URL, completion
+from wire_mock import mock_wire
 
 ITEMS = [
     ("Steel brackets, zinc plated", 320.0, "320.00"),
@@ -80,7 +80,7 @@ def test_extracts_the_sample_invoice_with_evidence_from_both_files(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         route = api.post("/chat/completions").mock(side_effect=serve(552.6))
         assert load_example("extract_invoice").cli([]) == 0
 
@@ -107,7 +107,7 @@ def test_a_total_that_does_not_add_up_goes_to_review(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.setattr("sys.stdin", io.StringIO('{"total": 552.6}\n\n'))
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(side_effect=serve(525.6))  # a misread total
         assert load_example("extract_invoice").cli([]) == 0
 
@@ -138,7 +138,7 @@ def test_the_readme_shows_what_the_example_prints(
     monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the paths as the README gives them
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     files = ["northwind-invoice.txt", "northwind-invoice.html", "missing.pdf"]
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(side_effect=serve(552.6))
         assert load_example("extract_invoice").cli([f"examples/data/{f}" for f in files]) == 0
 

@@ -4,9 +4,9 @@ HTTP) streams the answer and shows the tool calls."""
 from __future__ import annotations
 
 import pytest
-import respx
 from example_scripts import assert_says_what_is_missing_without_a_server, load_example
 from llm_wire import BASE_URL, calls_reply, text_reply
+from wire_mock import mock_wire
 
 
 def test_without_a_server_it_says_what_is_missing() -> None:
@@ -18,7 +18,7 @@ def test_streams_the_answer_and_shows_tool_calls(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(
             side_effect=[
                 calls_reply(("c1", "calculator", '{"expression": "2340 * 0.175"}')),

@@ -9,8 +9,8 @@ import re
 
 import httpx
 import pytest
-import respx
 from example_scripts import EXAMPLES, assert_says_what_is_missing_without_a_server, load_example
+from wire_mock import mock_wire
 
 BASE_URL = "https://llm.test/v1"
 
@@ -90,7 +90,7 @@ def test_researches_the_corpus_and_prints_a_checked_report(
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     model = CorpusModel()
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(side_effect=model)
         assert load_example("research").cli(["How should batteries be charged?"]) == 0
 
@@ -115,7 +115,7 @@ def test_agentflow_run_runs_the_same_workflow(
 
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(side_effect=CorpusModel())
         code = main(
             ["run", f"{EXAMPLES / 'research.py'}:workflow", "--arg", "query=How to charge?"]
