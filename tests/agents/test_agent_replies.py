@@ -44,7 +44,6 @@ EMPTY_REPLIES = {
         chunk({}, finish_reason="stop"),
         chunk(no_choices=True, usage_=usage()),
     ],
-    "no chunk at all": [],
     "null delta": [{**chunk(), "choices": [{"index": 0, "delta": None, "finish_reason": "stop"}]}],
 }
 
