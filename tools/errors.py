@@ -22,6 +22,12 @@ class DuplicateToolError(ToolDefinitionError):
     """Two tools in one `ToolSet` have the same name."""
 
 
+class ToolCancelledError(Exception):
+    """An async tool's call ended in CancelledError although neither its caller nor its
+    timeout cancelled it (it awaited a future cancelled elsewhere, or raised it itself).
+    Not a CancelledError, so that it does not pass for the caller being cancelled."""
+
+
 class CalculatorError(ValueError):
     """An expression the calculator refuses or cannot evaluate."""
 
