@@ -23,9 +23,9 @@ class DuplicateToolError(ToolDefinitionError):
 
 
 class ToolCancelledError(Exception):
-    """An async tool's call ended in CancelledError although neither its caller nor its
-    timeout cancelled it (it awaited a future cancelled elsewhere, or raised it itself).
-    Not a CancelledError, so that it does not pass for the caller being cancelled."""
+    """A tool's call ended in CancelledError although neither its caller nor its timeout
+    cancelled it (it awaited a future cancelled elsewhere, raised it itself, or cancelled
+    its own task). Not a CancelledError, so that it does not pass for the caller's."""
 
 
 class CalculatorError(ValueError):

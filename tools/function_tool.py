@@ -128,14 +128,16 @@ class FunctionTool:
         """Validate the arguments, run the function under the timeout, wrap the result.
 
         Positional arguments fill the schema's parameters in order. A function declaring
-        `ctx: Context` gets the context passed under its parameter's name. The call runs
-        in a task of its own (`tools.tasks`): past its timeout it is cancelled and left
-        behind, a CancelledError it brings on itself is an error output, and cancelling
-        the caller cancels it and propagates.
+        `ctx: Context` gets the context passed under its parameter's name. A CancelledError
+        the function brings on itself is an error output; cancelling the caller cancels
+        the function and propagates. With a timeout the call runs in a task of its own
+        (`tools.tasks`), so that a function ignoring its cancel can be left behind.
         """
         prepared = self._prepare(args, kwargs)
         if isinstance(prepared, ToolOutput):
             return prepared
+        if self.timeout is None:
+            return await self._run(prepared)
         try:
             return await await_in_own_task(self._run(prepared), self.timeout, f"tool '{self.name}'")
         except TimeoutError as error:
@@ -239,9 +241,9 @@ class FunctionTool:
         return _Call(call_args, values, raw_input)
 
     async def _run(self, call: _Call) -> ToolOutput:
-        # The body of the call's own task: every outcome but cancellation becomes an output
-        # here. SystemExit too (a tool calling sys.exit(), as argparse and click do), which
-        # must not end the agent, nor the task: asyncio re-raises it out of the event loop.
+        # Every outcome but the cancellation of the task running it becomes an output here.
+        # SystemExit too (a tool calling sys.exit(), as argparse and click do), which must
+        # not end the agent, nor a task of its own: asyncio re-raises it out of the loop.
         try:
             if self._is_async:
                 result = await self.fn(*call.args, **call.kwargs)
@@ -250,6 +252,10 @@ class FunctionTool:
                 result = await asyncio.wrap_future(future)
             if inspect.isawaitable(result):
                 result = await result
+        except asyncio.CancelledError as error:
+            if _task_is_cancelled():
+                raise  # the caller is cancelled, or the call's own task at its timeout
+            return self._cancelled_itself(call, error)
         except (Exception, SystemExit) as error:
             return self._raised(call, error)
         return self._finished(call, result)
@@ -320,6 +326,14 @@ class FunctionTool:
         return self._error(
             call.raw_input, f"tool '{self.name}' raised {type(error).__name__}: {detail}", error
         )
+
+    def _cancelled_itself(self, call: _Call, error: asyncio.CancelledError) -> ToolOutput:
+        wrapped = ToolCancelledError(
+            f"tool '{self.name}' raised {error!r} although its call was not cancelled; it "
+            "awaited something cancelled elsewhere, or raised CancelledError itself"
+        )
+        wrapped.__cause__ = error
+        return self._error(call.raw_input, str(wrapped), wrapped)
 
     def _timed_out(self, call: _Call, error: TimeoutError) -> ToolOutput:
         return self._error(
@@ -406,6 +420,13 @@ def _is_async_callable(fn: Callable[..., Any]) -> bool:
         return True
     call = getattr(fn, "__call__", None)  # noqa: B004 - a callable object's own method
     return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _task_is_cancelled() -> bool:
+    """Whether the current task has a cancel request pending (`Task.cancelling`): then a
+    CancelledError is that request, not something a tool brought on itself."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def _await(awaitable: Any) -> Any:

@@ -1,14 +1,15 @@
 """Running an async tool call in a task of its own, which the caller can walk away from.
 
 A coroutine awaited directly runs in the caller's task, so a tool that catches
-CancelledError and carries on would hold its caller past the timeout with no way out,
-and a CancelledError the tool brings on itself (it awaited a future cancelled elsewhere)
-would look like the caller being cancelled. In a task of its own, the two are apart: only
-this module cancels the tool's task, and only when the timeout is up or the caller is
-cancelled.
+CancelledError and carries on would hold its caller past the timeout with no way out. In
+a task of its own it can be left behind. `FunctionTool` runs a call here when it has a
+timeout; without one there is nothing to walk away from, and the call is a plain await.
+(The price of a task of its own: it is not its caller's task, so a tool reading state
+waits, as any other task does, for a `ctx.store.edit_state()` block its caller holds.)
 
 - The tool ends in time: its result, or its exception.
-- The tool's task ends cancelled although nothing here cancelled it: `ToolCancelledError`.
+- The tool's task ends cancelled although nothing here cancelled it (the tool cancelled
+  its own task): `ToolCancelledError`.
 - The timeout is up: the task is cancelled and abandoned at once, and the caller gets
   `TimeoutError` without waiting for the tool to honour the cancel.
 - The caller is cancelled: the task is cancelled, and the caller waits for it to end (its
@@ -63,13 +64,9 @@ async def await_in_own_task(
         _abandon(task)
         raise TimeoutError(f"{name} did not finish within {timeout} s")
     if task.cancelled():
-        try:
-            task.result()
-        except asyncio.CancelledError as error:
-            raise ToolCancelledError(
-                f"{name} raised {error!r} although its call was not cancelled; it awaited "
-                "something cancelled elsewhere, or raised CancelledError itself"
-            ) from error
+        raise ToolCancelledError(
+            f"the task of {name} was cancelled, but neither by its caller nor at its timeout"
+        )
     return task.result()
 
 

@@ -31,7 +31,7 @@ def asyncio_noise(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith(NOISE)]
 
 
-# --- point 8: the tool's own CancelledError ---------------------------------------------
+# --- a CancelledError the tool brings on itself, and the caller's own ------------------
 
 
 @pytest.mark.parametrize("timeout", [None, 5.0])
@@ -67,6 +67,20 @@ async def test_a_tool_raising_cancelled_error_itself_gives_an_error_output() -> 
     assert "tool 'give_up' raised CancelledError() although its call was not cancelled" in (
         output.content
     )
+
+
+async def test_a_tool_cancelling_its_own_task_gives_an_error_output() -> None:
+    async def cancel_self() -> None:
+        asyncio.current_task().cancel()  # type: ignore[union-attr]
+        await asyncio.Event().wait()
+
+    output = await FunctionTool.from_defaults(cancel_self, timeout=5).acall()
+    assert output.is_error
+    assert output.content == (
+        "Error: the task of tool 'cancel_self' was cancelled, but neither by its caller nor "
+        "at its timeout"
+    )
+    assert isinstance(output.exception, ToolCancelledError)
 
 
 async def test_a_sync_tool_raising_cancelled_error_gives_an_error_output() -> None:
@@ -131,7 +145,24 @@ async def test_cancelling_a_run_cancels_the_tool_its_step_is_calling() -> None:
         await handler
 
 
-# --- point 9: a tool that ignores its cancellation --------------------------------------
+async def test_without_a_timeout_the_tool_runs_in_its_callers_task() -> None:
+    async def read_state(ctx: Context, key: str) -> str:
+        return str(await ctx.store.get(key))
+
+    reader = FunctionTool.from_defaults(read_state)
+
+    class EditsAndReads(Workflow):
+        @step
+        async def edit(self, ctx: Context, ev: StartEvent) -> StopEvent:
+            async with ctx.store.edit_state() as state:
+                state.seen = "yes"  # type: ignore[attr-defined]
+                output = await reader.acall(ctx=ctx, key="seen")  # inside the edit: no lock wait
+            return StopEvent(result=output.content)
+
+    assert await EditsAndReads(timeout=10).run() == "yes"
+
+
+# --- a tool that ignores its cancellation ------------------------------------------------
 
 
 async def test_a_tool_ignoring_cancellation_is_abandoned_at_its_timeout(
@@ -237,7 +268,7 @@ async def test_a_second_cancel_of_the_caller_stops_waiting_for_the_tool() -> Non
         await release.wait()
         ended.set()
 
-    call = asyncio.create_task(FunctionTool.from_defaults(stubborn).acall())  # no timeout
+    call = asyncio.create_task(FunctionTool.from_defaults(stubborn, timeout=30).acall())
     await started.wait()
     call.cancel()
     await swallowed.wait()
