@@ -1,11 +1,12 @@
 """`FunctionTool`: a sync or async Python callable an LLM can call, and the `@tool` decorator.
 
 Calling goes: arguments (keywords, or a JSON string from the LLM) -> validated and coerced
-by the tool's pydantic model -> the function (in a task of its own, sync ones in a worker
-thread) under the tool's timeout -> a `ToolOutput`. Every way a call can go wrong (bad
-JSON, invalid or missing arguments, an exception, the function's own CancelledError, a
-timeout) ends in an output with `is_error=True` whose content tells the LLM what to fix;
-nothing raises into the agent. Only the caller's own cancellation propagates.
+by the tool's pydantic model -> the function (sync ones in a worker thread; with a
+timeout, in a task of its own) under the tool's timeout -> a `ToolOutput`. Every way a
+call can go wrong (bad JSON, invalid or missing arguments, an exception, the function's
+own CancelledError, a timeout) ends in an output with `is_error=True` whose content tells
+the LLM what to fix; nothing raises into the agent. Only the caller's own cancellation
+propagates.
 """
 
 from __future__ import annotations
