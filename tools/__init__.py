@@ -17,6 +17,7 @@ output = await toolset.acall_json("add", '{"a": 2, "b": "3"}')  # content "5"
 | module | holds |
 |---|---|
 | `tools.function_tool` | `FunctionTool`, `@tool`: calling, validation, timeouts, error outputs |
+| `tools.threads`, `tools.tasks` | sync and async calls a caller can walk away from |
 | `tools.schema` | signature, hints and docstring -> pydantic model of the arguments |
 | `tools.metadata` | `ToolMetadata`: name, description, schema, `to_openai_tool()` |
 | `tools.strict_schema` | OpenAI strict-mode rewriting of a schema |
@@ -34,6 +35,7 @@ from tools.errors import (
     FetchError,
     PathOutsideRootError,
     StrictSchemaError,
+    ToolCancelledError,
     ToolDefinitionError,
     URLNotAllowedError,
 )
@@ -50,6 +52,7 @@ __all__ = [
     "FunctionTool",
     "PathOutsideRootError",
     "StrictSchemaError",
+    "ToolCancelledError",
     "ToolDefinitionError",
     "ToolMetadata",
     "ToolOutput",

@@ -22,6 +22,12 @@ class DuplicateToolError(ToolDefinitionError):
     """Two tools in one `ToolSet` have the same name."""
 
 
+class ToolCancelledError(Exception):
+    """A tool's call ended in CancelledError although neither its caller nor its timeout
+    cancelled it (it awaited a future cancelled elsewhere, raised it itself, or cancelled
+    its own task). Not a CancelledError, so that it does not pass for the caller's."""
+
+
 class CalculatorError(ValueError):
     """An expression the calculator refuses or cannot evaluate."""
 

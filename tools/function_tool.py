@@ -1,10 +1,12 @@
 """`FunctionTool`: a sync or async Python callable an LLM can call, and the `@tool` decorator.
 
 Calling goes: arguments (keywords, or a JSON string from the LLM) -> validated and coerced
-by the tool's pydantic model -> the function (sync ones in a worker thread) under the
-tool's timeout -> a `ToolOutput`. Every way a call can go wrong (bad JSON, invalid or
-missing arguments, an exception, a timeout) ends in an output with `is_error=True` whose
-content tells the LLM what to fix; nothing raises into the agent.
+by the tool's pydantic model -> the function (sync ones in a worker thread; with a
+timeout, in a task of its own) under the tool's timeout -> a `ToolOutput`. Every way a
+call can go wrong (bad JSON, invalid or missing arguments, an exception, the function's
+own CancelledError, a timeout) ends in an output with `is_error=True` whose content tells
+the LLM what to fix; nothing raises into the agent. Only the caller's own cancellation
+propagates.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import BaseModel, ValidationError
 
+from tools.errors import ToolCancelledError
 from tools.metadata import ToolMetadata
 from tools.output import ToolOutput, render_content
 from tools.schema import describe_function, parse_docstring
 from tools.strict_schema import null_means_default
+from tools.tasks import await_in_own_task, run_coroutine_blocking
 from tools.threads import start_in_thread
 
 if TYPE_CHECKING:
@@ -125,29 +129,22 @@ class FunctionTool:
         """Validate the arguments, run the function under the timeout, wrap the result.
 
         Positional arguments fill the schema's parameters in order. A function declaring
-        `ctx: Context` gets the context passed under its parameter's name.
+        `ctx: Context` gets the context passed under its parameter's name. A CancelledError
+        the function brings on itself is an error output; cancelling the caller cancels
+        the function and propagates. With a timeout the call runs in a task of its own
+        (`tools.tasks`), so that a function ignoring its cancel can be left behind.
         """
         prepared = self._prepare(args, kwargs)
         if isinstance(prepared, ToolOutput):
             return prepared
-        timeout_scope = asyncio.timeout(self.timeout)
+        if self.timeout is None:
+            return await self._run(prepared)
         try:
-            async with timeout_scope:
-                if self._is_async:
-                    result = await self.fn(*prepared.args, **prepared.kwargs)
-                else:
-                    future = start_in_thread(self.fn, prepared.args, prepared.kwargs, self.name)
-                    result = await asyncio.wrap_future(future)
-                if inspect.isawaitable(result):
-                    result = await result
+            return await await_in_own_task(self._run(prepared), self.timeout, f"tool '{self.name}'")
         except TimeoutError as error:
-            if timeout_scope.expired():
-                return self._timed_out(prepared, error)
-            return self._raised(prepared, error)
-        # SystemExit too: a tool calling sys.exit() (argparse, click) must not end the agent.
-        except (Exception, SystemExit) as error:
-            return self._raised(prepared, error)
-        return self._finished(prepared, result)
+            return self._timed_out(prepared, error)
+        except ToolCancelledError as error:
+            return self._error(prepared.raw_input, str(error), error)
 
     async def acall_json(self, arguments: str, ctx: Context[Any] | None = None) -> ToolOutput:
         """Call with the arguments as an LLM sends them: a JSON object in a string.
@@ -170,10 +167,7 @@ class FunctionTool:
         worker thread when there is a timeout), async ones on an event loop of their own.
         """
         if self._is_async:
-            output: ToolOutput = _run_coroutine_blocking(
-                lambda: self.acall(*args, **kwargs), self.name
-            )
-            return output
+            return run_coroutine_blocking(lambda: self.acall(*args, **kwargs), self.name)
         prepared = self._prepare(args, kwargs)
         if isinstance(prepared, ToolOutput):
             return prepared
@@ -190,9 +184,10 @@ class FunctionTool:
                     return self._timed_out(prepared, error)
             if inspect.isawaitable(result):
                 awaitable = result
-                result = _run_coroutine_blocking(lambda: _await(awaitable), self.name)
-        # SystemExit too: a tool calling sys.exit() (argparse, click) must not end the agent.
-        except (Exception, SystemExit) as error:
+                result = run_coroutine_blocking(lambda: _await(awaitable), self.name)
+        # SystemExit too: a tool calling sys.exit() (argparse, click) must not end the agent;
+        # and CancelledError, which here can only be the function's own (a cancelled future).
+        except (Exception, SystemExit, asyncio.CancelledError) as error:
             return self._raised(prepared, error)
         return self._finished(prepared, result)
 
@@ -245,6 +240,26 @@ class FunctionTool:
         if self.ctx_param_name is not None:
             values[self.ctx_param_name] = context
         return _Call(call_args, values, raw_input)
+
+    async def _run(self, call: _Call) -> ToolOutput:
+        # Every outcome but the cancellation of the task running it becomes an output here.
+        # SystemExit too (a tool calling sys.exit(), as argparse and click do), which must
+        # not end the agent, nor a task of its own: asyncio re-raises it out of the loop.
+        try:
+            if self._is_async:
+                result = await self.fn(*call.args, **call.kwargs)
+            else:
+                future = start_in_thread(self.fn, call.args, call.kwargs, self.name)
+                result = await asyncio.wrap_future(future)
+            if inspect.isawaitable(result):
+                result = await result
+        except asyncio.CancelledError as error:
+            if _task_is_cancelled():
+                raise  # the caller is cancelled, or the call's own task at its timeout
+            return self._cancelled_itself(call, error)
+        except (Exception, SystemExit) as error:
+            return self._raised(call, error)
+        return self._finished(call, result)
 
     def _parse_json(self, arguments: str) -> dict[str, Any] | ToolOutput:
         if not arguments.strip():
@@ -307,11 +322,19 @@ class FunctionTool:
             raw_output=result,
         )
 
-    def _raised(self, call: _Call, error: Exception | SystemExit) -> ToolOutput:
+    def _raised(self, call: _Call, error: BaseException) -> ToolOutput:
         detail = str(error) or "(no message)"
         return self._error(
             call.raw_input, f"tool '{self.name}' raised {type(error).__name__}: {detail}", error
         )
+
+    def _cancelled_itself(self, call: _Call, error: asyncio.CancelledError) -> ToolOutput:
+        wrapped = ToolCancelledError(
+            f"tool '{self.name}' raised {error!r} although its call was not cancelled; it "
+            "awaited something cancelled elsewhere, or raised CancelledError itself"
+        )
+        wrapped.__cause__ = error
+        return self._error(call.raw_input, str(wrapped), wrapped)
 
     def _timed_out(self, call: _Call, error: TimeoutError) -> ToolOutput:
         return self._error(
@@ -400,15 +423,12 @@ def _is_async_callable(fn: Callable[..., Any]) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
+def _task_is_cancelled() -> bool:
+    """Whether the current task has a cancel request pending (`Task.cancelling`): then a
+    CancelledError is that request, not something a tool brought on itself."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 async def _await(awaitable: Any) -> Any:
     return await awaitable
-
-
-def _run_coroutine_blocking(make: Callable[[], Any], name: str) -> Any:
-    """Run a coroutine to its end from sync code: here when no loop runs in this thread,
-    else on a loop in a thread of its own (this thread's loop is busy calling us)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    return start_in_thread(lambda: asyncio.run(make()), (), {}, name).result()

@@ -1,8 +1,9 @@
 """`http_get`: fetch a URL for an LLM, safely, and return the page's readable text.
 
 Guards, in order: only `http`/`https`; the host is resolved and every address it has must
-be public (loopback, private, link-local, reserved, multicast and unspecified addresses
-are refused unless `allow_private=True`), and so must the target of every redirect,
+be public (loopback, private, link-local, site-local, reserved, multicast and unspecified
+addresses are refused unless `allow_private=True`, also inside IPv6 forms that carry an
+IPv4 address: see `non_public_kind`), and so must the target of every redirect,
 which is followed by hand; one deadline covers the whole fetch; at most `max_bytes` are
 read, after decompression (gzip and deflate, inflated a capped piece at a time). HTML is
 reduced to its main text by trafilatura; other text types pass through.
@@ -229,14 +230,25 @@ class WebTools(ToolSpec):
 
 def non_public_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why `address` is not a public internet address ("loopback", "private", ...), or
-    None for a public one. IPv4 addresses mapped into IPv6 are judged as IPv4, and a 6to4
-    address (2002::/16, which routes to the IPv4 address inside it) by that address too."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if isinstance(address, ipaddress.IPv6Address) and address.sixtofour is not None:
-        embedded = non_public_kind(address.sixtofour)
-        if embedded is not None:
-            return f"6to4 {embedded}"
+    None for a public one.
+
+    An IPv6 address carrying an IPv4 address the network delivers to is judged by that
+    address: mapped (::ffff:0:0/96), 6to4 (2002::/16) and the well-known NAT64 prefix
+    (64:ff9b::/96). Site-local addresses (fec0::/10, deprecated but still routed inside
+    some networks) are refused by name: `ipaddress` counts them as global.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return non_public_kind(address.ipv4_mapped)
+        if address.sixtofour is not None:
+            embedded = non_public_kind(address.sixtofour)
+            if embedded is not None:
+                return f"6to4 {embedded}"
+        if address in _NAT64_WELL_KNOWN:
+            embedded = non_public_kind(ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF))
+            return None if embedded is None else f"NAT64 {embedded}"
+        if address.is_site_local:
+            return "site-local"
     checks = (
         ("loopback", address.is_loopback),
         ("unspecified", address.is_unspecified),
@@ -247,6 +259,10 @@ def non_public_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
         ("non-global", not address.is_global),
     )
     return next((kind for kind, matches in checks if matches), None)
+
+
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+"""RFC 6052's prefix: a NAT64 gateway delivers 64:ff9b::a.b.c.d to the IPv4 a.b.c.d."""
 
 
 def _pinned_request(

@@ -349,3 +349,66 @@ async def test_raw_deflate_without_zlib_header_is_read() -> None:
     )
     output = await http_get().acall(url="http://example.com/raw")
     assert output.content == "raw deflate text"
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("fec0::1", "site-local"),
+        ("fed0:1234::5", "site-local"),
+        ("feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "site-local"),  # the end of fec0::/10
+        ("::ffff:10.1.2.3", "private"),
+        ("2002:a00:1::", "6to4 private"),
+        ("64:ff9b::7f00:1", "NAT64 loopback"),  # well-known NAT64 prefix, 127.0.0.1 inside
+        ("64:ff9b::a00:1", "NAT64 private"),
+        ("64:ff9b::a9fe:a9fe", "NAT64 link-local"),
+    ],
+)
+def test_every_ipv6_form_of_a_non_public_address_is_named(address: str, kind: str) -> None:
+    assert non_public_kind(ipaddress.ip_address(address)) == kind
+
+
+def test_public_ipv4_addresses_inside_ipv6_forms_are_public() -> None:
+    assert non_public_kind(ipaddress.ip_address("::ffff:93.184.216.34")) is None
+    assert non_public_kind(ipaddress.ip_address("64:ff9b::5db8:d822")) is None  # via NAT64
+    assert non_public_kind(ipaddress.ip_address("febf::1")) == "link-local"  # before fec0::/10
+    assert non_public_kind(ipaddress.ip_address("64:ff9b:1::5db8:d822")) is not None  # local NAT64
+
+
+SITE_LOCAL = "fec0::1"
+
+
+async def test_a_site_local_literal_is_refused_before_any_request() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route().respond(200, text="must not be fetched")
+        output = await http_get(resolver=unused_resolver).acall(url=f"http://[{SITE_LOCAL}]/")
+    assert output.is_error
+    assert f"is {SITE_LOCAL}, a site-local address; only public addresses" in output.content
+    assert isinstance(output.exception, URLNotAllowedError)
+    assert not route.called
+
+
+async def test_a_name_resolving_to_site_local_is_refused() -> None:
+    async def site_local(host: str, port: int) -> list[str]:
+        return [PUBLIC_IP, SITE_LOCAL]
+
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route().respond(200)
+        output = await http_get(resolver=site_local).acall(url="http://intranet.test/")
+    assert output.is_error
+    assert f"host 'intranet.test' is {SITE_LOCAL}, a site-local address" in output.content
+    assert not route.called
+
+
+async def test_a_redirect_to_a_site_local_address_is_refused() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(f"http://{PUBLIC_IP}/go").respond(
+            302, headers={"location": f"http://[{SITE_LOCAL}]/admin"}
+        )
+        inner = mock.get(f"http://[{SITE_LOCAL}]/admin").respond(200, text="secrets")
+        output = await http_get().acall(url="http://example.com/go")
+    assert output.is_error
+    assert f"'http://[{SITE_LOCAL}]/admin': host '{SITE_LOCAL}' is {SITE_LOCAL}, a site-local" in (
+        output.content
+    )
+    assert not inner.called
