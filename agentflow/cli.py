@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CommandLineError", "format_event", "load_workflow", "main"]
 
+DISTRIBUTION = "agentflow-engine"
+"""The name this project installs under (pyproject's `name`; `agentflow` on PyPI is another
+author's package)."""
+
 EXIT_OK = 0
 EXIT_WORKFLOW_FAILED = 1
 EXIT_USAGE = 2
@@ -205,7 +209,7 @@ def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("agentflow")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:
         return "unknown"
 

@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -373,6 +375,8 @@ def test_draw_mermaid_prints_the_flowchart() -> None:
 
 
 def test_python_dash_m_and_the_version_flag() -> None:
+    pyproject = tomllib.loads((HERE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     completed = agentflow("--version")
     assert completed.returncode == 0
-    assert completed.stdout.startswith("agentflow ")
+    # The version of this checkout's distribution, whatever its name on PyPI.
+    assert completed.stdout == f"agentflow {version(pyproject['project']['name'])}\n"
