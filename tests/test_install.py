@@ -64,3 +64,11 @@ def test_every_extra_a_missing_import_names_exists() -> None:
     }
     assert {extra for _, extra in named} >= {"web", "research", "documents", "llama-index"}
     assert [(where, extra) for where, extra in named if extra not in EXTRAS] == []
+
+
+def test_the_license_file_is_the_mit_license_pyproject_names() -> None:
+    assert PROJECT["license"] == "MIT"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n\nCopyright (c) 2026 the agentflow authors\n")
+    assert "Permission is hereby granted, free of charge" in text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text
