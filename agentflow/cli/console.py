@@ -24,9 +24,9 @@ from agentflow.cli.formatting import (
     result_text,
     streamed_text,
 )
+from agentflow.events import Event, StopEvent
 
 if TYPE_CHECKING:
-    from agentflow.events import Event
     from agentflow.handler import WorkflowHandler
 
 
@@ -101,8 +101,6 @@ class RunConsole:
 
     def show_event(self, event: Event) -> None:
         """Write `event` as the output mode says, unless `--events` leaves it out."""
-        from agentflow.events import StopEvent
-
         self._events += 1
         name = type(event).__name__
         self._streamed_names.add(name)
