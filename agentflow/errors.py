@@ -50,3 +50,25 @@ class ContextStateError(Exception):
 
 class StreamAlreadyConsumedError(WorkflowRuntimeError):
     """`stream_events()` was called a second time on the same handler."""
+
+
+class MissingExtraError(ImportError):
+    """An optional part was used without the extra that installs its dependencies.
+
+    An `ImportError`, so `except ImportError` still catches it; `name` is the module that
+    could not be imported."""
+
+    def __init__(self, extra: str, feature: str, missing: ImportError) -> None:
+        if isinstance(missing, ModuleNotFoundError) and missing.name:
+            reason = f"no module named {missing.name!r}"
+        else:
+            reason = str(missing)
+        super().__init__(
+            f"{feature} needs the {extra!r} extra, which is not installed ({reason}): "
+            f"pip install -e '.[{extra}]' in the agentflow checkout",
+            name=missing.name,
+        )
+        self.extra = extra
+        """The extra to install: "web" for `pip install -e '.[web]'`."""
+        self.feature = feature
+        """What needed it (a class, function or file type)."""

@@ -10,9 +10,13 @@ schemas (vLLM, Ollama, LM Studio...): set `OPENAI_API_KEY`, `OPENAI_BASE_URL`, o
 `examples/data/` (a text file and the HTML page of the same invoice); PDF files work too
 with the `documents` extra, and docx files once `docx2txt` is installed.
 
+An invoice missing a required field (say the total) is reported with what was found, and
+the script exits 1.
+
 The workflow subclass shows how to override one step's logic: `merge_fields` runs the
 default merge, then checks the arithmetic (line items to subtotal, subtotal plus tax to
-total). A total that does not add up is sent to a person for review, on the console.
+total). A total that does not add up is sent to a person for review, on the console; at
+the end of input (`< /dev/null`) the draft is approved as it stands.
 """
 
 # No `from __future__ import annotations` here: the models' annotations are then objects,
@@ -32,6 +36,8 @@ from agents.documents import (
     FieldEvidence,
     FileFailed,
     FileProgress,
+    IncompleteExtractionError,
+    NoReadableInputError,
     ReviewRequired,
     ReviewResponse,
 )
@@ -90,11 +96,18 @@ def arithmetic_problem(fields: dict[str, FieldEvidence]) -> str | None:
 
 def ask_on_console(review: ReviewRequired) -> ReviewResponse:
     """Show the draft and why it needs a look, and read the answer from a line: empty
-    approves, a JSON object corrects fields, anything else is feedback for another look."""
+    approves, a JSON object corrects fields, anything else is feedback for another look.
+    At the end of input (`< /dev/null`, a file of answers used up) the draft is approved as
+    it stands."""
     print(json.dumps(review.data, indent=2))
     for reason in [*review.problems, *review.reasons]:
         print(f"  ! {reason}")
-    return ReviewResponse.from_text(input(review.prefix))
+    try:
+        answer = input(review.prefix)
+    except EOFError:
+        print()  # end the prompt's line
+        return ReviewResponse(approved=True)
+    return ReviewResponse.from_text(answer)
 
 
 async def main(llm: LLM, files: list[Path] | None = None) -> "ExtractionResult[Invoice]":
@@ -114,7 +127,9 @@ async def main(llm: LLM, files: list[Path] | None = None) -> "ExtractionResult[I
 
 
 def cli(argv: list[str]) -> int:
-    """Run `main` with the model the environment names; 2 when no server is configured."""
+    """Run `main` with the model the environment names: 0 when the invoice is extracted,
+    1 when it is incomplete or nothing could be read (said on stderr), 2 when no server is
+    configured."""
     from agents.llm import LLMConfigurationError, OpenAI
 
     try:
@@ -122,7 +137,23 @@ def cli(argv: list[str]) -> int:
     except LLMConfigurationError as error:
         print(f"examples/extract_invoice.py needs a model server: {error}", file=sys.stderr)
         return 2
-    asyncio.run(main(llm, [Path(arg) for arg in argv] or None))
+    try:
+        asyncio.run(main(llm, [Path(arg) for arg in argv] or None))
+    except IncompleteExtractionError as error:
+        # What was found is kept on the error: print it, then what is missing.
+        print(json.dumps(error.partial, indent=2, default=str))
+        print(
+            "examples/extract_invoice.py: the invoice is incomplete (found so far: above)",
+            *[f"  {field}: {problem}" for field, problem in error.problems.items()],
+            *[f"  {file} was not read: {reason}" for file, reason in error.failed_files.items()],
+            *[f"  {chunk}: {reason}" for chunk, reason in error.failed_chunks.items()],
+            sep="\n",
+            file=sys.stderr,
+        )
+        return 1
+    except NoReadableInputError as error:
+        print(f"examples/extract_invoice.py: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

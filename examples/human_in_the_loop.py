@@ -4,7 +4,9 @@
 
 Answer the questions on the terminal. To stop while a question waits, press Ctrl-D (end of
 input) or Ctrl-C: the run is written to the state file, and running the script again picks
-up where it stopped, even in another process or on another day.
+up where it stopped, even in another process or on another day. Answers can come from a
+file too (`< answers.txt`); when its lines run out, or with `< /dev/null`, the run stops and
+is saved just as at Ctrl-D.
 
 The first question is asked from inside a step with `ctx.wait_for_event`; the second is an
 `InputRequiredEvent` the step returns, answered by a `HumanResponseEvent` for another step.
@@ -62,7 +64,12 @@ async def read_answer(prompt: str) -> str | None:
     loop = asyncio.get_running_loop()
     readable = loop.create_future()
     descriptor = sys.stdin.fileno()
-    loop.add_reader(descriptor, lambda: readable.done() or readable.set_result(None))
+    try:
+        loop.add_reader(descriptor, lambda: readable.done() or readable.set_result(None))
+    except PermissionError:
+        # Standard input is a file (`< answers.txt`, `< /dev/null`): the event loop cannot
+        # watch one, and reading it never waits.
+        readable.set_result(None)
     try:
         await readable
     finally:

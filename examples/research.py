@@ -9,9 +9,10 @@ with BM25, no network needed); `--corpus DIR` picks another folder. Works with O
 OpenAI-compatible server that supports JSON-schema structured output: set `OPENAI_API_KEY`,
 `OPENAI_BASE_URL`, or both; `OPENAI_MODEL` picks the model (default gpt-4o-mini).
 
-Progress is printed as the workflow streams it (plan, each search, each source read, each
-round), then the report as it is written, then the checked report's sources and any claim
-whose citation failed the check. The same workflow runs under the `agentflow` command:
+Progress is printed as the workflow streams it (plan, each search, each source read with
+its notes, each round), then the report as it is written, then the checked report's
+sources and any claim whose citation failed the check. With `--review`, the end of input
+(`< /dev/null`) approves the plan. The same workflow runs under the `agentflow` command:
 
     agentflow run examples/research.py:workflow --arg query="How should batteries be stored?"
 """
@@ -57,14 +58,17 @@ async def main(
             print(f"plan{f' (revision {ev.revision})' if ev.revision else ''}:")
             print(ev.plan.render())
         elif isinstance(ev, PlanReview):
-            answer = await asyncio.to_thread(input, "approve with Enter, or type changes: ")
+            answer = await asyncio.to_thread(ask, "approve with Enter, or type changes: ")
             handler.ctx.send_event(HumanResponseEvent(response=answer))
         elif isinstance(ev, SearchStarted):
             print(f"  search (round {ev.round}): {ev.query}")
         elif isinstance(ev, SearchFailed):
             print(f"  search failed: {ev.query}: {ev.error}")
         elif isinstance(ev, SourceRead):
-            print(f"  read [{ev.source_id}] {ev.title} ({ev.notes} notes)")
+            notes = f"{ev.notes} notes"
+            if ev.dropped_notes:  # the LLM's quote was not in the source: a note proves nothing
+                notes += f", {ev.dropped_notes} dropped: quote not in the source"
+            print(f"  read [{ev.source_id}] {ev.title} ({notes})")
         elif isinstance(ev, SourceFailed):
             print(f"  could not read {ev.url}: {ev.error}")
         elif isinstance(ev, RoundFinished):
@@ -86,6 +90,16 @@ async def main(
         f"{report.usage.total_tokens} tokens]"
     )
     return report
+
+
+def ask(prompt: str) -> str:
+    """A line typed at the terminal; at the end of input (`< /dev/null`) an empty line,
+    which approves the plan."""
+    try:
+        return input(prompt)
+    except EOFError:
+        print()  # end the prompt's line
+        return ""
 
 
 def cli(argv: list[str]) -> int:

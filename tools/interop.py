@@ -41,11 +41,13 @@ def from_llama_index(tool: BaseTool, timeout: float | None = None) -> FunctionTo
     Calls run the LlamaIndex tool's `acall` (sync tools in a thread, by LlamaIndex's own
     adapter) and keep its `is_error`; `timeout` bounds each call.
     """
-    adapter_class = _adapter_class()
-    if isinstance(tool, adapter_class):
-        return tool.tool  # type: ignore[no-any-return]
-    from llama_index.core.tools.types import DefaultToolFnSchema
+    from agentflow.extras import extra_needed  # here: `import tools` loads no agentflow
 
+    with extra_needed("llama-index", "from_llama_index"):
+        from llama_index.core.tools.types import DefaultToolFnSchema
+
+    if isinstance(tool, _adapter_class()):
+        return tool.tool  # type: ignore[no-any-return]
     metadata = tool.metadata
     return FunctionTool.from_defaults(
         _LlamaIndexCall(tool),
@@ -60,7 +62,12 @@ def from_llama_index(tool: BaseTool, timeout: float | None = None) -> FunctionTo
 def to_llama_index(tool: FunctionTool) -> AsyncBaseTool:
     """A LlamaIndex `AsyncBaseTool` that calls our tool (validation, timeout and error
     outputs included) and returns LlamaIndex `ToolOutput`s."""
-    if isinstance(tool.fn, _LlamaIndexCall) and isinstance(tool.fn.tool, _async_base_tool()):
+    from agentflow.extras import extra_needed
+
+    with extra_needed("llama-index", "to_llama_index"):
+        from llama_index.core.tools.types import AsyncBaseTool
+
+    if isinstance(tool.fn, _LlamaIndexCall) and isinstance(tool.fn.tool, AsyncBaseTool):
         return tool.fn.tool
     adapter: AsyncBaseTool = _adapter_class()(tool)
     return adapter
@@ -88,12 +95,6 @@ def _is_llama_index_tool(obj: Any) -> bool:
     # Only an object whose class is already loaded can be a LlamaIndex tool: no import.
     module = sys.modules.get("llama_index.core.tools.types")
     return module is not None and isinstance(obj, module.BaseTool)
-
-
-def _async_base_tool() -> type[AsyncBaseTool]:
-    from llama_index.core.tools.types import AsyncBaseTool
-
-    return AsyncBaseTool
 
 
 @functools.cache

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agentflow.extras import MissingExtraError, extra_needed
 from agents.documents.errors import UnreadableFileError, UnsupportedFileTypeError
 
 PAGE_SEPARATOR = "\n\n"
@@ -32,6 +33,10 @@ PAGE_SEPARATOR = "\n\n"
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 """The file types `read_file` takes."""
+
+_FILE_READER_SUFFIXES = (".pdf", ".docx")
+"""The file types read by llama-index-readers-file; without it, SimpleDirectoryReader would
+read them as plain text (their raw bytes), so they are refused instead."""
 
 
 class Page(BaseModel):
@@ -144,18 +149,21 @@ def read_file(path: str | Path) -> SourceDocument:
         )
     if not file.is_file():
         raise UnreadableFileError(name, "no such file")
-    reader = _simple_directory_reader()
+    with extra_needed("documents", f"reading {suffix} files"):
+        reader = _simple_directory_reader()
     try:
-        loaded = reader.load_file(
-            file,
-            file_metadata=_file_metadata,
-            file_extractor=_readers(),
-            raise_on_error=True,
-        )
-    except ImportError as error:
-        raise UnreadableFileError(
-            name, f"reading {suffix} files needs a reader that is not installed: {error}"
-        ) from error
+        # A missing reader (or the pypdf a reader needs) concerns this file type only.
+        with extra_needed("documents", f"reading {suffix} files"):
+            if suffix in _FILE_READER_SUFFIXES:
+                import llama_index.readers.file  # type: ignore[import-untyped]  # noqa: F401
+            loaded = reader.load_file(
+                file,
+                file_metadata=_file_metadata,
+                file_extractor=_readers(),
+                raise_on_error=True,
+            )
+    except MissingExtraError as error:
+        raise UnreadableFileError(name, str(error)) from error
     except Exception as error:  # any reader's failure, wrapped by load_file
         cause = _root_cause(error)
         raise UnreadableFileError(name, f"{type(cause).__name__}: {cause}") from error
@@ -187,9 +195,9 @@ def _simple_directory_reader() -> Any:
     try:
         from llama_index.core import SimpleDirectoryReader
 
-        # Without readers-file, PDF and docx files fail, each with a reason that says so.
+        # Without readers-file, read_file refuses PDF and docx files, naming the extra.
         with contextlib.suppress(ImportError):
-            import llama_index.readers.file  # type: ignore[import-untyped]  # noqa: F401
+            import llama_index.readers.file  # noqa: F401
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)

@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
+from agentflow.extras import extra_needed
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.structured import predict_structured, strict_json_schema
 from agents.llm.tool_specs import to_openai_tool
@@ -29,7 +30,8 @@ class LlamaIndexLLM:
 
     def __init__(self, llm: Any, structured_max_attempts: int = 3) -> None:
         """`llm` is any `llama_index.core.llms.LLM`."""
-        from llama_index.core.llms import LLM as LlamaLLM
+        with extra_needed("llama-index", "LlamaIndexLLM"):
+            from llama_index.core.llms import LLM as LlamaLLM
 
         if not isinstance(llm, LlamaLLM):
             raise TypeError(

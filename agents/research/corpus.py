@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentflow.extras import extra_needed
 from agents.research.errors import CorpusError, ResearchWarning
 from agents.research.search import SearchHit
 
@@ -114,7 +115,8 @@ class LocalCorpusSearch:
         return document.title, document.text
 
     def _search(self, query: str, k: int) -> list[SearchHit]:
-        import bm25s  # type: ignore[import-untyped]
+        with extra_needed("research", "LocalCorpusSearch"):
+            import bm25s  # type: ignore[import-untyped]
 
         self._build()
         if self._index is None or k < 1:
@@ -165,7 +167,8 @@ class LocalCorpusSearch:
             self._documents = documents
 
     def _make_index(self, passages: list[str]) -> Any:
-        import bm25s
+        with extra_needed("research", "LocalCorpusSearch"):
+            import bm25s
 
         tokens = bm25s.tokenize(
             passages, stopwords=self.stopwords, stemmer=self.stemmer, show_progress=False
@@ -229,12 +232,8 @@ def _first_line_title(text: str) -> str:
 
 
 def _read_pdf(path: Path) -> tuple[str, str]:
-    try:
+    with extra_needed("research", "reading PDF files"):
         from pypdf import PdfReader
-    except ImportError as error:
-        raise CorpusError(
-            f"{path} is a PDF; reading it needs pypdf: pip install 'agentflow[research]'"
-        ) from error
     reader = PdfReader(path)
     text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
     title = str(reader.metadata.title) if reader.metadata and reader.metadata.title else ""

@@ -19,6 +19,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
+from agentflow.extras import extra_needed
 from agents.research.errors import SearchBackendError
 from agents.research.search import SearchHit
 
@@ -51,7 +52,8 @@ class _HTTPSearch:
         """An httpx transport to send through (None: httpx's default)."""
 
     async def _send(self, query: str, request: dict[str, Any]) -> Any:
-        import httpx
+        with extra_needed("web", type(self).__name__):
+            import httpx
 
         try:
             async with httpx.AsyncClient(transport=self.transport, timeout=self.timeout) as client:

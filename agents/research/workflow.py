@@ -111,6 +111,12 @@ class ResearchWorkflow(ResearchPlanning):
     """"mark": a failed claim stays, marked `[unverified]`; "remove": it is taken out."""
     no_sources_answer = "No source could be read for this question, so it is not answered."
     """The report when nothing was read (the LLM is then not asked to write)."""
+    no_notes_answer = (
+        "Sources read: {count}. None gave a note on this question with a quote found in the "
+        "source, so it is not answered."
+    )
+    """The report when sources were read but none kept a note (judged irrelevant, or every
+    quote not found in its source); `{count}` is the number read. The LLM is not asked."""
 
     def __init__(
         self,
@@ -373,10 +379,13 @@ class ResearchWorkflow(ResearchPlanning):
         """Stream the report from the notes, one `ReportDelta` per chunk."""
         state = await self.get_state(ctx)
         if not any(source.notes for source in state.sources):
-            ctx.write_event_to_stream(
-                ReportDelta(delta=self.no_sources_answer, text=self.no_sources_answer)
+            answer = (
+                self.no_notes_answer.format(count=len(state.sources))
+                if state.sources
+                else self.no_sources_answer
             )
-            return DraftWritten(markdown=self.no_sources_answer)
+            ctx.write_event_to_stream(ReportDelta(delta=answer, text=answer))
+            return DraftWritten(markdown=answer)
         text = ""
         llm = MeteredLLM(self.llm, ctx)
         async for chunk in llm.astream_chat(self.write_prompt(state)):

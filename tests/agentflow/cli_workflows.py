@@ -4,6 +4,8 @@ are not workflows, for the loader's error messages."""
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from agentflow import Context, Workflow, step
 from agentflow.events import (
     Event,
@@ -123,6 +125,69 @@ class NoStartStep(Workflow):
     @step
     async def orphan(self, ev: Progress) -> StopEvent:
         return StopEvent(result="never")
+
+
+class Token(Event):
+    """Streamed text the way LLM workflows stream it: the new piece and everything so far."""
+
+    delta: str
+    text: str
+
+
+class Note(Event):
+    body: str
+
+
+class Answer(BaseModel):
+    """A result that prints as its text, like an agent's output."""
+
+    text: str
+    tokens: int
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Chatty(Workflow):
+    """Streams a long note, the answer token by token, a short note, then the answer."""
+
+    @step
+    async def talk(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        ctx.write_event_to_stream(Note(body="x" * 500))
+        text = ""
+        for word in ("Otters ", "hold ", "hands."):
+            text += word
+            ctx.write_event_to_stream(Token(delta=word, text=text))
+        ctx.write_event_to_stream(Note(body="done"))
+        return StopEvent(result=Answer(text=text, tokens=3))
+
+
+class Report(StopEvent):
+    """A stop event that is the result, and prints as a document."""
+
+    title: str
+    body: str
+
+    def __str__(self) -> str:
+        return f"# {self.title}\n{self.body}"
+
+
+class Measurement(StopEvent):
+    """A stop event that is the result, with no text form of its own."""
+
+    metres: float
+
+
+class Reports(Workflow):
+    @step
+    async def write(self, ev: StartEvent) -> Report:
+        return Report(title="Otters", body="They hold hands.")
+
+
+class Measures(Workflow):
+    @step
+    async def measure(self, ev: StartEvent) -> Measurement:
+        return Measurement(metres=1.2)
 
 
 class NotAWorkflow:

@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -52,12 +54,95 @@ def test_run_prints_each_streamed_event_then_the_result() -> None:
     completed = agentflow("run", "cli_workflows:Greeter", "--arg", "name=Ada", "--arg", "count=2")
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines() == [
-        'Progress {"step":0,"note":"working on Ada"}',
-        'Progress {"step":1,"note":"working on Ada"}',
-        'StopEvent {"result":"hello Ada"}',
-        "result: hello Ada",
+        'Progress step=0 note="working on Ada"',
+        'Progress step=1 note="working on Ada"',
+        "result: hello Ada",  # the StopEvent is not repeated: the result says it
     ]
     assert completed.stderr == ""  # not a terminal: no status line
+
+
+def test_streamed_text_runs_on_long_fields_are_cut_and_the_result_is_text() -> None:
+    completed = agentflow("run", "cli_workflows:Chatty")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines() == [
+        'Note body="' + "x" * 99 + "…(+402 chars)",
+        "Token: Otters hold hands.",  # one line of text, not one event line per token
+        'Note body="done"',
+        "result: Otters hold hands.",  # str() of the result, which defines its own
+    ]
+
+
+@pytest.mark.parametrize(
+    ("target", "printed"),
+    [
+        ("cli_workflows:Reports", "result: # Otters\nThey hold hands.\n"),  # its __str__
+        ("cli_workflows:Measures", "result: Measurement result=null metres=1.2\n"),
+    ],
+)
+def test_a_stop_event_result_prints_as_its_text_else_as_its_fields(
+    target: str, printed: str
+) -> None:
+    completed = agentflow("run", target)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == printed
+
+
+def test_json_prints_every_event_in_full_as_one_json_object_a_line() -> None:
+    completed = agentflow("run", "cli_workflows:Chatty", "--json")
+    assert completed.returncode == 0, completed.stderr
+    lines = [json.loads(line) for line in completed.stdout.splitlines()]
+    assert lines == [
+        {"event": "Note", "data": {"body": "x" * 500}},
+        {"event": "Token", "data": {"delta": "Otters ", "text": "Otters "}},
+        {"event": "Token", "data": {"delta": "hold ", "text": "Otters hold "}},
+        {"event": "Token", "data": {"delta": "hands.", "text": "Otters hold hands."}},
+        {"event": "Note", "data": {"body": "done"}},
+        {"event": "StopEvent", "data": {"result": {"text": "Otters hold hands.", "tokens": 3}}},
+        {"result": {"text": "Otters hold hands.", "tokens": 3}},
+    ]
+
+
+def test_quiet_prints_the_result_alone() -> None:
+    completed = agentflow("run", "cli_workflows:Chatty", "--quiet")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "Otters hold hands.\n"
+    assert completed.stderr == ""
+
+
+def test_events_shows_only_the_named_event_classes() -> None:
+    tokens = agentflow("run", "cli_workflows:Chatty", "--events", "Token")
+    notes = agentflow("run", "cli_workflows:Chatty", "--events", "Note, StopEvent", "--json")
+    assert tokens.returncode == notes.returncode == 0, tokens.stderr + notes.stderr
+    assert tokens.stdout.splitlines() == ["Token: Otters hold hands.", "result: Otters hold hands."]
+    shown = [json.loads(line).get("event") for line in notes.stdout.splitlines()]
+    assert shown == ["Note", "Note", "StopEvent", None]  # None: the result line
+
+
+def test_events_naming_a_class_never_streamed_says_which_were() -> None:
+    completed = agentflow("run", "cli_workflows:Chatty", "--events", "Tokens,Note")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == "result: Otters hold hands."
+    assert completed.stderr == (
+        "agentflow: note: --events: no Tokens event was streamed "
+        "(streamed: Note, StopEvent, Token)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--quiet", "--json"], "argument --json: not allowed with argument --quiet"),
+        (["--quiet", "--events", "Note"], "--events shows events, which --quiet leaves out"),
+        (["--events", " , "], "argument --events: expected event class names, e.g. AgentStream"),
+    ],
+)
+def test_output_options_that_contradict_each_other_are_usage_errors(
+    options: list[str], message: str
+) -> None:
+    completed = agentflow("run", "cli_workflows:Chatty", *options)
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert completed.stdout == ""
 
 
 def test_run_reads_arg_values_as_json_when_they_parse_else_as_strings() -> None:
@@ -106,9 +191,8 @@ def test_run_answers_each_input_request_with_a_line_from_stdin() -> None:
     completed = agentflow("run", "cli_workflows:AskName", stdin="Ada\nhappy\n")
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines() == [
-        'InputRequiredEvent {"prefix":"Name? "}',
-        'InputRequiredEvent {"prefix":"Mood? "}',
-        'StopEvent {"result":"Ada is happy"}',
+        'InputRequiredEvent prefix="Name? "',
+        'InputRequiredEvent prefix="Mood? "',
         "result: Ada is happy",
     ]
     assert completed.stderr.splitlines() == ["Name? ", "Mood? "]  # the prompts
@@ -134,9 +218,14 @@ def test_a_failing_workflow_exits_1_naming_the_step_and_the_exception() -> None:
     completed = agentflow("run", "cli_workflows:Boom")
     assert completed.returncode == 1
     assert error_line(completed) == "Boom failed in step 'explode': ValueError: kaboom"
-    assert completed.stdout.splitlines() == [
-        'WorkflowFailedEvent {"result":null,"step_name":"explode","exception":"ValueError: kaboom"}'
-    ]
+    assert completed.stdout == ""  # the failure event is the error line
+
+    as_json = agentflow("run", "cli_workflows:Boom", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout) == {
+        "event": "WorkflowFailedEvent",
+        "data": {"result": None, "step_name": "explode", "exception": "ValueError: kaboom"},
+    }
 
 
 def test_timeout_option_overrides_the_workflows_timeout() -> None:
@@ -221,10 +310,33 @@ def test_a_terminal_gets_a_status_line_on_stderr() -> None:
     assert "\r\x1b[K" in screen  # the status line is redrawn in place
     assert "AskName" in screen
     assert "| events: 1 | step runs: 1 (ask x1)" in screen
-    assert 'StopEvent {"result":"Ada is happy"}\r\n' in screen
+    assert 'InputRequiredEvent prefix="Mood? "\r\n' in screen
     assert "AskName ended after " in screen
     assert "(events: 3, step runs: 1)" in screen
     assert screen.endswith("result: Ada is happy\r\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+def test_the_status_line_never_breaks_into_streamed_text() -> None:
+    import pty
+
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "agentflow", "run", "cli_workflows:Chatty"],
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=HERE,
+    ) as process:
+        os.close(terminal)
+        try:
+            screen = read_until_closed(controller, process).decode()
+        finally:
+            os.close(controller)
+    assert process.returncode == 0, screen
+    assert "\r\x1b[K" in screen  # the status line was drawn
+    assert "\r\x1b[KToken: Otters hold hands.\r\n" in screen  # and left the text alone
+    assert screen.endswith("result: Otters hold hands.\r\n")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
@@ -247,7 +359,7 @@ def test_ctrl_c_at_a_prompt_exits_130_without_a_traceback() -> None:
                 process.kill()
     assert process.returncode == 130
     assert stderr == b"\nagentflow: error: interrupted\n"
-    assert stdout == b'InputRequiredEvent {"prefix":"Name? "}\n'
+    assert stdout == b'InputRequiredEvent prefix="Name? "\n'
 
 
 # --------------------------------------------------------------------------- errors
@@ -267,8 +379,8 @@ def test_ctrl_c_at_a_prompt_exits_130_without_a_traceback() -> None:
         (
             "cli_workflows:Missing",
             "'cli_workflows' has no attribute 'Missing' (workflows it defines: AskColour, "
-            "AskName, Boom, EchoArgs, Greeter, NeedsArguments, NoStartStep, TypedSearch, "
-            "WaitsForever)",
+            "AskName, Boom, Chatty, EchoArgs, Greeter, Measures, NeedsArguments, NoStartStep, "
+            "Reports, TypedSearch, WaitsForever)",
         ),
         (
             "cli_workflows:NotAWorkflow",
@@ -373,6 +485,8 @@ def test_draw_mermaid_prints_the_flowchart() -> None:
 
 
 def test_python_dash_m_and_the_version_flag() -> None:
+    pyproject = tomllib.loads((HERE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     completed = agentflow("--version")
     assert completed.returncode == 0
-    assert completed.stdout.startswith("agentflow ")
+    # The version of this checkout's distribution, whatever its name on PyPI.
+    assert completed.stdout == f"agentflow {version(pyproject['project']['name'])}\n"

@@ -123,3 +123,43 @@ def test_instructions_list_each_tool_with_its_schema_and_the_answer_schema() -> 
     assert '"id":{"type":"integer"}' in text
     assert "Action: <one of: lookup>" in text
     assert '{"type":"object","title":"Answer"}' in text
+
+
+def readme_react_paragraph() -> str:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("- **ReActAgent**")
+    return " ".join(readme[start : readme.index("\n\n", start)].split())
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "",
+        "Thought: I should look it up.",
+        "Action: convert",
+        "Action: convert\nAction Input: 20 EUR",
+        "Action: None\nAction Input: {}",
+    ],
+    ids=["empty", "thought only", "no input", "input not json", "no tool name"],
+)
+def test_the_readme_names_each_reply_the_parser_sends_back(reply: str) -> None:
+    paragraph = readme_react_paragraph()
+    assert (
+        "A reply that breaks the form (empty, a `Thought:` with neither `Action:` nor "
+        "`Answer:`, an `Action:` without a tool name or without a JSON object as its "
+        "`Action Input:`) is sent back with what was wrong" in paragraph
+    )
+    with pytest.raises(ReActFormatError):
+        parse_react_reply(reply)
+
+
+def test_the_readme_says_a_reply_without_labels_is_the_answer() -> None:
+    paragraph = readme_react_paragraph()
+    assert "a reply with no label at all is taken as the answer" in paragraph
+    assert "`Final Answer:` counts as `Answer:`" in paragraph
+    assert parse_react_reply("Paris is the capital of France.") == ReActAnswer(
+        thought="", answer="Paris is the capital of France."
+    )
+    assert parse_react_reply("final answer: Paris") == ReActAnswer(thought="", answer="Paris")

@@ -166,3 +166,27 @@ async def test_nothing_read_gives_a_plain_answer_without_asking_the_writer(
     assert report.sources == []
     assert report.answer_markdown == ResearchWorkflow.no_sources_answer
     assert model.calls["write"] == []
+
+
+async def test_sources_read_without_a_usable_note_say_so_not_that_nothing_was_read(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = ResearchModel(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))],
+        # A paraphrase, not a quote: the note is dropped, so the source gives nothing.
+        notes_by_url={url_of(corpus, "heat.md"): notes(("Heat ages.", "heat makes cells age"))},
+        gaps=[],
+        report=[],
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
+
+    report, events = await run(workflow)
+
+    read = [e for e in events if isinstance(e, SourceRead)]
+    assert read
+    assert all(e.notes == 0 for e in read)
+    assert report.answer_markdown == ResearchWorkflow.no_notes_answer.format(count=len(read))
+    assert "could be read" not in report.answer_markdown
+    assert model.calls["write"] == []

@@ -119,6 +119,41 @@ def test_a_total_that_does_not_add_up_goes_to_review(
     assert result["reviews"] == 2
 
 
+def test_an_incomplete_extraction_is_a_message_and_stdin_at_its_end_approves_the_review(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # `< /dev/null`: no answer to the review
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=serve(None))  # no total anywhere
+        assert load_example("extract_invoice").cli([]) == 1
+
+    out, err = capsys.readouterr()
+    assert "! total: required, but not found" in out  # the review was shown, then approved
+    partial = json.loads(out[out.rindex('{\n  "invoice_number"') :])
+    assert partial["invoice_number"] == "NW-2041"
+    assert "total" not in partial
+    assert err == (
+        "examples/extract_invoice.py: the invoice is incomplete (found so far: above)\n"
+        "  total: not found in any document\n"
+    )
+
+
+def test_no_readable_file_is_a_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    missing = tmp_path / "missing.pdf"
+    with respx.mock(base_url=BASE_URL, assert_all_called=False):
+        assert load_example("extract_invoice").cli([str(missing)]) == 1
+
+    err = capsys.readouterr().err
+    assert err == (
+        "examples/extract_invoice.py: none of the 1 inputs could be read: "
+        f"{missing}: no such file\n"
+    )
+
+
 def readme_extraction_json() -> dict[str, Any]:
     from pathlib import Path
 

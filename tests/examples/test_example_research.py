@@ -4,6 +4,7 @@ HTTP) researches the question over examples/corpus/ and prints a checked report;
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -106,6 +107,49 @@ def test_researches_the_corpus_and_prints_a_checked_report(
     assert "Claims that failed the citation check:" in out
     assert "Robots love rain. (cites [99], a source that was not read)" in out
     assert f"[{len(read)} verified claims, 1 unverified" in out
+
+
+class ParaphrasingModel(CorpusModel):
+    """Takes notes whose quotes are paraphrases, found in no source (as small models do)."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if not body.get("stream") and body["response_format"]["json_schema"]["name"] == (
+            "SourceNotes"
+        ):
+            self.kinds.append("SourceNotes")
+            note = {"point": "Charge less.", "quote": "robots are best kept at eighty percent"}
+            return reply(json.dumps({"relevant": True, "notes": [note]}))
+        return super().__call__(request)
+
+
+def test_sources_read_without_usable_notes_are_not_reported_as_unread(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=ParaphrasingModel())
+        assert load_example("research").cli(["How should batteries be charged?"]) == 0
+
+    out = capsys.readouterr().out
+    read = re.findall(r"  read \[\d+\] .+ \(0 notes, 1 dropped: quote not in the source\)", out)
+    assert len(read) >= 3
+    assert f"Sources read: {len(read)}. None gave a note on this question" in out
+    assert "No source could be read" not in out
+
+
+def test_review_with_stdin_at_its_end_approves_the_plan(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # `< /dev/null`
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=CorpusModel())
+        assert load_example("research").cli(["--review", "How should batteries be charged?"]) == 0
+
+    out = capsys.readouterr().out
+    assert "approve with Enter, or type changes: \n" in out
+    assert "  search (round 1): charge percent" in out
 
 
 def test_agentflow_run_runs_the_same_workflow(

@@ -3,6 +3,7 @@ resumed by a second process to the same result."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -73,4 +74,38 @@ def test_ctrl_c_while_a_question_waits_saves_the_run(tmp_path: Path) -> None:
     rest, _ = process.communicate(timeout=60)
     assert process.returncode == 0
     assert STOPPED in rest
+    assert run_example(state, "Faro\n1\n").endswith("Booked 1 nights in Faro.\n")
+
+
+def run_with_stdin_from(state: Path, stdin: Path) -> subprocess.CompletedProcess[str]:
+    """The example with standard input redirected from a file (`< answers.txt`), which an
+    event loop cannot watch the way it watches a terminal or a pipe."""
+    with stdin.open() as source:
+        return subprocess.run(
+            [sys.executable, str(EXAMPLE), "--state", str(state)],
+            stdin=source,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+
+def test_answers_read_from_a_file_book_the_trip(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.txt"
+    answers.write_text("Lisbon\n3\n")
+    completed = run_with_stdin_from(tmp_path / "trip.json", answers)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "Where to? How many nights in Lisbon? Booked 3 nights in Lisbon.\n"
+    assert completed.stderr == ""
+
+
+def test_stdin_from_dev_null_stops_and_saves_as_end_of_input_does(tmp_path: Path) -> None:
+    state = tmp_path / "trip.json"
+    completed = run_with_stdin_from(state, Path(os.devnull))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == (
+        f"Where to? \nStopped. The trip is saved in {state}; run again to continue.\n"
+    )
+    assert completed.stderr == ""
     assert run_example(state, "Faro\n1\n").endswith("Booked 1 nights in Faro.\n")

@@ -79,12 +79,10 @@ class WebTools(ToolSpec):
         Args:
             url: The http:// or https:// URL to fetch.
         """
-        try:
+        from agentflow.extras import extra_needed  # here: `import tools` loads no agentflow
+
+        with extra_needed("web", "http_get"):
             import httpx
-        except ImportError as error:
-            raise RuntimeError(
-                "http_get needs httpx and trafilatura: pip install 'agentflow[web]'"
-            ) from error
         try:
             async with asyncio.timeout(self.timeout):
                 return await self._fetch(url)
@@ -282,7 +280,10 @@ def _pinned_request(
 
 
 def _html_to_text(html: str, url: str) -> str:
-    import trafilatura
+    from agentflow.extras import extra_needed
+
+    with extra_needed("web", "http_get"):
+        import trafilatura
 
     extracted = trafilatura.extract(html, url=url, include_tables=True, include_links=False)
     return extracted or trafilatura.html2txt(html)

@@ -1,0 +1,135 @@
+"""`agentflow run`: run a workflow from the terminal, answering its questions from stdin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from agentflow.cli.console import OutputMode, RunConsole
+from agentflow.cli.errors import EXIT_OK, EXIT_WORKFLOW_FAILED, CommandLineError, one_line
+from agentflow.cli.loading import instantiate, load_workflow
+
+if TYPE_CHECKING:
+    from agentflow.events import Event, HumanResponseEvent, StartEvent
+    from agentflow.workflow import Workflow
+
+NO_TIMEOUT = -1.0
+"""What `--timeout none` parses to: argparse's default None must mean "not given"."""
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the workflow `args.target` names with the options in `args`; return the exit
+    code."""
+    target = load_workflow(args.target)
+    fields = _start_fields(args.arg)
+    workflow = instantiate(target)
+    if args.timeout is not None:
+        # Set on the instance rather than passed to the constructor: a subclass's
+        # __init__ may take other arguments, and each run reads `timeout` when it starts.
+        workflow.timeout = None if args.timeout == NO_TIMEOUT else args.timeout
+    mode = OutputMode.JSON if args.json else OutputMode.QUIET if args.quiet else OutputMode.READABLE
+    console = RunConsole(
+        sys.stdout,
+        sys.stderr,
+        sys.stdin,
+        status=not args.no_progress and sys.stdout.isatty() and sys.stderr.isatty(),
+        mode=mode,
+        event_names=args.events,
+    )
+    return asyncio.run(_run_workflow(workflow, fields, console))
+
+
+async def _run_workflow(workflow: Workflow, fields: dict[str, Any], console: RunConsole) -> int:
+    from agentflow.errors import ContextStateError
+    from agentflow.events import InputRequiredEvent, WorkflowFailedEvent
+
+    name = type(workflow).__name__
+    try:
+        handler = workflow.run(start_event=_start_event(workflow, fields))
+    except Exception as error:
+        raise CommandLineError(
+            f"cannot start {name}: {one_line(error)}", EXIT_WORKFLOW_FAILED
+        ) from None
+    # Interrupted (Ctrl-C), this coroutine never gets to await the handler; its error is
+    # then expected, not "never retrieved".
+    handler.add_done_callback(_mark_retrieved)
+    response_type = _human_response_type(workflow)
+    last: Event | None = None
+    async with console.running(handler, name):
+        async for event in handler.stream_events():
+            last = event
+            console.show_event(event)
+            if not isinstance(event, InputRequiredEvent):
+                continue
+            answer = await console.ask(str(event.get("prefix") or "> "))
+            if answer is None:
+                await handler.cancel_run()
+                raise CommandLineError(
+                    f"stdin closed while {name} waited for an answer to {type(event).__name__}",
+                    EXIT_WORKFLOW_FAILED,
+                )
+            # If the run ended meanwhile, its StopEvent is next on the stream.
+            with contextlib.suppress(ContextStateError):
+                handler.ctx.send_event(response_type(response=answer))
+    console.note_unseen_event_names()
+    try:
+        result = await handler
+    except Exception as error:
+        if isinstance(last, WorkflowFailedEvent):
+            message = f"{name} failed in step '{last.step_name}': {one_line(error)}"
+        else:
+            message = f"{name}: {one_line(error)}"
+        raise CommandLineError(message, EXIT_WORKFLOW_FAILED) from None
+    console.show_result(result)
+    return EXIT_OK
+
+
+def _start_fields(pairs: Sequence[str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for pair in pairs:
+        key, equals, text = pair.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            raise CommandLineError(f"--arg expects KEY=VALUE, got {pair!r}")
+        if key in fields:
+            raise CommandLineError(f"--arg {key!r} is given twice")
+        try:
+            fields[key] = json.loads(text)
+        except ValueError:
+            fields[key] = text
+    return fields
+
+
+def _start_event(workflow: Workflow, fields: dict[str, Any]) -> StartEvent:
+    """The workflow's start event type built from `fields`. Built here rather than by
+    `run(**fields)` so that a field called `ctx` or `start_event` is a field, not one of
+    run()'s own parameters."""
+    from agentflow.events import StartEvent
+
+    start_types = type(workflow)._step_table().start_event_types()
+    start_type = start_types[0] if start_types else StartEvent
+    return start_type(**fields)
+
+
+def _mark_retrieved(handler: asyncio.Future[Any]) -> None:
+    if not handler.cancelled():
+        handler.exception()
+
+
+def _human_response_type(workflow: Workflow) -> type[HumanResponseEvent]:
+    """The HumanResponseEvent subclass the workflow's steps accept, when exactly one does;
+    else the base class (which a step waiting with `wait_for_event` typically expects)."""
+    from agentflow.events import HumanResponseEvent
+
+    accepted = {
+        event_type
+        for spec in type(workflow)._step_table().steps.values()
+        for event_type in spec.accepted
+        if issubclass(event_type, HumanResponseEvent)
+    }
+    return accepted.pop() if len(accepted) == 1 else HumanResponseEvent
