@@ -124,7 +124,7 @@ def test_an_incomplete_extraction_is_a_message_and_stdin_at_its_end_approves_the
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # `< /dev/null`: no answer to the review
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(side_effect=serve(None))  # no total anywhere
         assert load_example("extract_invoice").cli([]) == 1
 
@@ -144,7 +144,7 @@ def test_no_readable_file_is_a_message(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     missing = tmp_path / "missing.pdf"
-    with respx.mock(base_url=BASE_URL, assert_all_called=False):
+    with mock_wire(base_url=BASE_URL, assert_all_called=False):
         assert load_example("extract_invoice").cli([str(missing)]) == 1
 
     err = capsys.readouterr().err

@@ -127,7 +127,7 @@ def test_sources_read_without_usable_notes_are_not_reported_as_unread(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(side_effect=ParaphrasingModel())
         assert load_example("research").cli(["How should batteries be charged?"]) == 0
 
@@ -143,7 +143,7 @@ def test_review_with_stdin_at_its_end_approves_the_plan(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # `< /dev/null`
-    with respx.mock(base_url=BASE_URL, assert_all_called=True) as api:
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         api.post("/chat/completions").mock(side_effect=CorpusModel())
         assert load_example("research").cli(["--review", "How should batteries be charged?"]) == 0
 
