@@ -65,6 +65,8 @@ class StepSpec:
     """From `@step(timeout=...)`: seconds one execution may take."""
     catch_error: CatchErrorConfig | None = None
     """Set for `@catch_error` steps."""
+    skip_graph_checks: frozenset[str] = frozenset()
+    """From `@step(skip_graph_checks=...)`: validation checks this step is exempt from."""
 
     def accepts(self, event_type: type[Event]) -> bool:
         """True when an event of `event_type` is routed to this step."""
@@ -340,6 +342,7 @@ def _read_step(
         retry_policy=config.retry_policy,
         timeout=config.timeout,
         catch_error=config.catch_error,
+        skip_graph_checks=config.skip_graph_checks,
     )
 
 
