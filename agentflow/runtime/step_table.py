@@ -23,6 +23,7 @@ from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
 from agentflow.events import Event, StartEvent
 from agentflow.resource import Resource, ResourceCache
+from agentflow.runtime.retries import timing_attempts
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -77,7 +78,14 @@ class StepSpec:
     ) -> Callable[[Event], Awaitable[Any]]:
         """A callable taking just the event, made once per step and run. Positional
         `functools.partial` calls are the cheapest way into the user's function; the rest
-        (resources, threads for sync steps, a timeout) is added only when used."""
+        (resources, threads for sync steps, a timeout, timing attempts for a retry
+        policy) is added only when used."""
+        call = self._call(workflow, ctx, resources)
+        return call if self.retry_policy is None else timing_attempts(call)
+
+    def _call(
+        self, workflow: Workflow, ctx: Context[Any], resources: ResourceCache | None
+    ) -> Callable[[Event], Awaitable[Any]]:
         function = self.function
         fixed: tuple[Any, ...] = (workflow,) if self.is_method else ()
         roles = self.positional_roles
