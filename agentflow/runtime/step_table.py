@@ -68,6 +68,9 @@ class StepSpec:
     """Set for `@catch_error` steps."""
     skip_graph_checks: frozenset[str] = frozenset()
     """From `@step(skip_graph_checks=...)`: validation checks this step is exempt from."""
+    plain: bool = False
+    """An async step with no timeout, resources or retry policy: `bind` may hand out a
+    bare `functools.partial`, decided once here rather than on every run."""
 
     def accepts(self, event_type: type[Event]) -> bool:
         """True when an event of `event_type` is routed to this step."""
@@ -80,16 +83,10 @@ class StepSpec:
         `functools.partial` calls are the cheapest way into the user's function; the rest
         (resources, threads for sync steps, a timeout, timing attempts for a retry
         policy) is added only when used."""
-        call = self._call(workflow, ctx, resources)
-        return call if self.retry_policy is None else timing_attempts(call)
-
-    def _call(
-        self, workflow: Workflow, ctx: Context[Any], resources: ResourceCache | None
-    ) -> Callable[[Event], Awaitable[Any]]:
         function = self.function
         fixed: tuple[Any, ...] = (workflow,) if self.is_method else ()
         roles = self.positional_roles
-        if self.timeout is None and self.is_async and not self.resources:
+        if self.plain:
             if roles == ("event",):
                 return functools.partial(function, *fixed)
             if roles == ("context", "event"):
@@ -106,9 +103,12 @@ class StepSpec:
                 return await function(*fixed, **kwargs)
             return await asyncio.to_thread(function, *fixed, **kwargs)
 
-        if self.timeout is None:
-            return call_by_keyword
-        return _with_timeout(call_by_keyword, self.name, self.timeout)
+        call = (
+            call_by_keyword
+            if self.timeout is None
+            else _with_timeout(call_by_keyword, self.name, self.timeout)
+        )
+        return call if self.retry_policy is None else timing_attempts(call)
 
 
 step_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -334,6 +334,7 @@ def _read_step(
             "`-> StopEvent` or `-> MyEvent | None`"
         )
     emitted = _return_event_types(where, hints["return"])
+    is_async = inspect.iscoroutinefunction(function)
     return StepSpec(
         name=name,
         function=function,
@@ -344,13 +345,16 @@ def _read_step(
         context_param=context_param,
         state_type=state_type,
         num_workers=config.num_workers,
-        is_async=inspect.iscoroutinefunction(function),
+        is_async=is_async,
         positional_roles=tuple(roles) if positional else None,
         resources=tuple(resources),
         retry_policy=config.retry_policy,
         timeout=config.timeout,
         catch_error=config.catch_error,
         skip_graph_checks=config.skip_graph_checks,
+        plain=(
+            is_async and config.timeout is None and not resources and config.retry_policy is None
+        ),
     )
 
 
