@@ -21,6 +21,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 STEP_CONFIG_ATTRIBUTE = "__agentflow_step__"
 DEFAULT_NUM_WORKERS = 4
+GRAPH_CHECKS = frozenset({"reachability"})
+"""The step-graph checks a step may opt out of with `@step(skip_graph_checks=[...])`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,9 @@ class StepConfig:
     """Seconds one execution may take; each retry gets the same time again."""
     catch_error: CatchErrorConfig | None = None
     """Set for `@catch_error` steps."""
+    skip_graph_checks: frozenset[str] = frozenset()
+    """Step-graph checks this step is exempt from: "reachability" for a step that only
+    events sent from outside the run (`handler.ctx.send_event`) feed."""
 
 
 @overload
@@ -58,6 +63,7 @@ def step(
     num_workers: int = DEFAULT_NUM_WORKERS,
     retry_policy: RetryPolicy | None = None,
     timeout: float | None = None,
+    skip_graph_checks: list[str] | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -69,12 +75,20 @@ def step(
     num_workers: int = DEFAULT_NUM_WORKERS,
     retry_policy: RetryPolicy | None = None,
     timeout: float | None = None,
+    skip_graph_checks: list[str] | None = None,
 ) -> F | Callable[[F], F]:
     """Mark `fn` as a step: `@step`, `@step(num_workers=8, retry_policy=..., timeout=30)`,
-    or `@step(workflow=MyFlow)` to add a free function to `MyFlow`'s steps."""
+    or `@step(workflow=MyFlow)` to add a free function to `MyFlow`'s steps.
+    `skip_graph_checks=["reachability"]`, as in LlamaIndex Workflows, admits a step that
+    only events sent from outside the run feed."""
 
     def decorate(func: F) -> F:
-        config = StepConfig(num_workers=num_workers, retry_policy=retry_policy, timeout=timeout)
+        config = StepConfig(
+            num_workers=num_workers,
+            retry_policy=retry_policy,
+            timeout=timeout,
+            skip_graph_checks=frozenset(skip_graph_checks or ()),
+        )
         return _mark(func, config, workflow)
 
     return decorate(fn) if fn is not None else decorate
@@ -134,6 +148,13 @@ def _mark(func: F, config: StepConfig, workflow: type[Workflow] | None) -> F:
         raise WorkflowValidationError(
             f"step '{name}': timeout must be a positive number of seconds or None, got "
             f"{config.timeout!r}"
+        )
+    unknown = config.skip_graph_checks - GRAPH_CHECKS
+    if unknown:
+        raise WorkflowValidationError(
+            f"step '{name}': skip_graph_checks names unknown checks "
+            f"{', '.join(repr(check) for check in sorted(unknown))}; the checks a step may "
+            f"skip are {', '.join(sorted(GRAPH_CHECKS))}"
         )
     policy = config.retry_policy
     if policy is not None and not callable(getattr(policy, "next", None)):

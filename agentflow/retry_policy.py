@@ -103,11 +103,17 @@ class TenacityRetryPolicy:
         self.stop = stop
 
     def next(self, elapsed_time: float, attempts: int, error: Exception) -> float | None:
-        """See `RetryPolicy.next`; evaluates the tenacity parts on an equivalent call state."""
+        """See `RetryPolicy.next`; evaluates the tenacity parts on an equivalent call state,
+        in tenacity's order: the retry condition, then the wait, then the stop, which sees
+        the coming sleep as `upcoming_sleep` (so `stop_before_delay(5)` stops at 4.6 s
+        elapsed when the wait is 0.5 s)."""
         state = _call_state(elapsed_time, attempts, error)
-        if not self.retry(state) or self.stop(state):
+        if not self.retry(state):
             return None
-        return float(self.wait(state))
+        state.upcoming_sleep = delay = float(self.wait(state))
+        if self.stop(state):
+            return None
+        return delay
 
     def __repr__(self) -> str:
         return f"retry_policy(retry={self.retry!r}, wait={self.wait!r}, stop={self.stop!r})"

@@ -119,9 +119,17 @@ class Workflow:
             self, table, ctx, start_event, uuid.uuid4().hex, forward_events, resume=resume
         )
         # Taken only now: had the run been refused above, the saved one would be kept.
-        ctx._take_unfinished_run()
+        taken = ctx._take_unfinished_run()
         ctx._attach(run)
-        return run.start()
+        try:
+            return run.start()
+        except BaseException:
+            # The run failed to start (a saved run that could not be restored): the
+            # context is free again and keeps what it held.
+            ctx._detach(run)
+            if taken is not None:
+                ctx._keep_unfinished_run(taken)
+            raise
 
 
 def _make_start_event(

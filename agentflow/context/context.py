@@ -129,29 +129,41 @@ class Context(Generic[StateT]):
         serializer: BaseSerializer | None = None,
     ) -> Context[Any]:
         """The context `to_dict` saved, for `workflow`. `workflow.run(ctx=ctx)` then
-        resumes the saved run if there is one."""
+        resumes the saved run if there is one. Everything is checked before it is used:
+        the format, the workflow that saved it, the state's type, the steps named and the
+        events they are given; any problem is a ContextSerdeError naming its key path.
+        Classes are looked up only in modules already imported: loading never imports."""
+        from agentflow.context.saved_format import read_saved_context
         from agentflow.context.serializers import JsonSerializer
         from agentflow.runtime.snapshot import RunSnapshot
 
         serializer = serializer or JsonSerializer()
         version = data.get("version") if isinstance(data, dict) else None
-        if version != SAVED_CONTEXT_VERSION:
+        if isinstance(data, dict) and version != SAVED_CONTEXT_VERSION:
             raise ContextSerdeError(
                 f"saved context has format version {version!r}; this agentflow reads version "
                 f"{SAVED_CONTEXT_VERSION}"
             )
+        saved = read_saved_context(data)
+        workflow_name = type(workflow).__qualname__
+        if saved.workflow != workflow_name:
+            raise ContextSerdeError(
+                f"workflow: the saved context is of workflow {saved.workflow}, so workflow "
+                f"{workflow_name} cannot load it"
+            )
         ctx: Context[Any] = cls(workflow)
-        state = serializer.deserialize(data["state"])
+        state = serializer.deserialize_at(saved.state, "state")
         expected = ctx._store.state_type
         if not isinstance(state, expected):
             raise ContextSerdeError(
-                f"saved state is a {type(state).__name__}, but {type(workflow).__name__} keeps "
+                f"state: saved state is a {type(state).__name__}, but {workflow_name} keeps "
                 f"its state in a {expected.__name__}"
             )
         ctx._store._state = state
-        if data.get("run") is not None:
-            steps = set(workflow._step_table().steps)
-            ctx._unfinished_run = RunSnapshot.from_dict(data["run"], serializer, steps)
+        if saved.run is not None:
+            ctx._unfinished_run = RunSnapshot.from_saved(
+                saved.run, serializer, workflow._step_table()
+            )
         return ctx
 
     def _active_run(self, operation: str) -> WorkflowRun:

@@ -3,22 +3,26 @@
 `JsonSerializer` (the default) writes JSON that a person can read and another process
 can load: pydantic models, events included, carry their class's import path and are
 rebuilt as that class; plain JSON values pass as they are. Anything else is refused with
-an error that says where it was, rather than written in a lossy form. `PickleSerializer`
-stores any picklable value, for trusted storage only.
+an error that says where it was, rather than written in a lossy form. Loading finds
+classes only in modules the process has already imported: a saved context is data, and
+importing a module it names would run that module's code. `PickleSerializer` stores any
+picklable value, for trusted storage only.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
+import binascii
 import json
 import pickle
+import sys
 from abc import ABC, abstractmethod
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
+from agentflow.context.saved_format import child_path, describe_problems
 from agentflow.errors import ContextSerdeError
 
 _MODEL = "__model__"
@@ -26,6 +30,7 @@ _TUPLE = "__tuple__"
 _DICT = "__dict__"
 _EXCEPTION = "__exception__"
 _RESERVED = (_MODEL, _TUPLE, _DICT, _EXCEPTION)
+_ABSENT = object()
 
 
 class BaseSerializer(ABC):
@@ -39,6 +44,20 @@ class BaseSerializer(ABC):
     def deserialize(self, data: str) -> Any:
         """The value `serialize` was given."""
 
+    def deserialize_at(self, data: str, where: str) -> Any:
+        """`deserialize(data)`, any failure raised as a ContextSerdeError naming `where`
+        (the key path in the saved context, e.g. "run.queued[0].event")."""
+        try:
+            return self.deserialize(data)
+        except ContextSerdeError as error:
+            raise ContextSerdeError(f"{where}: {error}") from error
+        except Exception as error:
+            # A serializer's own errors for bad input cannot be known in advance; the
+            # cause is kept on the error raised instead.
+            raise ContextSerdeError(
+                f"{where}: {type(self).__name__} cannot read it: {error!r}"
+            ) from error
+
 
 class JsonSerializer(BaseSerializer):
     """JSON, with pydantic models (events included) rebuilt by class."""
@@ -49,8 +68,18 @@ class JsonSerializer(BaseSerializer):
         return json.dumps(_encode(value, where))
 
     def deserialize(self, data: str) -> Any:
-        """See `BaseSerializer.deserialize`."""
-        return _decode(json.loads(data))
+        """See `BaseSerializer.deserialize`; raises ContextSerdeError for text that is not
+        JSON or names a class no imported module holds."""
+        return self.deserialize_at(data, "value")
+
+    def deserialize_at(self, data: str, where: str) -> Any:
+        """See `BaseSerializer.deserialize_at`; errors name the key path inside the value
+        too (`state.user.address`)."""
+        try:
+            decoded = json.loads(data)
+        except json.JSONDecodeError as error:
+            raise ContextSerdeError(f"{where} is not JSON: {error}") from None
+        return _decode(decoded, where)
 
 
 class PickleSerializer(BaseSerializer):
@@ -67,7 +96,11 @@ class PickleSerializer(BaseSerializer):
 
     def deserialize(self, data: str) -> Any:
         """See `BaseSerializer.deserialize`."""
-        return pickle.loads(base64.b64decode(data))
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except binascii.Error as error:
+            raise ContextSerdeError(f"not the base64 PickleSerializer writes: {error}") from None
+        return pickle.loads(raw)
 
 
 def _encode(value: Any, where: str) -> Any:
@@ -156,23 +189,54 @@ def _holds_objects(value: Any) -> bool:
     return False
 
 
-def _decode(data: Any) -> Any:
+def _decode(data: Any, where: str) -> Any:
     if isinstance(data, list):
-        return [_decode(item) for item in data]
+        return [_decode(item, child_path(where, index)) for index, item in enumerate(data)]
     if not isinstance(data, dict):
         return data
     if _MODEL in data:
-        model_type = _import_class(data[_MODEL])
-        fields = {name: _decode(item) for name, item in data["fields"].items()}
-        fields.update({name: _decode(item) for name, item in data["extra"].items()})
-        return model_type.model_validate(fields)
+        return _decode_model(data, where)
     if _TUPLE in data:
-        return tuple(_decode(item) for item in data[_TUPLE])
+        return tuple(_decode(_expect(data, _TUPLE, list, where), where))
     if _EXCEPTION in data:
-        return _decode_exception(data)
+        return _decode_exception(data, where)
     if _DICT in data:
-        return {key: _decode(item) for key, item in data[_DICT].items()}
-    return {key: _decode(item) for key, item in data.items()}
+        data = _expect(data, _DICT, dict, where)
+    return {key: _decode(item, child_path(where, key)) for key, item in data.items()}
+
+
+def _expect(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in data:
+        raise ContextSerdeError(f"{where}: the saved value has no '{key}'")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise ContextSerdeError(
+            f"{where}: its '{key}' should be a {kind.__name__}, got {type(value).__name__}"
+        )
+    return value
+
+
+def _decode_model(data: dict[str, Any], where: str) -> BaseModel:
+    path = _expect(data, _MODEL, str, where)
+    model_type = _loaded_class(path, where)
+    if not (isinstance(model_type, type) and issubclass(model_type, BaseModel)):
+        raise ContextSerdeError(
+            f"{where}: {path} named in the saved context is not a pydantic model"
+        )
+    fields = {
+        name: _decode(item, child_path(where, name))
+        for name, item in _expect(data, "fields", dict, where).items()
+    }
+    fields.update(
+        (name, _decode(item, child_path(where, name)))
+        for name, item in _expect(data, "extra", dict, where).items()
+    )
+    try:
+        return model_type.model_validate(fields)
+    except ValidationError as error:
+        raise ContextSerdeError(
+            f"{where}: the saved {model_type.__qualname__} is not valid: {describe_problems(error)}"
+        ) from None
 
 
 class RestoredError(Exception):
@@ -180,19 +244,26 @@ class RestoredError(Exception):
     message is `<module:Class>: <original message>`."""
 
 
-def _decode_exception(data: dict[str, Any]) -> BaseException:
-    path, message = data[_EXCEPTION], data["message"]
+def _decode_exception(data: dict[str, Any], where: str) -> BaseException:
+    path = _expect(data, _EXCEPTION, str, where)
+    message = _expect(data, "message", str, where)
+    saved_arguments = data.get("args")
+    if saved_arguments is not None and not isinstance(saved_arguments, list):
+        raise ContextSerdeError(
+            f"{where}: its 'args' should be a list or null, got {type(saved_arguments).__name__}"
+        )
     fallback = RestoredError(f"{path}: {message}")
-    module_name, _, qualname = path.partition(":")
     try:
-        target: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError):
+        target = _loaded_class(path, where)
+    except ContextSerdeError:
         return fallback
     if not (isinstance(target, type) and issubclass(target, BaseException)):
         return fallback
-    arguments = _decode(data["args"]) if data["args"] is not None else [message]
+    arguments = (
+        _decode(saved_arguments, child_path(where, "args"))
+        if saved_arguments is not None
+        else [message]
+    )
     try:
         error: BaseException = target(*arguments)
     except (TypeError, ValueError):  # a constructor that takes other arguments
@@ -200,16 +271,22 @@ def _decode_exception(data: dict[str, Any]) -> BaseException:
     return error
 
 
-def _import_class(path: str) -> type[BaseModel]:
+def _loaded_class(path: str, where: str) -> object:
+    """What `module:qualname` names, from a module already imported; never imports one."""
     module_name, _, qualname = path.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as error:
+    module = sys.modules.get(module_name)
+    if module is None:
         raise ContextSerdeError(
-            f"cannot load class {path} named in the saved context: {error}"
-        ) from error
-    if not (isinstance(target, type) and issubclass(target, BaseModel)):
-        raise ContextSerdeError(f"{path} named in the saved context is not a pydantic model")
+            f"{where}: cannot load class {path} named in the saved context: module "
+            f"'{module_name}' is not imported, and loading never imports a module; import it "
+            "before loading the context"
+        )
+    target: object = module
+    for part in qualname.split("."):
+        target = getattr(target, part, _ABSENT)
+        if target is _ABSENT:
+            raise ContextSerdeError(
+                f"{where}: cannot load class {path} named in the saved context: module "
+                f"'{module_name}' has no '{qualname}'"
+            )
     return target

@@ -23,6 +23,23 @@ current_attempt: contextvars.ContextVar[int] = contextvars.ContextVar(
 )
 """The attempt number of the execution the running task performs (1 for the first)."""
 
+attempt_started: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "agentflow_attempt_started", default=None
+)
+"""When the running task's latest attempt of a step with a retry policy began: a policy's
+`elapsed_time` counts from its first attempt's start, as tenacity's does."""
+
+
+def timing_attempts(call: Callable[[Event], Awaitable[Any]]) -> Callable[[Event], Awaitable[Any]]:
+    """`call`, noting when each attempt begins; wraps only steps with a retry policy, so
+    that other steps do not read the clock."""
+
+    def call_timed(event: Event) -> Awaitable[Any]:
+        attempt_started.set(time.monotonic())
+        return call(event)
+
+    return call_timed
+
 
 @dataclass(frozen=True, slots=True)
 class Exhausted:
@@ -44,10 +61,11 @@ async def retry_failed_execution(
     `before_retry` before each attempt. Returns the first successful result, or an
     `Exhausted` once the policy (or its absence) gives up."""
     attempts = 1
-    first_failure = time.monotonic()
+    started = attempt_started.get() if policy is not None else None
+    first_attempt = started if started is not None else time.monotonic()
     try:
         while policy is not None:
-            delay = policy.next(time.monotonic() - first_failure, attempts, error)
+            delay = policy.next(time.monotonic() - first_attempt, attempts, error)
             if delay is None:
                 break
             if delay > 0:
@@ -61,4 +79,4 @@ async def retry_failed_execution(
                 attempts += 1
     finally:
         current_attempt.set(1)
-    return Exhausted(error, attempts, time.monotonic() - first_failure)
+    return Exhausted(error, attempts, time.monotonic() - first_attempt)

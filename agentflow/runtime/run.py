@@ -317,16 +317,29 @@ class WorkflowRun:
             if siblings is None:
                 siblings = self._parent._children = set()
             siblings.add(self)
-        self.loop.create_task(self._drive())
+        driver = self.loop.create_task(self._drive())
         # Delivered before run() returns, so that nothing the caller sends next can come
         # before the start (or the saved events). The driver task, made first, runs
         # before any worker.
-        if self._resume is not None:
-            self._restore(self._resume)
-        elif self._start_event is not None:
-            self.dispatch(self._start_event)
+        try:
+            if self._resume is not None:
+                self._restore(self._resume)
+            elif self._start_event is not None:
+                self.dispatch(self._start_event)
+        except BaseException:
+            self._abandon(driver)
+            raise
         self._started = True
         return self.handler
+
+    def _abandon(self, driver: asyncio.Task[None]) -> None:
+        """Undo a start that failed halfway: the driver and the workers started so far are
+        cancelled before they ever ran, so none of them acts on a run that never began."""
+        driver.cancel()
+        for task in self._tasks:
+            task.cancel()
+        if self._parent is not None:
+            self._parent._children.discard(self)  # type: ignore[union-attr]
 
     async def _drive(self) -> None:
         tracing = (

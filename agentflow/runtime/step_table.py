@@ -23,6 +23,7 @@ from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
 from agentflow.events import Event, StartEvent
 from agentflow.resource import Resource, ResourceCache
+from agentflow.runtime.retries import timing_attempts
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -65,6 +66,11 @@ class StepSpec:
     """From `@step(timeout=...)`: seconds one execution may take."""
     catch_error: CatchErrorConfig | None = None
     """Set for `@catch_error` steps."""
+    skip_graph_checks: frozenset[str] = frozenset()
+    """From `@step(skip_graph_checks=...)`: validation checks this step is exempt from."""
+    plain: bool = False
+    """An async step with no timeout, resources or retry policy: `bind` may hand out a
+    bare `functools.partial`, decided once here rather than on every run."""
 
     def accepts(self, event_type: type[Event]) -> bool:
         """True when an event of `event_type` is routed to this step."""
@@ -75,11 +81,12 @@ class StepSpec:
     ) -> Callable[[Event], Awaitable[Any]]:
         """A callable taking just the event, made once per step and run. Positional
         `functools.partial` calls are the cheapest way into the user's function; the rest
-        (resources, threads for sync steps, a timeout) is added only when used."""
+        (resources, threads for sync steps, a timeout, timing attempts for a retry
+        policy) is added only when used."""
         function = self.function
         fixed: tuple[Any, ...] = (workflow,) if self.is_method else ()
         roles = self.positional_roles
-        if self.timeout is None and self.is_async and not self.resources:
+        if self.plain:
             if roles == ("event",):
                 return functools.partial(function, *fixed)
             if roles == ("context", "event"):
@@ -96,9 +103,12 @@ class StepSpec:
                 return await function(*fixed, **kwargs)
             return await asyncio.to_thread(function, *fixed, **kwargs)
 
-        if self.timeout is None:
-            return call_by_keyword
-        return _with_timeout(call_by_keyword, self.name, self.timeout)
+        call = (
+            call_by_keyword
+            if self.timeout is None
+            else _with_timeout(call_by_keyword, self.name, self.timeout)
+        )
+        return call if self.retry_policy is None else timing_attempts(call)
 
 
 step_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -324,6 +334,7 @@ def _read_step(
             "`-> StopEvent` or `-> MyEvent | None`"
         )
     emitted = _return_event_types(where, hints["return"])
+    is_async = inspect.iscoroutinefunction(function)
     return StepSpec(
         name=name,
         function=function,
@@ -334,12 +345,16 @@ def _read_step(
         context_param=context_param,
         state_type=state_type,
         num_workers=config.num_workers,
-        is_async=inspect.iscoroutinefunction(function),
+        is_async=is_async,
         positional_roles=tuple(roles) if positional else None,
         resources=tuple(resources),
         retry_policy=config.retry_policy,
         timeout=config.timeout,
         catch_error=config.catch_error,
+        skip_graph_checks=config.skip_graph_checks,
+        plain=(
+            is_async and config.timeout is None and not resources and config.retry_policy is None
+        ),
     )
 
 

@@ -18,13 +18,18 @@ from agentflow.events import (
     StepFailedEvent,
     StopEvent,
 )
-from agentflow.runtime.step_table import StepTable
+from agentflow.runtime.step_table import StepSpec, StepTable
 
 # Events that legitimately cross the workflow's boundary: InputRequiredEvent goes out on the
 # stream to a human, HumanResponseEvent comes back in from the caller, and the runtime
 # itself sends StepFailedEvent to @catch_error steps.
 _LEAVES_THE_WORKFLOW = (StopEvent, InputRequiredEvent)
 _ENTERS_FROM_OUTSIDE = (StartEvent, HumanResponseEvent, StepFailedEvent)
+_REACHABILITY = "reachability"
+_FED_FROM_OUTSIDE_HINT = (
+    "emit it from a step that runs, or, for a step that callers feed with "
+    'ctx.send_event, mark it @step(skip_graph_checks=["reachability"])'
+)
 
 
 def validate_step_graph(table: StepTable) -> None:
@@ -81,10 +86,56 @@ def validate_step_graph(table: StepTable) -> None:
                 )
             if issubclass(accepted, _ENTERS_FROM_OUTSIDE) or _is_produced(accepted, emitted):
                 continue
+            if _REACHABILITY in spec.skip_graph_checks:
+                continue
             raise WorkflowValidationError(
                 f"workflow {name}: step '{spec.name}' accepts {accepted.__name__} but no step "
-                "emits it and callers only send StartEvent and HumanResponseEvent"
+                "emits it and callers only send StartEvent and HumanResponseEvent; "
+                f"{_FED_FROM_OUTSIDE_HINT}"
             )
+
+    unreachable = _unreachable_steps(table)
+    if unreachable:
+        listing = ", ".join(
+            f"'{spec.name}' (accepts {' | '.join(t.__name__ for t in spec.accepted)})"
+            for spec in unreachable
+        )
+        raise WorkflowValidationError(
+            f"workflow {name}: steps {listing} can never run: no step that runs from the "
+            "start event or from a HumanResponseEvent emits what they accept; "
+            f"{_FED_FROM_OUTSIDE_HINT}"
+        )
+
+
+def _unreachable_steps(table: StepTable) -> list[StepSpec]:
+    """The steps no run can reach: neither the start event, a HumanResponseEvent from the
+    caller, nor what a reachable step emits (or its failure, for its @catch_error step)
+    is delivered to them. Steps exempt from the check count as reached: callers feed
+    them, so the steps they feed are reachable too."""
+    waiting = dict(table.steps)
+    arrived: list[type[Event]] = [
+        accepted
+        for spec in table.steps.values()
+        for accepted in spec.accepted
+        if issubclass(accepted, (StartEvent, HumanResponseEvent))
+    ]
+
+    def reach(spec: StepSpec) -> None:
+        del waiting[spec.name]
+        arrived.extend(spec.emitted)
+        handler = table.catch_handlers.get(spec.name)
+        if handler is not None and handler.name in waiting:
+            reach(handler)
+
+    for spec in list(waiting.values()):
+        if _REACHABILITY in spec.skip_graph_checks and spec.name in waiting:
+            reach(spec)
+    while arrived and waiting:
+        event_type = arrived.pop()
+        for spec in list(waiting.values()):
+            if spec.name in waiting and spec.accepts(event_type):
+                reach(spec)
+    return list(waiting.values())
 
 
 def _is_produced(accepted: type[Event], emitted: Iterable[type[Event]]) -> bool:

@@ -7,6 +7,9 @@ import asyncio
 import re
 
 import pytest
+from tenacity import RetryCallState, RetryError, Retrying
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
 
 from agentflow import Context, Workflow, catch_error, step
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
@@ -19,9 +22,14 @@ from agentflow.retry_policy import (
     retry_policy,
     stop_after_attempt,
     stop_after_delay,
+    stop_before_delay,
+    wait_chain,
+    wait_exponential,
     wait_exponential_jitter,
     wait_fixed,
+    wait_incrementing,
 )
+from agentflow.runtime import retries
 
 
 class Flaky(Exception):
@@ -43,6 +51,51 @@ def test_composed_policy_follows_tenacity_semantics() -> None:
     assert policy.next(0.1, 3, Flaky()) is None  # three attempts made
     assert policy.next(10.5, 1, Flaky()) is None  # out of time
     assert policy.next(0.1, 1, Fatal()) is None  # not retried at all
+
+
+def test_stop_before_delay_counts_the_coming_sleep() -> None:
+    policy = retry_policy(wait=wait_fixed(0.5), stop=stop_before_delay(5))
+    assert policy.next(4.4, 1, Flaky()) == 0.5  # the retry would start at 4.9 s
+    assert policy.next(4.6, 1, Flaky()) is None  # it would start at 5.1 s, past the limit
+
+
+def _tenacity_decision(
+    stop: stop_base, wait: wait_base, elapsed: float, attempts: int, error: Exception
+) -> float | None:
+    """What tenacity's own retry loop decides after `attempts` failed attempts, the last one
+    ending `elapsed` seconds after the first began: the sleep before the next, or None."""
+    retrying = Retrying(stop=stop, wait=wait, retry=retry_if_exception_type(Flaky))
+    retrying.begin()
+    state = RetryCallState(retrying, fn=None, args=(), kwargs={})
+    state.attempt_number = attempts
+    state.set_exception((type(error), error, None))
+    state.outcome_timestamp = state.start_time + elapsed
+    try:
+        action = retrying.iter(state)
+    except RetryError:
+        return None
+    return float(action)
+
+
+@pytest.mark.parametrize(
+    ("stop", "wait"),
+    [
+        (stop_before_delay(5), wait_fixed(0.5)),
+        (stop_before_delay(5), wait_exponential(multiplier=1, max=8)),
+        (stop_after_delay(5), wait_fixed(0.5)),
+        (stop_after_attempt(4) | stop_before_delay(5), wait_incrementing(start=1, increment=1)),
+        (stop_after_attempt(3), wait_chain(wait_fixed(1), wait_fixed(2))),
+    ],
+)
+@pytest.mark.parametrize("elapsed", [0.0, 4.4, 4.5, 4.6, 7.0])
+@pytest.mark.parametrize("attempts", [1, 3])
+def test_a_composed_policy_decides_as_tenacitys_own_loop(
+    stop: stop_base, wait: wait_base, elapsed: float, attempts: int
+) -> None:
+    policy = retry_policy(retry=retry_if_exception_type(Flaky), wait=wait, stop=stop)
+    expected = _tenacity_decision(stop, wait, elapsed, attempts, Flaky())
+    assert policy.next(elapsed, attempts, Flaky()) == expected
+    assert policy.next(elapsed, attempts, Fatal()) is None
 
 
 def test_exponential_jitter_stays_within_its_cap() -> None:
@@ -104,6 +157,85 @@ async def test_the_run_fails_with_the_last_error_once_the_policy_gives_up() -> N
         await workflow.run()
     assert workflow.calls == 3
     assert "raised in step 'fetch' of workflow FlakyWorkflow" in raised.value.__notes__
+
+
+class SteppedClock:
+    """Stands in for the `time` module the retry loop reads: time moves only when a test
+    step says so, so that a step can take seconds without a test waiting for them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class GiveUpAtOnce:
+    """A hand-written policy that remembers the elapsed time it was shown."""
+
+    def __init__(self) -> None:
+        self.elapsed: list[float] = []
+
+    def next(self, elapsed_time: float, attempts: int, error: Exception) -> float | None:
+        self.elapsed.append(elapsed_time)
+        return None
+
+
+class SlowFailure(Workflow):
+    """Its step takes `seconds` of the stepped clock, then fails."""
+
+    def __init__(self, clock: SteppedClock, seconds: float) -> None:
+        super().__init__()
+        self.clock = clock
+        self.seconds = seconds
+        self.attempts = 0
+
+    async def attempt(self) -> None:
+        self.attempts += 1
+        self.clock.now += self.seconds
+        raise Flaky(f"attempt {self.attempts}")
+
+
+class SlowFailureRecorded(SlowFailure):
+    policy = GiveUpAtOnce()
+
+    @step(retry_policy=policy)
+    async def fetch(self, ev: StartEvent) -> StopEvent:
+        await self.attempt()
+        return StopEvent()
+
+    @catch_error
+    async def report(self, ev: StepFailedEvent) -> StopEvent:
+        return StopEvent(result=ev.elapsed_seconds)
+
+
+async def test_a_policy_sees_the_time_since_the_first_attempt_began(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SteppedClock()
+    monkeypatch.setattr(retries, "time", clock)
+    SlowFailureRecorded.policy.elapsed.clear()
+    elapsed_when_given_up = await SlowFailureRecorded(clock, seconds=3.0).run()
+    assert SlowFailureRecorded.policy.elapsed == [3.0]
+    assert elapsed_when_given_up == 3.0
+
+
+class SlowFailureWithinFiveSeconds(SlowFailure):
+    @step(retry_policy=retry_policy(wait=wait_fixed(0.5), stop=stop_before_delay(5)))
+    async def fetch(self, ev: StartEvent) -> StopEvent:
+        await self.attempt()
+        return StopEvent()
+
+
+async def test_a_step_stops_retrying_when_the_coming_sleep_would_pass_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SteppedClock()
+    monkeypatch.setattr(retries, "time", clock)
+    workflow = SlowFailureWithinFiveSeconds(clock, seconds=4.6)
+    with pytest.raises(Flaky, match="attempt 1"):
+        await workflow.run()
+    assert workflow.attempts == 1
 
 
 class TypedRetryWorkflow(Workflow):

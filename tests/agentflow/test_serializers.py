@@ -138,7 +138,7 @@ class TypedNotes(Workflow):
 
 
 def test_loading_state_of_another_type_is_refused() -> None:
-    data = Context(Notes()).to_dict()
+    data = {**Context(Notes()).to_dict(), "workflow": "TypedNotes"}
     with pytest.raises(ContextSerdeError, match="keeps its state in a Typed"):
         Context.from_dict(TypedNotes(), data)
 

@@ -12,13 +12,14 @@ from typing import Any, Optional, Union
 import pytest
 
 import agentflow.workflow
-from agentflow import Context, Workflow, step
+from agentflow import Context, Workflow, catch_error, step
 from agentflow.errors import WorkflowConfigurationError, WorkflowValidationError
 from agentflow.events import (
     Event,
     HumanResponseEvent,
     InputRequiredEvent,
     StartEvent,
+    StepFailedEvent,
     StopEvent,
 )
 
@@ -536,6 +537,147 @@ async def test_adding_a_step_after_a_run_validates_the_graph_again() -> None:
 
     with pytest.raises(WorkflowValidationError, match=r"'unreachable'.*Orphan"):
         Growing().run()
+
+
+class Ping(Event):
+    pass
+
+
+class Pong(Event):
+    pass
+
+
+class PingPong(Workflow):
+    """'a' and 'b' feed each other, but nothing that runs from the start event feeds them."""
+
+    @step
+    async def start(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result="started")
+
+    @step
+    async def a(self, ev: Ping) -> Pong:
+        return Pong()
+
+    @step
+    async def b(self, ev: Pong) -> Ping | StopEvent:
+        return StopEvent(result="never")
+
+
+async def test_a_cycle_nothing_reachable_feeds_is_refused_naming_its_steps() -> None:
+    with pytest.raises(WorkflowValidationError) as raised:
+        PingPong().run()
+    message = str(raised.value)
+    assert raised.type is WorkflowValidationError
+    assert "PingPong" in message
+    assert "'a' (accepts Ping)" in message
+    assert "'b' (accepts Pong)" in message
+    assert "'start'" not in message
+
+
+async def test_steps_fed_only_from_a_human_response_are_reachable() -> None:
+    class Answer(HumanResponseEvent):
+        text: str
+
+    class AskThenEcho(Workflow):
+        @step
+        async def ask(self, ev: StartEvent) -> InputRequiredEvent:
+            return InputRequiredEvent(prefix="say something")
+
+        @step
+        async def heard(self, ev: Answer) -> Note:
+            return Note(text=ev.text)
+
+        @step
+        async def echo(self, ev: Note) -> StopEvent:
+            return StopEvent(result=ev.text.upper())
+
+    handler = AskThenEcho().run()
+    async for event in handler.stream_events():
+        if isinstance(event, InputRequiredEvent):
+            handler.ctx.send_event(Answer(response="", text="hi"))
+    assert await handler == "HI"
+
+
+async def test_steps_fed_only_by_a_reachable_steps_catch_error_handler_are_reachable() -> None:
+    class Fails(Workflow):
+        @step
+        async def start(self, ev: StartEvent) -> StopEvent:
+            raise RuntimeError("boom")
+
+        @catch_error
+        async def recover(self, ev: StepFailedEvent) -> Note:
+            return Note(text=f"{ev.step_name} failed")
+
+        @step
+        async def report(self, ev: Note) -> StopEvent:
+            return StopEvent(result=ev.text)
+
+    assert await Fails().run() == "start failed"
+
+
+async def test_a_subclass_emitted_by_a_reachable_step_reaches_a_base_class_consumer() -> None:
+    class LoudPing(Ping):
+        pass
+
+    class ViaSubclass(Workflow):
+        @step
+        async def start(self, ev: StartEvent) -> LoudPing:
+            return LoudPing()
+
+        @step
+        async def a(self, ev: Ping) -> Pong:
+            return Pong()
+
+        @step
+        async def b(self, ev: Pong) -> StopEvent:
+            return StopEvent(result="reached")
+
+    assert await ViaSubclass().run() == "reached"
+
+
+async def test_a_step_fed_from_outside_may_skip_the_reachability_check() -> None:
+    class Outside(Workflow):
+        @step
+        async def start(self, ev: StartEvent) -> None:
+            return None
+
+        @step(skip_graph_checks=["reachability"])
+        async def on_ping(self, ev: Ping) -> Pong:
+            return Pong()
+
+        @step
+        async def finish(self, ev: Pong) -> StopEvent:
+            return StopEvent(result="pinged from outside")
+
+    handler = Outside().run()
+    handler.ctx.send_event(Ping())
+    assert await handler == "pinged from outside"
+
+
+async def test_without_the_skip_a_step_fed_from_outside_is_refused() -> None:
+    class Outside(Workflow):
+        @step
+        async def start(self, ev: StartEvent) -> None:
+            return None
+
+        @step
+        async def on_ping(self, ev: Ping) -> StopEvent:
+            return StopEvent()
+
+    with pytest.raises(WorkflowValidationError, match=r"'on_ping'.*Ping.*skip_graph_checks"):
+        Outside().run()
+
+
+def test_skip_graph_checks_refuses_an_unknown_check_naming_it() -> None:
+    with pytest.raises(WorkflowValidationError, match=r"lonely'.*'dead_end'.*reachability"):
+
+        @step(skip_graph_checks=["dead_end"])
+        async def lonely(ev: StartEvent) -> StopEvent:
+            return StopEvent()
+
+
+async def test_disable_validation_runs_a_workflow_with_unreachable_steps() -> None:
+    assert await PingPong(disable_validation=True).run() == "started"
 
 
 async def test_disable_validation_lets_a_workflow_with_a_dangling_event_run() -> None:
