@@ -23,6 +23,7 @@ from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
 from agentflow.events import Event, StartEvent
 from agentflow.resource import Resource, ResourceCache
+from agentflow.runtime.daemon_threads import run_in_daemon_thread
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -53,7 +54,8 @@ class StepSpec:
     num_workers: int
     """Most executions of this step at once within one run."""
     is_async: bool
-    """Sync steps run in a worker thread so they cannot block the event loop."""
+    """Sync steps run in a daemon thread (`daemon_threads`) so they cannot block the event
+    loop, and one abandoned by its run cannot hold up other runs or the process."""
     positional_roles: tuple[str, ...] | None
     """("context", "event") in the order the parameters take them positionally, or None
     when they must be passed by keyword."""
@@ -94,7 +96,7 @@ class StepSpec:
                 kwargs[name] = await resources.get(resource, ctx)
             if is_async:
                 return await function(*fixed, **kwargs)
-            return await asyncio.to_thread(function, *fixed, **kwargs)
+            return await run_in_daemon_thread(function, *fixed, **kwargs)
 
         if self.timeout is None:
             return call_by_keyword
