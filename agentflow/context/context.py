@@ -8,6 +8,7 @@ one run at a time. Steps receive it through a parameter annotated `Context` or
 
 from __future__ import annotations
 
+import functools
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -29,6 +30,11 @@ StateT = TypeVar("StateT", bound=BaseModel)
 SAVED_CONTEXT_VERSION = 1
 """Format version of `Context.to_dict`; bumped when the format changes."""
 EventT = TypeVar("EventT", bound=Event)
+
+_is_event = functools.partial(type.__instancecheck__, Event)
+"""`isinstance(value, Event)` for the hot paths: a pydantic model class is an ABC, whose
+`__instancecheck__` is a Python function, while type's own check walks the MRO in C. They
+differ only for classes registered as virtual subclasses, which events never are."""
 
 
 class Context(Generic[StateT]):
@@ -170,11 +176,11 @@ class Context(Generic[StateT]):
         """Route `message` to the steps that accept it, or only to the step named `step`.
         Callers outside the run use this to answer `InputRequiredEvent`s."""
         execution = current_execution.get()
-        if execution is not None and execution.link.store is self._store:
-            run = execution.link.run
+        if execution is not None and (link := execution.link).store is self._store:
+            run = link.run
         else:
             run = self._run
-        if run is None or not isinstance(message, Event):
+        if run is None or not _is_event(message):
             self._without_run("send_event", message)
             return
         if step is None:
@@ -188,11 +194,11 @@ class Context(Generic[StateT]):
     def write_event_to_stream(self, ev: Event) -> None:
         """Put `ev` on the run's stream, after everything written before it."""
         execution = current_execution.get()
-        if execution is not None and execution.link.store is self._store:
-            run = execution.link.run
+        if execution is not None and (link := execution.link).store is self._store:
+            run = link.run
         else:
             run = self._run
-        if run is None or not isinstance(ev, Event):
+        if run is None or not _is_event(ev):
             self._without_run("write_event_to_stream", ev)
             return
         if get_ident() == run.thread_id:

@@ -383,9 +383,10 @@ class WorkflowRun:
 
     async def _stop_workers(self) -> None:
         # A cancelled worker's `finally` may still dispatch; dispatch is a no-op once the
-        # outcome is decided, so this loop ends after at most a couple of rounds.
-        while self._tasks:
-            tasks = list(self._tasks)
+        # outcome is decided, so this loop ends after at most a couple of rounds. Workers
+        # that have already finished (the one that returned the StopEvent, typically) are
+        # left to their done callbacks: awaiting them would cost a turn of the loop.
+        while tasks := [task for task in self._tasks if not task.done()]:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -791,3 +791,35 @@ async def test_a_task_outliving_its_run_reaches_other_runs_but_not_its_contexts_
     assert not [event for event in events if isinstance(event, Marker)]
     # Another workflow's context is not the task's own: the answer reaches its run.
     assert await other_handler == 7
+
+
+# Something that is not an event is refused, from a step or from outside
+
+
+class SendsNotAnEvent(Workflow):
+    @step
+    async def begin(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        for operation in (ctx.send_event, ctx.write_event_to_stream):
+            try:
+                operation({"not": "an event"})  # type: ignore[arg-type]
+            except TypeError as error:
+                ctx.write_event_to_stream(Marker(origin=str(error)))
+        return StopEvent(result="done")
+
+
+async def test_a_step_sending_or_streaming_something_not_an_event_gets_a_type_error() -> None:
+    handler = SendsNotAnEvent().run()
+    markers = [event.origin async for event in handler.stream_events() if isinstance(event, Marker)]
+    assert await handler == "done"
+    assert markers == [
+        "send_event() takes an Event, got dict",
+        "write_event_to_stream() takes an Event, got dict",
+    ]
+
+
+async def test_sending_something_not_an_event_from_outside_is_refused_too() -> None:
+    handler = WaitsForAnswer(timeout=None, disable_validation=True).run()
+    with pytest.raises(TypeError, match="send_event\\(\\) takes an Event, got str"):
+        handler.ctx.send_event("answer")  # type: ignore[arg-type]
+    handler.ctx.send_event(Answer(n=1))
+    assert await handler == 1
