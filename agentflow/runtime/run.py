@@ -55,14 +55,6 @@ from agentflow.runtime.execution import (
     record_answer,
 )
 from agentflow.runtime.retries import Exhausted, current_attempt, retry_failed_execution
-from agentflow.runtime.stall import (
-    Unclaimed,
-    describe,
-    restored,
-    stall_error,
-    step_of,
-    unclaimed_here,
-)
 from agentflow.runtime.step_table import StepSpec, StepTable, step_deadline
 from agentflow.runtime.stream import EventStream
 from agentflow.tracing import active_tracer, record_run_failure, run_span, traced_step
@@ -73,6 +65,7 @@ if TYPE_CHECKING:
     from agentflow.context import Context
     from agentflow.handler import WorkflowHandler
     from agentflow.runtime.snapshot import InProgress, RunSnapshot
+    from agentflow.runtime.stall import Unclaimed
     from agentflow.workflow import Workflow
 
 
@@ -312,7 +305,10 @@ class WorkflowRun:
         for event in snapshot.unconsumed:
             self.stream.write(event)
         self._open_questions = [snapshot.unconsumed[i] for i in snapshot.open_questions] or None
-        self._unclaimed = [restored(event) for event in snapshot.unclaimed] or None
+        if snapshot.unclaimed:
+            from agentflow.runtime.stall import restored
+
+            self._unclaimed = [restored(event) for event in snapshot.unclaimed]
         self._recoveries = dict(snapshot.recoveries) or None
         self._next_execution = snapshot.next_execution
         for key, events in snapshot.collected.items():
@@ -462,6 +458,8 @@ class WorkflowRun:
     def _timeout_message(self, active: list[str]) -> str:
         running = ", ".join(active) or "none"
         if self._unclaimed:
+            from agentflow.runtime.stall import describe
+
             running += f"; events no step took: {describe(self._unclaimed)}"
         name = self._table.workflow_name
         if self._deadline_from_parent:
@@ -527,6 +525,9 @@ class WorkflowRun:
     def _keep_unclaimed(self, event: Event) -> None:
         """Keep `event`, which no step accepts, for a `wait_for_event` that may still ask
         for it; unless the run may still do something else, it is stuck with it."""
+        # Loaded when a run first has an event left over, not at `import agentflow`.
+        from agentflow.runtime.stall import unclaimed_here
+
         if self._unclaimed is None:
             self._unclaimed = []
         self._unclaimed.append(unclaimed_here(event, self.link))
@@ -553,6 +554,8 @@ class WorkflowRun:
             or self._children
         ):
             return
+        from agentflow.runtime.stall import stall_error, step_of
+
         error = stall_error(self._table.workflow_name, unclaimed)
         failed = WorkflowFailedEvent(step_name=step_of(unclaimed), exception=error)
         self._decide(_Outcome(terminal=failed, error=error))

@@ -23,7 +23,6 @@ from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
 from agentflow.events import Event, StartEvent
 from agentflow.resource import Resource, ResourceCache
-from agentflow.runtime.daemon_threads import run_in_daemon_thread
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -88,6 +87,8 @@ class StepSpec:
                 return functools.partial(function, *fixed, ctx)
         context_kwargs = {self.context_param: ctx} if self.context_param else {}
         event_param, injected, is_async = self.event_param, self.resources, self.is_async
+        # Loaded for the first sync step, not at `import agentflow`.
+        from agentflow.runtime.daemon_threads import run_in_daemon_thread
 
         async def call_by_keyword(event: Event) -> Any:
             kwargs = {event_param: event, **context_kwargs}
