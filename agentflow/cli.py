@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -550,12 +551,24 @@ class _RunConsole:
 
 
 async def _read_line(stream: IO[str]) -> str | None:
-    """One line from `stream` without blocking the event loop, in a daemon thread: a read
-    that never returns (Ctrl-C at a prompt) must not keep the process alive."""
-    from agentflow.runtime.daemon_threads import run_in_daemon_thread
+    """One line from `stream` without blocking the event loop. A daemon thread rather than
+    `asyncio.to_thread`: a read that never returns (Ctrl-C at a prompt) must not keep the
+    process alive, and asyncio.run waits for the default executor's threads."""
+    loop = asyncio.get_running_loop()
+    answered: asyncio.Future[str] = loop.create_future()
 
-    try:
-        line = await run_in_daemon_thread(stream.readline)
-    except (OSError, ValueError):
-        line = ""
+    def settle(line: str) -> None:
+        if not answered.done():
+            answered.set_result(line)
+
+    def read() -> None:
+        try:
+            line = stream.readline()
+        except (OSError, ValueError):
+            line = ""
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(settle, line)
+
+    threading.Thread(target=read, name="agentflow stdin", daemon=True).start()
+    line = await answered
     return line or None

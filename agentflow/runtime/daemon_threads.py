@@ -1,5 +1,5 @@
-"""Threads for blocking calls made from the event loop (sync steps, the CLI's prompts),
-which nobody has to wait for.
+"""Threads for blocking calls made from the event loop (sync steps), which nobody has to
+wait for.
 
 A Python thread cannot be stopped from outside, so a sync step abandoned by its run (the
 run timed out or was cancelled) goes on in its thread until it returns by itself. On the
