@@ -171,6 +171,8 @@ class Context(Generic[StateT]):
     # (a sync step's thread cannot be cancelled; a task or a timer it left) finds its link
     # to that run cut (`RunLink`): nothing happens, and it never reaches the context's
     # next run. A context is told apart by its state store: the link holds no context.
+    # Each method looks its run up inline, not through a shared helper: they are the
+    # hot path of a fan-out and of streaming, where a call per event shows.
 
     def send_event(self, message: Event, step: str | None = None) -> None:
         """Route `message` to the steps that accept it, or only to the step named `step`.
@@ -243,8 +245,8 @@ class Context(Generic[StateT]):
         n events of one type at a constant cost per call, however large n is. The buffer
         belongs to the calling step unless `buffer_id` names a shared one."""
         execution = current_execution.get()
-        if execution is not None and execution.link.store is self._store:
-            run = execution.link.run
+        if execution is not None and (link := execution.link).store is self._store:
+            run = link.run
         else:
             execution = None
             run = self._run if self._run is not None else self._active_run("collect_events")

@@ -87,7 +87,7 @@ class StepSpec:
                 return functools.partial(function, *fixed, ctx)
         context_kwargs = {self.context_param: ctx} if self.context_param else {}
         event_param, injected, is_async = self.event_param, self.resources, self.is_async
-        # Loaded for the first sync step, not at `import agentflow`.
+        # Loaded here, not at `import agentflow`: only sync steps use it.
         from agentflow.runtime.daemon_threads import run_in_daemon_thread
 
         async def call_by_keyword(event: Event) -> Any:
