@@ -1,5 +1,6 @@
-"""Sync steps: they run off the event loop, see the caller's context variables, and a step
-abandoned by its run (which cannot be stopped) neither holds up other runs nor the process."""
+"""The daemon threads sync steps run in: off the event loop, with the caller's context
+variables, and a step abandoned by its run (which cannot be stopped) holds up neither other
+runs nor the process."""
 
 from __future__ import annotations
 
