@@ -556,7 +556,8 @@ class WorkflowRun:
             return
         from agentflow.runtime.stall import stall_error, step_of
 
-        error = stall_error(self._table.workflow_name, unclaimed)
+        collected = {key: len(buffer) for key, buffer in (self._collect_buffers or {}).items()}
+        error = stall_error(self._table.workflow_name, unclaimed, collected)
         failed = WorkflowFailedEvent(step_name=step_of(unclaimed), exception=error)
         self._decide(_Outcome(terminal=failed, error=error))
 

@@ -52,8 +52,17 @@ def describe(unclaimed: list[Unclaimed]) -> str:
     return ", ".join(f"{type(item.event).__name__} ({item.source})" for item in unclaimed)
 
 
-def stall_error(workflow_name: str, unclaimed: list[Unclaimed]) -> WorkflowStalledError:
-    """The error a run stuck with `unclaimed` fails with."""
+def stall_error(
+    workflow_name: str, unclaimed: list[Unclaimed], collected: dict[str, int]
+) -> WorkflowStalledError:
+    """The error a run stuck with `unclaimed` fails with; `collected` is how many events
+    each `collect_events` buffer holds, for a collection the left-over events may have been
+    meant for."""
+    waiting = "".join(
+        f"; the collect_events buffer '{buffer}' holds {count} event{'s' * (count != 1)}"
+        for buffer, count in collected.items()
+        if count
+    )
     hint = (
         "; a StopEvent ends a run only when a step returns it, not when it is sent"
         if any(isinstance(item.event, StopEvent) for item in unclaimed)
@@ -62,8 +71,8 @@ def stall_error(workflow_name: str, unclaimed: list[Unclaimed]) -> WorkflowStall
     return WorkflowStalledError(
         f"workflow {workflow_name} can make no progress: no step is running or queued and "
         f"nothing waits for an event, but no step accepts these events and no "
-        f"wait_for_event took them: {describe(unclaimed)}. Add a step that accepts them, "
-        f"or return the event the next step accepts{hint}"
+        f"wait_for_event took them: {describe(unclaimed)}{waiting}. Add a step that "
+        f"accepts them, or return the event the next step accepts{hint}"
     )
 
 

@@ -127,6 +127,39 @@ async def test_the_same_check_holds_for_sync_steps() -> None:
         await asyncio.wait_for(SyncSender(timeout=None, disable_validation=True).run(), HANG)
 
 
+class Work(Event):
+    i: int
+
+
+class Done(Event):
+    i: int
+
+
+class FansInOneShort(Workflow):
+    @step
+    async def scatter(self, ctx: Context, ev: StartEvent) -> Work | None:
+        for i in range(3):
+            ctx.send_event(Work(i=i))
+        return None
+
+    @step
+    async def work(self, ev: Work) -> Done:
+        return Done(i=ev.i) if ev.i < 2 else Stray()  # type: ignore[return-value]
+
+    @step
+    async def gather(self, ctx: Context, ev: Done) -> StopEvent | None:
+        if ctx.collect_events(ev, [Done] * 3) is None:
+            return None
+        return StopEvent()
+
+
+async def test_a_collection_left_short_is_named_with_the_events_no_step_took() -> None:
+    with pytest.raises(WorkflowStalledError) as caught:
+        await asyncio.wait_for(FansInOneShort(timeout=None).run(), HANG)
+    expected = "Stray (from step 'work'); the collect_events buffer 'gather' holds 2 events"
+    assert expected in str(caught.value)
+
+
 # Waiting for a human is not a stall
 
 
