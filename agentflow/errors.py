@@ -36,6 +36,12 @@ class StepCancelledError(WorkflowRuntimeError):
     something that was cancelled elsewhere)."""
 
 
+class WorkflowStalledError(WorkflowRuntimeError):
+    """The run can make no more progress: no step is running or queued, nothing waits for
+    an event or an answer, and events that no step took are left; the message names each
+    of them and the step that emitted it."""
+
+
 class WorkflowStepDoesNotExistError(WorkflowRuntimeError):
     """An event was addressed to a step the workflow does not have."""
 

@@ -8,6 +8,7 @@ one run at a time. Steps receive it through a parameter annotated `Context` or
 
 from __future__ import annotations
 
+import functools
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -29,6 +30,11 @@ StateT = TypeVar("StateT", bound=BaseModel)
 SAVED_CONTEXT_VERSION = 1
 """Format version of `Context.to_dict`; bumped when the format changes."""
 EventT = TypeVar("EventT", bound=Event)
+
+_is_event = functools.partial(type.__instancecheck__, Event)
+"""`isinstance(value, Event)` for the hot paths: a pydantic model class is an ABC, whose
+`__instancecheck__` is a Python function, while type's own check walks the MRO in C. They
+differ only for classes registered as virtual subclasses, which events never are."""
 
 
 class Context(Generic[StateT]):
@@ -65,7 +71,7 @@ class Context(Generic[StateT]):
         """The name of the step running in the calling task (for instance, to book an
         LLM call's cost to it), or None outside this context's steps."""
         execution = current_execution.get()
-        if execution is not None and execution.run.ctx is self:
+        if execution is not None and execution.link.store is self._store:
             return execution.step
         return None
 
@@ -173,18 +179,24 @@ class Context(Generic[StateT]):
         return run
 
     # send_event, write_event_to_stream and collect_events act on the run whose step is
-    # calling, else on the context's current run: a step still going after its run ended
-    # (a sync step's thread cannot be cancelled) then reaches its own ended run, where
-    # nothing happens, never the context's next run.
+    # calling, else on the context's current run. A step still going after its run ended
+    # (a sync step's thread cannot be cancelled; a task or a timer it left) finds its link
+    # to that run cut (`RunLink`): nothing happens, and it never reaches the context's
+    # next run. A context is told apart by its state store: the link holds no context.
+    # Each method looks its run up inline, not through a shared helper: they are the
+    # hot path of a fan-out and of streaming, where a call per event shows.
 
     def send_event(self, message: Event, step: str | None = None) -> None:
         """Route `message` to the steps that accept it, or only to the step named `step`.
         Callers outside the run use this to answer `InputRequiredEvent`s."""
         execution = current_execution.get()
-        run = execution.run if execution is not None and execution.run.ctx is self else self._run
-        if run is None or not isinstance(message, Event):
-            self._reject_send(message)
-        assert run is not None
+        if execution is not None and (link := execution.link).store is self._store:
+            run = link.run
+        else:
+            run = self._run
+        if run is None or not _is_event(message):
+            self._without_run("send_event", message)
+            return
         if step is None:
             if get_ident() == run.thread_id:  # on the loop: the common case, at no extra call
                 run.dispatch(message)
@@ -193,23 +205,29 @@ class Context(Generic[StateT]):
         else:
             run.call_on_loop(run.dispatch_to, run.lane_for(step, message), message)
 
-    def _reject_send(self, message: object) -> None:
-        if not isinstance(message, Event):
-            raise TypeError(f"send_event() takes an Event, got {type(message).__name__}")
-        self._active_run("send_event")
-
     def write_event_to_stream(self, ev: Event) -> None:
         """Put `ev` on the run's stream, after everything written before it."""
         execution = current_execution.get()
-        run = execution.run if execution is not None and execution.run.ctx is self else self._run
-        if run is None or not isinstance(ev, Event):
-            if not isinstance(ev, Event):
-                raise TypeError(f"write_event_to_stream() takes an Event, got {type(ev).__name__}")
-            run = self._active_run("write_event_to_stream")
+        if execution is not None and (link := execution.link).store is self._store:
+            run = link.run
+        else:
+            run = self._run
+        if run is None or not _is_event(ev):
+            self._without_run("write_event_to_stream", ev)
+            return
         if get_ident() == run.thread_id:
             run.write_to_stream(ev)
         else:
             run.call_on_loop(run.write_to_stream, ev)
+
+    def _without_run(self, operation: str, event: object) -> None:
+        """Raise for a call that has no run to act on or no event; a step of a run that
+        has ended may call, and nothing happens."""
+        if not isinstance(event, Event):
+            raise TypeError(f"{operation}() takes an Event, got {type(event).__name__}")
+        execution = current_execution.get()
+        if execution is None or execution.link.store is not self._store:
+            self._active_run(operation)
 
     @overload
     def collect_events(
@@ -239,8 +257,8 @@ class Context(Generic[StateT]):
         n events of one type at a constant cost per call, however large n is. The buffer
         belongs to the calling step unless `buffer_id` names a shared one."""
         execution = current_execution.get()
-        if execution is not None and execution.run.ctx is self:
-            run = execution.run
+        if execution is not None and (link := execution.link).store is self._store:
+            run = link.run
         else:
             execution = None
             run = self._run if self._run is not None else self._active_run("collect_events")
@@ -252,6 +270,8 @@ class Context(Generic[StateT]):
                 )
             if isinstance(count, bool) or count < 1:
                 raise ValueError(f"collect_events(): count must be a positive int, got {count!r}")
+        if run is None:
+            return None  # called from a step of a run that has ended: nothing to collect
         return run.collect_events(ev, expected, buffer_id, count, execution)
 
     async def wait_for_event(

@@ -52,6 +52,10 @@ class CollectBuffer:
             return self.take_count_of(expected, count)
         return self.take_all_of(expected)
 
+    def __len__(self) -> int:
+        """How many events are buffered."""
+        return self._size
+
     def events(self) -> list[Event]:
         """Every buffered event, grouped by type in arrival order."""
         return [event for queue in self._by_type.values() for event in queue]

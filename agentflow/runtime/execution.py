@@ -1,6 +1,6 @@
-"""What a step execution carries while it runs: the context variable naming it, its waits
-and collections (replayed when it runs again after a retry or a resume), and the waiters
-`wait_for_event` registers.
+"""What a step execution carries while it runs: the context variable naming it, the link
+to its run, its waits and collections (replayed when it runs again after a retry or a
+resume), and the waiters `wait_for_event` registers.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agentflow.events import Event
 
 if TYPE_CHECKING:
+    from agentflow.context.state_store import InMemoryStateStore
     from agentflow.runtime.run import WorkflowRun
 
 current_execution: contextvars.ContextVar[Execution | None] = contextvars.ContextVar(
@@ -20,6 +21,29 @@ current_execution: contextvars.ContextVar[Execution | None] = contextvars.Contex
 )
 """The step execution the running task performs (its step and run); set once per worker
 task. A workflow run from there is that run's child."""
+
+
+class RunLink:
+    """How a step execution reaches its run: through this link, which the run cuts when
+    it ends.
+
+    Whatever a step schedules (`loop.call_later`, a task, a thread) runs with a copy of the
+    step's context variables, `current_execution` among them. Were the execution to hold
+    its run, such a copy would keep the run, and through it the workflow and its context,
+    alive for as long as the callback waits. Through the link, a finished run is
+    collectable, and a late call from one of its steps finds it ended.
+    """
+
+    __slots__ = ("run", "store", "workflow_name")
+
+    def __init__(self, run: WorkflowRun, store: InMemoryStateStore[Any], workflow_name: str):
+        self.run: WorkflowRun | None = run
+        """The run, until it ends."""
+        self.store = store
+        """The state store of the run's context, which tells that context apart from any
+        other without holding it (a context holds its workflow)."""
+        self.workflow_name = workflow_name
+        """For messages about the run once it has ended."""
 
 
 class Execution:
@@ -30,16 +54,16 @@ class Execution:
         "collected",
         "collects",
         "event",
+        "link",
         "number",
         "replayed",
-        "run",
         "step",
         "touched",
         "waits",
     )
 
-    def __init__(self, run: WorkflowRun, step: str, event: Event) -> None:
-        self.run = run
+    def __init__(self, link: RunLink, step: str, event: Event) -> None:
+        self.link = link
         self.step = step
         self.event = event
         self.number: int | None = None

@@ -47,7 +47,13 @@ from agentflow.events import (
 )
 from agentflow.resource import ResourceCache
 from agentflow.runtime.collect import CollectBuffer
-from agentflow.runtime.execution import Execution, Waiter, current_execution, record_answer
+from agentflow.runtime.execution import (
+    Execution,
+    RunLink,
+    Waiter,
+    current_execution,
+    record_answer,
+)
 from agentflow.runtime.retries import Exhausted, current_attempt, retry_failed_execution
 from agentflow.runtime.step_table import StepSpec, StepTable, step_deadline
 from agentflow.runtime.stream import EventStream
@@ -59,6 +65,7 @@ if TYPE_CHECKING:
     from agentflow.context import Context
     from agentflow.handler import WorkflowHandler
     from agentflow.runtime.snapshot import InProgress, RunSnapshot
+    from agentflow.runtime.stall import Unclaimed
     from agentflow.workflow import Workflow
 
 
@@ -128,6 +135,7 @@ class WorkflowRun:
         "ctx",
         "deadline",
         "handler",
+        "link",
         "loop",
         "run_id",
         "stream",
@@ -160,15 +168,17 @@ class WorkflowRun:
         self._resume = resume
         self._started = False
         self._next_execution = 0
-        self._open_questions: list[Event] = []
+        self._open_questions: list[Event] | None = None
         parent_execution = current_execution.get()
-        self._parent = parent_execution.run if parent_execution is not None else None
-        if self._parent is not None and self._parent._outcome is not None:
-            raise WorkflowRuntimeError(
-                f"cannot start {type(workflow).__name__} from a step of "
-                f"{self._parent._table.workflow_name} run {self._parent.run_id}, which has "
-                "ended; a child run never outlives its parent"
-            )
+        self._parent = None
+        if parent_execution is not None:
+            self._parent = parent_execution.link.run
+            if self._parent is None or self._parent._outcome is not None:
+                raise WorkflowRuntimeError(
+                    f"cannot start {type(workflow).__name__} from step "
+                    f"'{parent_execution.step}' of a {parent_execution.link.workflow_name} "
+                    "run which has ended; a child run never outlives its parent"
+                )
         if forward_events and self._parent is None:
             raise WorkflowRuntimeError(
                 "forward_events=True streams a child workflow's events to its parent's "
@@ -180,16 +190,22 @@ class WorkflowRun:
         )
         """Put an event on this run's stream (and on its parent's when forwarding)."""
         # Made when first needed: most runs have no children, collect nothing, use no
-        # resources and recover from nothing, and a waiting run should stay small.
+        # resources, recover from nothing and wait for no event, and a waiting run should
+        # stay small.
         self._children: set[WorkflowRun] | None = None
-        self._timeout, self._deadline_from_parent = self._effective_timeout(workflow.timeout)
+        if self._parent is None:
+            self._timeout, self._deadline_from_parent = workflow.timeout, False
+        else:
+            self._timeout, self._deadline_from_parent = self._effective_timeout(workflow.timeout)
         self.deadline = None if self._timeout is None else self.loop.time() + self._timeout
         self._verbose = workflow.verbose
         self._lanes = {name: _StepLane(spec) for name, spec in table.steps.items()}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._executing: set[Execution] = set()
-        self._waiters: list[Waiter] = []
-        self._unclaimed: list[Event] = []
+        self._waiters: list[Waiter] | None = None
+        self._unclaimed: list[Unclaimed] | None = None
+        self.link = RunLink(self, ctx._store, table.workflow_name)
+        """What this run's step executions reach it by; cut when the run ends."""
         self._collect_buffers: dict[str, CollectBuffer] | None = None
         self._resources: ResourceCache | None = None
         self._recoveries: dict[str, int] | None = None
@@ -208,8 +224,7 @@ class WorkflowRun:
         time left, so that its timeout reaches the parent's step while that step can still
         react to it."""
         parent = self._parent
-        if parent is None:
-            return own, False
+        assert parent is not None, "only a child run has a parent's deadline to keep"
         deadlines = [d for d in (parent.deadline, step_deadline.get()) if d is not None]
         if not deadlines:
             return own, False
@@ -240,11 +255,12 @@ class WorkflowRun:
                     for spec in self._table.route(type(self._start_event))
                 ]
         # A question a waiting step asked is asked again when that step re-runs.
-        asked_again = {id(w.waiter_event) for w in self._waiters if w.waiter_event is not None}
+        waiters = self._waiters or []
+        asked_again = {id(w.waiter_event) for w in waiters if w.waiter_event is not None}
         unconsumed = [e for e in self.stream.unconsumed() if id(e) not in asked_again]
         consumed_questions = [
             question
-            for question in self._open_questions
+            for question in self._open_questions or ()
             if not any(question is event for event in unconsumed)
         ]
         streamed = consumed_questions + unconsumed
@@ -260,7 +276,7 @@ class WorkflowRun:
                 )
                 for execution in self._executing
             ],
-            unclaimed=list(self._unclaimed),
+            unclaimed=[item.event for item in self._unclaimed or ()],
             collected={
                 key: buffer.events() for key, buffer in (self._collect_buffers or {}).items()
             },
@@ -270,7 +286,7 @@ class WorkflowRun:
                     event_type=f"{waiter.event_type.__module__}:{waiter.event_type.__qualname__}",
                     requirements=dict(waiter.requirements),
                 )
-                for waiter in self._waiters
+                for waiter in waiters
             ],
             recoveries=dict(self._recoveries or {}),
             next_execution=self._next_execution,
@@ -278,7 +294,7 @@ class WorkflowRun:
             unconsumed=streamed,
             open_questions=[
                 next(i for i, event in enumerate(streamed) if event is question)
-                for question in self._open_questions
+                for question in self._open_questions or ()
             ],
         )
 
@@ -288,8 +304,11 @@ class WorkflowRun:
         self.stream.resume_at(snapshot.stream_position)
         for event in snapshot.unconsumed:
             self.stream.write(event)
-        self._open_questions = [snapshot.unconsumed[i] for i in snapshot.open_questions]
-        self._unclaimed = list(snapshot.unclaimed)
+        self._open_questions = [snapshot.unconsumed[i] for i in snapshot.open_questions] or None
+        if snapshot.unclaimed:
+            from agentflow.runtime.stall import restored
+
+            self._unclaimed = [restored(event) for event in snapshot.unclaimed]
         self._recoveries = dict(snapshot.recoveries) or None
         self._next_execution = snapshot.next_execution
         for key, events in snapshot.collected.items():
@@ -301,6 +320,8 @@ class WorkflowRun:
             self._start_worker(self._lanes[item.step], item.event, item)
         for step_name, event in snapshot.queued:
             self._deliver(self._lanes[step_name], event)
+        if self._unclaimed and not self._executing:
+            self._check_stalled_soon()
 
     def active_steps(self) -> list[str]:
         """The steps with at least one execution under way now."""
@@ -371,15 +392,16 @@ class WorkflowRun:
 
     async def _stop_workers(self) -> None:
         # A cancelled worker's `finally` may still dispatch; dispatch is a no-op once the
-        # outcome is decided, so this loop ends after at most a couple of rounds.
-        while self._tasks:
-            tasks = list(self._tasks)
+        # outcome is decided, so this loop ends after at most a couple of rounds. Workers
+        # that have already finished (the one that returned the StopEvent, typically) are
+        # left to their done callbacks: awaiting them would cost a turn of the loop.
+        while tasks := [task for task in self._tasks if not task.done()]:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        for waiter in self._waiters:
+        for waiter in self._waiters or ():
             waiter.future.cancel()
-        self._waiters.clear()
+        self._waiters = None
         children = list(self._children or ())
         for child in children:
             child.cancel()
@@ -389,9 +411,13 @@ class WorkflowRun:
     def _settle(self) -> None:
         outcome = self._outcome
         assert outcome is not None, "the driver only settles a decided run"
+        self.link.run = None
         self.ctx._detach(self)
-        if self._parent is not None:
-            self._parent._children.discard(self)  # type: ignore[union-attr]
+        parent = self._parent
+        if parent is not None:
+            parent._children.discard(self)  # type: ignore[union-attr]
+            if parent._unclaimed and not parent._executing:
+                parent._check_stalled_soon()  # this child may have been all it waited for
         self.stream.close(outcome.terminal)
         if self.handler.done():
             return
@@ -444,6 +470,10 @@ class WorkflowRun:
 
     def _timeout_message(self, active: list[str]) -> str:
         running = ", ".join(active) or "none"
+        if self._unclaimed:
+            from agentflow.runtime.stall import describe
+
+            running += f"; events no step took: {describe(self._unclaimed)}"
         name = self._table.workflow_name
         if self._deadline_from_parent:
             assert self._parent is not None
@@ -488,7 +518,7 @@ class WorkflowRun:
             specs = self._table.route(type(event))
         if not specs:
             if not (self._children and self._offer_to_children(event)):
-                self._unclaimed.append(event)
+                self._keep_unclaimed(event)
             return None
         lanes = self._lanes
         if finishing is not None and len(specs) == 1:
@@ -505,6 +535,45 @@ class WorkflowRun:
                 lane.pending.append(event)
         return None
 
+    def _keep_unclaimed(self, event: Event) -> None:
+        """Keep `event`, which no step accepts, for a `wait_for_event` that may still ask
+        for it; unless the run may still do something else, it is stuck with it."""
+        # Loaded when a run first has an event left over, not at `import agentflow`.
+        from agentflow.runtime.stall import unclaimed_here
+
+        if self._unclaimed is None:
+            self._unclaimed = []
+        self._unclaimed.append(unclaimed_here(event, self.link))
+        if not self._executing:
+            self._check_stalled_soon()
+
+    def _check_stalled_soon(self) -> None:
+        # After the callbacks already scheduled: a send that was made with call_soon (or
+        # from a sync step's thread, or by the caller right after run()) comes first.
+        self.loop.call_soon(self._fail_if_stalled)
+
+    def _fail_if_stalled(self) -> None:
+        """Fail the run if nothing in it can happen any more and events are left over.
+        A run with nothing left over may be waiting for an event sent from outside, and
+        one with a question out (an InputRequiredEvent a step returned, or a waiter) for
+        its answer: neither is stuck."""
+        unclaimed = self._unclaimed
+        if (
+            self._outcome is not None
+            or not unclaimed
+            or self._executing
+            or self._waiters
+            or self._open_questions
+            or self._children
+        ):
+            return
+        from agentflow.runtime.stall import stall_error, step_of
+
+        collected = {key: len(buffer) for key, buffer in (self._collect_buffers or {}).items()}
+        error = stall_error(self._table.workflow_name, unclaimed, collected)
+        failed = WorkflowFailedEvent(step_name=step_of(unclaimed), exception=error)
+        self._decide(_Outcome(terminal=failed, error=error))
+
     def _offer_to_children(self, event: Event) -> bool:
         """An answer sent to the parent for a question a forwarding child asked (an
         InputRequiredEvent on the parent's stream) goes down to that child."""
@@ -518,7 +587,7 @@ class WorkflowRun:
         """True when a waiter or a step of this run would take `event`."""
         if self._outcome is not None:
             return False
-        if any(waiter.matches(event) for waiter in self._waiters):
+        if any(waiter.matches(event) for waiter in self._waiters or ()):
             return True
         return bool(self._table.route(type(event)))
 
@@ -568,7 +637,7 @@ class WorkflowRun:
     ) -> None:
         # The execution is registered before the task first runs, so that a snapshot taken
         # in between still sees the event it was handed.
-        execution = Execution(self, lane.spec.name, event)
+        execution = Execution(self.link, lane.spec.name, event)
         if resumed is not None:
             execution.number, execution.answered = resumed.execution, dict(resumed.answered)
             execution.collected = {
@@ -650,7 +719,7 @@ class WorkflowRun:
                     self._executing.discard(execution)
                     lane, spec, event = routed, routed.spec, result
                     lane.active += 1
-                    execution = Execution(self, spec.name, event)
+                    execution = Execution(self.link, spec.name, event)
                     self._executing.add(execution)
                     current_execution.set(execution)
                     invoke = lane.invoke
@@ -664,7 +733,10 @@ class WorkflowRun:
         finally:
             lane.active -= 1
             if not failed:
-                self._executing.discard(execution)
+                executing = self._executing
+                executing.discard(execution)
+                if not executing and self._unclaimed:
+                    self._check_stalled_soon()
 
     def _bind(self, spec: StepSpec) -> Callable[[Event], Awaitable[Any]]:
         """The call into `spec`'s function for this run, made once per step and run."""
@@ -721,6 +793,8 @@ class WorkflowRun:
             self._decide(_Outcome(terminal=result, stop=result))
             return False
         if isinstance(result, InputRequiredEvent):
+            if self._open_questions is None:
+                self._open_questions = []
             self._open_questions.append(result)
             self.write_to_stream(result)
             if self._table.route(type(result)):
@@ -739,9 +813,10 @@ class WorkflowRun:
         return False
 
     def _resolve_waiter(self, event: Event) -> bool:
-        for index, waiter in enumerate(self._waiters):
+        waiters = self._waiters or []
+        for index, waiter in enumerate(waiters):
             if not waiter.future.done() and waiter.matches(event):
-                del self._waiters[index]
+                del waiters[index]
                 if not waiter.future.done():
                     waiter.future.set_result(event)
                     record_answer(waiter.execution, waiter.waiter_id, event)
@@ -760,7 +835,7 @@ class WorkflowRun:
         execution already received before a save is returned at once after a resume."""
         execution = current_execution.get()
         if execution is not None:
-            if execution.run is not self:
+            if execution.link is not self.link:
                 execution = None  # a step of another run called into this one
             else:
                 execution.touched = True
@@ -768,16 +843,20 @@ class WorkflowRun:
             waiter_id = self._default_waiter_id(execution)
         if execution is not None and execution.answered and waiter_id in execution.answered:
             return execution.answered[waiter_id]
-        if any(waiter.waiter_id == waiter_id for waiter in self._waiters):
+        waiters = self._waiters
+        if waiters is None:
+            waiters = self._waiters = []
+        if any(waiter.waiter_id == waiter_id for waiter in waiters):
             raise WorkflowRuntimeError(f"a step is already waiting with waiter_id '{waiter_id}'")
         future: asyncio.Future[Event] = self.loop.create_future()
         waiter = Waiter(event_type, requirements, future, waiter_id, execution, waiter_event)
-        for index, event in enumerate(self._unclaimed):
-            if waiter.matches(event):
-                del self._unclaimed[index]
-                record_answer(execution, waiter_id, event)
-                return event
-        self._waiters.append(waiter)
+        unclaimed = self._unclaimed or []
+        for index, item in enumerate(unclaimed):
+            if waiter.matches(item.event):
+                del unclaimed[index]
+                record_answer(execution, waiter_id, item.event)
+                return item.event
+        waiters.append(waiter)
         if waiter_event is not None:
             self.write_to_stream(waiter_event)
         try:
@@ -790,8 +869,10 @@ class WorkflowRun:
                 "in wait_for_event; pass a larger `timeout=` or `timeout=None`"
             ) from None
         finally:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if self._unclaimed and not self._executing:
+                self._check_stalled_soon()  # a waiter from outside the run was all it had
 
     def _default_waiter_id(self, execution: Execution | None) -> str:
         # Made from the execution and the count of waits in it, so that a step re-run

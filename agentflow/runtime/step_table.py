@@ -54,7 +54,8 @@ class StepSpec:
     num_workers: int
     """Most executions of this step at once within one run."""
     is_async: bool
-    """Sync steps run in a worker thread so they cannot block the event loop."""
+    """Sync steps run in a daemon thread (`daemon_threads`) so they cannot block the event
+    loop, and one abandoned by its run cannot hold up other runs or the process."""
     positional_roles: tuple[str, ...] | None
     """("context", "event") in the order the parameters take them positionally, or None
     when they must be passed by keyword."""
@@ -93,6 +94,8 @@ class StepSpec:
                 return functools.partial(function, *fixed, ctx)
         context_kwargs = {self.context_param: ctx} if self.context_param else {}
         event_param, injected, is_async = self.event_param, self.resources, self.is_async
+        # Loaded here, not at `import agentflow`: only sync steps use it.
+        from agentflow.runtime.daemon_threads import run_in_daemon_thread
 
         async def call_by_keyword(event: Event) -> Any:
             kwargs = {event_param: event, **context_kwargs}
@@ -101,7 +104,7 @@ class StepSpec:
                 kwargs[name] = await resources.get(resource, ctx)
             if is_async:
                 return await function(*fixed, **kwargs)
-            return await asyncio.to_thread(function, *fixed, **kwargs)
+            return await run_in_daemon_thread(function, *fixed, **kwargs)
 
         call = (
             call_by_keyword

@@ -4,8 +4,10 @@ cancellation from odd places, and tasks that outlive their run."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
+import weakref
 from typing import Any, ClassVar
 
 import pytest
@@ -26,6 +28,7 @@ from agentflow.events import (
     StepFailedEvent,
     StopEvent,
 )
+from agentflow.handler import WorkflowHandler
 from agentflow.retry_policy import ConstantDelayRetryPolicy
 
 
@@ -673,3 +676,150 @@ async def test_nothing_reaches_a_stream_after_its_terminal_event() -> None:
     events = [event async for event in handler.stream_events()]
     assert isinstance(events[-1], StopEvent)
     assert events[-1].result == "parent done"
+
+
+# A finished run releases its workflow, whatever its steps left scheduled
+
+
+class LeavesATimer(Workflow):
+    timers: ClassVar[list[asyncio.TimerHandle]] = []
+
+    @step
+    async def begin(self, ev: StartEvent) -> Ask:
+        # The timer's callback keeps a copy of the step's context variables.
+        type(self).timers.append(asyncio.get_running_loop().call_later(3600, print))
+        return Ask(n=1)
+
+    @step
+    async def finish(self, ev: Ask) -> StopEvent:
+        type(self).timers.append(asyncio.get_running_loop().call_later(3600, print))
+        return StopEvent(result=ev.n)
+
+
+def collected(workflow_ref: weakref.ref[Workflow]) -> bool:
+    gc.collect()
+    return workflow_ref() is None
+
+
+async def run_in_own_task(workflow: Workflow) -> Any:
+    """The run's result, awaited by a task of its own: the callback that wakes the task
+    awaiting a handler holds the handler until that task's step ends."""
+
+    async def result(handler: WorkflowHandler) -> Any:
+        return await handler
+
+    return await asyncio.create_task(result(workflow.run()))
+
+
+async def test_a_finished_run_releases_its_workflow_although_a_step_left_a_timer() -> None:
+    workflow = LeavesATimer()
+    try:
+        assert await run_in_own_task(workflow) == 1
+        workflow_ref = weakref.ref(workflow)
+        del workflow
+        assert collected(workflow_ref)
+    finally:
+        for timer in LeavesATimer.timers:
+            timer.cancel()
+        LeavesATimer.timers.clear()
+
+
+async def test_a_finished_run_releases_its_workflow_after_a_sync_step() -> None:
+    class SyncOnly(Workflow):
+        @step
+        def only(self, ctx: Context, ev: StartEvent) -> StopEvent:
+            return StopEvent(result=ctx.current_step)
+
+    workflow = SyncOnly()
+    assert await run_in_own_task(workflow) == "only"
+    workflow_ref = weakref.ref(workflow)
+    del workflow
+    assert collected(workflow_ref)
+
+
+class WaitsForAnswer(Workflow):
+    @step
+    async def begin(self, ev: StartEvent) -> None:
+        return None
+
+    @step
+    async def on_answer(self, ev: Answer) -> StopEvent:
+        return StopEvent(result=ev.n)
+
+
+class LeavesATask(Workflow):
+    gate: ClassVar[asyncio.Event]
+    other: ClassVar[Context]
+    background: ClassVar[asyncio.Task[None] | None] = None
+
+    @step
+    async def begin(self, ctx: Context, ev: StartEvent) -> StopEvent | None:
+        if not ev.get("first"):
+            return None  # the second run waits for an Ask
+
+        async def later() -> None:
+            await type(self).gate.wait()
+            ctx.write_event_to_stream(Marker(origin="late"))
+            ctx.send_event(Ask(n=1))
+            type(self).other.send_event(Answer(n=7))
+
+        type(self).background = asyncio.create_task(later())
+        return StopEvent(result="first done")
+
+    @step
+    async def on_ask(self, ev: Ask) -> StopEvent:
+        return StopEvent(result=f"ask {ev.n}")
+
+
+async def test_a_task_outliving_its_run_reaches_other_runs_but_not_its_contexts_next_one() -> None:
+    LeavesATask.gate = asyncio.Event()
+    other = WaitsForAnswer(timeout=None, disable_validation=True)
+    LeavesATask.other = Context(other)
+    other_handler = other.run(ctx=LeavesATask.other)
+    workflow = LeavesATask(timeout=None, disable_validation=True)
+    ctx = Context(workflow)
+    assert await workflow.run(ctx=ctx, first=True) == "first done"
+
+    second = workflow.run(ctx=ctx)
+    LeavesATask.gate.set()
+    assert LeavesATask.background is not None
+    await LeavesATask.background
+    # The task's context names its own run, which has ended: nothing reaches the next one.
+    second.ctx.send_event(Ask(n=2))
+    events = [event async for event in second.stream_events()]
+    assert await second == "ask 2"
+    assert not [event for event in events if isinstance(event, Marker)]
+    # Another workflow's context is not the task's own: the answer reaches its run.
+    assert await other_handler == 7
+
+
+# Something that is not an event is refused, from a step or from outside
+
+
+class SendsNotAnEvent(Workflow):
+    @step
+    async def begin(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        for operation in (ctx.send_event, ctx.write_event_to_stream):
+            try:
+                operation({"not": "an event"})  # type: ignore[arg-type]
+            except TypeError as error:
+                ctx.write_event_to_stream(Marker(origin=str(error)))
+        return StopEvent(result="done")
+
+
+async def test_a_step_sending_or_streaming_something_not_an_event_gets_a_type_error() -> None:
+    handler = SendsNotAnEvent().run()
+    markers = [event.origin async for event in handler.stream_events() if isinstance(event, Marker)]
+    assert await handler == "done"
+    assert markers == [
+        "send_event() takes an Event, got dict",
+        "write_event_to_stream() takes an Event, got dict",
+    ]
+
+
+async def test_sending_something_not_an_event_from_outside_is_refused_too() -> None:
+    handler = WaitsForAnswer(timeout=None, disable_validation=True).run()
+    with pytest.raises(TypeError, match="send_event\\(\\) takes an Event, got str"):
+        handler.ctx.send_event("answer")  # type: ignore[arg-type]
+    handler.ctx.send_event(Answer(n=1))
+    assert await handler == 1

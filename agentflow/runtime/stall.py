@@ -1,0 +1,81 @@
+"""Events no step took, and the words for a run that they leave stuck.
+
+An event that no step accepts and no waiter matches is kept (a `wait_for_event` may still
+ask for it), along with where it came from. Once nothing else can happen in the run (no
+step running or queued, no waiter, no question out to a human, no child run), those events
+are why the run is stuck: `WorkflowRun` then fails it with `stall_error`, and a timeout
+names them too. Nothing here runs per event: only when an event is left over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentflow.errors import WorkflowStalledError
+from agentflow.events import Event, StopEvent
+from agentflow.runtime.execution import RunLink, current_execution
+
+
+@dataclass(frozen=True, slots=True)
+class Unclaimed:
+    """An event that no step and no waiter took."""
+
+    event: Event
+    step: str | None
+    """The step of this run that returned or sent it; None when it came from elsewhere."""
+    source: str
+    """Where it came from, in words: "from step 'x'", "sent from outside the run"."""
+
+
+def unclaimed_here(event: Event, run_link: RunLink) -> Unclaimed:
+    """`event`, left over in the run whose executions hold `run_link`, with where it came
+    from: the step execution calling now, if any, dispatched it."""
+    execution = current_execution.get()
+    if execution is None:
+        return Unclaimed(event, None, "sent from outside the run")
+    if execution.link is not run_link:
+        return Unclaimed(
+            event,
+            None,
+            f"sent by step '{execution.step}' of workflow {execution.link.workflow_name}",
+        )
+    return Unclaimed(event, execution.step, f"from step '{execution.step}'")
+
+
+def restored(event: Event) -> Unclaimed:
+    """An event a saved run had left over."""
+    return Unclaimed(event, None, "left over when the run was saved")
+
+
+def describe(unclaimed: list[Unclaimed]) -> str:
+    """Each left-over event and where it came from, oldest first."""
+    return ", ".join(f"{type(item.event).__name__} ({item.source})" for item in unclaimed)
+
+
+def stall_error(
+    workflow_name: str, unclaimed: list[Unclaimed], collected: dict[str, int]
+) -> WorkflowStalledError:
+    """The error a run stuck with `unclaimed` fails with; `collected` is how many events
+    each `collect_events` buffer holds, for a collection the left-over events may have been
+    meant for."""
+    waiting = "".join(
+        f"; the collect_events buffer '{buffer}' holds {count} event{'s' * (count != 1)}"
+        for buffer, count in collected.items()
+        if count
+    )
+    hint = (
+        "; a StopEvent ends a run only when a step returns it, not when it is sent"
+        if any(isinstance(item.event, StopEvent) for item in unclaimed)
+        else ""
+    )
+    return WorkflowStalledError(
+        f"workflow {workflow_name} can make no progress: no step is running or queued and "
+        f"nothing waits for an event, but no step accepts these events and no "
+        f"wait_for_event took them: {describe(unclaimed)}{waiting}. Add a step that "
+        f"accepts them, or return the event the next step accepts{hint}"
+    )
+
+
+def step_of(unclaimed: list[Unclaimed]) -> str:
+    """The step to blame on the failure event: the first that left an event over."""
+    return next((item.step for item in unclaimed if item.step is not None), "")
