@@ -21,7 +21,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 STEP_CONFIG_ATTRIBUTE = "__agentflow_step__"
 DEFAULT_NUM_WORKERS = 4
-GRAPH_CHECKS = frozenset({"reachability"})
+REACHABILITY = "reachability"
+"""The check a step fed by the run's callers skips: that something reachable emits what it
+accepts. Such a step also keeps an idle run waiting rather than failing it as stalled."""
+GRAPH_CHECKS = frozenset({REACHABILITY})
 """The step-graph checks a step may opt out of with `@step(skip_graph_checks=[...])`."""
 
 
@@ -80,7 +83,8 @@ def step(
     """Mark `fn` as a step: `@step`, `@step(num_workers=8, retry_policy=..., timeout=30)`,
     or `@step(workflow=MyFlow)` to add a free function to `MyFlow`'s steps.
     `skip_graph_checks=["reachability"]`, as in LlamaIndex Workflows, admits a step that
-    only events sent from outside the run feed."""
+    only events sent from outside the run feed; an idle run then waits for them rather
+    than failing as stalled."""
 
     def decorate(func: F) -> F:
         config = StepConfig(

@@ -2,18 +2,24 @@
 
 An event that no step accepts and no waiter matches is kept (a `wait_for_event` may still
 ask for it), along with where it came from. Once nothing else can happen in the run (no
-step running or queued, no waiter, no question out to a human, no child run), those events
-are why the run is stuck: `WorkflowRun` then fails it with `stall_error`, and a timeout
-names them too. Nothing here runs per event: only when an event is left over.
+step running or queued, no waiter, no question out to a human, no child run, no step that
+the run's callers feed), those events are why the run is stuck: `WorkflowRun` then fails
+it with `stall_error`, and a timeout names them too. Nothing here runs per event: only
+when an event is left over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from agentflow.decorators import REACHABILITY
 from agentflow.errors import WorkflowStalledError
 from agentflow.events import Event, StopEvent
 from agentflow.runtime.execution import RunLink, current_execution
+
+if TYPE_CHECKING:
+    from agentflow.runtime.step_table import StepTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,12 @@ def unclaimed_here(event: Event, run_link: RunLink) -> Unclaimed:
 def restored(event: Event) -> Unclaimed:
     """An event a saved run had left over."""
     return Unclaimed(event, None, "left over when the run was saved")
+
+
+def callers_feed(table: StepTable) -> bool:
+    """True when a step of `table` is one the run's callers feed
+    (`@step(skip_graph_checks=["reachability"])`): an idle run may be waiting for them."""
+    return any(REACHABILITY in spec.skip_graph_checks for spec in table.steps.values())
 
 
 def describe(unclaimed: list[Unclaimed]) -> str:

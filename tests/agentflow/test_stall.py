@@ -237,6 +237,29 @@ async def test_a_run_with_nothing_unclaimed_waits_for_events_sent_from_outside()
     assert await asyncio.wait_for(handler, HANG) == "triggered"
 
 
+async def test_a_run_whose_step_callers_feed_waits_for_them_although_events_are_left() -> None:
+    went_idle = asyncio.Event()
+
+    class FedFromOutside(Workflow):
+        @step
+        async def start(self, ctx: Context, ev: StartEvent) -> None:
+            ctx.send_event(Answer(text="kept"))  # kept for the wait_for_event below
+            # Runs before the check for a stall, which the worker's end schedules.
+            asyncio.get_running_loop().call_soon(went_idle.set)
+            return None
+
+        @step(skip_graph_checks=["reachability"])
+        async def on_ping(self, ctx: Context, ev: Ping) -> StopEvent:
+            kept = await ctx.wait_for_event(Answer, timeout=None)
+            return StopEvent(result=kept.text)
+
+    handler = FedFromOutside(timeout=None).run()
+    await went_idle.wait()
+    # Before, the run had failed as stalled by now, though its caller was about to feed it.
+    handler.ctx.send_event(Ping())
+    assert await asyncio.wait_for(handler, HANG) == "kept"
+
+
 # Work still scheduled is not a stall
 
 
