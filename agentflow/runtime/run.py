@@ -572,7 +572,7 @@ class WorkflowRun:
         if callers_feed(self._table):
             return  # the timeout names the left-over events, if it comes first
         collected = {key: len(buffer) for key, buffer in (self._collect_buffers or {}).items()}
-        error = stall_error(self._table.workflow_name, unclaimed, collected)
+        error = stall_error(self._table, unclaimed, collected)
         failed = WorkflowFailedEvent(step_name=step_of(unclaimed), exception=error)
         self._decide(_Outcome(terminal=failed, error=error))
 

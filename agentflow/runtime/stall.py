@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from agentflow.decorators import REACHABILITY
 from agentflow.errors import WorkflowStalledError
-from agentflow.events import Event, StopEvent
+from agentflow.events import Event, HumanResponseEvent, StopEvent
 from agentflow.runtime.execution import RunLink, current_execution
 
 if TYPE_CHECKING:
@@ -65,11 +65,11 @@ def describe(unclaimed: list[Unclaimed]) -> str:
 
 
 def stall_error(
-    workflow_name: str, unclaimed: list[Unclaimed], collected: dict[str, int]
+    table: StepTable, unclaimed: list[Unclaimed], collected: dict[str, int]
 ) -> WorkflowStalledError:
-    """The error a run stuck with `unclaimed` fails with; `collected` is how many events
-    each `collect_events` buffer holds, for a collection the left-over events may have been
-    meant for."""
+    """The error a run of `table`'s workflow stuck with `unclaimed` fails with; `collected`
+    is how many events each `collect_events` buffer holds, for a collection the left-over
+    events may have been meant for."""
     waiting = "".join(
         f"; the collect_events buffer '{buffer}' holds {count} event{'s' * (count != 1)}"
         for buffer, count in collected.items()
@@ -80,11 +80,28 @@ def stall_error(
         if any(isinstance(item.event, StopEvent) for item in unclaimed)
         else ""
     )
+    if _takes_answers(table):
+        # The run counts the questions steps return and the waiters' questions; one only
+        # written to the stream looks like any other streamed event (telling them apart
+        # there would cost every streamed event a type check).
+        hint += (
+            "; an InputRequiredEvent written with ctx.write_event_to_stream does not keep a "
+            "run waiting for its answer: return it from the step, or pass it to "
+            "ctx.wait_for_event as waiter_event"
+        )
     return WorkflowStalledError(
-        f"workflow {workflow_name} can make no progress: no step is running or queued and "
+        f"workflow {table.workflow_name} can make no progress: no step is running or queued and "
         f"nothing waits for an event, but no step accepts these events and no "
         f"wait_for_event took them: {describe(unclaimed)}{waiting}. Add a step that "
         f"accepts them, or return the event the next step accepts{hint}"
+    )
+
+
+def _takes_answers(table: StepTable) -> bool:
+    return any(
+        issubclass(accepted, HumanResponseEvent)
+        for spec in table.steps.values()
+        for accepted in spec.accepted
     )
 
 
