@@ -38,8 +38,8 @@ class StepCancelledError(WorkflowRuntimeError):
 
 class WorkflowStalledError(WorkflowRuntimeError):
     """The run can make no more progress: no step is running or queued, nothing waits for
-    an event or an answer, and events that no step took are left; the message names each
-    of them and the step that emitted it."""
+    an event or an answer, no step is one its callers feed, and events that no step took
+    are left; the message names each of them and the step that emitted it."""
 
 
 class WorkflowStepDoesNotExistError(WorkflowRuntimeError):
