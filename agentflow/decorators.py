@@ -87,6 +87,12 @@ def step(
     than failing as stalled."""
 
     def decorate(func: F) -> F:
+        if isinstance(skip_graph_checks, str):  # a set of its letters, were it taken as is
+            raise WorkflowValidationError(
+                f"step '{getattr(func, '__qualname__', func)}': skip_graph_checks takes a list "
+                f"of check names, as in skip_graph_checks=['{REACHABILITY}'], got the str "
+                f"{skip_graph_checks!r}"
+            )
         config = StepConfig(
             num_workers=num_workers,
             retry_policy=retry_policy,
