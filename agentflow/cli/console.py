@@ -24,7 +24,7 @@ from agentflow.cli.formatting import (
     streamed_text,
 )
 from agentflow.events import Event, StopEvent
-from agentflow.runtime.daemon_threads import run_in_daemon_thread
+from agentflow.runtime.daemon_threads import DaemonThreads
 
 if TYPE_CHECKING:
     from agentflow.handler import WorkflowHandler
@@ -208,12 +208,17 @@ class RunConsole:
         self._stderr.flush()
 
 
+_STDIN_READERS = DaemonThreads("agentflow stdin", max_running=1)
+"""The runtime's daemon threads, but slots of their own: sync steps that fill the shared
+ones may be waiting for the very answer being read."""
+
+
 async def _read_line(stream: IO[str]) -> str | None:
-    """One line from `stream` without blocking the event loop, in the daemon threads sync
-    steps run in: a read that never returns (Ctrl-C at a prompt) keeps only its own thread,
-    which neither holds up `asyncio.run()` nor keeps the process alive."""
+    """One line from `stream` without blocking the event loop: a read that never returns
+    (Ctrl-C at a prompt) keeps only its own daemon thread, which neither holds up
+    `asyncio.run()` nor keeps the process alive."""
     try:
-        line = await run_in_daemon_thread(stream.readline)
+        line = await _STDIN_READERS.run(stream.readline)
     except (OSError, ValueError):  # stdin closed or unreadable: as at its end
         return None
     return line or None

@@ -8,6 +8,7 @@ import io
 import threading
 
 from agentflow.cli.console import RunConsole
+from agentflow.runtime.daemon_threads import DEFAULT_MAX_RUNNING, run_in_daemon_thread
 
 
 class RecordingInput(io.StringIO):
@@ -67,3 +68,27 @@ async def test_a_prompt_given_up_leaves_the_next_one_answered() -> None:
         assert await console(io.StringIO("Bo\n")).ask("Name? ") == "Bo"
     finally:
         release.set()
+
+
+async def test_a_prompt_is_read_while_sync_steps_fill_every_thread_slot() -> None:
+    # Sync steps may block until the answer comes (one waits for another step that the
+    # answer starts): the read must not queue behind them.
+    release = threading.Event()
+    loop = asyncio.get_running_loop()
+    started: asyncio.Queue[None] = asyncio.Queue()
+
+    def block() -> None:
+        loop.call_soon_threadsafe(started.put_nowait, None)
+        release.wait()
+
+    blockers = [
+        asyncio.create_task(run_in_daemon_thread(block)) for _ in range(DEFAULT_MAX_RUNNING)
+    ]
+    try:
+        for _ in blockers:
+            await started.get()
+        answer = await asyncio.wait_for(console(io.StringIO("Ada\n")).ask("Name? "), 10)
+        assert answer == "Ada"
+    finally:
+        release.set()
+        await asyncio.gather(*blockers)
