@@ -82,9 +82,10 @@ def step(
 ) -> F | Callable[[F], F]:
     """Mark `fn` as a step: `@step`, `@step(num_workers=8, retry_policy=..., timeout=30)`,
     or `@step(workflow=MyFlow)` to add a free function to `MyFlow`'s steps.
-    `skip_graph_checks=["reachability"]`, as in LlamaIndex Workflows, admits a step that
-    only events sent from outside the run feed; an idle run then waits for them rather
-    than failing as stalled."""
+    `skip_graph_checks=["reachability"]` (LlamaIndex Workflows' name) admits a step that
+    only events sent from outside the run feed, even events no step emits, which
+    LlamaIndex would still refuse; an idle run then waits for them rather than failing as
+    stalled."""
 
     def decorate(func: F) -> F:
         if isinstance(skip_graph_checks, str):  # a set of its letters, were it taken as is
