@@ -21,7 +21,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 STEP_CONFIG_ATTRIBUTE = "__agentflow_step__"
 DEFAULT_NUM_WORKERS = 4
-GRAPH_CHECKS = frozenset({"reachability"})
+REACHABILITY = "reachability"
+"""The check a step fed by the run's callers skips: that something reachable emits what it
+accepts. Such a step also keeps an idle run waiting rather than failing it as stalled."""
+GRAPH_CHECKS = frozenset({REACHABILITY})
 """The step-graph checks a step may opt out of with `@step(skip_graph_checks=[...])`."""
 
 
@@ -79,10 +82,18 @@ def step(
 ) -> F | Callable[[F], F]:
     """Mark `fn` as a step: `@step`, `@step(num_workers=8, retry_policy=..., timeout=30)`,
     or `@step(workflow=MyFlow)` to add a free function to `MyFlow`'s steps.
-    `skip_graph_checks=["reachability"]`, as in LlamaIndex Workflows, admits a step that
-    only events sent from outside the run feed."""
+    `skip_graph_checks=["reachability"]` (LlamaIndex Workflows' name) admits a step that
+    only events sent from outside the run feed, even events no step emits, which
+    LlamaIndex would still refuse; an idle run then waits for them rather than failing as
+    stalled."""
 
     def decorate(func: F) -> F:
+        if isinstance(skip_graph_checks, str):  # a set of its letters, were it taken as is
+            raise WorkflowValidationError(
+                f"step '{getattr(func, '__qualname__', func)}': skip_graph_checks takes a list "
+                f"of check names, as in skip_graph_checks=['{REACHABILITY}'], got the str "
+                f"{skip_graph_checks!r}"
+            )
         config = StepConfig(
             num_workers=num_workers,
             retry_policy=retry_policy,

@@ -38,8 +38,8 @@ class StepCancelledError(WorkflowRuntimeError):
 
 class WorkflowStalledError(WorkflowRuntimeError):
     """The run can make no more progress: no step is running or queued, nothing waits for
-    an event or an answer, and events that no step took are left; the message names each
-    of them and the step that emitted it."""
+    an event or an answer, no step is one its callers feed, and events that no step took
+    are left; the message names each of them and the step that emitted it."""
 
 
 class WorkflowStepDoesNotExistError(WorkflowRuntimeError):
@@ -59,18 +59,20 @@ class StreamAlreadyConsumedError(WorkflowRuntimeError):
 
 
 class MissingExtraError(ImportError):
-    """An optional part was used without the extra that installs its dependencies.
+    """An optional part was used without the extra that installs its dependencies (or with
+    an older release of one of them, which lacks what the part imports).
 
     An `ImportError`, so `except ImportError` still catches it; `name` is the module that
     could not be imported."""
 
     def __init__(self, extra: str, feature: str, missing: ImportError) -> None:
-        if isinstance(missing, ModuleNotFoundError) and missing.name:
-            reason = f"no module named {missing.name!r}"
-        else:
-            reason = str(missing)
+        if isinstance(missing, ModuleNotFoundError):
+            state = "is not installed"
+            reason = f"no module named {missing.name!r}" if missing.name else str(missing)
+        else:  # the package imports, but lacks what was asked for: an older release
+            state, reason = "is out of date here", str(missing)
         super().__init__(
-            f"{feature} needs the {extra!r} extra, which is not installed ({reason}): "
+            f"{feature} needs the {extra!r} extra, which {state} ({reason}): "
             f"pip install -e '.[{extra}]' in the agentflow checkout",
             name=missing.name,
         )

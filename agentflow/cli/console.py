@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import enum
 import shutil
-import threading
 import time
 from collections.abc import AsyncIterator
 from typing import IO, TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from agentflow.cli.formatting import (
     streamed_text,
 )
 from agentflow.events import Event, StopEvent
+from agentflow.runtime.daemon_threads import DaemonThreads
 
 if TYPE_CHECKING:
     from agentflow.handler import WorkflowHandler
@@ -208,25 +208,17 @@ class RunConsole:
         self._stderr.flush()
 
 
+_STDIN_READERS = DaemonThreads("agentflow stdin", max_running=1)
+"""The runtime's daemon threads, but slots of their own: sync steps that fill the shared
+ones may be waiting for the very answer being read."""
+
+
 async def _read_line(stream: IO[str]) -> str | None:
-    """One line from `stream` without blocking the event loop. A daemon thread rather than
-    `asyncio.to_thread`: a read that never returns (Ctrl-C at a prompt) must not keep the
-    process alive, and asyncio.run waits for the default executor's threads."""
-    loop = asyncio.get_running_loop()
-    answered: asyncio.Future[str] = loop.create_future()
-
-    def settle(line: str) -> None:
-        if not answered.done():
-            answered.set_result(line)
-
-    def read() -> None:
-        try:
-            line = stream.readline()
-        except (OSError, ValueError):
-            line = ""
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-            loop.call_soon_threadsafe(settle, line)
-
-    threading.Thread(target=read, name="agentflow stdin", daemon=True).start()
-    line = await answered
+    """One line from `stream` without blocking the event loop: a read that never returns
+    (Ctrl-C at a prompt) keeps only its own daemon thread, which neither holds up
+    `asyncio.run()` nor keeps the process alive."""
+    try:
+        line = await _STDIN_READERS.run(stream.readline)
+    except (OSError, ValueError):  # stdin closed or unreadable: as at its end
+        return None
     return line or None

@@ -178,11 +178,12 @@ class Context(Generic[StateT]):
             raise ContextStateError(f"ctx.{operation}() needs a running workflow; none is running")
         return run
 
-    # send_event, write_event_to_stream and collect_events act on the run whose step is
-    # calling, else on the context's current run. A step still going after its run ended
-    # (a sync step's thread cannot be cancelled; a task or a timer it left) finds its link
-    # to that run cut (`RunLink`): nothing happens, and it never reaches the context's
-    # next run. A context is told apart by its state store: the link holds no context.
+    # send_event, write_event_to_stream, collect_events and wait_for_event act on the run
+    # whose step is calling, else on the context's current run. A step still going after
+    # its run ended (a sync step's thread cannot be cancelled; a task or a timer it left)
+    # finds its link to that run cut (`RunLink`): nothing happens (wait_for_event raises),
+    # and it never reaches the context's next run. A context is told apart by its state
+    # store: the link holds no context.
     # Each method looks its run up inline, not through a shared helper: they are the
     # hot path of a fan-out and of streaming, where a call per event shows.
 
@@ -286,8 +287,19 @@ class Context(Generic[StateT]):
         whose fields equal `requirements` is sent; `waiter_event` (typically an
         InputRequiredEvent) is written to the stream once the step is waiting, so whoever
         answers it cannot be too early. The step is not re-run: work done before the call
-        happens once."""
-        run = self._active_run("wait_for_event")
+        happens once. Called from a task or thread a step of an ended run left behind, it
+        raises ContextStateError: the context's next run is not that step's to wait in."""
+        execution = current_execution.get()
+        if execution is not None and (link := execution.link).store is self._store:
+            run = link.run
+            if run is None:
+                raise ContextStateError(
+                    f"ctx.wait_for_event() was called from step '{execution.step}' of a "
+                    f"{link.workflow_name} run that has ended (by a task or thread the step "
+                    "left running); nothing in that run can answer it any more"
+                )
+        else:
+            run = self._active_run("wait_for_event")
         event = await run.wait_for_event(
             event_type,
             waiter_event,

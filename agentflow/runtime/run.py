@@ -554,9 +554,9 @@ class WorkflowRun:
 
     def _fail_if_stalled(self) -> None:
         """Fail the run if nothing in it can happen any more and events are left over.
-        A run with nothing left over may be waiting for an event sent from outside, and
-        one with a question out (an InputRequiredEvent a step returned, or a waiter) for
-        its answer: neither is stuck."""
+        A run with nothing left over may be waiting for an event sent from outside, one
+        with a question out (an InputRequiredEvent a step returned, or a waiter) for its
+        answer, and one with a step its callers feed for them: none is stuck."""
         unclaimed = self._unclaimed
         if (
             self._outcome is not None
@@ -567,10 +567,12 @@ class WorkflowRun:
             or self._children
         ):
             return
-        from agentflow.runtime.stall import stall_error, step_of
+        from agentflow.runtime.stall import callers_feed, stall_error, step_of
 
+        if callers_feed(self._table):
+            return  # the timeout names the left-over events, if it comes first
         collected = {key: len(buffer) for key, buffer in (self._collect_buffers or {}).items()}
-        error = stall_error(self._table.workflow_name, unclaimed, collected)
+        error = stall_error(self._table, unclaimed, collected)
         failed = WorkflowFailedEvent(step_name=step_of(unclaimed), exception=error)
         self._decide(_Outcome(terminal=failed, error=error))
 

@@ -2,18 +2,24 @@
 
 An event that no step accepts and no waiter matches is kept (a `wait_for_event` may still
 ask for it), along with where it came from. Once nothing else can happen in the run (no
-step running or queued, no waiter, no question out to a human, no child run), those events
-are why the run is stuck: `WorkflowRun` then fails it with `stall_error`, and a timeout
-names them too. Nothing here runs per event: only when an event is left over.
+step running or queued, no waiter, no question out to a human, no child run, no step that
+the run's callers feed), those events are why the run is stuck: `WorkflowRun` then fails
+it with `stall_error`, and a timeout names them too. Nothing here runs per event: only
+when an event is left over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from agentflow.decorators import REACHABILITY
 from agentflow.errors import WorkflowStalledError
-from agentflow.events import Event, StopEvent
+from agentflow.events import Event, HumanResponseEvent, StopEvent
 from agentflow.runtime.execution import RunLink, current_execution
+
+if TYPE_CHECKING:
+    from agentflow.runtime.step_table import StepTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +53,23 @@ def restored(event: Event) -> Unclaimed:
     return Unclaimed(event, None, "left over when the run was saved")
 
 
+def callers_feed(table: StepTable) -> bool:
+    """True when a step of `table` is one the run's callers feed
+    (`@step(skip_graph_checks=["reachability"])`): an idle run may be waiting for them."""
+    return any(REACHABILITY in spec.skip_graph_checks for spec in table.steps.values())
+
+
 def describe(unclaimed: list[Unclaimed]) -> str:
     """Each left-over event and where it came from, oldest first."""
     return ", ".join(f"{type(item.event).__name__} ({item.source})" for item in unclaimed)
 
 
 def stall_error(
-    workflow_name: str, unclaimed: list[Unclaimed], collected: dict[str, int]
+    table: StepTable, unclaimed: list[Unclaimed], collected: dict[str, int]
 ) -> WorkflowStalledError:
-    """The error a run stuck with `unclaimed` fails with; `collected` is how many events
-    each `collect_events` buffer holds, for a collection the left-over events may have been
-    meant for."""
+    """The error a run of `table`'s workflow stuck with `unclaimed` fails with; `collected`
+    is how many events each `collect_events` buffer holds, for a collection the left-over
+    events may have been meant for."""
     waiting = "".join(
         f"; the collect_events buffer '{buffer}' holds {count} event{'s' * (count != 1)}"
         for buffer, count in collected.items()
@@ -68,11 +80,28 @@ def stall_error(
         if any(isinstance(item.event, StopEvent) for item in unclaimed)
         else ""
     )
+    if _takes_answers(table):
+        # The run counts the questions steps return and the waiters' questions; one only
+        # written to the stream looks like any other streamed event (telling them apart
+        # there would cost every streamed event a type check).
+        hint += (
+            "; an InputRequiredEvent written with ctx.write_event_to_stream does not keep a "
+            "run waiting for its answer: return it from the step, or pass it to "
+            "ctx.wait_for_event as waiter_event"
+        )
     return WorkflowStalledError(
-        f"workflow {workflow_name} can make no progress: no step is running or queued and "
+        f"workflow {table.workflow_name} can make no progress: no step is running or queued and "
         f"nothing waits for an event, but no step accepts these events and no "
         f"wait_for_event took them: {describe(unclaimed)}{waiting}. Add a step that "
         f"accepts them, or return the event the next step accepts{hint}"
+    )
+
+
+def _takes_answers(table: StepTable) -> bool:
+    return any(
+        issubclass(accepted, HumanResponseEvent)
+        for spec in table.steps.values()
+        for accepted in spec.accepted
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from agentflow.decorators import REACHABILITY
 from agentflow.errors import WorkflowConfigurationError, WorkflowValidationError
 from agentflow.events import (
     Event,
@@ -25,7 +26,6 @@ from agentflow.runtime.step_table import StepSpec, StepTable
 # itself sends StepFailedEvent to @catch_error steps.
 _LEAVES_THE_WORKFLOW = (StopEvent, InputRequiredEvent)
 _ENTERS_FROM_OUTSIDE = (StartEvent, HumanResponseEvent, StepFailedEvent)
-_REACHABILITY = "reachability"
 _FED_FROM_OUTSIDE_HINT = (
     "emit it from a step that runs, or, for a step that callers feed with "
     'ctx.send_event, mark it @step(skip_graph_checks=["reachability"])'
@@ -86,7 +86,7 @@ def validate_step_graph(table: StepTable) -> None:
                 )
             if issubclass(accepted, _ENTERS_FROM_OUTSIDE) or _is_produced(accepted, emitted):
                 continue
-            if _REACHABILITY in spec.skip_graph_checks:
+            if REACHABILITY in spec.skip_graph_checks:
                 continue
             raise WorkflowValidationError(
                 f"workflow {name}: step '{spec.name}' accepts {accepted.__name__} but no step "
@@ -128,7 +128,7 @@ def _unreachable_steps(table: StepTable) -> list[StepSpec]:
             reach(handler)
 
     for spec in list(waiting.values()):
-        if _REACHABILITY in spec.skip_graph_checks and spec.name in waiting:
+        if REACHABILITY in spec.skip_graph_checks and spec.name in waiting:
             reach(spec)
     while arrived and waiting:
         event_type = arrived.pop()

@@ -460,6 +460,25 @@ class Broken(Workflow):
     async def start(self, ev: StartEvent) -> Unheard | StopEvent:
         return StopEvent(result="ran")
 
+class Ping(Event):
+    pass
+
+class Pong(Event):
+    pass
+
+class Cycle(Workflow):
+    @step
+    async def start(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result="started")
+
+    @step
+    async def a(self, ev: Ping) -> Pong:  # a and b feed each other; nothing feeds them
+        return Pong()
+
+    @step
+    async def b(self, ev: Pong) -> Ping | StopEvent:
+        return StopEvent(result="never")
+
 class Ticks(Workflow):
     @step
     async def tick(self, ctx: Context, ev: StartEvent) -> StopEvent:
@@ -468,11 +487,13 @@ class Ticks(Workflow):
         return StopEvent(result="ticked")
 
 async def main():
-    try:
-        await Broken().run()
-        refused = False
-    except WorkflowValidationError:
-        refused = True
+    refused = []
+    for workflow in (Broken(), Cycle()):
+        try:
+            await workflow.run()
+            refused.append(False)
+        except WorkflowValidationError:
+            refused.append(True)
     unchecked = await Broken(disable_validation=True).run()
     outcome = await WorkflowTestRunner(Ticks()).run()
     return refused, unchecked, outcome.result, outcome.event_types[Tick]
@@ -534,9 +555,9 @@ RUNS_UNCHANGED: dict[str, tuple[str, object]] = {
         FREE_FUNCTION_STEP_AND_NESTING,
         41,
     ),
-    "Validation and testing: refused graph, disable_validation, WorkflowTestRunner": (
+    "Validation and testing: refused graphs, disable_validation, WorkflowTestRunner": (
         VALIDATION_AND_TEST_RUNNER,
-        (True, "ran", "ticked", 2),
+        ([True, True], "ran", "ticked", 2),
     ),
 }
 

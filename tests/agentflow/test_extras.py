@@ -42,6 +42,18 @@ def test_a_missing_submodule_is_reported_by_the_module_that_failed(
     assert "(no module named 'email.mime')" in str(caught.value)
 
 
+def test_an_installed_package_that_lacks_a_name_is_called_out_of_date() -> None:
+    # An older release of the package: it imports, but not everything asked for is there.
+    with pytest.raises(MissingExtraError) as caught, extra_needed("web", "http_get"):
+        from json import no_such_function  # type: ignore[attr-defined]  # noqa: F401
+
+    message = str(caught.value)
+    assert "not installed" not in message  # it is installed
+    assert message.startswith("http_get needs the 'web' extra, which is out of date here (")
+    assert "no_such_function" in message
+    assert message.endswith(": pip install -e '.[web]' in the agentflow checkout")
+
+
 def test_an_installed_module_imports_as_usual() -> None:
     with extra_needed("web", "http_get"):
         import json

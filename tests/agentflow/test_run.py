@@ -16,6 +16,7 @@ from agentflow import Context, Workflow, catch_error, step
 from agentflow.context.serializers import JsonSerializer
 from agentflow.errors import (
     ContextSerdeError,
+    ContextStateError,
     StepCancelledError,
     WorkflowRuntimeError,
     WorkflowTimeoutError,
@@ -791,6 +792,46 @@ async def test_a_task_outliving_its_run_reaches_other_runs_but_not_its_contexts_
     assert not [event for event in events if isinstance(event, Marker)]
     # Another workflow's context is not the task's own: the answer reaches its run.
     assert await other_handler == 7
+
+
+class LeavesAWaitingTask(Workflow):
+    gate: ClassVar[asyncio.Event]
+    waited: ClassVar[asyncio.Future[Event]]
+
+    @step
+    async def begin(self, ctx: Context, ev: StartEvent) -> StopEvent | None:
+        if not ev.get("first"):
+            return None  # the second run waits for an Answer
+
+        async def later() -> None:
+            await type(self).gate.wait()
+            try:
+                type(self).waited.set_result(await ctx.wait_for_event(Answer, timeout=None))
+            except Exception as error:  # what the task was told, examined by the test
+                type(self).waited.set_exception(error)
+
+        asyncio.get_running_loop().create_task(later())
+        return StopEvent(result="first done")
+
+    @step
+    async def on_answer(self, ev: Answer) -> StopEvent:
+        return StopEvent(result=f"answer {ev.n}")
+
+
+async def test_a_task_outliving_its_run_cannot_wait_in_its_contexts_next_one() -> None:
+    LeavesAWaitingTask.gate = asyncio.Event()
+    LeavesAWaitingTask.waited = asyncio.get_running_loop().create_future()
+    workflow = LeavesAWaitingTask(timeout=None, disable_validation=True)
+    ctx = Context(workflow)
+    assert await workflow.run(ctx=ctx, first=True) == "first done"
+
+    second = workflow.run(ctx=ctx)
+    LeavesAWaitingTask.gate.set()
+    # Before, the task's waiter joined the second run (to take the answer meant for it).
+    with pytest.raises(ContextStateError, match=r"step 'begin' of a LeavesAWaitingTask run"):
+        await asyncio.wait_for(LeavesAWaitingTask.waited, 10)
+    second.ctx.send_event(Answer(n=3))
+    assert await asyncio.wait_for(second, 10) == "answer 3"
 
 
 # Something that is not an event is refused, from a step or from outside

@@ -192,6 +192,41 @@ class AsksWhileWaiting(Workflow):
         return StopEvent(result=answer.text)
 
 
+class AsksOnTheStream(Workflow):
+    @step
+    async def ask(self, ctx: Context, ev: StartEvent) -> None:
+        ctx.send_event(Stray())
+        # Not the documented way to ask (return the question, or wait_for_event with it as
+        # waiter_event): the run cannot tell this question from any other streamed event.
+        ctx.write_event_to_stream(InputRequiredEvent(prefix="name? "))
+        return None
+
+    @step
+    async def greet(self, ev: HumanResponseEvent) -> StopEvent:
+        return StopEvent(result=f"hello {ev.response}")
+
+
+async def test_a_question_only_written_to_the_stream_does_not_keep_the_run_waiting() -> None:
+    handler = AsksOnTheStream(timeout=None, disable_validation=True).run()
+    events, error = await asyncio.wait_for(outcome(handler), HANG)
+    assert isinstance(events[0], InputRequiredEvent)
+    assert isinstance(error, WorkflowStalledError)
+    # The error says why the question did not count, and what does.
+    assert "Stray (from step 'ask')" in str(error)
+    assert (
+        "an InputRequiredEvent written with ctx.write_event_to_stream does not keep a run "
+        "waiting for its answer: return it from the step, or pass it to ctx.wait_for_event "
+        "as waiter_event"
+    ) in str(error)
+
+
+async def test_the_hint_about_questions_is_left_out_where_no_step_takes_an_answer() -> None:
+    handler = ReturnsUnaccepted(timeout=None, disable_validation=True).run()
+    _, error = await asyncio.wait_for(outcome(handler), HANG)
+    assert isinstance(error, WorkflowStalledError)
+    assert "InputRequiredEvent" not in str(error)
+
+
 async def test_a_run_whose_step_waits_for_an_event_is_not_stalled() -> None:
     handler = AsksWhileWaiting(timeout=None, disable_validation=True).run()
     async for event in handler.stream_events():
@@ -235,6 +270,29 @@ async def test_a_run_with_nothing_unclaimed_waits_for_events_sent_from_outside()
     await went_idle.wait()
     handler.ctx.send_event(Ping())
     assert await asyncio.wait_for(handler, HANG) == "triggered"
+
+
+async def test_a_run_whose_step_callers_feed_waits_for_them_although_events_are_left() -> None:
+    went_idle = asyncio.Event()
+
+    class FedFromOutside(Workflow):
+        @step
+        async def start(self, ctx: Context, ev: StartEvent) -> None:
+            ctx.send_event(Answer(text="kept"))  # kept for the wait_for_event below
+            # Runs before the check for a stall, which the worker's end schedules.
+            asyncio.get_running_loop().call_soon(went_idle.set)
+            return None
+
+        @step(skip_graph_checks=["reachability"])
+        async def on_ping(self, ctx: Context, ev: Ping) -> StopEvent:
+            kept = await ctx.wait_for_event(Answer, timeout=None)
+            return StopEvent(result=kept.text)
+
+    handler = FedFromOutside(timeout=None).run()
+    await went_idle.wait()
+    # Before, the run had failed as stalled by now, though its caller was about to feed it.
+    handler.ctx.send_event(Ping())
+    assert await asyncio.wait_for(handler, HANG) == "kept"
 
 
 # Work still scheduled is not a stall

@@ -676,6 +676,19 @@ def test_skip_graph_checks_refuses_an_unknown_check_naming_it() -> None:
             return StopEvent()
 
 
+def test_skip_graph_checks_given_one_name_rather_than_a_list_says_so() -> None:
+    with pytest.raises(WorkflowValidationError) as raised:
+
+        @step(skip_graph_checks="reachability")  # type: ignore[arg-type]
+        async def lonely(ev: StartEvent) -> StopEvent:
+            return StopEvent()
+
+    assert str(raised.value).endswith(
+        "lonely': skip_graph_checks takes a list of check names, as in "
+        "skip_graph_checks=['reachability'], got the str 'reachability'"
+    )
+
+
 async def test_disable_validation_runs_a_workflow_with_unreachable_steps() -> None:
     assert await PingPong(disable_validation=True).run() == "started"
 
