@@ -16,7 +16,8 @@ Each box is a step a subclass may override on its own:
 - `setup`: puts `chat_history` and `user_msg` in the memory (after an error result for each
   call an earlier, interrupted run left unanswered), resets the run's counters.
 - `call_llm`: one streamed LLM call (`AgentStream` per chunk), booked in the ledger; a
-  reply with no text and no tool call raises `EmptyReplyError`, a refusal `LLMRefusalError`.
+  reply with no text and no tool call raises `EmptyReplyError`, a refusal `LLMRefusalError`
+  (`check_reply`).
 - `handle_reply`: fans the reply's tool calls out, or validates the final answer
   (re-asking when it does not match `output_cls`).
 - `run_tool_call`: runs one call; the calls of one reply run concurrently. A call to a tool
@@ -67,7 +68,7 @@ from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
 from agents.llm.structured import response_format_for
-from agents.llm.types import ChatMessage
+from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
 from tools import ToolOutput, ToolSet
 
@@ -181,13 +182,7 @@ class FunctionAgent(ConversationWorkflow):
                 ctx.write_event_to_stream(AgentStream.added_to(text, chunk.delta, self.name))
         message = last.message if last is not None else ChatMessage.assistant("")
         await ctx.store.set(self.run_state_key, state)
-        if message.refusal is not None:
-            refusal = LLMRefusalError(message.refusal)
-            refusal.add_note(f"raised by agent '{self.name}'")  # its message names no agent
-            raise refusal
-        if not message.text and not message.tool_calls:
-            finish_reason = last.finish_reason if last is not None else None
-            raise EmptyReplyError(self.name, self.llm.metadata.model, finish_reason)
+        self.check_reply(message, last.finish_reason if last is not None else None)
         return AgentReply(message=message, agent_name=self.name)
 
     @step
@@ -279,6 +274,18 @@ class FunctionAgent(ConversationWorkflow):
         )
 
     # -- pieces the steps share; override to change one behaviour ------------------------
+
+    def check_reply(self, message: ChatMessage, finish_reason: FinishReason | None) -> None:
+        """Raise for a reply the loop cannot go on with: a refusal (`LLMRefusalError`), a
+        reply with no text and no tool call (`EmptyReplyError`)."""
+        error: Exception | None = None
+        if message.refusal is not None:
+            error = LLMRefusalError(message.refusal)
+        elif not message.text and not message.tool_calls:
+            raise EmptyReplyError(self.name, self.llm.metadata.model, finish_reason)
+        if error is not None:
+            error.add_note(f"raised by agent '{self.name}'")  # its message names no agent
+            raise error
 
     def tools_for_llm(self) -> list[Any] | None:
         """The tools each LLM call offers (None for none): the whole toolset."""
