@@ -33,7 +33,8 @@ error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls 
 `MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). With
 `output_cls`, every call sends its strict JSON schema as `response_format`, so the reply that
 ends the loop is the structured answer itself, not an extra call after it; a reply that
-fails validation is sent back with the errors, and a refusal is `LLMRefusalError` at once.
+fails validation is sent back with the errors, while a refusal is `LLMRefusalError` and an
+answer cut off at the token limit `LLMLengthError`, at once.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ from agents.agent.events import (
     ToolCallResult,
 )
 from agents.agent.run_state import AgentRunState
-from agents.llm.errors import LLMRefusalError, StructuredOutputError
+from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputError
 from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
@@ -277,12 +278,16 @@ class FunctionAgent(ConversationWorkflow):
 
     def check_reply(self, message: ChatMessage, finish_reason: FinishReason | None) -> None:
         """Raise for a reply the loop cannot go on with: a refusal (`LLMRefusalError`), a
-        reply with no text and no tool call (`EmptyReplyError`)."""
+        reply with no text and no tool call (`EmptyReplyError`), and with `output_cls` an
+        answer cut off at the token limit (`LLMLengthError`: asked again under the same
+        limit, it would be cut off again). A text answer cut off is still the answer."""
         error: Exception | None = None
         if message.refusal is not None:
             error = LLMRefusalError(message.refusal)
         elif not message.text and not message.tool_calls:
             raise EmptyReplyError(self.name, self.llm.metadata.model, finish_reason)
+        elif finish_reason == "length" and self.output_cls is not None and not message.tool_calls:
+            error = LLMLengthError(message.text)
         if error is not None:
             error.add_note(f"raised by agent '{self.name}'")  # its message names no agent
             raise error
