@@ -95,6 +95,7 @@ from agents.llm.protocol import LLM
 from agents.llm.structured import predict_structured, response_format_for
 from agents.llm.types import ChatMessage, ChatResponse
 from agents.run_arguments import name_positional_arguments
+from tools.threads import run_in_thread
 
 ReviewMode = Literal["never", "always", "low_confidence"]
 
@@ -257,7 +258,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         """Read one file in a thread; one that cannot be read is a `FileFailed`."""
         try:
             async with limit:
-                document = await asyncio.to_thread(self.read_file, ev.file)
+                document = await run_in_thread(self.read_file, ev.file)
         except UnreadableFileError as error:
             failed = FileFailed(file=ev.file, file_index=ev.file_index, reason=error.reason)
             ctx.write_event_to_stream(failed)
@@ -268,7 +269,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
     @step(num_workers=4)
     async def chunk(self, ctx: Context[Any], ev: FileLoaded) -> ChunkRequest | FileFailed | None:
         """Cut a document into chunks and send each to `extract`."""
-        chunks = await asyncio.to_thread(self.split, ev.document, ev.file_index)
+        chunks = await run_in_thread(self.split, ev.document, ev.file_index)
         name = ev.document.name
         if not chunks:
             failed = FileFailed(file=name, file_index=ev.file_index, reason="no text to extract")
