@@ -57,7 +57,6 @@ from agents.agent.events import (
     AgentReply,
     AgentStart,
     AgentStream,
-    ReplyText,
     ToolApprovalRequired,
     ToolApprovalResponse,
     ToolCall,
@@ -71,6 +70,7 @@ from agents.llm.protocol import LLM
 from agents.llm.structured import response_format_for
 from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
+from agents.streamed_text import ReplyText
 from tools import ToolOutput, ToolSet
 
 _RETRY_PROMPT = (
@@ -180,7 +180,8 @@ class FunctionAgent(ConversationWorkflow):
         async for chunk in llm.astream_chat(ev.input, tools=tools, **kwargs):
             last = chunk
             if chunk.delta:
-                ctx.write_event_to_stream(AgentStream.added_to(text, chunk.delta, self.name))
+                streamed = AgentStream.added_to(text, chunk.delta, agent_name=self.name)
+                ctx.write_event_to_stream(streamed)
         message = last.message if last is not None else ChatMessage.assistant("")
         await ctx.store.set(self.run_state_key, state)
         self.check_reply(message, last.finish_reason if last is not None else None)

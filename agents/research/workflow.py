@@ -87,6 +87,7 @@ from agents.research.run_state import ResearchState
 from agents.research.search import SearchBackend, SearchHit, as_search_backend, normalize_url
 from agents.research.sources import SourceFetcher
 from agents.run_arguments import name_positional_arguments
+from agents.streamed_text import ReplyText
 
 _READ_FAILURES = (StructuredOutputError, LLMRefusalError, LLMLengthError, EmptyResponseError)
 
@@ -384,15 +385,14 @@ class ResearchWorkflow(ResearchPlanning):
                 if state.sources
                 else self.no_sources_answer
             )
-            ctx.write_event_to_stream(ReportDelta(delta=answer, text=answer))
+            ctx.write_event_to_stream(ReportDelta(delta=answer))
             return DraftWritten(markdown=answer)
-        text = ""
+        text = ReplyText()
         llm = MeteredLLM(self.llm, ctx)
         async for chunk in llm.astream_chat(self.write_prompt(state)):
             if chunk.delta:
-                text += chunk.delta
-                ctx.write_event_to_stream(ReportDelta(delta=chunk.delta, text=text))
-        return DraftWritten(markdown=text)
+                ctx.write_event_to_stream(ReportDelta.added_to(text, chunk.delta))
+        return DraftWritten(markdown=str(text))
 
     @step
     async def check(self, ctx: Context[Any], ev: DraftWritten) -> ResearchReport:
