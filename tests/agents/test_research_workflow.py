@@ -9,19 +9,22 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import respx
-from llm_wire import sent_json
+from llm_wire import refusal_reply, sent_json
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
 
 from agentflow import Context, step
 from agentflow.testing import WorkflowTestRunner
+from agents.llm.errors import EmptyResponseError, LLMRefusalError
 from agents.llm.openai_llm import OpenAI
 from agents.research import (
     CitationsChecked,
     LocalCorpusSearch,
     PlanCreated,
     ReportDelta,
+    ResearchError,
     ResearchReport,
     ResearchWorkflow,
     RoundFinished,
@@ -247,3 +250,48 @@ async def test_report_delta_text_is_the_report_so_far(
     assert json.loads(deltas[1].model_dump_json())["text"] == "Heat ages "
     assert ReportDelta(delta="cells.", text="Heat ages cells.").text == "Heat ages cells."
     assert ReportDelta(delta="cells.").text == "cells."
+
+
+class RefusingWriter(ResearchModel):
+    """Plans, reads and finds gaps, then refuses to write the report."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body.get("stream"):
+            self.calls["write"].append(body)
+            return refusal_reply("I can't write ", "about that.")
+        return super().__call__(request)
+
+
+def heat_model(report: list[str], model: type[ResearchModel] = ResearchModel) -> ResearchModel:
+    return model(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))],
+        notes_by_url={},
+        gaps=[],
+        report=report,
+    )
+
+
+@pytest.mark.parametrize("writer", ["refusal", "empty"])
+async def test_a_report_the_writer_refused_or_left_empty_is_an_error_not_an_empty_report(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path, writer: str
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = heat_model([], RefusingWriter) if writer == "refusal" else heat_model([])
+    model.notes_by_url = {
+        url_of(corpus, "heat.md"): notes(
+            ("Heat ages cells.", "lose capacity faster when they are kept hot")
+        )
+    }
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
+
+    with pytest.raises(EmptyResponseError if writer == "empty" else LLMRefusalError) as raised:
+        await workflow.run("Why do batteries wear out?")
+
+    assert len(model.calls["write"]) == 1
+    if writer == "refusal":
+        assert raised.value.refusal == "I can't write about that."  # type: ignore[attr-defined]
+    else:
+        assert isinstance(raised.value, ResearchError)
+        assert "the report written by model 'gpt-4o-mini' is empty" in str(raised.value)
