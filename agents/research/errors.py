@@ -9,7 +9,7 @@ folder that does not exist, a plan with nothing to research).
 
 from __future__ import annotations
 
-from agents.llm.errors import EmptyResponseError
+from agents.llm.errors import EmptyResponseError, empty_stream_message
 
 
 class ResearchError(Exception):
@@ -54,17 +54,9 @@ class EmptyReportError(ResearchError, EmptyResponseError):
     is also an `EmptyResponseError`, as an agent's empty reply is."""
 
     def __init__(self, model: str, finish_reason: str | None) -> None:
-        ending = (
-            f"finish_reason {finish_reason!r}"
-            if finish_reason is not None
-            else "the stream ended with no finish reason"
-        )
+        subject = f"the report written by model {model!r} is empty"
         # Not EmptyResponseError.__init__: its message says the server sent no choices.
-        Exception.__init__(
-            self,
-            f"the report written by model {model!r} is empty ({ending}); check that the "
-            "server streams chat completions for this model",
-        )
+        Exception.__init__(self, empty_stream_message(subject, finish_reason))
         self.model = model
         """The model that wrote."""
         self.finish_reason = finish_reason
