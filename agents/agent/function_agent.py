@@ -67,7 +67,7 @@ from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputE
 from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
-from agents.llm.structured import response_format_for
+from agents.llm.structured import structured_request
 from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
 from agents.streamed_text import ReplyText
@@ -432,11 +432,7 @@ class FunctionAgent(ConversationWorkflow):
         that the reply that ends the loop is the structured answer."""
         if self.output_cls is None:
             return {}
-        structured_kwargs = getattr(self.llm, "structured_kwargs", None)
-        if callable(structured_kwargs):
-            kwargs: dict[str, Any] = structured_kwargs(self.output_cls)
-            return kwargs
-        return {"response_format": response_format_for(self.output_cls)}
+        return structured_request(self.llm, self.output_cls)
 
     async def _ask_again(
         self, ctx: Context[Any], memory: ChatMemory, reply: str, error: ValidationError

@@ -92,7 +92,7 @@ from agents.llm.errors import (
 from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
-from agents.llm.structured import predict_structured, response_format_for
+from agents.llm.structured import predict_structured, structured_request
 from agents.llm.types import ChatMessage, ChatResponse
 from agents.run_arguments import name_positional_arguments
 from tools.threads import run_in_thread
@@ -445,12 +445,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         """One structured call, booked in the ledger: a reply that fails `output_cls` is
         sent back with the validation errors, up to `max_retries` times."""
         llm = MeteredLLM(self.llm, ctx)
-        structured_kwargs = getattr(self.llm, "structured_kwargs", None)
-        request: dict[str, Any] = (
-            structured_kwargs(output_cls)
-            if callable(structured_kwargs)
-            else {"response_format": response_format_for(output_cls)}
-        )
+        request = structured_request(self.llm, output_cls)
 
         async def chat(conversation: list[ChatMessage]) -> ChatResponse:
             return await llm.achat(conversation, **request)
