@@ -82,7 +82,8 @@ class LLM(Protocol):
 
 @runtime_checkable
 class StructuredRequests(Protocol):
-    """A client that says which request parameters ask for a class (see the module)."""
+    """A client that says which request parameters ask for a class (see the module). Its
+    `structured_max_attempts`, when it has one, is how often `MeteredLLM` asks (else 3)."""
 
     def structured_kwargs(self, output_cls: type[BaseModel]) -> dict[str, Any]:
         """The parameters that make a request's reply an `output_cls` as JSON."""
