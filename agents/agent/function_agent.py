@@ -286,7 +286,7 @@ class FunctionAgent(ConversationWorkflow):
         if message.refusal is not None:
             error = LLMRefusalError(message.refusal)
         elif not message.text and not message.tool_calls:
-            raise EmptyReplyError(self.name, self.llm.metadata.model, finish_reason)
+            raise EmptyReplyError(self.name, self.llm.metadata.model, finish_reason)  # names us
         elif finish_reason == "length" and self.output_cls is not None and not message.tool_calls:
             error = LLMLengthError(message.text)
         if error is not None:
