@@ -8,7 +8,7 @@
 | `agents.agent.agent_workflow` | `AgentWorkflow`: agents sharing a conversation, with handoffs |
 | `agents.agent.conversation` | `ConversationWorkflow`: the `run(user_msg, ...)` both share |
 | `agents.agent.handoff` | the `handoff` tool an `AgentWorkflow` gives its agents |
-| `agents.agent.events` | the events on the stream, `AgentOutput`, `ReplyText` |
+| `agents.agent.events` | the events on the stream, `AgentOutput` |
 | `agents.agent.run_state` | `AgentRunState`: one run's counters, kept in the context |
 | `agents.agent.errors` | `AgentError` and its subclasses |
 """
@@ -30,7 +30,6 @@ from agents.agent.events import (
     AgentReply,
     AgentStart,
     AgentStream,
-    ReplyText,
     ToolApprovalRequired,
     ToolApprovalResponse,
     ToolCall,
@@ -40,6 +39,7 @@ from agents.agent.function_agent import FunctionAgent
 from agents.agent.react_agent import ReActAgent
 from agents.agent.react_format import ReActFormatError
 from agents.agent.run_state import AgentRunState
+from agents.streamed_text import ReplyText
 
 __all__ = [
     "AgentError",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.llm.errors import EmptyResponseError
+from agents.llm.errors import EmptyResponseError, empty_stream_message
 
 
 class AgentError(Exception):
@@ -62,17 +62,9 @@ class EmptyReplyError(AgentError, EmptyResponseError):
     """
 
     def __init__(self, agent_name: str, model: str, finish_reason: str | None) -> None:
-        ending = (
-            f"finish_reason {finish_reason!r}"
-            if finish_reason is not None
-            else "the stream ended with no finish reason"
-        )
+        subject = f"agent '{agent_name}': the reply of model {model!r} had no text and no tool call"
         # Not EmptyResponseError.__init__: its message says the server sent no choices.
-        Exception.__init__(
-            self,
-            f"agent '{agent_name}': the reply of model {model!r} had no text and no tool call "
-            f"({ending}); check that the server streams chat completions for this model",
-        )
+        Exception.__init__(self, empty_stream_message(subject, finish_reason))
         self.agent_name = agent_name
         """The agent whose LLM replied."""
         self.model = model

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import AliasChoices, Field, PrivateAttr, computed_field
+from pydantic import AliasChoices, Field, computed_field
 
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
 from agents.llm.types import ChatMessage, Usage
 from agents.llm.types import ToolCall as LLMToolCall
+from agents.streamed_text import StreamedTextEvent
 
 
 class AgentStart(StartEvent):
@@ -52,40 +53,17 @@ class AgentInput(Event):
     """The agent calling its LLM."""
 
 
-class ReplyText:
-    """The text of one streamed reply, shared by all its `AgentStream` events.
-
-    Only ever appended to. Each event keeps how many pieces had arrived when it was
-    written and joins them when its `response` is read, so an event costs its delta: a
-    stream nobody reads holds the reply once, not the text so far once per token (20 kB
-    streamed token by token held 44 MB that way).
-    """
-
-    __slots__ = ("_pieces",)
-
-    def __init__(self, text: str = "") -> None:
-        self._pieces = [text] if text else []
-
-    def append(self, piece: str) -> int:
-        """Add `piece`; returns how many pieces the text now has."""
-        self._pieces.append(piece)
-        return len(self._pieces)
-
-    def upto(self, count: int) -> str:
-        """The text of the first `count` pieces."""
-        return "".join(self._pieces[:count])
-
-
-class AgentStream(Event):
+class AgentStream(StreamedTextEvent):
     """One streamed chunk of the agent's LLM reply, with LlamaIndex's `AgentStream` fields.
 
     `response` (the reply's text so far) is read from the reply's shared `ReplyText`, not
-    stored per event; it is in `model_dump()` but not in `to_dict()` or a saved context,
-    where an event restored from one gives its `delta` as `response`.
+    stored per event (`agents.streamed_text`); it is in `model_dump()` but not in
+    `to_dict()` or a saved context, where an event restored from one gives its `delta` as
+    `response`.
     """
 
-    delta: str
-    """The text this chunk added."""
+    text_so_far_field = "response"
+
     agent_name: str = Field(validation_alias=AliasChoices("agent_name", "current_agent_name"))
     """The agent whose LLM is writing (`current_agent_name=` is accepted too)."""
     tool_calls: list[LLMToolCall] = Field(default_factory=list)
@@ -94,33 +72,12 @@ class AgentStream(Event):
     """Reasoning text this chunk added; None (the OpenAI client streams no reasoning)."""
     raw: Any = Field(default=None, exclude=True)
     """The provider's chunk; None here, so that an unread stream stays small."""
-    _reply: ReplyText | None = PrivateAttr(default=None)
-    _count: int = PrivateAttr(default=0)
-
-    def model_post_init(self, context: Any, /) -> None:
-        """Take a `response=` given to the constructor (or found in a dump being loaded)
-        as this event's own text so far."""
-        extra = self.__pydantic_extra__
-        if extra and "response" in extra:
-            self._reply = ReplyText(str(extra.pop("response")))
-            self._count = 1
-
-    @classmethod
-    def added_to(cls, reply: ReplyText, delta: str, agent_name: str) -> AgentStream:
-        """The event for `delta`, appended to `reply` now: its `response` is `reply` up
-        to and including `delta`."""
-        event = cls(delta=delta, agent_name=agent_name)
-        event._count = reply.append(delta)
-        event._reply = reply
-        return event
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def response(self) -> str:
         """The reply's text so far, this chunk's included."""
-        if self._reply is None:
-            return self.delta
-        return self._reply.upto(self._count)
+        return self.text_so_far()
 
     @property
     def current_agent_name(self) -> str:

@@ -16,7 +16,8 @@ Each box is a step a subclass may override on its own:
 - `setup`: puts `chat_history` and `user_msg` in the memory (after an error result for each
   call an earlier, interrupted run left unanswered), resets the run's counters.
 - `call_llm`: one streamed LLM call (`AgentStream` per chunk), booked in the ledger; a
-  reply with no text and no tool call raises `EmptyReplyError`, a refusal `LLMRefusalError`.
+  reply with no text and no tool call raises `EmptyReplyError`, a refusal `LLMRefusalError`
+  (`check_reply`).
 - `handle_reply`: fans the reply's tool calls out, or validates the final answer
   (re-asking when it does not match `output_cls`).
 - `run_tool_call`: runs one call; the calls of one reply run concurrently. A call to a tool
@@ -32,7 +33,8 @@ error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls 
 `MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). With
 `output_cls`, every call sends its strict JSON schema as `response_format`, so the reply that
 ends the loop is the structured answer itself, not an extra call after it; a reply that
-fails validation is sent back with the errors, and a refusal is `LLMRefusalError` at once.
+fails validation is sent back with the errors, while a refusal is `LLMRefusalError` and an
+answer cut off at the token limit `LLMLengthError`, at once.
 """
 
 from __future__ import annotations
@@ -55,20 +57,20 @@ from agents.agent.events import (
     AgentReply,
     AgentStart,
     AgentStream,
-    ReplyText,
     ToolApprovalRequired,
     ToolApprovalResponse,
     ToolCall,
     ToolCallResult,
 )
 from agents.agent.run_state import AgentRunState
-from agents.llm.errors import LLMRefusalError, StructuredOutputError
+from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputError
 from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
-from agents.llm.structured import response_format_for
-from agents.llm.types import ChatMessage
+from agents.llm.structured import structured_request
+from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
+from agents.streamed_text import ReplyText
 from tools import ToolOutput, ToolSet
 
 _RETRY_PROMPT = (
@@ -178,16 +180,11 @@ class FunctionAgent(ConversationWorkflow):
         async for chunk in llm.astream_chat(ev.input, tools=tools, **kwargs):
             last = chunk
             if chunk.delta:
-                ctx.write_event_to_stream(AgentStream.added_to(text, chunk.delta, self.name))
+                streamed = AgentStream.added_to(text, chunk.delta, agent_name=self.name)
+                ctx.write_event_to_stream(streamed)
         message = last.message if last is not None else ChatMessage.assistant("")
         await ctx.store.set(self.run_state_key, state)
-        if message.refusal is not None:
-            refusal = LLMRefusalError(message.refusal)
-            refusal.add_note(f"raised by agent '{self.name}'")  # its message names no agent
-            raise refusal
-        if not message.text and not message.tool_calls:
-            finish_reason = last.finish_reason if last is not None else None
-            raise EmptyReplyError(self.name, self.llm.metadata.model, finish_reason)
+        self.check_reply(message, last.finish_reason if last is not None else None)
         return AgentReply(message=message, agent_name=self.name)
 
     @step
@@ -279,6 +276,22 @@ class FunctionAgent(ConversationWorkflow):
         )
 
     # -- pieces the steps share; override to change one behaviour ------------------------
+
+    def check_reply(self, message: ChatMessage, finish_reason: FinishReason | None) -> None:
+        """Raise for a reply the loop cannot go on with: a refusal (`LLMRefusalError`), a
+        reply with no text and no tool call (`EmptyReplyError`), and with `output_cls` an
+        answer cut off at the token limit (`LLMLengthError`: asked again under the same
+        limit, it would be cut off again). A text answer cut off is still the answer."""
+        error: Exception | None = None
+        if message.refusal is not None:
+            error = LLMRefusalError(message.refusal)
+        elif not message.text and not message.tool_calls:
+            raise EmptyReplyError(self.name, self.llm.metadata.model, finish_reason)  # names us
+        elif finish_reason == "length" and self.output_cls is not None and not message.tool_calls:
+            error = LLMLengthError(message.text)
+        if error is not None:
+            error.add_note(f"raised by agent '{self.name}'")  # its message names no agent
+            raise error
 
     def tools_for_llm(self) -> list[Any] | None:
         """The tools each LLM call offers (None for none): the whole toolset."""
@@ -419,11 +432,7 @@ class FunctionAgent(ConversationWorkflow):
         that the reply that ends the loop is the structured answer."""
         if self.output_cls is None:
             return {}
-        structured_kwargs = getattr(self.llm, "structured_kwargs", None)
-        if callable(structured_kwargs):
-            kwargs: dict[str, Any] = structured_kwargs(self.output_cls)
-            return kwargs
-        return {"response_format": response_format_for(self.output_cls)}
+        return structured_request(self.llm, self.output_cls)
 
     async def _ask_again(
         self, ctx: Context[Any], memory: ChatMemory, reply: str, error: ValidationError

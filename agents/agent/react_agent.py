@@ -34,7 +34,7 @@ from agents.agent.react_format import (
     react_instructions,
     without_invented_observation,
 )
-from agents.llm.types import ChatMessage
+from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
 
 _FORMAT_REMINDER = (
@@ -78,6 +78,13 @@ class ReActAgent(FunctionAgent):
             await self.send_tool_calls(ctx, [call])
             return None
         return await self.settle_answer(ctx, memory, ChatMessage.assistant(parsed.answer))
+
+    def check_reply(self, message: ChatMessage, finish_reason: FinishReason | None) -> None:
+        """As `FunctionAgent.check_reply`, except that an empty reply goes on to
+        `handle_reply`, which sends it back as a format error: a model that begins its reply
+        with `Observation:` is stopped there and sends nothing."""
+        if message.text or message.refusal is not None:
+            super().check_reply(message, finish_reason)
 
     def tools_for_llm(self) -> list[Any] | None:
         """None: the tools are described in the system prompt instead."""

@@ -92,9 +92,10 @@ from agents.llm.errors import (
 from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM, ledger_total
 from agents.llm.protocol import LLM
-from agents.llm.structured import predict_structured, response_format_for
+from agents.llm.structured import predict_structured, structured_request
 from agents.llm.types import ChatMessage, ChatResponse
 from agents.run_arguments import name_positional_arguments
+from tools.threads import run_in_thread
 
 ReviewMode = Literal["never", "always", "low_confidence"]
 
@@ -257,7 +258,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         """Read one file in a thread; one that cannot be read is a `FileFailed`."""
         try:
             async with limit:
-                document = await asyncio.to_thread(self.read_file, ev.file)
+                document = await run_in_thread(self.read_file, ev.file)
         except UnreadableFileError as error:
             failed = FileFailed(file=ev.file, file_index=ev.file_index, reason=error.reason)
             ctx.write_event_to_stream(failed)
@@ -268,7 +269,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
     @step(num_workers=4)
     async def chunk(self, ctx: Context[Any], ev: FileLoaded) -> ChunkRequest | FileFailed | None:
         """Cut a document into chunks and send each to `extract`."""
-        chunks = await asyncio.to_thread(self.split, ev.document, ev.file_index)
+        chunks = await run_in_thread(self.split, ev.document, ev.file_index)
         name = ev.document.name
         if not chunks:
             failed = FileFailed(file=name, file_index=ev.file_index, reason="no text to extract")
@@ -444,12 +445,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         """One structured call, booked in the ledger: a reply that fails `output_cls` is
         sent back with the validation errors, up to `max_retries` times."""
         llm = MeteredLLM(self.llm, ctx)
-        structured_kwargs = getattr(self.llm, "structured_kwargs", None)
-        request: dict[str, Any] = (
-            structured_kwargs(output_cls)
-            if callable(structured_kwargs)
-            else {"response_format": response_format_for(output_cls)}
-        )
+        request = structured_request(self.llm, output_cls)
 
         async def chat(conversation: list[ChatMessage]) -> ChatResponse:
             return await llm.achat(conversation, **request)

@@ -22,7 +22,7 @@ from agents.llm.errors import (
     UnexpectedResponseError,
 )
 from agents.llm.ledger import LedgerEntry, Price, UsageLedger
-from agents.llm.protocol import LLM, LLMMetadata
+from agents.llm.protocol import LLM, LLMMetadata, StructuredRequests
 from agents.llm.scripted_llm import ScriptedLLM, ScriptedRequest
 from agents.llm.scripted_replies import tool_call
 from agents.llm.types import (
@@ -61,6 +61,7 @@ __all__ = [
     "ScriptedLLM",
     "ScriptedRequest",
     "StructuredOutputError",
+    "StructuredRequests",
     "TextPart",
     "TokenEstimateWarning",
     "ToolCall",

@@ -128,6 +128,18 @@ class EmptyResponseError(LLMError):
         """The model asked."""
 
 
+def empty_stream_message(subject: str, finish_reason: str | None) -> str:
+    """The message of an error raised for a streamed reply with nothing in it (the
+    subclasses of `EmptyResponseError` that agents and workflows raise): `subject` says
+    whose reply lacked what; then how the stream ended, and where to look."""
+    ending = (
+        f"finish_reason {finish_reason!r}"
+        if finish_reason is not None
+        else "the stream ended with no finish reason"
+    )
+    return f"{subject} ({ending}); check that the server streams chat completions for this model"
+
+
 class UnexpectedResponseError(LLMError):
     """The server answered 200 with something that is not a chat completion: a web page,
     broken or empty JSON, an error object, or a whole body where a stream was asked for.

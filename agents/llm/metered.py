@@ -29,7 +29,7 @@ from typing import Any
 
 from agentflow import Context
 from agents.llm.ledger import UsageLedger
-from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
+from agents.llm.protocol import LLM, LLMMetadata, OutputT, StructuredRequests, ToolChoice
 from agents.llm.structured import predict_structured
 from agents.llm.types import ChatMessage, ChatResponse, Usage
 
@@ -105,15 +105,14 @@ class MeteredLLM:
     ) -> OutputT:
         """`llm.astructured_predict` with every attempt checked and booked.
 
-        Needs a client with `structured_kwargs(output_cls)` (as `OpenAI` has), so that each
-        attempt is one metered `achat`; for other clients the call is checked once, then
-        handed over whole and not booked.
+        Needs a client with `structured_kwargs(output_cls)` (`StructuredRequests`, as
+        `OpenAI` has), so that each attempt is one metered `achat`; for other clients the
+        call is checked once, then handed over whole and not booked.
         """
-        structured_kwargs = getattr(self.llm, "structured_kwargs", None)
-        if structured_kwargs is None:
+        if not isinstance(self.llm, StructuredRequests):
             await self._check(messages, None, kwargs)
             return await self.llm.astructured_predict(output_cls, messages, **kwargs)
-        request = {**structured_kwargs(output_cls), **kwargs}
+        request = {**self.llm.structured_kwargs(output_cls), **kwargs}
 
         async def chat(conversation: list[ChatMessage]) -> ChatResponse:
             return await self.achat(conversation, **request)

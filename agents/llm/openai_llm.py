@@ -5,6 +5,8 @@ come from `OPENAI_API_KEY` and `OPENAI_BASE_URL` when not given. Retries are the
 409, 429 and 5xx are retried `max_retries` times with exponential backoff, or after the wait
 the server asks for in `Retry-After`/`retry-after-ms` (up to two minutes); when they run out
 the SDK's own error (`openai.RateLimitError`, `openai.InternalServerError`, ...) is raised.
+A 200 reply that is not a chat completion (a web page, broken JSON, a body where a stream
+was asked for, a stream without a chunk) raises `UnexpectedResponseError` (`openai_replies`).
 """
 
 from __future__ import annotations

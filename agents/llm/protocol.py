@@ -1,8 +1,14 @@
 """The `LLM` protocol: what agents and workflows need from any chat model.
 
 A client is anything with `metadata`, `achat`, `astream_chat` and `astructured_predict`;
-`OpenAI` and `LlamaIndexLLM` are two. Tools are passed as OpenAI tool dicts or as objects with
-`.metadata.to_openai_tool()` (see `agents.llm.tool_specs`).
+`OpenAI`, `ScriptedLLM` and `LlamaIndexLLM` are three. Tools are passed as OpenAI tool dicts
+or as objects with `.metadata.to_openai_tool()` (see `agents.llm.tool_specs`).
+
+A client may also say how a request asks for structured output (`StructuredRequests`, as
+`OpenAI` and `ScriptedLLM` do). The workflows then ask for a class request by request with
+those parameters (an agent's every call with `output_cls`, each metered attempt of
+`MeteredLLM.astructured_predict`); without it they send OpenAI's `response_format`, and
+`MeteredLLM` hands `astructured_predict` over whole.
 """
 
 from __future__ import annotations
@@ -71,4 +77,14 @@ class LLM(Protocol):
         **kwargs: Any,
     ) -> OutputT:
         """A validated `output_cls` instance answering `messages`."""
+        ...
+
+
+@runtime_checkable
+class StructuredRequests(Protocol):
+    """A client that says which request parameters ask for a class (see the module). Its
+    `structured_max_attempts`, when it has one, is how often `MeteredLLM` asks (else 3)."""
+
+    def structured_kwargs(self, output_cls: type[BaseModel]) -> dict[str, Any]:
+        """The parameters that make a request's reply an `output_cls` as JSON."""
         ...

@@ -35,7 +35,11 @@ It behaves as an OpenAI-compatible server would, so every prebuilt workflow runs
 Usage is an estimate, reported unless `report_usage=False`: a token is a run of letters and
 digits or any other single non-space character (`count_tokens`); the prompt counts every
 message's text and tool calls and the tool schemas as JSON, the completion the reply's text,
-refusal and tool calls.
+refusal and tool calls. The workflows' own counts (memory, budgets, chunks, the ledger's
+estimate of a reply without usage) use the same estimate for a model name tiktoken does not
+know, such as the default "scripted" (`tokens.count_unknown_model_with`), so they need no
+tiktoken file and no network; a name tiktoken knows ("gpt-4o-mini") is counted by tiktoken,
+as for a real model of that name.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from pydantic import BaseModel
 from agents.llm.errors import ScriptedReplyError, ScriptExhaustedError
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.scripted_replies import Reply, reply_message
+from agents.llm.tokens import EstimatedEncoding, count_unknown_model_with
 from agents.llm.tool_specs import to_openai_tools
 from agents.llm.types import ChatMessage, ChatResponse, ToolCall, Usage
 
@@ -135,6 +140,9 @@ class ScriptedLLM:
             is_function_calling_model=is_function_calling_model,
             max_output_tokens=max_output_tokens,
         )
+        # Else a name tiktoken does not know is counted with o200k_base, whose file a test
+        # may have no network to fetch.
+        count_unknown_model_with(model, EstimatedEncoding("scripted", _count_tokens))
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -195,7 +203,7 @@ class ScriptedLLM:
     def count_tokens(self, text: str) -> int:
         """The estimate of tokens in `text` that usage is reported in: runs of letters and
         digits, and every other non-space character, count one each."""
-        return len(_TOKEN.findall(text))
+        return _count_tokens(text)
 
     # -- private ----------------------------------------------------------------------------
 
@@ -295,6 +303,10 @@ class ScriptedLLM:
         for call in message.tool_calls:
             tokens += self.count_tokens(call.name) + self.count_tokens(call.raw_arguments)
         return tokens
+
+
+def _count_tokens(text: str) -> int:
+    return len(_TOKEN.findall(text))
 
 
 def _cut_at_stop(text: str, stop: str | Sequence[str] | None) -> str:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from agents.llm.errors import StructuredOutputError
+from agents.llm.protocol import StructuredRequests
 from agents.llm.types import ChatMessage, ChatResponse
 from tools.strict_schema import SUPPORTED_FORMATS, UNSUPPORTED_KEYWORDS
 
@@ -88,6 +89,14 @@ def response_format_for(output_cls: type[BaseModel]) -> dict[str, Any]:
             "strict": True,
         },
     }
+
+
+def structured_request(llm: object, output_cls: type[BaseModel]) -> dict[str, Any]:
+    """The request parameters asking `llm` for `output_cls`: its own `structured_kwargs`
+    (`StructuredRequests`), else OpenAI's strict `response_format`."""
+    if isinstance(llm, StructuredRequests):
+        return llm.structured_kwargs(output_cls)
+    return {"response_format": response_format_for(output_cls)}
 
 
 async def predict_structured(

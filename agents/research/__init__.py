@@ -22,6 +22,7 @@ from agents.research.citations import CitationCheck, check_citations, quote_in_t
 from agents.research.corpus import LocalCorpusSearch
 from agents.research.errors import (
     CorpusError,
+    EmptyReportError,
     PlanError,
     ResearchError,
     ResearchWarning,
@@ -68,6 +69,7 @@ __all__ = [
     "CitationsChecked",
     "Claim",
     "CorpusError",
+    "EmptyReportError",
     "LocalCorpusSearch",
     "Note",
     "PlanCreated",

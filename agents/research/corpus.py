@@ -4,7 +4,8 @@ The offline default backend. On the first search every file under `folder` is re
 (`.pdf` through pypdf), split into passages of about `passage_chars`, and the passages are
 indexed with bm25s (the `research` extra). A query ranks passages; hits are the documents
 of the best passages, each once, with its best passage as the snippet. Indexing runs in a
-thread, so a large corpus does not stall the event loop.
+daemon thread (`tools.threads.run_in_thread`), so a large corpus does not stall the event
+loop, and a search given up halfway holds up nothing while it ends on its own.
 
 Sources are named by `file://` URLs, and `read(url)` gives only this corpus's own
 documents: a URL from elsewhere (a web hit, a path the LLM made up) is never opened as a
@@ -13,7 +14,6 @@ local file, and a symbolic link inside the folder to a file outside it is not in
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 import warnings
@@ -25,6 +25,7 @@ from typing import Any
 from agentflow.extras import extra_needed
 from agents.research.errors import CorpusError, ResearchWarning
 from agents.research.search import SearchHit
+from tools.threads import run_in_thread
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".text")
 """File types read as text."""
@@ -99,7 +100,7 @@ class LocalCorpusSearch:
 
     async def search(self, query: str, k: int) -> list[SearchHit]:
         """The `k` documents whose passages best match `query`, best first."""
-        return await asyncio.to_thread(self._search, query, k)
+        return await run_in_thread(self._search, query, k)
 
     def owns(self, url: str) -> bool:
         """Whether `url` is a document of this corpus."""
@@ -108,7 +109,7 @@ class LocalCorpusSearch:
     async def read(self, url: str) -> tuple[str, str]:
         """The title and text of the document at `url`; `CorpusError` for a URL that is
         not one of this corpus's documents."""
-        documents = await asyncio.to_thread(lambda: self.documents)
+        documents = await run_in_thread(lambda: self.documents)
         document = documents.get(url)
         if document is None:
             raise CorpusError(f"{url} is not a document of the corpus in {self.folder}")

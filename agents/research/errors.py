@@ -9,6 +9,8 @@ folder that does not exist, a plan with nothing to research).
 
 from __future__ import annotations
 
+from agents.llm.errors import EmptyResponseError, empty_stream_message
+
 
 class ResearchError(Exception):
     """Base class of the research assistant's own errors."""
@@ -44,6 +46,21 @@ class CorpusError(ResearchError):
 
 class PlanError(ResearchError):
     """The plan cannot be used: it has no sub-question with a query to search."""
+
+
+class EmptyReportError(ResearchError, EmptyResponseError):
+    """The writer's reply held no text, although there were notes to write from. Raised
+    rather than ending the run with an empty report, which would look like an answer. It
+    is also an `EmptyResponseError`, as an agent's empty reply is."""
+
+    def __init__(self, model: str, finish_reason: str | None) -> None:
+        subject = f"the report written by model {model!r} is empty"
+        # Not EmptyResponseError.__init__: its message says the server sent no choices.
+        Exception.__init__(self, empty_stream_message(subject, finish_reason))
+        self.model = model
+        """The model that wrote."""
+        self.finish_reason = finish_reason
+        """Why the model stopped, as the stream said; None when it did not say."""
 
 
 class ResearchWarning(UserWarning):

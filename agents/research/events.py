@@ -9,11 +9,12 @@ and the `ResearchReport` that ends the run. The other events pass between steps 
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent
 from agents.research.report import ResearchPlan, SourceText, SubQuestion
 from agents.research.search import SearchHit
+from agents.streamed_text import StreamedTextEvent
 
 # -- the stream ----------------------------------------------------------------------------
 
@@ -116,13 +117,18 @@ class RoundFinished(Event):
     """Whether another round follows."""
 
 
-class ReportDelta(Event):
-    """One streamed chunk of the report, before the citation check."""
+class ReportDelta(StreamedTextEvent):
+    """One streamed chunk of the report, before the citation check. `text` (the report so
+    far) is read from the report's shared text, not stored per event
+    (`agents.streamed_text`)."""
 
-    delta: str
-    """The new text."""
-    text: str
-    """The report so far."""
+    text_so_far_field = "text"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def text(self) -> str:
+        """The report so far, this chunk's included."""
+        return self.text_so_far()
 
 
 class CitationsChecked(Event):

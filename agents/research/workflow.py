@@ -56,7 +56,7 @@ from agents.llm.types import ChatMessage
 from agents.research import prompts
 from agents.research.citations import UnverifiedPolicy, check_citations, quote_in_text
 from agents.research.corpus import LocalCorpusSearch
-from agents.research.errors import ResearchWarning, SourceFetchError
+from agents.research.errors import EmptyReportError, ResearchWarning, SourceFetchError
 from agents.research.events import (
     CitationsChecked,
     DraftWritten,
@@ -87,6 +87,7 @@ from agents.research.run_state import ResearchState
 from agents.research.search import SearchBackend, SearchHit, as_search_backend, normalize_url
 from agents.research.sources import SourceFetcher
 from agents.run_arguments import name_positional_arguments
+from agents.streamed_text import ReplyText
 
 _READ_FAILURES = (StructuredOutputError, LLMRefusalError, LLMLengthError, EmptyResponseError)
 
@@ -376,7 +377,8 @@ class ResearchWorkflow(ResearchPlanning):
 
     @step
     async def write(self, ctx: Context[Any], ev: WriteRequest) -> DraftWritten:
-        """Stream the report from the notes, one `ReportDelta` per chunk."""
+        """Stream the report from the notes, one `ReportDelta` per chunk. A refusal raises
+        `LLMRefusalError`, a reply with no text `EmptyReportError`: neither is a report."""
         state = await self.get_state(ctx)
         if not any(source.notes for source in state.sources):
             answer = (
@@ -384,15 +386,22 @@ class ResearchWorkflow(ResearchPlanning):
                 if state.sources
                 else self.no_sources_answer
             )
-            ctx.write_event_to_stream(ReportDelta(delta=answer, text=answer))
+            ctx.write_event_to_stream(ReportDelta(delta=answer))
             return DraftWritten(markdown=answer)
-        text = ""
+        text = ReplyText()
+        last = None
         llm = MeteredLLM(self.llm, ctx)
         async for chunk in llm.astream_chat(self.write_prompt(state)):
+            last = chunk
             if chunk.delta:
-                text += chunk.delta
-                ctx.write_event_to_stream(ReportDelta(delta=chunk.delta, text=text))
-        return DraftWritten(markdown=text)
+                ctx.write_event_to_stream(ReportDelta.added_to(text, chunk.delta))
+        if last is not None and last.message.refusal is not None:
+            raise LLMRefusalError(last.message.refusal)
+        markdown = str(text)
+        if not markdown.strip():
+            finish_reason = last.finish_reason if last is not None else None
+            raise EmptyReportError(self.llm.metadata.model, finish_reason)
+        return DraftWritten(markdown=markdown)
 
     @step
     async def check(self, ctx: Context[Any], ev: DraftWritten) -> ResearchReport:

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import respx
-from llm_wire import BASE_URL, chunk, sse, text_reply, usage
+from llm_wire import BASE_URL, chunk, sent_json, sse, text_reply, usage
 
 from agentflow import Context
 from agentflow.context import DictState
 from agents import AgentOutput, AgentWorkflow, FunctionAgent, ReActAgent
-from agents.agent import AgentError
+from agents.agent import AgentError, ReActFormatLimitError
 from agents.llm import UsageLedger
 from agents.llm.errors import EmptyResponseError, LLMRefusalError
 from agents.llm.metered import LEDGER_KEY
@@ -48,7 +48,7 @@ EMPTY_REPLIES = {
 }
 
 
-@pytest.mark.parametrize("kind", AGENT_KINDS)
+@pytest.mark.parametrize("kind", ["function", "workflow"])
 @pytest.mark.parametrize("reply", list(EMPTY_REPLIES))
 async def test_a_reply_with_no_text_and_no_call_is_an_error_not_an_empty_answer(
     api: respx.MockRouter, llm: OpenAI, kind: str, reply: str
@@ -64,6 +64,39 @@ async def test_a_reply_with_no_text_and_no_call_is_an_error_not_an_empty_answer(
     assert "'gpt-4o-mini'" in message
     assert "no text and no tool call" in message
     assert route.call_count == 1  # not asked again: an empty reply is not the model's answer
+
+
+@pytest.mark.parametrize("reply", list(EMPTY_REPLIES))
+async def test_a_react_agent_sends_an_empty_reply_back_as_a_format_error(
+    api: respx.MockRouter, llm: OpenAI, reply: str
+) -> None:
+    # What a ReAct model sends when it starts its reply with "Observation:", where the
+    # request stops: the README's ReAct paragraph says such a reply is sent back.
+    route = api.post("/chat/completions").mock(
+        side_effect=[sse(EMPTY_REPLIES[reply]), text_reply("Thought: easy\nAnswer: HI")]
+    )
+
+    output = await make_agent("react", llm).run("Shout hi")
+
+    assert str(output) == "HI"
+    reminder = sent_json(route.calls.last.request)["messages"][-1]
+    assert reminder["role"] == "user"
+    assert "the reply is empty" in reminder["content"]
+
+
+async def test_a_react_agent_gives_up_on_empty_replies_after_its_format_limit(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=lambda request: sse(EMPTY_REPLIES["finish reason only"])
+    )
+    agent = make_agent("react", llm)
+    assert isinstance(agent, ReActAgent)
+
+    with pytest.raises(ReActFormatLimitError, match="the reply is empty"):
+        await agent.run("Shout hi")
+
+    assert route.call_count == agent.max_format_errors + 1
 
 
 async def test_the_empty_reply_error_says_how_the_stream_ended(

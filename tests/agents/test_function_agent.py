@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import respx
 from agent_runs import run_collecting
-from llm_wire import calls_reply, refusal_reply, sent_json, text_reply
+from llm_wire import calls_reply, chunk, refusal_reply, sent_json, sse, text_reply, usage
 from pydantic import BaseModel
 
 from agentflow import Context, step
@@ -25,7 +25,7 @@ from agents import (
     ToolCallResult,
 )
 from agents.agent import AgentInput, AgentReply
-from agents.llm import LLMRefusalError, StructuredOutputError, UsageLedger
+from agents.llm import LLMLengthError, LLMRefusalError, StructuredOutputError, UsageLedger
 from agents.llm.openai_llm import OpenAI
 from tools import tool
 
@@ -316,6 +316,41 @@ async def test_a_refused_structured_answer_is_a_refusal_after_one_request(
     assert raised.value.refusal == "I can't help with that."
     assert "raised by agent 'agent'" in raised.value.__notes__
     assert route.call_count == 1
+
+
+def cut_off_reply(*pieces: str) -> Any:
+    """A reply stopped at the token limit: `finish_reason` "length"."""
+    return sse(
+        [chunk({"role": "assistant", "content": ""})]
+        + [chunk({"content": piece}) for piece in pieces]
+        + [chunk({}, finish_reason="length"), chunk(no_choices=True, usage_=usage())]
+    )
+
+
+async def test_a_structured_answer_cut_off_at_the_token_limit_is_a_length_error_at_once(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=lambda request: cut_off_reply('{"name": "Os')
+    )
+    agent = FunctionAgent(llm=llm, output_cls=City)
+
+    with pytest.raises(LLMLengthError) as raised:
+        await agent.run(user_msg="?")
+
+    assert raised.value.partial_text == '{"name": "Os'
+    assert "raised by agent 'agent'" in raised.value.__notes__
+    assert route.call_count == 1  # asked again under the same limit, it would be cut again
+
+
+async def test_a_text_answer_cut_off_at_the_token_limit_is_still_the_answer(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    api.post("/chat/completions").mock(return_value=cut_off_reply("Oslo is the"))
+
+    output = await FunctionAgent(llm=llm).run(user_msg="?")
+
+    assert output.response.text == "Oslo is the"
 
 
 async def test_same_ctx_continues_the_conversation_and_books_usage(

@@ -3,6 +3,8 @@ snippets from the best passage, titles, and reading confined to the corpus's own
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,46 @@ def test_passages_split_at_paragraphs_and_stems_fold_endings() -> None:
         "cell",
         "glass",
     ]
+
+
+ABANDONS_A_SEARCH = """
+import asyncio, sys, threading
+from agents.research import LocalCorpusSearch
+
+never = threading.Event()
+
+async def main():
+    loop = asyncio.get_running_loop()
+    indexing = loop.create_future()
+
+    def stuck_stemmer(words):  # runs while the first search builds the index
+        loop.call_soon_threadsafe(indexing.set_result, None)
+        never.wait()
+
+    corpus = LocalCorpusSearch(sys.argv[1], stemmer=stuck_stemmer)
+    search = asyncio.create_task(corpus.search("battery", 2))
+    await indexing
+    search.cancel()
+
+asyncio.run(main())
+print("asyncio.run returned; indexing still blocked:", not never.is_set(), flush=True)
+"""
+
+
+def test_a_search_given_up_while_it_indexes_holds_up_neither_the_loop_nor_the_process(
+    tmp_path: Path,
+) -> None:
+    # Before, the search ran on the loop's default executor, whose threads asyncio.run()
+    # waits for: a search given up in the middle (a cancelled run) kept the process alive.
+    write_corpus(tmp_path, BATTERY_CORPUS)
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-c", ABANDONS_A_SEARCH, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(f"the process did not end while the abandoned search blocked: {expired}")
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout == "asyncio.run returned; indexing still blocked: True\n"

@@ -3,23 +3,28 @@ local corpus the tests write: rounds, progress events, streaming, usage."""
 
 from __future__ import annotations
 
+import gc
 import json
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import respx
-from llm_wire import sent_json
+from llm_wire import refusal_reply, sent_json
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
 
 from agentflow import Context, step
 from agentflow.testing import WorkflowTestRunner
+from agents.llm.errors import EmptyResponseError, LLMRefusalError
 from agents.llm.openai_llm import OpenAI
 from agents.research import (
     CitationsChecked,
     LocalCorpusSearch,
     PlanCreated,
     ReportDelta,
+    ResearchError,
     ResearchReport,
     ResearchWorkflow,
     RoundFinished,
@@ -173,3 +178,120 @@ async def test_the_report_prints_as_its_text_and_run_takes_the_question_first(
     assert report.query == "What makes batteries wear out?"
     with pytest.raises(TypeError, match="query twice"):
         workflow.run("one", query="two")  # type: ignore[call-overload]
+
+
+async def memory_held_by_unread_report(workflow: ResearchWorkflow, words: int) -> int:
+    """Bytes allocated by a run and still held once it has finished, its handler (and so
+    its stream, which nobody read) kept."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        handler = workflow.run("Why do batteries wear out?")
+        report = await handler
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(report, ResearchReport)
+    assert report.answer_markdown.count("token") == words
+    assert not handler.ctx.is_running  # the run is over; its events wait in the stream
+    return held
+
+
+async def test_an_unread_report_stream_holds_memory_linear_in_the_report(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    heat = url_of(corpus, "heat.md")
+    model = ResearchModel(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))] * 3,
+        notes_by_url={
+            heat: notes(("Heat ages cells.", "lose capacity faster when they are kept hot"))
+        },
+        gaps=[],
+        report=["Warm up."],  # the first run loads what every run shares
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
+    await workflow.run("Why do batteries wear out?")
+    words = 1500
+
+    model.report = ["token "] * words
+    short = await memory_held_by_unread_report(workflow, words)
+    model.report = ["token "] * (2 * words)
+    long = await memory_held_by_unread_report(workflow, 2 * words)
+
+    # With the report so far copied into each ReportDelta, memory grows as the square of
+    # the report: doubling it would hold about four times as much.
+    assert long < 2.5 * short
+
+
+async def test_report_delta_text_is_the_report_so_far(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    heat = url_of(corpus, "heat.md")
+    model = ResearchModel(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))],
+        notes_by_url={
+            heat: notes(("Heat ages cells.", "lose capacity faster when they are kept hot"))
+        },
+        gaps=[],
+        report=["Heat ", "ages ", "cells."],
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
+
+    result = await WorkflowTestRunner(workflow).run(query="Why do batteries wear out?")
+
+    deltas = [e for e in result.collected if isinstance(e, ReportDelta)]
+    assert [e.delta for e in deltas] == ["Heat ", "ages ", "cells."]
+    assert [e.text for e in deltas] == ["Heat ", "Heat ages ", "Heat ages cells."]
+    assert json.loads(deltas[1].model_dump_json())["text"] == "Heat ages "
+    assert ReportDelta(delta="cells.", text="Heat ages cells.").text == "Heat ages cells."
+    assert ReportDelta(delta="cells.").text == "cells."
+
+
+class RefusingWriter(ResearchModel):
+    """Plans, reads and finds gaps, then refuses to write the report."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body.get("stream"):
+            self.calls["write"].append(body)
+            return refusal_reply("I can't write ", "about that.")
+        return super().__call__(request)
+
+
+def heat_model(report: list[str], model: type[ResearchModel] = ResearchModel) -> ResearchModel:
+    return model(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))],
+        notes_by_url={},
+        gaps=[],
+        report=report,
+    )
+
+
+@pytest.mark.parametrize("writer", ["refusal", "empty"])
+async def test_a_report_the_writer_refused_or_left_empty_is_an_error_not_an_empty_report(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path, writer: str
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = heat_model([], RefusingWriter) if writer == "refusal" else heat_model([])
+    model.notes_by_url = {
+        url_of(corpus, "heat.md"): notes(
+            ("Heat ages cells.", "lose capacity faster when they are kept hot")
+        )
+    }
+    api.post("/chat/completions").mock(side_effect=model)
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
+
+    with pytest.raises(EmptyResponseError if writer == "empty" else LLMRefusalError) as raised:
+        await workflow.run("Why do batteries wear out?")
+
+    assert len(model.calls["write"]) == 1
+    if writer == "refusal":
+        assert raised.value.refusal == "I can't write about that."  # type: ignore[attr-defined]
+    else:
+        assert isinstance(raised.value, ResearchError)
+        assert "the report written by model 'gpt-4o-mini' is empty" in str(raised.value)

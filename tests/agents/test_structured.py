@@ -165,3 +165,25 @@ def test_response_format_name_follows_openais_pattern() -> None:
     name = response_format_for(Page[Address])["json_schema"]["name"]
     assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", name)
     assert name.startswith("Page_")
+
+
+def test_a_client_asks_for_a_class_its_own_way_or_else_with_openais_response_format(
+    llm: OpenAI,
+) -> None:
+    from agents.llm import ScriptedLLM, StructuredRequests
+    from agents.llm.llama_index_llm import LlamaIndexLLM
+    from agents.llm.structured import response_format_for, structured_request
+
+    class PromptedLLM:  # a client that says nothing of structured output
+        pass
+
+    scripted = ScriptedLLM([])
+    assert isinstance(llm, StructuredRequests)
+    assert isinstance(scripted, StructuredRequests)
+    assert not isinstance(PromptedLLM(), StructuredRequests)
+    assert "structured_kwargs" not in dir(LlamaIndexLLM)  # it puts the schema in the prompt
+    assert structured_request(llm, Person) == {"response_format": response_format_for(Person)}
+    assert structured_request(scripted, Person) == {"response_format": Person}
+    assert structured_request(PromptedLLM(), Person) == {
+        "response_format": response_format_for(Person)
+    }

@@ -305,3 +305,46 @@ def test_a_model_whose_encoding_cannot_be_loaded_counts_with_o200k(tmp_path: Pat
     [(category, message)] = found["warnings"]
     assert category == "TokenEstimateWarning"
     assert "p50k_base" in message
+
+
+def test_a_scripted_model_is_counted_offline_with_its_own_estimate(tmp_path: Path) -> None:
+    # A user's tests on a base install (no llama-index-core, so no bundled encodings) and
+    # no network: the agent's memory, budget check and usage estimate count the scripted
+    # model's tokens as ScriptedLLM reports usage, without asking tiktoken for a file.
+    found = run_offline(
+        """
+        import asyncio
+        from agents import FunctionAgent
+        from agents.llm import ScriptedLLM
+        from agents.llm.tokens import count_text
+
+        async def main():
+            llm = ScriptedLLM(["Oslo is the capital."], report_usage=False)
+            return await FunctionAgent(llm=llm).run("Capital of Norway?")
+
+        output = asyncio.run(main())
+        print(json.dumps({
+            "answer": str(output),
+            "completion": output.usage.completion_tokens,
+            "text": count_text("It's 5.", "scripted"),
+            "warnings": [w for w in seen if "token" in w[1].lower()],
+        }))
+        """,
+        cache=tmp_path / "empty-cache",
+    )
+
+    assert found["answer"] == "Oslo is the capital."
+    assert found["warnings"] == []
+    assert found["completion"] == 5  # Oslo, is, the, capital, .
+    assert found["text"] == 5  # It, ', s, 5, . (docs/testing.md)
+
+
+def test_a_scripted_model_named_after_a_real_one_is_counted_by_tiktoken() -> None:
+    from agents.llm import ScriptedLLM
+
+    ScriptedLLM(["hi"], model="gpt-4o-mini")
+
+    assert encoding_for("gpt-4o-mini").name == "o200k_base"
+    assert count_text("It's 5.", "gpt-4o-mini") == len(
+        tiktoken.get_encoding("o200k_base").encode("It's 5.")
+    )

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from tools.errors import FetchError, URLNotAllowedError
 from tools.spec import ToolSpec
-from tools.threads import start_in_thread
+from tools.threads import run_in_thread
 
 if TYPE_CHECKING:
     import httpx
@@ -215,8 +215,7 @@ class WebTools(ToolSpec):
         if content_type in _HTML_TYPES:
             # Extraction takes a while on a large page: in a thread, so the event loop runs
             # on and the fetch's deadline can end the wait.
-            future = start_in_thread(_html_to_text, (text, url), {}, "http_get html_to_text")
-            text = await asyncio.wrap_future(future)
+            text = await run_in_thread(_html_to_text, text, url)
         elif not (content_type.startswith("text/") or content_type in _TEXT_TYPES):
             raise FetchError(
                 f"GET {url} returned {content_type or 'no content type'}, which is not text"

@@ -4,6 +4,8 @@ them, reporting each with its reason."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -192,3 +194,58 @@ async def test_a_run_where_no_file_can_be_read_fails_naming_each(
         ".txt, .md, .markdown, .html, .htm, .pdf, .docx",
         "document 1": "no text to extract",
     }
+
+
+ABANDONS_A_READ = """
+import asyncio, sys, threading
+from pydantic import BaseModel
+from agentflow.errors import WorkflowCancelledByUser
+from agents.documents import ExtractionWorkflow
+from agents.llm import ScriptedLLM
+
+never = threading.Event()
+
+class Invoice(BaseModel):
+    total: float
+
+class StuckReader(ExtractionWorkflow):
+    def read_file(self, path):  # a reader that never returns: OCR of a huge scan, say
+        self.reading()
+        never.wait()
+
+async def main():
+    loop = asyncio.get_running_loop()
+    reading = loop.create_future()
+    workflow = StuckReader(llm=ScriptedLLM([]), schema=Invoice, timeout=None)
+    workflow.reading = lambda: loop.call_soon_threadsafe(reading.set_result, None)
+    handler = workflow.run(files=[sys.argv[1]])
+    await reading
+    await handler.cancel_run()
+    try:
+        await handler
+    except WorkflowCancelledByUser:
+        pass
+
+asyncio.run(main())
+print("asyncio.run returned; read still blocked:", not never.is_set(), flush=True)
+"""
+
+
+def test_a_read_given_up_by_a_cancelled_run_holds_up_neither_the_loop_nor_the_process(
+    tmp_path: Path,
+) -> None:
+    # Before, files were read on the loop's default executor, whose threads asyncio.run()
+    # waits for: a read left running by a cancelled run kept the process alive.
+    invoice = tmp_path / "invoice.txt"
+    invoice.write_text("Total due: 120.50", encoding="utf-8")
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-c", ABANDONS_A_READ, str(invoice)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(f"the process did not end while the abandoned read blocked: {expired}")
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout == "asyncio.run returned; read still blocked: True\n"
