@@ -5,16 +5,24 @@ is asked (through a strict JSON schema `response_format`) for:
 
 ```
 InvoiceExtraction
-  number:     {value: str | null, quote: str, confidence: float} | null
-  total:      {value: float | null, quote: str, confidence: float} | null
+  number:     {value: str | null, quote: str, confidence: float}
+  total:      {value: float | null, quote: str, confidence: float}
   line_items: [{value: LineItem, quote: str, confidence: float}, ...]
 ```
 
-Every field is optional in the reply, because one chunk rarely holds them all; each value
-carries its own quote so it can be checked against the chunk, and each list item its own,
-so items found in different chunks can be merged one by one. A value's type and
+Every field may be absent from a chunk, because one chunk rarely holds them all; each
+value carries its own quote so it can be checked against the chunk, and each list item its
+own, so items found in different chunks can be merged one by one. A value's type and
 constraints are the user's (`Annotated` metadata kept), so a reply that breaks them fails
 validation and is re-asked with the error.
+
+A field's object is always there and only its `value` may be null. The schema never offers
+`null` for the whole field: a server that turns the schema into a grammar (llama.cpp,
+Ollama, vLLM) lets a model skip such a field with one token before writing any of it, and
+small models do: a 1.5B model under llama.cpp answered `null` for every such field, and
+filled every one once only the value was nullable. Read back, a reply that does answer
+`null` for a field (a model without a grammar, or a script written for the older shape)
+counts as "not stated", without a re-ask.
 """
 
 from __future__ import annotations
@@ -23,16 +31,20 @@ import types
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, TypeAdapter, create_model
+from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 
 from agents.documents.errors import SchemaNotSupportedError
 
 _QUOTE_HELP = (
     "The shortest passage of the text that states the value, copied character for "
-    "character (no paraphrase, no ellipsis)."
+    'character (no paraphrase, no ellipsis); "" when the value is null.'
 )
 _CONFIDENCE_HELP = "How sure you are that the value is right, from 0 to 1."
+_NOT_STATED_HELP = "null when the text does not state it."
+_FIELD_HELP = "Always give this object; its value is null when the text does not state it."
+# What a reply's `null` for a whole field is read as.
+_NOT_STATED: dict[str, Any] = {"value": None, "quote": "", "confidence": 0.0}
 
 
 @dataclass(frozen=True)
@@ -117,13 +129,15 @@ def response_model(
     fields: dict[str, Any] = {}
     for name in names:
         spec = specs[name]
-        value_type = spec.item if spec.is_list else spec.annotation
+        help_ = spec.description or f"The {name.replace('_', ' ')}."
+        if spec.is_list:
+            value: Any = (spec.item, Field(description=help_))
+        else:
+            help_ = f"{help_.rstrip('.')}; {_NOT_STATED_HELP}"
+            value = (spec.annotation | None, Field(description=help_))
         found = create_model(
             f"{schema.__name__}_{name}_found",
-            value=(
-                value_type if spec.is_list else value_type | None,
-                Field(description=spec.description or f"The {name.replace('_', ' ')}."),
-            ),
+            value=value,
             quote=(str, Field(description=_QUOTE_HELP)),
             confidence=(float, Field(ge=0.0, le=1.0, description=_CONFIDENCE_HELP)),
         )
@@ -133,7 +147,12 @@ def response_model(
             )
             fields[name] = (list[found], Field(description=help_))
         else:
-            help_ = "null when the text does not state it."
-            fields[name] = (found | None, Field(description=help_))
+            # The validator only reads a reply: the schema sent is `found`'s, with no null.
+            not_stated = BeforeValidator(_null_as_not_stated)
+            fields[name] = (Annotated[found, not_stated], Field(description=_FIELD_HELP))
     model: type[BaseModel] = create_model(f"{schema.__name__}Extraction", **fields)
     return model
+
+
+def _null_as_not_stated(entry: Any) -> Any:
+    return dict(_NOT_STATED) if entry is None else entry

@@ -1,8 +1,9 @@
 """The messages one extraction call sends: instructions, the fields, the chunk.
 
-The instructions insist on verbatim quotes and on null for what a chunk does not state,
-because every value is checked against its quote afterwards: a model that paraphrases
-gets its values marked unverified, one that guesses gets them contradicted by the others.
+The instructions insist on verbatim quotes and on a null value for what a chunk does not
+state (inside the field's object, which is always given: see `fields.py`), because every
+value is checked against its quote afterwards: a model that paraphrases gets its values
+marked unverified, one that guesses gets them contradicted by the others.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from agents.llm.types import ChatMessage
 
 SYSTEM_PROMPT = """You extract structured data from one part of a longer document.
 
-For each field below, report what THIS part of the document states:
+For each field below, give an object with what THIS part of the document states, even when
+it states nothing for the field:
 - value: the value, in the field's type; null when this part does not state it. Never guess,
   infer or compute a value that is not written here.
 - quote: the shortest passage that states the value, copied character for character from
-  the text (no paraphrase, no ellipsis, no added punctuation).
+  the text (no paraphrase, no ellipsis, no added punctuation); "" when the value is null.
 - confidence: from 0 to 1, how sure you are the value is right for this field.
 For a list field, give one entry per item stated in this part, each with its own quote.
 

@@ -1,9 +1,15 @@
 """Structured output: a pydantic model as a strict JSON schema, and the re-ask loop.
 
 `strict_json_schema` makes the schema OpenAI's strict mode accepts (every object closed with
-`additionalProperties: false`, every property required, no defaults). `predict_structured`
-asks, validates the reply, and on a validation error sends the errors back and asks again,
-up to `max_attempts`; a refusal or a cut-off reply is raised as such, not as a parse error.
+`additionalProperties: false`, every property required, no defaults). It allows `null` only
+where the model itself takes `None`: a field with another default becomes required, never
+nullable, because a server that turns the schema into a grammar lets a model write `null`
+wherever it is allowed, and small models take that way out (a `null` in place of a whole
+object costs them one token). An `Optional` field the user declared stays nullable.
+
+`predict_structured` asks, validates the reply, and on a validation error sends the errors
+back and asks again, up to `max_attempts`; a refusal or a cut-off reply is raised as such,
+not as a parse error.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """What a research run produces and keeps: the plan, notes, sources, claims, the report.
 
 `ResearchPlan`, `SourceNotes` and `GapReport` are what the LLM is asked for with structured
-output (strict JSON schemas), so their fields carry descriptions the model reads. `Source`,
+output (strict JSON schemas), so their fields carry descriptions the model reads, and none
+is Optional: a server that turns the schema into a grammar would let a small model skip an
+Optional part with one `null`, and small models do (an empty answer is `[]`). `Source`,
 `Claim` and `ResearchReport` are what the caller gets; `SourceText` is a read source with
 its full text, kept in the run's state so the citation check can look quotes up in it.
 """

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from lazy_decoder import LazyDecoder, null_branches
 from llm_wire import refusal_reply, sent_json
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
 
@@ -34,12 +35,9 @@ from agents.research import (
 from agents.research.events import DraftWritten, WriteRequest
 
 
-async def test_two_rounds_search_read_and_write_a_checked_report(
-    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
-) -> None:
-    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
-    heat, charging = url_of(corpus, "heat.md"), url_of(corpus, "charging.md")
-    model = ResearchModel(
+def two_round_model(heat: str, charging: str) -> ResearchModel:
+    """Plans one sub-question, finds a second missing after round 1, cites both sources."""
+    return ResearchModel(
         plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))],
         notes_by_url={
             heat: notes(
@@ -54,6 +52,14 @@ async def test_two_rounds_search_read_and_write_a_checked_report(
             'Staying between 20 and 80 percent helps [2: "between 20 and 80 percent charge"].',
         ],
     )
+
+
+async def test_two_rounds_search_read_and_write_a_checked_report(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    heat, charging = url_of(corpus, "heat.md"), url_of(corpus, "charging.md")
+    model = two_round_model(heat, charging)
     route = api.post("/chat/completions").mock(side_effect=model)
     workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=3)
 
@@ -295,3 +301,24 @@ async def test_a_report_the_writer_refused_or_left_empty_is_an_error_not_an_empt
     else:
         assert isinstance(raised.value, ResearchError)
         assert "the report written by model 'gpt-4o-mini' is empty" in str(raised.value)
+
+
+async def test_plans_notes_and_gaps_from_a_decoder_that_takes_every_free_null(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    heat, charging = url_of(corpus, "heat.md"), url_of(corpus, "charging.md")
+    model = two_round_model(heat, charging)
+    decoder = LazyDecoder(model)
+    api.post("/chat/completions").mock(side_effect=decoder)
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=3)
+
+    report = await workflow.run(query="What makes batteries wear out?")
+
+    assert isinstance(report, ResearchReport)
+    assert (report.rounds, [s.url for s in report.sources]) == (2, [heat, charging])
+    assert (len(report.claims), report.unverified) == (2, [])
+    assert decoder.rewritten == 0
+    for kind in ("ResearchPlan", "SourceNotes", "GapReport"):
+        schema = model.calls[kind][0]["response_format"]["json_schema"]["schema"]
+        assert null_branches(schema) == [], kind

@@ -7,9 +7,12 @@ import json
 import httpx
 import pytest
 import respx
-from llm_wire import BASE_URL, completion, sent_json
+from agent_runs import run_collecting
+from lazy_decoder import LazyDecoder, null_branches, nullable_paths
+from llm_wire import BASE_URL, calls_reply, completion, sent_json, text_reply
 from pydantic import BaseModel, Field
 
+from agents.agent import FunctionAgent
 from agents.llm import ChatMessage, LLMLengthError, LLMRefusalError, StructuredOutputError
 from agents.llm.openai_llm import OpenAI
 from agents.llm.structured import strict_json_schema
@@ -187,3 +190,52 @@ def test_a_client_asks_for_a_class_its_own_way_or_else_with_openais_response_for
     assert structured_request(PromptedLLM(), Person) == {
         "response_format": response_format_for(Person)
     }
+
+
+class Profile(BaseModel):
+    """Defaults of every kind, and one field the user made Optional."""
+
+    name: str
+    units: str = "metric"
+    home: Address = Address(city="London")
+    tags: list[str] = []
+    previous: Address | None = None
+
+
+def test_the_strict_schema_allows_null_only_where_the_model_takes_none() -> None:
+    schema = strict_json_schema(Profile)
+
+    # A default becomes "required", never "nullable": only the user's Optionals take null.
+    assert nullable_paths(schema) == ["$.home.street", "$.previous", "$.previous.street"]
+    assert null_branches(schema) == ["$.previous"]
+
+
+async def test_an_agents_answer_from_a_lazy_decoder_lacks_only_what_the_user_made_optional(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    honest = Profile(
+        name="Ada",
+        units="imperial",
+        home=Address(city="Leeds", street="Park Row"),
+        tags=["maths"],
+        previous=Address(city="London"),
+    )
+
+    def where_ada_lives() -> str:
+        """Ada's home and where she lived before."""
+        return "Park Row, Leeds; before that London"
+
+    def model(request: httpx.Request) -> httpx.Response:
+        # A tool call first (its reply has no JSON for the decoder to touch), then the answer.
+        if sent_json(request)["messages"][-1]["role"] != "tool":
+            return calls_reply(("call_1", "where_ada_lives", "{}"))
+        return text_reply(honest.model_dump_json())
+
+    decoder = LazyDecoder(model)
+    api.post("/chat/completions").mock(side_effect=decoder)
+    agent = FunctionAgent(llm=llm, tools=[where_ada_lives], output_cls=Profile)
+
+    output, _ = await run_collecting(agent, user_msg="Ada?")
+
+    assert output.structured_response == honest.model_copy(update={"previous": None})
+    assert decoder.rewritten == 1

@@ -26,6 +26,9 @@ def found(value: Any, quote: str, confidence: float = 0.9) -> dict[str, Any]:
     return {"value": value, "quote": quote, "confidence": confidence}
 
 
+NOT_STATED = found(None, "", 0.0)  # the schema asks for every field's object
+
+
 def reply_for(text: str, total: float) -> dict[str, Any]:
     """What a model would read in each sample file."""
     items = [
@@ -51,10 +54,10 @@ def reply_for(text: str, total: float) -> dict[str, Any]:
         "customer": found("Contoso Manufacturing plc", "to Contoso Manufacturing plc"),
         "invoice_date": found("2024-03-15", "Issued on 15 March 2024", 0.8),
         "due_date": found("2024-04-14", "by 14 April 2024", 0.8),
-        "purchase_order": None,
+        "purchase_order": NOT_STATED,
         "line_items": items,
-        "subtotal": None,
-        "tax": None,
+        "subtotal": NOT_STATED,
+        "tax": NOT_STATED,
         "total": found(total, "Amount due: £552.60"),
     }
 

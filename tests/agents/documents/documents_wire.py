@@ -5,7 +5,8 @@ server would: the fields it must answer are the `response_format` schema's prope
 text is what the user message holds between <document> tags. Chunks are extracted
 concurrently, so answers are chosen by what the chunk says, never by call order: each
 `Fact` is given when its `anchor` (by default its quote) is in the chunk, and a list item
-once per time its anchor is there.
+once per time its anchor is there. A field the chunk does not state is answered as the
+schema asks: an entry whose value is null.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from typing import Any
 
 import httpx
 from llm_wire import completion
+
+NOT_STATED = {"value": None, "quote": "", "confidence": 0.0}
+"""The entry for a field the chunk does not state."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class ExtractionModel:
                     f.entry() for f in found for _ in range(text.count(f.anchor or f.quote))
                 ]
             else:
-                reply[name] = found[0].entry() if found else None
+                reply[name] = found[0].entry() if found else NOT_STATED
         return reply
 
     def asked_fields(self) -> list[list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from documents_wire import Fact
 from pydantic import BaseModel, Field
 
 
@@ -43,6 +44,45 @@ Subtotal: 460.50
 VAT 20%: 92.10
 Total due: 552.60
 """
+
+INVOICE_FACTS = [
+    Fact("invoice_number", "INV-2041", "Invoice number: INV-2041", 0.95),
+    Fact("vendor", "Northwind Supplies Ltd.", "Issued by: Northwind Supplies Ltd.", 0.9),
+    Fact("invoice_date", "2024-03-15", "Date: 2024-03-15", 0.9),
+    Fact("total", 552.60, "Total due: 552.60", 0.95),
+    Fact(
+        "line_items",
+        {"description": "Steel brackets", "amount": 320.0},
+        "Steel brackets, 40 units ........ 320.00",
+        0.9,
+    ),
+    Fact(
+        "line_items",
+        {"description": "Hex bolts M8", "amount": 95.5},
+        "Hex bolts M8, 500 units ......... 95.50",
+        0.85,
+    ),
+    Fact(
+        "line_items",
+        {"description": "Delivery to site", "amount": 45.0},
+        "Delivery to site ................ 45.00",
+        0.8,
+    ),
+]
+"""What a model reads in `INVOICE_TEXT`, each with its quote."""
+
+INVOICE = Invoice(
+    invoice_number="INV-2041",
+    vendor="Northwind Supplies Ltd.",
+    invoice_date=date(2024, 3, 15),
+    total=552.60,
+    line_items=[
+        LineItem(description="Steel brackets", amount=320.0),
+        LineItem(description="Hex bolts M8", amount=95.5),
+        LineItem(description="Delivery to site", amount=45.0),
+    ],
+)
+"""`INVOICE_TEXT` as the schema."""
 
 
 def write_invoice(folder: Path) -> Path:
