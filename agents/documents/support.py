@@ -30,7 +30,8 @@ How each kind of JSON value is looked for in the quote:
 
 Written by hand because no library does the job: parsers such as dateutil or babel read
 one string as one value in one locale, while this check must find a known value among
-every reading of every number or date a passage writes.
+every reading of every number or date a passage writes (and none of them is a dependency
+of `agents`; some arrive only with the `web` extra).
 """
 
 from __future__ import annotations
