@@ -14,8 +14,8 @@ outcomes = await extract_each(workflow, files=invoices)   # one result per docum
 
 Files are read through llama-index-core's readers (the `documents` extra), cut into
 token-budgeted chunks, extracted concurrently with per-field quotes that are checked
-against the text, merged per field, and optionally reviewed by a human. Importing this
-package loads neither llama_index nor openai.
+against the text (found there, and stating the value), merged per field, and optionally
+reviewed by a human. Importing this package loads neither llama_index nor openai.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from agents.documents.result import (
     FieldEvidence,
     FileReport,
     Quote,
+    QuoteStatus,
     ValueEvidence,
 )
 from agents.documents.run_state import ExtractionState
@@ -86,6 +87,7 @@ __all__ = [
     "NoReadableInputError",
     "Page",
     "Quote",
+    "QuoteStatus",
     "ReviewDone",
     "ReviewRequired",
     "ReviewResponse",

@@ -1,14 +1,17 @@
 """Checking the LLM's quotes against its chunk, and the candidates a reply gives.
 
-A quote is verified when it is found in the chunk the LLM read: first exactly, then after
-normalising both texts (whitespace runs as one space, case folded, typographic quotes,
-dashes and non-breaking spaces as their plain forms), since models often re-flow lines or
-straighten quotes while copying faithfully otherwise. A found quote gets its span in the
-document's text and its page. A quote that is not found may be invented: it is marked
-unverified and its confidence multiplied by the workflow's `unverified_penalty`, so a
-verified value wins the merge over an unverified one. A quote of fewer than
-`MIN_QUOTE_CHARS` characters (spaces aside) is never verified: "5" or "EU" is found in
-almost any text, so finding it proves nothing.
+A quote is verified when it is found in the chunk the LLM read and states the value.
+Found: first exactly, then after normalising both texts (whitespace runs as one space,
+case folded, typographic quotes, dashes and non-breaking spaces as their plain forms),
+since models often re-flow lines or straighten quotes while copying faithfully otherwise;
+a found quote gets its span in the document's text and its page. States the value: the
+value's words, numbers and dates are in the quote, in whatever form it writes them
+(`agents.documents.support`). A quote that is not found may be invented ("not_found"); one
+found that does not state the value ("found_not_supporting": "vendor: Northwind" quoted
+from the address line) proves nothing about it. Either way the candidate's confidence is
+multiplied by the workflow's `unverified_penalty`, so a verified value wins the merge over
+an unverified one. A quote of fewer than `MIN_QUOTE_CHARS` characters (spaces aside)
+counts as not found: "5" or "EU" is in almost any text, so finding it proves nothing.
 """
 
 from __future__ import annotations
@@ -22,27 +25,8 @@ from pydantic import BaseModel
 
 from agents.documents.chunking import Chunk
 from agents.documents.fields import FieldSpec
-from agents.documents.result import Quote
-
-_PLAIN = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2212": "-",
-        "\u00a0": " ",
-        "\u2009": " ",
-        "\u202f": " ",
-    }
-)
+from agents.documents.result import Quote, QuoteStatus
+from agents.documents.support import PLAIN_PUNCTUATION, unstated
 
 MIN_QUOTE_CHARS = 3
 """Fewest characters, spaces aside, a quote needs to count as found."""
@@ -58,7 +42,7 @@ class Candidate(BaseModel):
     quote: Quote
     """What the LLM quoted for it, and where (if anywhere) it was found."""
     confidence: float
-    """The LLM's confidence, lowered when the quote was not found."""
+    """The LLM's confidence, lowered when the quote was not verified."""
     file_index: int
     """The document's position among the inputs: earlier documents win ties."""
     position: int
@@ -89,7 +73,7 @@ def _normalised(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     origin: list[int] = []
     in_space = False
-    for offset, char in enumerate(text.translate(_PLAIN)):
+    for offset, char in enumerate(text.translate(PLAIN_PUNCTUATION)):
         if char.isspace():
             if not in_space and out:
                 out.append(" ")
@@ -153,15 +137,19 @@ def _cuts_a_word(text: str, start: int, end: int) -> bool:
     return inside or (end < len(text) and text[end - 1].isalnum() and text[end].isalnum())
 
 
-def quote_in_chunk(quote: str, chunk: Chunk, taken: Sequence[tuple[int, int]] = ()) -> Quote:
-    """`quote` checked against `chunk`: verified with its document span and page, or not.
-    `taken` are spans in the chunk's text to avoid when another occurrence exists."""
+def quote_in_chunk(
+    quote: str, chunk: Chunk, taken: Sequence[tuple[int, int]] = (), *, value: Any
+) -> Quote:
+    """`quote` for `value` (in JSON form) checked against `chunk`: where it was found (its
+    document span and page), and whether it states the value. `taken` are spans in the
+    chunk's text to avoid when another occurrence exists."""
     span = locate_quote(quote, chunk.text, taken)
     if span is None:
-        return Quote(text=quote, file=chunk.file, page=chunk.page, verified=False)
+        return Quote(text=quote, file=chunk.file, page=chunk.page, status="not_found")
     start, end = chunk.start + span[0], chunk.start + span[1]
+    status: QuoteStatus = "found_not_supporting" if unstated(value, quote) else "verified"
     return Quote(
-        text=quote, file=chunk.file, page=chunk.page_at(start), start=start, end=end, verified=True
+        text=quote, file=chunk.file, page=chunk.page_at(start), start=start, end=end, status=status
     )
 
 
@@ -185,7 +173,7 @@ def candidates_from_reply(
             if entry is None or entry.get("value") is None:
                 continue
             places = taken.setdefault(value_key(entry["value"]), [])
-            quote = quote_in_chunk(entry["quote"], chunk, places)
+            quote = quote_in_chunk(entry["quote"], chunk, places, value=entry["value"])
             if quote.start is not None and quote.end is not None:
                 places.append((quote.start - chunk.start, quote.end - chunk.start))
             confidence = float(entry["confidence"])

@@ -5,7 +5,8 @@ ExtractionResult
   data: Invoice(...)                      the user's model, validated
   fields: {"total": FieldEvidence(        one per schema field
       value=1234.5, status="found", confidence=0.9, verified=True,
-      quotes=[Quote(text="Total due: $1,234.50", file="inv.pdf", page=2, start=812, end=832)],
+      quotes=[Quote(text="Total due: $1,234.50", file="inv.pdf", page=2, start=812, end=832,
+                    status="verified")],        or "found_not_supporting", "not_found"
       alternatives=[ValueEvidence(value=1200.0, ...)])}    conflicting values, not chosen
   files: [FileReport(file="inv.pdf", status="ok", pages=2, chunks=3), ...]
   usage, warnings, reviews
@@ -19,11 +20,15 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, SerializeAsAny
+from pydantic import BaseModel, Field, SerializeAsAny, computed_field, model_validator
 
 from agents.llm.types import Usage
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+QuoteStatus = Literal["verified", "found_not_supporting", "not_found"]
+"""What checking a quote against its chunk showed (`Quote.status`)."""
 
 
 class Quote(BaseModel):
@@ -36,12 +41,29 @@ class Quote(BaseModel):
     page: int | None = None
     """The page the passage starts on (from 1); None for formats without pages."""
     start: int | None = None
-    """Offset of the passage in the file's text; None when it was not found (unverified)."""
+    """Offset of the passage in the file's text; None when it was not found."""
     end: int | None = None
     """Offset just past the passage; None when it was not found."""
-    verified: bool = False
-    """True when the quote was found in its chunk, exactly or after normalising whitespace,
-    case and typographic punctuation."""
+    status: QuoteStatus = "not_found"
+    """"verified": found in its chunk (exactly, or after normalising whitespace, case and
+    typographic punctuation) and stating the value (`agents.documents.support`);
+    "found_not_supporting": found, but the value (or a part of it) is not in it;
+    "not_found": not in the chunk, so perhaps invented."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status_from_verified(cls, data: Any) -> Any:
+        # Quotes made before `status` existed (a context saved by an earlier version,
+        # `Quote(verified=True)`) say only whether they were verified.
+        if isinstance(data, dict) and "status" not in data and "verified" in data:
+            return {**data, "status": "verified" if data["verified"] else "not_found"}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def verified(self) -> bool:
+        """True when the quote was found and states the value: `status == "verified"`."""
+        return self.status == "verified"
 
 
 class ValueEvidence(BaseModel):
@@ -52,10 +74,11 @@ class ValueEvidence(BaseModel):
     quotes: list[Quote] = Field(default_factory=list)
     """Every quote given for this value, in document order."""
     confidence: float = 0.0
-    """The best supporting quote's confidence, lowered for unverified quotes; 1.0 for a
+    """The best quote's confidence, lowered when no quote was verified; 1.0 for a
     reviewer's correction."""
     verified: bool = False
-    """True when at least one quote was found in the document (or a reviewer set it)."""
+    """True when a quote was found in the document and states the value (or a reviewer
+    set it)."""
 
 
 class FieldEvidence(ValueEvidence):
@@ -98,7 +121,7 @@ class ExtractionResult(BaseModel, Generic[ModelT]):
     """Tokens the run's LLM calls used."""
     warnings: list[str] = Field(default_factory=list)
     """What a person should know: unreadable files, chunks that never fit the schema,
-    unverified quotes, conflicting values, fields not found."""
+    quotes not found or not stating their value, conflicting values, fields not found."""
     reviews: int = 0
     """How many times a human reviewed the draft."""
 

@@ -1,12 +1,12 @@
 """What a human review looks at, and how an answer changes the run.
 
 A draft calls for a look (with `review="low_confidence"`) when a required field is
-missing, a value's quote was not found in the document, its confidence is below the
-threshold, or the documents give conflicting values. An answer's corrections are checked
-against the fields' types and kept (they win over anything extracted later, until
-feedback names the field again); its feedback picks the fields to extract again: those it
-names, by name or in words ("invoice number" for `invoice_number`), or all those not
-corrected when it names none.
+missing, a value's quote was not found in the document or does not state the value, its
+confidence is below the threshold, or the documents give conflicting values. An answer's
+corrections are checked against the fields' types and kept (they win over anything
+extracted later, until feedback names the field again); its feedback picks the fields to
+extract again: those it names, by name or in words ("invoice number" for
+`invoice_number`), or all those not corrected when it names none.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from agents.documents.events import ReviewResponse
 from agents.documents.fields import FieldSpec
 from agents.documents.result import FieldEvidence
 from agents.documents.run_state import ExtractionState
+from agents.documents.support import unstated
 
 
 def review_reasons(
@@ -34,7 +35,9 @@ def review_reasons(
                 reasons.append(f"{name}: required, but not found")
             continue
         if not evidence.verified:
-            reasons.append(f"{name}: its quote was not found in the document")
+            reasons.extend(
+                _unverified_values(name, evidence, "its quote was not found in the document")
+            )
         if evidence.confidence < threshold:
             reasons.append(f"{name}: confidence {evidence.confidence:.2f} is below {threshold:.2f}")
         if evidence.alternatives:
@@ -44,17 +47,39 @@ def review_reasons(
 
 
 def field_warnings(fields: dict[str, FieldEvidence]) -> list[str]:
-    """The warnings the final evidence calls for: missing, unverified, conflicting."""
+    """The warnings the final evidence calls for: missing, unverified (a quote not found,
+    or found but not stating the value), conflicting."""
     warnings: list[str] = []
     for name, evidence in fields.items():
         if evidence.status == "missing":
             warnings.append(f"{name}: not found in any document")
         elif evidence.status == "found" and not evidence.verified:
-            warnings.append(f"{name}: no quote for it was found in the document")
+            warnings.extend(
+                _unverified_values(name, evidence, "no quote for it was found in the document")
+            )
         if evidence.alternatives:
             others = ", ".join(repr(alt.value) for alt in evidence.alternatives)
             warnings.append(f"{name}: conflicting values also found: {others}")
     return warnings
+
+
+def _unverified_values(name: str, evidence: FieldEvidence, not_found: str) -> list[str]:
+    """One line per value of the field (the value, or each list item, numbered from 1)
+    that no quote verifies: a quote found but not stating it is named, with the parts it
+    leaves out; otherwise the line says `not_found`."""
+    lines: list[str] = []
+    values = evidence.items or [evidence]
+    for number, found in enumerate(values, 1):
+        if found.verified:
+            continue
+        where = f"{name}[{number}]" if evidence.items else name
+        quote = next((q for q in found.quotes if q.status == "found_not_supporting"), None)
+        if quote is None:
+            lines.append(f"{where}: {not_found}")
+        else:
+            missing = ", ".join(str(part) for part in unstated(found.value, quote.text))
+            lines.append(f"{where}: its quote {quote.text!r} does not state {missing}")
+    return lines
 
 
 def fields_named(feedback: str, names: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ Each box is a step a subclass may override on its own:
 - `chunk`: cuts a document into token-budgeted chunks (`split`) and sends each to `extract`.
 - `extract`: one structured LLM call per chunk, at most `num_workers` at once; a reply that
   fails the schema is sent back with the errors, up to `max_retries` times. Each quote is
-  checked against the chunk (`agents.documents.evidence`).
+  checked against the chunk: found there, and stating its value (`agents.documents.evidence`).
 - `collect`: the one collector; once every input has failed or been extracted, asks for
   the merge.
 - `merge`: per field, the candidates of all chunks become one `FieldEvidence`
@@ -119,7 +119,8 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
     state_key = "extraction"
     """The state key of the run's `ExtractionState`."""
     unverified_penalty = 0.5
-    """What an unverified quote's confidence is multiplied by."""
+    """What a value's confidence is multiplied by when its quote is not verified (not found
+    in the chunk, or found but not stating the value)."""
     review_timeout: float | None = None
     """Seconds a review may take (then the step fails); None waits as long as the run may."""
 

@@ -146,7 +146,7 @@ def candidate(
         file=f"f{file_index}",
         start=position if verified else None,
         end=position + 3 if verified else None,
-        verified=verified,
+        status="verified" if verified else "not_found",
     )
     return Candidate(
         field=field,
@@ -248,7 +248,7 @@ def test_a_quote_with_a_line_break_before_it_is_on_the_page_it_quotes() -> None:
     )
     (whole,) = chunk_document(document, 0, 100, 0, "gpt-4o-mini")
 
-    quote = quote_in_chunk("\nTotal due: 552.60", whole)
+    quote = quote_in_chunk("\nTotal due: 552.60", whole, value=552.6)
 
     assert (quote.verified, quote.page) == (True, 2)
     assert document.text[quote.start : quote.end] == "Total due: 552.60"
