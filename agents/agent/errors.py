@@ -48,6 +48,38 @@ class ReActFormatLimitError(AgentError):
         )
 
 
+class RepeatedToolCallError(AgentError):
+    """The model kept making a tool call the run had already answered (same tool, same
+    arguments).
+
+    Each repeat gets the earlier answer with a note saying it is one; a model that goes on
+    after `max_repeated_calls` of them is not reading its results, and every further LLM
+    call would be spent going round the same loop.
+    """
+
+    def __init__(
+        self, agent_name: str, tool_name: str, arguments: str, calls: int, max_repeated_calls: int
+    ) -> None:
+        self.agent_name = agent_name
+        """The agent whose model repeated the call."""
+        self.tool_name = tool_name
+        """The tool called."""
+        self.arguments = arguments
+        """The call's arguments as canonical JSON (keys sorted), or as the model wrote them
+        when they were not a JSON object."""
+        self.calls = calls
+        """How many times the run made this call, the first included."""
+        self.max_repeated_calls = max_repeated_calls
+        """The repeats the agent allows a call in one run."""
+        super().__init__(
+            f"agent '{agent_name}' made the call {tool_name}({arguments}) {calls} times in one "
+            f"run, more than the first and max_repeated_calls={max_repeated_calls} repeats; "
+            "the model keeps asking for a result it already has. Check the result it reacts "
+            "to, raise max_repeated_calls, or give the tool allow_repeats=True if its answer "
+            "changes between calls"
+        )
+
+
 class HandoffError(AgentError):
     """An `AgentWorkflow` whose agents or handoff rules do not fit together."""
 
