@@ -200,6 +200,27 @@ async def test_with_max_repeated_calls_zero_the_first_repeat_stops_the_run(
         FunctionAgent(llm=llm, max_repeated_calls=-1)
 
 
+async def test_malformed_arguments_are_compared_as_written(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    orders = Orders()
+    api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("b1", "lookup", '{"order_id": "A1"')),
+            calls_reply(("b2", "lookup", '{"order_id": "B2"')),
+            calls_reply(("b3", "lookup", '{"order_id": "B2"')),
+        ]
+    )
+    agent = FunctionAgent(tools=orders.tools(), llm=llm, max_repeated_calls=0)
+
+    with pytest.raises(RepeatedToolCallError) as raised:
+        await agent.run("Status?")
+
+    # b2 is not a repeat of b1, though neither has arguments that parse; b3 repeats b2.
+    assert raised.value.arguments == '{"order_id": "B2"'
+    assert orders.runs == []  # bad arguments never reach the tool
+
+
 async def test_two_identical_calls_in_one_reply_run_once(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:
