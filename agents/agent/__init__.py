@@ -40,7 +40,7 @@ from agents.agent.events import (
 from agents.agent.function_agent import FunctionAgent
 from agents.agent.react_agent import ReActAgent
 from agents.agent.react_format import ReActFormatError
-from agents.agent.repeated_calls import RecordedCall
+from agents.agent.repeated_calls import CallRecord, RecordedCall
 from agents.agent.run_state import AgentRunState
 from agents.streamed_text import ReplyText
 
@@ -55,6 +55,7 @@ __all__ = [
     "AgentStart",
     "AgentStream",
     "AgentWorkflow",
+    "CallRecord",
     "ConversationWorkflow",
     "EmptyReplyError",
     "FunctionAgent",

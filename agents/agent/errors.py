@@ -72,11 +72,13 @@ class RepeatedToolCallError(AgentError):
         self.max_repeated_calls = max_repeated_calls
         """The repeats the agent allows a call in one run."""
         super().__init__(
-            f"agent '{agent_name}' made the call {tool_name}({arguments}) {calls} times in one "
-            f"run, more than the first and max_repeated_calls={max_repeated_calls} repeats; "
-            "the model keeps asking for a result it already has. Check the result it reacts "
-            "to, raise max_repeated_calls, or give the tool allow_repeats=True if its answer "
-            "changes between calls"
+            f"agent '{agent_name}' stopped the run: its model made the call "
+            f"{tool_name}({arguments}) {calls} times in it, more than the first and "
+            f"max_repeated_calls={max_repeated_calls} repeats (each answered with the first "
+            "result, not run again): it keeps asking for a result it already has. Check the "
+            "result it reacts to; to allow more repeats, pass FunctionAgent(..., "
+            f"max_repeated_calls={max_repeated_calls + 1}) or higher, or mark the tool "
+            "@tool(allow_repeats=True) if its answer changes between calls"
         )
 
 

@@ -120,7 +120,9 @@ class ToolCall(Event):
     """The agent making the call."""
     repeat_of: str | None = None
     """The earlier call of the run (same tool, same arguments) whose answer this one gets
-    instead of running the tool; None when the tool runs (`agents.agent.repeated_calls`)."""
+    instead of running the tool; None when the tool runs (`agents.agent.repeated_calls`).
+    A call repeating one of its own reply is written to the stream but not sent to
+    `run_tool_call`: `aggregate_tool_results` answers it."""
 
 
 class ToolCallResult(Event):
@@ -145,9 +147,9 @@ class ToolCallResult(Event):
     denied: bool = False
     """True when a human did not approve the call, so the tool did not run."""
     repeat_of: str | None = None
-    """The earlier call this one repeated: the tool did not run, and `content` is that
-    call's result behind a note saying so (or points to it, for a call repeated in the same
-    reply). None when the tool ran."""
+    """The earlier call (of an earlier reply or of the same one) this one repeated: the
+    tool did not run, and `content` is that call's result behind a note saying so. None when
+    the tool ran."""
     raw_output: Any = Field(default=None, exclude=True)
     """The tool's return value (or exception); not saved with the context."""
 

@@ -25,9 +25,10 @@ Each box is a step a subclass may override on its own:
   `ToolApprovalResponse` with its `call_id`; a denial is the result the LLM reads. A call
   the run has already answered (same tool, same arguments) is not run again: it gets the
   earlier answer behind a note (`agents.agent.repeated_calls`), and one repeated more than
-  `max_repeated_calls` times ends the run with `RepeatedToolCallError`.
-- `aggregate_tool_results`: once every result is in, puts them in memory in the order the
-  calls were made and starts the next LLM call (or ends the run for a `return_direct` tool).
+  `max_repeated_calls` times ends the run with `RepeatedToolCallError` (in `handle_reply`).
+- `aggregate_tool_results`: once every result is in, answers the calls that repeated another
+  of the same reply with its result, puts them all in memory in the order the calls were
+  made and starts the next LLM call (or ends the run for a `return_direct` tool).
 - `finalize`: builds the `AgentOutput`, its `usage` what the ledger booked in the run.
 
 The conversation lives in the context's state (`memory_key`), so running again with the same
@@ -65,7 +66,6 @@ from agents.agent.events import (
     ToolCall,
     ToolCallResult,
 )
-from agents.agent.repeated_calls import mark_repeats, record_answers, repeated_output
 from agents.agent.run_state import AgentRunState
 from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputError
 from agents.llm.ledger import usage_since
@@ -236,7 +236,7 @@ class FunctionAgent(ConversationWorkflow):
         asked about)."""
         denial = None
         if ev.repeat_of is not None:
-            output = repeated_output((await self.get_run_state(ctx)).answered_calls, ev)
+            output = (await self.get_run_state(ctx)).call_record.answer(ev)
         else:
             denial = await self.ask_approval(ctx, ev) if self.needs_approval(ev) else None
             if denial is not None:
@@ -275,9 +275,12 @@ class FunctionAgent(ConversationWorkflow):
         results = ctx.collect_events(ev, ToolCallResult, count=state.pending_calls)
         if results is None:
             return None
-        results.sort(key=lambda result: result.index)
+        repeats = state.call_record.answer_waiting(results)
+        for repeat in repeats:
+            ctx.write_event_to_stream(repeat)
+        results = sorted([*results, *repeats], key=lambda result: result.index)
         state.tool_results.extend(results)
-        record_answers(state.answered_calls, state.running_calls, results, self.toolset)
+        state.call_record.keep(results, self.toolset)
         state.pending_calls = 0
         await ctx.store.set(self.run_state_key, state)
         memory = await self.get_memory(ctx)
@@ -331,21 +334,19 @@ class FunctionAgent(ConversationWorkflow):
         return [ChatMessage.tool(r.content, tool_call_id=r.call_id) for r in results]
 
     async def send_tool_calls(self, ctx: Context[Any], calls: Sequence[ToolCall]) -> None:
-        """Start `calls` concurrently (one `run_tool_call` each), after marking the repeats
-        among them and telling `aggregate_tool_results` how many results to wait for."""
+        """Start `calls` concurrently (one `run_tool_call` each), after sorting out the
+        repeats among them (`CallRecord.sort_reply`) and telling `aggregate_tool_results`
+        how many results to wait for. Every call is written to the stream; one repeating a
+        call of the same reply is not sent: `aggregate_tool_results` answers it."""
         state = await self.get_run_state(ctx)
-        mark_repeats(
-            state.answered_calls,
-            state.running_calls,
-            calls,
-            self.toolset,
-            self.name,
-            self.max_repeated_calls,
+        to_run = state.call_record.sort_reply(
+            calls, self.toolset, self.name, self.max_repeated_calls
         )
-        state.pending_calls = len(calls)
+        state.pending_calls = len(to_run)
         await ctx.store.set(self.run_state_key, state)
         for call in calls:
             ctx.write_event_to_stream(call)
+        for call in to_run:
             ctx.send_event(call)
 
     async def settle_answer(

@@ -2,9 +2,10 @@
 
 A model caught in a loop makes the same calls over and over (a small local model once
 refunded one order six times, alternating the refund with a lookup). So the agent keeps, in
-the run's state, each distinct call of the run with its answer. A call is its tool's name
-and its arguments as parsed JSON written with sorted keys, so `{"a": 1, "b": 2}` and
-`{"b":2,"a":1}` are one call. Before a reply's calls run, `mark_repeats` sorts them:
+the run's state, a `CallRecord`: each distinct call of the run with its answer. A call is
+its tool's name and its arguments as parsed JSON written with sorted keys, so
+`{"a": 1, "b": 2}` and `{"b":2,"a":1}` are one call; arguments that are not a JSON object
+are compared as written. Before a reply's calls run, `CallRecord.sort_reply` sorts them:
 
 | the call | what happens |
 |---|---|
@@ -13,7 +14,7 @@ and its arguments as parsed JSON written with sorted keys, so `{"a": 1, "b": 2}`
 | made in an earlier reply | not run: the earlier result, behind a note saying so |
 | ... which a human refused | not asked again: the refusal, behind the note |
 | ... which failed, its tool without `side_effects` | the tool runs again (a failure may pass) |
-| made earlier in the same reply | not run: a note pointing to that call's result |
+| made earlier in the same reply | not run: once that call's result is in, the same result |
 
 Every repeat but an `allow_repeats` one counts; one more than the agent's
 `max_repeated_calls` raises `RepeatedToolCallError`. When a tool with `side_effects` runs,
@@ -27,10 +28,11 @@ whose different tools share a name should rename one), and each agent applies it
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agents.agent.errors import RepeatedToolCallError
 from agents.agent.events import ToolCall, ToolCallResult
@@ -59,104 +61,146 @@ class RecordedCall(BaseModel):
     """How many times the run repeated the call after the first."""
 
 
-def mark_repeats(
-    record: dict[str, RecordedCall],
-    running: dict[int, str],
-    calls: Sequence[ToolCall],
-    toolset: ToolSet,
-    agent_name: str,
-    max_repeated_calls: int,
-) -> None:
-    """Sort the calls of one reply, in call order: set `repeat_of` on each that the run
-    answers from `record`, add the new ones to it, and note in `running` (by the call's
-    index) the record key of each call that runs and whose answer is to be kept.
+class CallRecord(BaseModel):
+    """The tool calls of one run and their answers, by `"tool(canonical arguments)"`."""
 
-    Raises `RepeatedToolCallError` for a call repeated more than `max_repeated_calls` times.
-    """
-    for call in calls:
-        tool = toolset.get(call.tool_name)
-        if tool is not None and tool.metadata.allow_repeats:
-            continue
-        key, arguments = _call_key(call)
-        earlier = record.get(key)
-        if earlier is None:
-            side_effects = tool is not None and tool.metadata.side_effects
-            record[key] = RecordedCall(
-                tool_name=call.tool_name,
-                arguments=arguments,
-                call_id=call.call_id,
-                side_effects=side_effects,
+    calls: dict[str, RecordedCall] = Field(default_factory=dict)
+    """Each distinct call of the run."""
+    running: dict[int, str] = Field(default_factory=dict)
+    """The key of each call of the current reply that runs, by its index in the reply:
+    its answer is kept once the reply's results are in."""
+    waiting: list[ToolCall] = Field(default_factory=list)
+    """The calls of the current reply that repeat an earlier call of the same reply: not
+    sent to `run_tool_call`, they get that call's result once it is in (`answer_waiting`)."""
+
+    def sort_reply(
+        self,
+        calls: Sequence[ToolCall],
+        toolset: ToolSet,
+        agent_name: str,
+        max_repeated_calls: int,
+    ) -> list[ToolCall]:
+        """The calls of one reply to send to `run_tool_call`, in call order: `repeat_of`
+        is set on each the record answers; a call repeating one of the same reply is kept
+        back in `waiting` instead.
+
+        Raises `RepeatedToolCallError`, before the record changes, for a call repeated more
+        than `max_repeated_calls` times.
+        """
+        keyed = [(call, *_call_key(call)) for call in calls if not _allows_repeats(call, toolset)]
+        in_reply: Counter[str] = Counter()
+        for call, key, arguments in keyed:
+            earlier = self.calls.get(key)
+            in_reply[key] += 1
+            repeats = in_reply[key] - 1 + (0 if earlier is None else earlier.repeats + 1)
+            if repeats > max_repeated_calls:
+                raise RepeatedToolCallError(
+                    agent_name, call.tool_name, arguments, repeats + 1, max_repeated_calls
+                )
+        held_back = set()
+        for call, key, arguments in keyed:
+            earlier = self.calls.get(key)
+            if earlier is None:
+                tool = toolset.get(call.tool_name)
+                self.calls[key] = RecordedCall(
+                    tool_name=call.tool_name,
+                    arguments=arguments,
+                    call_id=call.call_id,
+                    side_effects=tool is not None and tool.metadata.side_effects,
+                )
+                self.running[call.index] = key
+                continue
+            earlier.repeats += 1
+            if earlier.content is None:  # that call is of this reply and still to run
+                call.repeat_of = earlier.call_id
+                self.waiting.append(call)
+                held_back.add(call.index)
+            elif earlier.is_error and not earlier.denied and not earlier.side_effects:
+                earlier.call_id, earlier.content, earlier.is_error = call.call_id, None, False
+                self.running[call.index] = key
+            else:
+                call.repeat_of = earlier.call_id
+        return [call for call in calls if call.index not in held_back]
+
+    def answer(self, call: ToolCall) -> ToolOutput:
+        """What the model reads for `call`, which repeats a call of an earlier reply
+        (`repeat_of` set by `sort_reply`): that call's answer behind a note."""
+        earlier = self.calls[_call_key(call)[0]]
+        made = f"call '{earlier.call_id}': '{call.tool_name}' with the same arguments"
+        if earlier.denied:
+            note = (
+                f"Note: the user already refused this call in this run ({made}) and was not "
+                "asked again. The answer it got then:"
             )
-            running[call.index] = key
-            continue
-        earlier.repeats += 1
-        if earlier.repeats > max_repeated_calls:
-            raise RepeatedToolCallError(
-                agent_name, call.tool_name, arguments, earlier.repeats + 1, max_repeated_calls
+        elif earlier.side_effects:
+            note = (
+                f"Note: you already made this call in this run ({made}). '{call.tool_name}' "
+                "changes things, so it was not run again: nothing was done this time. The "
+                "result it got then:"
             )
-        if earlier.is_error and not earlier.denied and not earlier.side_effects:
-            earlier.call_id, earlier.content, earlier.is_error = call.call_id, None, False
-            running[call.index] = key
         else:
-            call.repeat_of = earlier.call_id
+            note = (
+                f"Note: you already made this call in this run ({made}), so it was not run "
+                "again. The result it got then:"
+            )
+        return ToolOutput(
+            call.tool_name,
+            f"{note}\n{earlier.content}",
+            dict(call.arguments),
+            is_error=earlier.is_error,
+        )
+
+    def answer_waiting(self, results: Sequence[ToolCallResult]) -> list[ToolCallResult]:
+        """The results of the `waiting` calls (then emptied), from `results`, the current
+        reply's: each gets the result of the call it repeats, behind a note."""
+        by_call = {result.call_id: result for result in results}
+        answers = []
+        for call in self.waiting:
+            assert call.repeat_of is not None  # set with every call put in `waiting`
+            first = by_call[call.repeat_of]
+            note = (
+                f"Note: this call is the same as call '{first.call_id}' of this reply "
+                f"('{call.tool_name}' with the same arguments), so it was made once for both. "
+                f"The result of call '{first.call_id}':"
+            )
+            answers.append(
+                ToolCallResult(
+                    call_id=call.call_id,
+                    tool_name=call.tool_name,
+                    arguments=call.arguments,
+                    content=f"{note}\n{first.content}",
+                    is_error=first.is_error,
+                    index=call.index,
+                    agent_name=call.agent_name,
+                    repeat_of=first.call_id,
+                )
+            )
+        self.waiting.clear()
+        return answers
+
+    def keep(self, results: Sequence[ToolCallResult], toolset: ToolSet) -> None:
+        """Keep the answer of each call of one reply that ran (`running`, then emptied).
+        Once a tool with `side_effects` has run (`toolset` holds the reply's tools), forget
+        the answers of the tools without, which may now read differently."""
+        changed = False
+        for result in results:
+            key = self.running.get(result.index)
+            if key is not None:
+                earlier = self.calls[key]
+                earlier.content, earlier.is_error = result.content, result.is_error
+                earlier.denied = result.denied
+            tool = toolset.get(result.tool_name)
+            ran = result.repeat_of is None and not result.denied
+            changed = changed or (ran and tool is not None and tool.metadata.side_effects)
+        self.running.clear()
+        if changed:
+            for key in [key for key, earlier in self.calls.items() if not earlier.side_effects]:
+                del self.calls[key]
 
 
-def repeated_output(record: dict[str, RecordedCall], call: ToolCall) -> ToolOutput:
-    """What the model reads for `call`, a repeat (`repeat_of` set): the earlier answer
-    behind a note, or for a call repeated in its own reply, where that answer is."""
-    earlier = record[_call_key(call)[0]]
-    arguments = dict(call.arguments)
-    if earlier.content is None:  # repeated within one reply: the result is not in yet
-        note = (
-            f"Note: this call repeats call '{earlier.call_id}' of this reply (same tool, same "
-            f"arguments), so it was not made twice: the result of call '{earlier.call_id}' "
-            "answers both."
-        )
-        return ToolOutput(call.tool_name, note, arguments)
-    if earlier.denied:
-        note = (
-            f"Note: the user already refused this call in this run (call '{earlier.call_id}') "
-            "and was not asked again. The answer then:"
-        )
-    elif earlier.side_effects:
-        note = (
-            f"Note: tool '{call.tool_name}' already ran with these arguments in this run "
-            f"(call '{earlier.call_id}'). It changes things, so it was not run again: nothing "
-            "was done this time. Its result then:"
-        )
-    else:
-        note = (
-            f"Note: you already called '{call.tool_name}' with these arguments in this run "
-            f"(call '{earlier.call_id}'); it was not run again. Its result then:"
-        )
-    return ToolOutput(
-        call.tool_name, f"{note}\n{earlier.content}", arguments, is_error=earlier.is_error
-    )
-
-
-def record_answers(
-    record: dict[str, RecordedCall],
-    running: dict[int, str],
-    results: Sequence[ToolCallResult],
-    toolset: ToolSet,
-) -> None:
-    """Keep the answer of each call of one reply that ran and is in `running` (then
-    emptied). Once a tool with `side_effects` has run (`toolset` holds the reply's tools),
-    forget the answers of the tools without, which may now read differently."""
-    changed = False
-    for result in results:
-        key = running.get(result.index)
-        if key is not None:
-            earlier = record[key]
-            earlier.content, earlier.is_error = result.content, result.is_error
-            earlier.denied = result.denied
-        tool = toolset.get(result.tool_name)
-        ran = result.repeat_of is None and not result.denied
-        changed = changed or (ran and tool is not None and tool.metadata.side_effects)
-    running.clear()
-    if changed:
-        for key in [key for key, earlier in record.items() if not earlier.side_effects]:
-            del record[key]
+def _allows_repeats(call: ToolCall, toolset: ToolSet) -> bool:
+    tool = toolset.get(call.tool_name)
+    return tool is not None and tool.metadata.allow_repeats
 
 
 def _call_key(call: ToolCall) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from agents.agent.events import ToolCallResult
-from agents.agent.repeated_calls import RecordedCall
+from agents.agent.repeated_calls import CallRecord
 from agents.llm.types import Usage
 
 
@@ -32,10 +32,6 @@ class AgentRunState(BaseModel):
     ledger booked since (`AgentOutput.usage`)."""
     tool_results: list[ToolCallResult] = Field(default_factory=list)
     """Every tool result of the run, in call order."""
-    answered_calls: dict[str, RecordedCall] = Field(default_factory=dict)
-    """Each distinct tool call of the run (`"tool(canonical JSON arguments)"`) with its
-    answer, which answers the call again when the model repeats it
-    (`agents.agent.repeated_calls`)."""
-    running_calls: dict[int, str] = Field(default_factory=dict)
-    """The `answered_calls` key of each call of the current reply whose answer is to be
-    kept, by the call's index in the reply."""
+    call_record: CallRecord = Field(default_factory=CallRecord)
+    """Each distinct tool call of the run with its answer, which answers the call again
+    when the model repeats it (`agents.agent.repeated_calls`)."""

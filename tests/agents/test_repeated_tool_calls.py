@@ -8,6 +8,7 @@ and resumed mid-way, and the next run on the same context."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,7 +17,9 @@ import respx
 from agent_runs import run_collecting
 from llm_wire import calls_reply, sent_json, text_reply
 
-from agentflow import Context
+from agentflow import Context, step
+from agentflow.context import DictState
+from agentflow.handler import WorkflowHandler
 from agents import (
     AgentOutput,
     AgentWorkflow,
@@ -26,7 +29,9 @@ from agents import (
     ToolApprovalRequired,
     ToolApprovalResponse,
     ToolCall,
+    ToolCallResult,
 )
+from agents.agent import AgentFinish, AgentInput, AgentReply
 from agents.llm import ScriptedLLM, tool_call
 from agents.llm.openai_llm import OpenAI
 from tools import FunctionTool, tool
@@ -81,6 +86,32 @@ def tool_messages(route: respx.Route, call: int) -> list[str]:
     return [m["content"] for m in messages if m["role"] == "tool"]
 
 
+async def answering_approvals(
+    handler: WorkflowHandler[Any], approve: Callable[[ToolApprovalRequired], bool]
+) -> tuple[AgentOutput, list[str]]:
+    """Drain the run's stream, answering each approval request with `approve`: the run's
+    output and the call ids a human was asked about."""
+    asked: list[str] = []
+    async for ev in handler.stream_events():
+        if isinstance(ev, ToolApprovalRequired):
+            asked.append(ev.call_id)
+            handler.ctx.send_event(ToolApprovalResponse(call_id=ev.call_id, approved=approve(ev)))
+    output = await handler
+    assert isinstance(output, AgentOutput)
+    return output, asked
+
+
+async def saved_at_first_approval(handler: WorkflowHandler[Any]) -> dict[str, Any]:
+    """The run's context once it waits for its first approval, as JSON carries it; the run
+    is then cancelled, as a process that stops would leave it."""
+    async for ev in handler.stream_events():
+        if isinstance(ev, ToolApprovalRequired):
+            break
+    saved: dict[str, Any] = json.loads(json.dumps(handler.ctx.to_dict()))
+    await handler.cancel_run()
+    return saved
+
+
 async def test_a_model_alternating_two_calls_refunds_once_and_is_stopped_naming_the_call(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:
@@ -99,19 +130,24 @@ async def test_a_model_alternating_two_calls_refunds_once_and_is_stopped_naming_
         '{"order_id": "A1"}',
     )
     assert (error.calls, error.max_repeated_calls) == (5, 3)
-    assert str(error).startswith(
-        """agent 'support' made the call refund({"order_id": "A1"}) 5 times in one run"""
+    assert str(error) == (
+        """agent 'support' stopped the run: its model made the call refund({"order_id": "A1"}) """
+        "5 times in it, more than the first and max_repeated_calls=3 repeats (each answered "
+        "with the first result, not run again): it keeps asking for a result it already has. "
+        "Check the result it reacts to; to allow more repeats, pass FunctionAgent(..., "
+        "max_repeated_calls=4) or higher, or mark the tool @tool(allow_repeats=True) if its "
+        "answer changes between calls"
     )
     assert len(route.calls) == 9  # the fifth refund call stopped it before it got an answer
     refund_again, lookup_again = tool_messages(route, 4)[2:]
     assert refund_again == (
-        "Note: tool 'refund' already ran with these arguments in this run (call 'r0'). It "
-        "changes things, so it was not run again: nothing was done this time. Its result "
-        "then:\nrefunded A1"
+        "Note: you already made this call in this run (call 'r0': 'refund' with the same "
+        "arguments). 'refund' changes things, so it was not run again: nothing was done this "
+        "time. The result it got then:\nrefunded A1"
     )
     assert lookup_again == (
-        "Note: you already called 'lookup' with these arguments in this run (call 'l0'); it "
-        "was not run again. Its result then:\nA1: refunded"
+        "Note: you already made this call in this run (call 'l0': 'lookup' with the same "
+        "arguments), so it was not run again. The result it got then:\nA1: refunded"
     )
 
 
@@ -153,7 +189,7 @@ async def test_a_repeat_gets_the_earlier_result_and_arguments_compare_as_parsed_
     assert orders.runs == ["search late 2", "search late 3"]
     first, again, other = output.tool_calls
     assert (first.repeat_of, again.repeat_of, other.repeat_of) == (None, "s1", None)
-    assert again.content.endswith('Its result then:\n["late-0","late-1"]')
+    assert again.content.endswith('The result it got then:\n["late-0","late-1"]')
     assert not again.is_error
     assert tool_messages(route, 2)[1] == again.content  # what the model read
     calls = [ev for ev in events if isinstance(ev, ToolCall)]
@@ -221,29 +257,64 @@ async def test_malformed_arguments_are_compared_as_written(
     assert orders.runs == []  # bad arguments never reach the tool
 
 
-async def test_two_identical_calls_in_one_reply_run_once(
+async def test_two_identical_calls_in_one_reply_run_once_and_both_get_the_result(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:
     orders = Orders()
     route = api.post("/chat/completions").mock(
         side_effect=[
-            calls_reply(("r1", *REFUND_A1), ("r2", "refund", '{"order_id":"A1"}')),
+            calls_reply(
+                ("r1", *REFUND_A1),
+                ("r2", "refund", '{"order_id":"A1"}'),
+                ("l1", *LOOKUP_A1),
+                ("r3", "refund", '{ "order_id": "A1" }'),
+            ),
             text_reply("Refunded A1 once."),
         ]
     )
     agent = FunctionAgent(tools=orders.tools(), llm=llm)
 
-    output, _ = await run_collecting(agent, user_msg="Refund A1")
+    output, events = await run_collecting(agent, user_msg="Refund A1")
 
-    assert orders.runs == ["refund A1"]  # on main: twice
-    first, second = output.tool_calls
-    assert (first.content, first.repeat_of) == ("refunded A1", None)
-    assert second.repeat_of == "r1"
-    assert tool_messages(route, 1) == [
-        "refunded A1",
-        "Note: this call repeats call 'r1' of this reply (same tool, same arguments), so it "
-        "was not made twice: the result of call 'r1' answers both.",
+    assert orders.runs.count("refund A1") == 1  # on main: three times
+    assert [(r.call_id, r.repeat_of) for r in output.tool_calls] == [
+        ("r1", None),
+        ("r2", "r1"),
+        ("l1", None),
+        ("r3", "r1"),
     ]
+    same = (
+        "Note: this call is the same as call 'r1' of this reply ('refund' with the same "
+        "arguments), so it was made once for both. The result of call 'r1':\nrefunded A1"
+    )
+    assert tool_messages(route, 1) == ["refunded A1", same, output.tool_calls[2].content, same]
+    streamed = {ev.call_id: ev for ev in events if isinstance(ev, ToolCallResult)}
+    assert sorted(streamed) == ["l1", "r1", "r2", "r3"]  # one result for every call
+    assert (streamed["r2"].content, streamed["r2"].repeat_of) == (same, "r1")
+
+
+async def test_a_call_repeated_in_its_reply_gets_the_refusal_without_a_second_question(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    orders = Orders()
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("r1", *REFUND_A1), ("r2", *REFUND_A1)),
+            text_reply("The refund was not approved."),
+        ]
+    )
+    agent = FunctionAgent(tools=orders.tools(), llm=llm, approval=["refund"])
+
+    output, asked = await answering_approvals(agent.run("Refund A1"), lambda ev: False)
+
+    assert asked == ["r1"]
+    assert orders.runs == []
+    refused, repeat = output.tool_calls
+    assert (refused.denied, refused.is_error) == (True, True)
+    assert (repeat.repeat_of, repeat.is_error) == ("r1", True)
+    assert tool_messages(route, 1)[1].endswith(
+        "The result of call 'r1':\nError: the user did not approve running tool 'refund'"
+    )
 
 
 async def test_a_failed_call_runs_again_unless_its_tool_has_side_effects(
@@ -271,8 +342,8 @@ async def test_a_failed_call_runs_again_unless_its_tool_has_side_effects(
     failed, again = write_output.tool_calls
     assert (failed.is_error, again.is_error, again.repeat_of) == (True, True, "r1")
     assert again.content.endswith(
-        "Its result then:\nError: tool 'refund' raised TimeoutError: the payment service did "
-        "not answer"
+        "The result it got then:\nError: tool 'refund' raised TimeoutError: the payment "
+        "service did not answer"
     )
 
 
@@ -295,7 +366,9 @@ async def test_a_side_effect_makes_the_kept_lookups_run_again(
 
     assert orders.runs == ["lookup A1", "refund A1", "lookup A1"]
     assert tool_messages(route, 3)[2] == "A1: refunded"  # read afresh, not the kept one
-    assert tool_messages(route, 4)[3].startswith("Note: tool 'refund' already ran")
+    assert tool_messages(route, 4)[3].startswith(
+        "Note: you already made this call in this run (call 'r1': 'refund'"
+    )
 
 
 async def test_a_repeated_call_is_not_put_to_the_human_again(
@@ -311,16 +384,10 @@ async def test_a_repeated_call_is_not_put_to_the_human_again(
     )
     agent = FunctionAgent(tools=orders.tools(), llm=llm, approval=["refund"])
 
-    handler = agent.run("Refund A1 and B2")
-    asked: list[str] = []
-    async for ev in handler.stream_events():
-        if isinstance(ev, ToolApprovalRequired):
-            asked.append(ev.call_id)
-            approved = ev.arguments["order_id"] == "A1"
-            handler.ctx.send_event(ToolApprovalResponse(call_id=ev.call_id, approved=approved))
-    output = await handler
+    output, asked = await answering_approvals(
+        agent.run("Refund A1 and B2"), lambda ev: ev.arguments["order_id"] == "A1"
+    )
 
-    assert isinstance(output, AgentOutput)
     assert sorted(asked) == ["r1", "r2"]  # on main the repeats were asked about too
     assert orders.runs == ["refund A1"]
     assert [(r.denied, r.repeat_of) for r in output.tool_calls] == [
@@ -330,8 +397,9 @@ async def test_a_repeated_call_is_not_put_to_the_human_again(
         (False, "r2"),
     ]
     assert tool_messages(route, 2)[3] == (
-        "Note: the user already refused this call in this run (call 'r2') and was not asked "
-        "again. The answer then:\nError: the user did not approve running tool 'refund'"
+        "Note: the user already refused this call in this run (call 'r2': 'refund' with the "
+        "same arguments) and was not asked again. The answer it got then:\nError: the user did "
+        "not approve running tool 'refund'"
     )
     assert [r.is_error for r in output.tool_calls] == [False, True, False, True]
 
@@ -389,22 +457,13 @@ async def test_saved_mid_run_the_record_survives_and_the_next_run_starts_afresh(
             text_reply("Refunded A1 again, as asked."),
         ]
     )
-    handler = agent().run("Refund A1, then delete its note")
-    async for ev in handler.stream_events():
-        if isinstance(ev, ToolApprovalRequired):
-            break
-    saved: dict[str, Any] = json.loads(json.dumps(handler.ctx.to_dict()))
-    await handler.cancel_run()
+    saved = await saved_at_first_approval(agent().run("Refund A1, then delete its note"))
     assert orders.runs == ["refund A1"]
 
     restored = agent()  # as in another process
     resumed = restored.run(ctx=Context.from_dict(restored, saved))
-    async for ev in resumed.stream_events():
-        if isinstance(ev, ToolApprovalRequired):
-            resumed.ctx.send_event(ToolApprovalResponse(call_id=ev.call_id, approved=True))
-    output = await resumed
+    output, _ = await answering_approvals(resumed, lambda ev: True)
 
-    assert isinstance(output, AgentOutput)
     assert orders.runs == ["refund A1", "delete A1"]  # the repeat after resuming did not run
     assert output.tool_calls[-1].repeat_of == "r1"
     assert "nothing was done this time" in tool_messages(route, 3)[2]
@@ -412,6 +471,64 @@ async def test_saved_mid_run_the_record_survives_and_the_next_run_starts_afresh(
     again = await restored.run("A new charge came in: refund A1 again", ctx=resumed.ctx)
     assert orders.runs == ["refund A1", "delete A1", "refund A1"]  # a new run, a new record
     assert again.tool_calls[0].repeat_of is None
+
+
+async def test_saved_while_a_call_awaits_approval_its_twin_in_the_reply_gets_its_result(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    orders = Orders()
+
+    def agent() -> FunctionAgent:
+        return FunctionAgent(tools=orders.tools(), llm=llm, approval=["refund"])
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("r1", *REFUND_A1), ("r2", *REFUND_A1)),
+            text_reply("Refunded A1 once."),
+        ]
+    )
+    saved = await saved_at_first_approval(agent().run("Refund A1"))
+    assert orders.runs == []
+
+    restored = agent()
+    output, asked = await answering_approvals(
+        restored.run(ctx=Context.from_dict(restored, saved)), lambda ev: True
+    )
+
+    assert asked == ["r1"]
+    assert orders.runs == ["refund A1"]
+    assert [(r.call_id, r.repeat_of) for r in output.tool_calls] == [("r1", None), ("r2", "r1")]
+    assert tool_messages(route, 1)[1].endswith("The result of call 'r1':\nrefunded A1")
+
+
+class RetryOnce:
+    """A retry policy: one more attempt, at once."""
+
+    def next(self, elapsed_time: float, attempts: int, error: Exception) -> float | None:
+        return 0.0 if attempts == 1 else None
+
+
+class RetryingAgent(FunctionAgent):
+    @step(retry_policy=RetryOnce())
+    async def handle_reply(
+        self, ctx: Context[DictState], ev: AgentReply
+    ) -> ToolCall | AgentInput | AgentFinish | None:
+        return await super().handle_reply(ctx, ev)
+
+
+async def test_a_reply_over_the_limit_leaves_the_record_as_it_was(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    orders = Orders()
+    api.post("/chat/completions").mock(
+        side_effect=[calls_reply(("l1", *LOOKUP_A1)), calls_reply(("l2", *LOOKUP_A1))]
+    )
+    agent = RetryingAgent(tools=orders.tools(), llm=llm, max_repeated_calls=0)
+
+    with pytest.raises(RepeatedToolCallError) as raised:
+        await agent.run("Status of A1?")
+
+    assert raised.value.calls == 2  # the retried step counted the same reply, not a third call
 
 
 async def test_a_react_action_repeated_in_other_json_gets_the_observation_with_the_note(
@@ -432,8 +549,8 @@ async def test_a_react_action_repeated_in_other_json_gets_the_observation_with_t
     assert output.response.text == "A1 was delivered."
     assert orders.runs == ["lookup A1"]
     observation = sent_json(route.calls[2].request)["messages"][-1]["content"]
-    assert observation.startswith("Observation: Note: you already called 'lookup'")
-    assert observation.endswith("Its result then:\nA1: delivered")
+    assert observation.startswith("Observation: Note: you already made this call in this run")
+    assert observation.endswith("The result it got then:\nA1: delivered")
 
 
 def desk(llm: OpenAI, orders: Orders) -> AgentWorkflow:
@@ -463,7 +580,9 @@ async def test_in_an_agent_workflow_a_refund_is_not_made_again_by_the_next_agent
 
     assert (output.agent_name, output.response.text) == ("billing", "A1 is refunded.")
     assert orders.runs == ["refund A1"]
-    assert tool_messages(route, 3)[2].startswith("Note: tool 'refund' already ran")
+    assert tool_messages(route, 3)[2].startswith(
+        "Note: you already made this call in this run (call 'r1': 'refund'"
+    )
 
 
 async def test_a_handoff_made_again_is_made_again(api: respx.MockRouter, llm: OpenAI) -> None:
