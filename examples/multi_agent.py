@@ -28,6 +28,7 @@ from agents import (
     ToolCallResult,
 )
 from agents.llm import LLM
+from tools import tool
 
 DEFAULT_REQUEST = "My order 1042 arrived broken. Can I get my money back?"
 
@@ -45,6 +46,7 @@ def look_up_order(order_id: str) -> str:
     return f"order {order_id}: {order['item']}, {order['price']:.2f} EUR, {order['status']}"
 
 
+@tool(side_effects=True)  # a model repeating the call gets the first result; no second refund
 async def refund_order(order_id: str, reason: str, ctx: Context[Any]) -> str:
     """Refund a delivered order in full.
 

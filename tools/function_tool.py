@@ -45,7 +45,10 @@ class _Call:
 class FunctionTool:
     """A Python function with a name, description and argument schema, safely callable.
 
-    Build one with `FunctionTool.from_defaults(fn)` or the `@tool` decorator.
+    Build one with `FunctionTool.from_defaults(fn)` or the `@tool` decorator. Its
+    `metadata` also says how an agent treats a call the model repeats: by default the
+    earlier result answers it; `side_effects=True` marks a tool never to run twice with the
+    same arguments in a run, `allow_repeats=True` one that runs every time.
     """
 
     def __init__(
@@ -79,12 +82,17 @@ class FunctionTool:
         return_direct: bool = False,
         timeout: float | None = None,
         fn_schema: type[BaseModel] | None = None,
+        side_effects: bool = False,
+        allow_repeats: bool = False,
     ) -> FunctionTool:
         """A tool for `fn`: name from `fn.__name__`, description from the docstring's
         summary line and schema from the signature, unless given.
 
         `fn_schema` replaces the schema read from the signature (for a function taking
-        `**kwargs`, say). Raises `ToolDefinitionError` for a signature that has no schema.
+        `**kwargs`, say). `side_effects=True` marks a tool that changes things, which an
+        agent never runs twice with the same arguments in one run; `allow_repeats=True`
+        lets a repeated call run again (see `ToolMetadata`). Raises `ToolDefinitionError`
+        for a signature that has no schema.
         """
         tool_name = name or _default_name(fn)
         if fn_schema is None:
@@ -100,6 +108,8 @@ class FunctionTool:
             description=description or summary or f"Call {tool_name}.",
             fn_schema=schema,
             return_direct=return_direct,
+            side_effects=side_effects,
+            allow_repeats=allow_repeats,
         )
         return cls(
             fn,
@@ -367,6 +377,8 @@ def tool(
     description: str | None = None,
     return_direct: bool = False,
     timeout: float | None = None,
+    side_effects: bool = False,
+    allow_repeats: bool = False,
 ) -> Callable[[Callable[..., Any]], FunctionTool]: ...
 
 
@@ -378,8 +390,11 @@ def tool(
     description: str | None = None,
     return_direct: bool = False,
     timeout: float | None = None,
+    side_effects: bool = False,
+    allow_repeats: bool = False,
 ) -> FunctionTool | Callable[[Callable[..., Any]], FunctionTool]:
-    """Make a function a `FunctionTool`: `@tool` or `@tool(name=..., timeout=...)`."""
+    """Make a function a `FunctionTool`: `@tool` or `@tool(name=..., timeout=...)`;
+    `@tool(side_effects=True)` for one that changes things (see `FunctionTool.from_defaults`)."""
 
     def make(function: Callable[..., Any]) -> FunctionTool:
         return FunctionTool.from_defaults(
@@ -388,6 +403,8 @@ def tool(
             description=description,
             return_direct=return_direct,
             timeout=timeout,
+            side_effects=side_effects,
+            allow_repeats=allow_repeats,
         )
 
     return make if fn is None else make(fn)

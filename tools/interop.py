@@ -35,11 +35,18 @@ def as_tool(obj: Any) -> FunctionTool:
     )
 
 
-def from_llama_index(tool: BaseTool, timeout: float | None = None) -> FunctionTool:
+def from_llama_index(
+    tool: BaseTool,
+    timeout: float | None = None,
+    side_effects: bool = False,
+    allow_repeats: bool = False,
+) -> FunctionTool:
     """Our `FunctionTool` for a LlamaIndex tool: same name, description and schema.
 
     Calls run the LlamaIndex tool's `acall` (sync tools in a thread, by LlamaIndex's own
-    adapter) and keep its `is_error`; `timeout` bounds each call.
+    adapter) and keep its `is_error`; `timeout` bounds each call. `side_effects` and
+    `allow_repeats`, which LlamaIndex tools do not have, are as in
+    `FunctionTool.from_defaults`.
     """
     from agentflow.extras import extra_needed  # here: `import tools` loads no agentflow
 
@@ -56,6 +63,8 @@ def from_llama_index(tool: BaseTool, timeout: float | None = None) -> FunctionTo
         return_direct=metadata.return_direct,
         timeout=timeout,
         fn_schema=metadata.fn_schema or DefaultToolFnSchema,
+        side_effects=side_effects,
+        allow_repeats=allow_repeats,
     )
 
 

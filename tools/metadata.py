@@ -2,6 +2,8 @@
 
 Named after LlamaIndex's `ToolMetadata` (`name`, `description`, `fn_schema`,
 `return_direct`, `get_parameters_dict()`, `to_openai_tool()`) so that ported code works.
+`side_effects` and `allow_repeats` are ours: they tell an agent what to do when a model
+repeats a call it has already made (`agents.agent.repeated_calls`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ class ToolMetadata:
     """Pydantic model of the arguments: the JSON schema and the validator."""
     return_direct: bool = False
     """Whether an agent should hand this tool's output straight back to the user."""
+    side_effects: bool = False
+    """Whether a call changes something outside the conversation (a refund, an email, a
+    write): the opposite of MCP's `readOnlyHint`. An agent never runs such a tool twice with
+    the same arguments in one run (unless `allow_repeats`), not even after an error, which
+    may have come after the change; and when one runs, the agent forgets the results it kept
+    of the other tools, which may now read differently."""
+    allow_repeats: bool = False
+    """Whether a call repeating an earlier one of the run (same arguments) runs the tool
+    again: for a tool whose answer changes by itself (`get_time()`, polling a job). Without
+    it an agent answers a repeated call with the earlier result and a note saying so."""
 
     def get_name(self) -> str:
         """The tool's name (LlamaIndex's accessor)."""

@@ -9,6 +9,7 @@
 | `agents.agent.conversation` | `ConversationWorkflow`: the `run(user_msg, ...)` both share |
 | `agents.agent.handoff` | the `handoff` tool an `AgentWorkflow` gives its agents |
 | `agents.agent.events` | the events on the stream, `AgentOutput` |
+| `agents.agent.repeated_calls` | a call the run already answered gets that answer, not a rerun |
 | `agents.agent.run_state` | `AgentRunState`: one run's counters, kept in the context |
 | `agents.agent.errors` | `AgentError` and its subclasses |
 """
@@ -21,6 +22,7 @@ from agents.agent.errors import (
     HandoffError,
     MaxIterationsError,
     ReActFormatLimitError,
+    RepeatedToolCallError,
 )
 from agents.agent.events import (
     AgentFinish,
@@ -38,6 +40,7 @@ from agents.agent.events import (
 from agents.agent.function_agent import FunctionAgent
 from agents.agent.react_agent import ReActAgent
 from agents.agent.react_format import ReActFormatError
+from agents.agent.repeated_calls import CallRecord, RecordedCall
 from agents.agent.run_state import AgentRunState
 from agents.streamed_text import ReplyText
 
@@ -52,6 +55,7 @@ __all__ = [
     "AgentStart",
     "AgentStream",
     "AgentWorkflow",
+    "CallRecord",
     "ConversationWorkflow",
     "EmptyReplyError",
     "FunctionAgent",
@@ -60,6 +64,8 @@ __all__ = [
     "ReActAgent",
     "ReActFormatError",
     "ReActFormatLimitError",
+    "RecordedCall",
+    "RepeatedToolCallError",
     "ReplyText",
     "ToolApprovalRequired",
     "ToolApprovalResponse",

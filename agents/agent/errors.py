@@ -48,6 +48,40 @@ class ReActFormatLimitError(AgentError):
         )
 
 
+class RepeatedToolCallError(AgentError):
+    """The model kept making a tool call the run had already answered (same tool, same
+    arguments).
+
+    Each repeat gets the earlier answer with a note saying it is one; a model that goes on
+    after `max_repeated_calls` of them is not reading its results, and every further LLM
+    call would be spent going round the same loop.
+    """
+
+    def __init__(
+        self, agent_name: str, tool_name: str, arguments: str, calls: int, max_repeated_calls: int
+    ) -> None:
+        self.agent_name = agent_name
+        """The agent whose model repeated the call."""
+        self.tool_name = tool_name
+        """The tool called."""
+        self.arguments = arguments
+        """The call's arguments as canonical JSON (keys sorted), or as the model wrote them
+        when they were not a JSON object."""
+        self.calls = calls
+        """How many times the run made this call, the first included."""
+        self.max_repeated_calls = max_repeated_calls
+        """The repeats the agent allows a call in one run."""
+        super().__init__(
+            f"agent '{agent_name}' stopped the run: its model made the call "
+            f"{tool_name}({arguments}) {calls} times in it, more than the first and "
+            f"max_repeated_calls={max_repeated_calls} repeats (each answered with the first "
+            "result, not run again): it keeps asking for a result it already has. Check the "
+            "result it reacts to; to allow more repeats, pass FunctionAgent(..., "
+            f"max_repeated_calls={max_repeated_calls + 1}) or higher, or mark the tool "
+            "@tool(allow_repeats=True) if its answer changes between calls"
+        )
+
+
 class HandoffError(AgentError):
     """An `AgentWorkflow` whose agents or handoff rules do not fit together."""
 

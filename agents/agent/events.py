@@ -118,6 +118,11 @@ class ToolCall(Event):
     """The call's position in the reply; results go back to the LLM in this order."""
     agent_name: str
     """The agent making the call."""
+    repeat_of: str | None = None
+    """The earlier call of the run (same tool, same arguments) whose answer this one gets
+    instead of running the tool; None when the tool runs (`agents.agent.repeated_calls`).
+    A call repeating one of its own reply is written to the stream but not sent to
+    `run_tool_call`: `aggregate_tool_results` answers it."""
 
 
 class ToolCallResult(Event):
@@ -139,6 +144,12 @@ class ToolCallResult(Event):
     """The call's position in the reply."""
     agent_name: str
     """The agent that made the call."""
+    denied: bool = False
+    """True when a human did not approve the call, so the tool did not run."""
+    repeat_of: str | None = None
+    """The earlier call (of an earlier reply or of the same one) this one repeated: the
+    tool did not run, and `content` is that call's result behind a note saying so. None when
+    the tool ran."""
     raw_output: Any = Field(default=None, exclude=True)
     """The tool's return value (or exception); not saved with the context."""
 

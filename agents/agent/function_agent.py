@@ -22,9 +22,13 @@ Each box is a step a subclass may override on its own:
   (re-asking when it does not match `output_cls`).
 - `run_tool_call`: runs one call; the calls of one reply run concurrently. A call to a tool
   named in `approval` first emits `ToolApprovalRequired` and waits for the
-  `ToolApprovalResponse` with its `call_id`; a denial is the result the LLM reads.
-- `aggregate_tool_results`: once every result is in, puts them in memory in the order the
-  calls were made and starts the next LLM call (or ends the run for a `return_direct` tool).
+  `ToolApprovalResponse` with its `call_id`; a denial is the result the LLM reads. A call
+  the run has already answered (same tool, same arguments) is not run again: it gets the
+  earlier answer behind a note (`agents.agent.repeated_calls`), and one repeated more than
+  `max_repeated_calls` times ends the run with `RepeatedToolCallError` (in `handle_reply`).
+- `aggregate_tool_results`: once every result is in, answers the calls that repeated another
+  of the same reply with its result, puts them all in memory in the order the calls were
+  made and starts the next LLM call (or ends the run for a `return_direct` tool).
 - `finalize`: builds the `AgentOutput`, its `usage` what the ledger booked in the run.
 
 The conversation lives in the context's state (`memory_key`), so running again with the same
@@ -110,18 +114,26 @@ class FunctionAgent(ConversationWorkflow):
         approval: Iterable[str] | Callable[[ToolCall], bool] | None = None,
         can_handoff_to: Sequence[str] | None = None,
         timeout: float | None = 600.0,
+        max_repeated_calls: int = 3,
         **workflow_kwargs: Any,
     ) -> None:
         """`tools` are callables, `tools.FunctionTool`s or LlamaIndex tools. `memory` seeds
         every context that has none yet, each with its own copy (an empty `ChatMemory` sized
-        for `llm` when None); `max_iterations` bounds the LLM calls of one run.
-        `can_handoff_to` only matters in an `AgentWorkflow`. `timeout` is the whole run's."""
+        for `llm` when None); `max_iterations` bounds the LLM calls of one run, and
+        `max_repeated_calls` how often the model may repeat one tool call (same tool, same
+        arguments) in a run. `can_handoff_to` only matters in an `AgentWorkflow`. `timeout`
+        is the whole run's."""
         super().__init__(timeout=timeout, **workflow_kwargs)
         if llm is None:
             raise TypeError(f"FunctionAgent '{name}' needs an llm, e.g. llm=OpenAI('gpt-4o-mini')")
         if max_iterations < 1:
             raise ValueError(
                 f"FunctionAgent '{name}': max_iterations must be at least 1, got {max_iterations}"
+            )
+        if max_repeated_calls < 0:
+            raise ValueError(
+                f"FunctionAgent '{name}': max_repeated_calls must be 0 or more, got "
+                f"{max_repeated_calls}"
             )
         self.toolset = ToolSet(tools)
         """The agent's tools by name."""
@@ -137,6 +149,9 @@ class FunctionAgent(ConversationWorkflow):
         """What each new context's memory starts as (copied); None for an empty one."""
         self.max_iterations = max_iterations
         """The most LLM calls one run may make."""
+        self.max_repeated_calls = max_repeated_calls
+        """How many times one run may repeat a tool call it has already answered (each
+        repeat gets the earlier answer) before `RepeatedToolCallError`."""
         self.output_cls = output_cls
         """The model the final answer must validate as, or None for text."""
         self.approval = approval if approval is None or callable(approval) else set(approval)
@@ -217,13 +232,18 @@ class FunctionAgent(ConversationWorkflow):
     @step(num_workers=8)
     async def run_tool_call(self, ctx: Context[DictState], ev: ToolCall) -> ToolCallResult:
         """Run one call, after a human's yes when it needs one; an error, an unknown name or
-        a denial is a result the LLM reads."""
-        denial = await self.ask_approval(ctx, ev) if self.needs_approval(ev) else None
-        if denial is not None:
-            output = ToolOutput(ev.tool_name, denial, dict(ev.arguments), is_error=True)
+        a denial is a result the LLM reads, and a repeat the earlier answer (not run, never
+        asked about)."""
+        denial = None
+        if ev.repeat_of is not None:
+            output = (await self.get_run_state(ctx)).call_record.answer(ev)
         else:
-            arguments = ev.raw_arguments or json.dumps(ev.arguments)
-            output = await self.toolset.acall_json(ev.tool_name, arguments, ctx=ctx)
+            denial = await self.ask_approval(ctx, ev) if self.needs_approval(ev) else None
+            if denial is not None:
+                output = ToolOutput(ev.tool_name, denial, dict(ev.arguments), is_error=True)
+            else:
+                arguments = ev.raw_arguments or json.dumps(ev.arguments)
+                output = await self.toolset.acall_json(ev.tool_name, arguments, ctx=ctx)
         tool = self.toolset.get(ev.tool_name)
         result = ToolCallResult(
             call_id=ev.call_id,
@@ -231,9 +251,16 @@ class FunctionAgent(ConversationWorkflow):
             arguments=ev.arguments,
             content=output.content,
             is_error=output.is_error,
-            return_direct=tool is not None and tool.metadata.return_direct and denial is None,
+            return_direct=(
+                tool is not None
+                and tool.metadata.return_direct
+                and denial is None
+                and ev.repeat_of is None
+            ),
             index=ev.index,
             agent_name=self.name,
+            denied=denial is not None,
+            repeat_of=ev.repeat_of,
             raw_output=output.raw_output,
         )
         ctx.write_event_to_stream(result)
@@ -248,8 +275,12 @@ class FunctionAgent(ConversationWorkflow):
         results = ctx.collect_events(ev, ToolCallResult, count=state.pending_calls)
         if results is None:
             return None
-        results.sort(key=lambda result: result.index)
+        repeats = state.call_record.answer_waiting(results)
+        for repeat in repeats:
+            ctx.write_event_to_stream(repeat)
+        results = sorted([*results, *repeats], key=lambda result: result.index)
         state.tool_results.extend(results)
+        state.call_record.keep(results, self.toolset)
         state.pending_calls = 0
         await ctx.store.set(self.run_state_key, state)
         memory = await self.get_memory(ctx)
@@ -303,13 +334,19 @@ class FunctionAgent(ConversationWorkflow):
         return [ChatMessage.tool(r.content, tool_call_id=r.call_id) for r in results]
 
     async def send_tool_calls(self, ctx: Context[Any], calls: Sequence[ToolCall]) -> None:
-        """Start `calls` concurrently (one `run_tool_call` each), after telling
-        `aggregate_tool_results` how many results to wait for."""
+        """Start `calls` concurrently (one `run_tool_call` each), after sorting out the
+        repeats among them (`CallRecord.sort_reply`) and telling `aggregate_tool_results`
+        how many results to wait for. Every call is written to the stream; one repeating a
+        call of the same reply is not sent: `aggregate_tool_results` answers it."""
         state = await self.get_run_state(ctx)
-        state.pending_calls = len(calls)
+        to_run = state.call_record.sort_reply(
+            calls, self.toolset, self.name, self.max_repeated_calls
+        )
+        state.pending_calls = len(to_run)
         await ctx.store.set(self.run_state_key, state)
         for call in calls:
             ctx.write_event_to_stream(call)
+        for call in to_run:
             ctx.send_event(call)
 
     async def settle_answer(

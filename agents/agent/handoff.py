@@ -7,6 +7,10 @@ The tool only records the request in the context; `AgentWorkflow.aggregate_tool_
 switches agents once every result of the reply is in. The calls of a reply run concurrently,
 so a second `handoff` in the same reply is refused (an error result) rather than overwriting
 the first: the model is never told of a handoff that does not happen.
+
+The tool has `allow_repeats`: a handoff is a move, not a question, so handing off again to
+an agent handed off to before (A to B, B to A, A to B) is made again, never answered with
+the earlier result, which would tell the model of a handoff that is not made.
 """
 
 from __future__ import annotations
@@ -70,5 +74,6 @@ def handoff_tool(from_agent: str, targets: dict[str, str | None], state_key: str
             f"The agents you may hand off to:\n{roster}"
         ),
         fn_schema=arguments,
+        allow_repeats=True,
     )
     return FunctionTool(handoff, metadata, context_param="ctx")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from agents.agent.events import ToolCallResult
+from agents.agent.repeated_calls import CallRecord
 from agents.llm.types import Usage
 
 
@@ -31,3 +32,6 @@ class AgentRunState(BaseModel):
     ledger booked since (`AgentOutput.usage`)."""
     tool_results: list[ToolCallResult] = Field(default_factory=list)
     """Every tool result of the run, in call order."""
+    call_record: CallRecord = Field(default_factory=CallRecord)
+    """Each distinct tool call of the run with its answer, which answers the call again
+    when the model repeats it (`agents.agent.repeated_calls`)."""

@@ -62,6 +62,22 @@ def test_from_defaults_overrides() -> None:
     assert add_tool.timeout == 2
 
 
+def test_side_effects_and_allow_repeats_reach_the_metadata_off_by_default() -> None:
+    plain = FunctionTool.from_defaults(add)
+    refund = FunctionTool.from_defaults(add, side_effects=True)
+
+    @tool(side_effects=True, allow_repeats=True)
+    def send_message(text: str) -> str:
+        """Send a chat message."""
+        return "sent"
+
+    assert (plain.metadata.side_effects, plain.metadata.allow_repeats) == (False, False)
+    assert (refund.metadata.side_effects, refund.metadata.allow_repeats) == (True, False)
+    flags = send_message.metadata
+    assert (flags.side_effects, flags.allow_repeats) == (True, True)
+    assert "side_effects" not in json.dumps(send_message.metadata.to_openai_tool())
+
+
 def test_function_without_docstring_gets_a_plain_description() -> None:
     def nameless(a: int) -> int:
         return a

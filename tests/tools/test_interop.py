@@ -52,6 +52,14 @@ async def test_llama_function_tool_becomes_ours_with_its_schema() -> None:
     assert output.raw_input == {"a": "6", "b": 7}
 
 
+def test_a_converted_tool_can_be_marked_for_repeated_calls() -> None:
+    llama_tool = LlamaFunctionTool.from_defaults(multiply)
+    plain = from_llama_index(llama_tool).metadata
+    marked = from_llama_index(llama_tool, side_effects=True, allow_repeats=True).metadata
+    assert (plain.side_effects, plain.allow_repeats) == (False, False)
+    assert (marked.side_effects, marked.allow_repeats) == (True, True)
+
+
 async def test_invalid_arguments_to_a_converted_tool_are_an_error_output() -> None:
     output = await from_llama_index(LlamaFunctionTool.from_defaults(multiply)).acall(a="x")
     assert output.is_error

@@ -62,3 +62,24 @@ def test_spec_functions_and_timeouts_select_and_configure() -> None:
 def test_listing_a_name_that_is_not_a_method_is_refused() -> None:
     with pytest.raises(ToolDefinitionError, match="Counter: 'value' is listed"):
         Counter(0).to_tool_list(["value"])
+
+
+class Shop(Counter):
+    tool_side_effects: ClassVar[tuple[str, ...]] = ("increment",)
+    tool_allow_repeats: ClassVar[tuple[str, ...]] = ("read",)
+
+
+def test_side_effects_and_allow_repeats_mark_the_methods_named() -> None:
+    increment, read = Shop(0).to_tool_list()
+    assert (increment.metadata.side_effects, increment.metadata.allow_repeats) == (True, False)
+    assert (read.metadata.side_effects, read.metadata.allow_repeats) == (False, True)
+    plain = Counter(0).to_tool_list()[0].metadata
+    assert (plain.side_effects, plain.allow_repeats) == (False, False)
+
+
+def test_marking_a_name_that_is_not_a_method_is_refused() -> None:
+    class Typo(Counter):
+        tool_side_effects: ClassVar[tuple[str, ...]] = ("incremnt",)
+
+    with pytest.raises(ToolDefinitionError, match="Typo: 'incremnt' is listed in tool_side"):
+        Typo(0).to_tool_list()
