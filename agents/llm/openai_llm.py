@@ -247,12 +247,9 @@ class OpenAI:
     def _timed_out(
         self, error: openai.APITimeoutError, attempts: int, streaming: bool = False
     ) -> OpenAITimeoutError:
-        timeout = self.client.timeout
         return OpenAITimeoutError(
-            error.request,
+            error,
             str(self.client.base_url),
-            # A client given as `client` may hold an httpx Timeout: its read timeout counts.
-            timeout if isinstance(timeout, int | float) else getattr(timeout, "read", None),
             attempts,
             streaming=streaming,
             queued_at_server=self._slots is None,

@@ -41,13 +41,13 @@ _LONGEST_BACKOFF = 8.0
 
 class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
     """`LLMTimeoutError` that is also the SDK's `openai.APITimeoutError`, so code written to
-    catch the SDK's error keeps catching it."""
+    catch the SDK's error keeps catching it. The timeout it names is the read timeout the
+    request went out with: the client's, a per-request `timeout=`, or an httpx `Timeout`'s."""
 
     def __init__(
         self,
-        request: object,
+        error: openai.APITimeoutError,
         base_url: str,
-        timeout: float | None,
         attempts: int,
         *,
         streaming: bool = False,
@@ -56,13 +56,13 @@ class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
         LLMTimeoutError.__init__(
             self,
             base_url,
-            timeout,
+            _read_timeout(error),
             attempts,
             streaming=streaming,
             queued_at_server=queued_at_server,
         )
         # The SDK error's fields (request, message, body) without its fixed message.
-        openai.APIConnectionError.__init__(self, message=str(self), request=request)  # type: ignore[arg-type]
+        openai.APIConnectionError.__init__(self, message=str(self), request=error.request)
 
 
 @dataclass(frozen=True)
@@ -110,14 +110,29 @@ async def send_with_retries(
                     raise timed_out(error, retries + _sdk_attempts(error)) from error
                 raise
             _log.warning(
-                "%s; sending the request again in %.2f s (retry %d of %d)",
-                "timed out" if isinstance(error, openai.APITimeoutError) else error,
-                delay,
+                "%s %s: %s; sending it again%s (retry %d of %d)",
+                error.request.method,
+                error.request.url,
+                _what_failed(error),
+                f" in {delay:.2f} s" if delay else "",
                 retries + 1,
                 rules.max_retries,
             )
         retries += 1
         await asyncio.sleep(delay)
+
+
+def _what_failed(error: openai.APIError) -> str:
+    if isinstance(error, openai.APITimeoutError):
+        read = _read_timeout(error)
+        return "no reply in time" if read is None else f"no reply within {read:g} s"
+    return str(error).rstrip(".")
+
+
+def _read_timeout(error: openai.APIError) -> float | None:
+    """The read timeout the request went out with (httpx keeps it on the request)."""
+    read: float | None = (error.request.extensions.get("timeout") or {}).get("read")
+    return read
 
 
 def _sdk_attempts(error: openai.APIError) -> int:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
 import openai
 import pytest
 import respx
-from llm_wire import BASE_URL, chunk, completion
+from llm_wire import BASE_URL, COMPLETIONS, chunk, completion
 
 from agents.llm import ChatMessage, LLMTimeoutError
 from agents.llm.openai_llm import OpenAI
@@ -47,17 +48,37 @@ async def test_a_timed_out_request_is_sent_once_and_the_error_says_how_to_wait_l
     assert "OPENAI_MAX_CONCURRENCY" in message  # no limit was set: say where requests wait
 
 
-async def test_retry_timeouts_sends_again_up_to_max_retries_and_counts_the_attempts(
+async def test_the_error_names_the_timeout_the_request_was_sent_with(
     api: respx.MockRouter,
+) -> None:
+    api.post("/chat/completions").mock(side_effect=slow_server())
+    llm = OpenAI("m", api_key="k", base_url=BASE_URL, timeout=90)
+
+    # The SDK takes a timeout per request too: that one is what ran out.
+    with pytest.raises(LLMTimeoutError, match=r"did not answer within 7\.5 s") as caught:
+        await llm.achat(HI, timeout=7.5)
+
+    assert caught.value.timeout == 7.5
+
+
+async def test_retry_timeouts_sends_again_up_to_max_retries_and_says_so_each_time(
+    api: respx.MockRouter, caplog: pytest.LogCaptureFixture
 ) -> None:
     route = api.post("/chat/completions").mock(side_effect=slow_server())
     llm = OpenAI("m", api_key="k", base_url=BASE_URL, timeout=5, max_retries=2, retry_timeouts=True)
 
-    with pytest.raises(LLMTimeoutError, match=r"within 5 s on each of 3 attempts") as caught:
+    with (
+        caplog.at_level(logging.WARNING, logger="agents.llm.openai_retries"),
+        pytest.raises(LLMTimeoutError, match=r"within 5 s on each of 3 attempts") as caught,
+    ):
         await llm.achat(HI)
 
     assert route.call_count == 3
     assert caught.value.attempts == 3
+    assert [record.getMessage() for record in caplog.records] == [
+        f"POST {COMPLETIONS}: no reply within 5 s; sending it again (retry {n} of 2)"
+        for n in (1, 2)
+    ]
 
 
 async def test_a_timeout_sent_again_can_succeed(api: respx.MockRouter) -> None:
@@ -72,16 +93,22 @@ async def test_a_timeout_sent_again_can_succeed(api: respx.MockRouter) -> None:
     assert route.call_count == 2
 
 
-async def test_a_connection_error_is_still_sent_again(api: respx.MockRouter) -> None:
+async def test_a_connection_error_is_still_sent_again(
+    api: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
     route = api.post("/chat/completions").mock(
         side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=completion("up"))]
     )
     llm = OpenAI("m", api_key="k", base_url=BASE_URL, max_retries=1)
 
-    reply = await llm.achat(HI)
+    with caplog.at_level(logging.WARNING, logger="agents.llm.openai_retries"):
+        reply = await llm.achat(HI)
 
     assert reply.message.text == "up"
     assert route.call_count == 2
+    (warning,) = caplog.records
+    said = warning.getMessage()
+    assert said.startswith(f"POST {COMPLETIONS}: Connection error; sending it again in ")
 
 
 @pytest.mark.parametrize(
