@@ -23,6 +23,7 @@ from agents.llm.errors import (
     UnexpectedResponseError,
 )
 from agents.llm.ledger import LedgerEntry, Price, UsageLedger
+from agents.llm.openai_settings import add_llm_timeout_option
 from agents.llm.protocol import LLM, LLMMetadata, StructuredRequests
 from agents.llm.scripted_llm import ScriptedLLM, ScriptedRequest
 from agents.llm.scripted_replies import tool_call
@@ -71,6 +72,7 @@ __all__ = [
     "UnexpectedResponseError",
     "Usage",
     "UsageLedger",
+    "add_llm_timeout_option",
     "tool_call",
 ]
 

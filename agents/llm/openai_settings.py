@@ -5,11 +5,13 @@ wherever they come from, so that a bad value is named before the first request.
 The variables follow the SDK's own (`OPENAI_API_KEY`, `OPENAI_BASE_URL`) and mean what the
 SDK's arguments of the same name mean: `OPENAI_TIMEOUT` is `timeout=` in seconds (how long
 to wait for the server, for a stream between two chunks), `OPENAI_MAX_RETRIES` is
-`max_retries=`. The SDK reads neither itself.
+`max_retries=`. The SDK reads neither itself. A script gives its users the timeout on its
+command line with `add_llm_timeout_option`, as `agentflow run --llm-timeout` does.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 from collections.abc import Mapping
@@ -47,6 +49,31 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
             raise LLMConfigurationError(_bad(argument, variable, text))
         settings[argument] = value
     return settings
+
+
+def add_llm_timeout_option(parser: argparse.ArgumentParser) -> None:
+    """Give a script's command line `--llm-timeout SECONDS`, as `agentflow run` has it.
+    `args.llm_timeout` is then a positive number, or None when the option is not given:
+    pass it on as `OpenAI.from_env(timeout=args.llm_timeout)`, where None leaves
+    `OPENAI_TIMEOUT` (or the default) in force. A bad value is a usage error naming the
+    option and the value."""
+    parser.add_argument(
+        "--llm-timeout",
+        type=_seconds_option,
+        metavar="SECONDS",
+        help=f"seconds to wait for the model's server (default: OPENAI_TIMEOUT, else "
+        f"{DEFAULT_TIMEOUT:g})",
+    )
+
+
+def _seconds_option(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not _acceptable("timeout", value):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def checked_setting(argument: str, value: Any) -> Any:

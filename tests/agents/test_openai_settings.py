@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import argparse
+
 import httpx
 import openai
 import pytest
 from wire_mock import mock_wire
 
-from agents.llm import ChatMessage, LLMConfigurationError, LLMTimeoutError
+from agents.llm import ChatMessage, LLMConfigurationError, LLMTimeoutError, add_llm_timeout_option
 from agents.llm.openai_llm import OpenAI
 
 LOCAL = "https://local.test/v1"
@@ -135,3 +137,28 @@ async def test_a_given_client_times_out_by_its_own_settings_and_the_error_says_s
 
     # The SDK sends a timed-out request again; the attempts it made are counted.
     assert "did not answer within 300 s on each of 2 attempts" in await timeout_message(llm)
+
+
+def script_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="script.py")
+    add_llm_timeout_option(parser)
+    return parser
+
+
+def test_a_scripts_llm_timeout_option_gives_seconds_or_none() -> None:
+    assert script_parser().parse_args(["--llm-timeout", "240"]).llm_timeout == 240.0
+    assert script_parser().parse_args([]).llm_timeout is None  # from_env then reads the variable
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "nan", "inf", "soon"])
+def test_a_bad_llm_timeout_option_is_a_usage_error_naming_it(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        script_parser().parse_args(["--llm-timeout", text])
+
+    assert exited.value.code == 2
+    assert (
+        f"argument --llm-timeout: expected a positive number of seconds, got {text!r}"
+        in capsys.readouterr().err
+    )

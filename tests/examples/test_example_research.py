@@ -11,7 +11,12 @@ import re
 
 import httpx
 import pytest
-from example_scripts import EXAMPLES, assert_says_what_is_missing_without_a_server, load_example
+from example_scripts import (
+    EXAMPLES,
+    assert_llm_timeout_is_the_clients,
+    assert_says_what_is_missing_without_a_server,
+    load_example,
+)
 from wire_mock import mock_wire
 
 BASE_URL = "https://llm.test/v1"
@@ -84,6 +89,14 @@ class CorpusModel:
 
 def test_without_a_server_it_says_what_is_missing() -> None:
     assert_says_what_is_missing_without_a_server("research")
+
+
+def test_llm_timeout_is_the_time_its_client_waits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_llm_timeout_is_the_clients(
+        "research", ["How should batteries be charged?"], monkeypatch, capsys
+    )
 
 
 def test_researches_the_corpus_and_prints_a_checked_report(
