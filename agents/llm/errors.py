@@ -2,7 +2,8 @@
 
 Errors from the HTTP layer (rate limits once retries run out, 5xx, authentication) are the
 provider SDK's own (`openai.RateLimitError`, `openai.InternalServerError`, ...), so callers can
-catch them as documented by the SDK.
+catch them as documented by the SDK; a timeout is `LLMTimeoutError`, whose message says how to
+allow more time (`OpenAI`'s is also the SDK's `openai.APITimeoutError`).
 """
 
 from __future__ import annotations
@@ -75,8 +76,9 @@ class LLMLengthError(LLMError):
 class LLMTimeoutError(LLMError):
     """The model server did not answer within the client's timeout, on every attempt made.
     The message says the timeout, the attempts and how to allow more time. `OpenAI` raises
-    a subclass that is also the SDK's `openai.APITimeoutError`, so code catching that still
-    catches it (the class is there, with the SDK, because this module must not import it)."""
+    `OpenAITimeoutError`, a subclass that is also the SDK's `openai.APITimeoutError`, so code
+    catching that still catches it (it lives in `openai_retries`: this module does not
+    import the SDK)."""
 
     def __init__(
         self,
