@@ -103,10 +103,10 @@ async def test_with_max_concurrency_1_both_requests_to_a_one_slot_server_complet
     await server.working_on_first.wait()
     second = asyncio.create_task(llm.achat([ChatMessage.user("second")]))
 
-    # A client without the limit, its request sent after the second: it waits at the
-    # server, so once it has timed out the second has waited longer than its timeout too,
-    # here, where its timeout does not run.
-    unlimited = OpenAI("m", api_key="k", base_url=BASE_URL, timeout=0.05)
+    # A client without the limit and with twice the timeout: its request waits at the
+    # server, so once it has timed out the second has waited longer than its own timeout,
+    # here, where that does not run (sent to the server, it would have timed out first).
+    unlimited = OpenAI("m", api_key="k", base_url=BASE_URL, timeout=0.1)
     with pytest.raises(LLMTimeoutError):
         await unlimited.achat([ChatMessage.user("sent after the second")])
     server.finish_first.set()
