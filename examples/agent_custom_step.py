@@ -9,11 +9,13 @@ overrides only `run_tool_call`: a call the conversation has already made (same t
 arguments) gets the earlier result instead of running the tool again. The cache lives in the
 context's state, so it lasts as long as the conversation and is saved with the context. The
 example asks two questions on one context; the second needs the exchange rate the first
-already fetched. Works with OpenAI or any OpenAI-compatible server.
+already fetched. Works with OpenAI or any OpenAI-compatible server; a slow one gets more
+time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -100,18 +102,26 @@ async def main(llm: LLM, questions: list[str] = QUESTIONS) -> list[AgentOutput]:
     return outputs
 
 
-def cli() -> int:
-    """Run `main` with the model the environment names; 2 when no server is configured."""
-    from agents.llm import LLMConfigurationError, OpenAI
+def cli(argv: list[str]) -> int:
+    """Run `main` with the model the environment names; 2 when no server is configured, 1
+    when it does not answer in time."""
+    from agents.llm import LLMConfigurationError, LLMTimeoutError, OpenAI, add_llm_timeout_option
 
+    parser = argparse.ArgumentParser(description="Two questions to an agent with a tool cache.")
+    add_llm_timeout_option(parser)
+    args = parser.parse_args(argv)
     try:
-        llm = OpenAI.from_env()
+        llm = OpenAI.from_env(timeout=args.llm_timeout)
     except LLMConfigurationError as error:
         print(f"examples/agent_custom_step.py needs a model server: {error}", file=sys.stderr)
         return 2
-    asyncio.run(main(llm))
+    try:
+        asyncio.run(main(llm))
+    except LLMTimeoutError as error:
+        print(f"examples/agent_custom_step.py: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    sys.exit(cli(sys.argv[1:]))

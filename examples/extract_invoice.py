@@ -8,7 +8,8 @@ Works with OpenAI or any OpenAI-compatible server that supports `response_format
 schemas (vLLM, Ollama, LM Studio...): set `OPENAI_API_KEY`, `OPENAI_BASE_URL`, or both;
 `OPENAI_MODEL` picks the model. Without file arguments it reads the sample invoice in
 `examples/data/` (a text file and the HTML page of the same invoice); PDF files work too
-with the `documents` extra, and docx files once `docx2txt` is installed.
+with the `documents` extra, and docx files once `docx2txt` is installed. A slow server (a
+small model on a laptop) gets more time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 
 An invoice missing a required field (say the total) is reported with what was found, and
 the script exits 1.
@@ -21,6 +22,7 @@ the end of input (`< /dev/null`) the draft is approved as it stands.
 
 # No `from __future__ import annotations` here: the models' annotations are then objects,
 # and the models are complete even when this file is loaded without a module name.
+import argparse
 import asyncio
 import json
 import sys
@@ -31,6 +33,7 @@ from pydantic import BaseModel, Field
 
 from agents.documents import (
     Candidate,
+    ChunkExtractionError,
     ExtractionResult,
     ExtractionWorkflow,
     FieldEvidence,
@@ -128,17 +131,21 @@ async def main(llm: LLM, files: list[Path] | None = None) -> "ExtractionResult[I
 
 def cli(argv: list[str]) -> int:
     """Run `main` with the model the environment names: 0 when the invoice is extracted,
-    1 when it is incomplete or nothing could be read (said on stderr), 2 when no server is
-    configured."""
-    from agents.llm import LLMConfigurationError, OpenAI
+    1 when it is incomplete, nothing could be read or the model's server failed (said on
+    stderr), 2 when no server is configured."""
+    from agents.llm import LLMConfigurationError, OpenAI, add_llm_timeout_option
 
+    parser = argparse.ArgumentParser(description="Extract an invoice, with evidence.")
+    parser.add_argument("files", nargs="*", type=Path, help="default: the sample invoice")
+    add_llm_timeout_option(parser)
+    args = parser.parse_args(argv)
     try:
-        llm = OpenAI.from_env()
+        llm = OpenAI.from_env(timeout=args.llm_timeout)
     except LLMConfigurationError as error:
         print(f"examples/extract_invoice.py needs a model server: {error}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(main(llm, [Path(arg) for arg in argv] or None))
+        asyncio.run(main(llm, args.files or None))
     except IncompleteExtractionError as error:
         # What was found is kept on the error: print it, then what is missing.
         print(json.dumps(error.partial, indent=2, default=str))
@@ -151,7 +158,9 @@ def cli(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    except NoReadableInputError as error:
+    except (NoReadableInputError, ChunkExtractionError) as error:
+        # A chunk's LLM call that failed as every chunk's would (a timeout, a server down)
+        # ends the run; its message names the chunk and the client's error.
         print(f"examples/extract_invoice.py: {error}", file=sys.stderr)
         return 1
     return 0

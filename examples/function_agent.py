@@ -5,12 +5,14 @@
 
 Works with OpenAI or any OpenAI-compatible server (vLLM, Ollama, LM Studio...): set
 `OPENAI_API_KEY`, `OPENAI_BASE_URL`, or both; `OPENAI_MODEL` picks the model (default
-gpt-4o-mini). The agent is an agentflow workflow: the stream shows the reply as it is
+gpt-4o-mini); a slow server gets more time with `--llm-timeout SECONDS` (or
+`OPENAI_TIMEOUT`). The agent is an agentflow workflow: the stream shows the reply as it is
 written (`AgentStream`) and every tool call (`ToolCall`, `ToolCallResult`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 from datetime import date
@@ -50,15 +52,24 @@ async def main(llm: LLM, question: str = DEFAULT_QUESTION) -> AgentOutput:
 
 
 def cli(argv: list[str]) -> int:
-    """Run `main` with the model the environment names; 2 when no server is configured."""
-    from agents.llm import LLMConfigurationError, OpenAI
+    """Run `main` with the model the environment names; 2 when no server is configured, 1
+    when it does not answer in time."""
+    from agents.llm import LLMConfigurationError, LLMTimeoutError, OpenAI, add_llm_timeout_option
 
+    parser = argparse.ArgumentParser(description="Ask an agent that has tools a question.")
+    parser.add_argument("question", nargs="*", help="default: a date and arithmetic question")
+    add_llm_timeout_option(parser)
+    args = parser.parse_args(argv)
     try:
-        llm = OpenAI.from_env()
+        llm = OpenAI.from_env(timeout=args.llm_timeout)
     except LLMConfigurationError as error:
         print(f"examples/function_agent.py needs a model server: {error}", file=sys.stderr)
         return 2
-    asyncio.run(main(llm, " ".join(argv) or DEFAULT_QUESTION))
+    try:
+        asyncio.run(main(llm, " ".join(args.question) or DEFAULT_QUESTION))
+    except LLMTimeoutError as error:
+        print(f"examples/function_agent.py: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

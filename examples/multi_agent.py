@@ -8,11 +8,13 @@ that `AgentWorkflow` gives it; `orders` looks orders up and may pass a refund on
 `refunds` refunds through a tool that records the refund in the state the agents share.
 One stream shows everything, each line prefixed by the agent that wrote it: token deltas,
 tool calls, results and handoffs. Works with OpenAI or any OpenAI-compatible server: set
-`OPENAI_API_KEY`, `OPENAI_BASE_URL`, or both; `OPENAI_MODEL` picks the model.
+`OPENAI_API_KEY`, `OPENAI_BASE_URL`, or both; `OPENAI_MODEL` picks the model; a slow server
+gets more time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 from typing import Any
@@ -119,15 +121,24 @@ async def main(llm: LLM, request: str = DEFAULT_REQUEST) -> AgentOutput:
 
 
 def cli(argv: list[str]) -> int:
-    """Run `main` with the model the environment names; 2 when no server is configured."""
-    from agents.llm import LLMConfigurationError, OpenAI
+    """Run `main` with the model the environment names; 2 when no server is configured, 1
+    when it does not answer in time."""
+    from agents.llm import LLMConfigurationError, LLMTimeoutError, OpenAI, add_llm_timeout_option
 
+    parser = argparse.ArgumentParser(description="Send a request to a support desk of agents.")
+    parser.add_argument("request", nargs="*", help=f"default: {DEFAULT_REQUEST}")
+    add_llm_timeout_option(parser)
+    args = parser.parse_args(argv)
     try:
-        llm = OpenAI.from_env()
+        llm = OpenAI.from_env(timeout=args.llm_timeout)
     except LLMConfigurationError as error:
         print(f"examples/multi_agent.py needs a model server: {error}", file=sys.stderr)
         return 2
-    asyncio.run(main(llm, " ".join(argv) or DEFAULT_REQUEST))
+    try:
+        asyncio.run(main(llm, " ".join(args.request) or DEFAULT_REQUEST))
+    except LLMTimeoutError as error:
+        print(f"examples/multi_agent.py: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

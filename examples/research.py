@@ -7,7 +7,8 @@
 The sources are the files in `examples/corpus/` (a made-up company's documents, searched
 with BM25, no network needed); `--corpus DIR` picks another folder. Works with OpenAI or any
 OpenAI-compatible server that supports JSON-schema structured output: set `OPENAI_API_KEY`,
-`OPENAI_BASE_URL`, or both; `OPENAI_MODEL` picks the model (default gpt-4o-mini).
+`OPENAI_BASE_URL`, or both; `OPENAI_MODEL` picks the model (default gpt-4o-mini); a slow
+server gets more time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 
 Progress is printed as the workflow streams it (plan, each search, each source read with
 its notes, each round), then the report as it is written, then the checked report's
@@ -103,21 +104,27 @@ def ask(prompt: str) -> str:
 
 
 def cli(argv: list[str]) -> int:
-    """Run `main` with the model the environment names; 2 when no server is configured."""
+    """Run `main` with the model the environment names; 2 when no server is configured, 1
+    when it does not answer in time."""
+    from agents.llm import LLMConfigurationError, LLMTimeoutError, OpenAI, add_llm_timeout_option
+
     parser = argparse.ArgumentParser(description="Research a question over local files.")
     parser.add_argument("question", nargs="*", help=f"default: {DEFAULT_QUESTION}")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder of sources")
     parser.add_argument("--review", action="store_true", help="review the plan first")
+    add_llm_timeout_option(parser)
     args = parser.parse_args(argv)
-    from agents.llm import LLMConfigurationError, OpenAI
-
     try:
-        llm = OpenAI.from_env()
+        llm = OpenAI.from_env(timeout=args.llm_timeout)
     except LLMConfigurationError as error:
         print(f"examples/research.py needs a model server: {error}", file=sys.stderr)
         return 2
     question = " ".join(args.question) or DEFAULT_QUESTION
-    asyncio.run(main(llm, question, args.corpus, args.review))
+    try:
+        asyncio.run(main(llm, question, args.corpus, args.review))
+    except LLMTimeoutError as error:
+        print(f"examples/research.py: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

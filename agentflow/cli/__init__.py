@@ -11,6 +11,8 @@ with the event's `prefix`), and ends with `result: ...`, the result as text. `--
 prints every event in full as one JSON object per line, `--quiet` the result alone,
 `--events A,B` only events of those classes. On a terminal a status line on stderr shows
 the time, the events so far and the steps started; piped, the output is the lines alone.
+`--llm-timeout SECONDS` sets `OPENAI_TIMEOUT` while the command runs: the engine imports no
+LLM client, and the clients a workflow builds with agents' `OpenAI.from_env()` read it.
 
 Exit codes: 0 success; 1 the workflow failed, timed out or was cancelled (or could not
 start, or be drawn); 2 a usage error (bad `module:Class`, bad `--arg`); 130 interrupted.
@@ -20,6 +22,7 @@ start, or be drawn); 2 a usage error (bad `module:Class`, bad `--arg`); 130 inte
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from agentflow.cli.errors import EXIT_INTERRUPTED, CommandLineError
@@ -103,6 +106,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="override the workflow's timeout; 'none' for no limit",
     )
+    run.add_argument(
+        "--llm-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="how long an LLM client waits for its server: sets OPENAI_TIMEOUT for the run, "
+        "read by the clients the workflow builds from the environment (OpenAI.from_env())",
+    )
     output = run.add_mutually_exclusive_group()
     output.add_argument("--quiet", action="store_true", help="print only the result, as text")
     output.add_argument(
@@ -144,6 +154,16 @@ def _timeout(text: str) -> float:
             f"expected a number of seconds or 'none', got {text!r}"
         ) from None
     if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 

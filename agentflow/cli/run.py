@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentflow.cli.console import OutputMode, RunConsole
@@ -21,10 +22,23 @@ if TYPE_CHECKING:
 NO_TIMEOUT = -1.0
 """What `--timeout none` parses to: argparse's default None must mean "not given"."""
 
+LLM_TIMEOUT_VARIABLE = "OPENAI_TIMEOUT"
+"""Where `--llm-timeout` goes. The engine imports no LLM client (agents' `OpenAI` is a layer
+above it), so it hands the timeout to the clients a workflow builds from the environment
+(`OpenAI.from_env()`), in the variable they read."""
+
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the workflow `args.target` names with the options in `args`; return the exit
     code."""
+    if args.llm_timeout is None:
+        return _run_target(args)
+    # Set before the target is imported: a module may build its client as it loads.
+    with _environment_variable(LLM_TIMEOUT_VARIABLE, f"{args.llm_timeout:g}"):
+        return _run_target(args)
+
+
+def _run_target(args: argparse.Namespace) -> int:
     target = load_workflow(args.target)
     fields = _start_fields(args.arg)
     workflow = instantiate(target)
@@ -114,6 +128,21 @@ def _start_event(workflow: Workflow, fields: dict[str, Any]) -> StartEvent:
     start_types = type(workflow)._step_table().start_event_types()
     start_type = start_types[0] if start_types else StartEvent
     return start_type(**fields)
+
+
+@contextlib.contextmanager
+def _environment_variable(name: str, value: str) -> Iterator[None]:
+    """`name` set to `value` for the block, then as it was (`main()` may run in a process
+    that goes on, such as a test's)."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
 
 
 def _mark_retrieved(handler: asyncio.Future[Any]) -> None:

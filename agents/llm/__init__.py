@@ -16,12 +16,14 @@ from agents.llm.errors import (
     LLMError,
     LLMLengthError,
     LLMRefusalError,
+    LLMTimeoutError,
     StructuredOutputError,
     TokenEstimateWarning,
     ToolSchemaError,
     UnexpectedResponseError,
 )
 from agents.llm.ledger import LedgerEntry, Price, UsageLedger
+from agents.llm.openai_settings import add_llm_timeout_option
 from agents.llm.protocol import LLM, LLMMetadata, StructuredRequests
 from agents.llm.scripted_llm import ScriptedLLM, ScriptedRequest
 from agents.llm.scripted_replies import tool_call
@@ -53,6 +55,7 @@ __all__ = [
     "LLMLengthError",
     "LLMMetadata",
     "LLMRefusalError",
+    "LLMTimeoutError",
     "LedgerEntry",
     "LlamaIndexLLM",
     "MeteredLLM",
@@ -69,6 +72,7 @@ __all__ = [
     "UnexpectedResponseError",
     "Usage",
     "UsageLedger",
+    "add_llm_timeout_option",
     "tool_call",
 ]
 

@@ -2,7 +2,8 @@
 
 Errors from the HTTP layer (rate limits once retries run out, 5xx, authentication) are the
 provider SDK's own (`openai.RateLimitError`, `openai.InternalServerError`, ...), so callers can
-catch them as documented by the SDK.
+catch them as documented by the SDK; a timeout is `LLMTimeoutError`, whose message says how to
+allow more time (`OpenAI`'s is also the SDK's `openai.APITimeoutError`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,54 @@ class LLMLengthError(LLMError):
         )
         self.partial_text = partial_text
         """What the model wrote before it was cut off."""
+
+
+class LLMTimeoutError(LLMError):
+    """The model server did not answer within the client's timeout, on every attempt made.
+    The message says the timeout, the attempts and how to allow more time. `OpenAI` raises
+    `OpenAITimeoutError`, a subclass that is also the SDK's `openai.APITimeoutError`, so code
+    catching that still catches it (it lives in `openai_retries`: this module does not
+    import the SDK)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float | None,
+        attempts: int,
+        *,
+        streaming: bool = False,
+        queued_at_server: bool = False,
+    ) -> None:
+        limit = "its timeout" if timeout is None else f"{timeout:g} s"
+        if streaming:
+            what = f"stopped sending the streamed reply: no chunk within {limit}"
+        elif attempts == 1:
+            what = f"did not answer within {limit} (1 attempt)"
+        else:
+            what = f"did not answer within {limit} on each of {attempts} attempts"
+        queue = (
+            "; if it answers one request at a time, OPENAI_MAX_CONCURRENCY=1 (or "
+            "max_concurrency=1) makes requests wait here, where no timeout runs, rather than "
+            "in its queue"
+            if queued_at_server
+            else ""
+        )
+        # Exception's own __init__, not super(): in `OpenAI`'s subclass the next class in
+        # line is the SDK's error, whose __init__ takes a request.
+        Exception.__init__(
+            self,
+            f"the server at {base_url} {what}. Allow more time with OPENAI_TIMEOUT=<seconds>, "
+            "OpenAI(timeout=<seconds>) or --llm-timeout <seconds> (agentflow run, the "
+            f"examples){queue}",
+        )
+        self.base_url = base_url
+        """The base URL the request went to."""
+        self.timeout = timeout
+        """The timeout in seconds (for a stream, between two chunks); None if unknown."""
+        self.attempts = attempts
+        """How many times the request was sent."""
+        self.streaming = streaming
+        """Whether the reply was being streamed when the time ran out."""
 
 
 class StructuredOutputError(LLMError):

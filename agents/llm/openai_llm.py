@@ -1,16 +1,22 @@
 """`OpenAI`: the `LLM` protocol over the official SDK's `AsyncOpenAI`.
 
 Works with OpenAI and with any OpenAI-compatible server (`base_url`). The key and base URL
-come from `OPENAI_API_KEY` and `OPENAI_BASE_URL` when not given. Retries are the SDK's: 408,
-409, 429 and 5xx are retried `max_retries` times with exponential backoff, or after the wait
-the server asks for in `Retry-After`/`retry-after-ms` (up to two minutes); when they run out
-the SDK's own error (`openai.RateLimitError`, `openai.InternalServerError`, ...) is raised.
+come from `OPENAI_API_KEY` and `OPENAI_BASE_URL` when not given; `from_env()` reads the
+timeout, retries and concurrency limit too (`openai_settings`). Retries follow the SDK's
+rules: connection errors, 408, 409, 429 and 5xx are sent again `max_retries` times with
+exponential backoff, or after the wait the server asks for in `Retry-After`/`retry-after-ms`
+(up to two minutes); when they run out the SDK's own error (`openai.RateLimitError`,
+`openai.InternalServerError`, ...) is raised. A request that timed out is not sent again
+unless `retry_timeouts=True`, and raises `OpenAITimeoutError` (`openai_retries`).
+`max_concurrency` keeps requests beyond that many to one server waiting in this process,
+before the timeout starts (`server_slots`).
 A 200 reply that is not a chat completion (a web page, broken JSON, a body where a stream
 was asked for, a stream without a chunk) raises `UnexpectedResponseError` (`openai_replies`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -32,7 +38,15 @@ from agents.llm.openai_replies import (
     stream_from,
     undecodable_event,
 )
+from agents.llm.openai_retries import OpenAITimeoutError, RetryRules, send_with_retries
+from agents.llm.openai_settings import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    checked_setting,
+    settings_from_env,
+)
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
+from agents.llm.server_slots import ServerSlots
 from agents.llm.stream_accumulator import StreamAccumulator
 from agents.llm.structured import predict_structured, response_format_for
 from agents.llm.tool_specs import to_openai_tools
@@ -64,6 +78,20 @@ def is_reasoning_model(model: str) -> bool:
     return name.startswith(_REASONING_PREFIXES) and not name.startswith("gpt-5-chat")
 
 
+def _refuse_with_client(**settings: object) -> None:
+    """Raise `LLMConfigurationError` for the first setting given (not None) along with a
+    `client`: a client given is used as it is."""
+    for name, value in settings.items():
+        if value is None:
+            continue
+        where = (
+            "the AsyncOpenAI given as client sends timed-out requests again by its own max_retries"
+            if name == "retry_timeouts"
+            else f"pass {name} to the AsyncOpenAI given as client"
+        )
+        raise LLMConfigurationError(f"OpenAI got both client and {name}: {where}")
+
+
 def known_context_window(model: str) -> int | None:
     """The context window of a known OpenAI model, else None."""
     name = model.rsplit("/", 1)[-1]
@@ -91,9 +119,11 @@ class OpenAI:
         base_url: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        timeout: float = 60.0,
-        max_retries: int = 3,
+        timeout: float | None = None,
+        max_retries: int | None = None,
         *,
+        max_concurrency: int | None = None,
+        retry_timeouts: bool = False,
         reasoning_effort: str | None = None,
         context_window: int | None = None,
         is_function_calling_model: bool = True,
@@ -110,12 +140,24 @@ class OpenAI:
         leaves out `stream_options` for servers that reject it. `additional_kwargs` go to
         every request. `http_client` (an `httpx.AsyncClient`, or with openai 3.x an
         `httpx2.AsyncClient`) is the HTTP client the SDK sends through: for proxies,
-        certificates, headers or a test transport. `client` replaces the `AsyncOpenAI` this
-        would build (give it the `http_client` then)."""
-        if client is not None and http_client is not None:
-            raise LLMConfigurationError(
-                "OpenAI got both client and http_client: pass http_client to the AsyncOpenAI "
-                "given as client"
+        certificates, headers or a test transport.
+
+        `timeout` (default 60) is the SDK's: seconds to wait for the server, for a stream
+        between two chunks. `max_retries` (default 3) is how many times a request is sent
+        again after a connection error or a 408, 409, 429 or 5xx; a request that timed out
+        is sent again only with `retry_timeouts=True`, as the reply would take as long the
+        next time. `max_concurrency` is how many requests may be in flight to this server at
+        once, shared by every client of its base URL with a limit (in one event loop): the
+        others wait in this process, where their timeout has not started yet.
+
+        `client` replaces the `AsyncOpenAI` this would build, with its own `http_client`,
+        `timeout` and retries (the SDK's, which send timed-out requests again)."""
+        if client is not None:
+            _refuse_with_client(
+                http_client=http_client,
+                timeout=timeout,
+                max_retries=max_retries,
+                retry_timeouts=retry_timeouts or None,
             )
         self.model = model
         """The model's name as the server knows it."""
@@ -131,14 +173,27 @@ class OpenAI:
         """How many times `astructured_predict` asks before giving up."""
         self.additional_kwargs = dict(additional_kwargs or {})
         """Extra parameters sent with every request."""
-        self.client = client or openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            http_client=http_client,
-        )
+        if client is None:
+            seconds = checked_setting("timeout", DEFAULT_TIMEOUT if timeout is None else timeout)
+            retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
+            self._retry_rules = RetryRules(checked_setting("max_retries", retries), retry_timeouts)
+            # The SDK's retries off: `send_with_retries` runs them (it leaves timeouts out).
+            client = openai.AsyncOpenAI(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=seconds,
+                max_retries=0,
+                http_client=http_client,
+            )
+        else:
+            self._retry_rules = RetryRules(max_retries=0)  # the given client's own apply
+        self.client = client
         """The SDK client requests go through."""
+        self._slots = (
+            ServerSlots(str(client.base_url), checked_setting("max_concurrency", max_concurrency))
+            if max_concurrency is not None
+            else None
+        )
         self._metadata = LLMMetadata(
             model=model,
             context_window=context_window or known_context_window(model) or _DEFAULT_CONTEXT_WINDOW,
@@ -150,10 +205,14 @@ class OpenAI:
     def from_env(cls, model: str | None = None, **kwargs: Any) -> OpenAI:
         """The model the environment names: `OPENAI_API_KEY` (for OpenAI), `OPENAI_BASE_URL`
         (for an OpenAI-compatible server; a key is then optional), `OPENAI_MODEL` (default
-        gpt-4o-mini, unless `model` is given). `kwargs` go to the constructor.
+        gpt-4o-mini, unless `model` is given), and the client's `OPENAI_TIMEOUT` (seconds),
+        `OPENAI_MAX_RETRIES` and `OPENAI_MAX_CONCURRENCY` when set. `kwargs` go to the
+        constructor and win over the environment (a None among them counts as not given).
 
         Raises `LLMConfigurationError`, saying what to set, when neither a key nor a base
-        URL is set: scripts can print that instead of the SDK's error at the first call."""
+        URL is set (scripts can print that instead of the SDK's error at the first call),
+        and naming the variable and its value when one of the client's is not a number it
+        can be."""
         api_key = os.environ.get("OPENAI_API_KEY")
         base_url = os.environ.get("OPENAI_BASE_URL")
         if not api_key and not base_url:
@@ -163,13 +222,38 @@ class OpenAI:
                 f"OPENAI_MODEL (default {_DEFAULT_MODEL})"
             )
         chosen = model or os.environ.get("OPENAI_MODEL") or _DEFAULT_MODEL
+        given = {name: value for name, value in kwargs.items() if value is not None}
+        settings = {**settings_from_env(), **given}
         # Local servers usually take any key, but the SDK refuses to start without one.
-        return cls(chosen, api_key=api_key or "not-needed", base_url=base_url, **kwargs)
+        return cls(chosen, api_key=api_key or "not-needed", base_url=base_url, **settings)
 
     @property
     def metadata(self) -> LLMMetadata:
         """The model, its context window and whether it takes tools."""
         return self._metadata
+
+    def _slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Held while a request is in flight (a stream: until it ends)."""
+        return self._slots.semaphore() if self._slots is not None else contextlib.nullcontext()
+
+    async def _create(self, request: dict[str, Any]) -> tuple[Any, int]:
+        """The SDK's raw response to `request`, and how many times it was sent."""
+        return await send_with_retries(
+            lambda: self.client.chat.completions.with_raw_response.create(**request),
+            self._retry_rules,
+            self._timed_out,
+        )
+
+    def _timed_out(
+        self, error: openai.APITimeoutError, attempts: int, streaming: bool = False
+    ) -> OpenAITimeoutError:
+        return OpenAITimeoutError(
+            error,
+            str(self.client.base_url),
+            attempts,
+            streaming=streaming,
+            queued_at_server=self._slots is None,
+        )
 
     def _request(
         self,
@@ -204,7 +288,8 @@ class OpenAI:
         """The model's reply. Malformed tool arguments are flagged on the `ToolCall`; a
         refusal or `length` finish is reported on the response (`refused`, `truncated`)."""
         request = self._request(messages, tools, tool_choice, kwargs)
-        raw = await self.client.chat.completions.with_raw_response.create(**request)
+        async with self._slot():
+            raw, _ = await self._create(request)
         completion = completion_from(raw, str(self.client.base_url))
         if not completion.choices:
             raise EmptyResponseError(self.model)
@@ -233,30 +318,34 @@ class OpenAI:
         request["stream"] = True
         if self.stream_usage:
             request.setdefault("stream_options", {"include_usage": True})
-        raw = await self.client.chat.completions.with_raw_response.create(**request)
         base_url = str(self.client.base_url)
-        stream = await stream_from(raw, base_url)
         accumulator = StreamAccumulator()
         usage = None
         read_any = False  # a chunk with a choice or usage: a stream without one is no reply
-        async with stream:
-            try:
-                async for chunk in stream:
-                    # Some servers leave `choices` out of the last chunk (the one with usage).
-                    choices = chunk.choices if isinstance(chunk.choices, list) else []
-                    read_any = read_any or bool(choices) or chunk.usage is not None
-                    delta = accumulator.add(choices[0]) if choices else ""
-                    usage = from_openai_usage(chunk.usage) or usage
-                    yield ChatResponse(
-                        message=accumulator.message(),
-                        delta=delta,
-                        usage=from_openai_usage(chunk.usage),
-                        finish_reason=accumulator.finish_reason,
-                        raw=chunk,
-                    )
-            except json.JSONDecodeError as error:
-                content_type = raw.http_response.headers.get("content-type", "")
-                raise undecodable_event(error, base_url, content_type) from error
+        async with self._slot():  # held until the stream ends: the server is still busy
+            raw, attempts = await self._create(request)
+            stream = await stream_from(raw, base_url)
+            async with stream:
+                try:
+                    async for chunk in stream:
+                        # Some servers leave `choices` out of the last chunk (the one with
+                        # usage).
+                        choices = chunk.choices if isinstance(chunk.choices, list) else []
+                        read_any = read_any or bool(choices) or chunk.usage is not None
+                        delta = accumulator.add(choices[0]) if choices else ""
+                        usage = from_openai_usage(chunk.usage) or usage
+                        yield ChatResponse(
+                            message=accumulator.message(),
+                            delta=delta,
+                            usage=from_openai_usage(chunk.usage),
+                            finish_reason=accumulator.finish_reason,
+                            raw=chunk,
+                        )
+                except json.JSONDecodeError as error:
+                    content_type = raw.http_response.headers.get("content-type", "")
+                    raise undecodable_event(error, base_url, content_type) from error
+                except openai.APITimeoutError as error:
+                    raise self._timed_out(error, attempts, streaming=True) from error
         if not read_any:
             raise chunkless_stream(base_url, raw.http_response.headers.get("content-type", ""))
         final = accumulator.message(final=True)

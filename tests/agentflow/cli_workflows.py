@@ -4,6 +4,8 @@ are not workflows, for the loader's error messages."""
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel
 
 from agentflow import Context, Workflow, step
@@ -107,6 +109,15 @@ class WaitsForever(Workflow):
     async def wait(self, ctx: Context, ev: StartEvent) -> StopEvent:
         await ctx.wait_for_event(NeverAnswered, timeout=None)
         return StopEvent(result="unreachable")
+
+
+class ReadsLLMTimeout(Workflow):
+    """Returns OPENAI_TIMEOUT as its steps see it: where `--llm-timeout` reaches the LLM
+    clients a workflow builds from the environment."""
+
+    @step
+    async def read(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=os.environ.get("OPENAI_TIMEOUT", "unset"))
 
 
 class NeedsArguments(Workflow):

@@ -236,6 +236,23 @@ def test_timeout_option_overrides_the_workflows_timeout() -> None:
     assert "timed out after 0.2s (steps still running: wait)" in message
 
 
+def test_llm_timeout_sets_openai_timeout_for_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The engine imports no LLM client: it hands the timeout to the ones the workflow
+    # builds from the environment (agents' OpenAI.from_env()), over what was set before.
+    monkeypatch.setenv("OPENAI_TIMEOUT", "60")
+    completed = agentflow("run", "cli_workflows:ReadsLLMTimeout", "--llm-timeout", "240", "--quiet")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "240\n"
+
+
+def test_without_llm_timeout_the_environment_is_left_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_TIMEOUT", "60")
+    completed = agentflow("run", "cli_workflows:ReadsLLMTimeout", "--quiet")
+    assert completed.stdout == "60\n"
+
+
 def test_a_module_level_instance_can_be_run() -> None:
     completed = agentflow("run", "cli_workflows:greeter_instance", "--arg", "name=Bo")
     assert completed.returncode == 0, completed.stderr
@@ -380,7 +397,7 @@ def test_ctrl_c_at_a_prompt_exits_130_without_a_traceback() -> None:
             "cli_workflows:Missing",
             "'cli_workflows' has no attribute 'Missing' (workflows it defines: AskColour, "
             "AskName, Boom, Chatty, EchoArgs, Greeter, Measures, NeedsArguments, NoStartStep, "
-            "Reports, TypedSearch, WaitsForever)",
+            "ReadsLLMTimeout, Reports, TypedSearch, WaitsForever)",
         ),
         (
             "cli_workflows:NotAWorkflow",
@@ -452,6 +469,16 @@ def test_a_bad_timeout_is_a_usage_error(timeout: str) -> None:
     completed = agentflow("run", "cli_workflows:Greeter", "--timeout", timeout)
     assert completed.returncode == 2
     assert "argument --timeout: expected a" in completed.stderr
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "inf", "soon", "none"])
+def test_a_bad_llm_timeout_is_a_usage_error(seconds: str) -> None:
+    completed = agentflow("run", "cli_workflows:Greeter", "--llm-timeout", seconds)
+    assert completed.returncode == 2
+    assert (
+        f"argument --llm-timeout: expected a positive number of seconds, got {seconds!r}"
+        in completed.stderr
+    )
 
 
 def test_no_command_is_a_usage_error() -> None:

@@ -1,5 +1,6 @@
-"""Loading an example script as a module, and the check every LLM example shares: with no
-model server configured it exits with code 2 and says what to set."""
+"""Loading an example script as a module, and the checks every LLM example shares: with no
+model server configured it exits with code 2 and says what to set; `--llm-timeout` is the
+time its client waits, and a server that does not answer in that time is said plainly."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+
+import httpx
+import pytest
+from llm_wire import BASE_URL
+from wire_mock import mock_wire
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -38,3 +44,26 @@ def assert_says_what_is_missing_without_a_server(name: str, *args: str) -> None:
     assert f"examples/{name}.py needs a model server" in completed.stderr
     assert "OPENAI_API_KEY" in completed.stderr
     assert "OPENAI_BASE_URL" in completed.stderr
+
+
+def assert_llm_timeout_is_the_clients(
+    name: str,
+    args: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Run `examples/<name>.py args --llm-timeout 240`, with OPENAI_TIMEOUT=60 set, against
+    a server that never answers in time: it exits 1 saying, without a traceback, that the
+    server did not answer within 240 s, and how to allow more."""
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_TIMEOUT", "60")
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=httpx.ReadTimeout("no reply in time"))
+        assert load_example(name).cli([*args, "--llm-timeout", "240"]) == 1
+
+    error = capsys.readouterr().err
+    assert error.startswith(f"examples/{name}.py: "), error
+    assert f"the server at {BASE_URL}/ did not answer within 240 s (1 attempt)" in error
+    assert "--llm-timeout <seconds>" in error
+    assert "Traceback" not in error

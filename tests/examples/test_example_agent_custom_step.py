@@ -4,7 +4,11 @@ from the cache in the context, so the second question fetches no rate (mocked HT
 from __future__ import annotations
 
 import pytest
-from example_scripts import assert_says_what_is_missing_without_a_server, load_example
+from example_scripts import (
+    assert_llm_timeout_is_the_clients,
+    assert_says_what_is_missing_without_a_server,
+    load_example,
+)
 from llm_wire import BASE_URL, calls_reply, sent_json, text_reply
 from wire_mock import mock_wire
 
@@ -13,6 +17,12 @@ RATE = '{"base": "EUR", "quote": "USD"}'
 
 def test_without_a_server_it_says_what_is_missing() -> None:
     assert_says_what_is_missing_without_a_server("agent_custom_step")
+
+
+def test_llm_timeout_is_the_time_its_client_waits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_llm_timeout_is_the_clients("agent_custom_step", [], monkeypatch, capsys)
 
 
 def test_the_repeated_rate_lookup_comes_from_the_cache(
@@ -32,7 +42,7 @@ def test_the_repeated_rate_lookup_comes_from_the_cache(
                 text_reply("75 EUR is 81.00 USD."),
             ]
         )
-        assert example.cli() == 0
+        assert example.cli([]) == 0
 
     assert example.lookups == [("EUR", "USD")]  # fetched once, for the first question
     tool_messages = [

@@ -11,7 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from example_scripts import assert_says_what_is_missing_without_a_server, load_example
+from example_scripts import (
+    assert_llm_timeout_is_the_clients,
+    assert_says_what_is_missing_without_a_server,
+    load_example,
+)
 from llm_wire import BASE_URL, completion
 from wire_mock import mock_wire
 
@@ -76,6 +80,12 @@ def serve(total: float) -> Any:
 
 def test_without_a_server_it_says_what_is_missing() -> None:
     assert_says_what_is_missing_without_a_server("extract_invoice")
+
+
+def test_llm_timeout_is_the_time_its_client_waits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_llm_timeout_is_the_clients("extract_invoice", [], monkeypatch, capsys)
 
 
 def test_extracts_the_sample_invoice_with_evidence_from_both_files(

@@ -4,13 +4,23 @@ HTTP) streams the answer and shows the tool calls."""
 from __future__ import annotations
 
 import pytest
-from example_scripts import assert_says_what_is_missing_without_a_server, load_example
+from example_scripts import (
+    assert_llm_timeout_is_the_clients,
+    assert_says_what_is_missing_without_a_server,
+    load_example,
+)
 from llm_wire import BASE_URL, calls_reply, text_reply
 from wire_mock import mock_wire
 
 
 def test_without_a_server_it_says_what_is_missing() -> None:
     assert_says_what_is_missing_without_a_server("function_agent")
+
+
+def test_llm_timeout_is_the_time_its_client_waits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_llm_timeout_is_the_clients("function_agent", ["What is 2 + 2?"], monkeypatch, capsys)
 
 
 def test_streams_the_answer_and_shows_tool_calls(

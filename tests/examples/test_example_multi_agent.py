@@ -4,13 +4,25 @@ HTTP) shows the handoff, each agent's tool calls and tokens, and the shared stat
 from __future__ import annotations
 
 import pytest
-from example_scripts import assert_says_what_is_missing_without_a_server, load_example
+from example_scripts import (
+    assert_llm_timeout_is_the_clients,
+    assert_says_what_is_missing_without_a_server,
+    load_example,
+)
 from llm_wire import BASE_URL, calls_reply, text_reply
 from wire_mock import mock_wire
 
 
 def test_without_a_server_it_says_what_is_missing() -> None:
     assert_says_what_is_missing_without_a_server("multi_agent")
+
+
+def test_llm_timeout_is_the_time_its_client_waits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_llm_timeout_is_the_clients(
+        "multi_agent", ["Order 1042 arrived broken"], monkeypatch, capsys
+    )
 
 
 def test_triage_hands_off_and_the_refund_lands_in_the_shared_state(

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 
 import httpx
 import pytest
-from example_scripts import EXAMPLES, assert_says_what_is_missing_without_a_server, load_example
+from example_scripts import (
+    EXAMPLES,
+    assert_llm_timeout_is_the_clients,
+    assert_says_what_is_missing_without_a_server,
+    load_example,
+)
 from wire_mock import mock_wire
 
 BASE_URL = "https://llm.test/v1"
@@ -83,6 +89,14 @@ class CorpusModel:
 
 def test_without_a_server_it_says_what_is_missing() -> None:
     assert_says_what_is_missing_without_a_server("research")
+
+
+def test_llm_timeout_is_the_time_its_client_waits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_llm_timeout_is_the_clients(
+        "research", ["How should batteries be charged?"], monkeypatch, capsys
+    )
 
 
 def test_researches_the_corpus_and_prints_a_checked_report(
@@ -171,3 +185,31 @@ def test_agentflow_run_runs_the_same_workflow(
     assert "SourceRead" in out
     assert "RoundFinished" in out
     assert "result: " in out
+
+
+def test_agentflow_run_llm_timeout_reaches_the_workflows_client(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentflow.cli import main
+
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_TIMEOUT", "60")
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=httpx.ReadTimeout("no reply in time"))
+        code = main(
+            [
+                "run",
+                f"{EXAMPLES / 'research.py'}:workflow",
+                "--arg",
+                "query=How to charge?",
+                "--llm-timeout",
+                "240",
+            ]
+        )
+
+    assert code == 1
+    error = capsys.readouterr().err
+    assert f"the server at {BASE_URL}/ did not answer within 240 s (1 attempt)" in error
+    assert "--llm-timeout <seconds>" in error
+    assert os.environ["OPENAI_TIMEOUT"] == "60"  # set for the command only
