@@ -7,7 +7,8 @@ rules: connection errors, 408, 409, 429 and 5xx are sent again `max_retries` tim
 exponential backoff, or after the wait the server asks for in `Retry-After`/`retry-after-ms`
 (up to two minutes); when they run out the SDK's own error (`openai.RateLimitError`,
 `openai.InternalServerError`, ...) is raised. A request that timed out is not sent again
-unless `retry_timeouts=True`, and raises `OpenAITimeoutError` (`openai_retries`).
+unless `retry_timeouts=True` (one that timed out before it went out, waiting to connect, is
+a connection error), and raises `OpenAITimeoutError` (`openai_retries`).
 `max_concurrency` keeps requests beyond that many to one server waiting in this process,
 before the timeout starts (`server_slots`).
 A 200 reply that is not a chat completion (a web page, broken JSON, a body where a stream

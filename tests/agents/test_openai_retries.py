@@ -111,6 +111,35 @@ async def test_a_connection_error_is_still_sent_again(
     assert said.startswith(f"POST {COMPLETIONS}: Connection error; sending it again in ")
 
 
+def timeout_before_sending(stack: str, kind: str) -> Exception:
+    """A timeout raised before the request went out (no connection, or no free one in the
+    pool), from httpx or from httpx2 (openai 3.x's own stack)."""
+    module = pytest.importorskip(stack)
+    error: Exception = getattr(module, kind)(f"{kind} before the request went out")
+    return error
+
+
+@pytest.mark.parametrize("stack", ["httpx", "httpx2"])
+@pytest.mark.parametrize("kind", ["ConnectTimeout", "PoolTimeout"])
+async def test_a_timeout_before_the_request_went_out_is_sent_again(
+    api: respx.MockRouter, caplog: pytest.LogCaptureFixture, stack: str, kind: str
+) -> None:
+    # The server never saw it: no reply is being written that a second copy would wait for.
+    never_sent = timeout_before_sending(stack, kind)
+    route = api.post("/chat/completions").mock(
+        side_effect=[never_sent, httpx.Response(200, json=completion("up"))]
+    )
+    llm = OpenAI("m", api_key="k", base_url=BASE_URL, max_retries=1)
+
+    with caplog.at_level(logging.WARNING, logger="agents.llm.openai_retries"):
+        reply = await llm.achat(HI)
+
+    assert reply.message.text == "up"
+    assert route.call_count == 2
+    (warning,) = caplog.records
+    assert "not sent: no connection in time; sending it again in " in warning.getMessage()
+
+
 @pytest.mark.parametrize(
     ("status", "headers", "sent"),
     [
