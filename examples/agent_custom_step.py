@@ -9,8 +9,8 @@ agent already answers a repeated call (same tool, same arguments) with the earli
 `CachingAgent` overrides only `run_tool_call` to do so across the runs of a conversation. Its
 cache lives in the context's state, so it lasts as long as the conversation and is saved
 with the context. The example asks two questions on one context; the second needs the
-exchange rate the first already fetched. Works with OpenAI or any OpenAI-compatible server; a slow one gets more
-time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
+exchange rate the first already fetched. Works with OpenAI or any OpenAI-compatible server;
+a slow one gets more time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 """
 
 from __future__ import annotations
