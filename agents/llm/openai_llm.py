@@ -208,7 +208,8 @@ class OpenAI:
         (for an OpenAI-compatible server; a key is then optional), `OPENAI_MODEL` (default
         gpt-4o-mini, unless `model` is given), and the client's `OPENAI_TIMEOUT` (seconds),
         `OPENAI_MAX_RETRIES` and `OPENAI_MAX_CONCURRENCY` when set. `kwargs` go to the
-        constructor and win over the environment (a None among them counts as not given).
+        constructor and win over the environment (a None among them counts as not given);
+        a `client` among them keeps its own timeout and retries, as it keeps its key and URL.
 
         Raises `LLMConfigurationError`, saying what to set, when neither a key nor a base
         URL is set (scripts can print that instead of the SDK's error at the first call),
@@ -224,7 +225,11 @@ class OpenAI:
             )
         chosen = model or os.environ.get("OPENAI_MODEL") or _DEFAULT_MODEL
         given = {name: value for name, value in kwargs.items() if value is not None}
-        settings = {**settings_from_env(), **given}
+        from_environment = settings_from_env()
+        if "client" in given:  # its timeout and retries are its own: only the limit is ours
+            from_environment.pop("timeout", None)
+            from_environment.pop("max_retries", None)
+        settings = {**from_environment, **given}
         # Local servers usually take any key, but the SDK refuses to start without one.
         return cls(chosen, api_key=api_key or "not-needed", base_url=base_url, **settings)
 
