@@ -196,4 +196,6 @@ def _server_wait(headers: Mapping[str, str]) -> float | None:
         when = email.utils.parsedate_to_datetime(headers.get("retry-after", ""))
     except (TypeError, ValueError):
         return None
-    return (when - datetime.now(when.tzinfo or UTC)).total_seconds()
+    if when.tzinfo is None:  # "-0000" or no zone: an HTTP date is in UTC all the same
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()

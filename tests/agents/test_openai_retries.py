@@ -5,9 +5,11 @@ allow more time; connection errors and retryable statuses are sent again as the 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import openai
@@ -163,6 +165,23 @@ async def test_statuses_are_sent_again_by_the_sdks_rules(
 
     assert caught.value.status_code == status
     assert route.call_count == sent
+
+
+@pytest.mark.parametrize("zone", ["GMT", "-0000"])  # -0000: a date in UTC, RFC 5322's way
+async def test_a_retry_after_date_beyond_two_minutes_is_not_waited_for(
+    api: respx.MockRouter, zone: str
+) -> None:
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    when = email.utils.format_datetime(later, usegmt=True).replace("GMT", zone)
+    error = {"error": {"message": "busy", "type": "server_error", "code": None}}
+    route = api.post("/chat/completions").respond(503, headers={"retry-after": when}, json=error)
+    llm = OpenAI("m", api_key="k", base_url=BASE_URL, max_retries=2)
+
+    with pytest.raises(openai.APIStatusError) as caught:
+        await llm.achat(HI)
+
+    assert caught.value.status_code == 503
+    assert route.call_count == 1
 
 
 async def test_a_stream_that_stops_mid_reply_is_a_timeout_too(api: respx.MockRouter) -> None:
