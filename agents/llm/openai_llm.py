@@ -258,7 +258,7 @@ class OpenAI:
             str(self.client.base_url),
             attempts,
             streaming=streaming,
-            queued_at_server=self._slots is None,
+            without_concurrency_limit=self._slots is None,
         )
 
     def _request(

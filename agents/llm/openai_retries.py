@@ -70,7 +70,7 @@ class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
         attempts: int,
         *,
         streaming: bool = False,
-        queued_at_server: bool = False,
+        without_concurrency_limit: bool = False,
     ) -> None:
         LLMTimeoutError.__init__(
             self,
@@ -78,7 +78,7 @@ class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
             _read_timeout(error),
             attempts,
             streaming=streaming,
-            queued_at_server=queued_at_server,
+            without_concurrency_limit=without_concurrency_limit,
         )
         # The SDK error's fields (request, message, body) without its fixed message.
         openai.APIConnectionError.__init__(self, message=str(self), request=error.request)
