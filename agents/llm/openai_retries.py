@@ -12,9 +12,8 @@ same rules, except that a timed-out request is sent again only with `retry_timeo
 at once: it has waited its timeout already). A timeout before the request went out (no
 connection, or no free one in the pool, in time) is not one of those: the server never saw
 the request, so it is sent again as after a connection error. Each request sent again is
-logged as a warning
-(logger `agents.llm.openai_retries`), and a timeout that ends the call is an
-`OpenAITimeoutError` saying how long was waited, how often, and how to allow more time.
+logged as a warning (logger `agents.llm.openai_retries`), and a timeout that ends the call
+is an `OpenAITimeoutError` saying how long was waited, how often, and how to allow more time.
 """
 
 from __future__ import annotations
