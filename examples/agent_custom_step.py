@@ -4,13 +4,13 @@
     OPENAI_BASE_URL=http://localhost:11434/v1 python examples/agent_custom_step.py
 
 `FunctionAgent`'s loop is a workflow of documented steps (`setup`, `call_llm`,
-`handle_reply`, `run_tool_call`, `aggregate_tool_results`, `finalize`). `CachingAgent`
-overrides only `run_tool_call`: a call the conversation has already made (same tool, same
-arguments) gets the earlier result instead of running the tool again. The cache lives in the
-context's state, so it lasts as long as the conversation and is saved with the context. The
-example asks two questions on one context; the second needs the exchange rate the first
-already fetched. Works with OpenAI or any OpenAI-compatible server; a slow one gets more
-time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
+`handle_reply`, `run_tool_call`, `aggregate_tool_results`, `finalize`). Within one run the
+agent already answers a repeated call (same tool, same arguments) with the earlier result;
+`CachingAgent` overrides only `run_tool_call` to do so across the runs of a conversation. Its
+cache lives in the context's state, so it lasts as long as the conversation and is saved
+with the context. The example asks two questions on one context; the second needs the
+exchange rate the first already fetched. Works with OpenAI or any OpenAI-compatible server;
+a slow one gets more time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 """
 
 from __future__ import annotations

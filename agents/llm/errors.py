@@ -75,7 +75,9 @@ class LLMLengthError(LLMError):
 
 class LLMTimeoutError(LLMError):
     """The model server did not answer within the client's timeout, on every attempt made.
-    The message says the timeout, the attempts and how to allow more time. `OpenAI` raises
+    The message says the timeout, the attempts and how to allow more time; for a client
+    `without_concurrency_limit`, whose request may have waited in a busy server's queue, also
+    how to make requests wait in this process instead. `OpenAI` raises
     `OpenAITimeoutError`, a subclass that is also the SDK's `openai.APITimeoutError`, so code
     catching that still catches it (it lives in `openai_retries`: this module does not
     import the SDK)."""
@@ -87,7 +89,7 @@ class LLMTimeoutError(LLMError):
         attempts: int,
         *,
         streaming: bool = False,
-        queued_at_server: bool = False,
+        without_concurrency_limit: bool = False,
     ) -> None:
         limit = "its timeout" if timeout is None else f"{timeout:g} s"
         if streaming:
@@ -100,7 +102,7 @@ class LLMTimeoutError(LLMError):
             "; if it answers one request at a time, OPENAI_MAX_CONCURRENCY=1 (or "
             "max_concurrency=1) makes requests wait here, where no timeout runs, rather than "
             "in its queue"
-            if queued_at_server
+            if without_concurrency_limit
             else ""
         )
         # Exception's own __init__, not super(): in `OpenAI`'s subclass the next class in

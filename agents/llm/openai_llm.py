@@ -7,7 +7,8 @@ rules: connection errors, 408, 409, 429 and 5xx are sent again `max_retries` tim
 exponential backoff, or after the wait the server asks for in `Retry-After`/`retry-after-ms`
 (up to two minutes); when they run out the SDK's own error (`openai.RateLimitError`,
 `openai.InternalServerError`, ...) is raised. A request that timed out is not sent again
-unless `retry_timeouts=True`, and raises `OpenAITimeoutError` (`openai_retries`).
+unless `retry_timeouts=True` (one that timed out before it went out, waiting to connect, is
+a connection error), and raises `OpenAITimeoutError` (`openai_retries`).
 `max_concurrency` keeps requests beyond that many to one server waiting in this process,
 before the timeout starts (`server_slots`).
 A 200 reply that is not a chat completion (a web page, broken JSON, a body where a stream
@@ -207,7 +208,8 @@ class OpenAI:
         (for an OpenAI-compatible server; a key is then optional), `OPENAI_MODEL` (default
         gpt-4o-mini, unless `model` is given), and the client's `OPENAI_TIMEOUT` (seconds),
         `OPENAI_MAX_RETRIES` and `OPENAI_MAX_CONCURRENCY` when set. `kwargs` go to the
-        constructor and win over the environment (a None among them counts as not given).
+        constructor and win over the environment (a None among them counts as not given);
+        a `client` among them keeps its own timeout and retries, as it keeps its key and URL.
 
         Raises `LLMConfigurationError`, saying what to set, when neither a key nor a base
         URL is set (scripts can print that instead of the SDK's error at the first call),
@@ -223,7 +225,11 @@ class OpenAI:
             )
         chosen = model or os.environ.get("OPENAI_MODEL") or _DEFAULT_MODEL
         given = {name: value for name, value in kwargs.items() if value is not None}
-        settings = {**settings_from_env(), **given}
+        from_environment = settings_from_env()
+        if "client" in given:  # its timeout and retries are its own: only the limit is ours
+            from_environment.pop("timeout", None)
+            from_environment.pop("max_retries", None)
+        settings = {**from_environment, **given}
         # Local servers usually take any key, but the SDK refuses to start without one.
         return cls(chosen, api_key=api_key or "not-needed", base_url=base_url, **settings)
 
@@ -252,7 +258,7 @@ class OpenAI:
             str(self.client.base_url),
             attempts,
             streaming=streaming,
-            queued_at_server=self._slots is None,
+            without_concurrency_limit=self._slots is None,
         )
 
     def _request(

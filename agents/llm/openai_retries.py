@@ -9,14 +9,17 @@ answers one request at a time may still be working on the first copy, so the nex
 behind it. The SDK has one budget for every failure and no hook to leave timeouts out, so
 the client `OpenAI` builds has the SDK's retries off and `send_with_retries` runs them: the
 same rules, except that a timed-out request is sent again only with `retry_timeouts` (then
-at once: it has waited its timeout already). Each request sent again is logged as a warning
-(logger `agents.llm.openai_retries`), and a timeout that ends the call is an
-`OpenAITimeoutError` saying how long was waited, how often, and how to allow more time.
+at once: it has waited its timeout already). A timeout before the request went out (no
+connection, or no free one in the pool, in time) is not one of those: the server never saw
+the request, so it is sent again as after a connection error. Each request sent again is
+logged as a warning (logger `agents.llm.openai_retries`), and a timeout that ends the call
+is an `OpenAITimeoutError` saying how long was waited, how often, and how to allow more time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import random
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import httpx
 import openai
 
 from agents.llm.errors import LLMTimeoutError
@@ -39,6 +43,20 @@ _FIRST_BACKOFF = 0.5
 _LONGEST_BACKOFF = 8.0
 
 
+def _timeouts_before_sending() -> tuple[type[Exception], ...]:
+    """The HTTP client's timeouts that end a request before any of it went out: httpx's,
+    and httpx2's (openai 3.x's own client) where it is installed."""
+    kinds: list[type[Exception]] = [httpx.ConnectTimeout, httpx.PoolTimeout]
+    with contextlib.suppress(ImportError):
+        import httpx2
+
+        kinds += [httpx2.ConnectTimeout, httpx2.PoolTimeout]
+    return tuple(kinds)
+
+
+_NOT_SENT = _timeouts_before_sending()
+
+
 class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
     """`LLMTimeoutError` that is also the SDK's `openai.APITimeoutError`, so code written to
     catch the SDK's error keeps catching it. The timeout it names is the read timeout the
@@ -51,7 +69,7 @@ class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
         attempts: int,
         *,
         streaming: bool = False,
-        queued_at_server: bool = False,
+        without_concurrency_limit: bool = False,
     ) -> None:
         LLMTimeoutError.__init__(
             self,
@@ -59,7 +77,7 @@ class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
             _read_timeout(error),
             attempts,
             streaming=streaming,
-            queued_at_server=queued_at_server,
+            without_concurrency_limit=without_concurrency_limit,
         )
         # The SDK error's fields (request, message, body) without its fixed message.
         openai.APIConnectionError.__init__(self, message=str(self), request=error.request)
@@ -80,9 +98,9 @@ class RetryRules:
         None to give up."""
         if retries_taken >= self.max_retries:
             return None
-        if isinstance(error, openai.APITimeoutError):
+        if isinstance(error, openai.APITimeoutError) and not _never_sent(error):
             return 0.0 if self.retry_timeouts else None
-        if isinstance(error, openai.APIConnectionError):
+        if isinstance(error, openai.APIConnectionError):  # a timeout never sent among them
             return _backoff(retries_taken)
         if isinstance(error, openai.APIStatusError):
             return _status_delay(error.status_code, error.response.headers, retries_taken)
@@ -122,7 +140,14 @@ async def send_with_retries(
         await asyncio.sleep(delay)
 
 
+def _never_sent(error: openai.APITimeoutError) -> bool:
+    # The SDK raises its timeout error from the HTTP client's, which says when time ran out.
+    return isinstance(error.__cause__, _NOT_SENT)
+
+
 def _what_failed(error: openai.APIError) -> str:
+    if isinstance(error, openai.APITimeoutError) and _never_sent(error):
+        return "not sent: no connection in time"
     if isinstance(error, openai.APITimeoutError):
         read = _read_timeout(error)
         return "no reply in time" if read is None else f"no reply within {read:g} s"
@@ -170,4 +195,6 @@ def _server_wait(headers: Mapping[str, str]) -> float | None:
         when = email.utils.parsedate_to_datetime(headers.get("retry-after", ""))
     except (TypeError, ValueError):
         return None
-    return (when - datetime.now(when.tzinfo or UTC)).total_seconds()
+    if when.tzinfo is None:  # "-0000" or no zone: an HTTP date is in UTC all the same
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()

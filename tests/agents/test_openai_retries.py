@@ -5,9 +5,11 @@ allow more time; connection errors and retryable statuses are sent again as the 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import openai
@@ -111,6 +113,35 @@ async def test_a_connection_error_is_still_sent_again(
     assert said.startswith(f"POST {COMPLETIONS}: Connection error; sending it again in ")
 
 
+def timeout_before_sending(stack: str, kind: str) -> Exception:
+    """A timeout raised before the request went out (no connection, or no free one in the
+    pool), from httpx or from httpx2 (openai 3.x's own stack)."""
+    module = pytest.importorskip(stack)
+    error: Exception = getattr(module, kind)(f"{kind} before the request went out")
+    return error
+
+
+@pytest.mark.parametrize("stack", ["httpx", "httpx2"])
+@pytest.mark.parametrize("kind", ["ConnectTimeout", "PoolTimeout"])
+async def test_a_timeout_before_the_request_went_out_is_sent_again(
+    api: respx.MockRouter, caplog: pytest.LogCaptureFixture, stack: str, kind: str
+) -> None:
+    # The server never saw it: no reply is being written that a second copy would wait for.
+    never_sent = timeout_before_sending(stack, kind)
+    route = api.post("/chat/completions").mock(
+        side_effect=[never_sent, httpx.Response(200, json=completion("up"))]
+    )
+    llm = OpenAI("m", api_key="k", base_url=BASE_URL, max_retries=1)
+
+    with caplog.at_level(logging.WARNING, logger="agents.llm.openai_retries"):
+        reply = await llm.achat(HI)
+
+    assert reply.message.text == "up"
+    assert route.call_count == 2
+    (warning,) = caplog.records
+    assert "not sent: no connection in time; sending it again in " in warning.getMessage()
+
+
 @pytest.mark.parametrize(
     ("status", "headers", "sent"),
     [
@@ -134,6 +165,23 @@ async def test_statuses_are_sent_again_by_the_sdks_rules(
 
     assert caught.value.status_code == status
     assert route.call_count == sent
+
+
+@pytest.mark.parametrize("zone", ["GMT", "-0000"])  # -0000: a date in UTC, RFC 5322's way
+async def test_a_retry_after_date_beyond_two_minutes_is_not_waited_for(
+    api: respx.MockRouter, zone: str
+) -> None:
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    when = email.utils.format_datetime(later, usegmt=True).replace("GMT", zone)
+    error = {"error": {"message": "busy", "type": "server_error", "code": None}}
+    route = api.post("/chat/completions").respond(503, headers={"retry-after": when}, json=error)
+    llm = OpenAI("m", api_key="k", base_url=BASE_URL, max_retries=2)
+
+    with pytest.raises(openai.APIStatusError) as caught:
+        await llm.achat(HI)
+
+    assert caught.value.status_code == 503
+    assert route.call_count == 1
 
 
 async def test_a_stream_that_stops_mid_reply_is_a_timeout_too(api: respx.MockRouter) -> None:

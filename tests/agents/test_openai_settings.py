@@ -139,6 +139,21 @@ async def test_a_given_client_times_out_by_its_own_settings_and_the_error_says_s
     assert "did not answer within 300 s on each of 2 attempts" in await timeout_message(llm)
 
 
+@pytest.mark.usefixtures("local_server")
+async def test_from_env_with_a_client_leaves_its_timeout_and_retries_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_TIMEOUT", "240")
+    monkeypatch.setenv("OPENAI_MAX_RETRIES", "0")
+    client = openai.AsyncOpenAI(api_key="k", base_url=LOCAL, timeout=300, max_retries=1)
+
+    # As with the key and base URL, the client's own settings hold; the variables are for
+    # the clients from_env builds.
+    llm = OpenAI.from_env(client=client)
+
+    assert "did not answer within 300 s on each of 2 attempts" in await timeout_message(llm)
+
+
 def script_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="script.py")
     add_llm_timeout_option(parser)
