@@ -8,9 +8,12 @@
 - A list field: the items of all chunks in document order, one per value and place. The
   overlap between chunks repeats items: the same value quoted at overlapping spans of a
   document is one item, its quotes merged, while the same value at another place is
-  another item (an invoice may list "Pallet of bolts - 80.00" twice). A quote that was not
-  found has no place: such an item merges with one of the same value from another chunk,
-  but two of them in one chunk's reply stay two.
+  another item (an invoice may list "Pallet of bolts - 80.00" twice). Across files, items
+  of one value pair up in document order (the first in one file with the first in the
+  other): the inputs of one run describe one record, so an invoice given as text and as
+  HTML has its lines once, and a file listing a line more often than another adds the
+  rest. A quote that was not found has no place: such an item merges with one of the same
+  value from another chunk, but two of them in one chunk's reply stay two.
 - A field no chunk gave is "missing".
 
 The result does not depend on the order in which chunks came back from the LLM.
@@ -106,6 +109,10 @@ def _same_item(item: list[Candidate], candidate: Candidate) -> bool:
     places = [found for found in (_place(member.quote) for member in item) if found]
     if place is not None and places:
         file, start, end = place
+        if all(f != file for f, _, _ in places):
+            # The inputs of one run are copies or parts of one record (an invoice as text
+            # and as HTML): its first occurrence in another file is this item again.
+            return True
         return any(f == file and start < e and s < end for f, s, e in places)
     # No place to compare: the same chunk lists an item once, so a second one is another.
     return all((m.file_index, m.chunk) != (candidate.file_index, candidate.chunk) for m in item)

@@ -218,6 +218,35 @@ def test_list_items_of_one_value_are_one_item_per_place() -> None:
     ]
 
 
+def test_list_items_of_one_value_in_two_files_pair_up_in_document_order() -> None:
+    specs = field_specs(Invoice)
+    bolts = {"description": "Pallet of bolts", "amount": 80.0}
+    nails = {"description": "Nails", "amount": 5.0}
+    found = [
+        # The text copy lists bolts twice and nails once...
+        candidate("line_items", bolts, 0.9, True, 10, file_index=0),
+        candidate("line_items", nails, 0.9, True, 40, file_index=0),
+        candidate("line_items", bolts, 0.9, True, 70, file_index=0),
+        # ...the HTML copy of the same invoice lists bolts once and nails twice.
+        candidate("line_items", bolts, 0.8, True, 500, file_index=1),
+        candidate("line_items", nails, 0.8, True, 600, file_index=1),
+        candidate("line_items", nails, 0.8, True, 700, file_index=1),
+    ]
+    merged = merge_candidates(found, specs)
+    for _ in range(5):
+        random.shuffle(found)
+        assert merge_candidates(found, specs) == merged
+
+    items = merged["line_items"].items
+    assert [item.value for item in items] == [bolts, nails, bolts, nails]
+    assert [[(quote.file, quote.start) for quote in item.quotes] for item in items] == [
+        [("f0", 10), ("f1", 500)],
+        [("f0", 40), ("f1", 600)],
+        [("f0", 70)],
+        [("f1", 700)],
+    ]
+
+
 def test_the_response_model_asks_for_value_quote_and_confidence_per_field() -> None:
     specs = field_specs(Invoice)
     model = response_model(Invoice, specs, ["total", "line_items"])
