@@ -8,7 +8,9 @@ exponential backoff, or after the wait the server asks for in `Retry-After`/`ret
 (up to two minutes); when they run out the SDK's own error (`openai.RateLimitError`,
 `openai.InternalServerError`, ...) is raised. A request that timed out is not sent again
 unless `retry_timeouts=True` (one that timed out before it went out, waiting to connect, is
-a connection error), and raises `OpenAITimeoutError` (`openai_retries`).
+a connection error), and raises `OpenAITimeoutError` (`openai_retries`), as does a stream
+that stalls part-way; a stream whose connection is cut raises `openai.APIConnectionError`
+(with openai 2.x as with 3.x: `openai_transport`).
 `max_concurrency` keeps requests beyond that many to one server waiting in this process,
 before the timeout starts (`server_slots`).
 A 200 reply that is not a chat completion (a web page, broken JSON, a body where a stream
@@ -46,6 +48,7 @@ from agents.llm.openai_settings import (
     checked_setting,
     settings_from_env,
 )
+from agents.llm.openai_transport import raised_as_sdk_errors
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import ServerSlots
 from agents.llm.stream_accumulator import StreamAccumulator
@@ -333,20 +336,23 @@ class OpenAI:
             stream = await stream_from(raw, base_url)
             async with stream:
                 try:
-                    async for chunk in stream:
-                        # Some servers leave `choices` out of the last chunk (the one with
-                        # usage).
-                        choices = chunk.choices if isinstance(chunk.choices, list) else []
-                        read_any = read_any or bool(choices) or chunk.usage is not None
-                        delta = accumulator.add(choices[0]) if choices else ""
-                        usage = from_openai_usage(chunk.usage) or usage
-                        yield ChatResponse(
-                            message=accumulator.message(),
-                            delta=delta,
-                            usage=from_openai_usage(chunk.usage),
-                            finish_reason=accumulator.finish_reason,
-                            raw=chunk,
-                        )
+                    # openai 2.x lets the HTTP client's errors out of a stream, 3.x raises its
+                    # own: the same under both (a timeout caught as the SDK's, below).
+                    with raised_as_sdk_errors(raw.http_response.request):
+                        async for chunk in stream:
+                            # Some servers leave `choices` out of the last chunk (the one with
+                            # usage).
+                            choices = chunk.choices if isinstance(chunk.choices, list) else []
+                            read_any = read_any or bool(choices) or chunk.usage is not None
+                            delta = accumulator.add(choices[0]) if choices else ""
+                            usage = from_openai_usage(chunk.usage) or usage
+                            yield ChatResponse(
+                                message=accumulator.message(),
+                                delta=delta,
+                                usage=from_openai_usage(chunk.usage),
+                                finish_reason=accumulator.finish_reason,
+                                raw=chunk,
+                            )
                 except json.JSONDecodeError as error:
                     content_type = raw.http_response.headers.get("content-type", "")
                     raise undecodable_event(error, base_url, content_type) from error

@@ -19,7 +19,6 @@ is an `OpenAITimeoutError` saying how long was waited, how often, and how to all
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
 import logging
 import random
@@ -28,10 +27,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-import httpx
 import openai
 
 from agents.llm.errors import LLMTimeoutError
+from agents.llm.openai_transport import TIMEOUTS_BEFORE_SENDING
 
 _log = logging.getLogger(__name__)
 
@@ -41,20 +40,6 @@ _RETRIED_STATUSES = frozenset({408, 409, 429})
 _LONGEST_SERVER_WAIT = 120.0  # seconds; the SDK's limit on Retry-After too
 _FIRST_BACKOFF = 0.5
 _LONGEST_BACKOFF = 8.0
-
-
-def _timeouts_before_sending() -> tuple[type[Exception], ...]:
-    """The HTTP client's timeouts that end a request before any of it went out: httpx's,
-    and httpx2's (openai 3.x's own client) where it is installed."""
-    kinds: list[type[Exception]] = [httpx.ConnectTimeout, httpx.PoolTimeout]
-    with contextlib.suppress(ImportError):
-        import httpx2
-
-        kinds += [httpx2.ConnectTimeout, httpx2.PoolTimeout]
-    return tuple(kinds)
-
-
-_NOT_SENT = _timeouts_before_sending()
 
 
 class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
@@ -142,7 +127,7 @@ async def send_with_retries(
 
 def _never_sent(error: openai.APITimeoutError) -> bool:
     # The SDK raises its timeout error from the HTTP client's, which says when time ran out.
-    return isinstance(error.__cause__, _NOT_SENT)
+    return isinstance(error.__cause__, TIMEOUTS_BEFORE_SENDING)
 
 
 def _what_failed(error: openai.APIError) -> str:
