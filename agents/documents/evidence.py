@@ -49,6 +49,9 @@ class Candidate(BaseModel):
     """Offset in the document: the quote's when found, else the chunk's start."""
     chunk: int
     """The chunk's index in its document."""
+    order_in_reply: int = 0
+    """The item's place in the reply's list (0 for a scalar): the order of items whose
+    quotes were not found, which all stand at the chunk's start."""
 
 
 def value_key(value: Any) -> str:
@@ -169,7 +172,7 @@ def candidates_from_reply(
         found = data.get(name)
         entries = found if specs[name].is_list else [found]
         taken: dict[str, list[tuple[int, int]]] = {}
-        for entry in entries or []:
+        for order, entry in enumerate(entries or []):
             if entry is None or entry.get("value") is None:
                 continue
             places = taken.setdefault(value_key(entry["value"]), [])
@@ -188,6 +191,7 @@ def candidates_from_reply(
                     file_index=chunk.file_index,
                     position=chunk.start if quote.start is None else quote.start,
                     chunk=chunk.index,
+                    order_in_reply=order,
                 )
             )
     return candidates

@@ -39,13 +39,15 @@ def _rank(candidate: Candidate) -> tuple[bool, float, int, int, int]:
     )
 
 
-def _in_document_order(candidate: Candidate) -> tuple[int, int, int, float, str]:
-    # Confidence and quote last: candidates at one offset of one chunk (unverified ones
-    # share the chunk's start) sort the same whatever order they were gathered in.
+def _in_document_order(candidate: Candidate) -> tuple[int, int, int, int, float, str]:
+    # Candidates at one offset of one chunk (unverified ones share the chunk's start) keep
+    # the reply's order, then confidence and quote make the order not depend on the order
+    # in which they were gathered.
     return (
         candidate.file_index,
         candidate.position,
         candidate.chunk,
+        candidate.order_in_reply,
         -candidate.confidence,
         candidate.quote.text,
     )

@@ -23,7 +23,8 @@ from agents.documents import (
     merge_candidates,
     response_model,
 )
-from agents.documents.evidence import quote_in_chunk
+from agents.documents.chunking import Chunk
+from agents.documents.evidence import candidates_from_reply, quote_in_chunk
 from agents.documents.loading import documents_from_texts, html_to_text
 from agents.llm.tokens import count_text
 
@@ -245,6 +246,30 @@ def test_list_items_of_one_value_in_two_files_pair_up_in_document_order() -> Non
         [("f0", 70)],
         [("f1", 700)],
     ]
+
+
+def test_items_whose_quotes_were_not_found_keep_the_replys_order() -> None:
+    specs = field_specs(Invoice)
+    text = "Invoice\nno lines here"
+    chunk = Chunk(file="f", file_index=0, index=0, count=1, start=0, end=len(text), text=text)
+    lines = [("Steel brackets", 320.0), ("Hex bolts", 95.5), ("Delivery", 45.0)]
+    reply = response_model(Invoice, specs, ["line_items"]).model_validate(
+        {
+            "line_items": [
+                {
+                    "value": {"description": description, "amount": amount},
+                    "quote": f"Description: {description}",
+                    "confidence": 0.9,
+                }
+                for description, amount in lines
+            ]
+        }
+    )
+    found = candidates_from_reply(reply, chunk, specs, ["line_items"], unverified_penalty=0.5)
+    random.shuffle(found)
+
+    items = merge_candidates(found, specs)["line_items"].value
+    assert [(item["description"], item["amount"]) for item in items] == lines
 
 
 def test_the_response_model_asks_for_value_quote_and_confidence_per_field() -> None:
