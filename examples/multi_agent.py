@@ -10,8 +10,8 @@ shows everything, each line prefixed by the agent that wrote it: token deltas, t
 results and handoffs. A model that keeps repeating a call is told to answer
 (`answer_on_repeated_calls`); a run that ends in an error says it in one line, exit 1. Works
 with OpenAI or any OpenAI-compatible server: set `OPENAI_API_KEY`, `OPENAI_BASE_URL`, or
-both; `OPENAI_MODEL` picks the model; a slow server gets more time with `--llm-timeout
-SECONDS` (or `OPENAI_TIMEOUT`).
+both; `OPENAI_MODEL` picks the model; a slow server gets more time with
+`--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 """
 
 from __future__ import annotations
