@@ -200,7 +200,8 @@ class FunctionAgent(ConversationWorkflow):
             )
             if not self.answer_on_max_iterations or state.iterations > self.max_iterations:
                 raise reached.error()
-            state.answer_without_tools = state.answer_without_tools or reached  # one last call
+            if state.answer_without_tools is None:  # else a repeat limit told it already
+                state.answer_without_tools = reached  # one last call
         if state.answer_without_tools is not None and tools:
             # Told to answer with what it has. Only with tools: the API refuses a tool_choice
             # without them (a ReActAgent offers none).

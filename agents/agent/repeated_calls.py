@@ -65,7 +65,7 @@ class RecordedCall(BaseModel):
 
 
 class RepeatLimitReached(BaseModel):
-    """A call of a reply that the run had already made `max_repeated_calls` times again:
+    """A call of a reply that repeats one of the run more than `max_repeated_calls` times:
     what `RepeatedToolCallError` says. An agent with `answer_on_repeated_calls` keeps it in
     `AgentRunState.answer_without_tools` while its model is told to answer instead."""
 
