@@ -40,8 +40,8 @@ from agents.agent.events import (
 from agents.agent.function_agent import FunctionAgent
 from agents.agent.react_agent import ReActAgent
 from agents.agent.react_format import ReActFormatError
-from agents.agent.repeated_calls import CallRecord, RecordedCall
-from agents.agent.run_state import AgentRunState
+from agents.agent.repeated_calls import CallRecord, RecordedCall, RepeatLimitReached
+from agents.agent.run_state import AgentRunState, IterationLimitReached
 from agents.streamed_text import ReplyText
 
 __all__ = [
@@ -60,11 +60,13 @@ __all__ = [
     "EmptyReplyError",
     "FunctionAgent",
     "HandoffError",
+    "IterationLimitReached",
     "MaxIterationsError",
     "ReActAgent",
     "ReActFormatError",
     "ReActFormatLimitError",
     "RecordedCall",
+    "RepeatLimitReached",
     "RepeatedToolCallError",
     "ReplyText",
     "ToolApprovalRequired",

@@ -14,6 +14,8 @@ class MaxIterationsError(AgentError):
 
     Raised rather than returning a partial answer: a loop that does not converge (a tool
     that keeps failing, a model that keeps calling tools) is a bug to see, not an output.
+    An agent with `answer_on_max_iterations` makes one more call, told to answer without
+    tools, and raises this only if that reply asks for a tool anyway.
     """
 
     def __init__(self, agent_name: str, max_iterations: int) -> None:
@@ -54,7 +56,9 @@ class RepeatedToolCallError(AgentError):
 
     Each repeat gets the earlier answer with a note saying it is one; a model that goes on
     after `max_repeated_calls` of them is not reading its results, and every further LLM
-    call would be spent going round the same loop.
+    call would be spent going round the same loop. An agent with `answer_on_repeated_calls`
+    tells the model to answer without tools instead, and raises this only if that reply
+    asks for a tool anyway.
     """
 
     def __init__(

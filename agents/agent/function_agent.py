@@ -25,7 +25,8 @@ Each box is a step a subclass may override on its own:
   `ToolApprovalResponse` with its `call_id`; a denial is the result the LLM reads. A call
   the run has already answered (same tool, same arguments) is not run again: it gets the
   earlier answer behind a note (`agents.agent.repeated_calls`), and one repeated more than
-  `max_repeated_calls` times ends the run with `RepeatedToolCallError` (in `handle_reply`).
+  `max_repeated_calls` times ends the run with `RepeatedToolCallError` (in `handle_reply`),
+  or with `answer_on_repeated_calls` has the next LLM call told to answer without tools.
 - `aggregate_tool_results`: once every result is in, answers the calls that repeated another
   of the same reply with its result, puts them all in memory in the order the calls were
   made and starts the next LLM call (or ends the run for a `return_direct` tool).
@@ -34,7 +35,9 @@ Each box is a step a subclass may override on its own:
 The conversation lives in the context's state (`memory_key`), so running again with the same
 `ctx` continues it, and a saved context carries it. Tool failures and unknown tool names are
 error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls (then
-`MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). With
+`MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). A call
+told to answer without tools (`tool_choice="none"`, `AgentRunState.answer_without_tools`)
+whose reply asks for a tool anyway ends the run with the limit's error. With
 `output_cls`, every call sends its strict JSON schema as `response_format`, so the reply that
 ends the loop is the structured answer itself, not an extra call after it; a reply that
 fails validation is sent back with the errors, while a refusal is `LLMRefusalError` and an
@@ -53,7 +56,7 @@ from agentflow import Context, step
 from agentflow.context import DictState
 from agentflow.errors import WorkflowTimeoutError
 from agents.agent.conversation import ConversationWorkflow
-from agents.agent.errors import EmptyReplyError, MaxIterationsError
+from agents.agent.errors import EmptyReplyError
 from agents.agent.events import (
     AgentFinish,
     AgentInput,
@@ -66,7 +69,7 @@ from agents.agent.events import (
     ToolCall,
     ToolCallResult,
 )
-from agents.agent.run_state import AgentRunState
+from agents.agent.run_state import AgentRunState, IterationLimitReached
 from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputError
 from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM, ledger_total
@@ -96,7 +99,16 @@ class FunctionAgent(ConversationWorkflow):
     """Final answers that may fail `output_cls` validation before `StructuredOutputError`."""
     answer_on_max_iterations = False
     """True: once `max_iterations` calls are spent, make one more with `tool_choice="none"`
-    so the model answers with what it has, instead of raising `MaxIterationsError`."""
+    so the model answers with what it has, instead of raising `MaxIterationsError` (raised
+    still if that reply asks for a tool)."""
+    answer_on_repeated_calls = False
+    """True: a reply that repeats a call more than `max_repeated_calls` times is handled like
+    any repeat (answered from the record, behind the note), and the run's next LLM call
+    is made with `tool_choice="none"`, so a model caught in a loop answers with what it
+    has instead of the run raising `RepeatedToolCallError` (raised still if that reply
+    asks for a tool, from a server that ignores `tool_choice`). Only for an agent that
+    offers the API its tools: a `ReActAgent`, whose tools are in its prompt, cannot be
+    told so and raises. Settable on an instance too."""
     approval_timeout: float | None = None
     """Seconds a call waits for its approval (then the step fails); None waits as long as the
     run may last."""
@@ -183,10 +195,17 @@ class FunctionAgent(ConversationWorkflow):
         kwargs = self.llm_kwargs()
         tools = self.tools_for_llm()
         if state.iterations >= self.max_iterations:
+            reached = IterationLimitReached(
+                agent_name=self.name, max_iterations=self.max_iterations
+            )
             if not self.answer_on_max_iterations or state.iterations > self.max_iterations:
-                raise MaxIterationsError(self.name, self.max_iterations)
-            if tools:  # the API refuses a tool_choice without tools (a ReActAgent offers none)
-                kwargs["tool_choice"] = "none"  # one last call, told to answer with what it has
+                raise reached.error()
+            if state.answer_without_tools is None:  # else a repeat limit told it already
+                state.answer_without_tools = reached  # one last call
+        if state.answer_without_tools is not None and tools:
+            # Told to answer with what it has. Only with tools: the API refuses a tool_choice
+            # without them (a ReActAgent offers none).
+            kwargs["tool_choice"] = "none"
         state.iterations += 1
         ctx.write_event_to_stream(ev)
         last = None
@@ -337,11 +356,33 @@ class FunctionAgent(ConversationWorkflow):
         """Start `calls` concurrently (one `run_tool_call` each), after sorting out the
         repeats among them (`CallRecord.sort_reply`) and telling `aggregate_tool_results`
         how many results to wait for. Every call is written to the stream; one repeating a
-        call of the same reply is not sent: `aggregate_tool_results` answers it."""
+        call of the same reply is not sent: `aggregate_tool_results` answers it.
+
+        A call repeated more than `max_repeated_calls` times raises `RepeatedToolCallError`
+        before anything changes, unless the agent has `answer_on_repeated_calls` and offers
+        the API tools: then the reply goes on like any other and the run's next LLM call is
+        told to answer (`AgentRunState.answer_without_tools`). Calls in the reply to a call
+        told so (a server that ignores `tool_choice`) raise the error of the limit that was
+        reached, and none runs."""
         state = await self.get_run_state(ctx)
-        to_run = state.call_record.sort_reply(
+        told = state.answer_without_tools
+        if told is not None:
+            error = told.error()
+            if self.tools_for_llm():
+                error.add_note(
+                    f"agent '{self.name}' told its model to answer with what it has "
+                    "(tool_choice='none'), and the reply asked for tools anyway: the server "
+                    "may ignore tool_choice"
+                )
+            raise error
+        reached = state.call_record.over_limit(
             calls, self.toolset, self.name, self.max_repeated_calls
         )
+        if reached is not None:
+            if not self.answer_on_repeated_calls or not self.tools_for_llm():
+                raise reached.error()
+            state.answer_without_tools = reached
+        to_run = state.call_record.sort_reply(calls, self.toolset)
         state.pending_calls = len(to_run)
         await ctx.store.set(self.run_state_key, state)
         for call in calls:

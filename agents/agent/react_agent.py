@@ -12,7 +12,11 @@ reading the reply as text (see `agents.agent.react_format`):
 - A reply in neither form is sent back with what was wrong, up to `max_format_errors` times
   (then `ReActFormatLimitError`).
 
-Each call stops at `Observation:`, so the model cannot invent a tool's result.
+Each call stops at `Observation:`, so the model cannot invent a tool's result. With no tools
+offered to the API there is no `tool_choice` to send: `answer_on_max_iterations` makes its
+last call as it is, and `answer_on_repeated_calls` does nothing, so a call repeated past
+`max_repeated_calls` ends the run with `RepeatedToolCallError` (told nothing, a model
+caught in a loop would only go round it once more).
 """
 
 from __future__ import annotations

@@ -16,13 +16,16 @@ are compared as written. Before a reply's calls run, `CallRecord.sort_reply` sor
 | ... which failed, its tool without `side_effects` | the tool runs again (a failure may pass) |
 | made earlier in the same reply | not run: once that call's result is in, the same result |
 
-Every repeat but an `allow_repeats` one counts; one more than the agent's
-`max_repeated_calls` raises `RepeatedToolCallError`. When a tool with `side_effects` runs,
-the results kept for tools without them are forgotten: a lookup after a refund must see the
-refund. The record lives in `AgentRunState`, so a saved context carries it, a resumed run
-goes on with it and the next run's `setup` starts it afresh. In an `AgentWorkflow` it is the
-run's, all agents together (a refund one agent made is not made again by another; agents
-whose different tools share a name should rename one), and each agent applies its own limit.
+Every repeat but an `allow_repeats` one counts; a reply with one more than the agent's
+`max_repeated_calls` (`CallRecord.over_limit`, asked first) raises `RepeatedToolCallError`,
+or, for an agent with `answer_on_repeated_calls`, is sorted like any other while the run's
+next LLM call is told to answer without tools (`FunctionAgent.send_tool_calls`). When a tool
+with `side_effects` runs, the results kept for tools without them are forgotten: a lookup
+after a refund must see the refund. The record lives in `AgentRunState`, so a saved context
+carries it, a resumed run goes on with it and the next run's `setup` starts it afresh. In an
+`AgentWorkflow` it is the run's, all agents together (a refund one agent made is not made
+again by another; agents whose different tools share a name should rename one), and each
+agent applies its own limit.
 """
 
 from __future__ import annotations
@@ -61,6 +64,29 @@ class RecordedCall(BaseModel):
     """How many times the run repeated the call after the first."""
 
 
+class RepeatLimitReached(BaseModel):
+    """A call of a reply that repeats one of the run more than `max_repeated_calls` times:
+    what `RepeatedToolCallError` says. An agent with `answer_on_repeated_calls` keeps it in
+    `AgentRunState.answer_without_tools` while its model is told to answer instead."""
+
+    agent_name: str
+    """The agent whose model repeated the call."""
+    tool_name: str
+    """The tool called."""
+    arguments: str
+    """The arguments as canonical JSON (or as written, when they were not a JSON object)."""
+    calls: int
+    """How many times the run made the call, this one and the first included."""
+    max_repeated_calls: int
+    """The repeats that agent allows a call in one run."""
+
+    def error(self) -> RepeatedToolCallError:
+        """The error that ends the run for this call."""
+        return RepeatedToolCallError(
+            self.agent_name, self.tool_name, self.arguments, self.calls, self.max_repeated_calls
+        )
+
+
 class CallRecord(BaseModel):
     """The tool calls of one run and their answers, by `"tool(canonical arguments)"`."""
 
@@ -73,30 +99,40 @@ class CallRecord(BaseModel):
     """The calls of the current reply that repeat an earlier call of the same reply: not
     sent to `run_tool_call`, they get that call's result once it is in (`answer_waiting`)."""
 
-    def sort_reply(
+    def over_limit(
         self,
         calls: Sequence[ToolCall],
         toolset: ToolSet,
         agent_name: str,
         max_repeated_calls: int,
-    ) -> list[ToolCall]:
-        """The calls of one reply to send to `run_tool_call`, in call order: `repeat_of`
-        is set on each the record answers; a call repeating one of the same reply is kept
-        back in `waiting` instead.
-
-        Raises `RepeatedToolCallError`, before the record changes, for a call repeated more
-        than `max_repeated_calls` times.
-        """
-        keyed = [(call, *_call_key(call)) for call in calls if not _allows_repeats(call, toolset)]
+    ) -> RepeatLimitReached | None:
+        """The first call of one reply that repeats a call of the run more than
+        `max_repeated_calls` times (the reply's own repeats counted); None when none does.
+        It changes nothing: asked before `sort_reply`, a reply refused leaves the record as
+        it was."""
         in_reply: Counter[str] = Counter()
-        for call, key, arguments in keyed:
+        for call in calls:
+            if _allows_repeats(call, toolset):
+                continue
+            key, arguments = _call_key(call)
             earlier = self.calls.get(key)
             in_reply[key] += 1
             repeats = in_reply[key] - 1 + (0 if earlier is None else earlier.repeats + 1)
             if repeats > max_repeated_calls:
-                raise RepeatedToolCallError(
-                    agent_name, call.tool_name, arguments, repeats + 1, max_repeated_calls
+                return RepeatLimitReached(
+                    agent_name=agent_name,
+                    tool_name=call.tool_name,
+                    arguments=arguments,
+                    calls=repeats + 1,
+                    max_repeated_calls=max_repeated_calls,
                 )
+        return None
+
+    def sort_reply(self, calls: Sequence[ToolCall], toolset: ToolSet) -> list[ToolCall]:
+        """The calls of one reply to send to `run_tool_call`, in call order: `repeat_of`
+        is set on each the record answers; a call repeating one of the same reply is kept
+        back in `waiting` instead. Each repeat is counted; the limit is `over_limit`'s."""
+        keyed = [(call, *_call_key(call)) for call in calls if not _allows_repeats(call, toolset)]
         held_back = set()
         for call, key, arguments in keyed:
             earlier = self.calls.get(key)

@@ -8,9 +8,25 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from agents.agent.errors import MaxIterationsError
 from agents.agent.events import ToolCallResult
-from agents.agent.repeated_calls import CallRecord
+from agents.agent.repeated_calls import CallRecord, RepeatLimitReached
 from agents.llm.types import Usage
+
+
+class IterationLimitReached(BaseModel):
+    """The run's LLM calls reached `max_iterations`: what `MaxIterationsError` says. An
+    agent with `answer_on_max_iterations` keeps it in `AgentRunState.answer_without_tools`
+    while it makes one more call, told to answer."""
+
+    agent_name: str
+    """The agent that reached the limit."""
+    max_iterations: int
+    """Its limit."""
+
+    def error(self) -> MaxIterationsError:
+        """The error that ends the run."""
+        return MaxIterationsError(self.agent_name, self.max_iterations)
 
 
 class AgentRunState(BaseModel):
@@ -35,3 +51,9 @@ class AgentRunState(BaseModel):
     call_record: CallRecord = Field(default_factory=CallRecord)
     """Each distinct tool call of the run with its answer, which answers the call again
     when the model repeats it (`agents.agent.repeated_calls`)."""
+    answer_without_tools: IterationLimitReached | RepeatLimitReached | None = None
+    """The limit the run reached, once an agent lets the model answer instead of ending the
+    run there (`answer_on_max_iterations`, `answer_on_repeated_calls`): every LLM call of
+    the run from then on offers its tools with `tool_choice="none"`, so the model answers
+    with what it has, and a reply that asks for a tool anyway ends the run with the limit's
+    error. None until then."""

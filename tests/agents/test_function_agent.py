@@ -211,6 +211,29 @@ async def test_answer_on_max_iterations_makes_one_last_call_without_tools(
     ]
 
 
+async def test_answer_on_max_iterations_runs_no_tool_a_server_ignoring_tool_choice_asks_for(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    pings: list[int] = []
+
+    def ping(n: int) -> str:
+        """Ping host n."""
+        pings.append(n)
+        return "pong"
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[calls_reply((f"c{n}", "ping", f'{{"n": {n}}}')) for n in range(3)]
+    )
+    agent = Concluding(tools=[ping], llm=llm, name="looper", max_iterations=2)
+
+    with pytest.raises(MaxIterationsError, match="'looper' reached max_iterations=2") as raised:
+        await agent.run(user_msg="ping")
+
+    assert sent_json(route.calls.last.request)["tool_choice"] == "none"
+    assert pings == [0, 1]  # on main ping(2), which the model was told not to call, ran too
+    assert any("tool_choice='none'" in note for note in raised.value.__notes__)
+
+
 class City(BaseModel):
     name: str
     population: int

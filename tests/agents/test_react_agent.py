@@ -247,6 +247,31 @@ async def test_answer_on_max_iterations_sends_no_tool_choice_without_tools(
     assert "tool_choice" not in last  # the API refuses tool_choice without tools
 
 
+async def test_answer_on_max_iterations_runs_no_action_in_the_last_reply(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    asked: list[str] = []
+
+    def census(city: str) -> str:
+        """Population of a city."""
+        asked.append(city)
+        return "many"
+
+    api.post("/chat/completions").mock(
+        side_effect=[
+            text_reply('Action: census\nAction Input: {"city": "Nice"}'),
+            text_reply('Action: census\nAction Input: {"city": "Lyon"}'),
+        ]
+    )
+    agent = Concluding(tools=[census], llm=llm, max_iterations=1)
+
+    with pytest.raises(MaxIterationsError) as raised:
+        await agent.run(user_msg="Nice and Lyon?")
+
+    assert asked == ["Nice"]  # on main the last reply's action ran, then the run stopped
+    assert not any("tool_choice" in note for note in raised.value.__notes__)  # none was sent
+
+
 @tool
 def fetch(page: int) -> str:
     """One page of a long document."""
