@@ -154,7 +154,9 @@ def cli(argv: list[str]) -> int:
     try:
         asyncio.run(main(llm, " ".join(args.request) or DEFAULT_REQUEST))
     except (AgentError, LLMError, openai.APIError) as error:  # the SDK's: server down, bad key
-        print(f"examples/multi_agent.py: {error}", file=sys.stderr)
+        # Notes carry the hints (e.g. that the server may ignore tool_choice): same line.
+        said = "; ".join([str(error), *getattr(error, "__notes__", [])])
+        print(f"examples/multi_agent.py: {said}", file=sys.stderr)
         return 1
     return 0
 

@@ -198,7 +198,9 @@ class FunctionAgent(ConversationWorkflow):
             reached = IterationLimitReached(
                 agent_name=self.name, max_iterations=self.max_iterations
             )
-            if not self.answer_on_max_iterations or state.iterations > self.max_iterations:
+            # One call past the limit is owed when either option told the model to answer.
+            owed = self.answer_on_max_iterations or state.answer_without_tools is not None
+            if not owed or state.iterations > self.max_iterations:
                 raise reached.error()
             if state.answer_without_tools is None:  # else a repeat limit told it already
                 state.answer_without_tools = reached  # one last call

@@ -68,6 +68,21 @@ async def test_the_reply_over_the_limit_is_answered_and_the_next_call_told_to_an
     assert [r.repeat_of for r in output.tool_calls][-1] == "r0"
 
 
+async def test_a_repeat_limit_reached_on_the_last_iteration_still_gets_its_answer(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    route = api.post("/chat/completions").mock(
+        side_effect=looping_then(text_reply("A1 is refunded, once."))
+    )
+    # The ninth reply is the one over the repeat limit and the ninth call the last allowed.
+    agent = Answering(tools=Orders().tools(), llm=llm, max_iterations=9)
+
+    output = await agent.run("Refund order A1")
+
+    assert output.response.text == "A1 is refunded, once."  # before: MaxIterationsError
+    assert tool_choices(route) == [None] * 9 + ["none"]
+
+
 @pytest.mark.parametrize(
     "ignoring",
     [("r5", *REFUND_A1), ("n1", "lookup", '{"order_id": "B2"}')],

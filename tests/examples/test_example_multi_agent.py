@@ -123,3 +123,5 @@ def test_a_run_ending_in_an_error_says_it_in_one_line_and_exits_1(
     stderr = capsys.readouterr().err
     assert stderr.startswith(f"examples/multi_agent.py: {says}"), stderr
     assert stderr.count("\n") == 1
+    if error == "RepeatedToolCallError":  # its note's hint, on the same line
+        assert "ignore tool_choice" in stderr, stderr
