@@ -7,13 +7,14 @@
   as `alternatives` with their evidence, for a person to judge.
 - A list field: the items of all chunks in document order, one per value and place. The
   overlap between chunks repeats items: the same value quoted at overlapping spans of a
-  document is one item, its quotes merged, while the same value at another place is
-  another item (an invoice may list "Pallet of bolts - 80.00" twice). Across files, items
-  of one value pair up in document order (the first in one file with the first in the
-  other): the inputs of one run describe one record, so an invoice given as text and as
-  HTML has its lines once, and a file listing a line more often than another adds the
-  rest. A quote that was not found has no place: such an item merges with one of the same
-  value from another chunk, but two of them in one chunk's reply stay two.
+  document is one item, its quotes merged, while the same value at another place is another
+  item (an invoice may list "Pallet of bolts - 80.00" twice). Files are parts of one record
+  unless told they are copies of one document (`files_are_copies`, an invoice as text and as
+  HTML): then items of one value pair up across files in document order (the first in one
+  file with the first in the other), so each line comes out once, and a file listing a line
+  more often than another adds the rest. A quote that was not found has no place: such an
+  item merges with one of the same value from another chunk, but two of them in one chunk's
+  reply stay two.
 - A field no chunk gave is "missing".
 
 The result does not depend on the order in which chunks came back from the LLM.
@@ -89,14 +90,16 @@ def merge_scalar(candidates: list[Candidate]) -> FieldEvidence:
     )
 
 
-def _items(candidates: Iterable[Candidate]) -> list[list[Candidate]]:
+def _items(candidates: Iterable[Candidate], files_are_copies: bool) -> list[list[Candidate]]:
     """A list field's candidates as items: each value at each place once, in document
     order."""
     items: list[list[Candidate]] = []
     by_value: dict[str, list[list[Candidate]]] = {}
     for candidate in sorted(candidates, key=_in_document_order):
         same_value = by_value.setdefault(value_key(candidate.value), [])
-        item = next((item for item in same_value if _same_item(item, candidate)), None)
+        item = next(
+            (item for item in same_value if _same_item(item, candidate, files_are_copies)), None
+        )
         if item is None:
             item = []
             same_value.append(item)
@@ -105,16 +108,14 @@ def _items(candidates: Iterable[Candidate]) -> list[list[Candidate]]:
     return items
 
 
-def _same_item(item: list[Candidate], candidate: Candidate) -> bool:
+def _same_item(item: list[Candidate], candidate: Candidate, files_are_copies: bool) -> bool:
     """Whether `candidate` is one more quote of `item` (a candidate of the same value)."""
     place = _place(candidate.quote)
     places = [found for found in (_place(member.quote) for member in item) if found]
     if place is not None and places:
         file, start, end = place
-        if all(f != file for f, _, _ in places):
-            # The inputs of one run are copies or parts of one record (an invoice as text
-            # and as HTML): its first occurrence in another file is this item again.
-            return True
+        if files_are_copies and all(f != file for f, _, _ in places):
+            return True  # the item as another copy of the document states it
         return any(f == file and start < e and s < end for f, s, e in places)
     # No place to compare: the same chunk lists an item once, so a second one is another.
     return all((m.file_index, m.chunk) != (candidate.file_index, candidate.chunk) for m in item)
@@ -126,11 +127,11 @@ def _place(quote: Quote) -> tuple[str, int, int] | None:
     return quote.file, quote.start, quote.end
 
 
-def merge_list(candidates: list[Candidate]) -> FieldEvidence:
+def merge_list(candidates: list[Candidate], files_are_copies: bool = False) -> FieldEvidence:
     """Every item, in document order, with its evidence."""
     if not candidates:
         return FieldEvidence(value=[], status="missing")
-    items = [_evidence(item) for item in _items(candidates)]
+    items = [_evidence(item) for item in _items(candidates, files_are_copies)]
     return FieldEvidence(
         value=[item.value for item in items],
         quotes=[quote for item in items for quote in item.quotes],
@@ -142,15 +143,16 @@ def merge_list(candidates: list[Candidate]) -> FieldEvidence:
 
 
 def merge_candidates(
-    candidates: Iterable[Candidate], specs: dict[str, FieldSpec]
+    candidates: Iterable[Candidate], specs: dict[str, FieldSpec], files_are_copies: bool = False
 ) -> dict[str, FieldEvidence]:
-    """One `FieldEvidence` per field of `specs`, in the schema's order."""
+    """One `FieldEvidence` per field of `specs`, in the schema's order. `files_are_copies`:
+    the inputs are copies of one document, so a list item found in several is one item."""
     by_field: dict[str, list[Candidate]] = {name: [] for name in specs}
     for candidate in candidates:
         if candidate.field in by_field:
             by_field[candidate.field].append(candidate)
     return {
-        name: merge_list(found) if specs[name].is_list else merge_scalar(found)
+        name: merge_list(found, files_are_copies) if specs[name].is_list else merge_scalar(found)
         for name, found in by_field.items()
     }
 

@@ -136,12 +136,15 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         num_workers: int = 4,
         system_prompt: str = SYSTEM_PROMPT,
         timeout: float | None = None,
+        files_are_copies: bool = False,
         **workflow_kwargs: Any,
     ) -> None:
         """`chunk_tokens`/`chunk_overlap` size the chunks; `max_retries` is how many times a
         reply that fails the schema is sent back; `num_workers` bounds the files read and
         the LLM calls made at once. `timeout` is the whole run's (None: a run may wait for
-        its review as long as it takes)."""
+        its review as long as it takes). `files_are_copies`: a run's files are copies of
+        one document (an invoice as text and as HTML), so a list item they all state is
+        one item; by default they are parts of one record, each adding its items."""
         super().__init__(timeout=timeout, **workflow_kwargs)
         if llm is None:
             raise TypeError("ExtractionWorkflow needs an llm, e.g. llm=OpenAI('gpt-4o-mini')")
@@ -184,6 +187,9 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         """With review="low_confidence", fields below this confidence call for a review."""
         self.num_workers = num_workers
         """Files read and LLM calls made at once."""
+        self.files_are_copies = files_are_copies
+        """Whether a run's files are copies of one document (list items pair up across
+        them) rather than parts of one record."""
         self.system_prompt = system_prompt
         """The instructions; `{fields}` is replaced by the fields asked for."""
         self._response_models: dict[tuple[str, ...], type[BaseModel]] = {}
@@ -458,7 +464,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
     def merge_fields(self, candidates: list[Candidate]) -> dict[str, FieldEvidence]:
         """One `FieldEvidence` per schema field from every chunk's candidates (see
         `agents.documents.merge`). Override to merge differently, e.g. to add up amounts."""
-        return merge_candidates(candidates, self.specs)
+        return merge_candidates(candidates, self.specs, self.files_are_copies)
 
     def review_reasons(self, fields: dict[str, FieldEvidence]) -> list[str]:
         """What in the draft a person should look at (`review.review_reasons`)."""

@@ -219,7 +219,7 @@ def test_list_items_of_one_value_are_one_item_per_place() -> None:
     ]
 
 
-def test_list_items_of_one_value_in_two_files_pair_up_in_document_order() -> None:
+def test_list_items_of_one_value_in_copies_of_a_document_pair_up_in_document_order() -> None:
     specs = field_specs(Invoice)
     bolts = {"description": "Pallet of bolts", "amount": 80.0}
     nails = {"description": "Nails", "amount": 5.0}
@@ -233,10 +233,13 @@ def test_list_items_of_one_value_in_two_files_pair_up_in_document_order() -> Non
         candidate("line_items", nails, 0.8, True, 600, file_index=1),
         candidate("line_items", nails, 0.8, True, 700, file_index=1),
     ]
-    merged = merge_candidates(found, specs)
+    merged = merge_candidates(found, specs, files_are_copies=True)
     for _ in range(5):
         random.shuffle(found)
-        assert merge_candidates(found, specs) == merged
+        assert merge_candidates(found, specs, files_are_copies=True) == merged
+    # Parts of one record (the default): each file's lines are its own.
+    as_parts = merge_candidates(found, specs)["line_items"].items
+    assert [len(item.quotes) for item in as_parts] == [1] * 6
 
     items = merged["line_items"].items
     assert [item.value for item in items] == [bolts, nails, bolts, nails]

@@ -367,3 +367,29 @@ async def test_a_lone_path_or_text_is_refused_not_read_per_character(
         workflow.run(documents="Vendor: Acme")
     with pytest.raises(TypeError, match="take lists"):
         await extract_each(workflow, files="invoice.txt")
+
+
+@pytest.mark.parametrize("files_are_copies", [True, False])
+async def test_copies_of_one_invoice_give_its_lines_once_parts_of_one_record_each_theirs(
+    api: respx.MockRouter, llm: OpenAI, files_are_copies: bool
+) -> None:
+    lines = {"Pallet of bolts \u2013 80.00": 80.0, "Steel brackets \u2013 120.00": 120.0}
+    model = ExtractionModel(
+        [
+            Fact("line_items", {"description": quote.split(" \u2013")[0], "amount": amount}, quote)
+            for quote, amount in lines.items()
+        ]
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+    text = "\n".join(lines)
+    workflow = ExtractionWorkflow(llm=llm, schema=Invoice, files_are_copies=files_are_copies)
+
+    handler = workflow.run(
+        documents=[{"text": text, "name": "inv.txt"}, {"text": text, "name": "inv.html"}]
+    )
+    with pytest.raises(IncompleteExtractionError) as incomplete:  # no number, vendor, total
+        await handler
+
+    items = incomplete.value.partial["line_items"]
+    amounts = [item["amount"] for item in items]
+    assert amounts == ([80.0, 120.0] if files_are_copies else [80.0, 120.0, 80.0, 120.0])
