@@ -23,6 +23,7 @@ from typing import Any
 
 from agentflow import Context, step
 from agents import AgentOutput, FunctionAgent, ToolCall, ToolCallResult
+from agents.agent import AgentError
 from agents.llm import LLM
 
 QUESTIONS = [
@@ -104,8 +105,17 @@ async def main(llm: LLM, questions: list[str] = QUESTIONS) -> list[AgentOutput]:
 
 def cli(argv: list[str]) -> int:
     """Run `main` with the model the environment names; 2 when no server is configured, 1
-    when it does not answer in time."""
-    from agents.llm import LLMConfigurationError, LLMTimeoutError, OpenAI, add_llm_timeout_option
+    when the run ends in an error, said in one line on stderr: the server failed or did not
+    answer in time, the model refused, or the agent gave up (`MaxIterationsError`, ...)."""
+    import openai
+
+    from agents.llm import (
+        LLMConfigurationError,
+        LLMError,
+        OpenAI,
+        add_llm_timeout_option,
+        one_line_with_notes,
+    )
 
     parser = argparse.ArgumentParser(description="Two questions to an agent with a tool cache.")
     add_llm_timeout_option(parser)
@@ -117,8 +127,8 @@ def cli(argv: list[str]) -> int:
         return 2
     try:
         asyncio.run(main(llm))
-    except LLMTimeoutError as error:
-        print(f"examples/agent_custom_step.py: {error}", file=sys.stderr)
+    except (AgentError, LLMError, openai.APIError) as error:  # the SDK's: server down, bad key
+        print(f"examples/agent_custom_step.py: {one_line_with_notes(error)}", file=sys.stderr)
         return 1
     return 0
 

@@ -12,7 +12,8 @@ with the `documents` extra, and docx files once `docx2txt` is installed. A slow 
 small model on a laptop) gets more time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 
 An invoice missing a required field (say the total) is reported with what was found, and
-the script exits 1.
+the script exits 1; so does a run the server ends (a wrong API key, no answer in time), said
+in one line on stderr.
 
 The workflow subclass shows how to override one step's logic: `merge_fields` runs the
 default merge, then checks the arithmetic (line items to subtotal, subtotal plus tax to
@@ -33,14 +34,13 @@ from pydantic import BaseModel, Field
 
 from agents.documents import (
     Candidate,
-    ChunkExtractionError,
+    DocumentExtractionError,
     ExtractionResult,
     ExtractionWorkflow,
     FieldEvidence,
     FileFailed,
     FileProgress,
     IncompleteExtractionError,
-    NoReadableInputError,
     ReviewRequired,
     ReviewResponse,
 )
@@ -137,10 +137,19 @@ async def main(llm: LLM, files: list[Path] | None = None) -> "ExtractionResult[I
 
 
 def cli(argv: list[str]) -> int:
-    """Run `main` with the model the environment names: 0 when the invoice is extracted,
-    1 when it is incomplete, nothing could be read or the model's server failed (said on
-    stderr), 2 when no server is configured."""
-    from agents.llm import LLMConfigurationError, OpenAI, add_llm_timeout_option
+    """Run `main` with the model the environment names: 0 when the invoice is extracted;
+    1 when it is incomplete (what was found on stdout, what is missing on stderr), or when
+    nothing could be read or the model's server failed, said in one line on stderr; 2 when
+    no server is configured."""
+    import openai
+
+    from agents.llm import (
+        LLMConfigurationError,
+        LLMError,
+        OpenAI,
+        add_llm_timeout_option,
+        one_line_with_notes,
+    )
 
     parser = argparse.ArgumentParser(description="Extract an invoice, with evidence.")
     parser.add_argument("files", nargs="*", type=Path, help="default: the sample invoice")
@@ -165,10 +174,11 @@ def cli(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    except (NoReadableInputError, ChunkExtractionError) as error:
+    except (DocumentExtractionError, LLMError, openai.APIError) as error:
         # A chunk's LLM call that failed as every chunk's would (a timeout, a server down)
-        # ends the run; its message names the chunk and the client's error.
-        print(f"examples/extract_invoice.py: {error}", file=sys.stderr)
+        # ends the run with ChunkExtractionError, whose message names the chunk and the
+        # client's error.
+        print(f"examples/extract_invoice.py: {one_line_with_notes(error)}", file=sys.stderr)
         return 1
     return 0
 

@@ -18,6 +18,7 @@ import sys
 from datetime import date
 
 from agents import AgentOutput, AgentStream, FunctionAgent, ToolCall, ToolCallResult
+from agents.agent import AgentError
 from agents.llm import LLM
 from tools.builtin.calculator import calculator
 
@@ -53,8 +54,17 @@ async def main(llm: LLM, question: str = DEFAULT_QUESTION) -> AgentOutput:
 
 def cli(argv: list[str]) -> int:
     """Run `main` with the model the environment names; 2 when no server is configured, 1
-    when it does not answer in time."""
-    from agents.llm import LLMConfigurationError, LLMTimeoutError, OpenAI, add_llm_timeout_option
+    when the run ends in an error, said in one line on stderr: the server failed or did not
+    answer in time, the model refused, or the agent gave up (`MaxIterationsError`, ...)."""
+    import openai
+
+    from agents.llm import (
+        LLMConfigurationError,
+        LLMError,
+        OpenAI,
+        add_llm_timeout_option,
+        one_line_with_notes,
+    )
 
     parser = argparse.ArgumentParser(description="Ask an agent that has tools a question.")
     parser.add_argument("question", nargs="*", help="default: a date and arithmetic question")
@@ -67,8 +77,8 @@ def cli(argv: list[str]) -> int:
         return 2
     try:
         asyncio.run(main(llm, " ".join(args.question) or DEFAULT_QUESTION))
-    except LLMTimeoutError as error:
-        print(f"examples/function_agent.py: {error}", file=sys.stderr)
+    except (AgentError, LLMError, openai.APIError) as error:  # the SDK's: server down, bad key
+        print(f"examples/function_agent.py: {one_line_with_notes(error)}", file=sys.stderr)
         return 1
     return 0
 

@@ -140,7 +140,13 @@ def cli(argv: list[str]) -> int:
     `RepeatedToolCallError` from a server that ignores `tool_choice`, ...)."""
     import openai
 
-    from agents.llm import LLMConfigurationError, LLMError, OpenAI, add_llm_timeout_option
+    from agents.llm import (
+        LLMConfigurationError,
+        LLMError,
+        OpenAI,
+        add_llm_timeout_option,
+        one_line_with_notes,
+    )
 
     parser = argparse.ArgumentParser(description="Send a request to a support desk of agents.")
     parser.add_argument("request", nargs="*", help=f"default: {DEFAULT_REQUEST}")
@@ -155,8 +161,7 @@ def cli(argv: list[str]) -> int:
         asyncio.run(main(llm, " ".join(args.request) or DEFAULT_REQUEST))
     except (AgentError, LLMError, openai.APIError) as error:  # the SDK's: server down, bad key
         # Notes carry the hints (e.g. that the server may ignore tool_choice): same line.
-        said = "; ".join([str(error), *getattr(error, "__notes__", [])])
-        print(f"examples/multi_agent.py: {said}", file=sys.stderr)
+        print(f"examples/multi_agent.py: {one_line_with_notes(error)}", file=sys.stderr)
         return 1
     return 0
 

@@ -33,6 +33,7 @@ from agents.research import (
     PlanCreated,
     PlanReview,
     ReportDelta,
+    ResearchError,
     ResearchReport,
     ResearchWorkflow,
     RoundFinished,
@@ -105,8 +106,18 @@ def ask(prompt: str) -> str:
 
 def cli(argv: list[str]) -> int:
     """Run `main` with the model the environment names; 2 when no server is configured, 1
-    when it does not answer in time."""
-    from agents.llm import LLMConfigurationError, LLMTimeoutError, OpenAI, add_llm_timeout_option
+    when the run ends in an error, said in one line on stderr: the server failed or did not
+    answer in time, the model refused, or the research could not go on (no usable plan, a
+    corpus folder that is not there)."""
+    import openai
+
+    from agents.llm import (
+        LLMConfigurationError,
+        LLMError,
+        OpenAI,
+        add_llm_timeout_option,
+        one_line_with_notes,
+    )
 
     parser = argparse.ArgumentParser(description="Research a question over local files.")
     parser.add_argument("question", nargs="*", help=f"default: {DEFAULT_QUESTION}")
@@ -122,8 +133,8 @@ def cli(argv: list[str]) -> int:
     question = " ".join(args.question) or DEFAULT_QUESTION
     try:
         asyncio.run(main(llm, question, args.corpus, args.review))
-    except LLMTimeoutError as error:
-        print(f"examples/research.py: {error}", file=sys.stderr)
+    except (LLMError, ResearchError, openai.APIError) as error:  # the SDK's: server down, bad key
+        print(f"examples/research.py: {one_line_with_notes(error)}", file=sys.stderr)
         return 1
     return 0
 

@@ -21,6 +21,7 @@ from agents.llm.errors import (
     TokenEstimateWarning,
     ToolSchemaError,
     UnexpectedResponseError,
+    one_line_with_notes,
 )
 from agents.llm.ledger import LedgerEntry, Price, UsageLedger
 from agents.llm.openai_settings import add_llm_timeout_option
@@ -73,6 +74,7 @@ __all__ = [
     "Usage",
     "UsageLedger",
     "add_llm_timeout_option",
+    "one_line_with_notes",
     "tool_call",
 ]
 

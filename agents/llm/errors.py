@@ -216,3 +216,13 @@ class UnexpectedResponseError(LLMError):
 class TokenEstimateWarning(UserWarning):
     """A tiktoken encoding could not be loaded (no network and no cached file): token counts
     fall back to another encoding or to an estimate. Warned once per encoding and process."""
+
+
+def one_line_with_notes(error: BaseException) -> str:
+    """`error`'s message and its notes, `"; "` between them, on one line: what a script
+    prints on stderr when a run ends in an error. The notes (`add_note`) are where the agents
+    and the engine say which agent and step raised it, and hints such as that a server may
+    ignore `tool_choice`; line breaks (a structured reply's validation errors) become
+    spaces."""
+    parts = [str(error), *getattr(error, "__notes__", [])]
+    return "; ".join(" ".join(part.split()) for part in parts)

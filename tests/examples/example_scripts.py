@@ -1,6 +1,8 @@
 """Loading an example script as a module, and the checks every LLM example shares: with no
 model server configured it exits with code 2 and says what to set; `--llm-timeout` is the
-time its client waits, and a server that does not answer in that time is said plainly."""
+time its client waits, and a server that does not answer in that time is said plainly; a
+run that ends in an error (the server's, the LLM layer's, an agent's) is one line on
+stderr and exit code 1."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import httpx
 import pytest
@@ -67,3 +70,34 @@ def assert_llm_timeout_is_the_clients(
     assert f"the server at {BASE_URL}/ did not answer within 240 s (1 attempt)" in error
     assert "--llm-timeout <seconds>" in error
     assert "Traceback" not in error
+
+
+def unauthorized() -> httpx.Response:
+    """The server's answer to a wrong API key, which the SDK raises as
+    `openai.AuthenticationError` and does not send again."""
+    return httpx.Response(401, json={"error": {"message": "Incorrect API key provided"}})
+
+
+def assert_run_ending_error_is_one_line(
+    name: str,
+    args: list[str],
+    replies: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> str:
+    """Run `examples/<name>.py args` against a server answering with `replies` (a list, or a
+    callable for respx's `side_effect`) until the run ends in an error: it exits 1 with one
+    line on stderr, `examples/<name>.py: ...`, and no traceback. Returns what follows the
+    script's name on that line."""
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=replies)
+        assert load_example(name).cli(args) == 1
+
+    stderr = capsys.readouterr().err
+    prefix = f"examples/{name}.py: "
+    assert stderr.startswith(prefix), stderr
+    assert stderr.count("\n") == 1, stderr
+    assert "Traceback" not in stderr
+    return stderr.removeprefix(prefix).rstrip("\n")

@@ -1,15 +1,18 @@
 """examples/agent_custom_step.py: the overridden `run_tool_call` answers a repeated call
-from the cache in the context, so the second question fetches no rate (mocked HTTP)."""
+from the cache in the context, so the second question fetches no rate (mocked HTTP); a run
+that ends in an error says so in one line on stderr, exit 1."""
 
 from __future__ import annotations
 
 import pytest
 from example_scripts import (
     assert_llm_timeout_is_the_clients,
+    assert_run_ending_error_is_one_line,
     assert_says_what_is_missing_without_a_server,
     load_example,
+    unauthorized,
 )
-from llm_wire import BASE_URL, calls_reply, sent_json, text_reply
+from llm_wire import BASE_URL, calls_reply, refusal_reply, sent_json, text_reply
 from wire_mock import mock_wire
 
 RATE = '{"base": "EUR", "quote": "USD"}'
@@ -52,3 +55,23 @@ def test_the_repeated_rate_lookup_comes_from_the_cache(
     out = capsys.readouterr().out
     assert "> And how many US dollars is 75 EUR?\n75 EUR is 81.00 USD." in out
     assert "[rates fetched: 1;" in out
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ("openai.AuthenticationError", "Error code: 401 - Incorrect API key provided"),
+        ("LLMRefusalError", "the model refused: I won't convert currencies."),
+    ],
+)
+def test_a_run_ending_in_an_error_says_it_in_one_line_and_exits_1(
+    error: str, says: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replies = {
+        "openai.AuthenticationError": [unauthorized()],
+        "LLMRefusalError": [refusal_reply("I won't convert currencies.")],
+    }
+    line = assert_run_ending_error_is_one_line(
+        "agent_custom_step", [], replies[error], monkeypatch, capsys
+    )
+    assert line.startswith(says), line

@@ -1,6 +1,7 @@
 """examples/extract_invoice.py: says what is missing without a server, and with one (mocked
 HTTP) extracts the sample invoice from its text and HTML copies, merging their evidence;
-the subclass's merge sends a total that does not add up to review."""
+the subclass's merge sends a total that does not add up to review; a run that ends in the
+server's error says so in one line on stderr, exit 1."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import httpx
 import pytest
 from example_scripts import (
     assert_llm_timeout_is_the_clients,
+    assert_run_ending_error_is_one_line,
     assert_says_what_is_missing_without_a_server,
     load_example,
+    unauthorized,
 )
 from llm_wire import BASE_URL, completion
 from wire_mock import mock_wire
@@ -163,7 +166,7 @@ def test_no_readable_file_is_a_message(
     err = capsys.readouterr().err
     assert err == (
         "examples/extract_invoice.py: none of the 1 inputs could be read: "
-        f"{missing}: no such file\n"
+        f"{missing}: no such file; raised in step 'collect' of workflow CheckedInvoiceExtraction\n"
     )
 
 
@@ -197,3 +200,26 @@ def test_the_readme_shows_what_the_example_prints(
     assert set(shown["fields"]) < set(printed["fields"])  # an excerpt of the evidence
     printed["fields"] = {name: printed["fields"][name] for name in shown["fields"]}
     assert shown == printed
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ("openai.AuthenticationError", "AuthenticationError: Error code: 401 - Incorrect API"),
+        ("openai.BadRequestError", "BadRequestError: Error code: 400 - This model's maximum"),
+    ],
+)
+def test_a_run_ending_in_an_error_says_it_in_one_line_and_exits_1(
+    error: str, says: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    too_long = {"error": {"message": "This model's maximum context length is 4096 tokens"}}
+    replies = {
+        "openai.AuthenticationError": lambda request: unauthorized(),
+        "openai.BadRequestError": lambda request: httpx.Response(400, json=too_long),
+    }
+    line = assert_run_ending_error_is_one_line(
+        "extract_invoice", [], replies[error], monkeypatch, capsys
+    )
+    assert "chunk 1 of 1: the LLM call failed: " + says in line, line
+    # The engine's note says where: on the same line, as every example prints it.
+    assert line.endswith("of workflow CheckedInvoiceExtraction"), line

@@ -1,15 +1,19 @@
 """examples/function_agent.py: says what is missing without a server, and with one (mocked
-HTTP) streams the answer and shows the tool calls."""
+HTTP) streams the answer and shows the tool calls; a run that ends in an error says so in
+one line on stderr, exit 1."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from example_scripts import (
     assert_llm_timeout_is_the_clients,
+    assert_run_ending_error_is_one_line,
     assert_says_what_is_missing_without_a_server,
     load_example,
+    unauthorized,
 )
-from llm_wire import BASE_URL, calls_reply, text_reply
+from llm_wire import BASE_URL, calls_reply, refusal_reply, text_reply
 from wire_mock import mock_wire
 
 
@@ -42,3 +46,31 @@ def test_streams_the_answer_and_shows_tool_calls(
     assert "<- calculator: 409.5" in out
     assert "It is 409.5." in out
     assert "1 tool call]" in out
+
+
+def run_ending_replies() -> dict[str, list[httpx.Response]]:
+    """Server replies that end the agent's run with an error, by the error."""
+    sums = [calls_reply((f"c{n}", "calculator", f'{{"expression": "{n} + 1"}}')) for n in range(20)]
+    return {
+        "openai.AuthenticationError": [unauthorized()],
+        "LLMRefusalError": [refusal_reply("I can't do arithmetic.")],
+        "MaxIterationsError": sums,
+    }
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ("openai.AuthenticationError", "Error code: 401 - Incorrect API key provided"),
+        ("LLMRefusalError", "the model refused: I can't do arithmetic."),
+        ("MaxIterationsError", "agent 'agent' reached max_iterations=20 without a final"),
+    ],
+)
+def test_a_run_ending_in_an_error_says_it_in_one_line_and_exits_1(
+    error: str, says: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = assert_run_ending_error_is_one_line(
+        "function_agent", ["What is 2 + 2?"], run_ending_replies()[error], monkeypatch, capsys
+    )
+    assert line.startswith(says), line
+    assert line.endswith("; raised in step 'call_llm' of workflow FunctionAgent"), line

@@ -1,6 +1,7 @@
 """examples/research.py: says what is missing without a server, and with one (mocked
 HTTP) researches the question over examples/corpus/ and prints a checked report; the
-`agentflow run` command runs the same workflow."""
+`agentflow run` command runs the same workflow; a run that ends in an error says so in one
+line on stderr, exit 1."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ import pytest
 from example_scripts import (
     EXAMPLES,
     assert_llm_timeout_is_the_clients,
+    assert_run_ending_error_is_one_line,
     assert_says_what_is_missing_without_a_server,
     load_example,
+    unauthorized,
 )
 from wire_mock import mock_wire
 
@@ -213,3 +216,26 @@ def test_agentflow_run_llm_timeout_reaches_the_workflows_client(
     assert f"the server at {BASE_URL}/ did not answer within 240 s (1 attempt)" in error
     assert "--llm-timeout <seconds>" in error
     assert os.environ["OPENAI_TIMEOUT"] == "60"  # set for the command only
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ("openai.AuthenticationError", "Error code: 401 - Incorrect API key provided"),
+        # Its message lists the validation errors on lines of their own: one line here.
+        ("StructuredOutputError", "no valid ResearchPlan after 3 attempts; last validation"),
+        ("PlanError", "the plan has no sub-question"),
+    ],
+)
+def test_a_run_ending_in_an_error_says_it_in_one_line_and_exits_1(
+    error: str, says: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replies = {
+        "openai.AuthenticationError": [unauthorized()],
+        "StructuredOutputError": lambda request: reply('{"sub_questions": "none"}'),
+        "PlanError": [reply(json.dumps({"sub_questions": []}))],
+    }
+    line = assert_run_ending_error_is_one_line(
+        "research", ["How should batteries be charged?"], replies[error], monkeypatch, capsys
+    )
+    assert line.startswith(says), line
