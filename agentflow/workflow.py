@@ -62,7 +62,7 @@ class Workflow:
 
     @classmethod
     def _validated_step_table(cls) -> StepTable:
-        table = cls._step_table()
+        table = step_table_of(cls)
         if not cls.__dict__.get("_validated", False):
             validate_step_graph(table)
             cls._validated = True
