@@ -17,7 +17,7 @@ from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
 from agentflow.events import StartEvent
 from agentflow.handler import WorkflowHandler
 from agentflow.runtime.run import WorkflowRun
-from agentflow.runtime.step_table import StepTable, build_step_table
+from agentflow.runtime.step_table import StepTable, forget_step_table, step_table_of
 from agentflow.runtime.validation import validate_step_graph
 
 
@@ -25,7 +25,6 @@ class Workflow:
     """Subclass it, decorate methods with `@step`, then `await MyWorkflow().run(...)`."""
 
     _free_steps: ClassVar[dict[str, Callable[..., Any]]] = {}
-    _table_cache: ClassVar[StepTable | None] = None
     _validated: ClassVar[bool] = False
 
     def __init__(
@@ -58,15 +57,12 @@ class Workflow:
 
     @classmethod
     def _step_table(cls) -> StepTable:
-        table = cls.__dict__.get("_table_cache")
-        if table is None:
-            table = build_step_table(cls)
-            cls._table_cache = table
-        return table
+        # Other modules call `step_table_of` itself; this spelling is for the class's own.
+        return step_table_of(cls)
 
     @classmethod
     def _validated_step_table(cls) -> StepTable:
-        table = cls._step_table()
+        table = step_table_of(cls)
         if not cls.__dict__.get("_validated", False):
             validate_step_graph(table)
             cls._validated = True
@@ -158,8 +154,8 @@ def _start_event_type(table: StepTable) -> type[StartEvent]:
 
 def _forget_tables(cls: type[Workflow]) -> None:
     for klass in [cls, *cls.__subclasses__()]:
-        if "_table_cache" in klass.__dict__:
-            klass._table_cache = None
+        forget_step_table(klass)
+        if "_validated" in klass.__dict__:
             klass._validated = False
         if klass is not cls:
             _forget_tables(klass)

@@ -124,8 +124,9 @@ def _start_event(workflow: Workflow, fields: dict[str, Any]) -> StartEvent:
     `run(**fields)` so that a field called `ctx` or `start_event` is a field, not one of
     run()'s own parameters."""
     from agentflow.events import StartEvent
+    from agentflow.runtime.step_table import step_table_of
 
-    start_types = type(workflow)._step_table().start_event_types()
+    start_types = step_table_of(type(workflow)).start_event_types()
     start_type = start_types[0] if start_types else StartEvent
     return start_type(**fields)
 
@@ -154,10 +155,11 @@ def _human_response_type(workflow: Workflow) -> type[HumanResponseEvent]:
     """The HumanResponseEvent subclass the workflow's steps accept, when exactly one does;
     else the base class (which a step waiting with `wait_for_event` typically expects)."""
     from agentflow.events import HumanResponseEvent
+    from agentflow.runtime.step_table import step_table_of
 
     accepted = {
         event_type
-        for spec in type(workflow)._step_table().steps.values()
+        for spec in step_table_of(type(workflow)).steps.values()
         for event_type in spec.accepted
         if issubclass(event_type, HumanResponseEvent)
     }

@@ -176,6 +176,28 @@ class StepTable:
         return found
 
 
+_CACHE_ATTRIBUTE = "_agentflow_step_table"
+"""Where `step_table_of` keeps a class's table: in the class's own `__dict__`, so a
+subclass never sees its parent's table and the table goes when the class does."""
+
+
+def step_table_of(workflow_class: type[Workflow]) -> StepTable:
+    """The step table of `workflow_class`, built on first use and kept on the class; the
+    public way for drawings, the command line and the runtime to read a workflow's steps."""
+    table: StepTable | None = workflow_class.__dict__.get(_CACHE_ATTRIBUTE)
+    if table is None:
+        table = build_step_table(workflow_class)
+        setattr(workflow_class, _CACHE_ATTRIBUTE, table)
+    return table
+
+
+def forget_step_table(workflow_class: type[Workflow]) -> None:
+    """Drop the table `step_table_of` kept for `workflow_class` (its steps changed), so the
+    next call builds it again. Subclasses keep theirs; forget them one by one."""
+    if _CACHE_ATTRIBUTE in workflow_class.__dict__:
+        delattr(workflow_class, _CACHE_ATTRIBUTE)
+
+
 def build_step_table(workflow_class: type[Workflow]) -> StepTable:
     """Read every step of `workflow_class` (methods, inherited ones, and free functions
     added with `@step(workflow=...)`) into a `StepTable`."""
