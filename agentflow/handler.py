@@ -5,13 +5,19 @@ It is an `asyncio.Future`, so `await handler`, `asyncio.gather`, `asyncio.wait_f
 handler (or a task awaiting it, as `asyncio.wait_for` does on timeout) cancels the run, and
 the handler becomes cancelled only once the run's tasks are gone, so nothing of the run
 outlives the cancellation. `cancel_run()` ends the run with `WorkflowCancelledByUser`.
+
+`WorkflowHandler[ResultT]` carries the workflow's declared result type to `await handler`
+(see `Workflow[ResultT]`); unparametrised it is `WorkflowHandler[Any]`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
+
+# typing.TypeVar takes a default only from Python 3.13 (PEP 696).
+from typing_extensions import TypeVar
 
 from agentflow.events import Event
 
@@ -20,7 +26,13 @@ if TYPE_CHECKING:
     from agentflow.runtime.run import WorkflowRun
 
 
-class WorkflowHandler(asyncio.Future[Any]):
+ResultT = TypeVar("ResultT", default=Any)
+"""What awaiting a run gives: the StopEvent's `result`, or the StopEvent itself when its class
+has fields of its own. Defaults to Any, so that `Workflow` and `WorkflowHandler` written
+without it stay valid under mypy --strict."""
+
+
+class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
     """A running workflow: await it for the result, iterate its stream, answer it, stop it."""
 
     def __init__(self, run: WorkflowRun, *, loop: asyncio.AbstractEventLoop) -> None:

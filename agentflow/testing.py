@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from agentflow.events import Event, StartEvent
+from agentflow.handler import ResultT
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -25,7 +26,7 @@ __all__ = ["WorkflowTestResult", "WorkflowTestRunner"]
 
 
 @dataclass
-class WorkflowTestResult:
+class WorkflowTestResult(Generic[ResultT]):
     """What one run produced, as `WorkflowTestRunner.run` saw it."""
 
     collected: list[Event]
@@ -33,17 +34,17 @@ class WorkflowTestResult:
     passed as `exclude_events`)."""
     event_types: dict[type[Event], int]
     """How many events of each exact type `collected` holds."""
-    result: Any
+    result: ResultT
     """What awaiting the handler gave: the StopEvent's `result`, or the StopEvent itself
-    for a subclass with fields of its own."""
+    for a subclass with fields of its own (typed as the workflow's `Workflow[T]`)."""
     ctx: Context[Any]
     """The run's context, to inspect the state the run left behind."""
 
 
-class WorkflowTestRunner:
+class WorkflowTestRunner(Generic[ResultT]):
     """Runs a workflow to completion, collecting every event it streams."""
 
-    def __init__(self, workflow: Workflow) -> None:
+    def __init__(self, workflow: Workflow[ResultT]) -> None:
         """`workflow`: the instance each `run()` call starts."""
         self._workflow = workflow
 
@@ -54,7 +55,7 @@ class WorkflowTestRunner:
         expose_internal: bool = True,
         exclude_events: list[type[Event]] | None = None,
         **kwargs: Any,
-    ) -> WorkflowTestResult:
+    ) -> WorkflowTestResult[ResultT]:
         """Run the workflow from `start_event`, or from a start event built from `kwargs`
         as `Workflow.run(**kwargs)` does, with `ctx` if given, and wait for it to end.
 

@@ -2,6 +2,11 @@
 
 The step table (what each step accepts and emits) is built once per class and the graph
 is validated once per class, before the first run; every later run reuses both.
+
+`Workflow[ResultT]` declares what the run gives, for type checkers only: `class
+Summary(Workflow[str])` makes `await Summary().run()` a `str`. Nothing checks it at run time
+(the steps' StopEvents are not inspected on the hot path), and a class that declares nothing
+gives `Any`, as before.
 """
 
 from __future__ import annotations
@@ -9,20 +14,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic
 
 from agentflow.context import Context
 from agentflow.decorators import step_config_of
 from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
 from agentflow.events import StartEvent
-from agentflow.handler import WorkflowHandler
+from agentflow.handler import ResultT, WorkflowHandler
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.step_table import StepTable, forget_step_table, step_table_of
 from agentflow.runtime.validation import validate_step_graph
 
 
-class Workflow:
-    """Subclass it, decorate methods with `@step`, then `await MyWorkflow().run(...)`."""
+class Workflow(Generic[ResultT]):
+    """Subclass it, decorate methods with `@step`, then `await MyWorkflow().run(...)`;
+    subclass `Workflow[T]` to tell type checkers that the run gives a `T`."""
 
     _free_steps: ClassVar[dict[str, Callable[..., Any]]] = {}
     _validated: ClassVar[bool] = False
@@ -75,7 +81,7 @@ class Workflow:
         *,
         forward_events: bool = False,
         **kwargs: Any,
-    ) -> WorkflowHandler:
+    ) -> WorkflowHandler[ResultT]:
         """Start a run and return its handler at once. The start event is `start_event`,
         or this workflow's StartEvent type built from `kwargs`. Must be called from a
         running event loop (any: asyncio.run, FastAPI, Jupyter). Given neither, a `ctx`

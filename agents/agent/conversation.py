@@ -20,13 +20,14 @@ from typing import Any, overload
 from agentflow import Context, Workflow
 from agentflow.events import StartEvent
 from agentflow.handler import WorkflowHandler
-from agents.agent.events import agent_start_kwargs
+from agents.agent.events import AgentOutput, agent_start_kwargs
 from agents.llm.types import ChatMessage
 from agents.run_arguments import name_positional_arguments
 
 
-class ConversationWorkflow(Workflow):
-    """A workflow that answers a user message; `FunctionAgent` and `AgentWorkflow` are two."""
+class ConversationWorkflow(Workflow[AgentOutput]):
+    """A workflow that answers a user message; `FunctionAgent` and `AgentWorkflow` are two.
+    Awaiting its run gives the `AgentOutput` of the agent that answered."""
 
     @overload
     def run(
@@ -38,7 +39,7 @@ class ConversationWorkflow(Workflow):
         chat_history: Sequence[ChatMessage] | None = None,
         forward_events: bool = False,
         **kwargs: Any,
-    ) -> WorkflowHandler: ...
+    ) -> WorkflowHandler[AgentOutput]: ...
 
     @overload
     def run(
@@ -50,9 +51,11 @@ class ConversationWorkflow(Workflow):
         start_event: StartEvent | None = None,
         forward_events: bool = False,
         **kwargs: Any,
-    ) -> WorkflowHandler: ...
+    ) -> WorkflowHandler[AgentOutput]: ...
 
-    def run(self, *args: Any, forward_events: bool = False, **kwargs: Any) -> WorkflowHandler:
+    def run(
+        self, *args: Any, forward_events: bool = False, **kwargs: Any
+    ) -> WorkflowHandler[AgentOutput]:
         """Answer `user_msg`. `chat_history` replaces the conversation held in `ctx`'s
         memory; without it, reusing `ctx` continues the conversation. With neither message
         nor history, a `ctx` holding an unfinished run resumes it."""

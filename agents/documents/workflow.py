@@ -112,7 +112,7 @@ def _worker_limit(ctx: Context[Any]) -> asyncio.Semaphore:
 WorkerLimit = Annotated[asyncio.Semaphore, Resource(_worker_limit)]
 
 
-class ExtractionWorkflow(Workflow, Generic[ModelT]):
+class ExtractionWorkflow(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
     """Extract `schema` from files or texts: `await ExtractionWorkflow(llm=..., schema=Invoice)
     .run(files=["invoice.pdf"])` gives an `ExtractionResult[Invoice]`."""
 
@@ -203,7 +203,7 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         files: Sequence[str | Path] | None = None,
         documents: Sequence[Any] | None = None,
         **kwargs: Any,
-    ) -> WorkflowHandler: ...
+    ) -> WorkflowHandler[ExtractionResult[ModelT]]: ...
 
     @overload
     def run(
@@ -214,9 +214,9 @@ class ExtractionWorkflow(Workflow, Generic[ModelT]):
         ctx: Context[Any] | None = None,
         start_event: StartEvent | None = None,
         **kwargs: Any,
-    ) -> WorkflowHandler: ...
+    ) -> WorkflowHandler[ExtractionResult[ModelT]]: ...
 
-    def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler:
+    def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler[ExtractionResult[ModelT]]:
         """Extract from `files` (paths; `run([...])` or `run(files=[...])`) and `documents`
         (str, dicts with "text" and "metadata", or LlamaIndex `Document`s; a reader's pages
         of one file are grouped by their file name). With neither, a `ctx` holding an

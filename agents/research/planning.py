@@ -25,13 +25,14 @@ from agents.llm.types import Usage
 from agents.research import prompts
 from agents.research.errors import PlanError
 from agents.research.events import PlanCreated, PlanDrafted, PlanReview, ResearchStart, RoundStart
-from agents.research.report import ResearchPlan
+from agents.research.report import ResearchPlan, ResearchReport
 from agents.research.review import read_review, review_prompt
 from agents.research.run_state import ResearchState
 
 
-class ResearchPlanning(Workflow):
-    """The plan and review steps of `ResearchWorkflow` (not run on its own)."""
+class ResearchPlanning(Workflow[ResearchReport]):
+    """The plan and review steps of `ResearchWorkflow` (not run on its own), which gives a
+    `ResearchReport`."""
 
     state_key = "research"
     """The state key of the run's `ResearchState`."""

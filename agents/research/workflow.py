@@ -174,7 +174,7 @@ class ResearchWorkflow(ResearchPlanning):
         *,
         query: str | None = None,
         **kwargs: Any,
-    ) -> WorkflowHandler: ...
+    ) -> WorkflowHandler[ResearchReport]: ...
 
     @overload
     def run(
@@ -184,9 +184,9 @@ class ResearchWorkflow(ResearchPlanning):
         ctx: Context[Any] | None = None,
         start_event: StartEvent | None = None,
         **kwargs: Any,
-    ) -> WorkflowHandler: ...
+    ) -> WorkflowHandler[ResearchReport]: ...
 
-    def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler:
+    def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler[ResearchReport]:
         """Research `query` (`run("...")` or `run(query="...")`); awaiting the handler gives
         the `ResearchReport`. A first argument that is a `Context` is `ctx`, as for any
         workflow."""
