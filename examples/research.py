@@ -12,8 +12,10 @@ server gets more time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 
 Progress is printed as the workflow streams it (plan, each search, each source read with
 its notes, each round), then the report as it is written, then the checked report's
-sources and any claim whose citation failed the check. With `--review`, the end of input
-(`< /dev/null`) approves the plan. The same workflow runs under the `agentflow` command:
+sources, any claim whose citation failed the check, and a warning when the report cites no
+source at all (a draft citing nothing is sent back to the writer once first). With
+`--review`, the end of input (`< /dev/null`) approves the plan. The same workflow runs
+under the `agentflow` command:
 
     agentflow run examples/research.py:workflow --arg query="How should batteries be stored?"
 """
@@ -36,6 +38,7 @@ from agents.research import (
     ResearchError,
     ResearchReport,
     ResearchWorkflow,
+    RewriteRequested,
     RoundFinished,
     SearchFailed,
     SearchStarted,
@@ -78,6 +81,8 @@ async def main(
             print(f"round {ev.round} done: {ev.sources_read} sources read{missing}\n")
         elif isinstance(ev, ReportDelta):
             print(ev.delta, end="", flush=True)
+        elif isinstance(ev, RewriteRequested):  # the deltas that follow are a new draft
+            print(f"\n\n[{ev.reason}: rewrite {ev.attempt}]\n")
     report = await handler
     assert isinstance(report, ResearchReport)
     print("\n\nSources:")
@@ -87,6 +92,8 @@ async def main(
         print("Claims that failed the citation check:")
         for claim in report.unverified:
             print(f"  - {claim.text} ({'; '.join(claim.problems)})")
+    for warning in report.warnings:
+        print(f"Warning: {warning}")
     print(
         f"[{len(report.claims)} verified claims, {len(report.unverified)} unverified, "
         f"{report.usage.total_tokens} tokens]"

@@ -3,8 +3,9 @@
 On the stream, in order: `PlanCreated` (and `PlanReview`, waiting for a human, with
 `review_plan=True`), then per round `SearchStarted` per query (`SearchFailed` for one that
 failed), `SourceRead` per source read (`SourceFailed` for one that could not be), and
-`RoundFinished`; then `ReportDelta` per streamed chunk of the report, `CitationsChecked`,
-and the `ResearchReport` that ends the run. The other events pass between steps only.
+`RoundFinished`; then `ReportDelta` per streamed chunk of the report (after a
+`RewriteRequested`, the chunks of a new draft, from its start), `CitationsChecked`, and the
+`ResearchReport` that ends the run. The other events pass between steps only.
 """
 
 from __future__ import annotations
@@ -131,6 +132,19 @@ class ReportDelta(StreamedTextEvent):
         return self.text_so_far()
 
 
+class RewriteRequested(Event):
+    """The draft just streamed cites no source although notes were read, so the writer is
+    asked again: the `ReportDelta`s that follow are a new draft, from its start (their
+    `text` starts afresh). A console that printed the first draft can say so here."""
+
+    attempt: int
+    """Which rewrite this is: 1 for the first, up to the workflow's `max_citation_retries`."""
+    reason: str
+    """Why the draft is not kept, for people."""
+    draft: str
+    """The draft that is being rewritten."""
+
+
 class CitationsChecked(Event):
     """The outcome of the citation check, just before the report is returned."""
 
@@ -226,10 +240,12 @@ class RoundRead(Event):
 
 
 class WriteRequest(Event):
-    """The research is done: write the report."""
+    """The research is done: write the report, or, from the `check` step, write it again."""
 
     rounds: int
     """Rounds run."""
+    uncited_draft: str | None = None
+    """The previous draft, which cited no source: the writer is shown it and told to cite."""
 
 
 class DraftWritten(Event):

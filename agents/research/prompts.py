@@ -66,6 +66,13 @@ WRITE_SYSTEM = (
 
 WRITE_USER = "Question: {query}\n\nSources and notes:\n{sources}"
 
+REWRITE_UNCITED = (
+    "Your report cites no source. Write it again, and end each factual sentence with the "
+    'number of its source in square brackets, [n], or with a quote from its notes, [n: "exact '
+    'quote"]. Cite only the numbers listed with the notes above; a sentence no note supports '
+    "must say that the sources do not answer it."
+)
+
 
 def plan_messages(
     query: str,
@@ -132,3 +139,10 @@ def write_messages(query: str, sources: Sequence[SourceText]) -> list[ChatMessag
         ChatMessage.system(WRITE_SYSTEM),
         ChatMessage.user(WRITE_USER.format(query=query, sources="\n\n".join(blocks))),
     ]
+
+
+def rewrite_turns(uncited_draft: str) -> list[ChatMessage]:
+    """What follows the writer's messages when its draft cited nothing: the draft, as the
+    model's own turn, then the request to cite (`REWRITE_UNCITED`), so that the model sees
+    what it wrote and what was wrong with it."""
+    return [ChatMessage.assistant(uncited_draft), ChatMessage.user(REWRITE_UNCITED)]

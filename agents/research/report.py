@@ -169,6 +169,11 @@ class ResearchReport(StopEvent):
     """Search-and-read rounds run."""
     plan: ResearchPlan | None = None
     """The plan the run followed (after the human's edits, if any)."""
+    uncited: bool = False
+    """True when the writer had notes to cite and its final draft still cites none (after
+    `max_citation_retries` rewrites): nothing in `answer_markdown` was checked."""
+    warnings: list[str] = Field(default_factory=list)
+    """What a person should know about the report (an uncited report says so here)."""
 
     def __str__(self) -> str:
         """The report's text, so that `print(await workflow.run(...))` prints the report."""

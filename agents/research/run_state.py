@@ -36,5 +36,7 @@ class ResearchState(BaseModel):
     """Every source read, with its text and checked notes, by id."""
     failed: int = 0
     """Searches and reads that failed."""
+    citation_retries: int = 0
+    """Drafts sent back to the writer so far because they cited no source."""
     usage_before: Usage = Field(default_factory=Usage)
     """The ledger's total when the run started, to tell this run's usage."""

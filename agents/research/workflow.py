@@ -19,12 +19,21 @@
    └──── missing, round < max_rounds ───────────── find_gaps ── nothing missing ─> WriteRequest
                                                                                      │
           ResearchReport <── check (citations, in code) <── DraftWritten <── write (ReportDelta)
+                               │                                              ^
+                               └─ cites nothing, notes read, retries left ────┘
+                                  (RewriteRequested; WriteRequest with the draft)
 ```
 
 Each box is a step a subclass may override on its own, and each step's LLM call is a method
-(`make_plan`, `revise_plan`, `take_notes`, `name_gaps`, `write_prompt`) for narrower changes.
-The `plan` and `review` steps and the run's state access live in the base class,
-`ResearchPlanning` (`planning.py`); the rounds, the writing and the check are here.
+(`make_plan`, `revise_plan`, `take_notes`, `name_gaps`, `write_prompt`, `rewrite_prompt`)
+for narrower changes. The `plan` and `review` steps and the run's state access live in the
+base class, `ResearchPlanning` (`planning.py`); the rounds, the writing and the check are
+here.
+
+A draft that cites no source, though notes were read (small models write plain prose), is
+not passed as checked: `check` sends it back to `write` with a request to cite, at most
+`max_citation_retries` times, and the report of a final draft still citing nothing is
+`uncited`, with a warning.
 
 Failures that leave something to go on with do not end the run: a search that fails is a
 `SearchFailed`, a source that cannot be fetched or read a `SourceFailed`, each also a
@@ -63,6 +72,7 @@ from agents.research.events import (
     ReadRequest,
     ReadResult,
     ReportDelta,
+    RewriteRequested,
     RoundFinished,
     RoundRead,
     RoundStart,
@@ -129,12 +139,14 @@ class ResearchWorkflow(ResearchPlanning):
         review_plan: bool = False,
         *,
         fetcher: SourceFetcher | None = None,
+        max_citation_retries: int = 1,
         timeout: float | None = 900.0,
         **workflow_kwargs: Any,
     ) -> None:
         """`search` is a `SearchBackend`, a `tools` tool or async callable `(query, k)`, or
         a folder path for a `LocalCorpusSearch`. `fetcher` reads web hits (its `WebTools`
-        sets the limits). `timeout` is the whole run's."""
+        sets the limits). `max_citation_retries` is how many times a draft that cites no
+        source is sent back to the writer (0: never). `timeout` is the whole run's."""
         super().__init__(timeout=timeout, **workflow_kwargs)
         if llm is None:
             raise TypeError("ResearchWorkflow needs an llm, e.g. llm=OpenAI('gpt-4o-mini')")
@@ -148,6 +160,11 @@ class ResearchWorkflow(ResearchPlanning):
         if max_parallel < 1:
             raise ValueError(
                 f"ResearchWorkflow: max_parallel must be at least 1, got {max_parallel}"
+            )
+        if max_citation_retries < 0:
+            raise ValueError(
+                "ResearchWorkflow: max_citation_retries must be at least 0, got "
+                f"{max_citation_retries}"
             )
         self.llm = llm
         """The chat model every step uses."""
@@ -165,6 +182,8 @@ class ResearchWorkflow(ResearchPlanning):
         """Whether the plan waits for a human (`PlanReview`) before searching."""
         self.fetcher = fetcher or SourceFetcher()
         """Turns hits into text."""
+        self.max_citation_retries = max_citation_retries
+        """Rewrites asked, at most, of a draft that cites no source while notes were read."""
 
     @overload
     def run(
@@ -377,7 +396,8 @@ class ResearchWorkflow(ResearchPlanning):
 
     @step
     async def write(self, ctx: Context[Any], ev: WriteRequest) -> DraftWritten:
-        """Stream the report from the notes, one `ReportDelta` per chunk. A refusal raises
+        """Stream the report from the notes, one `ReportDelta` per chunk; for a rewrite
+        (`ev.uncited_draft`), with the draft and the request to cite. A refusal raises
         `LLMRefusalError`, a reply with no text `EmptyReportError`: neither is a report."""
         state = await self.get_state(ctx)
         if not any(source.notes for source in state.sources):
@@ -391,7 +411,12 @@ class ResearchWorkflow(ResearchPlanning):
         text = ReplyText()
         last = None
         llm = MeteredLLM(self.llm, ctx)
-        async for chunk in llm.astream_chat(self.write_prompt(state)):
+        messages = (
+            self.write_prompt(state)
+            if ev.uncited_draft is None
+            else self.rewrite_prompt(state, ev.uncited_draft)
+        )
+        async for chunk in llm.astream_chat(messages):
             last = chunk
             if chunk.delta:
                 ctx.write_event_to_stream(ReportDelta.added_to(text, chunk.delta))
@@ -404,11 +429,35 @@ class ResearchWorkflow(ResearchPlanning):
         return DraftWritten(markdown=markdown)
 
     @step
-    async def check(self, ctx: Context[Any], ev: DraftWritten) -> ResearchReport:
-        """Check every citation in code and build the report (see `citations.py`)."""
+    async def check(self, ctx: Context[Any], ev: DraftWritten) -> ResearchReport | WriteRequest:
+        """Check every citation in code and build the report (see `citations.py`). A draft
+        that cites no source while notes were read goes back to `write` (a `WriteRequest`
+        with the draft) up to `max_citation_retries` times, then is reported `uncited`."""
         state = await self.get_state(ctx)
         texts = {source.id: source.text for source in state.sources}
         checked = check_citations(ev.markdown, texts, self.unverified_policy)
+        # The canned answers (no notes) cite nothing by design and are never re-asked.
+        uncited = not (checked.claims or checked.unverified) and any(
+            source.notes for source in state.sources
+        )
+        if uncited and state.citation_retries < self.max_citation_retries:
+            state.citation_retries += 1
+            await self.save_state(ctx, state)
+            ctx.write_event_to_stream(
+                RewriteRequested(
+                    attempt=state.citation_retries,
+                    reason="the draft cites no source, though notes were read",
+                    draft=ev.markdown,
+                )
+            )
+            return WriteRequest(rounds=state.round, uncited_draft=ev.markdown)
+        report_warnings = []
+        if uncited:
+            report_warnings.append(
+                "the report cites no source, so none of its sentences was checked "
+                f"(rewrites asked: {state.citation_retries})"
+            )
+            warnings.warn(report_warnings[-1], ResearchWarning, stacklevel=1)
         ctx.write_event_to_stream(
             CitationsChecked(
                 verified=len(checked.claims),
@@ -425,6 +474,8 @@ class ResearchWorkflow(ResearchPlanning):
             usage=usage_since(state.usage_before, await self.ledger_total(ctx)),
             rounds=state.round,
             plan=state.plan,
+            uncited=uncited,
+            warnings=report_warnings,
         )
 
     # -- the LLM calls and pieces the steps share; override to change one behaviour -----
@@ -450,3 +501,8 @@ class ResearchWorkflow(ResearchPlanning):
     def write_prompt(self, state: ResearchState) -> list[ChatMessage]:
         """The writer's messages: the question, and each source with notes, numbered."""
         return prompts.write_messages(state.query, state.sources)
+
+    def rewrite_prompt(self, state: ResearchState, uncited_draft: str) -> list[ChatMessage]:
+        """The writer's messages for a draft that cited nothing: `write_prompt`'s, the
+        draft, and the request to cite each factual sentence."""
+        return [*self.write_prompt(state), *prompts.rewrite_turns(uncited_draft)]

@@ -2,8 +2,8 @@
 
 `ResearchModel` is a respx side effect: it reads each chat completions request as a server
 would and answers by what it asks for, the `response_format` schema name (`ResearchPlan`,
-`SourceNotes`, `GapReport`) or a stream (the report). Reads run in parallel, so notes are
-chosen by the source URL in the prompt, not by call order.
+`SourceNotes`, `GapReport`) or a stream (the report, and any rewrite of it). Reads run in
+parallel, so notes are chosen by the source URL in the prompt, not by call order.
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ class ResearchModel:
         notes_by_url: dict[str, dict[str, Any]],
         gaps: list[list[tuple[str, list[str]]]],
         report: list[str],
+        rewrites: list[list[str]] | None = None,
     ) -> None:
         self.plans = list(plans)
         self.notes_by_url = notes_by_url
         self.gaps = list(gaps)
         self.report = report
+        self.rewrites = rewrites or []
         self.calls: dict[str, list[dict[str, Any]]] = {
             "ResearchPlan": [],
             "SourceNotes": [],
@@ -51,7 +53,7 @@ class ResearchModel:
         if body.get("stream"):
             self.calls["write"].append(body)
             chunks = [chunk({"role": "assistant", "content": ""})]
-            chunks += [chunk({"content": piece}) for piece in self.report]
+            chunks += [chunk({"content": piece}) for piece in self._next_report()]
             chunks += [chunk({}, "stop"), chunk(no_choices=True, usage_=usage(300, 60))]
             return sse(chunks)
         name = body["response_format"]["json_schema"]["name"]
@@ -67,6 +69,14 @@ class ResearchModel:
                 self.read_urls.append(url)
                 return self._json(answer)
         raise AssertionError(f"no notes prepared for the source in: {prompt[:300]}")
+
+    def _next_report(self) -> list[str]:
+        """`report` for the first write request, then each of `rewrites` in turn (the last
+        one again once they run out); `report` every time without rewrites."""
+        later = len(self.calls["write"]) - 2
+        if later < 0 or not self.rewrites:
+            return self.report
+        return self.rewrites[min(later, len(self.rewrites) - 1)]
 
     @staticmethod
     def _json(value: dict[str, Any]) -> httpx.Response:

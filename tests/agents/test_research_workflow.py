@@ -215,16 +215,16 @@ async def test_an_unread_report_stream_holds_memory_linear_in_the_report(
             heat: notes(("Heat ages cells.", "lose capacity faster when they are kept hot"))
         },
         gaps=[],
-        report=["Warm up."],  # the first run loads what every run shares
+        report=["Warm up [1]."],  # the first run loads what every run shares
     )
     api.post("/chat/completions").mock(side_effect=model)
     workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
     await workflow.run("Why do batteries wear out?")
     words = 1500
 
-    model.report = ["token "] * words
+    model.report = ["token "] * words + ["[1]."]
     short = await memory_held_by_unread_report(workflow, words)
-    model.report = ["token "] * (2 * words)
+    model.report = ["token "] * (2 * words) + ["[1]."]
     long = await memory_held_by_unread_report(workflow, 2 * words)
 
     # With the report so far copied into each ReportDelta, memory grows as the square of
@@ -243,7 +243,7 @@ async def test_report_delta_text_is_the_report_so_far(
             heat: notes(("Heat ages cells.", "lose capacity faster when they are kept hot"))
         },
         gaps=[],
-        report=["Heat ", "ages ", "cells."],
+        report=["Heat ", "ages ", "cells [1]."],
     )
     api.post("/chat/completions").mock(side_effect=model)
     workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
@@ -251,8 +251,8 @@ async def test_report_delta_text_is_the_report_so_far(
     result = await WorkflowTestRunner(workflow).run(query="Why do batteries wear out?")
 
     deltas = [e for e in result.collected if isinstance(e, ReportDelta)]
-    assert [e.delta for e in deltas] == ["Heat ", "ages ", "cells."]
-    assert [e.text for e in deltas] == ["Heat ", "Heat ages ", "Heat ages cells."]
+    assert [e.delta for e in deltas] == ["Heat ", "ages ", "cells [1]."]
+    assert [e.text for e in deltas] == ["Heat ", "Heat ages ", "Heat ages cells [1]."]
     assert json.loads(deltas[1].model_dump_json())["text"] == "Heat ages "
     assert ReportDelta(delta="cells.", text="Heat ages cells.").text == "Heat ages cells."
     assert ReportDelta(delta="cells.").text == "cells."

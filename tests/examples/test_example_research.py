@@ -22,6 +22,8 @@ from example_scripts import (
 )
 from wire_mock import mock_wire
 
+from agents.research import ResearchWarning
+
 BASE_URL = "https://llm.test/v1"
 
 
@@ -153,6 +155,33 @@ def test_sources_read_without_usable_notes_are_not_reported_as_unread(
     assert len(read) >= 3
     assert f"Sources read: {len(read)}. None gave a note on this question" in out
     assert "No source could be read" not in out
+
+
+class UncitingModel(CorpusModel):
+    """Writes plain prose without one citation, however often asked (as small models do)."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content).get("stream"):
+            self.kinds.append("write")
+            return stream(["Charge batteries to 80 percent. ", "Keep them cool."])
+        return super().__call__(request)
+
+
+def test_a_report_that_cites_nothing_is_rewritten_once_then_named_in_a_warning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    model = UncitingModel()
+    with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
+        api.post("/chat/completions").mock(side_effect=model)
+        with pytest.warns(ResearchWarning, match="cites no source"):
+            assert load_example("research").cli(["How should batteries be charged?"]) == 0
+
+    out = capsys.readouterr().out
+    assert model.kinds.count("write") == 2
+    assert "[the draft cites no source, though notes were read: rewrite 1]" in out
+    assert "Warning: the report cites no source" in out
+    assert "[0 verified claims, 0 unverified" in out
 
 
 def test_review_with_stdin_at_its_end_approves_the_plan(
