@@ -109,6 +109,7 @@ def cli(argv: list[str]) -> int:
     answer in time, the model refused, or the agent gave up (`MaxIterationsError`, ...)."""
     import openai
 
+    from agentflow.errors import WorkflowTimeoutError
     from agents.llm import (
         LLMConfigurationError,
         LLMError,
@@ -127,7 +128,8 @@ def cli(argv: list[str]) -> int:
         return 2
     try:
         asyncio.run(main(llm))
-    except (AgentError, LLMError, openai.APIError) as error:  # the SDK's: server down, bad key
+    # openai.APIError: the SDK's own (server down, bad key); WorkflowTimeoutError: the run's.
+    except (AgentError, LLMError, openai.APIError, WorkflowTimeoutError) as error:
         print(f"examples/agent_custom_step.py: {one_line_with_notes(error)}", file=sys.stderr)
         return 1
     return 0

@@ -120,8 +120,8 @@ async def main(llm: LLM, files: list[Path] | None = None) -> "ExtractionResult[I
         schema=Invoice,
         review="low_confidence",
         # The sample files are one invoice twice (text and HTML): its lines once, not twice.
-        # Files given on the command line are taken as copies of one document too.
-        files_are_copies=True,
+        # Files named on the command line are parts of one invoice, each adding its lines.
+        files_are_copies=not files,
     )
     handler = workflow.run(files=files or DEFAULT_FILES)
     async for ev in handler.stream_events():
@@ -143,6 +143,7 @@ def cli(argv: list[str]) -> int:
     no server is configured."""
     import openai
 
+    from agentflow.errors import WorkflowTimeoutError
     from agents.llm import (
         LLMConfigurationError,
         LLMError,
@@ -174,7 +175,7 @@ def cli(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    except (DocumentExtractionError, LLMError, openai.APIError) as error:
+    except (DocumentExtractionError, LLMError, openai.APIError, WorkflowTimeoutError) as error:
         # A chunk's LLM call that failed as every chunk's would (a timeout, a server down)
         # ends the run with ChunkExtractionError, whose message names the chunk and the
         # client's error.

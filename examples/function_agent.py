@@ -58,6 +58,7 @@ def cli(argv: list[str]) -> int:
     answer in time, the model refused, or the agent gave up (`MaxIterationsError`, ...)."""
     import openai
 
+    from agentflow.errors import WorkflowTimeoutError
     from agents.llm import (
         LLMConfigurationError,
         LLMError,
@@ -77,7 +78,8 @@ def cli(argv: list[str]) -> int:
         return 2
     try:
         asyncio.run(main(llm, " ".join(args.question) or DEFAULT_QUESTION))
-    except (AgentError, LLMError, openai.APIError) as error:  # the SDK's: server down, bad key
+    # openai.APIError: the SDK's own (server down, bad key); WorkflowTimeoutError: the run's.
+    except (AgentError, LLMError, openai.APIError, WorkflowTimeoutError) as error:
         print(f"examples/function_agent.py: {one_line_with_notes(error)}", file=sys.stderr)
         return 1
     return 0

@@ -140,6 +140,7 @@ def cli(argv: list[str]) -> int:
     `RepeatedToolCallError` from a server that ignores `tool_choice`, ...)."""
     import openai
 
+    from agentflow.errors import WorkflowTimeoutError
     from agents.llm import (
         LLMConfigurationError,
         LLMError,
@@ -159,7 +160,8 @@ def cli(argv: list[str]) -> int:
         return 2
     try:
         asyncio.run(main(llm, " ".join(args.request) or DEFAULT_REQUEST))
-    except (AgentError, LLMError, openai.APIError) as error:  # the SDK's: server down, bad key
+    # openai.APIError: the SDK's own (server down, bad key); WorkflowTimeoutError: the run's.
+    except (AgentError, LLMError, openai.APIError, WorkflowTimeoutError) as error:
         # Notes carry the hints (e.g. that the server may ignore tool_choice): same line.
         print(f"examples/multi_agent.py: {one_line_with_notes(error)}", file=sys.stderr)
         return 1

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from agents.research import (
     ReportDelta,
     ResearchError,
     ResearchReport,
+    ResearchWarning,
     ResearchWorkflow,
     RewriteRequested,
     RoundFinished,
@@ -118,6 +120,7 @@ def cli(argv: list[str]) -> int:
     corpus folder that is not there)."""
     import openai
 
+    from agentflow.errors import WorkflowTimeoutError
     from agents.llm import (
         LLMConfigurationError,
         LLMError,
@@ -139,8 +142,12 @@ def cli(argv: list[str]) -> int:
         return 2
     question = " ".join(args.question) or DEFAULT_QUESTION
     try:
-        asyncio.run(main(llm, question, args.corpus, args.review))
-    except (LLMError, ResearchError, openai.APIError) as error:  # the SDK's: server down, bad key
+        with warnings.catch_warnings():
+            # The report carries this warning, and main prints it: not twice.
+            warnings.filterwarnings("ignore", "the report cites no source", ResearchWarning)
+            asyncio.run(main(llm, question, args.corpus, args.review))
+    # openai.APIError: the SDK's own (server down, bad key); WorkflowTimeoutError: the run's.
+    except (LLMError, ResearchError, openai.APIError, WorkflowTimeoutError) as error:
         print(f"examples/research.py: {one_line_with_notes(error)}", file=sys.stderr)
         return 1
     return 0

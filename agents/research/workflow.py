@@ -48,12 +48,15 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any, overload
 
+import openai
+
 from agentflow import Context, step
 from agentflow.events import StartEvent
 from agentflow.handler import WorkflowHandler
 from agentflow.resource import Resource
 from agents.llm.errors import (
     EmptyResponseError,
+    LLMError,
     LLMLengthError,
     LLMRefusalError,
     StructuredOutputError,
@@ -416,16 +419,28 @@ class ResearchWorkflow(ResearchPlanning):
             if ev.uncited_draft is None
             else self.rewrite_prompt(state, ev.uncited_draft)
         )
-        async for chunk in llm.astream_chat(messages):
-            last = chunk
-            if chunk.delta:
-                ctx.write_event_to_stream(ReportDelta.added_to(text, chunk.delta))
-        if last is not None and last.message.refusal is not None:
-            raise LLMRefusalError(last.message.refusal)
-        markdown = str(text)
-        if not markdown.strip():
-            finish_reason = last.finish_reason if last is not None else None
-            raise EmptyReportError(self.llm.metadata.model, finish_reason)
+        try:
+            async for chunk in llm.astream_chat(messages):
+                last = chunk
+                if chunk.delta:
+                    ctx.write_event_to_stream(ReportDelta.added_to(text, chunk.delta))
+            if last is not None and last.message.refusal is not None:
+                raise LLMRefusalError(last.message.refusal)
+            markdown = str(text)
+            if not markdown.strip():
+                finish_reason = last.finish_reason if last is not None else None
+                raise EmptyReportError(self.llm.metadata.model, finish_reason)
+        except (LLMError, openai.APIError) as error:
+            if ev.uncited_draft is None:
+                raise
+            # A rewrite is a second chance, not a new requirement: when it fails, the draft
+            # it was asked to improve stands, and `check` reports that draft as uncited.
+            warnings.warn(
+                f"the rewrite asked for citations failed, the uncited draft stands: {error}",
+                ResearchWarning,
+                stacklevel=1,
+            )
+            return DraftWritten(markdown=ev.uncited_draft)
         return DraftWritten(markdown=markdown)
 
     @step

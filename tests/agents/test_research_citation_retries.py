@@ -6,8 +6,10 @@ first draft is plain prose without one `[n]`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import httpx
 import pytest
 import respx
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
@@ -167,3 +169,32 @@ def test_a_negative_retry_count_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="max_citation_retries must be at least 0, got -1"):
         ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_citation_retries=-1)
+
+
+@pytest.mark.parametrize("failure", ["empty reply", "server error"])
+async def test_a_rewrite_that_fails_leaves_the_uncited_draft_flagged(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path, failure: str
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = heat_writer(corpus, UNCITED, [[""]])
+
+    def server(request: httpx.Request) -> httpx.Response:
+        answer = model(request)
+        rewriting = json.loads(request.content).get("stream") and len(model.calls["write"]) == 2
+        if rewriting and failure == "server error":
+            return httpx.Response(400, json={"error": {"message": "context length exceeded"}})
+        return answer
+
+    api.post("/chat/completions").mock(side_effect=server)
+    workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1)
+
+    with pytest.warns(ResearchWarning) as warned:
+        result = await WorkflowTestRunner(workflow).run(query=QUESTION)
+
+    report = result.result  # before: the run ended with EmptyReportError / BadRequestError
+    assert isinstance(report, ResearchReport)
+    assert len(model.calls["write"]) == 2
+    assert report.answer_markdown == "".join(UNCITED)
+    assert report.uncited is True
+    said = [str(w.message) for w in warned]
+    assert any("the rewrite asked for citations failed" in text for text in said), said
