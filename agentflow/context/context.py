@@ -18,6 +18,7 @@ from agentflow.context.state_store import DictState, InMemoryStateStore
 from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValidationError
 from agentflow.events import Event
 from agentflow.runtime.execution import current_execution
+from agentflow.runtime.step_table import step_table_of
 
 if TYPE_CHECKING:
     from agentflow.context.serializers import BaseSerializer
@@ -44,7 +45,7 @@ class Context(Generic[StateT]):
 
     def __init__(self, workflow: Workflow) -> None:
         self._workflow = workflow
-        state_type = workflow._step_table().state_type or DictState
+        state_type = step_table_of(type(workflow)).state_type or DictState
         try:
             state = state_type()
         except ValidationError as error:
@@ -168,7 +169,7 @@ class Context(Generic[StateT]):
         ctx._store._state = state
         if saved.run is not None:
             ctx._unfinished_run = RunSnapshot.from_saved(
-                saved.run, serializer, workflow._step_table()
+                saved.run, serializer, step_table_of(type(workflow))
             )
         return ctx
 
