@@ -27,8 +27,8 @@
 Each box is a step a subclass may override on its own, and each step's LLM call is a method
 (`make_plan`, `revise_plan`, `take_notes`, `name_gaps`, `write_prompt`, `rewrite_prompt`)
 for narrower changes. The `plan` and `review` steps and the run's state access live in the
-base class, `ResearchPlanning` (`planning.py`); the rounds, the writing and the check are
-here.
+base class `ResearchPlanning` (`planning.py`), the `write` and `check` steps in
+`ResearchWriting` (`writing.py`); the rounds are here.
 
 A draft that cites no source, though notes were read (small models write plain prose), is
 not passed as checked: `check` sends it back to `write` with a request to cite, at most
@@ -48,34 +48,25 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any, overload
 
-import openai
-
 from agentflow import Context, step
 from agentflow.events import StartEvent
 from agentflow.handler import WorkflowHandler
 from agentflow.resource import Resource
 from agents.llm.errors import (
     EmptyResponseError,
-    LLMError,
     LLMLengthError,
     LLMRefusalError,
     StructuredOutputError,
 )
-from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
-from agents.llm.types import ChatMessage
 from agents.research import prompts
-from agents.research.citations import UnverifiedPolicy, check_citations, quote_in_text
+from agents.research.citations import quote_in_text
 from agents.research.corpus import LocalCorpusSearch
-from agents.research.errors import EmptyReportError, ResearchWarning, SourceFetchError
+from agents.research.errors import ResearchWarning, SourceFetchError
 from agents.research.events import (
-    CitationsChecked,
-    DraftWritten,
     ReadRequest,
     ReadResult,
-    ReportDelta,
-    RewriteRequested,
     RoundFinished,
     RoundRead,
     RoundStart,
@@ -87,7 +78,6 @@ from agents.research.events import (
     SourceRead,
     WriteRequest,
 )
-from agents.research.planning import ResearchPlanning
 from agents.research.report import (
     GapReport,
     ResearchPlan,
@@ -99,8 +89,8 @@ from agents.research.report import (
 from agents.research.run_state import ResearchState
 from agents.research.search import SearchBackend, SearchHit, as_search_backend, normalize_url
 from agents.research.sources import SourceFetcher
+from agents.research.writing import ResearchWriting
 from agents.run_arguments import name_positional_arguments
-from agents.streamed_text import ReplyText
 
 _READ_FAILURES = (StructuredOutputError, LLMRefusalError, LLMLengthError, EmptyResponseError)
 
@@ -113,7 +103,7 @@ def _parallel_limit(ctx: Context[Any]) -> asyncio.Semaphore:
 ParallelLimit = Annotated[asyncio.Semaphore, Resource(_parallel_limit)]
 
 
-class ResearchWorkflow(ResearchPlanning):
+class ResearchWorkflow(ResearchWriting):
     """A research assistant: `await ResearchWorkflow(llm=..., search=...).run(query=...)`
     gives a `ResearchReport` whose every citation names a source that was read."""
 
@@ -121,16 +111,6 @@ class ResearchWorkflow(ResearchPlanning):
     """Hits asked of the backend per query."""
     max_notes_per_source = 6
     """Notes the reader may take from one source."""
-    unverified_policy: UnverifiedPolicy = "mark"
-    """"mark": a failed claim stays, marked `[unverified]`; "remove": it is taken out."""
-    no_sources_answer = "No source could be read for this question, so it is not answered."
-    """The report when nothing was read (the LLM is then not asked to write)."""
-    no_notes_answer = (
-        "Sources read: {count}. None gave a note on this question with a quote found in the "
-        "source, so it is not answered."
-    )
-    """The report when sources were read but none kept a note (judged irrelevant, or every
-    quote not found in its source); `{count}` is the number read. The LLM is not asked."""
 
     def __init__(
         self,
@@ -397,102 +377,6 @@ class ResearchWorkflow(ResearchPlanning):
             return RoundStart(round=ev.round + 1, sub_questions=missing)
         return WriteRequest(rounds=ev.round)
 
-    @step
-    async def write(self, ctx: Context[Any], ev: WriteRequest) -> DraftWritten:
-        """Stream the report from the notes, one `ReportDelta` per chunk; for a rewrite
-        (`ev.uncited_draft`), with the draft and the request to cite. A refusal raises
-        `LLMRefusalError`, a reply with no text `EmptyReportError`: neither is a report."""
-        state = await self.get_state(ctx)
-        if not any(source.notes for source in state.sources):
-            answer = (
-                self.no_notes_answer.format(count=len(state.sources))
-                if state.sources
-                else self.no_sources_answer
-            )
-            ctx.write_event_to_stream(ReportDelta(delta=answer))
-            return DraftWritten(markdown=answer)
-        text = ReplyText()
-        last = None
-        llm = MeteredLLM(self.llm, ctx)
-        messages = (
-            self.write_prompt(state)
-            if ev.uncited_draft is None
-            else self.rewrite_prompt(state, ev.uncited_draft)
-        )
-        try:
-            async for chunk in llm.astream_chat(messages):
-                last = chunk
-                if chunk.delta:
-                    ctx.write_event_to_stream(ReportDelta.added_to(text, chunk.delta))
-            if last is not None and last.message.refusal is not None:
-                raise LLMRefusalError(last.message.refusal)
-            markdown = str(text)
-            if not markdown.strip():
-                finish_reason = last.finish_reason if last is not None else None
-                raise EmptyReportError(self.llm.metadata.model, finish_reason)
-        except (LLMError, openai.APIError) as error:
-            if ev.uncited_draft is None:
-                raise
-            # A rewrite is a second chance, not a new requirement: when it fails, the draft
-            # it was asked to improve stands, and `check` reports that draft as uncited.
-            warnings.warn(
-                f"the rewrite asked for citations failed, the uncited draft stands: {error}",
-                ResearchWarning,
-                stacklevel=1,
-            )
-            return DraftWritten(markdown=ev.uncited_draft)
-        return DraftWritten(markdown=markdown)
-
-    @step
-    async def check(self, ctx: Context[Any], ev: DraftWritten) -> ResearchReport | WriteRequest:
-        """Check every citation in code and build the report (see `citations.py`). A draft
-        that cites no source while notes were read goes back to `write` (a `WriteRequest`
-        with the draft) up to `max_citation_retries` times, then is reported `uncited`."""
-        state = await self.get_state(ctx)
-        texts = {source.id: source.text for source in state.sources}
-        checked = check_citations(ev.markdown, texts, self.unverified_policy)
-        # The canned answers (no notes) cite nothing by design and are never re-asked.
-        uncited = not (checked.claims or checked.unverified) and any(
-            source.notes for source in state.sources
-        )
-        if uncited and state.citation_retries < self.max_citation_retries:
-            state.citation_retries += 1
-            await self.save_state(ctx, state)
-            ctx.write_event_to_stream(
-                RewriteRequested(
-                    attempt=state.citation_retries,
-                    reason="the draft cites no source, though notes were read",
-                    draft=ev.markdown,
-                )
-            )
-            return WriteRequest(rounds=state.round, uncited_draft=ev.markdown)
-        report_warnings = []
-        if uncited:
-            report_warnings.append(
-                "the report cites no source, so none of its sentences was checked "
-                f"(rewrites asked: {state.citation_retries})"
-            )
-            warnings.warn(report_warnings[-1], ResearchWarning, stacklevel=1)
-        ctx.write_event_to_stream(
-            CitationsChecked(
-                verified=len(checked.claims),
-                unverified=len(checked.unverified),
-                removed_citations=checked.removed_citations,
-            )
-        )
-        return ResearchReport(
-            query=state.query,
-            answer_markdown=checked.markdown,
-            claims=checked.claims,
-            sources=[source.to_source() for source in state.sources],
-            unverified=checked.unverified,
-            usage=usage_since(state.usage_before, await self.ledger_total(ctx)),
-            rounds=state.round,
-            plan=state.plan,
-            uncited=uncited,
-            warnings=report_warnings,
-        )
-
     # -- the LLM calls and pieces the steps share; override to change one behaviour -----
 
     async def take_notes(
@@ -512,12 +396,3 @@ class ResearchWorkflow(ResearchPlanning):
             state.query, state.queries_run, state.sources, self.max_sub_questions
         )
         return await MeteredLLM(self.llm, ctx).astructured_predict(GapReport, messages)
-
-    def write_prompt(self, state: ResearchState) -> list[ChatMessage]:
-        """The writer's messages: the question, and each source with notes, numbered."""
-        return prompts.write_messages(state.query, state.sources)
-
-    def rewrite_prompt(self, state: ResearchState, uncited_draft: str) -> list[ChatMessage]:
-        """The writer's messages for a draft that cited nothing: `write_prompt`'s, the
-        draft, and the request to cite each factual sentence."""
-        return [*self.write_prompt(state), *prompts.rewrite_turns(uncited_draft)]
