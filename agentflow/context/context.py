@@ -116,7 +116,8 @@ class Context(Generic[StateT]):
         stream position. Steps that were running start again from their beginning after
         a resume; their `wait_for_event` calls return answers already received at once.
         State the serializer cannot store raises ContextSerdeError naming the key."""
-        from agentflow.context.serializers import JsonSerializer  # loaded when first saving
+        from agentflow.context.saved_run import run_to_dict  # loaded when first saving
+        from agentflow.context.serializers import JsonSerializer
 
         serializer = serializer or JsonSerializer()
         run = self._run
@@ -125,7 +126,7 @@ class Context(Generic[StateT]):
             "version": SAVED_CONTEXT_VERSION,
             "workflow": type(self._workflow).__qualname__,
             "state": serializer.serialize(self._store._state, "state"),
-            "run": snapshot.to_dict(serializer) if snapshot is not None else None,
+            "run": run_to_dict(snapshot, serializer) if snapshot is not None else None,
         }
 
     @classmethod
@@ -141,8 +142,8 @@ class Context(Generic[StateT]):
         events they are given; any problem is a ContextSerdeError naming its key path.
         Classes are looked up only in modules already imported: loading never imports."""
         from agentflow.context.saved_format import read_saved_context
+        from agentflow.context.saved_run import run_from_saved
         from agentflow.context.serializers import JsonSerializer
-        from agentflow.runtime.snapshot import RunSnapshot
 
         serializer = serializer or JsonSerializer()
         version = data.get("version") if isinstance(data, dict) else None
@@ -168,9 +169,7 @@ class Context(Generic[StateT]):
             )
         ctx._store._state = state
         if saved.run is not None:
-            ctx._unfinished_run = RunSnapshot.from_saved(
-                saved.run, serializer, step_table_of(type(workflow))
-            )
+            ctx._unfinished_run = run_from_saved(saved.run, serializer, step_table_of(type(workflow)))
         return ctx
 
     def _active_run(self, operation: str) -> WorkflowRun:

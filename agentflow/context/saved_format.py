@@ -48,7 +48,9 @@ class SavedRunning(_Shape):
 
 
 class SavedWaiterEntry(_Shape):
-    """A `wait_for_event` that was waiting."""
+    """A `wait_for_event` that was waiting, as contexts saved before waiters were dropped
+    from the format wrote it: read, so that those saves still load, and ignored (the
+    waiting step registers its waiter again when it re-runs)."""
 
     waiter_id: str
     event_type: str
@@ -72,7 +74,7 @@ class SavedRun(_Shape):
     in_progress: list[SavedRunning]
     unclaimed: list[str]
     collected: dict[str, list[str]]
-    waiters: list[SavedWaiterEntry]
+    waiters: list[SavedWaiterEntry] = []
     recoveries: dict[str, Count]
     next_execution: Count
     stream: SavedStream

@@ -241,7 +241,7 @@ class WorkflowRun:
     def snapshot(self) -> RunSnapshot:
         """Everything needed to go on with this run elsewhere (see `RunSnapshot`)."""
         # Loaded when a run is first saved or ends unfinished, not at `import agentflow`.
-        from agentflow.runtime.snapshot import InProgress, RunSnapshot, SavedWaiter
+        from agentflow.runtime.snapshot import InProgress, RunSnapshot
 
         queued = [
             (name, event) for name, lane in self._lanes.items() for event in lane.pending or ()
@@ -280,14 +280,6 @@ class WorkflowRun:
             collected={
                 key: buffer.events() for key, buffer in (self._collect_buffers or {}).items()
             },
-            waiters=[
-                SavedWaiter(
-                    waiter_id=waiter.waiter_id,
-                    event_type=f"{waiter.event_type.__module__}:{waiter.event_type.__qualname__}",
-                    requirements=dict(waiter.requirements),
-                )
-                for waiter in waiters
-            ],
             recoveries=dict(self._recoveries or {}),
             next_execution=self._next_execution,
             stream_position=self.stream.position(),

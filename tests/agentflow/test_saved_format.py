@@ -144,9 +144,13 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("state holding a list", put("[1, 2]", "state"), "state"),
     ("a number where an event belongs", put(["3"], "run", "unclaimed"), "run.unclaimed[0]"),
     (
-        "requirements not a dict",
-        put("[1]", "run", "waiters", 0, "requirements"),
-        "run.waiters[0].requirements",
+        "waiter of an earlier format without its id",
+        put(
+            [{"event_type": "agentflow.events:HumanResponseEvent", "requirements": "{}"}],
+            "run",
+            "waiters",
+        ),
+        "run.waiters[0].waiter_id",
     ),
     # wrong field types
     ("state as a dict", put({}, "state"), "state"),
@@ -231,6 +235,24 @@ async def test_the_unmodified_snapshot_loads_and_resumes() -> None:
     resumed = workflow.run(ctx=Context.from_dict(workflow, saved))
     await answer(resumed, {"colour?": "green"})
     assert await resumed == "Ada likes green"
+
+
+async def test_a_snapshot_with_the_waiters_earlier_versions_wrote_still_resumes() -> None:
+    """Waiters are no longer saved (the waiting step registers its waiter again when it
+    re-runs); a save that has them, as earlier versions wrote it, loads and resumes."""
+    saved = await saved_mid_interview()
+    assert "waiters" not in saved["run"]
+    saved["run"]["waiters"] = [
+        {
+            "waiter_id": "interview:0:1",
+            "event_type": "agentflow.events:HumanResponseEvent",
+            "requirements": text({}),
+        }
+    ]
+    workflow = Interview(timeout=None)
+    handler = workflow.run(ctx=Context.from_dict(workflow, saved))
+    await answer(handler, {"colour?": "green"})
+    assert await handler == "Ada likes green"
 
 
 async def test_a_snapshot_of_one_workflow_is_refused_by_another_naming_both() -> None:
