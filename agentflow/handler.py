@@ -23,7 +23,7 @@ from agentflow.events import Event
 
 if TYPE_CHECKING:
     from agentflow.context import Context
-    from agentflow.runtime.run import WorkflowRun
+    from agentflow.runtime.port import RunPort
 
 
 ResultT = TypeVar("ResultT", default=Any)
@@ -33,11 +33,13 @@ without it stay valid under mypy --strict."""
 
 
 class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
-    """A running workflow: await it for the result, iterate its stream, answer it, stop it."""
+    """A running workflow: await it for the result, iterate its stream, answer it, stop it.
+    It reaches its run only through the run port (`agentflow.runtime.port.RunPort`)."""
 
-    def __init__(self, run: WorkflowRun, *, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, run: RunPort, ctx: Context[Any], *, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop=loop)
         self._run = run
+        self._ctx = ctx
 
     @property
     def run_id(self) -> str:
@@ -47,7 +49,7 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
     @property
     def ctx(self) -> Context[Any]:
         """The run's context: its state store and `send_event` for answers from outside."""
-        return self._run.ctx
+        return self._ctx
 
     @property
     def active_steps(self) -> list[str]:
@@ -62,11 +64,11 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
     def stream_events(self) -> AsyncIterator[Event]:
         """Every event written to the stream, in order, ending with the terminal StopEvent
         (the result's, or the failure, timeout or cancel event). One consumer per run."""
-        return self._run.stream.consume()
+        return self._run.stream_events()
 
     def send_event(self, event: Event, step: str | None = None) -> None:
         """Shorthand for `handler.ctx.send_event(event, step)`."""
-        self._run.ctx.send_event(event, step)
+        self._ctx.send_event(event, step)
 
     async def cancel_run(self) -> None:
         """Stop the run; it ends with WorkflowCancelledByUser once its tasks are gone."""
@@ -81,9 +83,6 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
             return False
         self._run.cancel(cancel_message=msg, cancel_handler=True)
         return False
-
-    def _cancel_now(self, msg: Any) -> None:
-        super().cancel(msg)
 
     def __repr__(self) -> str:
         return f"<WorkflowHandler run_id={self.run_id} done={self.done()}>"

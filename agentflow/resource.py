@@ -17,6 +17,8 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from agentflow.runtime.port import StepContextBase
+
 if TYPE_CHECKING:
     from agentflow.context import Context
 
@@ -50,8 +52,6 @@ class Resource(Generic[T]):
 
 
 def _takes_context(factory: Callable[..., Any]) -> bool:
-    from agentflow.context import Context
-
     try:
         parameters = list(inspect.signature(factory).parameters.values())
     except (TypeError, ValueError):
@@ -62,10 +62,17 @@ def _takes_context(factory: Callable[..., Any]) -> bool:
     annotation = first.annotation
     return (
         first.name == "ctx"
-        or annotation is Context
-        or getattr(annotation, "__origin__", None) is Context
+        or _is_context_class(annotation)
+        or _is_context_class(getattr(annotation, "__origin__", None))
         or (isinstance(annotation, str) and annotation.split("[")[0].endswith("Context"))
     )
+
+
+def _is_context_class(annotation: object) -> bool:
+    """`Context` or a subclass, recognised by its base: `agentflow.runtime`, which uses
+    resources, never imports the face at run time."""
+
+    return isinstance(annotation, type) and issubclass(annotation, StepContextBase)
 
 
 class ResourceCache:

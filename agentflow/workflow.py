@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from agentflow.context import Context
+from agentflow.context.context import start_run
 from agentflow.decorators import step_config_of
 from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
 from agentflow.events import StartEvent
@@ -24,6 +25,9 @@ from agentflow.handler import ResultT, WorkflowHandler
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.step_table import StepTable, forget_step_table, step_table_of
 from agentflow.runtime.validation import validate_step_graph
+
+if TYPE_CHECKING:
+    from agentflow.runtime.snapshot import RunSnapshot
 
 
 class Workflow(Generic[ResultT]):
@@ -102,7 +106,7 @@ class Workflow(Generic[ResultT]):
         if not resuming:
             start_event = _make_start_event(table, start_event, kwargs)
         try:
-            asyncio.get_running_loop()
+            running = asyncio.get_running_loop()
         except RuntimeError:
             raise RuntimeError(
                 "Workflow.run() needs a running event loop: call it inside `async def` code "
@@ -115,23 +119,17 @@ class Workflow(Generic[ResultT]):
                 f"this Context belongs to another {type(ctx.workflow).__name__} instance; "
                 "make one with Context(workflow) for the workflow you run"
             )
-        ctx._ensure_free()
-        resume = ctx._unfinished_run if resuming else None
-        run = WorkflowRun(
-            self, table, ctx, start_event, uuid.uuid4().hex, forward_events, resume=resume
-        )
-        # Taken only now: had the run been refused above, the saved one would be kept.
-        taken = ctx._take_unfinished_run()
-        ctx._attach(run)
-        try:
-            return run.start()
-        except BaseException:
-            # The run failed to start (a saved run that could not be restored): the
-            # context is free again and keeps what it held.
-            ctx._detach(run)
-            if taken is not None:
-                ctx._keep_unfinished_run(taken)
-            raise
+        run_ctx: Context[Any] = ctx
+
+        def make_run(resume: RunSnapshot | None) -> WorkflowRun:
+            return WorkflowRun(
+                self, table, run_ctx, start_event, uuid.uuid4().hex, forward_events, resume=resume
+            )
+
+        def make_handler(run: WorkflowRun) -> WorkflowHandler[ResultT]:
+            return WorkflowHandler(run, run_ctx, loop=running)
+
+        return start_run(ctx, resuming, make_run, make_handler)
 
 
 def _make_start_event(

@@ -8,7 +8,9 @@ one run at a time. Steps receive it through a parameter annotated `Context` or
 
 from __future__ import annotations
 
+import enum
 import functools
+from collections.abc import Callable
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -18,11 +20,14 @@ from agentflow.context.state_store import DictState, InMemoryStateStore
 from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValidationError
 from agentflow.events import Event
 from agentflow.runtime.execution import current_execution
+from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.step_table import step_table_of
 
 if TYPE_CHECKING:
+    import asyncio
+
     from agentflow.context.serializers import BaseSerializer
-    from agentflow.runtime.run import WorkflowRun
+    from agentflow.runtime.port import RunPort
     from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.workflow import Workflow
 
@@ -38,7 +43,16 @@ _is_event = functools.partial(type.__instancecheck__, Event)
 differ only for classes registered as virtual subclasses, which events never are."""
 
 
-class Context(Generic[StateT]):
+class ContextPhase(enum.Enum):
+    """Where the code calling a context stands with respect to the context's run."""
+
+    NO_RUN = "with no run going (before its first run, or after one ended)"
+    CALLER = "outside the run, on the caller's side (through the handler)"
+    STEP = "inside a step of the run"
+    ENDED_STEP = "inside a step of a run that has ended"
+
+
+class Context(StepContextBase, Generic[StateT]):
     """Shared state and the run's event operations, handed to every step that asks."""
 
     __slots__ = ("_run", "_store", "_unfinished_run", "_workflow")
@@ -54,7 +68,7 @@ class Context(Generic[StateT]):
                 f"constructible with no arguments; give every field a default ({error})"
             ) from error
         self._store: InMemoryStateStore[StateT] = InMemoryStateStore(state)  # type: ignore[arg-type]
-        self._run: WorkflowRun | None = None
+        self._run: RunPort | None = None
         self._unfinished_run: RunSnapshot | None = None
 
     @property
@@ -81,28 +95,14 @@ class Context(Generic[StateT]):
         """True while a run using this context is going."""
         return self._run is not None and self._run.is_running
 
-    def _ensure_free(self) -> None:
-        if self._run is not None:
-            raise ContextStateError(
-                f"this Context is already used by run {self._run.run_id}; a Context serves "
-                "one run at a time, so wait for that run or pass a new Context"
-            )
-
-    def _attach(self, run: WorkflowRun) -> None:
-        self._ensure_free()
-        self._run = run
-
-    def _detach(self, run: WorkflowRun) -> None:
-        if self._run is run:
-            self._run = None
-
-    def _keep_unfinished_run(self, snapshot: RunSnapshot) -> None:
-        """Called by a run that ends unfinished (cancelled, timed out, failed)."""
-        self._unfinished_run = snapshot
-
-    def _take_unfinished_run(self) -> RunSnapshot | None:
-        snapshot, self._unfinished_run = self._unfinished_run, None
-        return snapshot
+    @property
+    def phase(self) -> ContextPhase:
+        """Where the calling code stands with respect to this context's run; each
+        operation names the phases it is allowed in (see `ContextPhase`)."""
+        execution = current_execution.get()
+        if execution is not None and execution.link.store is self._store:
+            return ContextPhase.STEP if execution.link.run is not None else ContextPhase.ENDED_STEP
+        return ContextPhase.CALLER if self._run is not None else ContextPhase.NO_RUN
 
     @property
     def has_unfinished_run(self) -> bool:
@@ -125,7 +125,7 @@ class Context(Generic[StateT]):
         return {
             "version": SAVED_CONTEXT_VERSION,
             "workflow": type(self._workflow).__qualname__,
-            "state": serializer.serialize(self._store._state, "state"),
+            "state": self._store.to_text(serializer),
             "run": run_to_dict(snapshot, serializer) if snapshot is not None else None,
         }
 
@@ -167,36 +167,70 @@ class Context(Generic[StateT]):
                 f"state: saved state is a {type(state).__name__}, but {workflow_name} keeps "
                 f"its state in a {expected.__name__}"
             )
-        ctx._store._state = state
+        ctx._store = InMemoryStateStore(state)
         if saved.run is not None:
-            ctx._unfinished_run = run_from_saved(saved.run, serializer, step_table_of(type(workflow)))
+            ctx._unfinished_run = run_from_saved(
+                saved.run, serializer, step_table_of(type(workflow))
+            )
         return ctx
 
-    def _active_run(self, operation: str) -> WorkflowRun:
-        run = self._run
-        if run is None:
-            raise ContextStateError(f"ctx.{operation}() needs a running workflow; none is running")
-        return run
+    # Every operation below finds the run it acts on the same way: the run of the step
+    # calling (phase STEP), else the context's current run (phase CALLER). A step still
+    # going after its run ended (a sync step's thread cannot be cancelled; a task or a
+    # timer it left) finds its link to that run cut (`RunLink`, phase ENDED_STEP): its
+    # sends, writes and collections are dropped, and it never reaches the context's next
+    # run. A context is told apart by its state store: the link holds no context.
+    # The lookup is written out in each method rather than shared: they are the hot path
+    # of a fan-out and of streaming, where a call per event shows. Every refusal goes
+    # through `_refuse`, which names the phase.
 
-    # send_event, write_event_to_stream, collect_events and wait_for_event act on the run
-    # whose step is calling, else on the context's current run. A step still going after
-    # its run ended (a sync step's thread cannot be cancelled; a task or a timer it left)
-    # finds its link to that run cut (`RunLink`): nothing happens (wait_for_event raises),
-    # and it never reaches the context's next run. A context is told apart by its state
-    # store: the link holds no context.
-    # Each method looks its run up inline, not through a shared helper: they are the
-    # hot path of a fan-out and of streaming, where a call per event shows.
+    def _refuse(self, operation: str, event: object = None) -> None:
+        """Raise for `operation` called in a phase it is not allowed in, or given no
+        event; return (the call does nothing) in a step of a run that has ended."""
+        if event is not None and not isinstance(event, Event):
+            raise TypeError(f"{operation}() takes an Event, got {type(event).__name__}")
+        phase = self.phase
+        if phase in _ALLOWED[operation]:
+            return
+        if phase is ContextPhase.ENDED_STEP and operation in _DROPPED_AFTER_THE_RUN:
+            return
+        raise self._refusal(operation, phase)
+
+    def _refusal(self, operation: str, phase: ContextPhase) -> ContextStateError:
+        """The error for `operation` called in `phase`, which it is not allowed in."""
+        return ContextStateError(self._phase_message(operation, phase))
+
+    def _phase_message(self, operation: str, phase: ContextPhase) -> str:
+        allowed = " or ".join(p.value for p in _ALLOWED[operation])
+        if operation == "run":
+            assert self._run is not None, "only a context serving a run refuses another"
+            return (
+                f"this Context is already used by run {self._run.run_id} (phase: "
+                f"{phase.value}); a Context serves one run at a time, so wait for that run "
+                "or pass a new Context"
+            )
+        where = phase.value
+        if phase is ContextPhase.ENDED_STEP:
+            execution = current_execution.get()
+            assert execution is not None, "a step's phase comes from its execution"
+            where = (
+                f"in step '{execution.step}' of a {execution.link.workflow_name} run that has "
+                "ended (by a task or thread the step left running); nothing in that run can "
+                "answer it any more"
+            )
+        return f"ctx.{operation}() needs a running workflow ({allowed}); it was called {where}"
 
     def send_event(self, message: Event, step: str | None = None) -> None:
         """Route `message` to the steps that accept it, or only to the step named `step`.
         Callers outside the run use this to answer `InputRequiredEvent`s."""
         execution = current_execution.get()
+        run: RunPort | None
         if execution is not None and (link := execution.link).store is self._store:
             run = link.run
         else:
             run = self._run
         if run is None or not _is_event(message):
-            self._without_run("send_event", message)
+            self._refuse("send_event", message)
             return
         if step is None:
             if get_ident() == run.thread_id:  # on the loop: the common case, at no extra call
@@ -204,31 +238,23 @@ class Context(Generic[StateT]):
             else:
                 run.call_on_loop(run.dispatch, message)
         else:
-            run.call_on_loop(run.dispatch_to, run.lane_for(step, message), message)
+            run.send_to_step(step, message)
 
     def write_event_to_stream(self, ev: Event) -> None:
         """Put `ev` on the run's stream, after everything written before it."""
         execution = current_execution.get()
+        run: RunPort | None
         if execution is not None and (link := execution.link).store is self._store:
             run = link.run
         else:
             run = self._run
         if run is None or not _is_event(ev):
-            self._without_run("write_event_to_stream", ev)
+            self._refuse("write_event_to_stream", ev)
             return
         if get_ident() == run.thread_id:
             run.write_to_stream(ev)
         else:
             run.call_on_loop(run.write_to_stream, ev)
-
-    def _without_run(self, operation: str, event: object) -> None:
-        """Raise for a call that has no run to act on or no event; a step of a run that
-        has ended may call, and nothing happens."""
-        if not isinstance(event, Event):
-            raise TypeError(f"{operation}() takes an Event, got {type(event).__name__}")
-        execution = current_execution.get()
-        if execution is None or execution.link.store is not self._store:
-            self._active_run(operation)
 
     @overload
     def collect_events(
@@ -258,11 +284,12 @@ class Context(Generic[StateT]):
         n events of one type at a constant cost per call, however large n is. The buffer
         belongs to the calling step unless `buffer_id` names a shared one."""
         execution = current_execution.get()
+        run: RunPort | None
         if execution is not None and (link := execution.link).store is self._store:
             run = link.run
         else:
             execution = None
-            run = self._run if self._run is not None else self._active_run("collect_events")
+            run = self._run
         if count is not None:
             if not isinstance(expected, type):
                 raise TypeError(
@@ -272,6 +299,7 @@ class Context(Generic[StateT]):
             if isinstance(count, bool) or count < 1:
                 raise ValueError(f"collect_events(): count must be a positive int, got {count!r}")
         if run is None:
+            self._refuse("collect_events")
             return None  # called from a step of a run that has ended: nothing to collect
         return run.collect_events(ev, expected, buffer_id, count, execution)
 
@@ -290,16 +318,13 @@ class Context(Generic[StateT]):
         happens once. Called from a task or thread a step of an ended run left behind, it
         raises ContextStateError: the context's next run is not that step's to wait in."""
         execution = current_execution.get()
+        run: RunPort | None
         if execution is not None and (link := execution.link).store is self._store:
             run = link.run
-            if run is None:
-                raise ContextStateError(
-                    f"ctx.wait_for_event() was called from step '{execution.step}' of a "
-                    f"{link.workflow_name} run that has ended (by a task or thread the step "
-                    "left running); nothing in that run can answer it any more"
-                )
         else:
-            run = self._active_run("wait_for_event")
+            run = self._run
+        if run is None:
+            raise self._refusal("wait_for_event", self.phase)
         event = await run.wait_for_event(
             event_type,
             waiter_event,
@@ -308,3 +333,62 @@ class Context(Generic[StateT]):
             timeout,
         )
         return event  # type: ignore[return-value]
+
+
+_ALLOWED: dict[str, frozenset[ContextPhase]] = {
+    "run": frozenset({ContextPhase.NO_RUN}),
+    "send_event": frozenset({ContextPhase.CALLER, ContextPhase.STEP}),
+    "write_event_to_stream": frozenset({ContextPhase.CALLER, ContextPhase.STEP}),
+    "collect_events": frozenset({ContextPhase.CALLER, ContextPhase.STEP}),
+    "wait_for_event": frozenset({ContextPhase.CALLER, ContextPhase.STEP}),
+}
+"""The phases each operation is allowed in. `to_dict`, `store` and the properties are
+allowed in every phase."""
+_DROPPED_AFTER_THE_RUN = frozenset({"send_event", "write_event_to_stream", "collect_events"})
+"""Operations that do nothing, rather than raise, in a step of a run that has ended."""
+
+RunT = TypeVar("RunT", bound="RunPort")
+HandlerT = TypeVar("HandlerT", bound="asyncio.Future[Any]")
+
+
+def start_run(
+    ctx: Context[Any],
+    resuming: bool,
+    make_run: Callable[[RunSnapshot | None], RunT],
+    make_handler: Callable[[RunT], HandlerT],
+) -> HandlerT:
+    """Start a run in `ctx`, which must have none going: the run `make_run` builds (given
+    the unfinished run `ctx` holds when `resuming`), with the handler `make_handler`
+    builds for it. Nothing in `ctx` changes if either fails, or the start does."""
+    if ctx._run is not None:
+        raise ctx._refusal("run", ctx.phase)
+    run = make_run(ctx._unfinished_run if resuming else None)
+    handler = make_handler(run)
+    # Taken only now: had the run been refused above, the saved one would be kept.
+    taken, ctx._unfinished_run = ctx._unfinished_run, None
+    ctx._run = run
+    try:
+        run.start(handler, _Seat(ctx))
+    except BaseException:
+        # The run failed to start (a saved run that could not be restored): the context
+        # is free again and keeps what it held.
+        ctx._run, ctx._unfinished_run = None, taken
+        raise
+    return handler
+
+
+class _Seat:
+    """The `RunOwner` a context gives its run: how the run hands back what it did not
+    finish and frees the context, without the context growing public methods for it."""
+
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx: Context[Any]) -> None:
+        self.ctx = ctx
+
+    def keep_unfinished(self, snapshot: RunSnapshot) -> None:
+        self.ctx._unfinished_run = snapshot
+
+    def release(self, run: RunPort) -> None:
+        if self.ctx._run is run:
+            self.ctx._run = None

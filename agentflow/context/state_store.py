@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+if TYPE_CHECKING:
+    from agentflow.context.serializers import BaseSerializer
 
 StateT = TypeVar("StateT", bound=BaseModel)
 
@@ -64,6 +67,11 @@ class InMemoryStateStore(Generic[StateT]):
     def state_type(self) -> type[StateT]:
         """The model class the state is an instance of."""
         return type(self._state)
+
+    def to_text(self, serializer: BaseSerializer) -> str:
+        """The state as `serializer` writes it, for `Context.to_dict`, which is sync and so
+        cannot await `get_state` (nor needs its copy: serializing does not change it)."""
+        return serializer.serialize(self._state, "state")
 
     async def get_state(self) -> StateT:
         """A deep copy of the whole state."""

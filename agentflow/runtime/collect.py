@@ -9,8 +9,65 @@ events with the length of the list and only counts once enough events could be t
 from __future__ import annotations
 
 from collections import Counter, deque
+from typing import TYPE_CHECKING
 
 from agentflow.events import Event
+
+if TYPE_CHECKING:
+    from agentflow.runtime.execution import Execution
+
+
+class Collections:
+    """A run's `collect_events` buffers, by buffer id (the collecting step's name unless
+    the call names a shared buffer)."""
+
+    __slots__ = ("buffers",)
+
+    def __init__(self, saved: dict[str, list[Event]] | None = None) -> None:
+        self.buffers: dict[str, CollectBuffer] = {}
+        for key, events in (saved or {}).items():
+            buffer = self.buffers[key] = CollectBuffer()
+            for event in events:
+                buffer.add(event)
+
+    def collect(
+        self,
+        event: Event,
+        expected: list[type[Event]] | type[Event],
+        buffer_id: str | None,
+        count: int | None,
+        execution: Execution | None,
+    ) -> list[Event] | None:
+        """Buffer `event` for `execution` (None: a caller outside the run); see
+        `Context.collect_events`. Inside a step execution that runs again (a retry, or a
+        resume), each call gives back what it gave the first time instead of buffering
+        the event twice."""
+        if execution is not None:
+            call = execution.collects
+            execution.collects = call + 1
+            if call < execution.replayed:
+                recorded = execution.collected
+                return recorded.get(call) if recorded is not None else None
+            if buffer_id is None:
+                buffer_id = execution.step
+        elif buffer_id is None:
+            buffer_id = ""
+        buffers = self.buffers
+        buffer = buffers.get(buffer_id)
+        if buffer is None:
+            buffer = buffers[buffer_id] = CollectBuffer()
+        result = buffer.collect(event, expected, 1 if count is None else count)
+        if result is not None and execution is not None:
+            execution.record_collected(result)  # a None needs no record but the count
+        return result
+
+    def sizes(self) -> dict[str, int]:
+        """How many events each buffer holds."""
+        return {key: len(buffer) for key, buffer in self.buffers.items()}
+
+    def saved(self) -> dict[str, list[Event]]:
+        """Every buffer's events, for a snapshot."""
+        return {key: buffer.events() for key, buffer in self.buffers.items()}
 
 
 class CollectBuffer:

@@ -1,4 +1,5 @@
-"""What happens after a step execution raises: retries by its policy, then the verdict.
+"""What happens after a step execution raises: retries by its policy, then the verdict,
+and, once the policy gives up, the step's `@catch_error` handler while its budget lasts.
 
 Kept off the hot path: a worker only comes here once an attempt has failed, so steps that
 succeed pay nothing for retry support.
@@ -11,12 +12,15 @@ import contextvars
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from agentflow.events import Event
+from agentflow.events import Event, StepFailedEvent
 
 if TYPE_CHECKING:
     from agentflow.retry_policy import RetryPolicy
+    from agentflow.runtime.run import WorkflowRun
+    from agentflow.runtime.step_table import StepSpec
 
 current_attempt: contextvars.ContextVar[int] = contextvars.ContextVar(
     "agentflow_current_attempt", default=1
@@ -80,3 +84,27 @@ async def retry_failed_execution(
     finally:
         current_attempt.set(1)
     return Exhausted(error, attempts, time.monotonic() - first_attempt)
+
+
+def step_gave_up(run: WorkflowRun, spec: StepSpec, event: Event, exhausted: Exhausted) -> bool:
+    """Hand the failure of `spec` on `event` to the step's `@catch_error` handler while its
+    budget lasts, else fail the run. True when the run has ended."""
+    handler = run.table.catch_handlers.get(spec.name)
+    budget = handler.catch_error.max_recoveries if handler and handler.catch_error else 0
+    recoveries = run.recoveries
+    if recoveries is None:
+        recoveries = run.recoveries = {}
+    if handler is None or recoveries.get(handler.name, 0) >= budget:
+        run.fail(spec.name, exhausted.error)
+        return True
+    recoveries[handler.name] = recoveries.get(handler.name, 0) + 1
+    failure = StepFailedEvent(
+        step_name=spec.name,
+        input_event=event,
+        exception=exhausted.error,
+        attempts=exhausted.attempts,
+        elapsed_seconds=exhausted.elapsed_seconds,
+        failed_at=datetime.now(UTC),
+    )
+    run.dispatch_to(run.lanes[handler.name], failure)
+    return not run.is_running

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from agentflow.decorators import REACHABILITY
 from agentflow.errors import WorkflowStalledError
-from agentflow.events import Event, HumanResponseEvent, StopEvent
+from agentflow.events import Event, HumanResponseEvent, StopEvent, WorkflowFailedEvent
 from agentflow.runtime.execution import RunLink, current_execution
+from agentflow.runtime.outcome import Outcome
 
 if TYPE_CHECKING:
+    from agentflow.runtime.run import WorkflowRun
     from agentflow.runtime.step_table import StepTable
 
 
@@ -46,6 +48,39 @@ def unclaimed_here(event: Event, run_link: RunLink) -> Unclaimed:
             f"sent by step '{execution.step}' of workflow {execution.link.workflow_name}",
         )
     return Unclaimed(event, execution.step, f"from step '{execution.step}'")
+
+
+def keep_unclaimed(run: WorkflowRun, event: Event) -> None:
+    """Keep `event`, which no step of `run` accepts, for a `wait_for_event` that may still
+    ask for it; unless the run may still do something else, it is stuck with it."""
+    if run.unclaimed is None:
+        run.unclaimed = []
+    run.unclaimed.append(unclaimed_here(event, run.link))
+    if not run.executing:
+        run.check_stalled_soon()
+
+
+def fail_if_stalled(run: WorkflowRun) -> None:
+    """Fail `run` if nothing in it can happen any more and events are left over. A run
+    with nothing left over may be waiting for an event sent from outside, one with a
+    question out (an InputRequiredEvent a step returned, or a waiter) for its answer, and
+    one with a step its callers feed for them: none is stuck."""
+    unclaimed = run.unclaimed
+    if (
+        not run.is_running
+        or not unclaimed
+        or run.executing
+        or (run.waiters is not None and run.waiters.pending)
+        or run.open_questions
+        or run.children
+    ):
+        return
+    if callers_feed(run.table):
+        return  # the timeout names the left-over events, if it comes first
+    collected = run.collections.sizes() if run.collections is not None else {}
+    error = stall_error(run.table, unclaimed, collected)
+    failed = WorkflowFailedEvent(step_name=step_of(unclaimed), exception=error)
+    run.decide(Outcome(terminal=failed, error=error))
 
 
 def restored(event: Event) -> Unclaimed:

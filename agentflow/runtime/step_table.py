@@ -23,6 +23,7 @@ from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
 from agentflow.events import Event, StartEvent
 from agentflow.resource import Resource, ResourceCache
+from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.retries import timing_attempts
 
 if TYPE_CHECKING:
@@ -384,14 +385,18 @@ def _read_step(
 
 
 def _context_annotation(annotation: Any) -> Any:
-    """The state type for `Context[X]`, `True` for a bare `Context`, else None."""
-    from agentflow.context import Context
-
-    if annotation is Context:
+    """The state type for `Context[X]`, `True` for a bare `Context`, else None. The
+    context class is recognised by its base, `StepContextBase`: the runtime does not import
+    the face."""
+    if _is_step_context(annotation):
         return True
-    if get_origin(annotation) is Context:
+    if _is_step_context(get_origin(annotation)):
         return get_args(annotation)[0]
     return None
+
+
+def _is_step_context(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, StepContextBase)
 
 
 def _state_type(where: str, state: Any) -> type[BaseModel] | None:

@@ -353,7 +353,7 @@ async def test_a_run_failing_while_restored_leaves_no_task_and_the_context_usabl
         raise RuntimeError("injected: delivery failed")
 
     before = asyncio.all_tasks()
-    monkeypatch.setattr(WorkflowRun, "_deliver", refuse)
+    monkeypatch.setattr(WorkflowRun, "deliver", refuse)
     with pytest.raises(RuntimeError, match="injected"):
         workflow.run(ctx=ctx)
     monkeypatch.undo()

@@ -1,0 +1,126 @@
+"""A run's start, and its driver task, from the start to the handler's result.
+
+It opens the run's trace span and its timer, waits for the outcome, keeps what the run did
+not finish with the run's owner (the context), then cancels and awaits every worker, waiter
+and child run before it writes the terminal event to the stream and resolves the handler:
+once the handler is done, no task of the run is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
+
+from agentflow.runtime import outcome as outcomes
+from agentflow.tracing import record_run_failure, run_span
+
+if TYPE_CHECKING:
+    from agentflow.runtime.port import RunOwner
+    from agentflow.runtime.run import WorkflowRun
+
+_NO_SPAN: nullcontext[None] = nullcontext()
+
+
+def start(run: WorkflowRun, handler: asyncio.Future[Any], owner: RunOwner) -> None:
+    """Start `run`'s driver task and deliver its start event (or restore its saved run);
+    `handler` resolves once the run has cleaned up, and `owner` hears of the end."""
+    run.handler, run.owner = handler, owner
+    if run.parent is not None:
+        siblings = run.parent.children
+        if siblings is None:
+            siblings = run.parent.children = set()
+        siblings.add(run)
+    run.tasks.start_driver(drive(run))
+    # Delivered before run() returns, so that nothing the caller sends next can come
+    # before the start (or the saved events). The driver task, made first, runs
+    # before any worker.
+    try:
+        if run.resume is not None:
+            from agentflow.runtime.snapshot import restore
+
+            restore(run, run.resume)
+        elif run.start_event is not None:
+            run.dispatch(run.start_event)
+    except BaseException:
+        run.tasks.abandon()
+        if run.parent is not None:
+            run.parent.children.discard(run)  # type: ignore[union-attr]
+        raise
+    run.started = True
+
+
+async def drive(run: WorkflowRun) -> None:
+    """The driver task of `run`: waits for its outcome (a StopEvent, a failure, the timeout
+    or a cancel), then stops every worker, waiter and child run before it writes the
+    terminal event to the stream and resolves the handler."""
+    tracing = (
+        run_span(run.tracer, run.workflow_name, run.run_id) if run.tracer is not None else _NO_SPAN
+    )
+    with tracing as trace_context:
+        run.trace_context = trace_context
+        timer = None
+        if run.timeout is not None:
+            timer = run.loop.call_later(run.timeout, _on_timeout, run)
+        try:
+            await run.ended
+        except asyncio.CancelledError:
+            # The loop is shutting down under us; end the run as cancelled and clean up.
+            run.decide(outcomes.cancelled(run.run_id, run.workflow_name))
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if run.outcome is None or run.outcome.stop is None:
+                # Unfinished work stays with the owner, so that it can be saved and resumed.
+                assert run.owner is not None, "a run is started with its owner"
+                run.owner.keep_unfinished(run.snapshot())
+            await _stop(run)
+            _settle(run)
+        if run.tracer is not None and run.outcome is not None and run.outcome.error:
+            record_run_failure(run.outcome.error)
+
+
+async def _stop(run: WorkflowRun) -> None:
+    await run.tasks.stop_workers()
+    if run.waiters is not None:
+        run.waiters.cancel_all()
+    children = list(run.children or ())
+    for child in children:
+        child.cancel()
+    if children:
+        await asyncio.wait([child.handler for child in children])
+
+
+def _settle(run: WorkflowRun) -> None:
+    outcome = run.outcome
+    assert outcome is not None, "the driver only settles a decided run"
+    assert run.owner is not None, "a run is started with its owner"
+    run.link.run = None
+    run.owner.release(run)
+    parent = run.parent
+    if parent is not None:
+        parent.children.discard(run)  # type: ignore[union-attr]
+        if parent.unclaimed and not parent.executing:
+            parent.check_stalled_soon()  # this child may have been all it waited for
+    run.stream.close(outcome.terminal)
+    outcomes.resolve_handler(run.handler, outcome, run.cancel_request)
+
+
+def _on_timeout(run: WorkflowRun) -> None:
+    assert run.timeout is not None, "only a run with a timeout sets its timer"
+    unclaimed = None
+    if run.unclaimed:
+        from agentflow.runtime.stall import describe
+
+        unclaimed = describe(run.unclaimed)
+    parent = run.parent
+    run.decide(
+        outcomes.timed_out(
+            run.workflow_name,
+            run.timeout,
+            run.active_steps(),
+            unclaimed,
+            parent.workflow_name if parent is not None and run.timeout_from_parent else None,
+        )
+    )

@@ -1,0 +1,123 @@
+"""The run port: everything the public faces may ask of a run, and what a run asks back.
+
+    Workflow.run ──> WorkflowRun(...).start(handler, owner)      (runtime/run.py)
+    Context     ──> dispatch, send_to_step, write_to_stream, collect_events,
+                    wait_for_event, snapshot, call_on_loop, identity, status
+    WorkflowHandler ──> stream_events, cancel, active_steps, step_executions, identity
+    run ──> RunOwner: keep_unfinished(snapshot), release(run)     (the context's side)
+
+The faces (`Context`, `WorkflowHandler`, `Workflow.run`) hold a run only as a `RunPort`;
+the runtime holds its context and handler only as the types below and never imports a face
+at run time. A durable store, a server or a runner on another machine plugs in at this
+seam: whatever implements `RunPort` can stand behind a context and a handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from agentflow.events import Event
+
+if TYPE_CHECKING:
+    from agentflow.runtime.execution import Execution
+    from agentflow.runtime.snapshot import RunSnapshot
+
+
+class StepContextBase:
+    """The base of the context class steps receive (`agentflow.Context`). The step table
+    recognises a step's context parameter by it (`Context` or `Context[State]`), so that
+    the runtime can tell one without importing the face."""
+
+    __slots__ = ()
+
+
+class RunOwner(Protocol):
+    """What a run tells the context it runs in, once it ends."""
+
+    def keep_unfinished(self, snapshot: RunSnapshot) -> None:
+        """The run ended without its StopEvent (failed, timed out, cancelled): keep what
+        it had not done, so that a later run with the same context resumes it. Called
+        before the run's workers are stopped, while what they were handling is known."""
+
+    def release(self, run: RunPort) -> None:
+        """The run is over and its tasks are gone: the context may serve another run."""
+
+
+class RunPort(Protocol):
+    """One run, as the faces see it."""
+
+    @property
+    def run_id(self) -> str:
+        """Unique id of the run."""
+
+    @property
+    def workflow_name(self) -> str:
+        """The run's workflow class, for messages."""
+
+    @property
+    def thread_id(self) -> int:
+        """The thread of the run's event loop; calls from other threads go through
+        `call_on_loop`."""
+
+    @property
+    def is_running(self) -> bool:
+        """True until the run's outcome is decided."""
+
+    def start(self, handler: asyncio.Future[Any], owner: RunOwner) -> None:
+        """Deliver the start event (or restore the saved run) and start the driver;
+        `handler` is resolved with the outcome once every task of the run is gone."""
+
+    def dispatch(self, event: Event, /) -> object:
+        """Route `event`, on the loop's thread: to a waiting `wait_for_event` that
+        matches, else to every step that accepts its type. What it returns is the
+        runtime's own business (a worker carrying on with the event)."""
+
+    def send_to_step(self, step: str, event: Event) -> None:
+        """Route `event` to the step named `step` only, from any thread; raises at once
+        when there is no such step or it does not accept the event."""
+
+    def write_to_stream(self, event: Event) -> None:
+        """Put `event` on the run's stream, on the loop's thread."""
+
+    def call_on_loop(self, function: Callable[..., object], *args: Any) -> None:
+        """Call `function(*args)` on the loop's thread (sync steps run in other threads)."""
+
+    def collect_events(
+        self,
+        event: Event,
+        expected: list[type[Event]] | type[Event],
+        buffer_id: str | None,
+        count: int | None,
+        execution: Execution | None,
+    ) -> list[Event] | None:
+        """Buffer `event` for `execution` (a step of this run, or None from outside) and
+        return the collection once complete; see `Context.collect_events`."""
+
+    async def wait_for_event(
+        self,
+        event_type: type[Event],
+        waiter_event: Event | None,
+        waiter_id: str | None,
+        requirements: dict[str, Any],
+        timeout: float | None,
+    ) -> Event:
+        """Suspend the caller until a matching event is dispatched; see
+        `Context.wait_for_event`."""
+
+    def snapshot(self) -> RunSnapshot:
+        """Everything needed to go on with this run elsewhere."""
+
+    def cancel(self, cancel_message: Any = None, cancel_handler: bool = False) -> None:
+        """End the run as cancelled; with `cancel_handler` the handler itself ends
+        cancelled (with `cancel_message`) rather than raising WorkflowCancelledByUser."""
+
+    def stream_events(self) -> AsyncIterator[Event]:
+        """The run's stream, for its one consumer."""
+
+    def active_steps(self) -> list[str]:
+        """The steps with an execution under way now."""
+
+    def step_executions(self) -> dict[str, int]:
+        """How many times each step that ran has started."""
