@@ -13,6 +13,7 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from agentflow.runtime import outcome as outcomes
+from agentflow.runtime.stall import check_stalled_soon, describe
 from agentflow.tracing import record_run_failure, run_span
 
 if TYPE_CHECKING:
@@ -75,21 +76,22 @@ async def drive(run: WorkflowRun) -> None:
                 # Unfinished work stays with the owner, so that it can be saved and resumed.
                 assert run.owner is not None, "a run is started with its owner"
                 run.owner.keep_unfinished(run.snapshot())
-            await _stop(run)
+            await run.tasks.stop_workers()
+            if run.waiters is not None:
+                run.waiters.cancel_all()
+            if run.children:
+                await _stop_children(run.children)
             _settle(run)
         if run.tracer is not None and run.outcome is not None and run.outcome.error:
             record_run_failure(run.outcome.error)
 
 
-async def _stop(run: WorkflowRun) -> None:
-    await run.tasks.stop_workers()
-    if run.waiters is not None:
-        run.waiters.cancel_all()
-    children = list(run.children or ())
-    for child in children:
+async def _stop_children(children: set[WorkflowRun]) -> None:
+    """Cancel the child runs still going and wait until their tasks are gone too."""
+    stopping = list(children)
+    for child in stopping:
         child.cancel()
-    if children:
-        await asyncio.wait([child.handler for child in children])
+    await asyncio.wait([child.handler for child in stopping])
 
 
 def _settle(run: WorkflowRun) -> None:
@@ -102,7 +104,7 @@ def _settle(run: WorkflowRun) -> None:
     if parent is not None:
         parent.children.discard(run)  # type: ignore[union-attr]
         if parent.unclaimed and not parent.executing:
-            parent.check_stalled_soon()  # this child may have been all it waited for
+            check_stalled_soon(parent)  # this child may have been all it waited for
     run.stream.close(outcome.terminal)
     outcomes.resolve_handler(run.handler, outcome, run.cancel_request)
 
@@ -111,8 +113,6 @@ def _on_timeout(run: WorkflowRun) -> None:
     assert run.timeout is not None, "only a run with a timeout sets its timer"
     unclaimed = None
     if run.unclaimed:
-        from agentflow.runtime.stall import describe
-
         unclaimed = describe(run.unclaimed)
     parent = run.parent
     run.decide(

@@ -10,6 +10,7 @@ sent to the parent for a question a forwarding child asked goes down to that chi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from agentflow.errors import WorkflowRuntimeError
@@ -65,10 +66,32 @@ def offer_to_children(children: set[WorkflowRun], event: Event) -> bool:
     """Send `event` down to the forwarding child that takes it, if there is one: an answer
     to a question the child put on the parent's stream."""
     for child in children:
-        if child.forwards_events and child.takes(event):
+        if child.forwards_events and _takes(child, event):
             child.dispatch(event)
             return True
     return False
+
+
+def _takes(run: WorkflowRun, event: Event) -> bool:
+    """True when a waiter or a step of `run` would take `event`."""
+    if not run.is_running:
+        return False
+    if run.waiters is not None and run.waiters.would_take(event):
+        return True
+    return bool(run.table.route(type(event)))
+
+
+def forwarding_writer(run: WorkflowRun) -> Callable[[Event], None]:
+    """`write_to_stream` for a child `run` that forwards its events to its parent."""
+    write, parent, name = run.stream.write, run.parent, run.workflow_name
+    assert parent is not None, "only a child run forwards its events"
+
+    def write_and_forward(event: Event) -> None:
+        write(event)
+        if run.is_running:
+            parent.write_to_stream(tagged(event, name))
+
+    return write_and_forward
 
 
 def tagged(event: Event, workflow_name: str) -> Event:

@@ -27,11 +27,6 @@ class Outcome:
     error: BaseException | None = None
 
 
-def stopped(stop: StopEvent) -> Outcome:
-    """A step returned `stop`."""
-    return Outcome(terminal=stop, stop=stop)
-
-
 def failed(step_name: str, error: BaseException, workflow_name: str) -> Outcome:
     """Step `step_name` failed with `error` and nothing recovered it."""
     error.add_note(f"raised in step '{step_name}' of workflow {workflow_name}")

@@ -32,18 +32,24 @@ from agentflow.events import (
     StopEvent,
 )
 from agentflow.resource import ResourceCache
+from agentflow.runtime import driver
 from agentflow.runtime import outcome as outcomes
 from agentflow.runtime.collect import Collections
-from agentflow.runtime.driver import start
 from agentflow.runtime.execution import Execution, RunLink, current_execution
 from agentflow.runtime.lanes import Next, Routed, StepLane, bind_step, lane_for
-from agentflow.runtime.nesting import child_timeout, offer_to_children, parent_of_caller, tagged
+from agentflow.runtime.nesting import (
+    child_timeout,
+    forwarding_writer,
+    offer_to_children,
+    parent_of_caller,
+)
 from agentflow.runtime.outcome import CancelRequest, Outcome
 from agentflow.runtime.retries import (
     Exhausted,
     retry_failed_execution,
     step_gave_up,
 )
+from agentflow.runtime.stall import check_stalled_soon, keep_unclaimed
 from agentflow.runtime.stream import EventStream
 from agentflow.runtime.tasks import RunTasks
 from agentflow.runtime.waiters import Waiters, wait_in
@@ -54,7 +60,7 @@ if TYPE_CHECKING:
 
     from agentflow.context import Context
     from agentflow.runtime.port import RunOwner
-    from agentflow.runtime.snapshot import InProgress, RunSnapshot
+    from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.runtime.stall import Unclaimed
     from agentflow.runtime.step_table import StepSpec, StepTable
     from agentflow.workflow import Workflow
@@ -133,10 +139,15 @@ class WorkflowRun:
         self.resume = resume
         self.started = False
         self.open_questions: list[Event] | None = None
-        self.parent = parent_of_caller(type(workflow).__name__, forward_events)
+        # A run started outside any step, the common case, has no parent to look for.
+        self.parent = (
+            parent_of_caller(type(workflow).__name__, forward_events)
+            if forward_events or current_execution.get() is not None
+            else None
+        )
         self.forwards_events = forward_events
         self.write_to_stream: Callable[[Event], None] = (
-            self._write_and_forward if forward_events else self.stream.write
+            forwarding_writer(self) if forward_events else self.stream.write
         )
         """Put an event on this run's stream (and on its parent's when forwarding)."""
         # Made when first needed: most runs have no children, collect nothing, use no
@@ -196,9 +207,7 @@ class WorkflowRun:
     def stream_events(self) -> AsyncIterator[Event]:
         return self.stream.consume()
 
-    def start(self, handler: asyncio.Future[Any], owner: RunOwner) -> None:
-        """Start the run (see `driver.start`)."""
-        start(self, handler, owner)
+    start = driver.start  # the port's `start`, written beside the driver task it starts
 
     def decide(self, outcome: Outcome) -> None:
         if self.outcome is None:
@@ -237,8 +246,6 @@ class WorkflowRun:
             specs = self.table.route(type(event))
         if not specs:
             if not (self.children and offer_to_children(self.children, event)):
-                from agentflow.runtime.stall import keep_unclaimed  # only once one is left over
-
                 keep_unclaimed(self, event)
             return None
         lanes = self.lanes
@@ -256,24 +263,6 @@ class WorkflowRun:
                 lane.pending.append(event)
         return None
 
-    def check_stalled_soon(self) -> None:
-        """Fail the run soon if nothing in it can happen any more and events are left over
-        (`stall.fail_if_stalled`). After the callbacks already scheduled: a send that was
-        made with call_soon (or from a sync step's thread, or by the caller right after
-        run()) comes first."""
-        # Loaded when a run first has an event left over, not at `import agentflow`.
-        from agentflow.runtime.stall import fail_if_stalled
-
-        self.loop.call_soon(fail_if_stalled, self)
-
-    def takes(self, event: Event) -> bool:
-        """True when a waiter or a step of this run would take `event`."""
-        if self.outcome is not None:
-            return False
-        if self.waiters is not None and self.waiters.would_take(event):
-            return True
-        return bool(self.table.route(type(event)))
-
     def send_to_step(self, step: str, event: Event) -> None:
         """Send `event` to the step named `step` only, bypassing waiters and routing."""
         self.call_on_loop(self.dispatch_to, lane_for(self, step, event), event)
@@ -290,12 +279,6 @@ class WorkflowRun:
                 lane.pending = deque()
             lane.pending.append(event)
 
-    def _write_and_forward(self, event: Event) -> None:
-        """`write_to_stream` of a child run that forwards its events to its parent."""
-        self.stream.write(event)
-        if self.parent is not None and self.outcome is None:
-            self.parent.write_to_stream(tagged(event, self.workflow_name))
-
     def call_on_loop(self, function: Callable[..., object], *args: Any) -> None:
         """Call `function(*args)` on the loop's thread: sync steps run in worker threads."""
         if get_ident() == self.thread_id:
@@ -303,17 +286,11 @@ class WorkflowRun:
         else:
             self.loop.call_soon_threadsafe(function, *args)
 
-    def start_worker(self, lane: StepLane, event: Event, resumed: InProgress | None = None) -> None:
-        # The execution is registered before the task first runs, so that a snapshot taken
-        # in between still sees the event it was handed.
-        execution = Execution(self.link, lane.spec.name, event)
-        if resumed is not None:
-            execution.number, execution.answered = resumed.execution, dict(resumed.answered)
-            execution.collected = {
-                call: events for call, events in enumerate(resumed.collected) if events is not None
-            } or None
-            execution.replayed = len(resumed.collected)
-            execution.touched = True
+    def start_worker(self, lane: StepLane, event: Event, resumed: Execution | None = None) -> None:
+        """Start a worker on `event` (or on `resumed`, an execution a restored run goes on
+        with). The execution is registered before the task first runs, so that a snapshot
+        taken in between still sees the event it was handed."""
+        execution = Execution(self.link, lane.spec.name, event) if resumed is None else resumed
         lane.active += 1
         self.executing.add(execution)
         self.tasks.start_worker(self._work(lane, execution))
@@ -404,7 +381,7 @@ class WorkflowRun:
                 executing = self.executing
                 executing.discard(execution)
                 if not executing and self.unclaimed:
-                    self.check_stalled_soon()
+                    check_stalled_soon(self)
 
     def _route_result(self, spec: StepSpec, result: Any, finishing: StepLane | None) -> Routed:
         """Send on what a step returned. EXIT when it ended the run or was not an event;
@@ -417,7 +394,7 @@ class WorkflowRun:
         if result is None:
             return _DRAIN
         if isinstance(result, StopEvent):
-            self.decide(outcomes.stopped(result))
+            self.decide(Outcome(terminal=result, stop=result))
             return _EXIT
         if isinstance(result, InputRequiredEvent):
             if self.open_questions is None:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from agentflow.events import Event
 from agentflow.runtime.collect import Collections
-from agentflow.runtime.stall import restored
+from agentflow.runtime.execution import Execution, RunLink
+from agentflow.runtime.stall import check_stalled_soon, restored
 from agentflow.runtime.waiters import Waiters
 
 if TYPE_CHECKING:
@@ -126,8 +127,21 @@ def restore(run: WorkflowRun, snapshot: RunSnapshot) -> None:
     if snapshot.collected:
         run.collections = Collections(snapshot.collected)
     for item in snapshot.in_progress:
-        run.start_worker(run.lanes[item.step], item.event, item)
+        run.start_worker(run.lanes[item.step], item.event, _resumed(run.link, item))
     for step_name, event in snapshot.queued:
         run.deliver(run.lanes[step_name], event)
     if run.unclaimed and not run.executing:
-        run.check_stalled_soon()
+        check_stalled_soon(run)
+
+
+def _resumed(link: RunLink, item: InProgress) -> Execution:
+    """The execution `item` was, going on: its waits' answers are given back at once and
+    its collections give back what they gave before the save."""
+    execution = Execution(link, item.step, item.event)
+    execution.number, execution.answered = item.execution, dict(item.answered)
+    execution.collected = {
+        call: events for call, events in enumerate(item.collected) if events is not None
+    } or None
+    execution.replayed = len(item.collected)
+    execution.touched = True
+    return execution

@@ -3,7 +3,7 @@
 An event that no step accepts and no waiter matches is kept (a `wait_for_event` may still
 ask for it), along with where it came from. Once nothing else can happen in the run (no
 step running or queued, no waiter, no question out to a human, no child run, no step that
-the run's callers feed), those events are why the run is stuck: `WorkflowRun` then fails
+the run's callers feed), those events are why the run is stuck: `fail_if_stalled` then fails
 it with `stall_error`, and a timeout names them too. Nothing here runs per event: only
 when an event is left over.
 """
@@ -57,7 +57,14 @@ def keep_unclaimed(run: WorkflowRun, event: Event) -> None:
         run.unclaimed = []
     run.unclaimed.append(unclaimed_here(event, run.link))
     if not run.executing:
-        run.check_stalled_soon()
+        check_stalled_soon(run)
+
+
+def check_stalled_soon(run: WorkflowRun) -> None:
+    """Fail `run` soon if nothing in it can happen any more and events are left over.
+    After the callbacks already scheduled: a send that was made with call_soon (or from a
+    sync step's thread, or by the caller right after run()) comes first."""
+    run.loop.call_soon(fail_if_stalled, run)
 
 
 def fail_if_stalled(run: WorkflowRun) -> None:

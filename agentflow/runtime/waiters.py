@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from agentflow.errors import WorkflowRuntimeError, WorkflowTimeoutError
 from agentflow.events import Event
 from agentflow.runtime.execution import Execution, Waiter, current_execution, record_answer
+from agentflow.runtime.stall import Unclaimed, check_stalled_soon
 
 if TYPE_CHECKING:
     from agentflow.runtime.run import WorkflowRun
-    from agentflow.runtime.stall import Unclaimed
 
 
 async def wait_in(
@@ -55,7 +55,7 @@ async def wait_in(
         )
     finally:
         if run.unclaimed and not run.executing:
-            run.check_stalled_soon()  # a waiter from outside the run was all it had
+            check_stalled_soon(run)  # a waiter from outside the run was all it had
 
 
 class Waiters:
