@@ -16,18 +16,25 @@ LLM client, and the clients a workflow builds with agents' `OpenAI.from_env()` r
 
 Exit codes: 0 success; 1 the workflow failed, timed out or was cancelled (or could not
 start, or be drawn); 2 a usage error (bad `module:Class`, bad `--arg`); 130 interrupted.
-`python -m agentflow` is the same command. One module per command: `draw.py`, `run.py`.
+`python -m agentflow` is the same command.
+
+One module per command, `draw.py` and `run.py`, each adding its subcommand and options to
+the parser (`add_draw_command`, `add_run_command`) and importing what it runs with only when
+it runs; this module builds the top-level parser, dispatches to the command parsed, and turns
+its errors into exit codes.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
+from collections.abc import Callable
 
-from agentflow.cli.errors import EXIT_INTERRUPTED, CommandLineError
+from agentflow.cli.draw import add_draw_command
+from agentflow.cli.errors import EXIT_INTERRUPTED, CommandLineError, ConflictingOptionsError
 from agentflow.cli.formatting import format_event
 from agentflow.cli.loading import load_workflow
+from agentflow.cli.run import add_run_command
 
 __all__ = ["CommandLineError", "format_event", "load_workflow", "main"]
 
@@ -41,16 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.command == "run" and args.quiet and args.events is not None:
-        parser.error("--events shows events, which --quiet leaves out")
+    execute: Callable[[argparse.Namespace], int] = args.execute
     try:
-        if args.command == "draw":
-            from agentflow.cli.draw import draw_command
-
-            return draw_command(args)
-        from agentflow.cli.run import run_command
-
-        return run_command(args)
+        return execute(args)
+    except ConflictingOptionsError as error:
+        parser.error(str(error))
     except CommandLineError as error:
         _print_error(str(error))
         return error.exit_code
@@ -66,115 +68,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"agentflow {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    draw = commands.add_parser(
-        "draw",
-        help="draw every flow a workflow can take",
-        description="Write a self-contained HTML drawing of a workflow's step graph, or "
-        "print it as Mermaid text.",
-    )
-    draw.add_argument("target", metavar="MODULE:CLASS", help="e.g. myapp.flows:ResearchFlow")
-    draw.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="file to write (default: workflow_all_flows.html; with --mermaid: stdout)",
-    )
-    draw.add_argument("--mermaid", action="store_true", help="Mermaid flowchart text instead")
-    draw.add_argument(
-        "--max-label-length", type=_positive_int, metavar="N", help="cut longer labels"
-    )
-
-    run = commands.add_parser(
-        "run",
-        help="run a workflow, printing the events it streams",
-        description="Run a workflow: print each streamed event, answer InputRequiredEvents "
-        "from stdin, print the result.",
-    )
-    run.add_argument("target", metavar="MODULE:CLASS", help="e.g. myapp.flows:ResearchFlow")
-    run.add_argument(
-        "--arg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a start event field; VALUE is read as JSON when it parses, else as a string "
-        "(repeatable)",
-    )
-    run.add_argument(
-        "--timeout",
-        type=_timeout,
-        metavar="SECONDS",
-        help="override the workflow's timeout; 'none' for no limit",
-    )
-    run.add_argument(
-        "--llm-timeout",
-        type=_positive_seconds,
-        metavar="SECONDS",
-        help="how long an LLM client waits for its server: sets OPENAI_TIMEOUT for the run, "
-        "read by the clients the workflow builds from the environment (OpenAI.from_env())",
-    )
-    output = run.add_mutually_exclusive_group()
-    output.add_argument("--quiet", action="store_true", help="print only the result, as text")
-    output.add_argument(
-        "--json",
-        action="store_true",
-        help='print every event in full as a JSON object per line, then {"result": ...}',
-    )
-    run.add_argument(
-        "--events",
-        type=_event_names,
-        metavar="A,B",
-        help="show only events of these classes (e.g. AgentStream,ToolCall)",
-    )
-    run.add_argument(
-        "--no-progress", action="store_true", help="no status line, even on a terminal"
-    )
+    add_draw_command(commands)
+    add_run_command(commands)
     return parser
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _timeout(text: str) -> float:
-    from agentflow.cli.run import NO_TIMEOUT
-
-    if text.strip().lower() == "none":
-        return NO_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number of seconds or 'none', got {text!r}"
-        ) from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-def _event_names(text: str) -> frozenset[str]:
-    names = frozenset(name.strip() for name in text.split(",") if name.strip())
-    if not names:
-        raise argparse.ArgumentTypeError(
-            f"expected event class names, e.g. AgentStream,ToolCall, got {text!r}"
-        )
-    return names
 
 
 def _version() -> str:

@@ -7,6 +7,30 @@ import sys
 
 from agentflow.cli.errors import EXIT_OK, EXIT_WORKFLOW_FAILED, CommandLineError
 from agentflow.cli.loading import load_workflow
+from agentflow.cli.options import Subcommands, add_workflow_command
+
+
+def add_draw_command(commands: Subcommands) -> None:
+    """Add `draw` and its options to the command's subcommands; parsed, it runs
+    `draw_command`."""
+    draw = add_workflow_command(
+        commands,
+        "draw",
+        help="draw every flow a workflow can take",
+        description="Write a self-contained HTML drawing of a workflow's step graph, or "
+        "print it as Mermaid text.",
+    )
+    draw.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="file to write (default: workflow_all_flows.html; with --mermaid: stdout)",
+    )
+    draw.add_argument("--mermaid", action="store_true", help="Mermaid flowchart text instead")
+    draw.add_argument(
+        "--max-label-length", type=_positive_int, metavar="N", help="cut longer labels"
+    )
+    draw.set_defaults(execute=draw_command)
 
 
 def draw_command(args: argparse.Namespace) -> int:
@@ -36,3 +60,13 @@ def draw_command(args: argparse.Namespace) -> int:
         raise CommandLineError(f"cannot write the drawing: {error}", EXIT_WORKFLOW_FAILED) from None
     print(f"wrote {path}")
     return EXIT_OK
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value

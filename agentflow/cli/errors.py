@@ -20,3 +20,8 @@ def one_line(error: BaseException) -> str:
     """`error` as `Type: message` on one line, for an error line or an event field."""
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+class ConflictingOptionsError(CommandLineError):
+    """Options that cannot go together in a way argparse cannot check itself: reported as
+    argparse reports its own usage errors, after the usage line."""

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentflow.cli.console import OutputMode, RunConsole
-from agentflow.cli.errors import EXIT_OK, EXIT_WORKFLOW_FAILED, CommandLineError, one_line
+from agentflow.cli.errors import (
+    EXIT_OK,
+    EXIT_WORKFLOW_FAILED,
+    CommandLineError,
+    ConflictingOptionsError,
+    one_line,
+)
 from agentflow.cli.loading import instantiate, load_workflow
+from agentflow.cli.options import Subcommands, add_workflow_command
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from agentflow.cli.console import RunConsole
     from agentflow.events import Event, HumanResponseEvent, StartEvent
     from agentflow.workflow import Workflow
 
@@ -28,9 +37,61 @@ above it), so it hands the timeout to the clients a workflow builds from the env
 (`OpenAI.from_env()`), in the variable they read."""
 
 
+def add_run_command(commands: Subcommands) -> None:
+    """Add `run` and its options to the command's subcommands; parsed, it runs
+    `run_command`."""
+    run = add_workflow_command(
+        commands,
+        "run",
+        help="run a workflow, printing the events it streams",
+        description="Run a workflow: print each streamed event, answer InputRequiredEvents "
+        "from stdin, print the result.",
+    )
+    run.add_argument(
+        "--arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a start event field; VALUE is read as JSON when it parses, else as a string "
+        "(repeatable)",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_timeout,
+        metavar="SECONDS",
+        help="override the workflow's timeout; 'none' for no limit",
+    )
+    run.add_argument(
+        "--llm-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="how long an LLM client waits for its server: sets OPENAI_TIMEOUT for the run, "
+        "read by the clients the workflow builds from the environment (OpenAI.from_env())",
+    )
+    output = run.add_mutually_exclusive_group()
+    output.add_argument("--quiet", action="store_true", help="print only the result, as text")
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help='print every event in full as a JSON object per line, then {"result": ...}',
+    )
+    run.add_argument(
+        "--events",
+        type=_event_names,
+        metavar="A,B",
+        help="show only events of these classes (e.g. AgentStream,ToolCall)",
+    )
+    run.add_argument(
+        "--no-progress", action="store_true", help="no status line, even on a terminal"
+    )
+    run.set_defaults(execute=run_command)
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the workflow `args.target` names with the options in `args`; return the exit
     code."""
+    if args.quiet and args.events is not None:
+        raise ConflictingOptionsError("--events shows events, which --quiet leaves out")
     if args.llm_timeout is None:
         return _run_target(args)
     # Set before the target is imported: a module may build its client as it loads.
@@ -39,6 +100,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _run_target(args: argparse.Namespace) -> int:
+    # Imported here rather than at the top: every `agentflow` command builds this module's
+    # parser, and only a run needs asyncio and the engine.
+    import asyncio
+
+    from agentflow.cli.console import OutputMode, RunConsole
+
     target = load_workflow(args.target)
     fields = _start_fields(args.arg)
     workflow = instantiate(target)
@@ -101,6 +168,39 @@ async def _run_workflow(workflow: Workflow, fields: dict[str, Any], console: Run
         raise CommandLineError(message, EXIT_WORKFLOW_FAILED) from None
     console.show_result(result)
     return EXIT_OK
+
+
+def _timeout(text: str) -> float:
+    if text.strip().lower() == "none":
+        return NO_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds or 'none', got {text!r}"
+        ) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _event_names(text: str) -> frozenset[str]:
+    names = frozenset(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(
+            f"expected event class names, e.g. AgentStream,ToolCall, got {text!r}"
+        )
+    return names
 
 
 def _start_fields(pairs: Sequence[str]) -> dict[str, Any]:

@@ -481,6 +481,51 @@ def test_a_bad_llm_timeout_is_a_usage_error(seconds: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("command", "listed"),
+    [
+        ([], ["COMMAND", "draw", "run", "--version"]),
+        (["draw"], ["MODULE:CLASS", "-o FILE, --output FILE", "--mermaid", "--max-label-length N"]),
+        (
+            ["run"],
+            [
+                "MODULE:CLASS",
+                "--arg KEY=VALUE",
+                "--timeout SECONDS",
+                "--llm-timeout SECONDS",
+                "--quiet",
+                "--json",
+                "--events A,B",
+                "--no-progress",
+            ],
+        ),
+    ],
+)
+def test_help_lists_each_commands_options(command: list[str], listed: list[str]) -> None:
+    completed = agentflow(*command, "--help")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith(" ".join(["usage: agentflow", *command]))
+    options = completed.stdout.partition("\n\n")[2]  # past the usage line(s)
+    for text in listed:
+        assert text in options, text
+
+
+def test_building_the_parser_loads_nothing_a_run_needs() -> None:
+    """`agentflow --help` (and `draw`) must not pay for asyncio and the engine: each command
+    module adds its options at startup, but imports what it runs with only when it runs."""
+    script = (
+        "import contextlib, io, sys\n"
+        "from agentflow.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])\n"
+        "print(sorted(name for name in ('asyncio', 'agentflow.cli.console', 'agentflow.events')"
+        " if name in sys.modules))\n"
+    )
+    completed = agentflow(command=(sys.executable, "-c", script))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "[]\n"
+
+
 def test_no_command_is_a_usage_error() -> None:
     completed = agentflow()
     assert completed.returncode == 2
