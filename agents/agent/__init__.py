@@ -3,6 +3,8 @@
 | module | holds |
 |---|---|
 | `agents.agent.function_agent` | `FunctionAgent`: the tool-calling loop as steps |
+| `agents.agent.tool_calls` | its base `ToolCalling`: the tool-call steps, approval, repeats |
+| `agents.agent.turns` | its base `AgentTurns`: setup, finalize, memory, run state, prompt |
 | `agents.agent.react_agent` | `ReActAgent`: the same loop for models without function calling |
 | `agents.agent.react_format` | the ReAct prompt and the parser of its replies |
 | `agents.agent.agent_workflow` | `AgentWorkflow`: agents sharing a conversation, with handoffs |

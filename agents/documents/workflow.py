@@ -30,6 +30,10 @@ Each box is a step a subclass may override on its own:
   it names, and the draft is shown again until it is approved.
 - `finalize`: validates the data as the schema and builds the `ExtractionResult`.
 
+The `plan`, `load` and `chunk` steps and the run's state access live in the base class
+`DocumentIntake` (`intake.py`), the `merge`, `review` and `finalize` steps in `DraftReview`
+(`draft_review.py`); the extraction itself (`extract`, `collect`) is here.
+
 The run's state (`ExtractionState`) and the review wait live in the context, so a run
 waiting for a review can be saved with `ctx.to_dict()` and resumed in another process with
 `Context.from_dict(workflow, data)`.
@@ -37,51 +41,31 @@ waiting for a review can be saved with `ctx.to_dict()` and resumed in another pr
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, overload
+from typing import Any, overload
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from agentflow import Context, Workflow, step
-from agentflow.events import HumanResponseEvent, StartEvent, StopEvent
+from agentflow import Context, step
+from agentflow.events import StartEvent
 from agentflow.handler import WorkflowHandler
-from agentflow.resource import Resource
-from agents.documents.chunking import Chunk, chunk_document
-from agents.documents.errors import (
-    ChunkExtractionError,
-    IncompleteExtractionError,
-    NoReadableInputError,
-    UnreadableFileError,
-)
+from agents.documents.draft_review import DraftReview, ReviewMode
+from agents.documents.errors import ChunkExtractionError, NoReadableInputError
 from agents.documents.events import (
     ChunkExtracted,
     ChunkFailed,
     ChunkRequest,
-    DraftReady,
-    ExtractionStart,
     FileFailed,
-    FileLoaded,
     FileProgress,
-    LoadRequest,
     MergeRequest,
-    ReviewDone,
-    ReviewRequired,
-    ReviewResponse,
 )
-from agents.documents.evidence import Candidate, candidates_from_reply
+from agents.documents.evidence import candidates_from_reply
 from agents.documents.fields import FieldSpec, field_specs, response_model
-from agents.documents.loading import (
-    SourceDocument,
-    as_text_source,
-    documents_from_texts,
-    read_file,
-)
-from agents.documents.merge import corrected, draft_data, merge_candidates
+from agents.documents.intake import WorkerLimit
+from agents.documents.loading import as_text_source
 from agents.documents.prompts import SYSTEM_PROMPT, extraction_messages
-from agents.documents.result import ExtractionResult, FieldEvidence, FileReport, ModelT
-from agents.documents.review import apply_review, field_warnings, review_reasons
+from agents.documents.result import ExtractionResult, ModelT
 from agents.documents.run_state import ExtractionState
 from agents.llm.errors import (
     EmptyResponseError,
@@ -89,40 +73,24 @@ from agents.llm.errors import (
     LLMRefusalError,
     StructuredOutputError,
 )
-from agents.llm.ledger import usage_since
-from agents.llm.metered import MeteredLLM, ledger_total
+from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
 from agents.llm.structured import predict_structured, structured_request
 from agents.llm.types import ChatMessage, ChatResponse
 from agents.run_arguments import name_positional_arguments
-from tools.threads import run_in_thread
-
-ReviewMode = Literal["never", "always", "low_confidence"]
 
 # A chunk that ends in one of these gives nothing and a warning; other errors (auth, a
 # server down once the SDK's retries are spent) end the run, as they would for every chunk.
 _CHUNK_FAILURES = (StructuredOutputError, LLMRefusalError, LLMLengthError, EmptyResponseError)
 
 
-def _worker_limit(ctx: Context[Any]) -> asyncio.Semaphore:
-    """One per run (a cached `Resource`): the loads and LLM calls of a run share it."""
-    return asyncio.Semaphore(getattr(ctx.workflow, "num_workers", 4))
-
-
-WorkerLimit = Annotated[asyncio.Semaphore, Resource(_worker_limit)]
-
-
-class ExtractionWorkflow(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
+class ExtractionWorkflow(DraftReview[ModelT]):
     """Extract `schema` from files or texts: `await ExtractionWorkflow(llm=..., schema=Invoice)
     .run(files=["invoice.pdf"])` gives an `ExtractionResult[Invoice]`."""
 
-    state_key = "extraction"
-    """The state key of the run's `ExtractionState`."""
     unverified_penalty = 0.5
     """What a value's confidence is multiplied by when its quote is not verified (not found
     in the chunk, or found but not stating the value)."""
-    review_timeout: float | None = None
-    """Seconds a review may take (then the step fails); None waits as long as the run may."""
 
     def __init__(
         self,
@@ -238,56 +206,6 @@ class ExtractionWorkflow(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
 
     # -- steps --------------------------------------------------------------------------
 
-    @step
-    async def plan(self, ctx: Context[Any], ev: ExtractionStart) -> LoadRequest | FileLoaded | None:
-        """Start the run's state with one report per input; send each file to `load`."""
-        given = documents_from_texts(ev.documents)
-        if not ev.files and not given:
-            raise ValueError("ExtractionWorkflow.run() needs files=[...] or documents=[...]")
-        names = [*ev.files, *(document.name for document in given)]
-        state = ExtractionState(
-            files=[FileReport(file=name) for name in names],
-            usage_before=await ledger_total(ctx),
-        )
-        await self.save_state(ctx, state)
-        for index, path in enumerate(ev.files):
-            ctx.send_event(LoadRequest(file=path, file_index=index))
-        for offset, document in enumerate(given):
-            index = len(ev.files) + offset
-            ctx.write_event_to_stream(self._progress(document.name, index, "loaded", document))
-            ctx.send_event(FileLoaded(document=document, file_index=index))
-        return None
-
-    @step(num_workers=64)  # the real bound is num_workers, through the run's semaphore
-    async def load(
-        self, ctx: Context[Any], ev: LoadRequest, limit: WorkerLimit
-    ) -> FileLoaded | FileFailed:
-        """Read one file in a thread; one that cannot be read is a `FileFailed`."""
-        try:
-            async with limit:
-                document = await run_in_thread(self.read_file, ev.file)
-        except UnreadableFileError as error:
-            failed = FileFailed(file=ev.file, file_index=ev.file_index, reason=error.reason)
-            ctx.write_event_to_stream(failed)
-            return failed
-        ctx.write_event_to_stream(self._progress(ev.file, ev.file_index, "loaded", document))
-        return FileLoaded(document=document, file_index=ev.file_index)
-
-    @step(num_workers=4)
-    async def chunk(self, ctx: Context[Any], ev: FileLoaded) -> ChunkRequest | FileFailed | None:
-        """Cut a document into chunks and send each to `extract`."""
-        chunks = await run_in_thread(self.split, ev.document, ev.file_index)
-        name = ev.document.name
-        if not chunks:
-            failed = FileFailed(file=name, file_index=ev.file_index, reason="no text to extract")
-            ctx.write_event_to_stream(failed)
-            return failed
-        progress = self._progress(name, ev.file_index, "chunked", ev.document)
-        ctx.write_event_to_stream(progress.model_copy(update={"chunks_total": len(chunks)}))
-        for piece in chunks:
-            ctx.send_event(ChunkRequest(chunk=piece))
-        return None
-
     @step(num_workers=64)  # the real bound is num_workers, through the run's semaphore
     async def extract(
         self, ctx: Context[Any], ev: ChunkRequest, limit: WorkerLimit
@@ -336,108 +254,7 @@ class ExtractionWorkflow(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
             raise NoReadableInputError({r.file: r.reason or "" for r in state.files})
         return MergeRequest(round=state.round)
 
-    @step
-    async def merge(self, ctx: Context[Any], ev: MergeRequest) -> DraftReady:
-        """Merge the candidates per field and lay the reviewer's corrections over them."""
-        state = await self.get_state(ctx)
-        fields = self.merge_fields(state.candidates)
-        for name, value in state.corrections.items():
-            fields[name] = corrected(value)
-        return DraftReady(data=draft_data(fields), fields=fields)
-
-    @step
-    async def review(
-        self, ctx: Context[Any], ev: DraftReady
-    ) -> ReviewDone | MergeRequest | ChunkRequest | None:
-        """Let a human approve, correct or send back the draft, when `review` says so.
-
-        The wait is `ctx.wait_for_event`, so it is saved with the context: a run saved
-        while waiting resumes here, showing the same draft again."""
-        state = await self.get_state(ctx)
-        reasons = self.review_reasons(ev.fields)
-        if not self.needs_review(state, reasons):
-            return ReviewDone(data=ev.data, fields=ev.fields)
-        # Any HumanResponseEvent: a ReviewResponse from code, or a console's line of text.
-        response = await ctx.wait_for_event(
-            HumanResponseEvent,
-            waiter_event=ReviewRequired(
-                data=ev.data,
-                fields=ev.fields,
-                reasons=reasons,
-                problems=state.problems,
-                review=state.reviews + 1,
-                prefix="Approve the extracted data, or give corrections or feedback: ",
-            ),
-            timeout=self.review_timeout,
-        )
-        answer = (
-            response
-            if isinstance(response, ReviewResponse)
-            else ReviewResponse.from_text(str(response.get("response") or ""))
-        )
-        state.reviews += 1
-        state.problems = []
-        refetch = apply_review(state, answer, self.specs)
-        if answer.approved and not state.problems:
-            await self.save_state(ctx, state)
-            fields = dict(ev.fields)
-            for name, value in state.corrections.items():
-                fields[name] = corrected(value)
-            return ReviewDone(data=draft_data(fields), fields=fields)
-        if not refetch or not state.chunks:
-            await self.save_state(ctx, state)
-            return MergeRequest(round=state.round)
-        # Feedback: extract the fields it names again, with it, from every chunk.
-        previous = {name: ev.data.get(name) for name in refetch}
-        state.round += 1
-        state.answered = {}
-        state.candidates = [c for c in state.candidates if c.field not in refetch]
-        await self.save_state(ctx, state)
-        for piece in state.chunks:
-            ctx.send_event(
-                ChunkRequest(
-                    chunk=piece,
-                    round=state.round,
-                    fields=refetch,
-                    feedback=answer.feedback,
-                    previous=previous,
-                )
-            )
-        return None
-
-    @step
-    async def finalize(self, ctx: Context[Any], ev: ReviewDone) -> StopEvent:
-        """Validate the data as the schema; the result, with the evidence and warnings."""
-        state = await self.get_state(ctx)
-        failed = {r.file: r.reason or "" for r in state.files if r.status == "failed"}
-        try:
-            # The draft is keyed by field name; a schema with aliases must take it too.
-            data = self.schema.model_validate(ev.data, by_name=True)
-        except ValidationError as error:
-            problems = IncompleteExtractionError.problems_in(error)
-            raise IncompleteExtractionError(
-                self.schema, problems, ev.data, ev.fields, failed, state.failed_chunks
-            ) from error
-        result: ExtractionResult[ModelT] = ExtractionResult(
-            data=data,
-            fields=ev.fields,
-            files=state.files,
-            usage=usage_since(state.usage_before, await ledger_total(ctx)),
-            warnings=[*state.warnings, *self.field_warnings(ev.fields)],
-            reviews=state.reviews,
-        )
-        return StopEvent(result=result)
-
-    # -- pieces the steps share; override to change one behaviour ------------------------
-
-    def read_file(self, path: str) -> SourceDocument:
-        """One file as pages (runs in a thread); raises `UnreadableFileError`."""
-        return read_file(path)
-
-    def split(self, document: SourceDocument, file_index: int) -> list[Chunk]:
-        """`document` as chunks of at most `chunk_tokens` tokens (runs in a thread)."""
-        model = self.llm.metadata.model
-        return chunk_document(document, file_index, self.chunk_tokens, self.chunk_overlap, model)
+    # -- pieces the steps call; override to change one behaviour -------------------------
 
     def response_model_for(self, names: list[str]) -> type[BaseModel]:
         """The reply model asking for the fields `names` (made once per set of names)."""
@@ -461,35 +278,6 @@ class ExtractionWorkflow(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
             chat, output_cls, messages, max_attempts=self.max_retries + 1
         )
 
-    def merge_fields(self, candidates: list[Candidate]) -> dict[str, FieldEvidence]:
-        """One `FieldEvidence` per schema field from every chunk's candidates (see
-        `agents.documents.merge`). Override to merge differently, e.g. to add up amounts."""
-        return merge_candidates(candidates, self.specs, self.files_are_copies)
-
-    def review_reasons(self, fields: dict[str, FieldEvidence]) -> list[str]:
-        """What in the draft a person should look at (`review.review_reasons`)."""
-        return review_reasons(fields, self.specs, self.confidence_threshold)
-
-    def needs_review(self, state: ExtractionState, reasons: list[str]) -> bool:
-        """Whether this draft goes to a human: always, never, or when there are reasons
-        (low_confidence); once a human has answered, until they approve."""
-        if self.review_mode == "never":
-            return False
-        return self.review_mode == "always" or bool(reasons) or state.reviews > 0
-
-    def field_warnings(self, fields: dict[str, FieldEvidence]) -> list[str]:
-        """The warnings the final evidence calls for (`review.field_warnings`)."""
-        return field_warnings(fields)
-
-    async def get_state(self, ctx: Context[Any]) -> ExtractionState:
-        """The run's state (a fresh one outside a run started by `plan`)."""
-        state = await ctx.store.get(self.state_key, default=None)
-        return state if isinstance(state, ExtractionState) else ExtractionState()
-
-    async def save_state(self, ctx: Context[Any], state: ExtractionState) -> None:
-        """Store the run's state in the context."""
-        await ctx.store.set(self.state_key, state)
-
     # -- private ---------------------------------------------------------------------------
 
     def _record_chunk(self, ctx: Context[Any], state: ExtractionState, ev: ChunkExtracted) -> None:
@@ -507,8 +295,3 @@ class ExtractionWorkflow(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
         ctx.write_event_to_stream(progress)
         if done == piece.count:
             ctx.write_event_to_stream(progress.model_copy(update={"stage": "done"}))
-
-    def _progress(
-        self, file: str, index: int, stage: Literal["loaded", "chunked"], document: SourceDocument
-    ) -> FileProgress:
-        return FileProgress(file=file, file_index=index, stage=stage, pages=len(document.pages))

@@ -1,0 +1,182 @@
+"""`DraftReview`: the last part of `ExtractionWorkflow`, from the candidates to the result.
+
+```
+ MergeRequest ─> merge (candidates per field, corrections laid over) ─> DraftReady ─> review
+                   ^                                       ReviewRequired ⇄ ReviewResponse │
+                   └── corrections only: MergeRequest      (a human, when review= says so) │
+                       feedback: ChunkRequest again, for the fields it names               │
+                                                             finalize <─ ReviewDone ───────┘
+                                                                │ approved, or no review
+                                                   StopEvent(ExtractionResult)
+```
+
+A base class of `ExtractionWorkflow`, as `DocumentIntake` is, to keep each module to one
+concern: the merge, review and finalize steps and the methods they call (`merge_fields`,
+`review_reasons`, `needs_review`, `field_warnings`). The rules themselves are in
+`merge.py` and `review.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from agentflow import Context, step
+from agentflow.events import HumanResponseEvent, StopEvent
+from agents.documents.errors import IncompleteExtractionError
+from agents.documents.events import (
+    ChunkRequest,
+    DraftReady,
+    MergeRequest,
+    ReviewDone,
+    ReviewRequired,
+    ReviewResponse,
+)
+from agents.documents.evidence import Candidate
+from agents.documents.fields import FieldSpec
+from agents.documents.intake import DocumentIntake
+from agents.documents.merge import corrected, draft_data, merge_candidates
+from agents.documents.result import ExtractionResult, FieldEvidence, ModelT
+from agents.documents.review import apply_review, field_warnings, review_reasons
+from agents.documents.run_state import ExtractionState
+from agents.llm.ledger import usage_since
+from agents.llm.metered import ledger_total
+
+ReviewMode = Literal["never", "always", "low_confidence"]
+"""When a human reviews the draft: never, always, or when it has fields to look at."""
+
+
+class DraftReview(DocumentIntake[ModelT]):
+    """The merge, review and finalize steps of `ExtractionWorkflow` (not run on its own)."""
+
+    review_timeout: float | None = None
+    """Seconds a review may take (then the step fails); None waits as long as the run may."""
+    schema: type[ModelT]
+    """The pydantic model to fill (set by `ExtractionWorkflow.__init__`)."""
+    specs: dict[str, FieldSpec]
+    """The schema's fields, as asked for and merged (set by `ExtractionWorkflow.__init__`)."""
+    review_mode: ReviewMode
+    """When a human reviews the draft (set by `ExtractionWorkflow.__init__`)."""
+    confidence_threshold: float
+    """With review="low_confidence", fields below this confidence call for a review (set by
+    `ExtractionWorkflow.__init__`)."""
+    files_are_copies: bool
+    """Whether a run's files are copies of one document (set by
+    `ExtractionWorkflow.__init__`)."""
+
+    # -- steps --------------------------------------------------------------------------
+
+    @step
+    async def merge(self, ctx: Context[Any], ev: MergeRequest) -> DraftReady:
+        """Merge the candidates per field and lay the reviewer's corrections over them."""
+        state = await self.get_state(ctx)
+        fields = self.merge_fields(state.candidates)
+        for name, value in state.corrections.items():
+            fields[name] = corrected(value)
+        return DraftReady(data=draft_data(fields), fields=fields)
+
+    @step
+    async def review(
+        self, ctx: Context[Any], ev: DraftReady
+    ) -> ReviewDone | MergeRequest | ChunkRequest | None:
+        """Let a human approve, correct or send back the draft, when `review` says so.
+
+        The wait is `ctx.wait_for_event`, so it is saved with the context: a run saved
+        while waiting resumes here, showing the same draft again."""
+        state = await self.get_state(ctx)
+        reasons = self.review_reasons(ev.fields)
+        if not self.needs_review(state, reasons):
+            return ReviewDone(data=ev.data, fields=ev.fields)
+        # Any HumanResponseEvent: a ReviewResponse from code, or a console's line of text.
+        response = await ctx.wait_for_event(
+            HumanResponseEvent,
+            waiter_event=ReviewRequired(
+                data=ev.data,
+                fields=ev.fields,
+                reasons=reasons,
+                problems=state.problems,
+                review=state.reviews + 1,
+                prefix="Approve the extracted data, or give corrections or feedback: ",
+            ),
+            timeout=self.review_timeout,
+        )
+        answer = (
+            response
+            if isinstance(response, ReviewResponse)
+            else ReviewResponse.from_text(str(response.get("response") or ""))
+        )
+        state.reviews += 1
+        state.problems = []
+        refetch = apply_review(state, answer, self.specs)
+        if answer.approved and not state.problems:
+            await self.save_state(ctx, state)
+            fields = dict(ev.fields)
+            for name, value in state.corrections.items():
+                fields[name] = corrected(value)
+            return ReviewDone(data=draft_data(fields), fields=fields)
+        if not refetch or not state.chunks:
+            await self.save_state(ctx, state)
+            return MergeRequest(round=state.round)
+        # Feedback: extract the fields it names again, with it, from every chunk.
+        previous = {name: ev.data.get(name) for name in refetch}
+        state.round += 1
+        state.answered = {}
+        state.candidates = [c for c in state.candidates if c.field not in refetch]
+        await self.save_state(ctx, state)
+        for piece in state.chunks:
+            ctx.send_event(
+                ChunkRequest(
+                    chunk=piece,
+                    round=state.round,
+                    fields=refetch,
+                    feedback=answer.feedback,
+                    previous=previous,
+                )
+            )
+        return None
+
+    @step
+    async def finalize(self, ctx: Context[Any], ev: ReviewDone) -> StopEvent:
+        """Validate the data as the schema; the result, with the evidence and warnings."""
+        state = await self.get_state(ctx)
+        failed = {r.file: r.reason or "" for r in state.files if r.status == "failed"}
+        try:
+            # The draft is keyed by field name; a schema with aliases must take it too.
+            data = self.schema.model_validate(ev.data, by_name=True)
+        except ValidationError as error:
+            problems = IncompleteExtractionError.problems_in(error)
+            raise IncompleteExtractionError(
+                self.schema, problems, ev.data, ev.fields, failed, state.failed_chunks
+            ) from error
+        result: ExtractionResult[ModelT] = ExtractionResult(
+            data=data,
+            fields=ev.fields,
+            files=state.files,
+            usage=usage_since(state.usage_before, await ledger_total(ctx)),
+            warnings=[*state.warnings, *self.field_warnings(ev.fields)],
+            reviews=state.reviews,
+        )
+        return StopEvent(result=result)
+
+    # -- pieces the steps call; override to change one behaviour -------------------------
+
+    def merge_fields(self, candidates: list[Candidate]) -> dict[str, FieldEvidence]:
+        """One `FieldEvidence` per schema field from every chunk's candidates (see
+        `agents.documents.merge`). Override to merge differently, e.g. to add up amounts."""
+        return merge_candidates(candidates, self.specs, self.files_are_copies)
+
+    def review_reasons(self, fields: dict[str, FieldEvidence]) -> list[str]:
+        """What in the draft a person should look at (`review.review_reasons`)."""
+        return review_reasons(fields, self.specs, self.confidence_threshold)
+
+    def needs_review(self, state: ExtractionState, reasons: list[str]) -> bool:
+        """Whether this draft goes to a human: always, never, or when there are reasons
+        (low_confidence); once a human has answered, until they approve."""
+        if self.review_mode == "never":
+            return False
+        return self.review_mode == "always" or bool(reasons) or state.reviews > 0
+
+    def field_warnings(self, fields: dict[str, FieldEvidence]) -> list[str]:
+        """The warnings the final evidence calls for (`review.field_warnings`)."""
+        return field_warnings(fields)
