@@ -15,6 +15,43 @@ from agentflow.events import Event
 
 if TYPE_CHECKING:
     from agentflow.runtime.execution import Execution
+    from agentflow.runtime.run import WorkflowRun
+
+
+def collect_in_run(
+    run: WorkflowRun,
+    event: Event,
+    expected: list[type[Event]] | type[Event],
+    buffer_id: str | None,
+    count: int | None,
+    execution: Execution | None,
+) -> list[Event] | None:
+    """`run`'s `collect_events` (the run port's): buffer `event` for `execution` (None: a
+    caller outside the run); see `Context.collect_events`. Inside a step execution that
+    runs again (a retry, or a resume), each call gives back what it gave the first time
+    instead of buffering the event twice. A function of the run, bound as its method, so
+    that the fan-in's hot path costs no call more than the buffer's own."""
+    if execution is not None:
+        call = execution.collects
+        execution.collects = call + 1
+        if call < execution.replayed:
+            recorded = execution.collected
+            return recorded.get(call) if recorded is not None else None
+        if buffer_id is None:
+            buffer_id = execution.step
+    elif buffer_id is None:
+        buffer_id = ""
+    collections = run.collections
+    if collections is None:
+        collections = run.collections = Collections()
+    buffers = collections.buffers
+    buffer = buffers.get(buffer_id)
+    if buffer is None:
+        buffer = buffers[buffer_id] = CollectBuffer()
+    result = buffer.collect(event, expected, 1 if count is None else count)
+    if result is not None and execution is not None:
+        execution.record_collected(result)  # a None needs no record but the count
+    return result
 
 
 class Collections:
@@ -29,37 +66,6 @@ class Collections:
             buffer = self.buffers[key] = CollectBuffer()
             for event in events:
                 buffer.add(event)
-
-    def collect(
-        self,
-        event: Event,
-        expected: list[type[Event]] | type[Event],
-        buffer_id: str | None,
-        count: int | None,
-        execution: Execution | None,
-    ) -> list[Event] | None:
-        """Buffer `event` for `execution` (None: a caller outside the run); see
-        `Context.collect_events`. Inside a step execution that runs again (a retry, or a
-        resume), each call gives back what it gave the first time instead of buffering
-        the event twice."""
-        if execution is not None:
-            call = execution.collects
-            execution.collects = call + 1
-            if call < execution.replayed:
-                recorded = execution.collected
-                return recorded.get(call) if recorded is not None else None
-            if buffer_id is None:
-                buffer_id = execution.step
-        elif buffer_id is None:
-            buffer_id = ""
-        buffers = self.buffers
-        buffer = buffers.get(buffer_id)
-        if buffer is None:
-            buffer = buffers[buffer_id] = CollectBuffer()
-        result = buffer.collect(event, expected, 1 if count is None else count)
-        if result is not None and execution is not None:
-            execution.record_collected(result)  # a None needs no record but the count
-        return result
 
     def sizes(self) -> dict[str, int]:
         """How many events each buffer holds."""

@@ -34,7 +34,7 @@ from agentflow.events import (
 from agentflow.resource import ResourceCache
 from agentflow.runtime import driver
 from agentflow.runtime import outcome as outcomes
-from agentflow.runtime.collect import Collections
+from agentflow.runtime.collect import Collections, collect_in_run
 from agentflow.runtime.execution import Execution, RunLink, current_execution
 from agentflow.runtime.lanes import Next, Routed, StepLane, bind_step, lane_for
 from agentflow.runtime.nesting import (
@@ -416,30 +416,8 @@ class WorkflowRun:
         )
         return _EXIT
 
-    async def wait_for_event(
-        self,
-        event_type: type[Event],
-        waiter_event: Event | None,
-        waiter_id: str | None,
-        requirements: dict[str, Any],
-        timeout: float | None,
-    ) -> Event:
-        """Suspend the calling step until a matching event is dispatched (`wait_in`)."""
-        return await wait_in(self, event_type, waiter_event, waiter_id, requirements, timeout)
-
-    def collect_events(
-        self,
-        event: Event,
-        expected: list[type[Event]] | type[Event],
-        buffer_id: str | None,
-        count: int | None,
-        execution: Execution | None,
-    ) -> list[Event] | None:
-        """Buffer `event` for the calling step (see `Collections.collect`)."""
-        collections = self.collections
-        if collections is None:
-            collections = self.collections = Collections()
-        return collections.collect(event, expected, buffer_id, count, execution)
+    wait_for_event = wait_in
+    collect_events = collect_in_run
 
 
 def _being_cancelled() -> bool:

@@ -31,8 +31,9 @@ async def wait_in(
     requirements: dict[str, Any],
     timeout: float | None,
 ) -> Event:
-    """Suspend the calling step (or caller outside `run`) until a matching event is
-    dispatched in `run` (see `Waiters.wait`)."""
+    """`run`'s `wait_for_event` (the run port's, bound as its method): suspend the calling
+    step (or a caller outside `run`) until a matching event is dispatched in `run` (see
+    `Waiters.wait`)."""
     execution = current_execution.get()
     if execution is not None:
         if execution.link is not run.link:
