@@ -106,7 +106,7 @@ class Workflow(Generic[ResultT]):
         if not resuming:
             start_event = _make_start_event(table, start_event, kwargs)
         try:
-            running = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
             raise RuntimeError(
                 "Workflow.run() needs a running event loop: call it inside `async def` code "
@@ -126,10 +126,7 @@ class Workflow(Generic[ResultT]):
                 self, table, run_ctx, start_event, uuid.uuid4().hex, forward_events, resume=resume
             )
 
-        def make_handler(run: WorkflowRun) -> WorkflowHandler[ResultT]:
-            return WorkflowHandler(run, run_ctx, loop=running)
-
-        return start_run(ctx, resuming, make_run, make_handler)
+        return start_run(run_ctx, resuming, make_run)
 
 
 def _make_start_event(

@@ -8,6 +8,7 @@ one run at a time. Steps receive it through a parameter annotated `Context` or
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import functools
 from collections.abc import Callable
@@ -19,13 +20,12 @@ from pydantic import BaseModel, ValidationError
 from agentflow.context.state_store import DictState, InMemoryStateStore
 from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValidationError
 from agentflow.events import Event
+from agentflow.handler import WorkflowHandler
 from agentflow.runtime.execution import current_execution
 from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.step_table import step_table_of
 
 if TYPE_CHECKING:
-    import asyncio
-
     from agentflow.context.serializers import BaseSerializer
     from agentflow.runtime.port import RunPort
     from agentflow.runtime.snapshot import RunSnapshot
@@ -347,23 +347,17 @@ allowed in every phase."""
 _DROPPED_AFTER_THE_RUN = frozenset({"send_event", "write_event_to_stream", "collect_events"})
 """Operations that do nothing, rather than raise, in a step of a run that has ended."""
 
-RunT = TypeVar("RunT", bound="RunPort")
-HandlerT = TypeVar("HandlerT", bound="asyncio.Future[Any]")
-
 
 def start_run(
-    ctx: Context[Any],
-    resuming: bool,
-    make_run: Callable[[RunSnapshot | None], RunT],
-    make_handler: Callable[[RunT], HandlerT],
-) -> HandlerT:
-    """Start a run in `ctx`, which must have none going: the run `make_run` builds (given
-    the unfinished run `ctx` holds when `resuming`), with the handler `make_handler`
-    builds for it. Nothing in `ctx` changes if either fails, or the start does."""
+    ctx: Context[Any], resuming: bool, make_run: Callable[[RunSnapshot | None], RunPort]
+) -> WorkflowHandler[Any]:
+    """Start a run in `ctx`, which must have none going (phase NO_RUN): the run `make_run`
+    builds, given the unfinished run `ctx` holds when `resuming`. Returns its handler.
+    Nothing in `ctx` changes if building or starting the run fails."""
     if ctx._run is not None:
         raise ctx._refusal("run", ctx.phase)
     run = make_run(ctx._unfinished_run if resuming else None)
-    handler = make_handler(run)
+    handler: WorkflowHandler[Any] = WorkflowHandler(run, ctx, loop=asyncio.get_running_loop())
     # Taken only now: had the run been refused above, the saved one would be kept.
     taken, ctx._unfinished_run = ctx._unfinished_run, None
     ctx._run = run
