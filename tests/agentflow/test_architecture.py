@@ -4,9 +4,15 @@ run time, no module reaches into another's underscore names, and no module is to
 from __future__ import annotations
 
 import ast
+import threading
 from pathlib import Path
+from typing import Any
 
 import agentflow
+from agentflow import Context, Workflow, step
+from agentflow.context import ContextPhase
+from agentflow.context.context import start_run
+from agentflow.events import Event, StartEvent, StopEvent
 
 PACKAGE = Path(agentflow.__file__).parent
 FACES = ("agentflow.context", "agentflow.handler", "agentflow.workflow")
@@ -104,3 +110,66 @@ def test_no_engine_module_is_longer_than_500_lines() -> None:
         for path in modules()
     }
     assert {path: n for path, n in lengths.items() if n > 500} == {}
+
+
+class Ping(Event):
+    pass
+
+
+class Anything(Workflow):
+    @step
+    async def only(self, ev: StartEvent) -> StopEvent:
+        return StopEvent()
+
+
+class RecordingRun:
+    """A `RunPort` that is not a `WorkflowRun`: it records what the faces ask of it."""
+
+    run_id = "recorded"
+    workflow_name = "Recording"
+
+    def __init__(self) -> None:
+        self.thread_id = threading.get_ident()
+        self.is_running = True
+        self.asked: list[tuple[str, object]] = []
+        self.owner: Any = None
+
+    def start(self, handler: Any, owner: Any) -> None:
+        self.owner = owner
+        self.asked.append(("start", handler))
+
+    def dispatch(self, event: Any) -> None:
+        self.asked.append(("dispatch", event))
+
+    def write_to_stream(self, event: Any) -> None:
+        self.asked.append(("write_to_stream", event))
+
+    def cancel(self, cancel_message: Any = None, cancel_handler: bool = False) -> None:
+        self.asked.append(("cancel", cancel_handler))
+
+    def active_steps(self) -> list[str]:
+        return ["somewhere"]
+
+
+async def test_the_faces_reach_a_run_only_through_the_port() -> None:
+    """Context and WorkflowHandler work over any object with the port's operations: the
+    seam a store, a server or a remote runner plugs into."""
+    ctx = Context(Anything())
+    run = RecordingRun()
+    handler = start_run(ctx, False, lambda resume: run)
+    assert ctx.phase is ContextPhase.CALLER
+    assert handler.run_id == "recorded"
+    assert handler.ctx is ctx
+    assert handler.active_steps == ["somewhere"]
+    ping = Ping()
+    handler.send_event(ping)
+    ctx.write_event_to_stream(ping)
+    handler.cancel()
+    assert run.asked == [
+        ("start", handler),
+        ("dispatch", ping),
+        ("write_to_stream", ping),
+        ("cancel", True),
+    ]
+    run.owner.release(run)
+    assert ctx.phase is ContextPhase.NO_RUN
