@@ -69,10 +69,9 @@ def _takes_context(factory: Callable[..., Any]) -> bool:
 
 
 def _is_context_class(annotation: object) -> bool:
-    """`Context` or a subclass, recognised by its base: `agentflow.runtime`, which uses
-    resources, never imports the face at run time."""
-
-    return isinstance(annotation, type) and issubclass(annotation, StepContextBase)
+    """True for `Context` itself, recognised as the class deriving from `StepContextBase`
+    directly: `agentflow.runtime`, which uses resources, never imports the face."""
+    return isinstance(annotation, type) and StepContextBase in annotation.__bases__
 
 
 class ResourceCache:

@@ -21,8 +21,7 @@ from agentflow.context.state_store import DictState, InMemoryStateStore
 from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValidationError
 from agentflow.events import Event
 from agentflow.handler import WorkflowHandler
-from agentflow.runtime.execution import current_execution
-from agentflow.runtime.port import StepContextBase
+from agentflow.runtime.port import StepContextBase, calling_step
 from agentflow.runtime.step_table import step_table_of
 
 if TYPE_CHECKING:
@@ -41,6 +40,10 @@ _is_event = functools.partial(type.__instancecheck__, Event)
 """`isinstance(value, Event)` for the hot paths: a pydantic model class is an ABC, whose
 `__instancecheck__` is a Python function, while type's own check walks the MRO in C. They
 differ only for classes registered as virtual subclasses, which events never are."""
+
+
+_NOT_GIVEN: Any = object()
+"""`_refuse`'s default for an operation that takes no event to check."""
 
 
 class ContextPhase(enum.Enum):
@@ -85,7 +88,7 @@ class Context(StepContextBase, Generic[StateT]):
     def current_step(self) -> str | None:
         """The name of the step running in the calling task (for instance, to book an
         LLM call's cost to it), or None outside this context's steps."""
-        execution = current_execution.get()
+        execution = calling_step()
         if execution is not None and execution.link.store is self._store:
             return execution.step
         return None
@@ -99,7 +102,7 @@ class Context(StepContextBase, Generic[StateT]):
     def phase(self) -> ContextPhase:
         """Where the calling code stands with respect to this context's run; each
         operation names the phases it is allowed in (see `ContextPhase`)."""
-        execution = current_execution.get()
+        execution = calling_step()
         if execution is not None and execution.link.store is self._store:
             return ContextPhase.STEP if execution.link.run is not None else ContextPhase.ENDED_STEP
         return ContextPhase.CALLER if self._run is not None else ContextPhase.NO_RUN
@@ -112,9 +115,10 @@ class Context(StepContextBase, Generic[StateT]):
     def to_dict(self, serializer: BaseSerializer | None = None) -> dict[str, Any]:
         """Everything needed to continue in another process, as a JSON-ready dict: the
         state, and the run under way (or the one that ended unfinished) with its queued
-        events, the events its running steps were handling, collected events, waiters and
-        stream position. Steps that were running start again from their beginning after
-        a resume; their `wait_for_event` calls return answers already received at once.
+        events, the events its running steps were handling and the answers their waits had
+        received, collected events and the stream position. Steps that were running start
+        again from their beginning after a resume; their `wait_for_event` calls return
+        answers already received at once.
         State the serializer cannot store raises ContextSerdeError naming the key."""
         from agentflow.context.saved_run import run_to_dict  # loaded when first saving
         from agentflow.context.serializers import JsonSerializer
@@ -184,10 +188,11 @@ class Context(StepContextBase, Generic[StateT]):
     # of a fan-out and of streaming, where a call per event shows. Every refusal goes
     # through `_refuse`, which names the phase.
 
-    def _refuse(self, operation: str, event: object = None) -> None:
-        """Raise for `operation` called in a phase it is not allowed in, or given no
-        event; return (the call does nothing) in a step of a run that has ended."""
-        if event is not None and not isinstance(event, Event):
+    def _refuse(self, operation: str, event: object = _NOT_GIVEN) -> None:
+        """Raise for `operation` called in a phase it is not allowed in, or given
+        something that is not an event; return (the call does nothing) in a step of a run
+        that has ended."""
+        if event is not _NOT_GIVEN and not isinstance(event, Event):
             raise TypeError(f"{operation}() takes an Event, got {type(event).__name__}")
         phase = self.phase
         if phase in _ALLOWED[operation]:
@@ -211,7 +216,7 @@ class Context(StepContextBase, Generic[StateT]):
             )
         where = phase.value
         if phase is ContextPhase.ENDED_STEP:
-            execution = current_execution.get()
+            execution = calling_step()
             assert execution is not None, "a step's phase comes from its execution"
             where = (
                 f"in step '{execution.step}' of a {execution.link.workflow_name} run that has "
@@ -223,7 +228,7 @@ class Context(StepContextBase, Generic[StateT]):
     def send_event(self, message: Event, step: str | None = None) -> None:
         """Route `message` to the steps that accept it, or only to the step named `step`.
         Callers outside the run use this to answer `InputRequiredEvent`s."""
-        execution = current_execution.get()
+        execution = calling_step()
         run: RunPort | None
         if execution is not None and (link := execution.link).store is self._store:
             run = link.run
@@ -242,7 +247,7 @@ class Context(StepContextBase, Generic[StateT]):
 
     def write_event_to_stream(self, ev: Event) -> None:
         """Put `ev` on the run's stream, after everything written before it."""
-        execution = current_execution.get()
+        execution = calling_step()
         run: RunPort | None
         if execution is not None and (link := execution.link).store is self._store:
             run = link.run
@@ -283,13 +288,15 @@ class Context(StepContextBase, Generic[StateT]):
         return them in that order, else None. `collect_events(ev, Done, count=n)` waits for
         n events of one type at a constant cost per call, however large n is. The buffer
         belongs to the calling step unless `buffer_id` names a shared one."""
-        execution = current_execution.get()
+        execution = calling_step()
         run: RunPort | None
         if execution is not None and (link := execution.link).store is self._store:
             run = link.run
         else:
-            execution = None
             run = self._run
+        if run is None:
+            self._refuse("collect_events")
+            return None  # called from a step of a run that has ended: nothing to collect
         if count is not None:
             if not isinstance(expected, type):
                 raise TypeError(
@@ -298,10 +305,7 @@ class Context(StepContextBase, Generic[StateT]):
                 )
             if isinstance(count, bool) or count < 1:
                 raise ValueError(f"collect_events(): count must be a positive int, got {count!r}")
-        if run is None:
-            self._refuse("collect_events")
-            return None  # called from a step of a run that has ended: nothing to collect
-        return run.collect_events(ev, expected, buffer_id, count, execution)
+        return run.collect_events(ev, expected, buffer_id, count)
 
     async def wait_for_event(
         self,
@@ -317,7 +321,7 @@ class Context(StepContextBase, Generic[StateT]):
         answers it cannot be too early. The step is not re-run: work done before the call
         happens once. Called from a task or thread a step of an ended run left behind, it
         raises ContextStateError: the context's next run is not that step's to wait in."""
-        execution = current_execution.get()
+        execution = calling_step()
         run: RunPort | None
         if execution is not None and (link := execution.link).store is self._store:
             run = link.run
@@ -335,12 +339,12 @@ class Context(StepContextBase, Generic[StateT]):
         return event  # type: ignore[return-value]
 
 
-_ALLOWED: dict[str, frozenset[ContextPhase]] = {
-    "run": frozenset({ContextPhase.NO_RUN}),
-    "send_event": frozenset({ContextPhase.CALLER, ContextPhase.STEP}),
-    "write_event_to_stream": frozenset({ContextPhase.CALLER, ContextPhase.STEP}),
-    "collect_events": frozenset({ContextPhase.CALLER, ContextPhase.STEP}),
-    "wait_for_event": frozenset({ContextPhase.CALLER, ContextPhase.STEP}),
+_ALLOWED: dict[str, tuple[ContextPhase, ...]] = {
+    "run": (ContextPhase.NO_RUN,),
+    "send_event": (ContextPhase.CALLER, ContextPhase.STEP),
+    "write_event_to_stream": (ContextPhase.CALLER, ContextPhase.STEP),
+    "collect_events": (ContextPhase.CALLER, ContextPhase.STEP),
+    "wait_for_event": (ContextPhase.CALLER, ContextPhase.STEP),
 }
 """The phases each operation is allowed in. `to_dict`, `store` and the properties are
 allowed in every phase."""

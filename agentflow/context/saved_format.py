@@ -49,8 +49,8 @@ class SavedRunning(_Shape):
 
 class SavedWaiterEntry(_Shape):
     """A `wait_for_event` that was waiting, as contexts saved before waiters were dropped
-    from the format wrote it: read, so that those saves still load, and ignored (the
-    waiting step registers its waiter again when it re-runs)."""
+    wrote it: read, so that those saves still load, and ignored (the waiting step
+    registers its waiter again when it re-runs). Saves now write an empty list."""
 
     waiter_id: str
     event_type: str

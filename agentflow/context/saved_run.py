@@ -55,6 +55,9 @@ def run_to_dict(snapshot: RunSnapshot, serializer: BaseSerializer) -> dict[str, 
             key: [event(ev, f"event collected by '{key}'") for ev in events]
             for key, events in snapshot.collected.items()
         },
+        # Always empty: a waiting step registers its waiter again when it re-runs. Written
+        # so that readers of format version 1 from before waiters were dropped still load it.
+        "waiters": [],
         "recoveries": dict(snapshot.recoveries),
         "next_execution": snapshot.next_execution,
         "stream": {

@@ -12,9 +12,9 @@ from collections import Counter, deque
 from typing import TYPE_CHECKING
 
 from agentflow.events import Event
+from agentflow.runtime.execution import current_execution
 
 if TYPE_CHECKING:
-    from agentflow.runtime.execution import Execution
     from agentflow.runtime.run import WorkflowRun
 
 
@@ -24,14 +24,14 @@ def collect_in_run(
     expected: list[type[Event]] | type[Event],
     buffer_id: str | None,
     count: int | None,
-    execution: Execution | None,
 ) -> list[Event] | None:
-    """`run`'s `collect_events` (the run port's): buffer `event` for `execution` (None: a
-    caller outside the run); see `Context.collect_events`. Inside a step execution that
-    runs again (a retry, or a resume), each call gives back what it gave the first time
-    instead of buffering the event twice. A function of the run, bound as its method, so
-    that the fan-in's hot path costs no call more than the buffer's own."""
-    if execution is not None:
+    """`run`'s `collect_events` (the run port's): buffer `event` for the calling step of
+    `run` (or a caller outside it); see `Context.collect_events`. Inside a step execution
+    that runs again (a retry, or a resume), each call gives back what it gave the first
+    time instead of buffering the event twice. A function of the run, bound as its
+    method, so that the fan-in's hot path costs no call more than the buffer's own."""
+    execution = current_execution.get()
+    if execution is not None and execution.link is run.link:
         call = execution.collects
         execution.collects = call + 1
         if call < execution.replayed:
@@ -39,8 +39,10 @@ def collect_in_run(
             return recorded.get(call) if recorded is not None else None
         if buffer_id is None:
             buffer_id = execution.step
-    elif buffer_id is None:
-        buffer_id = ""
+    else:
+        execution = None  # a caller outside the run, or a step of another run
+        if buffer_id is None:
+            buffer_id = ""
     collections = run.collections
     if collections is None:
         collections = run.collections = Collections()

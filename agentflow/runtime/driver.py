@@ -13,7 +13,6 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from agentflow.runtime import outcome as outcomes
-from agentflow.runtime.stall import check_stalled_soon, describe
 from agentflow.tracing import record_run_failure, run_span
 
 if TYPE_CHECKING:
@@ -104,6 +103,10 @@ def _settle(run: WorkflowRun) -> None:
     if parent is not None:
         parent.children.discard(run)  # type: ignore[union-attr]
         if parent.unclaimed and not parent.executing:
+            from agentflow.runtime.stall import (
+                check_stalled_soon,  # loaded once an event is left over
+            )
+
             check_stalled_soon(parent)  # this child may have been all it waited for
     run.stream.close(outcome.terminal)
     outcomes.resolve_handler(run.handler, outcome, run.cancel_request)
@@ -113,6 +116,8 @@ def _on_timeout(run: WorkflowRun) -> None:
     assert run.timeout is not None, "only a run with a timeout sets its timer"
     unclaimed = None
     if run.unclaimed:
+        from agentflow.runtime.stall import describe  # loaded once an event is left over
+
         unclaimed = describe(run.unclaimed)
     parent = run.parent
     run.decide(

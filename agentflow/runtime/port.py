@@ -19,9 +19,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agentflow.events import Event
+from agentflow.runtime.execution import current_execution
 
 if TYPE_CHECKING:
-    from agentflow.runtime.execution import Execution
     from agentflow.runtime.snapshot import RunSnapshot
 
 
@@ -31,6 +31,39 @@ class StepContextBase:
     the runtime can tell one without importing the face."""
 
     __slots__ = ()
+
+
+class StepLink(Protocol):
+    """What a face may read of the link between a step execution and its run."""
+
+    @property
+    def run(self) -> RunPort | None:
+        """The run, until it ends (then None: the step outlived it)."""
+
+    @property
+    def store(self) -> object:
+        """The state store of the run's context, which tells that context apart."""
+
+    @property
+    def workflow_name(self) -> str:
+        """The run's workflow class, for messages once the run has ended."""
+
+
+class StepExecution(Protocol):
+    """What a face may read of the step execution the calling task performs."""
+
+    @property
+    def step(self) -> str:
+        """The step's name."""
+
+    @property
+    def link(self) -> StepLink:
+        """Its way to its run."""
+
+
+calling_step: Callable[[], StepExecution | None] = current_execution.get
+"""The step execution the calling task performs, or None outside any step: the faces'
+view of `current_execution`, which keeps the runtime's own fields out of their reach."""
 
 
 class RunOwner(Protocol):
@@ -71,8 +104,10 @@ class RunPort(Protocol):
 
     def dispatch(self, event: Event, /) -> object:
         """Route `event`, on the loop's thread: to a waiting `wait_for_event` that
-        matches, else to every step that accepts its type. What it returns is the
-        runtime's own business (a worker carrying on with the event)."""
+        matches, else to every step that accepts its type. What it returns, and its
+        optional second parameter, are the runtime's own business: a worker that produced
+        the event may carry on with it in the step it goes to, which keeps a chain of
+        steps at one task; the faces never pass it."""
 
     def send_to_step(self, step: str, event: Event) -> None:
         """Route `event` to the step named `step` only, from any thread; raises at once
@@ -90,10 +125,9 @@ class RunPort(Protocol):
         expected: list[type[Event]] | type[Event],
         buffer_id: str | None,
         count: int | None,
-        execution: Execution | None,
     ) -> list[Event] | None:
-        """Buffer `event` for `execution` (a step of this run, or None from outside) and
-        return the collection once complete; see `Context.collect_events`."""
+        """Buffer `event` for the calling step (or a caller outside the run) and return
+        the collection once complete; see `Context.collect_events`."""
 
     async def wait_for_event(
         self,

@@ -1,18 +1,19 @@
-"""One run of a workflow: routes events to step workers and owns every task it starts.
+"""One run of a workflow: routes events to step workers and decides how the run ends.
 
-    caller ── Workflow.run() ──> WorkflowRun ──> driver task
+    caller ── Workflow.run() ──> WorkflowRun ──> driver task (driver.py)
                                      │   dispatch(event): waiters first, then the steps
                                      │   the StepTable routes the event's type to
                                      ├──> step workers (at most num_workers per step)
                                      └──> EventStream ──> handler.stream_events()
 
-The faces reach a run through the port (`runtime/port.py`). This module keeps dispatch,
-the lanes and their workers, and the outcome; the rest of a run is in modules of their own:
-waits (`waiters.py`), collections (`collect.py`), child runs (`nesting.py`), events no step
-took (`stall.py`), snapshots (`snapshot.py`), and the tasks (`tasks.py`). The driver task
-waits for the run's outcome (a StopEvent, a failure, the timeout or a cancel), then stops
-every worker before it writes the terminal event to the stream and resolves the handler:
-once the handler is done, no task of the run is left.
+The faces reach a run only through the port (`port.py`); `WorkflowRun` is the one class
+that implements it. This module keeps dispatch, the workers (each draining a `StepLane`,
+`lanes.py`) and what they do with a step's result, and the decision of the outcome
+(`outcome.py` words it). The rest of a run has modules of its own: its start and driver
+task (`driver.py`), its tasks (`tasks.py`), waits (`waiters.py`), collections
+(`collect.py`), child runs (`nesting.py`), events no step took (`stall.py`), snapshots
+(`snapshot.py`) and the `@catch_error` budget (`retries.py`). Their functions take the run:
+its members without an underscore are for them, and the faces see only the port's.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ from agentflow.runtime.retries import (
     retry_failed_execution,
     step_gave_up,
 )
-from agentflow.runtime.stall import check_stalled_soon, keep_unclaimed
 from agentflow.runtime.stream import EventStream
 from agentflow.runtime.tasks import RunTasks
 from agentflow.runtime.waiters import Waiters, wait_in
@@ -249,6 +249,9 @@ class WorkflowRun:
             specs = self.table.route(type(event))
         if not specs:
             if not (self.children and offer_to_children(self.children, event)):
+                # Loaded when a run first has an event left over, not at `import agentflow`.
+                from agentflow.runtime.stall import keep_unclaimed
+
                 keep_unclaimed(self, event)
             return None
         lanes = self.lanes
@@ -383,6 +386,8 @@ class WorkflowRun:
                 executing = self.executing
                 executing.discard(execution)
                 if not executing and self.unclaimed:
+                    from agentflow.runtime.stall import check_stalled_soon
+
                     check_stalled_soon(self)
 
     def _route_result(self, spec: StepSpec, result: Any, finishing: StepLane | None) -> Routed:

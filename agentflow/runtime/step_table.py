@@ -396,7 +396,10 @@ def _context_annotation(annotation: Any) -> Any:
 
 
 def _is_step_context(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, StepContextBase)
+    """True for the context class itself (`agentflow.Context`, the one class deriving
+    from `StepContextBase` directly), not for a subclass of it: a step is handed a plain
+    `Context`."""
+    return isinstance(annotation, type) and StepContextBase in annotation.__bases__
 
 
 def _state_type(where: str, state: Any) -> type[BaseModel] | None:

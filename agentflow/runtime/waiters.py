@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agentflow.errors import WorkflowRuntimeError, WorkflowTimeoutError
 from agentflow.events import Event
 from agentflow.runtime.execution import Execution, Waiter, current_execution, record_answer
-from agentflow.runtime.stall import Unclaimed, check_stalled_soon
 
 if TYPE_CHECKING:
     from agentflow.runtime.run import WorkflowRun
@@ -32,8 +30,10 @@ async def wait_in(
     timeout: float | None,
 ) -> Event:
     """`run`'s `wait_for_event` (the run port's, bound as its method): suspend the calling
-    step (or a caller outside `run`) until a matching event is dispatched in `run` (see
-    `Waiters.wait`)."""
+    step (or a caller outside `run`) until an event of `event_type` with the
+    `requirements` field values is dispatched in `run`, taking one no step took if it is
+    there already. An answer the execution received before a save is returned at once
+    after a resume."""
     execution = current_execution.get()
     if execution is not None:
         if execution.link is not run.link:
@@ -43,19 +43,41 @@ async def wait_in(
     waiters = run.waiters
     if waiters is None:
         waiters = run.waiters = Waiters()
+    if waiter_id is None:
+        waiter_id = waiters.default_id(execution)
+    if execution is not None and execution.answered and waiter_id in execution.answered:
+        return execution.answered[waiter_id]
+    pending = waiters.pending
+    if any(waiter.waiter_id == waiter_id for waiter in pending):
+        raise WorkflowRuntimeError(f"a step is already waiting with waiter_id '{waiter_id}'")
+    future: asyncio.Future[Event] = run.loop.create_future()
+    waiter = Waiter(event_type, requirements, future, waiter_id, execution, waiter_event)
+    unclaimed = run.unclaimed
+    if unclaimed:
+        for index, item in enumerate(unclaimed):
+            if waiter.matches(item.event):
+                del unclaimed[index]
+                record_answer(execution, waiter_id, item.event)
+                return item.event
+    pending.append(waiter)
+    if waiter_event is not None:
+        run.write_to_stream(waiter_event)
     try:
-        return await waiters.wait(
-            execution,
-            event_type,
-            waiter_event,
-            waiter_id,
-            requirements,
-            timeout,
-            run.unclaimed,
-            run.write_to_stream,
-        )
+        async with asyncio.timeout(timeout):
+            return await future
+    except TimeoutError:
+        raise WorkflowTimeoutError(
+            f"step '{execution.step if execution else '?'}' waited {timeout}s for "
+            f"{event_type.__name__} in wait_for_event; pass a larger `timeout=` or "
+            "`timeout=None`"
+        ) from None
     finally:
+        if waiter in pending:
+            pending.remove(waiter)
         if run.unclaimed and not run.executing:
+            # Loaded only once an event is left over, not at `import agentflow`.
+            from agentflow.runtime.stall import check_stalled_soon
+
             check_stalled_soon(run)  # a waiter from outside the run was all it had
 
 
@@ -93,53 +115,9 @@ class Waiters:
             waiter.future.cancel()
         self.pending.clear()
 
-    async def wait(
-        self,
-        execution: Execution | None,
-        event_type: type[Event],
-        waiter_event: Event | None,
-        waiter_id: str | None,
-        requirements: dict[str, Any],
-        timeout: float | None,
-        unclaimed: list[Unclaimed] | None,
-        write_to_stream: Callable[[Event], None],
-    ) -> Event:
-        """Suspend `execution` (None: a caller outside the run) until an event of
-        `event_type` with the `requirements` field values is resolved for it, taking it
-        from `unclaimed` if one is there already. An answer the execution received before
-        a save is returned at once after a resume."""
-        if waiter_id is None:
-            waiter_id = self._default_id(execution)
-        if execution is not None and execution.answered and waiter_id in execution.answered:
-            return execution.answered[waiter_id]
-        pending = self.pending
-        if any(waiter.waiter_id == waiter_id for waiter in pending):
-            raise WorkflowRuntimeError(f"a step is already waiting with waiter_id '{waiter_id}'")
-        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
-        waiter = Waiter(event_type, requirements, future, waiter_id, execution, waiter_event)
-        if unclaimed:
-            for index, item in enumerate(unclaimed):
-                if waiter.matches(item.event):
-                    del unclaimed[index]
-                    record_answer(execution, waiter_id, item.event)
-                    return item.event
-        pending.append(waiter)
-        if waiter_event is not None:
-            write_to_stream(waiter_event)
-        try:
-            async with asyncio.timeout(timeout):
-                return await future
-        except TimeoutError:
-            raise WorkflowTimeoutError(
-                f"step '{execution.step if execution else '?'}' waited {timeout}s for "
-                f"{event_type.__name__} in wait_for_event; pass a larger `timeout=` or "
-                "`timeout=None`"
-            ) from None
-        finally:
-            if waiter in pending:
-                pending.remove(waiter)
-
-    def _default_id(self, execution: Execution | None) -> str:
+    def default_id(self, execution: Execution | None) -> str:
+        """The id of `execution`'s next wait: its number and the count of its waits (a
+        random one for a caller outside the run)."""
         if execution is None:
             return uuid.uuid4().hex
         if execution.number is None:

@@ -123,3 +123,39 @@ async def test_a_step_of_an_ended_run_is_in_its_own_phase() -> None:
     assert collected is None
     assert "ctx.wait_for_event()" in message
     assert "step 'begin' of a LeavesATask run that has ended" in message
+
+
+class SendsNone(Workflow):
+    @step
+    async def begin(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        refused = []
+        for operation in (ctx.send_event, ctx.write_event_to_stream):
+            with pytest.raises(TypeError) as raised:
+                operation(None)  # type: ignore[arg-type]
+            refused.append(str(raised.value))
+        return StopEvent(result=refused)
+
+
+async def test_none_is_not_an_event_in_any_phase() -> None:
+    """A None sent or streamed is refused like any other non-event, not dropped."""
+    assert await SendsNone().run() == [
+        "send_event() takes an Event, got NoneType",
+        "write_event_to_stream() takes an Event, got NoneType",
+    ]
+    ctx = Context(SendsNone())
+    with pytest.raises(TypeError, match="send_event\\(\\) takes an Event, got NoneType"):
+        ctx.send_event(None)  # type: ignore[arg-type]
+
+
+async def test_collect_events_with_no_run_is_refused_before_its_arguments_are_checked() -> None:
+    ctx = Context(Asks())
+    with pytest.raises(ContextStateError, match="collect_events"):
+        ctx.collect_events(Ping(), Ping, count=0)
+
+
+async def test_the_allowed_phases_are_named_in_a_fixed_order() -> None:
+    ctx = Context(Asks())
+    with pytest.raises(ContextStateError) as raised:
+        ctx.send_event(Ping())
+    allowed = f"({ContextPhase.CALLER.value} or {ContextPhase.STEP.value})"
+    assert allowed in str(raised.value)
