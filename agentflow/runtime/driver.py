@@ -103,9 +103,8 @@ def _settle(run: WorkflowRun) -> None:
     if parent is not None:
         parent.children.discard(run)  # type: ignore[union-attr]
         if parent.unclaimed and not parent.executing:
-            from agentflow.runtime.stall import (
-                check_stalled_soon,  # loaded once an event is left over
-            )
+            # Loaded once an event is left over, not at `import agentflow`.
+            from agentflow.runtime.stall import check_stalled_soon
 
             check_stalled_soon(parent)  # this child may have been all it waited for
     run.stream.close(outcome.terminal)
