@@ -80,3 +80,36 @@ class MissingExtraError(ImportError):
         """The extra to install: "web" for `pip install -e '.[web]'`."""
         self.feature = feature
         """What needed it (a class, function or file type)."""
+
+
+class StoreError(Exception):
+    """A durable run store (`agentflow.stores`) could not do what was asked; the subclasses
+    say what."""
+
+
+class RunNotFoundError(StoreError):
+    """No run with the given id is in the store."""
+
+
+class RunExistsError(StoreError):
+    """A run with the given id is already in the store: run ids are unique per store."""
+
+
+class RunFinishedError(StoreError):
+    """The run has ended (completed, failed or cancelled): there is nothing to resume or
+    write to."""
+
+
+class StoreWriteError(StoreError):
+    """A write to the store failed. A run whose write failed fails with this error: it
+    never goes on without durability."""
+
+
+class RecordTooLargeError(StoreError):
+    """A journal record (or checkpoint) is over the store's size limit; the message names
+    the run, the record and its size."""
+
+
+class StoreVersionError(StoreError):
+    """The database was migrated by a newer agentflow than this one: its schema version is
+    past the last migration this code knows."""
