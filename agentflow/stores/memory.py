@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from agentflow.errors import RunExistsError, RunNotFoundError, StoreError
 from agentflow.stores.base import (
-    TERMINAL_STATUSES,
     DEFAULT_MAX_RECORD_BYTES,
+    TERMINAL_STATUSES,
     Checkpoint,
     JournalRecord,
     RunInfo,
@@ -116,10 +116,10 @@ class MemoryStore(RunStore):
             result=result if result is not None else run.info.result,
             updated_at=now,
         )
-        if status in TERMINAL_STATUSES and self.ttl is not None:
-            if now - self._ttl_pruned_at >= _TTL_EVERY:
-                self._ttl_pruned_at = now
-                self._drop_ended_before(now - self.ttl)
+        ttl_due = now - self._ttl_pruned_at >= _TTL_EVERY
+        if status in TERMINAL_STATUSES and self.ttl is not None and ttl_due:
+            self._ttl_pruned_at = now
+            self._drop_ended_before(now - self.ttl)
 
     async def load(self, run_id: str) -> StoredRun:
         run = self._run(run_id)

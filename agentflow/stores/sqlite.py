@@ -134,8 +134,7 @@ class SqliteStore(RunStore):
             except sqlite3.Error as error:
                 connection.close()
                 raise StoreError(
-                    f"cannot drop the expired runs of the SQLite database at '{self.path}': "
-                    f"{error}"
+                    f"cannot drop the expired runs of the SQLite database at '{self.path}': {error}"
                 ) from error
         return connection
 
@@ -199,9 +198,9 @@ class SqliteStore(RunStore):
                 db.execute(
                     "DELETE FROM journal WHERE run_id = ? AND seq <= ?", (run_id, checkpoint.seq)
                 )
-        if status in TERMINAL_STATUSES and self.ttl is not None:
-            if time.monotonic() - self._ttl_pruned_at >= _TTL_EVERY_SECONDS:
-                self._prune(db, self.ttl)
+        ttl_due = time.monotonic() - self._ttl_pruned_at >= _TTL_EVERY_SECONDS
+        if status in TERMINAL_STATUSES and self.ttl is not None and ttl_due:
+            self._prune(db, self.ttl)
 
     def _load(self, db: sqlite3.Connection, run_id: str) -> StoredRun:
         row = db.execute(

@@ -72,6 +72,7 @@ def migrate(connection: sqlite3.Connection, path: Path, migrations: list[Migrati
                 f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} ("
                 "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
+            current: int
             (current,) = connection.execute(
                 f"SELECT coalesce(max(version), 0) FROM {VERSION_TABLE}"
             ).fetchone()

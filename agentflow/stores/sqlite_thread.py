@@ -141,9 +141,7 @@ class WriterThread:
             failed.__cause__ = error
             answered = {id(outcome.request) for outcome in outcomes if outcome.error}
             outcomes = [o for o in outcomes if o.error] + [
-                _Outcome(request, error=failed)
-                for request in work
-                if id(request) not in answered
+                _Outcome(request, error=failed) for request in work if id(request) not in answered
             ]
         return outcomes
 

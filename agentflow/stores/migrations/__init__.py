@@ -42,9 +42,7 @@ def find_migrations(dialect: str) -> list[Migration]:
             continue
         match = _NAME.fullmatch(entry.name)
         if match is None:
-            raise ValueError(
-                f"migration {dialect}/{entry.name} is not named NNNN_what_it_does.sql"
-            )
+            raise ValueError(f"migration {dialect}/{entry.name} is not named NNNN_what_it_does.sql")
         migrations.append(Migration(int(match[1]), entry.name, entry.read_text("utf-8")))
     migrations.sort(key=lambda migration: migration.version)
     for expected, migration in enumerate(migrations, start=1):
