@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, str]]]:
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
     """Every statement a store's connection runs, with the id of the thread that ran it."""
     seen: list[tuple[int, str]] = []
     connect = sqlite3.connect
@@ -54,7 +53,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, str]
         return connection
 
     monkeypatch.setattr(sqlite3, "connect", traced)
-    yield seen
+    return seen
 
 
 async def test_the_migrations_are_applied_once_and_their_version_recorded(path: Path) -> None:
@@ -196,5 +195,3 @@ def test_migrations_are_numbered_from_one_without_gaps() -> None:
     assert versions == list(range(1, len(versions) + 1))
     with pytest.raises(LookupError, match="'nosql'"):
         find_migrations("nosql")
-
-
