@@ -152,7 +152,7 @@ class SqliteStore(RunStore):
         try:
             db.execute(
                 f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, 'running', ?, ?, NULL)",
-                (run_id, workflow, version, now.isoformat(), now.isoformat()),
+                (run_id, workflow, version, _text(now), _text(now)),
             )
         except sqlite3.IntegrityError as error:
             raise RunExistsError(f"run {run_id!r} is already in the store") from error
@@ -187,7 +187,7 @@ class SqliteStore(RunStore):
         db.execute(
             "UPDATE runs SET status = coalesce(?, status), result = coalesce(?, result), "
             "updated_at = ? WHERE run_id = ?",
-            (status, result, now.isoformat(), run_id),
+            (status, result, _text(now), run_id),
         )
         if checkpoint is not None:
             db.execute(
@@ -223,7 +223,7 @@ class SqliteStore(RunStore):
 
     def _prune(self, db: sqlite3.Connection, older_than: timedelta) -> int:
         self._ttl_pruned_at = time.monotonic()
-        cutoff = (self._clock.now() - older_than).isoformat()
+        cutoff = _text(self._clock.now() - older_than)
         db.execute(
             "DELETE FROM journal WHERE run_id IN "
             f"(SELECT run_id FROM runs WHERE {_ENDED} AND updated_at < ?)",
@@ -266,6 +266,12 @@ def _list_runs(
     values = [value for _, value in chosen]
     rows = db.execute(sql, (*values, -1 if limit is None else limit))
     return [_run_info(row) for row in rows]
+
+
+def _text(moment: datetime) -> str:
+    """A UTC time as the database keeps it: fixed-width ISO 8601, so that text order is time
+    order (plain `isoformat()` drops the microseconds when they are zero)."""
+    return moment.isoformat(timespec="microseconds")
 
 
 def _run_info(row: Any) -> RunInfo:

@@ -133,10 +133,9 @@ class WriterThread:
         except sqlite3.Error as error:
             # The transaction itself failed (disk full, I/O error, a lock held too long):
             # nothing of the group is stored, so no caller may hear that it is.
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
             failed = StoreWriteError(
                 f"the transaction on the SQLite database at '{self._path}' failed: {error}"
+                + _roll_back(connection)
             )
             failed.__cause__ = error
             answered = {id(outcome.request) for outcome in outcomes if outcome.error}
@@ -162,6 +161,18 @@ class WriterThread:
             return _Outcome(request, error=error)
         connection.execute("RELEASE operation")
         return _Outcome(request, value=value)
+
+
+def _roll_back(connection: sqlite3.Connection) -> str:
+    """Roll back what is left of a failed transaction (SQLite has ended it already after
+    some errors); what went wrong doing so, for the callers' message, or ""."""
+    if not connection.in_transaction:
+        return ""
+    try:
+        connection.execute("ROLLBACK")
+    except sqlite3.Error as error:
+        return f"; rolling it back failed too: {error}"
+    return ""
 
 
 def _answer(outcome: _Outcome) -> None:
