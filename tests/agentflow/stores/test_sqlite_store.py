@@ -142,6 +142,27 @@ async def test_writes_queued_during_a_commit_share_the_next_one(
         assert [r.seq for r in (await store.load("r")).records] == list(range(1, 51))
 
 
+async def test_close_lets_the_writes_already_queued_finish(path: Path) -> None:
+    store = SqliteStore(path)
+    await store.create_run("r", WORKFLOW, None)
+    # gather starts the writes (each queues itself) before close queues its stop.
+    await asyncio.gather(*(store.write("r", [record(seq)]) for seq in range(1, 21)), store.close())
+    with pytest.raises(StoreError, match="closed"):
+        await store.write("r", [record(21)])
+    async with SqliteStore(path) as reopened:
+        assert [r.seq for r in (await reopened.load("r")).records] == list(range(1, 21))
+
+
+async def test_a_database_error_reaches_its_caller_as_a_store_write_error(path: Path) -> None:
+    async with SqliteStore(path) as store:
+        await store.create_run("r", WORKFLOW, None)
+        with pytest.raises(StoreWriteError, match="CHECK constraint") as raised:
+            await store.write("r", status="paused")  # type: ignore[arg-type]
+        assert isinstance(raised.value.__cause__, sqlite3.IntegrityError)
+        assert str(path) in str(raised.value)
+        assert (await store.get_run("r")).status == "running"  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(("keep_history", "kept"), [(False, [4]), (True, [0, 1, 2, 3, 4])])
 async def test_a_checkpoint_drops_the_rows_it_folds_unless_history_is_kept(
     path: Path, keep_history: bool, kept: list[int]
