@@ -113,8 +113,10 @@ class WriterThread:
             work = [request for request in group if request.operation is not None]
             if connection is None:
                 outcomes = [_Outcome(request, error=failure) for request in work]
-            else:
+            elif work:
                 outcomes = self._run_group(connection, work)
+            else:
+                outcomes = []
             for outcome in outcomes:
                 _answer(outcome)
             if len(work) < len(group):  # the stop request, always the last one queued
