@@ -49,8 +49,6 @@ class _Run:
 class MemoryStore(RunStore):
     """A `RunStore` in a dict, for this process only (see the module docstring)."""
 
-    persistent = False
-
     def __init__(
         self,
         *,

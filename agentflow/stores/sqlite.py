@@ -55,8 +55,6 @@ class SqliteStore(RunStore):
     Several processes may open one file: SQLite's lock orders their writes, and each
     store's writes are group-committed by its own thread."""
 
-    persistent = True
-
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -82,7 +80,7 @@ class SqliteStore(RunStore):
         version: str | None,
         records: Sequence[JournalRecord] = (),
     ) -> RunInfo:
-        records = tuple(records)
+        records = tuple(records)  # the caller may change its list while this one waits
         return await self._thread.submit(
             lambda db: self._create_run(db, run_id, workflow, version, records)
         )
@@ -96,7 +94,7 @@ class SqliteStore(RunStore):
         result: str | None = None,
         checkpoint: Checkpoint | None = None,
     ) -> None:
-        records = tuple(records)
+        records = tuple(records)  # the caller may change its list while this one waits
         await self._thread.submit(
             lambda db: self._write(db, run_id, records, status, result, checkpoint)
         )
