@@ -23,7 +23,8 @@ from agentflow.stores.base import (
 )
 
 if TYPE_CHECKING:
-    pass  # each store's module adds its class here, for type checkers
+    from agentflow.stores.memory import MemoryStore
+    from agentflow.stores.sqlite import SqliteStore
 
 __all__ = [
     "Checkpoint",

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from agentflow.stores.base import RunStore
+from agentflow.stores.memory import MemoryStore
+from agentflow.stores.sqlite import SqliteStore
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,20 @@ class StoreKind:
     """`open(location, **options)`: a store on that location, with RunStore's options."""
 
 
-KINDS: list[StoreKind] = []
+KINDS: list[StoreKind] = [
+    StoreKind(
+        name="memory",
+        persistent=False,
+        fresh_location=lambda tmp_path: "",
+        open=lambda location, **options: MemoryStore(**options),
+    ),
+    StoreKind(
+        name="sqlite",
+        persistent=True,
+        fresh_location=lambda tmp_path: str(tmp_path / "runs.db"),
+        open=lambda location, **options: SqliteStore(location, **options),
+    ),
+]
 """Each store adds its kind here."""
 
 

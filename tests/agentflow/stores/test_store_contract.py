@@ -24,10 +24,12 @@ WORKFLOW = "tests.flows:Order"
 
 
 def record(
-    seq: int, kind: str = "execution", key: str | None = None, data: str = "{}"
+    seq: int, kind: str = "execution", key: str | None = "step@{seq}", data: str = "{}"
 ) -> JournalRecord:
+    """A record; its key defaults to a step's lineage named by its seq, and None stays
+    None (a record that is not keyed, such as "started" or "sent")."""
     return JournalRecord(
-        seq=seq, kind=kind, key=key if key is not None else f"step@{seq}", data=data
+        seq=seq, kind=kind, key=key.format(seq=seq) if key is not None else None, data=data
     )
 
 

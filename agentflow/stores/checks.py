@@ -1,0 +1,96 @@
+"""What every store checks before it writes: the same rules, worded the same way, whatever
+the database.
+
+Each check raises the `StoreError` subclass the contract names (`agentflow.stores.base`),
+before anything is written, so that a refused write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agentflow.errors import RecordTooLargeError, RunFinishedError, StoreWriteError
+from agentflow.stores.base import TERMINAL_STATUSES, Checkpoint, JournalRecord
+
+
+def check_sizes(
+    run_id: str,
+    records: Sequence[JournalRecord],
+    checkpoint: Checkpoint | None,
+    limit: int,
+) -> None:
+    """Refuse a record or checkpoint whose data is over `limit` UTF-8 bytes, naming the run,
+    the record (its key, or its kind when it has none) and the size."""
+    for record in records:
+        size = len(record.data.encode())
+        if size > limit:
+            what = f"key {record.key!r}" if record.key is not None else f"kind {record.kind!r}"
+            raise RecordTooLargeError(
+                f"run {run_id!r}: the record at seq {record.seq} ({what}) is {size} bytes, "
+                f"over the store's limit of {limit} bytes"
+            )
+    if checkpoint is not None:
+        size = len(checkpoint.data.encode())
+        if size > limit:
+            raise RecordTooLargeError(
+                f"run {run_id!r}: the checkpoint at seq {checkpoint.seq} is {size} bytes, "
+                f"over the store's limit of {limit} bytes"
+            )
+
+
+def check_not_finished(run_id: str, status: str) -> None:
+    """A run that ended is never written again: its terminal status is final."""
+    if status in TERMINAL_STATUSES:
+        raise RunFinishedError(f"run {run_id!r} has ended ({status}); it cannot be written")
+
+
+def check_order(run_id: str, records: Sequence[JournalRecord], last_seq: int | None) -> int | None:
+    """Refuse records that do not come after `last_seq` (the last one stored) and after one
+    another, and a kind+key given twice in one write; return the new last seq.
+
+    A stored kind+key is the database's to find (a unique index), as only it sees them all.
+    """
+    keys: set[tuple[str, str]] = set()
+    for record in records:
+        if last_seq is not None and record.seq <= last_seq:
+            raise StoreWriteError(
+                f"run {run_id!r}: the record at seq {record.seq} does not come after seq "
+                f"{last_seq}, the last one stored or written before it"
+            )
+        last_seq = record.seq
+        if record.key is not None:
+            if (record.kind, record.key) in keys:
+                raise StoreWriteError(
+                    f"run {run_id!r}: a {record.kind!r} record with key {record.key!r} is "
+                    f"written twice (again at seq {record.seq})"
+                )
+            keys.add((record.kind, record.key))
+    return last_seq
+
+
+def check_checkpoint(
+    run_id: str,
+    checkpoint: Checkpoint,
+    last_seq: int | None,
+    previous_seq: int | None,
+) -> None:
+    """A checkpoint folds records the journal has (up to `last_seq`, this write's included)
+    and never goes back behind the one it replaces."""
+    if last_seq is None or checkpoint.seq > last_seq:
+        raise StoreWriteError(
+            f"run {run_id!r}: the checkpoint at seq {checkpoint.seq} is ahead of the journal, "
+            f"whose last record is at seq {last_seq}"
+        )
+    if previous_seq is not None and checkpoint.seq < previous_seq:
+        raise StoreWriteError(
+            f"run {run_id!r}: the checkpoint at seq {checkpoint.seq} would go back behind "
+            f"the stored checkpoint at seq {previous_seq}"
+        )
+
+
+def duplicate_key_error(run_id: str, record: JournalRecord) -> StoreWriteError:
+    """The error for a record whose kind+key the store already holds."""
+    return StoreWriteError(
+        f"run {run_id!r}: a {record.kind!r} record with key {record.key!r} is already "
+        f"stored (refused at seq {record.seq}); a completion is recorded once"
+    )
