@@ -366,7 +366,7 @@ def start_run(
     taken, ctx._unfinished_run = ctx._unfinished_run, None
     ctx._run = run
     try:
-        run.start(handler, _Seat(ctx))
+        run.start(handler, _SEATS)
     except BaseException:
         # The run failed to start (a saved run that could not be restored): the context
         # is free again and keeps what it held.
@@ -375,18 +375,18 @@ def start_run(
     return handler
 
 
-class _Seat:
-    """The `RunOwner` a context gives its run: how the run hands back what it did not
-    finish and frees the context, without the context growing public methods for it."""
+class _Seats:
+    """The `RunOwner` of every run started in a context: how a run hands back what it did
+    not finish and frees its context, without `Context` growing public methods for it."""
 
-    __slots__ = ("ctx",)
+    __slots__ = ()
 
-    def __init__(self, ctx: Context[Any]) -> None:
-        self.ctx = ctx
+    def keep_unfinished(self, ctx: Context[Any], snapshot: RunSnapshot) -> None:
+        ctx._unfinished_run = snapshot
 
-    def keep_unfinished(self, snapshot: RunSnapshot) -> None:
-        self.ctx._unfinished_run = snapshot
+    def release(self, ctx: Context[Any], run: RunPort) -> None:
+        if ctx._run is run:
+            ctx._run = None
 
-    def release(self, run: RunPort) -> None:
-        if self.ctx._run is run:
-            self.ctx._run = None
+
+_SEATS = _Seats()

@@ -31,7 +31,7 @@ def start(run: WorkflowRun, handler: asyncio.Future[Any], owner: RunOwner) -> No
         if siblings is None:
             siblings = run.parent.children = set()
         siblings.add(run)
-    run.tasks.start_driver(drive(run))
+    run.tasks.start_driver(run.loop, drive(run))
     # Delivered before run() returns, so that nothing the caller sends next can come
     # before the start (or the saved events). The driver task, made first, runs
     # before any worker.
@@ -74,7 +74,7 @@ async def drive(run: WorkflowRun) -> None:
             if run.outcome is None or run.outcome.stop is None:
                 # Unfinished work stays with the owner, so that it can be saved and resumed.
                 assert run.owner is not None, "a run is started with its owner"
-                run.owner.keep_unfinished(run.snapshot())
+                run.owner.keep_unfinished(run.ctx, run.snapshot())
             await run.tasks.stop_workers()
             if run.waiters is not None:
                 run.waiters.cancel_all()
@@ -98,7 +98,7 @@ def _settle(run: WorkflowRun) -> None:
     assert outcome is not None, "the driver only settles a decided run"
     assert run.owner is not None, "a run is started with its owner"
     run.link.run = None
-    run.owner.release(run)
+    run.owner.release(run.ctx, run)
     parent = run.parent
     if parent is not None:
         parent.children.discard(run)  # type: ignore[union-attr]

@@ -4,7 +4,7 @@
     Context     ──> dispatch, send_to_step, write_to_stream, collect_events,
                     wait_for_event, snapshot, call_on_loop, identity, status
     WorkflowHandler ──> stream_events, cancel, active_steps, step_executions, identity
-    run ──> RunOwner: keep_unfinished(snapshot), release(run)     (the context's side)
+    run ──> RunOwner: keep_unfinished(ctx, snapshot), release(ctx, run)  (the context's side)
 
 The faces (`Context`, `WorkflowHandler`, `Workflow.run`) hold a run only as a `RunPort`;
 the runtime holds its context and handler only as the types below and never imports a face
@@ -67,15 +67,17 @@ view of `current_execution`, which keeps the runtime's own fields out of their r
 
 
 class RunOwner(Protocol):
-    """What a run tells the context it runs in, once it ends."""
+    """What a run tells the context it runs in, once it ends. One owner serves every
+    context (a run holds it, and thousands of waiting runs should not each hold one of
+    their own), so each call names the context: the one the run was started with."""
 
-    def keep_unfinished(self, snapshot: RunSnapshot) -> None:
-        """The run ended without its StopEvent (failed, timed out, cancelled): keep what
-        it had not done, so that a later run with the same context resumes it. Called
-        before the run's workers are stopped, while what they were handling is known."""
+    def keep_unfinished(self, ctx: Any, snapshot: RunSnapshot) -> None:
+        """The run ended without its StopEvent (failed, timed out, cancelled): `ctx` keeps
+        what it had not done, so that a later run with it resumes the run. Called before
+        the run's workers are stopped, while what they were handling is known."""
 
-    def release(self, run: RunPort) -> None:
-        """The run is over and its tasks are gone: the context may serve another run."""
+    def release(self, ctx: Any, run: RunPort) -> None:
+        """The run is over and its tasks are gone: `ctx` may serve another run."""
 
 
 class RunPort(Protocol):

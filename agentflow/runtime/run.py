@@ -166,7 +166,7 @@ class WorkflowRun:
         self.deadline = None if self.timeout is None else self.loop.time() + self.timeout
         self._verbose = workflow.verbose
         self.lanes = {name: StepLane(spec) for name, spec in table.steps.items()}
-        self.tasks = RunTasks(self.loop)
+        self.tasks = RunTasks()
         self.executing: set[Execution] = set()
         self.waiters: Waiters | None = None
         self.unclaimed: list[Unclaimed] | None = None
@@ -299,7 +299,7 @@ class WorkflowRun:
         execution = Execution(self.link, lane.spec.name, event) if resumed is None else resumed
         lane.active += 1
         self.executing.add(execution)
-        self.tasks.start_worker(self._work(lane, execution))
+        self.tasks.start_worker(self.loop, self._work(lane, execution))
 
     async def _work(self, lane: StepLane, execution: Execution) -> None:
         """A worker: run the lane's step on its first event, then on pending events until

@@ -14,31 +14,35 @@ from collections.abc import Coroutine
 from typing import Any
 
 
-class RunTasks:
-    """The driver and the live workers of one run."""
+class RunTasks(set["asyncio.Task[Any]"]):
+    """The live workers of one run (the set's elements, each removing itself once done)
+    and its driver. A set itself rather than an object holding one: thousands of runs may
+    wait at once, and each holds one of these."""
 
-    __slots__ = ("driver", "loop", "workers")
+    __slots__ = ("driver",)
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
+        super().__init__()
         self.driver: asyncio.Task[None] | None = None
-        self.workers: set[asyncio.Task[Any]] = set()
-        """Workers still running; each removes itself once done."""
 
-    def start_driver(self, driver: Coroutine[Any, Any, None]) -> None:
-        self.driver = self.loop.create_task(driver)
+    def start_driver(
+        self, loop: asyncio.AbstractEventLoop, driver: Coroutine[Any, Any, None]
+    ) -> None:
+        self.driver = loop.create_task(driver)
 
-    def start_worker(self, worker: Coroutine[Any, Any, None]) -> None:
-        task = self.loop.create_task(worker)
-        self.workers.add(task)
-        task.add_done_callback(self.workers.discard)
+    def start_worker(
+        self, loop: asyncio.AbstractEventLoop, worker: Coroutine[Any, Any, None]
+    ) -> None:
+        task = loop.create_task(worker)
+        self.add(task)
+        task.add_done_callback(self.discard)
 
     def abandon(self) -> None:
         """Undo a start that failed halfway: the driver and the workers started so far are
         cancelled before they ever ran, so none of them acts on a run that never began."""
         if self.driver is not None:
             self.driver.cancel()
-        for task in self.workers:
+        for task in self:
             task.cancel()
 
     async def stop_workers(self) -> None:
@@ -47,7 +51,7 @@ class RunTasks:
         after at most a couple of rounds. Workers that have already finished (the one that
         returned the StopEvent, typically) are left to their done callbacks: awaiting them
         would cost a turn of the loop."""
-        while tasks := [task for task in self.workers if not task.done()]:
+        while tasks := [task for task in self if not task.done()]:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -172,5 +172,5 @@ async def test_the_faces_reach_a_run_only_through_the_port() -> None:
         ("write_to_stream", ping),
         ("cancel", True),
     ]
-    run.owner.release(run)
+    run.owner.release(ctx, run)
     assert ctx.phase is ContextPhase.NO_RUN
