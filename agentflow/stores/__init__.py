@@ -23,7 +23,7 @@ from agentflow.stores.base import (
 )
 
 if TYPE_CHECKING:
-    pass  # each store's module adds its class here, for type checkers
+    from agentflow.stores.postgres import PostgresStore
 
 __all__ = [
     "Checkpoint",

@@ -5,12 +5,13 @@ store there, so that a test can close a store and open it again on the same data
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from postgres_databases import DATABASES
 
 from agentflow.stores.base import RunStore
 
@@ -26,8 +27,30 @@ class StoreKind:
     """`open(location, **options)`: a store on that location, with RunStore's options."""
 
 
-KINDS: list[StoreKind] = []
+def _open_postgres(dsn: str, **options: Any) -> RunStore:
+    from agentflow.stores.postgres import PostgresStore
+
+    return PostgresStore(dsn, **options)
+
+
+KINDS: list[StoreKind] = [
+    # A database per location, on the session's server (postgres_databases.py).
+    StoreKind("postgres", True, lambda _: DATABASES.fresh(), _open_postgres),
+]
 """Each store adds its kind here."""
+
+
+@pytest.fixture(autouse=True)
+def _drop_postgres_databases() -> Iterator[None]:
+    """Drop the databases a test made, after it; stop the server the session started."""
+    yield
+    DATABASES.drop_made()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stop_postgres() -> Iterator[None]:
+    yield
+    DATABASES.stop()
 
 
 @pytest.fixture(params=[kind.name for kind in KINDS])

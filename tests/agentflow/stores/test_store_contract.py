@@ -23,11 +23,15 @@ from agentflow.stores.base import Checkpoint, JournalRecord, RunStore
 WORKFLOW = "tests.flows:Order"
 
 
+NUMBERED = "step@<seq>"
+"""record()'s default key, `step@` and the record's seq; None stays None (no key)."""
+
+
 def record(
-    seq: int, kind: str = "execution", key: str | None = None, data: str = "{}"
+    seq: int, kind: str = "execution", key: str | None = NUMBERED, data: str = "{}"
 ) -> JournalRecord:
     return JournalRecord(
-        seq=seq, kind=kind, key=key if key is not None else f"step@{seq}", data=data
+        seq=seq, kind=kind, key=f"step@{seq}" if key == NUMBERED else key, data=data
     )
 
 
