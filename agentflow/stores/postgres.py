@@ -12,10 +12,10 @@ can be made outside a coroutine: `PostgresStore(dsn)`.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from time import monotonic
 
 from agentflow.errors import (
     RunExistsError,
@@ -94,7 +94,7 @@ class PostgresStore(RunStore):
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._last_sweep = time.monotonic()
+        self._last_sweep = monotonic()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._server!r})"
@@ -221,7 +221,7 @@ class PostgresStore(RunStore):
         """The TTL, when this write ends a run and the last sweep is a minute old."""
         if self.ttl is None or status not in TERMINAL_STATUSES:
             return None
-        now = time.monotonic()
+        now = monotonic()
         if now - self._last_sweep < TTL_SWEEP_INTERVAL:
             return None
         self._last_sweep = now
