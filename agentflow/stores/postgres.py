@@ -124,7 +124,7 @@ class PostgresStore(RunStore):
                 kwargs={"autocommit": True},
                 open=False,
             )
-            await pool.open()
+            await pool.open(wait=True)
             self._pool = pool
             return pool
 

@@ -5,6 +5,7 @@ it shares with the other stores is in test_store_contract.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import subprocess
 import sys
@@ -42,11 +43,10 @@ def record(seq: int) -> JournalRecord:
 
 async def test_the_migrations_are_applied_once(dsn: str) -> None:
     latest = migrations_of("postgres")[-1].version
-    stores = [PostgresStore(dsn) for _ in range(4)]
-    # Opened at once: the advisory lock lets one migrate while the others wait.
-    await asyncio.gather(*(store.get_run("r") for store in stores))
-    for store in stores:
-        await store.close()
+    async with contextlib.AsyncExitStack() as stores:
+        opened = [await stores.enter_async_context(PostgresStore(dsn)) for _ in range(4)]
+        # Opened at once: the advisory lock lets one migrate while the others wait.
+        await asyncio.gather(*(store.get_run("r") for store in opened))
     async with PostgresStore(dsn) as store:
         await store.create_run("r", WORKFLOW, None)
     versions = await rows(dsn, "SELECT version, name FROM agentflow_schema_version")
@@ -61,12 +61,11 @@ async def test_a_database_newer_than_the_code_is_refused_naming_both_versions(ds
         await connection.execute(
             "INSERT INTO agentflow_schema_version (version, name) VALUES (7, '0007_later.sql')"
         )
-    store = PostgresStore(dsn)
-    with pytest.raises(StoreVersionError) as raised:
-        await store.get_run("r")
+    async with PostgresStore(dsn) as store:
+        with pytest.raises(StoreVersionError) as raised:
+            await store.get_run("r")
     assert "version 7" in str(raised.value)
     assert "version 1" in str(raised.value)
-    await store.close()
 
 
 @pytest.mark.parametrize(("keep_history", "rows_left"), [(False, [4]), (True, [1, 2, 3, 4])])
@@ -106,23 +105,27 @@ async def test_a_ttl_sweeps_when_a_run_ends_at_most_once_a_minute(
 
 
 async def test_close_finishes_the_writes_under_way(dsn: str) -> None:
-    store = PostgresStore(dsn)
-    await store.create_run("r", WORKFLOW, None)
-    await asyncio.gather(store.write("r", [record(1)]), store.close())
+    store = PostgresStore(dsn, max_size=1)  # the writes queue for its one connection
+    runs = [f"run-{n}" for n in range(5)]
+    for run_id in runs:
+        await store.create_run(run_id, WORKFLOW, None)
+    await asyncio.gather(*(store.write(run_id, [record(1)]) for run_id in runs), store.close())
     async with PostgresStore(dsn) as reopened:
-        assert [r.seq for r in (await reopened.load("r")).records] == [1]
+        for run_id in runs:
+            assert [r.seq for r in (await reopened.load(run_id)).records] == [1]
 
 
 async def test_an_unreachable_server_is_named_without_the_password() -> None:
     port = free_port()
-    store = PostgresStore(f"postgresql://someone:pass-w0rd-secret@127.0.0.1:{port}/runs")
-    with pytest.raises(StoreError) as raised:
-        await store.create_run("r", WORKFLOW, None)
+    async with PostgresStore(
+        f"postgresql://someone:pass-w0rd-secret@127.0.0.1:{port}/runs"
+    ) as store:
+        with pytest.raises(StoreError) as raised:
+            await store.create_run("r", WORKFLOW, None)
+        assert "pass-w0rd-secret" not in repr(store)
     message = str(raised.value)
     assert f"127.0.0.1:{port}" in message
     assert "pass-w0rd-secret" not in message
-    assert "pass-w0rd-secret" not in repr(store)
-    await store.close()
 
 
 @pytest.fixture
