@@ -124,7 +124,11 @@ class PostgresStore(RunStore):
                 kwargs={"autocommit": True},
                 open=False,
             )
-            await pool.open(wait=True)
+            try:
+                await pool.open(wait=True)
+            except BaseException:
+                await pool.close()  # its workers would go on trying to connect
+                raise
             self._pool = pool
             return pool
 
