@@ -24,6 +24,7 @@ from agentflow.stores.base import (
 
 if TYPE_CHECKING:
     from agentflow.stores.memory import MemoryStore
+    from agentflow.stores.postgres import PostgresStore
     from agentflow.stores.sqlite import SqliteStore
 
 __all__ = [

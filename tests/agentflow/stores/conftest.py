@@ -5,12 +5,13 @@ store there, so that a test can close a store and open it again on the same data
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from postgres_databases import DATABASES
 
 from agentflow.stores.base import RunStore
 from agentflow.stores.memory import MemoryStore
@@ -28,6 +29,12 @@ class StoreKind:
     """`open(location, **options)`: a store on that location, with RunStore's options."""
 
 
+def _open_postgres(dsn: str, **options: Any) -> RunStore:
+    from agentflow.stores.postgres import PostgresStore
+
+    return PostgresStore(dsn, **options)
+
+
 KINDS: list[StoreKind] = [
     StoreKind(
         name="memory",
@@ -41,8 +48,23 @@ KINDS: list[StoreKind] = [
         fresh_location=lambda tmp_path: str(tmp_path / "runs.db"),
         open=lambda location, **options: SqliteStore(location, **options),
     ),
+    # A database per location, on the session's server (postgres_databases.py).
+    StoreKind("postgres", True, lambda _: DATABASES.fresh(), _open_postgres),
 ]
 """Each store adds its kind here."""
+
+
+@pytest.fixture(autouse=True)
+def _drop_postgres_databases() -> Iterator[None]:
+    """Drop the databases a test made, after it; stop the server the session started."""
+    yield
+    DATABASES.drop_made()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stop_postgres() -> Iterator[None]:
+    yield
+    DATABASES.stop()
 
 
 @pytest.fixture(params=[kind.name for kind in KINDS])

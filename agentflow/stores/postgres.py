@@ -1,0 +1,329 @@
+"""`PostgresStore`: runs journalled in PostgreSQL, for runs shared by several processes or
+machines (the `postgres` extra: psycopg 3 and its pool).
+
+Each call takes a connection from a `psycopg_pool.AsyncConnectionPool`, so concurrent
+writes run side by side and never block the event loop. A write is one transaction that
+first locks its run's row (`SELECT ... FOR UPDATE`): writes to one run are serialised by
+the database, and the checks that need the stored state (status, last seq, checkpoint)
+see it as it is. The store connects, and migrates the schema, on first use, so that it
+can be made outside a coroutine: `PostgresStore(dsn)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from time import monotonic
+
+from agentflow.errors import (
+    RunExistsError,
+    RunNotFoundError,
+    StoreError,
+    StoreWriteError,
+)
+from agentflow.extras import extra_needed
+from agentflow.stores.base import (
+    DEFAULT_MAX_RECORD_BYTES,
+    TERMINAL_STATUSES,
+    Checkpoint,
+    JournalRecord,
+    RunInfo,
+    RunStatus,
+    RunStore,
+    StoredRun,
+)
+from agentflow.stores.checks import check_checkpoint, check_not_finished, check_order, check_sizes
+from agentflow.stores.postgres_schema import migrate
+
+with extra_needed("postgres", "PostgresStore"):
+    import psycopg
+    from psycopg import errors as pg_errors
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.rows import TupleRow
+    from psycopg_pool import AsyncConnectionPool
+
+__all__ = ["PostgresStore"]
+
+TTL_SWEEP_INTERVAL = 60.0
+"""Seconds between two TTL sweeps made by writes that end a run."""
+
+_RUN_COLUMNS = "run_id, workflow, version, status, created_at, updated_at, result"
+_TERMINAL = tuple(sorted(TERMINAL_STATUSES))
+_PRUNE = "DELETE FROM agentflow_runs WHERE status = ANY(%s) AND updated_at < now() - %s"
+
+
+def _run_info(row: TupleRow) -> RunInfo:
+    return RunInfo(*row[:7])
+
+
+def _server_of(dsn: str) -> str:
+    """`host:port` from a DSN, for messages: the password is never part of it."""
+    try:
+        parts = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "the server of an invalid DSN"
+    return f"{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}"
+
+
+class PostgresStore(RunStore):
+    """Runs journalled in PostgreSQL at `dsn` (`postgresql://user:password@host/db`).
+
+    `min_size` and `max_size` bound the connection pool: `max_size` writes run at once,
+    the others wait for a connection. See `RunStore` for the other options."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        keep_history: bool = False,
+        ttl: timedelta | None = None,
+        min_size: int = 1,
+        max_size: int = 10,
+    ) -> None:
+        super().__init__(max_record_bytes=max_record_bytes, keep_history=keep_history, ttl=ttl)
+        self._dsn = dsn
+        self._server = _server_of(dsn)
+        self._min_size, self._max_size = min_size, max_size
+        self._pool: AsyncConnectionPool | None = None
+        self._opening = asyncio.Lock()
+        self._closed = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._last_sweep = monotonic()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._server!r})"
+
+    async def _open(self) -> AsyncConnectionPool:
+        """The pool, made on first use after migrating the schema over one connection of
+        its own (a pool would retry an unreachable server until its timeout; this fails
+        at once, naming the server)."""
+        async with self._opening:
+            if self._pool is not None:
+                return self._pool
+            try:
+                connection = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True)
+            except psycopg.OperationalError as error:
+                raise StoreError(
+                    f"cannot connect to PostgreSQL at {self._server}: "
+                    f"{str(error).strip().splitlines()[0]}"
+                ) from None
+            async with connection:
+                await migrate(connection)
+                if self.ttl is not None:
+                    await connection.execute(_PRUNE, [list(_TERMINAL), self.ttl])
+            pool = AsyncConnectionPool(
+                self._dsn,
+                min_size=self._min_size,
+                max_size=self._max_size,
+                kwargs={"autocommit": True},
+                open=False,
+            )
+            try:
+                await pool.open(wait=True)
+            except BaseException:
+                await pool.close()  # its workers would go on trying to connect
+                raise
+            self._pool = pool
+            return pool
+
+    @asynccontextmanager
+    async def _connection(
+        self, failure: type[StoreError] = StoreError
+    ) -> AsyncIterator[psycopg.AsyncConnection[TupleRow]]:
+        """A pooled connection, counted as work under way so that `close` waits for it.
+        A database failure becomes `failure` (a `StoreError`) naming the server."""
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            pool = self._pool or await self._open()
+            async with pool.connection() as connection:
+                yield connection
+        except psycopg.Error as error:
+            raise failure(f"PostgreSQL at {self._server} failed: {error}") from error
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def create_run(
+        self,
+        run_id: str,
+        workflow: str,
+        version: str | None,
+        records: Sequence[JournalRecord] = (),
+    ) -> RunInfo:
+        check_sizes(run_id, records, None, self.max_record_bytes)
+        check_order(run_id, records, None)
+        async with self._connection(StoreWriteError) as connection, connection.transaction():
+            cursor = await connection.execute(
+                "INSERT INTO agentflow_runs (run_id, workflow, version, status, created_at,"
+                " updated_at) VALUES (%s, %s, %s, 'running', now(), now())"
+                f" ON CONFLICT (run_id) DO NOTHING RETURNING {_RUN_COLUMNS}",
+                [run_id, workflow, version],
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                raise RunExistsError(f"a run with id {run_id!r} is already in the store")
+            await self._append(connection, run_id, records)
+        return _run_info(row)
+
+    async def write(
+        self,
+        run_id: str,
+        records: Sequence[JournalRecord] = (),
+        *,
+        status: RunStatus | None = None,
+        result: str | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        check_sizes(run_id, records, checkpoint, self.max_record_bytes)
+        sweep = self._sweep_due(status)
+        async with self._connection(StoreWriteError) as connection, connection.transaction():
+            cursor = await connection.execute(
+                "SELECT status, checkpoint_seq, (SELECT max(seq) FROM agentflow_journal"
+                " WHERE run_id = %s) FROM agentflow_runs WHERE run_id = %s FOR UPDATE",
+                [run_id, run_id],
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                raise RunNotFoundError(f"no run with id {run_id!r} is in the store")
+            stored_status, checkpoint_seq, journal_seq = row
+            check_not_finished(run_id, stored_status)
+            # Without history, a checkpoint's records are gone: it holds the last seq.
+            known = [seq for seq in (checkpoint_seq, journal_seq) if seq is not None]
+            last_seq = check_order(run_id, records, max(known, default=None))
+            if checkpoint is not None:
+                check_checkpoint(run_id, checkpoint, last_seq, checkpoint_seq)
+            await self._append(connection, run_id, records)
+            await connection.execute(
+                "UPDATE agentflow_runs SET updated_at = now(),"
+                " status = coalesce(%s, status), result = coalesce(%s, result)"
+                " WHERE run_id = %s",
+                [status, result, run_id],
+            )
+            if checkpoint is not None:
+                await self._store_checkpoint(connection, run_id, checkpoint)
+            if sweep is not None:
+                await connection.execute(_PRUNE, [list(_TERMINAL), sweep])
+
+    def _sweep_due(self, status: RunStatus | None) -> timedelta | None:
+        """The TTL, when this write ends a run and the last sweep is a minute old."""
+        if self.ttl is None or status not in TERMINAL_STATUSES:
+            return None
+        now = monotonic()
+        if now - self._last_sweep < TTL_SWEEP_INTERVAL:
+            return None
+        self._last_sweep = now
+        return self.ttl
+
+    async def _append(
+        self,
+        connection: psycopg.AsyncConnection[TupleRow],
+        run_id: str,
+        records: Sequence[JournalRecord],
+    ) -> None:
+        if not records:
+            return
+        try:
+            async with connection.cursor() as cursor:
+                await cursor.executemany(
+                    "INSERT INTO agentflow_journal (run_id, seq, kind, key, data)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    [(run_id, r.seq, r.kind, r.key, r.data) for r in records],
+                )
+        except pg_errors.UniqueViolation as error:
+            # The write's own records were checked; this one repeats a stored record.
+            detail = error.diag.message_detail or str(error)
+            raise StoreWriteError(
+                f"run {run_id!r}: a record is already stored with that "
+                f"{'kind and key' if 'kind' in detail else 'seq'}: {detail}"
+            ) from None
+
+    async def _store_checkpoint(
+        self,
+        connection: psycopg.AsyncConnection[TupleRow],
+        run_id: str,
+        checkpoint: Checkpoint,
+    ) -> None:
+        await connection.execute(
+            "UPDATE agentflow_runs SET checkpoint_seq = %s, checkpoint_data = %s WHERE run_id = %s",
+            [checkpoint.seq, checkpoint.data, run_id],
+        )
+        if not self.keep_history:
+            await connection.execute(
+                "DELETE FROM agentflow_journal WHERE run_id = %s AND seq <= %s",
+                [run_id, checkpoint.seq],
+            )
+
+    async def load(self, run_id: str) -> StoredRun:
+        async with self._connection() as connection, connection.transaction():
+            # One snapshot for both reads: a write between them cannot pair a checkpoint
+            # with records it already folds.
+            await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor = await connection.execute(
+                f"SELECT {_RUN_COLUMNS}, checkpoint_seq, checkpoint_data FROM agentflow_runs"
+                " WHERE run_id = %s",
+                [run_id],
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                raise RunNotFoundError(f"no run with id {run_id!r} is in the store")
+            checkpoint_seq, checkpoint_data = row[7], row[8]
+            cursor = await connection.execute(
+                "SELECT seq, kind, key, data FROM agentflow_journal"
+                " WHERE run_id = %s AND seq > %s ORDER BY seq",
+                [run_id, -1 if checkpoint_seq is None else checkpoint_seq],
+            )
+            records = [JournalRecord(*record) for record in await cursor.fetchall()]
+        checkpoint = None if checkpoint_seq is None else Checkpoint(checkpoint_seq, checkpoint_data)
+        return StoredRun(_run_info(row), checkpoint, records)
+
+    async def get_run(self, run_id: str) -> RunInfo | None:
+        async with self._connection() as connection:
+            cursor = await connection.execute(
+                f"SELECT {_RUN_COLUMNS} FROM agentflow_runs WHERE run_id = %s", [run_id]
+            )
+            row = await cursor.fetchone()
+        return None if row is None else _run_info(row)
+
+    async def list_runs(
+        self,
+        status: RunStatus | None = None,
+        workflow: str | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[RunInfo]:
+        # Only the filters given are in the query, so that it can use their index.
+        where = [
+            f"{column} = %s"
+            for column, value in [("status", status), ("workflow", workflow)]
+            if value is not None
+        ]
+        query = f"SELECT {_RUN_COLUMNS} FROM agentflow_runs"
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        query += " ORDER BY updated_at DESC, run_id LIMIT %s"
+        parameters = [value for value in (status, workflow) if value is not None]
+        async with self._connection() as connection:
+            cursor = await connection.execute(query, [*parameters, limit])
+            rows = await cursor.fetchall()
+        for row in rows:
+            yield _run_info(row)
+
+    async def prune(self, older_than: timedelta) -> int:
+        async with self._connection(StoreWriteError) as connection:
+            cursor = await connection.execute(_PRUNE, [list(_TERMINAL), older_than])
+            return cursor.rowcount
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._idle.wait()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
