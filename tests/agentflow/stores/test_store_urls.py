@@ -96,7 +96,7 @@ def test_a_malformed_or_unknown_url_names_its_scheme_and_the_accepted_forms(
     ],
 )
 def test_a_password_never_appears_in_the_error(url: str) -> None:
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(ValueError, match="store URL") as raised:
         open_store(url)
     assert "hunter2" not in str(raised.value)
     assert "***" in str(raised.value)
