@@ -35,6 +35,7 @@ from agentflow.cli.errors import EXIT_INTERRUPTED, CommandLineError, Conflicting
 from agentflow.cli.formatting import format_event
 from agentflow.cli.loading import load_workflow
 from agentflow.cli.run import add_run_command
+from agentflow.cli.runs import add_runs_command
 
 __all__ = ["CommandLineError", "format_event", "load_workflow", "main"]
 
@@ -70,6 +71,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_draw_command(commands)
     add_run_command(commands)
+    add_runs_command(commands)
     return parser
 
 

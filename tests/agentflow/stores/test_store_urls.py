@@ -45,17 +45,7 @@ def test_memory_url_is_a_memory_store() -> None:
 
 @pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
 async def test_postgres_urls_are_the_store_s_dsn(scheme: str) -> None:
-    dsn = DATABASES.fresh()
-    database = dsn.split("dbname=")[1].split()[0]
-    admin = DATABASES.admin_dsn()
-    # The fixture's DSNs are key=value; build a URL to the same server and database.
-    from psycopg.conninfo import conninfo_to_dict
-
-    parts = conninfo_to_dict(admin)
-    user = parts.get("user") or ""
-    password = f":{parts['password']}" if parts.get("password") else ""
-    host = parts.get("host") or "127.0.0.1"
-    url = f"{scheme}://{user}{password}@{host}:{parts.get('port') or 5432}/{database}"
+    url = DATABASES.fresh_url().replace("postgresql://", f"{scheme}://", 1)
     store = open_store(url)
     assert isinstance(store, PostgresStore)
     async with store:
