@@ -17,10 +17,11 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from agentflow.cli.errors import EXIT_OK, EXIT_WORKFLOW_FAILED, CommandLineError, one_line
 from agentflow.cli.options import Subcommands, positive_int
+from agentflow.stores.base import RunStatus
 
 if TYPE_CHECKING:
     from agentflow.stores.base import RunInfo, RunStore, StoredRun
@@ -33,7 +34,6 @@ DURATION_FORMS = "7d, 12h, 30m or 90s"
 
 _DURATION = re.compile(r"(\d+)([dhms])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-_RUN_STATUSES = ("running", "waiting", "completed", "failed", "cancelled")
 _DATA_WIDTH = 100
 """Characters of a record's data `show` prints before cutting it (all of it with --json)."""
 
@@ -49,7 +49,7 @@ def add_runs_command(commands: Subcommands) -> None:
     actions: Subcommands = runs.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     listing = _add_action(actions, "list", "list runs, most recently written first")
-    listing.add_argument("--status", choices=_RUN_STATUSES, help="only runs with this status")
+    listing.add_argument("--status", choices=get_args(RunStatus), help="only runs with this status")
     listing.add_argument("--workflow", metavar="NAME", help="only runs of this workflow")
     listing.add_argument("--limit", type=positive_int, metavar="N", help="at most N runs")
     listing.add_argument("--json", action="store_true", help="one JSON object per run")

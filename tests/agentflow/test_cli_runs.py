@@ -264,3 +264,24 @@ def test_runs_as_a_real_command(url: str) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split()[:2] == ["fresh", "running"]
+
+
+def test_a_store_that_cannot_be_opened_is_an_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database " * 100)
+    code, out, err = run(capsys, "list", "--store", f"sqlite:///{junk}")
+    assert (code, out) == (1, "")
+    assert "StoreError" in err
+    assert "junk.db" in err
+
+
+def test_an_unreachable_postgresql_server_is_an_error_without_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Port 1 on the loopback: nothing listens, so the connection is refused at once.
+    code, _, err = run(capsys, "list", "--store", "postgresql://app:hunter2@127.0.0.1:1/app")
+    assert code == 1
+    assert "127.0.0.1:1" in err
+    assert "hunter2" not in err
