@@ -1,8 +1,12 @@
-"""The `agentflow` command: draw a workflow, or run it from the terminal.
+"""The `agentflow` command: draw a workflow, run it from the terminal, or read the runs a
+durable store holds.
 
     agentflow draw myapp.flows:ResearchFlow -o flow.html     # self-contained HTML page
     agentflow draw myapp.flows:ResearchFlow --mermaid        # Mermaid text on stdout
     agentflow run myapp.flows:ResearchFlow --arg topic=otters --arg limit=3 --timeout 120
+    agentflow runs list --store sqlite:///runs.db --status waiting   # or $AGENTFLOW_STORE
+    agentflow runs show order-42 --store postgresql://app@db/app
+    agentflow runs prune --older-than 7d --store sqlite:///runs.db
 
 `run` prints each event the run streams on a line of its own (`Progress step=1`, long
 fields cut), streamed text (events with a `delta` string, such as an agent's tokens) as
@@ -13,15 +17,19 @@ prints every event in full as one JSON object per line, `--quiet` the result alo
 the time, the events so far and the steps started; piped, the output is the lines alone.
 `--llm-timeout SECONDS` sets `OPENAI_TIMEOUT` while the command runs: the engine imports no
 LLM client, and the clients a workflow builds with agents' `OpenAI.from_env()` read it.
+`runs` opens the store its `--store` URL names (`agentflow.stores.open_store`): `list`
+prints a line per run, most recently written first, `show` a run with the journal records
+after its checkpoint, `prune` drops ended runs older than a duration; `--json` for JSON.
 
 Exit codes: 0 success; 1 the workflow failed, timed out or was cancelled (or could not
-start, or be drawn); 2 a usage error (bad `module:Class`, bad `--arg`); 130 interrupted.
+start, or be drawn), or a run or store could not be read; 2 a usage error (bad
+`module:Class`, bad `--arg`, no or a bad store URL, a bad duration); 130 interrupted.
 `python -m agentflow` is the same command.
 
-One module per command, `draw.py` and `run.py`, each adding its subcommand and options to
-the parser (`add_draw_command`, `add_run_command`) and importing what it runs with only when
-it runs; this module builds the top-level parser, dispatches to the command parsed, and turns
-its errors into exit codes.
+One module per command, `draw.py`, `run.py` and `runs.py`, each adding its subcommand and
+options to the parser (`add_draw_command`, `add_run_command`, `add_runs_command`) and
+importing what it runs with only when it runs; this module builds the top-level parser,
+dispatches to the command parsed, and turns its errors into exit codes.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from agentflow.cli.errors import EXIT_INTERRUPTED, CommandLineError, Conflicting
 from agentflow.cli.formatting import format_event
 from agentflow.cli.loading import load_workflow
 from agentflow.cli.run import add_run_command
+from agentflow.cli.runs import add_runs_command
 
 __all__ = ["CommandLineError", "format_event", "load_workflow", "main"]
 
@@ -64,12 +73,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="agentflow", description="Draw or run an agentflow workflow."
+        prog="agentflow",
+        description="Draw or run an agentflow workflow, or read the runs in a store.",
     )
     parser.add_argument("--version", action="version", version=f"agentflow {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_draw_command(commands)
     add_run_command(commands)
+    add_runs_command(commands)
     return parser
 
 

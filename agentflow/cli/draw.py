@@ -7,7 +7,7 @@ import sys
 
 from agentflow.cli.errors import EXIT_OK, EXIT_WORKFLOW_FAILED, CommandLineError
 from agentflow.cli.loading import load_workflow
-from agentflow.cli.options import Subcommands, add_workflow_command
+from agentflow.cli.options import Subcommands, add_workflow_command, positive_int
 
 
 def add_draw_command(commands: Subcommands) -> None:
@@ -28,7 +28,7 @@ def add_draw_command(commands: Subcommands) -> None:
     )
     draw.add_argument("--mermaid", action="store_true", help="Mermaid flowchart text instead")
     draw.add_argument(
-        "--max-label-length", type=_positive_int, metavar="N", help="cut longer labels"
+        "--max-label-length", type=positive_int, metavar="N", help="cut longer labels"
     )
     draw.set_defaults(execute=draw_command)
 
@@ -60,13 +60,3 @@ def draw_command(args: argparse.Namespace) -> int:
         raise CommandLineError(f"cannot write the drawing: {error}", EXIT_WORKFLOW_FAILED) from None
     print(f"wrote {path}")
     return EXIT_OK
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value

@@ -37,7 +37,7 @@ def format_event(event: Event) -> str:
     fields = event.to_dict()
     if not fields:
         return type(event).__name__
-    shown = " ".join(f"{key}={_shorten(compact_json(value))}" for key, value in fields.items())
+    shown = " ".join(f"{key}={shorten(compact_json(value))}" for key, value in fields.items())
     return f"{type(event).__name__} {shown}"
 
 
@@ -76,10 +76,11 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, default=_jsonable, ensure_ascii=False, separators=(",", ":"))
 
 
-def _shorten(text: str) -> str:
-    if len(text) <= FIELD_LIMIT:
+def shorten(text: str, limit: int = FIELD_LIMIT) -> str:
+    """`text` cut after `limit` characters, with the count of the rest."""
+    if len(text) <= limit:
         return text
-    return f"{text[:FIELD_LIMIT]}…(+{len(text) - FIELD_LIMIT} chars)"
+    return f"{text[:limit]}…(+{len(text) - limit} chars)"
 
 
 def _jsonable(value: Any) -> Any:

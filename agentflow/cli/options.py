@@ -1,5 +1,5 @@
-"""What every command's parser shares: the subcommands it adds itself to, and the
-`MODULE:CLASS` argument naming the workflow it works on."""
+"""What the commands' parsers share: the subcommands each adds itself to, the
+`MODULE:CLASS` argument naming the workflow it works on, and the option types."""
 
 from __future__ import annotations
 
@@ -24,3 +24,14 @@ def add_workflow_command(
     parser = commands.add_parser(name, help=help, description=description)
     parser.add_argument("target", metavar="MODULE:CLASS", help="e.g. myapp.flows:ResearchFlow")
     return parser
+
+
+def positive_int(text: str) -> int:
+    """An option's value as an integer of at least 1 (argparse's `type=`)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value

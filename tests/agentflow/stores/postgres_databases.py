@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from urllib.parse import quote
 
 import psycopg
 import pytest
 from postgres_server import DSN_VARIABLE, PostgresServer, PostgresUnavailableError, start
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 
 class ThrowawayDatabases:
@@ -46,6 +47,16 @@ class ThrowawayDatabases:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         self._made.append(name)
         return make_conninfo(admin, dbname=name)
+
+    def fresh_url(self) -> str:
+        """A new, empty database as a `postgresql://` URL (what `open_store` and the
+        command line take), rather than the `key=value` DSN `fresh` gives."""
+        parts = conninfo_to_dict(self.fresh())
+        user = quote(str(parts.get("user") or ""), safe="")
+        password = f":{quote(str(parts['password']), safe='')}" if parts.get("password") else ""
+        host = parts.get("host") or "127.0.0.1"
+        port = parts.get("port") or 5432
+        return f"postgresql://{user}{password}@{host}:{port}/{parts['dbname']}"
 
     def drop_made(self) -> None:
         if not self._made:
