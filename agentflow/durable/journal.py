@@ -1,0 +1,230 @@
+"""`RunJournal`: the live side of a durable run's journal.
+
+It numbers what enters the run (events get ids, records get seqs), writes records to the
+store, and keeps the same `Fold` a resume will build, so that a checkpoint is that fold.
+
+Writes of one run go out one at a time, in seq order (every store requires a write's
+records to come after those stored); whatever is queued while one is under way goes out
+together in the next. Concurrent workers of a fan-out therefore share writes, and with
+them commits, without any record being written out of order. A caller's `commit` returns
+once its record is durable; with `durability="sync"` (the only mode so far) a step's
+outputs are routed only then. A write that fails fails the run with that error: the run
+never goes on without durability.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from agentflow.context.serializers import BaseSerializer
+from agentflow.durable.fold import Fold
+from agentflow.errors import ContextSerdeError, StoreError, WorkflowCancelledByUser
+from agentflow.events import Event, StopEvent
+from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
+
+if TYPE_CHECKING:
+    from agentflow.runtime.execution import Execution
+    from agentflow.runtime.outcome import Outcome
+
+
+class ExecutionLog:
+    """What one step execution did that its completion record holds."""
+
+    __slots__ = ("collects", "sends", "stream")
+
+    def __init__(self) -> None:
+        self.collects: list[dict[str, Any]] = []
+        self.stream: list[str] = []
+        self.sends = 0
+
+
+class RunJournal:
+    """One durable run's journal; see the module docstring."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        run_id: str,
+        fold: Fold,
+        *,
+        next_seq: int = 0,
+        checkpoint_every: int,
+        on_failure: Callable[[BaseException], None],
+        state_text: Callable[[], str],
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.fold = fold
+        self.serializer: BaseSerializer = fold.serializer
+        self.next_seq = next_seq
+        self.checkpoint_every = checkpoint_every
+        self._since_checkpoint = 0
+        self._ids: dict[int, tuple[Event, str]] = {}
+        """id(event) → (event, its journal id), for the events of this run."""
+        self._queue: list[tuple[JournalRecord, asyncio.Future[None]]] = []
+        self._writing = False
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._on_failure = on_failure
+        self.failure: BaseException | None = None
+        self.logs: dict[Execution, ExecutionLog] = {}
+        self.replayed_sends: dict[Execution, list[str]] = {}
+        """For a re-run execution: the ids of the events it had sent before the crash; its
+        first sends are these, already routed, and are not sent again."""
+        self.last_state: str | None = fold.state
+        self.state_text = state_text
+        """The run's state now, serialized as the journal keeps it."""
+
+    # Events and their ids
+
+    def enter(self, event: Event) -> dict[str, Any]:
+        """Give `event` the next id (and, if the same object entered before, a copy of
+        its own: one object, one id) and return its journal entry."""
+        if id(event) in self._ids:
+            event = event.model_copy()
+        event_id = str(self.fold.next_event)
+        self.fold.next_event += 1
+        self.know(event, event_id)
+        return {"id": event_id, "value": self.serializer.serialize(event, f"event {event_id}")}
+
+    def know(self, event: Event, event_id: str) -> None:
+        """Remember `event`'s id (the fold keeps the object while it is referenced)."""
+        self._ids[id(event)] = (event, event_id)
+        self.fold.live[event_id] = event
+
+    def id_of(self, event: Event) -> str | None:
+        known = self._ids.get(id(event))
+        return known[1] if known is not None and known[0] is event else None
+
+    def log_of(self, execution: Execution) -> ExecutionLog:
+        log = self.logs.get(execution)
+        if log is None:
+            log = self.logs[execution] = ExecutionLog()
+        return log
+
+    # Records
+
+    async def commit(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
+        """Write one record (folded into the live fold now, in seq order) and wait until
+        it is durable. False when the journal has failed the run."""
+        if self.failure is not None:
+            return False
+        data = json.dumps(body)
+        record = JournalRecord(self.next_seq, kind, key, data)
+        self.next_seq += 1
+        self.fold.apply(kind, key, data)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((record, future))
+        if not self._writing:
+            self._writing = True
+            self._drained.clear()
+            asyncio.get_running_loop().create_task(self._write_queued())
+        try:
+            await future
+        except StoreError:
+            return False
+        return True
+
+    async def _write_queued(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                self._since_checkpoint += len(batch)
+                checkpoint = None
+                if self._since_checkpoint >= self.checkpoint_every:
+                    # Taken now, with exactly this batch folded in: the records queued
+                    # after it are folded only once they are taken.
+                    checkpoint = Checkpoint(batch[-1][0].seq, self.fold.to_json())
+                    self._since_checkpoint = 0
+                try:
+                    await self.store.write(
+                        self.run_id, [record for record, _ in batch], checkpoint=checkpoint
+                    )
+                except StoreError as error:
+                    self._fail(error, batch)
+                    return
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+        finally:
+            self._writing = False
+            self._drained.set()
+
+    def _fail(
+        self, error: StoreError, batch: list[tuple[JournalRecord, asyncio.Future[None]]]
+    ) -> None:
+        for _, future in [*batch, *self._queue]:
+            if not future.done():
+                future.set_exception(error)
+        self._queue = []
+        self.fail(error)
+
+    def fail(self, error: StoreError) -> None:
+        """The journal cannot go on (a write failed): nothing more is written for this
+        run, not even its end, and the run fails with `error`."""
+        self.failure = error
+        self._on_failure(error)
+
+    async def completed(self, execution: Execution, result: Any) -> bool:
+        """Record that `execution` completed with `result` (its returned event, a StopEvent
+        or None), before that result is routed. False when the journal failed the run."""
+        consumed = self.id_of(execution.event)
+        if consumed is None:
+            return True  # an event that did not enter through the journal (a child's)
+        key = f"{execution.step}@{consumed}"
+        log = self.logs.pop(execution, None)
+        self.replayed_sends.pop(execution, None)
+        body: dict[str, Any] = {}
+        if isinstance(result, StopEvent):
+            body["ended"] = True
+        elif isinstance(result, Event):
+            body["returned"] = self.enter(result)
+        if log is not None:
+            if log.collects:
+                body["collects"] = log.collects
+            if log.stream:
+                body["stream"] = log.stream
+        answers = [self.id_of(event) for event in (execution.answered or {}).values()]
+        if any(answer is not None for answer in answers):
+            body["answers"] = [answer for answer in answers if answer is not None]
+        state = self.state_text()
+        if state != self.last_state:
+            body["state"] = self.last_state = state
+        return await self.commit("execution", key, body)
+
+    async def end(self, outcome: Outcome, cancel_requested: bool) -> StoreError | None:
+        """Once every queued record is written, give the run its terminal status and
+        result; the store's error if that write failed. A run cancelled without a request
+        (its event loop shut down under it, as at Ctrl-C) is left unfinished in the store,
+        to be resumed."""
+        await self._drained.wait()
+        if self.failure is not None:
+            return None  # the run has failed with that error already
+        status: RunStatus
+        result: dict[str, Any]
+        if outcome.stop is not None:
+            status, result = "completed", {"result": self._result_text(outcome.stop.result)}
+        elif isinstance(outcome.error, WorkflowCancelledByUser):
+            if not cancel_requested:
+                return None
+            status, result = "cancelled", {}
+        else:
+            error = outcome.error
+            status = "failed"
+            result = {"error": {"type": type(error).__qualname__, "message": str(error)}}
+        try:
+            await self.store.write(self.run_id, status=status, result=json.dumps(result))
+        except StoreError as error:
+            return error
+        return None
+
+    def _result_text(self, value: Any) -> str | None:
+        """The result as the serializer writes it; None for a value it cannot write (the
+        run still completes: its result is for its caller, the store only records it)."""
+        try:
+            return self.serializer.serialize(value, "result")
+        except ContextSerdeError:
+            return None

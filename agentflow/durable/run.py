@@ -1,0 +1,224 @@
+"""`DurableRun`: a run whose journal is in a store, so that it survives its process.
+
+It is a `WorkflowRun` whose port entry points journal first: an event a face sends is
+written (`sent`, or `emitted` when a step of this run sends it) before it is routed; each
+completed step execution is written (by the worker, through `RunJournal.completed`) before
+what it returned is routed; collections and stream writes are noted per execution and
+written with its completion. The run's own routing is `WorkflowRun`'s, untouched: an
+in-memory run pays nothing for any of this.
+
+Resuming folds the journal (`fold.py`) and starts exactly the executions that have no
+completion record; an execution that was in flight re-runs, skipping the sends it had made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from agentflow.durable.journal import RunJournal
+from agentflow.errors import StoreError
+from agentflow.events import Event, StartEvent, WorkflowFailedEvent
+from agentflow.runtime.collect import Collections, collect_in_run
+from agentflow.runtime.execution import Execution, current_execution
+from agentflow.runtime.lanes import lane_for
+from agentflow.runtime.outcome import Outcome
+from agentflow.runtime.run import WorkflowRun
+from agentflow.runtime.stall import restored
+from agentflow.stores.base import JournalRecord
+
+if TYPE_CHECKING:
+    from agentflow.context import Context
+    from agentflow.durable.fold import Fold
+    from agentflow.runtime.port import RunOwner
+    from agentflow.runtime.step_table import StepTable
+    from agentflow.stores.base import RunStore
+    from agentflow.workflow import Workflow
+
+
+class DurableRun(WorkflowRun):
+    """A run journalled in a store; see the module docstring."""
+
+    __slots__ = ("_fold_to_resume", "_start", "_version")
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        table: StepTable,
+        ctx: Context[Any],
+        store: RunStore,
+        run_id: str,
+        fold: Fold,
+        *,
+        start_event: StartEvent | None,
+        next_seq: int,
+        version: str | None,
+        checkpoint_every: int,
+    ) -> None:
+        # The start event is routed once the run is in the store (`_create`), not by the
+        # base class's start.
+        super().__init__(workflow, table, ctx, None, run_id)
+        self._start = start_event
+        self._version = version
+        self._fold_to_resume = fold if start_event is None else None
+        self.journal = RunJournal(
+            store,
+            run_id,
+            fold,
+            next_seq=next_seq,
+            checkpoint_every=checkpoint_every,
+            on_failure=self._journal_failed,
+            state_text=self._state_text,
+        )
+        stream_write = self.write_to_stream
+
+        def write_and_note(event: Event) -> None:
+            execution = current_execution.get()
+            if execution is not None and execution.link is self.link:
+                journal = self.journal
+                assert journal is not None
+                journal.log_of(execution).stream.append(
+                    journal.serializer.serialize(event, "streamed event")
+                )
+            stream_write(event)
+
+        self.write_to_stream = write_and_note
+
+    def _state_text(self) -> str:
+        journal = self.journal
+        assert journal is not None
+        return self.ctx.store.to_text(journal.serializer)
+
+    def _journal_failed(self, error: BaseException) -> None:
+        """A write failed: the run fails with that error, at once."""
+        error.add_note(f"a write to the store of durable run {self.run_id!r} failed")
+        self.decide(
+            Outcome(terminal=WorkflowFailedEvent(step_name="", exception=error), error=error)
+        )
+
+    def start(self, handler: asyncio.Future[Any], owner: RunOwner) -> None:
+        WorkflowRun.start(self, handler, owner)
+        if self._start is not None:
+            self.tasks.start_worker(self.loop, self._create(self._start))
+        elif self._fold_to_resume is not None:
+            self._resume_from(self._fold_to_resume)
+            self._fold_to_resume = None
+
+    async def _create(self, start_event: StartEvent) -> None:
+        """Put the run in the store with its start, then route the start event."""
+        journal = self.journal
+        assert journal is not None
+        entry = journal.enter(start_event)
+        state = self._state_text()
+        data = json.dumps({"event": entry, "state": state})
+        journal.fold.apply("started", None, data)
+        journal.last_state = state
+        record = JournalRecord(0, "started", None, data)
+        journal.next_seq = 1
+        try:
+            await journal.store.create_run(
+                self.run_id, qualified_name(type(self.workflow)), self._version, [record]
+            )
+        except StoreError as error:
+            journal.fail(error)
+            return
+        self.route(start_event)
+
+    def _resume_from(self, fold: Fold) -> None:
+        """Start the executions the journal has no completion for, and restore the
+        buffers and left-over events."""
+        journal = self.journal
+        assert journal is not None
+        for event_id, event in fold.events.items():
+            journal.know(event, event_id)
+            fold.live.pop(event_id, None)
+        if fold.buffers:
+            self.collections = Collections(
+                {key: [fold.events[i] for i in ids] for key, ids in fold.buffers.items()}
+            )
+        if fold.unclaimed:
+            self.unclaimed = [restored(fold.events[i]) for i in fold.unclaimed]
+        for step, event_id in list(fold.deliveries):
+            event = fold.events[event_id]
+            execution = Execution(self.link, step, event)
+            sent = fold.emitted.get(f"{step}@{event_id}")
+            if sent:
+                journal.replayed_sends[execution] = list(sent)
+            self.start_worker(self.lanes[step], event, execution)
+
+    def dispatch(self, event: Event, /) -> None:  # type: ignore[override]
+        self._journal_then_route(event, None)
+
+    def send_to_step(self, step: str, event: Event) -> None:
+        lane_for(self, step, event)  # refused at once, as in memory
+        self.call_on_loop(self._journal_then_route, event, step)
+
+    def _journal_then_route(self, event: Event, step: str | None) -> None:
+        if not self.is_running:
+            return
+        journal = self.journal
+        assert journal is not None
+        execution = current_execution.get()
+        kind, key = "sent", None
+        if execution is not None and execution.link is self.link:
+            replayed = journal.replayed_sends.get(execution)
+            if replayed:
+                replayed.pop(0)  # sent before the crash, and routed then
+                return
+            consumed = journal.id_of(execution.event)
+            log = journal.log_of(execution)
+            kind, key = "emitted", f"{execution.step}@{consumed}#{log.sends}"
+            log.sends += 1
+        entry = journal.enter(event)
+        routed = journal.fold.live[entry["id"]]
+        body: dict[str, Any] = {"event": entry}
+        if step is not None:
+            body["step"] = step
+
+        async def write_then_route() -> None:
+            if await journal.commit(kind, key, body):
+                if step is None:
+                    self.route(routed)
+                else:
+                    self.dispatch_to(self.lanes[step], routed)
+
+        self.tasks.start_worker(self.loop, write_then_route())
+
+    def collect_events(
+        self,
+        event: Event,
+        expected: list[type[Event]] | type[Event],
+        buffer_id: str | None,
+        count: int | None,
+    ) -> list[Event] | None:
+        execution = current_execution.get()
+        if execution is None or execution.link is not self.link:
+            return collect_in_run(self, event, expected, buffer_id, count)
+        replaying = execution.collects < execution.replayed
+        result = collect_in_run(self, event, expected, buffer_id, count)
+        if replaying:
+            return result
+        journal = self.journal
+        assert journal is not None
+        event_id = journal.id_of(event)
+        added: dict[str, Any]
+        if event_id is None:
+            added = journal.enter(event)  # an event the step made to buffer
+        elif event_id not in journal.fold.events:
+            added = {"id": event_id, "value": journal.serializer.serialize(event, "event")}
+        else:
+            added = {"id": event_id}
+        call: dict[str, Any] = {
+            "buffer": buffer_id if buffer_id is not None else execution.step,
+            "added": added,
+        }
+        if result is not None:
+            call["took"] = [journal.id_of(taken) for taken in result]
+        journal.log_of(execution).collects.append(call)
+        return result
+
+
+def qualified_name(workflow_type: type) -> str:
+    """How a durable run names its workflow in the store: `module:QualName`."""
+    return f"{workflow_type.__module__}:{workflow_type.__qualname__}"
