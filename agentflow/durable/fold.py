@@ -23,12 +23,13 @@ The live run keeps a fold of what it writes as well, so that a checkpoint is thi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentflow.context.serializers import BaseSerializer
 from agentflow.errors import ContextSerdeError
-from agentflow.events import Event
+from agentflow.events import Event, InputRequiredEvent
 from agentflow.runtime.step_table import StepTable
 
 
@@ -52,6 +53,8 @@ class Fold:
     live: dict[str, Event] = field(default_factory=dict)
     """Events the live run hands over with the record that names them, so that its fold
     keeps the objects themselves instead of decoding what it just encoded."""
+    forgotten: Callable[[Event], None] | None = None
+    """Told of each event the fold lets go of (the live journal forgets its id then)."""
     references: dict[str, int] = field(default_factory=dict)
     """How many deliveries, buffer places and unclaimed places refer to each event: an
     event is forgotten at zero, so that the fold (and a checkpoint) stays the size of what
@@ -67,7 +70,9 @@ class Fold:
             self.references[event_id] = left
         else:
             self.references.pop(event_id, None)
-            self.events.pop(event_id, None)
+            event = self.events.pop(event_id, None)
+            if event is not None and self.forgotten is not None:
+                self.forgotten(event)
 
     def apply(self, kind: str, key: str | None, data: str) -> None:
         """Fold one journal record in."""
@@ -96,6 +101,11 @@ class Fold:
         else:
             targets = [spec.name for spec in self.table.route(type(event))]
         if not targets:
+            if isinstance(event, InputRequiredEvent):
+                # A question a step returned: streamed, not left over (as in the live run).
+                if self.forgotten is not None:
+                    self.forgotten(event)
+                return event_id
             self._hold(event_id, event)
             self.unclaimed.append(event_id)
             return event_id

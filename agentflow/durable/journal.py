@@ -63,7 +63,9 @@ class RunJournal:
         self.checkpoint_every = checkpoint_every
         self._since_checkpoint = 0
         self._ids: dict[int, tuple[Event, str]] = {}
-        """id(event) → (event, its journal id), for the events of this run."""
+        """id(event) → (event, its journal id), for the events the run still refers to:
+        the fold says when it lets go of one (`Fold.forgotten`)."""
+        fold.forgotten = self._forget
         self._queue: list[tuple[JournalRecord, asyncio.Future[None]]] = []
         self._writing = False
         self._drained = asyncio.Event()
@@ -71,6 +73,7 @@ class RunJournal:
         self._on_failure = on_failure
         self.failure: BaseException | None = None
         self.logs: dict[Execution, ExecutionLog] = {}
+        self._unrecorded: set[Execution] = set()
         self.replayed_sends: dict[Execution, list[str]] = {}
         """For a re-run execution: the ids of the events it had sent before the crash; its
         first sends are these, already routed, and are not sent again."""
@@ -94,6 +97,11 @@ class RunJournal:
         """Remember `event`'s id (the fold keeps the object while it is referenced)."""
         self._ids[id(event)] = (event, event_id)
         self.fold.live[event_id] = event
+
+    def _forget(self, event: Event) -> None:
+        known = self._ids.get(id(event))
+        if known is not None and known[0] is event:
+            del self._ids[id(event)]
 
     def id_of(self, event: Event) -> str | None:
         known = self._ids.get(id(event))
@@ -168,10 +176,20 @@ class RunJournal:
         self.failure = error
         self._on_failure(error)
 
+    def not_completed(self, execution: Execution) -> None:
+        """`execution` failed and a `@catch_error` step took the failure over: its next
+        completion is not recorded (that hand-off is not journalled yet), so after a crash
+        the failed step runs again."""
+        self._unrecorded.add(execution)
+
     async def completed(self, execution: Execution, result: Any) -> bool:
         """Record that `execution` completed with `result` (its returned event, a StopEvent
         or None), before that result is routed. False when the journal failed the run."""
         consumed = self.id_of(execution.event)
+        if execution in self._unrecorded:
+            self._unrecorded.discard(execution)
+            self.logs.pop(execution, None)
+            return True
         if consumed is None:
             return True  # an event that did not enter through the journal (a child's)
         key = f"{execution.step}@{consumed}"

@@ -73,8 +73,6 @@ _YIELD_EVERY = 256
 # that mypy narrows a `Routed` compared with them to a lane.
 _DRAIN: Final = Next.DRAIN
 _EXIT: Final = Next.EXIT
-_RECOVERED: Final = object()
-"""What a worker has in hand after a `@catch_error` step took its step's failure over."""
 
 
 class WorkflowRun:
@@ -345,7 +343,9 @@ class WorkflowRun:
                         if step_gave_up(self, spec, event, result):
                             failed = True  # kept in the snapshot, to be run again on resume
                             return
-                        result = _RECOVERED  # a @catch_error step took over; keep draining
+                        result = None  # a @catch_error step took over; keep draining
+                        if journal is not None:
+                            journal.not_completed(execution)
                 except asyncio.CancelledError as cancelled:
                     if _being_cancelled():
                         raise
@@ -358,10 +358,10 @@ class WorkflowRun:
                     if step_gave_up(self, spec, event, Exhausted(stray, 1, 0.0)):
                         failed = True
                         return
-                    result = _RECOVERED
-                if result is _RECOVERED:
-                    result = None  # not journalled: on resume the failed step runs again
-                elif journal is not None and not await journal.completed(execution, result):
+                    result = None
+                    if journal is not None:
+                        journal.not_completed(execution)
+                if journal is not None and not await journal.completed(execution, result):
                     failed = True  # the journal failed the run: nothing may go on
                     return
                 if result is None and not verbose:
