@@ -142,6 +142,16 @@ class Workflow(Generic[ResultT]):
         new_id = run_id if run_id is not None else uuid.uuid4().hex
         store = self.store
         if store is not None:
+            if resuming or forward_events:
+                raise WorkflowRuntimeError(
+                    f"{type(self).__name__} has a store: "
+                    + (
+                        "resume a durable run with `await workflow.resume(run_id)`, not "
+                        "run(ctx=...) with a saved context"
+                        if resuming
+                        else "forward_events=True is not supported for durable runs yet"
+                    )
+                )
             from agentflow.durable.start import durable_run  # loaded only with a store
 
             return start_run(

@@ -1,6 +1,6 @@
 """Folding a run's journal into what is left to do: the resume plan.
 
-The journal (see `records.py`) says which events entered the run and which step
+The journal (records written by `journal.py`) says which events entered the run and which step
 executions completed. An execution is named by its lineage, `step@event_id`, never by when
 it finished, so the fold does not depend on the order in which concurrent workers
 completed. What is left after the fold:
@@ -9,9 +9,10 @@ completed. What is left after the fold:
   completion record. These executions run (again) on resume; an execution that was in
   flight at the crash is among them, with the ids of the events it had already sent
   (`emitted`), so that its re-run does not send them twice.
-- `buffers`: the events completed executions buffered with `collect_events`, minus those a
-  completed collection took. An in-flight execution's buffering was not recorded: it
-  buffers again when it re-runs.
+- `buffers`: the events `collect_events` calls buffered, minus those a collection took,
+  in the order the calls were made (each call is a record of its own, written when it is
+  made). An in-flight execution's calls are replayed when it re-runs (`collected`): they
+  give back what they gave, and buffer nothing twice.
 - `unclaimed`: events no step accepts and no completed wait took; a re-run wait takes
   them, which is how an answer sent to a waiting step before the crash reaches it again.
 - `state`: the state as the last completed execution left it (serialized text).
@@ -47,6 +48,9 @@ class Fold:
     unclaimed: list[str] = field(default_factory=list)
     state: str | None = None
     emitted: dict[str, list[str]] = field(default_factory=dict)
+    collected: dict[str, list[list[str] | None]] = field(default_factory=dict)
+    """For an execution not completed: what each of its `collect_events` calls took
+    (None: it only buffered), in call order."""
     """For an execution not completed: the ids of the events it sent, in order."""
     next_event: int = 0
     """The id the next event entering the run gets."""
@@ -83,10 +87,16 @@ class Fold:
         elif kind in ("sent", "emitted"):
             event_id = self._enter(body["event"], body.get("step"))
             if kind == "emitted":
-                assert key is not None, "an emitted event is keyed by its execution"
+                if key is None:
+                    raise ContextSerdeError("journal: an emitted record without its execution")
                 self.emitted.setdefault(key.rsplit("#", 1)[0], []).append(event_id)
+        elif kind == "collect":
+            if key is None:
+                raise ContextSerdeError("journal: a collect record without its execution")
+            self._collect(key.rsplit("%", 1)[0], body)
         elif kind == "execution":
-            assert key is not None, "an execution record is keyed by its lineage"
+            if key is None:
+                raise ContextSerdeError("journal: an execution record without its lineage")
             self._complete(key, body)
         else:
             raise ContextSerdeError(f"journal: unknown record kind {kind!r}")
@@ -114,21 +124,27 @@ class Fold:
             self.deliveries[(name, event_id)] = None
         return event_id
 
+    def _collect(self, execution: str, call: dict[str, Any]) -> None:
+        """A `collect_events` call of `execution`, as it happened live: its event joins the
+        buffer, and what the collection took leaves it. What it took stays held for the
+        execution until it completes, so that a re-run gets the same collection back."""
+        buffer = self.buffers.setdefault(call["buffer"], [])
+        added = call["added"]
+        event = self.events.get(added["id"])
+        self._hold(added["id"], event if event is not None else self._event(added))
+        buffer.append(added["id"])
+        took: list[str] | None = call.get("took")
+        if took:
+            gone = set(took)
+            buffer[:] = [event_id for event_id in buffer if event_id not in gone]
+        self.collected.setdefault(execution, []).append(took)
+
     def _complete(self, key: str, body: dict[str, Any]) -> None:
         step, consumed = key.split("@", 1)
         self.emitted.pop(key, None)
-        for call in body.get("collects", ()):
-            buffer = self.buffers.setdefault(call["buffer"], [])
-            added = call["added"]
-            event = self.events.get(added["id"])
-            self._hold(added["id"], event if event is not None else self._event(added))
-            buffer.append(added["id"])
-            took = call.get("took")
-            if took:
-                gone = set(took)
-                buffer[:] = [event_id for event_id in buffer if event_id not in gone]
-                for taken in took:
-                    self._release(taken)
+        for took in self.collected.pop(key, ()):
+            for taken in took or ():
+                self._release(taken)
         for answer in body.get("answers", ()):
             if answer in self.unclaimed:
                 self.unclaimed.remove(answer)
@@ -166,6 +182,7 @@ class Fold:
                 "unclaimed": self.unclaimed,
                 "state": self.state,
                 "emitted": self.emitted,
+                "collected": self.collected,
                 "next_event": self.next_event,
             }
         )
@@ -191,5 +208,10 @@ class Fold:
             fold._hold(event_id, events[event_id])
         fold.state = body["state"]
         fold.emitted = {key: list(ids) for key, ids in body["emitted"].items()}
+        for key, calls in body["collected"].items():
+            fold.collected[key] = [None if took is None else list(took) for took in calls]
+            for took in calls:
+                for event_id in took or ():
+                    fold._hold(event_id, events[event_id])
         fold.next_event = body["next_event"]
         return fold

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentflow.context.serializers import BaseSerializer
 from agentflow.durable.fold import Fold
-from agentflow.errors import ContextSerdeError, StoreError, WorkflowCancelledByUser
+from agentflow.errors import ContextSerdeError, StoreError, StoreWriteError, WorkflowCancelledByUser
 from agentflow.events import Event, StopEvent
 from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
 
@@ -30,19 +30,24 @@ if TYPE_CHECKING:
     from agentflow.runtime.outcome import Outcome
 
 
+FAILED: Any = object()
+"""What `RunJournal.completed` returns when the journal failed the run."""
+
+
 class ExecutionLog:
     """What one step execution did that its completion record holds."""
 
-    __slots__ = ("collects", "sends", "stream")
+    __slots__ = ("sends", "stream")
 
     def __init__(self) -> None:
-        self.collects: list[dict[str, Any]] = []
         self.stream: list[str] = []
         self.sends = 0
 
 
 class RunJournal:
     """One durable run's journal; see the module docstring."""
+
+    FAILED = FAILED
 
     def __init__(
         self,
@@ -68,6 +73,12 @@ class RunJournal:
         fold.forgotten = self._forget
         self._queue: list[tuple[JournalRecord, asyncio.Future[None]]] = []
         self._writing = False
+        self._writer: asyncio.Task[None] | None = None
+        self.creating: asyncio.Task[None] | None = None
+        """The task putting a new run in the store (held here so that it is not lost)."""
+        self.created: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Done once the run is in the store (at once for a resumed run); its writes wait
+        for it, so that nothing is ever written to another run that has the same id."""
         self._drained = asyncio.Event()
         self._drained.set()
         self._on_failure = on_failure
@@ -115,29 +126,52 @@ class RunJournal:
 
     # Records
 
-    async def commit(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
-        """Write one record (folded into the live fold now, in seq order) and wait until
-        it is durable. False when the journal has failed the run."""
+    def enqueue(
+        self, kind: str, key: str | None, body: dict[str, Any]
+    ) -> asyncio.Future[None] | None:
+        """Queue one record now, folded into the live fold now, in seq order; the future is
+        done once the record is durable. None when the journal has failed the run."""
         if self.failure is not None:
-            return False
+            return None
         data = json.dumps(body)
         record = JournalRecord(self.next_seq, kind, key, data)
         self.next_seq += 1
         self.fold.apply(kind, key, data)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._queue.append((record, future))
         if not self._writing:
             self._writing = True
             self._drained.clear()
-            asyncio.get_running_loop().create_task(self._write_queued())
+            self._writer = loop.create_task(self._write_queued())
+        return future
+
+    @staticmethod
+    async def durable(future: asyncio.Future[None] | None) -> bool:
+        """Wait until the record `enqueue` gave `future` for is durable; False when the
+        journal failed the run instead."""
+        if future is None:
+            return False
         try:
             await future
         except StoreError:
             return False
         return True
 
+    async def commit(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
+        """Write one record and wait until it is durable (`enqueue`, then `durable`)."""
+        return await self.durable(self.enqueue(kind, key, body))
+
     async def _write_queued(self) -> None:
         try:
+            await asyncio.wait([self.created])  # nothing is written before the run is stored
+            if self.created.cancelled():
+                return
+            creation_error = self.created.exception()
+            if creation_error is not None:
+                assert isinstance(creation_error, StoreError)
+                self._fail(creation_error, [])
+                return
             while self._queue:
                 batch, self._queue = self._queue, []
                 self._since_checkpoint += len(batch)
@@ -176,48 +210,80 @@ class RunJournal:
         self.failure = error
         self._on_failure(error)
 
-    def not_completed(self, execution: Execution) -> None:
-        """`execution` failed and a `@catch_error` step took the failure over: its next
-        completion is not recorded (that hand-off is not journalled yet), so after a crash
-        the failed step runs again."""
-        self._unrecorded.add(execution)
-
-    async def completed(self, execution: Execution, result: Any) -> bool:
+    async def completed(self, execution: Execution, result: Any) -> Any:
         """Record that `execution` completed with `result` (its returned event, a StopEvent
-        or None), before that result is routed. False when the journal failed the run."""
-        consumed = self.id_of(execution.event)
-        if execution in self._unrecorded:
+        or None), before that result is routed. Returns what to route: `result`, or the
+        copy of it the journal gave an id (a step may return one object more than once),
+        or `FAILED` when the journal failed the run."""
+        if execution in self._unrecorded:  # its failure was journalled as its completion
             self._unrecorded.discard(execution)
             self.logs.pop(execution, None)
-            return True
+            return result
+        consumed = self.id_of(execution.event)
         if consumed is None:
-            return True  # an event that did not enter through the journal (a child's)
+            error = StoreWriteError(
+                f"durable run {self.run_id!r}: step '{execution.step}' consumed a "
+                f"{type(execution.event).__name__} that did not enter through the journal; "
+                "its completion cannot be recorded"
+            )
+            self.fail(error)
+            return FAILED
         key = f"{execution.step}@{consumed}"
         log = self.logs.pop(execution, None)
         self.replayed_sends.pop(execution, None)
         body: dict[str, Any] = {}
+        routed = result
         if isinstance(result, StopEvent):
             body["ended"] = True
         elif isinstance(result, Event):
-            body["returned"] = self.enter(result)
-        if log is not None:
-            if log.collects:
-                body["collects"] = log.collects
-            if log.stream:
-                body["stream"] = log.stream
+            entry = self.enter(result)
+            routed = self.fold.live[entry["id"]]
+            body["returned"] = entry
+        if log is not None and log.stream:
+            body["stream"] = log.stream
         answers = [self.id_of(event) for event in (execution.answered or {}).values()]
         if any(answer is not None for answer in answers):
             body["answers"] = [answer for answer in answers if answer is not None]
         state = self.state_text()
         if state != self.last_state:
             body["state"] = self.last_state = state
-        return await self.commit("execution", key, body)
+        if not await self.commit("execution", key, body):
+            return FAILED
+        return routed
+
+    def completed_by_failure(
+        self, execution: Execution, failure: Event, handler_step: str
+    ) -> tuple[asyncio.Future[None] | None, Event] | None:
+        """`execution` failed and `failure` (its StepFailedEvent) goes to the `@catch_error`
+        step `handler_step`: that hand-off is the execution's completion, queued now. The
+        record's future and the event to route; None for an execution the journal does
+        not know (then nothing is recorded). The worker's own completion of `execution`
+        later is not recorded again."""
+        consumed = self.id_of(execution.event)
+        if consumed is None:
+            return None
+        self._unrecorded.add(execution)
+        self.logs.pop(execution, None)
+        self.replayed_sends.pop(execution, None)
+        entry = self.enter(failure)
+        routed = self.fold.live[entry["id"]]
+        written = self.enqueue(
+            "execution",
+            f"{execution.step}@{consumed}",
+            {"returned": entry, "to_step": handler_step},
+        )
+        return written, routed
 
     async def end(self, outcome: Outcome, cancel_requested: bool) -> StoreError | None:
         """Once every queued record is written, give the run its terminal status and
         result; the store's error if that write failed. A run cancelled without a request
         (its event loop shut down under it, as at Ctrl-C) is left unfinished in the store,
         to be resumed."""
+        if isinstance(outcome.error, WorkflowCancelledByUser) and not cancel_requested:
+            return None  # the loop is shutting down: leave the run to be resumed
+        await asyncio.wait([self.created])
+        if self.created.cancelled() or self.created.exception() is not None:
+            return None  # not in the store (its id was taken): nothing of it to write
         await self._drained.wait()
         if self.failure is not None:
             return None  # the run has failed with that error already
@@ -226,8 +292,6 @@ class RunJournal:
         if outcome.stop is not None:
             status, result = "completed", {"result": self._result_text(outcome.stop.result)}
         elif isinstance(outcome.error, WorkflowCancelledByUser):
-            if not cancel_requested:
-                return None
             status, result = "cancelled", {}
         else:
             error = outcome.error

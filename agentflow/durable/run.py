@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.journal import RunJournal
 from agentflow.errors import StoreError
-from agentflow.events import Event, StartEvent, WorkflowFailedEvent
+from agentflow.events import Event, StartEvent, StepFailedEvent, WorkflowFailedEvent
 from agentflow.runtime.collect import Collections, collect_in_run
 from agentflow.runtime.execution import Execution, current_execution
-from agentflow.runtime.lanes import lane_for
+from agentflow.runtime.lanes import StepLane, lane_for
 from agentflow.runtime.outcome import Outcome
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.stall import restored
@@ -98,31 +98,44 @@ class DurableRun(WorkflowRun):
         )
 
     def start(self, handler: asyncio.Future[Any], owner: RunOwner) -> None:
-        WorkflowRun.start(self, handler, owner)
-        if self._start is not None:
-            self.tasks.start_worker(self.loop, self._create(self._start))
-        elif self._fold_to_resume is not None:
-            self._resume_from(self._fold_to_resume)
-            self._fold_to_resume = None
-
-    async def _create(self, start_event: StartEvent) -> None:
-        """Put the run in the store with its start, then route the start event."""
         journal = self.journal
         assert journal is not None
-        entry = journal.enter(start_event)
-        state = self._state_text()
-        data = json.dumps({"event": entry, "state": state})
-        journal.fold.apply("started", None, data)
-        journal.last_state = state
-        record = JournalRecord(0, "started", None, data)
-        journal.next_seq = 1
+        WorkflowRun.start(self, handler, owner)
+        if self._start is not None:
+            # Numbered first, so that the start is event 0 and record 0 whatever the
+            # caller sends next; the run is put in the store, then the start is routed.
+            entry = journal.enter(self._start)
+            state = self._state_text()
+            data = json.dumps({"event": entry, "state": state})
+            journal.fold.apply("started", None, data)
+            journal.last_state = state
+            journal.next_seq = 1
+            started = JournalRecord(0, "started", None, data)
+            # Not one of the run's workers, which a cancel stops at once: the run's end
+            # waits for this to know whether the run is in the store at all.
+            journal.creating = self.loop.create_task(self._create(self._start, started))
+        else:
+            journal.created.set_result(None)
+            if self._fold_to_resume is not None:
+                self._resume_from(self._fold_to_resume)
+                self._fold_to_resume = None
+
+    async def _create(self, start_event: StartEvent, started: JournalRecord) -> None:
+        """Put the run in the store with its start record, then route the start event."""
+        journal = self.journal
+        assert journal is not None
         try:
             await journal.store.create_run(
-                self.run_id, qualified_name(type(self.workflow)), self._version, [record]
+                self.run_id, qualified_name(type(self.workflow)), self._version, [started]
             )
         except StoreError as error:
+            journal.created.set_exception(error)
             journal.fail(error)
             return
+        except asyncio.CancelledError:
+            journal.created.cancel()  # the loop shut down: whether it is stored is unknown
+            raise
+        journal.created.set_result(None)
         self.route(start_event)
 
     def _resume_from(self, fold: Fold) -> None:
@@ -139,13 +152,35 @@ class DurableRun(WorkflowRun):
             )
         if fold.unclaimed:
             self.unclaimed = [restored(fold.events[i]) for i in fold.unclaimed]
-        for step, event_id in list(fold.deliveries):
+
+        # Executions that were in flight (they had sent or collected: at most a lane's
+        # workers of them) start first, replaying what they did; the rest are delivered
+        # as the lanes have room.
+        def was_in_flight(pair: tuple[str, str]) -> bool:
+            key = f"{pair[0]}@{pair[1]}"
+            return key in fold.emitted or key in fold.collected
+
+        for step, event_id in sorted(fold.deliveries, key=lambda pair: not was_in_flight(pair)):
             event = fold.events[event_id]
+            lane = self.lanes[step]
+            if not was_in_flight((step, event_id)):
+                self.deliver(lane, event)
+                continue
             execution = Execution(self.link, step, event)
-            sent = fold.emitted.get(f"{step}@{event_id}")
+            key = f"{step}@{event_id}"
+            sent = fold.emitted.get(key)
             if sent:
                 journal.replayed_sends[execution] = list(sent)
-            self.start_worker(self.lanes[step], event, execution)
+            calls = fold.collected.get(key)
+            if calls:
+                execution.replayed = len(calls)
+                execution.collected = {
+                    number: [fold.events[taken] for taken in took]
+                    for number, took in enumerate(calls)
+                    if took is not None
+                } or None
+                execution.touched = True
+            self.start_worker(lane, event, execution)
 
     def dispatch(self, event: Event, /) -> None:  # type: ignore[override]
         self._journal_then_route(event, None)
@@ -162,12 +197,13 @@ class DurableRun(WorkflowRun):
         execution = current_execution.get()
         kind, key = "sent", None
         if execution is not None and execution.link is self.link:
+            log = journal.log_of(execution)
             replayed = journal.replayed_sends.get(execution)
             if replayed:
                 replayed.pop(0)  # sent before the crash, and routed then
+                log.sends += 1
                 return
             consumed = journal.id_of(execution.event)
-            log = journal.log_of(execution)
             kind, key = "emitted", f"{execution.step}@{consumed}#{log.sends}"
             log.sends += 1
         entry = journal.enter(event)
@@ -175,15 +211,42 @@ class DurableRun(WorkflowRun):
         body: dict[str, Any] = {"event": entry}
         if step is not None:
             body["step"] = step
+        # Queued now, so that it comes before the sending step's completion record.
+        written = journal.enqueue(kind, key, body)
 
-        async def write_then_route() -> None:
-            if await journal.commit(kind, key, body):
+        async def route_once_written() -> None:
+            if await journal.durable(written):
                 if step is None:
                     self.route(routed)
                 else:
-                    self.dispatch_to(self.lanes[step], routed)
+                    WorkflowRun.dispatch_to(self, self.lanes[step], routed)
 
-        self.tasks.start_worker(self.loop, write_then_route())
+        self.tasks.start_worker(self.loop, route_once_written())
+
+    def dispatch_to(self, lane: StepLane, event: Event) -> None:
+        """A failed step's StepFailedEvent on its way to a `@catch_error` step: that
+        hand-off is journalled as the failed execution's completion, then routed."""
+        execution = current_execution.get()
+        if (
+            not isinstance(event, StepFailedEvent)
+            or execution is None
+            or execution.link is not self.link
+        ):
+            WorkflowRun.dispatch_to(self, lane, event)
+            return
+        journal = self.journal
+        assert journal is not None
+        handed_over = journal.completed_by_failure(execution, event, lane.spec.name)
+        if handed_over is None:
+            WorkflowRun.dispatch_to(self, lane, event)
+            return
+        written, routed = handed_over
+
+        async def route_once_written() -> None:
+            if await journal.durable(written):
+                WorkflowRun.dispatch_to(self, lane, routed)
+
+        self.tasks.start_worker(self.loop, route_once_written())
 
     def collect_events(
         self,
@@ -215,7 +278,9 @@ class DurableRun(WorkflowRun):
         }
         if result is not None:
             call["took"] = [journal.id_of(taken) for taken in result]
-        journal.log_of(execution).collects.append(call)
+        consumed = journal.id_of(execution.event)
+        # Queued now, not awaited: the execution's completion record comes after it.
+        journal.enqueue("collect", f"{execution.step}@{consumed}%{execution.collects - 1}", call)
         return result
 
 

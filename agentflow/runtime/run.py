@@ -344,8 +344,6 @@ class WorkflowRun:
                             failed = True  # kept in the snapshot, to be run again on resume
                             return
                         result = None  # a @catch_error step took over; keep draining
-                        if journal is not None:
-                            journal.not_completed(execution)
                 except asyncio.CancelledError as cancelled:
                     if _being_cancelled():
                         raise
@@ -359,11 +357,11 @@ class WorkflowRun:
                         failed = True
                         return
                     result = None
-                    if journal is not None:
-                        journal.not_completed(execution)
-                if journal is not None and not await journal.completed(execution, result):
-                    failed = True  # the journal failed the run: nothing may go on
-                    return
+                if journal is not None:
+                    result = await journal.completed(execution, result)
+                    if result is journal.FAILED:
+                        failed = True  # the journal failed the run: nothing may go on
+                        return
                 if result is None and not verbose:
                     routed: Routed = _DRAIN  # nothing to route (a collector waiting)
                 else:

@@ -110,6 +110,13 @@ async def main(command: str, flow: str, url: str, log: str, run_id: str, *rest: 
     async with open_store(url) as store:
         # Checkpoints often, so that a resume starts from one and folds what follows.
         workflow = FLOWS[flow](store=store, timeout=None, checkpoint_every=25)
+        if command == "abandon":
+            # Returns while the run is busy, as a program whose main ends (or is
+            # interrupted) does: asyncio.run cancels the run, which stays resumable.
+            handler = workflow.run(run_id=run_id)
+            async for _ in handler.stream_events():
+                return
+            return
         if command == "start":
             handler = workflow.run(run_id=run_id)
             if answer is not None:

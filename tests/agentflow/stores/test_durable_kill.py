@@ -114,3 +114,15 @@ def test_an_answer_received_before_the_kill_is_given_back_at_once(
     after, result = run_to_the_end(child("resume", "asks", db, log, "ask-2"))
     assert result == "hello Grace"
     assert after == ["ask", "answered:Grace"]
+
+
+def test_a_program_that_returns_while_its_run_is_busy_exits_and_the_run_resumes(
+    tmp_path: Path, store_url: str
+) -> None:
+    db, log = store_url, str(tmp_path / "log")
+    abandoned = child("abandon", "asks", db, log, "ask-3")
+    out, err = abandoned.communicate(timeout=30)  # it exits: nothing waits forever
+    assert abandoned.returncode == 0, err
+    after, result = run_to_the_end(child("resume", "asks", db, log, "ask-3", "Lin"))
+    assert result == "hello Lin"
+    assert after[-1] == "answered:Lin"
