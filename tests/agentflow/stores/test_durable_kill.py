@@ -121,7 +121,7 @@ def test_a_program_that_returns_while_its_run_is_busy_exits_and_the_run_resumes(
 ) -> None:
     db, log = store_url, str(tmp_path / "log")
     abandoned = child("abandon", "asks", db, log, "ask-3")
-    out, err = abandoned.communicate(timeout=30)  # it exits: nothing waits forever
+    _, err = abandoned.communicate(timeout=30)  # it exits: nothing waits forever
     assert abandoned.returncode == 0, err
     after, result = run_to_the_end(child("resume", "asks", db, log, "ask-3", "Lin"))
     assert result == "hello Lin"
