@@ -48,10 +48,10 @@ class Fold:
     unclaimed: list[str] = field(default_factory=list)
     state: str | None = None
     emitted: dict[str, list[str]] = field(default_factory=dict)
+    """For an execution not completed: the ids of the events it sent, in order."""
     collected: dict[str, list[list[str] | None]] = field(default_factory=dict)
     """For an execution not completed: what each of its `collect_events` calls took
     (None: it only buffered), in call order."""
-    """For an execution not completed: the ids of the events it sent, in order."""
     next_event: int = 0
     """The id the next event entering the run gets."""
     live: dict[str, Event] = field(default_factory=dict)

@@ -239,6 +239,16 @@ class RunJournal:
             entry = self.enter(result)
             routed = self.fold.live[entry["id"]]
             body["returned"] = entry
+        self._note_what_it_did(execution, log, body)
+        if not await self.commit("execution", key, body):
+            return FAILED
+        return routed
+
+    def _note_what_it_did(
+        self, execution: Execution, log: ExecutionLog | None, body: dict[str, Any]
+    ) -> None:
+        """Add to a completion record what the execution streamed, the answers its waits
+        took and the state it left, if changed."""
         if log is not None and log.stream:
             body["stream"] = log.stream
         answers = [self.id_of(event) for event in (execution.answered or {}).values()]
@@ -247,9 +257,6 @@ class RunJournal:
         state = self.state_text()
         if state != self.last_state:
             body["state"] = self.last_state = state
-        if not await self.commit("execution", key, body):
-            return FAILED
-        return routed
 
     def completed_by_failure(
         self, execution: Execution, failure: Event, handler_step: str
@@ -263,15 +270,13 @@ class RunJournal:
         if consumed is None:
             return None
         self._unrecorded.add(execution)
-        self.logs.pop(execution, None)
+        log = self.logs.pop(execution, None)
         self.replayed_sends.pop(execution, None)
         entry = self.enter(failure)
         routed = self.fold.live[entry["id"]]
-        written = self.enqueue(
-            "execution",
-            f"{execution.step}@{consumed}",
-            {"returned": entry, "to_step": handler_step},
-        )
+        body: dict[str, Any] = {"returned": entry, "to_step": handler_step}
+        self._note_what_it_did(execution, log, body)
+        written = self.enqueue("execution", f"{execution.step}@{consumed}", body)
         return written, routed
 
     async def end(self, outcome: Outcome, cancel_requested: bool) -> StoreError | None:

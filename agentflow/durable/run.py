@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.journal import RunJournal
-from agentflow.errors import StoreError
+from agentflow.errors import StoreError, StoreWriteError
 from agentflow.events import Event, StartEvent, StepFailedEvent, WorkflowFailedEvent
 from agentflow.runtime.collect import Collections, collect_in_run
 from agentflow.runtime.execution import Execution, current_execution
@@ -100,17 +101,20 @@ class DurableRun(WorkflowRun):
     def start(self, handler: asyncio.Future[Any], owner: RunOwner) -> None:
         journal = self.journal
         assert journal is not None
-        WorkflowRun.start(self, handler, owner)
+        started = None
         if self._start is not None:
-            # Numbered first, so that the start is event 0 and record 0 whatever the
-            # caller sends next; the run is put in the store, then the start is routed.
+            # Numbered before anything starts (a start the serializer cannot write is
+            # refused with nothing left running), so that the start is event 0 and record
+            # 0 whatever the caller sends next.
             entry = journal.enter(self._start)
             state = self._state_text()
             data = json.dumps({"event": entry, "state": state})
+            started = JournalRecord(0, "started", None, data)
             journal.fold.apply("started", None, data)
             journal.last_state = state
             journal.next_seq = 1
-            started = JournalRecord(0, "started", None, data)
+        WorkflowRun.start(self, handler, owner)
+        if self._start is not None and started is not None:
             # Not one of the run's workers, which a cancel stops at once: the run's end
             # waits for this to know whether the run is in the store at all.
             journal.creating = self.loop.create_task(self._create(self._start, started))
@@ -128,13 +132,22 @@ class DurableRun(WorkflowRun):
             await journal.store.create_run(
                 self.run_id, qualified_name(type(self.workflow)), self._version, [started]
             )
-        except StoreError as error:
-            journal.created.set_exception(error)
-            journal.fail(error)
-            return
         except asyncio.CancelledError:
             journal.created.cancel()  # the loop shut down: whether it is stored is unknown
             raise
+        except Exception as error:  # a store's own failure, named, or anything it raised
+            failure = (
+                error
+                if isinstance(error, StoreError)
+                else StoreWriteError(
+                    f"durable run {self.run_id!r}: the store failed to create it: {error!r}"
+                )
+            )
+            if failure is not error:
+                failure.__cause__ = error
+            journal.created.set_exception(failure)
+            journal.fail(failure)
+            return
         journal.created.set_result(None)
         self.route(start_event)
 
@@ -262,16 +275,31 @@ class DurableRun(WorkflowRun):
         result = collect_in_run(self, event, expected, buffer_id, count)
         if replaying:
             return result
+        call_number = execution.collects - 1
+        if get_ident() == self.thread_id:
+            self._journal_collect(execution, call_number, event, result, buffer_id)
+        else:
+            # A sync step's thread: the record is made on the loop, before the step's
+            # completion (which comes back to the loop after this callback).
+            self.loop.call_soon_threadsafe(
+                self._journal_collect, execution, call_number, event, result, buffer_id
+            )
+        return result
+
+    def _journal_collect(
+        self,
+        execution: Execution,
+        call_number: int,
+        event: Event,
+        result: list[Event] | None,
+        buffer_id: str | None,
+    ) -> None:
+        """Queue the record of `execution`'s collect call `call_number`: not awaited, as
+        the execution's completion record comes after it."""
         journal = self.journal
         assert journal is not None
         event_id = journal.id_of(event)
-        added: dict[str, Any]
-        if event_id is None:
-            added = journal.enter(event)  # an event the step made to buffer
-        elif event_id not in journal.fold.events:
-            added = {"id": event_id, "value": journal.serializer.serialize(event, "event")}
-        else:
-            added = {"id": event_id}
+        added = journal.enter(event) if event_id is None else {"id": event_id}
         call: dict[str, Any] = {
             "buffer": buffer_id if buffer_id is not None else execution.step,
             "added": added,
@@ -279,9 +307,7 @@ class DurableRun(WorkflowRun):
         if result is not None:
             call["took"] = [journal.id_of(taken) for taken in result]
         consumed = journal.id_of(execution.event)
-        # Queued now, not awaited: the execution's completion record comes after it.
-        journal.enqueue("collect", f"{execution.step}@{consumed}%{execution.collects - 1}", call)
-        return result
+        journal.enqueue("collect", f"{execution.step}@{consumed}%{call_number}", call)
 
 
 def qualified_name(workflow_type: type) -> str:

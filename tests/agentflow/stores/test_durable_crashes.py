@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from agentflow import Context, Workflow, catch_error, step
-from agentflow.errors import RunExistsError, WorkflowRuntimeError
+from agentflow.errors import (
+    ContextSerdeError,
+    RunExistsError,
+    StoreWriteError,
+    WorkflowRuntimeError,
+)
 from agentflow.events import (
     Event,
     HumanResponseEvent,
@@ -22,6 +27,7 @@ from agentflow.events import (
     StopEvent,
 )
 from agentflow.stores import SqliteStore
+from agentflow.stores.base import RunInfo
 
 
 def crash_image(database: Path, into: Path) -> Path:
@@ -334,3 +340,95 @@ async def test_a_saved_context_cannot_be_run_on_a_workflow_with_a_store(tmp_path
         durable = Ask(store=store, timeout=None)
         with pytest.raises(WorkflowRuntimeError, match=r"resume\(run_id\)"):
             durable.run(ctx=Ctx.from_dict(durable, saved))
+
+
+class SyncCollector(Workflow):
+    """A sync step (run in a thread) collects: its collect calls are journalled too."""
+
+    @step
+    async def fan(self, ctx: Context, ev: StartEvent) -> Job | None:
+        for n in range(3):
+            ctx.send_event(Job(n=n))
+        return None
+
+    @step
+    def gather(self, ctx: Context, ev: Job) -> StopEvent | None:
+        got = ctx.collect_events(ev, [Job] * 3)
+        return None if got is None else StopEvent(result=sorted(job.n for job in got))
+
+
+async def test_a_sync_step_collects_in_a_durable_run(tmp_path: Path) -> None:
+    async with SqliteStore(tmp_path / "runs.db") as store:
+        assert await SyncCollector(store=store, timeout=None).run(run_id="r") == [0, 1, 2]
+        kinds = [r.kind for r in (await store.load("r")).records]
+    assert kinds.count("collect") == 3
+
+
+class FailsAfterASideEffect(Workflow):
+    """The failing step changed the state and took an answer before it raised; the
+    `@catch_error` step reads both, and the crash comes while it waits."""
+
+    def __init__(self, store: SqliteStore, crash: tuple[Path, Path] | None = None) -> None:
+        super().__init__(store=store, timeout=None)
+        self.crash = crash
+        self.crashed: Path | None = None
+
+    @step
+    async def charge(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        answer = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="amount?")
+        )
+        await ctx.store.set("charged", answer.response)
+        raise RuntimeError("the bank timed out after charging")
+
+    @catch_error
+    async def recover(self, ctx: Context, ev: StepFailedEvent) -> StopEvent:
+        if self.crash is not None:  # the hand-off is durable: it was routed here
+            self.crashed = crash_image(*self.crash)
+        again = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="again?")
+        )
+        return StopEvent(result=f"{await ctx.store.get('charged')} then {again.response}")
+
+
+async def test_a_recovered_step_leaves_its_state_and_its_answers_behind(tmp_path: Path) -> None:
+    database = tmp_path / "runs.db"
+    async with SqliteStore(database) as store:
+        first = FailsAfterASideEffect(store, crash=(database, tmp_path))
+        handler = first.run(run_id="r")
+        answers = iter(["10", "20"])
+        async for event in handler.stream_events():
+            if isinstance(event, InputRequiredEvent):
+                handler.ctx.send_event(HumanResponseEvent(response=next(answers)))
+        assert await handler == "10 then 20"
+    assert first.crashed is not None
+    async with SqliteStore(first.crashed) as crashed:
+        handler = await FailsAfterASideEffect(crashed).resume("r")
+        async for event in handler.stream_events():
+            if isinstance(event, InputRequiredEvent):
+                assert event.prefix == "again?"  # the first answer is not taken again
+                handler.ctx.send_event(HumanResponseEvent(response="30"))
+        assert await handler == "10 then 30"
+
+
+class BrokenStore(SqliteStore):
+    async def create_run(self, *args: object, **kwargs: object) -> RunInfo:  # type: ignore[override]
+        raise RuntimeError("driver bug")
+
+
+async def test_a_store_failing_to_create_the_run_fails_it_with_a_named_error(
+    tmp_path: Path,
+) -> None:
+    async with BrokenStore(tmp_path / "runs.db") as store:
+        with pytest.raises(StoreWriteError, match="failed to create it") as raised:
+            await Ask(store=store, timeout=None).run(run_id="r")
+    assert isinstance(raised.value.__cause__, RuntimeError)
+
+
+async def test_a_start_event_the_store_cannot_write_starts_nothing(tmp_path: Path) -> None:
+    before = asyncio.all_tasks()
+    async with SqliteStore(tmp_path / "runs.db") as store:
+        with pytest.raises(ContextSerdeError, match="thing"):
+            Ask(store=store, timeout=None).run(run_id="r", thing=object())
+        assert asyncio.all_tasks() - before == set()  # no driver left behind
+        assert await store.get_run("r") is None
