@@ -28,6 +28,7 @@ from agentflow.runtime.validation import validate_step_graph
 
 if TYPE_CHECKING:
     from agentflow.runtime.snapshot import RunSnapshot
+    from agentflow.stores.base import RunStore
 
 
 class Workflow(Generic[ResultT]):
@@ -36,21 +37,33 @@ class Workflow(Generic[ResultT]):
 
     _free_steps: ClassVar[dict[str, Callable[..., Any]]] = {}
     _validated: ClassVar[bool] = False
+    version: ClassVar[str | None] = None
+    """Recorded with each durable run of this class (see `store`)."""
 
     def __init__(
         self,
         timeout: float | None = 45.0,
         disable_validation: bool = False,
         verbose: bool = False,
+        *,
+        store: RunStore | None = None,
+        checkpoint_every: int = 200,
     ) -> None:
         """`timeout`: seconds a run may take, or None for no limit. `disable_validation`:
         skip the step-graph checks (signatures are still read). `verbose`: print each step
-        as it runs."""
+        as it runs. `store`: journal every run in this store (`agentflow.stores`), so that
+        `resume(run_id)` goes on with it after the process died; `checkpoint_every`: the
+        journal records between two checkpoints (a resume folds at most that many, and the
+        store keeps only those since the last checkpoint)."""
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
         self.timeout = timeout
         self.disable_validation = disable_validation
         self.verbose = verbose
+        if checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be a positive int, got {checkpoint_every}")
+        self.store = store
+        self.checkpoint_every = checkpoint_every
 
     @classmethod
     def add_step(cls, function: Callable[..., Any]) -> None:
@@ -84,6 +97,7 @@ class Workflow(Generic[ResultT]):
         start_event: StartEvent | None = None,
         *,
         forward_events: bool = False,
+        run_id: str | None = None,
         **kwargs: Any,
     ) -> WorkflowHandler[ResultT]:
         """Start a run and return its handler at once. The start event is `start_event`,
@@ -95,7 +109,12 @@ class Workflow(Generic[ResultT]):
         Run from inside a step, the new run is that step's child: it ends when the parent
         run ends and gets at most the time the parent has left; with `forward_events=True`
         its streamed events also appear on the parent's stream, each with a
-        `source_workflow` field naming the child's class."""
+        `source_workflow` field naming the child's class.
+
+        `run_id` names the run (`handler.run_id`); by default a random hex id. With a
+        `store`, it is the id `resume(run_id)` takes, unique in the store."""
+        if run_id is not None and (not isinstance(run_id, str) or not run_id):
+            raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
         table = self._step_table() if self.disable_validation else self._validated_step_table()
         if ctx is not None and not isinstance(ctx, Context):
             raise TypeError(
@@ -120,13 +139,51 @@ class Workflow(Generic[ResultT]):
                 "make one with Context(workflow) for the workflow you run"
             )
         run_ctx: Context[Any] = ctx
+        new_id = run_id if run_id is not None else uuid.uuid4().hex
+        store = self.store
+        if store is not None:
+            if resuming or forward_events:
+                raise WorkflowRuntimeError(
+                    f"{type(self).__name__} has a store: "
+                    + (
+                        "resume a durable run with `await workflow.resume(run_id)`, not "
+                        "run(ctx=...) with a saved context"
+                        if resuming
+                        else "forward_events=True is not supported for durable runs yet"
+                    )
+                )
+            from agentflow.durable.start import durable_run  # loaded only with a store
+
+            return start_run(
+                run_ctx,
+                False,
+                lambda _: durable_run(self, table, run_ctx, store, new_id, start_event),
+            )
 
         def make_run(resume: RunSnapshot | None) -> WorkflowRun:
             return WorkflowRun(
-                self, table, run_ctx, start_event, uuid.uuid4().hex, forward_events, resume=resume
+                self, table, run_ctx, start_event, new_id, forward_events, resume=resume
             )
 
         return start_run(run_ctx, resuming, make_run)
+
+    async def resume(self, run_id: str) -> WorkflowHandler[ResultT]:
+        """Go on with the run `run_id` from this workflow's store, in this process: the
+        executions its journal has no completion for run (again); a step that was waiting
+        for an answer sent before gets it at once. Raises RunNotFoundError, or
+        RunFinishedError for a run that has ended."""
+        store = self.store
+        if store is None:
+            raise WorkflowRuntimeError(
+                f"{type(self).__name__}.resume() needs a store: make the workflow with "
+                "store=SqliteStore(...) (agentflow.stores)"
+            )
+        table = self._step_table() if self.disable_validation else self._validated_step_table()
+        from agentflow.durable.start import resumed_run  # loaded only with a store
+
+        ctx: Context[Any] = Context(self)
+        make_run = await resumed_run(self, table, ctx, store, run_id)
+        return start_run(ctx, False, lambda _: make_run())
 
 
 def _make_start_event(

@@ -12,6 +12,7 @@ import asyncio
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
+from agentflow.events import WorkflowFailedEvent
 from agentflow.runtime import outcome as outcomes
 from agentflow.tracing import record_run_failure, run_span
 
@@ -41,7 +42,7 @@ def start(run: WorkflowRun, handler: asyncio.Future[Any], owner: RunOwner) -> No
 
             restore(run, run.resume)
         elif run.start_event is not None:
-            run.dispatch(run.start_event)
+            run.route(run.start_event)
     except BaseException:
         run.tasks.abandon()
         if run.parent is not None:
@@ -80,6 +81,13 @@ async def drive(run: WorkflowRun) -> None:
                 run.waiters.cancel_all()
             if run.children:
                 await _stop_children(run.children)
+            if run.journal is not None and run.outcome is not None:
+                failure = await run.journal.end(run.outcome, run.cancel_request is not None)
+                if failure is not None:  # the run's end could not be written: it failed
+                    run.outcome = outcomes.Outcome(
+                        terminal=WorkflowFailedEvent(step_name="", exception=failure),
+                        error=failure,
+                    )
             _settle(run)
         if run.tracer is not None and run.outcome is not None and run.outcome.error:
             record_run_failure(run.outcome.error)

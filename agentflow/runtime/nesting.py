@@ -67,7 +67,7 @@ def offer_to_children(children: set[WorkflowRun], event: Event) -> bool:
     to a question the child put on the parent's stream."""
     for child in children:
         if child.forwards_events and _takes(child, event):
-            child.dispatch(event)
+            child.route(event)
             return True
     return False
 

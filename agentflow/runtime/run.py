@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context as TraceContext
 
     from agentflow.context import Context
+    from agentflow.durable.journal import RunJournal
     from agentflow.runtime.port import RunOwner
     from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.runtime.stall import Unclaimed
@@ -92,6 +93,7 @@ class WorkflowRun:
         "executing",
         "forwards_events",
         "handler",
+        "journal",
         "lanes",
         "link",
         "loop",
@@ -183,6 +185,8 @@ class WorkflowRun:
         self.handler: asyncio.Future[Any]
         """Resolved once the run's tasks are gone; given by `start`."""
         self.owner: RunOwner | None = None
+        self.journal: RunJournal | None = None
+        """A durable run's journal (`agentflow.durable`); None for a run in memory."""
         self.ended = self.loop.create_future()
         """Done once the outcome is decided."""
         self.thread_id = get_ident()
@@ -230,7 +234,7 @@ class WorkflowRun:
         if self.outcome is None:
             self.decide(outcomes.failed(step_name, error, self.workflow_name))
 
-    def dispatch(self, event: Event, finishing: StepLane | None = None) -> StepLane | None:
+    def route(self, event: Event, finishing: StepLane | None = None) -> StepLane | None:
         """Hand `event` to a waiting `wait_for_event` if one matches, else to every step
         that accepts its type; keep it for a later waiter if nothing takes it.
 
@@ -268,6 +272,10 @@ class WorkflowRun:
             else:
                 lane.pending.append(event)
         return None
+
+    dispatch = route
+    """The port's `dispatch`: a durable run (`agentflow.durable`) journals an event from a
+    face before it routes it, and its own routing (`route`) stays as it is."""
 
     def send_to_step(self, step: str, event: Event) -> None:
         """Send `event` to the step named `step` only, bypassing waiters and routing."""
@@ -313,6 +321,7 @@ class WorkflowRun:
             invoke = lane.invoke = bind_step(self, spec)
         until_yield = _YIELD_EVERY
         verbose = self._verbose
+        journal = self.journal
         try:
             while True:
                 until_yield -= 1
@@ -348,6 +357,11 @@ class WorkflowRun:
                         failed = True
                         return
                     result = None
+                if journal is not None:
+                    result = await journal.completed(execution, result)
+                    if result is journal.FAILED:
+                        failed = True  # the journal failed the run: nothing may go on
+                        return
                 if result is None and not verbose:
                     routed: Routed = _DRAIN  # nothing to route (a collector waiting)
                 else:
@@ -397,7 +411,7 @@ class WorkflowRun:
             produced = "no event" if result is None else f"event {type(result).__name__}"
             print(f"Step {spec.name} produced {produced}")
         if type(result) in self.table.plain_results:
-            return self.dispatch(result, finishing) or _DRAIN
+            return self.route(result, finishing) or _DRAIN
         if result is None:
             return _DRAIN
         if isinstance(result, StopEvent):
@@ -409,11 +423,11 @@ class WorkflowRun:
             self.open_questions.append(result)
             self.write_to_stream(result)
             if self.table.route(type(result)):
-                self.dispatch(result)
+                self.route(result)
             return _DRAIN
         if isinstance(result, Event):
             self.table.plain_results.add(type(result))
-            return self.dispatch(result, finishing) or _DRAIN
+            return self.route(result, finishing) or _DRAIN
         self.fail(
             spec.name,
             WorkflowRuntimeError(

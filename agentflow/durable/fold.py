@@ -1,0 +1,217 @@
+"""Folding a run's journal into what is left to do: the resume plan.
+
+The journal (records written by `journal.py`) says which events entered the run and which step
+executions completed. An execution is named by its lineage, `step@event_id`, never by when
+it finished, so the fold does not depend on the order in which concurrent workers
+completed. What is left after the fold:
+
+- `deliveries`: every (step, event id) pair an event was routed to whose execution has no
+  completion record. These executions run (again) on resume; an execution that was in
+  flight at the crash is among them, with the ids of the events it had already sent
+  (`emitted`), so that its re-run does not send them twice.
+- `buffers`: the events `collect_events` calls buffered, minus those a collection took,
+  in the order the calls were made (each call is a record of its own, written when it is
+  made). An in-flight execution's calls are replayed when it re-runs (`collected`): they
+  give back what they gave, and buffer nothing twice.
+- `unclaimed`: events no step accepts and no completed wait took; a re-run wait takes
+  them, which is how an answer sent to a waiting step before the crash reaches it again.
+- `state`: the state as the last completed execution left it (serialized text).
+
+The live run keeps a fold of what it writes as well, so that a checkpoint is this fold's
+`to_json()`; a resume starts from the checkpoint and applies the records after it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentflow.context.serializers import BaseSerializer
+from agentflow.errors import ContextSerdeError
+from agentflow.events import Event, InputRequiredEvent
+from agentflow.runtime.step_table import StepTable
+
+
+@dataclass(slots=True)
+class Fold:
+    """What a run's journal leaves to do; see the module docstring."""
+
+    table: StepTable
+    serializer: BaseSerializer
+    events: dict[str, Event] = field(default_factory=dict)
+    """Every event a delivery, a buffer or the unclaimed list still refers to, by id."""
+    deliveries: dict[tuple[str, str], None] = field(default_factory=dict)
+    """(step, event id) routed and not completed, in the order they were routed."""
+    buffers: dict[str, list[str]] = field(default_factory=dict)
+    unclaimed: list[str] = field(default_factory=list)
+    state: str | None = None
+    emitted: dict[str, list[str]] = field(default_factory=dict)
+    """For an execution not completed: the ids of the events it sent, in order."""
+    collected: dict[str, list[list[str] | None]] = field(default_factory=dict)
+    """For an execution not completed: what each of its `collect_events` calls took
+    (None: it only buffered), in call order."""
+    next_event: int = 0
+    """The id the next event entering the run gets."""
+    live: dict[str, Event] = field(default_factory=dict)
+    """Events the live run hands over with the record that names them, so that its fold
+    keeps the objects themselves instead of decoding what it just encoded."""
+    forgotten: Callable[[Event], None] | None = None
+    """Told of each event the fold lets go of (the live journal forgets its id then)."""
+    references: dict[str, int] = field(default_factory=dict)
+    """How many deliveries, buffer places and unclaimed places refer to each event: an
+    event is forgotten at zero, so that the fold (and a checkpoint) stays the size of what
+    is left to do, at a constant cost per record."""
+
+    def _hold(self, event_id: str, event: Event) -> None:
+        self.events[event_id] = event
+        self.references[event_id] = self.references.get(event_id, 0) + 1
+
+    def _release(self, event_id: str) -> None:
+        left = self.references.get(event_id, 0) - 1
+        if left > 0:
+            self.references[event_id] = left
+        else:
+            self.references.pop(event_id, None)
+            event = self.events.pop(event_id, None)
+            if event is not None and self.forgotten is not None:
+                self.forgotten(event)
+
+    def apply(self, kind: str, key: str | None, data: str) -> None:
+        """Fold one journal record in."""
+        body: dict[str, Any] = json.loads(data)
+        if kind == "started":
+            self.state = body["state"]
+            self._enter(body["event"])
+        elif kind in ("sent", "emitted"):
+            event_id = self._enter(body["event"], body.get("step"))
+            if kind == "emitted":
+                if key is None:
+                    raise ContextSerdeError("journal: an emitted record without its execution")
+                self.emitted.setdefault(key.rsplit("#", 1)[0], []).append(event_id)
+        elif kind == "collect":
+            if key is None:
+                raise ContextSerdeError("journal: a collect record without its execution")
+            self._collect(key.rsplit("%", 1)[0], body)
+        elif kind == "execution":
+            if key is None:
+                raise ContextSerdeError("journal: an execution record without its lineage")
+            self._complete(key, body)
+        else:
+            raise ContextSerdeError(f"journal: unknown record kind {kind!r}")
+
+    def _enter(self, entry: dict[str, Any], step: str | None = None) -> str:
+        """An event entered the run: route it, as the live run did."""
+        event_id: str = entry["id"]
+        event = self._event(entry)
+        self.next_event = max(self.next_event, int(event_id) + 1)
+        if step is not None:
+            targets = [step]
+        else:
+            targets = [spec.name for spec in self.table.route(type(event))]
+        if not targets:
+            if isinstance(event, InputRequiredEvent):
+                # A question a step returned: streamed, not left over (as in the live run).
+                if self.forgotten is not None:
+                    self.forgotten(event)
+                return event_id
+            self._hold(event_id, event)
+            self.unclaimed.append(event_id)
+            return event_id
+        for name in targets:
+            self._hold(event_id, event)
+            self.deliveries[(name, event_id)] = None
+        return event_id
+
+    def _collect(self, execution: str, call: dict[str, Any]) -> None:
+        """A `collect_events` call of `execution`, as it happened live: its event joins the
+        buffer, and what the collection took leaves it. What it took stays held for the
+        execution until it completes, so that a re-run gets the same collection back."""
+        buffer = self.buffers.setdefault(call["buffer"], [])
+        added = call["added"]
+        event = self.events.get(added["id"])
+        self._hold(added["id"], event if event is not None else self._event(added))
+        buffer.append(added["id"])
+        took: list[str] | None = call.get("took")
+        if took:
+            gone = set(took)
+            buffer[:] = [event_id for event_id in buffer if event_id not in gone]
+        self.collected.setdefault(execution, []).append(took)
+
+    def _complete(self, key: str, body: dict[str, Any]) -> None:
+        step, consumed = key.split("@", 1)
+        self.emitted.pop(key, None)
+        for took in self.collected.pop(key, ()):
+            for taken in took or ():
+                self._release(taken)
+        for answer in body.get("answers", ()):
+            if answer in self.unclaimed:
+                self.unclaimed.remove(answer)
+                self._release(answer)
+        if (step, consumed) in self.deliveries:
+            del self.deliveries[(step, consumed)]
+            self._release(consumed)
+        if body.get("state") is not None:
+            self.state = body["state"]
+        returned = body.get("returned")
+        if returned is not None and not body.get("ended"):
+            self._enter(returned, body.get("to_step"))
+
+    def _event(self, entry: dict[str, Any]) -> Event:
+        handed = self.live.pop(entry["id"], None)
+        if handed is not None:
+            return handed
+        value = self.serializer.deserialize_at(entry["value"], f"journal event {entry['id']}")
+        if not isinstance(value, Event):
+            raise ContextSerdeError(
+                f"journal event {entry['id']}: a {type(value).__name__}, where an event belongs"
+            )
+        return value
+
+    def to_json(self) -> str:
+        """The fold as a checkpoint's data."""
+        return json.dumps(
+            {
+                "events": {
+                    event_id: self.serializer.serialize(event, f"event {event_id}")
+                    for event_id, event in self.events.items()
+                },
+                "deliveries": [list(pair) for pair in self.deliveries],
+                "buffers": self.buffers,
+                "unclaimed": self.unclaimed,
+                "state": self.state,
+                "emitted": self.emitted,
+                "collected": self.collected,
+                "next_event": self.next_event,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: str, table: StepTable, serializer: BaseSerializer) -> Fold:
+        """The fold a checkpoint holds."""
+        body = json.loads(data)
+        fold = cls(table, serializer)
+        events = {
+            event_id: fold._event({"id": event_id, "value": text})
+            for event_id, text in body["events"].items()
+        }
+        for step, event_id in body["deliveries"]:
+            fold.deliveries[(step, event_id)] = None
+            fold._hold(event_id, events[event_id])
+        for key, ids in body["buffers"].items():
+            fold.buffers[key] = list(ids)
+            for event_id in ids:
+                fold._hold(event_id, events[event_id])
+        for event_id in body["unclaimed"]:
+            fold.unclaimed.append(event_id)
+            fold._hold(event_id, events[event_id])
+        fold.state = body["state"]
+        fold.emitted = {key: list(ids) for key, ids in body["emitted"].items()}
+        for key, calls in body["collected"].items():
+            fold.collected[key] = [None if took is None else list(took) for took in calls]
+            for took in calls:
+                for event_id in took or ():
+                    fold._hold(event_id, events[event_id])
+        fold.next_event = body["next_event"]
+        return fold

@@ -1,0 +1,317 @@
+"""`RunJournal`: the live side of a durable run's journal.
+
+It numbers what enters the run (events get ids, records get seqs), writes records to the
+store, and keeps the same `Fold` a resume will build, so that a checkpoint is that fold.
+
+Writes of one run go out one at a time, in seq order (every store requires a write's
+records to come after those stored); whatever is queued while one is under way goes out
+together in the next. Concurrent workers of a fan-out therefore share writes, and with
+them commits, without any record being written out of order. A caller's `commit` returns
+once its record is durable; with `durability="sync"` (the only mode so far) a step's
+outputs are routed only then. A write that fails fails the run with that error: the run
+never goes on without durability.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from agentflow.context.serializers import BaseSerializer
+from agentflow.durable.fold import Fold
+from agentflow.errors import ContextSerdeError, StoreError, StoreWriteError, WorkflowCancelledByUser
+from agentflow.events import Event, StopEvent
+from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
+
+if TYPE_CHECKING:
+    from agentflow.runtime.execution import Execution
+    from agentflow.runtime.outcome import Outcome
+
+
+FAILED: Any = object()
+"""What `RunJournal.completed` returns when the journal failed the run."""
+
+
+class ExecutionLog:
+    """What one step execution did that its completion record holds."""
+
+    __slots__ = ("sends", "stream")
+
+    def __init__(self) -> None:
+        self.stream: list[str] = []
+        self.sends = 0
+
+
+class RunJournal:
+    """One durable run's journal; see the module docstring."""
+
+    FAILED = FAILED
+
+    def __init__(
+        self,
+        store: RunStore,
+        run_id: str,
+        fold: Fold,
+        *,
+        next_seq: int = 0,
+        checkpoint_every: int,
+        on_failure: Callable[[BaseException], None],
+        state_text: Callable[[], str],
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.fold = fold
+        self.serializer: BaseSerializer = fold.serializer
+        self.next_seq = next_seq
+        self.checkpoint_every = checkpoint_every
+        self._since_checkpoint = 0
+        self._ids: dict[int, tuple[Event, str]] = {}
+        """id(event) → (event, its journal id), for the events the run still refers to:
+        the fold says when it lets go of one (`Fold.forgotten`)."""
+        fold.forgotten = self._forget
+        self._queue: list[tuple[JournalRecord, asyncio.Future[None]]] = []
+        self._writing = False
+        self._writer: asyncio.Task[None] | None = None
+        self.creating: asyncio.Task[None] | None = None
+        """The task putting a new run in the store (held here so that it is not lost)."""
+        self.created: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Done once the run is in the store (at once for a resumed run); its writes wait
+        for it, so that nothing is ever written to another run that has the same id."""
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._on_failure = on_failure
+        self.failure: BaseException | None = None
+        self.logs: dict[Execution, ExecutionLog] = {}
+        self._unrecorded: set[Execution] = set()
+        self.replayed_sends: dict[Execution, list[str]] = {}
+        """For a re-run execution: the ids of the events it had sent before the crash; its
+        first sends are these, already routed, and are not sent again."""
+        self.last_state: str | None = fold.state
+        self.state_text = state_text
+        """The run's state now, serialized as the journal keeps it."""
+
+    # Events and their ids
+
+    def enter(self, event: Event) -> dict[str, Any]:
+        """Give `event` the next id (and, if the same object entered before, a copy of
+        its own: one object, one id) and return its journal entry."""
+        if id(event) in self._ids:
+            event = event.model_copy()
+        event_id = str(self.fold.next_event)
+        self.fold.next_event += 1
+        self.know(event, event_id)
+        return {"id": event_id, "value": self.serializer.serialize(event, f"event {event_id}")}
+
+    def know(self, event: Event, event_id: str) -> None:
+        """Remember `event`'s id (the fold keeps the object while it is referenced)."""
+        self._ids[id(event)] = (event, event_id)
+        self.fold.live[event_id] = event
+
+    def _forget(self, event: Event) -> None:
+        known = self._ids.get(id(event))
+        if known is not None and known[0] is event:
+            del self._ids[id(event)]
+
+    def id_of(self, event: Event) -> str | None:
+        known = self._ids.get(id(event))
+        return known[1] if known is not None and known[0] is event else None
+
+    def log_of(self, execution: Execution) -> ExecutionLog:
+        log = self.logs.get(execution)
+        if log is None:
+            log = self.logs[execution] = ExecutionLog()
+        return log
+
+    # Records
+
+    def enqueue(
+        self, kind: str, key: str | None, body: dict[str, Any]
+    ) -> asyncio.Future[None] | None:
+        """Queue one record now, folded into the live fold now, in seq order; the future is
+        done once the record is durable. None when the journal has failed the run."""
+        if self.failure is not None:
+            return None
+        data = json.dumps(body)
+        record = JournalRecord(self.next_seq, kind, key, data)
+        self.next_seq += 1
+        self.fold.apply(kind, key, data)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._queue.append((record, future))
+        if not self._writing:
+            self._writing = True
+            self._drained.clear()
+            self._writer = loop.create_task(self._write_queued())
+        return future
+
+    @staticmethod
+    async def durable(future: asyncio.Future[None] | None) -> bool:
+        """Wait until the record `enqueue` gave `future` for is durable; False when the
+        journal failed the run instead."""
+        if future is None:
+            return False
+        try:
+            await future
+        except StoreError:
+            return False
+        return True
+
+    async def commit(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
+        """Write one record and wait until it is durable (`enqueue`, then `durable`)."""
+        return await self.durable(self.enqueue(kind, key, body))
+
+    async def _write_queued(self) -> None:
+        try:
+            await asyncio.wait([self.created])  # nothing is written before the run is stored
+            if self.created.cancelled():
+                return
+            creation_error = self.created.exception()
+            if creation_error is not None:
+                assert isinstance(creation_error, StoreError)
+                self._fail(creation_error, [])
+                return
+            while self._queue:
+                batch, self._queue = self._queue, []
+                self._since_checkpoint += len(batch)
+                checkpoint = None
+                if self._since_checkpoint >= self.checkpoint_every:
+                    # Taken now, with exactly this batch folded in: the records queued
+                    # after it are folded only once they are taken.
+                    checkpoint = Checkpoint(batch[-1][0].seq, self.fold.to_json())
+                    self._since_checkpoint = 0
+                try:
+                    await self.store.write(
+                        self.run_id, [record for record, _ in batch], checkpoint=checkpoint
+                    )
+                except StoreError as error:
+                    self._fail(error, batch)
+                    return
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+        finally:
+            self._writing = False
+            self._drained.set()
+
+    def _fail(
+        self, error: StoreError, batch: list[tuple[JournalRecord, asyncio.Future[None]]]
+    ) -> None:
+        for _, future in [*batch, *self._queue]:
+            if not future.done():
+                future.set_exception(error)
+        self._queue = []
+        self.fail(error)
+
+    def fail(self, error: StoreError) -> None:
+        """The journal cannot go on (a write failed): nothing more is written for this
+        run, not even its end, and the run fails with `error`."""
+        self.failure = error
+        self._on_failure(error)
+
+    async def completed(self, execution: Execution, result: Any) -> Any:
+        """Record that `execution` completed with `result` (its returned event, a StopEvent
+        or None), before that result is routed. Returns what to route: `result`, or the
+        copy of it the journal gave an id (a step may return one object more than once),
+        or `FAILED` when the journal failed the run."""
+        if execution in self._unrecorded:  # its failure was journalled as its completion
+            self._unrecorded.discard(execution)
+            self.logs.pop(execution, None)
+            return result
+        consumed = self.id_of(execution.event)
+        if consumed is None:
+            error = StoreWriteError(
+                f"durable run {self.run_id!r}: step '{execution.step}' consumed a "
+                f"{type(execution.event).__name__} that did not enter through the journal; "
+                "its completion cannot be recorded"
+            )
+            self.fail(error)
+            return FAILED
+        key = f"{execution.step}@{consumed}"
+        log = self.logs.pop(execution, None)
+        self.replayed_sends.pop(execution, None)
+        body: dict[str, Any] = {}
+        routed = result
+        if isinstance(result, StopEvent):
+            body["ended"] = True
+        elif isinstance(result, Event):
+            entry = self.enter(result)
+            routed = self.fold.live[entry["id"]]
+            body["returned"] = entry
+        self._note_what_it_did(execution, log, body)
+        if not await self.commit("execution", key, body):
+            return FAILED
+        return routed
+
+    def _note_what_it_did(
+        self, execution: Execution, log: ExecutionLog | None, body: dict[str, Any]
+    ) -> None:
+        """Add to a completion record what the execution streamed, the answers its waits
+        took and the state it left, if changed."""
+        if log is not None and log.stream:
+            body["stream"] = log.stream
+        answers = [self.id_of(event) for event in (execution.answered or {}).values()]
+        if any(answer is not None for answer in answers):
+            body["answers"] = [answer for answer in answers if answer is not None]
+        state = self.state_text()
+        if state != self.last_state:
+            body["state"] = self.last_state = state
+
+    def completed_by_failure(
+        self, execution: Execution, failure: Event, handler_step: str
+    ) -> tuple[asyncio.Future[None] | None, Event] | None:
+        """`execution` failed and `failure` (its StepFailedEvent) goes to the `@catch_error`
+        step `handler_step`: that hand-off is the execution's completion, queued now. The
+        record's future and the event to route; None for an execution the journal does
+        not know (then nothing is recorded). The worker's own completion of `execution`
+        later is not recorded again."""
+        consumed = self.id_of(execution.event)
+        if consumed is None:
+            return None
+        self._unrecorded.add(execution)
+        log = self.logs.pop(execution, None)
+        self.replayed_sends.pop(execution, None)
+        entry = self.enter(failure)
+        routed = self.fold.live[entry["id"]]
+        body: dict[str, Any] = {"returned": entry, "to_step": handler_step}
+        self._note_what_it_did(execution, log, body)
+        written = self.enqueue("execution", f"{execution.step}@{consumed}", body)
+        return written, routed
+
+    async def end(self, outcome: Outcome, cancel_requested: bool) -> StoreError | None:
+        """Once every queued record is written, give the run its terminal status and
+        result; the store's error if that write failed. A run cancelled without a request
+        (its event loop shut down under it, as at Ctrl-C) is left unfinished in the store,
+        to be resumed."""
+        if isinstance(outcome.error, WorkflowCancelledByUser) and not cancel_requested:
+            return None  # the loop is shutting down: leave the run to be resumed
+        await asyncio.wait([self.created])
+        if self.created.cancelled() or self.created.exception() is not None:
+            return None  # not in the store (its id was taken): nothing of it to write
+        await self._drained.wait()
+        if self.failure is not None:
+            return None  # the run has failed with that error already
+        status: RunStatus
+        result: dict[str, Any]
+        if outcome.stop is not None:
+            status, result = "completed", {"result": self._result_text(outcome.stop.result)}
+        elif isinstance(outcome.error, WorkflowCancelledByUser):
+            status, result = "cancelled", {}
+        else:
+            error = outcome.error
+            status = "failed"
+            result = {"error": {"type": type(error).__qualname__, "message": str(error)}}
+        try:
+            await self.store.write(self.run_id, status=status, result=json.dumps(result))
+        except StoreError as error:
+            return error
+        return None
+
+    def _result_text(self, value: Any) -> str | None:
+        """The result as the serializer writes it; None for a value it cannot write (the
+        run still completes: its result is for its caller, the store only records it)."""
+        try:
+            return self.serializer.serialize(value, "result")
+        except ContextSerdeError:
+            return None

@@ -1,0 +1,315 @@
+"""`DurableRun`: a run whose journal is in a store, so that it survives its process.
+
+It is a `WorkflowRun` whose port entry points journal first: an event a face sends is
+written (`sent`, or `emitted` when a step of this run sends it) before it is routed; each
+completed step execution is written (by the worker, through `RunJournal.completed`) before
+what it returned is routed; collections and stream writes are noted per execution and
+written with its completion. The run's own routing is `WorkflowRun`'s, untouched: an
+in-memory run pays nothing for any of this.
+
+Resuming folds the journal (`fold.py`) and starts exactly the executions that have no
+completion record; an execution that was in flight re-runs, skipping the sends it had made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from threading import get_ident
+from typing import TYPE_CHECKING, Any
+
+from agentflow.durable.journal import RunJournal
+from agentflow.errors import StoreError, StoreWriteError
+from agentflow.events import Event, StartEvent, StepFailedEvent, WorkflowFailedEvent
+from agentflow.runtime.collect import Collections, collect_in_run
+from agentflow.runtime.execution import Execution, current_execution
+from agentflow.runtime.lanes import StepLane, lane_for
+from agentflow.runtime.outcome import Outcome
+from agentflow.runtime.run import WorkflowRun
+from agentflow.runtime.stall import restored
+from agentflow.stores.base import JournalRecord
+
+if TYPE_CHECKING:
+    from agentflow.context import Context
+    from agentflow.durable.fold import Fold
+    from agentflow.runtime.port import RunOwner
+    from agentflow.runtime.step_table import StepTable
+    from agentflow.stores.base import RunStore
+    from agentflow.workflow import Workflow
+
+
+class DurableRun(WorkflowRun):
+    """A run journalled in a store; see the module docstring."""
+
+    __slots__ = ("_fold_to_resume", "_start", "_version")
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        table: StepTable,
+        ctx: Context[Any],
+        store: RunStore,
+        run_id: str,
+        fold: Fold,
+        *,
+        start_event: StartEvent | None,
+        next_seq: int,
+        version: str | None,
+        checkpoint_every: int,
+    ) -> None:
+        # The start event is routed once the run is in the store (`_create`), not by the
+        # base class's start.
+        super().__init__(workflow, table, ctx, None, run_id)
+        self._start = start_event
+        self._version = version
+        self._fold_to_resume = fold if start_event is None else None
+        self.journal = RunJournal(
+            store,
+            run_id,
+            fold,
+            next_seq=next_seq,
+            checkpoint_every=checkpoint_every,
+            on_failure=self._journal_failed,
+            state_text=self._state_text,
+        )
+        stream_write = self.write_to_stream
+
+        def write_and_note(event: Event) -> None:
+            execution = current_execution.get()
+            if execution is not None and execution.link is self.link:
+                journal = self.journal
+                assert journal is not None
+                journal.log_of(execution).stream.append(
+                    journal.serializer.serialize(event, "streamed event")
+                )
+            stream_write(event)
+
+        self.write_to_stream = write_and_note
+
+    def _state_text(self) -> str:
+        journal = self.journal
+        assert journal is not None
+        return self.ctx.store.to_text(journal.serializer)
+
+    def _journal_failed(self, error: BaseException) -> None:
+        """A write failed: the run fails with that error, at once."""
+        error.add_note(f"a write to the store of durable run {self.run_id!r} failed")
+        self.decide(
+            Outcome(terminal=WorkflowFailedEvent(step_name="", exception=error), error=error)
+        )
+
+    def start(self, handler: asyncio.Future[Any], owner: RunOwner) -> None:
+        journal = self.journal
+        assert journal is not None
+        started = None
+        if self._start is not None:
+            # Numbered before anything starts (a start the serializer cannot write is
+            # refused with nothing left running), so that the start is event 0 and record
+            # 0 whatever the caller sends next.
+            entry = journal.enter(self._start)
+            state = self._state_text()
+            data = json.dumps({"event": entry, "state": state})
+            started = JournalRecord(0, "started", None, data)
+            journal.fold.apply("started", None, data)
+            journal.last_state = state
+            journal.next_seq = 1
+        WorkflowRun.start(self, handler, owner)
+        if self._start is not None and started is not None:
+            # Not one of the run's workers, which a cancel stops at once: the run's end
+            # waits for this to know whether the run is in the store at all.
+            journal.creating = self.loop.create_task(self._create(self._start, started))
+        else:
+            journal.created.set_result(None)
+            if self._fold_to_resume is not None:
+                self._resume_from(self._fold_to_resume)
+                self._fold_to_resume = None
+
+    async def _create(self, start_event: StartEvent, started: JournalRecord) -> None:
+        """Put the run in the store with its start record, then route the start event."""
+        journal = self.journal
+        assert journal is not None
+        try:
+            await journal.store.create_run(
+                self.run_id, qualified_name(type(self.workflow)), self._version, [started]
+            )
+        except asyncio.CancelledError:
+            journal.created.cancel()  # the loop shut down: whether it is stored is unknown
+            raise
+        except Exception as error:  # a store's own failure, named, or anything it raised
+            failure = (
+                error
+                if isinstance(error, StoreError)
+                else StoreWriteError(
+                    f"durable run {self.run_id!r}: the store failed to create it: {error!r}"
+                )
+            )
+            if failure is not error:
+                failure.__cause__ = error
+            journal.created.set_exception(failure)
+            journal.fail(failure)
+            return
+        journal.created.set_result(None)
+        self.route(start_event)
+
+    def _resume_from(self, fold: Fold) -> None:
+        """Start the executions the journal has no completion for, and restore the
+        buffers and left-over events."""
+        journal = self.journal
+        assert journal is not None
+        for event_id, event in fold.events.items():
+            journal.know(event, event_id)
+            fold.live.pop(event_id, None)
+        if fold.buffers:
+            self.collections = Collections(
+                {key: [fold.events[i] for i in ids] for key, ids in fold.buffers.items()}
+            )
+        if fold.unclaimed:
+            self.unclaimed = [restored(fold.events[i]) for i in fold.unclaimed]
+
+        # Executions that were in flight (they had sent or collected: at most a lane's
+        # workers of them) start first, replaying what they did; the rest are delivered
+        # as the lanes have room.
+        def was_in_flight(pair: tuple[str, str]) -> bool:
+            key = f"{pair[0]}@{pair[1]}"
+            return key in fold.emitted or key in fold.collected
+
+        for step, event_id in sorted(fold.deliveries, key=lambda pair: not was_in_flight(pair)):
+            event = fold.events[event_id]
+            lane = self.lanes[step]
+            if not was_in_flight((step, event_id)):
+                self.deliver(lane, event)
+                continue
+            execution = Execution(self.link, step, event)
+            key = f"{step}@{event_id}"
+            sent = fold.emitted.get(key)
+            if sent:
+                journal.replayed_sends[execution] = list(sent)
+            calls = fold.collected.get(key)
+            if calls:
+                execution.replayed = len(calls)
+                execution.collected = {
+                    number: [fold.events[taken] for taken in took]
+                    for number, took in enumerate(calls)
+                    if took is not None
+                } or None
+                execution.touched = True
+            self.start_worker(lane, event, execution)
+
+    def dispatch(self, event: Event, /) -> None:  # type: ignore[override]
+        self._journal_then_route(event, None)
+
+    def send_to_step(self, step: str, event: Event) -> None:
+        lane_for(self, step, event)  # refused at once, as in memory
+        self.call_on_loop(self._journal_then_route, event, step)
+
+    def _journal_then_route(self, event: Event, step: str | None) -> None:
+        if not self.is_running:
+            return
+        journal = self.journal
+        assert journal is not None
+        execution = current_execution.get()
+        kind, key = "sent", None
+        if execution is not None and execution.link is self.link:
+            log = journal.log_of(execution)
+            replayed = journal.replayed_sends.get(execution)
+            if replayed:
+                replayed.pop(0)  # sent before the crash, and routed then
+                log.sends += 1
+                return
+            consumed = journal.id_of(execution.event)
+            kind, key = "emitted", f"{execution.step}@{consumed}#{log.sends}"
+            log.sends += 1
+        entry = journal.enter(event)
+        routed = journal.fold.live[entry["id"]]
+        body: dict[str, Any] = {"event": entry}
+        if step is not None:
+            body["step"] = step
+        # Queued now, so that it comes before the sending step's completion record.
+        written = journal.enqueue(kind, key, body)
+
+        async def route_once_written() -> None:
+            if await journal.durable(written):
+                if step is None:
+                    self.route(routed)
+                else:
+                    WorkflowRun.dispatch_to(self, self.lanes[step], routed)
+
+        self.tasks.start_worker(self.loop, route_once_written())
+
+    def dispatch_to(self, lane: StepLane, event: Event) -> None:
+        """A failed step's StepFailedEvent on its way to a `@catch_error` step: that
+        hand-off is journalled as the failed execution's completion, then routed."""
+        execution = current_execution.get()
+        if (
+            not isinstance(event, StepFailedEvent)
+            or execution is None
+            or execution.link is not self.link
+        ):
+            WorkflowRun.dispatch_to(self, lane, event)
+            return
+        journal = self.journal
+        assert journal is not None
+        handed_over = journal.completed_by_failure(execution, event, lane.spec.name)
+        if handed_over is None:
+            WorkflowRun.dispatch_to(self, lane, event)
+            return
+        written, routed = handed_over
+
+        async def route_once_written() -> None:
+            if await journal.durable(written):
+                WorkflowRun.dispatch_to(self, lane, routed)
+
+        self.tasks.start_worker(self.loop, route_once_written())
+
+    def collect_events(
+        self,
+        event: Event,
+        expected: list[type[Event]] | type[Event],
+        buffer_id: str | None,
+        count: int | None,
+    ) -> list[Event] | None:
+        execution = current_execution.get()
+        if execution is None or execution.link is not self.link:
+            return collect_in_run(self, event, expected, buffer_id, count)
+        replaying = execution.collects < execution.replayed
+        result = collect_in_run(self, event, expected, buffer_id, count)
+        if replaying:
+            return result
+        call_number = execution.collects - 1
+        if get_ident() == self.thread_id:
+            self._journal_collect(execution, call_number, event, result, buffer_id)
+        else:
+            # A sync step's thread: the record is made on the loop, before the step's
+            # completion (which comes back to the loop after this callback).
+            self.loop.call_soon_threadsafe(
+                self._journal_collect, execution, call_number, event, result, buffer_id
+            )
+        return result
+
+    def _journal_collect(
+        self,
+        execution: Execution,
+        call_number: int,
+        event: Event,
+        result: list[Event] | None,
+        buffer_id: str | None,
+    ) -> None:
+        """Queue the record of `execution`'s collect call `call_number`: not awaited, as
+        the execution's completion record comes after it."""
+        journal = self.journal
+        assert journal is not None
+        event_id = journal.id_of(event)
+        added = journal.enter(event) if event_id is None else {"id": event_id}
+        call: dict[str, Any] = {
+            "buffer": buffer_id if buffer_id is not None else execution.step,
+            "added": added,
+        }
+        if result is not None:
+            call["took"] = [journal.id_of(taken) for taken in result]
+        consumed = journal.id_of(execution.event)
+        journal.enqueue("collect", f"{execution.step}@{consumed}%{call_number}", call)
+
+
+def qualified_name(workflow_type: type) -> str:
+    """How a durable run names its workflow in the store: `module:QualName`."""
+    return f"{workflow_type.__module__}:{workflow_type.__qualname__}"

@@ -1,0 +1,92 @@
+"""Making a durable run: a new one in the store, or one resumed from its journal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from agentflow.context.serializers import JsonSerializer
+from agentflow.durable.fold import Fold
+from agentflow.durable.run import DurableRun, qualified_name
+from agentflow.errors import RunFinishedError, WorkflowRuntimeError
+from agentflow.events import StartEvent
+from agentflow.stores.base import TERMINAL_STATUSES
+
+if TYPE_CHECKING:
+    from agentflow.context import Context
+    from agentflow.runtime.step_table import StepTable
+    from agentflow.stores.base import RunStore
+    from agentflow.workflow import Workflow
+
+
+def durable_run(
+    workflow: Workflow[Any],
+    table: StepTable,
+    ctx: Context[Any],
+    store: RunStore,
+    run_id: str,
+    start_event: StartEvent | None,
+) -> DurableRun:
+    """A new run of `workflow`, put in `store` when it starts."""
+    return DurableRun(
+        workflow,
+        table,
+        ctx,
+        store,
+        run_id,
+        Fold(table, JsonSerializer()),
+        start_event=start_event,
+        next_seq=0,
+        version=workflow.version,
+        checkpoint_every=workflow.checkpoint_every,
+    )
+
+
+async def resumed_run(
+    workflow: Workflow[Any],
+    table: StepTable,
+    ctx: Context[Any],
+    store: RunStore,
+    run_id: str,
+) -> Callable[[], DurableRun]:
+    """Load `run_id` from `store` and fold its journal; `ctx` gets the run's state. Returns
+    what makes the run, for `start_run`."""
+    stored = await store.load(run_id)
+    info = stored.info
+    expected = qualified_name(type(workflow))
+    if info.workflow != expected:
+        raise WorkflowRuntimeError(
+            f"run {run_id!r} is a run of {info.workflow}, so {expected} cannot resume it"
+        )
+    if info.status in TERMINAL_STATUSES:
+        raise RunFinishedError(
+            f"run {run_id!r} has ended ({info.status}); only a run that has not can be resumed"
+        )
+    serializer = JsonSerializer()
+    if stored.checkpoint is not None:
+        fold = Fold.from_json(stored.checkpoint.data, table, serializer)
+        next_seq = stored.checkpoint.seq + 1
+    else:
+        fold = Fold(table, serializer)
+        next_seq = 0
+    for record in stored.records:
+        fold.apply(record.kind, record.key, record.data)
+        next_seq = record.seq + 1
+    if fold.state is not None:
+        await ctx.store.set_state(serializer.deserialize_at(fold.state, "state"))
+
+    def make() -> DurableRun:
+        return DurableRun(
+            workflow,
+            table,
+            ctx,
+            store,
+            run_id,
+            fold,
+            start_event=None,
+            next_seq=next_seq,
+            version=workflow.version,
+            checkpoint_every=workflow.checkpoint_every,
+        )
+
+    return make

@@ -1,0 +1,158 @@
+"""Durable runs in one process: what a run leaves in its store, the errors of resume, a
+failed write failing the run, and storage bounded by checkpoints. (Runs killed and resumed
+in other processes: test_durable_kill.py.)"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from agentflow import Context, Workflow, step
+from agentflow.errors import (
+    RunExistsError,
+    RunFinishedError,
+    RunNotFoundError,
+    StoreError,
+    WorkflowRuntimeError,
+)
+from agentflow.events import Event, StartEvent, StopEvent
+from agentflow.stores import SqliteStore
+from agentflow.stores.base import RunStore
+
+
+class Count(Event):
+    n: int
+
+
+class Counter(Workflow):
+    """Counts to `until` one step at a time, streaming each number."""
+
+    @step
+    async def begin(self, ev: StartEvent) -> Count:
+        return Count(n=0)
+
+    @step
+    async def count(self, ctx: Context, ev: Count) -> Count | StopEvent:
+        ctx.write_event_to_stream(ev)
+        if ev.n == ctx_until(ctx):
+            return StopEvent(result={"counted": ev.n})
+        return Count(n=ev.n + 1)
+
+
+def ctx_until(ctx: Context) -> int:
+    workflow = ctx.workflow
+    assert isinstance(workflow, Counter)
+    return workflow.until
+
+
+class Fails(Workflow):
+    @step
+    async def boom(self, ev: StartEvent) -> StopEvent:
+        raise RuntimeError("the card was declined")
+
+
+class LosesItsStore(Workflow):
+    """Closes its own store from a step: the step's completion can no longer be written."""
+
+    @step
+    async def close_the_store(self, ev: StartEvent) -> StopEvent:
+        assert self.store is not None
+        await self.store.close()
+        return StopEvent(result="unreachable")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[RunStore]:
+    async with SqliteStore(tmp_path / "runs.db") as opened:
+        yield opened
+
+
+def counter(store: RunStore, until: int, **options: int) -> Counter:
+    workflow = Counter(store=store, timeout=None, **options)  # type: ignore[arg-type]
+    workflow.until = until  # type: ignore[attr-defined]
+    return workflow
+
+
+async def test_a_completed_run_is_in_the_store_with_its_result(store: RunStore) -> None:
+    handler = counter(store, 3).run(run_id="order-42")
+    assert handler.run_id == "order-42"
+    streamed = [event.n async for event in handler.stream_events() if isinstance(event, Count)]
+    assert streamed == [0, 1, 2, 3]
+    assert await handler == {"counted": 3}
+    info = await store.get_run("order-42")
+    assert info is not None
+    assert info.status == "completed"
+    assert info.workflow.endswith(":Counter")
+    assert json.loads(info.result or "")["result"] is not None
+    records = (await store.load("order-42")).records
+    assert [record.key for record in records if record.kind == "execution"] == [
+        "begin@0",
+        "count@1",
+        "count@2",
+        "count@3",
+        "count@4",
+    ]
+
+
+async def test_a_run_id_is_unique_in_the_store(store: RunStore) -> None:
+    assert await counter(store, 1).run(run_id="once") == {"counted": 1}
+    with pytest.raises(RunExistsError, match="'once'"):
+        await counter(store, 1).run(run_id="once")
+
+
+async def test_a_failed_step_fails_the_run_in_the_store(store: RunStore) -> None:
+    with pytest.raises(RuntimeError, match="declined"):
+        await Fails(store=store).run(run_id="f")
+    info = await store.get_run("f")
+    assert info is not None
+    assert info.status == "failed"
+    assert json.loads(info.result or "")["error"] == {
+        "type": "RuntimeError",
+        "message": "the card was declined",
+    }
+
+
+async def test_a_run_that_cannot_write_fails_with_the_stores_error(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "runs.db")
+    with pytest.raises(StoreError, match="closed") as raised:
+        await LosesItsStore(store=store).run(run_id="lost")
+    assert any("durable run 'lost'" in note for note in raised.value.__notes__)
+
+
+async def test_resume_names_what_it_cannot_resume(store: RunStore) -> None:
+    with pytest.raises(RunNotFoundError, match="'nope'"):
+        await counter(store, 1).resume("nope")
+    await counter(store, 1).run(run_id="done")
+    with pytest.raises(RunFinishedError, match="'done' has ended"):
+        await counter(store, 1).resume("done")
+    mismatch = r"is a run of .*Counter, so .*Fails cannot resume it"
+    with pytest.raises(WorkflowRuntimeError, match=mismatch):
+        await Fails(store=store).resume("done")
+    with pytest.raises(WorkflowRuntimeError, match="needs a store"):
+        await Counter().resume("done")
+
+
+async def test_checkpoints_keep_the_journal_short(store: RunStore) -> None:
+    assert await counter(store, 200, checkpoint_every=20).run(run_id="long") == {"counted": 200}
+    stored = await store.load("long")
+    assert stored.checkpoint is not None
+    assert len(stored.records) < 20
+    # The checkpoint holds what is left to do, not the 200 events the run saw.
+    assert len(stored.checkpoint.data) < 2_000
+
+
+def test_a_run_id_must_be_a_non_empty_str() -> None:
+    with pytest.raises(ValueError, match="run_id"):
+        Counter().run(run_id="")
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        Counter(checkpoint_every=0)
+
+
+async def test_a_run_in_memory_takes_its_run_id_too() -> None:
+    handler = Fails(timeout=None).run(run_id="in-memory")
+    assert handler.run_id == "in-memory"
+    with pytest.raises(RuntimeError):
+        await handler
