@@ -124,6 +124,7 @@ class DurableRun(WorkflowRun):
             journal.creating = self.loop.create_task(self._create(self._start, started))
         else:
             journal.created.set_result(None)
+            journal.note_status("running")  # it may have been waiting when it stopped
             if self._fold_to_resume is not None:
                 self._resume_from(self._fold_to_resume)
                 self._fold_to_resume = None
