@@ -113,3 +113,10 @@ class RecordTooLargeError(StoreError):
 class StoreVersionError(StoreError):
     """The database was migrated by a newer agentflow than this one: its schema version is
     past the last migration this code knows."""
+
+
+class RunVersionError(StoreError):
+    """A stored run cannot be resumed by this workflow as it is now: another workflow class
+    started it, its `version` differs, or steps its journal names are gone. The message
+    names what differs; `resume(run_id, allow_version_change=True)` resumes anyway where
+    that is possible (never with steps missing that still have work to do)."""

@@ -37,8 +37,9 @@ class Workflow(Generic[ResultT]):
 
     _free_steps: ClassVar[dict[str, Callable[..., Any]]] = {}
     _validated: ClassVar[bool] = False
-    version: ClassVar[str | None] = None
-    """Recorded with each durable run of this class (see `store`)."""
+    version: str | None = None
+    """Recorded with each durable run (see `store`); `resume` refuses a run another
+    version started unless told otherwise. A class attribute, or set per instance."""
 
     def __init__(
         self,
@@ -167,11 +168,15 @@ class Workflow(Generic[ResultT]):
 
         return start_run(run_ctx, resuming, make_run)
 
-    async def resume(self, run_id: str) -> WorkflowHandler[ResultT]:
+    async def resume(
+        self, run_id: str, *, allow_version_change: bool = False
+    ) -> WorkflowHandler[ResultT]:
         """Go on with the run `run_id` from this workflow's store, in this process: the
         executions its journal has no completion for run (again); a step that was waiting
-        for an answer sent before gets it at once. Raises RunNotFoundError, or
-        RunFinishedError for a run that has ended."""
+        for an answer sent before gets it at once. Raises RunNotFoundError,
+        RunFinishedError for a run that has ended, and RunVersionError for a run another
+        workflow class or `version` started (unless `allow_version_change`) or one with
+        work left for steps this class no longer has."""
         store = self.store
         if store is None:
             raise WorkflowRuntimeError(
@@ -182,7 +187,7 @@ class Workflow(Generic[ResultT]):
         from agentflow.durable.start import resumed_run  # loaded only with a store
 
         ctx: Context[Any] = Context(self)
-        make_run = await resumed_run(self, table, ctx, store, run_id)
+        make_run = await resumed_run(self, table, ctx, store, run_id, allow_version_change)
         return start_run(ctx, False, lambda _: make_run())
 
 

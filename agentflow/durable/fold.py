@@ -85,7 +85,7 @@ class Fold:
             self.state = body["state"]
             self._enter(body["event"])
         elif kind in ("sent", "emitted"):
-            event_id = self._enter(body["event"], body.get("step"))
+            event_id = self._enter(body["event"])
             if kind == "emitted":
                 if key is None:
                     raise ContextSerdeError("journal: an emitted record without its execution")
@@ -101,15 +101,13 @@ class Fold:
         else:
             raise ContextSerdeError(f"journal: unknown record kind {kind!r}")
 
-    def _enter(self, entry: dict[str, Any], step: str | None = None) -> str:
-        """An event entered the run: route it, as the live run did."""
+    def _enter(self, entry: dict[str, Any]) -> str:
+        """An event entered the run: route it to the steps its entry names, as the live
+        run did (the step table of a later version may route it elsewhere)."""
         event_id: str = entry["id"]
         event = self._event(entry)
         self.next_event = max(self.next_event, int(event_id) + 1)
-        if step is not None:
-            targets = [step]
-        else:
-            targets = [spec.name for spec in self.table.route(type(event))]
+        targets: list[str] = entry["to"]
         if not targets:
             if isinstance(event, InputRequiredEvent):
                 # A question a step returned: streamed, not left over (as in the live run).
@@ -156,7 +154,7 @@ class Fold:
             self.state = body["state"]
         returned = body.get("returned")
         if returned is not None and not body.get("ended"):
-            self._enter(returned, body.get("to_step"))
+            self._enter(returned)
 
     def _event(self, entry: dict[str, Any]) -> Event:
         handed = self.live.pop(entry["id"], None)

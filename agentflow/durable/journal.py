@@ -74,6 +74,9 @@ class RunJournal:
         self._queue: list[tuple[JournalRecord, asyncio.Future[None]]] = []
         self._writing = False
         self._writer: asyncio.Task[None] | None = None
+        self._status: RunStatus | None = None
+        """A status change to write with the next batch."""
+        self._status_written: list[asyncio.Future[None]] = []
         self.creating: asyncio.Task[None] | None = None
         """The task putting a new run in the store (held here so that it is not lost)."""
         self.created: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -94,15 +97,29 @@ class RunJournal:
 
     # Events and their ids
 
-    def enter(self, event: Event) -> dict[str, Any]:
+    def enter(
+        self, event: Event, to_step: str | None = None, *, routed: bool = True
+    ) -> dict[str, Any]:
         """Give `event` the next id (and, if the same object entered before, a copy of
-        its own: one object, one id) and return its journal entry."""
+        its own: one object, one id) and return its journal entry. A routed event's entry
+        names the steps it goes to (`to_step`, or those that accept it), so that a resume
+        routes it as this run did, whatever the code says by then."""
         if id(event) in self._ids:
             event = event.model_copy()
         event_id = str(self.fold.next_event)
         self.fold.next_event += 1
         self.know(event, event_id)
-        return {"id": event_id, "value": self.serializer.serialize(event, f"event {event_id}")}
+        entry: dict[str, Any] = {
+            "id": event_id,
+            "value": self.serializer.serialize(event, f"event {event_id}"),
+        }
+        if routed:
+            entry["to"] = (
+                [to_step]
+                if to_step is not None
+                else [spec.name for spec in self.fold.table.route(type(event))]
+            )
+        return entry
 
     def know(self, event: Event, event_id: str) -> None:
         """Remember `event`'s id (the fold keeps the object while it is referenced)."""
@@ -146,6 +163,21 @@ class RunJournal:
             self._writer = loop.create_task(self._write_queued())
         return future
 
+    def note_status(self, status: RunStatus) -> asyncio.Future[None] | None:
+        """The run is now `status` (`waiting` while every step it runs waits for an event,
+        `running` again once one goes on), written with the next batch; the future is done
+        once it is. None when the journal has failed the run."""
+        if self.failure is not None:
+            return None
+        self._status = status
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._status_written.append(future)
+        if not self._writing:
+            self._writing = True
+            self._drained.clear()
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+        return future
+
     @staticmethod
     async def durable(future: asyncio.Future[None] | None) -> bool:
         """Wait until the record `enqueue` gave `future` for is durable; False when the
@@ -172,23 +204,30 @@ class RunJournal:
                 assert isinstance(creation_error, StoreError)
                 self._fail(creation_error, [])
                 return
-            while self._queue:
+            while self._queue or self._status is not None:
                 batch, self._queue = self._queue, []
+                status, self._status = self._status, None
+                status_written, self._status_written = self._status_written, []
                 self._since_checkpoint += len(batch)
                 checkpoint = None
-                if self._since_checkpoint >= self.checkpoint_every:
+                if batch and self._since_checkpoint >= self.checkpoint_every:
                     # Taken now, with exactly this batch folded in: the records queued
                     # after it are folded only once they are taken.
                     checkpoint = Checkpoint(batch[-1][0].seq, self.fold.to_json())
                     self._since_checkpoint = 0
                 try:
                     await self.store.write(
-                        self.run_id, [record for record, _ in batch], checkpoint=checkpoint
+                        self.run_id,
+                        [record for record, _ in batch],
+                        status=status,
+                        checkpoint=checkpoint,
                     )
                 except StoreError as error:
+                    for future in status_written:
+                        future.set_exception(error)
                     self._fail(error, batch)
                     return
-                for _, future in batch:
+                for future in [*(future for _, future in batch), *status_written]:
                     if not future.done():
                         future.set_result(None)
         finally:
@@ -272,9 +311,9 @@ class RunJournal:
         self._unrecorded.add(execution)
         log = self.logs.pop(execution, None)
         self.replayed_sends.pop(execution, None)
-        entry = self.enter(failure)
+        entry = self.enter(failure, handler_step)
         routed = self.fold.live[entry["id"]]
-        body: dict[str, Any] = {"returned": entry, "to_step": handler_step}
+        body: dict[str, Any] = {"returned": entry}
         self._note_what_it_did(execution, log, body)
         written = self.enqueue("execution", f"{execution.step}@{consumed}", body)
         return written, routed

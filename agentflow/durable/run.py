@@ -27,7 +27,8 @@ from agentflow.runtime.lanes import StepLane, lane_for
 from agentflow.runtime.outcome import Outcome
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.stall import restored
-from agentflow.stores.base import JournalRecord
+from agentflow.runtime.waiters import wait_in
+from agentflow.stores.base import JournalRecord, RunStatus
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 class DurableRun(WorkflowRun):
     """A run journalled in a store; see the module docstring."""
 
-    __slots__ = ("_fold_to_resume", "_start", "_version")
+    __slots__ = ("_fold_to_resume", "_start", "_status", "_suspended", "_version")
 
     def __init__(
         self,
@@ -61,6 +62,9 @@ class DurableRun(WorkflowRun):
         # base class's start.
         super().__init__(workflow, table, ctx, None, run_id)
         self._start = start_event
+        self._suspended = 0
+        """How many `wait_for_event` calls are waiting now."""
+        self._status: RunStatus = "running"
         self._version = version
         self._fold_to_resume = fold if start_event is None else None
         self.journal = RunJournal(
@@ -120,6 +124,7 @@ class DurableRun(WorkflowRun):
             journal.creating = self.loop.create_task(self._create(self._start, started))
         else:
             journal.created.set_result(None)
+            journal.note_status("running")  # it may have been waiting when it stopped
             if self._fold_to_resume is not None:
                 self._resume_from(self._fold_to_resume)
                 self._fold_to_resume = None
@@ -195,6 +200,40 @@ class DurableRun(WorkflowRun):
                 execution.touched = True
             self.start_worker(lane, event, execution)
 
+    async def wait_for_event(
+        self,
+        event_type: type[Event],
+        waiter_event: Event | None,
+        waiter_id: str | None,
+        requirements: dict[str, Any],
+        timeout: float | None,
+    ) -> Event:
+        """`wait_in`, with the run's status in the store following: `waiting` while every
+        step it runs is suspended in a wait, `running` otherwise."""
+        self._suspended += 1
+        try:
+            # The run is listed as waiting before its question is asked, so that whoever
+            # sees the question finds the run among the waiting ones.
+            await RunJournal.durable(self._note_status())
+            return await wait_in(self, event_type, waiter_event, waiter_id, requirements, timeout)
+        finally:
+            self._suspended -= 1
+            self._note_status()
+
+    def _note_status(self) -> asyncio.Future[None] | None:
+        """Write the run's status if it changed (see `wait_for_event`)."""
+        if not self.is_running:
+            return None  # its end is written by the driver
+        status: RunStatus = (
+            "waiting" if self._suspended and self._suspended >= len(self.executing) else "running"
+        )
+        if status == self._status:
+            return None
+        self._status = status
+        journal = self.journal
+        assert journal is not None
+        return journal.note_status(status)
+
     def dispatch(self, event: Event, /) -> None:  # type: ignore[override]
         self._journal_then_route(event, None)
 
@@ -219,11 +258,9 @@ class DurableRun(WorkflowRun):
             consumed = journal.id_of(execution.event)
             kind, key = "emitted", f"{execution.step}@{consumed}#{log.sends}"
             log.sends += 1
-        entry = journal.enter(event)
+        entry = journal.enter(event, step)
         routed = journal.fold.live[entry["id"]]
         body: dict[str, Any] = {"event": entry}
-        if step is not None:
-            body["step"] = step
         # Queued now, so that it comes before the sending step's completion record.
         written = journal.enqueue(kind, key, body)
 
@@ -299,7 +336,7 @@ class DurableRun(WorkflowRun):
         journal = self.journal
         assert journal is not None
         event_id = journal.id_of(event)
-        added = journal.enter(event) if event_id is None else {"id": event_id}
+        added = journal.enter(event, routed=False) if event_id is None else {"id": event_id}
         call: dict[str, Any] = {
             "buffer": buffer_id if buffer_id is not None else execution.step,
             "added": added,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from agentflow.context.serializers import JsonSerializer
 from agentflow.durable.fold import Fold
 from agentflow.durable.run import DurableRun, qualified_name
-from agentflow.errors import RunFinishedError, WorkflowRuntimeError
+from agentflow.errors import RunFinishedError, RunVersionError
 from agentflow.events import StartEvent
 from agentflow.stores.base import TERMINAL_STATUSES
 
@@ -48,16 +48,25 @@ async def resumed_run(
     ctx: Context[Any],
     store: RunStore,
     run_id: str,
+    allow_version_change: bool = False,
 ) -> Callable[[], DurableRun]:
     """Load `run_id` from `store` and fold its journal; `ctx` gets the run's state. Returns
     what makes the run, for `start_run`."""
     stored = await store.load(run_id)
     info = stored.info
     expected = qualified_name(type(workflow))
-    if info.workflow != expected:
-        raise WorkflowRuntimeError(
-            f"run {run_id!r} is a run of {info.workflow}, so {expected} cannot resume it"
-        )
+    if not allow_version_change:
+        if info.workflow != expected:
+            raise RunVersionError(
+                f"run {run_id!r} is a run of {info.workflow}, so {expected} cannot resume "
+                "it; pass allow_version_change=True if the class was only moved or renamed"
+            )
+        if info.version != workflow.version:
+            raise RunVersionError(
+                f"run {run_id!r} was started by {info.workflow} version {info.version!r}, "
+                f"and this is version {workflow.version!r}; pass allow_version_change=True "
+                "to resume it with this version"
+            )
     if info.status in TERMINAL_STATUSES:
         raise RunFinishedError(
             f"run {run_id!r} has ended ({info.status}); only a run that has not can be resumed"
@@ -72,6 +81,13 @@ async def resumed_run(
     for record in stored.records:
         fold.apply(record.kind, record.key, record.data)
         next_seq = record.seq + 1
+    missing = sorted({step for step, _ in fold.deliveries if step not in table.steps})
+    if missing:
+        raise RunVersionError(
+            f"run {run_id!r} has work left for step(s) {', '.join(missing)}, which "
+            f"{expected} does not have (steps: {', '.join(sorted(table.steps))}); restore "
+            "them to resume this run"
+        )
     if fold.state is not None:
         await ctx.store.set_state(serializer.deserialize_at(fold.state, "state"))
 

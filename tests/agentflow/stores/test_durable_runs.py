@@ -15,10 +15,17 @@ from agentflow.errors import (
     RunExistsError,
     RunFinishedError,
     RunNotFoundError,
+    RunVersionError,
     StoreError,
     WorkflowRuntimeError,
 )
-from agentflow.events import Event, StartEvent, StopEvent
+from agentflow.events import (
+    Event,
+    HumanResponseEvent,
+    InputRequiredEvent,
+    StartEvent,
+    StopEvent,
+)
 from agentflow.stores import SqliteStore
 from agentflow.stores.base import RunStore
 
@@ -129,7 +136,7 @@ async def test_resume_names_what_it_cannot_resume(store: RunStore) -> None:
     with pytest.raises(RunFinishedError, match="'done' has ended"):
         await counter(store, 1).resume("done")
     mismatch = r"is a run of .*Counter, so .*Fails cannot resume it"
-    with pytest.raises(WorkflowRuntimeError, match=mismatch):
+    with pytest.raises(RunVersionError, match=mismatch):
         await Fails(store=store).resume("done")
     with pytest.raises(WorkflowRuntimeError, match="needs a store"):
         await Counter().resume("done")
@@ -156,3 +163,69 @@ async def test_a_run_in_memory_takes_its_run_id_too() -> None:
     assert handler.run_id == "in-memory"
     with pytest.raises(RuntimeError):
         await handler
+
+
+class Waits(Workflow):
+    """Version 1: asks, then finishes with the answer."""
+
+    version = "1"
+
+    @step
+    async def ask(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        answer = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="?")
+        )
+        return StopEvent(result=answer.response)
+
+
+async def park(store: RunStore, run_id: str) -> None:
+    """Start a run that waits for its answer, and leave it unfinished in the store (as a
+    process that died would)."""
+    handler = Waits(store=store, timeout=None).run(run_id=run_id)
+    async for event in handler.stream_events():
+        if isinstance(event, InputRequiredEvent):
+            break
+    assert (await store.get_run(run_id)) is not None
+
+
+async def test_a_run_of_another_version_is_refused_unless_allowed(tmp_path: Path) -> None:
+    database = tmp_path / "runs.db"
+    store = SqliteStore(database)
+    await park(store, "v1-run")
+    # The process ends without a word to the store: the run stays unfinished.
+    async with SqliteStore(database) as reopened:
+        newer = Waits(store=reopened, timeout=None)
+        newer.version = "2"
+        with pytest.raises(RunVersionError, match=r"version '1'.*version '2'"):
+            await newer.resume("v1-run")
+        handler = await newer.resume("v1-run", allow_version_change=True)
+        handler.ctx.send_event(HumanResponseEvent(response="ok"))
+        assert await handler == "ok"
+
+
+class Renamed(Workflow):
+    """Another class, whose step for the start has another name than Waits's `ask`."""
+
+    @step
+    async def greet(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result="hi")
+
+
+async def test_a_run_with_work_left_for_a_removed_step_is_refused(tmp_path: Path) -> None:
+    database = tmp_path / "runs.db"
+    await park(SqliteStore(database), "parked")
+    async with SqliteStore(database) as reopened:
+        with pytest.raises(RunVersionError, match=r"step\(s\) ask, which .*Renamed does not"):
+            await Renamed(store=reopened, timeout=None).resume("parked", allow_version_change=True)
+
+
+async def test_a_run_waiting_for_a_human_is_listed_as_waiting(store: RunStore) -> None:
+    handler = Waits(store=store, timeout=None).run(run_id="asks")
+    async for event in handler.stream_events():
+        if isinstance(event, InputRequiredEvent):
+            break
+    # Listed as waiting before the question was asked.
+    assert [info.run_id async for info in store.list_runs(status="waiting")] == ["asks"]
+    handler.ctx.send_event(HumanResponseEvent(response="yes"))
+    assert await handler == "yes"
+    assert [info.run_id async for info in store.list_runs(status="completed")] == ["asks"]
