@@ -27,6 +27,9 @@ RunStatus = Literal["running", "waiting", "completed", "failed", "cancelled"]
 TERMINAL_STATUSES: frozenset[RunStatus] = frozenset({"completed", "failed", "cancelled"})
 """A run in one of these has ended: it is never written again, and `prune` may drop it."""
 
+TTL_SWEEP_SECONDS = 60.0
+"""With a `ttl`, a store drops expired runs when a run ends at most this often."""
+
 DEFAULT_MAX_RECORD_BYTES = 1_000_000
 """The default size limit of one record's (or checkpoint's) `data`, in UTF-8 bytes."""
 

@@ -16,6 +16,7 @@ from agentflow.errors import RunExistsError, RunNotFoundError, StoreError
 from agentflow.stores.base import (
     DEFAULT_MAX_RECORD_BYTES,
     TERMINAL_STATUSES,
+    TTL_SWEEP_SECONDS,
     Checkpoint,
     JournalRecord,
     RunInfo,
@@ -31,8 +32,6 @@ from agentflow.stores.checks import (
     duplicate_key_error,
 )
 from agentflow.stores.clock import WriteClock
-
-_TTL_EVERY = timedelta(minutes=1)
 
 
 @dataclass
@@ -114,7 +113,7 @@ class MemoryStore(RunStore):
             result=result if result is not None else run.info.result,
             updated_at=now,
         )
-        ttl_due = now - self._ttl_pruned_at >= _TTL_EVERY
+        ttl_due = now - self._ttl_pruned_at >= timedelta(seconds=TTL_SWEEP_SECONDS)
         if status in TERMINAL_STATUSES and self.ttl is not None and ttl_due:
             self._ttl_pruned_at = now
             self._drop_ended_before(now - self.ttl)

@@ -27,6 +27,7 @@ from agentflow.extras import extra_needed
 from agentflow.stores.base import (
     DEFAULT_MAX_RECORD_BYTES,
     TERMINAL_STATUSES,
+    TTL_SWEEP_SECONDS,
     Checkpoint,
     JournalRecord,
     RunInfo,
@@ -46,8 +47,6 @@ with extra_needed("postgres", "PostgresStore"):
 
 __all__ = ["PostgresStore"]
 
-TTL_SWEEP_INTERVAL = 60.0
-"""Seconds between two TTL sweeps made by writes that end a run."""
 
 _RUN_COLUMNS = "run_id, workflow, version, status, created_at, updated_at, result"
 _TERMINAL = tuple(sorted(TERMINAL_STATUSES))
@@ -218,7 +217,7 @@ class PostgresStore(RunStore):
         if self.ttl is None or status not in TERMINAL_STATUSES:
             return None
         now = monotonic()
-        if now - self._last_sweep < TTL_SWEEP_INTERVAL:
+        if now - self._last_sweep < TTL_SWEEP_SECONDS:
             return None
         self._last_sweep = now
         return self.ttl

@@ -23,6 +23,7 @@ from agentflow.errors import RunExistsError, RunNotFoundError, StoreError
 from agentflow.stores.base import (
     DEFAULT_MAX_RECORD_BYTES,
     TERMINAL_STATUSES,
+    TTL_SWEEP_SECONDS,
     Checkpoint,
     JournalRecord,
     RunInfo,
@@ -41,7 +42,6 @@ from agentflow.stores.clock import WriteClock
 from agentflow.stores.sqlite_schema import open_database
 from agentflow.stores.sqlite_thread import WriterThread
 
-_TTL_EVERY_SECONDS = 60.0
 """A run that ends prunes the expired ones at most this often (pruning scans the index)."""
 
 _RUN_COLUMNS = "run_id, workflow, version, status, created_at, updated_at, result"
@@ -196,7 +196,7 @@ class SqliteStore(RunStore):
                 db.execute(
                     "DELETE FROM journal WHERE run_id = ? AND seq <= ?", (run_id, checkpoint.seq)
                 )
-        ttl_due = time.monotonic() - self._ttl_pruned_at >= _TTL_EVERY_SECONDS
+        ttl_due = time.monotonic() - self._ttl_pruned_at >= TTL_SWEEP_SECONDS
         if status in TERMINAL_STATUSES and self.ttl is not None and ttl_due:
             self._prune(db, self.ttl)
 

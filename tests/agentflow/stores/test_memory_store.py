@@ -13,13 +13,11 @@ from agentflow.stores import MemoryStore
 WORKFLOW = "tests.flows:Order"
 
 
-@pytest.mark.parametrize(
-    ("every", "left"), [(timedelta(minutes=1), ["first", "live"]), (timedelta(0), ["live"])]
-)
+@pytest.mark.parametrize(("every", "left"), [(60.0, ["first", "live"]), (0.0, ["live"])])
 async def test_a_run_that_ends_drops_expired_runs_at_most_once_a_minute(
-    monkeypatch: pytest.MonkeyPatch, every: timedelta, left: list[str]
+    monkeypatch: pytest.MonkeyPatch, every: float, left: list[str]
 ) -> None:
-    monkeypatch.setattr(memory_store, "_TTL_EVERY", every)
+    monkeypatch.setattr(memory_store, "TTL_SWEEP_SECONDS", every)
     async with MemoryStore(ttl=timedelta(microseconds=1)) as store:
         for run_id in ["first", "second", "live"]:
             await store.create_run(run_id, WORKFLOW, None)

@@ -180,7 +180,7 @@ async def test_a_checkpoint_drops_the_rows_it_folds_unless_history_is_kept(
 async def test_a_run_that_ends_drops_expired_runs_at_most_once_a_minute(
     path: Path, monkeypatch: pytest.MonkeyPatch, every: float, left: list[str]
 ) -> None:
-    monkeypatch.setattr(sqlite_store, "_TTL_EVERY_SECONDS", every)
+    monkeypatch.setattr(sqlite_store, "TTL_SWEEP_SECONDS", every)
     async with SqliteStore(path, ttl=timedelta(microseconds=1)) as store:
         for run_id in ["first", "second", "live"]:
             await store.create_run(run_id, WORKFLOW, None)
