@@ -338,8 +338,32 @@ class Context(StepContextBase, Generic[StateT]):
         )
         return event  # type: ignore[return-value]
 
+    def _step_run(self, operation: str) -> RunPort:
+        """The run whose step is calling `operation` (allowed in phase STEP only)."""
+        execution = calling_step()
+        if execution is not None and execution.link.store is self._store:
+            run = execution.link.run
+            if run is not None:
+                return run
+        raise self._refusal(operation, self.phase)
+
+    def idempotency_key(self, name: str) -> str:
+        """A key for `name` that stays the same across re-runs of the calling step
+        execution (a retry; a resume, from a saved context or a durable store): hand it
+        to an API that deduplicates requests, such as a payment's idempotency key."""
+        return self._step_run("idempotency_key").idempotency_key(name)
+
+    async def once(self, name: str, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(*args)` (awaited if it returns an awaitable), called at most once per
+        `name` for the calling step execution: a re-run gets the recorded result. In a
+        run with a store the result is journalled (it must be serializable) before it is
+        returned, so it survives a crash; in memory it lasts the run."""
+        return await self._step_run("once").once(name, function, args)
+
 
 _ALLOWED: dict[str, tuple[ContextPhase, ...]] = {
+    "once": (ContextPhase.STEP,),
+    "idempotency_key": (ContextPhase.STEP,),
     "run": (ContextPhase.NO_RUN,),
     "send_event": (ContextPhase.CALLER, ContextPhase.STEP),
     "write_event_to_stream": (ContextPhase.CALLER, ContextPhase.STEP),

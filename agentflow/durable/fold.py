@@ -49,6 +49,8 @@ class Fold:
     state: str | None = None
     emitted: dict[str, list[str]] = field(default_factory=dict)
     """For an execution not completed: the ids of the events it sent, in order."""
+    onces: dict[str, dict[str, str]] = field(default_factory=dict)
+    """For an execution not completed: what its `ctx.once` calls returned, by name."""
     collected: dict[str, list[list[str] | None]] = field(default_factory=dict)
     """For an execution not completed: what each of its `collect_events` calls took
     (None: it only buffered), in call order."""
@@ -90,6 +92,11 @@ class Fold:
                 if key is None:
                     raise ContextSerdeError("journal: an emitted record without its execution")
                 self.emitted.setdefault(key.rsplit("#", 1)[0], []).append(event_id)
+        elif kind == "once":
+            if key is None:
+                raise ContextSerdeError("journal: a once record without its execution")
+            execution, name = key.split("!", 1)
+            self.onces.setdefault(execution, {})[name] = body["value"]
         elif kind == "collect":
             if key is None:
                 raise ContextSerdeError("journal: a collect record without its execution")
@@ -140,6 +147,7 @@ class Fold:
     def _complete(self, key: str, body: dict[str, Any]) -> None:
         step, consumed = key.split("@", 1)
         self.emitted.pop(key, None)
+        self.onces.pop(key, None)
         for took in self.collected.pop(key, ()):
             for taken in took or ():
                 self._release(taken)
@@ -181,6 +189,7 @@ class Fold:
                 "state": self.state,
                 "emitted": self.emitted,
                 "collected": self.collected,
+                "onces": self.onces,
                 "next_event": self.next_event,
             }
         )
@@ -206,6 +215,7 @@ class Fold:
             fold._hold(event_id, events[event_id])
         fold.state = body["state"]
         fold.emitted = {key: list(ids) for key, ids in body["emitted"].items()}
+        fold.onces = {key: dict(values) for key, values in body["onces"].items()}
         for key, calls in body["collected"].items():
             fold.collected[key] = [None if took is None else list(took) for took in calls]
             for took in calls:

@@ -88,6 +88,8 @@ class RunJournal:
         self.failure: BaseException | None = None
         self.logs: dict[Execution, ExecutionLog] = {}
         self._unrecorded: set[Execution] = set()
+        self.replayed_onces: dict[Execution, dict[str, str]] = {}
+        """For a re-run execution: what its `ctx.once` calls returned before the crash."""
         self.replayed_sends: dict[Execution, list[str]] = {}
         """For a re-run execution: the ids of the events it had sent before the crash; its
         first sends are these, already routed, and are not sent again."""
@@ -270,6 +272,7 @@ class RunJournal:
         key = f"{execution.step}@{consumed}"
         log = self.logs.pop(execution, None)
         self.replayed_sends.pop(execution, None)
+        self.replayed_onces.pop(execution, None)
         body: dict[str, Any] = {}
         routed = result
         if isinstance(result, StopEvent):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from agentflow.events import Event, StartEvent, StepFailedEvent, WorkflowFailedE
 from agentflow.runtime.collect import Collections, collect_in_run
 from agentflow.runtime.execution import Execution, current_execution
 from agentflow.runtime.lanes import StepLane, lane_for
+from agentflow.runtime.once import call, calling_execution
 from agentflow.runtime.outcome import Outcome
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.stall import restored
@@ -176,7 +178,7 @@ class DurableRun(WorkflowRun):
         # as the lanes have room.
         def was_in_flight(pair: tuple[str, str]) -> bool:
             key = f"{pair[0]}@{pair[1]}"
-            return key in fold.emitted or key in fold.collected
+            return key in fold.emitted or key in fold.collected or key in fold.onces
 
         for step, event_id in sorted(fold.deliveries, key=lambda pair: not was_in_flight(pair)):
             event = fold.events[event_id]
@@ -189,6 +191,9 @@ class DurableRun(WorkflowRun):
             sent = fold.emitted.get(key)
             if sent:
                 journal.replayed_sends[execution] = list(sent)
+            onces = fold.onces.get(key)
+            if onces:
+                journal.replayed_onces[execution] = dict(onces)
             calls = fold.collected.get(key)
             if calls:
                 execution.replayed = len(calls)
@@ -219,6 +224,32 @@ class DurableRun(WorkflowRun):
         finally:
             self._suspended -= 1
             self._note_status()
+
+    def idempotency_key(self, name: str) -> str:
+        """`run_id:step@event_id:name`: the same for every run of the execution, in any
+        process."""
+        return f"{self.run_id}:{self._lineage(calling_execution(self, 'idempotency_key'))}:{name}"
+
+    async def once(self, name: str, function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """`function(*args)` once per execution and `name`: its result is journalled
+        before it is returned, and a re-run of the execution gets it back."""
+        execution = calling_execution(self, "once")
+        journal = self.journal
+        assert journal is not None
+        recorded = journal.replayed_onces.get(execution, {}).get(name)
+        if recorded is not None:
+            return journal.serializer.deserialize_at(recorded, f"ctx.once({name!r})")
+        result = await call(function, args)
+        value = journal.serializer.serialize(result, f"the result of ctx.once({name!r})")
+        key = f"{self._lineage(execution)}!{name}"
+        if not await journal.commit("once", key, {"value": value}):
+            raise journal.failure or StoreWriteError(f"ctx.once({name!r}) was not journalled")
+        return result
+
+    def _lineage(self, execution: Execution) -> str:
+        journal = self.journal
+        assert journal is not None
+        return f"{execution.step}@{journal.id_of(execution.event)}"
 
     def _note_status(self) -> asyncio.Future[None] | None:
         """Write the run's status if it changed (see `wait_for_event`)."""

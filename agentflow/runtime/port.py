@@ -142,6 +142,13 @@ class RunPort(Protocol):
         """Suspend the caller until a matching event is dispatched; see
         `Context.wait_for_event`."""
 
+    async def once(self, name: str, function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """`function(*args)` for the calling step execution, at most once per `name`;
+        see `Context.once`."""
+
+    def idempotency_key(self, name: str) -> str:
+        """A key for `name`, stable across re-runs of the calling step execution."""
+
     def snapshot(self) -> RunSnapshot:
         """Everything needed to go on with this run elsewhere."""
 

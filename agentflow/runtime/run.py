@@ -44,6 +44,7 @@ from agentflow.runtime.nesting import (
     offer_to_children,
     parent_of_caller,
 )
+from agentflow.runtime.once import idempotency_key_in, once_in
 from agentflow.runtime.outcome import CancelRequest, Outcome
 from agentflow.runtime.retries import (
     Exhausted,
@@ -97,6 +98,7 @@ class WorkflowRun:
         "lanes",
         "link",
         "loop",
+        "once_results",
         "open_questions",
         "outcome",
         "owner",
@@ -185,6 +187,8 @@ class WorkflowRun:
         self.handler: asyncio.Future[Any]
         """Resolved once the run's tasks are gone; given by `start`."""
         self.owner: RunOwner | None = None
+        self.once_results: dict[str, Any] | None = None
+        """What `ctx.once` calls returned, by execution and name (made on first use)."""
         self.journal: RunJournal | None = None
         """A durable run's journal (`agentflow.durable`); None for a run in memory."""
         self.ended = self.loop.create_future()
@@ -438,6 +442,8 @@ class WorkflowRun:
         return _EXIT
 
     wait_for_event = wait_in
+    once = once_in
+    idempotency_key = idempotency_key_in
     collect_events = collect_in_run
 
 

@@ -432,3 +432,41 @@ async def test_a_start_event_the_store_cannot_write_starts_nothing(tmp_path: Pat
             Ask(store=store, timeout=None).run(run_id="r", thing=object())
         assert asyncio.all_tasks() - before == set()  # no driver left behind
         assert await store.get_run("r") is None
+
+
+class PaysOnce(Workflow):
+    """Charges through ctx.once; the crash comes after the charge, before the step ends."""
+
+    def __init__(self, store: SqliteStore, crash: tuple[Path, Path] | None = None) -> None:
+        super().__init__(store=store, timeout=None)
+        self.crash = crash
+        self.crashed: Path | None = None
+        self.charged: list[int] = []
+        self.keys: list[str] = []
+
+    def charge(self, amount: int) -> dict[str, object]:
+        self.charged.append(amount)
+        return {"receipt": f"r-{amount}", "amount": amount}
+
+    @step
+    async def pay(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        self.keys.append(ctx.idempotency_key("charge"))
+        receipt = await ctx.once("charge", self.charge, 42)
+        if self.crash is not None:  # the charge's result is journalled: once returned it
+            self.crashed = crash_image(*self.crash)
+        return StopEvent(result=receipt)
+
+
+async def test_once_never_calls_again_after_a_crash(tmp_path: Path) -> None:
+    database = tmp_path / "runs.db"
+    async with SqliteStore(database) as store:
+        first = PaysOnce(store, crash=(database, tmp_path))
+        assert await first.run(run_id="order-9") == {"receipt": "r-42", "amount": 42}
+    assert first.crashed is not None
+    async with SqliteStore(first.crashed) as crashed:
+        again = PaysOnce(crashed)
+        assert await (await again.resume("order-9")) == {"receipt": "r-42", "amount": 42}
+    assert first.charged == [42]
+    assert again.charged == []  # the step ran again; the charge did not
+    assert again.keys == first.keys
+    assert first.keys[0] == "order-9:pay@0:charge"
