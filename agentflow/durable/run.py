@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 class DurableRun(WorkflowRun):
     """A run journalled in a store; see the module docstring."""
 
-    __slots__ = ("_fold_to_resume", "_start", "_status", "_suspended", "_version")
+    __slots__ = ("_fold_to_resume", "_start", "_status", "_suspended")
 
     def __init__(
         self,
@@ -57,8 +57,6 @@ class DurableRun(WorkflowRun):
         *,
         start_event: StartEvent | None,
         next_seq: int,
-        version: str | None,
-        checkpoint_every: int,
     ) -> None:
         # The start event is routed once the run is in the store (`_create`), not by the
         # base class's start.
@@ -67,14 +65,13 @@ class DurableRun(WorkflowRun):
         self._suspended = 0
         """How many `wait_for_event` calls are waiting now."""
         self._status: RunStatus = "running"
-        self._version = version
         self._fold_to_resume = fold if start_event is None else None
         self.journal = RunJournal(
             store,
             run_id,
             fold,
             next_seq=next_seq,
-            checkpoint_every=checkpoint_every,
+            checkpoint_every=workflow.checkpoint_every,
             on_failure=self._journal_failed,
             state_text=self._state_text,
         )
@@ -137,7 +134,7 @@ class DurableRun(WorkflowRun):
         assert journal is not None
         try:
             await journal.store.create_run(
-                self.run_id, qualified_name(type(self.workflow)), self._version, [started]
+                self.run_id, qualified_name(type(self.workflow)), self.workflow.version, [started]
             )
         except asyncio.CancelledError:
             journal.created.cancel()  # the loop shut down: whether it is stored is unknown

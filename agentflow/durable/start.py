@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +38,6 @@ def durable_run(
         Fold(table, JsonSerializer()),
         start_event=start_event,
         next_seq=0,
-        version=workflow.version,
-        checkpoint_every=workflow.checkpoint_every,
     )
 
 
@@ -91,18 +90,6 @@ async def resumed_run(
     if fold.state is not None:
         await ctx.store.set_state(serializer.deserialize_at(fold.state, "state"))
 
-    def make() -> DurableRun:
-        return DurableRun(
-            workflow,
-            table,
-            ctx,
-            store,
-            run_id,
-            fold,
-            start_event=None,
-            next_seq=next_seq,
-            version=workflow.version,
-            checkpoint_every=workflow.checkpoint_every,
-        )
-
-    return make
+    return functools.partial(
+        DurableRun, workflow, table, ctx, store, run_id, fold, start_event=None, next_seq=next_seq
+    )
