@@ -1,0 +1,239 @@
+"""Prebuilt workflows run with a store, crashed mid-run (a copy of the SQLite files as a
+`kill -9` would leave them) and resumed in a fresh workflow: the result is that of an
+uninterrupted run, no completed LLM request reaches the wire again (counted there, with
+respx) and no completed tool call or approval is made again."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from durable_agent_runs import ToolModel, crash_image
+from llm_wire import calls_reply, text_reply
+
+from agentflow import Context, step
+from agentflow.context import DictState
+from agentflow.handler import WorkflowHandler
+from agentflow.stores import SqliteStore
+from agents import (
+    AgentOutput,
+    AgentWorkflow,
+    FunctionAgent,
+    ToolApprovalRequired,
+    ToolApprovalResponse,
+    ToolCallResult,
+)
+from agents.agent import AgentFinish, AgentInput
+from agents.llm.openai_llm import OpenAI
+from tools import tool
+
+THREE_CITIES = [
+    ("c1", "weather", '{"city": "Oslo"}'),
+    ("c2", "weather", '{"city": "Rome"}'),
+    ("c3", "weather", '{"city": "Lima"}'),
+]
+
+
+class Weather:
+    """A tool that logs each run; a city in `hanging` waits (still running at the crash)."""
+
+    def __init__(self, hanging: str | None = None) -> None:
+        self.ran: list[str] = []
+        self.hanging = hanging
+
+    async def weather(self, city: str) -> str:
+        """The weather in a city."""
+        if city == self.hanging:
+            await asyncio.Event().wait()
+        self.ran.append(city)
+        return f"{city}: {len(city)}C"
+
+
+class CrashingAgent(FunctionAgent):
+    """A FunctionAgent that, given `crash`, copies its store's files once `crash_after`
+    tool results have reached the collector: a result is routed only after the record of
+    the execution that made it is committed, so those calls are durable in the copy."""
+
+    crash: tuple[Path, Path] | None = None
+    crash_after = 2
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.crashed: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+        self.collected = 0
+
+    @step(num_workers=1)
+    async def aggregate_tool_results(
+        self, ctx: Context[DictState], ev: ToolCallResult
+    ) -> AgentInput | AgentFinish | None:
+        self.collected += 1
+        if self.crash is not None and self.collected == self.crash_after:
+            self.crashed.set_result(crash_image(*self.crash))
+        return await super().aggregate_tool_results(ctx, ev)
+
+
+async def run_uninterrupted(llm: OpenAI, tmp_path: Path) -> AgentOutput:
+    async with SqliteStore(tmp_path / "whole.db") as store:
+        agent = CrashingAgent(tools=[tool(Weather().weather)], llm=llm, store=store)
+        output = await agent.run(user_msg="Weather in three cities?", run_id="r")
+    assert isinstance(output, AgentOutput)
+    return output
+
+
+async def test_a_function_agent_resumes_without_repeating_its_llm_call_or_finished_tools(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    model = ToolModel(THREE_CITIES)
+    api.post("/chat/completions").mock(side_effect=model)
+    expected = await run_uninterrupted(llm, tmp_path)
+    assert model.requests == ["ask", "answer"]
+    model.requests.clear()
+
+    database = tmp_path / "runs.db"
+    first_tools = Weather(hanging="Lima")
+    async with SqliteStore(database) as store:
+        first = CrashingAgent(tools=[tool(first_tools.weather)], llm=llm, store=store)
+        first.crash = (database, tmp_path)
+        handler = first.run(user_msg="Weather in three cities?", run_id="r")
+        crashed = await first.crashed
+        handler.cancel()  # the process ends here; the copy is what it left
+        with pytest.raises(asyncio.CancelledError):
+            await handler
+    assert sorted(first_tools.ran) == ["Oslo", "Rome"]
+    assert model.requests == ["ask"]
+
+    model.requests.clear()
+    again_tools = Weather()
+    async with SqliteStore(crashed) as store:
+        again = CrashingAgent(tools=[tool(again_tools.weather)], llm=llm, store=store)
+        output = await (await again.resume("r"))
+    assert again_tools.ran == ["Lima"]  # the two calls that had finished did not run again
+    assert model.requests == ["answer"]  # the first LLM call was not sent again
+    assert output.model_dump() == expected.model_dump()
+    assert output.response.text == "Done: Oslo: 4C Rome: 4C Lima: 4C"
+
+
+class Refunds:
+    """A tool that needs approval and edits the shared state; the order in `hanging` waits
+    once approved (it is running at the crash)."""
+
+    def __init__(self, hanging: str | None = None) -> None:
+        self.ran: list[str] = []
+        self.hanging = hanging
+        self.hung: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def refund(self, order: str, ctx: Context[Any]) -> str:
+        """Refund an order."""
+        if order == self.hanging:
+            self.hung.set_result(None)
+            await asyncio.Event().wait()
+        self.ran.append(order)
+        state = await ctx.store.get("state")
+        state["refunded"].append(order)
+        await ctx.store.set("state", state)
+        return f"refunded {order}"
+
+
+def handoff_then_two_refunds(request: httpx.Request) -> httpx.Response:
+    """Triage hands off; billing asks for two refunds at once; then the answer."""
+    messages = json.loads(request.content)["messages"]
+    results = [m["content"] for m in messages if m["role"] == "tool"]
+    if not results:
+        return calls_reply(("h1", "handoff", '{"to_agent": "billing", "reason": "refunds"}'))
+    if len(results) == 1:
+        return calls_reply(("r1", "refund", '{"order": "A7"}'), ("r2", "refund", '{"order": "B9"}'))
+    return text_reply("Done: ", "; ".join(results[1:]))
+
+
+class CountingTeam(AgentWorkflow):
+    """An AgentWorkflow that tells when `results_seen` tool results reached its collector
+    (each routed only once the execution that made it is journalled)."""
+
+    def __init__(self, *args: Any, results_seen: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.results_seen = results_seen
+        self.seen = 0
+        self.reached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    @step(num_workers=1)
+    async def aggregate_tool_results(
+        self, ctx: Context[DictState], ev: ToolCallResult
+    ) -> AgentInput | AgentFinish | None:
+        self.seen += 1
+        if self.seen == self.results_seen:
+            self.reached.set_result(None)
+        return await super().aggregate_tool_results(ctx, ev)
+
+
+def refund_team(llm: OpenAI, refunds: Refunds, store: SqliteStore, **kwargs: Any) -> CountingTeam:
+    triage = FunctionAgent(llm=llm, name="triage", system_prompt="You route.")
+    billing = FunctionAgent(
+        tools=[tool(refunds.refund)], llm=llm, name="billing", approval=["refund"]
+    )
+    return CountingTeam(
+        agents=[triage, billing],
+        initial_state={"refunded": []},
+        store=store,
+        timeout=None,
+        **kwargs,
+    )
+
+
+async def approving(handler: WorkflowHandler[Any], asked: list[str]) -> None:
+    """Approve every call the run asks about, noting which."""
+    async for ev in handler.stream_events():
+        if isinstance(ev, ToolApprovalRequired):
+            asked.append(ev.call_id)
+            handler.ctx.send_event(ToolApprovalResponse(call_id=ev.call_id, approved=True))
+
+
+async def test_an_agent_workflow_resumes_after_a_handoff_without_asking_an_approval_again(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    route = api.post("/chat/completions").mock(side_effect=handoff_then_two_refunds)
+    async with SqliteStore(tmp_path / "whole.db") as store:
+        whole = refund_team(llm, Refunds(), store).run(user_msg="refund A7 and B9", run_id="r")
+        await approving(whole, [])
+        expected = await whole
+    assert route.call_count == 3
+    route.reset()
+
+    database = tmp_path / "runs.db"
+    first_refunds, first_asked = Refunds(hanging="B9"), []
+    async with SqliteStore(database) as store:
+        # The crash: A7 refunded and journalled (the handoff's result and A7's reached
+        # the collector), B9 approved and running.
+        first = refund_team(llm, first_refunds, store, results_seen=2)
+        handler = first.run(user_msg="refund A7 and B9", run_id="r")
+        answering = asyncio.ensure_future(approving(handler, first_asked))
+        await first.reached
+        await first_refunds.hung
+        crashed = crash_image(database, tmp_path)
+        handler.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handler
+        await answering
+    assert (sorted(first_asked), first_refunds.ran) == (["r1", "r2"], ["A7"])
+    assert route.call_count == 2
+
+    route.reset()
+    again_refunds, again_asked = Refunds(), []
+    async with SqliteStore(crashed) as store:
+        resumed = await refund_team(llm, again_refunds, store).resume("r")
+        await approving(resumed, again_asked)
+        output = await resumed
+    assert again_asked == []  # B9's approval was given before the crash
+    assert again_refunds.ran == ["B9"]  # A7's refund did not run again
+    assert route.call_count == 1  # neither the handoff's call nor billing's was sent again
+    assert output.model_dump() == expected.model_dump()
+    assert (output.agent_name, output.response.text) == (
+        "billing",
+        "Done: refunded A7; refunded B9",
+    )
+    state = await resumed.ctx.store.get("state")
+    assert state == {"refunded": ["A7", "B9"]}
