@@ -15,9 +15,11 @@ import pytest
 import respx
 from durable_agent_runs import ToolModel, crash_image
 from llm_wire import calls_reply, text_reply
+from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
 
 from agentflow import Context, step
 from agentflow.context import DictState
+from agentflow.events import HumanResponseEvent
 from agentflow.handler import WorkflowHandler
 from agentflow.stores import SqliteStore
 from agents import (
@@ -30,6 +32,7 @@ from agents import (
 )
 from agents.agent import AgentFinish, AgentInput
 from agents.llm.openai_llm import OpenAI
+from agents.research import LocalCorpusSearch, PlanReview, ResearchReport, ResearchWorkflow
 from tools import tool
 
 THREE_CITIES = [
@@ -237,3 +240,125 @@ async def test_an_agent_workflow_resumes_after_a_handoff_without_asking_an_appro
     )
     state = await resumed.ctx.store.get("state")
     assert state == {"refunded": ["A7", "B9"]}
+
+
+def two_round_model(corpus: Path) -> ResearchModel:
+    """Plans one sub-question, finds a second missing after round 1, cites both sources."""
+    heat, charging = url_of(corpus, "heat.md"), url_of(corpus, "charging.md")
+    return ResearchModel(
+        plans=[plan(("Why does heat age batteries?", ["battery heat capacity"]))],
+        notes_by_url={
+            heat: notes(("Heat speeds up wear.", "lose capacity faster when they are kept hot")),
+            charging: notes(("Partial charging helps.", "between 20 and 80 percent charge")),
+        },
+        gaps=[[("How does charging affect wear?", ["charging wear"])], []],
+        report=[
+            'Cells age faster when hot [1: "lose capacity faster when they are kept hot"]. ',
+            'Stay between 20 and 80 percent [2: "between 20 and 80 percent charge"].',
+        ],
+    )
+
+
+async def test_a_research_run_resumes_at_its_report_without_asking_anything_again(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    whole_model, model = two_round_model(corpus), two_round_model(corpus)
+    serving = [whole_model]
+    hang = False
+    writing = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if hang and json.loads(request.content).get("stream"):
+            writing.set()  # the report's request: everything before it is journalled
+            await asyncio.Event().wait()
+        return serving[0](request)
+
+    api.post("/chat/completions").mock(side_effect=answer)
+
+    def research(store: SqliteStore) -> ResearchWorkflow:
+        return ResearchWorkflow(
+            llm=llm, search=LocalCorpusSearch(corpus), store=store, timeout=None
+        )
+
+    async with SqliteStore(tmp_path / "whole.db") as store:
+        expected = await research(store).run(query="What wears batteries out?", run_id="r")
+    assert isinstance(expected, ResearchReport)
+
+    serving[0], hang = model, True
+    database = tmp_path / "runs.db"
+    async with SqliteStore(database) as store:
+        handler = research(store).run(query="What wears batteries out?", run_id="r")
+        await writing.wait()
+        crashed = crash_image(database, tmp_path)
+        handler.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handler
+    asked = {kind: len(bodies) for kind, bodies in model.calls.items()}
+    assert asked == {"ResearchPlan": 1, "SourceNotes": 2, "GapReport": 2, "write": 0}
+
+    hang = False
+    async with SqliteStore(crashed) as store:
+        report = await (await research(store).resume("r"))
+    asked = {kind: len(bodies) for kind, bodies in model.calls.items()}
+    assert asked == {"ResearchPlan": 1, "SourceNotes": 2, "GapReport": 2, "write": 1}
+    assert report.model_dump() == expected.model_dump()
+    assert report.rounds == 2
+    assert [claim.source_ids for claim in report.claims] == [[1], [2]]
+
+
+async def test_a_plan_revised_before_the_crash_is_not_asked_for_again(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = ResearchModel(
+        plans=[
+            plan(("Why does heat age batteries?", ["battery heat capacity"])),
+            plan(("How is a spent pack recycled?", ["recycling cobalt"])),
+        ],
+        notes_by_url={
+            url_of(corpus, "recycling.txt"): notes(("Cobalt is recovered.", "recovers cobalt"))
+        },
+        gaps=[[]],
+        report=['Packs are recycled [1: "recovers cobalt"].'],
+    )
+    api.post("/chat/completions").mock(side_effect=model)
+
+    def research(store: SqliteStore) -> ResearchWorkflow:
+        return ResearchWorkflow(
+            llm=llm,
+            search=LocalCorpusSearch(corpus),
+            max_rounds=1,
+            review_plan=True,
+            store=store,
+            timeout=None,
+        )
+
+    database = tmp_path / "runs.db"
+    async with SqliteStore(database) as store:
+        handler = research(store).run(query="What happens to old batteries?", run_id="r")
+        reviews = 0
+        async for ev in handler.stream_events():
+            if isinstance(ev, PlanReview):
+                reviews += 1
+                if reviews == 2:  # the revised plan waits for its review
+                    break
+                handler.ctx.send_event(HumanResponseEvent(response="Focus on recycling"))
+        crashed = crash_image(database, tmp_path)
+        handler.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handler
+    assert len(model.calls["ResearchPlan"]) == 2
+
+    async with SqliteStore(crashed) as store:
+        resumed = await research(store).resume("r")
+        shown = []
+        async for ev in resumed.stream_events():
+            if isinstance(ev, PlanReview):
+                shown.append(ev.plan.sub_questions[0].question)
+                resumed.ctx.send_event(HumanResponseEvent(response="yes"))
+        report = await resumed
+    assert len(model.calls["ResearchPlan"]) == 2  # the revision was not asked for again
+    assert shown == ["How is a spent pack recycled?"]  # the revised plan is shown again
+    assert report.plan.sub_questions[0].question == "How is a spent pack recycled?"
+    assert [source.url for source in report.sources] == [url_of(corpus, "recycling.txt")]
