@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from documents_wire import ExtractionModel, document_text
+from documents_wire import ExtractionModel, Fact, document_text
 from durable_agent_runs import crash_image
-from invoice_fixtures import INVOICE, INVOICE_FACTS, INVOICE_TEXT, Invoice
+from invoice_fixtures import INVOICE, INVOICE_FACTS, INVOICE_TEXT, Invoice, Order
 
 from agentflow import Context, step
 from agentflow.stores import SqliteStore
@@ -104,3 +104,54 @@ async def test_an_extraction_resumes_asking_only_for_the_chunk_in_flight(
     ]
     assert result.model_dump() == expected.model_dump()
     assert result.data == INVOICE
+
+
+async def test_a_reply_that_failed_the_schema_before_the_crash_is_not_asked_for_again(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    """The first reply fails the schema and the re-ask is out at the wire at the crash:
+    the resumed run sends only the re-ask (with the failed reply and its errors)."""
+    text = "Vendor: Acme Tools GmbH\nOrder total: 99.00 EUR\n"
+
+    def bad_first(chunk_text: str, body: dict[str, Any]) -> str | None:
+        if len(model.requests) > 1:
+            return None
+        return json.dumps({"vendor": None, "total": {"value": "ninety-nine", "quote": "99.00"}})
+
+    model = ExtractionModel(
+        [Fact("vendor", "Acme Tools GmbH", "Acme Tools GmbH"), Fact("total", 99.0, "99.00 EUR")],
+        override=bad_first,
+    )
+    hang = True
+    reasked = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if hang and len(json.loads(request.content)["messages"]) > 2:
+            reasked.set()
+            await asyncio.Event().wait()
+        return model(request)
+
+    api.post("/chat/completions").mock(side_effect=answer)
+
+    def extraction(store: SqliteStore) -> ExtractionWorkflow[Order]:
+        return ExtractionWorkflow(llm=llm, schema=Order, max_retries=1, store=store, timeout=None)
+
+    database = tmp_path / "runs.db"
+    async with SqliteStore(database) as store:
+        handler = extraction(store).run(documents=[text], run_id="r")
+        await reasked.wait()
+        crashed = crash_image(database, tmp_path)
+        handler.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handler
+    assert len(model.requests) == 1
+
+    hang = False
+    async with SqliteStore(crashed) as store:
+        result = await (await extraction(store).resume("r"))
+    assert result.data == Order(vendor="Acme Tools GmbH", total=99.0)
+    assert len(model.requests) == 2  # the first attempt was not sent again
+    reask = model.requests[1]["messages"]
+    assert "ninety-nine" in reask[-2]["content"]
+    assert "total.value" in reask[-1]["content"]
+    assert result.usage.total_tokens == 2 * 17  # both attempts booked, once each
