@@ -57,32 +57,30 @@ class Weather:
         return f"{city}: {len(city)}C"
 
 
-class CrashingAgent(FunctionAgent):
-    """A FunctionAgent that, given `crash`, copies its store's files once `crash_after`
-    tool results have reached the collector: a result is routed only after the record of
-    the execution that made it is committed, so those calls are durable in the copy."""
+class CountingAgent(FunctionAgent):
+    """A FunctionAgent that tells when `results_seen` tool results reached its collector:
+    a result is routed only once the execution that made it is journalled, so those calls
+    are durable from then on."""
 
-    crash: tuple[Path, Path] | None = None
-    crash_after = 2
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, results_seen: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.crashed: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
-        self.collected = 0
+        self.results_seen = results_seen
+        self.seen = 0
+        self.reached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     @step(num_workers=1)
     async def aggregate_tool_results(
         self, ctx: Context[DictState], ev: ToolCallResult
     ) -> AgentInput | AgentFinish | None:
-        self.collected += 1
-        if self.crash is not None and self.collected == self.crash_after:
-            self.crashed.set_result(crash_image(*self.crash))
+        self.seen += 1
+        if self.seen == self.results_seen:
+            self.reached.set_result(None)
         return await super().aggregate_tool_results(ctx, ev)
 
 
 async def run_uninterrupted(llm: OpenAI, tmp_path: Path) -> AgentOutput:
     async with SqliteStore(tmp_path / "whole.db") as store:
-        agent = CrashingAgent(tools=[tool(Weather().weather)], llm=llm, store=store)
+        agent = CountingAgent(tools=[tool(Weather().weather)], llm=llm, store=store)
         output = await agent.run(user_msg="Weather in three cities?", run_id="r")
     assert isinstance(output, AgentOutput)
     return output
@@ -100,10 +98,12 @@ async def test_a_function_agent_resumes_without_repeating_its_llm_call_or_finish
     database = tmp_path / "runs.db"
     first_tools = Weather(hanging="Lima")
     async with SqliteStore(database) as store:
-        first = CrashingAgent(tools=[tool(first_tools.weather)], llm=llm, store=store)
-        first.crash = (database, tmp_path)
+        first = CountingAgent(
+            tools=[tool(first_tools.weather)], llm=llm, store=store, results_seen=2
+        )
         handler = first.run(user_msg="Weather in three cities?", run_id="r")
-        crashed = await first.crashed
+        await first.reached  # Oslo and Rome are journalled, Lima hangs
+        crashed = crash_image(database, tmp_path)
         handler.cancel()  # the process ends here; the copy is what it left
         with pytest.raises(asyncio.CancelledError):
             await handler
@@ -113,7 +113,7 @@ async def test_a_function_agent_resumes_without_repeating_its_llm_call_or_finish
     model.requests.clear()
     again_tools = Weather()
     async with SqliteStore(crashed) as store:
-        again = CrashingAgent(tools=[tool(again_tools.weather)], llm=llm, store=store)
+        again = CountingAgent(tools=[tool(again_tools.weather)], llm=llm, store=store)
         output = await (await again.resume("r"))
     assert again_tools.ran == ["Lima"]  # the two calls that had finished did not run again
     assert model.requests == ["answer"]  # the first LLM call was not sent again
