@@ -26,6 +26,7 @@ from agents import (
     AgentOutput,
     AgentWorkflow,
     FunctionAgent,
+    ReActAgent,
     ToolApprovalRequired,
     ToolApprovalResponse,
     ToolCallResult,
@@ -362,3 +363,49 @@ async def test_a_plan_revised_before_the_crash_is_not_asked_for_again(
     assert shown == ["How is a spent pack recycled?"]  # the revised plan is shown again
     assert report.plan.sub_questions[0].question == "How is a spent pack recycled?"
     assert [source.url for source in report.sources] == [url_of(corpus, "recycling.txt")]
+
+
+async def test_a_react_agent_resumes_without_repeating_its_action(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    """Crashed while the request after its tool's observation is out at the wire: the
+    resumed run sends only that request, and the tool does not run again."""
+    sent: list[str] = []
+    hang = True
+    answering = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        messages = json.loads(request.content)["messages"]
+        if not any(m["content"].startswith("Observation:") for m in messages):
+            sent.append("act")
+            return text_reply(
+                "Thought: I need data.\nAction: weather\n", 'Action Input: {"city": "Lyon"}'
+            )
+        if hang:
+            answering.set()
+            await asyncio.Event().wait()
+        sent.append("answer")
+        return text_reply("Thought: I know.\nAnswer: ", "Lyon is at 4C.")
+
+    api.post("/chat/completions").mock(side_effect=answer)
+    tools = Weather()
+
+    def agent(store: SqliteStore) -> ReActAgent:
+        return ReActAgent(tools=[tool(tools.weather)], llm=llm, store=store, timeout=None)
+
+    database = tmp_path / "runs.db"
+    async with SqliteStore(database) as store:
+        handler = agent(store).run(user_msg="Weather in Lyon?", run_id="r")
+        await answering.wait()
+        crashed = crash_image(database, tmp_path)
+        handler.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handler
+    assert (sent, tools.ran) == (["act"], ["Lyon"])
+
+    hang = False
+    async with SqliteStore(crashed) as store:
+        output = await (await agent(store).resume("r"))
+    assert (sent, tools.ran) == (["act", "answer"], ["Lyon"])
+    assert output.response.text == "Lyon is at 4C."
+    assert [result.content for result in output.tool_calls] == ["Lyon: 4C"]
