@@ -14,9 +14,16 @@ from typing import Any
 
 import pytest
 
-from agentflow import Context, Workflow, step
+from agentflow import Context, Workflow, catch_error, step
 from agentflow.errors import StoreWriteError
-from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
+from agentflow.events import (
+    Event,
+    HumanResponseEvent,
+    InputRequiredEvent,
+    StartEvent,
+    StepFailedEvent,
+    StopEvent,
+)
 from agentflow.stores import SqliteStore
 from agentflow.stores.base import (
     Checkpoint,
@@ -298,3 +305,82 @@ async def test_exit_mode_after_a_crash_resumes_from_the_start(store: RunStore) -
     again = Chain(store, "exit")
     assert await (await again.resume("r")) == TOTAL
     assert again.calls == list(range(20))  # every step ran again
+
+
+class Job(Event):
+    n: int
+
+
+class Done(Event):
+    n: int
+
+
+class Everything(Workflow):
+    """Sends jobs to three workers; one fails and `@catch_error` stands in for it; the
+    results are collected, a charge is made with `ctx.once`, and a human is asked."""
+
+    def __init__(self, store: RunStore, durability: Any) -> None:
+        super().__init__(store=store, timeout=None, durability=durability)
+        self.charged = 0
+
+    @step
+    async def fan(self, ctx: Context, ev: StartEvent) -> Job | None:
+        for n in range(3):
+            ctx.send_event(Job(n=n))
+        return None
+
+    @step(num_workers=3)
+    async def work(self, ev: Job) -> Done:
+        if ev.n == 1:
+            raise RuntimeError("flaky")
+        return Done(n=ev.n)
+
+    @catch_error
+    async def recover(self, ev: StepFailedEvent) -> Done:
+        return Done(n=10)
+
+    @step
+    async def join(self, ctx: Context, ev: Done) -> StopEvent | None:
+        done = ctx.collect_events(ev, Done, count=3)
+        if done is None:
+            return None
+        receipt = await ctx.once("charge", self.charge)
+        answer = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="ok?")
+        )
+        return StopEvent(result=[sorted(e.n for e in done), receipt, answer.response])
+
+    async def charge(self) -> str:
+        self.charged += 1
+        return "receipt-1"
+
+
+async def run_answering(flow: Workflow, run_id: str) -> Any:
+    handler = flow.run(run_id=run_id)
+    async for event in handler.stream_events():
+        if isinstance(event, InputRequiredEvent):
+            handler.ctx.send_event(HumanResponseEvent(response="yes"))
+    return await handler
+
+
+@pytest.mark.parametrize("durability", ["async", "exit"])
+async def test_every_kind_of_record_gives_the_result_of_sync_mode(
+    store: RunStore, durability: str
+) -> None:
+    expected = [[0, 2, 10], "receipt-1", "yes"]
+    assert await run_answering(Everything(store, "sync"), "s") == expected
+    flow = Everything(store, durability)
+    assert await run_answering(flow, "m") == expected
+    assert flow.charged == 1
+    synced, stored = await store.load("s"), await store.load("m")
+    assert stored.info.status == "completed"
+    if durability == "async":
+        assert sorted((r.kind, r.key) for r in stored.records) == sorted(
+            (r.kind, r.key) for r in synced.records
+        )
+        sent = [r.data for r in stored.records if r.kind == "sent"]
+        assert len(sent) == 1  # the answer, journalled
+        assert "HumanResponseEvent" in sent[0]
+    else:
+        assert stored.records == []  # the final checkpoint folds the start record
+        assert stored.checkpoint is not None
