@@ -54,8 +54,9 @@ class Workflow(Generic[ResultT]):
         skip the step-graph checks (signatures are still read). `verbose`: print each step
         as it runs. `store`: journal every run in this store (`agentflow.stores`), so that
         `resume(run_id)` goes on with it after the process died; `checkpoint_every`: the
-        journal records between two checkpoints (a resume folds at most that many, and the
-        store keeps only those since the last checkpoint)."""
+        journal records between two checkpoints, or more while the run holds more events
+        than that (a resume folds at most that many, and the store keeps only those since
+        the last checkpoint)."""
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
         self.timeout = timeout

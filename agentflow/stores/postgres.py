@@ -6,8 +6,9 @@ writes run side by side and never block the event loop. A write is one transacti
 first locks its run's row (`SELECT ... FOR UPDATE`): writes to one run are serialised by
 the database, and the checks that need the stored state (status, last seq, checkpoint)
 see it as it is. A write without a checkpoint, which is nearly every one, is a single
-statement that makes those checks itself (`_APPEND`): one round trip instead of five. The store connects, and migrates the schema, on first use, so that it
-can be made outside a coroutine: `PostgresStore(dsn)`.
+statement that makes those checks itself (`_APPEND`): one round trip instead of five.
+The store connects, and migrates the schema, on first use, so that it can be made outside
+a coroutine: `PostgresStore(dsn)`.
 """
 
 from __future__ import annotations
