@@ -1,7 +1,7 @@
 """Benchmark durable runs: agentflow's SqliteStore and PostgresStore against LangGraph's
 AsyncSqliteSaver and AsyncPostgresSaver, on the same scenarios.
 
-    python bench/durable.py           # full run, about 4 minutes on 2 cores
+    python bench/durable.py           # full run, about 5 minutes on 2 cores
     python bench/durable.py --quick   # small sizes: a smoke test, numbers only indicative
 
 Scenarios (workflows in `durable_flows.py`): a chain of N steps (µs per step), a fan-out of
@@ -54,7 +54,7 @@ class Sizes:
     child_timeout_seconds: float
 
 
-FULL = Sizes(1_000, 3, 10_000, 1, 1_000, 300)
+FULL = Sizes(1_000, 5, 10_000, 1, 1_000, 300)
 QUICK = Sizes(100, 1, 500, 1, 1_000, 60)
 
 
