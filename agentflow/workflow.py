@@ -56,8 +56,9 @@ class Workflow(Generic[ResultT]):
         skip the step-graph checks (signatures are still read). `verbose`: print each step
         as it runs. `store`: journal every run in this store (`agentflow.stores`), so that
         `resume(run_id)` goes on with it after the process died; `checkpoint_every`: the
-        journal records between two checkpoints (a resume folds at most that many, and the
-        store keeps only those since the last checkpoint). `durability`: when the journal is
+        journal records between two checkpoints, or more while the run holds more events
+        than that (a resume folds at most that many, and the store keeps only those since
+        the last checkpoint). `durability`: when the journal is
         written (`agentflow.durable.Durability`): `"sync"` routes a step's outputs once its
         record is committed, so a crash re-runs only the steps in flight; `"async"` writes
         behind the run (in order, a failed write still fails it), so a crash also re-runs

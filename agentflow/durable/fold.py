@@ -65,9 +65,17 @@ class Fold:
     """How many deliveries, buffer places and unclaimed places refer to each event: an
     event is forgotten at zero, so that the fold (and a checkpoint) stays the size of what
     is left to do, at a constant cost per record."""
+    texts: dict[str, str] = field(default_factory=dict)
+    """Each event of `events` as its journal entry serialized it: a checkpoint copies
+    these, instead of serializing every event it holds again (a fan-out holds thousands,
+    and a checkpoint is taken every `checkpoint_every` records)."""
 
-    def _hold(self, event_id: str, event: Event) -> None:
+    def _hold(self, event_id: str, event: Event, text: str | None) -> None:
+        """Refer to `event` once more; `text` is its serialized form (None when it is
+        held already, and so is its text)."""
         self.events[event_id] = event
+        if text is not None:
+            self.texts[event_id] = text
         self.references[event_id] = self.references.get(event_id, 0) + 1
 
     def _release(self, event_id: str) -> None:
@@ -76,6 +84,7 @@ class Fold:
             self.references[event_id] = left
         else:
             self.references.pop(event_id, None)
+            self.texts.pop(event_id, None)
             event = self.events.pop(event_id, None)
             if event is not None and self.forgotten is not None:
                 self.forgotten(event)
@@ -121,11 +130,11 @@ class Fold:
                 if self.forgotten is not None:
                     self.forgotten(event)
                 return event_id
-            self._hold(event_id, event)
+            self._hold(event_id, event, entry["value"])
             self.unclaimed.append(event_id)
             return event_id
         for name in targets:
-            self._hold(event_id, event)
+            self._hold(event_id, event, entry["value"])
             self.deliveries[(name, event_id)] = None
         return event_id
 
@@ -136,7 +145,9 @@ class Fold:
         buffer = self.buffers.setdefault(call["buffer"], [])
         added = call["added"]
         event = self.events.get(added["id"])
-        self._hold(added["id"], event if event is not None else self._event(added))
+        self._hold(
+            added["id"], event if event is not None else self._event(added), added.get("value")
+        )
         buffer.append(added["id"])
         took: list[str] | None = call.get("took")
         if took:
@@ -179,10 +190,7 @@ class Fold:
         """The fold as a checkpoint's data."""
         return json.dumps(
             {
-                "events": {
-                    event_id: self.serializer.serialize(event, f"event {event_id}")
-                    for event_id, event in self.events.items()
-                },
+                "events": {event_id: self.texts[event_id] for event_id in self.events},
                 "deliveries": [list(pair) for pair in self.deliveries],
                 "buffers": self.buffers,
                 "unclaimed": self.unclaimed,
@@ -199,20 +207,21 @@ class Fold:
         """The fold a checkpoint holds."""
         body = json.loads(data)
         fold = cls(table, serializer)
+        texts: dict[str, str] = body["events"]
         events = {
             event_id: fold._event({"id": event_id, "value": text})
-            for event_id, text in body["events"].items()
+            for event_id, text in texts.items()
         }
         for step, event_id in body["deliveries"]:
             fold.deliveries[(step, event_id)] = None
-            fold._hold(event_id, events[event_id])
+            fold._hold(event_id, events[event_id], texts[event_id])
         for key, ids in body["buffers"].items():
             fold.buffers[key] = list(ids)
             for event_id in ids:
-                fold._hold(event_id, events[event_id])
+                fold._hold(event_id, events[event_id], texts[event_id])
         for event_id in body["unclaimed"]:
             fold.unclaimed.append(event_id)
-            fold._hold(event_id, events[event_id])
+            fold._hold(event_id, events[event_id], texts[event_id])
         fold.state = body["state"]
         fold.emitted = {key: list(ids) for key, ids in body["emitted"].items()}
         fold.onces = {key: dict(values) for key, values in body["onces"].items()}
@@ -220,6 +229,6 @@ class Fold:
             fold.collected[key] = [None if took is None else list(took) for took in calls]
             for took in calls:
                 for event_id in took or ():
-                    fold._hold(event_id, events[event_id])
+                    fold._hold(event_id, events[event_id], texts[event_id])
         fold.next_event = body["next_event"]
         return fold

@@ -271,7 +271,11 @@ class RunJournal:
                 status_written, self._status_written = self._status_written, []
                 self._since_checkpoint += len(batch)
                 checkpoint = None
-                if batch and self._since_checkpoint >= self.checkpoint_every:
+                # A checkpoint copies every event the fold holds, so it waits for at least
+                # as many records as that (a fan-out holds thousands): checkpoints then
+                # cost a constant per record, and a resume folds at most that many more.
+                due = max(self.checkpoint_every, len(self.fold.events))
+                if batch and self._since_checkpoint >= due:
                     # Taken now, with exactly this batch folded in: the records queued
                     # after it are folded only once they are taken.
                     checkpoint = Checkpoint(batch[-1][0].seq, self.fold.to_json())
@@ -350,6 +354,11 @@ class RunJournal:
             routed = self.fold.live[entry["id"]]
             body["returned"] = entry
         self._note_what_it_did(execution, log, body)
+        if routed is None:
+            # Nothing to route, so nothing waits for this record: the worker goes on at
+            # once, and a collector's executions share commits instead of taking one
+            # each. Whatever the run routes later waits for a record after this one.
+            return None if self.queue("execution", key, body) else FAILED
         if not await self.record("execution", key, body):
             return FAILED
         return routed

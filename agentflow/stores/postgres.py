@@ -5,8 +5,10 @@ Each call takes a connection from a `psycopg_pool.AsyncConnectionPool`, so concu
 writes run side by side and never block the event loop. A write is one transaction that
 first locks its run's row (`SELECT ... FOR UPDATE`): writes to one run are serialised by
 the database, and the checks that need the stored state (status, last seq, checkpoint)
-see it as it is. The store connects, and migrates the schema, on first use, so that it
-can be made outside a coroutine: `PostgresStore(dsn)`.
+see it as it is. A write without a checkpoint, which is nearly every one, is a single
+statement that makes those checks itself (`_APPEND`): one round trip instead of five.
+The store connects, and migrates the schema, on first use, so that it can be made outside
+a coroutine: `PostgresStore(dsn)`.
 """
 
 from __future__ import annotations
@@ -51,6 +53,42 @@ __all__ = ["PostgresStore"]
 _RUN_COLUMNS = "run_id, workflow, version, status, created_at, updated_at, result"
 _TERMINAL = tuple(sorted(TERMINAL_STATUSES))
 _PRUNE = "DELETE FROM agentflow_runs WHERE status = ANY(%s) AND updated_at < now() - %s"
+
+
+_APPEND = """
+WITH run AS (
+    SELECT status, checkpoint_seq,
+        (SELECT max(seq) FROM agentflow_journal WHERE run_id = %(run)s) AS journal_seq
+    FROM agentflow_runs WHERE run_id = %(run)s FOR UPDATE
+), allowed AS (
+    SELECT FROM run WHERE status <> ALL(%(ended)s::text[])
+        AND (%(first)s::bigint IS NULL
+             OR %(first)s::bigint > greatest(journal_seq, checkpoint_seq)
+             OR greatest(journal_seq, checkpoint_seq) IS NULL)
+), added AS (
+    INSERT INTO agentflow_journal (run_id, seq, kind, key, data)
+    SELECT %(run)s, r.* FROM unnest(
+        %(seqs)s::bigint[], %(kinds)s::text[], %(keys)s::text[], %(datas)s::text[]) AS r
+    WHERE EXISTS (SELECT FROM allowed)
+), updated AS (
+    UPDATE agentflow_runs SET updated_at = now(),
+        status = coalesce(%(status)s, status), result = coalesce(%(result)s, result)
+    WHERE run_id = %(run)s AND EXISTS (SELECT FROM allowed)
+)
+SELECT status, checkpoint_seq, journal_seq FROM run
+"""
+"""A write without a checkpoint, as one statement: lock the run's row, and append the
+records and touch the run only if the run has not ended and the records come after the
+stored ones (the checks `write` makes); return what was stored, for those checks."""
+
+
+def _duplicate_error(run_id: str, error: pg_errors.UniqueViolation) -> StoreWriteError:
+    """A record repeats a stored one (the write's own records were checked): say which."""
+    detail = error.diag.message_detail or str(error)
+    return StoreWriteError(
+        f"run {run_id!r}: a record is already stored with that "
+        f"{'kind and key' if 'kind' in detail else 'seq'}: {detail}"
+    )
 
 
 def _run_info(row: TupleRow) -> RunInfo:
@@ -184,6 +222,9 @@ class PostgresStore(RunStore):
     ) -> None:
         check_sizes(run_id, records, checkpoint, self.max_record_bytes)
         sweep = self._sweep_due(status)
+        if checkpoint is None and sweep is None:
+            await self._append_in_one_statement(run_id, records, status, result)
+            return
         async with self._connection(StoreWriteError) as connection, connection.transaction():
             cursor = await connection.execute(
                 "SELECT status, checkpoint_seq, (SELECT max(seq) FROM agentflow_journal"
@@ -212,6 +253,47 @@ class PostgresStore(RunStore):
             if sweep is not None:
                 await connection.execute(_PRUNE, [list(_TERMINAL), sweep])
 
+    async def _append_in_one_statement(
+        self,
+        run_id: str,
+        records: Sequence[JournalRecord],
+        status: RunStatus | None,
+        result: str | None,
+    ) -> None:
+        """A write without a checkpoint (nearly every one): one statement (`_APPEND`), so
+        one round trip and an implicit transaction, instead of five. It writes only when
+        the run has not ended and the records come after the stored ones, and returns
+        what it found, from which the same checks as `write`'s raise when it did not."""
+        check_order(run_id, records, None)  # in the write itself: before anything is sent
+        try:
+            async with self._connection(StoreWriteError) as connection:
+                cursor = await connection.execute(
+                    _APPEND,
+                    {
+                        "run": run_id,
+                        "first": records[0].seq if records else None,
+                        "seqs": [record.seq for record in records],
+                        "kinds": [record.kind for record in records],
+                        "keys": [record.key for record in records],
+                        "datas": [record.data for record in records],
+                        "status": status,
+                        "result": result,
+                        "ended": list(_TERMINAL),
+                    },
+                )
+                row = await cursor.fetchone()
+        except StoreWriteError as error:
+            if isinstance(error.__cause__, pg_errors.UniqueViolation):
+                raise _duplicate_error(run_id, error.__cause__) from None
+            raise
+        if row is None:
+            raise RunNotFoundError(f"no run with id {run_id!r} is in the store")
+        stored_status, checkpoint_seq, journal_seq = row
+        # The statement wrote nothing if one of these fails, for the same reasons.
+        check_not_finished(run_id, stored_status)
+        known = [seq for seq in (checkpoint_seq, journal_seq) if seq is not None]
+        check_order(run_id, records, max(known, default=None))
+
     def _sweep_due(self, status: RunStatus | None) -> timedelta | None:
         """The TTL, when this write ends a run and the last sweep is a minute old."""
         if self.ttl is None or status not in TERMINAL_STATUSES:
@@ -238,12 +320,7 @@ class PostgresStore(RunStore):
                     [(run_id, r.seq, r.kind, r.key, r.data) for r in records],
                 )
         except pg_errors.UniqueViolation as error:
-            # The write's own records were checked; this one repeats a stored record.
-            detail = error.diag.message_detail or str(error)
-            raise StoreWriteError(
-                f"run {run_id!r}: a record is already stored with that "
-                f"{'kind and key' if 'kind' in detail else 'seq'}: {detail}"
-            ) from None
+            raise _duplicate_error(run_id, error) from None
 
     async def _store_checkpoint(
         self,
