@@ -32,11 +32,6 @@ from postgres_server import DSN_VARIABLE, PostgresServer, start  # noqa: E402
 SQLITE = "sqlite"
 POSTGRES = "postgres"
 
-AGENTFLOW_MAX_RECORD_BYTES = 64_000_000
-"""agentflow refuses a record or checkpoint over 1 MB by default; a checkpoint taken while
-10,000 fanned-out items are pending is about 1.1 MB, so the bench raises the limit
-(LangGraph has none)."""
-
 
 class PostgresDatabases:
     """Fresh databases on one server, dropped by `close` (which stops a server it started)."""
@@ -89,11 +84,11 @@ async def agentflow_store(kind: str, database: str) -> AsyncIterator[Any]:
     if kind == SQLITE:
         from agentflow.stores import SqliteStore
 
-        store: Any = SqliteStore(database, max_record_bytes=AGENTFLOW_MAX_RECORD_BYTES)
+        store: Any = SqliteStore(database)
     else:
         from agentflow.stores import PostgresStore
 
-        store = PostgresStore(database, max_record_bytes=AGENTFLOW_MAX_RECORD_BYTES)
+        store = PostgresStore(database)
     async with store:
         if kind == POSTGRES:
             await store.get_run("warm-up")  # opens the pool and migrates, like setup()

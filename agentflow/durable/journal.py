@@ -28,9 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 from agentflow.context.serializers import BaseSerializer
 from agentflow.durable.fold import Fold
-from agentflow.errors import ContextSerdeError, StoreError, StoreWriteError, WorkflowCancelledByUser
+from agentflow.errors import (
+    ContextSerdeError,
+    RecordTooLargeError,
+    StoreError,
+    StoreWriteError,
+    WorkflowCancelledByUser,
+)
 from agentflow.events import Event, StopEvent
 from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
+from agentflow.stores.checks import utf8_size_over
 
 if TYPE_CHECKING:
     from agentflow.durable import Durability
@@ -129,21 +136,25 @@ class RunJournal:
     # Events and their ids
 
     def enter(
-        self, event: Event, to_step: str | None = None, *, routed: bool = True
+        self,
+        event: Event,
+        to_step: str | None = None,
+        *,
+        routed: bool = True,
+        made_by: str | None = None,
     ) -> dict[str, Any]:
         """Give `event` the next id (and, if the same object entered before, a copy of
         its own: one object, one id) and return its journal entry. A routed event's entry
         names the steps it goes to (`to_step`, or those that accept it), so that a resume
-        routes it as this run did, whatever the code says by then."""
+        routes it as this run did, whatever the code says by then. `made_by`: the step
+        that made the event, named if it is refused (see `_journalled_text`)."""
         if id(event) in self._ids:
             event = event.model_copy()
         event_id = str(self.fold.next_event)
+        value = self._journalled_text(event, event_id, made_by)
         self.fold.next_event += 1
         self.know(event, event_id)
-        entry: dict[str, Any] = {
-            "id": event_id,
-            "value": self.serializer.serialize(event, f"event {event_id}"),
-        }
+        entry: dict[str, Any] = {"id": event_id, "value": value}
         if routed:
             entry["to"] = (
                 [to_step]
@@ -151,6 +162,29 @@ class RunJournal:
                 else [spec.name for spec in self.fold.table.route(type(event))]
             )
         return entry
+
+    def _journalled_text(self, event: Event, event_id: str, made_by: str | None) -> str:
+        """`event` as its record holds it. An event the serializer cannot write, or one
+        over the store's size limit, is refused with an error naming the step that made it
+        and its type: a durable run cannot go on with an event it could not give back after
+        a crash."""
+        origin = f"step '{made_by}'" if made_by is not None else "the caller"
+        kind = type(event).__name__
+        try:
+            text = self.serializer.serialize(event, f"event {event_id}")
+        except ContextSerdeError as error:
+            raise ContextSerdeError(
+                f"durable run {self.run_id!r}: {origin} made a {kind} that cannot be "
+                f"journalled: {error}"
+            ) from error
+        limit = self.store.max_record_bytes
+        size = utf8_size_over(text, limit)
+        if size is not None:
+            raise RecordTooLargeError(
+                f"durable run {self.run_id!r}: {origin} made a {kind} of {size} bytes, over "
+                f"the store's limit of {limit} bytes (its `max_record_bytes`)"
+            )
+        return text
 
     def know(self, event: Event, event_id: str) -> None:
         """Remember `event`'s id (the fold keeps the object while it is referenced)."""
@@ -320,7 +354,13 @@ class RunJournal:
     def fail(self, error: StoreError) -> None:
         """The journal cannot go on (a write failed): nothing more is written for this
         run, not even its end, and the run fails with `error`."""
+        error.add_note(f"a write to the store of durable run {self.run_id!r} failed")
         self.failure = error
+        self._on_failure(error)
+
+    def refuse(self, error: ContextSerdeError | RecordTooLargeError) -> None:
+        """The run made something the journal cannot hold (see `_journalled_text`): it
+        fails with `error`, and that end is written, as the store itself is fine."""
         self._on_failure(error)
 
     async def completed(self, execution: Execution, result: Any) -> Any:
@@ -347,13 +387,17 @@ class RunJournal:
         self.replayed_onces.pop(execution, None)
         body: dict[str, Any] = {}
         routed = result
-        if isinstance(result, StopEvent):
-            body["ended"] = True
-        elif isinstance(result, Event):
-            entry = self.enter(result)
-            routed = self.fold.live[entry["id"]]
-            body["returned"] = entry
-        self._note_what_it_did(execution, log, body)
+        try:
+            if isinstance(result, StopEvent):
+                body["ended"] = True
+            elif isinstance(result, Event):
+                entry = self.enter(result, made_by=execution.step)
+                routed = self.fold.live[entry["id"]]
+                body["returned"] = entry
+            self._note_what_it_did(execution, log, body)
+        except (ContextSerdeError, RecordTooLargeError) as error:
+            self.refuse(error)
+            return FAILED
         if routed is None:
             # Nothing to route, so nothing waits for this record: the worker goes on at
             # once, and a collector's executions share commits instead of taking one
@@ -373,7 +417,13 @@ class RunJournal:
         answers = [self.id_of(event) for event in (execution.answered or {}).values()]
         if any(answer is not None for answer in answers):
             body["answers"] = [answer for answer in answers if answer is not None]
-        state = self.state_text()
+        try:
+            state = self.state_text()
+        except ContextSerdeError as error:
+            raise ContextSerdeError(
+                f"durable run {self.run_id!r}: step '{execution.step}' left a state that "
+                f"cannot be journalled: {error}"
+            ) from error
         if state != self.last_state:
             body["state"] = self.last_state = state
 
@@ -391,10 +441,14 @@ class RunJournal:
         self._unrecorded.add(execution)
         log = self.logs.pop(execution, None)
         self.replayed_sends.pop(execution, None)
-        entry = self.enter(failure, handler_step)
+        try:
+            entry = self.enter(failure, handler_step, made_by=execution.step)
+            body: dict[str, Any] = {"returned": entry}
+            self._note_what_it_did(execution, log, body)
+        except (ContextSerdeError, RecordTooLargeError) as error:
+            self.refuse(error)
+            return None, failure  # nothing written: the hand-off is not routed
         routed = self.fold.live[entry["id"]]
-        body: dict[str, Any] = {"returned": entry}
-        self._note_what_it_did(execution, log, body)
         key = f"{execution.step}@{consumed}"
         if self.routes_at_once:
             return (self._folded if self.queue("execution", key, body) else None), routed

@@ -20,7 +20,7 @@ from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.journal import RunJournal
-from agentflow.errors import StoreError, StoreWriteError
+from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreError, StoreWriteError
 from agentflow.events import Event, StartEvent, StepFailedEvent, WorkflowFailedEvent
 from agentflow.runtime.collect import Collections, collect_in_run
 from agentflow.runtime.execution import Execution, current_execution
@@ -96,8 +96,7 @@ class DurableRun(WorkflowRun):
         return self.ctx.store.to_text(journal.serializer)
 
     def _journal_failed(self, error: BaseException) -> None:
-        """A write failed: the run fails with that error, at once."""
-        error.add_note(f"a write to the store of durable run {self.run_id!r} failed")
+        """The journal cannot go on: the run fails with its error, at once."""
         self.decide(
             Outcome(terminal=WorkflowFailedEvent(step_name="", exception=error), error=error)
         )
@@ -276,7 +275,7 @@ class DurableRun(WorkflowRun):
         journal = self.journal
         assert journal is not None
         execution = current_execution.get()
-        kind, key = "sent", None
+        kind, key, sender = "sent", None, None
         if execution is not None and execution.link is self.link:
             log = journal.log_of(execution)
             replayed = journal.replayed_sends.get(execution)
@@ -285,9 +284,17 @@ class DurableRun(WorkflowRun):
                 log.sends += 1
                 return
             consumed = journal.id_of(execution.event)
-            kind, key = "emitted", f"{execution.step}@{consumed}#{log.sends}"
+            kind, key, sender = (
+                "emitted",
+                f"{execution.step}@{consumed}#{log.sends}",
+                execution.step,
+            )
             log.sends += 1
-        entry = journal.enter(event, step)
+        try:
+            entry = journal.enter(event, step, made_by=sender)
+        except (ContextSerdeError, RecordTooLargeError) as error:
+            journal.refuse(error)  # the run cannot go on without it, whoever sent it
+            return
         routed = journal.fold.live[entry["id"]]
         body: dict[str, Any] = {"event": entry}
         if journal.routes_at_once:
@@ -377,7 +384,14 @@ class DurableRun(WorkflowRun):
         journal = self.journal
         assert journal is not None
         event_id = journal.id_of(event)
-        added = journal.enter(event, routed=False) if event_id is None else {"id": event_id}
+        if event_id is None:
+            try:
+                added = journal.enter(event, routed=False, made_by=execution.step)
+            except (ContextSerdeError, RecordTooLargeError) as error:
+                journal.refuse(error)
+                return
+        else:
+            added = {"id": event_id}
         call: dict[str, Any] = {
             "buffer": buffer_id if buffer_id is not None else execution.step,
             "added": added,

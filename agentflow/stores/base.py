@@ -31,7 +31,7 @@ TTL_SWEEP_SECONDS = 60.0
 """With a `ttl`, a store drops expired runs when a run ends at most this often."""
 
 DEFAULT_MAX_RECORD_BYTES = 1_000_000
-"""The default size limit of one record's (or checkpoint's) `data`, in UTF-8 bytes."""
+"""The default size limit of one record's `data`, in UTF-8 bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +90,10 @@ class StoredRun:
 class RunStore(abc.ABC):
     """A durable store of runs. Use it as `async with store:`, or call `close()`.
 
-    `max_record_bytes` caps one record's (or checkpoint's) data. `keep_history=True` keeps
-    the records a checkpoint folds (by default a checkpoint drops them, so that a live
-    run's storage is its checkpoint plus the records since). `ttl`, when set, lets the
+    `max_record_bytes` caps one record's data (not a checkpoint's, which holds the whole
+    live run: see `checks.check_sizes`). `keep_history=True` keeps the records a checkpoint
+    folds (by default a checkpoint drops them, so that a live run's storage is its
+    checkpoint plus the records since). `ttl`, when set, lets the
     store drop terminal runs last written longer ago than that: at open, and afterwards
     whenever a run ends, at most once a minute.
     """

@@ -13,7 +13,7 @@ from agentflow.errors import RecordTooLargeError, RunFinishedError, StoreWriteEr
 from agentflow.stores.base import TERMINAL_STATUSES, Checkpoint, JournalRecord
 
 
-def _utf8_size_over(text: str, limit: int) -> int | None:
+def utf8_size_over(text: str, limit: int) -> int | None:
     """`text`'s size in UTF-8 bytes when it is over `limit`, else None. A character takes
     one to four bytes, so most texts are decided by their length without encoding them."""
     if len(text) * 4 <= limit:
@@ -22,27 +22,17 @@ def _utf8_size_over(text: str, limit: int) -> int | None:
     return size if size > limit else None
 
 
-def check_sizes(
-    run_id: str,
-    records: Sequence[JournalRecord],
-    checkpoint: Checkpoint | None,
-    limit: int,
-) -> None:
-    """Refuse a record or checkpoint whose data is over `limit` UTF-8 bytes, naming the run,
-    the record (its key, or its kind when it has none) and the size."""
+def check_sizes(run_id: str, records: Sequence[JournalRecord], limit: int) -> None:
+    """Refuse a record whose data is over `limit` UTF-8 bytes, naming the run, the record
+    (its key, or its kind when it has none) and the size. A checkpoint is not limited: it
+    holds the whole live run (a fan-out's thousands of pending events), which a resume
+    needs, and each event in it was held to the limit when its record was written."""
     for record in records:
-        size = _utf8_size_over(record.data, limit)
+        size = utf8_size_over(record.data, limit)
         if size is not None:
             what = f"key {record.key!r}" if record.key is not None else f"kind {record.kind!r}"
             raise RecordTooLargeError(
                 f"run {run_id!r}: the record at seq {record.seq} ({what}) is {size} bytes, "
-                f"over the store's limit of {limit} bytes"
-            )
-    if checkpoint is not None:
-        size = _utf8_size_over(checkpoint.data, limit)
-        if size is not None:
-            raise RecordTooLargeError(
-                f"run {run_id!r}: the checkpoint at seq {checkpoint.seq} is {size} bytes, "
                 f"over the store's limit of {limit} bytes"
             )
 

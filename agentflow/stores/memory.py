@@ -71,7 +71,7 @@ class MemoryStore(RunStore):
         self._check_open()
         if run_id in self._runs:
             raise RunExistsError(f"run {run_id!r} is already in the store")
-        check_sizes(run_id, records, None, self.max_record_bytes)
+        check_sizes(run_id, records, self.max_record_bytes)
         last_seq = check_order(run_id, records, None)
         now = self._clock.now()
         info = RunInfo(run_id, workflow, version, "running", now, now, None)
@@ -91,7 +91,7 @@ class MemoryStore(RunStore):
     ) -> None:
         run = self._run(run_id)
         check_not_finished(run_id, run.info.status)
-        check_sizes(run_id, records, checkpoint, self.max_record_bytes)
+        check_sizes(run_id, records, self.max_record_bytes)
         last_seq = check_order(run_id, records, run.last_seq)
         for record in records:
             if record.key is not None and (record.kind, record.key) in run.keys:

@@ -196,7 +196,7 @@ class PostgresStore(RunStore):
         version: str | None,
         records: Sequence[JournalRecord] = (),
     ) -> RunInfo:
-        check_sizes(run_id, records, None, self.max_record_bytes)
+        check_sizes(run_id, records, self.max_record_bytes)
         check_order(run_id, records, None)
         async with self._connection(StoreWriteError) as connection, connection.transaction():
             cursor = await connection.execute(
@@ -220,7 +220,7 @@ class PostgresStore(RunStore):
         result: str | None = None,
         checkpoint: Checkpoint | None = None,
     ) -> None:
-        check_sizes(run_id, records, checkpoint, self.max_record_bytes)
+        check_sizes(run_id, records, self.max_record_bytes)
         sweep = self._sweep_due(status)
         if checkpoint is None and sweep is None:
             await self._append_in_one_statement(run_id, records, status, result)

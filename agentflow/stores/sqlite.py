@@ -144,7 +144,7 @@ class SqliteStore(RunStore):
         version: str | None,
         records: Sequence[JournalRecord],
     ) -> RunInfo:
-        check_sizes(run_id, records, None, self.max_record_bytes)
+        check_sizes(run_id, records, self.max_record_bytes)
         check_order(run_id, records, None)
         now = self._clock.now()
         try:
@@ -175,7 +175,7 @@ class SqliteStore(RunStore):
             raise RunNotFoundError(f"run {run_id!r} is not in the store")
         stored_status, checkpoint_seq, journal_seq = row
         check_not_finished(run_id, stored_status)
-        check_sizes(run_id, records, checkpoint, self.max_record_bytes)
+        check_sizes(run_id, records, self.max_record_bytes)
         stored = [seq for seq in (checkpoint_seq, journal_seq) if seq is not None]
         last_seq = check_order(run_id, records, max(stored, default=None))
         if checkpoint is not None:

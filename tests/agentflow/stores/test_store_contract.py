@@ -162,9 +162,18 @@ async def test_a_record_over_the_limit_is_refused_naming_it(
         assert "'r'" in message
         assert "summarise@ev-3" in message
         assert "102" in message
-        with pytest.raises(RecordTooLargeError, match="checkpoint"):
-            await store.write("r", checkpoint=Checkpoint(1, too_large))
         assert [r.seq for r in (await store.load("r")).records] == [1]
+
+
+async def test_a_checkpoint_is_not_held_to_the_record_limit(
+    open_store: Callable[..., RunStore],
+) -> None:
+    """A checkpoint holds the whole live run (every pending event of a fan-out), which a
+    resume needs: only records are limited."""
+    async with open_store(max_record_bytes=100) as store:
+        await store.create_run("r", WORKFLOW, None)
+        await store.write("r", [record(1)], checkpoint=Checkpoint(1, "é" * 500))
+        assert (await store.load("r")).checkpoint == Checkpoint(1, "é" * 500)
 
 
 async def test_list_runs_filters_and_puts_the_latest_first(store: RunStore) -> None:
