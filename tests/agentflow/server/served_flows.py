@@ -1,0 +1,126 @@
+"""Workflows the server tests serve, and `server`, a WorkflowServer over a SQLite file
+(`$SERVED_STORE`) that `agentflow serve served_flows:server` runs in the crash tests.
+
+Steps append a line to the file `$SERVED_LOG` names (when set) each time they start, so a
+test can count how often each step ran across a kill and a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from agentflow import Context, Workflow, step
+from agentflow.events import (
+    Event,
+    HumanResponseEvent,
+    InputRequiredEvent,
+    StartEvent,
+    StopEvent,
+)
+from agentflow.server import WorkflowServer
+from agentflow.stores import SqliteStore
+
+
+def note(line: str) -> None:
+    """Append `line` to the side-effect log, if the test asked for one."""
+    path = os.environ.get("SERVED_LOG")
+    if path:
+        with open(path, "a") as log:
+            log.write(line + "\n")
+
+
+class Progress(Event):
+    n: int
+
+
+class Greet(Workflow):
+    """Says hello."""
+
+    @step
+    async def go(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=f"Hello, {ev.get('name', 'World')}!")
+
+
+class Topic(StartEvent):
+    topic: str
+    count: int = 1
+
+
+class Count(Workflow):
+    """Streams `count` Progress events, then asks a question and ends with the answer."""
+
+    @step
+    async def go(self, ev: Topic, ctx: Context) -> StopEvent:
+        for n in range(ev.count):
+            ctx.write_event_to_stream(Progress(n=n))
+        answer = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix=f"{ev.topic}? ")
+        )
+        return StopEvent(result={"topic": ev.topic, "got": answer.response})
+
+
+class Ask(Workflow):
+    """Asks a name and greets it."""
+
+    @step
+    async def ask(self, ev: StartEvent, ctx: Context) -> StopEvent:
+        note("ask")
+        answer = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="Name? ")
+        )
+        return StopEvent(result={"got": answer.response})
+
+
+class Boom(Workflow):
+    @step
+    async def go(self, ev: StartEvent) -> StopEvent:
+        raise RuntimeError("kaboom")
+
+
+class Middle(Event):
+    pass
+
+
+class Last(Event):
+    pass
+
+
+class Chain(Workflow):
+    """a -> b -> c. Step b streams `Progress(n=1)` and then waits until the file
+    `$SERVED_RELEASE` exists: the crash test kills the server while it waits."""
+
+    @step
+    async def a(self, ev: StartEvent) -> Middle:
+        note("a")
+        return Middle()
+
+    @step
+    async def b(self, ev: Middle, ctx: Context) -> Last:
+        note("b")
+        ctx.write_event_to_stream(Progress(n=1))
+        release = Path(os.environ.get("SERVED_RELEASE", "release"))
+        while not release.exists():
+            # The step's own wait for the world outside, not a test's synchronisation.
+            await asyncio.sleep(0.02)
+        return Last()
+
+    @step
+    async def c(self, ev: Last) -> StopEvent:
+        note("c")
+        return StopEvent(result="chain done")
+
+
+def make_server(store: SqliteStore | None = None, **options: object) -> WorkflowServer:
+    """A server of every workflow above."""
+    served = WorkflowServer(store, **options)  # type: ignore[arg-type]
+    served.add_workflow("greet", Greet(timeout=None))
+    served.add_workflow("count", Count(timeout=None))
+    served.add_workflow("ask", Ask(timeout=None))
+    served.add_workflow("boom", Boom(timeout=None))
+    served.add_workflow("chain", Chain(timeout=None))
+    return served
+
+
+server = make_server(SqliteStore(os.environ.get("SERVED_STORE", "served-runs.db")))
