@@ -192,7 +192,7 @@ class Routes:
             _sse(frames),
             ping=self.server.heartbeat_seconds,
             sep="\n",
-            ping_message_factory=lambda: ServerSentEvent(comment="heartbeat"),
+            ping_message_factory=lambda: ServerSentEvent(comment="heartbeat", sep="\n"),
         )
 
     async def openapi(self, request: Request) -> Response:
@@ -412,7 +412,7 @@ def _after_sequence(text: str, last: int) -> int:
 
 async def _sse(frames: AsyncIterator[tuple[int, str]]) -> AsyncIterator[ServerSentEvent]:
     async for sequence, data in frames:
-        yield ServerSentEvent(data=data, id=str(sequence))
+        yield ServerSentEvent(data=data, id=str(sequence), sep="\n")
 
 
 async def _ndjson(frames: AsyncIterator[tuple[int, str]]) -> AsyncIterator[str]:

@@ -112,6 +112,25 @@ class Chain(Workflow):
         return StopEvent(result="chain done")
 
 
+class Rating(HumanResponseEvent):
+    stars: int
+
+
+class Tally(Workflow):
+    """Takes words, one answer each, until the answer `end`; the words are the result."""
+
+    @step
+    async def go(self, ev: StartEvent, ctx: Context) -> StopEvent:
+        words: list[str] = []
+        while True:
+            answer = await ctx.wait_for_event(
+                HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="word? ")
+            )
+            if answer.response == "end":
+                return StopEvent(result=words)
+            words.append(answer.response)
+
+
 def make_server(store: SqliteStore | None = None, **options: object) -> WorkflowServer:
     """A server of every workflow above."""
     served = WorkflowServer(store, **options)  # type: ignore[arg-type]
@@ -120,6 +139,7 @@ def make_server(store: SqliteStore | None = None, **options: object) -> Workflow
     served.add_workflow("ask", Ask(timeout=None))
     served.add_workflow("boom", Boom(timeout=None))
     served.add_workflow("chain", Chain(timeout=None))
+    served.add_workflow("tally", Tally(timeout=None), additional_events=[Rating])
     return served
 
 
