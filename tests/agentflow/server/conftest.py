@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 import uvicorn
+from served_flows import make_server
 
 from agentflow.server import WorkflowServer
 from agentflow.stores import SqliteStore
-from served_flows import make_server
 
 
 def free_port() -> int:

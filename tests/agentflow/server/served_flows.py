@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 from agentflow import Context, Workflow, step
 from agentflow.events import (
@@ -88,8 +87,8 @@ class Last(Event):
 
 
 class Chain(Workflow):
-    """a -> b -> c. Step b streams `Progress(n=1)` and then waits until the file
-    `$SERVED_RELEASE` exists: the crash test kills the server while it waits."""
+    """a -> b -> c. Step b streams `Progress(n=1)` and then, in a server started with
+    `$SERVED_HOLD` set, waits forever: the crash test kills that server while it waits."""
 
     @step
     async def a(self, ev: StartEvent) -> Middle:
@@ -100,10 +99,8 @@ class Chain(Workflow):
     async def b(self, ev: Middle, ctx: Context) -> Last:
         note("b")
         ctx.write_event_to_stream(Progress(n=1))
-        release = Path(os.environ.get("SERVED_RELEASE", "release"))
-        while not release.exists():
-            # The step's own wait for the world outside, not a test's synchronisation.
-            await asyncio.sleep(0.02)
+        if os.environ.get("SERVED_HOLD"):
+            await asyncio.Event().wait()
         return Last()
 
     @step

@@ -26,18 +26,28 @@ HERE = Path(__file__).parent
 class ServeProcess:
     """`agentflow serve served_flows:server` in a child process."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, hold: bool) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
             "SERVED_STORE": str(tmp_path / "runs.db"),
             "SERVED_LOG": str(tmp_path / "steps.log"),
-            "SERVED_RELEASE": str(tmp_path / "release"),
         }
+        if hold:
+            env["SERVED_HOLD"] = "1"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agentflow", "serve", "served_flows:server",
-             "--port", str(self.port), "--log-level", "info"],
+            [
+                sys.executable,
+                "-m",
+                "agentflow",
+                "serve",
+                "served_flows:server",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "info",
+            ],
             cwd=HERE,
             env=env,
             stderr=subprocess.PIPE,
@@ -64,7 +74,7 @@ def processes(tmp_path: Path) -> Iterator[list[ServeProcess]]:
 
 
 async def test_kill_9_and_restart(tmp_path: Path, processes: list[ServeProcess]) -> None:
-    first = ServeProcess(tmp_path)
+    first = ServeProcess(tmp_path, hold=True)
     processes.append(first)
     async with httpx.AsyncClient(base_url=first.url, timeout=20) as client:
         done = await client.post("/workflows/greet/run", json={"handler_id": "greet1"})
@@ -77,9 +87,8 @@ async def test_kill_9_and_restart(tmp_path: Path, processes: list[ServeProcess])
         await client.post("/workflows/ask/run-nowait", json={"handler_id": "ask1"})
         await until_question(client, "ask1")
     first.kill()
-    (tmp_path / "release").touch()
 
-    second = ServeProcess(tmp_path)
+    second = ServeProcess(tmp_path, hold=False)
     processes.append(second)
     async with httpx.AsyncClient(base_url=second.url, timeout=20) as client:
         chain = await collect_sse(client, "chain1", after_sequence=-1)

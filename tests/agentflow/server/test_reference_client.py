@@ -10,8 +10,8 @@ import pytest
 from conftest import RunningServer
 
 pytest.importorskip("llama_agents.client")
-from llama_agents.client import WorkflowClient  # noqa: E402
-from workflows.events import HumanResponseEvent, StartEvent  # noqa: E402
+from llama_agents.client import WorkflowClient
+from workflows.events import HumanResponseEvent, StartEvent
 
 pytestmark = [
     pytest.mark.timeout(30),
@@ -25,7 +25,8 @@ async def test_the_reference_client_runs_streams_and_answers(base_url: str) -> N
     assert "ask" in (await client.list_workflows()).workflows
     ran = await client.run_workflow("greet", start_event=StartEvent(name="Ada"))
     assert ran.status == "completed"
-    assert ran.result is not None and ran.result.value == {"result": "Hello, Ada!"}
+    assert ran.result is not None
+    assert ran.result.value == {"result": "Hello, Ada!"}
 
     started = await client.run_workflow_nowait("ask")
     seen: list[str] = []
@@ -40,7 +41,8 @@ async def test_the_reference_client_runs_streams_and_answers(base_url: str) -> N
     assert stream.last_sequence == 1
     done = await client.wait_for_handler(started.handler_id, timeout=10, poll_interval=0.01)
     assert done.status == "completed"
-    assert done.result is not None and done.result.value == {"result": {"got": "Zed"}}
+    assert done.result is not None
+    assert done.result.value == {"result": {"got": "Zed"}}
     handlers = await client.get_handlers(status=["completed"], workflow_name=["ask"])
     assert [h.handler_id for h in handlers.handlers] == [started.handler_id]
     graph = await client.get_workflow_graph("greet")

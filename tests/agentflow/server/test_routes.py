@@ -94,7 +94,8 @@ async def test_run_nowait_then_handler_202_then_200(client: httpx.AsyncClient) -
     assert started.status_code == 200
     body = started.json()
     assert body["status"] == "running"
-    assert body["result"] is None and body["completed_at"] is None
+    assert body["result"] is None
+    assert body["completed_at"] is None
     run_id = body["handler_id"]
     await until_question(client, run_id)
     waiting = await client.get(f"/handlers/{run_id}")
@@ -143,7 +144,9 @@ async def test_bad_start_requests(
 async def test_an_invalid_start_event_is_422_with_the_field_errors(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post("/workflows/count/run-nowait", json={"start_event": {"count": "x"}})
+    response = await client.post(
+        "/workflows/count/run-nowait", json={"start_event": {"count": "x"}}
+    )
     assert response.status_code == 422
     body = response.json()
     assert "start_event: invalid Topic" in body["detail"]
@@ -228,12 +231,9 @@ async def test_schema_and_representation(client: httpx.AsyncClient) -> None:
     assert {schema["title"] for schema in events} >= {"Topic", "StopEvent", "HumanResponseEvent"}
 
 
-async def test_openapi_describes_every_route(
-    client: httpx.AsyncClient, base_url: str
-) -> None:
-    from starlette.routing import Route
-
+async def test_openapi_describes_every_route(client: httpx.AsyncClient, base_url: str) -> None:
     from served_flows import make_server
+    from starlette.routing import Route
 
     document = (await client.get("/openapi.json")).json()
     assert document["openapi"].startswith("3.")

@@ -119,7 +119,9 @@ async def test_a_body_over_the_limit_is_413_even_without_content_length(
     async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
         declared = await client.post("/workflows/greet/run", content=big)
         assert declared.status_code == 413
-        assert declared.json() == {"detail": f"request body of {len(big)} bytes is over the limit of 200"}
+        assert declared.json() == {
+            "detail": f"request body of {len(big)} bytes is over the limit of 200"
+        }
         streamed = await client.post("/workflows/greet/run", content=chunks())
         assert "content-length" not in streamed.request.headers
         assert streamed.status_code == 413

@@ -66,7 +66,8 @@ async def test_resume_with_last_event_id_and_after_sequence(client: httpx.AsyncC
     by_query = await collect_sse(client, run_id, after_sequence=3)
     assert by_query == every[4:]
     ndjson = await client.get(
-        f"/events/{run_id}", params={"sse": "false", "after_sequence": 1},
+        f"/events/{run_id}",
+        params={"sse": "false", "after_sequence": 1},
         headers={"Last-Event-ID": "3"},  # ignored without SSE
     )
     assert [json.loads(line) for line in ndjson.text.splitlines()] == [f for _, f in every[2:]]
@@ -130,7 +131,9 @@ async def test_nothing_left_after_the_cursor_of_an_ended_run_is_204(
     client: httpx.AsyncClient,
 ) -> None:
     run_id = (await client.post("/workflows/greet/run", json={})).json()["run_id"]
-    assert (await client.get(f"/events/{run_id}", params={"after_sequence": "now"})).status_code == 204
+    assert (
+        await client.get(f"/events/{run_id}", params={"after_sequence": "now"})
+    ).status_code == 204
     assert (await client.get(f"/events/{run_id}", params={"after_sequence": 0})).status_code == 204
     last = await client.get(f"/events/{run_id}", params={"after_sequence": -1})
     assert last.status_code == 200
