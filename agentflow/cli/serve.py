@@ -49,7 +49,7 @@ def serve_command(args: argparse.Namespace) -> int:
         if not token:
             raise CommandLineError(f"--token-env {args.token_env}: that variable is not set")
         server.token = token
-    import uvicorn
+    from agentflow.server.serving import uvicorn_server
 
-    uvicorn.run(server.app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn_server(server, host=args.host, port=args.port, log_level=args.log_level).run()
     return EXIT_OK

@@ -269,6 +269,13 @@ class DurableRun(WorkflowRun):
         lane_for(self, step, event)  # refused at once, as in memory
         self.call_on_loop(self._journal_then_route, event, step)
 
+    async def stored(self) -> bool:
+        """See `RunPort.stored`: done once `create_run` has returned (or failed)."""
+        journal = self.journal
+        assert journal is not None
+        await asyncio.wait([journal.created])
+        return not journal.created.cancelled() and journal.created.exception() is None
+
     async def send_confirmed(self, event: Event, step: str | None) -> bool:
         """See `RunPort.send_confirmed`: True once the event's `sent` record is durable."""
         if step is not None:

@@ -285,6 +285,10 @@ class WorkflowRun:
         """Send `event` to the step named `step` only, bypassing waiters and routing."""
         self.call_on_loop(self.dispatch_to, lane_for(self, step, event), event)
 
+    async def stored(self) -> bool:
+        """See `RunPort.stored`: a run without a store has nothing to wait for."""
+        return True
+
     async def send_confirmed(self, event: Event, step: str | None) -> bool:
         """See `RunPort.send_confirmed`: in memory, the event is routed before this returns."""
         if self.outcome is not None:

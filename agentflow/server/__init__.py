@@ -10,6 +10,7 @@ sse-starlette).
     openapi.py          `/openapi.json`, written from the route table
     representation.py   a workflow's graph as the reference's JSON
     workflow_server.py  `WorkflowServer`, which puts these together
+    serving.py          running it under uvicorn, its streams ended when shutdown begins
 """
 
 from agentflow.extras import extra_needed

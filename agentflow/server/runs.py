@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,9 +60,16 @@ class RunView:
     """The StopEvent of a completed run."""
     result_unreadable: bool = False
     """True when the store holds a result this process cannot decode."""
-    questions: list[Event] = field(default_factory=list)
-    """The InputRequiredEvents the run streamed that no event sent from outside answered
-    yet (each event sent answers the oldest)."""
+    asked: list[Event] = field(default_factory=list)
+    """The InputRequiredEvents the run streamed, oldest first (until it ends)."""
+    answered: int = 0
+    """How many events were sent into the run from outside: each answers the oldest
+    question, whether the question reached the stream before the answer came or after."""
+
+    @property
+    def questions(self) -> list[Event]:
+        """The questions not answered yet."""
+        return self.asked[self.answered :]
 
 
 class Runner(Protocol):
@@ -115,11 +123,17 @@ class _LiveRun:
 class LocalRunner:
     """Runs in this process, journalled in `store`; see the module docstring."""
 
-    def __init__(self, registry: WorkflowRegistry, store: RunStore) -> None:
+    def __init__(
+        self, registry: WorkflowRegistry, store: RunStore, *, keep_finished: int = 1000
+    ) -> None:
         self.registry = registry
         self.store = store
         self.events = RunEvents()
+        self.keep_finished = keep_finished
+        """How many ended runs keep their events (and result) in memory; older ones are
+        read from the store, their stream gone."""
         self._live: dict[str, _LiveRun] = {}
+        self._finished: deque[str] = deque()
 
     async def start(
         self, served: ServedWorkflow, start_event: StartEvent, run_id: str | None
@@ -132,12 +146,21 @@ class LocalRunner:
         except (WorkflowRuntimeError, ContextSerdeError, TypeError) as error:
             raise ApiError(400, f"start_event: the run cannot start: {error}") from error
         now = datetime.now(UTC)
-        return self._follow(served, handler, RunView(run_id, served.name, "running", now, now))
+        view = self._follow(served, handler, RunView(run_id, served.name, "running", now, now))
+        # Answered only once the run is in the store: a crash after the answer cannot lose it.
+        if not await handler.stored():
+            live = self._live[run_id]
+            await asyncio.shield(live.finished)
+            raise ApiError(500, f"the run could not be stored: {view.error}")
+        return view
 
     def _follow(
         self, served: ServedWorkflow, handler: WorkflowHandler[Any], view: RunView
     ) -> RunView:
         live = _LiveRun(served, handler, view)
+        # Its outcome reaches clients as the terminal event; a run the loop's end stops
+        # (the server shut down) ends with an error nobody else reads.
+        handler.add_done_callback(_read_outcome)
         self._live[view.run_id] = live
         self.events.open(view.run_id)
         live.pump = asyncio.get_running_loop().create_task(self._pump(live))
@@ -151,17 +174,21 @@ class LocalRunner:
             async for event in live.handler.stream_events():
                 view.updated_at = datetime.now(UTC)
                 if isinstance(event, InputRequiredEvent):
-                    view.questions.append(event)
+                    view.asked.append(event)
                 if isinstance(event, StopEvent):
                     _note_end(view, event)
                 self.events.append(view.run_id, event)
             await asyncio.wait([live.handler])
-            if not live.handler.cancelled():
-                live.handler.exception()  # its outcome is the terminal event, seen above
         finally:
-            view.questions.clear()
+            view.asked.clear()
+            view.answered = 0
             if not live.finished.done():
                 live.finished.set_result(None)
+            self._finished.append(view.run_id)
+            while len(self._finished) > self.keep_finished:
+                evicted = self._finished.popleft()
+                del self._live[evicted]
+                self.events.forget(evicted)
 
     async def wait(self, run_id: str) -> RunView:
         live = self._live[run_id]
@@ -197,8 +224,7 @@ class LocalRunner:
             raise ApiError(400, f"step: {error}") from error
         if not taken:
             raise ApiError(409, f"run {live.view.run_id!r} has ended and did not take the event")
-        if live.view.questions:
-            del live.view.questions[0]
+        live.view.answered += 1
 
     async def cancel(self, run_id: str) -> None:
         live = self._live.get(run_id)
@@ -252,10 +278,16 @@ class LocalRunner:
         return resumed
 
     async def close(self) -> None:
+        self.events.stop()
         pumps = [live.pump for live in self._live.values() if live.pump is not None]
         for pump in pumps:
             pump.cancel()
         await asyncio.gather(*pumps, return_exceptions=True)
+
+
+def _read_outcome(handler: asyncio.Future[Any]) -> None:
+    if not handler.cancelled():
+        handler.exception()
 
 
 def _forget_failed(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -23,14 +24,17 @@ OPEN_PATHS = frozenset({"/health"})
 
 class BearerTokenMiddleware:
     """Refuses, with 401, every HTTP request to a route outside `OPEN_PATHS` whose
-    `Authorization` header is not `Bearer <token>`; compared in constant time."""
+    `Authorization` header is not `Bearer <token>`; compared in constant time. The token is
+    read at each request (`token()`; empty or None: no check), so that one set after the
+    app was made (`agentflow serve --token-env`) still applies."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: Callable[[], str | None]) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        token = self._token()
+        if scope["type"] != "http" or not token or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         given = b""
@@ -38,7 +42,7 @@ class BearerTokenMiddleware:
             if name == b"authorization":
                 given = value
                 break
-        if hmac.compare_digest(given, self._expected):
+        if hmac.compare_digest(given, f"Bearer {token}".encode()):
             await self.app(scope, receive, send)
             return
         detail = "missing bearer token" if not given else "wrong bearer token"

@@ -33,6 +33,19 @@ class RunEvents:
 
     def __init__(self) -> None:
         self._logs: dict[str, _RunLog] = {}
+        self._stopped = False
+
+    def stop(self) -> None:
+        """End every follower now (the server is shutting down)."""
+        self._stopped = True
+        for log in self._logs.values():
+            changed, log.changed = log.changed, None
+            if changed is not None and not changed.done():
+                changed.set_result(None)
+
+    def forget(self, run_id: str) -> None:
+        """Drop the events of `run_id` (an ended run; its followers have had them all)."""
+        self._logs.pop(run_id, None)
 
     def open(self, run_id: str) -> None:
         """Start the log of `run_id` (again, for a run resumed after a restart: its
@@ -75,7 +88,7 @@ class RunEvents:
                 position += 1
                 if is_terminal(event):
                     return
-            if log.ended:
+            if log.ended or self._stopped:
                 return
             if log.changed is None:
                 log.changed = asyncio.get_running_loop().create_future()

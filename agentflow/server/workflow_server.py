@@ -48,6 +48,9 @@ class WorkflowServer:
     the browser origins allowed to call it (default none: CORS off). `max_body_bytes`: the
     largest request body accepted (413 over it). `heartbeat_seconds`: an SSE comment is sent
     after this long without an event, so proxies keep the stream open.
+    `keep_finished_runs`: how many ended runs keep their streamed events in memory (older
+    ones answer from the store, and their stream is gone: `GET /events` gives 204).
+    Options are read when `app` is first made, except `token`, read at each request.
     """
 
     def __init__(
@@ -58,10 +61,15 @@ class WorkflowServer:
         cors_origins: Iterable[str] | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         heartbeat_seconds: float = 15.0,
+        keep_finished_runs: int = 1000,
         title: str = "agentflow workflow server",
     ) -> None:
         if max_body_bytes <= 0:
             raise ServerConfigurationError(f"max_body_bytes must be positive, got {max_body_bytes}")
+        if keep_finished_runs < 0:
+            raise ServerConfigurationError(
+                f"keep_finished_runs must be 0 or more, got {keep_finished_runs}"
+            )
         if heartbeat_seconds <= 0:
             raise ServerConfigurationError(
                 f"heartbeat_seconds must be positive, got {heartbeat_seconds}"
@@ -71,6 +79,7 @@ class WorkflowServer:
         self.cors_origins = list(cors_origins or [])
         self.max_body_bytes = max_body_bytes
         self.heartbeat_seconds = heartbeat_seconds
+        self.keep_finished_runs = keep_finished_runs
         self.title = title
         self.registry = WorkflowRegistry()
         self.started = False
@@ -92,7 +101,9 @@ class WorkflowServer:
     def runner(self) -> Runner:
         """What the routes start and follow runs with."""
         if self._runner is None:
-            self._runner = LocalRunner(self.registry, self.store)
+            self._runner = LocalRunner(
+                self.registry, self.store, keep_finished=self.keep_finished_runs
+            )
         return self._runner
 
     def add_workflow(
@@ -128,8 +139,7 @@ class WorkflowServer:
                         ],
                     )
                 )
-            if self.token:
-                middleware.append(Middleware(BearerTokenMiddleware, token=self.token))
+            middleware.append(Middleware(BearerTokenMiddleware, token=lambda: self.token))
             self._app = Starlette(
                 routes=self._routes.routes(),
                 middleware=middleware,
@@ -137,6 +147,12 @@ class WorkflowServer:
                 lifespan=self._lifespan,
             )
         return self._app
+
+    def end_streams(self) -> None:
+        """End every event stream the server serves, now: call it when shutting down
+        (`agentflow serve` does), as the ASGI server waits for open streams to end."""
+        if self._runner is not None:
+            self._runner.events.stop()
 
     def openapi_document(self) -> dict[str, Any]:
         """The OpenAPI document of every route (served at `/openapi.json`)."""

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from agentflow import Context, Workflow, step
+from agentflow.errors import RunExistsError, WorkflowCancelledByUser
 from agentflow.events import HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
 from agentflow.stores import MemoryStore
 from agentflow.stores.base import JournalRecord
@@ -67,3 +68,45 @@ async def test_in_memory_the_event_is_routed_at_once() -> None:
     assert await handler.send_event_confirmed(HumanResponseEvent(response="y")) is True
     assert await handler == "y"
     assert await handler.send_event_confirmed(HumanResponseEvent(response="z")) is False
+
+
+class GatedCreateStore(MemoryStore):
+    """Holds `create_run` until `gate` is set; `entered` tells it began."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    async def create_run(self, *args: Any, **kw: Any) -> Any:
+        self.entered.set()
+        await self.gate.wait()
+        return await super().create_run(*args, **kw)
+
+
+async def test_stored_returns_once_the_run_is_in_the_store() -> None:
+    store = GatedCreateStore()
+    handler = Asker(timeout=None, store=store).run(run_id="r2")
+    storing = asyncio.create_task(handler.stored())
+    await store.entered.wait()
+    assert not storing.done()
+    store.gate.set()
+    assert await storing is True
+    assert (await store.get_run("r2")) is not None
+    await handler.cancel_run()
+    with pytest.raises(WorkflowCancelledByUser):
+        await handler
+
+
+async def test_stored_is_false_when_the_store_refuses_the_run() -> None:
+    store = MemoryStore()
+    await store.create_run("taken", "elsewhere:Flow", None)
+    handler = Asker(timeout=None, store=store).run(run_id="taken")
+    assert await handler.stored() is False
+    with pytest.raises(RunExistsError):
+        await handler
+    in_memory = Asker(timeout=None).run()
+    assert await in_memory.stored() is True
+    await in_memory.cancel_run()
+    with pytest.raises(WorkflowCancelledByUser):
+        await in_memory

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from served_flows import make_server
 
 from agentflow.server import WorkflowServer
+from agentflow.server.serving import uvicorn_server
 from agentflow.stores import SqliteStore
 
 
@@ -31,10 +31,7 @@ class RunningServer:
         self.server = server
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            server.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-        )
-        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn = uvicorn_server(server, port=self.port)
         self._thread = threading.Thread(target=self._uvicorn.run, daemon=True)
 
     def start(self) -> RunningServer:

@@ -1,0 +1,81 @@
+"""A server's life around its runs: runs that ended long ago answer from the store, a token
+set after the app was made still guards it, and stopping the server ends its streams."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+from conftest import RunningServer
+from served_flows import Greet, make_server
+from sse_frames import until_question
+
+from agentflow.server.errors import ServerConfigurationError
+from agentflow.stores import MemoryStore
+
+pytestmark = pytest.mark.timeout(30)
+
+
+async def test_ended_runs_beyond_keep_finished_runs_answer_from_the_store(
+    serve: Callable[..., RunningServer],
+) -> None:
+    server = serve(keep_finished_runs=1)
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        await client.post("/workflows/greet/run", json={"handler_id": "old", "kwargs": {}})
+        await client.post("/workflows/greet/run", json={"handler_id": "new"})
+        old = await client.get("/handlers/old")
+        assert old.status_code == 200
+        assert old.json()["result"]["value"] == {"result": "Hello, World!"}
+        assert (await client.get("/events/old", params={"after_sequence": -1})).status_code == 204
+        new = await client.get("/events/new", params={"after_sequence": -1})
+        assert new.status_code == 200
+        listed = (await client.get("/handlers")).json()["handlers"]
+        assert sorted(h["handler_id"] for h in listed) == ["new", "old"]
+
+
+async def test_a_token_set_after_the_app_was_made_applies(
+    serve: Callable[..., RunningServer],
+) -> None:
+    server = serve()
+    server.server.token = "late"
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        assert (await client.get("/workflows")).status_code == 401
+        ok = await client.get("/workflows", headers={"Authorization": "Bearer late"})
+        assert ok.status_code == 200
+
+
+async def test_stopping_the_server_ends_the_streams_it_serves(
+    serve: Callable[..., RunningServer],
+) -> None:
+    server = serve()
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        run_id = (await client.post("/workflows/tally/run-nowait", json={})).json()["run_id"]
+        await until_question(client, run_id)
+        async with client.stream(
+            "GET", f"/events/{run_id}", params={"sse": "false", "after_sequence": -1}
+        ) as response:
+            lines = response.aiter_lines()
+            assert json.loads(await anext(lines))["type"] == "InputRequiredEvent"
+            stopping = asyncio.create_task(asyncio.to_thread(server.stop))
+            assert [line async for line in lines] == []
+            await stopping
+
+
+def test_bad_options_and_registrations_are_refused() -> None:
+    with pytest.raises(ServerConfigurationError, match="max_body_bytes must be positive"):
+        make_server(max_body_bytes=0)
+    with pytest.raises(ServerConfigurationError, match="keep_finished_runs must be 0 or more"):
+        make_server(keep_finished_runs=-1)
+    server = make_server()
+    with pytest.raises(ServerConfigurationError, match="a workflow named 'greet' is already"):
+        server.add_workflow("greet", Greet())
+    with pytest.raises(ServerConfigurationError, match="has a store of its own"):
+        server.add_workflow("other", Greet(store=MemoryStore()))
+    with pytest.raises(ServerConfigurationError, match="not an Event class"):
+        server.add_workflow("third", Greet(), additional_events=[int])  # type: ignore[list-item]
+    mine = Greet()
+    server.add_workflow("mine", mine)
+    assert mine.store is None  # the server runs a copy bound to its store
