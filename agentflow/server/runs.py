@@ -191,7 +191,12 @@ class LocalRunner:
                 self.events.forget(evicted)
 
     async def wait(self, run_id: str) -> RunView:
-        live = self._live[run_id]
+        live = self._live.get(run_id)
+        if live is None:  # it ended and left memory already: the store has its end
+            view = await self.get(run_id)
+            if view is None:
+                raise ApiError(404, f"no run {run_id!r}")
+            return view
         await asyncio.shield(live.finished)
         return live.view
 
@@ -269,7 +274,7 @@ class LocalRunner:
                 continue
             try:
                 handler = await served.workflow.resume(info.run_id)
-            except StoreError as error:
+            except (StoreError, ContextSerdeError, WorkflowRuntimeError) as error:
                 logger.error("run %r of %r was not resumed: %s", info.run_id, served.name, error)
                 continue
             view = RunView(info.run_id, served.name, "running", info.created_at, info.updated_at)
@@ -315,7 +320,13 @@ def _stored_view(info: RunInfo, name: str) -> RunView:
     view = RunView(info.run_id, name, status, info.created_at, info.updated_at)
     if info.result is None:
         return view
-    outcome: dict[str, Any] = json.loads(info.result)
+    try:
+        outcome = json.loads(info.result)
+    except json.JSONDecodeError:
+        outcome = None
+    if not isinstance(outcome, dict):
+        view.result_unreadable = True
+        return view
     error = outcome.get("error")
     if error is not None:
         view.error = str(error.get("message") if isinstance(error, dict) else error)

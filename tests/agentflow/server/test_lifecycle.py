@@ -14,7 +14,7 @@ from served_flows import Greet, make_server
 from sse_frames import until_question
 
 from agentflow.server.errors import ServerConfigurationError
-from agentflow.stores import MemoryStore
+from agentflow.stores import MemoryStore, SqliteStore
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -79,3 +79,39 @@ def test_bad_options_and_registrations_are_refused() -> None:
     mine = Greet()
     server.add_workflow("mine", mine)
     assert mine.store is None  # the server runs a copy bound to its store
+
+
+async def test_health_is_503_until_the_lifespan_has_run() -> None:
+    transport = httpx.ASGITransport(app=make_server().app)  # runs no lifespan
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/health")
+    assert (response.status_code, response.json()) == (503, {"status": "unhealthy"})
+
+
+async def test_runs_another_process_stored_answer_from_the_store(
+    serve: Callable[..., RunningServer],
+) -> None:
+    server = serve()
+    store = server.server.store
+    assert isinstance(store, SqliteStore)
+    greet = "served_flows:Greet"
+    async with SqliteStore(store.path) as writer:
+        await writer.create_run("odd", greet, None)
+        await writer.write("odd", status="completed", result='"not an object"')
+        await writer.create_run("broke", greet, None)
+        await writer.write("broke", status="failed", result='{"error": "boom"}')
+        await writer.create_run("alien", "elsewhere:Flow", None)
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        odd = (await client.get("/handlers/odd")).json()
+        assert (odd["status"], odd["result"], odd["result_unreadable"]) == (
+            "completed",
+            None,
+            True,
+        )
+        broke = await client.get("/handlers/broke")
+        assert (broke.status_code, broke.json()["error"]) == (500, "boom")
+        # A run of a workflow this server does not serve is not its business.
+        assert (await client.get("/handlers/alien")).status_code == 404
+        assert (
+            await client.post("/events/broke", json={"event": {"type": "X"}})
+        ).status_code == 409
