@@ -26,7 +26,7 @@ def load_workflow(target: str) -> Workflow | type[Workflow]:
     found = load_attribute(target, "module:WorkflowClass (e.g. myapp.flows:ResearchFlow)")
     if isinstance(found, Workflow) or (isinstance(found, type) and issubclass(found, Workflow)):
         return found
-    raise CommandLineError(f"{target!r} is {_describe(found)}, not a Workflow subclass or instance")
+    raise CommandLineError(f"{target!r} is {describe(found)}, not a Workflow subclass or instance")
 
 
 def load_attribute(target: str, expected: str) -> object:
@@ -50,11 +50,6 @@ def load_attribute(target: str, expected: str) -> object:
             raise CommandLineError(f"{owner!r} has no attribute {attribute!r} ({listing})")
         found = getattr(found, attribute)
     return found
-
-
-def describe(value: object) -> str:
-    """What `value` is, for an error that says the target named the wrong thing."""
-    return _describe(value)
 
 
 def instantiate(target: Workflow | type[Workflow]) -> Workflow:
@@ -121,7 +116,8 @@ def _workflows_defined_in(module: ModuleType) -> list[str]:
     )
 
 
-def _describe(value: object) -> str:
+def describe(value: object) -> str:
+    """What `value` is, for an error that says a target named the wrong thing."""
     if isinstance(value, type):
         return f"the class {value.__qualname__}"
     if isinstance(value, ModuleType):
