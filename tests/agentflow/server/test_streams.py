@@ -140,6 +140,22 @@ async def test_nothing_left_after_the_cursor_of_an_ended_run_is_204(
     assert '"type":"StopEvent"' in last.text
 
 
+async def test_include_qualified_name_false_leaves_it_null(client: httpx.AsyncClient) -> None:
+    run_id = (await client.post("/workflows/greet/run", json={})).json()["run_id"]
+    frames = await collect_sse(client, run_id, after_sequence=-1, include_qualified_name="false")
+    assert frames == [
+        (
+            0,
+            {
+                "value": {"result": "Hello, World!"},
+                "qualified_name": None,
+                "type": "StopEvent",
+                "types": None,
+            },
+        )
+    ]
+
+
 async def test_a_bad_after_sequence_is_400(client: httpx.AsyncClient) -> None:
     run_id = (await client.post("/workflows/greet/run", json={})).json()["run_id"]
     response = await client.get(f"/events/{run_id}", params={"after_sequence": "abc"})
