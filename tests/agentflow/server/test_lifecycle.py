@@ -1,11 +1,14 @@
-"""A server's life around its runs: runs that ended long ago answer from the store, a token
-set after the app was made still guards it, and stopping the server ends its streams."""
+"""A server's life around its runs: its options and registrations, /health before and after
+the lifespan, the default store made only when used, runs that ended long ago (or that
+another process stored) answering from the store, a token set after the app was made, and
+stopping the server ending its streams."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -115,3 +118,16 @@ async def test_runs_another_process_stored_answer_from_the_store(
         assert (
             await client.post("/events/broke", json={"event": {"type": "X"}})
         ).status_code == 409
+
+
+def test_the_default_store_makes_no_file_until_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AGENTFLOW_SERVER_TOKEN", raising=False)
+    server = make_server()
+    assert server.app is server.app
+    store = server.store
+    assert isinstance(store, SqliteStore)
+    assert store.path == Path("agentflow-runs.db")
+    assert list(tmp_path.iterdir()) == []
