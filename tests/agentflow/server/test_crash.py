@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,10 +55,14 @@ class ServeProcess:
             text=True,
         )
         assert self.process.stderr is not None
+        self.log: list[str] = []
         for line in self.process.stderr:  # uvicorn says when the lifespan has run
+            self.log.append(line)
             if "Application startup complete" in line:
+                # Read on, so that the child never blocks on a full pipe.
+                threading.Thread(target=self.log.extend, args=(self.process.stderr,)).start()
                 return
-        raise AssertionError(f"agentflow serve did not start (exit {self.process.wait()})")
+        raise AssertionError(f"agentflow serve did not start: {''.join(self.log)}")
 
     def kill(self) -> None:
         os.kill(self.process.pid, signal.SIGKILL)
