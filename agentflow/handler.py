@@ -70,6 +70,18 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
         """Shorthand for `handler.ctx.send_event(event, step)`."""
         self._ctx.send_event(event, step)
 
+    async def stored(self) -> bool:
+        """Wait until the run is in its workflow's store, so that a crash from now on
+        cannot lose it: True then (at once without a store), False when the store refused
+        it (its id was taken, the database failed: the run fails with that error)."""
+        return await self._run.stored()
+
+    async def send_event_confirmed(self, event: Event, step: str | None = None) -> bool:
+        """`send_event`, returning once the run holds the event: for a durable run, once
+        its record is in the store, so that a crash after this cannot lose it. False when
+        the run has ended and did not take it. Call it on the run's event loop."""
+        return await self._run.send_confirmed(event, step)
+
     async def cancel_run(self) -> None:
         """Stop the run; it ends with WorkflowCancelledByUser once its tasks are gone."""
         self._run.cancel()

@@ -7,6 +7,7 @@ durable store holds.
     agentflow runs list --store sqlite:///runs.db --status waiting   # or $AGENTFLOW_STORE
     agentflow runs show order-42 --store postgresql://app@db/app
     agentflow runs prune --older-than 7d --store sqlite:///runs.db
+    agentflow serve myapp:server --host 127.0.0.1 --port 8000      # the [server] extra
 
 `run` prints each event the run streams on a line of its own (`Progress step=1`, long
 fields cut), streamed text (events with a `delta` string, such as an agent's tokens) as
@@ -26,10 +27,14 @@ start, or be drawn), or a run or store could not be read; 2 a usage error (bad
 `module:Class`, bad `--arg`, no or a bad store URL, a bad duration); 130 interrupted.
 `python -m agentflow` is the same command.
 
-One module per command, `draw.py`, `run.py` and `runs.py`, each adding its subcommand and
-options to the parser (`add_draw_command`, `add_run_command`, `add_runs_command`) and
-importing what it runs with only when it runs; this module builds the top-level parser,
-dispatches to the command parsed, and turns its errors into exit codes.
+`serve` runs a `WorkflowServer` (`agentflow.server`) with uvicorn, on 127.0.0.1 unless
+`--host` says otherwise.
+
+One module per command, `draw.py`, `run.py`, `runs.py` and `serve.py`, each adding its
+subcommand and options to the parser (`add_draw_command`, `add_run_command`,
+`add_runs_command`, `add_serve_command`) and importing what it runs with only when it runs;
+this module builds the top-level parser, dispatches to the command parsed, and turns its
+errors into exit codes.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from agentflow.cli.formatting import format_event
 from agentflow.cli.loading import load_workflow
 from agentflow.cli.run import add_run_command
 from agentflow.cli.runs import add_runs_command
+from agentflow.cli.serve import add_serve_command
 
 __all__ = ["CommandLineError", "format_event", "load_workflow", "main"]
 
@@ -74,13 +80,14 @@ def main(argv: list[str] | None = None) -> int:
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agentflow",
-        description="Draw or run an agentflow workflow, or read the runs in a store.",
+        description="Draw, run or serve agentflow workflows, or read the runs in a store.",
     )
     parser.add_argument("--version", action="version", version=f"agentflow {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_draw_command(commands)
     add_run_command(commands)
     add_runs_command(commands)
+    add_serve_command(commands)
     return parser
 
 

@@ -23,11 +23,19 @@ def load_workflow(target: str) -> Workflow | type[Workflow]:
     `CommandLineError` naming what was wrong."""
     from agentflow.workflow import Workflow
 
+    found = load_attribute(target, "module:WorkflowClass (e.g. myapp.flows:ResearchFlow)")
+    if isinstance(found, Workflow) or (isinstance(found, type) and issubclass(found, Workflow)):
+        return found
+    raise CommandLineError(f"{target!r} is {describe(found)}, not a Workflow subclass or instance")
+
+
+def load_attribute(target: str, expected: str) -> object:
+    """The object `module:attribute.path` names (a module, or a `.py` file, then the
+    attributes after the colon); `expected` says what `target` should look like, for the
+    error when it has no colon. Raises `CommandLineError` naming what was wrong."""
     module_name, colon, attribute_path = target.rpartition(":")
     if not colon or not module_name or not attribute_path:
-        raise CommandLineError(
-            f"expected module:WorkflowClass (e.g. myapp.flows:ResearchFlow), got {target!r}"
-        )
+        raise CommandLineError(f"expected {expected}, got {target!r}")
     module = _import_module(module_name)
     found: object = module
     for depth, attribute in enumerate(attribute_path.split(".")):
@@ -41,9 +49,7 @@ def load_workflow(target: str) -> Workflow | type[Workflow]:
             )
             raise CommandLineError(f"{owner!r} has no attribute {attribute!r} ({listing})")
         found = getattr(found, attribute)
-    if isinstance(found, Workflow) or (isinstance(found, type) and issubclass(found, Workflow)):
-        return found
-    raise CommandLineError(f"{target!r} is {_describe(found)}, not a Workflow subclass or instance")
+    return found
 
 
 def instantiate(target: Workflow | type[Workflow]) -> Workflow:
@@ -110,7 +116,8 @@ def _workflows_defined_in(module: ModuleType) -> list[str]:
     )
 
 
-def _describe(value: object) -> str:
+def describe(value: object) -> str:
+    """What `value` is, for an error that says a target named the wrong thing."""
     if isinstance(value, type):
         return f"the class {value.__qualname__}"
     if isinstance(value, ModuleType):

@@ -269,9 +269,24 @@ class DurableRun(WorkflowRun):
         lane_for(self, step, event)  # refused at once, as in memory
         self.call_on_loop(self._journal_then_route, event, step)
 
-    def _journal_then_route(self, event: Event, step: str | None) -> None:
+    async def stored(self) -> bool:
+        """See `RunPort.stored`: done once `create_run` has returned (or failed)."""
+        journal = self.journal
+        assert journal is not None
+        await asyncio.wait([journal.created])
+        return not journal.created.cancelled() and journal.created.exception() is None
+
+    async def send_confirmed(self, event: Event, step: str | None) -> bool:
+        """See `RunPort.send_confirmed`: True once the event's `sent` record is durable."""
+        if step is not None:
+            lane_for(self, step, event)  # refused at once, as in memory
+        return await RunJournal.durable(self._journal_then_route(event, step))
+
+    def _journal_then_route(self, event: Event, step: str | None) -> asyncio.Future[None] | None:
+        """Queue the record of `event` and route it once written; the record's future (None
+        when nothing was queued: the run has ended, or the send was replayed)."""
         if not self.is_running:
-            return
+            return None
         journal = self.journal
         assert journal is not None
         execution = current_execution.get()
@@ -282,7 +297,7 @@ class DurableRun(WorkflowRun):
             if replayed:
                 replayed.pop(0)  # sent before the crash, and routed then
                 log.sends += 1
-                return
+                return None
             consumed = journal.id_of(execution.event)
             kind, key, sender = (
                 "emitted",
@@ -316,6 +331,7 @@ class DurableRun(WorkflowRun):
                     WorkflowRun.dispatch_to(self, self.lanes[step], routed)
 
         self.tasks.start_worker(self.loop, route_once_written())
+        return written
 
     def dispatch_to(self, lane: StepLane, event: Event) -> None:
         """A failed step's StepFailedEvent on its way to a `@catch_error` step: that

@@ -115,6 +115,16 @@ class RunPort(Protocol):
         """Route `event` to the step named `step` only, from any thread; raises at once
         when there is no such step or it does not accept the event."""
 
+    async def stored(self) -> bool:
+        """Wait until the run is in its store: True then (and at once for a run without a
+        store, or a resumed one), False when the store refused it (the run fails)."""
+
+    async def send_confirmed(self, event: Event, step: str | None) -> bool:
+        """Send `event` from outside the run (to `step` only, or routed), on the loop's
+        thread, and return once the run holds it: at once in memory, once its record is in
+        the store for a durable run. False when the run has ended (or its journal failed)
+        and did not take it."""
+
     def write_to_stream(self, event: Event) -> None:
         """Put `event` on the run's stream, on the loop's thread."""
 

@@ -285,6 +285,20 @@ class WorkflowRun:
         """Send `event` to the step named `step` only, bypassing waiters and routing."""
         self.call_on_loop(self.dispatch_to, lane_for(self, step, event), event)
 
+    async def stored(self) -> bool:
+        """See `RunPort.stored`: a run without a store has nothing to wait for."""
+        return True
+
+    async def send_confirmed(self, event: Event, step: str | None) -> bool:
+        """See `RunPort.send_confirmed`: in memory, the event is routed before this returns."""
+        if self.outcome is not None:
+            return False
+        if step is None:
+            self.dispatch(event)
+        else:
+            self.send_to_step(step, event)
+        return True
+
     def dispatch_to(self, lane: StepLane, event: Event) -> None:
         if self.outcome is None:
             self.deliver(lane, event)

@@ -1,0 +1,341 @@
+"""The runs a server starts, follows, answers and cancels, behind one seam (`Runner`).
+
+The routes speak only `Runner`; `LocalRunner` runs every workflow in this process, on the
+server's event loop, each run journalled in the server's store (`Workflow(store=...)`), so a
+run outlives the process that started it: at start-up `resume_unfinished` goes on with every
+unfinished run whose workflow is served. A runner that queues runs across worker processes
+can stand behind the same seam.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from agentflow.context.serializers import JsonSerializer
+from agentflow.errors import ContextSerdeError, StoreError, WorkflowRuntimeError
+from agentflow.events import (
+    Event,
+    InputRequiredEvent,
+    StartEvent,
+    StopEvent,
+    WorkflowCancelledEvent,
+    WorkflowFailedEvent,
+    WorkflowTimedOutEvent,
+)
+from agentflow.server.errors import ApiError
+from agentflow.server.streams import RunEvents
+from agentflow.stores.base import TERMINAL_STATUSES
+
+if TYPE_CHECKING:
+    from agentflow.handler import WorkflowHandler
+    from agentflow.server.registry import ServedWorkflow, WorkflowRegistry
+    from agentflow.stores.base import RunInfo, RunStore
+
+logger = logging.getLogger("agentflow.server")
+
+Status = Literal["running", "completed", "failed", "cancelled"]
+"""A run's status on the wire: a run waiting for an answer is `running`, as in the
+reference."""
+
+
+@dataclass(slots=True)
+class RunView:
+    """A run as the routes report it."""
+
+    run_id: str
+    workflow_name: str
+    status: Status
+    started_at: datetime
+    updated_at: datetime
+    error: str | None = None
+    result: StopEvent | None = None
+    """The StopEvent of a completed run."""
+    result_unreadable: bool = False
+    """True when the store holds a result this process cannot decode."""
+    asked: list[Event] = field(default_factory=list)
+    """The InputRequiredEvents the run streamed, oldest first (until it ends)."""
+    answered: int = 0
+    """How many events were sent into the run from outside: each answers the oldest
+    question, whether the question reached the stream before the answer came or after."""
+
+    @property
+    def questions(self) -> list[Event]:
+        """The questions not answered yet."""
+        return self.asked[self.answered :]
+
+
+class Runner(Protocol):
+    """What the routes ask of the runs (see the module docstring)."""
+
+    events: RunEvents
+
+    async def start(
+        self, served: ServedWorkflow, start_event: StartEvent, run_id: str | None
+    ) -> RunView:
+        """Start a run; 409 when `run_id` is taken."""
+
+    async def wait(self, run_id: str) -> RunView:
+        """Wait for the run to end (it must be running in this server)."""
+
+    async def send(self, run_id: str, event: Event, step: str | None, key: str | None) -> None:
+        """Send `event` into the run, returning once it is journalled; with an idempotency
+        `key`, a second send with that key sends nothing. 404/409 as ApiError."""
+
+    async def cancel(self, run_id: str) -> None:
+        """Cancel a running run; 404 unknown, 409 ended."""
+
+    async def get(self, run_id: str) -> RunView | None:
+        """The run, live or from the store; None when unknown."""
+
+    def list(self) -> AsyncIterator[RunView]:
+        """Every run of a served workflow, live ones first."""
+
+    async def resume_unfinished(self) -> int:
+        """Go on with the store's unfinished runs of served workflows; how many."""
+
+    async def close(self) -> None:
+        """Stop following the runs (they stay unfinished in the store)."""
+
+
+class _LiveRun:
+    """A run this process drives: its handler and what its stream told so far."""
+
+    __slots__ = ("finished", "handler", "keys", "pump", "served", "view")
+
+    def __init__(self, served: ServedWorkflow, handler: WorkflowHandler[Any], view: RunView):
+        self.served = served
+        self.handler = handler
+        self.view = view
+        self.keys: dict[str, asyncio.Future[None]] = {}
+        """Idempotency key -> the send made with it."""
+        self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pump: asyncio.Task[None] | None = None
+
+
+class LocalRunner:
+    """Runs in this process, journalled in `store`; see the module docstring."""
+
+    def __init__(
+        self, registry: WorkflowRegistry, store: RunStore, *, keep_finished: int = 1000
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.events = RunEvents()
+        self.keep_finished = keep_finished
+        """How many ended runs keep their events (and result) in memory; older ones are
+        read from the store, their stream gone."""
+        self._live: dict[str, _LiveRun] = {}
+        self._finished: deque[str] = deque()
+
+    async def start(
+        self, served: ServedWorkflow, start_event: StartEvent, run_id: str | None
+    ) -> RunView:
+        run_id = run_id or uuid.uuid4().hex
+        if run_id in self._live or await self.store.get_run(run_id) is not None:
+            raise ApiError(409, f"handler_id: a run {run_id!r} already exists")
+        try:
+            handler = served.workflow.run(start_event=start_event, run_id=run_id)
+        except (WorkflowRuntimeError, ContextSerdeError, TypeError) as error:
+            raise ApiError(400, f"start_event: the run cannot start: {error}") from error
+        now = datetime.now(UTC)
+        view = self._follow(served, handler, RunView(run_id, served.name, "running", now, now))
+        # Answered only once the run is in the store: a crash after the answer cannot lose it.
+        if not await handler.stored():
+            live = self._live[run_id]
+            await asyncio.shield(live.finished)
+            raise ApiError(500, f"the run could not be stored: {view.error}")
+        return view
+
+    def _follow(
+        self, served: ServedWorkflow, handler: WorkflowHandler[Any], view: RunView
+    ) -> RunView:
+        live = _LiveRun(served, handler, view)
+        # Its outcome reaches clients as the terminal event; a run the loop's end stops
+        # (the server shut down) ends with an error nobody else reads.
+        handler.add_done_callback(_read_outcome)
+        self._live[view.run_id] = live
+        self.events.open(view.run_id)
+        live.pump = asyncio.get_running_loop().create_task(self._pump(live))
+        return view
+
+    async def _pump(self, live: _LiveRun) -> None:
+        """Be the run's one stream consumer: number its events, note its questions and its
+        end."""
+        view = live.view
+        try:
+            async for event in live.handler.stream_events():
+                view.updated_at = datetime.now(UTC)
+                if isinstance(event, InputRequiredEvent):
+                    view.asked.append(event)
+                if isinstance(event, StopEvent):
+                    _note_end(view, event)
+                self.events.append(view.run_id, event)
+            await asyncio.wait([live.handler])
+        finally:
+            view.asked.clear()
+            view.answered = 0
+            if not live.finished.done():
+                live.finished.set_result(None)
+            self._finished.append(view.run_id)
+            while len(self._finished) > self.keep_finished:
+                evicted = self._finished.popleft()
+                del self._live[evicted]
+                self.events.forget(evicted)
+
+    async def wait(self, run_id: str) -> RunView:
+        live = self._live.get(run_id)
+        if live is None:  # it ended and left memory already: the store has its end
+            view = await self.get(run_id)
+            if view is None:
+                raise ApiError(404, f"no run {run_id!r}")
+            return view
+        await asyncio.shield(live.finished)
+        return live.view
+
+    async def send(self, run_id: str, event: Event, step: str | None, key: str | None) -> None:
+        live = self._live.get(run_id)
+        if live is None:
+            info = await self.store.get_run(run_id)
+            if info is None or self.registry.for_stored(info.workflow) is None:
+                raise ApiError(404, f"no run {run_id!r}")
+            if info.status in TERMINAL_STATUSES:
+                raise ApiError(409, f"run {run_id!r} has ended ({info.status})")
+            raise ApiError(409, f"run {run_id!r} is not running in this server")
+        if key is not None:
+            earlier = live.keys.get(key)
+            if earlier is not None:
+                await asyncio.shield(earlier)  # the first send's outcome is this one's
+                return
+        if live.view.status != "running":
+            raise ApiError(409, f"run {run_id!r} has ended ({live.view.status})")
+        sending = asyncio.get_running_loop().create_task(self._send(live, event, step))
+        if key is not None:
+            live.keys[key] = sending
+            sending.add_done_callback(lambda done: _forget_failed(live.keys, key, done))
+        await asyncio.shield(sending)
+
+    async def _send(self, live: _LiveRun, event: Event, step: str | None) -> None:
+        try:
+            taken = await live.handler.send_event_confirmed(event, step)
+        except WorkflowRuntimeError as error:  # no such step, or it does not take the event
+            raise ApiError(400, f"step: {error}") from error
+        if not taken:
+            raise ApiError(409, f"run {live.view.run_id!r} has ended and did not take the event")
+        live.view.answered += 1
+
+    async def cancel(self, run_id: str) -> None:
+        live = self._live.get(run_id)
+        if live is None:
+            view = await self.get(run_id)
+            if view is None:
+                raise ApiError(404, f"no run {run_id!r}")
+            raise ApiError(409, f"run {run_id!r} is not running in this server ({view.status})")
+        if live.finished.done() or live.view.status != "running":
+            raise ApiError(409, f"run {run_id!r} has ended ({live.view.status})")
+        await live.handler.cancel_run()
+        await asyncio.shield(live.finished)
+
+    async def get(self, run_id: str) -> RunView | None:
+        live = self._live.get(run_id)
+        if live is not None:
+            return live.view
+        info = await self.store.get_run(run_id)
+        if info is None:
+            return None
+        served = self.registry.for_stored(info.workflow)
+        return None if served is None else _stored_view(info, served.name)
+
+    async def list(self) -> AsyncIterator[RunView]:
+        for live in list(self._live.values()):
+            yield live.view
+        async for info in self.store.list_runs():
+            served = self.registry.for_stored(info.workflow)
+            if served is not None and info.run_id not in self._live:
+                yield _stored_view(info, served.name)
+
+    async def resume_unfinished(self) -> int:
+        unfinished = [
+            info
+            for status in ("running", "waiting")
+            async for info in self.store.list_runs(status=status)
+        ]
+        resumed = 0
+        for info in unfinished:
+            served = self.registry.for_stored(info.workflow)
+            if served is None or info.run_id in self._live:
+                continue
+            try:
+                handler = await served.workflow.resume(info.run_id)
+            except (StoreError, ContextSerdeError, WorkflowRuntimeError) as error:
+                logger.error("run %r of %r was not resumed: %s", info.run_id, served.name, error)
+                continue
+            view = RunView(info.run_id, served.name, "running", info.created_at, info.updated_at)
+            self._follow(served, handler, view)
+            resumed += 1
+        return resumed
+
+    async def close(self) -> None:
+        self.events.stop()
+        pumps = [live.pump for live in self._live.values() if live.pump is not None]
+        for pump in pumps:
+            pump.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+
+
+def _read_outcome(handler: asyncio.Future[Any]) -> None:
+    if not handler.cancelled():
+        handler.exception()
+
+
+def _forget_failed(
+    keys: dict[str, asyncio.Future[None]], key: str, done: asyncio.Future[None]
+) -> None:
+    """A send that failed did not happen: a retry with its key may try again."""
+    if done.cancelled() or done.exception() is not None:
+        keys.pop(key, None)
+
+
+def _note_end(view: RunView, terminal: StopEvent) -> None:
+    if isinstance(terminal, WorkflowCancelledEvent):
+        view.status = "cancelled"
+    elif isinstance(terminal, WorkflowTimedOutEvent):
+        view.status, view.error = "failed", f"Workflow timed out after {terminal.timeout}s"
+    elif isinstance(terminal, WorkflowFailedEvent):
+        view.status, view.error = "failed", str(terminal.exception)
+    else:
+        view.status, view.result = "completed", terminal
+
+
+def _stored_view(info: RunInfo, name: str) -> RunView:
+    """A run this process does not drive, as the store has it."""
+    status: Status = "running" if info.status == "waiting" else info.status
+    view = RunView(info.run_id, name, status, info.created_at, info.updated_at)
+    if info.result is None:
+        return view
+    try:
+        outcome = json.loads(info.result)
+    except json.JSONDecodeError:
+        outcome = None
+    if not isinstance(outcome, dict):
+        view.result_unreadable = True
+        return view
+    error = outcome.get("error")
+    if error is not None:
+        view.error = str(error.get("message") if isinstance(error, dict) else error)
+    elif status == "completed":
+        text = outcome.get("result")
+        try:
+            value = None if text is None else JsonSerializer().deserialize_at(text, "result")
+        except ContextSerdeError:
+            view.result_unreadable = True
+        else:
+            view.result = value if isinstance(value, StopEvent) else StopEvent(result=value)
+    return view
