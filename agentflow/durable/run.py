@@ -309,17 +309,19 @@ class DurableRun(WorkflowRun):
             entry = journal.enter(event, step, made_by=sender)
         except (ContextSerdeError, RecordTooLargeError) as error:
             journal.refuse(error)  # the run cannot go on without it, whoever sent it
-            return
+            return None
         routed = journal.fold.live[entry["id"]]
         body: dict[str, Any] = {"event": entry}
         if journal.routes_at_once:
-            # Queued (or folded) before it is routed, and so before anything it causes.
-            if journal.queue(kind, key, body):
+            # Queued (or folded) before it is routed, and so before anything it causes;
+            # a caller that must know it is durable (`send_confirmed`) awaits the future.
+            queued = journal.enqueue(kind, key, body)
+            if queued is not None:
                 if step is None:
                     self.route(routed)
                 else:
                     WorkflowRun.dispatch_to(self, self.lanes[step], routed)
-            return
+            return queued
         # Queued now, so that it comes before the sending step's completion record.
         written = journal.enqueue(kind, key, body)
 

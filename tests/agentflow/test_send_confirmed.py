@@ -43,9 +43,12 @@ class GatedStore(MemoryStore):
         await super().write(run_id, records, **kw)
 
 
-async def test_a_durable_send_returns_once_its_record_is_written() -> None:
+@pytest.mark.parametrize("durability", ["sync", "async"])
+async def test_a_durable_send_returns_once_its_record_is_written(durability: Any) -> None:
+    """Also with `durability="async"`, which routes the event before its record is written:
+    the caller still learns when the record is durable."""
     store = GatedStore()
-    handler = Asker(timeout=None, store=store).run(run_id="r1")
+    handler = Asker(timeout=None, store=store, durability=durability).run(run_id="r1")
     async for event in handler.stream_events():
         if isinstance(event, InputRequiredEvent):
             break
@@ -58,6 +61,16 @@ async def test_a_durable_send_returns_once_its_record_is_written() -> None:
     assert [record.kind for record in stored.records].count("sent") == 1
     assert await handler == "x"
     assert await handler.send_event_confirmed(HumanResponseEvent(response="late")) is False
+
+
+async def test_with_durability_exit_the_send_is_confirmed_once_folded() -> None:
+    """`"exit"` writes nothing per event: the send is confirmed once the run holds it."""
+    handler = Asker(timeout=None, store=MemoryStore(), durability="exit").run(run_id="r2")
+    async for event in handler.stream_events():
+        if isinstance(event, InputRequiredEvent):
+            break
+    assert await handler.send_event_confirmed(HumanResponseEvent(response="e")) is True
+    assert await handler == "e"
 
 
 async def test_in_memory_the_event_is_routed_at_once() -> None:
