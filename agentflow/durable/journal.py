@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from agentflow.context.serializers import BaseSerializer
 from agentflow.durable.fold import Fold
 from agentflow.errors import ContextSerdeError, StoreError, StoreWriteError, WorkflowCancelledByUser
-from agentflow.events import Event, StopEvent
+from agentflow.events import Event, InputRequiredEvent, StopEvent
 from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ class RunJournal:
         durability: Durability,
         on_failure: Callable[[BaseException], None],
         state_text: Callable[[], str],
+        asking: Callable[[Execution, Event], asyncio.Future[None] | None],
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -105,6 +106,9 @@ class RunJournal:
         self.last_state: str | None = fold.state
         self.state_text = state_text
         """The run's state now, serialized as the journal keeps it."""
+        self._asking = asking
+        """Told of a question an execution returned, before its record: the run's status
+        write to await before the question is routed (None: nothing to await)."""
         self.durability = durability
         self.routes_at_once = durability != "sync"
         """Whether what a record holds is routed without waiting until it is durable."""
@@ -350,7 +354,12 @@ class RunJournal:
             routed = self.fold.live[entry["id"]]
             body["returned"] = entry
         self._note_what_it_did(execution, log, body)
+        # Noted before the record is queued, so that the two go out in one write (and in
+        # "exit" the checkpoint with the status holds the record).
+        asked = self._asking(execution, result) if isinstance(result, InputRequiredEvent) else None
         if not await self.record("execution", key, body):
+            return FAILED
+        if asked is not None and not await self.durable(asked):
             return FAILED
         return routed
 

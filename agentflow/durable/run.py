@@ -28,7 +28,7 @@ from agentflow.runtime.lanes import StepLane, lane_for
 from agentflow.runtime.once import call, calling_execution
 from agentflow.runtime.outcome import Outcome
 from agentflow.runtime.run import WorkflowRun
-from agentflow.runtime.stall import restored
+from agentflow.runtime.stall import check_stalled_soon, restored
 from agentflow.runtime.waiters import wait_in
 from agentflow.stores.base import JournalRecord, RunStatus
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 class DurableRun(WorkflowRun):
     """A run journalled in a store; see the module docstring."""
 
-    __slots__ = ("_fold_to_resume", "_start", "_status", "_suspended")
+    __slots__ = ("_fold_to_resume", "_noted", "_routing", "_start", "_status", "_suspended")
 
     def __init__(
         self,
@@ -65,6 +65,11 @@ class DurableRun(WorkflowRun):
         self._suspended = 0
         """How many `wait_for_event` calls are waiting now."""
         self._status: RunStatus = "running"
+        self._noted: asyncio.Future[None] | None = None
+        """The write of `_status` (done once it is in the store)."""
+        self._routing = 0
+        """How many events wait for their record before they are routed: the run is not
+        idle while one is on its way."""
         self._fold_to_resume = fold if start_event is None else None
         self.journal = RunJournal(
             store,
@@ -75,6 +80,7 @@ class DurableRun(WorkflowRun):
             durability=workflow.durability,
             on_failure=self._journal_failed,
             state_text=self._state_text,
+            asking=self._asking,
         )
         stream_write = self.write_to_stream
 
@@ -124,10 +130,15 @@ class DurableRun(WorkflowRun):
             journal.creating = self.loop.create_task(self._create(self._start, started))
         else:
             journal.created.set_result(None)
-            journal.note_status("running")  # it may have been waiting when it stopped
             if self._fold_to_resume is not None:
                 self._resume_from(self._fold_to_resume)
                 self._fold_to_resume = None
+            if self.executing:
+                journal.note_status("running")  # it may have been waiting when it stopped
+            else:
+                # Nothing to run (it waited for an answer after a step returned its
+                # question): waiting, unless what it has left over makes it stuck.
+                check_stalled_soon(self)
 
     async def _create(self, start_event: StartEvent, started: JournalRecord) -> None:
         """Put the run in the store with its start record, then route the start event."""
@@ -249,19 +260,45 @@ class DurableRun(WorkflowRun):
         assert journal is not None
         return f"{execution.step}@{journal.id_of(execution.event)}"
 
-    def _note_status(self) -> asyncio.Future[None] | None:
-        """Write the run's status if it changed (see `wait_for_event`)."""
+    def became_idle(self) -> None:
+        """Nothing to run and nothing stuck: the run waits for an event from outside (the
+        answer to a question a step returned, or a caller's send), and is listed so; in
+        `"exit"` that write carries a checkpoint, so the run can be answered elsewhere."""
+        if not self._routing:  # else the event on its way tells again once routed
+            self._note_status(idle=True)
+
+    def _asking(self, execution: Execution, question: Event) -> asyncio.Future[None] | None:
+        """`execution` returned `question`: when the run will have nothing else to do once
+        it is streamed, the run is listed as waiting before it is (the future to await),
+        as for a question a `wait_for_event` asks."""
+        lane = self.lanes[execution.step]
+        if (
+            self._routing
+            or lane.pending
+            or self.children
+            or self._suspended < len(self.executing) - 1
+            or self.table.route(type(question))
+        ):
+            return None  # something else runs on: `became_idle` says when it is over
+        return self._note_status(idle=True)
+
+    def _note_status(self, idle: bool = False) -> asyncio.Future[None] | None:
+        """Write the run's status if it changed: `waiting` when it is `idle` (see
+        `became_idle`) or every step it runs is suspended in a wait, `running` otherwise.
+        The future is done once the status is written."""
         if not self.is_running:
             return None  # its end is written by the driver
         status: RunStatus = (
-            "waiting" if self._suspended and self._suspended >= len(self.executing) else "running"
+            "waiting"
+            if idle or (self._suspended and self._suspended >= len(self.executing))
+            else "running"
         )
-        if status == self._status:
-            return None
-        self._status = status
-        journal = self.journal
-        assert journal is not None
-        return journal.note_status(status)
+        if status != self._status:
+            self._status = status
+            journal = self.journal
+            assert journal is not None
+            self._noted = journal.note_status(status)
+        return self._noted
 
     def dispatch(self, event: Event, /) -> None:  # type: ignore[override]
         self._journal_then_route(event, None)
@@ -277,6 +314,10 @@ class DurableRun(WorkflowRun):
         assert journal is not None
         execution = current_execution.get()
         kind, key = "sent", None
+        if self._status == "waiting" and not self.executing:
+            # An event from outside reaches a run idle for one: running again, written
+            # with (so in "sync" before the routing of) the event's record.
+            self._note_status()
         if execution is not None and execution.link is self.link:
             log = journal.log_of(execution)
             replayed = journal.replayed_sends.get(execution)
@@ -303,11 +344,13 @@ class DurableRun(WorkflowRun):
 
         async def route_once_written() -> None:
             if await journal.durable(written):
+                self._routing -= 1
                 if step is None:
                     self.route(routed)
                 else:
                     WorkflowRun.dispatch_to(self, self.lanes[step], routed)
 
+        self._routing += 1
         self.tasks.start_worker(self.loop, route_once_written())
 
     def dispatch_to(self, lane: StepLane, event: Event) -> None:
@@ -335,8 +378,10 @@ class DurableRun(WorkflowRun):
 
         async def route_once_written() -> None:
             if await journal.durable(written):
+                self._routing -= 1
                 WorkflowRun.dispatch_to(self, lane, routed)
 
+        self._routing += 1
         self.tasks.start_worker(self.loop, route_once_written())
 
     def collect_events(

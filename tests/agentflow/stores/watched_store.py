@@ -33,6 +33,7 @@ class WatchedStore(RunStore):
         """As if the process had died: nothing more reaches the store."""
         self.fail_on: str | None = None
         self.writes: list[tuple[list[JournalRecord], RunStatus | None, Checkpoint | None]] = []
+        self._wrote = asyncio.Event()
 
     @property
     def written_keys(self) -> set[str]:
@@ -59,10 +60,17 @@ class WatchedStore(RunStore):
         await self.gate.wait()
         if self.gone:
             raise StoreWriteError(f"run {run_id!r}: the process is gone")
-        if any(record.key == self.fail_on for record in records):
+        if self.fail_on is not None and any(record.key == self.fail_on for record in records):
             raise StoreWriteError(f"run {run_id!r}: the disk is full")
         await self.inner.write(run_id, records, status=status, result=result, checkpoint=checkpoint)
         self.writes.append((list(records), status, checkpoint))
+        self._wrote.set()
+
+    async def until_status(self, status: RunStatus) -> None:
+        """Return once a write giving a run `status` has reached the store."""
+        while all(written != status for _, written, _ in self.writes):
+            self._wrote.clear()
+            await self._wrote.wait()
 
     async def load(self, run_id: str) -> StoredRun:
         return await self.inner.load(run_id)
