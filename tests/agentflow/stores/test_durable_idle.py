@@ -159,6 +159,29 @@ async def test_a_run_with_its_question_out_waits_once_its_other_steps_are_done(
     assert statuses(watched) == ["waiting", "running", "completed"]
 
 
+class FedByCallers(Workflow):
+    @step
+    async def begin(self, ev: StartEvent) -> None:
+        return None
+
+    @step(skip_graph_checks=["reachability"])
+    async def take(self, ev: Job) -> StopEvent:
+        return StopEvent(result="fed")
+
+
+@pytest.mark.parametrize("durability", MODES)
+async def test_a_run_idle_until_its_callers_send_an_event_is_waiting(
+    store: RunStore, durability: str
+) -> None:
+    watched = WatchedStore(store)
+    handler = FedByCallers(store=watched, timeout=None, durability=durability).run(run_id="fed")
+    await watched.until_status("waiting")
+    assert await waiting_runs(store) == ["fed"]
+    handler.ctx.send_event(Job())
+    assert await handler == "fed"
+    assert statuses(watched) == ["waiting", "running", "completed"]
+
+
 class Stray(Event):
     pass
 
