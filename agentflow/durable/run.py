@@ -20,6 +20,7 @@ from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.journal import RunJournal
+from agentflow.durable.status import RunStatusNotes
 from agentflow.errors import StoreError, StoreWriteError
 from agentflow.events import Event, StartEvent, StepFailedEvent, WorkflowFailedEvent
 from agentflow.runtime.collect import Collections, collect_in_run
@@ -30,7 +31,7 @@ from agentflow.runtime.outcome import Outcome
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.stall import check_stalled_soon, restored
 from agentflow.runtime.waiters import wait_in
-from agentflow.stores.base import JournalRecord, RunStatus
+from agentflow.stores.base import JournalRecord
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 class DurableRun(WorkflowRun):
     """A run journalled in a store; see the module docstring."""
 
-    __slots__ = ("_fold_to_resume", "_noted", "_routing", "_start", "_status", "_suspended")
+    __slots__ = ("_fold_to_resume", "_start", "status_notes")
 
     def __init__(
         self,
@@ -62,14 +63,7 @@ class DurableRun(WorkflowRun):
         # base class's start.
         super().__init__(workflow, table, ctx, None, run_id)
         self._start = start_event
-        self._suspended = 0
-        """How many `wait_for_event` calls are waiting now."""
-        self._status: RunStatus = "running"
-        self._noted: asyncio.Future[None] | None = None
-        """The write of `_status` (done once it is in the store)."""
-        self._routing = 0
-        """How many events wait for their record before they are routed: the run is not
-        idle while one is on its way."""
+        self.status_notes = RunStatusNotes(self)
         self._fold_to_resume = fold if start_event is None else None
         self.journal = RunJournal(
             store,
@@ -80,7 +74,7 @@ class DurableRun(WorkflowRun):
             durability=workflow.durability,
             on_failure=self._journal_failed,
             state_text=self._state_text,
-            asking=self._asking,
+            asking=self.status_notes.asking,
         )
         stream_write = self.write_to_stream
 
@@ -222,17 +216,17 @@ class DurableRun(WorkflowRun):
         requirements: dict[str, Any],
         timeout: float | None,
     ) -> Event:
-        """`wait_in`, with the run's status in the store following: `waiting` while every
-        step it runs is suspended in a wait, `running` otherwise."""
-        self._suspended += 1
+        """`wait_in`, with the run's status in the store following (`status.py`)."""
+        status = self.status_notes
+        status.suspended += 1
         try:
             # The run is listed as waiting before its question is asked, so that whoever
             # sees the question finds the run among the waiting ones.
-            await RunJournal.durable(self._note_status())
+            await RunJournal.durable(status.note())
             return await wait_in(self, event_type, waiter_event, waiter_id, requirements, timeout)
         finally:
-            self._suspended -= 1
-            self._note_status()
+            status.suspended -= 1
+            status.note()
 
     def idempotency_key(self, name: str) -> str:
         """`run_id:step@event_id:name`: the same for every run of the execution, in any
@@ -261,44 +255,8 @@ class DurableRun(WorkflowRun):
         return f"{execution.step}@{journal.id_of(execution.event)}"
 
     def became_idle(self) -> None:
-        """Nothing to run and nothing stuck: the run waits for an event from outside (the
-        answer to a question a step returned, or a caller's send), and is listed so; in
-        `"exit"` that write carries a checkpoint, so the run can be answered elsewhere."""
-        if not self._routing:  # else the event on its way tells again once routed
-            self._note_status(idle=True)
-
-    def _asking(self, execution: Execution, question: Event) -> asyncio.Future[None] | None:
-        """`execution` returned `question`: when the run will have nothing else to do once
-        it is streamed, the run is listed as waiting before it is (the future to await),
-        as for a question a `wait_for_event` asks."""
-        lane = self.lanes[execution.step]
-        if (
-            self._routing
-            or lane.pending
-            or self.children
-            or self._suspended < len(self.executing) - 1
-            or self.table.route(type(question))
-        ):
-            return None  # something else runs on: `became_idle` says when it is over
-        return self._note_status(idle=True)
-
-    def _note_status(self, idle: bool = False) -> asyncio.Future[None] | None:
-        """Write the run's status if it changed: `waiting` when it is `idle` (see
-        `became_idle`) or every step it runs is suspended in a wait, `running` otherwise.
-        The future is done once the status is written."""
-        if not self.is_running:
-            return None  # its end is written by the driver
-        status: RunStatus = (
-            "waiting"
-            if idle or (self._suspended and self._suspended >= len(self.executing))
-            else "running"
-        )
-        if status != self._status:
-            self._status = status
-            journal = self.journal
-            assert journal is not None
-            self._noted = journal.note_status(status)
-        return self._noted
+        """Nothing to run and nothing stuck: the run is noted waiting (`status.py`)."""
+        self.status_notes.became_idle()
 
     def dispatch(self, event: Event, /) -> None:  # type: ignore[override]
         self._journal_then_route(event, None)
@@ -314,10 +272,7 @@ class DurableRun(WorkflowRun):
         assert journal is not None
         execution = current_execution.get()
         kind, key = "sent", None
-        if self._status == "waiting" and not self.executing:
-            # An event from outside reaches a run idle for one: running again, written
-            # with (so in "sync" before the routing of) the event's record.
-            self._note_status()
+        self.status_notes.event_arrives()
         if execution is not None and execution.link is self.link:
             log = journal.log_of(execution)
             replayed = journal.replayed_sends.get(execution)
@@ -344,13 +299,13 @@ class DurableRun(WorkflowRun):
 
         async def route_once_written() -> None:
             if await journal.durable(written):
-                self._routing -= 1
+                self.status_notes.routing -= 1
                 if step is None:
                     self.route(routed)
                 else:
                     WorkflowRun.dispatch_to(self, self.lanes[step], routed)
 
-        self._routing += 1
+        self.status_notes.routing += 1
         self.tasks.start_worker(self.loop, route_once_written())
 
     def dispatch_to(self, lane: StepLane, event: Event) -> None:
@@ -378,10 +333,10 @@ class DurableRun(WorkflowRun):
 
         async def route_once_written() -> None:
             if await journal.durable(written):
-                self._routing -= 1
+                self.status_notes.routing -= 1
                 WorkflowRun.dispatch_to(self, lane, routed)
 
-        self._routing += 1
+        self.status_notes.routing += 1
         self.tasks.start_worker(self.loop, route_once_written())
 
     def collect_events(
