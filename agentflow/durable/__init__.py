@@ -6,6 +6,7 @@ otherwise.
     journal.py  the live side: ids, ordered batched writes, completion records
     run.py      `DurableRun`, a `WorkflowRun` whose port entry points journal first
     start.py    a new durable run, or one resumed from the store
+    status.py   the run's status in the store: `waiting` or `running`
 """
 
 from typing import Literal, get_args

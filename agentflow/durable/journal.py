@@ -35,7 +35,7 @@ from agentflow.errors import (
     StoreWriteError,
     WorkflowCancelledByUser,
 )
-from agentflow.events import Event, StopEvent
+from agentflow.events import Event, InputRequiredEvent, StopEvent
 from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
 from agentflow.stores.checks import utf8_size_over
 
@@ -75,6 +75,7 @@ class RunJournal:
         durability: Durability,
         on_failure: Callable[[BaseException], None],
         state_text: Callable[[], str],
+        asking: Callable[[Execution, Event], asyncio.Future[None] | None],
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -112,6 +113,9 @@ class RunJournal:
         self.last_state: str | None = fold.state
         self.state_text = state_text
         """The run's state now, serialized as the journal keeps it."""
+        self._asking = asking
+        """Told of a question an execution returned, before its record: the run's status
+        write to await before the question is routed (None: nothing to await)."""
         self.durability = durability
         self.routes_at_once = durability != "sync"
         """Whether what a record holds is routed without waiting until it is durable."""
@@ -403,7 +407,12 @@ class RunJournal:
             # once, and a collector's executions share commits instead of taking one
             # each. Whatever the run routes later waits for a record after this one.
             return None if self.queue("execution", key, body) else FAILED
+        # Noted before the record is queued, so that the two go out in one write (and in
+        # "exit" the checkpoint with the status holds the record).
+        asked = self._asking(execution, result) if isinstance(result, InputRequiredEvent) else None
         if not await self.record("execution", key, body):
+            return FAILED
+        if asked is not None and not await self.durable(asked):
             return FAILED
         return routed
 

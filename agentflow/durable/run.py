@@ -20,6 +20,7 @@ from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.journal import RunJournal
+from agentflow.durable.status import RunStatusNotes
 from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreError, StoreWriteError
 from agentflow.events import Event, StartEvent, StepFailedEvent, WorkflowFailedEvent
 from agentflow.runtime.collect import Collections, collect_in_run
@@ -28,9 +29,9 @@ from agentflow.runtime.lanes import StepLane, lane_for
 from agentflow.runtime.once import call, calling_execution
 from agentflow.runtime.outcome import Outcome
 from agentflow.runtime.run import WorkflowRun
-from agentflow.runtime.stall import restored
+from agentflow.runtime.stall import check_stalled_soon, restored
 from agentflow.runtime.waiters import wait_in
-from agentflow.stores.base import JournalRecord, RunStatus
+from agentflow.stores.base import JournalRecord
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 class DurableRun(WorkflowRun):
     """A run journalled in a store; see the module docstring."""
 
-    __slots__ = ("_fold_to_resume", "_start", "_status", "_suspended")
+    __slots__ = ("_fold_to_resume", "_start", "status_notes")
 
     def __init__(
         self,
@@ -62,9 +63,7 @@ class DurableRun(WorkflowRun):
         # base class's start.
         super().__init__(workflow, table, ctx, None, run_id)
         self._start = start_event
-        self._suspended = 0
-        """How many `wait_for_event` calls are waiting now."""
-        self._status: RunStatus = "running"
+        self.status_notes = RunStatusNotes(self)
         self._fold_to_resume = fold if start_event is None else None
         self.journal = RunJournal(
             store,
@@ -75,6 +74,7 @@ class DurableRun(WorkflowRun):
             durability=workflow.durability,
             on_failure=self._journal_failed,
             state_text=self._state_text,
+            asking=self.status_notes.asking,
         )
         stream_write = self.write_to_stream
 
@@ -123,10 +123,15 @@ class DurableRun(WorkflowRun):
             journal.creating = self.loop.create_task(self._create(self._start, started))
         else:
             journal.created.set_result(None)
-            journal.note_status("running")  # it may have been waiting when it stopped
             if self._fold_to_resume is not None:
                 self._resume_from(self._fold_to_resume)
                 self._fold_to_resume = None
+            if self.executing:
+                journal.note_status("running")  # it may have been waiting when it stopped
+            else:
+                # Nothing to run (it waited for an answer after a step returned its
+                # question): waiting, unless what it has left over makes it stuck.
+                check_stalled_soon(self)
 
     async def _create(self, start_event: StartEvent, started: JournalRecord) -> None:
         """Put the run in the store with its start record, then route the start event."""
@@ -210,17 +215,17 @@ class DurableRun(WorkflowRun):
         requirements: dict[str, Any],
         timeout: float | None,
     ) -> Event:
-        """`wait_in`, with the run's status in the store following: `waiting` while every
-        step it runs is suspended in a wait, `running` otherwise."""
-        self._suspended += 1
+        """`wait_in`, with the run's status in the store following (`status.py`)."""
+        status = self.status_notes
+        status.suspended += 1
         try:
             # The run is listed as waiting before its question is asked, so that whoever
             # sees the question finds the run among the waiting ones.
-            await RunJournal.durable(self._note_status())
+            await RunJournal.durable(status.note())
             return await wait_in(self, event_type, waiter_event, waiter_id, requirements, timeout)
         finally:
-            self._suspended -= 1
-            self._note_status()
+            status.suspended -= 1
+            status.note()
 
     def idempotency_key(self, name: str) -> str:
         """`run_id:step@event_id:name`: the same for every run of the execution, in any
@@ -248,19 +253,9 @@ class DurableRun(WorkflowRun):
         assert journal is not None
         return f"{execution.step}@{journal.id_of(execution.event)}"
 
-    def _note_status(self) -> asyncio.Future[None] | None:
-        """Write the run's status if it changed (see `wait_for_event`)."""
-        if not self.is_running:
-            return None  # its end is written by the driver
-        status: RunStatus = (
-            "waiting" if self._suspended and self._suspended >= len(self.executing) else "running"
-        )
-        if status == self._status:
-            return None
-        self._status = status
-        journal = self.journal
-        assert journal is not None
-        return journal.note_status(status)
+    def became_idle(self) -> None:
+        """Nothing to run and nothing stuck: the run is noted waiting (`status.py`)."""
+        self.status_notes.became_idle()
 
     def dispatch(self, event: Event, /) -> None:  # type: ignore[override]
         self._journal_then_route(event, None)
@@ -291,6 +286,7 @@ class DurableRun(WorkflowRun):
         assert journal is not None
         execution = current_execution.get()
         kind, key, sender = "sent", None, None
+        self.status_notes.event_arrives()
         if execution is not None and execution.link is self.link:
             log = journal.log_of(execution)
             replayed = journal.replayed_sends.get(execution)
@@ -327,11 +323,13 @@ class DurableRun(WorkflowRun):
 
         async def route_once_written() -> None:
             if await journal.durable(written):
+                self.status_notes.routing -= 1
                 if step is None:
                     self.route(routed)
                 else:
                     WorkflowRun.dispatch_to(self, self.lanes[step], routed)
 
+        self.status_notes.routing += 1
         self.tasks.start_worker(self.loop, route_once_written())
         return written
 
@@ -360,8 +358,10 @@ class DurableRun(WorkflowRun):
 
         async def route_once_written() -> None:
             if await journal.durable(written):
+                self.status_notes.routing -= 1
                 WorkflowRun.dispatch_to(self, lane, routed)
 
+        self.status_notes.routing += 1
         self.tasks.start_worker(self.loop, route_once_written())
 
     def collect_events(

@@ -226,6 +226,12 @@ class WorkflowRun:
             if not self.ended.done():
                 self.ended.set_result(None)
 
+    def became_idle(self) -> None:
+        """Nothing runs or is queued and nothing is stuck: the run waits for an event from
+        outside (an answer, a caller's send). Told by `stall.fail_if_stalled`, only when it
+        checks an idle run; a run in memory has nothing to do then (a durable one is listed
+        as waiting, `agentflow.durable.run`)."""
+
     def cancel(self, cancel_message: Any = None, cancel_handler: bool = False) -> None:
         """End the run as cancelled. The handler then raises WorkflowCancelledByUser (which
         the caller asked for, so it is not reported as never retrieved), or is itself
@@ -417,7 +423,8 @@ class WorkflowRun:
             if not failed:
                 executing = self.executing
                 executing.discard(execution)
-                if not executing and self.unclaimed:
+                # Idle now: stuck if events are left over; a durable run may be waiting.
+                if not executing and (self.unclaimed or journal is not None):
                     from agentflow.runtime.stall import check_stalled_soon
 
                     check_stalled_soon(self)

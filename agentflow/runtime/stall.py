@@ -5,7 +5,8 @@ ask for it), along with where it came from. Once nothing else can happen in the 
 step running or queued, no waiter, no question out to a human, no child run, no step that
 the run's callers feed), those events are why the run is stuck: `fail_if_stalled` then fails
 it with `stall_error`, and a timeout names them too. Nothing here runs per event: only
-when an event is left over.
+when an event is left over, or when a durable run has nothing left to run (it may be
+waiting then: `WorkflowRun.became_idle`).
 """
 
 from __future__ import annotations
@@ -71,19 +72,20 @@ def fail_if_stalled(run: WorkflowRun) -> None:
     """Fail `run` if nothing in it can happen any more and events are left over. A run
     with nothing left over may be waiting for an event sent from outside, one with a
     question out (an InputRequiredEvent a step returned, or a waiter) for its answer, and
-    one with a step its callers feed for them: none is stuck."""
+    one with a step its callers feed for them: none is stuck, and each is told
+    `run.became_idle()` (a durable run is then listed as waiting)."""
+    if not run.is_running or run.executing or run.children:
+        return
     unclaimed = run.unclaimed
     if (
-        not run.is_running
-        or not unclaimed
-        or run.executing
+        not unclaimed
         or (run.waiters is not None and run.waiters.pending)
         or run.open_questions
-        or run.children
+        # The timeout names the left-over events, if it comes first.
+        or callers_feed(run.table)
     ):
+        run.became_idle()
         return
-    if callers_feed(run.table):
-        return  # the timeout names the left-over events, if it comes first
     collected = run.collections.sizes() if run.collections is not None else {}
     error = stall_error(run.table, unclaimed, collected)
     failed = WorkflowFailedEvent(step_name=step_of(unclaimed), exception=error)

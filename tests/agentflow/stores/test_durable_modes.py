@@ -5,14 +5,12 @@ checked against a resume. (Killed child processes: test_durable_kill.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-from collections.abc import AsyncIterator, Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from watched_store import WatchedStore
 
 from agentflow import Context, Workflow, catch_error, step
 from agentflow.errors import StoreWriteError
@@ -25,80 +23,7 @@ from agentflow.events import (
     StopEvent,
 )
 from agentflow.stores import SqliteStore
-from agentflow.stores.base import (
-    Checkpoint,
-    JournalRecord,
-    RunInfo,
-    RunStatus,
-    RunStore,
-    StoredRun,
-)
-
-
-class WatchedStore(RunStore):
-    """A real store behind a gate the test controls: `write` waits while `gate` is clear,
-    fails (writing nothing) once `gone` is set or when a record's key is `fail_on`, and
-    notes every write that reached the store."""
-
-    def __init__(self, inner: RunStore) -> None:
-        super().__init__()
-        self.inner = inner
-        self.gate = asyncio.Event()
-        self.gate.set()
-        self.gone = False
-        """As if the process had died: nothing more reaches the store."""
-        self.fail_on: str | None = None
-        self.writes: list[tuple[list[JournalRecord], RunStatus | None, Checkpoint | None]] = []
-
-    @property
-    def written_keys(self) -> set[str]:
-        return {r.key for records, _, _ in self.writes for r in records if r.key is not None}
-
-    async def create_run(
-        self,
-        run_id: str,
-        workflow: str,
-        version: str | None,
-        records: Sequence[JournalRecord] = (),
-    ) -> RunInfo:
-        return await self.inner.create_run(run_id, workflow, version, records)
-
-    async def write(
-        self,
-        run_id: str,
-        records: Sequence[JournalRecord] = (),
-        *,
-        status: RunStatus | None = None,
-        result: str | None = None,
-        checkpoint: Checkpoint | None = None,
-    ) -> None:
-        await self.gate.wait()
-        if self.gone:
-            raise StoreWriteError(f"run {run_id!r}: the process is gone")
-        if any(record.key == self.fail_on for record in records):
-            raise StoreWriteError(f"run {run_id!r}: the disk is full")
-        await self.inner.write(run_id, records, status=status, result=result, checkpoint=checkpoint)
-        self.writes.append((list(records), status, checkpoint))
-
-    async def load(self, run_id: str) -> StoredRun:
-        return await self.inner.load(run_id)
-
-    async def get_run(self, run_id: str) -> RunInfo | None:
-        return await self.inner.get_run(run_id)
-
-    def list_runs(
-        self,
-        status: RunStatus | None = None,
-        workflow: str | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[RunInfo]:
-        return self.inner.list_runs(status, workflow, limit)
-
-    async def prune(self, older_than: timedelta) -> int:
-        return await self.inner.prune(older_than)
-
-    async def close(self) -> None:
-        await self.inner.close()
+from agentflow.stores.base import RunStore
 
 
 class Count(Event):
