@@ -121,6 +121,8 @@ def check_once_calls(log: str, kills: int, why: str) -> None:
         assert made[-1] < lines.index(then), f"{where} was called after it was journalled"
 
 
+# About 40 children of ~0.4 s each: 15 s on an idle machine, more on a busy one.
+@pytest.mark.timeout(180)
 def test_random_kill_points_over_a_mixed_run_never_repeat_a_completed_execution(
     tmp_path: Path, store_url: str
 ) -> None:
