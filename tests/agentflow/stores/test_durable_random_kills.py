@@ -114,6 +114,8 @@ def check_once_calls(log: str, kills: int, why: str) -> None:
             calls.setdefault(then, []).append(index)
             keys.setdefault(then, set()).add(key)
     assert {"begin", "answered:yes"} <= calls.keys(), f"{why}: once calls {sorted(calls)}"
+    # The run's first call, journalled before the first line the test can kill after.
+    assert len(calls["begin"]) == 1, f"{why}: the first ctx.once was called again"
     for then, made in calls.items():
         where = f"{why}: the ctx.once before {then!r}"
         assert len(made) <= 1 + kills, f"{where} was called {len(made)} times"
