@@ -276,7 +276,7 @@ class RunJournal:
         body: dict[str, Any] = {}
         routed = result
         if isinstance(result, StopEvent):
-            body["ended"] = True
+            body["ended"] = self._stop_text(execution, result)
         elif isinstance(result, Event):
             entry = self.enter(result)
             routed = self.fold.live[entry["id"]]
@@ -349,6 +349,15 @@ class RunJournal:
         except StoreError as error:
             return error
         return None
+
+    def _stop_text(self, execution: Execution, stop: StopEvent) -> str | bool:
+        """The StopEvent that ended the run, for its execution's record: a resume after a
+        crash that came before the run's end was stored ends the run with it. True when
+        the serializer cannot write it (then such a resume fails the run, naming why)."""
+        try:
+            return self.serializer.serialize(stop, f"the StopEvent of step '{execution.step}'")
+        except ContextSerdeError:
+            return True
 
     def _result_text(self, value: Any) -> str | None:
         """The result as the serializer writes it; None for a value it cannot write (the
