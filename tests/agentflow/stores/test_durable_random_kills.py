@@ -17,6 +17,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ FLOWS = Path(__file__).with_name("durable_random_flows.py")
 SEED_VARIABLE = "AGENTFLOW_KILL_SEED"
 ROUNDS = 12
 MOST_KILLS_PER_ROUND = 4
+HUNG_AFTER_SECONDS = 60
 RESUMED = "== resumed after a kill"
 """What the test writes to the side-effect log between the children of one run."""
 
@@ -65,20 +67,27 @@ def run_until(process: subprocess.Popen[str], kill_at: int | None, seed: int) ->
     SIGKILL. A child that ends first (or with `kill_at=None`) gives its result."""
     assert process.stdout is not None
     lifetime = Lifetime()
-    while kill_at is None or len(lifetime.printed) < kill_at:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if line.startswith("result:"):
-            lifetime.result = line.removeprefix("result:").strip()
-            break
-        lifetime.printed.append(line.strip())
-    if lifetime.result is None and kill_at is not None and len(lifetime.printed) == kill_at:
-        os.kill(process.pid, signal.SIGKILL)
-        process.communicate(timeout=30)
+    # Not a synchronisation: a child that hangs is killed, so that the test fails saying
+    # so (and leaves no process behind) instead of blocking on its output forever.
+    watchdog = threading.Timer(HUNG_AFTER_SECONDS, process.kill)
+    watchdog.start()
+    try:
+        while kill_at is None or len(lifetime.printed) < kill_at:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if line.startswith("result:"):
+                lifetime.result = line.removeprefix("result:").strip()
+                break
+            lifetime.printed.append(line.strip())
+        if lifetime.result is None and len(lifetime.printed) == kill_at:
+            os.kill(process.pid, signal.SIGKILL)
+        _, err = process.communicate(timeout=HUNG_AFTER_SECONDS)
+    finally:
+        watchdog.cancel()
+    if lifetime.result is None and len(lifetime.printed) == kill_at:
         return lifetime
-    _, err = process.communicate(timeout=50)
-    assert process.returncode == 0, f"{SEED_VARIABLE}={seed}: {err}"
+    assert process.returncode == 0, f"{SEED_VARIABLE}={seed}: the child failed or hung: {err}"
     assert lifetime.result is not None, f"{SEED_VARIABLE}={seed}: no result line"
     return lifetime
 
