@@ -239,13 +239,37 @@ async def test_a_run_killed_after_its_last_step_ends_on_resume_with_its_result(
         assert await Finishes(store=store, timeout=None).run(run_id="r") == {"ran": 1}
     assert store.crashed is not None
     async with SqliteStore(store.crashed) as crashed:
-        assert (await crashed.get_run("r")).status == "running"  # type: ignore[union-attr]
+        before = await crashed.get_run("r")
+        assert before is not None
+        assert before.status == "running"
         handler = await Finishes(store=crashed, timeout=10).resume("r")
         assert await handler == {"ran": 1}
         info = await crashed.get_run("r")
     assert info is not None
     assert info.status == "completed"
     assert info.result == '{"result": "{\\"ran\\": 1}"}'
+
+
+class FinishesWithAnObject(Workflow):
+    @step
+    async def work(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=object())
+
+
+async def test_a_run_killed_after_ending_with_a_result_it_could_not_journal_fails_on_resume(
+    tmp_path: Path,
+) -> None:
+    async with CrashesBeforeTheEnd(tmp_path / "runs.db", tmp_path) as store:
+        result = await FinishesWithAnObject(store=store, timeout=None).run(run_id="r")
+    assert type(result) is object  # the live run completes with it; the store cannot hold it
+    assert store.crashed is not None
+    async with SqliteStore(store.crashed) as crashed:
+        handler = await FinishesWithAnObject(store=crashed, timeout=10).resume("r")
+        with pytest.raises(ContextSerdeError, match=r"durable run 'r' had ended .* result is lost"):
+            await handler
+        info = await crashed.get_run("r")
+    assert info is not None
+    assert info.status == "failed"
 
 
 class Sends(Workflow):
