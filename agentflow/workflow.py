@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 from agentflow.context import Context
 from agentflow.context.context import start_run
 from agentflow.decorators import step_config_of
+from agentflow.durable import DURABILITY_MODES, Durability
 from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
 from agentflow.events import StartEvent
 from agentflow.handler import ResultT, WorkflowHandler
@@ -49,13 +50,21 @@ class Workflow(Generic[ResultT]):
         *,
         store: RunStore | None = None,
         checkpoint_every: int = 200,
+        durability: Durability = "sync",
     ) -> None:
         """`timeout`: seconds a run may take, or None for no limit. `disable_validation`:
         skip the step-graph checks (signatures are still read). `verbose`: print each step
         as it runs. `store`: journal every run in this store (`agentflow.stores`), so that
         `resume(run_id)` goes on with it after the process died; `checkpoint_every`: the
         journal records between two checkpoints (a resume folds at most that many, and the
-        store keeps only those since the last checkpoint)."""
+        store keeps only those since the last checkpoint). `durability`: when the journal is
+        written (`agentflow.durable.Durability`): `"sync"` routes a step's outputs once its
+        record is committed, so a crash re-runs only the steps in flight; `"async"` writes
+        behind the run (in order, a failed write still fails it), so a crash also re-runs
+        the steps whose records had not reached the store; `"exit"` writes only the start,
+        a checkpoint whenever the run waits for an outside event, and the end, so a crash
+        re-runs the steps since the start or the last wait. A resumed run uses the mode of
+        the workflow resuming it."""
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
         self.timeout = timeout
@@ -63,8 +72,14 @@ class Workflow(Generic[ResultT]):
         self.verbose = verbose
         if checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be a positive int, got {checkpoint_every}")
+        if durability not in DURABILITY_MODES:
+            raise ValueError(
+                f"durability must be one of {', '.join(map(repr, DURABILITY_MODES))}, "
+                f"got {durability!r}"
+            )
         self.store = store
         self.checkpoint_every = checkpoint_every
+        self.durability: Durability = durability
 
     @classmethod
     def add_step(cls, function: Callable[..., Any]) -> None:

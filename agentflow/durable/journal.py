@@ -7,16 +7,23 @@ Writes of one run go out one at a time, in seq order (every store requires a wri
 records to come after those stored); whatever is queued while one is under way goes out
 together in the next. Concurrent workers of a fan-out therefore share writes, and with
 them commits, without any record being written out of order. A caller's `commit` returns
-once its record is durable; with `durability="sync"` (the only mode so far) a step's
-outputs are routed only then. A write that fails fails the run with that error: the run
-never goes on without durability.
+once its record is durable. A write that fails fails the run with that error: the run
+never goes on without durability, and never ends as completed.
+
+The run's `Durability` decides when a step's outputs are routed. `"sync"`: once its record
+is durable (`record` is `commit`). `"async"`: at once, the record queued behind (`record`
+queues it and returns); as writes go out in seq order, what a crash leaves is a prefix of
+the journal. `"exit"`: records are folded into the live fold and not written (`queue` and
+`enqueue` only fold); the fold is written as a checkpoint when the run waits for an event
+from outside and with the run's end. Each mode binds its functions once, when the journal
+is made, so that a step's completion costs what it did before in `"sync"`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentflow.context.serializers import BaseSerializer
@@ -26,6 +33,7 @@ from agentflow.events import Event, StopEvent
 from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
 
 if TYPE_CHECKING:
+    from agentflow.durable import Durability
     from agentflow.runtime.execution import Execution
     from agentflow.runtime.outcome import Outcome
 
@@ -57,6 +65,7 @@ class RunJournal:
         *,
         next_seq: int = 0,
         checkpoint_every: int,
+        durability: Durability,
         on_failure: Callable[[BaseException], None],
         state_text: Callable[[], str],
     ) -> None:
@@ -71,7 +80,7 @@ class RunJournal:
         """id(event) → (event, its journal id), for the events the run still refers to:
         the fold says when it lets go of one (`Fold.forgotten`)."""
         fold.forgotten = self._forget
-        self._queue: list[tuple[JournalRecord, asyncio.Future[None]]] = []
+        self._queue: list[tuple[JournalRecord, asyncio.Future[None] | None]] = []
         self._writing = False
         self._writer: asyncio.Task[None] | None = None
         self._status: RunStatus | None = None
@@ -85,7 +94,7 @@ class RunJournal:
         self._drained = asyncio.Event()
         self._drained.set()
         self._on_failure = on_failure
-        self.failure: BaseException | None = None
+        self.failure: StoreError | None = None
         self.logs: dict[Execution, ExecutionLog] = {}
         self._unrecorded: set[Execution] = set()
         self.replayed_onces: dict[Execution, dict[str, str]] = {}
@@ -96,6 +105,26 @@ class RunJournal:
         self.last_state: str | None = fold.state
         self.state_text = state_text
         """The run's state now, serialized as the journal keeps it."""
+        self.durability = durability
+        self.routes_at_once = durability != "sync"
+        """Whether what a record holds is routed without waiting until it is durable."""
+        self.writes_records = durability != "exit"
+        self._folded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._folded.set_result(None)
+        self.enqueue: Callable[[str, str | None, dict[str, Any]], asyncio.Future[None] | None]
+        """Queue one record, in seq order, and fold it into the live fold now; the future
+        is done once the record is durable (at once in `"exit"`, which only folds it).
+        None when the journal has failed the run."""
+        self.queue: Callable[[str, str | None, dict[str, Any]], bool]
+        """`enqueue` for a record nobody waits for; False when the journal has failed the
+        run."""
+        self.record: Callable[[str, str | None, dict[str, Any]], Awaitable[bool]]
+        """A step's completion record: `commit` in `"sync"`, `queue` otherwise."""
+        if self.writes_records:
+            self.enqueue, self.queue = self._enqueue_written, self._queue_written
+        else:
+            self.enqueue, self.queue = self._enqueue_folded, self._fold
+        self.record = self.commit if durability == "sync" else self._record_behind
 
     # Events and their ids
 
@@ -145,25 +174,55 @@ class RunJournal:
 
     # Records
 
-    def enqueue(
+    def _enqueue_written(
         self, kind: str, key: str | None, body: dict[str, Any]
     ) -> asyncio.Future[None] | None:
-        """Queue one record now, folded into the live fold now, in seq order; the future is
-        done once the record is durable. None when the journal has failed the run."""
         if self.failure is not None:
             return None
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._append(kind, key, body, future, loop)
+        return future
+
+    def _queue_written(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
+        if self.failure is not None:
+            return False
+        self._append(kind, key, body, None, asyncio.get_running_loop())
+        return True
+
+    def _append(
+        self,
+        kind: str,
+        key: str | None,
+        body: dict[str, Any],
+        future: asyncio.Future[None] | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
         data = json.dumps(body)
         record = JournalRecord(self.next_seq, kind, key, data)
         self.next_seq += 1
         self.fold.apply(kind, key, data)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
         self._queue.append((record, future))
         if not self._writing:
             self._writing = True
             self._drained.clear()
             self._writer = loop.create_task(self._write_queued())
-        return future
+
+    def _fold(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
+        """`"exit"`: the record is only folded (no seq: nothing is written), so that the
+        next checkpoint holds it."""
+        if self.failure is not None:
+            return False
+        self.fold.apply(kind, key, json.dumps(body))
+        return True
+
+    def _enqueue_folded(
+        self, kind: str, key: str | None, body: dict[str, Any]
+    ) -> asyncio.Future[None] | None:
+        return self._folded if self._fold(kind, key, body) else None
+
+    async def _record_behind(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
+        return self.queue(kind, key, body)
 
     def note_status(self, status: RunStatus) -> asyncio.Future[None] | None:
         """The run is now `status` (`waiting` while every step it runs waits for an event,
@@ -217,6 +276,10 @@ class RunJournal:
                     # after it are folded only once they are taken.
                     checkpoint = Checkpoint(batch[-1][0].seq, self.fold.to_json())
                     self._since_checkpoint = 0
+                elif status == "waiting" and not self.writes_records:
+                    # "exit": the run waits for a human, maybe for days; what it did so
+                    # far is kept, so that it can be answered after this process is gone.
+                    checkpoint = self._checkpoint_of_fold()
                 try:
                     await self.store.write(
                         self.run_id,
@@ -229,18 +292,23 @@ class RunJournal:
                         future.set_exception(error)
                     self._fail(error, batch)
                     return
-                for future in [*(future for _, future in batch), *status_written]:
-                    if not future.done():
-                        future.set_result(None)
+                for written in [*(future for _, future in batch), *status_written]:
+                    if written is not None and not written.done():
+                        written.set_result(None)
         finally:
             self._writing = False
             self._drained.set()
 
+    def _checkpoint_of_fold(self) -> Checkpoint:
+        """`"exit"`: the live fold, which holds every record made so far, as a checkpoint at
+        the last seq written (no record after it is)."""
+        return Checkpoint(self.next_seq - 1, self.fold.to_json())
+
     def _fail(
-        self, error: StoreError, batch: list[tuple[JournalRecord, asyncio.Future[None]]]
+        self, error: StoreError, batch: list[tuple[JournalRecord, asyncio.Future[None] | None]]
     ) -> None:
         for _, future in [*batch, *self._queue]:
-            if not future.done():
+            if future is not None and not future.done():
                 future.set_exception(error)
         self._queue = []
         self.fail(error)
@@ -282,7 +350,7 @@ class RunJournal:
             routed = self.fold.live[entry["id"]]
             body["returned"] = entry
         self._note_what_it_did(execution, log, body)
-        if not await self.commit("execution", key, body):
+        if not await self.record("execution", key, body):
             return FAILED
         return routed
 
@@ -318,8 +386,10 @@ class RunJournal:
         routed = self.fold.live[entry["id"]]
         body: dict[str, Any] = {"returned": entry}
         self._note_what_it_did(execution, log, body)
-        written = self.enqueue("execution", f"{execution.step}@{consumed}", body)
-        return written, routed
+        key = f"{execution.step}@{consumed}"
+        if self.routes_at_once:
+            return (self._folded if self.queue("execution", key, body) else None), routed
+        return self.enqueue("execution", key, body), routed
 
     async def end(self, outcome: Outcome, cancel_requested: bool) -> StoreError | None:
         """Once every queued record is written, give the run its terminal status and
@@ -333,7 +403,9 @@ class RunJournal:
             return None  # not in the store (its id was taken): nothing of it to write
         await self._drained.wait()
         if self.failure is not None:
-            return None  # the run has failed with that error already
+            # Failed already, or (records written behind its outcome) the run was decided
+            # before the write failed: either way it ends with that error.
+            return self.failure
         status: RunStatus
         result: dict[str, Any]
         if outcome.stop is not None:
@@ -344,8 +416,11 @@ class RunJournal:
             error = outcome.error
             status = "failed"
             result = {"error": {"type": type(error).__qualname__, "message": str(error)}}
+        checkpoint = None if self.writes_records else self._checkpoint_of_fold()
         try:
-            await self.store.write(self.run_id, status=status, result=json.dumps(result))
+            await self.store.write(
+                self.run_id, status=status, result=json.dumps(result), checkpoint=checkpoint
+            )
         except StoreError as error:
             return error
         return None

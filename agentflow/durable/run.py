@@ -73,6 +73,7 @@ class DurableRun(WorkflowRun):
             fold,
             next_seq=next_seq,
             checkpoint_every=workflow.checkpoint_every,
+            durability=workflow.durability,
             on_failure=self._journal_failed,
             state_text=self._state_text,
         )
@@ -309,6 +310,14 @@ class DurableRun(WorkflowRun):
         entry = journal.enter(event, step)
         routed = journal.fold.live[entry["id"]]
         body: dict[str, Any] = {"event": entry}
+        if journal.routes_at_once:
+            # Queued (or folded) before it is routed, and so before anything it causes.
+            if journal.queue(kind, key, body):
+                if step is None:
+                    self.route(routed)
+                else:
+                    WorkflowRun.dispatch_to(self, self.lanes[step], routed)
+            return
         # Queued now, so that it comes before the sending step's completion record.
         written = journal.enqueue(kind, key, body)
 
@@ -339,6 +348,10 @@ class DurableRun(WorkflowRun):
             WorkflowRun.dispatch_to(self, lane, event)
             return
         written, routed = handed_over
+        if journal.routes_at_once:
+            if written is not None:
+                WorkflowRun.dispatch_to(self, lane, routed)
+            return
 
         async def route_once_written() -> None:
             if await journal.durable(written):
@@ -392,7 +405,7 @@ class DurableRun(WorkflowRun):
         if result is not None:
             call["took"] = [journal.id_of(taken) for taken in result]
         consumed = journal.id_of(execution.event)
-        journal.enqueue("collect", f"{execution.step}@{consumed}%{call_number}", call)
+        journal.queue("collect", f"{execution.step}@{consumed}%{call_number}", call)
 
 
 def qualified_name(workflow_type: type) -> str:

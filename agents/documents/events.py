@@ -27,6 +27,7 @@ from agents.documents.chunking import Chunk
 from agents.documents.evidence import Candidate
 from agents.documents.loading import SourceDocument, TextSource
 from agents.documents.result import FieldEvidence
+from agents.llm.types import ChatMessage
 
 _APPROVALS = frozenset({"", "y", "yes", "ok", "okay", "approve", "approved"})
 
@@ -163,6 +164,15 @@ class ChunkRequest(Event):
     """A reviewer's feedback, when re-extracting."""
     previous: dict[str, Any] = Field(default_factory=dict)
     """The values the reviewer saw for `fields`."""
+    reasks: list[ChatMessage] = Field(default_factory=list)
+    """The replies that failed the schema so far, each followed by the request to answer
+    again: every attempt is an `extract` execution of its own, so a durable run journals
+    each reply and never asks for it again after a crash."""
+
+    @property
+    def attempt(self) -> int:
+        """Which attempt at this chunk this request is (1 for the first)."""
+        return len(self.reasks) // 2 + 1
 
 
 class ChunkExtracted(Event):

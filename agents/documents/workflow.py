@@ -19,8 +19,10 @@ Each box is a step a subclass may override on its own:
 - `load`: reads one file in a thread (`read_file`); an unreadable one is a `FileFailed`.
 - `chunk`: cuts a document into token-budgeted chunks (`split`) and sends each to `extract`.
 - `extract`: one structured LLM call per chunk, at most `num_workers` at once; a reply that
-  fails the schema is sent back with the errors, up to `max_retries` times. Each quote is
-  checked against the chunk: found there, and stating its value (`agents.documents.evidence`).
+  fails the schema is sent back with the errors, up to `max_retries` times, each attempt an
+  execution of its own (with a store, each is journalled and never asked for twice). Each
+  quote is checked against the chunk: found there, and stating its value
+  (`agents.documents.evidence`).
 - `collect`: the one collector; once every input has failed or been extracted, asks for
   the merge.
 - `merge`: per field, the candidates of all chunks become one `FieldEvidence`
@@ -75,7 +77,7 @@ from agents.llm.errors import (
 )
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
-from agents.llm.structured import predict_structured, structured_request
+from agents.llm.structured import predict_structured, reask_messages, structured_request
 from agents.llm.types import ChatMessage, ChatResponse
 from agents.run_arguments import name_positional_arguments
 
@@ -209,16 +211,25 @@ class ExtractionWorkflow(DraftReview[ModelT]):
     @step(num_workers=64)  # the real bound is num_workers, through the run's semaphore
     async def extract(
         self, ctx: Context[Any], ev: ChunkRequest, limit: WorkerLimit
-    ) -> ChunkExtracted:
-        """Ask the LLM for the fields in one chunk; check every quote against the chunk."""
+    ) -> ChunkExtracted | ChunkRequest:
+        """Ask the LLM for the fields in one chunk; check every quote against the chunk. A
+        reply that fails the schema comes back as the same request with the reply and its
+        errors added (`reasks`), up to `max_retries` times."""
         names = ev.fields or list(self.specs)
         messages = extraction_messages(
             ev.chunk, self.specs, names, self.system_prompt, ev.feedback, ev.previous
         )
         try:
             async with limit:
-                reply = await self.ask(ctx, self.response_model_for(names), messages)
+                reply = await self.ask(ctx, self.response_model_for(names), messages + ev.reasks)
         except _CHUNK_FAILURES as error:
+            if isinstance(error, StructuredOutputError):
+                if ev.attempt <= self.max_retries:
+                    reasks = reask_messages(error.last_reply, error.errors)
+                    return ev.model_copy(update={"reasks": [*ev.reasks, *reasks]})
+                error = StructuredOutputError(
+                    error.output_cls, ev.attempt, error.errors, error.last_reply
+                )
             reason = str(error)
             ctx.write_event_to_stream(
                 ChunkFailed(file=ev.chunk.file, chunk=ev.chunk.index, reason=reason)
@@ -266,17 +277,16 @@ class ExtractionWorkflow(DraftReview[ModelT]):
     async def ask(
         self, ctx: Context[Any], output_cls: type[BaseModel], messages: list[ChatMessage]
     ) -> BaseModel:
-        """One structured call, booked in the ledger: a reply that fails `output_cls` is
-        sent back with the validation errors, up to `max_retries` times."""
+        """One structured call, booked in the ledger; a reply that fails `output_cls` raises
+        `StructuredOutputError` (`extract` sends it back with the errors, as a request of its
+        own)."""
         llm = MeteredLLM(self.llm, ctx)
         request = structured_request(self.llm, output_cls)
 
         async def chat(conversation: list[ChatMessage]) -> ChatResponse:
             return await llm.achat(conversation, **request)
 
-        return await predict_structured(
-            chat, output_cls, messages, max_attempts=self.max_retries + 1
-        )
+        return await predict_structured(chat, output_cls, messages, max_attempts=1)
 
     # -- private ---------------------------------------------------------------------------
 

@@ -129,11 +129,14 @@ async def predict_structured(
             return output_cls.model_validate_json(_without_code_fence(reply))
         except ValidationError as error:
             errors = str(error)
-        conversation += [
-            ChatMessage.assistant(reply),
-            ChatMessage.user(_RETRY_PROMPT.format(errors=errors)),
-        ]
+        conversation += reask_messages(reply, errors)
     raise StructuredOutputError(output_cls, max_attempts, errors, reply)
+
+
+def reask_messages(reply: str, errors: str) -> list[ChatMessage]:
+    """What goes back to the model after `reply` failed validation with `errors`: the reply
+    itself, then the request to answer again that quotes the errors."""
+    return [ChatMessage.assistant(reply), ChatMessage.user(_RETRY_PROMPT.format(errors=errors))]
 
 
 def _without_code_fence(reply: str) -> str:

@@ -167,10 +167,29 @@ class ResearchStart(StartEvent):
 
 
 class PlanDrafted(Event):
-    """The LLM's plan, on its way to the review step."""
+    """A plan on its way to the review step: the LLM's, revised or edited `revision` times."""
 
     plan: ResearchPlan
     """The plan."""
+    revision: int = 0
+    """Changes made to the LLM's first plan so far (edits and revisions)."""
+    note: str = ""
+    """What the review shows above the plan (why the last answer was not taken), or ""."""
+
+
+class PlanRevisionRequested(Event):
+    """A human's feedback on a plan, on its way to the `revise` step: the LLM's revision is
+    a step execution of its own, so a durable run journals it before the plan is shown
+    again, and a crash while the revised plan waits never asks for it again."""
+
+    plan: ResearchPlan
+    """The plan the feedback is about."""
+    feedback: str
+    """What the human asked to change."""
+    revision: int
+    """Changes made to the LLM's first plan before this one."""
+    note: str = ""
+    """What the review of the revised plan shows above it."""
 
 
 class RoundStart(Event):

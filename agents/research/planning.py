@@ -2,14 +2,19 @@
 
 ```
  ResearchStart ─> plan ─> PlanDrafted ─> review ─> RoundStart(round=1)   (then workflow.py)
-                    │ LLM: ResearchPlan      │ review_plan=True: PlanReview ⇄ human,
-                    v                        │ feedback ─> revise_plan ─> PlanReview again
-               PlanCreated                   v
-                                        PlanCreated (revision n) for each change
+                    │ LLM: ResearchPlan   ^    │ review_plan=True: PlanReview ⇄ human, one
+                    v                     │    │ answer per execution
+               PlanCreated                │    │ feedback: PlanRevisionRequested
+                                          │    v
+                                 PlanDrafted <─ revise (LLM: revise_plan) ─> PlanCreated
 ```
 
+PlanCreated (revision n) is streamed for each change. The revision is a step of its own so
+that a durable run journals it: a run that crashes while the revised plan waits for its
+review shows that plan again on resume instead of asking the LLM for it again.
+
 A base class of `ResearchWorkflow` only to keep each module to one screenful of concern:
-it holds the two planning steps, the LLM calls they make, and the run's state access that
+it holds the three planning steps, the LLM calls they make, and the run's state access that
 every step shares. Override any of them in a `ResearchWorkflow` subclass as usual.
 """
 
@@ -24,7 +29,14 @@ from agents.llm.protocol import LLM
 from agents.llm.types import Usage
 from agents.research import prompts
 from agents.research.errors import PlanError
-from agents.research.events import PlanCreated, PlanDrafted, PlanReview, ResearchStart, RoundStart
+from agents.research.events import (
+    PlanCreated,
+    PlanDrafted,
+    PlanReview,
+    PlanRevisionRequested,
+    ResearchStart,
+    RoundStart,
+)
 from agents.research.report import ResearchPlan, ResearchReport
 from agents.research.review import read_review, review_prompt
 from agents.research.run_state import ResearchState
@@ -61,15 +73,32 @@ class ResearchPlanning(Workflow[ResearchReport]):
         return PlanDrafted(plan=plan)
 
     @step
-    async def review(self, ctx: Context[Any], ev: PlanDrafted) -> RoundStart:
-        """With `review_plan`, let a human approve, edit or send back the plan; then start
-        round 1 with it."""
-        state = await self.get_state(ctx)
-        plan = await self.ask_review(ctx, state.query, ev.plan) if self.review_plan else ev.plan
+    async def review(
+        self, ctx: Context[Any], ev: PlanDrafted
+    ) -> RoundStart | PlanDrafted | PlanRevisionRequested:
+        """With `review_plan`, let a human approve, edit or send back the plan (one answer
+        per execution: feedback goes to `revise`, an answer that settles nothing shows the
+        plan again); then start round 1 with it."""
+        plan = ev.plan
+        if self.review_plan:
+            outcome = await self.ask_review(ctx, ev)
+            if not isinstance(outcome, ResearchPlan):
+                return outcome
+            plan = outcome
         plan = plan.searchable()
+        state = await self.get_state(ctx)
         state.plan = plan
         await self.save_state(ctx, state)
         return RoundStart(round=1, sub_questions=plan.sub_questions)
+
+    @step
+    async def revise(self, ctx: Context[Any], ev: PlanRevisionRequested) -> PlanDrafted:
+        """Have the LLM revise the plan after a human's feedback, and show it again."""
+        state = await self.get_state(ctx)
+        plan = await self.revise_plan(ctx, state.query, ev.plan, ev.feedback)
+        revision = ev.revision + 1
+        ctx.write_event_to_stream(PlanCreated(plan=plan, revision=revision))
+        return PlanDrafted(plan=plan, revision=revision, note=ev.note)
 
     # -- the LLM calls and the state; override to change one behaviour ------------------
 
@@ -90,37 +119,38 @@ class ResearchPlanning(Workflow[ResearchReport]):
         revised = await MeteredLLM(self.llm, ctx).astructured_predict(ResearchPlan, messages)
         return revised.capped(self.max_sub_questions, self.queries_per_question)
 
-    async def ask_review(self, ctx: Context[Any], query: str, plan: ResearchPlan) -> ResearchPlan:
-        """Show `plan` (`PlanReview`) and wait for the answer: approval returns it, an
-        edited plan replaces it, feedback has the LLM revise it and shows it again (at most
-        `max_plan_revisions` times). A rejection raises `PlanError`.
+    async def ask_review(
+        self, ctx: Context[Any], draft: PlanDrafted
+    ) -> ResearchPlan | PlanDrafted | PlanRevisionRequested:
+        """Show `draft` (`PlanReview`) and wait for one answer: approval returns the plan,
+        an edited plan replaces it, feedback asks `revise` for a revision (at most
+        `max_plan_revisions` changes in all), and anything else shows the plan again (a
+        `PlanDrafted`, with a note saying why). A rejection raises `PlanError`.
 
         The wait is `ctx.wait_for_event`, so a run saved while waiting resumes here."""
-        revision = 0
-        note = ""
-        while True:
-            answer = await ctx.wait_for_event(
-                HumanResponseEvent,
-                waiter_event=PlanReview(plan=plan, prefix=review_prompt(plan, note)),
-                timeout=self.review_timeout,
+        answer = await ctx.wait_for_event(
+            HumanResponseEvent,
+            waiter_event=PlanReview(plan=draft.plan, prefix=review_prompt(draft.plan, draft.note)),
+            timeout=self.review_timeout,
+        )
+        decision = read_review(answer)
+        plan, revision, note = draft.plan, draft.revision, decision.error or ""
+        if decision.plan is not None:
+            plan = decision.plan
+            revision += 1
+            ctx.write_event_to_stream(PlanCreated(plan=plan, revision=revision))
+        if decision.feedback and revision < self.max_plan_revisions:
+            return PlanRevisionRequested(
+                plan=plan, feedback=decision.feedback, revision=revision, note=note
             )
-            decision = read_review(answer)
-            note = decision.error or ""
-            if decision.plan is not None:
-                plan = decision.plan
-                revision += 1
-                ctx.write_event_to_stream(PlanCreated(plan=plan, revision=revision))
-            if decision.feedback and revision < self.max_plan_revisions:
-                plan = await self.revise_plan(ctx, query, plan, decision.feedback)
-                revision += 1
-                ctx.write_event_to_stream(PlanCreated(plan=plan, revision=revision))
-                continue
-            if decision.rejected:
-                raise PlanError(f"the plan for {query!r} was rejected in review")
-            if decision.approved:
-                return plan
-            if decision.feedback:
-                note = f"no more revisions ({self.max_plan_revisions} made): approve or edit"
+        if decision.rejected:
+            query = (await self.get_state(ctx)).query
+            raise PlanError(f"the plan for {query!r} was rejected in review")
+        if decision.approved:
+            return plan
+        if decision.feedback:
+            note = f"no more revisions ({self.max_plan_revisions} made): approve or edit"
+        return PlanDrafted(plan=plan, revision=revision, note=note)
 
     async def get_state(self, ctx: Context[Any]) -> ResearchState:
         """The current run's state (set by `plan`)."""

@@ -1,7 +1,8 @@
 """`ResearchWorkflow`: plan, search and read in parallel, fill gaps, write, check citations.
 
 ```
- ResearchStart ─> plan ─> PlanDrafted ─> review (PlanReview ⇄ human, with review_plan=True)
+ ResearchStart ─> plan ─> PlanDrafted ─> review (PlanReview ⇄ human, with review_plan=True;
+                                              │  feedback ⇄ revise, the LLM's revision)
                                               │
                                               v
    ┌──────────────────────────────────> RoundStart ─> start_round
@@ -26,9 +27,11 @@
 
 Each box is a step a subclass may override on its own, and each step's LLM call is a method
 (`make_plan`, `revise_plan`, `take_notes`, `name_gaps`, `write_prompt`, `rewrite_prompt`)
-for narrower changes. The `plan` and `review` steps and the run's state access live in the
-base class `ResearchPlanning` (`planning.py`), the `write` and `check` steps in
-`ResearchWriting` (`writing.py`); the rounds are here.
+for narrower changes. The `plan`, `review` and `revise` steps and the run's state access
+live in the base class `ResearchPlanning` (`planning.py`), the `write` and `check` steps in
+`ResearchWriting` (`writing.py`); the rounds are here. No step makes more than one LLM
+call (a structured reply that fails its schema is re-asked within the call), so with a
+store a resumed run asks none of its completed calls again.
 
 A draft that cites no source, though notes were read (small models write plain prose), is
 not passed as checked: `check` sends it back to `write` with a request to cite, at most

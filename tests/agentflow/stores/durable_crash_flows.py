@@ -3,16 +3,19 @@ in another: each step execution appends a line naming itself to a log before it 
 and prints it, so the test can kill the child after a given number of executions.
 
     python durable_crash_flows.py start|resume FLOW STORE_URL LOG_PATH RUN_ID [ANSWER] [hang]
+        [durability=sync|async|exit]
 
 With ANSWER, the caller answers the run's question (on resume, or right after the question
-on start); with `hang`, the step that got the answer then waits forever, so the test can
-kill the child after the answer was journalled and before the step completed.
+on start; without one, start prints `asked` once the question is out); with `hang`, the
+step that got the answer then waits forever, so the test can kill the child after the
+answer was journalled and before the step completed. `durability=` is the workflow's mode.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 from agentflow import Context, Workflow, step
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
@@ -20,6 +23,7 @@ from agentflow.stores import open_store
 
 LOG: list[str] = []
 HANG = "hang" in sys.argv
+MODE = "durability="
 
 
 def did(line: str) -> None:
@@ -101,15 +105,45 @@ class Asks(Workflow):
         return StopEvent(result=f"hello {answer.response}")
 
 
-FLOWS: dict[str, type[Workflow]] = {"chain": Chain, "fanout": FanOut, "asks": Asks}
+class Ready(Event):
+    pass
+
+
+class PreparesThenAsks(Workflow):
+    """Prepares, then asks a human and finishes with the answer."""
+
+    @step
+    async def prepare(self, ev: StartEvent) -> Ready:
+        did("prepare")
+        return Ready()
+
+    @step
+    async def ask(self, ctx: Context, ev: Ready) -> StopEvent:
+        did("ask")
+        answer = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="name?")
+        )
+        did(f"answered:{answer.response}")
+        return StopEvent(result=f"hello {answer.response}")
+
+
+FLOWS: dict[str, type[Workflow]] = {
+    "chain": Chain,
+    "fanout": FanOut,
+    "asks": Asks,
+    "prepares": PreparesThenAsks,
+}
 
 
 async def main(command: str, flow: str, url: str, log: str, run_id: str, *rest: str) -> None:
     LOG.append(log)
-    answer = next((word for word in rest if word != "hang"), None)
+    answer = next((word for word in rest if word != "hang" and not word.startswith(MODE)), None)
+    durability: Any = next((word[len(MODE) :] for word in rest if word.startswith(MODE)), "sync")
     async with open_store(url) as store:
         # Checkpoints often, so that a resume starts from one and folds what follows.
-        workflow = FLOWS[flow](store=store, timeout=None, checkpoint_every=25)
+        workflow = FLOWS[flow](
+            store=store, timeout=None, checkpoint_every=25, durability=durability
+        )
         if command == "abandon":
             # Returns while the run is busy, as a program whose main ends (or is
             # interrupted) does: asyncio.run cancels the run, which stays resumable.
@@ -119,9 +153,11 @@ async def main(command: str, flow: str, url: str, log: str, run_id: str, *rest: 
             return
         if command == "start":
             handler = workflow.run(run_id=run_id)
-            if answer is not None:
-                async for event in handler.stream_events():
-                    if isinstance(event, InputRequiredEvent):
+            async for event in handler.stream_events():
+                if isinstance(event, InputRequiredEvent):
+                    if answer is None:
+                        print("asked", flush=True)
+                    else:
                         handler.ctx.send_event(HumanResponseEvent(response=answer))
         else:
             handler = await workflow.resume(run_id)

@@ -126,3 +126,52 @@ def test_a_program_that_returns_while_its_run_is_busy_exits_and_the_run_resumes(
     after, result = run_to_the_end(child("resume", "asks", db, log, "ask-3", "Lin"))
     assert result == "hello Lin"
     assert after[-1] == "answered:Lin"
+
+
+# Durability modes (issue 15 pt 1): what "async" and "exit" cost after a SIGKILL.
+
+CHAIN = {"begin"} | {f"count:{n}" for n in range(200)}
+
+
+def test_an_async_chain_killed_halfway_re_runs_only_what_was_not_durable(
+    tmp_path: Path, store_url: str
+) -> None:
+    db, log = store_url, tmp_path / "log"
+    kill_after(child("start", "chain", db, str(log), "a-1", "durability=async"), 60)
+    # Steps run ahead of their records, and of what the test read: the side-effect log
+    # has every execution the killed child ran.
+    before = log.read_text(encoding="utf-8").splitlines()
+    after, result = run_to_the_end(
+        child("resume", "chain", db, str(log), "a-1", "durability=async")
+    )
+    assert result == str(sum(range(200)))
+    ran = Counter(before + after)
+    assert set(ran) == CHAIN  # every execution ran at least once
+    assert max(ran.values()) <= 2
+    # Records are written in order, so what ran again is the end of what ran before the
+    # kill: the executions whose records had not reached the store.
+    again = [line for line in before if line in set(after)]
+    assert again == before[len(before) - len(again) :]
+
+
+def test_an_exit_mode_chain_killed_halfway_runs_again_from_the_start(
+    tmp_path: Path, store_url: str
+) -> None:
+    db, log = store_url, str(tmp_path / "log")
+    kill_after(child("start", "chain", db, log, "e-1", "durability=exit"), 60)
+    after, result = run_to_the_end(child("resume", "chain", db, log, "e-1", "durability=exit"))
+    assert result == str(sum(range(200)))
+    assert after == ["begin"] + [f"count:{n}" for n in range(200)]
+
+
+def test_an_exit_mode_run_killed_while_waiting_resumes_from_its_checkpoint(
+    tmp_path: Path, store_url: str
+) -> None:
+    db, log = store_url, str(tmp_path / "log")
+    before = kill_after(child("start", "prepares", db, log, "e-2", "durability=exit"), 3)
+    assert before == ["prepare", "ask", "asked"]
+    after, result = run_to_the_end(
+        child("resume", "prepares", db, log, "e-2", "Ada", "durability=exit")
+    )
+    assert result == "hello Ada"
+    assert after == ["ask", "answered:Ada"]  # `prepare` is in the waiting checkpoint
