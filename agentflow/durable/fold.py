@@ -16,6 +16,8 @@ completed. What is left after the fold:
 - `unclaimed`: events no step accepts and no completed wait took; a re-run wait takes
   them, which is how an answer sent to a waiting step before the crash reaches it again.
 - `state`: the state as the last completed execution left it (serialized text).
+- `ended`: the StopEvent an execution ended the run with, when one did: a run killed
+  before its end was stored ends with it on resume, running nothing.
 
 The live run keeps a fold of what it writes as well, so that a checkpoint is this fold's
 `to_json()`; a resume starts from the checkpoint and applies the records after it.
@@ -54,6 +56,9 @@ class Fold:
     collected: dict[str, list[list[str] | None]] = field(default_factory=dict)
     """For an execution not completed: what each of its `collect_events` calls took
     (None: it only buffered), in call order."""
+    ended: str | bool | None = None
+    """The serialized StopEvent that ended the run (True: one did, but the serializer
+    could not write it); None while the run goes on."""
     next_event: int = 0
     """The id the next event entering the run gets."""
     live: dict[str, Event] = field(default_factory=dict)
@@ -171,8 +176,11 @@ class Fold:
             self._release(consumed)
         if body.get("state") is not None:
             self.state = body["state"]
+        if body.get("ended"):
+            self.ended = body["ended"]
+            return
         returned = body.get("returned")
-        if returned is not None and not body.get("ended"):
+        if returned is not None:
             self._enter(returned)
 
     def _event(self, entry: dict[str, Any]) -> Event:
@@ -198,6 +206,7 @@ class Fold:
                 "emitted": self.emitted,
                 "collected": self.collected,
                 "onces": self.onces,
+                "ended": self.ended,
                 "next_event": self.next_event,
             }
         )
@@ -230,5 +239,6 @@ class Fold:
             for took in calls:
                 for event_id in took or ():
                     fold._hold(event_id, events[event_id], texts[event_id])
+        fold.ended = body.get("ended")
         fold.next_event = body["next_event"]
         return fold

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from agentflow.durable.journal import RunJournal
 from agentflow.durable.status import RunStatusNotes
 from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreError, StoreWriteError
-from agentflow.events import Event, StartEvent, StepFailedEvent, WorkflowFailedEvent
+from agentflow.events import Event, StartEvent, StepFailedEvent, StopEvent, WorkflowFailedEvent
+from agentflow.runtime import outcome as outcomes
 from agentflow.runtime.collect import Collections, collect_in_run
 from agentflow.runtime.execution import Execution, current_execution
 from agentflow.runtime.lanes import StepLane, lane_for
@@ -165,6 +166,9 @@ class DurableRun(WorkflowRun):
         buffers and left-over events."""
         journal = self.journal
         assert journal is not None
+        if fold.ended is not None:
+            self._end_as_journalled(fold.ended)
+            return
         for event_id, event in fold.events.items():
             journal.know(event, event_id)
             fold.live.pop(event_id, None)
@@ -206,6 +210,22 @@ class DurableRun(WorkflowRun):
                 } or None
                 execution.touched = True
             self.start_worker(lane, event, execution)
+
+    def _end_as_journalled(self, ended: str | bool) -> None:
+        """A step had ended the run when its process died, before the run's end was
+        stored: end it now with the StopEvent that step returned, running nothing."""
+        journal = self.journal
+        assert journal is not None
+        if isinstance(ended, str):
+            stop = journal.serializer.deserialize_at(ended, "the journalled StopEvent")
+            if isinstance(stop, StopEvent):
+                self.decide(Outcome(terminal=stop, stop=stop))
+                return
+        error = ContextSerdeError(
+            f"durable run {self.run_id!r} had ended when its process died, with a StopEvent "
+            "the serializer could not write: its result is lost"
+        )
+        self.decide(outcomes.failed("", error, self.workflow_name))
 
     async def wait_for_event(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,6 +206,70 @@ async def test_a_recovered_failure_is_journalled_and_nothing_after_it_repeats(
         again = RecoversThenCharges(crashed)
         assert await (await again.resume("r")) == "done"
     assert again.charged == 0
+
+
+class CrashesBeforeTheEnd(SqliteStore):
+    """A store whose process dies once the run's last step is journalled, just before
+    the run's end (its status and result) is written."""
+
+    def __init__(self, database: Path, into: Path) -> None:
+        super().__init__(database)
+        self.crash = (database, into)
+        self.crashed: Path | None = None
+
+    async def write(self, run_id: str, *args: Any, **options: Any) -> None:
+        if options.get("status") == "completed" and self.crashed is None:
+            self.crashed = crash_image(*self.crash)
+        await super().write(run_id, *args, **options)
+
+
+class Finishes(Workflow):
+    @step
+    async def work(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        await ctx.store.set("ran", await ctx.store.get("ran", 0) + 1)
+        return StopEvent(result={"ran": await ctx.store.get("ran")})
+
+
+async def test_a_run_killed_after_its_last_step_ends_on_resume_with_its_result(
+    tmp_path: Path,
+) -> None:
+    """Its last step's record is durable: the resume runs nothing and ends the run with the
+    result that step returned (it used to wait forever, with nothing left to run)."""
+    async with CrashesBeforeTheEnd(tmp_path / "runs.db", tmp_path) as store:
+        assert await Finishes(store=store, timeout=None).run(run_id="r") == {"ran": 1}
+    assert store.crashed is not None
+    async with SqliteStore(store.crashed) as crashed:
+        before = await crashed.get_run("r")
+        assert before is not None
+        assert before.status == "running"
+        handler = await Finishes(store=crashed, timeout=10).resume("r")
+        assert await handler == {"ran": 1}
+        info = await crashed.get_run("r")
+    assert info is not None
+    assert info.status == "completed"
+    assert info.result == '{"result": "{\\"ran\\": 1}"}'
+
+
+class FinishesWithAnObject(Workflow):
+    @step
+    async def work(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=object())
+
+
+async def test_a_run_killed_after_ending_with_a_result_it_could_not_journal_fails_on_resume(
+    tmp_path: Path,
+) -> None:
+    async with CrashesBeforeTheEnd(tmp_path / "runs.db", tmp_path) as store:
+        result = await FinishesWithAnObject(store=store, timeout=None).run(run_id="r")
+    assert type(result) is object  # the live run completes with it; the store cannot hold it
+    assert store.crashed is not None
+    async with SqliteStore(store.crashed) as crashed:
+        handler = await FinishesWithAnObject(store=crashed, timeout=10).resume("r")
+        with pytest.raises(ContextSerdeError, match=r"durable run 'r' had ended .* result is lost"):
+            await handler
+        info = await crashed.get_run("r")
+    assert info is not None
+    assert info.status == "failed"
 
 
 class Sends(Workflow):
