@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypedDict
 
 from agentflow import Context, Workflow, step
+from agentflow.durable import Durability
 from agentflow.events import Event, StartEvent, StopEvent
 from agentflow.stores.base import RunStore
 
@@ -106,8 +107,8 @@ class AgentflowFanout(Workflow):
         return StopEvent(result=sum(done.i for done in collected))
 
 
-def agentflow_chain(store: RunStore, steps: int) -> RunOnce:
-    workflow = AgentflowChain(steps, store=store, timeout=None)
+def agentflow_chain(store: RunStore, steps: int, durability: Durability = "sync") -> RunOnce:
+    workflow = AgentflowChain(steps, store=store, timeout=None, durability=durability)
 
     async def run(run_id: str) -> int:
         result: int = await workflow.run(run_id=run_id)
@@ -116,8 +117,8 @@ def agentflow_chain(store: RunStore, steps: int) -> RunOnce:
     return run
 
 
-def agentflow_fanout(store: RunStore, width: int) -> RunOnce:
-    workflow = AgentflowFanout(width, store=store, timeout=None)
+def agentflow_fanout(store: RunStore, width: int, durability: Durability = "sync") -> RunOnce:
+    workflow = AgentflowFanout(width, store=store, timeout=None, durability=durability)
 
     async def run(run_id: str) -> int:
         result: int = await workflow.run(run_id=run_id)
