@@ -18,6 +18,9 @@ const state = {
   following: null, // AbortController of the stream being read
   askingToken: false,
   polling: null,
+  // Each refresh takes a ticket; an answer is shown only if no later refresh was asked
+  // since, so that a slow answer never puts back an older state.
+  tickets: { runs: 0, run: 0 },
 };
 
 const $ = (id) => document.getElementById(id);
@@ -93,11 +96,12 @@ async function load() {
   if (names.length) await showStartSchema(names[0]);
   await refreshRuns();
   state.polling ??= setInterval(refreshRuns, RUNS_REFRESH_MS);
-  if (state.runId) await refreshRun();
+  if (state.runId) await select(state.runId);
 }
 
 async function refreshRuns() {
   if (state.askingToken) return;
+  const ticket = ++state.tickets.runs;
   let handlers;
   try {
     handlers = (await getJson("/handlers")).handlers;
@@ -105,6 +109,7 @@ async function refreshRuns() {
     if (!(error instanceof Unauthorized)) notice(`Cannot list the runs: ${error}`);
     return;
   }
+  if (ticket !== state.tickets.runs) return;
   handlers.sort((a, b) => b.started_at.localeCompare(a.started_at));
   $("runs").tBodies[0].replaceChildren(...handlers.map(runRow));
 }
@@ -127,6 +132,7 @@ function runRow(handler) {
 
 async function showStartSchema(name) {
   const schema = (await getJson(path("workflows", name, "schema"))).start;
+  if ($("start-workflow").value !== name) return; // another was chosen meanwhile
   const fields = {};
   for (const [field, property] of Object.entries(schema.properties || {})) {
     fields[field] = "default" in property ? property.default : "";
@@ -184,15 +190,16 @@ async function select(runId) {
 }
 
 async function refreshRun() {
-  const runId = state.runId;
-  let handler;
+  const ticket = ++state.tickets.run;
   try {
-    handler = await (await call(path("handlers", runId))).json();
+    const handler = await (await call(path("handlers", state.runId))).json();
+    if (ticket === state.tickets.run) await showRun(handler);
   } catch (error) {
     ignoreUnauthorized(error);
-    return;
   }
-  if (runId !== state.runId) return;
+}
+
+async function showRun(handler) {
   if (handler.workflow_name === undefined) {
     notice(detailOf(handler));
     return;
@@ -205,11 +212,11 @@ async function refreshRun() {
   $("questions").replaceChildren(
     ...handler.questions.map((question) => element("li", questionText(question.value))),
   );
+  $("answer-form").hidden = handler.status !== "running";
   if (state.workflow !== handler.workflow_name) {
     state.workflow = handler.workflow_name;
     await showAnswerTypes(handler.workflow_name);
   }
-  $("answer-form").hidden = handler.status !== "running";
 }
 
 function questionText(value) {
@@ -238,6 +245,7 @@ async function follow(runId, signal) {
     }
     try {
       for await (const frame of sseFrames(response.body)) {
+        if (signal.aborted) return; // another run was chosen meanwhile
         after = frame.id;
         if (showEvent(frame.id, JSON.parse(frame.data))) return;
       }

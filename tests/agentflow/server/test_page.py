@@ -71,6 +71,15 @@ async def open_page(browser: Browser, server: RunningServer, token: str | None) 
     return page
 
 
+async def choose_workflow(page: Page, name: str, prefilled: dict[str, object]) -> None:
+    """Choose `name` in the start form, once the form shows its start event's fields."""
+    await page.select_option("#start-workflow", name)
+    await expect(page.locator("#start-body")).to_have_value(json.dumps(prefilled, indent=2))
+
+
+COUNT_START = {"topic": "", "count": 1}
+
+
 @pytest.mark.parametrize("token", [None, "s3cret"])
 async def test_start_a_run_follow_its_events_answer_it_and_see_it_finish(
     serve: Callable[..., RunningServer], browser: Browser, tmp_path: Path, token: str | None
@@ -78,10 +87,8 @@ async def test_start_a_run_follow_its_events_answer_it_and_see_it_finish(
     server = serve(token=token or "")
     page = await open_page(browser, server, token)
 
-    await page.select_option("#start-workflow", "count")
-    start = page.locator("#start-body")
-    await expect(start).to_have_value(json.dumps({"topic": "", "count": 1}, indent=2))
-    await start.fill(json.dumps({"topic": "tea", "count": 3}))
+    await choose_workflow(page, "count", COUNT_START)
+    await page.fill("#start-body", json.dumps({"topic": "tea", "count": 3}))
     await page.click("#start-form button")
 
     events = page.locator("#events li")
@@ -129,7 +136,7 @@ async def test_bad_input_is_shown_where_it_was_given(
 ) -> None:
     server = serve()
     page = await open_page(browser, server, None)
-    await page.select_option("#start-workflow", "count")
+    await choose_workflow(page, "count", COUNT_START)
     await page.fill("#start-body", "{not json")
     await page.click("#start-form button")
     await expect(page.locator("#start-error")).to_contain_text("start event: not JSON")
@@ -137,8 +144,7 @@ async def test_bad_input_is_shown_where_it_was_given(
     await page.click("#start-form button")
     await expect(page.locator("#start-error")).to_contain_text("start_event: invalid Topic")
 
-    await page.select_option("#start-workflow", "tally")
-    await expect(page.locator("#start-body")).to_have_value("{}")
+    await choose_workflow(page, "tally", {})
     await page.click("#start-form button")
     await expect(page.locator("#questions li")).to_have_text(["word? "])
     await expect(page.locator("#answer-type option")).to_have_text(["HumanResponseEvent", "Rating"])
@@ -186,7 +192,7 @@ async def test_a_dropped_stream_resumes_after_the_last_event_seen(
         )
 
     await page.route("**/events/*", drop_after_two_events)
-    await page.select_option("#start-workflow", "count")
+    await choose_workflow(page, "count", COUNT_START)
     await page.fill("#start-body", json.dumps({"topic": "t", "count": 5}))
     await page.click("#start-form button")
     events = page.locator("#events li")
