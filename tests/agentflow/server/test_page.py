@@ -49,10 +49,15 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-async def open_page(browser: Browser, server: RunningServer, token: str | None) -> Page:
-    """The page, past its token prompt when the server has a token (a wrong one first)."""
+async def open_page(
+    browser: Browser, server: RunningServer, token: str | None, requests: list[str] | None = None
+) -> Page:
+    """The page, past its token prompt when the server has a token (a wrong one first);
+    the URL of each request it makes is added to `requests`."""
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(10_000)
+    if requests is not None:
+        page.on("request", lambda request: requests.append(request.url))
     await page.goto(server.url + "/")
     if token is not None:
         prompt = page.locator("#token-form")
@@ -85,7 +90,8 @@ async def test_start_a_run_follow_its_events_answer_it_and_see_it_finish(
     serve: Callable[..., RunningServer], browser: Browser, tmp_path: Path, token: str | None
 ) -> None:
     server = serve(token=token or "")
-    page = await open_page(browser, server, token)
+    made: list[str] = []
+    page = await open_page(browser, server, token, made)
 
     await choose_workflow(page, "count", COUNT_START)
     await page.fill("#start-body", json.dumps({"topic": "tea", "count": 3}))
@@ -125,6 +131,11 @@ async def test_start_a_run_follow_its_events_answer_it_and_see_it_finish(
         handler = (await client.get(f"/handlers/{run_id}")).json()
     assert handler["status"] == "completed"
     assert handler["result"]["value"] == {"result": {"topic": "tea", "got": "green & <i>hot</i>"}}
+
+    # The page loads nothing from elsewhere, and never puts the token in a URL.
+    assert f"{server.url}/static/viewer.js" in made
+    assert [url for url in made if not url.startswith(server.url + "/")] == []
+    assert not [url for url in made if token and token in url]
 
     shot = tmp_path / "run-viewer.png"
     await page.screenshot(path=shot, full_page=True)
