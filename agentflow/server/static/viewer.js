@@ -110,6 +110,7 @@ async function refreshRuns() {
     return;
   }
   if (ticket !== state.tickets.runs) return;
+  notice("");
   handlers.sort((a, b) => b.started_at.localeCompare(a.started_at));
   $("runs").tBodies[0].replaceChildren(...handlers.map(runRow));
 }
@@ -131,7 +132,8 @@ function runRow(handler) {
 // ---- Starting a run
 
 async function showStartSchema(name) {
-  const schema = (await getJson(path("workflows", name, "schema"))).start;
+  // A schema the server cannot write (a 500 naming the field) leaves the form empty.
+  const schema = (await getJson(path("workflows", name, "schema"))).start ?? {};
   if ($("start-workflow").value !== name) return; // another was chosen meanwhile
   const fields = {};
   for (const [field, property] of Object.entries(schema.properties || {})) {
@@ -303,11 +305,12 @@ function showEvent(sequence, envelope) {
 
 // Offers the workflow's own events but its start and stop events and the question itself.
 async function showAnswerTypes(name) {
-  const [{ events }, { start, stop }] = await Promise.all([
+  const [{ events = [] }, { start, stop }] = await Promise.all([
     getJson(path("workflows", name, "events")),
     getJson(path("workflows", name, "schema")),
   ]);
-  const skipped = new Set([start.title, stop.title, "InputRequiredEvent"]);
+  const skipped = new Set([start?.title ?? "StartEvent", stop?.title ?? "StopEvent"]);
+  skipped.add("InputRequiredEvent");
   const schemas = new Map(
     events.filter((schema) => !skipped.has(schema.title)).map((schema) => [schema.title, schema]),
   );
