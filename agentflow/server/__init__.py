@@ -9,6 +9,7 @@ sse-starlette).
     security.py         the bearer token and the request body limit
     openapi.py          `/openapi.json`, written from the route table
     representation.py   a workflow's graph as the reference's JSON
+    page.py, static/    the run viewer page at `/`: one HTML, one script, one style sheet
     workflow_server.py  `WorkflowServer`, which puts these together
     serving.py          running it under uvicorn, its streams ended when shutdown begins
 """

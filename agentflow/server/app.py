@@ -15,10 +15,11 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from agentflow.server.errors import ApiError
 from agentflow.server.openapi import RouteDoc, openapi_document
+from agentflow.server.page import index, static_files
 from agentflow.server.representation import graph_json
 from agentflow.server.security import read_json_body
 from agentflow.server.wire import (
@@ -364,13 +365,25 @@ class Routes:
                 RouteDoc("A run with its plain result (the reference's older route)", handler),
             ),
             ("GET", "/openapi.json", self.openapi, RouteDoc("This document", {200: "OpenAPI 3.1"})),
+            (
+                "GET",
+                "/",
+                index,
+                RouteDoc(
+                    "The run viewer page (needs no token; the routes it calls do)",
+                    {200: "the page"},
+                    media_type="text/html",
+                ),
+            ),
         ]
 
-    def routes(self) -> list[Route]:
-        """The Starlette routes of `table`."""
-        return [
+    def routes(self) -> list[BaseRoute]:
+        """The Starlette routes of `table`, and the page's script and style sheet."""
+        routes: list[BaseRoute] = [
             Route(path, endpoint, methods=[method]) for method, path, endpoint, _ in self.table()
         ]
+        routes.append(static_files())
+        return routes
 
     def document(self, title: str, version: str) -> dict[str, Any]:
         """The OpenAPI document of `table`."""

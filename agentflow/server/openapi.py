@@ -23,6 +23,8 @@ class RouteDoc:
     """What the JSON request body holds, for routes that take one."""
     stream: bool = False
     """The 200 answer is a stream (SSE or NDJSON), not one JSON document."""
+    media_type: str = "application/json"
+    """What the answers hold, when not a stream."""
 
 
 def openapi_document(
@@ -51,8 +53,7 @@ def openapi_document(
             "operationId": f"{method.lower()}_{words or 'root'}",
             "parameters": parameters,
             "responses": {
-                str(status): _response(status, text, doc.stream)
-                for status, text in doc.responses.items()
+                str(status): _response(status, text, doc) for status, text in doc.responses.items()
             },
         }
         if doc.body is not None:
@@ -72,14 +73,16 @@ def openapi_document(
     }
 
 
-def _response(status: int, text: str, stream: bool) -> dict[str, Any]:
+def _response(status: int, text: str, doc: RouteDoc) -> dict[str, Any]:
     if status == 204:
         return {"description": text}
-    if stream and status == 200:
+    if doc.stream and status == 200:
         content = {
             "text/event-stream": {"schema": {"type": "string"}},
             "application/x-ndjson": {"schema": {"type": "string"}},
         }
-    else:
+    elif doc.media_type == "application/json":
         content = {"application/json": {"schema": {"type": "object"}}}
+    else:
+        content = {doc.media_type: {"schema": {"type": "string"}}}
     return {"description": text, "content": content}

@@ -17,9 +17,12 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agentflow.server.errors import ApiError
+from agentflow.server.page import PAGE_PATHS
 
-OPEN_PATHS = frozenset({"/health"})
-"""The routes that need no token: a load balancer's health probe has none."""
+OPEN_PATHS = frozenset({"/health", *PAGE_PATHS})
+"""The routes that need no token: a load balancer's health probe has none, and a browser
+opening the run viewer page cannot send one (the page holds no data; it asks for the token
+and sends it to the data routes itself)."""
 
 
 class BearerTokenMiddleware:

@@ -246,7 +246,9 @@ async def test_openapi_describes_every_route(client: httpx.AsyncClient, base_url
     }
     documented = {(method, path) for path, ops in document["paths"].items() for method in ops}
     assert documented == served
-    assert len(served) == 14
+    assert len(served) == 15
+    page = document["paths"]["/"]["get"]["responses"]["200"]
+    assert list(page["content"]) == ["text/html"]
     post_events = document["paths"]["/events/{handler_id}"]["post"]
     assert set(post_events["responses"]) == {"200", "400", "404", "409", "413", "422"}
     assert post_events["parameters"][0]["name"] == "handler_id"

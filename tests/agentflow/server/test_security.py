@@ -52,6 +52,30 @@ async def test_a_token_guards_every_route_but_health(
         assert ran.json()["status"] == "completed"
 
 
+async def test_the_page_needs_no_token_but_its_data_does(
+    serve: Callable[..., RunningServer],
+) -> None:
+    server = serve(token="s3cret")
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        page = await client.get("/")
+        assert page.status_code == 200
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+        # The page may load nothing but its own files, and talks only to its own server.
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert '<script src="/static/viewer.js"' in page.text
+        assert "s3cret" not in page.text
+        script = await client.get("/static/viewer.js")
+        assert script.status_code == 200
+        assert "javascript" in script.headers["content-type"]
+        assert "innerHTML" not in script.text
+        style = await client.get("/static/viewer.css")
+        assert style.headers["content-type"].startswith("text/css")
+        for path in ("/static/", "/static/other.js", "/handlers", "/workflows"):
+            assert (await client.get(path)).status_code == 401, path
+
+
 def test_the_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENTFLOW_SERVER_TOKEN", "from-env")
     assert make_server().token == "from-env"
