@@ -1,6 +1,6 @@
 """Benchmark agentflow's HTTP server against `llama-agents-server` serving the same workflows.
 
-    python bench/server.py           # full run, about 4 minutes on 2 cores
+    python bench/server.py           # full run, about 10 minutes on 2 cores
     python bench/server.py --quick   # small sizes, one repetition: a smoke test
     python bench/server.py --reference-python /tmp/refsrv/bin/python   # reference elsewhere
 
@@ -101,7 +101,7 @@ class Sizes:
     """Fresh servers per configuration."""
 
 
-FULL = Sizes(run_seconds=8, concurrency=16, ticks=10_000, repetitions=3)
+FULL = Sizes(run_seconds=8, concurrency=16, ticks=10_000, repetitions=5)
 QUICK = Sizes(run_seconds=2, concurrency=16, ticks=2_000, repetitions=1)
 WARM_UP_TICKS = 100
 """Events of the warm-up run of the ticker."""
