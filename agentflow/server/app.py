@@ -31,6 +31,7 @@ from agentflow.server.wire import (
 )
 
 if TYPE_CHECKING:
+    from agentflow.events import Event
     from agentflow.server.registry import ServedWorkflow
     from agentflow.server.runs import RunView
     from agentflow.server.workflow_server import WorkflowServer
@@ -42,6 +43,9 @@ HANDLER_STATUS_CODES = {"completed": 200, "running": 202, "failed": 500, "cancel
 does (its client raises on the 500 of a failed or cancelled run)."""
 
 STATUSES = ("running", "completed", "failed", "cancelled")
+
+EVENTS_PER_CHUNK = 256
+"""The most events a stream writes as one chunk (see `_sse`)."""
 
 
 class Routes:
@@ -178,19 +182,11 @@ class Routes:
         if cursor >= events.last_sequence(run_id) and events.ended(run_id):
             return Response(status_code=204)
         qualified = query.get("include_qualified_name", "true").lower() == "true"
-        frames = (
-            (
-                sequence,
-                json.dumps(
-                    envelope(event, include_qualified_name=qualified), separators=(",", ":")
-                ),
-            )
-            async for sequence, event in events.follow(run_id, cursor)
-        )
+        batches = events.follow(run_id, cursor, EVENTS_PER_CHUNK)
         if not sse:
-            return StreamingResponse(_ndjson(frames), media_type="application/x-ndjson")
+            return StreamingResponse(_ndjson(batches, qualified), media_type="application/x-ndjson")
         return EventSourceResponse(
-            _sse(frames),
+            _sse(batches, qualified),
             ping=self.server.heartbeat_seconds,
             sep="\n",
             ping_message_factory=lambda: ServerSentEvent(comment="heartbeat", sep="\n"),
@@ -423,11 +419,27 @@ def _after_sequence(text: str, last: int) -> int:
     return int(text)
 
 
-async def _sse(frames: AsyncIterator[tuple[int, str]]) -> AsyncIterator[ServerSentEvent]:
-    async for sequence, data in frames:
-        yield ServerSentEvent(data=data, id=str(sequence), sep="\n")
+def _json(event: Event, qualified: bool) -> str:
+    return json.dumps(envelope(event, include_qualified_name=qualified), separators=(",", ":"))
 
 
-async def _ndjson(frames: AsyncIterator[tuple[int, str]]) -> AsyncIterator[str]:
-    async for _, data in frames:
-        yield data + "\n"
+async def _sse(
+    batches: AsyncIterator[tuple[int, list[Event]]], qualified: bool
+) -> AsyncIterator[bytes]:
+    """The SSE frames (`id:` the sequence, one `data:` line: JSON has no raw newline), each
+    batch of events that have come as one chunk: one write for many frames when the
+    client lags behind the run."""
+    async for first, batch in batches:
+        yield "".join(
+            [
+                f"id: {first + offset}\ndata: {_json(event, qualified)}\n\n"
+                for offset, event in enumerate(batch)
+            ]
+        ).encode()
+
+
+async def _ndjson(
+    batches: AsyncIterator[tuple[int, list[Event]]], qualified: bool
+) -> AsyncIterator[str]:
+    async for _, batch in batches:
+        yield "".join([f"{_json(event, qualified)}\n" for event in batch])

@@ -138,8 +138,9 @@ class LocalRunner:
     async def start(
         self, served: ServedWorkflow, start_event: StartEvent, run_id: str | None
     ) -> RunView:
-        run_id = run_id or uuid.uuid4().hex
-        if run_id in self._live or await self.store.get_run(run_id) is not None:
+        if run_id is None:
+            run_id = uuid.uuid4().hex  # no run has it: no store read on the way
+        elif run_id in self._live or await self.store.get_run(run_id) is not None:
             raise ApiError(409, f"handler_id: a run {run_id!r} already exists")
         try:
             handler = served.workflow.run(start_event=start_event, run_id=run_id)

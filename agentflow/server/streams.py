@@ -76,18 +76,24 @@ class RunEvents:
         log = self._logs.get(run_id)
         return log is not None and log.ended
 
-    async def follow(self, run_id: str, after_sequence: int) -> AsyncIterator[tuple[int, Event]]:
-        """`(sequence, event)` for each event of `run_id` after `after_sequence`, waiting
-        for new ones, until the terminal event (included)."""
+    async def follow(
+        self, run_id: str, after_sequence: int, most: int
+    ) -> AsyncIterator[tuple[int, list[Event]]]:
+        """`(sequence of the first, events)`: the events of `run_id` after
+        `after_sequence`, as many at a time as have come (at most `most`), waiting for new
+        ones, until the terminal event (included). A follower that lags behind the run gets
+        its events in large batches, which a server writes out as one chunk each."""
         log = self._logs[run_id]
         position = max(after_sequence + 1, 0)
         while True:
             while position < len(log.events):
-                event = log.events[position]
-                yield position, event
-                position += 1
-                if is_terminal(event):
-                    return
+                batch = log.events[position : position + most]
+                for offset, event in enumerate(batch):
+                    if is_terminal(event):
+                        yield position, batch[: offset + 1]
+                        return
+                yield position, batch
+                position += len(batch)
             if log.ended or self._stopped:
                 return
             if log.changed is None:
