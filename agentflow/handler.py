@@ -78,8 +78,11 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
 
     async def send_event_confirmed(self, event: Event, step: str | None = None) -> bool:
         """`send_event`, returning once the run holds the event: for a durable run, once
-        its record is in the store, so that a crash after this cannot lose it. False when
-        the run has ended and did not take it. Call it on the run's event loop."""
+        its record is in the store, so that a crash after this cannot lose it (with
+        `durability="exit"`, which writes nothing per event, once the run holds it). False
+        when the run has ended and did not take it. An event the run cannot journal (see
+        `agentflow.stores`' `max_record_bytes`) raises, and the run goes on without it. Call
+        it on the run's event loop."""
         return await self._run.send_confirmed(event, step)
 
     async def cancel_run(self) -> None:

@@ -3,7 +3,8 @@ process died. `Workflow(store=...)` turns it on; only the `Durability` modes bel
 otherwise.
 
     fold.py     the journal folded into what is left to do (resume, and checkpoints)
-    journal.py  the live side: ids, ordered batched writes, completion records
+    journal.py  the live side: event ids, completion records, the run's end
+    writer.py   the records' seqs and their ordered, batched writes, per durability mode
     run.py      `DurableRun`, a `WorkflowRun` whose port entry points journal first
     start.py    a new durable run, or one resumed from the store
     status.py   the run's status in the store: `waiting` or `running`

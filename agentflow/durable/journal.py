@@ -1,7 +1,7 @@
 """`RunJournal`: the live side of a durable run's journal.
 
-It numbers what enters the run (events get ids, records get seqs), writes records to the
-store, and keeps the same `Fold` a resume will build, so that a checkpoint is that fold.
+It gives what enters the run an id, says what each event and step execution leaves in the
+journal, and keeps the same `Fold` a resume will build, so that a checkpoint is that fold.
 
 How records are numbered and written, in each durability mode, is `JournalWriter`'s part
 (writer.py); this class adds what records a run's events and step executions make.
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentflow.context.serializers import BaseSerializer
 from agentflow.durable.fold import Fold
-from agentflow.durable.writer import JournalWriter
+from agentflow.durable.writer import JournalWriter, as_store_error
 from agentflow.errors import (
     ContextSerdeError,
     RecordTooLargeError,
@@ -293,8 +293,8 @@ class RunJournal(JournalWriter):
             await self.store.write(
                 self.run_id, status=status, result=json.dumps(result), checkpoint=checkpoint
             )
-        except StoreError as error:
-            return error
+        except Exception as error:  # the store's named error, or anything it raised
+            return as_store_error(error, self.run_id, "to write its end")
         return None
 
     def _stop_text(self, execution: Execution, stop: StopEvent) -> str | bool:

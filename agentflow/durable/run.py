@@ -1,10 +1,11 @@
 """`DurableRun`: a run whose journal is in a store, so that it survives its process.
 
 It is a `WorkflowRun` whose port entry points journal first: an event a face sends is
-written (`sent`, or `emitted` when a step of this run sends it) before it is routed; each
-completed step execution is written (by the worker, through `RunJournal.completed`) before
-what it returned is routed; collections and stream writes are noted per execution and
-written with its completion. The run's own routing is `WorkflowRun`'s, untouched: an
+journalled (`sent`, or `emitted` when a step of this run sends it) before it is routed;
+each completed step execution is journalled (by the worker, through
+`RunJournal.completed`) before what it returned is routed, and with `durability="sync"`
+written before that; collections and stream writes are noted per execution and journalled
+with its completion. The run's own routing is `WorkflowRun`'s, untouched: an
 in-memory run pays nothing for any of this.
 
 Resuming folds the journal (`fold.py`) and starts exactly the executions that have no
@@ -21,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.journal import RunJournal
 from agentflow.durable.status import RunStatusNotes
-from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreError, StoreWriteError
+from agentflow.durable.writer import as_store_error
+from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreWriteError
 from agentflow.events import Event, StartEvent, StepFailedEvent, StopEvent, WorkflowFailedEvent
 from agentflow.runtime import outcome as outcomes
 from agentflow.runtime.collect import Collections, collect_in_run
@@ -146,17 +148,9 @@ class DurableRun(WorkflowRun):
             journal.created.cancel()  # the loop shut down: whether it is stored is unknown
             raise
         except Exception as error:  # a store's own failure, named, or anything it raised
-            failure = (
-                error
-                if isinstance(error, StoreError)
-                else StoreWriteError(
-                    f"durable run {self.run_id!r}: the store failed to create it: {error!r}"
-                )
-            )
-            if failure is not error:
-                failure.__cause__ = error
-            journal.created.set_exception(failure)
-            journal.fail(failure)
+            failure = as_store_error(error, self.run_id, "to create it")
+            journal.created.set_exception(failure)  # its writes fail with this, unnoted
+            journal.fail(failure, note=False)
             return
         journal.created.set_result(None)
         self.route(start_event)
@@ -261,11 +255,15 @@ class DurableRun(WorkflowRun):
         recorded = journal.replayed_onces.get(execution, {}).get(name)
         if recorded is not None:
             return journal.serializer.deserialize_at(recorded, f"ctx.once({name!r})")
+        if journal.failure is not None:
+            raise journal.failure  # nothing more is journalled: do not call it unrecorded
         result = await call(function, args)
         value = journal.serializer.serialize(result, f"the result of ctx.once({name!r})")
         key = f"{self._lineage(execution)}!{name}"
         if not await journal.commit("once", key, {"value": value}):
             raise journal.failure or StoreWriteError(f"ctx.once({name!r}) was not journalled")
+        # A retry of this execution (its retry policy) gets the recorded result too.
+        journal.replayed_onces.setdefault(execution, {})[name] = value
         return result
 
     def _lineage(self, execution: Execution) -> str:
@@ -324,7 +322,9 @@ class DurableRun(WorkflowRun):
         try:
             entry = journal.enter(event, step, made_by=sender)
         except (ContextSerdeError, RecordTooLargeError) as error:
-            journal.refuse(error)  # the run cannot go on without it, whoever sent it
+            if sender is None:
+                raise  # the caller's event is refused; the run goes on without it
+            journal.refuse(error)  # a step's: the run cannot go on without it
             return None
         routed = journal.fold.live[entry["id"]]
         body: dict[str, Any] = {"event": entry}

@@ -25,8 +25,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.fold import Fold
-from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreError
+from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreError, StoreWriteError
 from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
+from agentflow.stores.checks import utf8_size_over
 
 if TYPE_CHECKING:
     from agentflow.durable import Durability
@@ -68,7 +69,6 @@ class JournalWriter:
         self._drained.set()
         self._on_failure = on_failure
         self.failure: StoreError | None = None
-        self.durability = durability
         self.routes_at_once = durability != "sync"
         """Whether what a record holds is routed without waiting until it is durable."""
         self.writes_records = durability != "exit"
@@ -96,14 +96,12 @@ class JournalWriter:
             return None
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._append(kind, key, body, future, loop)
-        return future
+        return future if self._append(kind, key, body, future, loop) else None
 
     def _queue_written(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
         if self.failure is not None:
             return False
-        self._append(kind, key, body, None, asyncio.get_running_loop())
-        return True
+        return self._append(kind, key, body, None, asyncio.get_running_loop())
 
     def _append(
         self,
@@ -112,16 +110,40 @@ class JournalWriter:
         body: dict[str, Any],
         future: asyncio.Future[None] | None,
         loop: asyncio.AbstractEventLoop,
-    ) -> None:
+    ) -> bool:
+        """Number, fold and queue one record; False when it is over the store's size
+        limit, which refuses it here, naming the step and what in it is large, rather than
+        in the store, which would fail the write (and with it every record of the batch)."""
         data = json.dumps(body)
+        size = utf8_size_over(data, self.store.max_record_bytes)
+        if size is not None:
+            self.refuse(self._too_large(kind, key, body, size))
+            return False
         record = JournalRecord(self.next_seq, kind, key, data)
         self.next_seq += 1
         self.fold.apply(kind, key, data)
         self._queue.append((record, future))
+        self._wake_writer(loop)
+        return True
+
+    def _wake_writer(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the writer unless it is under way (it takes what was queued meanwhile)."""
         if not self._writing:
             self._writing = True
             self._drained.clear()
             self._writer = loop.create_task(self._write_queued())
+
+    def _too_large(
+        self, kind: str, key: str | None, body: dict[str, Any], size: int
+    ) -> RecordTooLargeError:
+        made_by = f"step '{key.split('@', 1)[0]}'" if key is not None else "the caller"
+        parts = ", ".join(f"{part} {len(json.dumps(value)):,}" for part, value in body.items())
+        limit = self.store.max_record_bytes
+        return RecordTooLargeError(
+            f"durable run {self.run_id!r}: the {kind} record of {made_by} ({key}) is {size:,} "
+            f"bytes, over the store's limit of {limit:,} bytes (its `max_record_bytes`); "
+            f"characters per part: {parts}"
+        )
 
     def _fold(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
         """`"exit"`: the record is only folded (no seq: nothing is written), so that the
@@ -148,23 +170,19 @@ class JournalWriter:
         self._status = status
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._status_written.append(future)
-        if not self._writing:
-            self._writing = True
-            self._drained.clear()
-            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+        self._wake_writer(asyncio.get_running_loop())
         return future
 
     @staticmethod
     async def durable(future: asyncio.Future[None] | None) -> bool:
         """Wait until the record `enqueue` gave `future` for is durable; False when the
-        journal failed the run instead."""
+        journal failed the run instead. Several callers may wait on one record (a step and
+        the worker routing what it sent): `wait` leaves the future alone when a caller is
+        cancelled, where `await future` would cancel it under the others."""
         if future is None:
             return False
-        try:
-            await future
-        except StoreError:
-            return False
-        return True
+        await asyncio.wait((future,))
+        return not future.cancelled() and future.exception() is None
 
     async def commit(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
         """Write one record and wait until it is durable (`enqueue`, then `durable`)."""
@@ -178,7 +196,7 @@ class JournalWriter:
             creation_error = self.created.exception()
             if creation_error is not None:
                 assert isinstance(creation_error, StoreError)
-                self._fail(creation_error, [])
+                self._fail(creation_error, [], note=False)  # the run failed with it already
                 return
             while self._queue or self._status is not None:
                 batch, self._queue = self._queue, []
@@ -191,8 +209,8 @@ class JournalWriter:
                 # cost a constant per record, and a resume folds at most that many more.
                 due = max(self.checkpoint_every, len(self.fold.events))
                 if batch and self._since_checkpoint >= due:
-                    # Taken now, with exactly this batch folded in: the records queued
-                    # after it are folded only once they are taken.
+                    # Taken at once, before anything else runs: the fold holds exactly
+                    # the records made so far, the last of them in this batch.
                     checkpoint = Checkpoint(batch[-1][0].seq, self.fold.to_json())
                     self._since_checkpoint = 0
                 elif status == "waiting" and not self.writes_records:
@@ -206,10 +224,12 @@ class JournalWriter:
                         status=status,
                         checkpoint=checkpoint,
                     )
-                except StoreError as error:
+                except Exception as error:  # the store's named error, or anything it raised
+                    failure = as_store_error(error, self.run_id, "to write its records")
                     for future in status_written:
-                        future.set_exception(error)
-                    self._fail(error, batch)
+                        if not future.done():
+                            future.set_exception(failure)
+                    self._fail(failure, batch)
                     return
                 for written in [*(future for _, future in batch), *status_written]:
                     if written is not None and not written.done():
@@ -224,18 +244,25 @@ class JournalWriter:
         return Checkpoint(self.next_seq - 1, self.fold.to_json())
 
     def _fail(
-        self, error: StoreError, batch: list[tuple[JournalRecord, asyncio.Future[None] | None]]
+        self,
+        error: StoreError,
+        batch: list[tuple[JournalRecord, asyncio.Future[None] | None]],
+        *,
+        note: bool = True,
     ) -> None:
         for _, future in [*batch, *self._queue]:
             if future is not None and not future.done():
                 future.set_exception(error)
         self._queue = []
-        self.fail(error)
+        if self.failure is None:
+            self.fail(error, note=note)
 
-    def fail(self, error: StoreError) -> None:
-        """The journal cannot go on (a write failed): nothing more is written for this
-        run, not even its end, and the run fails with `error`."""
-        error.add_note(f"a write to the store of durable run {self.run_id!r} failed")
+    def fail(self, error: StoreError, *, note: bool = True) -> None:
+        """The journal cannot go on (the store failed, or refused to create the run):
+        nothing more is written for this run, not even its end, and the run fails with
+        `error`; `note` adds that a write failed to it."""
+        if note:
+            error.add_note(f"a write to the store of durable run {self.run_id!r} failed")
         self.failure = error
         self._on_failure(error)
 
@@ -243,3 +270,14 @@ class JournalWriter:
         """The run made something the journal cannot hold (see `_journalled_text`): it
         fails with `error`, and that end is written, as the store itself is fine."""
         self._on_failure(error)
+
+
+def as_store_error(error: Exception, run_id: str, doing: str) -> StoreError:
+    """`error` as the store error a run fails with: itself when the store named it, else a
+    `StoreWriteError` saying what the store was doing (`doing`), caused by it. A store is
+    code the user may write: whatever it raises must fail the run, never escape it."""
+    if isinstance(error, StoreError):
+        return error
+    failure = StoreWriteError(f"durable run {run_id!r}: the store failed {doing}: {error!r}")
+    failure.__cause__ = error
+    return failure

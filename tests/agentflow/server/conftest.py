@@ -3,48 +3,15 @@ speak HTTP to it with httpx, so streaming is real."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from running_server import RunningServer
 from served_flows import make_server
 
-from agentflow.server import WorkflowServer
-from agentflow.server.serving import uvicorn_server
 from agentflow.stores import SqliteStore
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class RunningServer:
-    """A WorkflowServer served by uvicorn in a thread until `stop()`."""
-
-    def __init__(self, server: WorkflowServer) -> None:
-        self.server = server
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._uvicorn = uvicorn_server(server, port=self.port)
-        self._thread = threading.Thread(target=self._uvicorn.run, daemon=True)
-
-    def start(self) -> RunningServer:
-        self._thread.start()
-        while not self._uvicorn.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            self._thread.join(0.01)  # waits on the thread itself, bounded by the test timeout
-        return self
-
-    def stop(self) -> None:
-        self._uvicorn.should_exit = True
-        self._thread.join(10)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
+from running_server import free_port
 from sse_frames import answer, collect_sse, sse_frames, until_question
 
 pytestmark = pytest.mark.timeout(60)

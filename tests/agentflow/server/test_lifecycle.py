@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import RunningServer
+from running_server import RunningServer
 from served_flows import Greet, make_server
 from sse_frames import until_question
 

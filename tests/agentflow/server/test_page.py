@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import RunningServer
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from running_server import RunningServer
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import RunningServer
+from running_server import RunningServer
 
 pytest.importorskip("llama_agents.client")
 from llama_agents.client import WorkflowClient

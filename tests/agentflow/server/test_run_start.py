@@ -4,7 +4,7 @@ store answers from its own thread, a round trip per run), one the client gives i
 from __future__ import annotations
 
 import httpx
-from conftest import RunningServer
+from running_server import RunningServer
 from served_flows import make_server
 
 from agentflow.stores import MemoryStore

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from conftest import RunningServer
+from running_server import RunningServer
 from served_flows import make_server
 
 pytestmark = pytest.mark.timeout(30)

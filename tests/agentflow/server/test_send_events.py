@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import RunningServer
+from running_server import RunningServer
 from sse_frames import answer, collect_sse, until_question
 
 from agentflow.stores import SqliteStore

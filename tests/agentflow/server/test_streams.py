@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import RunningServer
+from running_server import RunningServer
 from sse_frames import answer, collect_sse, sse_frames, until_question
 
 pytestmark = pytest.mark.timeout(30)
