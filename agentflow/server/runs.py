@@ -20,7 +20,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from agentflow.context.serializers import JsonSerializer
-from agentflow.errors import ContextSerdeError, StoreError, WorkflowRuntimeError
+from agentflow.errors import (
+    ContextSerdeError,
+    RecordTooLargeError,
+    StoreError,
+    WorkflowRuntimeError,
+)
 from agentflow.events import (
     Event,
     InputRequiredEvent,
@@ -228,6 +233,10 @@ class LocalRunner:
             taken = await live.handler.send_event_confirmed(event, step)
         except WorkflowRuntimeError as error:  # no such step, or it does not take the event
             raise ApiError(400, f"step: {error}") from error
+        except RecordTooLargeError as error:  # over the store's limit of one record
+            raise ApiError(413, str(error)) from error
+        except ContextSerdeError as error:  # a value its serializer cannot write
+            raise ApiError(422, str(error)) from error
         if not taken:
             raise ApiError(409, f"run {live.view.run_id!r} has ended and did not take the event")
         live.view.answered += 1

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 from running_server import RunningServer
+from served_flows import make_server
 from sse_frames import answer, collect_sse, until_question
 
 from agentflow.stores import SqliteStore
@@ -146,3 +148,20 @@ async def test_refusals(client: httpx.AsyncClient) -> None:
         409,
         {"detail": f"run {run_id!r} has ended (completed)"},
     )
+
+
+async def test_an_answer_over_the_stores_record_limit_is_413_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    running = RunningServer(make_server(SqliteStore(tmp_path / "small.db", max_record_bytes=2_000)))
+    running.start()
+    try:
+        async with httpx.AsyncClient(base_url=running.url, timeout=10) as small:
+            run_id = await waiting_tally(small)
+            refused = await small.post(f"/events/{run_id}", json=answer("x" * 5_000))
+            assert refused.status_code == 413
+            assert "HumanResponseEvent" in refused.json()["detail"]
+            assert (await small.post(f"/events/{run_id}", json=answer("fits"))).status_code == 200
+            assert await finish(small, run_id) == ["fits"]
+    finally:
+        running.stop()
