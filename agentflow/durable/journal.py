@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ from agentflow.errors import (
     WorkflowCancelledByUser,
 )
 from agentflow.events import Event, StopEvent
-from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
+from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore, StreamEntry
 from agentflow.stores.checks import utf8_size_over
 
 if TYPE_CHECKING:
@@ -50,12 +51,11 @@ FAILED: Any = object()
 
 
 class ExecutionLog:
-    """What one step execution did that its completion record holds."""
+    """What one step execution did that its records are numbered by."""
 
-    __slots__ = ("sends", "stream")
+    __slots__ = ("sends",)
 
     def __init__(self) -> None:
-        self.stream: list[str] = []
         self.sends = 0
 
 
@@ -71,6 +71,8 @@ class RunJournal:
         fold: Fold,
         *,
         next_seq: int = 0,
+        next_stream_seq: int = 0,
+        replayed_stream: dict[str, int] | None = None,
         checkpoint_every: int,
         durability: Durability,
         on_failure: Callable[[BaseException], None],
@@ -109,6 +111,19 @@ class RunJournal:
         self.replayed_sends: dict[Execution, list[str]] = {}
         """For a re-run execution: the ids of the events it had sent before the crash; its
         first sends are these, already routed, and are not sent again."""
+        self.next_stream_seq = next_stream_seq
+        """The seq the next event written to the run's stream gets."""
+        self._stream: list[StreamEntry] = []
+        """Stream entries to write with the next batch (in `"exit"`, with the next
+        checkpoint)."""
+        self.replayed_stream: dict[str, int] = replayed_stream or {}
+        """For a lineage that re-runs: how many stream entries it stored before the crash;
+        its first that many stream writes are neither stored nor numbered again."""
+        self.stream_seqs: deque[int | None] = deque()
+        """The seq of each event on the live stream not consumed yet, in stream order
+        (None: a replayed write, stored before the crash), for `DurableRun.numbered`."""
+        self.ended = False
+        """True once the run's end is being written: nothing is streamed after it."""
         self.last_state: str | None = fold.state
         self.state_text = state_text
         """The run's state now, serialized as the journal keeps it."""
@@ -151,7 +166,7 @@ class RunJournal:
         if id(event) in self._ids:
             event = event.model_copy()
         event_id = str(self.fold.next_event)
-        value = self._journalled_text(event, event_id, made_by)
+        value = self._journalled_text(event, f"event {event_id}", made_by)
         self.fold.next_event += 1
         self.know(event, event_id)
         entry: dict[str, Any] = {"id": event_id, "value": value}
@@ -163,7 +178,12 @@ class RunJournal:
             )
         return entry
 
-    def _journalled_text(self, event: Event, event_id: str, made_by: str | None) -> str:
+    def streamed_text(self, event: Event, made_by: str | None) -> str:
+        """`event`, which step `made_by` writes to the stream, as the stream stores it;
+        refused as `_journalled_text` refuses an event."""
+        return self._journalled_text(event, "streamed event", made_by)
+
+    def _journalled_text(self, event: Event, where: str, made_by: str | None) -> str:
         """`event` as its record holds it. An event the serializer cannot write, or one
         over the store's size limit, is refused with an error naming the step that made it
         and its type: a durable run cannot go on with an event it could not give back after
@@ -171,7 +191,7 @@ class RunJournal:
         origin = f"step '{made_by}'" if made_by is not None else "the caller"
         kind = type(event).__name__
         try:
-            text = self.serializer.serialize(event, f"event {event_id}")
+            text = self.serializer.serialize(event, where)
         except ContextSerdeError as error:
             raise ContextSerdeError(
                 f"durable run {self.run_id!r}: {origin} made a {kind} that cannot be "
@@ -299,7 +319,7 @@ class RunJournal:
                 assert isinstance(creation_error, StoreError)
                 self._fail(creation_error, [])
                 return
-            while self._queue or self._status is not None:
+            while self._queue or self._status is not None or self._stream_due():
                 batch, self._queue = self._queue, []
                 status, self._status = self._status, None
                 status_written, self._status_written = self._status_written, []
@@ -318,12 +338,18 @@ class RunJournal:
                     # "exit": the run waits for a human, maybe for days; what it did so
                     # far is kept, so that it can be answered after this process is gone.
                     checkpoint = self._checkpoint_of_fold()
+                stream: list[StreamEntry] = []
+                if self.writes_records or checkpoint is not None:
+                    # "exit" stores the stream only beside a checkpoint, so that a resume
+                    # from that checkpoint re-runs exactly the writers of the rest.
+                    stream, self._stream = self._stream, []
                 try:
                     await self.store.write(
                         self.run_id,
                         [record for record, _ in batch],
                         status=status,
                         checkpoint=checkpoint,
+                        stream=stream,
                     )
                 except StoreError as error:
                     for future in status_written:
@@ -336,6 +362,34 @@ class RunJournal:
         finally:
             self._writing = False
             self._drained.set()
+
+    def _stream_due(self) -> bool:
+        return bool(self._stream) and self.writes_records
+
+    def streamed(self, key: str | None, data: str) -> int | None:
+        """An event `data` was written to the run's stream by the execution `key` (None:
+        not by a step): its stream seq, the entry queued to be written behind the run
+        (nobody waits for it; a failed write fails the run). None for the first writes of
+        a re-run execution that its earlier run stored already (`replayed_stream`), and
+        after the run's end."""
+        if key is not None and self.replayed_stream:
+            left = self.replayed_stream.get(key)
+            if left:
+                if left == 1:
+                    del self.replayed_stream[key]
+                else:
+                    self.replayed_stream[key] = left - 1
+                return None
+        if self.ended or self.failure is not None:
+            return None
+        seq = self.next_stream_seq
+        self.next_stream_seq = seq + 1
+        self._stream.append(StreamEntry(seq, key, data))
+        if self.writes_records and not self._writing:
+            self._writing = True
+            self._drained.clear()
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+        return seq
 
     def _checkpoint_of_fold(self) -> Checkpoint:
         """`"exit"`: the live fold, which holds every record made so far, as a checkpoint at
@@ -410,10 +464,8 @@ class RunJournal:
     def _note_what_it_did(
         self, execution: Execution, log: ExecutionLog | None, body: dict[str, Any]
     ) -> None:
-        """Add to a completion record what the execution streamed, the answers its waits
-        took and the state it left, if changed."""
-        if log is not None and log.stream:
-            body["stream"] = log.stream
+        """Add to a completion record the answers its waits took and the state it left, if
+        changed. What it streamed is in the run's stream (`streamed`), stored once."""
         answers = [self.id_of(event) for event in (execution.answered or {}).values()]
         if any(answer is not None for answer in answers):
             body["answers"] = [answer for answer in answers if answer is not None]
@@ -480,13 +532,32 @@ class RunJournal:
             status = "failed"
             result = {"error": {"type": type(error).__qualname__, "message": str(error)}}
         checkpoint = None if self.writes_records else self._checkpoint_of_fold()
+        self.ended = True
+        stream, self._stream = self._stream, []
+        terminal = self._terminal_text(outcome)
+        if terminal is not None:
+            stream.append(StreamEntry(self.next_stream_seq, None, terminal))
+            self.stream_seqs.append(self.next_stream_seq)
+            self.next_stream_seq += 1
         try:
             await self.store.write(
-                self.run_id, status=status, result=json.dumps(result), checkpoint=checkpoint
+                self.run_id,
+                status=status,
+                result=json.dumps(result),
+                checkpoint=checkpoint,
+                stream=stream,
             )
         except StoreError as error:
             return error
         return None
+
+    def _terminal_text(self, outcome: Outcome) -> str | None:
+        """The run's terminal event as its stream stores it; a StopEvent whose result the
+        serializer cannot write is stored without that result (the stream still ends)."""
+        try:
+            return self.serializer.serialize(outcome.terminal, "the terminal event")
+        except ContextSerdeError:
+            return self.serializer.serialize(StopEvent(), "the terminal event")
 
     def _result_text(self, value: Any) -> str | None:
         """The result as the serializer writes it; None for a value it cannot write (the

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,8 @@ class DurableRun(WorkflowRun):
         *,
         start_event: StartEvent | None,
         next_seq: int,
+        next_stream_seq: int = 0,
+        replayed_stream: dict[str, int] | None = None,
     ) -> None:
         # The start event is routed once the run is in the store (`_create`), not by the
         # base class's start.
@@ -71,24 +74,42 @@ class DurableRun(WorkflowRun):
             run_id,
             fold,
             next_seq=next_seq,
+            next_stream_seq=next_stream_seq,
+            replayed_stream=replayed_stream,
             checkpoint_every=workflow.checkpoint_every,
             durability=workflow.durability,
             on_failure=self._journal_failed,
             state_text=self._state_text,
         )
         stream_write = self.write_to_stream
+        journal = self.journal
+        stream_seqs = journal.stream_seqs
 
-        def write_and_note(event: Event) -> None:
+        def write_and_number(event: Event) -> None:
             execution = current_execution.get()
+            key = step = None
             if execution is not None and execution.link is self.link:
-                journal = self.journal
-                assert journal is not None
-                journal.log_of(execution).stream.append(
-                    journal.serializer.serialize(event, "streamed event")
-                )
+                step = execution.step
+                consumed = journal.id_of(execution.event)
+                if consumed is not None:
+                    key = f"{step}@{consumed}"
+            text = journal.streamed_text(event, step)
+            stream_seqs.append(journal.streamed(key, text))
             stream_write(event)
 
-        self.write_to_stream = write_and_note
+        self.write_to_stream = write_and_number
+
+    def stream_events(self) -> AsyncIterator[Event]:
+        return _events_of(self.numbered_stream())
+
+    def numbered_stream(self) -> AsyncIterator[tuple[int | None, Event]]:
+        """The run's stream (its one consumer, as `stream_events`), each event with its
+        seq in the stored stream: None for a write a re-run execution made before the crash
+        too, which the store holds under its first seq already."""
+        events = self.stream.consume()
+        journal = self.journal
+        assert journal is not None
+        return _numbered(events, journal.stream_seqs)
 
     def _state_text(self) -> str:
         journal = self.journal
@@ -418,6 +439,18 @@ class DurableRun(WorkflowRun):
             call["took"] = [journal.id_of(taken) for taken in result]
         consumed = journal.id_of(execution.event)
         journal.queue("collect", f"{execution.step}@{consumed}%{call_number}", call)
+
+
+async def _numbered(
+    events: AsyncIterator[Event], seqs: deque[int | None]
+) -> AsyncIterator[tuple[int | None, Event]]:
+    async for event in events:
+        yield (seqs.popleft() if seqs else None), event
+
+
+async def _events_of(numbered: AsyncIterator[tuple[int | None, Event]]) -> AsyncIterator[Event]:
+    async for _, event in numbered:
+        yield event
 
 
 def qualified_name(workflow_type: type) -> str:
