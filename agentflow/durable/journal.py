@@ -121,7 +121,7 @@ class RunJournal:
         its first that many stream writes are neither stored nor numbered again."""
         self.stream_seqs: deque[int | None] = deque()
         """The seq of each event on the live stream not consumed yet, in stream order
-        (None: a replayed write, stored before the crash), for `DurableRun.numbered`."""
+        (None: a replayed write, stored before the crash), for `DurableRun.numbered_stream`."""
         self.ended = False
         """True once the run's end is being written: nothing is streamed after it."""
         self.last_state: str | None = fold.state

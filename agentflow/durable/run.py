@@ -3,12 +3,14 @@
 It is a `WorkflowRun` whose port entry points journal first: an event a face sends is
 written (`sent`, or `emitted` when a step of this run sends it) before it is routed; each
 completed step execution is written (by the worker, through `RunJournal.completed`) before
-what it returned is routed; collections and stream writes are noted per execution and
-written with its completion. The run's own routing is `WorkflowRun`'s, untouched: an
+what it returned is routed; collections are recorded as they are made; each stream write
+is numbered and queued into the run's stream in the store (`RunJournal.streamed`). The
+run's own routing is `WorkflowRun`'s, untouched: an
 in-memory run pays nothing for any of this.
 
 Resuming folds the journal (`fold.py`) and starts exactly the executions that have no
-completion record; an execution that was in flight re-runs, skipping the sends it had made.
+completion record; an execution that was in flight re-runs, skipping the sends it had made
+and not storing again the stream writes its earlier run stored.
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ class DurableRun(WorkflowRun):
         self.write_to_stream = write_and_number
 
     def stream_events(self) -> AsyncIterator[Event]:
-        return _events_of(self.numbered_stream())
+        journal = self.journal
+        assert journal is not None
+        return _unnumbered(self.stream.consume(), journal.stream_seqs)
 
     def numbered_stream(self) -> AsyncIterator[tuple[int | None, Event]]:
         """The run's stream (its one consumer, as `stream_events`), each event with its
@@ -448,8 +452,13 @@ async def _numbered(
         yield (seqs.popleft() if seqs else None), event
 
 
-async def _events_of(numbered: AsyncIterator[tuple[int | None, Event]]) -> AsyncIterator[Event]:
-    async for _, event in numbered:
+async def _unnumbered(
+    events: AsyncIterator[Event], seqs: deque[int | None]
+) -> AsyncIterator[Event]:
+    """The events alone; their seqs are let go of as they are taken."""
+    async for event in events:
+        if seqs:
+            seqs.popleft()
         yield event
 
 
