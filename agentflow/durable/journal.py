@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentflow.context.serializers import BaseSerializer
+from agentflow.durable.ending import run_end
 from agentflow.durable.fold import Fold
+from agentflow.durable.stream import RunStream
 from agentflow.errors import (
     ContextSerdeError,
     RecordTooLargeError,
@@ -37,7 +38,7 @@ from agentflow.errors import (
     WorkflowCancelledByUser,
 )
 from agentflow.events import Event, StopEvent
-from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore, StreamEntry
+from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
 from agentflow.stores.checks import utf8_size_over
 
 if TYPE_CHECKING:
@@ -111,19 +112,8 @@ class RunJournal:
         self.replayed_sends: dict[Execution, list[str]] = {}
         """For a re-run execution: the ids of the events it had sent before the crash; its
         first sends are these, already routed, and are not sent again."""
-        self.next_stream_seq = next_stream_seq
-        """The seq the next event written to the run's stream gets."""
-        self._stream: list[StreamEntry] = []
-        """Stream entries to write with the next batch (in `"exit"`, with the next
-        checkpoint)."""
-        self.replayed_stream: dict[str, int] = replayed_stream or {}
-        """For a lineage that re-runs: how many stream entries it stored before the crash;
-        its first that many stream writes are neither stored nor numbered again."""
-        self.stream_seqs: deque[int | None] = deque()
-        """The seq of each event on the live stream not consumed yet, in stream order
-        (None: a replayed write, stored before the crash), for `DurableRun.numbered_stream`."""
-        self.ended = False
-        """True once the run's end is being written: nothing is streamed after it."""
+        self.stream = RunStream(next_stream_seq, replayed_stream, behind=durability != "exit")
+        """The run's stream: written with the records (in `"exit"`, with checkpoints)."""
         self.last_state: str | None = fold.state
         self.state_text = state_text
         """The run's state now, serialized as the journal keeps it."""
@@ -162,11 +152,11 @@ class RunJournal:
         its own: one object, one id) and return its journal entry. A routed event's entry
         names the steps it goes to (`to_step`, or those that accept it), so that a resume
         routes it as this run did, whatever the code says by then. `made_by`: the step
-        that made the event, named if it is refused (see `_journalled_text`)."""
+        that made the event, named if it is refused (see `journalled_text`)."""
         if id(event) in self._ids:
             event = event.model_copy()
         event_id = str(self.fold.next_event)
-        value = self._journalled_text(event, f"event {event_id}", made_by)
+        value = self.journalled_text(event, f"event {event_id}", made_by)
         self.fold.next_event += 1
         self.know(event, event_id)
         entry: dict[str, Any] = {"id": event_id, "value": value}
@@ -178,12 +168,7 @@ class RunJournal:
             )
         return entry
 
-    def streamed_text(self, event: Event, made_by: str | None) -> str:
-        """`event`, which step `made_by` writes to the stream, as the stream stores it;
-        refused as `_journalled_text` refuses an event."""
-        return self._journalled_text(event, "streamed event", made_by)
-
-    def _journalled_text(self, event: Event, where: str, made_by: str | None) -> str:
+    def journalled_text(self, event: Event, where: str, made_by: str | None) -> str:
         """`event` as its record holds it. An event the serializer cannot write, or one
         over the store's size limit, is refused with an error naming the step that made it
         and its type: a durable run cannot go on with an event it could not give back after
@@ -258,9 +243,7 @@ class RunJournal:
         self.fold.apply(kind, key, data)
         self._queue.append((record, future))
         if not self._writing:
-            self._writing = True
-            self._drained.clear()
-            self._writer = loop.create_task(self._write_queued())
+            self._start_writer(loop)
 
     def _fold(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
         """`"exit"`: the record is only folded (no seq: nothing is written), so that the
@@ -288,9 +271,7 @@ class RunJournal:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._status_written.append(future)
         if not self._writing:
-            self._writing = True
-            self._drained.clear()
-            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+            self._start_writer(asyncio.get_running_loop())
         return future
 
     @staticmethod
@@ -319,7 +300,7 @@ class RunJournal:
                 assert isinstance(creation_error, StoreError)
                 self._fail(creation_error, [])
                 return
-            while self._queue or self._status is not None or self._stream_due():
+            while self._queue or self._status is not None or self.stream.due():
                 batch, self._queue = self._queue, []
                 status, self._status = self._status, None
                 status_written, self._status_written = self._status_written, []
@@ -338,11 +319,8 @@ class RunJournal:
                     # "exit": the run waits for a human, maybe for days; what it did so
                     # far is kept, so that it can be answered after this process is gone.
                     checkpoint = self._checkpoint_of_fold()
-                stream: list[StreamEntry] = []
-                if self.writes_records or checkpoint is not None:
-                    # "exit" stores the stream only beside a checkpoint, so that a resume
-                    # from that checkpoint re-runs exactly the writers of the rest.
-                    stream, self._stream = self._stream, []
+                # "exit" stores the stream only with a checkpoint: the writers after it re-run.
+                stream = self.stream.take() if self.writes_records or checkpoint else []
                 try:
                     await self.store.write(
                         self.run_id,
@@ -363,33 +341,18 @@ class RunJournal:
             self._writing = False
             self._drained.set()
 
-    def _stream_due(self) -> bool:
-        return bool(self._stream) and self.writes_records
+    def streamed(self, key: str | None, data: str) -> None:
+        """The execution `key` (None: not a step) wrote the event `data` to the run's
+        stream: numbered (`RunStream.number`) and written behind the run, with the next
+        batch; nobody waits for it, and a failed write fails the run."""
+        seq = self.stream.number(key, data, self.failure is None)
+        if seq is not None and self.writes_records and not self._writing:
+            self._start_writer(asyncio.get_running_loop())
 
-    def streamed(self, key: str | None, data: str) -> int | None:
-        """An event `data` was written to the run's stream by the execution `key` (None:
-        not by a step): its stream seq, the entry queued to be written behind the run
-        (nobody waits for it; a failed write fails the run). None for the first writes of
-        a re-run execution that its earlier run stored already (`replayed_stream`), and
-        after the run's end."""
-        if key is not None and self.replayed_stream:
-            left = self.replayed_stream.get(key)
-            if left:
-                if left == 1:
-                    del self.replayed_stream[key]
-                else:
-                    self.replayed_stream[key] = left - 1
-                return None
-        if self.ended or self.failure is not None:
-            return None
-        seq = self.next_stream_seq
-        self.next_stream_seq = seq + 1
-        self._stream.append(StreamEntry(seq, key, data))
-        if self.writes_records and not self._writing:
-            self._writing = True
-            self._drained.clear()
-            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
-        return seq
+    def _start_writer(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._writing = True
+        self._drained.clear()
+        self._writer = loop.create_task(self._write_queued())
 
     def _checkpoint_of_fold(self) -> Checkpoint:
         """`"exit"`: the live fold, which holds every record made so far, as a checkpoint at
@@ -413,7 +376,7 @@ class RunJournal:
         self._on_failure(error)
 
     def refuse(self, error: ContextSerdeError | RecordTooLargeError) -> None:
-        """The run made something the journal cannot hold (see `_journalled_text`): it
+        """The run made something the journal cannot hold (see `journalled_text`): it
         fails with `error`, and that end is written, as the store itself is fine."""
         self._on_failure(error)
 
@@ -521,48 +484,16 @@ class RunJournal:
             # Failed already, or (records written behind its outcome) the run was decided
             # before the write failed: either way it ends with that error.
             return self.failure
-        status: RunStatus
-        result: dict[str, Any]
-        if outcome.stop is not None:
-            status, result = "completed", {"result": self._result_text(outcome.stop.result)}
-        elif isinstance(outcome.error, WorkflowCancelledByUser):
-            status, result = "cancelled", {}
-        else:
-            error = outcome.error
-            status = "failed"
-            result = {"error": {"type": type(error).__qualname__, "message": str(error)}}
+        end = run_end(outcome, self.serializer)
         checkpoint = None if self.writes_records else self._checkpoint_of_fold()
-        self.ended = True
-        stream, self._stream = self._stream, []
-        terminal = self._terminal_text(outcome)
-        if terminal is not None:
-            stream.append(StreamEntry(self.next_stream_seq, None, terminal))
-            self.stream_seqs.append(self.next_stream_seq)
-            self.next_stream_seq += 1
         try:
             await self.store.write(
                 self.run_id,
-                status=status,
-                result=json.dumps(result),
+                status=end.status,
+                result=end.result,
                 checkpoint=checkpoint,
-                stream=stream,
+                stream=self.stream.close(end.terminal),
             )
         except StoreError as error:
             return error
         return None
-
-    def _terminal_text(self, outcome: Outcome) -> str | None:
-        """The run's terminal event as its stream stores it; a StopEvent whose result the
-        serializer cannot write is stored without that result (the stream still ends)."""
-        try:
-            return self.serializer.serialize(outcome.terminal, "the terminal event")
-        except ContextSerdeError:
-            return self.serializer.serialize(StopEvent(), "the terminal event")
-
-    def _result_text(self, value: Any) -> str | None:
-        """The result as the serializer writes it; None for a value it cannot write (the
-        run still completes: its result is for its caller, the store only records it)."""
-        try:
-            return self.serializer.serialize(value, "result")
-        except ContextSerdeError:
-            return None

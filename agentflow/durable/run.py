@@ -85,7 +85,6 @@ class DurableRun(WorkflowRun):
         )
         stream_write = self.write_to_stream
         journal = self.journal
-        stream_seqs = journal.stream_seqs
 
         def write_and_number(event: Event) -> None:
             execution = current_execution.get()
@@ -95,8 +94,7 @@ class DurableRun(WorkflowRun):
                 consumed = journal.id_of(execution.event)
                 if consumed is not None:
                     key = f"{step}@{consumed}"
-            text = journal.streamed_text(event, step)
-            stream_seqs.append(journal.streamed(key, text))
+            journal.streamed(key, journal.journalled_text(event, "streamed event", step))
             stream_write(event)
 
         self.write_to_stream = write_and_number
@@ -104,7 +102,7 @@ class DurableRun(WorkflowRun):
     def stream_events(self) -> AsyncIterator[Event]:
         journal = self.journal
         assert journal is not None
-        return _unnumbered(self.stream.consume(), journal.stream_seqs)
+        return _unnumbered(self.stream.consume(), journal.stream.seqs)
 
     def numbered_stream(self) -> AsyncIterator[tuple[int | None, Event]]:
         """The run's stream (its one consumer, as `stream_events`), each event with its
@@ -113,7 +111,7 @@ class DurableRun(WorkflowRun):
         events = self.stream.consume()
         journal = self.journal
         assert journal is not None
-        return _numbered(events, journal.stream_seqs)
+        return _numbered(events, journal.stream.seqs)
 
     def _state_text(self) -> str:
         journal = self.journal
