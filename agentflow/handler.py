@@ -66,6 +66,17 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
         (the result's, or the failure, timeout or cancel event). One consumer per run."""
         return self._run.stream_events()
 
+    def numbered_events(self) -> AsyncIterator[tuple[int | None, Event]]:
+        """`stream_events` (its one consumer), each event with its seq in the run's
+        stream: for a durable run, the seq its store keeps it under (None for an event a
+        re-run step wrote before a crash too, stored then under its seq); otherwise its
+        place in the stream, from 0."""
+        from agentflow.durable.run import DurableRun  # loaded with the durable runs only
+
+        if isinstance(self._run, DurableRun):
+            return self._run.numbered_stream()
+        return _counted(self._run.stream_events())
+
     def send_event(self, event: Event, step: str | None = None) -> None:
         """Shorthand for `handler.ctx.send_event(event, step)`."""
         self._ctx.send_event(event, step)
@@ -101,3 +112,10 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
 
     def __repr__(self) -> str:
         return f"<WorkflowHandler run_id={self.run_id} done={self.done()}>"
+
+
+async def _counted(events: AsyncIterator[Event]) -> AsyncIterator[tuple[int | None, Event]]:
+    seq = 0
+    async for event in events:
+        yield seq, event
+        seq += 1

@@ -10,11 +10,11 @@ How records are numbered and written, in each durability mode, is `JournalWriter
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agentflow.context.serializers import BaseSerializer
+from agentflow.durable.ending import run_end
 from agentflow.durable.fold import Fold
 from agentflow.durable.writer import JournalWriter, as_store_error
 from agentflow.errors import (
@@ -25,7 +25,7 @@ from agentflow.errors import (
     WorkflowCancelledByUser,
 )
 from agentflow.events import Event, InputRequiredEvent, StopEvent
-from agentflow.stores.base import RunStatus, RunStore
+from agentflow.stores.base import RunStore
 from agentflow.stores.checks import utf8_size_over
 
 if TYPE_CHECKING:
@@ -39,12 +39,11 @@ FAILED: Any = object()
 
 
 class ExecutionLog:
-    """What one step execution did that its completion record holds."""
+    """What one step execution did that its records are numbered by."""
 
-    __slots__ = ("sends", "stream")
+    __slots__ = ("sends",)
 
     def __init__(self) -> None:
-        self.stream: list[str] = []
         self.sends = 0
 
 
@@ -65,6 +64,8 @@ class RunJournal(JournalWriter):
         on_failure: Callable[[BaseException], None],
         state_text: Callable[[], str],
         asking: Callable[[Execution, Event], asyncio.Future[None] | None],
+        next_stream_seq: int = 0,
+        replayed_stream: dict[str, int] | None = None,
     ) -> None:
         super().__init__(
             store,
@@ -74,6 +75,8 @@ class RunJournal(JournalWriter):
             checkpoint_every=checkpoint_every,
             durability=durability,
             on_failure=on_failure,
+            next_stream_seq=next_stream_seq,
+            replayed_stream=replayed_stream,
         )
         self.serializer: BaseSerializer = fold.serializer
         self._ids: dict[int, tuple[Event, str]] = {}
@@ -108,11 +111,11 @@ class RunJournal(JournalWriter):
         its own: one object, one id) and return its journal entry. A routed event's entry
         names the steps it goes to (`to_step`, or those that accept it), so that a resume
         routes it as this run did, whatever the code says by then. `made_by`: the step
-        that made the event, named if it is refused (see `_journalled_text`)."""
+        that made the event, named if it is refused (see `journalled_text`)."""
         if id(event) in self._ids:
             event = event.model_copy()
         event_id = str(self.fold.next_event)
-        value = self._journalled_text(event, event_id, made_by)
+        value = self.journalled_text(event, f"event {event_id}", made_by)
         self.fold.next_event += 1
         self.know(event, event_id)
         entry: dict[str, Any] = {"id": event_id, "value": value}
@@ -124,7 +127,7 @@ class RunJournal(JournalWriter):
             )
         return entry
 
-    def _journalled_text(self, event: Event, event_id: str, made_by: str | None) -> str:
+    def journalled_text(self, event: Event, where: str, made_by: str | None) -> str:
         """`event` as its record holds it. An event the serializer cannot write, or one
         over the store's size limit, is refused with an error naming the step that made it
         and its type: a durable run cannot go on with an event it could not give back after
@@ -132,7 +135,7 @@ class RunJournal(JournalWriter):
         origin = f"step '{made_by}'" if made_by is not None else "the caller"
         kind = type(event).__name__
         try:
-            text = self.serializer.serialize(event, f"event {event_id}")
+            text = self.serializer.serialize(event, where)
         except ContextSerdeError as error:
             raise ContextSerdeError(
                 f"durable run {self.run_id!r}: {origin} made a {kind} that cannot be "
@@ -219,10 +222,8 @@ class RunJournal(JournalWriter):
     def _note_what_it_did(
         self, execution: Execution, log: ExecutionLog | None, body: dict[str, Any]
     ) -> None:
-        """Add to a completion record what the execution streamed, the answers its waits
-        took and the state it left, if changed."""
-        if log is not None and log.stream:
-            body["stream"] = log.stream
+        """Add to a completion record the answers its waits took and the state it left, if
+        changed. What it streamed is in the run's stream (`streamed`), stored once."""
         answers = [self.id_of(event) for event in (execution.answered or {}).values()]
         if any(answer is not None for answer in answers):
             body["answers"] = [answer for answer in answers if answer is not None]
@@ -278,20 +279,19 @@ class RunJournal(JournalWriter):
             # Failed already, or (records written behind its outcome) the run was decided
             # before the write failed: either way it ends with that error.
             return self.failure
-        status: RunStatus
-        result: dict[str, Any]
-        if outcome.stop is not None:
-            status, result = "completed", {"result": self._result_text(outcome.stop.result)}
-        elif isinstance(outcome.error, WorkflowCancelledByUser):
-            status, result = "cancelled", {}
-        else:
-            error = outcome.error
-            status = "failed"
-            result = {"error": {"type": type(error).__qualname__, "message": str(error)}}
+        end = run_end(outcome, self.serializer)
+        terminal = end.terminal
+        if utf8_size_over(terminal, self.store.max_record_bytes) is not None:
+            # Its result is recorded with the run; the stream ends with a bare StopEvent.
+            terminal = self.serializer.serialize(StopEvent(), "the run's end")
         checkpoint = None if self.writes_records else self._checkpoint_of_fold()
         try:
             await self.store.write(
-                self.run_id, status=status, result=json.dumps(result), checkpoint=checkpoint
+                self.run_id,
+                status=end.status,
+                result=end.result,
+                checkpoint=checkpoint,
+                stream=self.stream.close(terminal),
             )
         except Exception as error:  # the store's named error, or anything it raised
             return as_store_error(error, self.run_id, "to write its end")
@@ -308,11 +308,3 @@ class RunJournal(JournalWriter):
         except ContextSerdeError:
             return True
         return True if utf8_size_over(text, self.store.max_record_bytes) is not None else text
-
-    def _result_text(self, value: Any) -> str | None:
-        """The result as the serializer writes it; None for a value it cannot write (the
-        run still completes: its result is for its caller, the store only records it)."""
-        try:
-            return self.serializer.serialize(value, "result")
-        except ContextSerdeError:
-            return None

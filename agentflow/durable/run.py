@@ -2,21 +2,24 @@
 
 It is a `WorkflowRun` whose port entry points journal first: an event a face sends is
 journalled (`sent`, or `emitted` when a step of this run sends it) before it is routed;
-each completed step execution is journalled (by the worker, through
-`RunJournal.completed`) before what it returned is routed, and with `durability="sync"`
-written before that; collections and stream writes are noted per execution and journalled
-with its completion. The run's own routing is `WorkflowRun`'s, untouched: an
+each completed step execution is journalled (by the worker, through `RunJournal.completed`)
+before what it returned is routed, and with `durability="sync"` written before that;
+collections are recorded as they are made; each stream write
+is numbered and queued into the run's stream in the store (`RunJournal.streamed`). The
+run's own routing is `WorkflowRun`'s, untouched: an
 in-memory run pays nothing for any of this.
 
 Resuming folds the journal (`fold.py`) and starts exactly the executions that have no
-completion record; an execution that was in flight re-runs, skipping the sends it had made.
+completion record; an execution that was in flight re-runs, skipping the sends it had made
+and not storing again the stream writes its earlier run stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +64,8 @@ class DurableRun(WorkflowRun):
         *,
         start_event: StartEvent | None,
         next_seq: int,
+        next_stream_seq: int = 0,
+        replayed_stream: dict[str, int] | None = None,
     ) -> None:
         # The start event is routed once the run is in the store (`_create`), not by the
         # base class's start.
@@ -73,6 +78,8 @@ class DurableRun(WorkflowRun):
             run_id,
             fold,
             next_seq=next_seq,
+            next_stream_seq=next_stream_seq,
+            replayed_stream=replayed_stream,
             checkpoint_every=workflow.checkpoint_every,
             durability=workflow.durability,
             on_failure=self._journal_failed,
@@ -80,18 +87,34 @@ class DurableRun(WorkflowRun):
             asking=self.status_notes.asking,
         )
         stream_write = self.write_to_stream
+        journal = self.journal
 
-        def write_and_note(event: Event) -> None:
+        def write_and_number(event: Event) -> None:
             execution = current_execution.get()
+            key = step = None
             if execution is not None and execution.link is self.link:
-                journal = self.journal
-                assert journal is not None
-                journal.log_of(execution).stream.append(
-                    journal.serializer.serialize(event, "streamed event")
-                )
+                step = execution.step
+                consumed = journal.id_of(execution.event)
+                if consumed is not None:
+                    key = f"{step}@{consumed}"
+            journal.streamed(key, journal.journalled_text(event, "streamed event", step))
             stream_write(event)
 
-        self.write_to_stream = write_and_note
+        self.write_to_stream = write_and_number
+
+    def stream_events(self) -> AsyncIterator[Event]:
+        journal = self.journal
+        assert journal is not None
+        return _unnumbered(self.stream.consume(), journal.stream.seqs)
+
+    def numbered_stream(self) -> AsyncIterator[tuple[int | None, Event]]:
+        """The run's stream (its one consumer, as `stream_events`), each event with its
+        seq in the stored stream: None for a write a re-run execution made before the crash
+        too, which the store holds under its first seq already."""
+        events = self.stream.consume()
+        journal = self.journal
+        assert journal is not None
+        return _numbered(events, journal.stream.seqs)
 
     def _state_text(self) -> str:
         journal = self.journal
@@ -438,6 +461,23 @@ class DurableRun(WorkflowRun):
             call["took"] = [journal.id_of(taken) for taken in result]
         consumed = journal.id_of(execution.event)
         journal.queue("collect", f"{execution.step}@{consumed}%{call_number}", call)
+
+
+async def _numbered(
+    events: AsyncIterator[Event], seqs: deque[int | None]
+) -> AsyncIterator[tuple[int | None, Event]]:
+    async for event in events:
+        yield (seqs.popleft() if seqs else None), event
+
+
+async def _unnumbered(
+    events: AsyncIterator[Event], seqs: deque[int | None]
+) -> AsyncIterator[Event]:
+    """The events alone; their seqs are let go of as they are taken."""
+    async for event in events:
+        if seqs:
+            seqs.popleft()
+        yield event
 
 
 def qualified_name(workflow_type: type) -> str:

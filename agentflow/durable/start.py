@@ -89,7 +89,19 @@ async def resumed_run(
         )
     if fold.state is not None:
         await ctx.store.set_state(serializer.deserialize_at(fold.state, "state"))
-
+    # Every execution left to run may have streamed before the crash (a prefix of its
+    # writes, as the store keeps a prefix of what the run wrote): its re-run skips those.
+    stream = await store.stream_position(run_id, [f"{s}@{e}" for s, e in fold.deliveries])
     return functools.partial(
-        DurableRun, workflow, table, ctx, store, run_id, fold, start_event=None, next_seq=next_seq
+        DurableRun,
+        workflow,
+        table,
+        ctx,
+        store,
+        run_id,
+        fold,
+        start_event=None,
+        next_seq=next_seq,
+        next_stream_seq=stream.next_seq,
+        replayed_stream=stream.counts,
     )

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.fold import Fold
+from agentflow.durable.stream import RunStream
 from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreError, StoreWriteError
 from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, RunStore
 from agentflow.stores.checks import utf8_size_over
@@ -47,6 +48,8 @@ class JournalWriter:
         checkpoint_every: int,
         durability: Durability,
         on_failure: Callable[[BaseException], None],
+        next_stream_seq: int,
+        replayed_stream: dict[str, int] | None,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -72,6 +75,8 @@ class JournalWriter:
         self.routes_at_once = durability != "sync"
         """Whether what a record holds is routed without waiting until it is durable."""
         self.writes_records = durability != "exit"
+        self.stream = RunStream(next_stream_seq, replayed_stream, behind=durability != "exit")
+        """The run's stream: written with the records (in `"exit"`, with checkpoints)."""
         self._folded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._folded.set_result(None)
         self.enqueue: Callable[[str, str | None, dict[str, Any]], asyncio.Future[None] | None]
@@ -125,6 +130,14 @@ class JournalWriter:
         self._queue.append((record, future))
         self._wake_writer(loop)
         return True
+
+    def streamed(self, key: str | None, data: str) -> None:
+        """The execution `key` (None: not a step) wrote the event `data` to the run's
+        stream: numbered (`RunStream.number`) and written behind the run, with the next
+        batch; nobody waits for it, and a failed write fails the run."""
+        seq = self.stream.number(key, data, self.failure is None)
+        if seq is not None and self.writes_records:
+            self._wake_writer(asyncio.get_running_loop())
 
     def _wake_writer(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the writer unless it is under way (it takes what was queued meanwhile)."""
@@ -198,7 +211,7 @@ class JournalWriter:
                 assert isinstance(creation_error, StoreError)
                 self._fail(creation_error, [], note=False)  # the run failed with it already
                 return
-            while self._queue or self._status is not None:
+            while self._queue or self._status is not None or self.stream.due():
                 batch, self._queue = self._queue, []
                 status, self._status = self._status, None
                 status_written, self._status_written = self._status_written, []
@@ -217,12 +230,15 @@ class JournalWriter:
                     # "exit": the run waits for a human, maybe for days; what it did so
                     # far is kept, so that it can be answered after this process is gone.
                     checkpoint = self._checkpoint_of_fold()
+                # "exit" stores the stream only with a checkpoint: the writers after it re-run.
+                stream = self.stream.take() if self.writes_records or checkpoint else []
                 try:
                     await self.store.write(
                         self.run_id,
                         [record for record, _ in batch],
                         status=status,
                         checkpoint=checkpoint,
+                        stream=stream,
                     )
                 except Exception as error:  # the store's named error, or anything it raised
                     failure = as_store_error(error, self.run_id, "to write its records")
@@ -267,7 +283,7 @@ class JournalWriter:
         self._on_failure(error)
 
     def refuse(self, error: ContextSerdeError | RecordTooLargeError) -> None:
-        """The run made something the journal cannot hold (see `_journalled_text`): it
+        """The run made something the journal cannot hold (see `RunJournal.journalled_text`): it
         fails with `error`, and that end is written, as the store itself is fine."""
         self._on_failure(error)
 

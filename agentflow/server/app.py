@@ -424,22 +424,19 @@ def _json(event: Event, qualified: bool) -> str:
 
 
 async def _sse(
-    batches: AsyncIterator[tuple[int, list[Event]]], qualified: bool
+    batches: AsyncIterator[list[tuple[int, Event]]], qualified: bool
 ) -> AsyncIterator[bytes]:
-    """The SSE frames (`id:` the sequence, one `data:` line: JSON has no raw newline), each
-    batch of events that have come as one chunk: one write for many frames when the
-    client lags behind the run."""
-    async for first, batch in batches:
+    """The SSE frames (`id:` the event's seq in the run's stored stream, one `data:` line:
+    JSON has no raw newline), each batch of events that have come as one chunk: one write
+    for many frames when the client lags behind the run."""
+    async for batch in batches:
         yield "".join(
-            [
-                f"id: {first + offset}\ndata: {_json(event, qualified)}\n\n"
-                for offset, event in enumerate(batch)
-            ]
+            [f"id: {seq}\ndata: {_json(event, qualified)}\n\n" for seq, event in batch]
         ).encode()
 
 
 async def _ndjson(
-    batches: AsyncIterator[tuple[int, list[Event]]], qualified: bool
+    batches: AsyncIterator[list[tuple[int, Event]]], qualified: bool
 ) -> AsyncIterator[str]:
-    async for _, batch in batches:
-        yield "".join([f"{_json(event, qualified)}\n" for event in batch])
+    async for batch in batches:
+        yield "".join([f"{_json(event, qualified)}\n" for _, event in batch])

@@ -133,7 +133,7 @@ class LocalRunner:
     ) -> None:
         self.registry = registry
         self.store = store
-        self.events = RunEvents()
+        self.events = RunEvents(store)
         self.keep_finished = keep_finished
         """How many ended runs keep their events (and result) in memory; older ones are
         read from the store, their stream gone."""
@@ -161,14 +161,18 @@ class LocalRunner:
         return view
 
     def _follow(
-        self, served: ServedWorkflow, handler: WorkflowHandler[Any], view: RunView
+        self,
+        served: ServedWorkflow,
+        handler: WorkflowHandler[Any],
+        view: RunView,
+        stored_before: int = 0,
     ) -> RunView:
         live = _LiveRun(served, handler, view)
         # Its outcome reaches clients as the terminal event; a run the loop's end stops
         # (the server shut down) ends with an error nobody else reads.
         handler.add_done_callback(_read_outcome)
         self._live[view.run_id] = live
-        self.events.open(view.run_id)
+        self.events.open(view.run_id, stored_before)
         live.pump = asyncio.get_running_loop().create_task(self._pump(live))
         return view
 
@@ -177,13 +181,15 @@ class LocalRunner:
         end."""
         view = live.view
         try:
-            async for event in live.handler.stream_events():
+            async for seq, event in live.handler.numbered_events():
                 view.updated_at = datetime.now(UTC)
                 if isinstance(event, InputRequiredEvent):
+                    # A question asked again by a step re-run after a restart is stored
+                    # once, but it is open again.
                     view.asked.append(event)
                 if isinstance(event, StopEvent):
                     _note_end(view, event)
-                self.events.append(view.run_id, event)
+                self.events.append(view.run_id, seq, event)
             await asyncio.wait([live.handler])
         finally:
             view.asked.clear()
@@ -283,12 +289,14 @@ class LocalRunner:
             if served is None or info.run_id in self._live:
                 continue
             try:
+                # Read before the run goes on: from then on, it streams after these.
+                stored = await self.store.stream_position(info.run_id)
                 handler = await served.workflow.resume(info.run_id)
             except (StoreError, ContextSerdeError, WorkflowRuntimeError) as error:
                 logger.error("run %r of %r was not resumed: %s", info.run_id, served.name, error)
                 continue
             view = RunView(info.run_id, served.name, "running", info.created_at, info.updated_at)
-            self._follow(served, handler, view)
+            self._follow(served, handler, view, stored.next_seq)
             resumed += 1
         return resumed
 

@@ -1,27 +1,39 @@
-"""`RunEvents`: each run's streamed events, numbered as they come, for any number of
-followers.
+"""`RunEvents`: each run's streamed events, by their seq in the run's stored stream, for any
+number of followers.
 
-A run's stream has one consumer (`handler.stream_events()`); the server's runner is that
-consumer and appends every event here, and each HTTP client follows from here, from any
-sequence. The sequence of an event is its place in the run's stream, from 0: SSE frames
-carry it as `id:`, so a client that reconnects with `Last-Event-ID` or `after_sequence`
-gets exactly the events after the last one it saw. The events are kept in this process's
-memory for now; a store that keeps the stream will stand behind this same class.
+A durable run numbers every event it streams and keeps it in its store (`RunStore.
+read_stream`), so the seq of an event is the same in every process: SSE frames carry it as
+`id:`, and a client that reconnects with `Last-Event-ID` or `after_sequence`, to this
+server or to one restarted after a crash, gets exactly the events after the last one it saw.
+
+The server's runner is each run's one stream consumer and appends what this process streams
+here (`append`), from `base`: the events before it were stored by an earlier process (the
+run was resumed), and a follower reads those from the store first, then the ones held here,
+then waits for more. The hand-over is by seq, so nothing is skipped or sent twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_right
 from collections.abc import AsyncIterator
+from typing import cast
 
+from agentflow.context.serializers import JsonSerializer
 from agentflow.events import Event
 from agentflow.server.wire import is_terminal
+from agentflow.stores.base import RunStore
+
+READ_PAGE = 500
+"""How many stored events a follower reads from the store at a time."""
 
 
 class _RunLog:
-    __slots__ = ("changed", "ended", "events")
+    __slots__ = ("base", "changed", "ended", "events", "seqs")
 
-    def __init__(self) -> None:
+    def __init__(self, base: int) -> None:
+        self.base = base
+        self.seqs: list[int] = []
         self.events: list[Event] = []
         self.ended = False
         self.changed: asyncio.Future[None] | None = None
@@ -31,7 +43,8 @@ class _RunLog:
 class RunEvents:
     """The numbered events of every run this server streams."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: RunStore) -> None:
+        self._store = store
         self._logs: dict[str, _RunLog] = {}
         self._stopped = False
 
@@ -47,29 +60,39 @@ class RunEvents:
         """Drop the events of `run_id` (an ended run; its followers have had them all)."""
         self._logs.pop(run_id, None)
 
-    def open(self, run_id: str) -> None:
-        """Start the log of `run_id` (again, for a run resumed after a restart: its
-        numbering starts over, as the events before the restart are not kept)."""
-        self._logs[run_id] = _RunLog()
+    def open(self, run_id: str, base: int = 0) -> None:
+        """Start the log of `run_id`, whose stored stream holds `base` events already (a
+        run resumed after a restart; 0 for a new one)."""
+        self._logs[run_id] = _RunLog(base)
 
     def knows(self, run_id: str) -> bool:
         """True if this server streamed (or streams) `run_id`."""
         return run_id in self._logs
 
-    def append(self, run_id: str, event: Event) -> int:
-        """Add the next event of `run_id`; its sequence. The terminal event ends the log."""
+    def append(self, run_id: str, seq: int | None, event: Event) -> None:
+        """Add the event of `run_id` the run numbered `seq`. None: a write a re-run step
+        made before a crash too, stored then under its seq (and skipped here), or a
+        terminal event the store could not take (numbered after the last one). The
+        terminal event ends the log."""
         log = self._logs[run_id]
+        terminal = is_terminal(event)
+        if seq is None:
+            if not terminal:
+                return
+            seq = self.last_sequence(run_id) + 1
+        log.seqs.append(seq)
         log.events.append(event)
-        log.ended = log.ended or is_terminal(event)
+        log.ended = log.ended or terminal
         changed, log.changed = log.changed, None
         if changed is not None and not changed.done():
             changed.set_result(None)
-        return len(log.events) - 1
 
     def last_sequence(self, run_id: str) -> int:
-        """The sequence of the last event of `run_id`, or -1 when it has none yet."""
+        """The seq of the last event of `run_id`, or -1 when it has none yet."""
         log = self._logs.get(run_id)
-        return -1 if log is None else len(log.events) - 1
+        if log is None:
+            return -1
+        return log.seqs[-1] if log.seqs else log.base - 1
 
     def ended(self, run_id: str) -> bool:
         """True once the terminal event of `run_id` is in its log."""
@@ -78,21 +101,37 @@ class RunEvents:
 
     async def follow(
         self, run_id: str, after_sequence: int, most: int
-    ) -> AsyncIterator[tuple[int, list[Event]]]:
-        """`(sequence of the first, events)`: the events of `run_id` after
-        `after_sequence`, as many at a time as have come (at most `most`), waiting for new
-        ones, until the terminal event (included). A follower that lags behind the run gets
-        its events in large batches, which a server writes out as one chunk each."""
+    ) -> AsyncIterator[list[tuple[int, Event]]]:
+        """Batches of `(seq, event)`: the events of `run_id` after `after_sequence`, as many
+        at a time as have come (at most `most`), waiting for new ones, until the terminal
+        event (included). A follower that lags behind the run gets its events in large
+        batches, which a server writes out as one chunk each."""
         log = self._logs[run_id]
-        position = max(after_sequence + 1, 0)
+        last = after_sequence
+        while last + 1 < log.base:  # stored by the process before this one
+            entries = await self._store.read_stream(run_id, after=last, limit=READ_PAGE)
+            entries = [entry for entry in entries if entry.seq < log.base]
+            if not entries:
+                break
+            serializer = JsonSerializer()
+            yield [
+                (
+                    entry.seq,
+                    cast(Event, serializer.deserialize_at(entry.data, f"stream {entry.seq}")),
+                )
+                for entry in entries
+            ]
+            last = entries[-1].seq
+        position = bisect_right(log.seqs, last)
         while True:
             while position < len(log.events):
-                batch = log.events[position : position + most]
-                for offset, event in enumerate(batch):
+                end = position + most
+                batch = list(zip(log.seqs[position:end], log.events[position:end], strict=True))
+                for offset, (_, event) in enumerate(batch):
                     if is_terminal(event):
-                        yield position, batch[: offset + 1]
+                        yield batch[: offset + 1]
                         return
-                yield position, batch
+                yield batch
                 position += len(batch)
             if log.ended or self._stopped:
                 return

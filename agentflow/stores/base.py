@@ -1,8 +1,10 @@
 """What every durable run store does: the records of runs, kept across processes.
 
 A store keeps, per run, a row of metadata (`RunInfo`), an append-only journal of
-`JournalRecord`s numbered by `seq`, and at most one `Checkpoint`: a snapshot that folds
-every record up to its `seq`. The store does not read what a record says (`data` is JSON
+`JournalRecord`s numbered by `seq`, at most one `Checkpoint`: a snapshot that folds
+every record up to its `seq`, and the run's stream: every event the run streamed, as
+`StreamEntry`s numbered from 0, kept (a checkpoint does not drop them) until the run is
+dropped. The store does not read what a record says (`data` is JSON
 text the runtime writes and folds); it keeps the records in order, writes each call to
 `write` atomically, and answers `load` with the checkpoint and the records after it.
 
@@ -66,6 +68,29 @@ class JournalRecord:
     unique per run and kind, so that a completion is never recorded twice."""
     data: str
     """JSON text; the store keeps it as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEntry:
+    """One event of a run's stream, as its followers get it."""
+
+    seq: int
+    """Its place in the run's stream, from 0, without gaps (the runtime numbers them)."""
+    key: str | None
+    """The lineage of the step execution that wrote it (`step@event_id`), or None for an
+    event the run itself wrote (its terminal StopEvent)."""
+    data: str
+    """The event as JSON text; the store keeps it as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPosition:
+    """Where a resumed run's stream goes on: what `stream_position` gives."""
+
+    next_seq: int
+    """The seq of the next entry (0 for a run that streamed nothing)."""
+    counts: dict[str, int]
+    """For each lineage asked about that has entries, how many it has."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,21 +158,36 @@ class RunStore(abc.ABC):
         status: RunStatus | None = None,
         result: str | None = None,
         checkpoint: Checkpoint | None = None,
+        stream: Sequence[StreamEntry] = (),
     ) -> None:
-        """Append `records`, set the status (and `result`, with a terminal status) and
-        store `checkpoint` (replacing the previous one and, unless `keep_history`, dropping
-        the records it folds), all in one transaction: after a crash, either all of it is
-        there or none of it.
+        """Append `records` and the `stream` entries, set the status (and `result`, with a
+        terminal status) and store `checkpoint` (replacing the previous one and, unless
+        `keep_history`, dropping the records it folds; never stream entries), all in one
+        transaction: after a crash, either all of it is there or none of it.
 
         Concurrent writes (of one run or many) may share one commit; each caller still
         gets its own outcome. Raises `RunNotFoundError`, `RunFinishedError` (the run has
         ended; a terminal status is final), `RecordTooLargeError` (nothing written),
-        `StoreWriteError` (a record's seq or kind+key is already stored, or the database
-        failed)."""
+        `StoreWriteError` (a record's seq or kind+key is already stored, a stream entry's
+        seq does not come after the stored ones, or the database failed). A stream entry
+        counts against `max_record_bytes` as a record does."""
 
     @abc.abstractmethod
     async def load(self, run_id: str) -> StoredRun:
         """The run, its checkpoint and the records after it. `RunNotFoundError`."""
+
+    @abc.abstractmethod
+    async def read_stream(
+        self, run_id: str, after: int = -1, limit: int | None = None
+    ) -> list[StreamEntry]:
+        """The run's stream entries with a seq above `after`, in seq order, at most
+        `limit` of them. `RunNotFoundError`."""
+
+    @abc.abstractmethod
+    async def stream_position(self, run_id: str, keys: Sequence[str] = ()) -> StreamPosition:
+        """Where the run's stream goes on, and how many entries each of the lineages
+        `keys` wrote (what a resume needs so as not to store an event twice).
+        `RunNotFoundError`."""
 
     @abc.abstractmethod
     async def get_run(self, run_id: str) -> RunInfo | None:
@@ -165,7 +205,8 @@ class RunStore(abc.ABC):
 
     @abc.abstractmethod
     async def prune(self, older_than: timedelta) -> int:
-        """Drop terminal runs last written more than `older_than` ago, with their records;
+        """Drop terminal runs last written more than `older_than` ago, with their records
+        and stream;
         the number dropped. Runs that have not ended are never dropped."""
 
     @abc.abstractmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agentflow.errors import RecordTooLargeError, RunFinishedError, StoreWriteError
-from agentflow.stores.base import TERMINAL_STATUSES, Checkpoint, JournalRecord
+from agentflow.stores.base import TERMINAL_STATUSES, Checkpoint, JournalRecord, StreamEntry
 
 
 def utf8_size_over(text: str, limit: int) -> int | None:
@@ -93,3 +93,24 @@ def duplicate_key_error(run_id: str, record: JournalRecord) -> StoreWriteError:
         f"run {run_id!r}: a {record.kind!r} record with key {record.key!r} is already "
         f"stored (refused at seq {record.seq}); a completion is recorded once"
     )
+
+
+def check_stream(
+    run_id: str, stream: Sequence[StreamEntry], last_seq: int | None, limit: int
+) -> int | None:
+    """Refuse stream entries whose seqs do not come after `last_seq` (the last one stored)
+    and after one another, or whose data is over `limit` UTF-8 bytes; the new last seq."""
+    for entry in stream:
+        if last_seq is not None and entry.seq <= last_seq:
+            raise StoreWriteError(
+                f"run {run_id!r}: the stream entry at seq {entry.seq} does not come after "
+                f"stream seq {last_seq}, the last one stored or written before it"
+            )
+        last_seq = entry.seq
+        size = utf8_size_over(entry.data, limit)
+        if size is not None:
+            raise RecordTooLargeError(
+                f"run {run_id!r}: the stream entry at seq {entry.seq} (key {entry.key!r}) is "
+                f"{size} bytes, over the store's limit of {limit} bytes"
+            )
+    return last_seq

@@ -23,12 +23,15 @@ from agentflow.stores.base import (
     RunStatus,
     RunStore,
     StoredRun,
+    StreamEntry,
+    StreamPosition,
 )
 from agentflow.stores.checks import (
     check_checkpoint,
     check_not_finished,
     check_order,
     check_sizes,
+    check_stream,
     duplicate_key_error,
 )
 from agentflow.stores.clock import WriteClock
@@ -43,6 +46,7 @@ class _Run:
     """The kind+key of each record in `records`, as the unique index of a database."""
     last_seq: int | None = None
     checkpoint: Checkpoint | None = None
+    stream: list[StreamEntry] = field(default_factory=list)
 
 
 class MemoryStore(RunStore):
@@ -88,11 +92,15 @@ class MemoryStore(RunStore):
         status: RunStatus | None = None,
         result: str | None = None,
         checkpoint: Checkpoint | None = None,
+        stream: Sequence[StreamEntry] = (),
     ) -> None:
         run = self._run(run_id)
         check_not_finished(run_id, run.info.status)
         check_sizes(run_id, records, self.max_record_bytes)
         last_seq = check_order(run_id, records, run.last_seq)
+        check_stream(
+            run_id, stream, run.stream[-1].seq if run.stream else None, self.max_record_bytes
+        )
         for record in records:
             if record.key is not None and (record.kind, record.key) in run.keys:
                 raise duplicate_key_error(run_id, record)
@@ -101,6 +109,7 @@ class MemoryStore(RunStore):
             check_checkpoint(run_id, checkpoint, last_seq, previous)
         # Everything is checked: from here on, nothing fails.
         self._append(run, records)
+        run.stream.extend(stream)
         run.last_seq = last_seq
         if checkpoint is not None:
             run.checkpoint = checkpoint
@@ -123,6 +132,21 @@ class MemoryStore(RunStore):
         after = run.checkpoint.seq if run.checkpoint is not None else None
         records = [r for r in run.records if after is None or r.seq > after]
         return StoredRun(run.info, run.checkpoint, records)
+
+    async def read_stream(
+        self, run_id: str, after: int = -1, limit: int | None = None
+    ) -> list[StreamEntry]:
+        entries = [entry for entry in self._run(run_id).stream if entry.seq > after]
+        return entries[:limit]
+
+    async def stream_position(self, run_id: str, keys: Sequence[str] = ()) -> StreamPosition:
+        stream = self._run(run_id).stream
+        asked = set(keys)
+        counts: dict[str, int] = {}
+        for entry in stream:
+            if entry.key is not None and entry.key in asked:
+                counts[entry.key] = counts.get(entry.key, 0) + 1
+        return StreamPosition(stream[-1].seq + 1 if stream else 0, counts)
 
     async def get_run(self, run_id: str) -> RunInfo | None:
         self._check_open()

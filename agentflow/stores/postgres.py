@@ -36,8 +36,16 @@ from agentflow.stores.base import (
     RunStatus,
     RunStore,
     StoredRun,
+    StreamEntry,
+    StreamPosition,
 )
-from agentflow.stores.checks import check_checkpoint, check_not_finished, check_order, check_sizes
+from agentflow.stores.checks import (
+    check_checkpoint,
+    check_not_finished,
+    check_order,
+    check_sizes,
+    check_stream,
+)
 from agentflow.stores.postgres_schema import migrate
 
 with extra_needed("postgres", "PostgresStore"):
@@ -219,10 +227,12 @@ class PostgresStore(RunStore):
         status: RunStatus | None = None,
         result: str | None = None,
         checkpoint: Checkpoint | None = None,
+        stream: Sequence[StreamEntry] = (),
     ) -> None:
         check_sizes(run_id, records, self.max_record_bytes)
+        check_stream(run_id, stream, None, self.max_record_bytes)  # before anything is sent
         sweep = self._sweep_due(status)
-        if checkpoint is None and sweep is None:
+        if checkpoint is None and sweep is None and not stream:
             await self._append_in_one_statement(run_id, records, status, result)
             return
         async with self._connection(StoreWriteError) as connection, connection.transaction():
@@ -241,7 +251,21 @@ class PostgresStore(RunStore):
             last_seq = check_order(run_id, records, max(known, default=None))
             if checkpoint is not None:
                 check_checkpoint(run_id, checkpoint, last_seq, checkpoint_seq)
+            if stream:
+                cursor = await connection.execute(
+                    "SELECT max(seq) FROM agentflow_stream WHERE run_id = %s", [run_id]
+                )
+                stream_row = await cursor.fetchone()
+                assert stream_row is not None, "an aggregate has a row"
+                check_stream(run_id, stream, stream_row[0], self.max_record_bytes)
             await self._append(connection, run_id, records)
+            if stream:
+                async with connection.cursor() as stream_cursor:
+                    await stream_cursor.executemany(
+                        "INSERT INTO agentflow_stream (run_id, seq, key, data)"
+                        " VALUES (%s, %s, %s, %s)",
+                        [(run_id, entry.seq, entry.key, entry.data) for entry in stream],
+                    )
             await connection.execute(
                 "UPDATE agentflow_runs SET updated_at = now(),"
                 " status = coalesce(%s, status), result = coalesce(%s, result)"
@@ -360,6 +384,41 @@ class PostgresStore(RunStore):
             records = [JournalRecord(*record) for record in await cursor.fetchall()]
         checkpoint = None if checkpoint_seq is None else Checkpoint(checkpoint_seq, checkpoint_data)
         return StoredRun(_run_info(row), checkpoint, records)
+
+    async def read_stream(
+        self, run_id: str, after: int = -1, limit: int | None = None
+    ) -> list[StreamEntry]:
+        async with self._connection() as connection:
+            cursor = await connection.execute(
+                "SELECT s.seq, s.key, s.data FROM agentflow_runs r"
+                " LEFT JOIN agentflow_stream s ON s.run_id = r.run_id AND s.seq > %s"
+                " WHERE r.run_id = %s ORDER BY s.seq LIMIT %s",
+                [after, run_id, None if limit is None else limit + 1],
+            )
+            rows = await cursor.fetchall()
+        if not rows:
+            raise RunNotFoundError(f"no run with id {run_id!r} is in the store")
+        entries = [StreamEntry(*row) for row in rows if row[0] is not None]
+        return entries[:limit]
+
+    async def stream_position(self, run_id: str, keys: Sequence[str] = ()) -> StreamPosition:
+        async with self._connection() as connection, connection.transaction():
+            await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor = await connection.execute(
+                "SELECT (SELECT max(seq) FROM agentflow_stream WHERE run_id = %s)"
+                " FROM agentflow_runs WHERE run_id = %s",
+                [run_id, run_id],
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                raise RunNotFoundError(f"no run with id {run_id!r} is in the store")
+            cursor = await connection.execute(
+                "SELECT key, count(*) FROM agentflow_stream WHERE run_id = %s"
+                " AND key = ANY(%s) GROUP BY key",
+                [run_id, list(keys)],
+            )
+            counts = {key: count for key, count in await cursor.fetchall()}
+        return StreamPosition(0 if row[0] is None else row[0] + 1, counts)
 
     async def get_run(self, run_id: str) -> RunInfo | None:
         async with self._connection() as connection:

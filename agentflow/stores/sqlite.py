@@ -11,6 +11,7 @@ it compares.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -30,12 +31,15 @@ from agentflow.stores.base import (
     RunStatus,
     RunStore,
     StoredRun,
+    StreamEntry,
+    StreamPosition,
 )
 from agentflow.stores.checks import (
     check_checkpoint,
     check_not_finished,
     check_order,
     check_sizes,
+    check_stream,
     duplicate_key_error,
 )
 from agentflow.stores.clock import WriteClock
@@ -93,14 +97,25 @@ class SqliteStore(RunStore):
         status: RunStatus | None = None,
         result: str | None = None,
         checkpoint: Checkpoint | None = None,
+        stream: Sequence[StreamEntry] = (),
     ) -> None:
-        records = tuple(records)  # the caller may change its list while this one waits
+        # The caller may change its lists while this write waits.
+        records, entries = tuple(records), tuple(stream)
         await self._thread.submit(
-            lambda db: self._write(db, run_id, records, status, result, checkpoint)
+            lambda db: self._write(db, run_id, records, status, result, checkpoint, entries)
         )
 
     async def load(self, run_id: str) -> StoredRun:
         return await self._thread.submit(lambda db: self._load(db, run_id))
+
+    async def read_stream(
+        self, run_id: str, after: int = -1, limit: int | None = None
+    ) -> list[StreamEntry]:
+        return await self._thread.submit(lambda db: _read_stream(db, run_id, after, limit))
+
+    async def stream_position(self, run_id: str, keys: Sequence[str] = ()) -> StreamPosition:
+        asked = json.dumps(list(keys))
+        return await self._thread.submit(lambda db: _stream_position(db, run_id, asked))
 
     async def get_run(self, run_id: str) -> RunInfo | None:
         return await self._thread.submit(lambda db: _get_run(db, run_id))
@@ -165,6 +180,7 @@ class SqliteStore(RunStore):
         status: RunStatus | None,
         result: str | None,
         checkpoint: Checkpoint | None,
+        stream: Sequence[StreamEntry],
     ) -> None:
         row = db.execute(
             "SELECT status, checkpoint_seq, (SELECT max(seq) FROM journal WHERE run_id = ?) "
@@ -180,7 +196,16 @@ class SqliteStore(RunStore):
         last_seq = check_order(run_id, records, max(stored, default=None))
         if checkpoint is not None:
             check_checkpoint(run_id, checkpoint, last_seq, checkpoint_seq)
+        if stream:
+            stream_seq = db.execute(
+                "SELECT max(seq) FROM stream WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+            check_stream(run_id, stream, stream_seq, self.max_record_bytes)
         _insert_records(db, run_id, records)
+        db.executemany(
+            "INSERT INTO stream (run_id, seq, key, data) VALUES (?, ?, ?, ?)",
+            [(run_id, entry.seq, entry.key, entry.data) for entry in stream],
+        )
         now = self._clock.now()
         db.execute(
             "UPDATE runs SET status = coalesce(?, status), result = coalesce(?, result), "
@@ -222,11 +247,12 @@ class SqliteStore(RunStore):
     def _prune(self, db: sqlite3.Connection, older_than: timedelta) -> int:
         self._ttl_pruned_at = time.monotonic()
         cutoff = _text(self._clock.now() - older_than)
-        db.execute(
-            "DELETE FROM journal WHERE run_id IN "
-            f"(SELECT run_id FROM runs WHERE {_ENDED} AND updated_at < ?)",
-            (cutoff,),
-        )
+        for table in ("journal", "stream"):
+            db.execute(
+                f"DELETE FROM {table} WHERE run_id IN "
+                f"(SELECT run_id FROM runs WHERE {_ENDED} AND updated_at < ?)",
+                (cutoff,),
+            )
         return db.execute(f"DELETE FROM runs WHERE {_ENDED} AND updated_at < ?", (cutoff,)).rowcount
 
 
@@ -244,6 +270,34 @@ def _insert_records(db: sqlite3.Connection, run_id: str, records: Sequence[Journ
         except sqlite3.IntegrityError as error:
             # The seqs were checked to come after the stored ones: the kind+key is taken.
             raise duplicate_key_error(run_id, record) from error
+
+
+def _check_run(db: sqlite3.Connection, run_id: str) -> None:
+    if db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is None:
+        raise RunNotFoundError(f"run {run_id!r} is not in the store")
+
+
+def _read_stream(
+    db: sqlite3.Connection, run_id: str, after: int, limit: int | None
+) -> list[StreamEntry]:
+    _check_run(db, run_id)
+    rows = db.execute(
+        "SELECT seq, key, data FROM stream WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        (run_id, after, -1 if limit is None else limit),
+    )
+    return [StreamEntry(*row) for row in rows]
+
+
+def _stream_position(db: sqlite3.Connection, run_id: str, keys: str) -> StreamPosition:
+    """`keys`: the lineages asked about, as a JSON list (one parameter, however many)."""
+    _check_run(db, run_id)
+    last = db.execute("SELECT max(seq) FROM stream WHERE run_id = ?", (run_id,)).fetchone()[0]
+    counts = db.execute(
+        "SELECT key, count(*) FROM stream WHERE run_id = ? "
+        "AND key IN (SELECT value FROM json_each(?)) GROUP BY key",
+        (run_id, keys),
+    )
+    return StreamPosition(0 if last is None else last + 1, dict(counts.fetchall()))
 
 
 def _get_run(db: sqlite3.Connection, run_id: str) -> RunInfo | None:

@@ -109,6 +109,34 @@ class Chain(Workflow):
         return StopEvent(result="chain done")
 
 
+class Talk(Workflow):
+    """`first` streams Progress 0 and 1; `second` streams Progress 2, asks "go?", then
+    streams Progress 3 and 4; `third` streams Progress 5 and ends. The stream: seqs 0..7,
+    the question at 3."""
+
+    @step
+    async def first(self, ev: StartEvent, ctx: Context) -> Middle:
+        note("first")
+        for n in range(2):
+            ctx.write_event_to_stream(Progress(n=n))
+        return Middle()
+
+    @step
+    async def second(self, ev: Middle, ctx: Context) -> Last:
+        note("second")
+        ctx.write_event_to_stream(Progress(n=2))
+        await ctx.wait_for_event(HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="go?"))
+        for n in range(3, 5):
+            ctx.write_event_to_stream(Progress(n=n))
+        return Last()
+
+    @step
+    async def third(self, ev: Last, ctx: Context) -> StopEvent:
+        note("third")
+        ctx.write_event_to_stream(Progress(n=5))
+        return StopEvent(result="talked")
+
+
 class Rating(HumanResponseEvent):
     stars: int
 
@@ -136,6 +164,7 @@ def make_server(store: SqliteStore | None = None, **options: object) -> Workflow
     served.add_workflow("ask", Ask(timeout=None))
     served.add_workflow("boom", Boom(timeout=None))
     served.add_workflow("chain", Chain(timeout=None))
+    served.add_workflow("talk", Talk(timeout=None))
     served.add_workflow("tally", Tally(timeout=None), additional_events=[Rating])
     return served
 

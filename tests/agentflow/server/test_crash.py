@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -122,3 +123,54 @@ async def test_kill_9_and_restart(tmp_path: Path, processes: list[ServeProcess])
     # a completed before the kill and is not run again; b and ask were under way at the
     # kill, so they run once more; c ran only after the restart.
     assert steps == Counter({"a": 1, "b": 2, "c": 1, "ask": 2})
+
+
+def progress_or_kind(frames: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, Any]]:
+    """`(id, n)` for a Progress frame, `(id, type)` for any other."""
+    return [
+        (sequence, frame["value"]["n"] if frame["type"] == "Progress" else frame["type"])
+        for sequence, frame in frames
+    ]
+
+
+async def test_a_client_resumes_with_last_event_id_across_a_kill_9(
+    tmp_path: Path, processes: list[ServeProcess]
+) -> None:
+    first = ServeProcess(tmp_path, hold=False)
+    processes.append(first)
+    async with httpx.AsyncClient(base_url=first.url, timeout=20) as client:
+        await client.post("/workflows/talk/run-nowait", json={"handler_id": "talk1"})
+        # The run is stored as waiting before it asks: Progress 0..2 are stored by then;
+        # `first`, which streamed 0 and 1, has completed and does not run again.
+        assert await until_question(client, "talk1") == 3
+    first.kill()
+
+    second = ServeProcess(tmp_path, hold=False)
+    processes.append(second)
+    async with httpx.AsyncClient(base_url=second.url, timeout=20) as client:
+        # A client that had seen up to seq 1 when the server died.
+        async with client.stream(
+            "GET", "/events/talk1", headers={"Last-Event-ID": "1"}
+        ) as response:
+            seen = []
+            async for frame in sse_frames(response):
+                seen.append(frame)
+                if frame[1]["type"] == "InputRequiredEvent":
+                    break
+        assert progress_or_kind(seen) == [(2, 2), (3, "InputRequiredEvent")]
+        assert (await client.post("/events/talk1", json=answer("go"))).status_code == 200
+        rest = await collect_sse(client, "talk1", headers={"Last-Event-ID": "3"})
+        assert progress_or_kind(rest) == [(4, 3), (5, 4), (6, 5), (7, "StopEvent")]
+        everything = await collect_sse(client, "talk1", after_sequence=-1)
+        assert progress_or_kind(everything) == [
+            (0, 0),
+            (1, 1),
+            (2, 2),
+            (3, "InputRequiredEvent"),
+            (4, 3),
+            (5, 4),
+            (6, 5),
+            (7, "StopEvent"),
+        ]
+    steps = Counter((tmp_path / "steps.log").read_text().split())
+    assert steps == Counter({"first": 1, "second": 2, "third": 1})  # second was waiting

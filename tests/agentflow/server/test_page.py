@@ -71,7 +71,7 @@ async def open_page(
         assert await page.evaluate("sessionStorage.getItem('agentflow.token')") == token
         assert token not in page.url
     await expect(page.locator("#workflows li")).to_have_text(
-        ["greet", "count", "ask", "boom", "chain", "tally"]
+        ["greet", "count", "ask", "boom", "chain", "talk", "tally"]
     )
     return page
 

@@ -34,7 +34,9 @@ async def test_health_and_workflows(client: httpx.AsyncClient) -> None:
     health = await client.get("/health")
     assert (health.status_code, health.json()) == (200, {"status": "healthy"})
     listed = await client.get("/workflows")
-    assert listed.json() == {"workflows": ["greet", "count", "ask", "boom", "chain", "tally"]}
+    assert listed.json() == {
+        "workflows": ["greet", "count", "ask", "boom", "chain", "talk", "tally"]
+    }
     assert listed.headers["content-type"] == "application/json"
 
 

@@ -14,7 +14,7 @@ from agentflow.durable.fold import Fold
 from agentflow.events import Event, StartEvent, StopEvent
 from agentflow.runtime.step_table import step_table_of
 from agentflow.stores import MemoryStore
-from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus
+from agentflow.stores.base import Checkpoint, JournalRecord, RunStatus, StreamEntry
 
 
 class Order(Event):
@@ -70,13 +70,16 @@ class CountingStore(MemoryStore):
         status: RunStatus | None = None,
         result: str | None = None,
         checkpoint: Checkpoint | None = None,
+        stream: Sequence[StreamEntry] = (),
     ) -> None:
         self.writes += 1
         self.record_bytes += sum(len(record.data) for record in records)
         if checkpoint is not None:
             self.checkpoints += 1
             self.checkpoint_bytes += len(checkpoint.data)
-        await super().write(run_id, records, status=status, result=result, checkpoint=checkpoint)
+        await super().write(
+            run_id, records, status=status, result=result, checkpoint=checkpoint, stream=stream
+        )
 
 
 class Work(Event):

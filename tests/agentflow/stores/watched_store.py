@@ -16,13 +16,15 @@ from agentflow.stores.base import (
     RunStatus,
     RunStore,
     StoredRun,
+    StreamEntry,
+    StreamPosition,
 )
 
 
 class WatchedStore(RunStore):
     """A real store behind a gate the test controls: `write` waits while `gate` is clear,
-    fails (writing nothing) once `gone` is set or when a record's key is `fail_on`, and
-    notes every write that reached the store."""
+    fails (writing nothing) once `gone` is set or when a record's or a stream entry's key
+    is `fail_on`, and notes every write that reached the store."""
 
     def __init__(self, inner: RunStore) -> None:
         super().__init__()
@@ -33,6 +35,8 @@ class WatchedStore(RunStore):
         """As if the process had died: nothing more reaches the store."""
         self.fail_on: str | None = None
         self.writes: list[tuple[list[JournalRecord], RunStatus | None, Checkpoint | None]] = []
+        self.stream_writes: list[list[StreamEntry]] = []
+        """The stream entries of each write in `writes`."""
         self._wrote = asyncio.Event()
 
     @property
@@ -56,14 +60,19 @@ class WatchedStore(RunStore):
         status: RunStatus | None = None,
         result: str | None = None,
         checkpoint: Checkpoint | None = None,
+        stream: Sequence[StreamEntry] = (),
     ) -> None:
         await self.gate.wait()
         if self.gone:
             raise StoreWriteError(f"run {run_id!r}: the process is gone")
-        if self.fail_on is not None and any(record.key == self.fail_on for record in records):
+        failing = self.fail_on
+        if failing is not None and any(w.key == failing for w in [*records, *stream]):
             raise StoreWriteError(f"run {run_id!r}: the disk is full")
-        await self.inner.write(run_id, records, status=status, result=result, checkpoint=checkpoint)
+        await self.inner.write(
+            run_id, records, status=status, result=result, checkpoint=checkpoint, stream=stream
+        )
         self.writes.append((list(records), status, checkpoint))
+        self.stream_writes.append(list(stream))
         self._wrote.set()
 
     async def until_status(self, status: RunStatus) -> None:
@@ -74,6 +83,14 @@ class WatchedStore(RunStore):
 
     async def load(self, run_id: str) -> StoredRun:
         return await self.inner.load(run_id)
+
+    async def read_stream(
+        self, run_id: str, after: int = -1, limit: int | None = None
+    ) -> list[StreamEntry]:
+        return await self.inner.read_stream(run_id, after, limit)
+
+    async def stream_position(self, run_id: str, keys: Sequence[str] = ()) -> StreamPosition:
+        return await self.inner.stream_position(run_id, keys)
 
     async def get_run(self, run_id: str) -> RunInfo | None:
         return await self.inner.get_run(run_id)
