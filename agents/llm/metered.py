@@ -24,6 +24,8 @@ event loop finalising it), with an estimate of what arrived.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
@@ -101,24 +103,48 @@ class MeteredLLM:
                 await self._book(last.model_copy(update={"usage": usage}), prompt_tokens)
 
     async def astructured_predict(
-        self, output_cls: type[OutputT], messages: Sequence[ChatMessage], **kwargs: Any
+        self,
+        output_cls: type[OutputT],
+        messages: Sequence[ChatMessage],
+        *,
+        once: str | None = None,
+        **kwargs: Any,
     ) -> OutputT:
         """`llm.astructured_predict` with every attempt checked and booked.
 
         Needs a client with `structured_kwargs(output_cls)` (`StructuredRequests`, as
         `OpenAI` has), so that each attempt is one metered `achat`; for other clients the
         call is checked once, then handed over whole and not booked.
+
+        With `once` (a name unique within the calling step execution), each attempt's reply
+        is `ctx.once(f"{once} attempt {n}", ...)`: in a run with a store it is journalled
+        as it arrives, so a step execution re-run after a crash (or retried) gets back the
+        attempts already made, failed ones included, and asks only for the next. A replayed
+        attempt is not booked again: its usage was booked when it was made, and after a
+        crash it is lost with the rest of that execution's unjournalled state. A step retried
+        after every attempt failed the schema gets the same failures back; leave `once` out
+        where a retry should ask anew.
         """
         if not isinstance(self.llm, StructuredRequests):
             await self._check(messages, None, kwargs)
+            if once is not None:
+                whole = functools.partial(self.llm.astructured_predict, **kwargs)
+                result: OutputT = await self.ctx.once(once, whole, output_cls, messages)
+                return result
             return await self.llm.astructured_predict(output_cls, messages, **kwargs)
         request = {**self.llm.structured_kwargs(output_cls), **kwargs}
+        attempts = itertools.count(1)
 
         async def chat(conversation: list[ChatMessage]) -> ChatResponse:
-            return await self.achat(conversation, **request)
+            if once is None:
+                return await self.achat(conversation, **request)
+            name = f"{once} attempt {next(attempts)}"
+            ask = functools.partial(self.achat, **request)
+            response: ChatResponse = await self.ctx.once(name, ask, conversation)
+            return response
 
-        attempts: int = getattr(self.llm, "structured_max_attempts", 3)
-        return await predict_structured(chat, output_cls, messages, max_attempts=attempts)
+        max_attempts: int = getattr(self.llm, "structured_max_attempts", 3)
+        return await predict_structured(chat, output_cls, messages, max_attempts=max_attempts)
 
     def _step_name(self) -> str:
         if self.step is not None:

@@ -106,7 +106,9 @@ class ResearchPlanning(Workflow[ResearchReport]):
         """The LLM's plan for `query`, cut to `max_sub_questions` and
         `queries_per_question`."""
         messages = prompts.plan_messages(query, self.max_sub_questions, self.queries_per_question)
-        plan = await MeteredLLM(self.llm, ctx).astructured_predict(ResearchPlan, messages)
+        plan = await MeteredLLM(self.llm, ctx).astructured_predict(
+            ResearchPlan, messages, once="plan"
+        )
         return plan.capped(self.max_sub_questions, self.queries_per_question)
 
     async def revise_plan(
@@ -116,7 +118,9 @@ class ResearchPlanning(Workflow[ResearchReport]):
         messages = prompts.plan_messages(
             query, self.max_sub_questions, self.queries_per_question, plan, feedback
         )
-        revised = await MeteredLLM(self.llm, ctx).astructured_predict(ResearchPlan, messages)
+        revised = await MeteredLLM(self.llm, ctx).astructured_predict(
+            ResearchPlan, messages, once="revised plan"
+        )
         return revised.capped(self.max_sub_questions, self.queries_per_question)
 
     async def ask_review(

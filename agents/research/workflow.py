@@ -30,8 +30,10 @@ Each box is a step a subclass may override on its own, and each step's LLM call 
 for narrower changes. The `plan`, `review` and `revise` steps and the run's state access
 live in the base class `ResearchPlanning` (`planning.py`), the `write` and `check` steps in
 `ResearchWriting` (`writing.py`); the rounds are here. No step makes more than one LLM
-call (a structured reply that fails its schema is re-asked within the call), so with a
-store a resumed run asks none of its completed calls again.
+call, so with a store a resumed run asks none of its completed calls again; a structured
+reply that fails its schema is re-asked within the call, each attempt's reply journalled
+(`astructured_predict(..., once=...)`), so a crash during a re-ask repeats only the attempt
+in flight.
 
 A draft that cites no source, though notes were read (small models write plain prose), is
 not passed as checked: `check` sends it back to `write` with a request to cite, at most
@@ -389,7 +391,9 @@ class ResearchWorkflow(ResearchWriting):
         messages = prompts.read_messages(
             query, request.sub_questions, title, request.hit.url, text, self.max_notes_per_source
         )
-        notes = await MeteredLLM(self.llm, ctx).astructured_predict(SourceNotes, messages)
+        notes = await MeteredLLM(self.llm, ctx).astructured_predict(
+            SourceNotes, messages, once="notes"
+        )
         notes.notes = notes.notes[: self.max_notes_per_source]
         return notes
 
@@ -398,4 +402,4 @@ class ResearchWorkflow(ResearchWriting):
         messages = prompts.gaps_messages(
             state.query, state.queries_run, state.sources, self.max_sub_questions
         )
-        return await MeteredLLM(self.llm, ctx).astructured_predict(GapReport, messages)
+        return await MeteredLLM(self.llm, ctx).astructured_predict(GapReport, messages, once="gaps")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import respx
 from durable_agent_runs import ToolModel, crash_image
-from llm_wire import calls_reply, text_reply
+from llm_wire import calls_reply, completion, text_reply
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
 
 from agentflow import Context, step
@@ -409,3 +409,66 @@ async def test_a_react_agent_resumes_without_repeating_its_action(
     assert (sent, tools.ran) == (["act", "answer"], ["Lyon"])
     assert output.response.text == "Lyon is at 4C."
     assert [result.content for result in output.tool_calls] == ["Lyon: 4C"]
+
+
+async def test_a_plan_re_asked_at_the_crash_does_not_send_its_failed_attempt_again(
+    api: respx.MockRouter, llm: OpenAI, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", BATTERY_CORPUS)
+    model = ResearchModel(
+        plans=[plan(("How is a spent pack recycled?", ["recycling cobalt"]))] * 2,
+        notes_by_url={
+            url_of(corpus, "recycling.txt"): notes(("Cobalt is recovered.", "recovers cobalt"))
+        },
+        gaps=[[]],
+        report=['Packs are recycled [1: "recovers cobalt"].'],
+    )
+    plan_requests: list[list[dict[str, Any]]] = []
+    hang = False
+    re_asking = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body.get("response_format", {}).get("json_schema", {}).get("name") != "ResearchPlan":
+            return model(request)
+        plan_requests.append(body["messages"])
+        if len(body["messages"]) == 2:  # the first attempt: a reply that fails the schema
+            return httpx.Response(200, json=completion('{"sub_questions": "none"}'))
+        if hang:  # the re-ask: in flight at the crash
+            re_asking.set()
+            await asyncio.Event().wait()
+        return model(request)
+
+    api.post("/chat/completions").mock(side_effect=answer)
+
+    def research(store: SqliteStore) -> ResearchWorkflow:
+        return ResearchWorkflow(
+            llm=llm, search=LocalCorpusSearch(corpus), max_rounds=1, store=store, timeout=None
+        )
+
+    async with SqliteStore(tmp_path / "whole.db") as store:
+        expected = await research(store).run(query="What happens to old batteries?", run_id="r")
+    # Both plan attempts are booked (12 + 5 tokens each), with the notes and the report.
+    assert expected.usage.total_tokens == 3 * 17 + 360
+
+    plan_requests.clear()
+    hang = True
+    database = tmp_path / "runs.db"
+    async with SqliteStore(database) as store:
+        handler = research(store).run(query="What happens to old batteries?", run_id="r")
+        await re_asking.wait()
+        crashed = crash_image(database, tmp_path)
+        handler.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handler
+    assert [len(messages) for messages in plan_requests] == [2, 4]
+
+    hang = False
+    async with SqliteStore(crashed) as store:
+        report = await (await research(store).resume("r"))
+    # Only the re-ask went out again, carrying the failed reply and its errors.
+    assert [len(messages) for messages in plan_requests] == [2, 4, 4]
+    assert plan_requests[2][2] == {"role": "assistant", "content": '{"sub_questions": "none"}'}
+    assert "sub_questions" in plan_requests[2][3]["content"]
+    assert report.model_dump(exclude={"usage"}) == expected.model_dump(exclude={"usage"})
+    assert [claim.source_ids for claim in report.claims] == [[1]]
