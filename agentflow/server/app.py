@@ -169,20 +169,27 @@ class Routes:
         view = await self._view(request)
         run_id = view.run_id
         events = self.server.runner.events
-        if not events.knows(run_id):
-            if view.status != "running":
-                return Response(status_code=204)
+        live = events.knows(run_id)
+        if not live and view.status == "running":
             raise ApiError(409, f"run {run_id!r} is not running in this server")
+        if live:
+            last = events.last_sequence(run_id)
+        else:  # ended, and no longer in memory: its stream is in the store
+            last = (await self.server.store.stream_position(run_id)).next_seq - 1
         query = request.query_params
         sse = query.get("sse", "true").lower() == "true"
-        cursor = _after_sequence(query.get("after_sequence", "-1"), events.last_sequence(run_id))
+        cursor = _after_sequence(query.get("after_sequence", "-1"), last)
         last_event_id = request.headers.get("last-event-id")
         if sse and last_event_id is not None and _is_int(last_event_id):
             cursor = int(last_event_id)
-        if cursor >= events.last_sequence(run_id) and events.ended(run_id):
+        if cursor >= last and (not live or events.ended(run_id)):
             return Response(status_code=204)
         qualified = query.get("include_qualified_name", "true").lower() == "true"
-        batches = events.follow(run_id, cursor, EVENTS_PER_CHUNK)
+        batches = (
+            events.follow(run_id, cursor, EVENTS_PER_CHUNK)
+            if live
+            else events.stored(run_id, cursor)
+        )
         if not sse:
             return StreamingResponse(_ndjson(batches, qualified), media_type="application/x-ndjson")
         return EventSourceResponse(

@@ -99,6 +99,29 @@ class RunEvents:
         log = self._logs.get(run_id)
         return log is not None and log.ended
 
+    async def stored(
+        self, run_id: str, after_sequence: int, below: int | None = None
+    ) -> AsyncIterator[list[tuple[int, Event]]]:
+        """Batches of `(seq, event)` from the run's stored stream after `after_sequence`
+        (and below `below`): what a run streamed in an earlier process, or the whole stream
+        of an ended run this server no longer keeps in memory."""
+        last = after_sequence
+        serializer = JsonSerializer()
+        while below is None or last + 1 < below:
+            entries = await self._store.read_stream(run_id, after=last, limit=READ_PAGE)
+            if below is not None:
+                entries = [entry for entry in entries if entry.seq < below]
+            if not entries:
+                return
+            yield [
+                (
+                    entry.seq,
+                    cast(Event, serializer.deserialize_at(entry.data, f"stream {entry.seq}")),
+                )
+                for entry in entries
+            ]
+            last = entries[-1].seq
+
     async def follow(
         self, run_id: str, after_sequence: int, most: int
     ) -> AsyncIterator[list[tuple[int, Event]]]:
@@ -108,20 +131,9 @@ class RunEvents:
         batches, which a server writes out as one chunk each."""
         log = self._logs[run_id]
         last = after_sequence
-        while last + 1 < log.base:  # stored by the process before this one
-            entries = await self._store.read_stream(run_id, after=last, limit=READ_PAGE)
-            entries = [entry for entry in entries if entry.seq < log.base]
-            if not entries:
-                break
-            serializer = JsonSerializer()
-            yield [
-                (
-                    entry.seq,
-                    cast(Event, serializer.deserialize_at(entry.data, f"stream {entry.seq}")),
-                )
-                for entry in entries
-            ]
-            last = entries[-1].seq
+        async for batch in self.stored(run_id, after_sequence, below=log.base):
+            yield batch  # stored by the process before this one
+            last = batch[-1][0]
         position = bisect_right(log.seqs, last)
         while True:
             while position < len(log.events):

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from running_server import RunningServer
 from served_flows import Greet, make_server
-from sse_frames import until_question
+from sse_frames import collect_sse, until_question
 
 from agentflow.server.errors import ServerConfigurationError
 from agentflow.stores import MemoryStore, SqliteStore
@@ -32,11 +32,26 @@ async def test_ended_runs_beyond_keep_finished_runs_answer_from_the_store(
         old = await client.get("/handlers/old")
         assert old.status_code == 200
         assert old.json()["result"]["value"] == {"result": "Hello, World!"}
-        assert (await client.get("/events/old", params={"after_sequence": -1})).status_code == 204
-        new = await client.get("/events/new", params={"after_sequence": -1})
-        assert new.status_code == 200
+        # A run's stream, once the run has left memory, is replayed from the store, the
+        # same as a run still kept: the same seqs, ending with the terminal event.
+        for handler_id in ("old-chain", "new-chain"):
+            body = {"handler_id": handler_id}
+            assert (await client.post("/workflows/chain/run", json=body)).status_code == 200
+        old_events = await collect_sse(client, "old-chain")
+        new_events = await collect_sse(client, "new-chain")
+        assert len(old_events) >= 2
+        assert [seq for seq, _ in old_events] == [seq for seq, _ in new_events]
+        assert [frame["type"] for _, frame in old_events] == [
+            frame["type"] for _, frame in new_events
+        ]
+        assert old_events[-1][1]["type"] == "StopEvent"
+        last = old_events[-1][0]
+        replayed_to_the_end = await client.get("/events/old-chain", params={"after_sequence": last})
+        assert replayed_to_the_end.status_code == 204
+        after_first = await collect_sse(client, "old-chain", after_sequence=old_events[0][0])
+        assert after_first == old_events[1:]
         listed = (await client.get("/handlers")).json()["handlers"]
-        assert sorted(h["handler_id"] for h in listed) == ["new", "old"]
+        assert sorted(h["handler_id"] for h in listed) == ["new", "new-chain", "old", "old-chain"]
 
 
 async def test_a_token_set_after_the_app_was_made_applies(
