@@ -58,10 +58,10 @@ class Weather:
         return f"{city}: {len(city)}C"
 
 
-class CountingAgent(FunctionAgent):
-    """A FunctionAgent that tells when `results_seen` tool results reached its collector:
-    a result is routed only once the execution that made it is journalled, so those calls
-    are durable from then on."""
+class CountsToolResults:
+    """Tells when `results_seen` tool results reached the agent's collector: a result is
+    routed only once the execution that made it is journalled, so those calls are durable
+    from then on. Mixed into FunctionAgent and AgentWorkflow below."""
 
     def __init__(self, *args: Any, results_seen: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -76,7 +76,14 @@ class CountingAgent(FunctionAgent):
         self.seen += 1
         if self.seen == self.results_seen:
             self.reached.set_result(None)
-        return await super().aggregate_tool_results(ctx, ev)
+        result: AgentInput | AgentFinish | None = await super().aggregate_tool_results(  # type: ignore[misc]
+            ctx, ev
+        )
+        return result
+
+
+class CountingAgent(CountsToolResults, FunctionAgent):
+    pass
 
 
 async def run_uninterrupted(llm: OpenAI, tmp_path: Path) -> AgentOutput:
@@ -154,24 +161,8 @@ def handoff_then_two_refunds(request: httpx.Request) -> httpx.Response:
     return text_reply("Done: ", "; ".join(results[1:]))
 
 
-class CountingTeam(AgentWorkflow):
-    """An AgentWorkflow that tells when `results_seen` tool results reached its collector
-    (each routed only once the execution that made it is journalled)."""
-
-    def __init__(self, *args: Any, results_seen: int = 0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.results_seen = results_seen
-        self.seen = 0
-        self.reached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    @step(num_workers=1)
-    async def aggregate_tool_results(
-        self, ctx: Context[DictState], ev: ToolCallResult
-    ) -> AgentInput | AgentFinish | None:
-        self.seen += 1
-        if self.seen == self.results_seen:
-            self.reached.set_result(None)
-        return await super().aggregate_tool_results(ctx, ev)
+class CountingTeam(CountsToolResults, AgentWorkflow):
+    pass
 
 
 def refund_team(llm: OpenAI, refunds: Refunds, store: SqliteStore, **kwargs: Any) -> CountingTeam:
