@@ -87,14 +87,24 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
         it (its id was taken, the database failed: the run fails with that error)."""
         return await self._run.stored()
 
-    async def send_event_confirmed(self, event: Event, step: str | None = None) -> bool:
+    async def send_event_confirmed(
+        self, event: Event, step: str | None = None, *, idempotency_key: str | None = None
+    ) -> bool:
         """`send_event`, returning once the run holds the event: for a durable run, once
         its record is in the store, so that a crash after this cannot lose it (with
         `durability="exit"`, which writes nothing per event, once the run holds it). False
         when the run has ended and did not take it. An event the run cannot journal (see
         `agentflow.stores`' `max_record_bytes`) raises, and the run goes on without it. Call
-        it on the run's event loop."""
-        return await self._run.send_confirmed(event, step)
+        it on the run's event loop.
+
+        `idempotency_key` makes a retried send harmless: a send with a key the run took
+        before sends nothing and answers True. A durable run journals the key with the
+        event, so this holds after a restart too; `idempotency_keys()` lists them."""
+        return await self._run.send_confirmed(event, step, idempotency_key)
+
+    def idempotency_keys(self) -> frozenset[str]:
+        """The keys of the events `send_event_confirmed` sent with one."""
+        return self._run.idempotency_keys()
 
     async def cancel_run(self) -> None:
         """Stop the run; it ends with WorkflowCancelledByUser once its tasks are gone."""

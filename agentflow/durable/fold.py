@@ -56,6 +56,9 @@ class Fold:
     collected: dict[str, list[list[str] | None]] = field(default_factory=dict)
     """For an execution not completed: what each of its `collect_events` calls took
     (None: it only buffered), in call order."""
+    idempotency_keys: set[str] = field(default_factory=set)
+    """The keys of the events sent from outside with one (`send_confirmed`): a send that
+    repeats a key is not sent again, after a restart too."""
     ended: str | bool | None = None
     """The serialized StopEvent that ended the run (True: one did, but the serializer
     could not write it); None while the run goes on."""
@@ -102,6 +105,8 @@ class Fold:
             self._enter(body["event"])
         elif kind in ("sent", "emitted"):
             event_id = self._enter(body["event"])
+            if kind == "sent" and key is not None:
+                self.idempotency_keys.add(key)
             if kind == "emitted":
                 if key is None:
                     raise ContextSerdeError("journal: an emitted record without its execution")
@@ -208,6 +213,7 @@ class Fold:
                 "onces": self.onces,
                 "ended": self.ended,
                 "next_event": self.next_event,
+                "idempotency_keys": sorted(self.idempotency_keys),
             }
         )
 
@@ -240,5 +246,6 @@ class Fold:
                 for event_id in took or ():
                     fold._hold(event_id, events[event_id], texts[event_id])
         fold.ended = body.get("ended")
+        fold.idempotency_keys = set(body.get("idempotency_keys", ()))
         fold.next_event = body["next_event"]
         return fold

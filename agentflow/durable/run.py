@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.journal import RunJournal
 from agentflow.durable.status import RunStatusNotes
+from agentflow.durable.stream import numbered, unnumbered
 from agentflow.durable.writer import as_store_error
 from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreWriteError
 from agentflow.events import Event, StartEvent, StepFailedEvent, StopEvent, WorkflowFailedEvent
@@ -105,7 +105,7 @@ class DurableRun(WorkflowRun):
     def stream_events(self) -> AsyncIterator[Event]:
         journal = self.journal
         assert journal is not None
-        return _unnumbered(self.stream.consume(), journal.stream.seqs)
+        return unnumbered(self.stream.consume(), journal.stream.seqs)
 
     def numbered_stream(self) -> AsyncIterator[tuple[int | None, Event]]:
         """The run's stream (its one consumer, as `stream_events`), each event with its
@@ -114,7 +114,7 @@ class DurableRun(WorkflowRun):
         events = self.stream.consume()
         journal = self.journal
         assert journal is not None
-        return _numbered(events, journal.stream.seqs)
+        return numbered(events, journal.stream.seqs)
 
     def _state_text(self) -> str:
         journal = self.journal
@@ -312,21 +312,37 @@ class DurableRun(WorkflowRun):
         await asyncio.wait([journal.created])
         return not journal.created.cancelled() and journal.created.exception() is None
 
-    async def send_confirmed(self, event: Event, step: str | None) -> bool:
-        """See `RunPort.send_confirmed`: True once the event's `sent` record is durable."""
+    async def send_confirmed(
+        self, event: Event, step: str | None, idempotency_key: str | None = None
+    ) -> bool:
+        """See `RunPort.send_confirmed`: True once the event's `sent` record is durable.
+        Its key is the record's, so that the fold (and a resume's) knows it was sent."""
+        journal = self.journal
+        assert journal is not None
+        if idempotency_key is not None and idempotency_key in journal.fold.idempotency_keys:
+            return True
         if step is not None:
             lane_for(self, step, event)  # refused at once, as in memory
-        return await RunJournal.durable(self._journal_then_route(event, step))
+        return await RunJournal.durable(self._journal_then_route(event, step, idempotency_key))
 
-    def _journal_then_route(self, event: Event, step: str | None) -> asyncio.Future[None] | None:
+    def idempotency_keys(self) -> frozenset[str]:
+        """See `RunPort.idempotency_keys`: those the journal holds."""
+        journal = self.journal
+        assert journal is not None
+        return frozenset(journal.fold.idempotency_keys)
+
+    def _journal_then_route(
+        self, event: Event, step: str | None, idempotency_key: str | None = None
+    ) -> asyncio.Future[None] | None:
         """Queue the record of `event` and route it once written; the record's future (None
-        when nothing was queued: the run has ended, or the send was replayed)."""
+        when nothing was queued: the run has ended, or the send was replayed). A `sent`
+        record's key is the sender's idempotency key, if any."""
         if not self.is_running:
             return None
         journal = self.journal
         assert journal is not None
         execution = current_execution.get()
-        kind, key, sender = "sent", None, None
+        kind, key, sender = "sent", idempotency_key, None
         self.status_notes.event_arrives()
         if execution is not None and execution.link is self.link:
             log = journal.log_of(execution)
@@ -461,23 +477,6 @@ class DurableRun(WorkflowRun):
             call["took"] = [journal.id_of(taken) for taken in result]
         consumed = journal.id_of(execution.event)
         journal.queue("collect", f"{execution.step}@{consumed}%{call_number}", call)
-
-
-async def _numbered(
-    events: AsyncIterator[Event], seqs: deque[int | None]
-) -> AsyncIterator[tuple[int | None, Event]]:
-    async for event in events:
-        yield (seqs.popleft() if seqs else None), event
-
-
-async def _unnumbered(
-    events: AsyncIterator[Event], seqs: deque[int | None]
-) -> AsyncIterator[Event]:
-    """The events alone; their seqs are let go of as they are taken."""
-    async for event in events:
-        if seqs:
-            seqs.popleft()
-        yield event
 
 
 def qualified_name(workflow_type: type) -> str:

@@ -12,7 +12,9 @@ the last entry (`close`).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import AsyncIterator
 
+from agentflow.events import Event
 from agentflow.stores.base import StreamEntry
 
 
@@ -78,3 +80,19 @@ class RunStream:
         self.seqs.append(self.next_seq)
         self.next_seq += 1
         return self.take()
+
+
+async def numbered(
+    events: AsyncIterator[Event], seqs: deque[int | None]
+) -> AsyncIterator[tuple[int | None, Event]]:
+    """Each event with its seq (see `RunStream.seqs`), let go of as it is taken."""
+    async for event in events:
+        yield (seqs.popleft() if seqs else None), event
+
+
+async def unnumbered(events: AsyncIterator[Event], seqs: deque[int | None]) -> AsyncIterator[Event]:
+    """The events alone; their seqs are let go of as they are taken."""
+    async for event in events:
+        if seqs:
+            seqs.popleft()
+        yield event

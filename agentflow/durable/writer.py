@@ -149,7 +149,8 @@ class JournalWriter:
     def _too_large(
         self, kind: str, key: str | None, body: dict[str, Any], size: int
     ) -> RecordTooLargeError:
-        made_by = f"step '{key.split('@', 1)[0]}'" if key is not None else "the caller"
+        by_step = kind != "sent" and key is not None  # a sent record's key is the caller's
+        made_by = f"step '{key.split('@', 1)[0]}'" if by_step and key else "the caller"
         parts = ", ".join(f"{part} {len(json.dumps(value)):,}" for part, value in body.items())
         limit = self.store.max_record_bytes
         return RecordTooLargeError(

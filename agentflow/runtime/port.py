@@ -119,11 +119,17 @@ class RunPort(Protocol):
         """Wait until the run is in its store: True then (and at once for a run without a
         store, or a resumed one), False when the store refused it (the run fails)."""
 
-    async def send_confirmed(self, event: Event, step: str | None) -> bool:
+    async def send_confirmed(
+        self, event: Event, step: str | None, idempotency_key: str | None = None
+    ) -> bool:
         """Send `event` from outside the run (to `step` only, or routed), on the loop's
         thread, and return once the run holds it: at once in memory, once its record is in
         the store for a durable run. False when the run has ended (or its journal failed)
-        and did not take it."""
+        and did not take it. With an `idempotency_key` the run took before (a durable run:
+        journalled, so also before a restart), nothing is sent and the answer is True."""
+
+    def idempotency_keys(self) -> frozenset[str]:
+        """The idempotency keys of the events `send_confirmed` sent (see there)."""
 
     def write_to_stream(self, event: Event) -> None:
         """Put `event` on the run's stream, on the loop's thread."""

@@ -107,6 +107,7 @@ class WorkflowRun:
         "resources",
         "resume",
         "run_id",
+        "sent_keys",
         "start_event",
         "started",
         "stream",
@@ -188,6 +189,7 @@ class WorkflowRun:
         """Resolved once the run's tasks are gone; given by `start`."""
         self.owner: RunOwner | None = None
         self.once_results: dict[str, Any] | None = None
+        self.sent_keys: set[str] | None = None
         """What `ctx.once` calls returned, by execution and name (made on first use)."""
         self.journal: RunJournal | None = None
         """A durable run's journal (`agentflow.durable`); None for a run in memory."""
@@ -295,15 +297,28 @@ class WorkflowRun:
         """See `RunPort.stored`: a run without a store has nothing to wait for."""
         return True
 
-    async def send_confirmed(self, event: Event, step: str | None) -> bool:
+    async def send_confirmed(
+        self, event: Event, step: str | None, idempotency_key: str | None = None
+    ) -> bool:
         """See `RunPort.send_confirmed`: in memory, the event is routed before this returns."""
         if self.outcome is not None:
             return False
+        sent_keys = self.sent_keys
+        if idempotency_key is not None and sent_keys is not None and idempotency_key in sent_keys:
+            return True
         if step is None:
             self.dispatch(event)
         else:
             self.send_to_step(step, event)
+        if idempotency_key is not None:  # once sent: a refused send did not happen
+            if sent_keys is None:
+                sent_keys = self.sent_keys = set()
+            sent_keys.add(idempotency_key)
         return True
+
+    def idempotency_keys(self) -> frozenset[str]:
+        """See `RunPort.idempotency_keys`."""
+        return frozenset(self.sent_keys or ())
 
     def dispatch_to(self, lane: StepLane, event: Event) -> None:
         if self.outcome is None:

@@ -92,7 +92,8 @@ class Runner(Protocol):
 
     async def send(self, run_id: str, event: Event, step: str | None, key: str | None) -> None:
         """Send `event` into the run, returning once it is journalled; with an idempotency
-        `key`, a second send with that key sends nothing. 404/409 as ApiError."""
+        `key`, a second send with that key sends nothing and succeeds, also once the run
+        has ended (while this process still knows it). 404/409 as ApiError."""
 
     async def cancel(self, run_id: str) -> None:
         """Cancel a running run; 404 unknown, 409 ended."""
@@ -120,7 +121,8 @@ class _LiveRun:
         self.handler = handler
         self.view = view
         self.keys: dict[str, asyncio.Future[None]] = {}
-        """Idempotency key -> the send made with it."""
+        """Idempotency key -> the send made with it by this process (the run's journal
+        knows those sent before a restart)."""
         self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.pump: asyncio.Task[None] | None = None
 
@@ -226,17 +228,19 @@ class LocalRunner:
             if earlier is not None:
                 await asyncio.shield(earlier)  # the first send's outcome is this one's
                 return
+            if key in live.handler.idempotency_keys():
+                return  # journalled by this run before the server restarted
         if live.view.status != "running":
             raise ApiError(409, f"run {run_id!r} has ended ({live.view.status})")
-        sending = asyncio.get_running_loop().create_task(self._send(live, event, step))
+        sending = asyncio.get_running_loop().create_task(self._send(live, event, step, key))
         if key is not None:
             live.keys[key] = sending
             sending.add_done_callback(lambda done: _forget_failed(live.keys, key, done))
         await asyncio.shield(sending)
 
-    async def _send(self, live: _LiveRun, event: Event, step: str | None) -> None:
+    async def _send(self, live: _LiveRun, event: Event, step: str | None, key: str | None) -> None:
         try:
-            taken = await live.handler.send_event_confirmed(event, step)
+            taken = await live.handler.send_event_confirmed(event, step, idempotency_key=key)
         except WorkflowRuntimeError as error:  # no such step, or it does not take the event
             raise ApiError(400, f"step: {error}") from error
         except RecordTooLargeError as error:  # over the store's limit of one record

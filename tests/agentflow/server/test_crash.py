@@ -177,3 +177,32 @@ async def test_a_client_resumes_with_last_event_id_across_a_kill_9(
         ]
     steps = Counter((tmp_path / "steps.log").read_text().split())
     assert steps == Counter({"first": 1, "second": 2, "third": 1})  # second was waiting
+
+
+async def test_a_post_retried_with_its_idempotency_key_after_a_kill_9_is_sent_once(
+    tmp_path: Path, processes: list[ServeProcess]
+) -> None:
+    """The answer was journalled and acknowledged, but the client did not hear back before
+    the server died: its retry to the restarted server changes nothing."""
+    retried = {"Idempotency-Key": "word-1"}
+    first = ServeProcess(tmp_path, hold=False)
+    processes.append(first)
+    async with httpx.AsyncClient(base_url=first.url, timeout=20) as client:
+        await client.post("/workflows/tally/run-nowait", json={"handler_id": "tally1"})
+        await until_question(client, "tally1")
+        sent = await client.post("/events/tally1", json=answer("one"), headers=retried)
+        assert sent.status_code == 200
+    first.kill()
+
+    second = ServeProcess(tmp_path, hold=False)
+    processes.append(second)
+    async with httpx.AsyncClient(base_url=second.url, timeout=20) as client:
+        again = await client.post("/events/tally1", json=answer("one"), headers=retried)
+        assert (again.status_code, again.json()) == (200, {"status": "sent"})
+        await client.post("/events/tally1", json=answer("end"))
+        frames = await collect_sse(client, "tally1", after_sequence=-1)
+        assert frames[-1][1]["value"] == {"result": ["one"]}
+        late = await client.post("/events/tally1", json=answer("one"), headers=retried)
+        assert late.status_code == 200  # the run has ended, but it took this very send
+        other = await client.post("/events/tally1", json=answer("two"))
+        assert other.status_code == 409
