@@ -9,7 +9,9 @@ access log), in four configurations: agentflow with its default store (SQLite, i
 directory) and with a `MemoryStore`; the reference with its default store
 (`MemoryWorkflowStore`) and with its `SqliteWorkflowStore`. The workflows are the engine
 bench's (`workflow_suite.py`), built once from `agentflow` and once from `workflows`. This
-process is the one client (one `httpx.AsyncClient`, the same code for every server):
+process is the one client (one `aiohttp.ClientSession`, the same code for every server; an
+`httpx.AsyncClient` spent 2.3-4 ms of CPU per run, more than either server, so that it, not
+the servers, set the pace; aiohttp spends 0.7-1.7 ms):
 
 - runs/s: runs of a one-step workflow for a few seconds, each `POST /workflows/noop/run-nowait` then
   `GET /results/{id}` (again every `POLL_SECONDS` while it answers 202), at concurrency 1 and 16;
@@ -219,15 +221,16 @@ class RunningServer:
         )
 
     async def wait_healthy(self, client: Any) -> None:
-        import httpx
+        import aiohttp
 
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise MeasurementFailed(f"{self.server.label} exited: {self._last_words()}")
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(f"{self.base_url}/health")).status_code == 200:
-                    return
+            with contextlib.suppress(aiohttp.ClientConnectionError):
+                async with client.get(f"{self.base_url}/health") as health:
+                    if health.status == 200:
+                        return
             await asyncio.sleep(0.05)
         raise MeasurementFailed(f"{self.server.label} not healthy after {START_TIMEOUT_SECONDS}s")
 
@@ -253,16 +256,17 @@ class RunningServer:
 
 
 async def _one_run(client: Any, base_url: str) -> None:
-    started = await client.post(f"{base_url}/workflows/{NOOP}/run-nowait", json={})
-    if started.status_code != 200:
-        raise MeasurementFailed(f"run-nowait answered {started.status_code}: {started.text}")
-    handler_id = started.json()["handler_id"]
+    async with client.post(f"{base_url}/workflows/{NOOP}/run-nowait", json={}) as started:
+        if started.status != 200:
+            raise MeasurementFailed(f"run-nowait answered {started.status}: {await started.text()}")
+        handler_id = (await started.json())["handler_id"]
     while True:
-        result = await client.get(f"{base_url}/results/{handler_id}")
-        if result.status_code == 200 and result.json()["status"] == "completed":
-            return
-        if result.status_code != 202:
-            raise MeasurementFailed(f"results answered {result.status_code}: {result.text}")
+        async with client.get(f"{base_url}/results/{handler_id}") as result:
+            if result.status == 200 and (await result.json())["status"] == "completed":
+                return
+            if result.status != 202:
+                raise MeasurementFailed(f"results answered {result.status}: {await result.text()}")
+            await result.read()
         await asyncio.sleep(POLL_SECONDS)
 
 
@@ -290,15 +294,15 @@ async def sse_events_per_second(client: Any, base_url: str, ticks: int) -> tuple
     event to the last, and from the POST to the last."""
     posted = time.perf_counter()
     body = {"start_event": {"count": ticks}}
-    started = await client.post(f"{base_url}/workflows/{TICKS}/run-nowait", json=body)
-    handler_id = started.json()["handler_id"]
+    async with client.post(f"{base_url}/workflows/{TICKS}/run-nowait", json=body) as started:
+        handler_id = (await started.json())["handler_id"]
     received = 0
     first = last = 0.0
     ended = False
     params = {"sse": "true", "after_sequence": "-1"}
-    async with client.stream("GET", f"{base_url}/events/{handler_id}", params=params) as stream:
-        async for line in stream.aiter_lines():
-            if not line.startswith("data:"):
+    async with client.get(f"{base_url}/events/{handler_id}", params=params) as stream:
+        async for line in stream.content:
+            if not line.startswith(b"data:"):
                 continue
             kind = json.loads(line[5:])["type"]
             if kind == TICK_TYPE:
@@ -315,12 +319,13 @@ async def sse_events_per_second(client: Any, base_url: str, ticks: int) -> tuple
 
 async def measure(server: Server, python: str, sizes: Sizes) -> dict[str, float]:
     """Start `server`, warm it up, measure every row."""
-    import httpx
+    import aiohttp
 
     running = RunningServer(server, python)
     try:
-        limits = httpx.Limits(max_connections=sizes.concurrency * 2)
-        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        connector = aiohttp.TCPConnector(limit=sizes.concurrency * 2)
+        timeout = aiohttp.ClientTimeout(total=120)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
             await running.wait_healthy(client)
             base_url = running.base_url
             await runs_per_second(client, base_url, WARM_UP_SECONDS, sizes.concurrency)

@@ -15,8 +15,9 @@ from typing import Literal, get_args
 Durability = Literal["sync", "async", "exit"]
 """When a durable run's records are written (`Workflow(durability=...)`):
 
-- `"sync"`: a step's outputs are routed once its completion record is committed; after a
-  crash only the executions in flight run again.
+- `"sync"`: a step's outputs are routed once its completion record is committed (the
+  record of the step that returned the StopEvent is committed with the run's end, in one
+  write); after a crash only the executions in flight run again.
 - `"async"`: records are written behind the run, in order, while its outputs are routed at
   once; after a crash the executions whose records had not reached the store run again.
 - `"exit"`: only the run's start, a checkpoint whenever it waits for an event from outside,

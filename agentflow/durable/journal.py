@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from agentflow.context.serializers import BaseSerializer
 from agentflow.durable.ending import run_end
 from agentflow.durable.fold import Fold
-from agentflow.durable.writer import JournalWriter, as_store_error
+from agentflow.durable.writer import JournalWriter, as_store_error, note_failed_write
 from agentflow.errors import (
     ContextSerdeError,
     RecordTooLargeError,
@@ -210,6 +210,8 @@ class RunJournal(JournalWriter):
             # once, and a collector's executions share commits instead of taking one
             # each. Whatever the run routes later waits for a record after this one.
             return None if self.queue("execution", key, body) else FAILED
+        if isinstance(result, StopEvent):
+            return result if self.hold_for_end("execution", key, body) else FAILED
         # Noted before the record is queued, so that the two go out in one write (and in
         # "exit" the checkpoint with the status holds the record).
         asked = self._asking(execution, result) if isinstance(result, InputRequiredEvent) else None
@@ -285,16 +287,20 @@ class RunJournal(JournalWriter):
             # Its result is recorded with the run; the stream ends with a bare StopEvent.
             terminal = self.serializer.serialize(StopEvent(), "the run's end")
         checkpoint = None if self.writes_records else self._checkpoint_of_fold()
+        held, self._queue = self._queue, []  # the records `hold_for_end` left to this write
         try:
             await self.store.write(
                 self.run_id,
+                [record for record, _ in held],
                 status=end.status,
                 result=end.result,
                 checkpoint=checkpoint,
                 stream=self.stream.close(terminal),
             )
         except Exception as error:  # the store's named error, or anything it raised
-            return as_store_error(error, self.run_id, "to write its end")
+            failure = as_store_error(error, self.run_id, "to write its end")
+            note_failed_write(failure, self.run_id)
+            return failure
         return None
 
     def _stop_text(self, execution: Execution, stop: StopEvent) -> str | bool:

@@ -108,17 +108,31 @@ class JournalWriter:
             return False
         return self._append(kind, key, body, None, asyncio.get_running_loop())
 
+    def hold_for_end(self, kind: str, key: str | None, body: dict[str, Any]) -> bool:
+        """Queue a record the run's end is about to follow (the completion that returned
+        its StopEvent) without starting a write: `end` writes it with the run's status, in
+        one commit instead of two. Nothing the record causes is seen before that write
+        (the stream's terminal event and the handler's result come after it); a crash
+        before it re-runs the execution, as a crash during it would. `queue` in `"exit"`,
+        which writes no records. False when the journal has failed the run."""
+        if not self.writes_records:
+            return self.queue(kind, key, body)
+        if self.failure is not None:
+            return False
+        return self._append(kind, key, body, None, None)
+
     def _append(
         self,
         kind: str,
         key: str | None,
         body: dict[str, Any],
         future: asyncio.Future[None] | None,
-        loop: asyncio.AbstractEventLoop,
+        loop: asyncio.AbstractEventLoop | None,
     ) -> bool:
-        """Number, fold and queue one record; False when it is over the store's size
-        limit, which refuses it here, naming the step and what in it is large, rather than
-        in the store, which would fail the write (and with it every record of the batch)."""
+        """Number, fold and queue one record, and start the writer on `loop` (None: leave
+        it to `end`); False when it is over the store's size limit, which refuses it here,
+        naming the step and what in it is large, rather than in the store, which would
+        fail the write (and with it every record of the batch)."""
         data = json.dumps(body)
         size = utf8_size_over(data, self.store.max_record_bytes)
         if size is not None:
@@ -128,7 +142,8 @@ class JournalWriter:
         self.next_seq += 1
         self.fold.apply(kind, key, data)
         self._queue.append((record, future))
-        self._wake_writer(loop)
+        if loop is not None:
+            self._wake_writer(loop)
         return True
 
     def streamed(self, key: str | None, data: str) -> None:
@@ -279,7 +294,7 @@ class JournalWriter:
         nothing more is written for this run, not even its end, and the run fails with
         `error`; `note` adds that a write failed to it."""
         if note:
-            error.add_note(f"a write to the store of durable run {self.run_id!r} failed")
+            note_failed_write(error, self.run_id)
         self.failure = error
         self._on_failure(error)
 
@@ -287,6 +302,11 @@ class JournalWriter:
         """The run made something the journal cannot hold (see `RunJournal.journalled_text`): it
         fails with `error`, and that end is written, as the store itself is fine."""
         self._on_failure(error)
+
+
+def note_failed_write(error: StoreError, run_id: str) -> None:
+    """Say on `error` which run's write it failed (a store's own error names no run)."""
+    error.add_note(f"a write to the store of durable run {run_id!r} failed")
 
 
 def as_store_error(error: Exception, run_id: str, doing: str) -> StoreError:

@@ -158,16 +158,18 @@ class Routes:
         step = body.get("step")
         if step is not None and not isinstance(step, str):
             raise ApiError(400, f"step: a step name or null, got {step!r}")
-        view = await self._view(request)
-        served = self.server.registry.get(view.workflow_name)
-        assert served is not None  # `_view` finds only runs of served workflows
-        event = parse_sent_event(data, served)
-        # The runner answers 409 for an ended run, unless the run took this very send.
         key = request.headers.get("idempotency-key")
         if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             raise ApiError(
                 400, f"Idempotency-Key: 1 to {MAX_IDEMPOTENCY_KEY} characters, got {len(key)}"
             )
+        view = await self._view(request)
+        if view.status != "running" and key is None:
+            # With a key, the runner answers: 409 too, unless the run took this very send.
+            raise ApiError(409, f"run {view.run_id!r} has ended ({view.status})")
+        served = self.server.registry.get(view.workflow_name)
+        assert served is not None  # `_view` finds only runs of served workflows
+        event = parse_sent_event(data, served)
         await self.server.runner.send(view.run_id, event, step, key)
         return JSONResponse({"status": "sent"})
 

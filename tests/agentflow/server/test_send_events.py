@@ -92,6 +92,20 @@ async def test_a_retried_post_with_its_idempotency_key_is_sent_once(
     assert await finish(client, run_id) == ["once", "twice"]
 
 
+async def test_an_idempotency_key_over_255_characters_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    run_id = await waiting_tally(client)
+    long = await client.post(
+        f"/events/{run_id}", json=answer("x"), headers={"Idempotency-Key": "k" * 256}
+    )
+    assert (long.status_code, long.json()["detail"]) == (
+        400,
+        "Idempotency-Key: 1 to 255 characters, got 256",
+    )
+    assert await finish(client, run_id) == []
+
+
 async def test_refusals(client: httpx.AsyncClient) -> None:
     run_id = await waiting_tally(client)
     cases = [

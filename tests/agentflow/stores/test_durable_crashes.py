@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from agentflow.events import (
     StopEvent,
 )
 from agentflow.stores import SqliteStore
-from agentflow.stores.base import RunInfo
+from agentflow.stores.base import JournalRecord, RunInfo
 
 
 def crash_image(database: Path, into: Path) -> Path:
@@ -210,17 +211,24 @@ async def test_a_recovered_failure_is_journalled_and_nothing_after_it_repeats(
 
 class CrashesBeforeTheEnd(SqliteStore):
     """A store whose process dies once the run's last step is journalled, just before
-    the run's end (its status and result) is written."""
+    the run's end (its status and result) is written. The run writes the two together;
+    they are apart when a record queued after the last step's takes it to the store
+    ahead of the end (a step still going when another ended the run), which this store
+    makes happen every time."""
 
     def __init__(self, database: Path, into: Path) -> None:
         super().__init__(database)
         self.crash = (database, into)
         self.crashed: Path | None = None
 
-    async def write(self, run_id: str, *args: Any, **options: Any) -> None:
+    async def write(
+        self, run_id: str, records: Sequence[JournalRecord] = (), **options: Any
+    ) -> None:
         if options.get("status") == "completed" and self.crashed is None:
+            await super().write(run_id, records)
             self.crashed = crash_image(*self.crash)
-        await super().write(run_id, *args, **options)
+            records = ()
+        await super().write(run_id, records, **options)
 
 
 class Finishes(Workflow):
