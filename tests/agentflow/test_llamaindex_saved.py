@@ -21,10 +21,19 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-from agentflow import Context
+from agentflow import Context, Workflow, catch_error, step
+from agentflow.context.serializers import BaseSerializer
 from agentflow.errors import ContextSerdeError
-from agentflow.events import HumanResponseEvent, InputRequiredEvent
+from agentflow.events import (
+    Event,
+    HumanResponseEvent,
+    InputRequiredEvent,
+    StartEvent,
+    StepFailedEvent,
+    StopEvent,
+)
 
 
 def _reference_installed() -> bool:
@@ -82,6 +91,10 @@ from workflows.context.serializers import JsonSerializer, PickleSerializer
 from workflows.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
 
 RUNS = Counter()
+BY_ID = True  # False: the waits go by requirements, under the engines' default waiter ids
+
+def wait_for(about):
+    return {"waiter_id": about} if BY_ID else {"requirements": {"about": about}}
 
 class Opened(Event):
     topic: str
@@ -98,12 +111,12 @@ class Interview(Workflow):
     async def interview(self, ctx: Context, ev: Opened) -> StopEvent:
         RUNS["interview"] += 1
         name = await ctx.wait_for_event(
-            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="name?"), waiter_id="name"
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="name?"), **wait_for("name")
         )
         colour = await ctx.wait_for_event(
             HumanResponseEvent,
             waiter_event=InputRequiredEvent(prefix="colour?"),
-            waiter_id="colour",
+            **wait_for("colour"),
         )
         opened = await ctx.store.get("opened")
         return StopEvent(result=f"{ev.topic}: {name.response} likes {colour.response} ({opened})")
@@ -187,7 +200,8 @@ async def answer_all(handler: Any, answers: dict[str, str]) -> tuple[Any, list[s
     async for event in handler.stream_events():
         if isinstance(event, InputRequiredEvent):
             asked.append(event.prefix)
-            handler.ctx.send_event(HumanResponseEvent(response=answers[event.prefix]))
+            reply = HumanResponseEvent(response=answers[event.prefix], about=event.prefix[:-1])
+            handler.ctx.send_event(reply)
     return await handler, asked
 
 
@@ -235,7 +249,7 @@ async def test_state_saved_between_runs_carries_into_the_next_agentflow_run(
     handler = ref_workflow.run(greeting="hi")
     async for event in handler.stream_events():
         if type(event).__name__ == "InputRequiredEvent":
-            handler.ctx.send_event(_ref_answer("Bo"))
+            handler.ctx.send_event(_ref_answer("Bo", "name"))
     assert await handler == "hi Bo, visit 1"
     saved = saved_as_stored(handler.ctx.to_dict())
     assert saved["is_running"] is False
@@ -249,31 +263,32 @@ async def test_state_saved_between_runs_carries_into_the_next_agentflow_run(
     assert (await ctx.store.get_state()).names == ["Bo", "Cy"]
 
 
-def _ref_answer(response: str) -> Any:
+def _ref_answer(response: str, about: str) -> Any:
     events = sys.modules["workflows.events"]
-    return events.HumanResponseEvent(response=response)
+    return events.HumanResponseEvent(response=response, about=about)
 
 
+@pytest.mark.parametrize("by_id", [True, False], ids=["waiter ids", "default waiter ids"])
 @pytest.mark.parametrize("serializer", SERIALIZERS)
 async def test_a_dict_state_run_with_one_of_two_answers_resumes_on_agentflow(
-    monkeypatch: pytest.MonkeyPatch, serializer: str
+    monkeypatch: pytest.MonkeyPatch, serializer: str, by_id: bool
 ) -> None:
     ref = load(DICT_STATE_TWO_QUESTIONS, "workflows", "li_saved_dict", monkeypatch)
+    ref.BY_ID = by_id
     handler = ref.Interview(timeout=None).run(topic="pets", dates=serializer == "PickleSerializer")
     async for event in handler.stream_events():
         if type(event).__name__ == "InputRequiredEvent":
             if event.prefix == "colour?":
                 break
-            handler.ctx.send_event(_ref_answer("Ada"))
+            handler.ctx.send_event(_ref_answer("Ada", "name"))
     saved = saved_as_stored(handler.ctx.to_dict(serializer=getattr(ref, serializer)()))
     await handler.cancel_run()
     waiters = saved["workers"]["interview"]["collected_waiters"]
-    assert [(w["waiter_id"], w["resolved_event"] is not None) for w in waiters] == [
-        ("name", True),
-        ("colour", False),
-    ]
+    assert [w["resolved_event"] is not None for w in waiters] == [True, False]
+    assert [w["waiter_id"] == "name" for w in waiters] == [by_id, False]
 
     ours = load(DICT_STATE_TWO_QUESTIONS, "agentflow", "li_saved_dict", monkeypatch)
+    ours.BY_ID = by_id
     workflow = ours.Interview(timeout=10)
     ctx = Context.from_dict(workflow, saved, serializer=getattr(ours, serializer)())
     assert await ctx.store.get("topic") == "pets"
@@ -424,3 +439,172 @@ async def test_a_save_agentflow_cannot_read_is_refused_naming_the_key_path(
         Context.from_dict(ours.Fan(), saved)
     assert str(raised.value).startswith("context saved by llama-index-workflows: ")
     assert where in str(raised.value)
+
+
+class Ping(Event):
+    n: int
+
+
+class Relay(Workflow):
+    """Written for agentflow: the target of the saves built by hand below, in the layout
+    the reference writes, for what a live reference run rarely saves."""
+
+    @step
+    async def begin(self, ev: StartEvent) -> Ping:
+        return Ping(n=0)
+
+    @step
+    async def ping(self, ctx: Context, ev: Ping) -> StopEvent:
+        answer = await ctx.wait_for_event(HumanResponseEvent, waiter_id="go")
+        return StopEvent(result=f"{ev.n} {answer.response}")
+
+    @catch_error
+    async def recover(self, ev: StepFailedEvent) -> StopEvent:
+        return StopEvent(result="recovered")
+
+
+def reference_json(event: Event) -> str:
+    """`event` as the reference's JsonSerializer writes it."""
+    kind = type(event)
+    module = __name__ if kind.__module__ == __name__ else "workflows.events"
+    return json.dumps(
+        {
+            "__is_pydantic": True,
+            "value": event.model_dump(mode="json"),
+            "qualified_name": f"{module}.{kind.__name__}",
+        }
+    )
+
+
+def hand_save(**workers: dict[str, Any]) -> dict[str, Any]:
+    return {"version": 2, "state": {}, "is_running": True, "workers": workers}
+
+
+def waiting(n: int) -> dict[str, Any]:
+    waiter = {
+        "waiter_id": "go",
+        "event": reference_json(Ping(n=n)),
+        "waiting_for_event": "workflows.events.HumanResponseEvent",
+    }
+    return {"collected_waiters": [waiter]}
+
+
+async def test_an_answer_sent_but_not_routed_when_saved_reaches_the_waiting_step() -> None:
+    saved = hand_save(ping=waiting(5))
+    saved["deliveries"] = [
+        {
+            "invocation_id": "i1",
+            "index": 0,
+            "event": reference_json(HumanResponseEvent(response="go!")),
+        }
+    ]
+    workflow = Relay(timeout=10)
+    assert await workflow.run(ctx=Context.from_dict(workflow, saved)) == "5 go!"
+
+
+async def test_an_event_sent_to_a_step_but_not_routed_when_saved_goes_to_that_step() -> None:
+    saved = hand_save()
+    saved["deliveries"] = [
+        {"invocation_id": "i1", "index": 0, "event": reference_json(Ping(n=7)), "step_id": "ping"}
+    ]
+    workflow = Relay(timeout=10)
+    handler = workflow.run(ctx=Context.from_dict(workflow, saved))
+    handler.ctx.send_event(HumanResponseEvent(response="sent"))
+    assert await handler == "7 sent"
+
+
+def test_the_recoveries_a_lineage_used_count_against_the_run() -> None:
+    saved = hand_save(
+        ping={"queue": [{"event": reference_json(Ping(n=1)), "recovery_counts": {"recover": 1}}]}
+    )
+    saved["workers"]["ping"]["queue"].append({"event": reference_json(Ping(n=2))})
+    ctx = Context.from_dict(Relay(), saved)
+    run = ctx.to_dict()["run"]  # saved again, in agentflow's own format
+    assert run["recoveries"] == {"recover": 1}
+    assert len(run["queued"]) == 2
+
+
+class Tagged(BaseSerializer):
+    """A serializer of the user's own: each event as `ping:<n>`."""
+
+    def serialize(self, value: Any, where: str = "value") -> str:
+        return f"ping:{value.n}"
+
+    def deserialize(self, data: str) -> Any:
+        return Ping(n=int(data.removeprefix("ping:")))
+
+
+async def test_a_serializer_of_the_users_own_reads_the_saved_strings() -> None:
+    saved = hand_save(ping={"queue": [{"event": "ping:4"}]})
+    workflow = Relay(timeout=10)
+    handler = workflow.run(ctx=Context.from_dict(workflow, saved, serializer=Tagged()))
+    handler.ctx.send_event(HumanResponseEvent(response="mine"))
+    assert await handler == "4 mine"
+
+
+class Settings(BaseModel):
+    level: int = 0
+
+
+class Typed(Workflow):
+    @step
+    async def begin(self, ctx: Context[Settings], ev: StartEvent) -> StopEvent:
+        return StopEvent(result=(await ctx.store.get_state()).level)
+
+
+BY_HAND: list[tuple[str, Workflow, dict[str, Any], str]] = [
+    (
+        "recoveries of a step that is not a @catch_error step",
+        Relay(),
+        hand_save(
+            ping={"queue": [{"event": reference_json(Ping(n=1)), "recovery_counts": {"ping": 1}}]}
+        ),
+        "workers.ping.queue[0].recovery_counts.ping: 'ping' is not a @catch_error step",
+    ),
+    (
+        "two steps' buffers of one name",
+        Relay(),
+        hand_save(
+            ping={"collected_events": {"shared": [reference_json(Ping(n=1))]}},
+            begin={"collected_events": {"shared": [reference_json(Ping(n=2))]}},
+        ),
+        "workers.begin.collected_events.shared: steps 'ping' and 'begin' both collect",
+    ),
+    (
+        "a DictState for a workflow with typed state",
+        Typed(),
+        {**hand_save(), "state": {"state_data": {"_data": {"level": "3"}}}},
+        "state: the saved state is a DictState, but workflow Typed keeps its state in a Settings",
+    ),
+    (
+        "a pickle without PickleSerializer",
+        Typed(),
+        {**hand_save(), "state": {"state_data": {"_data": {"level": "gAR9lC4="}}}},
+        "state.state_data._data.level: not JSON",
+    ),
+    (
+        "an open collection stream",
+        Relay(),
+        {**hand_save(), "streams": {"s1": {}}},
+        "streams: the run has open collection streams",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("workflow", "saved", "message"),
+    [case[1:] for case in BY_HAND],
+    ids=[case[0] for case in BY_HAND],
+)
+def test_a_save_built_by_hand_agentflow_cannot_continue_is_refused(
+    workflow: Workflow, saved: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ContextSerdeError, match=re.escape(message)):
+        Context.from_dict(workflow, saved)
+
+
+async def test_typed_state_saved_by_the_reference_loads_as_the_users_model() -> None:
+    state = reference_json(Settings(level=3))
+    saved = {**hand_save(), "is_running": False, "state": {"state_data": state}}
+    workflow = Typed(timeout=10)
+    assert await workflow.run(ctx=Context.from_dict(workflow, saved)) == 3
