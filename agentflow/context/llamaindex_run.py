@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from agentflow.context.llamaindex_format import (
     LlamaIndexAttempt,
+    LlamaIndexDelivery,
     LlamaIndexSave,
     LlamaIndexState,
     LlamaIndexWaiter,
@@ -97,8 +98,8 @@ def state_from_llamaindex(
     if isinstance(data, BaseModel):
         state = data
     elif isinstance(data, dict) and isinstance(data.get("_data"), dict):
-        state = DictState(
-            **{
+        state = DictState.model_validate(
+            {
                 key: _value(values, text, child_path(f"{where}._data", key))
                 for key, text in data["_data"].items()
             }
@@ -134,8 +135,7 @@ def run_from_llamaindex(
     for name, worker in saved.workers.items():
         reader.worker(name, worker)
     for index, delivery in enumerate(saved.deliveries):
-        reader.delivery(index, delivery.event, delivery.step_id, delivery.recovery_counts)
-        _no_stream_scope(delivery.scope_path, f"deliveries[{index}].scope_path")
+        reader.delivery(delivery, f"deliveries[{index}]")
     return reader.snapshot
 
 
@@ -154,8 +154,8 @@ class _Execution:
     event_text: str
     work_item_id: str | None
     running: bool = False
-    waiters: list[tuple[LlamaIndexWaiter, str]] = field(default_factory=list)
-    """Its waits, in call order, with their key paths."""
+    waits: list[tuple[LlamaIndexWaiter, Event | None]] = field(default_factory=list)
+    """Its waits, in call order, with their answers where they had one."""
 
 
 class _RunReader:
@@ -169,14 +169,12 @@ class _RunReader:
 
     def worker(self, name: str, worker: LlamaIndexWorker) -> None:
         where = child_path("workers", name)
-        buffers = {key: texts for key, texts in worker.collected_events.items() if texts}
-        if not (worker.queue or worker.in_progress or worker.collected_waiters or buffers):
-            if worker.static_collect_events:
-                raise refusal(f"{where}.static_collect_events", _SEVERAL_EVENTS)
-            return  # a step with nothing under way; the reference lists every step
-        spec = self._step(name, where)
         if worker.static_collect_events:
             raise refusal(f"{where}.static_collect_events", _SEVERAL_EVENTS)
+        buffers = {key: texts for key, texts in worker.collected_events.items() if texts}
+        if not (worker.queue or worker.in_progress or worker.collected_waiters or buffers):
+            return  # a step with nothing under way; the reference lists every step
+        spec = self._step(name, where)
         executions: list[_Execution] = []
         for index, running in enumerate(worker.in_progress):
             item = self._execution(spec, running, f"{where}.in_progress[{index}]")
@@ -187,21 +185,22 @@ class _RunReader:
         for index, waiter in enumerate(worker.collected_waiters):
             self._waiter(spec, waiter, f"{where}.collected_waiters[{index}]", executions)
         for item in executions:
-            if item.running or item.waiters:
+            if item.running or item.waits:
                 self.snapshot.in_progress.append(self._in_progress(spec, item))
             else:
                 self.snapshot.queued.append((spec.name, item.event))
         for key, texts in buffers.items():
             self._buffer(spec.name, key, texts, f"{where}.collected_events")
 
-    def delivery(self, index: int, text: str, step: str | None, recoveries: dict[str, int]) -> None:
-        where = f"deliveries[{index}].event"
-        self._count_recoveries(recoveries, f"deliveries[{index}].recovery_counts")
-        if step is not None:
-            spec = self._step(step, f"deliveries[{index}].step_id")
-            self.snapshot.queued.append((spec.name, self._for_step(spec, text, where)))
+    def delivery(self, delivery: LlamaIndexDelivery, where: str) -> None:
+        _no_stream_scope(delivery.scope_path, f"{where}.scope_path")
+        self._count_recoveries(delivery.recovery_counts, f"{where}.recovery_counts")
+        if delivery.step_id is not None:
+            spec = self._step(delivery.step_id, f"{where}.step_id")
+            event = self._for_step(spec, delivery.event, f"{where}.event")
+            self.snapshot.queued.append((spec.name, event))
             return
-        event = self.values.event(text, where)
+        event = self.values.event(delivery.event, f"{where}.event")
         specs = self.table.route(type(event))
         self.snapshot.queued.extend((spec.name, event) for spec in specs)
         if not specs:
@@ -243,8 +242,9 @@ class _RunReader:
         one of the same event saved without ids, else a new one."""
         _no_fan_in(waiter.bound_events, waiter.collection_release_payload, where)
         _no_stream_scope(waiter.scope_path, f"{where}.scope_path")
+        answer = None
         if waiter.resolved_event is not None:
-            self.values.event(waiter.resolved_event, f"{where}.resolved_event")
+            answer = self.values.event(waiter.resolved_event, f"{where}.resolved_event")
         owner = next(
             (
                 item
@@ -262,26 +262,24 @@ class _RunReader:
             event = self._for_step(spec, waiter.event, f"{where}.event")
             owner = _Execution(event, waiter.event, waiter.work_item_id)
             executions.append(owner)
-        owner.waiters.append((waiter, where))
+        owner.waits.append((waiter, answer))
 
     def _in_progress(self, spec: StepSpec, item: _Execution) -> InProgress:
         answered: dict[str, Event] = {}
         number = None
-        if item.waiters:
+        if item.waits:
             number = self.snapshot.next_execution
             self.snapshot.next_execution += 1
         defaults = 0
-        for waiter, where in item.waiters:
+        for waiter, answer in item.waits:
             waiter_id = waiter.waiter_id
             if waiter_id.startswith(f"waiter_{waiter.waiting_for_event}_"):
                 # The reference's default id (from the awaited type and requirements);
                 # agentflow's default ids count the execution's waits instead.
                 waiter_id = f"{spec.name}:{number}:{defaults}"
                 defaults += 1
-            if waiter.resolved_event is not None:
-                answered[waiter_id] = self.values.event(
-                    waiter.resolved_event, f"{where}.resolved_event"
-                )
+            if answer is not None:
+                answered[waiter_id] = answer
         return InProgress(step=spec.name, event=item.event, execution=number, answered=answered)
 
     def _buffer(self, step: str, key: str, texts: list[str], where: str) -> None:

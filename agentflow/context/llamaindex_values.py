@@ -38,7 +38,8 @@ class LlamaIndexValues:
     """Reads the strings of a save through the serializer `Context.from_dict` was given:
     agentflow's `JsonSerializer` (the default) reads the reference's JSON; its
     `PickleSerializer` reads that JSON, and pickles (which run code: trusted saves only);
-    any other serializer reads each string itself."""
+    any other serializer, a subclass of those two included (it may write a format of its
+    own), reads each string itself."""
 
     def __init__(self, serializer: BaseSerializer | None) -> None:
         self.serializer = serializer or JsonSerializer()

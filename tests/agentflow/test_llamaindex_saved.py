@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from llama_index.core.schema import TextNode  # [dev] installs it, and with it the reference
 from pydantic import BaseModel
 
 from agentflow import Context, Workflow, catch_error, step
@@ -608,3 +609,14 @@ async def test_typed_state_saved_by_the_reference_loads_as_the_users_model() -> 
     saved = {**hand_save(), "is_running": False, "state": {"state_data": state}}
     workflow = Typed(timeout=10)
     assert await workflow.run(ctx=Context.from_dict(workflow, saved)) == 3
+
+
+async def test_a_llamaindex_component_in_the_state_loads_as_itself() -> None:
+    reference_json_serializer = sys.modules["workflows.context.serializers"].JsonSerializer
+    node = reference_json_serializer().serialize(TextNode(text="kept", id_="n1"))
+    assert '"__is_component": true' in node
+    saved = {**hand_save(), "state": {"state_data": {"_data": {"node": node}}}}
+    ctx = Context.from_dict(Relay(), saved)
+    loaded = await ctx.store.get("node")
+    assert isinstance(loaded, TextNode)
+    assert (loaded.text, loaded.id_) == ("kept", "n1")
