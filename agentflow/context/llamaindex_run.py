@@ -107,8 +107,8 @@ def state_from_llamaindex(
     else:
         raise refusal(
             where,
-            f"a {type(data).__name__}, where the reference writes a DictState's values "
-            "(under '_data') or a model as its serializer's string",
+            f"a value of type {type(data).__name__}, where the reference writes a DictState's "
+            "values (under '_data') or a model as its serializer's string",
         )
     if not isinstance(state, expected):
         raise refusal(
@@ -330,5 +330,7 @@ def _no_stream_scope(scope_path: list[str], where: str) -> None:
 
 def _value(values: LlamaIndexValues, text: Any, where: str) -> Any:
     if not isinstance(text, str):
-        raise refusal(where, f"a {type(text).__name__}, where the serializer's string belongs")
+        raise refusal(
+            where, f"a value of type {type(text).__name__}, where the serializer's string belongs"
+        )
     return values.read(text, where)

@@ -67,7 +67,9 @@ class LlamaIndexValues:
         """The event `text` holds, or a ContextSerdeError naming `where`."""
         value = self.read(text, where)
         if not isinstance(value, Event):
-            raise refusal(where, f"a {type(value).__name__}, where an agentflow event belongs")
+            raise refusal(
+                where, f"a value of type {type(value).__name__}, where an agentflow event belongs"
+            )
         return value
 
     def _decode(self, data: Any, where: str) -> Any:
