@@ -144,7 +144,13 @@ class Context(StepContextBase, Generic[StateT]):
         resumes the saved run if there is one. Everything is checked before it is used:
         the format, the workflow that saved it, the state's type, the steps named and the
         events they are given; any problem is a ContextSerdeError naming its key path.
-        Classes are looked up only in modules already imported: loading never imports."""
+        Classes are looked up only in modules already imported: loading never imports.
+        A context llama-index-workflows 2.x saved loads too, told apart by its keys (see
+        `agentflow.context.llamaindex_run`)."""
+        from agentflow.context.llamaindex_format import saved_by_llamaindex
+
+        if saved_by_llamaindex(data):
+            return cls._from_llamaindex(workflow, data, serializer)
         from agentflow.context.saved_format import read_saved_context
         from agentflow.context.saved_run import run_from_saved
         from agentflow.context.serializers import JsonSerializer
@@ -176,6 +182,21 @@ class Context(StepContextBase, Generic[StateT]):
             ctx._unfinished_run = run_from_saved(
                 saved.run, serializer, step_table_of(type(workflow))
             )
+        return ctx
+
+    @classmethod
+    def _from_llamaindex(
+        cls, workflow: Workflow, data: dict[str, Any], serializer: BaseSerializer | None
+    ) -> Context[Any]:
+        from agentflow.context.llamaindex_run import load_llamaindex_save
+
+        ctx: Context[Any] = cls(workflow)
+        loaded = load_llamaindex_save(
+            data, serializer, step_table_of(type(workflow)), ctx._store.state_type
+        )
+        if loaded.state is not None:
+            ctx._store = InMemoryStateStore(loaded.state)
+        ctx._unfinished_run = loaded.run
         return ctx
 
     # Every operation below finds the run it acts on the same way: the run of the step
