@@ -324,7 +324,8 @@ async def measure(server: Server, python: str, sizes: Sizes) -> dict[str, float]
     running = RunningServer(server, python)
     try:
         connector = aiohttp.TCPConnector(limit=sizes.concurrency * 2)
-        timeout = aiohttp.ClientTimeout(total=120)
+        # No limit on a whole request: an SSE stream lasts as long as its run.
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
             await running.wait_healthy(client)
             base_url = running.base_url
