@@ -66,28 +66,38 @@ _PRUNE = "DELETE FROM agentflow_runs WHERE status = ANY(%s) AND updated_at < now
 _APPEND = """
 WITH run AS (
     SELECT status, checkpoint_seq,
-        (SELECT max(seq) FROM agentflow_journal WHERE run_id = %(run)s) AS journal_seq
+        (SELECT max(seq) FROM agentflow_journal WHERE run_id = %(run)s) AS journal_seq,
+        (SELECT max(seq) FROM agentflow_stream WHERE run_id = %(run)s) AS stream_seq
     FROM agentflow_runs WHERE run_id = %(run)s FOR UPDATE
 ), allowed AS (
     SELECT FROM run WHERE status <> ALL(%(ended)s::text[])
         AND (%(first)s::bigint IS NULL
              OR %(first)s::bigint > greatest(journal_seq, checkpoint_seq)
              OR greatest(journal_seq, checkpoint_seq) IS NULL)
+        AND (%(stream_first)s::bigint IS NULL
+             OR stream_seq IS NULL
+             OR %(stream_first)s::bigint > stream_seq)
 ), added AS (
     INSERT INTO agentflow_journal (run_id, seq, kind, key, data)
     SELECT %(run)s, r.* FROM unnest(
         %(seqs)s::bigint[], %(kinds)s::text[], %(keys)s::text[], %(datas)s::text[]) AS r
+    WHERE EXISTS (SELECT FROM allowed)
+), streamed AS (
+    INSERT INTO agentflow_stream (run_id, seq, key, data)
+    SELECT %(run)s, e.* FROM unnest(
+        %(stream_seqs)s::bigint[], %(stream_keys)s::text[], %(stream_datas)s::text[]) AS e
     WHERE EXISTS (SELECT FROM allowed)
 ), updated AS (
     UPDATE agentflow_runs SET updated_at = now(),
         status = coalesce(%(status)s, status), result = coalesce(%(result)s, result)
     WHERE run_id = %(run)s AND EXISTS (SELECT FROM allowed)
 )
-SELECT status, checkpoint_seq, journal_seq FROM run
+SELECT status, checkpoint_seq, journal_seq, stream_seq FROM run
 """
 """A write without a checkpoint, as one statement: lock the run's row, and append the
-records and touch the run only if the run has not ended and the records come after the
-stored ones (the checks `write` makes); return what was stored, for those checks."""
+records and the stream entries and touch the run only if the run has not ended and the
+records and entries come after the stored ones (the checks `write` makes); return what
+was stored, for those checks."""
 
 
 def _duplicate_error(run_id: str, error: pg_errors.UniqueViolation) -> StoreWriteError:
@@ -232,8 +242,8 @@ class PostgresStore(RunStore):
         check_sizes(run_id, records, self.max_record_bytes)
         check_stream(run_id, stream, None, self.max_record_bytes)  # before anything is sent
         sweep = self._sweep_due(status)
-        if checkpoint is None and sweep is None and not stream:
-            await self._append_in_one_statement(run_id, records, status, result)
+        if checkpoint is None and sweep is None:
+            await self._append_in_one_statement(run_id, records, status, result, stream)
             return
         async with self._connection(StoreWriteError) as connection, connection.transaction():
             cursor = await connection.execute(
@@ -283,11 +293,13 @@ class PostgresStore(RunStore):
         records: Sequence[JournalRecord],
         status: RunStatus | None,
         result: str | None,
+        stream: Sequence[StreamEntry],
     ) -> None:
         """A write without a checkpoint (nearly every one): one statement (`_APPEND`), so
-        one round trip and an implicit transaction, instead of five. It writes only when
-        the run has not ended and the records come after the stored ones, and returns
-        what it found, from which the same checks as `write`'s raise when it did not."""
+        one round trip and an implicit transaction, instead of five or six. It writes only
+        when the run has not ended and the records and stream entries come after the
+        stored ones, and returns what it found, from which the same checks as `write`'s
+        raise when it did not."""
         check_order(run_id, records, None)  # in the write itself: before anything is sent
         try:
             async with self._connection(StoreWriteError) as connection:
@@ -300,6 +312,10 @@ class PostgresStore(RunStore):
                         "kinds": [record.kind for record in records],
                         "keys": [record.key for record in records],
                         "datas": [record.data for record in records],
+                        "stream_first": stream[0].seq if stream else None,
+                        "stream_seqs": [entry.seq for entry in stream],
+                        "stream_keys": [entry.key for entry in stream],
+                        "stream_datas": [entry.data for entry in stream],
                         "status": status,
                         "result": result,
                         "ended": list(_TERMINAL),
@@ -312,11 +328,12 @@ class PostgresStore(RunStore):
             raise
         if row is None:
             raise RunNotFoundError(f"no run with id {run_id!r} is in the store")
-        stored_status, checkpoint_seq, journal_seq = row
+        stored_status, checkpoint_seq, journal_seq, stream_seq = row
         # The statement wrote nothing if one of these fails, for the same reasons.
         check_not_finished(run_id, stored_status)
         known = [seq for seq in (checkpoint_seq, journal_seq) if seq is not None]
         check_order(run_id, records, max(known, default=None))
+        check_stream(run_id, stream, stream_seq, self.max_record_bytes)
 
     def _sweep_due(self, status: RunStatus | None) -> timedelta | None:
         """The TTL, when this write ends a run and the last sweep is a minute old."""
