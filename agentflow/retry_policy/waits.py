@@ -9,9 +9,12 @@ more). A seed makes the random ones deterministic: the delay is drawn from
 
 from __future__ import annotations
 
+import functools
 import random
+import warnings
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from tenacity import RetryCallState
 from tenacity.wait import wait_base
@@ -29,6 +32,42 @@ def to_seconds(duration: time_unit_type) -> float:
 
 def _uniform(low: float, high: float, seed: int | None) -> float:
     return random.Random(seed).uniform(low, high) if seed is not None else random.uniform(low, high)
+
+
+CallableT = TypeVar("CallableT", bound=Callable[..., Any])
+
+
+def _order_differs_from_tenacity(
+    agreeing: int, ours: str, tenacity: str
+) -> Callable[[CallableT], CallableT]:
+    """Warn when `function` gets more than `agreeing` positional arguments: from there on,
+    tenacity's order (`tenacity`, which agentflow re-exported) reads them otherwise than
+    the reference's (`ours`), which wins. Calls by name, which mean the same in both, pass
+    silently."""
+
+    def decorate(function: CallableT) -> CallableT:
+        is_method = function.__name__ == "__init__"
+        limit = agreeing + is_method
+
+        @functools.wraps(function)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if len(args) > limit:
+                name = type(args[0]).__name__ if is_method else function.__name__
+                warnings.warn(
+                    f"{name}() got {len(args) - is_method} positional arguments, read in "
+                    f"LlamaIndex Workflows' order {ours}, not tenacity's {tenacity} (which "
+                    "agentflow once followed); pass them by name to say which you mean",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            return function(*args, **kwargs)
+
+        return cast(CallableT, checked)
+
+    return decorate
+
+
+_EXPONENTIAL_ORDERS = (1, "(multiplier, exp_base, max, min)", "(multiplier, max, exp_base, min)")
 
 
 class WaitStrategy(Protocol):
@@ -87,6 +126,7 @@ class wait_none(wait_fixed):
 class wait_exponential(ComposableWait):
     """`multiplier * exp_base ** retry_number`, kept within `[min, max]`."""
 
+    @_order_differs_from_tenacity(*_EXPONENTIAL_ORDERS)
     def __init__(
         self,
         multiplier: float = 1.0,
@@ -141,26 +181,40 @@ class wait_random(ComposableWait):
 
 
 class wait_exponential_jitter(ComposableWait):
-    """`initial * exp_base ** retry_number` plus a random `[0, jitter]`, capped at `max`."""
+    """`initial * exp_base ** retry_number` plus a random `[0, jitter]`, capped at `max`.
+    `min` and `multiplier` (another name for `initial`) are tenacity's, kept for code
+    written for agentflow when it re-exported tenacity's waits."""
 
+    @_order_differs_from_tenacity(
+        1, "(initial, exp_base, max, jitter)", "(initial, max, exp_base, jitter)"
+    )
     def __init__(
         self,
         initial: float = 1.0,
         exp_base: float = 2.0,
         max: time_unit_type = 60.0,
         jitter: float = 1.0,
+        *,
+        min: time_unit_type = 0.0,
+        multiplier: float | None = None,
     ) -> None:
-        self.initial = initial
+        if multiplier is not None and initial != 1.0:
+            raise ValueError(
+                "wait_exponential_jitter() takes 'initial' or 'multiplier' (tenacity's name "
+                "for it), not both"
+            )
+        self.initial = initial if multiplier is None else multiplier
         self.exp_base = exp_base
         self.max = to_seconds(max)
         self.jitter = jitter
+        self.min = to_seconds(min)
 
     def delay(self, retry_number: int, seed: int | None) -> float:
         try:
             base = min(self.initial * self.exp_base**retry_number, self.max)
         except OverflowError:
             base = self.max
-        return min(base + _uniform(0, self.jitter, seed), self.max)
+        return max(self.min, min(base + _uniform(0, self.jitter, seed), self.max))
 
 
 class wait_random_exponential(wait_exponential):
@@ -170,6 +224,7 @@ class wait_random_exponential(wait_exponential):
         return _uniform(self.min, self._bounded(retry_number), seed)
 
 
+@_order_differs_from_tenacity(*_EXPONENTIAL_ORDERS)
 def wait_full_jitter(
     multiplier: float = 1.0,
     exp_base: float = 2.0,

@@ -13,7 +13,8 @@ from workflows.retry_policy import (
     retry_if_exception_message, retry_if_exception_type, retry_if_not_exception_message,
     retry_if_not_exception_type, retry_never, retry_unless_exception_type,
     stop_after_attempt, stop_after_delay, stop_all, stop_any, stop_before_delay, stop_never,
-    wait_chain, wait_combine, wait_exponential, wait_fixed, wait_incrementing, wait_none,
+    wait_chain, wait_combine, wait_exponential, wait_exponential_jitter, wait_fixed,
+    wait_incrementing, wait_none,
 )
 
 def caused(error, cause):
@@ -61,6 +62,8 @@ async def main():
         "exponential": [wait_exponential(multiplier=0.5, max=6)(n) for n in range(6)],
         "exponential_defaults": [wait_exponential()(n) for n in (0, 5, 6, 9)],
         "exponential_min": wait_exponential(multiplier=0.1, min=1)(0),
+        "exponential_positional": [wait_exponential(1, 3, 10)(n) for n in range(4)],
+        "jitter_positional": wait_exponential_jitter(1, 3, 10, 0)(2),
         "incrementing": [wait_incrementing(start=1, increment=2, max=6)(n) for n in range(5)],
         "incrementing_defaults": wait_incrementing()(2),
         "chain": [wait_chain(wait_fixed(1), wait_fixed(2), wait_fixed(5))(n) for n in range(5)],

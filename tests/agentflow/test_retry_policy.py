@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import re
 import warnings
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import pytest
 import tenacity
@@ -36,8 +37,10 @@ from agentflow.retry_policy import (
     wait_exponential,
     wait_exponential_jitter,
     wait_fixed,
+    wait_full_jitter,
     wait_incrementing,
     wait_random,
+    wait_random_exponential,
 )
 from agentflow.runtime import retries
 
@@ -216,6 +219,41 @@ def test_the_old_uncalled_retry_always_warns_and_still_works() -> None:
     with pytest.warns(DeprecationWarning, match=re.escape("write retry_always()")):
         either = retry_always | retry_if_exception_type(Flaky)  # type: ignore[operator]
     assert either(Fatal()) is True
+
+
+@pytest.mark.parametrize(
+    ("make", "order"),
+    [
+        (lambda: wait_exponential(1, 3, 10), "(multiplier, exp_base, max, min)"),
+        (lambda: wait_random_exponential(1, 3, 10), "(multiplier, exp_base, max, min)"),
+        (lambda: wait_full_jitter(1, 3, 10), "(multiplier, exp_base, max, min)"),
+        (lambda: wait_exponential_jitter(1, 3, 10), "(initial, exp_base, max, jitter)"),
+    ],
+)
+def test_waits_whose_positional_order_tenacity_reads_otherwise_say_so(
+    make: Callable[[], Any], order: str
+) -> None:
+    # agentflow re-exported tenacity's waits, whose order is (multiplier, max, exp_base);
+    # the reference's wins, and a call that depends on it is told.
+    with pytest.warns(UserWarning, match=re.escape(order)) as caught:
+        wait = make()
+    assert caught[0].filename == __file__
+    assert (wait.exp_base, wait.max) == (3, 10)
+
+
+def test_waits_given_by_name_or_one_positional_do_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wait_exponential(2, max=10)
+        wait_exponential_jitter(1, exp_base=3)
+        wait_full_jitter(multiplier=2, max=5)
+
+
+def test_tenacitys_extra_jitter_keywords_still_work() -> None:
+    wait = wait_exponential_jitter(max=10, jitter=0, min=3, multiplier=2)
+    assert [wait(n) for n in range(4)] == [3, 4, 8, 10]
+    with pytest.raises(ValueError, match="'initial' or 'multiplier'"):
+        wait_exponential_jitter(initial=2, multiplier=3)
 
 
 def test_jitter_is_the_same_for_the_same_seed_and_varies_without_one() -> None:
