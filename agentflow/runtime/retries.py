@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from agentflow.events import Event, StepFailedEvent
+from agentflow.runtime.execution import Execution, current_execution
 
 if TYPE_CHECKING:
     from agentflow.retry_policy import RetryInfo, RetryPolicy
@@ -43,9 +44,11 @@ on a first attempt. Set only while retrying, so that first attempts pay nothing 
 
 @dataclass(frozen=True, slots=True)
 class PreviousFailure:
-    """The retry about to run (1 for the first retry), when the first attempt began (the
-    monotonic clock), and the previous attempt's error and the time it failed."""
+    """The execution being retried, the retry about to run (1 for the first retry), when
+    the first attempt began (the monotonic clock), and the previous attempt's error and the
+    time it failed."""
 
+    execution: Execution | None
     retry_number: int
     first_attempt: float
     error: Exception
@@ -57,7 +60,9 @@ def retry_info_now() -> RetryInfo:
     from agentflow.retry_policy.policies import FIRST_ATTEMPT, RetryInfo
 
     failure = previous_failure.get()
-    if failure is None:
+    # A child run's steps inherit the context variables of the step that started them;
+    # the failure is theirs only when they are the execution it belongs to.
+    if failure is None or failure.execution is not current_execution.get():
         return FIRST_ATTEMPT
     return RetryInfo(
         retry_number=failure.retry_number,
@@ -109,7 +114,9 @@ async def retry_failed_execution(
             if delay > 0:
                 await asyncio.sleep(delay)
             current_attempt.set(attempts + 1)
-            previous_failure.set(PreviousFailure(attempts, first_attempt, error, failed_at))
+            previous_failure.set(
+                PreviousFailure(current_execution.get(), attempts, first_attempt, error, failed_at)
+            )
             before_retry()
             try:
                 return await invoke(event)

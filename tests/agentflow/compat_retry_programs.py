@@ -235,6 +235,19 @@ class Retried(Workflow):
             raise ValueError("once")
         return StopEvent(result="done")
 
+class Child(Workflow):
+    @step
+    async def inner(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        seen.append(("child", describe(ctx.retry_info())))
+        return StopEvent(result="child")
+
+class Parent(Workflow):
+    @step(retry_policy=retry_policy(wait=wait_fixed(0), stop=stop_after_attempt(2)))
+    async def outer(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        if ctx.retry_info().retry_number == 0:
+            raise ConnectionError("first")
+        return StopEvent(result=await Child().run())
+
 class Plain(Workflow):
     @step
     async def only(self, ctx: Context, ev: StartEvent) -> StopEvent:
@@ -256,7 +269,7 @@ def refused(call):
 async def main():
     global entered, release
     entered, release = asyncio.Event(), asyncio.Event()
-    results = [await Retried().run()]
+    results = [await Retried().run(), await Parent().run()]
     plain = Plain()
     before = refused(lambda: Context(plain).retry_info())
     handler = plain.run()
