@@ -9,7 +9,7 @@ of our compositions, and accepts the classes agentflow once exported as tenacity
 
 from __future__ import annotations
 
-import sys
+import inspect
 import time
 import warnings
 from typing import Any
@@ -72,10 +72,13 @@ def as_part(part: Any) -> Any:
 def _first_frame_outside_this_package() -> int:
     """The `stacklevel` that points a warning raised by our caller at user code, however
     many of our frames (an operator, a constructor) lie in between."""
-    frame = sys._getframe(2)
-    level = 2
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
-        __package__ or ""
+    here = inspect.currentframe()
+    frame = here.f_back.f_back if here is not None and here.f_back is not None else None
+    level = 2  # the frame above our caller, which called warnings.warn
+    while (
+        frame is not None
+        and frame.f_back is not None
+        and frame.f_globals.get("__name__", "").startswith(__package__ or "")
     ):
         frame = frame.f_back
         level += 1

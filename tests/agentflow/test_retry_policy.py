@@ -216,9 +216,10 @@ def test_the_old_uncalled_retry_always_warns_and_still_works() -> None:
     with pytest.warns(DeprecationWarning, match=re.escape("write stop_never()")):
         endless = retry_policy(retry=retry_always(), wait=wait_fixed(0), stop=stop_never)  # type: ignore[arg-type]
     assert endless.next(1e6, 10**6, Flaky()) == 0
-    with pytest.warns(DeprecationWarning, match=re.escape("write retry_always()")):
+    with pytest.warns(DeprecationWarning, match=re.escape("write retry_always()")) as caught:
         either = retry_always | retry_if_exception_type(Flaky)  # type: ignore[operator]
     assert either(Fatal()) is True
+    assert caught[0].filename == __file__  # the user's line, not ours
 
 
 @pytest.mark.parametrize(
