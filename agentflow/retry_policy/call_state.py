@@ -15,12 +15,6 @@ import warnings
 from typing import Any
 
 from tenacity import RetryCallState
-from tenacity.retry import retry_base
-from tenacity.stop import stop_base
-from tenacity.wait import wait_base
-
-TENACITY_PARTS = (retry_base, wait_base, stop_base)
-"""The base classes of tenacity's own parts, which speak only its call-state protocol."""
 
 
 def call_state(
