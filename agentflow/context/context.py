@@ -22,10 +22,12 @@ from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValid
 from agentflow.events import Event
 from agentflow.handler import WorkflowHandler
 from agentflow.runtime.port import StepContextBase, calling_step
+from agentflow.runtime.retries import retry_info_now
 from agentflow.runtime.step_table import step_table_of
 
 if TYPE_CHECKING:
     from agentflow.context.serializers import BaseSerializer
+    from agentflow.retry_policy import RetryInfo
     from agentflow.runtime.port import RunPort
     from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.workflow import Workflow
@@ -381,9 +383,17 @@ class Context(StepContextBase, Generic[StateT]):
         returned, so it survives a crash; in memory it lasts the run."""
         return await self._step_run("once").once(name, function, args)
 
+    def retry_info(self) -> RetryInfo:
+        """Where the calling step execution stands in its retries: the retry number (0 on
+        the first attempt), the seconds since the first attempt began, and the previous
+        attempt's error and failure time (None on the first attempt)."""
+        self._step_run("retry_info")
+        return retry_info_now()
+
 
 _ALLOWED: dict[str, tuple[ContextPhase, ...]] = {
     "once": (ContextPhase.STEP,),
+    "retry_info": (ContextPhase.STEP,),
     "idempotency_key": (ContextPhase.STEP,),
     "run": (ContextPhase.NO_RUN,),
     "send_event": (ContextPhase.CALLER, ContextPhase.STEP),

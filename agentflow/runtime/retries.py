@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from agentflow.events import Event, StepFailedEvent
+from agentflow.runtime.execution import Execution, current_execution
 
 if TYPE_CHECKING:
-    from agentflow.retry_policy import RetryPolicy
+    from agentflow.retry_policy import RetryInfo, RetryPolicy
     from agentflow.runtime.run import WorkflowRun
     from agentflow.runtime.step_table import StepSpec
 
@@ -32,6 +33,43 @@ attempt_started: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 """When the running task's latest attempt of a step with a retry policy began: a policy's
 `elapsed_time` counts from its first attempt's start, as tenacity's does."""
+
+
+previous_failure: contextvars.ContextVar[PreviousFailure | None] = contextvars.ContextVar(
+    "agentflow_previous_failure", default=None
+)
+"""What the previous attempt of the running task's step execution raised, and when; None
+on a first attempt. Set only while retrying, so that first attempts pay nothing for it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousFailure:
+    """The execution being retried, the retry about to run (1 for the first retry), when
+    the first attempt began (the monotonic clock), and the previous attempt's error and the
+    time it failed."""
+
+    execution: Execution | None
+    retry_number: int
+    first_attempt: float
+    error: Exception
+    failed_at: datetime
+
+
+def retry_info_now() -> RetryInfo:
+    """The running step execution's `RetryInfo` (what `ctx.retry_info()` returns)."""
+    from agentflow.retry_policy.policies import FIRST_ATTEMPT, RetryInfo
+
+    failure = previous_failure.get()
+    # A child run's steps inherit the context variables of the step that started them;
+    # the failure is theirs only when they are the execution it belongs to.
+    if failure is None or failure.execution is not current_execution.get():
+        return FIRST_ATTEMPT
+    return RetryInfo(
+        retry_number=failure.retry_number,
+        elapsed_seconds=max(0.0, time.monotonic() - failure.first_attempt),
+        last_exception=failure.error,
+        last_failed_at=failure.failed_at,
+    )
 
 
 def timing_attempts(call: Callable[[Event], Awaitable[Any]]) -> Callable[[Event], Awaitable[Any]]:
@@ -69,12 +107,16 @@ async def retry_failed_execution(
     first_attempt = started if started is not None else time.monotonic()
     try:
         while policy is not None:
+            failed_at = datetime.now(UTC)
             delay = policy.next(time.monotonic() - first_attempt, attempts, error)
             if delay is None:
                 break
             if delay > 0:
                 await asyncio.sleep(delay)
             current_attempt.set(attempts + 1)
+            previous_failure.set(
+                PreviousFailure(current_execution.get(), attempts, first_attempt, error, failed_at)
+            )
             before_retry()
             try:
                 return await invoke(event)
@@ -83,6 +125,7 @@ async def retry_failed_execution(
                 attempts += 1
     finally:
         current_attempt.set(1)
+        previous_failure.set(None)
     return Exhausted(error, attempts, time.monotonic() - first_attempt)
 
 

@@ -1,12 +1,17 @@
-"""Retries: tenacity-composed policies, the shorthands, custom policies, step timeouts,
-and @catch_error recovery."""
+"""Retries: composed policies (called the reference's way and tenacity's), the shorthands,
+custom policies, step timeouts, `ctx.retry_info()` and @catch_error recovery. How they
+decide next to LlamaIndex Workflows itself: test_retry_policy_compat.py."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import warnings
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import pytest
+import tenacity
 from tenacity import RetryCallState, RetryError, Retrying
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
@@ -17,17 +22,25 @@ from agentflow.events import Event, StartEvent, StepFailedEvent, StopEvent
 from agentflow.retry_policy import (
     ConstantDelayRetryPolicy,
     ExponentialBackoffRetryPolicy,
+    RetryInfo,
     RetryPolicy,
+    retry_always,
+    retry_if_exception_message,
     retry_if_exception_type,
+    retry_never,
     retry_policy,
     stop_after_attempt,
     stop_after_delay,
     stop_before_delay,
+    stop_never,
     wait_chain,
     wait_exponential,
     wait_exponential_jitter,
     wait_fixed,
+    wait_full_jitter,
     wait_incrementing,
+    wait_random,
+    wait_random_exponential,
 )
 from agentflow.runtime import retries
 
@@ -106,14 +119,161 @@ def test_exponential_jitter_stays_within_its_cap() -> None:
     assert all(delay is not None and 0 <= delay <= 4 for delay in delays)
 
 
-def test_shorthand_policies() -> None:
-    constant = ConstantDelayRetryPolicy(delay=2, maximum_attempts=2)
+def test_shorthand_policies_warn_and_keep_their_keywords() -> None:
+    with pytest.warns(DeprecationWarning, match="ConstantDelayRetryPolicy is deprecated"):
+        constant = ConstantDelayRetryPolicy(delay=2, maximum_attempts=2)
     assert constant.next(0, 1, Flaky()) == 2
     assert constant.next(0, 2, Flaky()) is None
-    backoff = ExponentialBackoffRetryPolicy(
-        initial_delay=1, multiplier=3, max_delay=5, maximum_attempts=4, jitter=False
-    )
+    with pytest.warns(DeprecationWarning, match="ExponentialBackoffRetryPolicy is deprecated"):
+        backoff = ExponentialBackoffRetryPolicy(
+            initial_delay=1, multiplier=3, max_delay=5, maximum_attempts=4, jitter=False
+        )
     assert [backoff.next(0, n, Flaky()) for n in (1, 2, 3, 4)] == [1, 3, 5, None]
+
+
+def test_the_shorthands_warning_names_the_positional_order_that_changed() -> None:
+    # agentflow's shorthands once took (delay, maximum_attempts); the reference's order
+    # wins, so `ConstantDelayRetryPolicy(5, 3)` is 5 attempts 3 s apart, and says so.
+    with pytest.warns(DeprecationWarning, match=re.escape("(maximum_attempts, delay)")) as one:
+        constant = ConstantDelayRetryPolicy(5, 3)
+    assert [constant.next(0, n, Flaky()) for n in (4, 5)] == [3, None]
+    order = "(maximum_attempts, initial_delay, multiplier, max_delay, jitter)"
+    with pytest.warns(DeprecationWarning, match=re.escape(order)) as other:
+        ExponentialBackoffRetryPolicy(4, 1.0)
+    assert [warning.filename for warning in [*one, *other]] == [__file__, __file__]
+
+
+def test_retry_policy_waits_five_seconds_by_default_as_the_reference() -> None:
+    assert retry_policy().next(0, 1, Flaky()) == 5.0
+    assert retry_policy().next(0, 3, Flaky()) is None
+
+
+def _state(attempt: int, elapsed: float, outcome: BaseException | str) -> RetryCallState:
+    state = RetryCallState(Retrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = attempt
+    if isinstance(outcome, BaseException):
+        state.set_exception((type(outcome), outcome, None))
+    else:
+        state.set_result(outcome)
+    state.outcome_timestamp = state.start_time + elapsed
+    return state
+
+
+def test_parts_answer_a_tenacity_call_state() -> None:
+    failed = _state(3, 4.6, Flaky("rate limited"))
+    returned = _state(3, 4.6, "a value")
+    assert retry_if_exception_type(Flaky)(failed) is True
+    assert retry_if_exception_type(Flaky)(returned) is False  # tenacity: values pass
+    assert (retry_never() | retry_if_exception_message(match="rate"))(failed) is True
+    assert retry_always()(returned) is True
+    assert wait_exponential(multiplier=1, max=60)(failed) == 4  # the third attempt's wait
+    assert (wait_fixed(1) + wait_fixed(2))(failed) == 3
+    assert stop_after_attempt(3)(failed) is True
+    assert stop_after_delay(5)(failed) is False
+    failed.upcoming_sleep = 0.5
+    assert stop_before_delay(5)(failed) is True
+    assert stop_never()(failed) is False
+
+
+def test_tenacitys_own_retry_loop_runs_on_our_parts() -> None:
+    slept: list[float] = []
+    calls: list[int] = []
+
+    def fetch() -> str:
+        calls.append(len(calls) + 1)
+        if len(calls) < 3:
+            raise Flaky("rate limited")
+        return "ok"
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(Flaky) & retry_if_exception_message(match="limited"),
+        wait=wait_chain(wait_fixed(1), wait_fixed(2)),
+        stop=stop_after_attempt(5) | stop_never(),
+        sleep=slept.append,
+    )
+    assert retrying(fetch) == "ok"
+    assert (calls, slept) == ([1, 2, 3], [1, 2])
+
+
+def test_tenacitys_own_parts_still_compose_into_a_policy() -> None:
+    policy = retry_policy(
+        retry=tenacity.retry_if_exception_type(Flaky) | retry_if_exception_message(match="x"),
+        wait=tenacity.wait_fixed(0.25) + wait_fixed(1),
+        stop=tenacity.stop_after_attempt(3) | stop_after_delay(10),
+    )
+    assert policy.next(0.1, 1, Flaky()) == 1.25
+    assert policy.next(0.1, 1, Fatal("x marks")) == 1.25
+    assert policy.next(0.1, 3, Flaky()) is None
+    assert policy.next(11, 1, Flaky()) is None
+    assert policy.next(0.1, 1, Fatal()) is None
+
+
+def test_the_old_uncalled_retry_always_warns_and_still_works() -> None:
+    # Before, these were tenacity's instances; now they are the reference's classes.
+    with pytest.warns(DeprecationWarning, match=re.escape("write retry_never()")):
+        policy = retry_policy(retry=retry_never, wait=wait_fixed(0))  # type: ignore[arg-type]
+    assert policy.next(0, 1, Flaky()) is None
+    with pytest.warns(DeprecationWarning, match=re.escape("write stop_never()")):
+        endless = retry_policy(retry=retry_always(), wait=wait_fixed(0), stop=stop_never)  # type: ignore[arg-type]
+    assert endless.next(1e6, 10**6, Flaky()) == 0
+    with pytest.warns(DeprecationWarning, match=re.escape("write retry_always()")) as caught:
+        either = retry_always | retry_if_exception_type(Flaky)  # type: ignore[operator]
+    assert either(Fatal()) is True
+    assert caught[0].filename == __file__  # the user's line, not ours
+
+
+@pytest.mark.parametrize(
+    ("make", "order"),
+    [
+        (lambda: wait_exponential(1, 3, 10), "(multiplier, exp_base, max, min)"),
+        (lambda: wait_random_exponential(1, 3, 10), "(multiplier, exp_base, max, min)"),
+        (lambda: wait_full_jitter(1, 3, 10), "(multiplier, exp_base, max, min)"),
+        (lambda: wait_exponential_jitter(1, 3, 10), "(initial, exp_base, max, jitter)"),
+    ],
+)
+def test_waits_whose_positional_order_tenacity_reads_otherwise_say_so(
+    make: Callable[[], Any], order: str
+) -> None:
+    # agentflow re-exported tenacity's waits, whose order is (multiplier, max, exp_base);
+    # the reference's wins, and a call that depends on it is told.
+    with pytest.warns(UserWarning, match=re.escape(order)) as caught:
+        wait = make()
+    assert caught[0].filename == __file__
+    assert (wait.exp_base, wait.max) == (3, 10)
+
+
+def test_waits_given_by_name_or_one_positional_do_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wait_exponential(2, max=10)
+        wait_exponential_jitter(1, exp_base=3)
+        wait_full_jitter(multiplier=2, max=5)
+
+
+def test_tenacitys_extra_jitter_keywords_still_work() -> None:
+    wait = wait_exponential_jitter(max=10, jitter=0, min=3, multiplier=2)
+    assert [wait(n) for n in range(4)] == [3, 4, 8, 10]
+    with pytest.raises(ValueError, match="'initial' or 'multiplier'"):
+        wait_exponential_jitter(initial=2, multiplier=3)
+
+
+def test_jitter_is_the_same_for_the_same_seed_and_varies_without_one() -> None:
+    wait = wait_random(0, 1000)
+    assert len({wait(0, seed=4) for _ in range(5)}) == 1
+    assert len({wait(0) for _ in range(5)}) > 1
+    policy = retry_policy(wait=wait_exponential_jitter(initial=1, jitter=5), stop=stop_never())
+    assert policy.next(0, 2, Flaky(), seed=9) == policy.next(0, 2, Flaky(), seed=9)
+
+
+def test_the_parts_reject_contradictory_arguments() -> None:
+    with pytest.raises(TypeError, match="'message' or 'match'"):
+        retry_if_exception_message()
+    with pytest.raises(TypeError, match="not both"):
+        retry_if_exception_message(message="a", match="b")
+    with pytest.raises(ValueError, match="at least one"):
+        wait_chain()
+    with pytest.raises(TypeError, match="elapsed_time"):
+        stop_after_delay(5)(1)
 
 
 class CountingPolicy:
@@ -316,7 +476,7 @@ class RecoveringWorkflow(Workflow):
     async def start(self, ev: StartEvent) -> Fetched:
         return Fetched(source=ev.source)
 
-    @step(retry_policy=ConstantDelayRetryPolicy(delay=0, maximum_attempts=2))
+    @step(retry_policy=retry_policy(wait=wait_fixed(0), stop=stop_after_attempt(2)))
     async def parse(self, ev: Fetched) -> StopEvent:
         raise Flaky(f"cannot parse {ev.source}")
 
@@ -411,3 +571,66 @@ async def test_catch_error_configuration_errors_name_the_handler() -> None:
     not_failed_event = make_handlers_workflow(a=catch_error(for_steps=["start"])(wrong_event))
     with pytest.raises(WorkflowValidationError, match="'a' must take a StepFailedEvent"):
         not_failed_event().run()
+
+
+class RetryInfoWorkflow(Workflow):
+    seen: ClassVar[list[RetryInfo]] = []
+
+    @step(retry_policy=retry_policy(wait=wait_fixed(0), stop=stop_after_attempt(3)))
+    async def fetch(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        info = ctx.retry_info()
+        type(self).seen.append(info)
+        if info.retry_number < 2:
+            raise Flaky(f"attempt {info.retry_number + 1}")
+        return StopEvent(result=ctx.retry_info() == info or ctx.retry_info())
+
+
+async def test_retry_info_describes_the_attempt_running_now(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SteppedClock()
+    monkeypatch.setattr(retries, "time", clock)
+    RetryInfoWorkflow.seen = []
+    await RetryInfoWorkflow().run()
+    first, second, third = RetryInfoWorkflow.seen
+    assert first == RetryInfo(0, 0.0, None, None)
+    assert (second.retry_number, str(second.last_exception)) == (1, "attempt 1")
+    assert (third.retry_number, str(third.last_exception)) == (2, "attempt 2")
+    assert second.last_failed_at is not None
+    assert third.last_failed_at is not None
+    assert second.last_failed_at <= third.last_failed_at
+    assert second.last_failed_at.tzinfo is not None
+
+
+async def test_retry_info_counts_time_from_the_first_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SteppedClock()
+    monkeypatch.setattr(retries, "time", clock)
+    elapsed: list[float] = []
+
+    class Slow(Workflow):
+        @step(retry_policy=retry_policy(wait=wait_fixed(0), stop=stop_after_attempt(3)))
+        async def fetch(self, ctx: Context, ev: StartEvent) -> StopEvent:
+            elapsed.append(ctx.retry_info().elapsed_seconds)
+            clock.now += 2.0
+            if len(elapsed) < 3:
+                raise Flaky("slow")
+            return StopEvent()
+
+    await Slow().run()
+    assert elapsed == [0.0, 2.0, 4.0]
+
+
+async def test_retry_info_outside_a_step_names_where_it_was_called() -> None:
+    from agentflow.errors import ContextStateError
+
+    ctx = Context(RetryInfoWorkflow())
+    with pytest.raises(ContextStateError, match=re.escape("ctx.retry_info() needs")):
+        ctx.retry_info()
+
+
+def test_no_warning_from_the_composed_policy() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        retry_policy(retry=retry_always(), wait=wait_fixed(1), stop=stop_after_attempt(2))
