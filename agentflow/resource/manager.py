@@ -29,12 +29,21 @@ class _Kept:
         self._making: dict[str, asyncio.Future[Any]] = {}
 
     async def get(self, name: str, make: Callable[[], Awaitable[Any]]) -> Any:
-        if name in self.values:
-            return self.values[name]
-        making = self._making.get(name)
-        if making is not None:
-            # Shielded: a waiter that is cancelled must not cancel the shared call.
-            return await asyncio.shield(making)
+        while name not in self.values:
+            making = self._making.get(name)
+            if making is None:
+                return await self._make(name, make)
+            try:
+                # Shielded: a waiter that is cancelled must not cancel the shared call.
+                return await asyncio.shield(making)
+            except asyncio.CancelledError:
+                if not making.cancelled():
+                    raise  # this waiter was cancelled
+                # The step making it was cancelled (its run ended), not this one: the
+                # value is still wanted, so make it here.
+        return self.values[name]
+
+    async def _make(self, name: str, make: Callable[[], Awaitable[Any]]) -> Any:
         making = self._making[name] = asyncio.get_running_loop().create_future()
         try:
             value = await make()

@@ -214,3 +214,59 @@ async def test_a_failed_factory_is_called_again_by_the_next_run() -> None:
 def test_resource_needs_a_callable() -> None:
     with pytest.raises(TypeError, match="callable"):
         Resource("not callable")  # type: ignore[arg-type]
+
+
+class Gate:
+    """Lets a test hold a factory call open until it says so."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self.asked = 0
+        self.second_asks = asyncio.Event()
+        self.calls = 0
+
+
+gate = Gate()
+
+
+def ask() -> int:
+    """Made just before the gated resource: once it ran for the second run, that run's
+    step waits on the first run's factory call (nothing suspends in between)."""
+    gate.asked += 1
+    if gate.asked == 2:
+        gate.second_asks.set()
+    return gate.asked
+
+
+async def gated_factory() -> Client:
+    gate.calls += 1
+    gate.entered.set()
+    await gate.release.wait()
+    return Client("gated")
+
+
+class Gated(Workflow):
+    @step
+    async def only(
+        self,
+        ev: StartEvent,
+        asked: Annotated[int, Resource(ask, cache=False)],
+        client: Annotated[Client, Resource(gated_factory)],
+    ) -> StopEvent:
+        return StopEvent(result=client.label)
+
+
+async def test_a_run_waiting_on_a_resource_whose_maker_was_cancelled_makes_it_itself() -> None:
+    global gate
+    gate = Gate()
+    workflow = Gated()
+    first = workflow.run()
+    await gate.entered.wait()
+    second = workflow.run()
+    await gate.second_asks.wait()
+    await first.cancel_run()
+    gate.release.set()
+    assert await second == "gated"
+    assert gate.calls == 2
+    assert list(workflow.resource_manager.get_all()) == ["gated_factory"]
