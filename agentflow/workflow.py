@@ -24,7 +24,6 @@ from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
 from agentflow.events import StartEvent
 from agentflow.handler import ResultT, WorkflowHandler
 from agentflow.resource import ResourceManager
-from agentflow.resource.checks import check_resource_configs
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.step_table import StepTable, forget_step_table, step_table_of
 from agentflow.runtime.validation import validate_step_graph
@@ -114,6 +113,8 @@ class Workflow(Generic[ResultT]):
         table = step_table_of(cls)
         if not cls.__dict__.get("_validated", False):
             validate_step_graph(table)
+            from agentflow.resource.checks import check_resource_configs  # once per class
+
             check_resource_configs(table)
             cls._validated = True
         return table

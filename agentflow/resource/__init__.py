@@ -19,10 +19,11 @@ per step execution. Factories may be sync or async and may take resources themse
 from agentflow.resource.config import ResourceConfig
 from agentflow.resource.descriptor import ResourceDescriptor
 from agentflow.resource.factory import Resource
-from agentflow.resource.manager import Resolution, ResourceManager, RunResources
+from agentflow.resource.manager import Resolution, Resolver, ResourceManager, RunResources
 
 __all__ = [
     "Resolution",
+    "Resolver",
     "Resource",
     "ResourceConfig",
     "ResourceDescriptor",

@@ -94,6 +94,24 @@ class RunResources:
         self.kept = _Kept({})
 
 
+class Resolver:
+    """What a step's resources are resolved against in one run: the workflow's manager,
+    the run's own resources, and its Context. Made once per step and run."""
+
+    __slots__ = ("ctx", "manager", "run")
+
+    def __init__(
+        self, manager: ResourceManager, run: RunResources | None, ctx: Context[Any] | None
+    ) -> None:
+        self.manager = manager
+        self.run = run
+        self.ctx = ctx
+
+    def resolution(self) -> Resolution:
+        """A resolution for one step execution."""
+        return Resolution(self.manager, self.run, self.ctx)
+
+
 class Resolution:
     """Resolves the resources of one step execution (or one `ResourceManager.get`)."""
 

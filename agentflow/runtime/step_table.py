@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
 from agentflow.events import Event, StartEvent
-from agentflow.resource import Resolution, ResourceDescriptor, RunResources
+from agentflow.resource import Resolver, ResourceDescriptor, RunResources
 from agentflow.resource.descriptor import resource_of
 from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.retries import timing_attempts
@@ -96,34 +96,61 @@ class StepSpec:
             if roles == ("context", "event"):
                 return functools.partial(function, *fixed, ctx)
         context_kwargs = {self.context_param: ctx} if self.context_param else {}
-        event_param, injected, is_async = self.event_param, self.resources, self.is_async
-        # Loaded here, not at `import agentflow`: only sync steps use it.
-        from agentflow.runtime.daemon_threads import run_in_daemon_thread
-
-        async def call_by_keyword(event: Event) -> Any:
-            kwargs = {event_param: event, **context_kwargs}
-            if is_async:
-                return await function(*fixed, **kwargs)
-            return await run_in_daemon_thread(function, *fixed, **kwargs)
-
-        if injected:
-            manager = workflow.resource_manager
-
-            async def call_with_resources(event: Event) -> Any:
-                kwargs = {event_param: event, **context_kwargs}
-                resolution = Resolution(manager, resources, ctx)
-                for name, resource in injected:
-                    kwargs[name] = await resolution.value(resource)
-                if is_async:
-                    return await function(*fixed, **kwargs)
-                return await run_in_daemon_thread(function, *fixed, **kwargs)
-
         call = (
-            (call_with_resources if injected else call_by_keyword)
-            if self.timeout is None
-            else _with_timeout(call_by_keyword, self.name, self.timeout)
+            _call_by_keyword(function, fixed, self.event_param, context_kwargs, self.is_async)
+            if not self.resources
+            else _call_with_resources(
+                self, fixed, context_kwargs, Resolver(workflow.resource_manager, resources, ctx)
+            )
         )
+        if self.timeout is not None:
+            call = _with_timeout(call, self.name, self.timeout)
         return call if self.retry_policy is None else timing_attempts(call)
+
+
+def _call_by_keyword(
+    function: Callable[..., Any],
+    fixed: tuple[Any, ...],
+    event_param: str,
+    context_kwargs: dict[str, Any],
+    is_async: bool,
+) -> Callable[[Event], Awaitable[Any]]:
+    # Loaded here, not at `import agentflow`: only sync steps use it.
+    from agentflow.runtime.daemon_threads import run_in_daemon_thread
+
+    async def call_by_keyword(event: Event) -> Any:
+        kwargs = {event_param: event, **context_kwargs}
+        if is_async:
+            return await function(*fixed, **kwargs)
+        return await run_in_daemon_thread(function, *fixed, **kwargs)
+
+    return call_by_keyword
+
+
+def _call_with_resources(
+    spec: StepSpec, fixed: tuple[Any, ...], context_kwargs: dict[str, Any], resolver: Resolver
+) -> Callable[[Event], Awaitable[Any]]:
+    """The call of a step taking resources: each execution resolves them first (its
+    uncached ones shared within it), then calls the step by keyword."""
+    from agentflow.runtime.daemon_threads import run_in_daemon_thread
+
+    function, event_param, injected, is_async = (
+        spec.function,
+        spec.event_param,
+        spec.resources,
+        spec.is_async,
+    )
+
+    async def call_with_resources(event: Event) -> Any:
+        kwargs = {event_param: event, **context_kwargs}
+        resolution = resolver.resolution()
+        for name, resource in injected:
+            kwargs[name] = await resolution.value(resource)
+        if is_async:
+            return await function(*fixed, **kwargs)
+        return await run_in_daemon_thread(function, *fixed, **kwargs)
+
+    return call_with_resources
 
 
 step_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(

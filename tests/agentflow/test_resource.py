@@ -270,3 +270,15 @@ async def test_a_run_waiting_on_a_resource_whose_maker_was_cancelled_makes_it_it
     assert await second == "gated"
     assert gate.calls == 2
     assert list(workflow.resource_manager.get_all()) == ["gated_factory"]
+
+
+class TimedWithResource(Workflow):
+    @step(timeout=30)
+    async def only(
+        self, ev: StartEvent, client: Annotated[Client, Resource(make_client)]
+    ) -> StopEvent:
+        return StopEvent(result=client.label)
+
+
+async def test_a_step_with_a_timeout_receives_its_resources() -> None:
+    assert await TimedWithResource().run() == "sync"
