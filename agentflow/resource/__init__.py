@@ -19,14 +19,6 @@ per step execution. Factories may be sync or async and may take resources themse
 from agentflow.resource.config import ResourceConfig
 from agentflow.resource.descriptor import ResourceDescriptor
 from agentflow.resource.factory import Resource
-from agentflow.resource.manager import Resolution, Resolver, ResourceManager, RunResources
+from agentflow.resource.manager import ResourceManager
 
-__all__ = [
-    "Resolution",
-    "Resolver",
-    "Resource",
-    "ResourceConfig",
-    "ResourceDescriptor",
-    "ResourceManager",
-    "RunResources",
-]
+__all__ = ["Resource", "ResourceConfig", "ResourceDescriptor", "ResourceManager"]

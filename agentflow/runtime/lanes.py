@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentflow.errors import WorkflowRuntimeError, WorkflowStepDoesNotExistError
 from agentflow.events import Event
-from agentflow.resource import RunResources
+from agentflow.resource.manager import RunResources
 from agentflow.runtime.retries import current_attempt
 from agentflow.runtime.step_table import StepSpec
 from agentflow.tracing import traced_step

@@ -32,7 +32,7 @@ from agentflow.events import (
     StartEvent,
     StopEvent,
 )
-from agentflow.resource import RunResources
+from agentflow.resource.manager import RunResources
 from agentflow.runtime import driver
 from agentflow.runtime import outcome as outcomes
 from agentflow.runtime.collect import Collections, collect_in_run

@@ -22,8 +22,9 @@ from pydantic import BaseModel
 from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
 from agentflow.events import Event, StartEvent
-from agentflow.resource import Resolver, ResourceDescriptor, RunResources
+from agentflow.resource import ResourceDescriptor
 from agentflow.resource.descriptor import resource_of
+from agentflow.resource.manager import Resolver, RunResources
 from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.retries import timing_attempts
 
