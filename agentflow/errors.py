@@ -46,6 +46,28 @@ class WorkflowStepDoesNotExistError(WorkflowRuntimeError):
     """An event was addressed to a step the workflow does not have."""
 
 
+class ResourceError(Exception):
+    """A resource (`agentflow.resource`) could not be made: its factory's signature is
+    wrong, or it needs the run's Context where there is no run. The message names the
+    factory and the parameter."""
+
+
+class ResourceCycleError(ResourceError, ValueError):
+    """Resource factories take each other as resources in a cycle; the message names it
+    (a -> b -> a). A `ValueError`, as LlamaIndex Workflows raises."""
+
+
+class ResourceConfigError(ResourceError, ValueError):
+    """A `ResourceConfig` file is not JSON, lacks the path selected in it, or does not fit
+    its model; the message names the file, the path and each field at fault. A
+    `ValueError`, as LlamaIndex Workflows raises (pydantic's error is its cause)."""
+
+
+class ResourceConfigNotFoundError(ResourceError, FileNotFoundError):
+    """A `ResourceConfig` names a file that does not exist. A `FileNotFoundError`, as
+    LlamaIndex Workflows raises."""
+
+
 class ContextSerdeError(Exception):
     """A context could not be saved or loaded; the message names the value and its type."""
 

@@ -23,9 +23,12 @@ from agentflow.durable import DURABILITY_MODES, Durability
 from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
 from agentflow.events import StartEvent
 from agentflow.handler import ResultT, WorkflowHandler
+from agentflow.resource import ResourceManager
+from agentflow.resource.checks import check_resource_configs
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.step_table import StepTable, forget_step_table, step_table_of
 from agentflow.runtime.validation import validate_step_graph
+from agentflow.workflow_checks import validate_workflow
 
 if TYPE_CHECKING:
     from agentflow.runtime.snapshot import RunSnapshot
@@ -47,6 +50,7 @@ class Workflow(Generic[ResultT]):
         timeout: float | None = 45.0,
         disable_validation: bool = False,
         verbose: bool = False,
+        resource_manager: ResourceManager | None = None,
         *,
         store: RunStore | None = None,
         checkpoint_every: int = 200,
@@ -54,7 +58,9 @@ class Workflow(Generic[ResultT]):
     ) -> None:
         """`timeout`: seconds a run may take, or None for no limit. `disable_validation`:
         skip the step-graph checks (signatures are still read). `verbose`: print each step
-        as it runs. `store`: journal every run in this store (`agentflow.stores`), so that
+        as it runs. `resource_manager`: keeps the cached resources, made once for every
+        run of this workflow; pass one to share them between workflows or to `set` fakes
+        in tests. `store`: journal every run in this store (`agentflow.stores`), so that
         `resume(run_id)` goes on with it after the process died; `checkpoint_every`: the
         journal records between two checkpoints, or more while the run holds more events
         than that (a resume folds at most that many, and the store keeps only those since
@@ -81,6 +87,10 @@ class Workflow(Generic[ResultT]):
         self.store = store
         self.checkpoint_every = checkpoint_every
         self.durability: Durability = durability
+        self.resource_manager = (
+            resource_manager if resource_manager is not None else ResourceManager()
+        )
+        """Keeps this workflow's cached resources across its runs (`agentflow.resource`)."""
 
     @classmethod
     def add_step(cls, function: Callable[..., Any]) -> None:
@@ -105,8 +115,23 @@ class Workflow(Generic[ResultT]):
         table = step_table_of(cls)
         if not cls.__dict__.get("_validated", False):
             validate_step_graph(table)
+            check_resource_configs(table)
             cls._validated = True
         return table
+
+    def validate(
+        self, *, validate_resource_configs: bool = True, validate_resources: bool = False
+    ) -> bool:
+        """Run the checks a first run makes, now and again: the step graph, `@catch_error`
+        scopes and (unless told not to) that every `ResourceConfig` loads; with
+        `validate_resources=True` also make every resource, as a run would (call it
+        outside a running event loop). Raises `WorkflowValidationError` listing what is
+        wrong; returns True when the workflow asks a human for input."""
+        return validate_workflow(
+            self,
+            validate_resource_configs=validate_resource_configs,
+            validate_resources=validate_resources,
+        )
 
     def run(
         self,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentflow.errors import WorkflowRuntimeError, WorkflowStepDoesNotExistError
 from agentflow.events import Event
-from agentflow.resource import ResourceCache
+from agentflow.resource.manager import RunResources
 from agentflow.runtime.retries import current_attempt
 from agentflow.runtime.step_table import StepSpec
 from agentflow.tracing import traced_step
@@ -58,7 +58,7 @@ def bind_step(run: WorkflowRun, spec: StepSpec) -> Callable[[Event], Awaitable[A
     """The call into `spec`'s function for `run`, made once per step and run: the step's
     own call (`StepSpec.bind`), traced when tracing is on."""
     if spec.resources and run.resources is None:
-        run.resources = ResourceCache()
+        run.resources = RunResources()
     invoke = spec.bind(run.workflow, run.ctx, run.resources)
     if run.tracer is not None and run.trace_context is not None:
         invoke = traced_step(

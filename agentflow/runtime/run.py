@@ -32,7 +32,7 @@ from agentflow.events import (
     StartEvent,
     StopEvent,
 )
-from agentflow.resource import ResourceCache
+from agentflow.resource.manager import RunResources
 from agentflow.runtime import driver
 from agentflow.runtime import outcome as outcomes
 from agentflow.runtime.collect import Collections, collect_in_run
@@ -179,7 +179,7 @@ class WorkflowRun:
         self.link = RunLink(self, ctx.store, table.workflow_name)
         """What this run's step executions reach it by; cut when the run ends."""
         self.collections: Collections | None = None
-        self.resources: ResourceCache | None = None
+        self.resources: RunResources | None = None
         self.recoveries: dict[str, int] | None = None
         self.tracer = active_tracer()
         self.trace_context: TraceContext | None = None

@@ -15,14 +15,16 @@ import types
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel
 
 from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
 from agentflow.events import Event, StartEvent
-from agentflow.resource import Resource, ResourceCache
+from agentflow.resource import ResourceDescriptor
+from agentflow.resource.descriptor import resource_of
+from agentflow.resource.manager import Resolver, RunResources
 from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.retries import timing_attempts
 
@@ -60,8 +62,9 @@ class StepSpec:
     positional_roles: tuple[str, ...] | None
     """("context", "event") in the order the parameters take them positionally, or None
     when they must be passed by keyword."""
-    resources: tuple[tuple[str, Resource[Any]], ...] = ()
-    """Parameters annotated `Annotated[T, Resource(factory)]`, by name."""
+    resources: tuple[tuple[str, ResourceDescriptor], ...] = ()
+    """Parameters annotated `Annotated[T, Resource(factory)]` or `Annotated[Model,
+    ResourceConfig(...)]`, by name."""
     retry_policy: RetryPolicy | None = None
     """From `@step(retry_policy=...)`."""
     timeout: float | None = None
@@ -79,7 +82,7 @@ class StepSpec:
         return issubclass(event_type, self.accepted)
 
     def bind(
-        self, workflow: Workflow, ctx: Context[Any], resources: ResourceCache | None
+        self, workflow: Workflow, ctx: Context[Any], resources: RunResources | None
     ) -> Callable[[Event], Awaitable[Any]]:
         """A callable taking just the event, made once per step and run. Positional
         `functools.partial` calls are the cheapest way into the user's function; the rest
@@ -94,25 +97,61 @@ class StepSpec:
             if roles == ("context", "event"):
                 return functools.partial(function, *fixed, ctx)
         context_kwargs = {self.context_param: ctx} if self.context_param else {}
-        event_param, injected, is_async = self.event_param, self.resources, self.is_async
-        # Loaded here, not at `import agentflow`: only sync steps use it.
-        from agentflow.runtime.daemon_threads import run_in_daemon_thread
-
-        async def call_by_keyword(event: Event) -> Any:
-            kwargs = {event_param: event, **context_kwargs}
-            for name, resource in injected:
-                assert resources is not None, "a run makes its cache for steps with resources"
-                kwargs[name] = await resources.get(resource, ctx)
-            if is_async:
-                return await function(*fixed, **kwargs)
-            return await run_in_daemon_thread(function, *fixed, **kwargs)
-
         call = (
-            call_by_keyword
-            if self.timeout is None
-            else _with_timeout(call_by_keyword, self.name, self.timeout)
+            _call_by_keyword(function, fixed, self.event_param, context_kwargs, self.is_async)
+            if not self.resources
+            else _call_with_resources(
+                self, fixed, context_kwargs, Resolver(workflow.resource_manager, resources, ctx)
+            )
         )
+        if self.timeout is not None:
+            call = _with_timeout(call, self.name, self.timeout)
         return call if self.retry_policy is None else timing_attempts(call)
+
+
+def _call_by_keyword(
+    function: Callable[..., Any],
+    fixed: tuple[Any, ...],
+    event_param: str,
+    context_kwargs: dict[str, Any],
+    is_async: bool,
+) -> Callable[[Event], Awaitable[Any]]:
+    # Loaded here, not at `import agentflow`: only sync steps use it.
+    from agentflow.runtime.daemon_threads import run_in_daemon_thread
+
+    async def call_by_keyword(event: Event) -> Any:
+        kwargs = {event_param: event, **context_kwargs}
+        if is_async:
+            return await function(*fixed, **kwargs)
+        return await run_in_daemon_thread(function, *fixed, **kwargs)
+
+    return call_by_keyword
+
+
+def _call_with_resources(
+    spec: StepSpec, fixed: tuple[Any, ...], context_kwargs: dict[str, Any], resolver: Resolver
+) -> Callable[[Event], Awaitable[Any]]:
+    """The call of a step taking resources: each execution resolves them first (its
+    uncached ones shared within it), then calls the step by keyword."""
+    from agentflow.runtime.daemon_threads import run_in_daemon_thread
+
+    function, event_param, injected, is_async = (
+        spec.function,
+        spec.event_param,
+        spec.resources,
+        spec.is_async,
+    )
+
+    async def call_with_resources(event: Event) -> Any:
+        kwargs = {event_param: event, **context_kwargs}
+        resolution = resolver.resolution()
+        for name, resource in injected:
+            kwargs[name] = await resolution.value(resource)
+        if is_async:
+            return await function(*fixed, **kwargs)
+        return await run_in_daemon_thread(function, *fixed, **kwargs)
+
+    return call_with_resources
 
 
 step_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -309,13 +348,14 @@ def _read_step(
     state_type: type[BaseModel] | None = None
     roles: list[str] = []
     positional = True
-    resources: list[tuple[str, Resource[Any]]] = []
+    resources: list[tuple[str, ResourceDescriptor]] = []
     for parameter in parameters:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         annotation = hints.get(parameter.name, inspect.Parameter.empty)
-        resource = _resource_annotation(annotation)
+        resource = resource_of(annotation)
         if resource is not None:
+            resource.bind_type(get_args(annotation)[0], f"{where}, parameter '{parameter.name}'")
             resources.append((parameter.name, resource))
             continue
         context_state = _context_annotation(annotation)
@@ -412,15 +452,6 @@ def _state_type(where: str, state: Any) -> type[BaseModel] | None:
         f"{where}: Context[{getattr(state, '__name__', state)}] names a state type that is not "
         "a pydantic model; use a BaseModel subclass, or a bare Context for a dict-like state"
     )
-
-
-def _resource_annotation(annotation: Any) -> Resource[Any] | None:
-    if get_origin(annotation) is not Annotated:
-        return None
-    for metadata in annotation.__metadata__:
-        if isinstance(metadata, Resource):
-            return metadata
-    return None
 
 
 def _union_members(annotation: Any) -> tuple[Any, ...]:

@@ -647,13 +647,6 @@ async def main():
     return type(JsonSerializer()).__name__
 """
 
-RESOURCE_CONFIG = """
-from workflows.resource import ResourceConfig
-
-async def main():
-    return ResourceConfig.__name__
-"""
-
 REPRESENTATION = """
 from workflows.representation import get_workflow_representation
 
@@ -759,7 +752,6 @@ NOT_YET: dict[str, tuple[str, object, type[BaseException], str]] = {
         ImportError,
         "JsonSerializer",
     ),
-    "ResourceConfig": (RESOURCE_CONFIG, "ResourceConfig", ImportError, "ResourceConfig"),
     "workflows.representation": (REPRESENTATION, True, ImportError, "representation"),
     "WorkflowHandler.is_done()": (HANDLER_IS_DONE, True, AttributeError, "is_done"),
     "Workflow options beyond timeout, disable_validation and verbose": (

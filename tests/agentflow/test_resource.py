@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 from typing import Annotated
+from unittest.mock import ANY
 
 import pytest
 
 from agentflow import Context, Workflow, step
 from agentflow.events import Event, StartEvent, StopEvent
-from agentflow.resource import Resource
+from agentflow.resource import Resource, ResourceManager
 
 serial = itertools.count()
 
@@ -78,7 +79,7 @@ async def test_resources_are_injected_cached_per_run_or_made_per_execution() -> 
     }
 
 
-class PerRunCache(Workflow):
+class Cached(Workflow):
     @step
     async def only(
         self, ev: StartEvent, client: Annotated[Client, Resource(make_client)]
@@ -86,10 +87,35 @@ class PerRunCache(Workflow):
         return StopEvent(result=client.number)
 
 
-async def test_a_cached_resource_is_made_once_per_run_not_once_per_process() -> None:
-    workflow = PerRunCache()
+async def test_a_cached_resource_lives_as_long_as_its_workflow_instance() -> None:
+    workflow = Cached()
     first, second = await workflow.run(), await workflow.run()
-    assert first != second
+    assert first == second
+    assert await Cached().run() != first
+    assert workflow.resource_manager.get_all() == {"make_client": ANY}
+
+
+async def test_workflows_given_one_resource_manager_share_its_resources() -> None:
+    manager = ResourceManager()
+    assert (
+        await Cached(resource_manager=manager).run() == await Cached(resource_manager=manager).run()
+    )
+    await manager.set("make_client", Client("fake"))
+    assert await Cached(resource_manager=manager).run() == manager.resources["make_client"].number
+
+
+class PerRunFromContext(Workflow):
+    @step
+    async def only(
+        self, ev: StartEvent, client: Annotated[Client, Resource(make_client_from_context)]
+    ) -> StopEvent:
+        return StopEvent(result=client.number)
+
+
+async def test_a_factory_taking_the_context_is_cached_per_run() -> None:
+    workflow = PerRunFromContext()
+    assert await workflow.run() != await workflow.run()
+    assert workflow.resource_manager.get_all() == {}
 
 
 calls = 0
@@ -159,6 +185,100 @@ async def test_sync_steps_receive_resources_too() -> None:
     assert await SyncStepWithResource().run() == "sync"
 
 
+flaky_attempts: list[int] = []
+
+
+def flaky() -> Client:
+    flaky_attempts.append(1)
+    if len(flaky_attempts) == 1:
+        raise ConnectionError("first call fails")
+    return Client("second call")
+
+
+class Flaky(Workflow):
+    @step
+    async def only(self, ev: StartEvent, client: Annotated[Client, Resource(flaky)]) -> StopEvent:
+        return StopEvent(result=client.label)
+
+
+async def test_a_failed_factory_is_called_again_by_the_next_run() -> None:
+    flaky_attempts.clear()
+    workflow = Flaky()
+    with pytest.raises(ConnectionError):
+        await workflow.run()
+    assert await workflow.run() == "second call"
+    assert await workflow.run() == "second call"
+    assert len(flaky_attempts) == 2
+
+
 def test_resource_needs_a_callable() -> None:
     with pytest.raises(TypeError, match="callable"):
         Resource("not callable")  # type: ignore[arg-type]
+
+
+class Gate:
+    """Lets a test hold a factory call open until it says so."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self.asked = 0
+        self.second_asks = asyncio.Event()
+        self.calls = 0
+
+
+gate = Gate()
+
+
+def ask() -> int:
+    """Made just before the gated resource: once it ran for the second run, that run's
+    step waits on the first run's factory call (nothing suspends in between)."""
+    gate.asked += 1
+    if gate.asked == 2:
+        gate.second_asks.set()
+    return gate.asked
+
+
+async def gated_factory() -> Client:
+    gate.calls += 1
+    gate.entered.set()
+    await gate.release.wait()
+    return Client("gated")
+
+
+class Gated(Workflow):
+    @step
+    async def only(
+        self,
+        ev: StartEvent,
+        asked: Annotated[int, Resource(ask, cache=False)],
+        client: Annotated[Client, Resource(gated_factory)],
+    ) -> StopEvent:
+        return StopEvent(result=client.label)
+
+
+async def test_a_run_waiting_on_a_resource_whose_maker_was_cancelled_makes_it_itself() -> None:
+    global gate
+    gate = Gate()
+    workflow = Gated()
+    first = workflow.run()
+    await gate.entered.wait()
+    second = workflow.run()
+    await gate.second_asks.wait()
+    await first.cancel_run()
+    gate.release.set()
+    assert await second == "gated"
+    assert gate.calls == 2
+    assert list(workflow.resource_manager.get_all()) == ["gated_factory"]
+
+
+class TimedWithResource(Workflow):
+    @step(timeout=30)
+    async def only(
+        self, ev: StartEvent, client: Annotated[Client, Resource(make_client)]
+    ) -> StopEvent:
+        return StopEvent(result=client.label)
+
+
+async def test_a_step_with_a_timeout_receives_its_resources() -> None:
+    assert await TimedWithResource().run() == "sync"
