@@ -181,16 +181,3 @@ class WorkflowGraph(BaseModel):
             name=self.name, nodes=kept, edges=list(edges.values()), description=self.description
         )
 
-
-__all__ = [
-    "WorkflowEventNode",
-    "WorkflowExternalNode",
-    "WorkflowGenericNode",
-    "WorkflowGraph",
-    "WorkflowGraphEdge",
-    "WorkflowGraphNode",
-    "WorkflowNodeBase",
-    "WorkflowResourceConfigNode",
-    "WorkflowResourceNode",
-    "WorkflowStepNode",
-]
