@@ -36,7 +36,13 @@ from pydantic import BaseModel
 from pydantic.errors import PydanticInvalidForJsonSchema
 
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StopEvent
-from agentflow.representation.resource_nodes import resource_node, resource_types
+from agentflow.representation.resource_nodes import (
+    ResourceNode,
+    dependencies_of,
+    descriptor_key,
+    descriptor_node,
+    resource_types,
+)
 from agentflow.representation.types import (
     WorkflowEventNode,
     WorkflowExternalNode,
@@ -116,8 +122,8 @@ class _GraphBuilder:
         self.stop_type = next(
             (t for spec in specs for t in spec.emitted if issubclass(t, StopEvent)), None
         )
-        self.resources: dict[int, str] = {}
-        """Node id of each resource, by its factory's identity."""
+        self.resources: dict[object, str] = {}
+        """Node id of each resource, by `descriptor_key`."""
 
     def add_nodes(self) -> None:
         for spec in self.specs:
@@ -131,13 +137,9 @@ class _GraphBuilder:
                 self._add_event(event_type)
                 if issubclass(event_type, InputRequiredEvent):
                     self._add_external()
-            types = resource_types(spec.function) if spec.resources else {}
-            for name, resource in spec.resources:
-                key = id(resource.factory)
-                if key not in self.resources:
-                    node = resource_node(resource, types.get(name))
-                    self.nodes.setdefault(node.id, node)
-                    self.resources[key] = node.id
+            types = resource_types(spec.function, [name for name, _ in spec.resources])
+            for name, descriptor in spec.resources:
+                self._add_resource(descriptor, types.get(name))
 
     def add_edges(self) -> None:
         in_graph = [t for t in self.event_ids if self.event_ids[t] in self.nodes]
@@ -152,8 +154,8 @@ class _GraphBuilder:
                 self._edge(self.event_ids[event_type], spec.name)
                 if issubclass(event_type, HumanResponseEvent) and EXTERNAL_NODE_ID in self.nodes:
                     self._edge(EXTERNAL_NODE_ID, self.event_ids[event_type])
-            for name, resource in spec.resources:
-                self._edge(spec.name, self.resources[id(resource.factory)], name)
+            for name, descriptor in spec.resources:
+                self._edge(spec.name, self.resources[descriptor_key(descriptor)], name)
 
     def add_waits(self) -> None:
         seen = {(edge.source, edge.target, edge.label) for edge in self.edges}
@@ -177,6 +179,22 @@ class _GraphBuilder:
                 ):
                     edge(EXTERNAL_NODE_ID, awaited)
                 edge(awaited, spec.name, WAIT_EDGE_LABEL)
+
+    def _add_resource(self, descriptor: Any, type_annotation: Any) -> str:
+        """The node of `descriptor`, added with those of what it needs (an edge to each,
+        labelled with the factory's parameter) unless already there."""
+        key = descriptor_key(descriptor)
+        if key in self.resources:  # already drawn, or being drawn: a cycle is the run's error
+            return self.resources[key]
+        node: ResourceNode = descriptor_node(descriptor, type_annotation)
+        self.nodes.setdefault(node.id, node)
+        self.resources[key] = node.id
+        needs = dependencies_of(descriptor)
+        types = resource_types(descriptor.factory, [name for name, _ in needs]) if needs else {}
+        for parameter, needed in needs:
+            needed_id = self._add_resource(needed, types.get(parameter))
+            self._edge(node.id, needed_id, parameter)
+        return node.id
 
     def _skipped(self, event_type: type[Event]) -> bool:
         return event_type is StopEvent and self.stop_type not in (None, StopEvent)

@@ -180,4 +180,3 @@ class WorkflowGraph(BaseModel):
         return WorkflowGraph(
             name=self.name, nodes=kept, edges=list(edges.values()), description=self.description
         )
-

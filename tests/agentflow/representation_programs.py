@@ -145,3 +145,60 @@ def load_program(
     monkeypatch.setitem(sys.modules, module.__name__, module)
     exec(compile(code, str(path), "exec"), module.__dict__)
     return module
+
+
+NESTED_RESOURCES = '''
+import json
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel
+
+from workflows import Workflow, step
+from workflows.events import StartEvent, StopEvent
+from workflows.resource import Resource, ResourceConfig
+
+
+class Settings(BaseModel):
+    url: str
+
+
+class Pool:
+    pass
+
+
+class Repository:
+    pass
+
+
+def open_pool(
+    settings: Annotated[Settings, ResourceConfig("settings.json", path_selector="db")],
+) -> Pool:
+    """One pool for the process."""
+    return Pool()
+
+
+def make_repository(pool: Annotated[Pool, Resource(open_pool)]) -> Repository:
+    return Repository()
+
+
+class Store(Workflow):
+    """Resources that need resources, and a config read from a file."""
+
+    @step
+    async def save(
+        self,
+        ev: StartEvent,
+        repository: Annotated[Repository, Resource(make_repository)],
+        settings: Annotated[
+            Settings,
+            ResourceConfig(
+                "settings.json", path_selector="db", label="DB settings", description="where"
+            ),
+        ],
+    ) -> StopEvent:
+        return StopEvent(result=settings.url)
+'''
+"""Factories taking resources (`make_repository` needs `open_pool`, which needs a config)
+and a `ResourceConfig` a step takes too; run it where `settings.json` holds
+`{"db": {"url": ...}}`."""

@@ -7,13 +7,14 @@ from __future__ import annotations
 import inspect
 import json
 from pathlib import Path
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 import pytest
-from representation_programs import REVIEW, WAITING, load_program
+from representation_programs import NESTED_RESOURCES, REVIEW, WAITING, load_program
 from test_llamaindex_compat import ENGINES, reference_installed
 
 import agentflow.representation as representation
+import agentflow.resource
 from agentflow import Workflow, step
 from agentflow.events import Event, StartEvent, StopEvent
 from agentflow.representation import (
@@ -28,6 +29,8 @@ from agentflow.representation import (
     WorkflowStepNode,
     get_workflow_representation,
 )
+from agentflow.representation.resource_nodes import descriptor_node
+from agentflow.resource import Resource
 
 needs_reference = pytest.mark.skipif(
     not reference_installed(), reason="llama-index-workflows 2.26.1 is not installed"
@@ -160,6 +163,96 @@ def test_resource_nodes_name_the_factory_its_source_and_the_parameters_using_it(
     assert resources["make_model"].description is None
     using = {(edge.source, edge.label) for edge in graph.edges if edge.target == database.id}
     assert using == {("draft", "db"), ("decide", "db")}
+
+
+@needs_reference
+def test_a_config_node_holds_what_the_reference_s_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read from the reference's own ResourceConfig: the names the issue's API gives it
+    (config_file, path_selector, label, description) are all the node needs."""
+    from typing import get_type_hints
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "settings.json").write_text('{"db": {"url": "sqlite://"}}', encoding="utf-8")
+    module = load_program(NESTED_RESOURCES, "workflows", tmp_path / "program.py", monkeypatch)
+    theirs = next(
+        node
+        for node in engine_module("workflows").get_workflow_representation(module.Store).nodes
+        if node.node_type == "resource_config"
+    )
+    config = get_type_hints(module.open_pool, include_extras=True)["settings"].__metadata__[0]
+    ours = descriptor_node(config, module.Settings)
+    assert ours.model_dump() == theirs.model_dump()
+    assert ours.config_value == {"url": "sqlite://"}
+
+
+@needs_reference
+@pytest.mark.skipif(
+    not hasattr(agentflow.resource, "ResourceConfig"),
+    reason="agentflow.resource has no ResourceConfig and no factories taking resources yet",
+)
+def test_nested_resources_and_configs_equal_the_reference_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "settings.json").write_text('{"db": {"url": "sqlite://"}}', encoding="utf-8")
+    theirs = graph_of(NESTED_RESOURCES, "workflows", "Store", tmp_path, monkeypatch)
+    ours = graph_of(NESTED_RESOURCES, "agentflow", "Store", tmp_path, monkeypatch)
+    assert comparable(ours, "agentflow") == comparable(theirs, "workflows")
+
+
+class Pool:
+    pass
+
+
+class Repository:
+    pass
+
+
+def open_pool() -> Pool:
+    return Pool()
+
+
+class Needing(Resource[Repository]):
+    """A resource whose factory takes another: it lists it, as `dependencies()`."""
+
+    def dependencies(self) -> list[tuple[str, Resource[Pool]]]:
+        return [("pool", POOL)]
+
+
+POOL = Resource(open_pool)
+
+
+def make_repository(pool: Annotated[Pool, POOL]) -> Repository:
+    return Repository()
+
+
+class Saving(Workflow):
+    @step
+    async def save(
+        self,
+        ev: StartEvent,
+        repository: Annotated[Repository, Needing(make_repository)],
+        pool: Annotated[Pool, POOL],
+    ) -> StopEvent:
+        return StopEvent()
+
+
+def test_a_resource_needing_another_links_to_it_and_each_is_drawn_once() -> None:
+    graph = get_workflow_representation(Saving)
+    resources = {node.label: node.id for node in graph.nodes if node.node_type == "resource"}
+    assert list(resources) == ["Repository", "Pool"]
+    resource_edges = [
+        (edge.source, edge.target, edge.label)
+        for edge in graph.edges
+        if edge.target in resources.values()
+    ]
+    assert resource_edges == [
+        (resources["Repository"], resources["Pool"], "pool"),
+        ("save", resources["Repository"], "repository"),
+        ("save", resources["Pool"], "pool"),
+    ]
 
 
 def test_a_step_s_waits_are_drawn_only_when_asked(
