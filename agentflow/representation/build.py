@@ -8,11 +8,12 @@ the same way:
   in the order they were added; after each step its accepted events, its returned events
   (and the external party, after the first InputRequiredEvent a step returns), then its
   resources;
-- edges: each step to what it returns, each InputRequiredEvent it returns to the external
-  party, each event routed to it (subclasses included, as agentflow routes them; never a
-  StopEvent, which ends the run instead) to it, the external party to each
-  HumanResponseEvent it accepts, and the step to each resource, labelled with the
-  parameter name.
+- edges, step by step: the step to each event it returns, each InputRequiredEvent it
+  returns to the external party, each event class routed to the step (subclasses of
+  what it accepts included, as agentflow routes them, but never a StopEvent, which ends
+  the run instead) to it, the external party to each HumanResponseEvent it accepts, and
+  the step to each resource, labelled with the parameter name (and, as they are added,
+  a resource to each resource its factory takes).
 
 Two deliberate differences: two event classes of one name (from two modules) stay two
 nodes, each with its module-qualified name as id and label (the reference merges them);
@@ -118,7 +119,7 @@ class _GraphBuilder:
             for emitted in spec.emitted:
                 self.producers.setdefault(emitted, []).append(spec.name)
         # The stop event the workflow returns: a step accepting the base StopEvent while
-        # the workflow ends with a subclass is not drawn receiving it.
+        # the workflow ends with another (or none) is not drawn receiving it.
         self.stop_type = next(
             (t for spec in specs for t in spec.emitted if issubclass(t, StopEvent)), None
         )
@@ -197,7 +198,7 @@ class _GraphBuilder:
         return node.id
 
     def _skipped(self, event_type: type[Event]) -> bool:
-        return event_type is StopEvent and self.stop_type not in (None, StopEvent)
+        return event_type is StopEvent and self.stop_type is not StopEvent
 
     def _add_event(self, event_type: type[Event]) -> str:
         node_id = self.event_ids[event_type]
