@@ -54,8 +54,9 @@ class GraphLayout:
     """Node id -> its box."""
     edge_paths: list[str]
     """SVG path data, one per edge of the graph, in the graph's edge order."""
-    edge_middles: list[tuple[float, float]]
-    """Where on each edge its label goes, in the same order."""
+    edge_label_points: list[tuple[float, float]]
+    """Where on each edge its label goes, in the same order: three quarters down a
+    downward curve, on the bottom run of a loop."""
     width: float
     """Of the whole drawing, margins and loop lanes included."""
     height: float
@@ -81,14 +82,15 @@ def lay_out(scene: Scene, max_label_length: int | None) -> GraphLayout:
             boxes[node_id] = NodeBox(x, y, widths[node_id], index)
             x += widths[node_id] + _NODE_GAP
     height = len(rows) * (NODE_HEIGHT + _LAYER_GAP) - _LAYER_GAP + 2 * MARGIN
-    paths, middles, rightmost = _edge_paths(scene, boxes)
+    paths, label_points, rightmost = _edge_paths(scene, boxes)
     width = max(content_width + 2 * MARGIN, rightmost + MARGIN)
-    return GraphLayout(boxes, paths, middles, width, max(height, 2 * MARGIN))
+    return GraphLayout(boxes, paths, label_points, width, max(height, 2 * MARGIN))
 
 
 def _assign_layers(scene: Scene) -> dict[str, int]:
     """Breadth-first layers from the start events (then from any node nothing points to),
-    so the main path reads top to bottom and a loop shows as an edge going back up."""
+    so the main path reads top to bottom and a loop shows as an edge going back up; then
+    each resource goes below the last step using it, so no edge to a resource climbs."""
     successors: dict[str, list[str]] = {node_id: [] for node_id in scene.nodes}
     has_incoming: set[str] = set()
     for edge in scene.edges:
@@ -110,6 +112,13 @@ def _assign_layers(scene: Scene) -> dict[str, int]:
                 if successor not in layers:
                     layers[successor] = layers[node_id] + 1
                     queue.append(successor)
+    users: dict[str, list[str]] = {}
+    for edge in scene.edges:
+        if edge.kind == "resource":
+            users.setdefault(edge.target, []).append(edge.source)
+    for node_id in order:  # in model order, a resource comes before those it needs
+        if node_id in users:
+            layers[node_id] = max(layers[user] for user in users[node_id]) + 1
     return layers
 
 
@@ -155,11 +164,12 @@ def _barycenter(
 def _edge_paths(
     scene: Scene, boxes: dict[str, NodeBox]
 ) -> tuple[list[str], list[tuple[float, float]], float]:
-    """SVG path data for each edge, its middle, and the rightmost x they reach. Downward edges are
-    curves from the bottom of one node to the top of the next; an edge going back up (a
-    loop) climbs in a lane of its own, right of every node it passes, so it crosses none."""
+    """SVG path data for each edge, where its label goes, and the rightmost x they reach.
+    Downward edges are curves from the bottom of one node to the top of the next; an edge
+    going back up (a loop) climbs in a lane of its own, right of every node it passes, so
+    it crosses none."""
     paths: list[str] = []
-    middles: list[tuple[float, float]] = []
+    label_points: list[tuple[float, float]] = []
     rightmost = max((box.x + box.width for box in boxes.values()), default=0.0)
     lanes = 0
     for edge in scene.edges:
@@ -171,7 +181,8 @@ def _edge_paths(
                 f"M{x1:.1f},{y1:.1f} "
                 f"C{x1:.1f},{y1 + bend:.1f} {x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2:.1f}"
             )
-            middles.append(((x1 + x2) / 2, (y1 + y2) / 2))
+            # Three quarters down the curve, where edges leaving one node have parted.
+            label_points.append((0.15625 * x1 + 0.84375 * x2, 0.296875 * y1 + 0.703125 * y2))
             continue
         # Leave upwards into the gap above the source's row, where no node is; go right
         # to this edge's lane; climb; come back left in the gap below the target's row and
@@ -183,7 +194,7 @@ def _edge_paths(
         x2 = target.x + target.width * (0.2 if target.layer == source.layer else 0.8)
         if target.layer == source.layer:
             paths.append(f"M{x1:.1f},{y1:.1f} V{y1 - offset:.1f} H{x2:.1f} V{target.y:.1f}")
-            middles.append(((x1 + x2) / 2, y1 - offset))
+            label_points.append(((x1 + x2) / 2, y1 - offset))
             continue
         passed = [b.x + b.width for b in boxes.values() if target.layer <= b.layer <= source.layer]
         lane = max(passed) + 8 + 10 * lanes
@@ -193,5 +204,5 @@ def _edge_paths(
             f"M{x1:.1f},{y1:.1f} V{y1 - offset:.1f} H{lane:.1f} V{y2 + offset:.1f} "
             f"H{x2:.1f} V{y2:.1f}"
         )
-        middles.append((lane, (y1 + y2) / 2))
-    return paths, middles, rightmost
+        label_points.append(((x2 + lane) / 2, y2 + offset))
+    return paths, label_points, rightmost

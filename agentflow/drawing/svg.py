@@ -3,7 +3,7 @@
 Each node is a `<g>` carrying its kind, whether it ran and its run count as classes and
 `data-` attributes, and each edge its kind, so the page (and tests) can find them without
 parsing geometry. Edges to resources are violet and waits amber, each with its label
-(the parameter name, `wait_for_event` or `waiter_event`) at its middle.
+(the parameter name, `wait_for_event` or `waiter_event`) along it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def render_svg(scene: Scene, max_label_length: int | None) -> str:
     ]
     labels: list[str] = []
     for edge, path, (mid_x, mid_y) in zip(
-        scene.edges, layout.edge_paths, layout.edge_middles, strict=True
+        scene.edges, layout.edge_paths, layout.edge_label_points, strict=True
     ):
         source, target = scene.nodes[edge.source], scene.nodes[edge.target]
         dash = "" if edge.ran else ' stroke-dasharray="5 4" opacity="0.5"'

@@ -421,6 +421,21 @@ def test_resources_and_waits_are_drawn_on_the_page(tmp_path: Path) -> None:
     assert "waits in ctx.wait_for_event" in page
 
 
+def test_a_resource_is_laid_out_below_every_step_using_it(tmp_path: Path) -> None:
+    page = read_page(draw_all_possible_flows(Lending, tmp_path / "lending.html"))
+    heights = {node_id: float(y) for node_id, y in TEXT_Y.findall(page)}
+    kinds = {node_id: kind for kind, _, node_id, _ in SVG_NODE.findall(page)}
+    resource_id = next(node_id for node_id, kind in kinds.items() if kind == "resource")
+    assert heights[resource_id] > max(heights["step_lend"], heights["step_note"])
+    labels = dict(
+        (text, float(y))
+        for y, text in re.findall(
+            r'<text class="edge-label" x="[\d.]+" y="([\d.]+)"[^>]*>(\w+)<', page
+        )
+    )
+    assert heights["step_note"] < labels["catalogue"] < heights[resource_id]
+
+
 async def test_the_execution_drawing_dims_the_resources_of_steps_that_never_ran() -> None:
     handler = Lending().run()
     async for event in handler.stream_events():
