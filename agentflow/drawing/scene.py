@@ -157,9 +157,9 @@ def execution_scene(handler: object, caller: str) -> Scene:
         ends = {edge.source, edge.target}
         if EXTERNAL_NODE_ID in ends and ends - {EXTERNAL_NODE_ID} <= reached:
             reached.add(EXTERNAL_NODE_ID)
-    for edge in scene.edges:  # in model order, a resource's dependencies come after it
-        if edge.kind == "resource" and edge.source in reached:
-            reached.add(edge.target)
+    needs = [(e.source, e.target) for e in scene.edges if e.kind == "resource"]
+    while grown := {target for source, target in needs if source in reached} - reached:
+        reached |= grown  # down chains of resources needing resources, however listed
     for node in scene.nodes.values():
         if node.kind != "step":
             node.ran = node.id in reached

@@ -3,6 +3,8 @@ counts), apart from any rendering; and the renderers drawing a scene no workflow
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from agentflow import Workflow, step
 from agentflow.drawing import EXTERNAL_NODE_ID, draw_all_possible_flows_mermaid
 from agentflow.drawing.mermaid import render_mermaid
@@ -17,6 +19,7 @@ from agentflow.drawing.scene import (
 )
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
 from agentflow.representation import WorkflowGraph, get_workflow_representation
+from agentflow.resource import Resource
 
 
 class Draft(Event):
@@ -171,3 +174,54 @@ def test_the_page_renderer_draws_any_scene_not_only_a_workflow_s() -> None:
 def test_the_drawing_functions_render_the_model_with_waits() -> None:
     model = get_workflow_representation(ReviewFlow, include_waits=True)
     assert draw_all_possible_flows_mermaid(ReviewFlow) == render_mermaid(scene_of(model), None)
+
+
+class Needs(Resource[Any]):
+    """A resource whose factory takes another one, listed by `dependencies()`."""
+
+    def __init__(self, factory: Any, parameter: str, needed: Resource[Any]) -> None:
+        super().__init__(factory)
+        self.needed = (parameter, needed)
+
+    def dependencies(self) -> list[tuple[str, Resource[Any]]]:
+        return [self.needed]
+
+
+def make_clock() -> str:
+    return "clock"
+
+
+CLOCK = Resource(make_clock)
+
+
+def make_calendar(clock: Annotated[str, CLOCK] = "clock") -> str:
+    return f"calendar({clock})"
+
+
+CALENDAR = Needs(make_calendar, "clock", CLOCK)
+
+
+def make_planner(calendar: Annotated[str, CALENDAR] = "calendar") -> str:
+    return f"planner({calendar})"
+
+
+class Planning(Workflow):
+    @step
+    async def plan(
+        self, ev: StartEvent, planner: Annotated[str, Needs(make_planner, "calendar", CALENDAR)]
+    ) -> StopEvent:
+        return StopEvent(result=planner)
+
+
+async def test_the_resources_a_used_resource_needs_are_reached_however_deep() -> None:
+    handler = Planning().run()
+    await handler
+    scene = execution_scene(handler, "test")
+    resources = [node for node in scene.nodes.values() if node.kind == "resource"]
+    assert [node.tooltip.split()[3] for node in resources] == [
+        "make_planner",
+        "make_calendar",
+        "make_clock",
+    ]
+    assert [node.ran for node in resources] == [True, True, True]
+    assert all(edge.ran for edge in scene.edges)
