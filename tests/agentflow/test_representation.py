@@ -4,6 +4,7 @@ itself on the same programs (tests/agentflow/representation_programs.py)."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 from pathlib import Path
@@ -63,7 +64,7 @@ def comparable(graph: Any, engine: str) -> dict[str, Any]:
     list; and agentflow events accept extra fields, which pydantic writes as
     `additionalProperties: true`. Each built-in's schema is first checked to be its own."""
     dumped: dict[str, Any] = json.loads(graph.model_dump_json())
-    events = vars(__import__(f"{engine}.events", fromlist=["Event"]))
+    events = vars(importlib.import_module(f"{engine}.events"))
     for node in dumped["nodes"]:
         if node["node_type"] != "event":
             continue
