@@ -1,4 +1,4 @@
-"""A workflow graph as a self-contained HTML page: the SVG drawing, a legend, the run
+"""A drawing's scene as a self-contained HTML page: the SVG drawing, a legend, the run
 counts of an execution drawing, and the Mermaid text folded away for pasting into docs.
 
 The page loads nothing from the network, so it opens the same offline, in a CI artifact
@@ -13,9 +13,9 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from agentflow.drawing.graph import NodeKind, WorkflowGraph
 from agentflow.drawing.mermaid import render_mermaid
-from agentflow.drawing.svg import KIND_COLOURS, NOT_RUN_COLOURS, render_svg
+from agentflow.drawing.scene import EdgeKind, NodeKind, Scene
+from agentflow.drawing.svg import EDGE_COLOURS, KIND_COLOURS, NOT_RUN_COLOURS, render_svg
 
 _KIND_NAMES: dict[NodeKind, str] = {
     "step": "step",
@@ -25,6 +25,13 @@ _KIND_NAMES: dict[NodeKind, str] = {
     "input": "input required (goes to a human)",
     "response": "human response (sent in from outside)",
     "external": "the caller answering",
+    "resource": "resource (made by a factory)",
+    "config": "resource config (read from a file)",
+    "other": "other",
+}
+_EDGE_KIND_NAMES: dict[EdgeKind, str] = {
+    "resource": "uses a resource (parameter name)",
+    "wait": "waits in ctx.wait_for_event (and the waiter_event it writes)",
 }
 
 _PAGE_STYLE = """
@@ -43,13 +50,14 @@ pre { background: #f8fafc; border: 1px solid #e2e8f0; padding: 12px; overflow: a
 """
 
 
-def render_page(graph: WorkflowGraph, subtitle: str, max_label_length: int | None) -> str:
-    """The whole HTML document for `graph`, titled with its workflow's name and
+def render_page(scene: Scene, subtitle: str, max_label_length: int | None) -> str:
+    """The whole HTML document for `scene`, titled with its workflow's name and
     `subtitle`."""
-    name = html.escape(graph.workflow_name)
-    steps = len(graph.step_ids)
-    events = sum(1 for node in graph.nodes.values() if node.kind not in ("step", "external"))
-    kinds = {node.kind for node in graph.nodes.values()}
+    name = html.escape(scene.workflow_name)
+    steps = len(scene.step_ids)
+    kinds = [node.kind for node in scene.nodes.values()]
+    events = sum(kinds.count(kind) for kind in ("event", "start", "stop", "input", "response"))
+    resources = kinds.count("resource") + kinds.count("config")
     legend = "".join(
         f'<li><span style="background:{KIND_COLOURS[kind][0]};'
         f'border-color:{KIND_COLOURS[kind][1]}">'
@@ -57,11 +65,18 @@ def render_page(graph: WorkflowGraph, subtitle: str, max_label_length: int | Non
         for kind in _KIND_NAMES
         if kind in kinds
     )
+    edge_kinds = {edge.kind for edge in scene.edges}
+    legend += "".join(
+        f'<li><span style="border-color:{EDGE_COLOURS[kind]};border-width:0 0 3px;'
+        f'border-radius:0"></span>{html.escape(_EDGE_KIND_NAMES[kind])}</li>'
+        for kind in _EDGE_KIND_NAMES
+        if kind in edge_kinds
+    )
     executions = ""
-    if any(node.executions is not None for node in graph.nodes.values()):
+    if any(node.executions is not None for node in scene.nodes.values()):
         rows = "".join(
-            f"<tr><td>{html.escape(step_name)}</td><td>{graph.nodes[node_id].executions}</td></tr>"
-            for step_name, node_id in graph.step_ids.items()
+            f"<tr><td>{html.escape(step_name)}</td><td>{scene.nodes[node_id].executions}</td></tr>"
+            for step_name, node_id in scene.step_ids.items()
         )
         fill, stroke = NOT_RUN_COLOURS
         legend += (
@@ -72,7 +87,7 @@ def render_page(graph: WorkflowGraph, subtitle: str, max_label_length: int | Non
             "<table><thead><tr><th>step</th><th>times started</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
-    mermaid = html.escape(render_mermaid(graph, max_label_length))
+    mermaid = html.escape(render_mermaid(scene, max_label_length))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -80,8 +95,9 @@ def render_page(graph: WorkflowGraph, subtitle: str, max_label_length: int | Non
         f"<style>{_PAGE_STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{name}: {html.escape(subtitle)}</h1>\n"
         f'<p class="summary">{steps} step{"s" * (steps != 1)}, '
-        f"{events} event type{'s' * (events != 1)}</p>\n"
-        f'<div class="graph">\n{render_svg(graph, max_label_length)}\n</div>\n'
+        f"{events} event type{'s' * (events != 1)}"
+        f"{f', {resources} resource' + 's' * (resources != 1) if resources else ''}</p>\n"
+        f'<div class="graph">\n{render_svg(scene, max_label_length)}\n</div>\n'
         f'<ul class="legend">{legend}</ul>\n{executions}\n'
         "<details><summary>Mermaid source</summary>\n"
         f'<pre class="mermaid-source">{mermaid}</pre>\n</details>\n'

@@ -556,6 +556,15 @@ def test_draw_mermaid_prints_the_flowchart() -> None:
     assert "    step_greet --> event_StopEvent" in lines
 
 
+def test_draw_shows_the_waits_in_a_step_s_body() -> None:
+    completed = agentflow("draw", "cli_workflows:AskName", "--mermaid")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert '    event_HumanResponseEvent -->|"wait_for_event"| step_ask' in lines
+    assert '    step_ask -->|"waiter_event"| event_InputRequiredEvent' in lines
+    assert "    event_InputRequiredEvent --> external_step" in lines
+
+
 def test_python_dash_m_and_the_version_flag() -> None:
     pyproject = tomllib.loads((HERE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     completed = agentflow("--version")

@@ -7,6 +7,7 @@ and for what one run executed."""
 import html
 import re
 from pathlib import Path
+from typing import Annotated
 
 import pytest
 
@@ -24,6 +25,7 @@ from agentflow.events import (
     StartEvent,
     StopEvent,
 )
+from agentflow.resource import Resource
 
 
 class Query(Event):
@@ -71,13 +73,16 @@ class ResearchFlow(Workflow):
 TIMES = "\u00d7"
 """The multiplication sign that execution drawings put before a step's run count."""
 
-NODE = re.compile(r'^    (\w+)(\(\[|\[/|\[|\{\{)"([^"]*)"(\]\)|/\]|\]|\}\}):::(\w+)$')
-EDGE = re.compile(r"^    (\w+) (-->|-\.->) (\w+)$")
+NODE = re.compile(
+    r'^    (\w+)(\(\[|\[/|\[\(|\[|\{\{)"([^"]*)"(\]\)|/\]|\\\]|\)\]|\]|\}\}):::(\w+)$'
+)
+EDGE = re.compile(r'^    (\w+) (-->|-\.->)(\|"[^"]*"\|)? (\w+)$')
 
 
 def parse_mermaid(text: str) -> tuple[dict[str, tuple[str, str]], set[tuple[str, str, str]]]:
     """Nodes as {id: (label, css class)} and edges as {(source label, arrow, target
-    label)}; fails on any line that is neither, nor a header, comment or classDef."""
+    label)}, an edge's label part of its arrow (`-->|"db"|`); fails on any line that is
+    neither, nor a header, comment or classDef."""
     lines = text.splitlines()
     assert lines[0] == "flowchart TD"
     nodes: dict[str, tuple[str, str]] = {}
@@ -90,7 +95,8 @@ def parse_mermaid(text: str) -> tuple[dict[str, tuple[str, str]], set[tuple[str,
             assert node_id not in nodes, f"node {node_id} declared twice"
             nodes[node_id] = (label, css_class)
         elif edge := EDGE.match(line):
-            raw_edges.append(edge.groups())  # type: ignore[arg-type]
+            source, arrow, label, target = edge.groups()
+            raw_edges.append((source, arrow + (label or ""), target))
         else:
             raise AssertionError(f"unexpected Mermaid line: {line!r}")
     edges = {(nodes[a][0], arrow, nodes[b][0]) for a, arrow, b in raw_edges}
@@ -111,7 +117,7 @@ def test_mermaid_has_every_step_and_event_type_with_its_style() -> None:
             ("Answer", "stopEventStyle"),
             ("AskUser", "humanEventStyle"),
             ("UserReply", "humanEventStyle"),
-            ("external", "externalStyle"),
+            ("external_step", "externalStyle"),
         ]
     )
 
@@ -128,8 +134,8 @@ def test_mermaid_edges_go_from_accepted_events_to_steps_and_from_steps_to_emitte
         ("search", "-->", "Answer"),
         ("UserReply", "-->", "hear"),
         ("hear", "-->", "Query"),
-        ("AskUser", "-->", "external"),
-        ("external", "-->", "UserReply"),
+        ("AskUser", "-->", "external_step"),
+        ("external_step", "-->", "UserReply"),
     }
 
 
@@ -257,7 +263,7 @@ def test_html_page_is_self_contained_and_draws_the_same_graph(tmp_path: Path) ->
     assert svg_nodes["event_AskUser"] == "input"
     svg_edges = set(SVG_EDGE.findall(page))
     mermaid_edges = {
-        (m.group(1), m.group(3)) for line in mermaid.splitlines() if (m := EDGE.match(line))
+        (m.group(1), m.group(4)) for line in mermaid.splitlines() if (m := EDGE.match(line))
     }
     assert svg_edges == mermaid_edges
 
@@ -324,7 +330,7 @@ async def test_execution_drawing_of_a_human_in_the_loop_run() -> None:
     await handler
     nodes, _ = parse_mermaid(draw_most_recent_execution_mermaid(handler))
     assert (f"hear {TIMES}1", "stepStyle") in nodes.values()
-    assert ("external", "externalStyle") in nodes.values()
+    assert ("external_step", "externalStyle") in nodes.values()
 
 
 async def test_execution_drawing_needs_the_handler_not_the_workflow() -> None:
@@ -348,3 +354,114 @@ async def test_default_file_names_match_llama_index(
     assert draw_most_recent_execution(handler) == "workflow_recent_execution.html"
     assert read_page("workflow_all_flows.html").startswith("<!DOCTYPE html>")
     assert read_page("workflow_recent_execution.html").startswith("<!DOCTYPE html>")
+
+
+class Shelves:
+    pass
+
+
+def open_shelves() -> Shelves:
+    """The library's catalogue."""
+    return Shelves()
+
+
+class Lending(Workflow):
+    """A resource two steps share, and a step asking in its body with `wait_for_event`:
+    neither is in a step's accepted or returned events."""
+
+    @step
+    async def lend(
+        self, ctx: Context, ev: StartEvent, shelves: Annotated[Shelves, Resource(open_shelves)]
+    ) -> Query:
+        reply = await ctx.wait_for_event(UserReply, waiter_event=AskUser(prefix="Which? "))
+        return Query(text=reply.response)
+
+    @step
+    async def note(
+        self, ev: Query, catalogue: Annotated[Shelves, Resource(open_shelves)]
+    ) -> StopEvent:
+        return StopEvent(result=ev.text)
+
+
+def test_resources_and_waits_are_drawn_in_mermaid() -> None:
+    nodes, edges = parse_mermaid(draw_all_possible_flows_mermaid(Lending))
+    assert ("Shelves", "resourceStyle") in nodes.values()
+    assert [label for label, _ in nodes.values()].count("Shelves") == 1
+    assert {edge for edge in edges if "Shelves" in edge} == {
+        ("lend", '-->|"shelves"|', "Shelves"),
+        ("note", '-->|"catalogue"|', "Shelves"),
+    }
+    assert {
+        ("UserReply", '-->|"wait_for_event"|', "lend"),
+        ("lend", '-->|"waiter_event"|', "AskUser"),
+        ("AskUser", "-->", "external_step"),
+        ("external_step", "-->", "UserReply"),
+    } <= edges
+
+
+def test_resources_and_waits_are_drawn_on_the_page(tmp_path: Path) -> None:
+    page = read_page(draw_all_possible_flows(Lending, tmp_path / "lending.html"))
+    assert_offline(page)
+    kinds = {node_id: kind for kind, _, node_id, _ in SVG_NODE.findall(page)}
+    resource_id = next(node_id for node_id, kind in kinds.items() if kind == "resource")
+    edge_kinds = dict(
+        ((source, target), kind)
+        for source, target, kind in re.findall(
+            r'data-source="(\w+)" data-target="(\w+)" data-kind="(\w+)"', page
+        )
+    )
+    assert edge_kinds[("step_lend", resource_id)] == "resource"
+    assert edge_kinds[("event_UserReply", "step_lend")] == "wait"
+    assert edge_kinds[("step_lend", "event_AskUser")] == "wait"
+    assert edge_kinds[("event_Query", "step_note")] == "flow"
+    labels = re.findall(r'<text class="edge-label"[^>]*>([^<]*)</text>', page)
+    assert sorted(labels) == ["catalogue", "shelves", "wait_for_event", "waiter_event"]
+    assert "2 steps, 5 event types, 1 resource" in page
+    assert "resource (made by a factory)" in page
+    assert "waits in ctx.wait_for_event" in page
+
+
+def test_a_resource_is_laid_out_below_every_step_using_it(tmp_path: Path) -> None:
+    page = read_page(draw_all_possible_flows(Lending, tmp_path / "lending.html"))
+    heights = {node_id: float(y) for node_id, y in TEXT_Y.findall(page)}
+    kinds = {node_id: kind for kind, _, node_id, _ in SVG_NODE.findall(page)}
+    resource_id = next(node_id for node_id, kind in kinds.items() if kind == "resource")
+    assert heights[resource_id] > max(heights["step_lend"], heights["step_note"])
+    labels = dict(
+        (text, float(y))
+        for y, text in re.findall(
+            r'<text class="edge-label" x="[\d.]+" y="([\d.]+)"[^>]*>(\w+)<', page
+        )
+    )
+    assert heights["step_note"] < labels["catalogue"] < heights[resource_id]
+
+
+async def test_the_execution_drawing_dims_the_resources_of_steps_that_never_ran() -> None:
+    handler = Lending().run()
+    async for event in handler.stream_events():
+        if isinstance(event, AskUser):
+            handler.ctx.send_event(UserReply(response="Dune"))
+    assert await handler == "Dune"
+    nodes, edges = parse_mermaid(draw_most_recent_execution_mermaid(handler))
+    assert ("Shelves", "resourceStyle") in nodes.values()
+    assert ("UserReply", '-->|"wait_for_event"|', f"lend {TIMES}1") in edges
+
+
+class Unused(Workflow):
+    @step
+    async def go(self, ev: StartEvent) -> StopEvent | Query:
+        return StopEvent()
+
+    @step
+    async def never(
+        self, ev: Query, shelves: Annotated[Shelves, Resource(open_shelves)]
+    ) -> StopEvent:
+        return StopEvent()
+
+
+async def test_a_resource_only_a_step_that_never_ran_uses_is_dimmed() -> None:
+    handler = Unused().run()
+    await handler
+    nodes, edges = parse_mermaid(draw_most_recent_execution_mermaid(handler))
+    assert ("Shelves", "notRunStyle") in nodes.values()
+    assert ("never", '-.->|"shelves"|', "Shelves") in edges

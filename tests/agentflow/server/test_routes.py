@@ -233,6 +233,28 @@ async def test_schema_and_representation(client: httpx.AsyncClient) -> None:
     assert {schema["title"] for schema in events} >= {"Topic", "StopEvent", "HumanResponseEvent"}
 
 
+@pytest.mark.parametrize("name", ["greet", "ask", "tally"])
+async def test_the_representation_is_the_graph_model_as_the_reference_s_server_sends_it(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    from served_flows import make_server
+
+    from agentflow.representation import WorkflowGraph, get_workflow_representation
+
+    response = await client.get(f"/workflows/{name}/representation")
+    assert list(response.json()) == ["graph"]
+    graph = response.json()["graph"]
+    served = make_server().registry.get(name)
+    assert served is not None
+    workflow = served.workflow
+    assert graph == get_workflow_representation(workflow).model_dump(mode="json")
+    assert WorkflowGraph.model_validate(graph).model_dump(mode="json") == graph
+    # No drawing-only edges: a step's waits are not in the reference's graph.
+    assert all(edge["label"] is None for edge in graph["edges"])
+    reference = pytest.importorskip("workflows.representation")
+    assert reference.WorkflowGraph.model_validate(graph).model_dump(mode="json") == graph
+
+
 async def test_openapi_describes_every_route(client: httpx.AsyncClient, base_url: str) -> None:
     from served_flows import make_server
     from starlette.routing import Route
