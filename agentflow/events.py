@@ -125,6 +125,12 @@ class WorkflowFailedEvent(StopEvent):
 
     step_name: str
     exception: BaseException
+    attempts: int | None = None
+    """How many attempts the step made before giving up; None for a failure that is not
+    a step's (the run's journal could not be written)."""
+    elapsed_seconds: float | None = None
+    """Seconds from the step's first failure to giving up (0 without a retry policy);
+    None when `attempts` is."""
 
 
 class WorkflowTimedOutEvent(StopEvent):

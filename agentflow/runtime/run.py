@@ -240,9 +240,17 @@ class WorkflowRun:
             self.cancel_request = CancelRequest(cancel_handler, cancel_message)
         self.decide(outcomes.cancelled(self.run_id, self.workflow_name))
 
-    def fail(self, step_name: str, error: BaseException) -> None:
+    def fail(
+        self,
+        step_name: str,
+        error: BaseException,
+        attempts: int | None = None,
+        elapsed_seconds: float | None = None,
+    ) -> None:
         if self.outcome is None:
-            self.decide(outcomes.failed(step_name, error, self.workflow_name))
+            self.decide(
+                outcomes.failed(step_name, error, self.workflow_name, attempts, elapsed_seconds)
+            )
 
     def route(self, event: Event, finishing: StepLane | None = None) -> StepLane | None:
         """Hand `event` to a waiting `wait_for_event` if one matches, else to every step
