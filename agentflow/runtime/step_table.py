@@ -205,22 +205,42 @@ def build_step_table(workflow_class: type[Workflow]) -> StepTable:
     steps: dict[str, StepSpec] = {}
     for name, function, config, is_method in _collect_steps(workflow_class):
         steps[name] = _read_step(workflow_class.__name__, name, function, config, is_method)
-    state_types = {spec.state_type for spec in steps.values() if spec.state_type is not None}
-    if len(state_types) > 1:
-        listing = ", ".join(
-            f"'{spec.name}' uses Context[{spec.state_type.__name__}]"
-            for spec in steps.values()
-            if spec.state_type is not None
-        )
-        raise WorkflowValidationError(
-            f"workflow {workflow_class.__name__}: steps disagree on the state type: {listing}"
-        )
-    state_type = state_types.pop() if state_types else None
     return StepTable(
         workflow_name=workflow_class.__name__,
         steps=steps,
-        state_type=state_type,
+        state_type=_most_derived_state_type(workflow_class.__name__, steps),
         catch_handlers=_assign_catch_handlers(workflow_class.__name__, steps),
+    )
+
+
+def _most_derived_state_type(
+    workflow_name: str, steps: dict[str, StepSpec]
+) -> type[BaseModel] | None:
+    """The state type of the workflow: the one its steps' `Context[X]` annotations name, or
+    the most derived when they name a chain of subclasses (an inherited step keeps its
+    parent's `Context[Base]` while an override asks for `Context[Derived]`), as LlamaIndex
+    Workflows infers it. `Context[DictState]` says no more than a bare `Context`."""
+    from agentflow.context.state_store import DictState  # the face's module; loaded by now
+
+    state_types = {
+        spec.state_type
+        for spec in steps.values()
+        if spec.state_type is not None and spec.state_type is not DictState
+    }
+    for candidate in state_types:
+        if all(issubclass(candidate, other) for other in state_types):
+            return candidate
+    if not state_types:
+        return None
+    listing = ", ".join(
+        f"'{spec.name}' uses Context[{spec.state_type.__name__}]"
+        for spec in steps.values()
+        if spec.state_type is not None
+    )
+    raise WorkflowValidationError(
+        f"workflow {workflow_name}: steps disagree on the state type: {listing}; steps "
+        "may name one state type, or a chain of subclasses of one (the most derived is "
+        "used)"
     )
 
 

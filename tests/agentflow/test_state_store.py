@@ -540,3 +540,18 @@ async def test_context_of_any_is_a_bare_context_and_a_non_model_state_is_refused
 
     with pytest.raises(WorkflowValidationError, match=r"step 'go'.*not a pydantic model"):
         DictAsState().run()
+
+
+class DictStateAndTyped(Workflow):
+    @step
+    async def first(self, ctx: Context[DictState], ev: StartEvent) -> Added:
+        return Added(amount=1)
+
+    @step
+    async def second(self, ctx: Context[StateA], ev: Added) -> StopEvent:
+        return StopEvent(result=type(await ctx.store.get_state()).__name__)
+
+
+async def test_context_of_dict_state_next_to_a_typed_state_gives_the_typed_one() -> None:
+    # As LlamaIndex Workflows infers it: Context[DictState] says no more than Context.
+    assert await DictStateAndTyped().run() == "StateA"
