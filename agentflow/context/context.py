@@ -59,6 +59,7 @@ class Context(StepContextBase, Generic[StateT]):
     """Shared state and the run's event operations, handed to every step that asks."""
 
     __slots__ = ("_run", "_store", "_unfinished_run", "_workflow")
+    untyped_state = DictState
 
     def __init__(self, workflow: Workflow) -> None:
         self._workflow = workflow

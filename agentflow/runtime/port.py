@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from agentflow.events import Event
 from agentflow.runtime.execution import current_execution
@@ -31,6 +31,8 @@ class StepContextBase:
     the runtime can tell one without importing the face."""
 
     __slots__ = ()
+    untyped_state: ClassVar[type[Any] | None] = None
+    """The state type of a context whose steps name none (the face's `DictState`)."""
 
 
 class StepLink(Protocol):

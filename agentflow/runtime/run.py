@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from agentflow.context import Context
     from agentflow.durable.journal import RunJournal
     from agentflow.runtime.port import RunOwner
+    from agentflow.runtime.run_slots import RunSlots
     from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.runtime.stall import Unclaimed
     from agentflow.runtime.step_table import StepSpec, StepTable
@@ -107,6 +108,7 @@ class WorkflowRun:
         "resources",
         "resume",
         "run_id",
+        "slots",
         "start_event",
         "started",
         "stream",
@@ -133,8 +135,11 @@ class WorkflowRun:
         run_id: str,
         forward_events: bool = False,
         resume: RunSnapshot | None = None,
+        slots: RunSlots | None = None,
     ) -> None:
         self.workflow = workflow
+        self.slots = slots
+        """The workflow instance's `num_concurrent_runs` slots, when it has a limit."""
         self.ctx = ctx
         self.run_id = run_id
         self.workflow_name = table.workflow_name

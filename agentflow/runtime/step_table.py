@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
-from agentflow.events import Event, StartEvent
+from agentflow.events import Event, StartEvent, StopEvent
 from agentflow.resource import Resource, ResourceCache
 from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.retries import timing_attempts
@@ -177,6 +177,19 @@ class StepTable:
         return found
 
 
+    def stop_event_types(self) -> list[type[StopEvent]]:
+        """The distinct StopEvent types that some step returns."""
+        return [kind for kind in self.event_types() if issubclass(kind, StopEvent)]
+
+    def event_types(self) -> list[type[Event]]:
+        """Every event type a step accepts or returns, each once, in step order."""
+        found: dict[type[Event], None] = {}
+        for spec in self.steps.values():
+            found.update(dict.fromkeys(spec.accepted))
+            found.update(dict.fromkeys(spec.emitted))
+        return list(found)
+
+
 _CACHE_ATTRIBUTE = "_agentflow_step_table"
 """Where `step_table_of` keeps a class's table: in the class's own `__dict__`, so a
 subclass never sees its parent's table and the table goes when the class does."""
@@ -219,14 +232,8 @@ def _most_derived_state_type(
     """The state type of the workflow: the one its steps' `Context[X]` annotations name, or
     the most derived when they name a chain of subclasses (an inherited step keeps its
     parent's `Context[Base]` while an override asks for `Context[Derived]`), as LlamaIndex
-    Workflows infers it. `Context[DictState]` says no more than a bare `Context`."""
-    from agentflow.context.state_store import DictState  # the face's module; loaded by now
-
-    state_types = {
-        spec.state_type
-        for spec in steps.values()
-        if spec.state_type is not None and spec.state_type is not DictState
-    }
+    Workflows infers it."""
+    state_types = {spec.state_type for spec in steps.values() if spec.state_type is not None}
     for candidate in state_types:
         if all(issubclass(candidate, other) for other in state_types):
             return candidate
@@ -410,8 +417,11 @@ def _context_annotation(annotation: Any) -> Any:
     the face."""
     if _is_step_context(annotation):
         return True
-    if _is_step_context(get_origin(annotation)):
-        return get_args(annotation)[0]
+    origin = get_origin(annotation)
+    if _is_step_context(origin):
+        state = get_args(annotation)[0]
+        # `Context[DictState]` says no more than a bare `Context`, as in LlamaIndex Workflows.
+        return True if state is origin.untyped_state else state
     return None
 
 
