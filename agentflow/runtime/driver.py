@@ -18,8 +18,8 @@ from agentflow.tracing import record_run_failure, run_span
 
 if TYPE_CHECKING:
     from agentflow.runtime.port import RunOwner
-    from agentflow.runtime.run_slots import RunSlots
     from agentflow.runtime.run import WorkflowRun
+    from agentflow.runtime.run_slots import RunSlots
 
 _NO_SPAN: nullcontext[None] = nullcontext()
 

@@ -31,6 +31,7 @@ from agentflow.events import (
     InputRequiredEvent,
     StartEvent,
     StopEvent,
+    WorkflowCancelledEvent,
 )
 from agentflow.resource import ResourceCache
 from agentflow.runtime import driver
@@ -222,6 +223,22 @@ class WorkflowRun:
 
     def stream_events(self) -> AsyncIterator[Event]:
         return self.stream.consume()
+
+    def expose_internal_events(self) -> None:
+        # Loaded when a stream first asks for them, not at `import agentflow`.
+        from agentflow.runtime.step_states import report_step_states
+
+        report_step_states(self)
+
+    def stop_event(self) -> StopEvent | None:
+        outcome = self.outcome
+        if outcome is None:
+            return None
+        if outcome.stop is not None:
+            return outcome.stop
+        # As the reference: a cancelled run's handler holds the cancel event; a failure
+        # or a timeout leaves it none.
+        return outcome.terminal if isinstance(outcome.terminal, WorkflowCancelledEvent) else None
 
     start = driver.start  # the port's `start`, written beside the driver task it starts
 

@@ -176,7 +176,6 @@ class StepTable:
                     found.append(accepted)
         return found
 
-
     def stop_event_types(self) -> list[type[StopEvent]]:
         """The distinct StopEvent types that some step returns."""
         return [kind for kind in self.event_types() if issubclass(kind, StopEvent)]

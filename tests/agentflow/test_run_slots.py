@@ -117,7 +117,7 @@ def test_a_limit_that_is_not_a_positive_int_is_refused(bad: object) -> None:
 
 
 def test_a_limit_with_a_store_is_refused_naming_both() -> None:
-    with pytest.raises(WorkflowValidationError, match="num_concurrent_runs.*store"):
+    with pytest.raises(WorkflowValidationError, match=r"num_concurrent_runs.*store"):
         Gated(num_concurrent_runs=1, store=MemoryStore())
 
 
