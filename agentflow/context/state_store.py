@@ -41,7 +41,8 @@ class DictState(BaseModel):
         return self._entries()[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        setattr(self, key, value)
+        # Not setattr: pydantic would not keep a key named as a method (`items`) as extra.
+        self._entries()[key] = value
 
     def __delitem__(self, key: str) -> None:
         del self._entries()[key]
