@@ -374,3 +374,17 @@ async def test_a_stream_not_asking_gets_no_internal_events_and_a_second_call_is_
     with pytest.raises(StreamAlreadyConsumedError):
         handler.stream_events(expose_internal=True)
     await handler
+
+
+async def test_a_durable_run_streams_step_states_when_asked() -> None:
+    from agentflow.stores import MemoryStore
+
+    handler = ExplodesOnce(store=MemoryStore()).run()
+    states = [
+        event.step_state
+        async for event in handler.stream_events(expose_internal=True)
+        if isinstance(event, StepStateChanged)
+    ]
+    with pytest.raises(ValueError, match="kaboom"):
+        await handler
+    assert states == [StepState.RUNNING, StepState.NOT_RUNNING]
