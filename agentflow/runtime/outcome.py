@@ -46,6 +46,15 @@ def failed(
     return Outcome(terminal=terminal, error=error)
 
 
+def stop_event_of(outcome: Outcome) -> StopEvent | None:
+    """The StopEvent a handler holds once the run ended with `outcome`: the run's own, or
+    the cancel event for a cancelled run; none for a failure or a timeout (as the
+    reference's `get_stop_event()`)."""
+    if outcome.stop is not None:
+        return outcome.stop
+    return outcome.terminal if isinstance(outcome.terminal, WorkflowCancelledEvent) else None
+
+
 def cancelled(run_id: str, workflow_name: str) -> Outcome:
     return Outcome(
         terminal=WorkflowCancelledEvent(),

@@ -31,7 +31,6 @@ from agentflow.events import (
     InputRequiredEvent,
     StartEvent,
     StopEvent,
-    WorkflowCancelledEvent,
 )
 from agentflow.resource import ResourceCache
 from agentflow.runtime import driver
@@ -231,14 +230,7 @@ class WorkflowRun:
         report_step_states(self)
 
     def stop_event(self) -> StopEvent | None:
-        outcome = self.outcome
-        if outcome is None:
-            return None
-        if outcome.stop is not None:
-            return outcome.stop
-        # As the reference: a cancelled run's handler holds the cancel event; a failure
-        # or a timeout leaves it none.
-        return outcome.terminal if isinstance(outcome.terminal, WorkflowCancelledEvent) else None
+        return None if self.outcome is None else outcomes.stop_event_of(self.outcome)
 
     start = driver.start  # the port's `start`, written beside the driver task it starts
 
