@@ -10,6 +10,7 @@ through the constructor.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, ItemsView, KeysView, ValuesView
 from datetime import datetime
 from typing import Any
@@ -125,6 +126,12 @@ class WorkflowFailedEvent(StopEvent):
 
     step_name: str
     exception: BaseException
+    attempts: int | None = None
+    """How many attempts the step made before giving up; None for a failure that is not
+    a step's (the run's journal could not be written)."""
+    elapsed_seconds: float | None = None
+    """Seconds from the step's first failure to giving up (0 without a retry policy);
+    None when `attempts` is."""
 
 
 class WorkflowTimedOutEvent(StopEvent):
@@ -154,3 +161,38 @@ class StepFailedEvent(Event):
     """Seconds from the first failure to giving up."""
     failed_at: datetime
     """When the step gave up (UTC)."""
+
+
+class InternalDispatchEvent(Event):
+    """Base of the events that show the engine's own work on the stream (`StepStateChanged`).
+    They are made only for a stream that asks for them with
+    `handler.stream_events(expose_internal=True)` (or `ctx.stream_events()`), so a run
+    whose stream does not ask does no work for them."""
+
+
+class StepState(enum.Enum):
+    """Where one execution of a step stands, in `StepStateChanged`."""
+
+    PREPARING = "preparing"
+    """Waiting for a free worker of its step (LlamaIndex Workflows reports it; agentflow
+    does not, as noticing it would cost every queued event a check)."""
+    RUNNING = "running"
+    """Running on a worker."""
+    NOT_RUNNING = "not_running"
+    """Returned or raised."""
+
+
+class StepStateChanged(InternalDispatchEvent):
+    """A step execution started (`RUNNING`) or ended (`NOT_RUNNING`)."""
+
+    name: str
+    """The step."""
+    step_state: StepState
+    """Started or ended."""
+    worker_id: str
+    """The worker task running the execution."""
+    input_event_name: str
+    """The type of the event the execution handles (its class name when it starts, its
+    `str(type)` when it ends, as the reference writes them)."""
+    output_event_name: str | None = None
+    """`str(type)` of what the step returned, once it ended (None when it raised)."""

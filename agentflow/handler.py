@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic
 # typing.TypeVar takes a default only from Python 3.13 (PEP 696).
 from typing_extensions import TypeVar
 
-from agentflow.events import Event
+from agentflow.events import Event, StopEvent
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -61,10 +61,34 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
         """How many times each step has started so far in this run (steps that ran)."""
         return self._run.step_executions()
 
-    def stream_events(self) -> AsyncIterator[Event]:
+    def stream_events(self, expose_internal: bool = False) -> AsyncIterator[Event]:
         """Every event written to the stream, in order, ending with the terminal StopEvent
-        (the result's, or the failure, timeout or cancel event). One consumer per run."""
-        return self._run.stream_events()
+        (the result's, or the failure, timeout or cancel event). One consumer per run.
+        `expose_internal=True` adds a `StepStateChanged` event as each step execution
+        starts and ends; a run whose stream does not ask makes none."""
+        stream = self._run.stream_events()
+        if expose_internal:
+            self._run.expose_internal_events()
+        return stream
+
+    def is_done(self) -> bool:
+        """True once the run has ended and its tasks are gone (`done()`, by the name
+        LlamaIndex Workflows gives it)."""
+        return self.done()
+
+    def get_stop_event(self) -> StopEvent | None:
+        """The StopEvent the run ended with once the handler is done (a
+        `WorkflowCancelledEvent` for a cancelled run); None before, and for a run that
+        failed or timed out (awaiting the handler raises their error)."""
+        return self._run.stop_event() if self.done() else None
+
+    async def stop_event_result(self) -> StopEvent:
+        """Wait for the run and return its StopEvent itself, where awaiting the handler
+        gives the event's `result`; raises as awaiting the handler does."""
+        await self
+        stop = self._run.stop_event()
+        assert stop is not None, "a run that gave a result ended with its StopEvent"
+        return stop
 
     def numbered_events(self) -> AsyncIterator[tuple[int | None, Event]]:
         """`stream_events` (its one consumer), each event with its seq in the run's

@@ -21,11 +21,12 @@ from agentflow.context.context import start_run
 from agentflow.decorators import step_config_of
 from agentflow.durable import DURABILITY_MODES, Durability
 from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
-from agentflow.events import StartEvent
+from agentflow.events import Event, StartEvent, StopEvent
 from agentflow.handler import ResultT, WorkflowHandler
 from agentflow.resource import ResourceManager
 from agentflow.resource.checks import check_resource_configs
 from agentflow.runtime.run import WorkflowRun
+from agentflow.runtime.run_slots import RunSlots
 from agentflow.runtime.step_table import StepTable, forget_step_table, step_table_of
 from agentflow.runtime.validation import validate_step_graph
 from agentflow.workflow_checks import validate_workflow
@@ -52,6 +53,8 @@ class Workflow(Generic[ResultT]):
         verbose: bool = False,
         resource_manager: ResourceManager | None = None,
         *,
+        num_concurrent_runs: int | None = None,
+        workflow_name: str | None = None,
         store: RunStore | None = None,
         checkpoint_every: int = 200,
         durability: Durability = "sync",
@@ -71,7 +74,28 @@ class Workflow(Generic[ResultT]):
         the steps whose records had not reached the store; `"exit"` writes only the start,
         a checkpoint whenever the run waits for an outside event, and the end, so a crash
         re-runs the steps since the start or the last wait. A resumed run uses the mode of
-        the workflow resuming it."""
+        the workflow resuming it.
+
+        `num_concurrent_runs`: most runs of this instance going at once; a run started
+        beyond it waits, its timeout not yet counting, until an earlier one ends (runs of
+        other instances do not count). `workflow_name`: the name `workflow_name` gives,
+        instead of the class's module-qualified name."""
+        if num_concurrent_runs is not None and (
+            isinstance(num_concurrent_runs, bool)
+            or not isinstance(num_concurrent_runs, int)
+            or num_concurrent_runs <= 0
+        ):
+            raise WorkflowValidationError(
+                f"num_concurrent_runs must be an integer greater than 0 or None, got "
+                f"{num_concurrent_runs!r}"
+            )
+        if num_concurrent_runs is not None and store is not None:
+            raise WorkflowValidationError(
+                f"{type(self).__name__}: num_concurrent_runs is not supported with a store "
+                "yet; leave it out, or run without store="
+            )
+        self._run_slots = RunSlots(num_concurrent_runs) if num_concurrent_runs else None
+        self._workflow_name = workflow_name
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
         self.timeout = timeout
@@ -91,6 +115,36 @@ class Workflow(Generic[ResultT]):
             resource_manager if resource_manager is not None else ResourceManager()
         )
         """Keeps this workflow's cached resources across its runs (`agentflow.resource`)."""
+
+    @property
+    def workflow_name(self) -> str:
+        """The name given as `workflow_name=`, else the class's module-qualified name
+        (`mymodule.MyWorkflow`), as LlamaIndex Workflows names a workflow."""
+        if self._workflow_name is not None:
+            return self._workflow_name
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    @property
+    def num_concurrent_runs(self) -> int | None:
+        """Most runs of this instance going at once (None: no limit)."""
+        return None if self._run_slots is None else self._run_slots.limit
+
+    @property
+    def start_event_class(self) -> type[StartEvent]:
+        """The StartEvent type the steps accept (`StartEvent` itself unless a subclass)."""
+        return _start_event_type(step_table_of(type(self)))
+
+    @property
+    def stop_event_class(self) -> type[StopEvent]:
+        """The StopEvent type the steps return (`StopEvent` itself unless a subclass)."""
+        stop_types = step_table_of(type(self)).stop_event_types()
+        return stop_types[0] if stop_types else StopEvent
+
+    @property
+    def events(self) -> list[type[Event]]:
+        """Every event type the steps accept or return, from their annotations."""
+        return step_table_of(type(self)).event_types()
 
     @classmethod
     def add_step(cls, function: Callable[..., Any]) -> None:
@@ -204,7 +258,14 @@ class Workflow(Generic[ResultT]):
 
         def make_run(resume: RunSnapshot | None) -> WorkflowRun:
             return WorkflowRun(
-                self, table, run_ctx, start_event, new_id, forward_events, resume=resume
+                self,
+                table,
+                run_ctx,
+                start_event,
+                new_id,
+                forward_events,
+                resume=resume,
+                slots=self._run_slots,
             )
 
         return start_run(run_ctx, resuming, make_run)

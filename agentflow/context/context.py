@@ -11,14 +11,19 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
 from agentflow.context.state_store import DictState, InMemoryStateStore
-from agentflow.errors import ContextSerdeError, ContextStateError, WorkflowValidationError
+from agentflow.errors import (
+    ContextSerdeError,
+    ContextStateError,
+    WorkflowRuntimeError,
+    WorkflowValidationError,
+)
 from agentflow.events import Event
 from agentflow.handler import WorkflowHandler
 from agentflow.runtime.port import StepContextBase, calling_step
@@ -61,6 +66,7 @@ class Context(StepContextBase, Generic[StateT]):
     """Shared state and the run's event operations, handed to every step that asks."""
 
     __slots__ = ("_run", "_store", "_unfinished_run", "_workflow")
+    untyped_state = DictState
 
     def __init__(self, workflow: Workflow) -> None:
         self._workflow = workflow
@@ -94,6 +100,45 @@ class Context(StepContextBase, Generic[StateT]):
         if execution is not None and execution.link.store is self._store:
             return execution.step
         return None
+
+    @staticmethod
+    def get_step_context() -> Context[Any]:
+        """The context of the step running in the calling task: for a decorator or wrapper
+        around a step that has no `ctx` parameter of its own. Raises WorkflowRuntimeError
+        outside a step, and in a task or thread a step of an ended run left behind."""
+        execution = calling_step()
+        run = execution.link.run if execution is not None else None
+        if run is None:
+            raise WorkflowRuntimeError(
+                "Context.get_step_context() may only be called from within a step function"
+                + (
+                    ""
+                    if execution is None
+                    else f"; it was called in step '{execution.step}' of a "
+                    f"{execution.link.workflow_name} run that has ended"
+                )
+            )
+        ctx: Context[Any] = run.ctx
+        return ctx
+
+    async def running_steps(self) -> list[str]:
+        """The steps with an execution under way now (including ones waiting in
+        `wait_for_event`), asked from outside the run, through the handler's context."""
+        run = self._run
+        if run is None or self.phase is not ContextPhase.CALLER:
+            raise self._refusal("running_steps", self.phase)
+        return run.active_steps()
+
+    def stream_events(self) -> AsyncIterator[Event]:
+        """The run's stream, as `handler.stream_events(expose_internal=True)` gives it (the
+        context's stream is the raw one, with `StepStateChanged` events, as in LlamaIndex
+        Workflows); it shares the handler's one consumer."""
+        run = self._run
+        if run is None or self.phase is not ContextPhase.CALLER:
+            raise self._refusal("stream_events", self.phase)
+        stream = run.stream_events()
+        run.expose_internal_events()
+        return stream
 
     @property
     def is_running(self) -> bool:
@@ -400,6 +445,8 @@ _ALLOWED: dict[str, tuple[ContextPhase, ...]] = {
     "write_event_to_stream": (ContextPhase.CALLER, ContextPhase.STEP),
     "collect_events": (ContextPhase.CALLER, ContextPhase.STEP),
     "wait_for_event": (ContextPhase.CALLER, ContextPhase.STEP),
+    "running_steps": (ContextPhase.CALLER,),
+    "stream_events": (ContextPhase.CALLER,),
 }
 """The phases each operation is allowed in. `to_dict`, `store` and the properties are
 allowed in every phase."""

@@ -10,7 +10,7 @@ mutates the copy it was given cannot bypass the lock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, ItemsView, Iterator, KeysView, ValuesView
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -25,9 +25,53 @@ _MISSING: Any = object()
 
 
 class DictState(BaseModel):
-    """The state of a context whose steps take a bare `Context`: any key, any value."""
+    """The state of a context whose steps take a bare `Context`: any key, any value, read
+    and written as attributes (`state.count`) or as a mapping (`state["count"]`, `get`,
+    `items`, `in`, `len`, iteration over the keys), as LlamaIndex Workflows' DictState."""
 
     model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, defer_build=True)
+
+    def _entries(self) -> dict[str, Any]:
+        # `extra="allow"` keeps every key in pydantic's dict of extra fields.
+        extra = self.__pydantic_extra__
+        assert extra is not None, "a model with extra='allow' always has its extra dict"
+        return extra
+
+    def __getitem__(self, key: str) -> Any:
+        return self._entries()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        # Not setattr: pydantic would not keep a key named as a method (`items`) as extra.
+        self._entries()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._entries()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries()
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        # The keys, as a mapping's; pydantic's own __iter__ gives (name, value) pairs.
+        return iter(self._entries())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value under `key`, or `default`."""
+        return self._entries().get(key, default)
+
+    def keys(self) -> KeysView[str]:
+        """The keys, in the order they were first set."""
+        return self._entries().keys()
+
+    def values(self) -> ValuesView[Any]:
+        """The values, in the order of `keys()`."""
+        return self._entries().values()
+
+    def items(self) -> ItemsView[str, Any]:
+        """`(key, value)` pairs, in the order of `keys()`."""
+        return self._entries().items()
 
 
 class InMemoryStateStore(Generic[StateT]):

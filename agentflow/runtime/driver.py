@@ -19,6 +19,7 @@ from agentflow.tracing import record_run_failure, run_span
 if TYPE_CHECKING:
     from agentflow.runtime.port import RunOwner
     from agentflow.runtime.run import WorkflowRun
+    from agentflow.runtime.run_slots import RunSlots
 
 _NO_SPAN: nullcontext[None] = nullcontext()
 
@@ -32,23 +33,59 @@ def start(run: WorkflowRun, handler: asyncio.Future[Any], owner: RunOwner) -> No
         if siblings is None:
             siblings = run.parent.children = set()
         siblings.add(run)
+    slots = run.slots
+    if slots is not None and not slots.try_take():
+        run.tasks.start_driver(run.loop, _drive_once_a_slot_is_free(run, slots))
+        return
     run.tasks.start_driver(run.loop, drive(run))
     # Delivered before run() returns, so that nothing the caller sends next can come
     # before the start (or the saved events). The driver task, made first, runs
     # before any worker.
     try:
-        if run.resume is not None:
-            from agentflow.runtime.snapshot import restore
-
-            restore(run, run.resume)
-        elif run.start_event is not None:
-            run.route(run.start_event)
+        _deliver_start(run)
     except BaseException:
         run.tasks.abandon()
+        if slots is not None:
+            slots.give_back()
         if run.parent is not None:
             run.parent.children.discard(run)  # type: ignore[union-attr]
         raise
+
+
+def _deliver_start(run: WorkflowRun) -> None:
+    if run.resume is not None:
+        from agentflow.runtime.snapshot import restore
+
+        restore(run, run.resume)
+    elif run.start_event is not None:
+        run.route(run.start_event)
     run.started = True
+
+
+async def _drive_once_a_slot_is_free(run: WorkflowRun, slots: RunSlots) -> None:
+    """The driver of a run started while its workflow instance had no free slot
+    (`num_concurrent_runs`): it waits for one, then starts the run (its timeout from
+    now on) and drives it. A run ended while it waits (cancelled, or its parent ended)
+    never starts, and keeps its start event for a later run with its context."""
+    turn = slots.wait(run.loop)
+    try:
+        await asyncio.wait([turn, run.ended], return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        slots.withdraw(turn)
+        run.decide(outcomes.cancelled(run.run_id, run.workflow_name))
+        await drive(run)  # settles at once: nothing of the run was started
+        raise
+    if run.ended.done():
+        slots.withdraw(turn)
+    else:
+        if run.timeout is not None:
+            run.deadline = run.loop.time() + run.timeout
+        try:
+            _deliver_start(run)
+        except Exception as error:  # a saved run that cannot be restored: the run fails
+            slots.give_back()
+            run.fail("", error)
+    await drive(run)
 
 
 async def drive(run: WorkflowRun) -> None:
@@ -107,6 +144,8 @@ def _settle(run: WorkflowRun) -> None:
     assert run.owner is not None, "a run is started with its owner"
     run.link.run = None
     run.owner.release(run.ctx, run)
+    if run.slots is not None and run.started:
+        run.slots.give_back()
     parent = run.parent
     if parent is not None:
         parent.children.discard(run)  # type: ignore[union-attr]

@@ -27,10 +27,32 @@ class Outcome:
     error: BaseException | None = None
 
 
-def failed(step_name: str, error: BaseException, workflow_name: str) -> Outcome:
-    """Step `step_name` failed with `error` and nothing recovered it."""
+def failed(
+    step_name: str,
+    error: BaseException,
+    workflow_name: str,
+    attempts: int | None = None,
+    elapsed_seconds: float | None = None,
+) -> Outcome:
+    """Step `step_name` failed with `error` after `attempts` attempts over
+    `elapsed_seconds`, and nothing recovered it."""
     error.add_note(f"raised in step '{step_name}' of workflow {workflow_name}")
-    return Outcome(terminal=WorkflowFailedEvent(step_name=step_name, exception=error), error=error)
+    terminal = WorkflowFailedEvent(
+        step_name=step_name,
+        exception=error,
+        attempts=attempts,
+        elapsed_seconds=elapsed_seconds,
+    )
+    return Outcome(terminal=terminal, error=error)
+
+
+def stop_event_of(outcome: Outcome) -> StopEvent | None:
+    """The StopEvent a handler holds once the run ended with `outcome`: the run's own, or
+    the cancel event for a cancelled run; none for a failure or a timeout (as the
+    reference's `get_stop_event()`)."""
+    if outcome.stop is not None:
+        return outcome.stop
+    return outcome.terminal if isinstance(outcome.terminal, WorkflowCancelledEvent) else None
 
 
 def cancelled(run_id: str, workflow_name: str) -> Outcome:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from agentflow.events import Event
+from agentflow.events import Event, StopEvent
 from agentflow.runtime.execution import current_execution
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ class StepContextBase:
     the runtime can tell one without importing the face."""
 
     __slots__ = ()
+    untyped_state: ClassVar[type[Any] | None] = None
+    """The state type of a context whose steps name none (the face's `DictState`)."""
 
 
 class StepLink(Protocol):
@@ -177,6 +179,19 @@ class RunPort(Protocol):
 
     def active_steps(self) -> list[str]:
         """The steps with an execution under way now."""
+
+    @property
+    def ctx(self) -> Any:
+        """The context the run was started in (a `Context`: the runtime does not import
+        the face), for `Context.get_step_context()`."""
+
+    def expose_internal_events(self) -> None:
+        """From now on, also write `StepStateChanged` events to the stream (see
+        `agentflow.runtime.step_states`)."""
+
+    def stop_event(self) -> StopEvent | None:
+        """The StopEvent the run ended with (a `WorkflowCancelledEvent` when cancelled),
+        or None while it runs or when it failed or timed out."""
 
     def step_executions(self) -> dict[str, int]:
         """How many times each step that ran has started."""

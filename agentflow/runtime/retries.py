@@ -138,7 +138,7 @@ def step_gave_up(run: WorkflowRun, spec: StepSpec, event: Event, exhausted: Exha
     if recoveries is None:
         recoveries = run.recoveries = {}
     if handler is None or recoveries.get(handler.name, 0) >= budget:
-        run.fail(spec.name, exhausted.error)
+        run.fail(spec.name, exhausted.error, exhausted.attempts, exhausted.elapsed_seconds)
         return True
     recoveries[handler.name] = recoveries.get(handler.name, 0) + 1
     failure = StepFailedEvent(

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from agentflow.context import Context
     from agentflow.durable.journal import RunJournal
     from agentflow.runtime.port import RunOwner
+    from agentflow.runtime.run_slots import RunSlots
     from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.runtime.stall import Unclaimed
     from agentflow.runtime.step_table import StepSpec, StepTable
@@ -108,6 +109,7 @@ class WorkflowRun:
         "resume",
         "run_id",
         "sent_keys",
+        "slots",
         "start_event",
         "started",
         "stream",
@@ -134,8 +136,11 @@ class WorkflowRun:
         run_id: str,
         forward_events: bool = False,
         resume: RunSnapshot | None = None,
+        slots: RunSlots | None = None,
     ) -> None:
         self.workflow = workflow
+        self.slots = slots
+        """The workflow instance's `num_concurrent_runs` slots, when it has a limit."""
         self.ctx = ctx
         self.run_id = run_id
         self.workflow_name = table.workflow_name
@@ -220,6 +225,15 @@ class WorkflowRun:
     def stream_events(self) -> AsyncIterator[Event]:
         return self.stream.consume()
 
+    def expose_internal_events(self) -> None:
+        # Loaded when a stream first asks for them, not at `import agentflow`.
+        from agentflow.runtime.step_states import report_step_states
+
+        report_step_states(self)
+
+    def stop_event(self) -> StopEvent | None:
+        return None if self.outcome is None else outcomes.stop_event_of(self.outcome)
+
     start = driver.start  # the port's `start`, written beside the driver task it starts
 
     def decide(self, outcome: Outcome) -> None:
@@ -242,9 +256,17 @@ class WorkflowRun:
             self.cancel_request = CancelRequest(cancel_handler, cancel_message)
         self.decide(outcomes.cancelled(self.run_id, self.workflow_name))
 
-    def fail(self, step_name: str, error: BaseException) -> None:
+    def fail(
+        self,
+        step_name: str,
+        error: BaseException,
+        attempts: int | None = None,
+        elapsed_seconds: float | None = None,
+    ) -> None:
         if self.outcome is None:
-            self.decide(outcomes.failed(step_name, error, self.workflow_name))
+            self.decide(
+                outcomes.failed(step_name, error, self.workflow_name, attempts, elapsed_seconds)
+            )
 
     def route(self, event: Event, finishing: StepLane | None = None) -> StepLane | None:
         """Hand `event` to a waiting `wait_for_event` if one matches, else to every step

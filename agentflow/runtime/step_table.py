@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
-from agentflow.events import Event, StartEvent
+from agentflow.events import Event, StartEvent, StopEvent
 from agentflow.resource import ResourceDescriptor
 from agentflow.resource.descriptor import resource_of
 from agentflow.resource.manager import Resolver, RunResources
@@ -215,6 +215,18 @@ class StepTable:
                     found.append(accepted)
         return found
 
+    def stop_event_types(self) -> list[type[StopEvent]]:
+        """The distinct StopEvent types that some step returns."""
+        return [kind for kind in self.event_types() if issubclass(kind, StopEvent)]
+
+    def event_types(self) -> list[type[Event]]:
+        """Every event type a step accepts or returns, each once, in step order."""
+        found: dict[type[Event], None] = {}
+        for spec in self.steps.values():
+            found.update(dict.fromkeys(spec.accepted))
+            found.update(dict.fromkeys(spec.emitted))
+        return list(found)
+
 
 _CACHE_ATTRIBUTE = "_agentflow_step_table"
 """Where `step_table_of` keeps a class's table: in the class's own `__dict__`, so a
@@ -244,22 +256,36 @@ def build_step_table(workflow_class: type[Workflow]) -> StepTable:
     steps: dict[str, StepSpec] = {}
     for name, function, config, is_method in _collect_steps(workflow_class):
         steps[name] = _read_step(workflow_class.__name__, name, function, config, is_method)
-    state_types = {spec.state_type for spec in steps.values() if spec.state_type is not None}
-    if len(state_types) > 1:
-        listing = ", ".join(
-            f"'{spec.name}' uses Context[{spec.state_type.__name__}]"
-            for spec in steps.values()
-            if spec.state_type is not None
-        )
-        raise WorkflowValidationError(
-            f"workflow {workflow_class.__name__}: steps disagree on the state type: {listing}"
-        )
-    state_type = state_types.pop() if state_types else None
     return StepTable(
         workflow_name=workflow_class.__name__,
         steps=steps,
-        state_type=state_type,
+        state_type=_most_derived_state_type(workflow_class.__name__, steps),
         catch_handlers=_assign_catch_handlers(workflow_class.__name__, steps),
+    )
+
+
+def _most_derived_state_type(
+    workflow_name: str, steps: dict[str, StepSpec]
+) -> type[BaseModel] | None:
+    """The state type of the workflow: the one its steps' `Context[X]` annotations name, or
+    the most derived when they name a chain of subclasses (an inherited step keeps its
+    parent's `Context[Base]` while an override asks for `Context[Derived]`), as LlamaIndex
+    Workflows infers it."""
+    state_types = {spec.state_type for spec in steps.values() if spec.state_type is not None}
+    for candidate in state_types:
+        if all(issubclass(candidate, other) for other in state_types):
+            return candidate
+    if not state_types:
+        return None
+    listing = ", ".join(
+        f"'{spec.name}' uses Context[{spec.state_type.__name__}]"
+        for spec in steps.values()
+        if spec.state_type is not None
+    )
+    raise WorkflowValidationError(
+        f"workflow {workflow_name}: steps disagree on the state type: {listing}; steps "
+        "may name one state type, or a chain of subclasses of one (the most derived is "
+        "used)"
     )
 
 
@@ -430,8 +456,11 @@ def _context_annotation(annotation: Any) -> Any:
     the face."""
     if _is_step_context(annotation):
         return True
-    if _is_step_context(get_origin(annotation)):
-        return get_args(annotation)[0]
+    origin = get_origin(annotation)
+    if _is_step_context(origin):
+        state = get_args(annotation)[0]
+        # `Context[DictState]` says no more than a bare `Context`, as in LlamaIndex Workflows.
+        return True if state is origin.untyped_state else state
     return None
 
 

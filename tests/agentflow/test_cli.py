@@ -222,9 +222,16 @@ def test_a_failing_workflow_exits_1_naming_the_step_and_the_exception() -> None:
 
     as_json = agentflow("run", "cli_workflows:Boom", "--json")
     assert as_json.returncode == 1
-    assert json.loads(as_json.stdout) == {
+    line = json.loads(as_json.stdout)
+    assert isinstance(line["data"].pop("elapsed_seconds"), float)
+    assert line == {
         "event": "WorkflowFailedEvent",
-        "data": {"result": None, "step_name": "explode", "exception": "ValueError: kaboom"},
+        "data": {
+            "result": None,
+            "step_name": "explode",
+            "exception": "ValueError: kaboom",
+            "attempts": 1,
+        },
     }
 
 

@@ -366,3 +366,67 @@ async def test_current_step_names_the_calling_step_and_is_none_outside() -> None
     ctx = Context(workflow)
     assert ctx.current_step is None
     assert await workflow.run(ctx=ctx) == ("first", "second")
+
+
+class AsksFromInside(Workflow):
+    @step
+    async def ask(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        refused = []
+        try:
+            await ctx.running_steps()
+        except ContextStateError as error:
+            refused.append(str(error))
+        try:
+            ctx.stream_events()
+        except ContextStateError as error:
+            refused.append(str(error))
+        return StopEvent(result=refused)
+
+
+async def test_running_steps_and_stream_events_are_refused_inside_a_step() -> None:
+    running, streaming = await AsksFromInside().run()
+    assert "ctx.running_steps()" in running
+    assert "inside a step" in running
+    assert "ctx.stream_events()" in streaming
+
+
+async def test_running_steps_and_stream_events_are_refused_before_a_run() -> None:
+    ctx: Context = Context(AsksFromInside())
+    with pytest.raises(ContextStateError, match="running_steps"):
+        await ctx.running_steps()
+    with pytest.raises(ContextStateError, match="stream_events"):
+        ctx.stream_events()
+
+
+class SyncStepContext(Workflow):
+    @step
+    def sync_step(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=Context.get_step_context())
+
+
+async def test_get_step_context_in_a_sync_step_is_the_runs_context() -> None:
+    handler = SyncStepContext().run()
+    assert await handler is handler.ctx
+
+
+class LeavesATask(Workflow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.left: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    @step
+    async def leave(self, ev: StartEvent) -> StopEvent:
+        self.task = asyncio.get_running_loop().create_task(self.later())
+        return StopEvent()
+
+    async def later(self) -> None:
+        await self.left
+        Context.get_step_context()
+
+
+async def test_get_step_context_in_a_task_a_step_of_an_ended_run_left_names_the_step() -> None:
+    flow = LeavesATask()
+    await flow.run()
+    flow.left.set_result(None)
+    with pytest.raises(WorkflowRuntimeError, match="step 'leave' of a LeavesATask run that has"):
+        await flow.task

@@ -19,6 +19,8 @@ from agentflow.events import (
     HumanResponseEvent,
     InputRequiredEvent,
     StartEvent,
+    StepState,
+    StepStateChanged,
     StopEvent,
     WorkflowCancelledEvent,
     WorkflowFailedEvent,
@@ -302,3 +304,87 @@ async def test_handler_send_event_answers_like_ctx_send_event() -> None:
         if isinstance(event, InputRequiredEvent):
             handler.send_event(HumanResponseEvent(response="via handler"))
     assert await handler == "via handler"
+
+
+class WaitsForever(Workflow):
+    @step
+    async def hang(self, ev: StartEvent) -> StopEvent:
+        await asyncio.Event().wait()
+        return StopEvent()
+
+
+async def test_get_stop_event_of_a_cancelled_run_is_its_cancel_event() -> None:
+    handler = WaitsForever().run()
+    await handler.cancel_run()
+    assert handler.is_done()
+    assert isinstance(handler.get_stop_event(), WorkflowCancelledEvent)
+
+
+async def test_a_timed_out_run_has_no_stop_event_and_stop_event_result_raises() -> None:
+    handler = WaitsForever(timeout=0.01).run()
+    with pytest.raises(WorkflowTimeoutError):
+        await handler.stop_event_result()
+    assert handler.is_done()
+    assert handler.get_stop_event() is None
+
+
+class Verdict(StopEvent):
+    score: float
+
+
+class Judges(Workflow):
+    @step
+    async def judge(self, ev: StartEvent) -> Verdict:
+        return Verdict(score=0.5)
+
+
+async def test_stop_event_result_of_a_stop_event_with_fields_is_the_same_event() -> None:
+    handler = Judges().run()
+    verdict = await handler.stop_event_result()
+    assert verdict == Verdict(score=0.5)
+    assert await handler is verdict
+
+
+class ExplodesOnce(Workflow):
+    @step
+    async def explode(self, ev: StartEvent) -> StopEvent:
+        raise ValueError("kaboom")
+
+
+async def test_a_step_that_raises_reports_not_running_with_no_output() -> None:
+    handler = ExplodesOnce().run()
+    events = [event async for event in handler.stream_events(expose_internal=True)]
+    with pytest.raises(ValueError, match="kaboom"):
+        await handler
+    states = [
+        (event.name, event.step_state, event.output_event_name)
+        for event in events
+        if isinstance(event, StepStateChanged)
+    ]
+    assert states == [
+        ("explode", StepState.RUNNING, None),
+        ("explode", StepState.NOT_RUNNING, None),
+    ]
+    assert isinstance(events[-1], WorkflowFailedEvent)
+
+
+async def test_a_stream_not_asking_gets_no_internal_events_and_a_second_call_is_refused() -> None:
+    handler = Judges().run()
+    assert [type(event) async for event in handler.stream_events()] == [Verdict]
+    with pytest.raises(StreamAlreadyConsumedError):
+        handler.stream_events(expose_internal=True)
+    await handler
+
+
+async def test_a_durable_run_streams_step_states_when_asked() -> None:
+    from agentflow.stores import MemoryStore
+
+    handler = ExplodesOnce(store=MemoryStore()).run()
+    states = [
+        event.step_state
+        async for event in handler.stream_events(expose_internal=True)
+        if isinstance(event, StepStateChanged)
+    ]
+    with pytest.raises(ValueError, match="kaboom"):
+        await handler
+    assert states == [StepState.RUNNING, StepState.NOT_RUNNING]

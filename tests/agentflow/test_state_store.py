@@ -540,3 +540,48 @@ async def test_context_of_any_is_a_bare_context_and_a_non_model_state_is_refused
 
     with pytest.raises(WorkflowValidationError, match=r"step 'go'.*not a pydantic model"):
         DictAsState().run()
+
+
+class DictStateAndTyped(Workflow):
+    @step
+    async def first(self, ctx: Context[DictState], ev: StartEvent) -> Added:
+        return Added(amount=1)
+
+    @step
+    async def second(self, ctx: Context[StateA], ev: Added) -> StopEvent:
+        return StopEvent(result=type(await ctx.store.get_state()).__name__)
+
+
+async def test_context_of_dict_state_next_to_a_typed_state_gives_the_typed_one() -> None:
+    # As LlamaIndex Workflows infers it: Context[DictState] says no more than Context.
+    assert await DictStateAndTyped().run() == "StateA"
+
+
+def test_dict_state_reads_as_a_mapping_even_for_keys_named_as_its_methods() -> None:
+    state = DictState()
+    state["items"] = 1
+    state["count"] = 2
+    state.name = "ada"
+    del state["count"]
+    assert (state["items"], state.get("name"), state.get("gone", "default")) == (
+        1,
+        "ada",
+        "default",
+    )
+    assert list(state) == list(state.keys()) == ["items", "name"]
+    assert list(state.items()) == [("items", 1), ("name", "ada")]
+    assert list(state.values()) == [1, "ada"]
+    assert ("name" in state, "count" in state, len(state)) == (True, False, 2)
+    assert state.model_dump() == {"items": 1, "name": "ada"}
+    with pytest.raises(KeyError):
+        state["count"]
+
+
+async def test_dict_state_items_set_in_an_edit_are_in_the_store() -> None:
+    store = InMemoryStateStore(DictState())
+    async with store.edit_state() as state:
+        state["items"] = [1, 2]
+    assert await store.get("items") == [1, 2]
+    copy = await store.get_state()
+    copy["items"].append(3)
+    assert await store.get("items") == [1, 2]

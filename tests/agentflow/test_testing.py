@@ -6,7 +6,7 @@ import pytest
 from pydantic import BaseModel
 
 from agentflow import Context, Workflow, step
-from agentflow.events import Event, StartEvent, StopEvent
+from agentflow.events import Event, StartEvent, StepState, StepStateChanged, StopEvent
 from agentflow.testing import WorkflowTestResult, WorkflowTestRunner
 
 
@@ -56,20 +56,30 @@ async def test_run_collects_every_streamed_event_in_order_ending_with_the_stop_e
     assert isinstance(outcome, WorkflowTestResult)
     assert outcome.result == "4 steps"
     assert [type(event).__name__ for event in outcome.collected] == [
+        "StepStateChanged",
         "Progress",
         "Progress",
         "Milestone",
         "Progress",
         "Progress",
         "Milestone",
+        "StepStateChanged",
         "StopEvent",
     ]
     assert outcome.collected[-1].result == "4 steps"  # type: ignore[attr-defined]
-    assert outcome.event_types == {Progress: 4, Milestone: 2, StopEvent: 1}
+    assert outcome.event_types == {StepStateChanged: 2, Progress: 4, Milestone: 2, StopEvent: 1}
+    running, ended = (event for event in outcome.collected if isinstance(event, StepStateChanged))
+    assert (running.name, running.step_state, running.input_event_name) == (
+        "work",
+        StepState.RUNNING,
+        "StartEvent",
+    )
+    assert (ended.step_state, ended.output_event_name) == (StepState.NOT_RUNNING, str(StopEvent))
+    assert running.worker_id == ended.worker_id != ""
 
 
 async def test_run_takes_a_ready_start_event() -> None:
-    # expose_internal is accepted as in LlamaIndex; agentflow streams nothing internal.
+    # expose_internal=False: no StepStateChanged events are made.
     outcome = await WorkflowTestRunner(ReportingFlow()).run(
         StartEvent(count=1), expose_internal=False
     )
@@ -79,7 +89,7 @@ async def test_run_takes_a_ready_start_event() -> None:
 
 async def test_exclude_events_leaves_those_types_out() -> None:
     outcome = await WorkflowTestRunner(ReportingFlow()).run(
-        StartEvent(count=3), exclude_events=[Progress]
+        StartEvent(count=3), exclude_events=[Progress, StepStateChanged]
     )
     assert outcome.event_types == {Milestone: 1, StopEvent: 1}
 
@@ -94,7 +104,7 @@ async def test_the_context_is_returned_and_can_be_passed_back_in() -> None:
 
 
 async def test_a_stop_event_with_fields_of_its_own_is_the_result() -> None:
-    outcome = await WorkflowTestRunner(JudgingFlow()).run(score=0.5)
+    outcome = await WorkflowTestRunner(JudgingFlow()).run(score=0.5, expose_internal=False)
     assert outcome.result == Verdict(score=0.5)
     assert outcome.event_types == {Verdict: 1}
 

@@ -239,3 +239,16 @@ async def test_a_step_can_run_another_workflow_on_the_same_loop() -> None:
 async def test_a_ctx_that_is_not_a_context_is_refused_with_a_hint() -> None:
     with pytest.raises(TypeError, match="takes a Context, got a str"):
         EchoWorkflow().run(ctx="not a context")  # type: ignore[arg-type]
+
+
+def test_a_workflow_with_plain_start_and_stop_names_those_and_its_module_qualified_name() -> None:
+    class Plain(Workflow):
+        @step
+        async def only(self, ev: StartEvent) -> StopEvent:
+            return StopEvent()
+
+    flow = Plain()
+    assert flow.workflow_name == f"{__name__}.{Plain.__qualname__}"
+    assert flow.start_event_class is StartEvent
+    assert flow.stop_event_class is StopEvent
+    assert flow.events == [StartEvent, StopEvent]

@@ -63,7 +63,9 @@ async def test_two_rounds_search_read_and_write_a_checked_report(
     route = api.post("/chat/completions").mock(side_effect=model)
     workflow = ResearchWorkflow(llm=llm, search=LocalCorpusSearch(corpus), max_rounds=3)
 
-    result = await WorkflowTestRunner(workflow).run(query="What makes batteries wear out?")
+    result = await WorkflowTestRunner(workflow).run(
+        query="What makes batteries wear out?", expose_internal=False
+    )
 
     report = result.result
     assert isinstance(report, ResearchReport)

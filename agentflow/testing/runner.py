@@ -5,8 +5,8 @@
     assert result.event_types[Progress] == 3
     assert isinstance(result.collected[-1], StopEvent)
 
-The names match `workflows.testing` in LlamaIndex Workflows, so tests written for it port by
-renaming the import.
+The names and the module match `workflows.testing.runner` in LlamaIndex Workflows, so tests
+written for it port by renaming the import.
 """
 
 from __future__ import annotations
@@ -59,16 +59,18 @@ class WorkflowTestRunner(Generic[ResultT]):
         """Run the workflow from `start_event`, or from a start event built from `kwargs`
         as `Workflow.run(**kwargs)` does, with `ctx` if given, and wait for it to end.
 
-        `exclude_events` leaves events of those exact types out of `collected`.
-        `expose_internal` is accepted for LlamaIndex compatibility and has no effect:
-        agentflow streams no internal bookkeeping events. A run that fails, times out or
-        is cancelled raises its exception here, as awaiting its handler does.
+        `expose_internal` (the default, as in LlamaIndex Workflows) collects a
+        `StepStateChanged` event as each step execution starts and ends; False leaves them
+        unmade. `exclude_events` leaves events of those exact types out of `collected`. A
+        run that fails, times out or is cancelled raises its exception here, as awaiting
+        its handler does.
         """
-        del expose_internal  # nothing internal is ever streamed
         handler = self._workflow.run(ctx=ctx, start_event=start_event, **kwargs)
         excluded = tuple(exclude_events or ())
         collected = [
-            event async for event in handler.stream_events() if type(event) not in excluded
+            event
+            async for event in handler.stream_events(expose_internal=expose_internal)
+            if type(event) not in excluded
         ]
         result = await handler
         return WorkflowTestResult(
