@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from agentflow.errors import WorkflowRuntimeError
 from agentflow.events import Event
 from agentflow.runtime.execution import current_execution
-from agentflow.runtime.step_table import step_deadline
+from agentflow.runtime.step_calls import step_deadline
 
 if TYPE_CHECKING:
     from agentflow.runtime.run import WorkflowRun

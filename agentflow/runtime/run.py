@@ -46,6 +46,7 @@ from agentflow.runtime.nesting import (
 )
 from agentflow.runtime.once import idempotency_key_in, once_in
 from agentflow.runtime.outcome import CancelRequest, Outcome
+from agentflow.runtime.outside_sends import idempotency_keys_of, send_confirmed_in
 from agentflow.runtime.retries import (
     Exhausted,
     retry_failed_execution,
@@ -319,28 +320,8 @@ class WorkflowRun:
         """See `RunPort.stored`: a run without a store has nothing to wait for."""
         return True
 
-    async def send_confirmed(
-        self, event: Event, step: str | None, idempotency_key: str | None = None
-    ) -> bool:
-        """See `RunPort.send_confirmed`: in memory, the event is routed before this returns."""
-        if self.outcome is not None:
-            return False
-        sent_keys = self.sent_keys
-        if idempotency_key is not None and sent_keys is not None and idempotency_key in sent_keys:
-            return True
-        if step is None:
-            self.dispatch(event)
-        else:
-            self.send_to_step(step, event)
-        if idempotency_key is not None:  # once sent: a refused send did not happen
-            if sent_keys is None:
-                sent_keys = self.sent_keys = set()
-            sent_keys.add(idempotency_key)
-        return True
-
-    def idempotency_keys(self) -> frozenset[str]:
-        """See `RunPort.idempotency_keys`."""
-        return frozenset(self.sent_keys or ())
+    send_confirmed = send_confirmed_in
+    idempotency_keys = idempotency_keys_of
 
     def dispatch_to(self, lane: StepLane, event: Event) -> None:
         if self.outcome is None:

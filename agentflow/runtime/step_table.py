@@ -7,8 +7,6 @@ call, which is a sixth of a linear chain's time there.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import functools
 import inspect
 import types
@@ -20,13 +18,14 @@ from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hin
 from pydantic import BaseModel
 
 from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
-from agentflow.errors import StepTimeoutError, WorkflowValidationError
+from agentflow.errors import WorkflowValidationError
 from agentflow.events import Event, StartEvent, StopEvent
 from agentflow.resource import ResourceDescriptor
 from agentflow.resource.descriptor import resource_of
 from agentflow.resource.manager import Resolver, RunResources
 from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.retries import timing_attempts
+from agentflow.runtime.step_calls import call_by_keyword, call_with_resources, with_timeout
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -98,88 +97,15 @@ class StepSpec:
                 return functools.partial(function, *fixed, ctx)
         context_kwargs = {self.context_param: ctx} if self.context_param else {}
         call = (
-            _call_by_keyword(function, fixed, self.event_param, context_kwargs, self.is_async)
+            call_by_keyword(function, fixed, self.event_param, context_kwargs, self.is_async)
             if not self.resources
-            else _call_with_resources(
+            else call_with_resources(
                 self, fixed, context_kwargs, Resolver(workflow.resource_manager, resources, ctx)
             )
         )
         if self.timeout is not None:
-            call = _with_timeout(call, self.name, self.timeout)
+            call = with_timeout(call, self.name, self.timeout)
         return call if self.retry_policy is None else timing_attempts(call)
-
-
-def _call_by_keyword(
-    function: Callable[..., Any],
-    fixed: tuple[Any, ...],
-    event_param: str,
-    context_kwargs: dict[str, Any],
-    is_async: bool,
-) -> Callable[[Event], Awaitable[Any]]:
-    # Loaded here, not at `import agentflow`: only sync steps use it.
-    from agentflow.runtime.daemon_threads import run_in_daemon_thread
-
-    async def call_by_keyword(event: Event) -> Any:
-        kwargs = {event_param: event, **context_kwargs}
-        if is_async:
-            return await function(*fixed, **kwargs)
-        return await run_in_daemon_thread(function, *fixed, **kwargs)
-
-    return call_by_keyword
-
-
-def _call_with_resources(
-    spec: StepSpec, fixed: tuple[Any, ...], context_kwargs: dict[str, Any], resolver: Resolver
-) -> Callable[[Event], Awaitable[Any]]:
-    """The call of a step taking resources: each execution resolves them first (its
-    uncached ones shared within it), then calls the step by keyword."""
-    from agentflow.runtime.daemon_threads import run_in_daemon_thread
-
-    function, event_param, injected, is_async = (
-        spec.function,
-        spec.event_param,
-        spec.resources,
-        spec.is_async,
-    )
-
-    async def call_with_resources(event: Event) -> Any:
-        kwargs = {event_param: event, **context_kwargs}
-        resolution = resolver.resolution()
-        for name, resource in injected:
-            kwargs[name] = await resolution.value(resource)
-        if is_async:
-            return await function(*fixed, **kwargs)
-        return await run_in_daemon_thread(function, *fixed, **kwargs)
-
-    return call_with_resources
-
-
-step_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "agentflow_step_deadline", default=None
-)
-"""Loop time by which the running step execution must end, when it has a timeout."""
-
-
-def _with_timeout(
-    call: Callable[[Event], Awaitable[Any]], step_name: str, seconds: float
-) -> Callable[[Event], Awaitable[Any]]:
-    async def call_with_timeout(event: Event) -> Any:
-        deadline = asyncio.get_running_loop().time() + seconds
-        token = step_deadline.set(deadline)
-        try:
-            async with asyncio.timeout_at(deadline) as scope:
-                return await call(event)
-        except TimeoutError:
-            if not scope.expired():
-                raise  # the step's own TimeoutError, not ours
-            raise StepTimeoutError(
-                f"step '{step_name}' timed out after {seconds}s; raise its "
-                f"@step(timeout=...) or give it a retry_policy"
-            ) from None
-        finally:
-            step_deadline.reset(token)
-
-    return call_with_timeout
 
 
 @dataclass(slots=True)
