@@ -73,9 +73,9 @@ class Fold:
     forgotten: Callable[[Event], None] | None = None
     """Told of each event the fold lets go of (the live journal forgets its id then)."""
     references: dict[str, int] = field(default_factory=dict)
-    """How many deliveries, buffer places and unclaimed places refer to each event: an
-    event is forgotten at zero, so that the fold (and a checkpoint) stays the size of what
-    is left to do, at a constant cost per record."""
+    """How many deliveries, buffer places, unclaimed places and open questions refer to
+    each event: an event is forgotten at zero, so that the fold (and a checkpoint) stays
+    the size of what is left to do, at a constant cost per record."""
     texts: dict[str, str] = field(default_factory=dict)
     """Each event of `events` as its journal entry serialized it: a checkpoint copies
     these, instead of serializing every event it holds again (a fan-out holds thousands,
