@@ -342,8 +342,8 @@ class AsksByReturning(Workflow):
 
 
 async def stream_answering(handler: Any, answer: str) -> list[Event]:
-    """Every event `handler` streams, each question answered with `answer` (once `Said`
-    has come too, so that the run does not end before the resumed work streams)."""
+    """Every event `handler` streams; `answer` is sent once `Said` has come, so that the
+    run does not end before the resumed `work` streams."""
     events: list[Event] = []
     async for event in handler.stream_events():
         events.append(event)
