@@ -15,6 +15,10 @@ completed. What is left after the fold:
   give back what they gave, and buffer nothing twice.
 - `unclaimed`: events no step accepts and no completed wait took; a re-run wait takes
   them, which is how an answer sent to a waiting step before the crash reaches it again.
+- `questions`: the InputRequiredEvents steps returned that no HumanResponseEvent has
+  answered yet, oldest first: a resumed run streams them again before anything else. An
+  answer is a HumanResponseEvent sent into the run (not to a named step) that a step
+  accepts; one that only a `wait_for_event` takes answers that wait instead.
 - `state`: the state as the last completed execution left it (serialized text).
 - `ended`: the StopEvent an execution ended the run with, when one did: a run killed
   before its end was stored ends with it on resume, running nothing.
@@ -32,7 +36,7 @@ from typing import Any
 
 from agentflow.context.serializers import BaseSerializer
 from agentflow.errors import ContextSerdeError
-from agentflow.events import Event, InputRequiredEvent
+from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent
 from agentflow.runtime.step_table import StepTable
 
 
@@ -48,6 +52,8 @@ class Fold:
     """(step, event id) routed and not completed, in the order they were routed."""
     buffers: dict[str, list[str]] = field(default_factory=dict)
     unclaimed: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    """The ids of the questions steps returned that are unanswered, oldest first."""
     state: str | None = None
     emitted: dict[str, list[str]] = field(default_factory=dict)
     """For an execution not completed: the ids of the events it sent, in order."""
@@ -70,9 +76,9 @@ class Fold:
     forgotten: Callable[[Event], None] | None = None
     """Told of each event the fold lets go of (the live journal forgets its id then)."""
     references: dict[str, int] = field(default_factory=dict)
-    """How many deliveries, buffer places and unclaimed places refer to each event: an
-    event is forgotten at zero, so that the fold (and a checkpoint) stays the size of what
-    is left to do, at a constant cost per record."""
+    """How many deliveries, buffer places, unclaimed places and open questions refer to
+    each event: an event is forgotten at zero, so that the fold (and a checkpoint) stays
+    the size of what is left to do, at a constant cost per record."""
     texts: dict[str, str] = field(default_factory=dict)
     """Each event of `events` as its journal entry serialized it: a checkpoint copies
     these, instead of serializing every event it holds again (a fan-out holds thousands,
@@ -107,6 +113,8 @@ class Fold:
             event_id = self._enter(body["event"])
             if kind == "sent" and key is not None:
                 self.idempotency_keys.add(key)
+            if self.questions and self._answers(body["event"], event_id):
+                self._release(self.questions.pop(0))
             if kind == "emitted":
                 if key is None:
                     raise ContextSerdeError("journal: an emitted record without its execution")
@@ -127,16 +135,22 @@ class Fold:
         else:
             raise ContextSerdeError(f"journal: unknown record kind {kind!r}")
 
-    def _enter(self, entry: dict[str, Any]) -> str:
+    def _enter(self, entry: dict[str, Any], returned: bool = False) -> str:
         """An event entered the run: route it to the steps its entry names, as the live
-        run did (the step table of a later version may route it elsewhere)."""
+        run did (the step table of a later version may route it elsewhere). A question a
+        step `returned` stays open until it is answered."""
         event_id: str = entry["id"]
         event = self._event(entry)
         self.next_event = max(self.next_event, int(event_id) + 1)
         targets: list[str] = entry["to"]
+        if returned and isinstance(event, InputRequiredEvent):
+            self._hold(event_id, event, entry["value"])
+            self.questions.append(event_id)
         if not targets:
             if isinstance(event, InputRequiredEvent):
-                # A question a step returned: streamed, not left over (as in the live run).
+                # Streamed, not left over (as in the live run).
+                if returned:
+                    return event_id  # held as a question
                 if self.forgotten is not None:
                     self.forgotten(event)
                 return event_id
@@ -186,7 +200,16 @@ class Fold:
             return
         returned = body.get("returned")
         if returned is not None:
-            self._enter(returned)
+            self._enter(returned, returned=True)
+
+    def _answers(self, entry: dict[str, Any], event_id: str) -> bool:
+        """True when the event `entry` sent into the run answers the oldest open question:
+        a HumanResponseEvent routed to a step, as the live run counts it (`route`)."""
+        return (
+            bool(entry["to"])
+            and not entry.get("direct")
+            and isinstance(self.events.get(event_id), HumanResponseEvent)
+        )
 
     def _event(self, entry: dict[str, Any]) -> Event:
         handed = self.live.pop(entry["id"], None)
@@ -207,6 +230,7 @@ class Fold:
                 "deliveries": [list(pair) for pair in self.deliveries],
                 "buffers": self.buffers,
                 "unclaimed": self.unclaimed,
+                "questions": self.questions,
                 "state": self.state,
                 "emitted": self.emitted,
                 "collected": self.collected,
@@ -236,6 +260,9 @@ class Fold:
                 fold._hold(event_id, events[event_id], texts[event_id])
         for event_id in body["unclaimed"]:
             fold.unclaimed.append(event_id)
+            fold._hold(event_id, events[event_id], texts[event_id])
+        for event_id in body.get("questions", ()):  # a checkpoint from before questions
+            fold.questions.append(event_id)
             fold._hold(event_id, events[event_id], texts[event_id])
         fold.state = body["state"]
         fold.emitted = {key: list(ids) for key, ids in body["emitted"].items()}

@@ -120,11 +120,11 @@ class RunJournal(JournalWriter):
         self.know(event, event_id)
         entry: dict[str, Any] = {"id": event_id, "value": value}
         if routed:
-            entry["to"] = (
-                [to_step]
-                if to_step is not None
-                else [spec.name for spec in self.fold.table.route(type(event))]
-            )
+            if to_step is None:
+                entry["to"] = [spec.name for spec in self.fold.table.route(type(event))]
+            else:
+                # Sent to that step alone: it answers no question (`Fold.questions`).
+                entry["to"], entry["direct"] = [to_step], True
         return entry
 
     def journalled_text(self, event: Event, where: str, made_by: str | None) -> str:

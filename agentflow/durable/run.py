@@ -189,6 +189,14 @@ class DurableRun(WorkflowRun):
         for event_id, event in fold.events.items():
             journal.know(event, event_id)
             fold.live.pop(event_id, None)
+        if fold.questions:
+            # Questions steps returned and nobody answered: whoever follows the resumed run
+            # sees them first, as a run restored from `Context.to_dict` streams them. The
+            # store holds them under the seqs they had; they are not stored again.
+            self.open_questions = [fold.events[i] for i in fold.questions]
+            for question in self.open_questions:
+                journal.stream.seqs.append(None)
+                self.stream.write(question)
         if fold.buffers:
             self.collections = Collections(
                 {key: [fold.events[i] for i in ids] for key, ids in fold.buffers.items()}

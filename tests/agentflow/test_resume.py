@@ -190,3 +190,97 @@ async def test_a_saved_run_naming_a_missing_step_is_refused() -> None:
     saved["run"]["in_progress"][0]["step"] = "renamed"
     with pytest.raises(ContextSerdeError, match="step 'renamed'"):
         Context.from_dict(Interview(), saved)
+
+
+# An unanswered question is streamed again, first, to the resumed run's follower
+
+
+class Work(Event):
+    pass
+
+
+class Note(Event):
+    pass
+
+
+class AsksAndWorks(Workflow):
+    """`begin` returns a question, the way LlamaIndex's walkthrough asks (`reply` takes the
+    answer), and sends `work` an event; `work` writes a Note once `gate` opens."""
+
+    gate: ClassVar[asyncio.Event]
+
+    @step
+    async def begin(self, ctx: Context, ev: StartEvent) -> InputRequiredEvent | Work:
+        ctx.send_event(Work())
+        return InputRequiredEvent(prefix="name?")
+
+    @step
+    async def work(self, ctx: Context, ev: Work) -> None:
+        await type(self).gate.wait()
+        ctx.write_event_to_stream(Note())
+
+    @step
+    async def reply(self, ev: HumanResponseEvent) -> StopEvent:
+        return StopEvent(result=ev.response)
+
+
+class WaitsAndWorks(Workflow):
+    """The same question asked inside the step, through `wait_for_event`."""
+
+    gate: ClassVar[asyncio.Event]
+
+    @step
+    async def begin(self, ctx: Context, ev: StartEvent) -> Work | None:
+        ctx.send_event(Work())
+        return None
+
+    @step
+    async def ask(self, ctx: Context, ev: Work) -> StopEvent:
+        reply = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="name?")
+        )
+        return StopEvent(result=reply.response)
+
+    @step
+    async def work(self, ctx: Context, ev: Work) -> None:
+        await type(self).gate.wait()
+        ctx.write_event_to_stream(Note())
+
+
+@pytest.mark.parametrize(
+    ("flow", "open_at_resume"),
+    [
+        # Streamed by the restore itself, before any step runs again.
+        (AsksAndWorks, True),
+        # Asked again by the step, which runs again up to its wait.
+        (WaitsAndWorks, False),
+    ],
+)
+async def test_an_unanswered_question_is_streamed_again_first_after_a_restore(
+    flow: type[AsksAndWorks] | type[WaitsAndWorks], open_at_resume: bool
+) -> None:
+    flow.gate = asyncio.Event()
+    first = flow(timeout=None).run()
+    async for event in first.stream_events():
+        if isinstance(event, InputRequiredEvent):
+            break
+    saved = through_json(first.ctx)  # `work` is still waiting for its gate
+    await first.cancel_run()
+
+    if open_at_resume:
+        flow.gate.set()
+    workflow = flow(timeout=None)
+    resumed = workflow.run(ctx=Context.from_dict(workflow, saved))
+    streamed: list[Event] = []
+    async for event in resumed.stream_events():
+        streamed.append(event)
+        if isinstance(event, InputRequiredEvent):
+            flow.gate.set()
+        if isinstance(event, Note):
+            resumed.ctx.send_event(HumanResponseEvent(response="Ada"))
+    assert await resumed == "Ada"
+    # Once, before the Note the resumed `work` writes.
+    assert [type(e) for e in streamed] == [InputRequiredEvent, Note, StopEvent]
+    question = streamed[0]
+    assert isinstance(question, InputRequiredEvent)
+    assert question.prefix == "name?"

@@ -310,3 +310,108 @@ async def test_a_failed_stream_write_fails_the_run() -> None:
     assert info is not None
     assert info.status == "running"  # nothing more was written
     assert await watched.read_stream("t") == []
+
+
+class Work(Event):
+    pass
+
+
+class AsksByReturning(Workflow):
+    """`begin` returns a question (LlamaIndex's human in the loop: `reply` takes the
+    answer) and sends `work` an event, which writes Said(1, 0) once `release` is set."""
+
+    def __init__(self, store: RunStore, durability: Durability, release: asyncio.Event) -> None:
+        super().__init__(store=store, timeout=None, durability=durability)
+        self.release = release
+        self.began = 0
+
+    @step
+    async def begin(self, ctx: Context, ev: StartEvent) -> InputRequiredEvent | Work:
+        self.began += 1
+        ctx.send_event(Work())
+        return InputRequiredEvent(prefix="name?")
+
+    @step
+    async def work(self, ctx: Context, ev: Work) -> None:
+        await self.release.wait()
+        ctx.write_event_to_stream(Said(n=1, part=0))
+
+    @step
+    async def reply(self, ev: HumanResponseEvent) -> StopEvent:
+        return StopEvent(result=ev.response)
+
+
+async def stream_answering(handler: Any, answer: str) -> list[Event]:
+    """Every event `handler` streams; `answer` is sent once `Said` has come, so that the
+    run does not end before the resumed `work` streams."""
+    events: list[Event] = []
+    async for event in handler.stream_events():
+        events.append(event)
+        if isinstance(event, Said):
+            handler.ctx.send_event(HumanResponseEvent(response=answer))
+    return events
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+async def test_a_resumed_run_streams_its_unanswered_returned_question_again_first(
+    tmp_path: Path, durability: Durability
+) -> None:
+    database = tmp_path / "runs.db"
+    async with NotingStore(database) as store:
+        first = AsksByReturning(store, durability, asyncio.Event())
+        handler = first.run(run_id="q")
+        await until_asked(handler)
+        if durability != "exit":  # the question is stored behind the run: let it be
+            await store.until(lambda stored: len(stored) == 1)
+        crashed_at = crash_image(database, tmp_path)
+        await handler.cancel_run()
+    async with SqliteStore(crashed_at) as crashed:
+        again = AsksByReturning(crashed, durability, asyncio.Event())
+        again.release.set()
+        resumed = await again.resume("q")
+        streamed = await stream_answering(resumed, "Ann")
+        assert await resumed == "Ann"
+        stored = stored_events(await crashed.read_stream("q"))
+    if durability == "exit":
+        # Nothing was written since the start, so the run began again and asked anew.
+        assert again.began == 1
+        assert [type(e) for e in streamed][-1] is StopEvent
+        assert sum(isinstance(e, InputRequiredEvent) for e in streamed) == 1
+        return
+    # The step that asked completed before the crash: it did not run again, yet the
+    # question, still unanswered, is streamed again, once and before anything new.
+    assert again.began == 0
+    assert [type(e) for e in streamed] == [InputRequiredEvent, Said, StopEvent]
+    assert isinstance(streamed[0], InputRequiredEvent)
+    assert streamed[0].prefix == "name?"
+    # The store held it already: it is not stored twice.
+    assert [type(e) for e in stored] == [InputRequiredEvent, Said, StopEvent]
+
+
+async def test_an_exit_run_waiting_on_its_returned_question_streams_it_again_on_resume(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "runs.db"
+    release = asyncio.Event()
+    release.set()  # `work` is done before the run waits: the run checkpoints its question
+    async with SqliteStore(database) as inner:
+        store = WatchedStore(inner)
+        first = AsksByReturning(store, "exit", release)
+        handler = first.run(run_id="q")
+        events = []
+        async for event in handler.stream_events():
+            events.append(event)
+            if len(events) == 2:
+                break
+        assert {type(e) for e in events} == {InputRequiredEvent, Said}
+        await store.until_status("waiting")
+        crashed_at = crash_image(database, tmp_path)
+        await handler.cancel_run()
+    async with SqliteStore(crashed_at) as crashed:
+        again = AsksByReturning(crashed, "exit", release)
+        resumed = await again.resume("q")
+        resumed.ctx.send_event(HumanResponseEvent(response="Ann"))  # a reply that came in
+        streamed = [event async for event in resumed.stream_events()]
+        assert await resumed == "Ann"
+    assert again.began == 0  # resumed from the waiting checkpoint, after the question
+    assert [type(e) for e in streamed] == [InputRequiredEvent, StopEvent]
