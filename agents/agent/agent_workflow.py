@@ -130,14 +130,18 @@ class AgentWorkflow(ConversationWorkflow):
         self.handoff_prompt = (
             HANDOFF_PROMPT
             if handoff_prompt is None
-            else checked_template("AgentWorkflow", "handoff_prompt", handoff_prompt, ("agent_info",))
+            else checked_template(
+                "AgentWorkflow", "handoff_prompt", handoff_prompt, ("agent_info",)
+            )
         )
         """The `handoff` tool's description; `{agent_info}` lists the agents."""
         self.handoff_output_prompt = (
             HANDOFF_OUTPUT_PROMPT
             if handoff_output_prompt is None
             else checked_template(
-                "AgentWorkflow", "handoff_output_prompt", handoff_output_prompt,
+                "AgentWorkflow",
+                "handoff_output_prompt",
+                handoff_output_prompt,
                 ("to_agent", "reason"),
             )
         )
@@ -159,9 +163,7 @@ class AgentWorkflow(ConversationWorkflow):
                 )
             overrides["answer_on_max_iterations"] = early_stopping_method == "generate"
         root = next(agent for agent in agents if agent.name == self.root_agent)
-        self.agents = {
-            agent.name: self._member(agent, agents, root, overrides) for agent in agents
-        }
+        self.agents = {agent.name: self._member(agent, agents, root, overrides) for agent in agents}
         """The agents by name (copies), each with its `handoff` tool when it may hand off."""
 
     @classmethod
@@ -184,8 +186,7 @@ class AgentWorkflow(ConversationWorkflow):
 
         if llm is None:
             raise TypeError(
-                "AgentWorkflow.from_tools_or_functions needs an llm, e.g. "
-                "llm=OpenAI('gpt-4o-mini')"
+                "AgentWorkflow.from_tools_or_functions needs an llm, e.g. llm=OpenAI('gpt-4o-mini')"
             )
         model = as_llm(llm)
         agent_cls = FunctionAgent if model.metadata.is_function_calling_model else ReActAgent

@@ -32,7 +32,6 @@ from tools import ToolOutput
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-
 class _NamesItsAgent(Event):
     """An event naming its agent, under agentflow's name and LlamaIndex's."""
 

@@ -5,8 +5,8 @@ agentflow's (`agents`, `agentflow`), the LLM's HTTP mocked at the wire.
 
 Each program defines `async def main(api_base)`, whose return value is the program's
 outcome, read from the streamed events' and the output's LlamaIndex fields. `PROGRAMS` maps
-a program to the replies its LLM gets (made afresh for each run: a response is read once) and to that outcome, the same
-on both.
+a program to the replies its LLM gets (made afresh for each run: a response is read once)
+and to that outcome, the same on both.
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ async def main(api_base):
         llm=llm,
         system_prompt="You calculate.",
     )
-    history = [ChatMessage(role="user", content="Hi"), ChatMessage(role="assistant", content="Hello")]
+    history = [
+        ChatMessage(role="user", content="Hi"),
+        ChatMessage(role="assistant", content="Hello"),
+    ]
     handler = agent.run(user_msg="What is (2 * 3) + 4?", chat_history=history)
     events, text, last = [], "", None
     async for ev in handler.stream_events():
@@ -61,12 +64,15 @@ async def main(api_base):
     return events, text, last, str(output), output.current_agent_name, calls
 """
 
+
 def function_agent_replies() -> list[httpx.Response]:
     return [
-    calls_reply(("call_m", "multiply", '{"a": 2, "b": 3}')),
-    calls_reply(("call_a", "add", '{"a": 6, "b": 4}')),
-    text_reply("(2 * 3) + 4 ", "is 10."),
-]
+        calls_reply(("call_m", "multiply", '{"a": 2, "b": 3}')),
+        calls_reply(("call_a", "add", '{"a": 6, "b": 4}')),
+        text_reply("(2 * 3) + 4 ", "is 10."),
+    ]
+
+
 FUNCTION_AGENT_OUTCOME = (
     [
         ("call", "multiply", {"a": 2, "b": 3}, "call_m"),
@@ -129,12 +135,15 @@ async def main(api_base):
     return calls, results, speakers, str(output), output.current_agent_name, state
 """
 
+
 def handoff_replies() -> list[httpx.Response]:
     return [
-    calls_reply(("call_h", "handoff", '{"to_agent": "math", "reason": "It is arithmetic."}')),
-    calls_reply(("call_m", "multiply", '{"a": 6, "b": 7}')),
-    text_reply("6 times 7 ", "is 42."),
-]
+        calls_reply(("call_h", "handoff", '{"to_agent": "math", "reason": "It is arithmetic."}')),
+        calls_reply(("call_m", "multiply", '{"a": 6, "b": 7}')),
+        text_reply("6 times 7 ", "is 42."),
+    ]
+
+
 HANDOFF_OUTCOME = (
     [
         ("handoff", {"to_agent": "math", "reason": "It is arithmetic."}, "call_h"),
@@ -180,11 +189,18 @@ async def main(api_base):
     return events, speakers, str(output), output.current_agent_name
 """
 
+
 def react_replies() -> list[httpx.Response]:
     return [
-    text_reply("Thought: I need to multiply.\n", 'Action: multiply\nAction Input: {"a": 2, "b": 3}'),
-    text_reply("Thought: I can answer without using any more tools.\n", "Answer: 2 times 3 is 6."),
-]
+        text_reply(
+            "Thought: I need to multiply.\n", 'Action: multiply\nAction Input: {"a": 2, "b": 3}'
+        ),
+        text_reply(
+            "Thought: I can answer without using any more tools.\n", "Answer: 2 times 3 is 6."
+        ),
+    ]
+
+
 REACT_OUTCOME = (
     [
         ("call", "multiply", {"a": 2, "b": 3}, True),
@@ -218,11 +234,14 @@ async def main(api_base):
     return results, str(output), output.current_agent_name, await handler.ctx.store.get("state")
 """
 
+
 def from_tools_replies() -> list[httpx.Response]:
     return [
-    calls_reply(("call_m", "multiply", '{"a": 4, "b": 5}')),
-    text_reply("4 times 5 is 20."),
-]
+        calls_reply(("call_m", "multiply", '{"a": 4, "b": 5}')),
+        text_reply("4 times 5 is 20."),
+    ]
+
+
 FROM_TOOLS_OUTCOME = ([("multiply", "20")], "4 times 5 is 20.", "Agent", {"unit": "cm"})
 
 PROGRAMS: dict[str, tuple[str, Callable[[], list[httpx.Response]], Any]] = {

@@ -119,7 +119,9 @@ class Town(BaseModel):
 
 def test_output_gives_its_structured_response_as_a_model() -> None:
     output = AgentOutput(
-        response=ChatMessage.assistant("Oslo"), structured_response=City(name="Oslo"), agent_name="a"
+        response=ChatMessage.assistant("Oslo"),
+        structured_response=City(name="Oslo"),
+        agent_name="a",
     )
     assert output.get_pydantic_model(City) == City(name="Oslo")
     assert output.get_pydantic_model(Town) == Town(name="Oslo")
@@ -135,7 +137,9 @@ async def test_a_run_streams_llamaindex_fields(api: respx.MockRouter, llm: OpenA
     api.post("/chat/completions").mock(
         side_effect=[calls_reply(("c1", "ping", "{}")), text_reply("It ", "pongs.")]
     )
-    output, events = await run_collecting(FunctionAgent(tools=[ping], llm=llm, name="p"), user_msg="?")
+    output, events = await run_collecting(
+        FunctionAgent(tools=[ping], llm=llm, name="p"), user_msg="?"
+    )
     calls = [ev for ev in events if isinstance(ev, ToolCall)]
     results = [ev for ev in events if isinstance(ev, ToolCallResult)]
     streams = [ev for ev in events if isinstance(ev, AgentStream)]
@@ -222,7 +226,9 @@ async def test_early_stopping_generate_answers_at_the_limit(
     assert sent_json(route.calls[1].request)["tool_choice"] == "none"
 
 
-async def test_run_sets_its_own_limit_and_early_stopping(api: respx.MockRouter, llm: OpenAI) -> None:
+async def test_run_sets_its_own_limit_and_early_stopping(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
     api.post("/chat/completions").mock(
         side_effect=lambda request: calls_reply(("c1", "ping", "{}"))
     )
@@ -248,7 +254,7 @@ async def test_workflow_handoff_prompts_and_output_cls_reach_every_agent(
         handoff_output_prompt="Now {to_agent}, because {reason}.",
         output_cls=City,
     )
-    output, events = await run_collecting(workflow, user_msg="Capital of Norway?")  # type: ignore[arg-type]
+    output, _ = await run_collecting(workflow, user_msg="Capital of Norway?")  # type: ignore[arg-type]
     first = sent_json(route.calls[0].request)
     assert first["tools"][0]["function"]["description"] == "Pick one of:\n- geo: Knows places."
     assert [m["content"] for m in sent_json(route.calls[1].request)["messages"]][-1] == (
@@ -264,7 +270,9 @@ async def test_workflow_handoff_prompts_and_output_cls_reach_every_agent(
 async def test_run_takes_memory_messages_and_context_in_llamaindex_order(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:
-    route = api.post("/chat/completions").mock(side_effect=[text_reply("Hi Ada."), text_reply("Ok.")])
+    route = api.post("/chat/completions").mock(
+        side_effect=[text_reply("Hi Ada."), text_reply("Ok.")]
+    )
     agent = FunctionAgent(llm=llm)
     memory = ChatMemoryBuffer.from_defaults(
         token_limit=1000, chat_history=[LlamaChatMessage(role="user", content="I am Ada.")]
@@ -274,9 +282,14 @@ async def test_run_takes_memory_messages_and_context_in_llamaindex_order(
     assert sent_texts(route, 0) == [("user", "I am Ada."), ("user", "Who am I?")]
     other = ChatMemory(token_limit=1000, messages=[ChatMessage.user("Ignored: ctx has one.")])
     await agent.run(user_msg="Thanks.", memory=other, ctx=ctx)
-    assert [text for _, text in sent_texts(route, 1)] == ["I am Ada.", "Who am I?", "Hi Ada.", "Thanks."]
+    assert [text for _, text in sent_texts(route, 1)] == [
+        "I am Ada.",
+        "Who am I?",
+        "Hi Ada.",
+        "Thanks.",
+    ]
 
 
 def test_run_refuses_a_memory_it_cannot_read(llm: OpenAI) -> None:
-    with pytest.raises(TypeError, match="run\\(memory=...\\) takes a ChatMemory or a LlamaIndex"):
+    with pytest.raises(TypeError, match=r"run\(memory=\.\.\.\) takes a ChatMemory or a LlamaIndex"):
         FunctionAgent(llm=llm).run("hi", memory=["not", "a", "memory"])

@@ -36,8 +36,12 @@ async def run_program(
     agentflow), against the mocked server: its outcome and the requests it sent."""
     if engine == "agentflow":
         for reference, ours in _RENAMES.items():
-            source = re.sub(rf"^from {re.escape(reference)} import", f"from {ours} import",
-                            source, flags=re.MULTILINE)
+            source = re.sub(
+                rf"^from {re.escape(reference)} import",
+                f"from {ours} import",
+                source,
+                flags=re.MULTILINE,
+            )
     slug = re.sub(r"\W+", "_", name)
     module = ModuleType(f"agent_compat_{slug}_{engine}")
     monkeypatch.setitem(sys.modules, module.__name__, module)
