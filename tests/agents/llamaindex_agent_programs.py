@@ -1,6 +1,7 @@
 """Programs written for LlamaIndex's agents (`llama_index.core.agent.workflow`), with a
-LlamaIndex OpenAI LLM and LlamaIndex tools and messages; test_llamaindex_agents_compat.py
-runs each on LlamaIndex itself and again with the agent and workflow imports renamed to
+LlamaIndex LLM speaking OpenAI's wire (`WireOpenAI`, in the place of
+llama-index-llms-openai's `OpenAI`: see llamaindex_wire_llm.py) and LlamaIndex tools and
+messages; test_llamaindex_agents_compat.py runs each on LlamaIndex itself and again with the agent and workflow imports renamed to
 agentflow's (`agents`, `agentflow`), the LLM's HTTP mocked at the wire.
 
 Each program defines `async def main(api_base)`, whose return value is the program's
@@ -23,7 +24,7 @@ from llama_index.core.agent.workflow import (
 )
 from llama_index.core.llms import ChatMessage
 from llama_index.core.tools import FunctionTool
-from llama_index.llms.openai import OpenAI
+from llamaindex_wire_llm import WireOpenAI as OpenAI
 
 def multiply(a: int, b: int) -> int:
     \"\"\"Multiply two numbers.\"\"\"
@@ -92,7 +93,7 @@ from llama_index.core.agent.workflow import (
     AgentStream, AgentWorkflow, FunctionAgent, ToolCall, ToolCallResult,
 )
 from llama_index.core.workflow import Context
-from llama_index.llms.openai import OpenAI
+from llamaindex_wire_llm import WireOpenAI as OpenAI
 
 async def multiply(ctx: Context, a: int, b: int) -> int:
     \"\"\"Multiply two numbers and note the product in the shared state.\"\"\"
@@ -163,7 +164,7 @@ REACT_AGENT = """
 from llama_index.core.agent.workflow import AgentStream, ReActAgent, ToolCall, ToolCallResult
 from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.llms import ChatMessage
-from llama_index.llms.openai import OpenAI
+from llamaindex_wire_llm import WireOpenAI as OpenAI
 
 def multiply(a: int, b: int) -> int:
     \"\"\"Multiply two numbers.\"\"\"
@@ -213,7 +214,7 @@ REACT_OUTCOME = (
 
 FROM_TOOLS_OR_FUNCTIONS = """
 from llama_index.core.agent.workflow import AgentWorkflow, ToolCallResult
-from llama_index.llms.openai import OpenAI
+from llamaindex_wire_llm import WireOpenAI as OpenAI
 
 def multiply(a: int, b: int) -> int:
     \"\"\"Multiply two numbers.\"\"\"

@@ -2,7 +2,7 @@
 
 Each program of llamaindex_agent_programs.py runs on `llama_index.core.agent.workflow`
 itself and again with `llama_index.core.agent.workflow` renamed `agents` and
-`llama_index.core.workflow` renamed `agentflow`, its LlamaIndex OpenAI LLM talking to a
+`llama_index.core.workflow` renamed `agentflow`, its LlamaIndex LLM talking to a
 respx-mocked server; the outcome, read from the events' and the output's LlamaIndex fields,
 must be the same. The other tests check the rest of LlamaIndex's agent API: its constructor
 options, `run()` options and event fields.
@@ -19,8 +19,6 @@ import pytest
 from llamaindex_agent_programs import PROGRAMS
 from llm_wire import BASE_URL, sent_json
 from wire_mock import mock_wire
-
-pytest.importorskip("llama_index.llms.openai")
 
 ENGINES = ["llama_index", "agentflow"]
 _RENAMES = {
