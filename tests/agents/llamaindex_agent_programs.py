@@ -1,8 +1,9 @@
 """Programs written for LlamaIndex's agents (`llama_index.core.agent.workflow`), with a
 LlamaIndex LLM speaking OpenAI's wire (`WireOpenAI`, in the place of
 llama-index-llms-openai's `OpenAI`: see llamaindex_wire_llm.py) and LlamaIndex tools and
-messages; test_llamaindex_agents_compat.py runs each on LlamaIndex itself and again with the agent and workflow imports renamed to
-agentflow's (`agents`, `agentflow`), the LLM's HTTP mocked at the wire.
+messages; test_llamaindex_agents_compat.py runs each on LlamaIndex itself and again with
+the agent and workflow imports renamed to agentflow's (`agents`, `agentflow`), the LLM's
+HTTP mocked at the wire.
 
 Each program defines `async def main(api_base)`, whose return value is the program's
 outcome, read from the streamed events' and the output's LlamaIndex fields. `PROGRAMS` maps
