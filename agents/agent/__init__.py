@@ -12,6 +12,7 @@
 | `agents.agent.handoff` | the `handoff` tool an `AgentWorkflow` gives its agents |
 | `agents.agent.events` | the events on the stream, `AgentOutput` |
 | `agents.agent.repeated_calls` | a call the run already answered gets that answer, not a rerun |
+| `agents.agent.state_prompt` | the shared state in the user's message (`state_prompt`) |
 | `agents.agent.run_state` | `AgentRunState`: one run's counters, kept in the context |
 | `agents.agent.errors` | `AgentError` and its subclasses |
 """
@@ -20,6 +21,7 @@ from agents.agent.agent_workflow import AgentWorkflow
 from agents.agent.conversation import ConversationWorkflow
 from agents.agent.errors import (
     AgentError,
+    AgentOptionError,
     EmptyReplyError,
     HandoffError,
     MaxIterationsError,
@@ -51,6 +53,7 @@ __all__ = [
     "AgentFinish",
     "AgentHandoff",
     "AgentInput",
+    "AgentOptionError",
     "AgentOutput",
     "AgentReply",
     "AgentRunState",

@@ -35,14 +35,16 @@ together.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel
 
 from agentflow import Context, step
 from agentflow.context import DictState
 from agents.agent.conversation import ConversationWorkflow
-from agents.agent.errors import HandoffError
+from agents.agent.errors import AgentOptionError, HandoffError
 from agents.agent.events import (
     AgentFinish,
     AgentHandoff,
@@ -54,8 +56,21 @@ from agents.agent.events import (
     ToolCallResult,
 )
 from agents.agent.function_agent import FunctionAgent
-from agents.agent.handoff import HANDOFF_TOOL_NAME, HandoffRequest, handoff_tool
+from agents.agent.handoff import (
+    HANDOFF_OUTPUT_PROMPT,
+    HANDOFF_PROMPT,
+    HANDOFF_TOOL_NAME,
+    HandoffRequest,
+    handoff_tool,
+)
+from agents.agent.state_prompt import checked_template
+from agents.llm.llama_index_llm import as_llm
+from agents.llm.protocol import LLM
+from agents.llm.types import ChatMessage
 from tools import ToolSet
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM as LlamaIndexLLMBase
 
 
 class AgentWorkflow(ConversationWorkflow):
@@ -75,10 +90,22 @@ class AgentWorkflow(ConversationWorkflow):
         root_agent: str | None = None,
         initial_state: Mapping[str, Any] | None = None,
         timeout: float | None = 600.0,
+        *,
+        handoff_prompt: str | Any | None = None,
+        handoff_output_prompt: str | Any | None = None,
+        state_prompt: str | Any | None = None,
+        output_cls: type[BaseModel] | None = None,
+        structured_output_fn: Callable[[list[ChatMessage]], Any] | None = None,
+        early_stopping_method: Literal["force", "generate"] | None = None,
         **workflow_kwargs: Any,
     ) -> None:
         """`agents` have unique names; `root_agent` (default: the first) answers first;
-        `initial_state` is copied into each new context's shared `state`."""
+        `initial_state` is copied into each new context's shared `state`.
+
+        The keyword-only options are LlamaIndex's: `handoff_prompt` (with `{agent_info}`)
+        describes the `handoff` tool, `handoff_output_prompt` (with `{to_agent}` and
+        `{reason}`) is its result; `state_prompt`, `output_cls`, `structured_output_fn` and
+        `early_stopping_method`, when given, replace every agent's own."""
         super().__init__(timeout=timeout, **workflow_kwargs)
         if not agents:
             raise HandoffError("AgentWorkflow needs at least one agent")
@@ -86,6 +113,12 @@ class AgentWorkflow(ConversationWorkflow):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise HandoffError(f"AgentWorkflow: two agents are named {duplicates[0]!r}")
+        own_state = [agent.name for agent in agents if agent.initial_state]
+        if own_state:
+            raise HandoffError(
+                f"AgentWorkflow: agent {own_state[0]!r} has an initial_state of its own; "
+                "give AgentWorkflow(initial_state=...), which all its agents share"
+            )
         self.root_agent = root_agent if root_agent is not None else names[0]
         """The agent that answers first in a new context."""
         if self.root_agent not in names:
@@ -94,9 +127,85 @@ class AgentWorkflow(ConversationWorkflow):
             )
         self.initial_state = dict(initial_state or {})
         """The shared state a new context starts with."""
+        self.handoff_prompt = (
+            HANDOFF_PROMPT
+            if handoff_prompt is None
+            else checked_template(
+                "AgentWorkflow", "handoff_prompt", handoff_prompt, ("agent_info",)
+            )
+        )
+        """The `handoff` tool's description; `{agent_info}` lists the agents."""
+        self.handoff_output_prompt = (
+            HANDOFF_OUTPUT_PROMPT
+            if handoff_output_prompt is None
+            else checked_template(
+                "AgentWorkflow",
+                "handoff_output_prompt",
+                handoff_output_prompt,
+                ("to_agent", "reason"),
+            )
+        )
+        """The `handoff` tool's result; `{to_agent}` and `{reason}` are filled in."""
+        overrides: dict[str, Any] = {}
+        if state_prompt is not None:
+            overrides["state_prompt"] = checked_template(
+                "AgentWorkflow", "state_prompt", state_prompt, ("state", "msg")
+            )
+        if output_cls is not None:
+            overrides["output_cls"] = output_cls
+        if structured_output_fn is not None:
+            overrides["structured_output_fn"] = structured_output_fn
+        if early_stopping_method is not None:
+            if early_stopping_method not in ("force", "generate"):
+                raise AgentOptionError(
+                    "AgentWorkflow: early_stopping_method must be 'force' or 'generate', got "
+                    f"{early_stopping_method!r}"
+                )
+            overrides["answer_on_max_iterations"] = early_stopping_method == "generate"
         root = next(agent for agent in agents if agent.name == self.root_agent)
-        self.agents = {agent.name: self._member(agent, agents, root) for agent in agents}
+        self.agents = {agent.name: self._member(agent, agents, root, overrides) for agent in agents}
         """The agents by name (copies), each with its `handoff` tool when it may hand off."""
+
+    @classmethod
+    def from_tools_or_functions(
+        cls,
+        tools_or_functions: Sequence[Any],
+        llm: LLM | LlamaIndexLLMBase | None = None,
+        system_prompt: str | None = None,
+        state_prompt: str | Any | None = None,
+        initial_state: Mapping[str, Any] | None = None,
+        output_cls: type[BaseModel] | None = None,
+        structured_output_fn: Callable[[list[ChatMessage]], Any] | None = None,
+        timeout: float | None = 600.0,
+        verbose: bool = False,
+    ) -> AgentWorkflow:
+        """A workflow of one agent named "Agent" with these tools (functions, our tools or
+        LlamaIndex tools): a `FunctionAgent` when `llm` does function calling, else a
+        `ReActAgent`, as LlamaIndex's `AgentWorkflow.from_tools_or_functions` makes."""
+        from agents.agent.react_agent import ReActAgent
+
+        if llm is None:
+            raise TypeError(
+                "AgentWorkflow.from_tools_or_functions needs an llm, e.g. llm=OpenAI('gpt-4o-mini')"
+            )
+        model = as_llm(llm)
+        agent_cls = FunctionAgent if model.metadata.is_function_calling_model else ReActAgent
+        agent = agent_cls(
+            tools=tools_or_functions,
+            llm=model,
+            system_prompt=system_prompt,
+            name="Agent",
+            description="One agent with the tools given.",
+        )
+        return cls(
+            agents=[agent],
+            initial_state=initial_state,
+            timeout=timeout,
+            state_prompt=state_prompt,
+            output_cls=output_cls,
+            structured_output_fn=structured_output_fn,
+            verbose=verbose,
+        )
 
     # -- steps: each runs the same step of the agent its event names ----------------------
 
@@ -184,7 +293,11 @@ class AgentWorkflow(ConversationWorkflow):
         return self.agents[name]
 
     def _member(
-        self, agent: FunctionAgent, team: Sequence[FunctionAgent], root: FunctionAgent
+        self,
+        agent: FunctionAgent,
+        team: Sequence[FunctionAgent],
+        root: FunctionAgent,
+        overrides: Mapping[str, Any],
     ) -> FunctionAgent:
         names = {member.name: member.description for member in team}
         allowed = agent.can_handoff_to
@@ -198,6 +311,8 @@ class AgentWorkflow(ConversationWorkflow):
                 f"the agents are {list(names)}"
             )
         member = copy.copy(agent)
+        for attribute, value in overrides.items():
+            setattr(member, attribute, value)
         # One conversation and one set of counters for the team: an agent reading its own
         # keys would answer from a memory without the user's message, and its run's counters
         # would never be reset by `setup` (which only the active agent runs).
@@ -211,7 +326,16 @@ class AgentWorkflow(ConversationWorkflow):
             )
         targets = {name: names[name] for name in allowed}
         member.toolset = ToolSet(
-            [*agent.toolset, handoff_tool(agent.name, targets, self.handoff_key)]
+            [
+                *agent.toolset,
+                handoff_tool(
+                    agent.name,
+                    targets,
+                    self.handoff_key,
+                    self.handoff_prompt,
+                    self.handoff_output_prompt,
+                ),
+            ]
         )
         return member
 

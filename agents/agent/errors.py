@@ -109,3 +109,9 @@ class EmptyReplyError(AgentError, EmptyResponseError):
         """The model that replied."""
         self.finish_reason = finish_reason
         """Why the model stopped, as the stream said; None when it did not say."""
+
+
+class AgentOptionError(AgentError, ValueError):
+    """An agent or `AgentWorkflow` was given an option it cannot use (a prompt template
+    without its placeholders, an unknown `early_stopping_method`, ...); the message names
+    the agent and the option."""

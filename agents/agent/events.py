@@ -7,36 +7,70 @@ then `AgentOutput`, the run's result. `AgentReply` (a finished LLM reply) and `A
 (the settled answer) pass between steps and are not written to the stream. In an
 `AgentWorkflow`, `AgentHandoff` marks where one agent passes the conversation to another;
 every event names its agent (`agent_name`).
+
+Each event also carries the field names of its namesake in `llama_index.core.agent.workflow`
+(`current_agent_name`, `tool_kwargs`, `tool_id`, `tool_output`; `AgentStream`'s `response`
+and `delta`), read from agentflow's own fields rather than stored twice: they are in
+`model_dump()` (so on the server's stream), not in `to_dict()` or a saved context, and the
+constructors take them too (`ToolCall(tool_kwargs=..., tool_id=...)`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, computed_field
+from pydantic import AliasChoices, BaseModel, Field, computed_field, field_serializer
 
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
 from agents.llm.types import ChatMessage, Usage
 from agents.llm.types import ToolCall as LLMToolCall
+from agents.memory import ChatMemory
 from agents.streamed_text import StreamedTextEvent
+from tools import ToolOutput
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class _NamesItsAgent(Event):
+    """An event naming its agent, under agentflow's name and LlamaIndex's."""
+
+    agent_name: str = Field(validation_alias=AliasChoices("agent_name", "current_agent_name"))
+    """The agent that wrote the event (`current_agent_name=` is accepted too)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def current_agent_name(self) -> str:
+        """`agent_name`, under LlamaIndex's name."""
+        return self.agent_name
 
 
 class AgentStart(StartEvent):
-    """What `agent.run(user_msg=..., chat_history=...)` starts with."""
+    """What `agent.run(user_msg=..., chat_history=..., memory=...)` starts with."""
 
     user_msg: str | ChatMessage | None = None
     """The new user message; None to answer `chat_history` (or the memory) as it is."""
     chat_history: list[ChatMessage] | None = None
     """Replaces the conversation in memory when given; None continues the memory."""
+    memory: ChatMemory | None = None
+    """The conversation to start from when the context holds none yet (copied)."""
+    max_iterations: int | None = None
+    """This run's limit of LLM calls; None for the agent's `max_iterations`."""
+    early_stopping_method: Literal["force", "generate"] | None = None
+    """This run's choice at `max_iterations`: "force" raises `MaxIterationsError`,
+    "generate" makes one last call told to answer; None for the agent's own."""
 
 
 def agent_start_kwargs(
-    user_msg: str | ChatMessage | None, chat_history: Sequence[ChatMessage] | None
+    user_msg: str | ChatMessage | None,
+    chat_history: Sequence[ChatMessage] | None,
+    **options: Any,
 ) -> dict[str, Any]:
     """The `run()` keyword arguments that fill an `AgentStart`, leaving out what was not
-    given (so a run with neither resumes an unfinished one)."""
-    kwargs: dict[str, Any] = {}
+    given (so a run with neither message nor history resumes an unfinished one). `options`
+    are the other `AgentStart` fields (`memory`, `max_iterations`,
+    `early_stopping_method`)."""
+    kwargs: dict[str, Any] = {name: value for name, value in options.items() if value is not None}
     if user_msg is not None:
         kwargs["user_msg"] = user_msg
     if chat_history is not None:
@@ -44,16 +78,15 @@ def agent_start_kwargs(
     return kwargs
 
 
-class AgentInput(Event):
-    """The messages the next LLM call gets (system prompt included)."""
+class AgentInput(_NamesItsAgent):
+    """The messages the next LLM call gets (system prompt included); `agent_name` is the
+    agent calling its LLM."""
 
     input: list[ChatMessage]
     """The prompt, as sent."""
-    agent_name: str
-    """The agent calling its LLM."""
 
 
-class AgentStream(StreamedTextEvent):
+class AgentStream(StreamedTextEvent, _NamesItsAgent):
     """One streamed chunk of the agent's LLM reply, with LlamaIndex's `AgentStream` fields.
 
     `response` (the reply's text so far) is read from the reply's shared `ReplyText`, not
@@ -64,8 +97,6 @@ class AgentStream(StreamedTextEvent):
 
     text_so_far_field = "response"
 
-    agent_name: str = Field(validation_alias=AliasChoices("agent_name", "current_agent_name"))
-    """The agent whose LLM is writing (`current_agent_name=` is accepted too)."""
     tool_calls: list[LLMToolCall] = Field(default_factory=list)
     """Always empty here: the reply's tool calls arrive as `ToolCall` events once complete."""
     thinking_delta: str | None = None
@@ -78,11 +109,6 @@ class AgentStream(StreamedTextEvent):
     def response(self) -> str:
         """The reply's text so far, this chunk's included."""
         return self.text_so_far()
-
-    @property
-    def current_agent_name(self) -> str:
-        """`agent_name`, under LlamaIndex's name."""
-        return self.agent_name
 
 
 class AgentReply(Event):
@@ -103,21 +129,37 @@ class AgentFinish(Event):
     """With `output_cls`, the validated instance."""
 
 
-class ToolCall(Event):
-    """A tool call the LLM asked for, about to run."""
+class _NamesItsCall(_NamesItsAgent):
+    """An event about one tool call, under agentflow's names and LlamaIndex's."""
 
-    call_id: str
-    """The id the result quotes back to the LLM."""
+    call_id: str = Field(validation_alias=AliasChoices("call_id", "tool_id"))
+    """The id the result quotes back to the LLM (`tool_id=` is accepted too)."""
     tool_name: str
     """The tool asked for (it may not exist: the result then says so)."""
-    arguments: dict[str, Any]
-    """The parsed arguments (empty when they were malformed)."""
+    arguments: dict[str, Any] = Field(validation_alias=AliasChoices("arguments", "tool_kwargs"))
+    """The parsed arguments (`tool_kwargs=` is accepted too)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tool_id(self) -> str:
+        """`call_id`, under LlamaIndex's name."""
+        return self.call_id
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tool_kwargs(self) -> dict[str, Any]:
+        """`arguments`, under LlamaIndex's name."""
+        return self.arguments
+
+
+class ToolCall(_NamesItsCall):
+    """A tool call the LLM asked for, about to run; `arguments` are empty when the LLM's
+    were malformed, and `agent_name` is the agent making the call."""
+
     raw_arguments: str = ""
     """The arguments exactly as the LLM wrote them."""
     index: int
     """The call's position in the reply; results go back to the LLM in this order."""
-    agent_name: str
-    """The agent making the call."""
     repeat_of: str | None = None
     """The earlier call of the run (same tool, same arguments) whose answer this one gets
     instead of running the tool; None when the tool runs (`agents.agent.repeated_calls`).
@@ -125,15 +167,10 @@ class ToolCall(Event):
     `run_tool_call`: `aggregate_tool_results` answers it."""
 
 
-class ToolCallResult(Event):
-    """What one tool call gave: the text the LLM reads, and whether it failed."""
+class ToolCallResult(_NamesItsCall):
+    """What one tool call gave: the text the LLM reads, and whether it failed. `call_id`
+    is the call this answers, `agent_name` the agent that made it."""
 
-    call_id: str
-    """The call this answers."""
-    tool_name: str
-    """The tool that ran (or was asked for)."""
-    arguments: dict[str, Any]
-    """The arguments it was called with."""
     content: str
     """The result as the LLM reads it; for an error, what went wrong."""
     is_error: bool = False
@@ -142,8 +179,6 @@ class ToolCallResult(Event):
     """True when the tool's output ends the run as the answer."""
     index: int
     """The call's position in the reply."""
-    agent_name: str
-    """The agent that made the call."""
     denied: bool = False
     """True when a human did not approve the call, so the tool did not run."""
     repeat_of: str | None = None
@@ -152,6 +187,26 @@ class ToolCallResult(Event):
     the tool ran."""
     raw_output: Any = Field(default=None, exclude=True)
     """The tool's return value (or exception); not saved with the context."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tool_output(self) -> ToolOutput:
+        """The result as LlamaIndex's `ToolCallResult.tool_output` gives it: a `ToolOutput`
+        (`content`, `tool_name`, `raw_input`, `raw_output`, `is_error`; `str()` is the
+        content)."""
+        return ToolOutput(
+            self.tool_name, self.content, self.arguments, self.raw_output, self.is_error
+        )
+
+    @field_serializer("tool_output")
+    def _dump_tool_output(self, output: ToolOutput) -> dict[str, Any]:
+        # Without raw_output, which is not serialised with the event either.
+        return {
+            "tool_name": output.tool_name,
+            "content": output.content,
+            "raw_input": output.raw_input,
+            "is_error": output.is_error,
+        }
 
 
 class ToolApprovalRequired(InputRequiredEvent):
@@ -191,7 +246,7 @@ class AgentHandoff(Event):
     """The agent that emitted this event (the one handing off)."""
 
 
-class AgentOutput(StopEvent):
+class AgentOutput(StopEvent, _NamesItsAgent):
     """The result of a run: `await agent.run(...)` gives this."""
 
     response: ChatMessage
@@ -203,13 +258,17 @@ class AgentOutput(StopEvent):
     usage: Usage = Field(default_factory=Usage)
     """Tokens the run's LLM calls used, added together: what the context's `UsageLedger`
     booked for them (the ledger's estimate for a call the server reported no usage for)."""
-    agent_name: str = Field(validation_alias=AliasChoices("agent_name", "current_agent_name"))
-    """The agent that answered (`current_agent_name=` is accepted too)."""
 
-    @property
-    def current_agent_name(self) -> str:
-        """`agent_name`, under LlamaIndex's name."""
-        return self.agent_name
+    def get_pydantic_model(self, model: type[ModelT]) -> ModelT | None:
+        """`structured_response` as a `model` instance (None without one), as LlamaIndex's
+        `AgentOutput.get_pydantic_model` gives it; raises pydantic's `ValidationError` when
+        it does not validate as `model`."""
+        structured = self.structured_response
+        if structured is None or isinstance(structured, model):
+            return structured
+        if isinstance(structured, BaseModel):
+            structured = structured.model_dump()
+        return model.model_validate(structured)
 
     def __str__(self) -> str:
         """The answer's text, so that `print(await agent.run(...))` prints the answer."""

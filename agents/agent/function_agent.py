@@ -51,14 +51,14 @@ the approval wait in `ToolCalling` (`tool_calls.py`); the LLM turn (`call_llm`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from agentflow import Context, step
 from agentflow.context import DictState
-from agents.agent.errors import EmptyReplyError
+from agents.agent.errors import AgentOptionError, EmptyReplyError
 from agents.agent.events import (
     AgentFinish,
     AgentInput,
@@ -67,9 +67,11 @@ from agents.agent.events import (
     ToolCall,
 )
 from agents.agent.run_state import IterationLimitReached
+from agents.agent.state_prompt import checked_template
 from agents.agent.tool_calls import ToolCalling
 from agents.agent.turns import ANSWER_RETRY_PROMPT
 from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputError
+from agents.llm.llama_index_llm import as_llm
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
 from agents.llm.structured import structured_request
@@ -77,6 +79,9 @@ from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
 from agents.streamed_text import ReplyText
 from tools import ToolSet
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM as LlamaIndexLLMBase
 
 
 class FunctionAgent(ToolCalling):
@@ -92,8 +97,8 @@ class FunctionAgent(ToolCalling):
 
     def __init__(
         self,
-        tools: Sequence[Any] = (),
-        llm: LLM | None = None,
+        tools: Sequence[Any] | None = (),
+        llm: LLM | LlamaIndexLLMBase | None = None,
         system_prompt: str | None = None,
         name: str = "agent",
         description: str | None = None,
@@ -104,14 +109,29 @@ class FunctionAgent(ToolCalling):
         can_handoff_to: Sequence[str] | None = None,
         timeout: float | None = 600.0,
         max_repeated_calls: int = 3,
+        *,
+        initial_state: Mapping[str, Any] | None = None,
+        state_prompt: str | Any | None = None,
+        structured_output_fn: Callable[[list[ChatMessage]], Any] | None = None,
+        streaming: bool = True,
+        early_stopping_method: Literal["force", "generate"] = "force",
+        tool_retriever: Any = None,
         **workflow_kwargs: Any,
     ) -> None:
-        """`tools` are callables, `tools.FunctionTool`s or LlamaIndex tools. `memory` seeds
+        """`tools` are callables, `tools.FunctionTool`s or LlamaIndex tools; `llm` one of
+        ours or any `llama_index.core.llms.LLM` (wrapped in `LlamaIndexLLM`). `memory` seeds
         every context that has none yet, each with its own copy (an empty `ChatMemory` sized
         for `llm` when None); `max_iterations` bounds the LLM calls of one run, and
         `max_repeated_calls` how often the model may repeat one tool call (same tool, same
         arguments) in a run. `can_handoff_to` only matters in an `AgentWorkflow`. `timeout`
-        is the whole run's."""
+        is the whole run's.
+
+        The keyword-only options are LlamaIndex's: `initial_state` seeds the context's
+        shared `state` (an agent running on its own); `state_prompt` (with `{state}` and
+        `{msg}`) puts a non-empty state into the run's user message; `structured_output_fn`
+        makes `structured_response` from the conversation once the answer is in;
+        `streaming=False` writes no `AgentStream` events; `early_stopping_method="generate"`
+        is `answer_on_max_iterations`. `tool_retriever` is refused: pass `tools`."""
         super().__init__(timeout=timeout, **workflow_kwargs)
         if llm is None:
             raise TypeError(f"FunctionAgent '{name}' needs an llm, e.g. llm=OpenAI('gpt-4o-mini')")
@@ -124,10 +144,20 @@ class FunctionAgent(ToolCalling):
                 f"FunctionAgent '{name}': max_repeated_calls must be 0 or more, got "
                 f"{max_repeated_calls}"
             )
-        self.toolset = ToolSet(tools)
+        if tool_retriever is not None:
+            raise AgentOptionError(
+                f"FunctionAgent '{name}': tool_retriever is not supported; pass the tools "
+                "as tools=[...]"
+            )
+        if early_stopping_method not in ("force", "generate"):
+            raise AgentOptionError(
+                f"FunctionAgent '{name}': early_stopping_method must be 'force' or "
+                f"'generate', got {early_stopping_method!r}"
+            )
+        self.toolset = ToolSet(tools or ())
         """The agent's tools by name."""
-        self.llm = llm
-        """The chat model."""
+        self.llm = as_llm(llm)
+        """The chat model (a LlamaIndex LLM given is wrapped in `LlamaIndexLLM`)."""
         self.system_prompt = system_prompt
         """Sent first in every call; not stored in memory."""
         self.name = name
@@ -147,6 +177,24 @@ class FunctionAgent(ToolCalling):
         """Tool names (or a predicate over a `ToolCall`) that need a human yes to run."""
         self.can_handoff_to = None if can_handoff_to is None else list(can_handoff_to)
         """In an `AgentWorkflow`, the agents this one may hand off to; None for all others."""
+        self.initial_state = dict(initial_state or {})
+        """The shared state (`state` in the context) a new context starts with."""
+        self.state_prompt = (
+            None
+            if state_prompt is None
+            else checked_template(
+                f"FunctionAgent '{name}'", "state_prompt", state_prompt, ("state", "msg")
+            )
+        )
+        """With `{state}` and `{msg}`: how a non-empty shared state goes into the run's user
+        message; None leaves the message as the user wrote it."""
+        self.structured_output_fn = structured_output_fn
+        """Makes `structured_response` from the conversation's messages once the answer is
+        in (sync or async); not used with `output_cls`."""
+        self.streaming = streaming
+        """False: no `AgentStream` events (the reply still arrives streamed)."""
+        if early_stopping_method == "generate":
+            self.answer_on_max_iterations = True
 
     # -- steps --------------------------------------------------------------------------
 
@@ -156,13 +204,15 @@ class FunctionAgent(ToolCalling):
         state = await self.get_run_state(ctx)
         kwargs = self.llm_kwargs()
         tools = self.tools_for_llm()
-        if state.iterations >= self.max_iterations:
-            reached = IterationLimitReached(
-                agent_name=self.name, max_iterations=self.max_iterations
-            )
+        limit = state.max_iterations or self.max_iterations
+        if state.iterations >= limit:
+            reached = IterationLimitReached(agent_name=self.name, max_iterations=limit)
+            answer = self.answer_on_max_iterations
+            if state.early_stopping_method is not None:
+                answer = state.early_stopping_method == "generate"
             # One call past the limit is owed when either option told the model to answer.
-            owed = self.answer_on_max_iterations or state.answer_without_tools is not None
-            if not owed or state.iterations > self.max_iterations:
+            owed = answer or state.answer_without_tools is not None
+            if not owed or state.iterations > limit:
                 raise reached.error()
             if state.answer_without_tools is None:  # else a repeat limit told it already
                 state.answer_without_tools = reached  # one last call
@@ -177,7 +227,7 @@ class FunctionAgent(ToolCalling):
         llm = MeteredLLM(self.llm, ctx)  # the ledger books the call: the run's usage
         async for chunk in llm.astream_chat(ev.input, tools=tools, **kwargs):
             last = chunk
-            if chunk.delta:
+            if chunk.delta and self.streaming:
                 streamed = AgentStream.added_to(text, chunk.delta, agent_name=self.name)
                 ctx.write_event_to_stream(streamed)
         message = last.message if last is not None else ChatMessage.assistant("")

@@ -25,6 +25,15 @@ from tools.metadata import ToolMetadata
 
 HANDOFF_TOOL_NAME = "handoff"
 """The tool's name, as the model sees it."""
+HANDOFF_PROMPT = (
+    "Pass the conversation to another agent when it is better suited to the request. "
+    "The agents you may hand off to:\n{agent_info}"
+)
+"""The tool's description; `{agent_info}` is the list of agents it may hand off to
+(`AgentWorkflow(handoff_prompt=...)` replaces it)."""
+HANDOFF_OUTPUT_PROMPT = "Agent '{to_agent}' now continues the conversation ({reason})."
+"""The tool's result, which the model reads (`AgentWorkflow(handoff_output_prompt=...)`
+replaces it)."""
 
 
 class HandoffRequest(BaseModel):
@@ -38,9 +47,17 @@ class HandoffRequest(BaseModel):
     """Why, in the asking agent's words."""
 
 
-def handoff_tool(from_agent: str, targets: dict[str, str | None], state_key: str) -> FunctionTool:
+def handoff_tool(
+    from_agent: str,
+    targets: dict[str, str | None],
+    state_key: str,
+    prompt: str = HANDOFF_PROMPT,
+    output_prompt: str = HANDOFF_OUTPUT_PROMPT,
+) -> FunctionTool:
     """The `handoff` tool of `from_agent`: `targets` maps each agent it may hand off to to
-    that agent's description; the request is stored under `state_key`."""
+    that agent's description; the request is stored under `state_key`. `prompt` (with
+    `{agent_info}`) is the tool's description, `output_prompt` (with `{to_agent}` and
+    `{reason}`) its result."""
     agent_names: Any = Literal[tuple(targets)]  # built at run time: the enum of targets
     arguments: type[BaseModel] = create_model(
         "HandoffArguments",
@@ -61,7 +78,7 @@ def handoff_tool(from_agent: str, targets: dict[str, str | None], state_key: str
                 )
             request = HandoffRequest(from_agent=from_agent, to_agent=to_agent, reason=reason)
             await ctx.store.set(state_key, request)
-        return f"Agent '{to_agent}' now continues the conversation ({reason})."
+        return output_prompt.replace("{to_agent}", to_agent).replace("{reason}", reason)
 
     roster = "\n".join(
         f"- {name}: {description}" if description else f"- {name}"
@@ -69,10 +86,7 @@ def handoff_tool(from_agent: str, targets: dict[str, str | None], state_key: str
     )
     metadata = ToolMetadata(
         name=HANDOFF_TOOL_NAME,
-        description=(
-            "Pass the conversation to another agent when it is better suited to the request. "
-            f"The agents you may hand off to:\n{roster}"
-        ),
+        description=prompt.replace("{agent_info}", roster),
         fn_schema=arguments,
         allow_repeats=True,
     )

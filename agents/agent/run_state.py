@@ -6,6 +6,8 @@ at once in different contexts, and so that a saved context carries it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from agents.agent.errors import MaxIterationsError
@@ -34,6 +36,11 @@ class AgentRunState(BaseModel):
 
     iterations: int = 0
     """LLM calls made so far."""
+    max_iterations: int | None = None
+    """The run's own limit of LLM calls (`run(max_iterations=...)`); None for the agent's."""
+    early_stopping_method: Literal["force", "generate"] | None = None
+    """The run's own choice at the limit (`run(early_stopping_method=...)`); None for the
+    agent's `answer_on_max_iterations`."""
     structured_attempts: int = 0
     """Final answers that failed to validate as `output_cls`."""
     rejected_answers: list[int] = Field(default_factory=list)

@@ -15,14 +15,19 @@ Override any of them in a `FunctionAgent` subclass as usual.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from pydantic import BaseModel
 
 from agentflow import Context, step
 from agentflow.context import DictState
 from agents.agent.conversation import ConversationWorkflow
 from agents.agent.events import AgentFinish, AgentInput, AgentOutput, AgentStart
 from agents.agent.run_state import AgentRunState
+from agents.agent.state_prompt import with_state
 from agents.llm.ledger import usage_since
 from agents.llm.metered import ledger_total
 from agents.llm.protocol import LLM
@@ -57,12 +62,30 @@ class AgentTurns(ConversationWorkflow):
     """Names the agent in events, errors and the output (set by `FunctionAgent.__init__`)."""
     memory: ChatMemory | None
     """What each new context's memory starts as (set by `FunctionAgent.__init__`)."""
+    state_key = "state"
+    """The state key of the shared state dict (`initial_state`, `state_prompt`)."""
+    initial_state: dict[str, Any]
+    """The shared state a new context starts with (set by `FunctionAgent.__init__`)."""
+    state_prompt: str | None
+    """How a non-empty shared state goes into the user message (set by
+    `FunctionAgent.__init__`)."""
+    output_cls: type[BaseModel] | None
+    """The model the final answer must validate as (set by `FunctionAgent.__init__`)."""
+    structured_output_fn: Callable[[list[ChatMessage]], Any] | None
+    """Makes `structured_response` from the conversation (set by `FunctionAgent.__init__`)."""
 
     # -- steps --------------------------------------------------------------------------
 
     @step
     async def setup(self, ctx: Context[DictState], ev: AgentStart) -> AgentInput:
-        """Add the new messages to the memory and start the run's counters afresh."""
+        """Add the new messages to the memory and start the run's counters afresh. A new
+        context starts from the run's `memory` (else the agent's) and `initial_state`."""
+        if ev.memory is not None and await ctx.store.get(self.memory_key, default=None) is None:
+            await ctx.store.set(self.memory_key, ev.memory.model_copy(deep=True))
+        state = await ctx.store.get(self.state_key, default=None)
+        if state is None and self.initial_state:
+            state = copy.deepcopy(self.initial_state)
+            await ctx.store.set(self.state_key, state)
         memory = await self.get_memory(ctx)
         if ev.chat_history is not None:
             memory.reset()
@@ -70,19 +93,33 @@ class AgentTurns(ConversationWorkflow):
         memory.put_messages(_unfinished_call_results(memory.messages))
         if ev.user_msg is not None:
             message = ev.user_msg
-            memory.put(ChatMessage.user(message) if isinstance(message, str) else message)
+            message = ChatMessage.user(message) if isinstance(message, str) else message
+            if self.state_prompt is not None and state:
+                message = with_state(message, state, self.state_prompt)
+            memory.put(message)
         await ctx.store.set(self.memory_key, memory)
-        await ctx.store.set(self.run_state_key, AgentRunState(usage_before=await ledger_total(ctx)))
+        run_state = AgentRunState(
+            usage_before=await ledger_total(ctx),
+            max_iterations=ev.max_iterations,
+            early_stopping_method=ev.early_stopping_method,
+        )
+        await ctx.store.set(self.run_state_key, run_state)
         return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
 
     @step
     async def finalize(self, ctx: Context[DictState], ev: AgentFinish) -> AgentOutput:
-        """The run's result: the answer, every tool result and the tokens used."""
+        """The run's result: the answer, every tool result and the tokens used; with a
+        `structured_output_fn` (and no `output_cls`), what it makes of the conversation."""
         state = await self.get_run_state(ctx)
+        structured = ev.structured_response
+        if self.structured_output_fn is not None and self.output_cls is None:
+            structured = self.structured_output_fn(list((await self.get_memory(ctx)).messages))
+            if inspect.isawaitable(structured):
+                structured = await structured
         return AgentOutput(
             response=ev.response,
             tool_calls=state.tool_results,
-            structured_response=ev.structured_response,
+            structured_response=structured,
             usage=usage_since(state.usage_before, await ledger_total(ctx)),
             agent_name=self.name,
         )

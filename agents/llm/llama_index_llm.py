@@ -5,16 +5,20 @@ results with their `tool_call_id`); tools go to a function-calling LLM through
 `achat_with_tools`, as OpenAI tool dicts or objects with `.metadata.to_openai_tool()`.
 Structured output asks for JSON matching the model's schema in the prompt and re-asks with
 the validation errors, like `OpenAI`. llama_index is imported when an adapter is made.
+
+`as_llm(llm)` is how the agents take their `llm`: one of ours as it is, a LlamaIndex LLM
+wrapped here, so code written for LlamaIndex's agents passes its LLM unchanged.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 from agentflow.extras import extra_needed
-from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
+from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
 from agents.llm.structured import predict_structured, strict_json_schema
 from agents.llm.tool_specs import to_openai_tool
 from agents.llm.types import ChatMessage, ChatResponse, ImagePart, TextPart, ToolCall, Usage
@@ -23,6 +27,27 @@ _JSON_PROMPT = (
     "Reply with only a JSON object, no prose and no code fence, that matches this JSON "
     "schema:\n{schema}"
 )
+
+
+def as_llm(llm: Any) -> LLM:
+    """`llm` as an `LLM` here: a `llama_index.core.llms.LLM` wrapped in a `LlamaIndexLLM`,
+    anything else that is an `LLM` as it is. Raises TypeError, naming what was given, for
+    anything else."""
+    if _is_llama_index_llm(llm):
+        return LlamaIndexLLM(llm)
+    if isinstance(llm, LLM):
+        return llm
+    raise TypeError(
+        f"{llm!r} ({type(llm).__name__}) is not an LLM: give an agents.llm client such as "
+        "OpenAI('gpt-4o-mini') or a llama_index.core.llms.LLM"
+    )
+
+
+def _is_llama_index_llm(obj: Any) -> bool:
+    # Only an object whose class is loaded can be a LlamaIndex LLM: no import here. Checked
+    # before our protocol, which a LlamaIndex LLM's method names would also satisfy.
+    module = sys.modules.get("llama_index.core.llms.llm")
+    return module is not None and isinstance(obj, module.LLM)
 
 
 class LlamaIndexLLM:
@@ -272,8 +297,13 @@ class _DictTool:
 
 
 def _llama_tools(tools: Sequence[Any]) -> list[Any]:
+    # A LlamaIndex tool goes as it is; any other (our FunctionTool, an OpenAI dict) as its
+    # spec, in the shape integrations read: their `to_openai_tool(skip_length_check=...)`
+    # and `get_parameters_dict()` are LlamaIndex's, not ours.
+    from llama_index.core.tools.types import BaseTool
+
     specs = [to_openai_tool(tool) for tool in tools]  # raises ToolSchemaError for a bad one
     return [
-        _DictTool(spec) if isinstance(tool, Mapping) else tool
+        tool if isinstance(tool, BaseTool) else _DictTool(spec)
         for tool, spec in zip(tools, specs, strict=True)
     ]

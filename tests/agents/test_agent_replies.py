@@ -219,8 +219,10 @@ async def test_run_refuses_a_message_given_twice(llm: OpenAI) -> None:
         agent.run("one", user_msg="two")  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="ctx"):
         agent.run(Context(agent), ctx=Context(agent))  # type: ignore[call-overload]
-    with pytest.raises(TypeError, match="at most 2 positional arguments"):
-        agent.run("one", [], Context(agent))  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="at most 4 positional arguments"):
+        agent.run("one", [], None, Context(agent), 5)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=r"run\(memory=\.\.\.\) takes a ChatMemory .* got Context"):
+        agent.run("one", [], Context(agent))  # LlamaIndex's order: the memory comes third
 
 
 def test_an_output_without_text_prints_as_empty() -> None:

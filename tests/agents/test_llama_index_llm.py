@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from agents.llm import LLM, ChatMessage, ImagePart, TextPart, ToolCall, ToolSchemaError
 from agents.llm.llama_index_llm import LlamaIndexLLM
+from tools import FunctionTool
 
 WEATHER = {
     "type": "function",
@@ -103,6 +104,23 @@ async def test_tool_calls_come_back_and_malformed_ones_are_flagged() -> None:
     assert tool.metadata.to_openai_tool() == WEATHER
     with pytest.raises(ToolSchemaError):
         await llm.achat([ChatMessage.user("weather?")], tools=[object()])
+
+
+async def test_our_tools_reach_the_llm_in_llamaindex_shape() -> None:
+    recorder = Recorder(LlamaChatMessage(role="assistant", content="Sunny."))
+    llm = LlamaIndexLLM(MockFunctionCallingLLM(response_generator=recorder))
+
+    def weather(city: str) -> str:
+        """Weather in a city."""
+        return "sun"
+
+    await llm.achat([ChatMessage.user("weather?")], tools=[FunctionTool.from_defaults(weather)])
+
+    _, kwargs = recorder.calls[0]
+    (sent,) = kwargs["tools"]
+    spec = sent.metadata.to_openai_tool(skip_length_check=True)  # as LlamaIndex's OpenAI asks
+    assert spec["function"]["name"] == "weather"
+    assert sent.metadata.get_parameters_dict()["required"] == ["city"]
 
 
 async def test_tools_need_a_function_calling_llm() -> None:
