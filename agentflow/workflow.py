@@ -16,11 +16,14 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
+from pydantic import ValidationError
+
 from agentflow.context import Context
 from agentflow.context.context import start_run
 from agentflow.decorators import step_config_of
 from agentflow.durable import DURABILITY_MODES, Durability
-from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
+from agentflow.context.saved_format import describe_problems
+from agentflow.errors import StartEventError, WorkflowRuntimeError, WorkflowValidationError
 from agentflow.events import StartEvent
 from agentflow.handler import ResultT, WorkflowHandler
 from agentflow.runtime.run import WorkflowRun
@@ -212,15 +215,26 @@ def _make_start_event(
 ) -> StartEvent:
     start_type = _start_event_type(table)
     if start_event is None:
-        return start_type(**kwargs)
+        try:
+            return start_type(**kwargs)
+        except ValidationError as error:
+            raise StartEventError(
+                f"Failed creating a start event of type '{start_type.__name__}' with the "
+                f"keyword arguments: {kwargs} ({describe_problems(error)})"
+            ) from error
     if kwargs:
         raise TypeError(
             f"run() got start_event and keyword arguments {sorted(kwargs)}; put them on "
             "the start event instead"
         )
     if not isinstance(start_event, start_type):
-        raise WorkflowRuntimeError(
-            f"workflow {table.workflow_name} starts with {start_type.__name__}, but run() "
+        sentence = (
+            ""
+            if isinstance(start_event, StartEvent)
+            else "The 'start_event' argument must be an instance of 'StartEvent'. "
+        )
+        raise StartEventError(
+            f"{sentence}workflow {table.workflow_name} starts with {start_type.__name__}, but run() "
             f"got a {type(start_event).__name__}"
         )
     return start_event
