@@ -20,15 +20,20 @@ from pydantic import ValidationError
 
 from agentflow.context import Context
 from agentflow.context.context import start_run
+from agentflow.context.saved_format import describe_problems
 from agentflow.decorators import step_config_of
 from agentflow.durable import DURABILITY_MODES, Durability
-from agentflow.context.saved_format import describe_problems
 from agentflow.errors import StartEventError, WorkflowRuntimeError, WorkflowValidationError
 from agentflow.events import StartEvent
 from agentflow.handler import ResultT, WorkflowHandler
 from agentflow.runtime.run import WorkflowRun
-from agentflow.runtime.step_table import StepTable, forget_step_table, step_table_of
-from agentflow.runtime.validation import validate_step_graph
+from agentflow.runtime.step_table import (
+    StepTable,
+    forget_step_table,
+    step_specs_of,
+    step_table_of,
+)
+from agentflow.runtime.validation import validate_graph_ends, validate_step_graph
 
 if TYPE_CHECKING:
     from agentflow.runtime.snapshot import RunSnapshot
@@ -84,6 +89,9 @@ class Workflow(Generic[ResultT]):
         self.store = store
         self.checkpoint_every = checkpoint_every
         self.durability: Durability = durability
+        # As LlamaIndex Workflows does, even with disable_validation: a graph without an
+        # entry or an exit, or with several, is refused here (the rest at the first run).
+        validate_graph_ends(type(self).__name__, step_specs_of(type(self)))
 
     @classmethod
     def add_step(cls, function: Callable[..., Any]) -> None:
@@ -234,8 +242,8 @@ def _make_start_event(
             else "The 'start_event' argument must be an instance of 'StartEvent'. "
         )
         raise StartEventError(
-            f"{sentence}workflow {table.workflow_name} starts with {start_type.__name__}, but run() "
-            f"got a {type(start_event).__name__}"
+            f"{sentence}workflow {table.workflow_name} starts with {start_type.__name__}, but "
+            f"run() got a {type(start_event).__name__}"
         )
     return start_event
 

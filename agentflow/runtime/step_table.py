@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
-from agentflow.events import Event, StartEvent
+from agentflow.events import Event, StartEvent, StepFailedEvent
 from agentflow.resource import Resource, ResourceCache
 from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.retries import timing_attempts
@@ -180,6 +180,8 @@ class StepTable:
 _CACHE_ATTRIBUTE = "_agentflow_step_table"
 """Where `step_table_of` keeps a class's table: in the class's own `__dict__`, so a
 subclass never sees its parent's table and the table goes when the class does."""
+_SPECS_ATTRIBUTE = "_agentflow_step_specs"
+"""Where `step_specs_of` keeps a class's steps, the same way."""
 
 
 def step_table_of(workflow_class: type[Workflow]) -> StepTable:
@@ -192,19 +194,33 @@ def step_table_of(workflow_class: type[Workflow]) -> StepTable:
     return table
 
 
+def step_specs_of(workflow_class: type[Workflow]) -> dict[str, StepSpec]:
+    """Each step of `workflow_class` as read from its signature, read on first use and
+    kept on the class: what constructing a workflow checks (its start and stop events),
+    without the checks between steps that LlamaIndex Workflows leaves to the first run."""
+    specs: dict[str, StepSpec] | None = workflow_class.__dict__.get(_SPECS_ATTRIBUTE)
+    if specs is None:
+        specs = {
+            name: _read_step(workflow_class.__name__, name, function, config, is_method)
+            for name, function, config, is_method in _collect_steps(workflow_class)
+        }
+        setattr(workflow_class, _SPECS_ATTRIBUTE, specs)
+    return specs
+
+
 def forget_step_table(workflow_class: type[Workflow]) -> None:
-    """Drop the table `step_table_of` kept for `workflow_class` (its steps changed), so the
-    next call builds it again. Subclasses keep theirs; forget them one by one."""
-    if _CACHE_ATTRIBUTE in workflow_class.__dict__:
-        delattr(workflow_class, _CACHE_ATTRIBUTE)
+    """Drop the table `step_table_of` (and the steps `step_specs_of`) kept for
+    `workflow_class` (its steps changed), so the next call builds it again. Subclasses
+    keep theirs; forget them one by one."""
+    for attribute in (_CACHE_ATTRIBUTE, _SPECS_ATTRIBUTE):
+        if attribute in workflow_class.__dict__:
+            delattr(workflow_class, attribute)
 
 
 def build_step_table(workflow_class: type[Workflow]) -> StepTable:
     """Read every step of `workflow_class` (methods, inherited ones, and free functions
     added with `@step(workflow=...)`) into a `StepTable`."""
-    steps: dict[str, StepSpec] = {}
-    for name, function, config, is_method in _collect_steps(workflow_class):
-        steps[name] = _read_step(workflow_class.__name__, name, function, config, is_method)
+    steps = step_specs_of(workflow_class)
     state_types = {spec.state_type for spec in steps.values() if spec.state_type is not None}
     if len(state_types) > 1:
         listing = ", ".join(
@@ -218,7 +234,7 @@ def build_step_table(workflow_class: type[Workflow]) -> StepTable:
     state_type = state_types.pop() if state_types else None
     return StepTable(
         workflow_name=workflow_class.__name__,
-        steps=steps,
+        steps=dict(steps),
         state_type=state_type,
         catch_handlers=_assign_catch_handlers(workflow_class.__name__, steps),
     )
@@ -232,25 +248,29 @@ def _assign_catch_handlers(workflow_name: str, steps: dict[str, StepSpec]) -> di
         names = ", ".join(f"'{spec.name}'" for spec in wildcards)
         raise WorkflowValidationError(
             f"workflow {workflow_name}: only one @catch_error step may cover all steps, "
-            f"found {names}; give the others for_steps=[...]"
+            f"found {names}; give the others for_steps=[...]. Only one wildcard @catch_error "
+            f"handler is allowed per workflow, found {len(wildcards)}: "
+            f"{', '.join(sorted(spec.name for spec in wildcards))}"
         )
     assigned: dict[str, StepSpec] = {}
     for handler in handlers:
         for target in handler.catch_error.for_steps or ():  # type: ignore[union-attr]
             if target not in steps:
                 raise WorkflowValidationError(
-                    f"workflow {workflow_name}: @catch_error step '{handler.name}' lists "
-                    f"unknown step '{target}' in for_steps"
+                    f"workflow {workflow_name}: @catch_error handler '{handler.name}' lists "
+                    f"unknown step '{target}' in for_steps. Its steps are "
+                    f"{', '.join(repr(known) for known in steps)}."
                 )
             if steps[target].catch_error is not None:
                 raise WorkflowValidationError(
                     f"workflow {workflow_name}: @catch_error step '{handler.name}' cannot "
-                    f"handle another @catch_error step, '{target}'"
+                    f"handle another @catch_error step, '{target}'. @catch_error handler "
+                    f"'{handler.name}' cannot cover another handler step '{target}'."
                 )
             if target in assigned:
                 raise WorkflowValidationError(
-                    f"workflow {workflow_name}: step '{target}' is claimed by two @catch_error "
-                    f"steps, '{assigned[target].name}' and '{handler.name}'"
+                    f"workflow {workflow_name}: Step '{target}' is claimed by two @catch_error "
+                    f"handlers: '{assigned[target].name}' and '{handler.name}'."
                 )
             assigned[target] = handler
     if wildcards:
@@ -293,16 +313,17 @@ def _read_step(
 ) -> StepSpec:
     where = f"step '{name}' of {workflow_name}"
     try:
-        hints = get_type_hints(function, include_extras=True)
+        hints = _resolved_hints(function, config)
     except (NameError, TypeError) as error:
+        missing = getattr(error, "name", None)
         raise WorkflowValidationError(
             f"{where}: cannot resolve its annotations ({error}); define the classes they "
-            "name at module level"
+            "name before the workflow first runs, at module level or in the function that "
+            "defines the workflow. Failed to resolve type annotations for "
+            f"{function.__qualname__}." + (f" Missing name: {missing}." if missing else "")
         ) from error
 
-    parameters = list(inspect.signature(function).parameters.values())
-    if is_method:
-        parameters = parameters[1:]
+    parameters = _step_parameters(function, is_method)
     event_param: str | None = None
     accepted: tuple[type[Event], ...] = ()
     context_param: str | None = None
@@ -350,15 +371,9 @@ def _read_step(
             )
             raise WorkflowValidationError(f"{where}: parameter '{parameter.name}' {problem}")
     if event_param is None:
-        raise WorkflowValidationError(
-            f"{where}: no parameter is annotated with an Event type; annotate the event "
-            "parameter, e.g. `ev: StartEvent`"
-        )
+        raise _no_event_parameter(where, parameters, hints)
     if "return" not in hints:
-        raise WorkflowValidationError(
-            f"{where}: missing return annotation; annotate the events it returns, e.g. "
-            "`-> StopEvent` or `-> MyEvent | None`"
-        )
+        raise _no_return_annotation(where)
     emitted = _return_event_types(where, hints["return"])
     is_async = inspect.iscoroutinefunction(function)
     return StepSpec(
@@ -382,6 +397,94 @@ def _read_step(
             is_async and config.timeout is None and not resources and config.retry_policy is None
         ),
     )
+
+
+def check_signature_at_decoration(
+    function: Callable[..., Any], config: StepConfig, *, is_method: bool
+) -> None:
+    """The checks LlamaIndex Workflows makes when a step is decorated, made then too: the
+    step is no async generator, has an event parameter and a return annotation, and a
+    `@catch_error` step takes a StepFailedEvent. A step whose annotations name a class not
+    defined yet (a forward reference) is checked when its workflow first runs instead."""
+    owner, _, name = function.__qualname__.rpartition(".")
+    workflow_name = owner.rpartition(".")[2] if is_method else None
+    where = f"step '{name}'" + (f" of {workflow_name}" if workflow_name else "")
+    if inspect.isasyncgenfunction(function):
+        raise WorkflowValidationError(
+            f"{where} is an async generator; return the events (or send each with "
+            "ctx.send_event) instead of yielding them. Async-iterator fan-out "
+            "(AsyncIterator[E] / AsyncGenerator[E, None] / async generator steps) is not "
+            "supported."
+        )
+    try:
+        hints = _resolved_hints(function, config)
+    except (NameError, TypeError):
+        return
+    parameters = _step_parameters(function, is_method)
+    accepted = [
+        event_types
+        for parameter in parameters
+        if (event_types := _event_types(hints.get(parameter.name, inspect.Parameter.empty)))
+    ]
+    if not accepted:
+        raise _no_event_parameter(where, parameters, hints)
+    if "return" not in hints:
+        raise _no_return_annotation(where)
+    if config.catch_error is not None and not any(
+        issubclass(StepFailedEvent, types) for types in accepted
+    ):
+        raise catch_error_without_step_failed_event(workflow_name, name)
+
+
+def catch_error_without_step_failed_event(
+    workflow_name: str | None, name: str
+) -> WorkflowValidationError:
+    """A `@catch_error` step whose event parameter does not take a StepFailedEvent."""
+    where = f"workflow {workflow_name}: " if workflow_name else ""
+    return WorkflowValidationError(
+        f"{where}@catch_error step '{name}' must take a StepFailedEvent (annotate its event "
+        f"parameter `ev: StepFailedEvent`); @catch_error handler '{name}' must accept "
+        "StepFailedEvent as its event parameter."
+    )
+
+
+def _no_event_parameter(
+    where: str, parameters: list[inspect.Parameter], hints: dict[str, Any]
+) -> WorkflowValidationError:
+    found = "; ".join(
+        f"'{parameter.name}' is annotated {_annotation_name(hints[parameter.name])}"
+        if parameter.name in hints
+        else f"'{parameter.name}' has no annotation"
+        for parameter in parameters
+    )
+    return WorkflowValidationError(
+        f"{where}: no parameter is annotated with an Event type ({found or 'it takes none'}); "
+        "annotate the event parameter, e.g. `ev: StartEvent`. Step signature must have at "
+        "least one parameter annotated as type Event"
+    )
+
+
+def _annotation_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or repr(annotation)
+
+
+def _no_return_annotation(where: str) -> WorkflowValidationError:
+    return WorkflowValidationError(
+        f"{where}: missing return annotation; annotate the events it returns, e.g. "
+        "`-> StopEvent` or `-> MyEvent | None`. Return types of workflows step functions "
+        "must be annotated with their type."
+    )
+
+
+def _resolved_hints(function: Callable[..., Any], config: StepConfig) -> dict[str, Any]:
+    """`function`'s annotations as objects: names resolve in the code that decorated it
+    (classes local to a function), then in its module's globals as they are now."""
+    return get_type_hints(function, localns=config.local_names, include_extras=True)
+
+
+def _step_parameters(function: Callable[..., Any], is_method: bool) -> list[inspect.Parameter]:
+    parameters = list(inspect.signature(function).parameters.values())
+    return parameters[1:] if is_method else parameters
 
 
 def _context_annotation(annotation: Any) -> Any:

@@ -102,8 +102,8 @@ def async_generator_step():
             yield StopEvent()
 
 CASES = [
-    (no_event_parameter, "Step signature must have at least one parameter annotated as type Event"),
-    (no_return_annotation, "Return types of workflows step functions must be annotated with their type."),
+    (no_event_parameter, "Step signature must have at least one parameter annotated as type"),
+    (no_return_annotation, "Return types of workflows step functions must be annotated with"),
     (zero_workers, "num_workers must be an integer greater than 0"),
     (handler_without_step_failed_event, "must accept StepFailedEvent as its event parameter."),
     (no_recoveries, "@catch_error max_recoveries must be an integer >= 1"),
@@ -319,7 +319,8 @@ async def main():
     except WorkflowRuntimeError as error:
         pydantic_error = error.__cause__ or error.__context__
         sentence = "Failed creating a start event of type 'Order' with the keyword arguments"
-        return [sentence in str(error), isinstance(pydantic_error, ValidationError), await shop.run(quantity=2)]
+        from_pydantic = isinstance(pydantic_error, ValidationError)
+        return [sentence in str(error), from_pydantic, await shop.run(quantity=2)]
 """
 
 WAIT_FOR_EVENT_TIMEOUT = """
@@ -335,7 +336,8 @@ class Ask(Workflow):
     @step
     async def ask(self, ctx: Context, ev: StartEvent) -> StopEvent:
         try:
-            answer = await ctx.wait_for_event(Answer, waiter_event=InputRequiredEvent(), timeout=0.01)
+            question = InputRequiredEvent()
+            answer = await ctx.wait_for_event(Answer, waiter_event=question, timeout=0.01)
         except asyncio.TimeoutError as error:
             if ev.get("reraise"):
                 raise
