@@ -435,13 +435,112 @@ async def test_from_future_annotations_workflow_resolves_and_runs() -> None:
 # When validation happens
 
 
-def test_defining_and_instantiating_an_invalid_workflow_does_not_raise() -> None:
+def test_a_workflow_whose_middle_is_invalid_is_refused_at_run_not_when_made() -> None:
     class Invalid(Workflow):
         @step
         async def start(self, ev: StartEvent) -> Orphan | StopEvent:
             return StopEvent()
 
-    assert isinstance(Invalid(), Invalid)
+    assert isinstance(Invalid(), Invalid)  # LlamaIndex Workflows waits for run() too
+
+
+def test_a_workflow_without_an_exit_is_refused_when_made_even_unvalidated() -> None:
+    class NoExit(Workflow):
+        @step
+        async def start(self, ev: StartEvent) -> None:
+            return None
+
+    with pytest.raises(WorkflowConfigurationError, match="NoExit: no step returns a StopEvent"):
+        NoExit(disable_validation=True)
+
+
+def test_two_stop_event_types_are_refused_when_made_naming_the_steps() -> None:
+    class Finished(StopEvent):
+        pass
+
+    class TwoExits(Workflow):
+        @step
+        async def start(self, ev: StartEvent) -> Middle | StopEvent:
+            return StopEvent()
+
+        @step
+        async def finish(self, ev: Middle) -> Finished:
+            return Finished()
+
+    with pytest.raises(WorkflowConfigurationError) as raised:
+        TwoExits()
+    assert str(raised.value).startswith(
+        "workflow TwoExits: only one StopEvent type may end its runs, found 'start' returns "
+        "StopEvent, 'finish' returns Finished."
+    )
+
+
+def test_a_step_is_checked_when_decorated_naming_the_step_and_its_parameters() -> None:
+    with pytest.raises(WorkflowValidationError) as raised:
+
+        class Untyped(Workflow):
+            @step
+            async def start(self, ctx: Context, ev) -> StopEvent:
+                return StopEvent()
+
+    assert str(raised.value).startswith(
+        "step 'start' of Untyped: no parameter is annotated with an Event type ('ctx' is "
+        "annotated Context; 'ev' has no annotation)"
+    )
+
+
+def test_a_free_function_step_needs_its_workflow() -> None:
+    with pytest.raises(WorkflowValidationError, match=r"@step\(workflow=MyWorkflow\)"):
+
+        @step
+        async def start(ev: StartEvent) -> StopEvent:
+            return StopEvent()
+
+
+def test_an_async_generator_step_is_refused_when_decorated() -> None:
+    with pytest.raises(WorkflowValidationError, match="'start' of Streams is an async generator"):
+
+        class Streams(Workflow):
+            @step
+            async def start(self, ev: StartEvent) -> StopEvent:
+                yield StopEvent()
+
+
+@pytest.mark.parametrize("for_steps", ["start", ["start", 1]])
+def test_catch_error_for_steps_must_be_a_list_of_names(for_steps: Any) -> None:
+    with pytest.raises(WorkflowValidationError, match=r"for_steps=\['fetch'\], got "):
+
+        class Scoped(Workflow):
+            @catch_error(for_steps=for_steps)
+            async def recover(self, ev: StepFailedEvent) -> StopEvent:
+                return StopEvent()
+
+
+def test_a_catch_error_step_not_taking_step_failed_event_is_refused_when_decorated() -> None:
+    with pytest.raises(WorkflowValidationError) as raised:
+
+        class Wrong(Workflow):
+            @catch_error
+            async def recover(self, ev: StartEvent) -> StopEvent:
+                return StopEvent()
+
+    assert str(raised.value).startswith(
+        "workflow Wrong: @catch_error step 'recover' must take a StepFailedEvent"
+    )
+
+
+async def test_an_event_consumed_but_never_produced_is_reported_before_one_never_consumed() -> None:
+    class BothWrong(Workflow):  # in LlamaIndex Workflows' order
+        @step
+        async def start(self, ev: StartEvent) -> Orphan | StopEvent:
+            return StopEvent()
+
+        @step
+        async def waits(self, ev: Note) -> StopEvent:
+            return StopEvent()
+
+    with pytest.raises(WorkflowValidationError, match="step 'waits' accepts Note but no step"):
+        BothWrong().run()
 
 
 async def test_validation_errors_are_raised_synchronously_by_run() -> None:
