@@ -129,8 +129,7 @@ def test_a_name_that_never_resolves_is_reported_when_the_workflow_is_made() -> N
             return StopEvent()
 
     expected = (
-        "step 'start' of Dangling: cannot resolve its annotations (name 'Undefined' is not "
-        "defined)"
+        "step 'start' of Dangling: cannot resolve its annotations (name 'Undefined' is not defined)"
     )
     with pytest.raises(WorkflowValidationError, match=re.escape(expected)) as raised:
         Dangling()
