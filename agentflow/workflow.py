@@ -96,11 +96,17 @@ class Workflow(Generic[ResultT]):
     @classmethod
     def add_step(cls, function: Callable[..., Any]) -> None:
         """Add a `@step`-decorated free function to this class's steps."""
+        name = getattr(function, "__name__", repr(function))
         if step_config_of(function) is None:
-            raise WorkflowValidationError(f"{function!r} is not decorated with @step")
-        name = function.__name__
+            raise WorkflowValidationError(
+                f"{function!r} is not decorated with @step. Step function {name} is missing "
+                "the `@step` decorator."
+            )
         if name in cls.__dict__.get("_free_steps", {}) or step_config_of(getattr(cls, name, None)):
-            raise WorkflowValidationError(f"workflow {cls.__name__} already has a step '{name}'")
+            raise WorkflowValidationError(
+                f"workflow {cls.__name__} already has a step '{name}'. A step {name} is already "
+                "part of this workflow, please choose another name."
+            )
         if "_free_steps" not in cls.__dict__:
             cls._free_steps = {}
         cls._free_steps[name] = function

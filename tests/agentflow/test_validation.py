@@ -936,11 +936,13 @@ def test_adding_two_free_steps_with_one_name_is_refused() -> None:
     async def twin(ev: StartEvent) -> StopEvent:
         return StopEvent()
 
-    with pytest.raises(WorkflowValidationError, match="'twin'"):
+    with pytest.raises(WorkflowValidationError, match="'twin'") as raised:
 
         @step(workflow=Host)
         async def twin(ev: StartEvent) -> StopEvent:
             return StopEvent()
+
+    assert "A step twin is already part of this workflow" in str(raised.value)  # LlamaIndex's
 
 
 async def test_a_refused_duplicate_leaves_the_method_step_in_place() -> None:
@@ -964,8 +966,9 @@ def test_add_step_refuses_an_undecorated_function() -> None:
     async def plain(ev: StartEvent) -> StopEvent:
         return StopEvent()
 
-    with pytest.raises(WorkflowValidationError, match="not decorated"):
+    with pytest.raises(WorkflowValidationError, match="not decorated") as raised:
         Host.add_step(plain)
+    assert "Step function plain is missing the `@step` decorator." in str(raised.value)
 
 
 async def test_a_free_step_on_one_workflow_is_not_a_step_of_another() -> None:
