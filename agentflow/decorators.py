@@ -96,7 +96,7 @@ def step(
     LlamaIndex would still refuse; an idle run then waits for them rather than failing as
     stalled."""
 
-    def decorate(func: F, local_names: Mapping[str, Any] | None = None) -> F:
+    def mark(func: F, local_names: Mapping[str, Any] | None) -> F:
         if isinstance(skip_graph_checks, str):  # a set of its letters, were it taken as is
             raise WorkflowValidationError(
                 f"step '{getattr(func, '__qualname__', func)}': skip_graph_checks takes a list "
@@ -108,13 +108,16 @@ def step(
             retry_policy=retry_policy,
             timeout=timeout,
             skip_graph_checks=frozenset(skip_graph_checks or ()),
-            local_names=_caller_local_names() if local_names is None else local_names,
+            local_names=local_names,
         )
         return _mark(func, config, workflow)
 
+    def decorate(func: F) -> F:
+        return mark(func, _caller_local_names())
+
     # `@step` calls step(fn), `@step(...)` calls decorate(fn): the decorating code is the
     # caller of either.
-    return decorate(fn, _caller_local_names()) if fn is not None else decorate
+    return mark(fn, _caller_local_names()) if fn is not None else decorate
 
 
 @overload
@@ -138,7 +141,7 @@ def catch_error(
     out (only for `for_steps`, or for every step no scoped handler claims). Returning an
     event recovers the run; at most `max_recoveries` times per run."""
 
-    def decorate(func: F, local_names: Mapping[str, Any] | None = None) -> F:
+    def mark(func: F, local_names: Mapping[str, Any] | None) -> F:
         name = getattr(func, "__qualname__", repr(func))
         if isinstance(max_recoveries, bool) or not isinstance(max_recoveries, int):
             raise WorkflowValidationError(
@@ -163,11 +166,13 @@ def catch_error(
             for_steps=tuple(for_steps) if for_steps is not None else None,
             max_recoveries=max_recoveries,
         )
-        local_names = _caller_local_names() if local_names is None else local_names
         config = StepConfig(num_workers=1, catch_error=handled, local_names=local_names)
         return _mark(func, config, None)
 
-    return decorate(fn, _caller_local_names()) if fn is not None else decorate
+    def decorate(func: F) -> F:
+        return mark(func, _caller_local_names())
+
+    return mark(fn, _caller_local_names()) if fn is not None else decorate
 
 
 _MAX_RECOVERIES_SENTENCE = "@catch_error max_recoveries must be an integer >= 1"
