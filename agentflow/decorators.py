@@ -10,13 +10,14 @@ LlamaIndex Workflows makes there (an event parameter, a return annotation) are m
 
 from __future__ import annotations
 
-import sys
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from agentflow.errors import WorkflowValidationError
+from agentflow.runtime.step_signature import check_signature_at_decoration
 
 if TYPE_CHECKING:
     from agentflow.retry_policy import RetryPolicy
@@ -208,16 +209,13 @@ def _mark(func: F, config: StepConfig, workflow: type[Workflow] | None) -> F:
             f"method, got {policy!r}"
         )
     is_free = _is_free_function(name)
-    if is_free and workflow is None:
+    if is_free and workflow is None and config.catch_error is None:
         raise WorkflowValidationError(
             f"step '{name}' is a free function, which belongs to no workflow: decorate it "
             f"@step(workflow=MyWorkflow), or define it in the workflow's class. To decorate "
             f"{getattr(func, '__name__', name)} please pass a workflow class to the @step "
             "decorator."
         )
-    # Loaded here: the step table imports this module.
-    from agentflow.runtime.step_table import check_signature_at_decoration
-
     check_signature_at_decoration(func, config, is_method=not is_free)
     setattr(func, STEP_CONFIG_ATTRIBUTE, config)
     if workflow is not None:
@@ -238,8 +236,8 @@ def _caller_local_names(frames: int = 3) -> Mapping[str, Any] | None:
     never past module level, inner names winning; None at module level. Module globals are
     left out: the function's own `__globals__` is read when the annotations are, so that
     classes defined later in the module resolve."""
-    # Frame 0 is this function, 1 the decorator (`step` or `decorate`), 2 its caller.
-    frame: FrameType | None = sys._getframe(2)
+    here = inspect.currentframe()  # this function; its caller is the decorator
+    frame: FrameType | None = here.f_back.f_back if here and here.f_back else None
     found: list[dict[str, Any]] = []
     while frame is not None and len(found) < frames and frame.f_locals is not frame.f_globals:
         found.append(dict(frame.f_locals))

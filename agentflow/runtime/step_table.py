@@ -11,20 +11,27 @@ import asyncio
 import contextvars
 import functools
 import inspect
-import types
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel
 
 from agentflow.decorators import CatchErrorConfig, StepConfig, step_config_of
 from agentflow.errors import StepTimeoutError, WorkflowValidationError
-from agentflow.events import Event, StartEvent, StepFailedEvent
+from agentflow.events import Event, StartEvent
 from agentflow.resource import Resource, ResourceCache
 from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.retries import timing_attempts
+from agentflow.runtime.step_signature import (
+    event_types_of,
+    no_event_parameter,
+    no_return_annotation,
+    resolved_hints,
+    step_parameters,
+    union_members,
+)
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -313,7 +320,7 @@ def _read_step(
 ) -> StepSpec:
     where = f"step '{name}' of {workflow_name}"
     try:
-        hints = _resolved_hints(function, config)
+        hints = resolved_hints(function, config)
     except (NameError, TypeError) as error:
         missing = getattr(error, "name", None)
         raise WorkflowValidationError(
@@ -323,7 +330,7 @@ def _read_step(
             f"{function.__qualname__}." + (f" Missing name: {missing}." if missing else "")
         ) from error
 
-    parameters = _step_parameters(function, is_method)
+    parameters = step_parameters(function, is_method)
     event_param: str | None = None
     accepted: tuple[type[Event], ...] = ()
     context_param: str | None = None
@@ -350,7 +357,7 @@ def _read_step(
             context_param = parameter.name
             state_type = _state_type(where, context_state)
             continue
-        event_types = _event_types(annotation)
+        event_types = event_types_of(annotation)
         if event_types:
             if event_param is not None:
                 raise WorkflowValidationError(
@@ -371,9 +378,9 @@ def _read_step(
             )
             raise WorkflowValidationError(f"{where}: parameter '{parameter.name}' {problem}")
     if event_param is None:
-        raise _no_event_parameter(where, parameters, hints)
+        raise no_event_parameter(where, parameters, hints)
     if "return" not in hints:
-        raise _no_return_annotation(where)
+        raise no_return_annotation(where)
     emitted = _return_event_types(where, hints["return"])
     is_async = inspect.iscoroutinefunction(function)
     return StepSpec(
@@ -397,94 +404,6 @@ def _read_step(
             is_async and config.timeout is None and not resources and config.retry_policy is None
         ),
     )
-
-
-def check_signature_at_decoration(
-    function: Callable[..., Any], config: StepConfig, *, is_method: bool
-) -> None:
-    """The checks LlamaIndex Workflows makes when a step is decorated, made then too: the
-    step is no async generator, has an event parameter and a return annotation, and a
-    `@catch_error` step takes a StepFailedEvent. A step whose annotations name a class not
-    defined yet (a forward reference) is checked when its workflow first runs instead."""
-    owner, _, name = function.__qualname__.rpartition(".")
-    workflow_name = owner.rpartition(".")[2] if is_method else None
-    where = f"step '{name}'" + (f" of {workflow_name}" if workflow_name else "")
-    if inspect.isasyncgenfunction(function):
-        raise WorkflowValidationError(
-            f"{where} is an async generator; return the events (or send each with "
-            "ctx.send_event) instead of yielding them. Async-iterator fan-out "
-            "(AsyncIterator[E] / AsyncGenerator[E, None] / async generator steps) is not "
-            "supported."
-        )
-    try:
-        hints = _resolved_hints(function, config)
-    except (NameError, TypeError):
-        return
-    parameters = _step_parameters(function, is_method)
-    accepted = [
-        event_types
-        for parameter in parameters
-        if (event_types := _event_types(hints.get(parameter.name, inspect.Parameter.empty)))
-    ]
-    if not accepted:
-        raise _no_event_parameter(where, parameters, hints)
-    if "return" not in hints:
-        raise _no_return_annotation(where)
-    if config.catch_error is not None and not any(
-        issubclass(StepFailedEvent, types) for types in accepted
-    ):
-        raise catch_error_without_step_failed_event(workflow_name, name)
-
-
-def catch_error_without_step_failed_event(
-    workflow_name: str | None, name: str
-) -> WorkflowValidationError:
-    """A `@catch_error` step whose event parameter does not take a StepFailedEvent."""
-    where = f"workflow {workflow_name}: " if workflow_name else ""
-    return WorkflowValidationError(
-        f"{where}@catch_error step '{name}' must take a StepFailedEvent (annotate its event "
-        f"parameter `ev: StepFailedEvent`); @catch_error handler '{name}' must accept "
-        "StepFailedEvent as its event parameter."
-    )
-
-
-def _no_event_parameter(
-    where: str, parameters: list[inspect.Parameter], hints: dict[str, Any]
-) -> WorkflowValidationError:
-    found = "; ".join(
-        f"'{parameter.name}' is annotated {_annotation_name(hints[parameter.name])}"
-        if parameter.name in hints
-        else f"'{parameter.name}' has no annotation"
-        for parameter in parameters
-    )
-    return WorkflowValidationError(
-        f"{where}: no parameter is annotated with an Event type ({found or 'it takes none'}); "
-        "annotate the event parameter, e.g. `ev: StartEvent`. Step signature must have at "
-        "least one parameter annotated as type Event"
-    )
-
-
-def _annotation_name(annotation: Any) -> str:
-    return getattr(annotation, "__name__", None) or repr(annotation)
-
-
-def _no_return_annotation(where: str) -> WorkflowValidationError:
-    return WorkflowValidationError(
-        f"{where}: missing return annotation; annotate the events it returns, e.g. "
-        "`-> StopEvent` or `-> MyEvent | None`. Return types of workflows step functions "
-        "must be annotated with their type."
-    )
-
-
-def _resolved_hints(function: Callable[..., Any], config: StepConfig) -> dict[str, Any]:
-    """`function`'s annotations as objects: names resolve in the code that decorated it
-    (classes local to a function), then in its module's globals as they are now."""
-    return get_type_hints(function, localns=config.local_names, include_extras=True)
-
-
-def _step_parameters(function: Callable[..., Any], is_method: bool) -> list[inspect.Parameter]:
-    parameters = list(inspect.signature(function).parameters.values())
-    return parameters[1:] if is_method else parameters
 
 
 def _context_annotation(annotation: Any) -> Any:
@@ -526,22 +445,9 @@ def _resource_annotation(annotation: Any) -> Resource[Any] | None:
     return None
 
 
-def _union_members(annotation: Any) -> tuple[Any, ...]:
-    if get_origin(annotation) in (Union, types.UnionType):
-        return get_args(annotation)
-    return (annotation,)
-
-
-def _event_types(annotation: Any) -> tuple[type[Event], ...]:
-    members = _union_members(annotation)
-    if all(isinstance(member, type) and issubclass(member, Event) for member in members):
-        return tuple(members)
-    return ()
-
-
 def _return_event_types(where: str, annotation: Any) -> tuple[type[Event], ...]:
     emitted: list[type[Event]] = []
-    for member in _union_members(annotation):
+    for member in union_members(annotation):
         if member is None or member is type(None):
             continue
         if isinstance(member, type) and issubclass(member, Event):

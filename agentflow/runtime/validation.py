@@ -19,11 +19,8 @@ from agentflow.events import (
     StepFailedEvent,
     StopEvent,
 )
-from agentflow.runtime.step_table import (
-    StepSpec,
-    StepTable,
-    catch_error_without_step_failed_event,
-)
+from agentflow.runtime.step_signature import catch_error_without_step_failed_event
+from agentflow.runtime.step_table import StepSpec, StepTable
 
 # Events that legitimately cross the workflow's boundary: InputRequiredEvent goes out on the
 # stream to a human, HumanResponseEvent comes back in from the caller, and the runtime
