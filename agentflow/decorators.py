@@ -1,17 +1,23 @@
 """`@step` and `@catch_error`: mark methods (or, with `workflow=`, free functions) as steps.
 
-The decorators only record options on the function; what the step accepts and emits is
-read from its annotations later, once per workflow class (see `agentflow.runtime.step_table`),
-so that annotations naming classes defined further down the module resolve.
+The decorators record options on the function, with the local names of the code that
+decorated it, so that annotations naming classes local to a function (a test, a factory)
+resolve. What the step accepts and emits is read from its annotations once per workflow
+class (see `agentflow.runtime.step_table`), so that annotations naming classes defined
+further down the module resolve too; when they already resolve at decoration, the checks
+LlamaIndex Workflows makes there (an event parameter, a return annotation) are made there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from agentflow.errors import WorkflowValidationError
+from agentflow.runtime.step_signature import check_signature_at_decoration
 
 if TYPE_CHECKING:
     from agentflow.retry_policy import RetryPolicy
@@ -53,6 +59,10 @@ class StepConfig:
     skip_graph_checks: frozenset[str] = frozenset()
     """Step-graph checks this step is exempt from: "reachability" for a step that only
     events sent from outside the run (`handler.ctx.send_event`) feed."""
+    local_names: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The names local to the functions (and class body) around the decorator, as they
+    were when it ran: the step's annotations may name them. None at module level, where
+    the module's globals serve, as they are when the annotations are read."""
 
 
 @overload
@@ -87,7 +97,7 @@ def step(
     LlamaIndex would still refuse; an idle run then waits for them rather than failing as
     stalled."""
 
-    def decorate(func: F) -> F:
+    def mark(func: F, local_names: Mapping[str, Any] | None) -> F:
         if isinstance(skip_graph_checks, str):  # a set of its letters, were it taken as is
             raise WorkflowValidationError(
                 f"step '{getattr(func, '__qualname__', func)}': skip_graph_checks takes a list "
@@ -99,10 +109,16 @@ def step(
             retry_policy=retry_policy,
             timeout=timeout,
             skip_graph_checks=frozenset(skip_graph_checks or ()),
+            local_names=local_names,
         )
         return _mark(func, config, workflow)
 
-    return decorate(fn) if fn is not None else decorate
+    def decorate(func: F) -> F:
+        return mark(func, _caller_local_names())
+
+    # `@step` calls step(fn), `@step(...)` calls decorate(fn): the decorating code is the
+    # caller of either.
+    return mark(fn, _caller_local_names()) if fn is not None else decorate
 
 
 @overload
@@ -126,24 +142,42 @@ def catch_error(
     out (only for `for_steps`, or for every step no scoped handler claims). Returning an
     event recovers the run; at most `max_recoveries` times per run."""
 
-    def decorate(func: F) -> F:
+    def mark(func: F, local_names: Mapping[str, Any] | None) -> F:
         name = getattr(func, "__qualname__", repr(func))
         if isinstance(max_recoveries, bool) or not isinstance(max_recoveries, int):
             raise WorkflowValidationError(
-                f"@catch_error step '{name}': max_recoveries must be an int, got {max_recoveries!r}"
+                f"@catch_error step '{name}': max_recoveries must be an int, got "
+                f"{max_recoveries!r}. {_MAX_RECOVERIES_SENTENCE}"
             )
         if max_recoveries < 1:
             raise WorkflowValidationError(
                 f"@catch_error step '{name}': max_recoveries must be at least 1, got "
-                f"{max_recoveries}"
+                f"{max_recoveries}. {_MAX_RECOVERIES_SENTENCE}"
+            )
+        if for_steps is not None and (
+            not isinstance(for_steps, list | tuple)
+            or not all(isinstance(target, str) for target in for_steps)
+        ):
+            raise WorkflowValidationError(
+                f"@catch_error step '{name}': for_steps takes a list of step names, as in "
+                f"for_steps=['fetch'], got {for_steps!r}. @catch_error for_steps must be None "
+                "or a list of step name strings"
             )
         handled = CatchErrorConfig(
             for_steps=tuple(for_steps) if for_steps is not None else None,
             max_recoveries=max_recoveries,
         )
-        return _mark(func, StepConfig(num_workers=1, catch_error=handled), None)
+        config = StepConfig(num_workers=1, catch_error=handled, local_names=local_names)
+        return _mark(func, config, None)
 
-    return decorate(fn) if fn is not None else decorate
+    def decorate(func: F) -> F:
+        return mark(func, _caller_local_names())
+
+    return mark(fn, _caller_local_names()) if fn is not None else decorate
+
+
+_MAX_RECOVERIES_SENTENCE = "@catch_error max_recoveries must be an integer >= 1"
+"""LlamaIndex Workflows' words, which ported tests match on."""
 
 
 def _mark(func: F, config: StepConfig, workflow: type[Workflow] | None) -> F:
@@ -153,7 +187,8 @@ def _mark(func: F, config: StepConfig, workflow: type[Workflow] | None) -> F:
     workers = config.num_workers
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise WorkflowValidationError(
-            f"step '{name}': num_workers must be a positive integer, got {workers!r}"
+            f"step '{name}': num_workers must be a positive integer, got {workers!r} "
+            "(num_workers must be an integer greater than 0)"
         )
     if config.timeout is not None and not config.timeout > 0:
         raise WorkflowValidationError(
@@ -173,10 +208,46 @@ def _mark(func: F, config: StepConfig, workflow: type[Workflow] | None) -> F:
             f"step '{name}': retry_policy must have a next(elapsed_time, attempts, error) "
             f"method, got {policy!r}"
         )
+    is_free = _is_free_function(name)
+    if is_free and workflow is None and config.catch_error is None:
+        raise WorkflowValidationError(
+            f"step '{name}' is a free function, which belongs to no workflow: decorate it "
+            f"@step(workflow=MyWorkflow), or define it in the workflow's class. To decorate "
+            f"{getattr(func, '__name__', name)} please pass a workflow class to the @step "
+            "decorator."
+        )
+    check_signature_at_decoration(func, config, is_method=not is_free)
     setattr(func, STEP_CONFIG_ATTRIBUTE, config)
     if workflow is not None:
         workflow.add_step(func)
     return func
+
+
+def _is_free_function(qualname: str) -> bool:
+    """True for a module-level function or one defined in a function (`f`,
+    `test.<locals>.f`), False for one defined in a class body (`Flow.f`)."""
+    parts = qualname.split(".")
+    return len(parts) == 1 or parts[-2] == "<locals>"
+
+
+def _caller_local_names(frames: int = 3) -> Mapping[str, Any] | None:
+    """The local names of the code that called the decorator and of the code around it,
+    up to `frames` frames (a class body, the function defining the class, its caller) and
+    never past module level, inner names winning; None at module level. Module globals are
+    left out: the function's own `__globals__` is read when the annotations are, so that
+    classes defined later in the module resolve."""
+    here = inspect.currentframe()  # this function; its caller is the decorator
+    frame: FrameType | None = here.f_back.f_back if here and here.f_back else None
+    found: list[dict[str, Any]] = []
+    while frame is not None and len(found) < frames and frame.f_locals is not frame.f_globals:
+        found.append(dict(frame.f_locals))
+        frame = frame.f_back
+    if not found:
+        return None
+    names: dict[str, Any] = {}
+    for local in reversed(found):
+        names.update(local)
+    return names
 
 
 def step_config_of(obj: object) -> StepConfig | None:

@@ -23,8 +23,21 @@ class StepTimeoutError(WorkflowTimeoutError):
     """One execution of a step exceeded its `@step(timeout=...)`."""
 
 
+class WaitForEventTimeoutError(WorkflowTimeoutError, TimeoutError):
+    """A `ctx.wait_for_event(..., timeout=...)` got no matching event in time. Raised in
+    the waiting step, which may catch it as `asyncio.TimeoutError` (what LlamaIndex
+    Workflows raises there) as well as `WorkflowTimeoutError`."""
+
+
 class WorkflowRuntimeError(Exception):
     """Something went wrong while routing events or running steps."""
+
+
+class StartEventError(WorkflowRuntimeError, ValueError):
+    """`run()` could not make the start event from its keyword arguments (pydantic's
+    ValidationError is the `__cause__`), or was given something else than the workflow's
+    start event. A ValueError too, as LlamaIndex Workflows raises for a start event that is
+    not one."""
 
 
 class WorkflowCancelledByUser(Exception):

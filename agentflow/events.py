@@ -15,7 +15,13 @@ from collections.abc import Callable, ItemsView, KeysView, ValuesView
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 
 class Event(BaseModel):
@@ -111,6 +117,30 @@ class StopEvent(Event):
 
     def __str__(self) -> str:
         return str(self.result)
+
+    def __repr__(self) -> str:
+        # As LlamaIndex Workflows shows it: extra fields, declared ones, then a result
+        # that is set; `StopEvent()` for an empty one.
+        declared = {name: getattr(self, name) for name in type(self).model_fields}
+        shown = {**(self.__pydantic_extra__ or {}), **self._shape(declared)}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    @model_serializer(mode="wrap")
+    def _serialize(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        # The result goes last and only when set, so that `model_dump()` and its JSON
+        # read as LlamaIndex Workflows' do (`{}` for `StopEvent()`); extra fields stay,
+        # and a dump that names the fields it wants (`include=`) gets them all.
+        data: dict[str, Any] = handler(self)
+        return data if info.include is not None else self._shape(data)
+
+    def _shape(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "result" in data:
+            result = data.pop("result")
+            if self.result is not None:
+                data["result"] = result
+        return data
 
 
 class InputRequiredEvent(Event):

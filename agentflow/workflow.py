@@ -16,19 +16,27 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
+from pydantic import ValidationError
+
 from agentflow.context import Context
 from agentflow.context.context import start_run
+from agentflow.context.saved_format import describe_problems
 from agentflow.decorators import step_config_of
 from agentflow.durable import DURABILITY_MODES, Durability
-from agentflow.errors import WorkflowRuntimeError, WorkflowValidationError
+from agentflow.errors import StartEventError, WorkflowRuntimeError, WorkflowValidationError
 from agentflow.events import Event, StartEvent, StopEvent
 from agentflow.handler import ResultT, WorkflowHandler
 from agentflow.resource import ResourceManager
 from agentflow.resource.checks import check_resource_configs
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.run_slots import RunSlots
-from agentflow.runtime.step_table import StepTable, forget_step_table, step_table_of
-from agentflow.runtime.validation import validate_step_graph
+from agentflow.runtime.step_table import (
+    StepTable,
+    forget_step_table,
+    step_specs_of,
+    step_table_of,
+)
+from agentflow.runtime.validation import validate_graph_ends, validate_step_graph
 from agentflow.workflow_checks import validate_workflow
 
 if TYPE_CHECKING:
@@ -115,6 +123,9 @@ class Workflow(Generic[ResultT]):
             resource_manager if resource_manager is not None else ResourceManager()
         )
         """Keeps this workflow's cached resources across its runs (`agentflow.resource`)."""
+        # As LlamaIndex Workflows does, even with disable_validation: a graph without an
+        # entry or an exit, or with several, is refused here (the rest at the first run).
+        validate_graph_ends(type(self).__name__, step_specs_of(type(self)))
 
     @property
     def workflow_name(self) -> str:
@@ -149,11 +160,17 @@ class Workflow(Generic[ResultT]):
     @classmethod
     def add_step(cls, function: Callable[..., Any]) -> None:
         """Add a `@step`-decorated free function to this class's steps."""
+        name = getattr(function, "__name__", repr(function))
         if step_config_of(function) is None:
-            raise WorkflowValidationError(f"{function!r} is not decorated with @step")
-        name = function.__name__
+            raise WorkflowValidationError(
+                f"{function!r} is not decorated with @step. Step function {name} is missing "
+                "the `@step` decorator."
+            )
         if name in cls.__dict__.get("_free_steps", {}) or step_config_of(getattr(cls, name, None)):
-            raise WorkflowValidationError(f"workflow {cls.__name__} already has a step '{name}'")
+            raise WorkflowValidationError(
+                f"workflow {cls.__name__} already has a step '{name}'. A step {name} is already "
+                "part of this workflow, please choose another name."
+            )
         if "_free_steps" not in cls.__dict__:
             cls._free_steps = {}
         cls._free_steps[name] = function
@@ -298,16 +315,27 @@ def _make_start_event(
 ) -> StartEvent:
     start_type = _start_event_type(table)
     if start_event is None:
-        return start_type(**kwargs)
+        try:
+            return start_type(**kwargs)
+        except ValidationError as error:
+            raise StartEventError(
+                f"Failed creating a start event of type '{start_type.__name__}' with the "
+                f"keyword arguments: {kwargs} ({describe_problems(error)})"
+            ) from error
     if kwargs:
         raise TypeError(
             f"run() got start_event and keyword arguments {sorted(kwargs)}; put them on "
             "the start event instead"
         )
     if not isinstance(start_event, start_type):
-        raise WorkflowRuntimeError(
-            f"workflow {table.workflow_name} starts with {start_type.__name__}, but run() "
-            f"got a {type(start_event).__name__}"
+        sentence = (
+            ""
+            if isinstance(start_event, StartEvent)
+            else "The 'start_event' argument must be an instance of 'StartEvent'. "
+        )
+        raise StartEventError(
+            f"{sentence}workflow {table.workflow_name} starts with {start_type.__name__}, but "
+            f"run() got a {type(start_event).__name__}"
         )
     return start_event
 

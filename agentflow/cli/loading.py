@@ -10,7 +10,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from agentflow.cli.errors import CommandLineError, one_line
+from agentflow.cli.errors import EXIT_WORKFLOW_FAILED, CommandLineError, one_line
+from agentflow.errors import WorkflowValidationError
 
 if TYPE_CHECKING:
     from agentflow.workflow import Workflow
@@ -58,6 +59,10 @@ def instantiate(target: Workflow | type[Workflow]) -> Workflow:
         return target
     try:
         return target()
+    except WorkflowValidationError as error:  # its graph has no entry or exit
+        raise CommandLineError(
+            f"cannot start {target.__name__}: {one_line(error)}", EXIT_WORKFLOW_FAILED
+        ) from None
     except Exception as error:
         raise CommandLineError(
             f"cannot create {target.__name__}() with no arguments: {one_line(error)}; "

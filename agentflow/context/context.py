@@ -291,7 +291,10 @@ class Context(StepContextBase, Generic[StateT]):
                 "ended (by a task or thread the step left running); nothing in that run can "
                 "answer it any more"
             )
-        return f"ctx.{operation}() needs a running workflow ({allowed}); it was called {where}"
+        message = f"ctx.{operation}() needs a running workflow ({allowed}); it was called {where}"
+        if phase is ContextPhase.NO_RUN:  # LlamaIndex Workflows' words for this case
+            message += f". {operation} requires a running workflow. Call workflow.run() first."
+        return message
 
     def send_event(self, message: Event, step: str | None = None) -> None:
         """Route `message` to the steps that accept it, or only to the step named `step`.

@@ -78,11 +78,12 @@ def lane_for(run: WorkflowRun, step_name: str, event: Event) -> StepLane:
     if lane is None:
         raise WorkflowStepDoesNotExistError(
             f"workflow {run.workflow_name} has no step '{step_name}' "
-            f"(steps: {', '.join(run.lanes)})"
+            f"(steps: {', '.join(run.lanes)}). Step {step_name} does not exist"
         )
     if not lane.spec.accepts(type(event)):
         accepted = ", ".join(t.__name__ for t in lane.spec.accepted)
         raise WorkflowRuntimeError(
-            f"step '{step_name}' does not accept {type(event).__name__} (it accepts {accepted})"
+            f"step '{step_name}' does not accept {type(event).__name__} (it accepts "
+            f"{accepted}). Step {step_name} does not accept event of type {type(event)}"
         )
     return lane

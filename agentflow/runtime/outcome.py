@@ -79,13 +79,14 @@ def timed_out(
         message = (
             f"workflow {workflow_name} ran out of the {timeout:.3g}s it was given from what "
             f"its parent workflow {parent_name} had left (steps still running: {running}); a "
-            "child run never outlives the step that started it"
+            "child run never outlives the step that started it. Operation timed out after "
+            f"{timeout:.3g} seconds."
         )
     else:
         message = (
             f"workflow {workflow_name} timed out after {timeout}s (steps still running: "
             f"{running}); pass a larger `timeout=` to the workflow, or `timeout=None` to "
-            "disable it"
+            f"disable it. Operation timed out after {timeout} seconds."
         )
     return Outcome(
         terminal=WorkflowTimedOutEvent(timeout=timeout, active_steps=active),

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-import types
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -26,6 +25,14 @@ from agentflow.resource.manager import Resolver, RunResources
 from agentflow.runtime.port import StepContextBase
 from agentflow.runtime.retries import timing_attempts
 from agentflow.runtime.step_calls import call_by_keyword, call_with_resources, with_timeout
+from agentflow.runtime.step_signature import (
+    event_types_of,
+    no_event_parameter,
+    no_return_annotation,
+    resolved_hints,
+    step_parameters,
+    union_members,
+)
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -157,6 +164,8 @@ class StepTable:
 _CACHE_ATTRIBUTE = "_agentflow_step_table"
 """Where `step_table_of` keeps a class's table: in the class's own `__dict__`, so a
 subclass never sees its parent's table and the table goes when the class does."""
+_SPECS_ATTRIBUTE = "_agentflow_step_specs"
+"""Where `step_specs_of` keeps a class's steps, the same way."""
 
 
 def step_table_of(workflow_class: type[Workflow]) -> StepTable:
@@ -169,22 +178,36 @@ def step_table_of(workflow_class: type[Workflow]) -> StepTable:
     return table
 
 
+def step_specs_of(workflow_class: type[Workflow]) -> dict[str, StepSpec]:
+    """Each step of `workflow_class` as read from its signature, read on first use and
+    kept on the class: what constructing a workflow checks (its start and stop events),
+    without the checks between steps that LlamaIndex Workflows leaves to the first run."""
+    specs: dict[str, StepSpec] | None = workflow_class.__dict__.get(_SPECS_ATTRIBUTE)
+    if specs is None:
+        specs = {
+            name: _read_step(workflow_class.__name__, name, function, config, is_method)
+            for name, function, config, is_method in _collect_steps(workflow_class)
+        }
+        setattr(workflow_class, _SPECS_ATTRIBUTE, specs)
+    return specs
+
+
 def forget_step_table(workflow_class: type[Workflow]) -> None:
-    """Drop the table `step_table_of` kept for `workflow_class` (its steps changed), so the
-    next call builds it again. Subclasses keep theirs; forget them one by one."""
-    if _CACHE_ATTRIBUTE in workflow_class.__dict__:
-        delattr(workflow_class, _CACHE_ATTRIBUTE)
+    """Drop the table `step_table_of` (and the steps `step_specs_of`) kept for
+    `workflow_class` (its steps changed), so the next call builds it again. Subclasses
+    keep theirs; forget them one by one."""
+    for attribute in (_CACHE_ATTRIBUTE, _SPECS_ATTRIBUTE):
+        if attribute in workflow_class.__dict__:
+            delattr(workflow_class, attribute)
 
 
 def build_step_table(workflow_class: type[Workflow]) -> StepTable:
     """Read every step of `workflow_class` (methods, inherited ones, and free functions
     added with `@step(workflow=...)`) into a `StepTable`."""
-    steps: dict[str, StepSpec] = {}
-    for name, function, config, is_method in _collect_steps(workflow_class):
-        steps[name] = _read_step(workflow_class.__name__, name, function, config, is_method)
+    steps = step_specs_of(workflow_class)
     return StepTable(
         workflow_name=workflow_class.__name__,
-        steps=steps,
+        steps=dict(steps),
         state_type=_most_derived_state_type(workflow_class.__name__, steps),
         catch_handlers=_assign_catch_handlers(workflow_class.__name__, steps),
     )
@@ -223,25 +246,29 @@ def _assign_catch_handlers(workflow_name: str, steps: dict[str, StepSpec]) -> di
         names = ", ".join(f"'{spec.name}'" for spec in wildcards)
         raise WorkflowValidationError(
             f"workflow {workflow_name}: only one @catch_error step may cover all steps, "
-            f"found {names}; give the others for_steps=[...]"
+            f"found {names}; give the others for_steps=[...]. Only one wildcard @catch_error "
+            f"handler is allowed per workflow, found {len(wildcards)}: "
+            f"{', '.join(sorted(spec.name for spec in wildcards))}"
         )
     assigned: dict[str, StepSpec] = {}
     for handler in handlers:
         for target in handler.catch_error.for_steps or ():  # type: ignore[union-attr]
             if target not in steps:
                 raise WorkflowValidationError(
-                    f"workflow {workflow_name}: @catch_error step '{handler.name}' lists "
-                    f"unknown step '{target}' in for_steps"
+                    f"workflow {workflow_name}: @catch_error handler '{handler.name}' lists "
+                    f"unknown step '{target}' in for_steps. Its steps are "
+                    f"{', '.join(repr(known) for known in steps)}."
                 )
             if steps[target].catch_error is not None:
                 raise WorkflowValidationError(
                     f"workflow {workflow_name}: @catch_error step '{handler.name}' cannot "
-                    f"handle another @catch_error step, '{target}'"
+                    f"handle another @catch_error step, '{target}'. @catch_error handler "
+                    f"'{handler.name}' cannot cover another handler step '{target}'."
                 )
             if target in assigned:
                 raise WorkflowValidationError(
-                    f"workflow {workflow_name}: step '{target}' is claimed by two @catch_error "
-                    f"steps, '{assigned[target].name}' and '{handler.name}'"
+                    f"workflow {workflow_name}: Step '{target}' is claimed by two @catch_error "
+                    f"handlers: '{assigned[target].name}' and '{handler.name}'."
                 )
             assigned[target] = handler
     if wildcards:
@@ -284,16 +311,17 @@ def _read_step(
 ) -> StepSpec:
     where = f"step '{name}' of {workflow_name}"
     try:
-        hints = get_type_hints(function, include_extras=True)
+        hints = resolved_hints(function, config)
     except (NameError, TypeError) as error:
+        missing = getattr(error, "name", None)
         raise WorkflowValidationError(
             f"{where}: cannot resolve its annotations ({error}); define the classes they "
-            "name at module level"
+            "name before the workflow first runs, at module level or in the function that "
+            "defines the workflow. Failed to resolve type annotations for "
+            f"{function.__qualname__}." + (f" Missing name: {missing}." if missing else "")
         ) from error
 
-    parameters = list(inspect.signature(function).parameters.values())
-    if is_method:
-        parameters = parameters[1:]
+    parameters = step_parameters(function, is_method)
     event_param: str | None = None
     accepted: tuple[type[Event], ...] = ()
     context_param: str | None = None
@@ -321,7 +349,7 @@ def _read_step(
             context_param = parameter.name
             state_type = _state_type(where, context_state)
             continue
-        event_types = _event_types(annotation)
+        event_types = event_types_of(annotation)
         if event_types:
             if event_param is not None:
                 raise WorkflowValidationError(
@@ -342,15 +370,9 @@ def _read_step(
             )
             raise WorkflowValidationError(f"{where}: parameter '{parameter.name}' {problem}")
     if event_param is None:
-        raise WorkflowValidationError(
-            f"{where}: no parameter is annotated with an Event type; annotate the event "
-            "parameter, e.g. `ev: StartEvent`"
-        )
+        raise no_event_parameter(where, parameters, hints)
     if "return" not in hints:
-        raise WorkflowValidationError(
-            f"{where}: missing return annotation; annotate the events it returns, e.g. "
-            "`-> StopEvent` or `-> MyEvent | None`"
-        )
+        raise no_return_annotation(where)
     emitted = _return_event_types(where, hints["return"])
     is_async = inspect.iscoroutinefunction(function)
     return StepSpec(
@@ -409,22 +431,9 @@ def _state_type(where: str, state: Any) -> type[BaseModel] | None:
     )
 
 
-def _union_members(annotation: Any) -> tuple[Any, ...]:
-    if get_origin(annotation) in (Union, types.UnionType):
-        return get_args(annotation)
-    return (annotation,)
-
-
-def _event_types(annotation: Any) -> tuple[type[Event], ...]:
-    members = _union_members(annotation)
-    if all(isinstance(member, type) and issubclass(member, Event) for member in members):
-        return tuple(members)
-    return ()
-
-
 def _return_event_types(where: str, annotation: Any) -> tuple[type[Event], ...]:
     emitted: list[type[Event]] = []
-    for member in _union_members(annotation):
+    for member in union_members(annotation):
         if member is None or member is type(None):
             continue
         if isinstance(member, type) and issubclass(member, Event):

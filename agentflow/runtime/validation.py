@@ -19,6 +19,7 @@ from agentflow.events import (
     StepFailedEvent,
     StopEvent,
 )
+from agentflow.runtime.step_signature import catch_error_without_step_failed_event
 from agentflow.runtime.step_table import StepSpec, StepTable
 
 # Events that legitimately cross the workflow's boundary: InputRequiredEvent goes out on the
@@ -32,67 +33,111 @@ _FED_FROM_OUTSIDE_HINT = (
 )
 
 
-def validate_step_graph(table: StepTable) -> None:
-    """Raise on the first problem found in `table`'s step graph."""
-    name = table.workflow_name
-    if not table.steps:
+def validate_graph_ends(workflow_name: str, steps: dict[str, StepSpec]) -> None:
+    """Raise when the graph has no entry, several, no exit or several kinds of exit: the
+    checks LlamaIndex Workflows makes when a workflow is constructed (`Workflow.__init__`
+    makes them too, even with `disable_validation`)."""
+    name = workflow_name
+    if not steps:
         raise WorkflowConfigurationError(
-            f"workflow {name} has no steps; decorate methods with @step"
+            f"workflow {name} has no steps; decorate methods with @step, or add functions "
+            f"with @step(workflow={name}). At least one Event of type StartEvent must be "
+            "received by any step."
         )
-
-    start_types = table.start_event_types()
+    start_types = [
+        accepted
+        for accepted in dict.fromkeys(t for spec in steps.values() for t in spec.accepted)
+        if issubclass(accepted, StartEvent)
+    ]
     if not start_types:
         raise WorkflowConfigurationError(
-            f"workflow {name}: no step accepts a StartEvent, so a run could never begin"
+            f"workflow {name}: no step accepts a StartEvent, so a run could never begin. "
+            "At least one Event of type StartEvent must be received by any step."
         )
     if len(start_types) > 1:
         listing = ", ".join(
             f"'{spec.name}' accepts {accepted.__name__}"
-            for spec in table.steps.values()
+            for spec in steps.values()
             for accepted in spec.accepted
             if issubclass(accepted, StartEvent)
         )
         raise WorkflowConfigurationError(
-            f"workflow {name}: only one start event type is allowed, found {listing}"
+            f"workflow {name}: only one start event type is allowed, found {listing}. Only "
+            "one type of StartEvent is allowed per workflow."
         )
-
-    emitted = {event: spec for spec in table.steps.values() for event in spec.emitted}
-    if not any(issubclass(event, StopEvent) for event in emitted):
+    stop_types = [
+        emitted
+        for emitted in dict.fromkeys(t for spec in steps.values() for t in spec.emitted)
+        if issubclass(emitted, StopEvent)
+    ]
+    if not stop_types:
         raise WorkflowConfigurationError(
             f"workflow {name}: no step returns a StopEvent, so a run could never end; "
-            "annotate the last step `-> StopEvent`"
+            "annotate the last step `-> StopEvent`. At least one Event of type StopEvent "
+            "must be returned by any step."
+        )
+    if len(stop_types) > 1:
+        listing = ", ".join(
+            f"'{spec.name}' returns {emitted.__name__}"
+            for spec in steps.values()
+            for emitted in spec.emitted
+            if issubclass(emitted, StopEvent)
+        )
+        raise WorkflowConfigurationError(
+            f"workflow {name}: only one StopEvent type may end its runs, found {listing}. "
+            "Only one type of StopEvent is allowed per workflow."
         )
 
-    for event_type, spec in emitted.items():
-        if issubclass(event_type, _LEAVES_THE_WORKFLOW):
-            continue
-        if not table.route(event_type):
-            raise WorkflowValidationError(
-                f"workflow {name}: step '{spec.name}' emits {event_type.__name__} but no step "
-                "accepts it"
-            )
 
+def validate_step_graph(table: StepTable) -> None:
+    """Raise on the first problem found in `table`'s step graph."""
+    name = table.workflow_name
+    validate_graph_ends(name, table.steps)
+    emitted = {event: spec for spec in table.steps.values() for event in spec.emitted}
+    # In the order LlamaIndex Workflows checks, so that a graph with several problems is
+    # refused for the same one first.
     for spec in table.steps.values():
-        if spec.catch_error is not None and not spec.accepts(StepFailedEvent):
-            raise WorkflowValidationError(
-                f"workflow {name}: @catch_error step '{spec.name}' must take a StepFailedEvent "
-                "(annotate its event parameter `ev: StepFailedEvent`)"
-            )
         for accepted in spec.accepted:
             if issubclass(accepted, StopEvent):
                 raise WorkflowValidationError(
                     f"workflow {name}: step '{spec.name}' accepts {accepted.__name__}, but a "
-                    "StopEvent ends the run and is never delivered to a step"
+                    "StopEvent ends the run and is never delivered to a step. Step "
+                    f"'{spec.name}' cannot accept StopEvent. StopEvent signals the end of the "
+                    "workflow."
                 )
-            if issubclass(accepted, _ENTERS_FROM_OUTSIDE) or _is_produced(accepted, emitted):
-                continue
-            if REACHABILITY in spec.skip_graph_checks:
-                continue
-            raise WorkflowValidationError(
-                f"workflow {name}: step '{spec.name}' accepts {accepted.__name__} but no step "
-                "emits it and callers only send StartEvent and HumanResponseEvent; "
-                f"{_FED_FROM_OUTSIDE_HINT}"
-            )
+
+    unproduced = {
+        accepted: spec
+        for spec in table.steps.values()
+        if REACHABILITY not in spec.skip_graph_checks
+        for accepted in spec.accepted
+        if not issubclass(accepted, _ENTERS_FROM_OUTSIDE) and not _is_produced(accepted, emitted)
+    }
+    if unproduced:
+        accepted, spec = next(iter(unproduced.items()))
+        raise WorkflowValidationError(
+            f"workflow {name}: step '{spec.name}' accepts {accepted.__name__} but no step "
+            "emits it and callers only send StartEvent and HumanResponseEvent; "
+            f"{_FED_FROM_OUTSIDE_HINT}. The following events are consumed but never "
+            f"produced: {_names(unproduced)}"
+        )
+
+    unconsumed = {
+        event_type: spec
+        for event_type, spec in emitted.items()
+        if not issubclass(event_type, _LEAVES_THE_WORKFLOW) and not table.route(event_type)
+    }
+    if unconsumed:
+        event_type, spec = next(iter(unconsumed.items()))
+        raise WorkflowValidationError(
+            f"workflow {name}: step '{spec.name}' emits {event_type.__name__} but no step "
+            "accepts it. The following events are produced but never consumed: "
+            f"{_names(unconsumed)}"
+        )
+
+    for spec in table.steps.values():
+        if spec.catch_error is not None and not spec.accepts(StepFailedEvent):
+            raise catch_error_without_step_failed_event(name, spec.name)
 
     unreachable = _unreachable_steps(table)
     if unreachable:
@@ -103,8 +148,13 @@ def validate_step_graph(table: StepTable) -> None:
         raise WorkflowValidationError(
             f"workflow {name}: steps {listing} can never run: no step that runs from the "
             "start event or from a HumanResponseEvent emits what they accept; "
-            f"{_FED_FROM_OUTSIDE_HINT}"
+            f"{_FED_FROM_OUTSIDE_HINT}. Unreachable steps: "
+            f"{', '.join(sorted(spec.name for spec in unreachable))}"
         )
+
+
+def _names(event_types: Iterable[type[Event]]) -> str:
+    return ", ".join(event_type.__name__ for event_type in event_types)
 
 
 def _unreachable_steps(table: StepTable) -> list[StepSpec]:

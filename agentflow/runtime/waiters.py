@@ -13,7 +13,7 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from agentflow.errors import WorkflowRuntimeError, WorkflowTimeoutError
+from agentflow.errors import WaitForEventTimeoutError, WorkflowRuntimeError
 from agentflow.events import Event
 from agentflow.runtime.execution import Execution, Waiter, current_execution, record_answer
 
@@ -66,8 +66,9 @@ async def wait_in(
         async with asyncio.timeout(timeout):
             return await future
     except TimeoutError:
-        raise WorkflowTimeoutError(
-            f"step '{execution.step if execution else '?'}' waited {timeout}s for "
+        raise WaitForEventTimeoutError(
+            f"Timed out waiting for {event_type.__name__}: step "
+            f"'{execution.step if execution else '?'}' waited {timeout}s for "
             f"{event_type.__name__} in wait_for_event; pass a larger `timeout=` or "
             "`timeout=None`"
         ) from None

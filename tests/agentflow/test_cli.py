@@ -453,7 +453,8 @@ def test_an_invalid_workflow_exits_1_with_the_validation_error() -> None:
     assert completed.returncode == 1
     assert error_line(completed) == (
         "cannot start NoStartStep: WorkflowConfigurationError: workflow NoStartStep: no step "
-        "accepts a StartEvent, so a run could never begin"
+        "accepts a StartEvent, so a run could never begin. At least one Event of type "
+        "StartEvent must be received by any step."
     )
 
 

@@ -205,13 +205,15 @@ class TargetingWorkflow(Workflow):
 
 
 async def test_send_event_to_an_unknown_step_names_the_step_and_the_steps() -> None:
-    with pytest.raises(WorkflowStepDoesNotExistError, match=r"no step 'nope'.*handle"):
+    with pytest.raises(WorkflowStepDoesNotExistError, match=r"no step 'nope'.*handle") as raised:
         await TargetingWorkflow().run(target="nope")
+    assert str(raised.value).endswith(". Step nope does not exist")  # LlamaIndex's sentence
 
 
 async def test_send_event_to_a_step_that_does_not_accept_it_names_both() -> None:
-    with pytest.raises(WorkflowRuntimeError, match="step 'start' does not accept Query"):
+    with pytest.raises(WorkflowRuntimeError, match="step 'start' does not accept Query") as raised:
         await TargetingWorkflow().run(target="start")
+    assert f"Step start does not accept event of type {Query}" in str(raised.value)
 
 
 async def test_send_event_rejects_what_is_not_an_event() -> None:
@@ -298,8 +300,26 @@ async def test_wait_for_event_timeout_fails_the_step_naming_it_and_the_event() -
     events = [event async for event in handler.stream_events()]
     assert isinstance(events[-1], WorkflowFailedEvent)
     expected = "step 'wait' waited 0.01s for HumanResponseEvent"
-    with pytest.raises(WorkflowTimeoutError, match=re.escape(expected)):
+    with pytest.raises(WorkflowTimeoutError, match=re.escape(expected)) as raised:
         await handler
+    # LlamaIndex Workflows raises asyncio.TimeoutError there, with this sentence.
+    assert isinstance(raised.value, asyncio.TimeoutError)
+    assert str(raised.value).startswith("Timed out waiting for HumanResponseEvent: ")
+
+
+class PatientStepWorkflow(Workflow):
+    @step(timeout=30)
+    async def wait(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        try:
+            await ctx.wait_for_event(HumanResponseEvent, timeout=0.01)
+        except TimeoutError as error:  # what asyncio.TimeoutError is since Python 3.11
+            return StopEvent(result=type(error).__name__)
+        return StopEvent(result="answered")
+
+
+async def test_a_step_catches_its_wait_s_timeout_as_asyncio_timeout_error() -> None:
+    # Inside a step that has a timeout of its own, the wait's is still the step's to catch.
+    assert await PatientStepWorkflow().run() == "WaitForEventTimeoutError"
 
 
 class DuplicateWaiterWorkflow(Workflow):

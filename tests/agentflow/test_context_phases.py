@@ -75,6 +75,7 @@ async def test_an_event_operation_with_no_run_going_names_the_phase(operation: s
     assert ContextPhase.NO_RUN.value in message
     assert ContextPhase.CALLER.value in message  # where it is allowed
     assert ContextPhase.STEP.value in message
+    assert message.endswith(f"{operation} requires a running workflow. Call workflow.run() first.")
 
 
 async def test_a_second_run_in_a_busy_context_names_the_phase_and_the_run() -> None:

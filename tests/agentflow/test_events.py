@@ -323,6 +323,21 @@ def test_stop_event_subclass_keeps_result_and_its_own_fields() -> None:
     assert list(ev.keys()) == ["result", "score", "label"]
 
 
+def test_stop_event_dumps_and_shows_its_result_last_and_only_when_set() -> None:
+    # As LlamaIndex Workflows does; agentflow keeps the extra fields in the dump too.
+    assert StopEvent().model_dump() == {}
+    assert repr(Verdict(score=0.5)) == "Verdict(score=0.5, label='unlabelled')"
+    ev = Verdict("ok", score=0.5, source="judge")
+    assert repr(ev) == "Verdict(source='judge', score=0.5, label='unlabelled', result='ok')"
+    assert list(ev.model_dump()) == ["score", "label", "source", "result"]
+    assert Verdict.model_validate_json(ev.model_dump_json()) == ev
+
+
+def test_a_stop_event_dump_naming_its_fields_gets_an_unset_result() -> None:
+    assert StopEvent().model_dump(include={"result"}) == {"result": None}
+    assert StopEvent(result=1).model_dump(exclude={"result"}) == {}
+
+
 def test_stop_event_subclass_accepts_a_positional_result() -> None:
     ev = Verdict("ok", score=0.5)
     assert (ev.result, ev.score) == ("ok", 0.5)

@@ -157,6 +157,7 @@ async def test_timeout_fails_the_run_and_says_how_to_change_it(no_task_left: Non
         await handler
     assert "0.05" in str(raised.value)
     assert "hang" in str(raised.value)
+    assert "Operation timed out after 0.05 seconds." in str(raised.value)  # LlamaIndex's words
     assert isinstance(events[0], Progress)
     assert isinstance(events[-1], WorkflowTimedOutEvent)
     assert events[-1].active_steps == ["hang"]

@@ -59,7 +59,7 @@ class ReturnsUnaccepted(Workflow):
         return Ping()
 
     @step
-    async def answer_ping(self, ev: Ping) -> Pong:
+    async def answer_ping(self, ev: Ping) -> Pong | StopEvent:
         return Pong()  # no step accepts Pong
 
 
@@ -237,7 +237,7 @@ async def test_a_run_whose_step_waits_for_an_event_is_not_stalled() -> None:
 
 class NobodyTakesTheAnswer(Workflow):
     @step
-    async def ask(self, ev: StartEvent) -> InputRequiredEvent:
+    async def ask(self, ev: StartEvent) -> InputRequiredEvent | StopEvent:
         return InputRequiredEvent(prefix="name? ")
 
 

@@ -49,11 +49,10 @@ def test_adding_a_step_rebuilds_the_table_of_the_class_and_its_subclasses() -> N
 
     before, child_before = step_table_of(Host), step_table_of(Child)
 
-    @step
+    @step(workflow=Host)
     async def finish(ev: Middle) -> StopEvent:
         return StopEvent()
 
-    Host.add_step(finish)
     assert step_table_of(Host) is not before
     assert set(step_table_of(Host).steps) == {"begin", "finish"}
     assert step_table_of(Child) is not child_before

@@ -243,39 +243,39 @@ async def test_a_human_response_subclass_consumer_is_valid() -> None:
 # Step signatures
 
 
-async def test_an_event_parameter_without_annotation_names_the_step_and_parameter() -> None:
-    class Unannotated(Workflow):
-        @step
-        async def start(self, ev) -> StopEvent:
-            return StopEvent()
+def test_an_event_parameter_without_annotation_names_the_step_and_parameter() -> None:
+    with pytest.raises(WorkflowValidationError) as raised:  # when decorated, as LlamaIndex
 
-    with pytest.raises(WorkflowValidationError) as raised:
-        Unannotated().run()
+        class Unannotated(Workflow):
+            @step
+            async def start(self, ev) -> StopEvent:
+                return StopEvent()
+
     message = str(raised.value)
     assert "'start'" in message
     assert "'ev'" in message
     assert "Unannotated" in message
 
 
-async def test_a_step_without_an_event_parameter_names_the_step() -> None:
-    class ContextOnly(Workflow):
-        @step
-        async def start(self, ctx: Context) -> StopEvent:
-            return StopEvent()
+def test_a_step_without_an_event_parameter_names_the_step() -> None:
+    with pytest.raises(WorkflowValidationError, match="'start' of ContextOnly") as raised:
 
-    with pytest.raises(WorkflowValidationError, match="'start'") as raised:
-        ContextOnly().run()
-    assert "Event" in str(raised.value)
+        class ContextOnly(Workflow):
+            @step
+            async def start(self, ctx: Context) -> StopEvent:
+                return StopEvent()
+
+    assert "'ctx' is annotated Context" in str(raised.value)
 
 
-async def test_a_missing_return_annotation_names_the_step() -> None:
-    class NoReturn(Workflow):
-        @step
-        async def start(self, ev: StartEvent):
-            return StopEvent()
+def test_a_missing_return_annotation_names_the_step() -> None:
+    with pytest.raises(WorkflowValidationError, match="'start' of NoReturn") as raised:
 
-    with pytest.raises(WorkflowValidationError, match="'start'") as raised:
-        NoReturn().run()
+        class NoReturn(Workflow):
+            @step
+            async def start(self, ev: StartEvent):
+                return StopEvent()
+
     assert "return annotation" in str(raised.value)
 
 
@@ -312,15 +312,10 @@ async def test_an_extra_parameter_with_a_default_keeps_its_default() -> None:
 
 @pytest.mark.parametrize("annotation", [str, int, Any, Union[StopEvent, str]])  # noqa: UP007
 async def test_a_non_event_return_annotation_names_the_step(annotation: Any) -> None:
-    async def start(self: Workflow, ev: StartEvent) -> StopEvent:
-        return StopEvent()
-
-    start.__annotations__["return"] = annotation
-
     class BadReturn(Workflow):
-        pass
-
-    BadReturn.start = step(start)
+        @step
+        async def start(self, ev: StartEvent) -> annotation:
+            return StopEvent()
 
     with pytest.raises(WorkflowValidationError, match="'start'") as raised:
         BadReturn().run()
@@ -440,13 +435,112 @@ async def test_from_future_annotations_workflow_resolves_and_runs() -> None:
 # When validation happens
 
 
-def test_defining_and_instantiating_an_invalid_workflow_does_not_raise() -> None:
+def test_a_workflow_whose_middle_is_invalid_is_refused_at_run_not_when_made() -> None:
     class Invalid(Workflow):
         @step
         async def start(self, ev: StartEvent) -> Orphan | StopEvent:
             return StopEvent()
 
-    assert isinstance(Invalid(), Invalid)
+    assert isinstance(Invalid(), Invalid)  # LlamaIndex Workflows waits for run() too
+
+
+def test_a_workflow_without_an_exit_is_refused_when_made_even_unvalidated() -> None:
+    class NoExit(Workflow):
+        @step
+        async def start(self, ev: StartEvent) -> None:
+            return None
+
+    with pytest.raises(WorkflowConfigurationError, match="NoExit: no step returns a StopEvent"):
+        NoExit(disable_validation=True)
+
+
+def test_two_stop_event_types_are_refused_when_made_naming_the_steps() -> None:
+    class Finished(StopEvent):
+        pass
+
+    class TwoExits(Workflow):
+        @step
+        async def start(self, ev: StartEvent) -> Middle | StopEvent:
+            return StopEvent()
+
+        @step
+        async def finish(self, ev: Middle) -> Finished:
+            return Finished()
+
+    with pytest.raises(WorkflowConfigurationError) as raised:
+        TwoExits()
+    assert str(raised.value).startswith(
+        "workflow TwoExits: only one StopEvent type may end its runs, found 'start' returns "
+        "StopEvent, 'finish' returns Finished."
+    )
+
+
+def test_a_step_is_checked_when_decorated_naming_the_step_and_its_parameters() -> None:
+    with pytest.raises(WorkflowValidationError) as raised:
+
+        class Untyped(Workflow):
+            @step
+            async def start(self, ctx: Context, ev) -> StopEvent:
+                return StopEvent()
+
+    assert str(raised.value).startswith(
+        "step 'start' of Untyped: no parameter is annotated with an Event type ('ctx' is "
+        "annotated Context; 'ev' has no annotation)"
+    )
+
+
+def test_a_free_function_step_needs_its_workflow() -> None:
+    with pytest.raises(WorkflowValidationError, match=r"@step\(workflow=MyWorkflow\)"):
+
+        @step
+        async def start(ev: StartEvent) -> StopEvent:
+            return StopEvent()
+
+
+def test_an_async_generator_step_is_refused_when_decorated() -> None:
+    with pytest.raises(WorkflowValidationError, match="'start' of Streams is an async generator"):
+
+        class Streams(Workflow):
+            @step
+            async def start(self, ev: StartEvent) -> StopEvent:
+                yield StopEvent()
+
+
+@pytest.mark.parametrize("for_steps", ["start", ["start", 1]])
+def test_catch_error_for_steps_must_be_a_list_of_names(for_steps: Any) -> None:
+    with pytest.raises(WorkflowValidationError, match=r"for_steps=\['fetch'\], got "):
+
+        class Scoped(Workflow):
+            @catch_error(for_steps=for_steps)
+            async def recover(self, ev: StepFailedEvent) -> StopEvent:
+                return StopEvent()
+
+
+def test_a_catch_error_step_not_taking_step_failed_event_is_refused_when_decorated() -> None:
+    with pytest.raises(WorkflowValidationError) as raised:
+
+        class Wrong(Workflow):
+            @catch_error
+            async def recover(self, ev: StartEvent) -> StopEvent:
+                return StopEvent()
+
+    assert str(raised.value).startswith(
+        "workflow Wrong: @catch_error step 'recover' must take a StepFailedEvent"
+    )
+
+
+async def test_an_event_consumed_but_never_produced_is_reported_before_one_never_consumed() -> None:
+    class BothWrong(Workflow):  # in LlamaIndex Workflows' order
+        @step
+        async def start(self, ev: StartEvent) -> Orphan | StopEvent:
+            return StopEvent()
+
+        @step
+        async def waits(self, ev: Note) -> StopEvent:
+            return StopEvent()
+
+    with pytest.raises(WorkflowValidationError, match="step 'waits' accepts Note but no step"):
+        BothWrong().run()
 
 
 async def test_validation_errors_are_raised_synchronously_by_run() -> None:
@@ -705,13 +799,13 @@ async def test_disable_validation_lets_a_workflow_with_a_dangling_event_run() ->
 
 
 async def test_disable_validation_still_reads_step_signatures() -> None:
-    class NoReturn(Workflow):
+    class TwoEvents(Workflow):
         @step
-        async def start(self, ev: StartEvent):
+        async def start(self, ev: StartEvent, other: Middle) -> StopEvent:
             return StopEvent()
 
     with pytest.raises(WorkflowValidationError, match="'start'"):
-        NoReturn(disable_validation=True).run()
+        TwoEvents(disable_validation=True).run()
 
 
 # @step options
@@ -842,11 +936,13 @@ def test_adding_two_free_steps_with_one_name_is_refused() -> None:
     async def twin(ev: StartEvent) -> StopEvent:
         return StopEvent()
 
-    with pytest.raises(WorkflowValidationError, match="'twin'"):
+    with pytest.raises(WorkflowValidationError, match="'twin'") as raised:
 
         @step(workflow=Host)
         async def twin(ev: StartEvent) -> StopEvent:
             return StopEvent()
+
+    assert "A step twin is already part of this workflow" in str(raised.value)  # LlamaIndex's
 
 
 async def test_a_refused_duplicate_leaves_the_method_step_in_place() -> None:
@@ -870,8 +966,9 @@ def test_add_step_refuses_an_undecorated_function() -> None:
     async def plain(ev: StartEvent) -> StopEvent:
         return StopEvent()
 
-    with pytest.raises(WorkflowValidationError, match="not decorated"):
+    with pytest.raises(WorkflowValidationError, match="not decorated") as raised:
         Host.add_step(plain)
+    assert "Step function plain is missing the `@step` decorator." in str(raised.value)
 
 
 async def test_a_free_step_on_one_workflow_is_not_a_step_of_another() -> None:

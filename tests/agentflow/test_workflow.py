@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from pydantic import ValidationError
 
 from agentflow import Context, Workflow, step
-from agentflow.errors import ContextStateError, WorkflowRuntimeError
+from agentflow.errors import ContextStateError, StartEventError, WorkflowRuntimeError
 from agentflow.events import Event, StartEvent, StopEvent
 
 
@@ -72,6 +73,31 @@ async def test_run_builds_the_workflows_own_start_event_type_from_kwargs() -> No
 async def test_run_rejects_kwargs_that_do_not_fit_a_typed_start_event() -> None:
     with pytest.raises(ValueError, match="query"):
         TypedStartWorkflow().run(limit=2)
+
+
+async def test_bad_start_kwargs_raise_a_runtime_error_naming_the_field_with_pydantic_s_cause() -> (
+    None
+):
+    with pytest.raises(WorkflowRuntimeError) as raised:
+        TypedStartWorkflow().run(query="q", limit="many")
+    message = str(raised.value)
+    assert message.startswith(
+        "Failed creating a start event of type 'TypedStart' with the keyword arguments: "
+        "{'query': 'q', 'limit': 'many'}"
+    )
+    assert "limit: Input should be a valid integer" in message
+    assert isinstance(raised.value, StartEventError)
+    assert isinstance(raised.value.__cause__, ValidationError)
+
+
+async def test_a_start_event_that_is_no_start_event_is_a_value_error_as_in_llamaindex() -> None:
+    with pytest.raises(ValueError, match="must be an instance of 'StartEvent'") as raised:
+        EchoWorkflow().run(start_event=Greeting(text="hi"))  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "The 'start_event' argument must be an instance of 'StartEvent'. workflow EchoWorkflow "
+        "starts with StartEvent, but run() got a Greeting"
+    )
+    assert isinstance(raised.value, WorkflowRuntimeError)
 
 
 async def test_run_rejects_a_start_event_of_the_wrong_type() -> None:

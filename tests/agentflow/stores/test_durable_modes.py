@@ -58,11 +58,17 @@ class Chain(Workflow):
 TOTAL = sum(range(20))
 
 
+class OneStep(Workflow):
+    @step
+    async def only(self, ev: StartEvent) -> StopEvent:
+        return StopEvent()
+
+
 def test_a_bad_durability_value_is_refused() -> None:
     with pytest.raises(ValueError, match=r"one of 'sync', 'async', 'exit', got 'eventually'"):
-        Workflow(durability="eventually")  # type: ignore[arg-type]
-    assert Workflow().durability == "sync"
-    assert Workflow(durability="exit").durability == "exit"
+        OneStep(durability="eventually")  # type: ignore[arg-type]
+    assert OneStep().durability == "sync"
+    assert OneStep(durability="exit").durability == "exit"
 
 
 async def test_async_mode_gives_the_result_and_journal_of_sync_mode(store: RunStore) -> None:
