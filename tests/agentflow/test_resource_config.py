@@ -37,9 +37,10 @@ def config_file(tmp_path: Path, data: Any, name: str = "settings.json") -> str:
 
 
 def workflow_reading(config: ResourceConfig, model: type[BaseModel]) -> Workflow:
-    """A workflow (a class of its own) whose one step returns the loaded config."""
+    """A workflow (a class of its own) whose one step, a free function added to it,
+    returns the loaded config."""
 
-    async def only(self: Workflow, ev: StartEvent, config: Any) -> StopEvent:
+    async def only(ev: StartEvent, config: Any) -> StopEvent:
         return StopEvent(result=config)
 
     only.__annotations__ = {
@@ -47,7 +48,9 @@ def workflow_reading(config: ResourceConfig, model: type[BaseModel]) -> Workflow
         "config": Annotated[model, config],  # type: ignore[valid-type]
         "return": StopEvent,
     }
-    return type("Reads", (Workflow,), {"only": step(only)})()  # type: ignore[no-any-return]
+    reads: type[Workflow] = type("Reads", (Workflow,), {})
+    step(workflow=reads)(only)
+    return reads()
 
 
 async def test_the_whole_file_or_the_object_at_a_path_is_loaded_into_the_model(
@@ -128,9 +131,9 @@ async def test_a_run_refuses_to_start_with_a_config_that_does_not_load(tmp_path:
 def test_a_config_annotated_with_something_other_than_a_model_is_refused(
     tmp_path: Path,
 ) -> None:
-    workflow = workflow_reading(ResourceConfig(config_file(tmp_path, {})), int)  # type: ignore[arg-type]
+    # Refused when the workflow is made, before any run or `validate()`.
     with pytest.raises(WorkflowValidationError) as raised:
-        workflow.validate()
+        workflow_reading(ResourceConfig(config_file(tmp_path, {})), int)  # type: ignore[arg-type]
     assert "step 'only' of Reads, parameter 'config': ResourceConfig(" in str(raised.value)
     assert "is annotated <class 'int'>; it loads a pydantic model" in str(raised.value)
 

@@ -84,7 +84,7 @@ def test_validate_raises_on_the_graph_and_on_catch_error_scopes() -> None:
         Unconsumed().validate()
     with pytest.raises(
         WorkflowValidationError,
-        match="step 'only' is claimed by two @catch_error steps, 'first' and 'second'",
+        match="Step 'only' is claimed by two @catch_error handlers: 'first' and 'second'",
     ):
         ScopedTwice().validate()
 

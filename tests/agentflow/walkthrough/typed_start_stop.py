@@ -1,7 +1,8 @@
 # From the reference's feature walkthrough, section 1, the typed StartEvent and StopEvent:
 # https://github.com/run-llama/workflows-py/blob/main/examples/feature_walkthrough.ipynb
 # The notebook's top-level `await` cells are the body of main(); its last cell shows the
-# run with a number failing, which main() prints the error type of.
+# run with a number failing, which main() catches as the notebook's error class (agentflow
+# raises a subclass of it that names the field) and says so.
 from workflows import Workflow, step
 from workflows.errors import WorkflowRuntimeError
 from workflows.events import Event, StartEvent, StopEvent
@@ -39,5 +40,5 @@ async def main():
 
     try:
         result = await w.run(input_text=1234)
-    except WorkflowRuntimeError as error:
-        print(type(error).__name__)
+    except WorkflowRuntimeError:
+        print("WorkflowRuntimeError")
