@@ -11,6 +11,7 @@ LlamaIndex Workflows makes there (an event parameter, a return annotation) are m
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
@@ -114,11 +115,11 @@ def step(
         return _mark(func, config, workflow)
 
     def decorate(func: F) -> F:
-        return mark(func, _caller_local_names())
+        return mark(func, _caller_local_names(func))
 
     # `@step` calls step(fn), `@step(...)` calls decorate(fn): the decorating code is the
     # caller of either.
-    return mark(fn, _caller_local_names()) if fn is not None else decorate
+    return mark(fn, _caller_local_names(fn)) if fn is not None else decorate
 
 
 @overload
@@ -171,9 +172,9 @@ def catch_error(
         return _mark(func, config, None)
 
     def decorate(func: F) -> F:
-        return mark(func, _caller_local_names())
+        return mark(func, _caller_local_names(func))
 
-    return mark(fn, _caller_local_names()) if fn is not None else decorate
+    return mark(fn, _caller_local_names(fn)) if fn is not None else decorate
 
 
 _MAX_RECOVERIES_SENTENCE = "@catch_error max_recoveries must be an integer >= 1"
@@ -230,24 +231,41 @@ def _is_free_function(qualname: str) -> bool:
     return len(parts) == 1 or parts[-2] == "<locals>"
 
 
-def _caller_local_names(frames: int = 3) -> Mapping[str, Any] | None:
-    """The local names of the code that called the decorator and of the code around it,
-    up to `frames` frames (a class body, the function defining the class, its caller) and
-    never past module level, inner names winning; None at module level. Module globals are
-    left out: the function's own `__globals__` is read when the annotations are, so that
-    classes defined later in the module resolve."""
+def _caller_local_names(func: Callable[..., Any], frames: int = 3) -> Mapping[str, Any] | None:
+    """The local names `func`'s annotations mention, as the code that called the decorator
+    and the code around it have them, up to `frames` frames (a class body, the function
+    defining the class, its caller) and never past module level, inner names winning; None
+    when there are none. Only those names are kept, so that a workflow made in a function
+    keeps none of its caller's other objects alive. Module globals are left out: the
+    function's own `__globals__` is read when the annotations are, so that classes defined
+    later in the module resolve."""
+    wanted = _names_in_annotations(func)
     here = inspect.currentframe()  # this function; its caller is the decorator
     frame: FrameType | None = here.f_back.f_back if here and here.f_back else None
     found: list[dict[str, Any]] = []
-    while frame is not None and len(found) < frames and frame.f_locals is not frame.f_globals:
-        found.append(dict(frame.f_locals))
+    while (
+        wanted
+        and frame is not None
+        and len(found) < frames
+        and frame.f_locals is not frame.f_globals
+    ):
+        found.append({name: value for name, value in frame.f_locals.items() if name in wanted})
         frame = frame.f_back
-    if not found:
-        return None
     names: dict[str, Any] = {}
     for local in reversed(found):
         names.update(local)
-    return names
+    return names or None
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _names_in_annotations(func: Callable[..., Any]) -> set[str]:
+    """Every identifier in `func`'s annotations: in the text of a string (or postponed)
+    one, and in the repr of an object, which shows its forward references by name."""
+    annotations = getattr(func, "__annotations__", None) or {}
+    text = " ".join(a if isinstance(a, str) else repr(a) for a in annotations.values())
+    return set(_IDENTIFIER.findall(text))
 
 
 def step_config_of(obj: object) -> StepConfig | None:

@@ -17,11 +17,11 @@ async def send_confirmed_in(
     run: WorkflowRun, event: Event, step: str | None, idempotency_key: str | None = None
 ) -> bool:
     """See `RunPort.send_confirmed`: in memory, the event is routed before this returns."""
-    if run.outcome is not None:
-        return False
     sent_keys = run.sent_keys
     if idempotency_key is not None and sent_keys is not None and idempotency_key in sent_keys:
-        return True
+        return True  # taken before, whether or not the run has ended since
+    if run.outcome is not None:
+        return False
     if step is None:
         run.dispatch(event)
     else:

@@ -195,8 +195,9 @@ class WorkflowRun:
         """Resolved once the run's tasks are gone; given by `start`."""
         self.owner: RunOwner | None = None
         self.once_results: dict[str, Any] | None = None
-        self.sent_keys: set[str] | None = None
         """What `ctx.once` calls returned, by execution and name (made on first use)."""
+        self.sent_keys: set[str] | None = None
+        """The idempotency keys of the events sent from outside (`outside_sends.py`)."""
         self.journal: RunJournal | None = None
         """A durable run's journal (`agentflow.durable`); None for a run in memory."""
         self.ended = self.loop.create_future()

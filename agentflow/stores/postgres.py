@@ -67,7 +67,9 @@ _APPEND = """
 WITH run AS (
     SELECT status, checkpoint_seq,
         (SELECT max(seq) FROM agentflow_journal WHERE run_id = %(run)s) AS journal_seq,
-        (SELECT max(seq) FROM agentflow_stream WHERE run_id = %(run)s) AS stream_seq
+        CASE WHEN %(stream_first)s::bigint IS NULL THEN NULL
+            ELSE (SELECT max(seq) FROM agentflow_stream WHERE run_id = %(run)s)
+        END AS stream_seq
     FROM agentflow_runs WHERE run_id = %(run)s FOR UPDATE
 ), allowed AS (
     SELECT FROM run WHERE status <> ALL(%(ended)s::text[])

@@ -5,7 +5,9 @@ workflow, or classes defined further down the module; and when they are read.
 
 from __future__ import annotations
 
+import gc
 import re
+import weakref
 
 import pytest
 
@@ -136,3 +138,35 @@ def test_a_name_that_never_resolves_is_reported_when_the_workflow_is_made() -> N
     message = str(raised.value)
     assert "Failed to resolve type annotations for " in message
     assert "Missing name: Undefined." in message
+
+
+class Bulky:
+    """Something large a function holds while it defines a workflow."""
+
+
+def make_echo(bulky: Bulky) -> type[Workflow]:
+    class Echoed(Event):
+        text: str
+
+    class Echo(Workflow):
+        @step
+        async def echo(self, ev: StartEvent) -> Echoed:
+            return Echoed(text=ev.text)
+
+        @step
+        async def done(self, ev: Echoed) -> StopEvent:
+            return StopEvent(result=ev.text)
+
+    return Echo
+
+
+def echo_made_beside_something_bulky() -> tuple[weakref.ref[Bulky], type[Workflow]]:
+    bulky = Bulky()
+    return weakref.ref(bulky), make_echo(bulky)
+
+
+async def test_a_workflow_made_in_a_function_keeps_none_of_its_other_locals_alive() -> None:
+    held, echo = echo_made_beside_something_bulky()
+    gc.collect()
+    assert held() is None  # only the names the annotations mention are kept
+    assert await echo().run(text="hi") == "hi"

@@ -83,6 +83,8 @@ async def test_the_published_program_prints_what_it_does_on_the_reference(
 ) -> None:
     if name in PUBLISHED:
         expected = PUBLISHED[name]
+    elif engine == "workflows":
+        pytest.skip("the reference's own output is what the agentflow run is compared with")
     elif reference_installed():
         expected = await printed(name, "workflows", monkeypatch, capsys)
     else:

@@ -60,6 +60,15 @@ async def test_in_memory_a_repeated_key_sends_nothing() -> None:
     assert await handler == ["one", "two"]
 
 
+async def test_in_memory_a_key_taken_before_the_run_ended_still_answers_true() -> None:
+    handler = Tally(timeout=None).run()
+    await until_asked(handler)
+    assert await handler.send_event_confirmed(word("end"), idempotency_key="k1")
+    assert await handler == []
+    assert await handler.send_event_confirmed(word("end"), idempotency_key="k1")
+    assert not await handler.send_event_confirmed(word("end"), idempotency_key="k2")
+
+
 async def test_a_refused_send_does_not_use_up_its_key() -> None:
     handler = Tally(timeout=None).run()
     await until_asked(handler)

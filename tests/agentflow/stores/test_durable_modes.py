@@ -315,3 +315,22 @@ async def test_every_kind_of_record_gives_the_result_of_sync_mode(
     else:
         assert stored.records == []  # the final checkpoint folds the start record
         assert stored.checkpoint is not None
+
+
+class OneStep(Workflow):
+    @step
+    async def only(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        await ctx.store.set("done", True)
+        return StopEvent(result="ok")
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+async def test_the_last_steps_record_goes_out_with_the_runs_end_in_one_write(
+    store: RunStore, durability: Any
+) -> None:
+    """One commit for both, and nothing of the end is in the store without the record."""
+    watched = WatchedStore(store)
+    assert await OneStep(store=watched, timeout=None, durability=durability).run(run_id="r") == "ok"
+    assert [([r.kind for r in records], status) for records, status, _ in watched.writes] == [
+        (["execution"], "completed")
+    ]
