@@ -317,7 +317,7 @@ async def test_every_kind_of_record_gives_the_result_of_sync_mode(
         assert stored.checkpoint is not None
 
 
-class OneStep(Workflow):
+class SetsAndStops(Workflow):
     @step
     async def only(self, ctx: Context, ev: StartEvent) -> StopEvent:
         await ctx.store.set("done", True)
@@ -330,7 +330,8 @@ async def test_the_last_steps_record_goes_out_with_the_runs_end_in_one_write(
 ) -> None:
     """One commit for both, and nothing of the end is in the store without the record."""
     watched = WatchedStore(store)
-    assert await OneStep(store=watched, timeout=None, durability=durability).run(run_id="r") == "ok"
+    flow = SetsAndStops(store=watched, timeout=None, durability=durability)
+    assert await flow.run(run_id="r") == "ok"
     assert [([r.kind for r in records], status) for records, status, _ in watched.writes] == [
         (["execution"], "completed")
     ]
