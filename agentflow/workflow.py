@@ -196,7 +196,10 @@ class Workflow(Generic[ResultT]):
         """Run the checks a first run makes, now and again: the step graph, `@catch_error`
         scopes and (unless told not to) that every `ResourceConfig` loads; with
         `validate_resources=True` also make every resource, as a run would (call it
-        outside a running event loop). Raises `WorkflowValidationError` listing what is
+        outside a running event loop), in an event loop and a `ResourceManager` of its
+        own that it then drops: it proves they can be made, and each run still makes the
+        ones it uses in its own loop (a client made in a loop that has closed is of no
+        use). Raises `WorkflowValidationError` listing what is
         wrong; returns True when the workflow asks a human for input."""
         return validate_workflow(
             self,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from agentflow.events import HumanResponseEvent, InputRequiredEvent
 from agentflow.resource.checks import check_resource_configs, make_resources
+from agentflow.resource.manager import ResourceManager
 from agentflow.runtime.step_table import StepTable, step_table_of
 from agentflow.runtime.validation import validate_step_graph
 
@@ -23,7 +24,8 @@ def validate_workflow(
     workflow: Workflow, *, validate_resource_configs: bool, validate_resources: bool
 ) -> bool:
     """Check `workflow`'s step graph, `@catch_error` scopes and, as asked, its resource
-    configs and resources; raise `WorkflowValidationError` (or its subclass
+    configs and resources (made in a throwaway `ResourceManager`, so that the runs make
+    their own in their own event loop); raise `WorkflowValidationError` (or its subclass
     `WorkflowConfigurationError`) on the first kind of problem found. Returns whether the
     workflow asks a human (a step emits an InputRequiredEvent or takes a
     HumanResponseEvent), as LlamaIndex Workflows does."""
@@ -35,7 +37,9 @@ def validate_workflow(
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            asyncio.run(make_resources(table, workflow.resource_manager))
+            # A manager of its own: values made in this short-lived loop (a client, a pool,
+            # the loop itself) would be unusable in the runs' loops, so runs make theirs.
+            asyncio.run(make_resources(table, ResourceManager()))
         else:
             raise RuntimeError(
                 "validate(validate_resources=True) makes the resources in an event loop of "

@@ -12,8 +12,10 @@ A cached resource (`Resource(factory)`, the default, and every `ResourceConfig`)
 once per workflow instance and reused by its later runs, as in LlamaIndex Workflows; it
 lives in the workflow's `ResourceManager` (`Workflow(resource_manager=...)` shares one).
 A factory taking the run's `Context` is cached per run instead. `cache=False` makes a value
-per step execution. Factories may be sync or async and may take resources themselves
-(`factory.py`); a cycle among them is an error naming it (`descriptor.py`).
+per step execution. Values are kept by factory object, not by name: two closures made by
+one function are two resources (`manager.py`). Factories may be sync or async and may take
+resources themselves (`factory.py`); a cycle among them is an error naming it
+(`descriptor.py`).
 """
 
 from agentflow.resource.config import ResourceConfig

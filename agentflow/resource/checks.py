@@ -7,7 +7,7 @@ needs, the chain of factories leading to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING
 
 from agentflow.errors import ResourceError, WorkflowValidationError
@@ -23,7 +23,7 @@ def check_resource_configs(table: StepTable) -> None:
     """Load every `ResourceConfig` the steps use, directly or through a factory; raise a
     `WorkflowValidationError` listing each that fails."""
     problems: list[str] = []
-    seen: set[str] = set()
+    seen: set[Hashable] = set()
     for where, chain, resource in _each_resource(table, seen, problems):
         if isinstance(resource, ResourceConfig):
             try:
@@ -38,8 +38,9 @@ def check_resource_configs(table: StepTable) -> None:
 
 async def make_resources(table: StepTable, manager: ResourceManager) -> None:
     """Make every resource the steps take, with `manager` keeping the cached ones (as a
-    run would); raise a `WorkflowValidationError` listing each that fails. Resources that
-    take the run's Context are only checked for cycles: there is no run to give them."""
+    run would; `Workflow.validate` gives a throwaway one); raise a
+    `WorkflowValidationError` listing each that fails. Resources that take the run's
+    Context are only checked for cycles: there is no run to give them."""
     problems: list[str] = []
     for spec in table.steps.values():
         for parameter, resource in spec.resources:
@@ -57,7 +58,7 @@ async def make_resources(table: StepTable, manager: ResourceManager) -> None:
 
 
 def _each_resource(
-    table: StepTable, seen: set[str], problems: list[str]
+    table: StepTable, seen: set[Hashable], problems: list[str]
 ) -> Iterator[tuple[str, list[str], ResourceDescriptor]]:
     """Every resource once, with the step parameter and factory chain that reach it."""
     stack: list[tuple[str, list[str], ResourceDescriptor]] = [
@@ -67,9 +68,9 @@ def _each_resource(
     ]
     while stack:
         where, chain, resource = stack.pop()
-        if resource.name in seen:
+        if resource.key in seen:
             continue
-        seen.add(resource.name)
+        seen.add(resource.key)
         yield where, chain, resource
         try:
             dependencies = resource.dependencies()

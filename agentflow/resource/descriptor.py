@@ -9,6 +9,7 @@ it rather than a run waiting on itself.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Hashable
 from typing import Annotated, Any, NamedTuple, get_origin
 
 from agentflow.errors import ResourceCycleError
@@ -36,7 +37,13 @@ class ResourceDescriptor(ABC):
     @property
     @abstractmethod
     def name(self) -> str:
-        """The key its value is cached under, and its name in messages."""
+        """Its name in messages and in `ResourceManager.set/get_all`."""
+
+    @property
+    def key(self) -> Hashable:
+        """What its value is cached under: two descriptors with one key are one resource.
+        Its name unless a subclass says otherwise."""
+        return self.name
 
     @property
     def context_param(self) -> str | None:
@@ -82,7 +89,7 @@ def prepare(resource: ResourceDescriptor) -> None:
 
 def _prepare(resource: ResourceDescriptor, path: list[tuple[ResourceDescriptor, str]]) -> bool:
     for index, (earlier, _) in enumerate(path):
-        if earlier.name == resource.name:
+        if earlier.key == resource.key:
             raise ResourceCycleError(_cycle_message(path[index:], resource))
     if resource._per_run is not None:
         return resource._per_run

@@ -9,7 +9,7 @@ parameter needs a default: nothing else could be passed to it.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from agentflow.errors import ResourceError
@@ -36,11 +36,20 @@ class Resource(ResourceDescriptor, Generic[T]):
         self.factory = factory
         self.cache = cache
         self._context_param: str | None = None
+        self._key: Hashable = factory if isinstance(factory, Hashable) else self
 
     @property
     def name(self) -> str:
-        """The factory's qualified name: the key its value is kept under."""
+        """The factory's qualified name, as the reference names it (`ResourceManager.set`
+        and `get_all` use it). Not the cache key: two lambdas, or two closures made by one
+        function, share a name but are two resources."""
         return getattr(self.factory, "__qualname__", type(self.factory).__name__)
+
+    @property
+    def key(self) -> Hashable:
+        """The factory itself (`Resource(make_db)` written in two steps is one resource),
+        or this descriptor when the factory cannot be a dict key."""
+        return self._key
 
     @property
     def context_param(self) -> str | None:

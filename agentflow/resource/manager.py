@@ -1,8 +1,13 @@
 """Where resource values live, and how a step execution's resources are resolved.
 
-    workflow ── ResourceManager ── cached values, by name, for every run of the workflow
+    workflow ── ResourceManager ── cached values, for every run of the workflow
     run ─────── RunResources ───── cached values of resources that take the run's Context
     step call ─ Resolution ─────── uncached values, shared within that one execution
+
+Each level keeps values by the descriptor's `key` (for a `Resource`, its factory object),
+not by its name: two lambdas, or two closures made by one function, share a qualified name
+but are different resources. Names serve only the reference's API (`ResourceManager.set`,
+`get_all`).
 
 Concurrent first requests for a cached resource share one factory call; a factory that
 fails caches nothing, so the next request calls it again.
@@ -11,7 +16,7 @@ fails caches nothing, so the next request calls it again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from agentflow.errors import ResourceError
@@ -22,17 +27,17 @@ if TYPE_CHECKING:
 
 
 class _Kept:
-    """Cached values by name, and the factory calls under way for names not yet made."""
+    """Cached values by key, and the factory calls under way for keys not yet made."""
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.values = values
-        self._making: dict[str, asyncio.Future[Any]] = {}
+    def __init__(self) -> None:
+        self.values: dict[Hashable, Any] = {}
+        self._making: dict[Hashable, asyncio.Future[Any]] = {}
 
-    async def get(self, name: str, make: Callable[[], Awaitable[Any]]) -> Any:
-        while name not in self.values:
-            making = self._making.get(name)
+    async def get(self, key: Hashable, make: Callable[[], Awaitable[Any]]) -> Any:
+        while key not in self.values:
+            making = self._making.get(key)
             if making is None:
-                return await self._make(name, make)
+                return await self._make(key, make)
             try:
                 # Shielded: a waiter that is cancelled must not cancel the shared call.
                 return await asyncio.shield(making)
@@ -41,10 +46,10 @@ class _Kept:
                     raise  # this waiter was cancelled
                 # The step making it was cancelled (its run ended), not this one: the
                 # value is still wanted, so make it here.
-        return self.values[name]
+        return self.values[key]
 
-    async def _make(self, name: str, make: Callable[[], Awaitable[Any]]) -> Any:
-        making = self._making[name] = asyncio.get_running_loop().create_future()
+    async def _make(self, key: Hashable, make: Callable[[], Awaitable[Any]]) -> Any:
+        making = self._making[key] = asyncio.get_running_loop().create_future()
         try:
             value = await make()
         except asyncio.CancelledError:
@@ -55,11 +60,11 @@ class _Kept:
             making.exception()  # the concurrent waiters, if any, raise it themselves
             raise
         else:
-            self.values[name] = value
+            self.values[key] = value
             making.set_result(value)
             return value
         finally:
-            del self._making[name]
+            del self._making[key]
 
 
 class ResourceManager:
@@ -70,12 +75,15 @@ class ResourceManager:
     def __init__(self) -> None:
         self.resources: dict[str, Any] = {}
         """The values made (or `set`) so far, by resource name (a factory's qualified
-        name, or a config's `file.path_selector`)."""
-        self._kept = _Kept(self.resources)
+        name, or a config's `file.path_selector`); of factories sharing a name, the value
+        made last."""
+        self._kept = _Kept()
+        self._set: dict[str, Any] = {}
 
     async def set(self, name: str, val: Any) -> None:
-        """Use `val` for the resource named `name` (e.g. a fake, in tests): its factory
-        will not be called."""
+        """Use `val` for every cached resource named `name` (e.g. a fake, in tests): their
+        factories will not be called."""
+        self._set[name] = val
         self.resources[name] = val
 
     async def get(self, resource: ResourceDescriptor) -> Any:
@@ -91,7 +99,7 @@ class RunResources:
     """One run's cached values of resources that take its Context."""
 
     def __init__(self) -> None:
-        self.kept = _Kept({})
+        self.kept = _Kept()
 
 
 class Resolver:
@@ -123,24 +131,33 @@ class Resolution:
         self._manager = manager
         self._run = run
         self._ctx = ctx
-        self._uncached: dict[str, Any] = {}
+        self._uncached: dict[Hashable, Any] = {}
 
     async def value(self, resource: ResourceDescriptor) -> Any:
         """`resource`'s value: kept, shared within this resolution, or made now."""
         if not resource.prepared:
             prepare(resource)
         if not resource.cache:
-            if resource.name not in self._uncached:
-                self._uncached[resource.name] = await self._make(resource)
-            return self._uncached[resource.name]
+            if resource.key not in self._uncached:
+                self._uncached[resource.key] = await self._make(resource)
+            return self._uncached[resource.key]
         if not resource.per_run:
-            return await self._manager._kept.get(resource.name, lambda: self._make(resource))
+            manager = self._manager
+            if manager._set and resource.name in manager._set:
+                return manager._set[resource.name]
+            return await manager._kept.get(resource.key, lambda: self._keep(resource))
         if self._run is None:
             raise ResourceError(
                 f"resource '{resource.name}' takes the run's Context (itself or through a "
                 "resource it needs), so it can only be made for a step of a run"
             )
-        return await self._run.kept.get(resource.name, lambda: self._make(resource))
+        return await self._run.kept.get(resource.key, lambda: self._make(resource))
+
+    async def _keep(self, resource: ResourceDescriptor) -> Any:
+        """Make a value the workflow's manager keeps, and list it under its name."""
+        value = await self._make(resource)
+        self._manager.resources[resource.name] = value
+        return value
 
     async def _make(self, resource: ResourceDescriptor) -> Any:
         arguments = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from typing import Annotated
 from unittest.mock import ANY
 
@@ -282,3 +283,94 @@ class TimedWithResource(Workflow):
 
 async def test_a_step_with_a_timeout_receives_its_resources() -> None:
     assert await TimedWithResource().run() == "sync"
+
+
+def labelled(label: str) -> Callable[[], str]:
+    """Factories sharing one qualified name (`labelled.<locals>.make`), each its own."""
+
+    def make() -> str:
+        return label
+
+    return make
+
+
+def labelled_for_run(label: str) -> Callable[[Context], str]:
+    def make(ctx: Context) -> str:
+        return label
+
+    return make
+
+
+class SameNamedFactories(Workflow):
+    @step
+    async def first(
+        self, ctx: Context, ev: StartEvent, a: Annotated[str, Resource(labelled("a"))]
+    ) -> Ping:
+        await ctx.store.set("first", a)
+        return Ping()
+
+    @step
+    async def second(
+        self,
+        ctx: Context,
+        ev: Ping,
+        b: Annotated[str, Resource(labelled("b"))],
+        fresh_c: Annotated[str, Resource(labelled("c"), cache=False)],
+        fresh_d: Annotated[str, Resource(labelled("d"), cache=False)],
+        run_e: Annotated[str, Resource(labelled_for_run("e"))],
+        run_f: Annotated[str, Resource(labelled_for_run("f"))],
+        one: Annotated[int, Resource(lambda: 1)],
+        two: Annotated[int, Resource(lambda: 2)],
+    ) -> StopEvent:
+        first = await ctx.store.get("first")
+        return StopEvent(result=(first, b, fresh_c, fresh_d, run_e, run_f, one, two))
+
+
+async def test_factories_sharing_a_qualified_name_each_make_their_own_value() -> None:
+    workflow = SameNamedFactories()
+    assert await workflow.run() == ("a", "b", "c", "d", "e", "f", 1, 2)
+    assert await workflow.run() == ("a", "b", "c", "d", "e", "f", 1, 2)
+    # By name, as the reference's API has it: a name's value is the one made last.
+    assert set(workflow.resource_manager.get_all()) == {
+        "labelled.<locals>.make",
+        "<lambda>",
+    }
+
+
+async def test_a_value_set_by_name_replaces_every_factory_of_that_name() -> None:
+    manager = ResourceManager()
+    await manager.set("labelled.<locals>.make", "fake")
+    assert await SameNamedFactories(resource_manager=manager).run() == (
+        *("fake", "fake", "c", "d", "e", "f"),
+        *(1, 2),
+    )
+
+
+class Unhashable:
+    """A callable factory that cannot be a dict key (it defines `__eq__` only)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unhashable) and other.label == self.label
+
+    def __call__(self) -> str:
+        return self.label
+
+
+class UnhashableFactories(Workflow):
+    @step
+    async def only(
+        self,
+        ev: StartEvent,
+        a: Annotated[str, Resource(Unhashable("a"))],
+        b: Annotated[str, Resource(Unhashable("b"), cache=False)],
+    ) -> StopEvent:
+        return StopEvent(result=(a, b))
+
+
+async def test_an_unhashable_callable_is_a_factory_too() -> None:
+    workflow = UnhashableFactories()
+    assert await workflow.run() == ("a", "b")
+    assert workflow.resource_manager.get_all() == {"Unhashable": "a"}

@@ -153,12 +153,31 @@ def test_validate_loads_configs_nested_in_factories_again_on_each_call() -> None
 
 
 @pytest.mark.usefixtures("settings")
-async def test_validate_resources_makes_them_for_the_runs_to_reuse() -> None:
+async def test_validate_resources_makes_them_and_runs_make_their_own() -> None:
     workflow = Configured()
     assert await asyncio.to_thread(workflow.validate, validate_resources=True) is False
     assert made == ["connection"]
+    assert workflow.resource_manager.get_all() == {}
     assert await workflow.run() == "connected at 0.5"
-    assert made == ["connection", "label"]
+    assert made == ["connection", "connection", "label"]
+
+
+def running_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
+class UsesItsLoop(Workflow):
+    @step
+    async def only(
+        self, ev: StartEvent, loop: Annotated[asyncio.AbstractEventLoop, Resource(running_loop)]
+    ) -> StopEvent:
+        return StopEvent(result=(loop is asyncio.get_running_loop(), loop.is_closed()))
+
+
+async def test_a_run_after_validate_resources_gets_values_bound_to_its_own_loop() -> None:
+    workflow = UsesItsLoop()
+    await asyncio.to_thread(workflow.validate, validate_resources=True)
+    assert await workflow.run() == (True, False)
 
 
 async def test_validate_resources_lists_each_factory_that_fails() -> None:
