@@ -102,6 +102,17 @@ class DurableRun(WorkflowRun):
 
         self.write_to_stream = write_and_number
 
+    def write_internal(self, event: Event) -> None:
+        """Stored under no execution's key: a re-run execution skips as many of its writes
+        as its earlier run stored (`RunStream.number`), and a step state is none of them (a
+        cancelled execution reports NOT_RUNNING, which its re-run does not at that point)."""
+        journal = self.journal
+        assert journal is not None
+        execution = current_execution.get()
+        step = None if execution is None else execution.step
+        journal.streamed(None, journal.journalled_text(event, "streamed event", step))
+        self.stream.write(event)
+
     def stream_events(self) -> AsyncIterator[Event]:
         journal = self.journal
         assert journal is not None

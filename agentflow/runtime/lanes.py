@@ -56,7 +56,9 @@ of all, allocates nothing."""
 
 def bind_step(run: WorkflowRun, spec: StepSpec) -> Callable[[Event], Awaitable[Any]]:
     """The call into `spec`'s function for `run`, made once per step and run: the step's
-    own call (`StepSpec.bind`), traced when tracing is on."""
+    own call (`StepSpec.bind`), traced when tracing is on, and reporting its step states
+    when a stream asked for them (`agentflow.runtime.step_states`). Bound when the step
+    first runs, once the run's trace context is set, so that both wrap it."""
     if spec.resources and run.resources is None:
         run.resources = RunResources()
     invoke = spec.bind(run.workflow, run.ctx, run.resources)
@@ -69,6 +71,11 @@ def bind_step(run: WorkflowRun, spec: StepSpec) -> Callable[[Event], Awaitable[A
             run.run_id,
             current_attempt.get,
         )
+    if run.reports_step_states:
+        # Loaded when a stream first asks for step states, not at `import agentflow`.
+        from agentflow.runtime.step_states import reporting
+
+        invoke = reporting(invoke, spec.name, run.write_internal)
     return invoke
 
 

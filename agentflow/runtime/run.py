@@ -106,6 +106,7 @@ class WorkflowRun:
         "owner",
         "parent",
         "recoveries",
+        "reports_step_states",
         "resources",
         "resume",
         "run_id",
@@ -189,6 +190,8 @@ class WorkflowRun:
         self.recoveries: dict[str, int] | None = None
         self.tracer = active_tracer()
         self.trace_context: TraceContext | None = None
+        self.reports_step_states = False
+        """True once a stream asked for step states: steps bound from then on report them."""
         self.cancel_request: CancelRequest | None = None
         self.outcome: Outcome | None = None
         self.handler: asyncio.Future[Any]
@@ -232,6 +235,11 @@ class WorkflowRun:
         from agentflow.runtime.step_states import report_step_states
 
         report_step_states(self)
+
+    def write_internal(self, event: Event) -> None:
+        """Put an event of the runtime's own (a `StepStateChanged`) on the stream: written
+        while a step runs, yet none of the step's writes (a durable run keys those)."""
+        self.write_to_stream(event)
 
     def stop_event(self) -> StopEvent | None:
         return None if self.outcome is None else outcomes.stop_event_of(self.outcome)

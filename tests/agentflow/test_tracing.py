@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 from agentflow import Workflow, step
-from agentflow.events import Event, StartEvent, StopEvent
+from agentflow.events import Event, StartEvent, StepState, StepStateChanged, StopEvent
 from agentflow.retry_policy import retry_policy, stop_after_attempt, wait_none
 from agentflow.tracing import active_tracer
 
@@ -87,6 +87,33 @@ async def test_a_run_span_with_a_child_span_per_step_attempt(
     assert first.status.status_code is StatusCode.ERROR
     assert [e.name for e in first.events] == ["exception"]
     assert second.status.status_code is not StatusCode.ERROR
+
+
+async def test_a_stream_asking_for_step_states_keeps_the_step_spans(
+    spans: InMemorySpanExporter,
+) -> None:
+    """Step states and spans both wrap a step's call: asking for one must not lose the
+    other (the lanes were once bound before the run's span existed, so without spans)."""
+    TracedWorkflow.attempts = 0
+    handler = TracedWorkflow().run()
+    streamed = [event async for event in handler.stream_events(expose_internal=True)]
+    assert await handler == "hello"
+    states = [(e.name, e.step_state) for e in streamed if isinstance(e, StepStateChanged)]
+    assert states == [
+        ("draft", StepState.RUNNING),
+        ("draft", StepState.NOT_RUNNING),
+        ("publish", StepState.RUNNING),
+        ("publish", StepState.NOT_RUNNING),
+        ("publish", StepState.RUNNING),
+        ("publish", StepState.NOT_RUNNING),
+    ]
+    finished = spans.get_finished_spans()
+    (run,) = by_name(finished, "workflow TracedWorkflow")
+    steps = by_name(finished, "step draft") + by_name(finished, "step publish")
+    assert [span.name for span in steps] == ["step draft", "step publish", "step publish"]
+    for child in steps:
+        assert child.parent is not None
+        assert child.parent.span_id == run.context.span_id
 
 
 class FailingWorkflow(Workflow):

@@ -25,6 +25,8 @@ from agentflow.events import (
     HumanResponseEvent,
     InputRequiredEvent,
     StartEvent,
+    StepState,
+    StepStateChanged,
     StopEvent,
 )
 from agentflow.stores import MemoryStore, SqliteStore
@@ -310,6 +312,83 @@ async def test_a_failed_stream_write_fails_the_run() -> None:
     assert info is not None
     assert info.status == "running"  # nothing more was written
     assert await watched.read_stream("t") == []
+
+
+class ImagedAtStore(NotingStore):
+    """A NotingStore that takes a crash image (`crashed`) right after the first write that
+    stores an entry `at` holds for, before anything else can reach the store."""
+
+    def __init__(self, path: Path, at: Callable[[Event], bool]) -> None:
+        super().__init__(path)
+        self.path = path
+        self.at = at
+        self.crashed: Path | None = None
+
+    async def write(
+        self,
+        run_id: str,
+        records: Sequence[JournalRecord] = (),
+        *,
+        status: RunStatus | None = None,
+        result: str | None = None,
+        checkpoint: Checkpoint | None = None,
+        stream: Sequence[StreamEntry] = (),
+    ) -> None:
+        await super().write(
+            run_id, records, status=status, result=result, checkpoint=checkpoint, stream=stream
+        )
+        if self.crashed is None and any(map(self.at, stored_events(list(stream)))):
+            self.crashed = crash_image(self.path, self.path.parent)
+
+
+class TalksAroundAWait(Workflow):
+    """`talk` writes Said(0, 0), waits for `release`, writes Said(0, 1) and ends."""
+
+    def __init__(self, store: RunStore, release: asyncio.Event) -> None:
+        super().__init__(store=store, timeout=None)
+        self.release = release
+
+    @step
+    async def talk(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        ctx.write_event_to_stream(Said(n=0, part=0))
+        await self.release.wait()
+        ctx.write_event_to_stream(Said(n=0, part=1))
+        return StopEvent(result="said")
+
+
+def stopped_running(event: Event) -> bool:
+    return isinstance(event, StepStateChanged) and event.step_state is StepState.NOT_RUNNING
+
+
+async def test_a_step_state_stored_as_its_step_was_cancelled_drops_no_write_of_its_re_run(
+    tmp_path: Path,
+) -> None:
+    """The NOT_RUNNING a cancelled execution reports is stored, and the execution runs again
+    on resume: it is not one of the execution's own writes, which the re-run skips as many
+    of as were stored before, so the re-run's Said(0, 1) is stored all the same."""
+    async with ImagedAtStore(tmp_path / "runs.db", stopped_running) as store:
+        first = TalksAroundAWait(store, asyncio.Event())  # never released: cancelled
+        handler = first.run(run_id="c")
+        async for event in handler.stream_events(expose_internal=True):
+            if isinstance(event, Said):
+                break
+        await store.until(lambda stored: (0, 0) in said(stored))
+        await handler.cancel_run()
+    assert store.crashed is not None
+    async with SqliteStore(store.crashed) as crashed:
+        before = stored_events(await crashed.read_stream("c"))
+        assert [type(e) for e in before] == [StepStateChanged, Said, StepStateChanged]
+        assert stopped_running(before[-1])  # the run was not ended yet: it is resumed
+        release = asyncio.Event()
+        release.set()
+        resumed = await TalksAroundAWait(crashed, release).resume("c")
+        live = [event async for event in resumed.stream_events(expose_internal=True)]
+        assert await resumed == "said"
+        after = await crashed.read_stream("c")
+    assert [(e.n, e.part) for e in live if isinstance(e, Said)] == [(0, 0), (0, 1)]
+    assert said(after) == [(0, 0), (0, 1)]  # Said(0, 0) once, and the re-run's Said(0, 1)
+    assert [entry.seq for entry in after] == list(range(len(after)))
+    assert isinstance(stored_events(after)[-1], StopEvent)
 
 
 class Work(Event):
