@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentflow.durable.journal import RunJournal
 from agentflow.durable.status import RunStatusNotes
-from agentflow.durable.stream import numbered, unnumbered
+from agentflow.durable.stream import numbered, stored_writes, unnumbered
 from agentflow.durable.writer import as_store_error
 from agentflow.errors import ContextSerdeError, RecordTooLargeError, StoreWriteError
 from agentflow.events import Event, StartEvent, StepFailedEvent, StopEvent, WorkflowFailedEvent
@@ -86,21 +86,7 @@ class DurableRun(WorkflowRun):
             state_text=self._state_text,
             asking=self.status_notes.asking,
         )
-        stream_write = self.write_to_stream
-        journal = self.journal
-
-        def write_and_number(event: Event) -> None:
-            execution = current_execution.get()
-            key = step = None
-            if execution is not None and execution.link is self.link:
-                step = execution.step
-                consumed = journal.id_of(execution.event)
-                if consumed is not None:
-                    key = f"{step}@{consumed}"
-            journal.streamed(key, journal.journalled_text(event, "streamed event", step))
-            stream_write(event)
-
-        self.write_to_stream = write_and_number
+        self.write_to_stream = stored_writes(self, self.journal, self.write_to_stream)
 
     def write_internal(self, event: Event) -> None:
         """Stored under no execution's key: a re-run execution skips as many of its writes

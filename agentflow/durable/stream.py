@@ -12,10 +12,16 @@ the last entry (`close`).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from agentflow.events import Event
+from agentflow.runtime.execution import current_execution
 from agentflow.stores.base import StreamEntry
+
+if TYPE_CHECKING:
+    from agentflow.durable.journal import RunJournal
+    from agentflow.runtime.run import WorkflowRun
 
 
 class RunStream:
@@ -96,3 +102,24 @@ async def unnumbered(events: AsyncIterator[Event], seqs: deque[int | None]) -> A
         if seqs:
             seqs.popleft()
         yield event
+
+
+def stored_writes(
+    run: WorkflowRun, journal: RunJournal, write: Callable[[Event], None]
+) -> Callable[[Event], None]:
+    """A durable run's `write_to_stream`: each write is numbered and queued for the store
+    under the lineage of the execution that made it (`RunStream.number` skips what a
+    re-run execution had stored before), then streamed by `write`."""
+
+    def write_and_number(event: Event) -> None:
+        execution = current_execution.get()
+        key = step = None
+        if execution is not None and execution.link is run.link:
+            step = execution.step
+            consumed = journal.id_of(execution.event)
+            if consumed is not None:
+                key = f"{step}@{consumed}"
+        journal.streamed(key, journal.journalled_text(event, "streamed event", step))
+        write(event)
+
+    return write_and_number
