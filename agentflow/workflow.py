@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from agentflow.context import Context
 from agentflow.context.context import start_run
-from agentflow.context.saved_format import describe_problems
 from agentflow.decorators import step_config_of
 from agentflow.durable import DURABILITY_MODES, Durability
 from agentflow.errors import StartEventError, WorkflowRuntimeError, WorkflowValidationError
@@ -29,7 +28,6 @@ from agentflow.handler import ResultT, WorkflowHandler
 from agentflow.resource import ResourceManager
 from agentflow.resource.checks import check_resource_configs
 from agentflow.runtime.run import WorkflowRun
-from agentflow.runtime.run_slots import RunSlots
 from agentflow.runtime.step_table import (
     StepTable,
     forget_step_table,
@@ -37,9 +35,9 @@ from agentflow.runtime.step_table import (
     step_table_of,
 )
 from agentflow.runtime.validation import validate_graph_ends, validate_step_graph
-from agentflow.workflow_checks import validate_workflow
 
 if TYPE_CHECKING:
+    from agentflow.runtime.run_slots import RunSlots
     from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.stores.base import RunStore
 
@@ -102,7 +100,12 @@ class Workflow(Generic[ResultT]):
                 f"{type(self).__name__}: num_concurrent_runs is not supported with a store "
                 "yet; leave it out, or run without store="
             )
-        self._run_slots = RunSlots(num_concurrent_runs) if num_concurrent_runs else None
+        self._run_slots: RunSlots | None = None
+        if num_concurrent_runs:
+            # Loaded for a workflow with a limit only, not at `import agentflow`.
+            from agentflow.runtime.run_slots import RunSlots
+
+            self._run_slots = RunSlots(num_concurrent_runs)
         self._workflow_name = workflow_name
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
@@ -201,6 +204,8 @@ class Workflow(Generic[ResultT]):
         ones it uses in its own loop (a client made in a loop that has closed is of no
         use). Raises `WorkflowValidationError` listing what is
         wrong; returns True when the workflow asks a human for input."""
+        from agentflow.workflow_checks import validate_workflow  # loaded when asked for
+
         return validate_workflow(
             self,
             validate_resource_configs=validate_resource_configs,
@@ -321,6 +326,9 @@ def _make_start_event(
         try:
             return start_type(**kwargs)
         except ValidationError as error:
+            # Loaded on this error only: it brings pydantic's plugin machinery with it.
+            from agentflow.context.saved_format import describe_problems
+
             raise StartEventError(
                 f"Failed creating a start event of type '{start_type.__name__}' with the "
                 f"keyword arguments: {kwargs} ({describe_problems(error)})"
