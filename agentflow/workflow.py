@@ -26,7 +26,6 @@ from agentflow.errors import StartEventError, WorkflowRuntimeError, WorkflowVali
 from agentflow.events import Event, StartEvent, StopEvent
 from agentflow.handler import ResultT, WorkflowHandler
 from agentflow.resource import ResourceManager
-from agentflow.resource.checks import check_resource_configs
 from agentflow.runtime.run import WorkflowRun
 from agentflow.runtime.step_table import (
     StepTable,
@@ -189,6 +188,9 @@ class Workflow(Generic[ResultT]):
         table = step_table_of(cls)
         if not cls.__dict__.get("_validated", False):
             validate_step_graph(table)
+            # Loaded at a class's first run, not at `import agentflow`.
+            from agentflow.resource.checks import check_resource_configs
+
             check_resource_configs(table)
             cls._validated = True
         return table

@@ -9,7 +9,6 @@ nested object. Its value is always cached, under the name `file.path_selector`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +90,8 @@ class ResourceConfig(ResourceDescriptor):
                 f"ResourceConfig({self._original_config_file!r}) was never told its model; "
                 "use it in Annotated[MyModel, ResourceConfig(...)]"
             )
+        import json  # loaded when a config is read, not at `import agentflow`
+
         config_file = self.config_file
         try:
             data = json.loads(Path(config_file).read_text(encoding="utf-8"))
