@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args, get_origin
 
@@ -141,16 +141,11 @@ class StepTable:
 
     def start_event_types(self) -> list[type[StartEvent]]:
         """The distinct StartEvent types that some step accepts."""
-        found: list[type[StartEvent]] = []
-        for spec in self.steps.values():
-            for accepted in spec.accepted:
-                if issubclass(accepted, StartEvent) and accepted not in found:
-                    found.append(accepted)
-        return found
+        return start_event_types_of(self.steps)
 
     def stop_event_types(self) -> list[type[StopEvent]]:
         """The distinct StopEvent types that some step returns."""
-        return [kind for kind in self.event_types() if issubclass(kind, StopEvent)]
+        return stop_event_types_of(self.steps)
 
     def event_types(self) -> list[type[Event]]:
         """Every event type a step accepts or returns, each once, in step order."""
@@ -159,6 +154,18 @@ class StepTable:
             found.update(dict.fromkeys(spec.accepted))
             found.update(dict.fromkeys(spec.emitted))
         return list(found)
+
+
+def start_event_types_of(steps: Mapping[str, StepSpec]) -> list[type[StartEvent]]:
+    """The distinct StartEvent types that some step of `steps` accepts, in step order."""
+    accepted = dict.fromkeys(kind for spec in steps.values() for kind in spec.accepted)
+    return [kind for kind in accepted if issubclass(kind, StartEvent)]
+
+
+def stop_event_types_of(steps: Mapping[str, StepSpec]) -> list[type[StopEvent]]:
+    """The distinct StopEvent types that some step of `steps` returns, in step order."""
+    emitted = dict.fromkeys(kind for spec in steps.values() for kind in spec.emitted)
+    return [kind for kind in emitted if issubclass(kind, StopEvent)]
 
 
 _CACHE_ATTRIBUTE = "_agentflow_step_table"

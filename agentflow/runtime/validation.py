@@ -7,7 +7,7 @@ entry, several entries, no exit) are `WorkflowConfigurationError`s, the rest
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from agentflow.decorators import REACHABILITY
 from agentflow.errors import WorkflowConfigurationError, WorkflowValidationError
@@ -20,7 +20,12 @@ from agentflow.events import (
     StopEvent,
 )
 from agentflow.runtime.step_signature import catch_error_without_step_failed_event
-from agentflow.runtime.step_table import StepSpec, StepTable
+from agentflow.runtime.step_table import (
+    StepSpec,
+    StepTable,
+    start_event_types_of,
+    stop_event_types_of,
+)
 
 # Events that legitimately cross the workflow's boundary: InputRequiredEvent goes out on the
 # stream to a human, HumanResponseEvent comes back in from the caller, and the runtime
@@ -44,32 +49,19 @@ def validate_graph_ends(workflow_name: str, steps: dict[str, StepSpec]) -> None:
             f"with @step(workflow={name}). At least one Event of type StartEvent must be "
             "received by any step."
         )
-    start_types = [
-        accepted
-        for accepted in dict.fromkeys(t for spec in steps.values() for t in spec.accepted)
-        if issubclass(accepted, StartEvent)
-    ]
+    start_types = start_event_types_of(steps)
     if not start_types:
         raise WorkflowConfigurationError(
             f"workflow {name}: no step accepts a StartEvent, so a run could never begin. "
             "At least one Event of type StartEvent must be received by any step."
         )
     if len(start_types) > 1:
-        listing = ", ".join(
-            f"'{spec.name}' accepts {accepted.__name__}"
-            for spec in steps.values()
-            for accepted in spec.accepted
-            if issubclass(accepted, StartEvent)
-        )
         raise WorkflowConfigurationError(
-            f"workflow {name}: only one start event type is allowed, found {listing}. Only "
-            "one type of StartEvent is allowed per workflow."
+            f"workflow {name}: only one start event type is allowed, found "
+            f"{_who(steps, start_types, 'accepts')}. Only one type of StartEvent is allowed "
+            "per workflow."
         )
-    stop_types = [
-        emitted
-        for emitted in dict.fromkeys(t for spec in steps.values() for t in spec.emitted)
-        if issubclass(emitted, StopEvent)
-    ]
+    stop_types = stop_event_types_of(steps)
     if not stop_types:
         raise WorkflowConfigurationError(
             f"workflow {name}: no step returns a StopEvent, so a run could never end; "
@@ -77,16 +69,22 @@ def validate_graph_ends(workflow_name: str, steps: dict[str, StepSpec]) -> None:
             "must be returned by any step."
         )
     if len(stop_types) > 1:
-        listing = ", ".join(
-            f"'{spec.name}' returns {emitted.__name__}"
-            for spec in steps.values()
-            for emitted in spec.emitted
-            if issubclass(emitted, StopEvent)
-        )
         raise WorkflowConfigurationError(
-            f"workflow {name}: only one StopEvent type may end its runs, found {listing}. "
-            "Only one type of StopEvent is allowed per workflow."
+            f"workflow {name}: only one StopEvent type may end its runs, found "
+            f"{_who(steps, stop_types, 'returns')}. Only one type of StopEvent is allowed "
+            "per workflow."
         )
+
+
+def _who(steps: dict[str, StepSpec], kinds: Sequence[type[Event]], verb: str) -> str:
+    """Which step takes (`verb="accepts"`) or gives (`"returns"`) each of `kinds`, as
+    `'a' accepts X, 'b' accepts Y`."""
+    return ", ".join(
+        f"'{spec.name}' {verb} {kind.__name__}"
+        for spec in steps.values()
+        for kind in (spec.accepted if verb == "accepts" else spec.emitted)
+        if kind in kinds
+    )
 
 
 def validate_step_graph(table: StepTable) -> None:
