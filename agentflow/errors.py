@@ -44,6 +44,12 @@ class WorkflowCancelledByUser(Exception):
     """The run was cancelled through `WorkflowHandler.cancel_run()`."""
 
 
+class RunSuspendedError(WorkflowCancelledByUser):
+    """The durable run was suspended while it waited (`WorkflowHandler.suspend_if_waiting`):
+    it is unfinished in its store, every record written, for `Workflow.resume` to go on
+    with in this process or another. A cancel to the handler's caller, not to the store."""
+
+
 class StepCancelledError(WorkflowRuntimeError):
     """A step raised CancelledError although nothing cancelled its task (it awaited
     something that was cancelled elsewhere)."""

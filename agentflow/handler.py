@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic
 # typing.TypeVar takes a default only from Python 3.13 (PEP 696).
 from typing_extensions import TypeVar
 
+from agentflow.errors import WorkflowRuntimeError
 from agentflow.events import Event, StopEvent
 
 if TYPE_CHECKING:
@@ -100,6 +101,29 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
         if isinstance(self._run, DurableRun):
             return self._run.numbered_stream()
         return _counted(self._run.stream_events())
+
+    def suspend_if_waiting(self) -> bool:
+        """For a runner that parks waiting runs (`agentflow.runners.dbos`): if the durable
+        run waits for nothing but events from outside (an answer, a caller's send), stop it
+        in this process, leaving it unfinished in its store with every record written,
+        for `Workflow.resume` here or in another process; the handler then raises
+        RunSuspendedError. False, doing nothing, when the run is not parked so (or is not
+        durable). Call it on the run's event loop."""
+        from agentflow.durable.run import DurableRun  # loaded with the durable runs only
+
+        return isinstance(self._run, DurableRun) and self._run.suspend_if_waiting()
+
+    def status_changed(self) -> asyncio.Future[None]:
+        """A future done when the durable run's status in its store (`running` or
+        `waiting`) next changes: when to try `suspend_if_waiting` again."""
+        from agentflow.durable.run import DurableRun  # loaded with the durable runs only
+
+        if not isinstance(self._run, DurableRun):
+            raise WorkflowRuntimeError(
+                f"run {self.run_id} is not durable: only a run journalled in a store has a "
+                "stored status"
+            )
+        return self._run.status_changed()
 
     def send_event(self, event: Event, step: str | None = None) -> None:
         """Shorthand for `handler.ctx.send_event(event, step)`."""

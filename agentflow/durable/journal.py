@@ -20,6 +20,7 @@ from agentflow.durable.writer import JournalWriter, as_store_error, note_failed_
 from agentflow.errors import (
     ContextSerdeError,
     RecordTooLargeError,
+    RunSuspendedError,
     StoreError,
     StoreWriteError,
     WorkflowCancelledByUser,
@@ -270,13 +271,18 @@ class RunJournal(JournalWriter):
         """Once every queued record is written, give the run its terminal status and
         result; the store's error if that write failed. A run cancelled without a request
         (its event loop shut down under it, as at Ctrl-C) is left unfinished in the store,
-        to be resumed."""
-        if isinstance(outcome.error, WorkflowCancelledByUser) and not cancel_requested:
+        to be resumed, and so is a suspended one, once its records are written."""
+        suspended = isinstance(outcome.error, RunSuspendedError)
+        if isinstance(outcome.error, WorkflowCancelledByUser) and not (
+            cancel_requested or suspended
+        ):
             return None  # the loop is shutting down: leave the run to be resumed
         await asyncio.wait([self.created])
         if self.created.cancelled() or self.created.exception() is not None:
             return None  # not in the store (its id was taken): nothing of it to write
         await self._drained.wait()
+        if suspended:
+            return self.failure  # unfinished in the store, with everything it did
         if self.failure is not None:
             # Failed already, or (records written behind its outcome) the run was decided
             # before the write failed: either way it ends with that error.

@@ -113,6 +113,18 @@ class DurableRun(WorkflowRun):
         assert journal is not None
         return numbered(events, journal.stream.seqs)
 
+    def status_changed(self) -> asyncio.Future[None]:
+        return self.status_notes.changed()
+
+    def suspend_if_waiting(self) -> bool:
+        """Stop the run here if it is parked (`RunStatusNotes.parked`): it ends as
+        suspended, which its journal writes nothing for once every queued record is in
+        the store (`RunJournal.end`), so another process can resume it."""
+        if not self.status_notes.parked():
+            return False
+        self.decide(outcomes.suspended(self.run_id, self.workflow_name))
+        return True
+
     def _state_text(self) -> str:
         journal = self.journal
         assert journal is not None
@@ -258,16 +270,9 @@ class DurableRun(WorkflowRun):
         timeout: float | None,
     ) -> Event:
         """`wait_in`, with the run's status in the store following (`status.py`)."""
-        status = self.status_notes
-        status.suspended += 1
-        try:
-            # The run is listed as waiting before its question is asked, so that whoever
-            # sees the question finds the run among the waiting ones.
-            await RunJournal.durable(status.note())
-            return await wait_in(self, event_type, waiter_event, waiter_id, requirements, timeout)
-        finally:
-            status.suspended -= 1
-            status.note()
+        return await self.status_notes.around_wait(
+            wait_in(self, event_type, waiter_event, waiter_id, requirements, timeout)
+        )
 
     def idempotency_key(self, name: str) -> str:
         """`run_id:step@event_id:name`: the same for every run of the execution, in any

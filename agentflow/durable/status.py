@@ -17,8 +17,10 @@ Only a durable run has these notes; a run in memory pays nothing for them.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
+from agentflow.durable.writer import JournalWriter
 from agentflow.events import Event
 from agentflow.stores.base import RunStatus
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 class RunStatusNotes:
     """One durable run's status, as the store last heard it; see the module docstring."""
 
-    __slots__ = ("_noted", "_run", "routing", "status", "suspended")
+    __slots__ = ("_changed", "_noted", "_run", "entering", "routing", "status", "suspended")
 
     def __init__(self, run: WorkflowRun) -> None:
         self._run = run
@@ -39,9 +41,41 @@ class RunStatusNotes:
         """The write of `status` (done once it is in the store)."""
         self.suspended = 0
         """How many `wait_for_event` calls are waiting now."""
+        self.entering = 0
+        """How many of those wait for their note to be written, not yet for an answer."""
         self.routing = 0
         """How many events wait for their record before they are routed: the run is not
         idle while one is on its way."""
+        self._changed: asyncio.Future[None] | None = None
+        """Done at the next change of `status` (made by `changed` only: a run nobody
+        watches pays nothing)."""
+
+    def changed(self) -> asyncio.Future[None]:
+        """A future done at the next `note`: a change of `status`, a wait begun or ended,
+        or the run found idle, any of which may leave it parked (a runner that suspends
+        waiting runs watches it, with the run's handler)."""
+        if self._changed is None:
+            self._changed = self._run.loop.create_future()
+        return self._changed
+
+    def parked(self) -> bool:
+        """True when the run is `waiting` and nothing it was given is still on its way: no
+        event waits for its record or a worker, no step runs but those suspended in waits,
+        and every suspended wait is still unanswered (an answer is taken off the pending
+        waits at once, yet its step counts as suspended until it resumes). The status alone
+        can lag: an event a waiting run routes to another step is not a status change."""
+        run = self._run
+        if (
+            not run.is_running
+            or self.status != "waiting"
+            or self.routing
+            or run.children
+            or len(run.executing) > self.suspended
+            or any(lane.pending for lane in run.lanes.values())
+        ):
+            return False
+        pending = 0 if run.waiters is None else len(run.waiters.pending)
+        return self.suspended - self.entering <= pending
 
     def note(self, idle: bool = False) -> asyncio.Future[None] | None:
         """Write the run's status if it changed: `waiting` when it is `idle` (nothing to
@@ -60,7 +94,27 @@ class RunStatusNotes:
             journal = run.journal
             assert journal is not None
             self._noted = journal.note_status(status)
+        changed, self._changed = self._changed, None
+        if changed is not None and not changed.done():
+            changed.set_result(None)
         return self._noted
+
+    async def around_wait(self, wait: Coroutine[Any, Any, Event]) -> Event:
+        """Run a step's `wait` (`wait_in`, not started yet) with the status following it:
+        the run is listed as waiting before its question is asked, so that whoever sees
+        the question finds the run among the waiting ones."""
+        self.suspended += 1
+        try:
+            self.entering += 1
+            try:
+                await JournalWriter.durable(self.note())
+            finally:
+                self.entering -= 1
+            # It takes its place among the pending waits before it first suspends.
+            return await wait
+        finally:
+            self.suspended -= 1
+            self.note()
 
     def became_idle(self) -> None:
         """The run has nothing to run and is not stuck (`WorkflowRun.became_idle`)."""

@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from agentflow.errors import WorkflowCancelledByUser, WorkflowTimeoutError
+from agentflow.errors import RunSuspendedError, WorkflowCancelledByUser, WorkflowTimeoutError
 from agentflow.events import (
     StopEvent,
     WorkflowCancelledEvent,
@@ -59,6 +59,17 @@ def cancelled(run_id: str, workflow_name: str) -> Outcome:
     return Outcome(
         terminal=WorkflowCancelledEvent(),
         error=WorkflowCancelledByUser(f"run {run_id} of {workflow_name} was cancelled"),
+    )
+
+
+def suspended(run_id: str, workflow_name: str) -> Outcome:
+    """The durable run stopped in this process while it waited, unfinished in its store."""
+    return Outcome(
+        terminal=WorkflowCancelledEvent(),
+        error=RunSuspendedError(
+            f"run {run_id} of {workflow_name} was suspended while it waited; resume it "
+            "from its store"
+        ),
     )
 
 

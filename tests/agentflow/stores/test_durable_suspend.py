@@ -1,0 +1,164 @@
+"""A durable run that waits for nothing but events from outside can be suspended: it stops
+in this process, unfinished in its store with every record written, and a later
+`resume` (here, or in another process) goes on with it once it is answered. This is how a
+runner releases the memory of a run waiting for a human (`agentflow.runners.dbos`).
+
+A run that only looks waiting is not suspended: a step still running, or a wait answered
+whose step has not resumed yet, keeps it here."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agentflow import Context, Workflow, step
+from agentflow.errors import RunSuspendedError, WorkflowRuntimeError
+from agentflow.events import (
+    HumanResponseEvent,
+    InputRequiredEvent,
+    StartEvent,
+    StopEvent,
+)
+from agentflow.handler import WorkflowHandler
+from agentflow.stores.base import RunStore
+
+MODES = ["sync", "async", "exit"]
+
+
+class AsksByReturning(Workflow):
+    """`prepare` returns the question; `greet` takes the answer."""
+
+    def __init__(self, store: RunStore, durability: str = "sync") -> None:
+        super().__init__(store=store, timeout=None, durability=durability)  # type: ignore[arg-type]
+        self.prepared = 0
+
+    @step
+    async def prepare(self, ctx: Context, ev: StartEvent) -> InputRequiredEvent:
+        self.prepared += 1
+        await ctx.store.set("greeting", "hello")
+        return InputRequiredEvent(prefix="name?")
+
+    @step
+    async def greet(self, ctx: Context, ev: HumanResponseEvent) -> StopEvent:
+        return StopEvent(result=f"{await ctx.store.get('greeting')} {ev.response}")
+
+
+class AsksInAWait(Workflow):
+    """One step counts, then waits for the answer in `ctx.wait_for_event`."""
+
+    def __init__(self, store: RunStore) -> None:
+        super().__init__(store=store, timeout=None)
+        self.before_wait = 0
+        self.answered: asyncio.Event = asyncio.Event()
+        self.go_on: asyncio.Event = asyncio.Event()
+        self.go_on.set()
+
+    @step
+    async def ask(self, ctx: Context, ev: StartEvent) -> StopEvent:
+        self.before_wait += 1
+        count = await ctx.once("count", lambda: self.before_wait)
+        answer = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="name?")
+        )
+        self.answered.set()
+        await self.go_on.wait()
+        return StopEvent(result=f"{answer.response} after {count}")
+
+
+async def until_parked(handler: WorkflowHandler) -> None:
+    """Try to suspend at each status change, as a runner does."""
+    while not handler.suspend_if_waiting():
+        assert not handler.done(), "the run ended before it waited"
+        await asyncio.wait([handler, handler.status_changed()], return_when="FIRST_COMPLETED")
+
+
+async def suspended(handler: WorkflowHandler) -> None:
+    with pytest.raises(RunSuspendedError, match="suspended while it waited"):
+        await handler
+
+
+@pytest.mark.parametrize("durability", MODES)
+async def test_a_run_suspended_after_returning_a_question_resumes_when_answered(
+    store: RunStore, durability: str
+) -> None:
+    first = AsksByReturning(store, durability)
+    handler = first.run(run_id="ask")
+    await until_parked(handler)
+    await suspended(handler)
+    info = await store.get_run("ask")
+    assert info is not None
+    assert info.status == "waiting"
+
+    later = AsksByReturning(store, durability)
+    resumed = await later.resume("ask")
+    assert await resumed.send_event_confirmed(HumanResponseEvent(response="Ada"))
+    assert await resumed == "hello Ada"
+    assert (first.prepared, later.prepared) == (1, 0)
+    info = await store.get_run("ask")
+    assert info is not None
+    assert info.status == "completed"
+
+
+async def test_an_answer_journalled_before_the_suspension_is_taken_on_resume(
+    store: RunStore,
+) -> None:
+    first = AsksInAWait(store)
+    handler = first.run(run_id="wait")
+    await until_parked(handler)
+    await suspended(handler)
+
+    later = AsksInAWait(store)
+    resumed = await later.resume("wait")
+    # The wait re-runs (its step had not completed), with what it had recorded.
+    await resumed.send_event_confirmed(HumanResponseEvent(response="Ada"))
+    assert await resumed == "Ada after 1"
+    assert later.before_wait == 1  # re-run to its wait, its `once` given back
+
+
+async def test_a_wait_answered_but_not_resumed_yet_is_not_suspended(store: RunStore) -> None:
+    flow = AsksInAWait(store)
+    flow.go_on.clear()
+    handler = flow.run(run_id="busy")
+    async for event in handler.stream_events():
+        if isinstance(event, InputRequiredEvent):
+            break
+    await handler.send_event_confirmed(HumanResponseEvent(response="Ada"))
+    # The answer reached the wait; the step has not resumed in this loop turn.
+    assert handler.suspend_if_waiting() is False
+    await flow.answered.wait()
+    assert handler.suspend_if_waiting() is False  # running again
+    flow.go_on.set()
+    assert await handler == "Ada after 1"
+
+
+async def test_a_run_with_a_step_running_is_not_suspended(store: RunStore) -> None:
+    class Slow(Workflow):
+        release: asyncio.Event
+
+        @step
+        async def work(self, ctx: Context, ev: StartEvent) -> StopEvent:
+            await self.release.wait()
+            return StopEvent(result="done")
+
+    flow = Slow(store=store, timeout=None)
+    flow.release = asyncio.Event()
+    handler = flow.run(run_id="slow")
+    assert await handler.stored()
+    assert handler.suspend_if_waiting() is False
+    flow.release.set()
+    assert await handler == "done"
+    assert handler.suspend_if_waiting() is False  # ended
+
+
+async def test_a_run_in_memory_has_no_stored_status() -> None:
+    class Quick(Workflow):
+        @step
+        async def work(self, ev: StartEvent) -> StopEvent:
+            return StopEvent(result=1)
+
+    handler = Quick().run()
+    assert handler.suspend_if_waiting() is False
+    with pytest.raises(WorkflowRuntimeError, match="not durable"):
+        handler.status_changed()
+    assert await handler == 1
