@@ -8,6 +8,7 @@ durable store holds.
     agentflow runs show order-42 --store postgresql://app@db/app
     agentflow runs prune --older-than 7d --store sqlite:///runs.db
     agentflow serve myapp:server --host 127.0.0.1 --port 8000      # the [server] extra
+    agentflow worker myapp:server --dsn postgresql://app@db/app    # the [dbos] extra
 
 `run` prints each event the run streams on a line of its own (`Progress step=1`, long
 fields cut), streamed text (events with a `delta` string, such as an agent's tokens) as
@@ -30,11 +31,14 @@ start, or be drawn), or a run or store could not be read; 2 a usage error (bad
 `serve` runs a `WorkflowServer` (`agentflow.server`) with uvicorn, on 127.0.0.1 unless
 `--host` says otherwise.
 
-One module per command, `draw.py`, `run.py`, `runs.py` and `serve.py`, each adding its
-subcommand and options to the parser (`add_draw_command`, `add_run_command`,
-`add_runs_command`, `add_serve_command`) and importing what it runs with only when it runs;
-this module builds the top-level parser, dispatches to the command parsed, and turns its
-errors into exit codes.
+`worker` executes the runs a DBOS queue holds for a server's workflows
+(`agentflow.runners.dbos`); `serve --runner dbos` makes a server that fills that queue.
+
+One module per command, `draw.py`, `run.py`, `runs.py`, `serve.py` and `worker.py`, each
+adding its subcommand and options to the parser (`add_draw_command`, `add_run_command`,
+`add_runs_command`, `add_serve_command`, `add_worker_command`) and importing what it runs
+with only when it runs; this module builds the top-level parser, dispatches to the command
+parsed, and turns its errors into exit codes.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from agentflow.cli.loading import load_workflow
 from agentflow.cli.run import add_run_command
 from agentflow.cli.runs import add_runs_command
 from agentflow.cli.serve import add_serve_command
+from agentflow.cli.worker import add_worker_command
 
 __all__ = ["CommandLineError", "format_event", "load_workflow", "main"]
 
@@ -88,6 +93,7 @@ def _build_parser() -> argparse.ArgumentParser:
     add_run_command(commands)
     add_runs_command(commands)
     add_serve_command(commands)
+    add_worker_command(commands)
     return parser
 
 

@@ -21,6 +21,7 @@ from agentflow.tracing import traced_step
 
 if TYPE_CHECKING:
     from agentflow.runtime.run import WorkflowRun
+    from agentflow.runtime.step_table import StepTable
 
 
 class StepLane:
@@ -81,16 +82,23 @@ def bind_step(run: WorkflowRun, spec: StepSpec) -> Callable[[Event], Awaitable[A
 
 def lane_for(run: WorkflowRun, step_name: str, event: Event) -> StepLane:
     """The lane of `run`'s step named `step_name`, which must accept `event`."""
-    lane = run.lanes.get(step_name)
-    if lane is None:
+    check_step_takes(run.table, run.workflow_name, step_name, event)
+    return run.lanes[step_name]
+
+
+def check_step_takes(table: StepTable, workflow_name: str, step_name: str, event: Event) -> None:
+    """Raise unless the workflow (`workflow_name`, for the message) has a step named
+    `step_name` that accepts `event`: what sending to a step checks, in the run or before
+    the event is handed to a worker that runs it (`agentflow.runners.dbos`)."""
+    spec = table.steps.get(step_name)
+    if spec is None:
         raise WorkflowStepDoesNotExistError(
-            f"workflow {run.workflow_name} has no step '{step_name}' "
-            f"(steps: {', '.join(run.lanes)}). Step {step_name} does not exist"
+            f"workflow {workflow_name} has no step '{step_name}' "
+            f"(steps: {', '.join(table.steps)}). Step {step_name} does not exist"
         )
-    if not lane.spec.accepts(type(event)):
-        accepted = ", ".join(t.__name__ for t in lane.spec.accepted)
+    if not spec.accepts(type(event)):
+        accepted = ", ".join(t.__name__ for t in spec.accepted)
         raise WorkflowRuntimeError(
             f"step '{step_name}' does not accept {type(event).__name__} (it accepts "
             f"{accepted}). Step {step_name} does not accept event of type {type(event)}"
         )
-    return lane

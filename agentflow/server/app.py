@@ -177,20 +177,16 @@ class Routes:
         view = await self._view(request)
         run_id = view.run_id
         events = self.server.runner.events
-        live = events.knows(run_id)
+        live, last, ended = await events.where(run_id)
         if not live and view.status == "running":
             raise ApiError(409, f"run {run_id!r} is not running in this server")
-        if live:
-            last = events.last_sequence(run_id)
-        else:  # ended, and no longer in memory: its stream is in the store
-            last = (await self.server.store.stream_position(run_id)).next_seq - 1
         query = request.query_params
         sse = query.get("sse", "true").lower() == "true"
         cursor = _after_sequence(query.get("after_sequence", "-1"), last)
         last_event_id = request.headers.get("last-event-id")
         if sse and last_event_id is not None and _is_int(last_event_id):
             cursor = int(last_event_id)
-        if cursor >= last and (not live or events.ended(run_id)):
+        if cursor >= last and ended:
             return Response(status_code=204)
         qualified = query.get("include_qualified_name", "true").lower() == "true"
         batches = (

@@ -106,6 +106,12 @@ class WorkflowRegistry:
         self._by_class.setdefault(qualified_name(type(workflow)), name)
         return served
 
+    def bind(self, store: RunStore) -> None:
+        """Journal every served workflow's runs in `store` from now on (the command line's
+        `--dsn`, given after the server's module registered its workflows)."""
+        for served in self._served.values():
+            served.workflow.store = store
+
     def get(self, name: str) -> ServedWorkflow | None:
         """The workflow served as `name`, or None."""
         return self._served.get(name)

@@ -36,7 +36,7 @@ from agentflow.events import (
     WorkflowTimedOutEvent,
 )
 from agentflow.server.errors import ApiError
-from agentflow.server.streams import RunEvents
+from agentflow.server.streams import RunEvents, RunStreams
 from agentflow.stores.base import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
@@ -80,7 +80,9 @@ class RunView:
 class Runner(Protocol):
     """What the routes ask of the runs (see the module docstring)."""
 
-    events: RunEvents
+    @property
+    def events(self) -> RunStreams:
+        """The runs' streams, as the event routes follow them."""
 
     async def start(
         self, served: ServedWorkflow, start_event: StartEvent, run_id: str | None
@@ -271,7 +273,7 @@ class LocalRunner:
         if info is None:
             return None
         served = self.registry.for_stored(info.workflow)
-        return None if served is None else _stored_view(info, served.name)
+        return None if served is None else stored_view(info, served.name)
 
     async def list(self) -> AsyncIterator[RunView]:
         for live in list(self._live.values()):
@@ -279,7 +281,7 @@ class LocalRunner:
         async for info in self.store.list_runs():
             served = self.registry.for_stored(info.workflow)
             if served is not None and info.run_id not in self._live:
-                yield _stored_view(info, served.name)
+                yield stored_view(info, served.name)
 
     async def resume_unfinished(self) -> int:
         unfinished = [
@@ -336,7 +338,7 @@ def _note_end(view: RunView, terminal: StopEvent) -> None:
         view.status, view.result = "completed", terminal
 
 
-def _stored_view(info: RunInfo, name: str) -> RunView:
+def stored_view(info: RunInfo, name: str) -> RunView:
     """A run this process does not drive, as the store has it."""
     status: Status = "running" if info.status == "waiting" else info.status
     view = RunView(info.run_id, name, status, info.created_at, info.updated_at)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from bisect import bisect_right
 from collections.abc import AsyncIterator
-from typing import cast
+from typing import Protocol, cast
 
 from agentflow.context.serializers import JsonSerializer
 from agentflow.events import Event
@@ -26,6 +26,29 @@ from agentflow.stores.base import RunStore
 
 READ_PAGE = 500
 """How many stored events a follower reads from the store at a time."""
+
+
+class RunStreams(Protocol):
+    """What the event routes ask of a runner's streams (`RunEvents` here; the DBOS runner
+    follows the store, `agentflow.runners.dbos.tail`)."""
+
+    async def where(self, run_id: str) -> tuple[bool, int, bool]:
+        """Whether `run_id` can be followed here, the seq of its last event (-1: none
+        yet), and whether that event is its terminal one."""
+
+    def follow(
+        self, run_id: str, after_sequence: int, most: int
+    ) -> AsyncIterator[list[tuple[int, Event]]]:
+        """Batches of `(seq, event)` after `after_sequence`, waiting for more, until the
+        terminal event (included) or `stop`."""
+
+    def stored(
+        self, run_id: str, after_sequence: int, below: int | None = None
+    ) -> AsyncIterator[list[tuple[int, Event]]]:
+        """Batches of `(seq, event)` of the run's stored stream after `after_sequence`."""
+
+    def stop(self) -> None:
+        """End every follower now (the server is shutting down)."""
 
 
 class _RunLog:
@@ -65,10 +88,6 @@ class RunEvents:
         run resumed after a restart; 0 for a new one)."""
         self._logs[run_id] = _RunLog(base)
 
-    def knows(self, run_id: str) -> bool:
-        """True if this server streamed (or streams) `run_id`."""
-        return run_id in self._logs
-
     def append(self, run_id: str, seq: int | None, event: Event) -> None:
         """Add the event of `run_id` the run numbered `seq`. None: a write a re-run step
         made before a crash too, stored then under its seq (and skipped here), or a
@@ -93,6 +112,14 @@ class RunEvents:
         if log is None:
             return -1
         return log.seqs[-1] if log.seqs else log.base - 1
+
+    async def where(self, run_id: str) -> tuple[bool, int, bool]:
+        """Whether this server follows `run_id` (else its stream is only in the store),
+        the seq of its last event (-1: none yet), and whether that is its terminal one."""
+        if run_id in self._logs:
+            return True, self.last_sequence(run_id), self.ended(run_id)
+        # Ended, and no longer in memory: its stream is in the store.
+        return False, (await self._store.stream_position(run_id)).next_seq - 1, True
 
     def ended(self, run_id: str) -> bool:
         """True once the terminal event of `run_id` is in its log."""

@@ -97,6 +97,21 @@ class WorkflowServer:
             self._store = SqliteStore(DEFAULT_STORE_PATH)
         return self._store
 
+    def use_store(self, store: RunStore) -> None:
+        """Journal runs in `store` instead of the one the server was made with (`agentflow
+        serve --dsn`, `agentflow worker --dsn`); before the server starts."""
+        if self._runner is not None:
+            raise ServerConfigurationError("use_store() after the server made its runner")
+        self._store = store
+        self.registry.bind(store)
+
+    def use_runner(self, runner: Runner) -> None:
+        """Start and follow runs with `runner` (the DBOS runner of a replica that only
+        enqueues, `agentflow.runners.dbos.DbosRunner`) instead of running them here."""
+        if self._runner is not None:
+            raise ServerConfigurationError("use_runner() after the server made its runner")
+        self._runner = runner
+
     @property
     def runner(self) -> Runner:
         """What the routes start and follow runs with."""

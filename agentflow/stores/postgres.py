@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from time import monotonic
 
@@ -208,6 +208,17 @@ class PostgresStore(RunStore):
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
+
+    @property
+    def dsn(self) -> str:
+        """The connection string the store was made with."""
+        return self._dsn
+
+    def connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[TupleRow]]:
+        """A connection of the store's pool (autocommit), to a database migrated to this
+        agentflow's schema: for the tables that live beside the store's own (the DBOS
+        runner's, `agentflow.runners.dbos`). A database failure raises `StoreError`."""
+        return self._connection()
 
     async def create_run(
         self,

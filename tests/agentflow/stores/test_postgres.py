@@ -50,8 +50,8 @@ async def test_the_migrations_are_applied_once(dsn: str) -> None:
     async with PostgresStore(dsn) as store:
         await store.create_run("r", WORKFLOW, None)
     versions = await rows(dsn, "SELECT version, name FROM agentflow_schema_version")
-    assert versions == [(1, "0001_initial.sql"), (2, "0002_stream.sql")]
-    assert latest == 2
+    assert versions == [(1, "0001_initial.sql"), (2, "0002_stream.sql"), (3, "0003_runner.sql")]
+    assert latest == 3
 
 
 async def test_a_database_newer_than_the_code_is_refused_naming_both_versions(dsn: str) -> None:

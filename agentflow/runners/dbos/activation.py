@@ -1,0 +1,145 @@
+"""One activation of a run on a worker: drive it until it ends or parks.
+
+The activation takes the run's lease (`RunBoard.claim`), starts the run in the store (its
+first activation) or resumes it from its journal, and then, until the run ends:
+
+- sends it what its inbox holds, in order, each with its inbox key as idempotency key, so
+  that an event journalled before a crash is not sent twice;
+- parks it when it waits for nothing but events from outside: the run is suspended
+  (`WorkflowHandler.suspend_if_waiting`, every record written) and the row is marked
+  parked in a transaction that finds the inbox empty; if something came meanwhile, the run
+  is resumed at once and driven on. A parked run holds no memory anywhere; a post to its
+  inbox enqueues its next activation.
+
+No DBOS step is called: DBOS sees one workflow per activation, and recovery re-executes it
+from its start, which resumes the run from its journal, step-exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+
+from agentflow.context.serializers import JsonSerializer
+from agentflow.errors import RunSuspendedError, StoreError
+from agentflow.events import Event, StartEvent
+from agentflow.stores.base import TERMINAL_STATUSES
+
+if TYPE_CHECKING:
+    from agentflow.handler import WorkflowHandler
+    from agentflow.runners.dbos.board import BoardRun, InboxItem
+    from agentflow.runners.dbos.worker import DbosWorker
+
+logger = logging.getLogger("agentflow.runners.dbos")
+
+Outcome = Literal["ended", "parked", "superseded", "unserved"]
+
+
+async def drive(worker: DbosWorker, run_id: str, activation: int) -> Outcome:
+    """Drive `run_id` for its `activation`; see the module docstring."""
+    claimed = await worker.board.claim(run_id, activation, worker.executor_id, worker.lease)
+    if claimed is None:
+        return "superseded"
+    served = worker.registry.get(claimed.served_name)
+    if served is None:
+        # Left queued-then-expiring for a worker that serves it (a rolling deploy).
+        logger.error("run %r: this worker does not serve %r", run_id, claimed.served_name)
+        return "unserved"
+    woken = worker.watch(run_id)
+    try:
+        while True:
+            handler = await _open(served.workflow, claimed)
+            if handler is None:
+                break  # it had ended: only the row was behind
+            pump = asyncio.get_running_loop().create_task(_drain(handler))
+            try:
+                ended = await _follow(worker, run_id, handler, woken)
+            finally:
+                await pump
+            if ended:
+                break
+            if await worker.board.park(run_id, activation):
+                return "parked"
+        await worker.board.end(run_id, activation)
+        return "ended"
+    finally:
+        worker.unwatch(run_id)
+
+
+async def _open(workflow: Any, claimed: BoardRun) -> WorkflowHandler[Any] | None:
+    """The run's handler: started in the store by its first activation, else resumed;
+    None when the store has it ended already."""
+    store = workflow.store
+    info = await store.get_run(claimed.run_id)
+    if info is None:
+        start = JsonSerializer().deserialize_at(claimed.start_event, "start_event")
+        if not isinstance(start, StartEvent):
+            raise TypeError(f"run {claimed.run_id!r}: its start event is a {type(start)}")
+        handler: WorkflowHandler[Any] = workflow.run(start_event=start, run_id=claimed.run_id)
+        if not await handler.stored():
+            await asyncio.wait([handler])
+            raise StoreError(f"run {claimed.run_id!r} could not be put in the store")
+        return handler
+    if info.status in TERMINAL_STATUSES:
+        return None
+    resumed: WorkflowHandler[Any] = await workflow.resume(claimed.run_id)
+    return resumed
+
+
+async def _drain(handler: WorkflowHandler[Any]) -> None:
+    """Be the run's stream consumer: the store keeps the stream, which replicas follow."""
+    async for _ in handler.numbered_events():
+        pass
+
+
+async def _follow(
+    worker: DbosWorker,
+    run_id: str,
+    handler: WorkflowHandler[Any],
+    woken: asyncio.Event,
+) -> bool:
+    """Deliver the inbox and try to park at each status change; True once the run has
+    ended, False once it is suspended."""
+    while True:
+        woken.clear()
+        for item in await worker.board.inbox(run_id):
+            await _deliver(handler, item)
+            await worker.board.delivered(item)
+        if handler.done():
+            break
+        if handler.suspend_if_waiting():
+            break
+        wake = asyncio.ensure_future(woken.wait())
+        try:
+            await asyncio.wait(
+                [handler, handler.status_changed(), wake],
+                timeout=worker.inbox_poll_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            wake.cancel()
+    try:
+        await handler
+    except RunSuspendedError:
+        return False
+    except Exception as error:  # the run's own failure: its end is in the store
+        logger.info("run %r ended with %s: %s", run_id, type(error).__name__, error)
+    info = await worker.board.store.get_run(run_id)
+    if info is None or info.status not in TERMINAL_STATUSES:
+        # Its end could not be written: the store failed. The activation fails, and the
+        # run's lease runs out, so that another activation goes on with it.
+        raise StoreError(f"run {run_id!r} ended, but its end is not in the store")
+    return True
+
+
+async def _deliver(handler: WorkflowHandler[Any], item: InboxItem) -> None:
+    if item.kind == "cancel":
+        if not handler.done():
+            await handler.cancel_run()
+        return
+    assert item.data is not None, "an event item carries its event"
+    event = JsonSerializer().deserialize_at(item.data, f"inbox item {item.id}")
+    if not isinstance(event, Event):
+        raise TypeError(f"inbox item {item.id} holds a {type(event).__name__}, not an Event")
+    await handler.send_event_confirmed(event, item.step, idempotency_key=item.key)
