@@ -34,12 +34,12 @@ class StoreTail:
         self._stopping: asyncio.Event | None = None
 
     async def where(self, run_id: str) -> tuple[bool, int, bool]:
+        """Any run can be followed here, ended or not: from the store."""
         info = await self._store.get_run(run_id)
         if info is None:
             return True, -1, False  # queued: no worker has put it in the store yet
         last = (await self._store.stream_position(run_id)).next_seq - 1
-        ended = info.status in TERMINAL_STATUSES
-        return not ended, last, ended
+        return True, last, info.status in TERMINAL_STATUSES
 
     def stored(
         self, run_id: str, after_sequence: int, below: int | None = None

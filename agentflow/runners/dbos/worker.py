@@ -120,7 +120,9 @@ class DbosWorker:
         DBOS(config=config)
         _current = self
         try:
-            await asyncio.to_thread(DBOS.launch)
+            # Launched from the loop's own thread, so that DBOS runs the activations on this
+            # loop, beside the store's connection pool, rather than on a loop of its own.
+            DBOS.launch()
             await DBOS.register_queue_async(
                 QUEUE_NAME, worker_concurrency=self.concurrency, polling_interval_sec=0.05
             )
