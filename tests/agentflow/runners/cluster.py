@@ -11,7 +11,9 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
+from dbos import DBOSClient
 from running_server import free_port
 
 HERE = Path(__file__).parent
@@ -161,3 +163,14 @@ class Gate:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+
+async def activation_result(dsn: str, run_id: str, activation: int) -> Any:
+    """Wait until the DBOS workflow of the run's activation ends; what it returned
+    (`agentflow.runners.dbos.activation.drive`: "ended", "parked", ...)."""
+    client = await asyncio.to_thread(DBOSClient, system_database_url=dsn)
+    try:
+        handle = await client.retrieve_workflow_async(f"{run_id}#{activation}")
+        return await handle.get_result()
+    finally:
+        await asyncio.to_thread(client.destroy)
