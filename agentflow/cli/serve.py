@@ -88,9 +88,9 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.dsn is not None:
         store = postgres_store(args.dsn)
         if args.runner == "dbos":
-            from agentflow.runners.dbos import DbosRunner
+            from agentflow.runners.dbos import DBOSRunner
 
-            server.use_runner(DbosRunner(server, store))
+            server.use_runner(DBOSRunner(server, store))
         else:
             server.use_store(store)
     from agentflow.server.serving import uvicorn_server

@@ -4,7 +4,7 @@
 
 It serves the workflows of the `WorkflowServer` the target names, takes runs from the queue
 that `agentflow serve ... --runner dbos` replicas fill, and journals them in the database at
-`--dsn` (`agentflow.runners.dbos.DbosWorker`). Start as many as the load needs, on any
+`--dsn` (`agentflow.runners.dbos.DBOSWorker`). Start as many as the load needs, on any
 machine that reaches the database; stop one with Ctrl-C or SIGTERM, or lose it: its runs go
 on elsewhere once their leases run out.
 """
@@ -23,7 +23,7 @@ from agentflow.cli.options import Subcommands, positive_int
 from agentflow.cli.serve import load_server, postgres_store
 
 if TYPE_CHECKING:
-    from agentflow.runners.dbos import DbosWorker
+    from agentflow.runners.dbos import DBOSWorker
 
 
 def add_worker_command(commands: Subcommands) -> None:
@@ -56,9 +56,9 @@ def add_worker_command(commands: Subcommands) -> None:
 
 def worker_command(args: argparse.Namespace) -> int:
     """Execute runs until interrupted or terminated; the exit code."""
-    from agentflow.runners.dbos import DbosWorker
+    from agentflow.runners.dbos import DBOSWorker
 
-    worker = DbosWorker(
+    worker = DBOSWorker(
         load_server(args.target),
         postgres_store(args.dsn),
         concurrency=args.concurrency,
@@ -69,7 +69,7 @@ def worker_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _run_until_terminated(worker: DbosWorker) -> None:
+async def _run_until_terminated(worker: DBOSWorker) -> None:
     """Run `worker`; SIGTERM stops it as Ctrl-C does (its runs stay in the database)."""
     task = asyncio.ensure_future(worker.run())
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)

@@ -107,7 +107,7 @@ class WorkflowServer:
 
     def use_runner(self, runner: Runner) -> None:
         """Start and follow runs with `runner` (the DBOS runner of a replica that only
-        enqueues, `agentflow.runners.dbos.DbosRunner`) instead of running them here."""
+        enqueues, `agentflow.runners.dbos.DBOSRunner`) instead of running them here."""
         if self._runner is not None:
             raise ServerConfigurationError("use_runner() after the server made its runner")
         self._runner = runner

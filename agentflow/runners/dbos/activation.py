@@ -29,14 +29,14 @@ from agentflow.stores.base import TERMINAL_STATUSES
 if TYPE_CHECKING:
     from agentflow.handler import WorkflowHandler
     from agentflow.runners.dbos.board import BoardRun, InboxItem
-    from agentflow.runners.dbos.worker import DbosWorker
+    from agentflow.runners.dbos.worker import DBOSWorker
 
 logger = logging.getLogger("agentflow.runners.dbos")
 
 Outcome = Literal["ended", "parked", "superseded", "unserved"]
 
 
-async def drive(worker: DbosWorker, run_id: str, activation: int) -> Outcome:
+async def drive(worker: DBOSWorker, run_id: str, activation: int) -> Outcome:
     """Drive `run_id` for its `activation`; see the module docstring."""
     claimed = await worker.board.claim(run_id, activation, worker.executor_id, worker.lease)
     if claimed is None:
@@ -94,7 +94,7 @@ async def _drain(handler: WorkflowHandler[Any]) -> None:
 
 
 async def _follow(
-    worker: DbosWorker,
+    worker: DBOSWorker,
     run_id: str,
     handler: WorkflowHandler[Any],
     woken: asyncio.Event,

@@ -1,6 +1,6 @@
-"""`DbosRunner`: the `Runner` of a server replica that runs nothing itself.
+"""`DBOSRunner`: the `Runner` of a server replica that runs nothing itself.
 
-    server.use_runner(DbosRunner(server, PostgresStore(dsn)))
+    server.use_runner(DBOSRunner(server, PostgresStore(dsn)))
     # `agentflow serve myapp:server --dsn ... --runner dbos` does this
 
 A start adds the run to the board (`board.py`) and enqueues its first activation on the
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from agentflow.stores.postgres import PostgresStore
 
 
-class DbosRunner:
+class DBOSRunner:
     """Enqueues runs for DBOS workers and reads them from the store; see the module
     docstring."""
 

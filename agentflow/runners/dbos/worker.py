@@ -1,6 +1,6 @@
-"""`DbosWorker`: a process that executes runs taken from the DBOS queue.
+"""`DBOSWorker`: a process that executes runs taken from the DBOS queue.
 
-    worker = DbosWorker(server, PostgresStore(dsn), concurrency=8)
+    worker = DBOSWorker(server, PostgresStore(dsn), concurrency=8)
     await worker.run()          # `agentflow worker myapp:server --dsn ...` does this
 
 It launches DBOS on the store's database (DBOS keeps its tables in a schema of its own),
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("agentflow.runners.dbos")
 
-_current: DbosWorker | None = None
+_current: DBOSWorker | None = None
 """The worker of this process, which the DBOS workflow below hands each activation to."""
 
 
@@ -57,11 +57,11 @@ _current: DbosWorker | None = None
 async def run_activation(run_id: str, activation: int) -> str:
     """One activation of a run (`activation.py`)."""
     if _current is None:
-        raise RuntimeError("a run's activation came to a process with no DbosWorker running")
+        raise RuntimeError("a run's activation came to a process with no DBOSWorker running")
     return await drive(_current, run_id, activation)
 
 
-class DbosWorker:
+class DBOSWorker:
     """Executes runs from the DBOS queue; see the module docstring."""
 
     def __init__(
@@ -107,7 +107,7 @@ class DbosWorker:
         global _current
         if _current is not None:
             raise RuntimeError(
-                "a DbosWorker already runs in this process (DBOS is one per process)"
+                "a DBOSWorker already runs in this process (DBOS is one per process)"
             )
         await self.store.get_run("")  # connects and migrates: fails here, named, if it cannot
         config: DBOSConfig = {
