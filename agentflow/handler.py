@@ -111,7 +111,17 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
         durable). Call it on the run's event loop."""
         from agentflow.durable.run import DurableRun  # loaded with the durable runs only
 
-        return isinstance(self._run, DurableRun) and self._run.suspend_if_waiting()
+        return isinstance(self._run, DurableRun) and self._run.suspend(only_if_waiting=True)
+
+    def suspend(self) -> bool:
+        """Stop the durable run in this process now, leaving it unfinished in its store
+        with every record written, as a crash would but cleanly: a process that resumes it
+        re-runs the steps that were running here. For a runner that must let a run go (its
+        worker stops, or lost the run to another); the handler then raises
+        RunSuspendedError. False when the run has ended (or is not durable)."""
+        from agentflow.durable.run import DurableRun  # loaded with the durable runs only
+
+        return isinstance(self._run, DurableRun) and self._run.suspend(only_if_waiting=False)
 
     def status_changed(self) -> asyncio.Future[None]:
         """A future done when the durable run's status in its store (`running` or

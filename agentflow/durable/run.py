@@ -116,11 +116,12 @@ class DurableRun(WorkflowRun):
     def status_changed(self) -> asyncio.Future[None]:
         return self.status_notes.changed()
 
-    def suspend_if_waiting(self) -> bool:
-        """Stop the run here if it is parked (`RunStatusNotes.parked`): it ends as
-        suspended, which its journal writes nothing for once every queued record is in
-        the store (`RunJournal.end`), so another process can resume it."""
-        if not self.status_notes.parked():
+    def suspend(self, only_if_waiting: bool) -> bool:
+        """Stop the run here (only if it is parked, `RunStatusNotes.parked`, when
+        `only_if_waiting`): it ends as suspended, which its journal writes nothing for once
+        every queued record is in the store (`RunJournal.end`), so another process can
+        resume it, as after a crash."""
+        if not self.is_running or (only_if_waiting and not self.status_notes.parked()):
             return False
         self.decide(outcomes.suspended(self.run_id, self.workflow_name))
         return True
@@ -271,7 +272,7 @@ class DurableRun(WorkflowRun):
     ) -> Event:
         """`wait_in`, with the run's status in the store following (`status.py`)."""
         return await self.status_notes.around_wait(
-            wait_in(self, event_type, waiter_event, waiter_id, requirements, timeout)
+            lambda: wait_in(self, event_type, waiter_event, waiter_id, requirements, timeout)
         )
 
     def idempotency_key(self, name: str) -> str:

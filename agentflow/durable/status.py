@@ -17,8 +17,8 @@ Only a durable run has these notes; a run in memory pays nothing for them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from agentflow.durable.writer import JournalWriter
 from agentflow.events import Event
@@ -99,8 +99,8 @@ class RunStatusNotes:
             changed.set_result(None)
         return self._noted
 
-    async def around_wait(self, wait: Coroutine[Any, Any, Event]) -> Event:
-        """Run a step's `wait` (`wait_in`, not started yet) with the status following it:
+    async def around_wait(self, wait: Callable[[], Awaitable[Event]]) -> Event:
+        """Run a step's `wait` (what makes its `wait_in`) with the status following it:
         the run is listed as waiting before its question is asked, so that whoever sees
         the question finds the run among the waiting ones."""
         self.suspended += 1
@@ -111,7 +111,7 @@ class RunStatusNotes:
             finally:
                 self.entering -= 1
             # It takes its place among the pending waits before it first suspends.
-            return await wait
+            return await wait()
         finally:
             self.suspended -= 1
             self.note()

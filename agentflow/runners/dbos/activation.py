@@ -1,4 +1,4 @@
-"""One activation of a run on a worker: drive it until it ends or parks.
+"""One activation of a run on a worker: drive it until it ends, parks or is let go.
 
 The activation takes the run's lease (`RunBoard.claim`), starts the run in the store (its
 first activation) or resumes it from its journal, and then, until the run ends:
@@ -10,6 +10,9 @@ first activation) or resumes it from its journal, and then, until the run ends:
   parked in a transaction that finds the inbox empty; if something came meanwhile, the run
   is resumed at once and driven on. A parked run holds no memory anywhere; a post to its
   inbox enqueues its next activation.
+- lets it go when the worker stops (the run is suspended and queued again for another
+  worker) or has lost its lease to another worker (suspended, nothing more: the other one
+  drives it now).
 
 No DBOS step is called: DBOS sees one workflow per activation, and recovery re-executes it
 from its start, which resumes the run from its journal, step-exact.
@@ -22,7 +25,13 @@ import logging
 from typing import TYPE_CHECKING, Any, Literal
 
 from agentflow.context.serializers import JsonSerializer
-from agentflow.errors import RunSuspendedError, StoreError
+from agentflow.errors import (
+    ContextSerdeError,
+    RecordTooLargeError,
+    RunSuspendedError,
+    StoreError,
+    WorkflowRuntimeError,
+)
 from agentflow.events import Event, StartEvent
 from agentflow.stores.base import TERMINAL_STATUSES
 
@@ -33,7 +42,27 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("agentflow.runners.dbos")
 
-Outcome = Literal["ended", "parked", "superseded", "unserved"]
+Outcome = Literal["ended", "parked", "superseded", "released", "unserved"]
+StopReason = Literal["shutdown", "lease lost"]
+
+
+class Driving:
+    """A run a worker drives: what wakes it, and how the worker lets it go."""
+
+    __slots__ = ("handler", "stopping", "woken")
+
+    def __init__(self) -> None:
+        self.woken = asyncio.Event()
+        """Set when a post reaches the run's inbox."""
+        self.handler: WorkflowHandler[Any] | None = None
+        self.stopping: StopReason | None = None
+
+    def let_go(self, reason: StopReason) -> None:
+        """Suspend the run here (see the module docstring); its activation ends soon."""
+        self.stopping = self.stopping or reason
+        if self.handler is not None:
+            self.handler.suspend()
+        self.woken.set()
 
 
 async def drive(worker: DBOSWorker, run_id: str, activation: int) -> Outcome:
@@ -43,28 +72,51 @@ async def drive(worker: DBOSWorker, run_id: str, activation: int) -> Outcome:
         return "superseded"
     served = worker.registry.get(claimed.served_name)
     if served is None:
-        # Left queued-then-expiring for a worker that serves it (a rolling deploy).
+        # Its lease runs out, and a worker that serves it takes it (a rolling deploy).
         logger.error("run %r: this worker does not serve %r", run_id, claimed.served_name)
         return "unserved"
-    woken = worker.watch(run_id)
+    driving = worker.watch(run_id)
     try:
-        while True:
+        ended = False
+        while driving.stopping is None:
             handler = await _open(served.workflow, claimed)
-            if handler is None:
-                break  # it had ended: only the row was behind
-            pump = asyncio.get_running_loop().create_task(_drain(handler))
-            try:
-                ended = await _follow(worker, run_id, handler, woken)
-            finally:
-                await pump
-            if ended:
+            ended = handler is None or await _drive_once(worker, run_id, handler, driving)
+            if ended or driving.stopping is not None:
                 break
-            if await worker.board.park(run_id, activation):
-                return "parked"
-        await worker.board.end(run_id, activation)
-        return "ended"
+            verdict = await worker.board.park(run_id, activation, worker.executor_id)
+            if verdict != "busy":  # else something came meanwhile: resume it, drive on
+                return "parked" if verdict == "parked" else "superseded"
+        if ended:
+            await worker.board.end(run_id, activation)
+            return "ended"
+        if driving.stopping == "shutdown":
+            fresh = await worker.board.requeue(run_id, activation, worker.executor_id)
+            if fresh is not None:
+                await worker.queue.enqueue(run_id, fresh)
+            return "released"
+        return "superseded"  # the lease was lost: another worker drives it
     finally:
         worker.unwatch(run_id)
+
+
+async def _drive_once(
+    worker: DBOSWorker, run_id: str, handler: WorkflowHandler[Any], driving: Driving
+) -> bool:
+    """Drive `handler` until it ends (True) or is suspended (False); whatever fails on the
+    way, the run is suspended and its tasks gone before this returns."""
+    driving.handler = handler
+    if driving.stopping is not None:
+        handler.suspend()
+    pump = asyncio.get_running_loop().create_task(_drain(handler))
+    try:
+        return await _follow(worker, run_id, handler, driving)
+    except BaseException:
+        handler.suspend()
+        await asyncio.wait([handler])
+        raise
+    finally:
+        driving.handler = None
+        await pump
 
 
 async def _open(workflow: Any, claimed: BoardRun) -> WorkflowHandler[Any] | None:
@@ -94,21 +146,17 @@ async def _drain(handler: WorkflowHandler[Any]) -> None:
 
 
 async def _follow(
-    worker: DBOSWorker,
-    run_id: str,
-    handler: WorkflowHandler[Any],
-    woken: asyncio.Event,
+    worker: DBOSWorker, run_id: str, handler: WorkflowHandler[Any], driving: Driving
 ) -> bool:
     """Deliver the inbox and try to park at each status change; True once the run has
     ended, False once it is suspended."""
-    while True:
+    woken = driving.woken
+    while not handler.done():
         woken.clear()
         for item in await worker.board.inbox(run_id):
             await _deliver(handler, item)
             await worker.board.delivered(item)
-        if handler.done():
-            break
-        if handler.suspend_if_waiting():
+        if handler.done() or handler.suspend_if_waiting():
             break
         wake = asyncio.ensure_future(woken.wait())
         try:
@@ -125,7 +173,7 @@ async def _follow(
         return False
     except Exception as error:  # the run's own failure: its end is in the store
         logger.info("run %r ended with %s: %s", run_id, type(error).__name__, error)
-    info = await worker.board.store.get_run(run_id)
+    info = await worker.store.get_run(run_id)
     if info is None or info.status not in TERMINAL_STATUSES:
         # Its end could not be written: the store failed. The activation fails, and the
         # run's lease runs out, so that another activation goes on with it.
@@ -134,12 +182,16 @@ async def _follow(
 
 
 async def _deliver(handler: WorkflowHandler[Any], item: InboxItem) -> None:
+    """Send the item into the run. One the run cannot take (the replica checks what it
+    can before posting, so only a workflow changed since) is dropped, and logged."""
     if item.kind == "cancel":
         if not handler.done():
             await handler.cancel_run()
         return
-    assert item.data is not None, "an event item carries its event"
-    event = JsonSerializer().deserialize_at(item.data, f"inbox item {item.id}")
-    if not isinstance(event, Event):
-        raise TypeError(f"inbox item {item.id} holds a {type(event).__name__}, not an Event")
-    await handler.send_event_confirmed(event, item.step, idempotency_key=item.key)
+    try:
+        event = JsonSerializer().deserialize_at(item.data or "", f"inbox item {item.id}")
+        if not isinstance(event, Event):
+            raise ContextSerdeError(f"inbox item {item.id} holds a {type(event).__name__}")
+        await handler.send_event_confirmed(event, item.step, idempotency_key=item.key)
+    except (WorkflowRuntimeError, ContextSerdeError, RecordTooLargeError) as error:
+        logger.error("run %r did not take inbox item %d: %s", handler.run_id, item.id, error)

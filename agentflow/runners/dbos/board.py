@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from agentflow.stores.postgres import PostgresStore
 
 RunState = Literal["queued", "running", "parked", "ended"]
+ParkVerdict = Literal["parked", "busy", "gone"]
 INBOX_CHANNEL = "agentflow_runner_inbox"
 """NOTIFY channel of posts to inboxes; the payload is the run id."""
 
@@ -180,24 +181,31 @@ class RunBoard:
             row = await cursor.fetchone()
         return 0 if row is None else int(row[0])
 
-    async def park(self, run_id: str, activation: int) -> bool:
-        """Mark the run parked, unless its inbox holds something (False: drive it on)."""
+    async def park(self, run_id: str, activation: int, owner: str) -> ParkVerdict:
+        """Mark the run parked if `owner` still holds it for `activation` and its inbox is
+        empty: "parked"; "busy" when the inbox holds something (drive it on), "gone" when
+        another activation or worker has it."""
         async with self.store.connection() as connection, connection.transaction():
             run = await _locked(connection, run_id)
-            if run is None or run.activation != activation or run.state != "running":
-                return True  # another activation has it: this one is done
+            if (
+                run is None
+                or run.activation != activation
+                or run.state != "running"
+                or run.owner != owner
+            ):
+                return "gone"
             cursor = await connection.execute(
                 "SELECT 1 FROM agentflow_runner_inbox WHERE run_id = %s AND NOT delivered LIMIT 1",
                 [run_id],
             )
             if await cursor.fetchone() is not None:
-                return False
+                return "busy"
             await connection.execute(
                 "UPDATE agentflow_runner_runs SET state = 'parked', owner = NULL,"
                 " lease_until = NULL, updated_at = now() WHERE run_id = %s",
                 [run_id],
             )
-            return True
+            return "parked"
 
     async def end(self, run_id: str, activation: int) -> None:
         async with self.store.connection() as connection:
@@ -253,12 +261,18 @@ class RunBoard:
             )
             return [row[0] for row in await cursor.fetchall()]
 
-    async def requeue(self, run_id: str, activation: int) -> int | None:
-        """Give the run a new activation, if `activation` is still its latest and it has
-        not ended or parked; the new number, to enqueue."""
+    async def requeue(self, run_id: str, activation: int, owner: str | None = None) -> int | None:
+        """Give the run a new activation, if `activation` is still its latest, it has not
+        ended or parked, and (given an `owner`) that worker still holds it; the new number,
+        to enqueue."""
         async with self.store.connection() as connection, connection.transaction():
             run = await _locked(connection, run_id)
-            if run is None or run.activation != activation or run.state in ("ended", "parked"):
+            if (
+                run is None
+                or run.activation != activation
+                or run.state in ("ended", "parked")
+                or (owner is not None and run.owner != owner)
+            ):
                 return None
             return await _requeue(connection, run_id)
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from agentflow.errors import StoreError
 from agentflow.extras import extra_needed
-from agentflow.runners.dbos.activation import drive
+from agentflow.runners.dbos.activation import Driving, drive
 from agentflow.runners.dbos.board import INBOX_CHANNEL, RunBoard, activation_id
 from agentflow.runners.dbos.queue import (
     APP_VERSION,
@@ -89,18 +89,20 @@ class DBOSWorker:
         )
         self.lease = timedelta(seconds=lease_seconds)
         self.inbox_poll_seconds = inbox_poll_seconds
-        self._woken: dict[str, asyncio.Event] = {}
+        self._driving: dict[str, Driving] = {}
+        self._all_let_go: asyncio.Event | None = None
         self.ready = asyncio.Event()
         """Set once DBOS is launched and the worker listens to the queue."""
 
-    def watch(self, run_id: str) -> asyncio.Event:
-        """The event set when a post reaches the inbox of `run_id`, which this worker
-        drives (and renews the lease of) until `unwatch`."""
-        woken = self._woken[run_id] = asyncio.Event()
-        return woken
+    def watch(self, run_id: str) -> Driving:
+        """Note that this worker drives `run_id` (and renews its lease) until `unwatch`."""
+        driving = self._driving[run_id] = Driving()
+        return driving
 
     def unwatch(self, run_id: str) -> None:
-        self._woken.pop(run_id, None)
+        self._driving.pop(run_id, None)
+        if not self._driving and self._all_let_go is not None:
+            self._all_let_go.set()
 
     async def run(self) -> None:
         """Execute runs until cancelled; DBOS is shut down on the way out."""
@@ -132,24 +134,45 @@ class DBOSWorker:
                 tasks.create_task(self._reap())
                 tasks.create_task(self._listen())
         finally:
+            await self._let_all_go()
             _current = None
+            await self.queue.close()  # first: DBOS's end shuts the loop's thread pool down
             await asyncio.to_thread(DBOS.destroy, destroy_registry=False)
-            await self.queue.close()
+
+    async def _let_all_go(self) -> None:
+        """Suspend every run this worker drives and queue each again for another worker,
+        waiting (a lease's time at most) until their activations have done so."""
+        if not self._driving:
+            return
+        self._all_let_go = asyncio.Event()
+        for driving in list(self._driving.values()):
+            driving.let_go("shutdown")
+        try:
+            await asyncio.wait_for(self._all_let_go.wait(), self.lease.total_seconds())
+        except TimeoutError:
+            logger.error(
+                "worker %s stopped with %d runs not let go: their leases will run out",
+                self.executor_id,
+                len(self._driving),
+            )
 
     async def _renew_leases(self) -> None:
         while True:
-            driven = list(self._woken)
+            driven = list(self._driving)
             try:
                 held = await self.board.renew(self.executor_id, driven, self.lease)
             except StoreError as error:
                 logger.error("worker %s could not renew its leases: %s", self.executor_id, error)
             else:
                 for lost in set(driven) - held:
-                    logger.error(
-                        "worker %s lost the lease of run %r to another worker",
-                        self.executor_id,
-                        lost,
-                    )
+                    driving = self._driving.get(lost)
+                    if driving is not None:  # else its activation has just ended
+                        logger.error(
+                            "worker %s lost the lease of run %r: it lets the run go",
+                            self.executor_id,
+                            lost,
+                        )
+                        driving.let_go("lease lost")
             await asyncio.sleep(self.lease.total_seconds() / 3)
 
     async def _reap(self) -> None:
@@ -198,8 +221,8 @@ class DBOSWorker:
                 try:
                     await connection.execute(f"LISTEN {INBOX_CHANNEL}")
                     async for notice in connection.notifies():
-                        woken = self._woken.get(notice.payload)
-                        if woken is not None:
-                            woken.set()
+                        driving = self._driving.get(notice.payload)
+                        if driving is not None:
+                            driving.woken.set()
                 except psycopg.OperationalError as error:  # the inbox is still read by time
                     logger.error("worker %s stopped hearing posts: %s", self.executor_id, error)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socketserver
 import subprocess
 import sys
 import threading
@@ -126,43 +127,45 @@ class Cluster:
 
 
 class Gate:
-    """A TCP server on 127.0.0.1 that holds every connection until `open`, then sends each
-    (and each later one) a byte: the steps of child processes wait at it."""
+    """A TCP server on 127.0.0.1, in threads of its own, that holds every connection until
+    `open`, then sends each (and each later one) a byte: the steps of child processes wait
+    at it. `close` closes it again for the steps that come after."""
 
     def __init__(self) -> None:
-        self.port = 0
+        self._opened = threading.Event()
+        self._arrivals = threading.Condition()
         self.waiting = 0
-        self._opened = asyncio.Event()
-        self._arrived = asyncio.Event()
-        self._server: asyncio.Server | None = None
+        gate = self
 
-    async def start(self) -> Gate:
-        self._server = await asyncio.start_server(self._hold, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
+        class Hold(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                with gate._arrivals:
+                    gate.waiting += 1
+                    gate._arrivals.notify_all()
+                gate._opened.wait()
+                self.request.sendall(b"!")
 
-    async def _hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.waiting += 1
-        self._arrived.set()
-        await self._opened.wait()
-        writer.write(b"!")
-        await writer.drain()
-        writer.close()
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Hold)
+        self._server.daemon_threads = True
+        self.port: int = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     async def until_waiting(self, count: int) -> None:
-        """Until `count` steps wait at the gate."""
-        while self.waiting < count:
-            self._arrived.clear()
-            await self._arrived.wait()
+        """Until `count` steps in all have come to the gate."""
+
+        def wait() -> None:
+            with self._arrivals:
+                self._arrivals.wait_for(lambda: self.waiting >= count)
+
+        await asyncio.to_thread(wait)
 
     def open(self) -> None:
         self._opened.set()
 
-    async def close(self) -> None:
+    def stop(self) -> None:
         self.open()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        self._server.shutdown()
+        self._server.server_close()
 
 
 async def activation_result(dsn: str, run_id: str, activation: int) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,10 @@ CHAINS = 19
 
 
 @pytest.fixture
-async def gate() -> AsyncIterator[Gate]:
-    opened = await Gate().start()
-    yield opened
-    await opened.close()
+def gate() -> Iterator[Gate]:
+    made = Gate()
+    yield made
+    made.stop()
 
 
 @pytest.fixture

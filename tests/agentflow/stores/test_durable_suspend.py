@@ -15,6 +15,7 @@ import pytest
 from agentflow import Context, Workflow, step
 from agentflow.errors import RunSuspendedError, WorkflowRuntimeError
 from agentflow.events import (
+    Event,
     HumanResponseEvent,
     InputRequiredEvent,
     StartEvent,
@@ -162,3 +163,45 @@ async def test_a_run_in_memory_has_no_stored_status() -> None:
     with pytest.raises(WorkflowRuntimeError, match="not durable"):
         handler.status_changed()
     assert await handler == 1
+
+
+async def test_a_running_run_suspended_re_runs_its_step_in_flight_on_resume(
+    store: RunStore,
+) -> None:
+    class TwoSteps(Workflow):
+        def __init__(self) -> None:
+            super().__init__(store=store, timeout=None)
+            self.calls: list[str] = []
+            self.entered = asyncio.Event()
+            self.release = asyncio.Event()
+
+        @step
+        async def one(self, ev: StartEvent) -> Middle:
+            self.calls.append("one")
+            return Middle()
+
+        @step
+        async def two(self, ev: Middle) -> StopEvent:
+            self.calls.append("two")
+            self.entered.set()
+            await self.release.wait()
+            return StopEvent(result="done")
+
+    first = TwoSteps()
+    handler = first.run(run_id="busy-run")
+    await first.entered.wait()
+    assert handler.suspend() is True
+    await suspended(handler)
+    assert handler.suspend() is False  # over here
+    info = await store.get_run("busy-run")
+    assert info is not None
+    assert info.status == "running"
+
+    later = TwoSteps()
+    later.release.set()
+    assert await (await later.resume("busy-run")) == "done"
+    assert (first.calls, later.calls) == (["one", "two"], ["two"])
+
+
+class Middle(Event):
+    pass
