@@ -63,12 +63,6 @@ class RunQueue:
         )
         return found[0] if found else None
 
-    async def recover(self, run_id: str, activation: int) -> None:
-        """Hand an activation whose worker died to the queue again: a live worker takes it
-        through DBOS's own dequeue, which admits one."""
-        client = await self._opened()
-        await client.resume_workflow_async(activation_id(run_id, activation), queue_name=QUEUE_NAME)
-
     async def held_by(self, executor_ids: list[str]) -> list[str]:
         """The ids of the activations the given executors had dequeued and not finished."""
         client = await self._opened()
@@ -82,6 +76,8 @@ class RunQueue:
         return [status.workflow_id for status in found]
 
     async def recover_id(self, workflow_id: str) -> None:
+        """Hand an activation whose worker died to the queue again: a live worker takes it
+        through DBOS's own dequeue, which admits one."""
         client = await self._opened()
         await client.resume_workflow_async(workflow_id, queue_name=QUEUE_NAME)
 
