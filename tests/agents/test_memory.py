@@ -10,7 +10,7 @@ from llm_wire import BASE_URL
 from agentflow import Context, Workflow, step
 from agentflow.context.state_store import DictState
 from agentflow.events import StartEvent, StopEvent
-from agents.llm import ChatMessage, ToolCall
+from agents.llm import ChatMessage, ToolCallPart
 from agents.llm.openai_llm import OpenAI
 from agents.llm.tokens import count_message, count_messages, use_bundled_tiktoken_cache
 from agents.memory import ChatMemory
@@ -30,8 +30,8 @@ def conversation() -> list[ChatMessage]:
         ChatMessage.assistant(
             None,
             [
-                ToolCall.from_raw("c1", "weather", '{"city": "Oslo"}'),
-                ToolCall.from_raw("c2", "weather", '{"city": "Bergen"}'),
+                ToolCallPart.from_raw("c1", "weather", '{"city": "Oslo"}'),
+                ToolCallPart.from_raw("c2", "weather", '{"city": "Bergen"}'),
             ],
         ),
         ChatMessage.tool("Rain, 4 degrees, wind from the west at 10 m/s.", tool_call_id="c1"),
@@ -131,7 +131,7 @@ def test_messages_replaced_from_outside_are_recounted() -> None:
 
 
 def test_a_user_message_between_a_call_and_its_result_does_not_split_them() -> None:
-    call = ToolCall.from_raw("c1", "delete_file", '{"path": "a.txt"}')
+    call = ToolCallPart.from_raw("c1", "delete_file", '{"path": "a.txt"}')
     messages = [
         ChatMessage.user("Clean up."),
         ChatMessage.assistant(None, [call]),
@@ -150,7 +150,7 @@ def test_a_user_message_between_a_call_and_its_result_does_not_split_them() -> N
 
 
 def test_a_call_that_never_got_its_result_does_not_stop_trimming_for_good() -> None:
-    dangling = ToolCall.from_raw("lost", "search", "{}")
+    dangling = ToolCallPart.from_raw("lost", "search", "{}")
     old = [ChatMessage.user("q1 " * 50), ChatMessage.assistant(None, [dangling])]
     old.append(ChatMessage.assistant("Sorry, the search failed."))
     newest = [ChatMessage.user("q2"), ChatMessage.assistant("a2")]
