@@ -296,7 +296,7 @@ class FunctionAgent(ToolCalling):
         state = await self.get_run_state(ctx)
         if state.rejected_answers:
             for position in reversed(state.rejected_answers):
-                del memory.messages[position : position + 2]
+                memory.delete(position, position + 2)
             state.rejected_answers.clear()
             await ctx.store.set(self.memory_key, memory)
             await ctx.store.set(self.run_state_key, state)
@@ -323,7 +323,7 @@ class FunctionAgent(ToolCalling):
             )
             failure.add_note(f"raised by agent '{self.name}'")  # its message names no agent
             raise failure
-        memory.put(ChatMessage.user(ANSWER_RETRY_PROMPT.format(errors=error)))
+        memory.put(ChatMessage.user(ANSWER_RETRY_PROMPT.format(errors=error)), feedback=True)
         await ctx.store.set(self.memory_key, memory)
         return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
 

@@ -109,19 +109,7 @@ class ReActAgent(FunctionAgent):
             instructions = f"{self.system_prompt}\n\n{instructions}"
         system = ChatMessage.system(instructions)
         window = memory.get(reserve_tokens=count_message(system, memory.model))
-        return [system, *self.whole_turns(memory, window)]
-
-    def is_feedback(self, messages: Sequence[ChatMessage], index: int) -> bool:
-        """Also an observation or a format reminder: a user message answering a reply that
-        asked for a tool or could not be read."""
-        before = messages[index - 1] if index > 0 else None
-        if before is not None and before.role == "assistant" and not before.tool_calls:
-            try:
-                if isinstance(parse_react_reply(before.text), ReActAction):
-                    return True
-            except ReActFormatError:
-                return True
-        return super().is_feedback(messages, index)
+        return [system, *window]
 
     def llm_kwargs(self) -> dict[str, Any]:
         """Stop at `Observation:`: the tool, not the model, writes what follows."""
@@ -135,6 +123,6 @@ class ReActAgent(FunctionAgent):
         await ctx.store.set(self.run_state_key, state)
         if state.format_errors > self.max_format_errors:
             raise ReActFormatLimitError(self.name, state.format_errors, error, reply)
-        memory.put(ChatMessage.user(_FORMAT_REMINDER.format(error=error)))
+        memory.put(ChatMessage.user(_FORMAT_REMINDER.format(error=error)), feedback=True)
         await ctx.store.set(self.memory_key, memory)
         return AgentInput(input=self.build_prompt(memory), agent_name=self.name)

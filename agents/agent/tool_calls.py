@@ -116,7 +116,8 @@ class ToolCalling(AgentTurns):
         state.pending_calls = 0
         await ctx.store.set(self.run_state_key, state)
         memory = await self.get_memory(ctx)
-        memory.put_messages(self.tool_result_messages(results))
+        # Feedback: a ReAct agent's results are user messages, which must not start a turn.
+        memory.put_messages(self.tool_result_messages(results), feedback=True)
         direct = next((r for r in results if r.return_direct and not r.is_error), None)
         if direct is not None:
             answer = ChatMessage.assistant(direct.content)

@@ -8,7 +8,7 @@
 
 A base class of `FunctionAgent` only to keep each module to one concern: the steps that open
 and close a run, the state every step reads (`get_memory`, `get_run_state`) and the prompt
-window over the memory (`build_prompt`, `whole_turns`, `is_feedback`). The tool calls are in
+window over the memory (`build_prompt`). The tool calls are in
 `ToolCalling` (`tool_calls.py`), the LLM turn in `FunctionAgent` (`function_agent.py`).
 Override any of them in a `FunctionAgent` subclass as usual.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -39,9 +39,8 @@ ANSWER_RETRY_PROMPT = (
     "Your final answer did not match the required JSON schema. Validation errors:\n{errors}\n"
     "Reply again with only a JSON object that matches the schema."
 )
-"""The re-ask after a final answer fails `output_cls`: the agent's own user message, which
-`is_feedback` recognises by its start."""
-_RETRY_PREFIX = ANSWER_RETRY_PROMPT.partition("{")[0]
+"""The re-ask after a final answer fails `output_cls`: the agent's own user message, put in
+the memory as feedback (it continues the turn of the answer it rejects)."""
 
 
 class AgentTurns(ConversationWorkflow):
@@ -157,29 +156,7 @@ class AgentTurns(ConversationWorkflow):
         reserve = sum(count_message(message, memory.model) for message in system)
         if len(self.toolset):
             reserve += count_tools(list(self.toolset), memory.model)
-        return system + self.whole_turns(memory, memory.get(reserve_tokens=reserve))
-
-    def is_feedback(self, messages: Sequence[ChatMessage], index: int) -> bool:
-        """Whether the user message at `index` is the agent's own (a structured re-ask), which
-        belongs to the turn of the reply it answers rather than starting one."""
-        return messages[index].text.startswith(_RETRY_PREFIX)
-
-    def whole_turns(self, memory: ChatMemory, window: list[ChatMessage]) -> list[ChatMessage]:
-        """`window` (a `memory.get()`) reaching back to the user's own message that began its
-        first turn. The memory starts a turn at every user message, feedback included, so
-        under a tight token limit the window could begin at a re-ask (or, for a
-        `ReActAgent`, an observation) and leave out the question; like the memory, this keeps
-        the newest turn whole even when it is over the budget."""
-        messages = memory.messages
-        first = 0
-        while first < len(messages) and messages[first].role in ("system", "developer"):
-            first += 1
-        start = len(messages) - (len(window) - first)
-        while start > first and (
-            messages[start].role != "user" or self.is_feedback(messages, start)
-        ):
-            start -= 1
-        return window[:first] + messages[start:]
+        return system + memory.get(reserve_tokens=reserve)
 
 
 def _unfinished_call_results(messages: list[ChatMessage]) -> list[ChatMessage]:
