@@ -58,7 +58,7 @@ from agents.documents.result import (
     QuoteStatus,
     ValueEvidence,
 )
-from agents.documents.run_state import ExtractionState
+from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
 from agents.documents.workflow import ExtractionWorkflow
 
 __all__ = [
@@ -74,6 +74,7 @@ __all__ = [
     "ExtractionResult",
     "ExtractionStart",
     "ExtractionState",
+    "ExtractionWorkflowState",
     "ExtractionWorkflow",
     "FieldEvidence",
     "FieldSpec",
