@@ -110,6 +110,19 @@ class AgentWorkflow(ConversationWorkflow):
                 f"AgentWorkflow: agent {own_state[0]!r} has an initial_state of its own; "
                 "give AgentWorkflow(initial_state=...), which all its agents share"
             )
+        shared: type[BaseModel] = Context(self).store.state_type
+        for agent in agents:
+            # The team shares this workflow's state; a step of an agent whose own state
+            # adds fields would find none of them there, mid-run.
+            state_type: type[BaseModel] = Context(agent).store.state_type
+            if not issubclass(shared, state_type):
+                raise HandoffError(
+                    f"AgentWorkflow: agent {agent.name!r} keeps its state in a "
+                    f"{state_type.__name__}, but its agents share the workflow's "
+                    f"{shared.__name__}; keep the extra values under keys of their own "
+                    "(ctx.store.set), or give a subclass of AgentWorkflow a step taking "
+                    f"Context[{state_type.__name__}]"
+                )
         self.root_agent = root_agent if root_agent is not None else names[0]
         """The agent that answers first in a new context."""
         if self.root_agent not in names:

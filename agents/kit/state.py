@@ -1,10 +1,10 @@
 """`KitState`: the typed context state every prebuilt workflow keeps, and its run's usage.
 
 ```python
-class ExtractionContextState(KitState[ExtractionState]): ...   # one class per workflow
+class ExtractionWorkflowState(KitState[ExtractionState]): ...   # one class per workflow
 
 @step
-async def collect(self, ctx: Context[ExtractionContextState], ev: ChunkExtracted) -> ...:
+async def collect(self, ctx: Context[ExtractionWorkflowState], ev: ChunkExtracted) -> ...:
     async with ctx.store.edit_state() as state:   # typed, edited in place under the lock
         state.current_run().candidates.extend(ev.candidates)
 ```

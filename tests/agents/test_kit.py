@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agentflow import Context, Workflow, step
 from agentflow.context import DictState
 from agentflow.events import StartEvent, StopEvent
 from agents import AgentWorkflow, FunctionAgent, ReActAgent
+from agents.agent import AgentFinish, AgentOutput, HandoffError
 from agents.agent.run_state import AgentRunState, AgentState
 from agents.documents import ExtractionWorkflow
 from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
@@ -226,3 +227,40 @@ def test_the_prebuilt_workflows_edit_their_state_only_through_edit_state() -> No
 
 def test_a_kit_state_still_is_a_dict_state_for_steps_written_for_one() -> None:
     assert issubclass(AgentState, DictState)
+
+
+class NotedState(AgentState):
+    notes: list[str] = Field(default_factory=list)
+
+
+class NoteTaker(FunctionAgent):
+    @step
+    async def finalize(self, ctx: Context[NotedState], ev: AgentFinish) -> AgentOutput:
+        async with ctx.store.edit_state() as state:
+            state.notes.append("done")
+        return await super().finalize(ctx, ev)
+
+
+def test_an_agent_workflow_refuses_an_agent_whose_state_it_cannot_hold() -> None:
+    # The team shares the AgentWorkflow's AgentState: NoteTaker's steps would find no
+    # `notes` there, mid-run.
+    llm = ScriptedLLM([])
+    with pytest.raises(HandoffError, match=r"agent 'notes' keeps its state in a NotedState"):
+        AgentWorkflow(agents=[FunctionAgent(llm=llm), NoteTaker(llm=llm, name="notes")])
+
+
+class NotedTeam(AgentWorkflow):
+    @step
+    async def finalize(self, ctx: Context[NotedState], ev: AgentFinish) -> AgentOutput:
+        return await super().finalize(ctx, ev)
+
+
+async def test_a_team_whose_workflow_holds_that_state_runs_such_an_agent() -> None:
+    llm = ScriptedLLM(["Hello."])
+    team = NotedTeam(agents=[NoteTaker(llm=llm, name="notes")])
+    handler = team.run("hi")
+
+    assert (await handler).response.text == "Hello."
+    async with handler.ctx.store.edit_state() as state:
+        assert isinstance(state, NotedState)
+        assert state.notes == ["done"]
