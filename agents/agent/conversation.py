@@ -36,12 +36,13 @@ class ConversationWorkflow(PrebuiltWorkflow[AgentOutput]):
     order LlamaIndex's agents take them."""
 
     def start_fields(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Answer `user_msg`. `chat_history` replaces the conversation held in `ctx`'s
-        memory; without it, reusing `ctx` continues the conversation. With neither message
-        nor history, a `ctx` holding an unfinished run resumes it. `memory` (a `ChatMemory`
-        or a LlamaIndex memory, whose messages are read) is the conversation a context
-        holding none starts from; `max_iterations` and `early_stopping_method` override the
-        agent's for this run. Messages may be LlamaIndex `ChatMessage`s."""
+        """`run()`'s arguments as `AgentStart` fields: answer `user_msg`. `chat_history`
+        replaces the conversation held in `ctx`'s memory; without it, reusing `ctx`
+        continues the conversation. With neither message nor history, a `ctx` holding an
+        unfinished run resumes it. `memory` (a `ChatMemory` or a LlamaIndex memory, whose
+        messages are read) is the conversation a context holding none starts from;
+        `max_iterations` and `early_stopping_method` override the agent's for this run.
+        Messages may be LlamaIndex `ChatMessage`s."""
         message, history = arguments.pop("user_msg", None), arguments.pop("chat_history", None)
         memory = arguments.pop("memory", None)
         arguments.update(
