@@ -229,7 +229,7 @@ class ResearchWorkflow(ResearchWriting):
         return None
 
     def _choose_sources(
-        self, state: ResearchState, results: list[SearchResults], round: int
+        self, state: ResearchState, results: list[SearchResults], round_number: int
     ) -> list[ReadRequest]:
         results.sort(key=lambda result: result.request.index)
         state.failed += sum(1 for result in results if result.error is not None)
@@ -252,7 +252,7 @@ class ResearchWorkflow(ResearchWriting):
             state.seen_urls.append(key)
             requests.append(
                 ReadRequest(
-                    round=round,
+                    round=round_number,
                     source_id=state.next_source_id,
                     hit=hit,
                     sub_questions=sub_questions,
