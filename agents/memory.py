@@ -3,8 +3,11 @@
 The leading system (or developer) messages are always kept; after them, the newest turns
 that fit within `token_limit`. A turn starts at a user message and holds everything up to
 the next one (assistant replies, tool calls and their results), so trimming never separates
-a tool call from its result. The memory is a pydantic model: it can sit in a workflow's
-state and is saved and restored with the context.
+a tool call from its result. A user message put as feedback (`put(..., feedback=True)`: an
+agent's re-ask after an answer that failed its schema, a ReAct observation or format
+reminder) answers the reply before it and stays in that reply's turn: a window never begins
+at one and leaves out the question it is about. The memory is a pydantic model: it can sit
+in a workflow's state and is saved and restored with the context.
 
 ```python
 memory = ChatMemory(token_limit=3_000, llm=llm)
@@ -41,6 +44,9 @@ class ChatMemory(BaseModel):
     """The model whose tiktoken encoding counts the tokens."""
     messages: list[ChatMessage] = Field(default_factory=list)
     """Every message put, oldest first; `get()` returns a window of them."""
+    feedback: list[int] = Field(default_factory=list)
+    """Positions in `messages` of the messages put as feedback, which start no turn. Kept
+    by `put`, `put_messages`, `delete` and `reset`: change `messages` through them."""
 
     # Token counts of `messages`, by position, and the messages they were counted for (a
     # count is reused only for the very same message object); rebuilt after a restore.
@@ -62,17 +68,33 @@ class ChatMemory(BaseModel):
             raise ValueError(f"ChatMemory token_limit must be positive, got {token_limit}")
         super().__init__(token_limit=token_limit, **fields)
 
-    def put(self, message: ChatMessage) -> None:
-        """Add a message at the end."""
+    def put(self, message: ChatMessage, *, feedback: bool = False) -> None:
+        """Add a message at the end; `feedback`: it answers the reply before it (a re-ask,
+        an observation) and belongs to that reply's turn."""
+        if feedback:
+            self.feedback.append(len(self.messages))
         self.messages.append(message)
 
-    def put_messages(self, messages: Iterable[ChatMessage]) -> None:
-        """Add several messages at the end, in order."""
-        self.messages.extend(messages)
+    def put_messages(self, messages: Iterable[ChatMessage], *, feedback: bool = False) -> None:
+        """Add several messages at the end, in order; `feedback` as for `put`."""
+        for message in messages:
+            self.put(message, feedback=feedback)
+
+    def delete(self, start: int, stop: int) -> None:
+        """Remove `messages[start:stop]` (say, an answer that failed its schema and the
+        re-ask after it); the others keep whether they are feedback."""
+        removed = max(0, min(stop, len(self.messages)) - start)
+        del self.messages[start:stop]
+        self.feedback = [
+            position if position < start else position - removed
+            for position in self.feedback
+            if not start <= position < start + removed
+        ]
 
     def reset(self) -> None:
         """Forget every message."""
         self.messages.clear()
+        self.feedback.clear()
         self._counts.clear()
         self._counted.clear()
 
@@ -94,7 +116,7 @@ class ChatMemory(BaseModel):
             system_end += 1
         budget = self.token_limit - reserve_tokens - _REPLY_PRIMING - sum(counts[:system_end])
         start = len(self.messages)
-        for turn_start in reversed(_turn_starts(self.messages, system_end)):
+        for turn_start in reversed(_turn_starts(self.messages, system_end, set(self.feedback))):
             cost = sum(counts[turn_start:start])
             if cost > budget and start != len(self.messages):
                 break
@@ -119,15 +141,15 @@ class ChatMemory(BaseModel):
         return counts
 
 
-def _turn_starts(messages: list[ChatMessage], first: int) -> list[int]:
+def _turn_starts(messages: list[ChatMessage], first: int, feedback: set[int]) -> list[int]:
     """Where each turn after the system messages begins: at `first`, then at each user
-    message that does not come between a tool call and its result (a user message there,
-    say an approval, stays in the turn of the call)."""
+    message that is not feedback and does not come between a tool call and its result (a
+    user message there, say an approval, stays in the turn of the call)."""
     starts = [first] if first < len(messages) else []
     pending: set[str] = set()
     for index in range(first, len(messages)):
         message = messages[index]
-        if message.role == "user" and index > first and not pending:
+        if message.role == "user" and index > first and not pending and index not in feedback:
             starts.append(index)
         if message.role == "assistant" and not message.tool_calls:
             pending.clear()  # an answer ends the round, even one whose result never came

@@ -7,10 +7,12 @@
 `handle_reply`, `run_tool_call`, `aggregate_tool_results`, `finalize`). Within one run the
 agent already answers a repeated call (same tool, same arguments) with the earlier result;
 `CachingAgent` overrides only `run_tool_call` to do so across the runs of a conversation. Its
-cache lives in the context's state, so it lasts as long as the conversation and is saved
-with the context. The example asks two questions on one context; the second needs the
-exchange rate the first already fetched. Works with OpenAI or any OpenAI-compatible server;
-a slow one gets more time with `--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
+cache is a field of the context's typed state (`CachingState`, the agent's `AgentState` with
+one more field: the step's `Context[CachingState]` makes it the state of the whole agent),
+so it lasts as long as the conversation and is saved with the context. The example asks two
+questions on one context; the second needs the exchange rate the first already fetched.
+Works with OpenAI or any OpenAI-compatible server; a slow one gets more time with
+`--llm-timeout SECONDS` (or `OPENAI_TIMEOUT`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import json
 import sys
 from typing import Any
 
+from pydantic import Field
+
 from agentflow import Context, step
 from agents import AgentOutput, FunctionAgent, ToolCall, ToolCallResult
-from agents.agent import AgentError
+from agents.agent import AgentError, AgentState
 from agents.llm import LLM
 
 QUESTIONS = [
@@ -52,24 +56,28 @@ def multiply(a: float, b: float) -> float:
     return round(a * b, 6)
 
 
+class CachingState(AgentState):
+    """The agent's context state, with the cache the overridden step keeps."""
+
+    tool_cache: dict[str, str] = Field(default_factory=dict)
+    """`"tool(arguments)"` -> the result the model read."""
+
+
 class CachingAgent(FunctionAgent):
     """A `FunctionAgent` that runs each distinct tool call once per conversation."""
 
-    cache_key = "tool_cache"
-    """The state key of the cache: `"tool(arguments)"` -> the result the model read."""
-
     @step(num_workers=8)
-    async def run_tool_call(self, ctx: Context[Any], ev: ToolCall) -> ToolCallResult:
+    async def run_tool_call(self, ctx: Context[CachingState], ev: ToolCall) -> ToolCallResult:
         """Answer from the cache when the same call ran before; otherwise run the tool as
         usual and keep a successful result."""
         key = f"{ev.tool_name}({json.dumps(ev.arguments, sort_keys=True)})"
-        cached = (await ctx.store.get(self.cache_key, default={})).get(key)
+        async with ctx.store.edit_state() as state:
+            cached = state.tool_cache.get(key)
         if cached is None:
             result = await super().run_tool_call(ctx, ev)
             if not result.is_error:
-                async with ctx.store.edit_state():  # calls of one reply run concurrently
-                    cache = await ctx.store.get(self.cache_key, default={})
-                    await ctx.store.set(self.cache_key, {**cache, key: result.content})
+                async with ctx.store.edit_state() as state:
+                    state.tool_cache[key] = result.content
             return result
         result = ToolCallResult(
             call_id=ev.call_id,

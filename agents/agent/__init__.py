@@ -4,16 +4,16 @@
 |---|---|
 | `agents.agent.function_agent` | `FunctionAgent`: the tool-calling loop as steps |
 | `agents.agent.tool_calls` | its base `ToolCalling`: the tool-call steps, approval, repeats |
-| `agents.agent.turns` | its base `AgentTurns`: setup, finalize, memory, run state, prompt |
+| `agents.agent.turns` | its base `AgentTurns`: setup, finalize, the conversation, prompt |
 | `agents.agent.react_agent` | `ReActAgent`: the same loop for models without function calling |
 | `agents.agent.react_format` | the ReAct prompt and the parser of its replies |
 | `agents.agent.agent_workflow` | `AgentWorkflow`: agents sharing a conversation, with handoffs |
-| `agents.agent.conversation` | `ConversationWorkflow`: the `run(user_msg, ...)` both share |
+| `agents.agent.conversation` | `ConversationWorkflow`: the inputs of `run(user_msg, ...)` |
 | `agents.agent.handoff` | the `handoff` tool an `AgentWorkflow` gives its agents |
 | `agents.agent.events` | the events on the stream, `AgentOutput` |
 | `agents.agent.repeated_calls` | a call the run already answered gets that answer, not a rerun |
 | `agents.agent.state_prompt` | the shared state in the user's message (`state_prompt`) |
-| `agents.agent.run_state` | `AgentRunState`: one run's counters, kept in the context |
+| `agents.agent.run_state` | `AgentState`, the context's typed state; `AgentRunState` |
 | `agents.agent.errors` | `AgentError` and its subclasses |
 """
 
@@ -45,7 +45,7 @@ from agents.agent.function_agent import FunctionAgent
 from agents.agent.react_agent import ReActAgent
 from agents.agent.react_format import ReActFormatError
 from agents.agent.repeated_calls import CallRecord, RecordedCall, RepeatLimitReached
-from agents.agent.run_state import AgentRunState, IterationLimitReached
+from agents.agent.run_state import AgentRunState, AgentState, IterationLimitReached
 from agents.streamed_text import ReplyText
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "AgentReply",
     "AgentRunState",
     "AgentStart",
+    "AgentState",
     "AgentStream",
     "AgentWorkflow",
     "CallRecord",

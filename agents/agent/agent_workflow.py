@@ -17,8 +17,7 @@ rules, output class and overridden steps, and a `ReActAgent` can work beside a
 
 - every event on the one stream (token deltas included) says which agent wrote it;
 - the conversation (memory), the run's counters and the shared `state` dict are the same
-  for all agents (memory and counters under the root agent's `memory_key` and
-  `run_state_key`, whatever keys the others were given); a tool that takes `ctx` reads and
+  for all agents: one `AgentState` in the context; a tool that takes `ctx` reads and
   edits `await ctx.store.get("state")`;
 - a saved context resumes wherever the run was, whichever agent was active.
 
@@ -42,7 +41,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from agentflow import Context, step
-from agentflow.context import DictState
 from agents.agent.conversation import ConversationWorkflow
 from agents.agent.errors import AgentOptionError, HandoffError
 from agents.agent.events import (
@@ -60,9 +58,9 @@ from agents.agent.handoff import (
     HANDOFF_OUTPUT_PROMPT,
     HANDOFF_PROMPT,
     HANDOFF_TOOL_NAME,
-    HandoffRequest,
     handoff_tool,
 )
+from agents.agent.run_state import AgentState
 from agents.agent.state_prompt import checked_template
 from agents.llm.llama_index_llm import as_llm
 from agents.llm.protocol import LLM
@@ -76,13 +74,6 @@ if TYPE_CHECKING:
 class AgentWorkflow(ConversationWorkflow):
     """Agents that hand a conversation to each other. `await workflow.run("request")` gives
     the `AgentOutput` of the agent that answered."""
-
-    state_key = "state"
-    """The state key of the dict the agents share (`initial_state`)."""
-    active_agent_key = "active_agent"
-    """The state key naming the agent that is talking."""
-    handoff_key = "handoff_request"
-    """The state key of a handoff waiting for its reply's other tool results."""
 
     def __init__(
         self,
@@ -119,6 +110,19 @@ class AgentWorkflow(ConversationWorkflow):
                 f"AgentWorkflow: agent {own_state[0]!r} has an initial_state of its own; "
                 "give AgentWorkflow(initial_state=...), which all its agents share"
             )
+        shared: type[BaseModel] = Context(self).store.state_type
+        for agent in agents:
+            # The team shares this workflow's state; a step of an agent whose own state
+            # adds fields would find none of them there, mid-run.
+            state_type: type[BaseModel] = Context(agent).store.state_type
+            if not issubclass(shared, state_type):
+                raise HandoffError(
+                    f"AgentWorkflow: agent {agent.name!r} keeps its state in a "
+                    f"{state_type.__name__}, but its agents share the workflow's "
+                    f"{shared.__name__}; keep the extra values under keys of their own "
+                    "(ctx.store.set), or give a subclass of AgentWorkflow a step taking "
+                    f"Context[{state_type.__name__}]"
+                )
         self.root_agent = root_agent if root_agent is not None else names[0]
         """The agent that answers first in a new context."""
         if self.root_agent not in names:
@@ -162,8 +166,7 @@ class AgentWorkflow(ConversationWorkflow):
                     f"{early_stopping_method!r}"
                 )
             overrides["answer_on_max_iterations"] = early_stopping_method == "generate"
-        root = next(agent for agent in agents if agent.name == self.root_agent)
-        self.agents = {agent.name: self._member(agent, agents, root, overrides) for agent in agents}
+        self.agents = {agent.name: self._member(agent, agents, overrides) for agent in agents}
         """The agents by name (copies), each with its `handoff` tool when it may hand off."""
 
     @classmethod
@@ -210,38 +213,39 @@ class AgentWorkflow(ConversationWorkflow):
     # -- steps: each runs the same step of the agent its event names ----------------------
 
     @step
-    async def setup(self, ctx: Context[DictState], ev: AgentStart) -> AgentInput:
+    async def setup(self, ctx: Context[AgentState], ev: AgentStart) -> AgentInput:
         """Seed the shared state in a new context, then let the active agent set up."""
-        if await ctx.store.get(self.state_key, default=None) is None:
-            await ctx.store.set(self.state_key, copy.deepcopy(self.initial_state))
-        await ctx.store.set(self.handoff_key, None)
-        agent = await self.active_agent(ctx)
+        async with ctx.store.edit_state() as state:
+            if state.state is None:
+                state.state = copy.deepcopy(self.initial_state)
+            state.handoff_request = None
+            agent = self.active_agent(state)
         with _naming_agent(agent.name):
             return await agent.setup(ctx, ev)
 
     @step
-    async def call_llm(self, ctx: Context[DictState], ev: AgentInput) -> AgentReply:
+    async def call_llm(self, ctx: Context[AgentState], ev: AgentInput) -> AgentReply:
         """The named agent's LLM call, streamed."""
         with _naming_agent(ev.agent_name):
             return await self.agents[ev.agent_name].call_llm(ctx, ev)
 
     @step
     async def handle_reply(
-        self, ctx: Context[DictState], ev: AgentReply
+        self, ctx: Context[AgentState], ev: AgentReply
     ) -> ToolCall | AgentInput | AgentFinish | None:
         """The named agent reads its reply."""
         with _naming_agent(ev.agent_name):
             return await self.agents[ev.agent_name].handle_reply(ctx, ev)
 
     @step(num_workers=8)
-    async def run_tool_call(self, ctx: Context[DictState], ev: ToolCall) -> ToolCallResult:
+    async def run_tool_call(self, ctx: Context[AgentState], ev: ToolCall) -> ToolCallResult:
         """The named agent runs one call (`handoff` included)."""
         with _naming_agent(ev.agent_name):
             return await self.agents[ev.agent_name].run_tool_call(ctx, ev)
 
     @step(num_workers=1)
     async def aggregate_tool_results(
-        self, ctx: Context[DictState], ev: ToolCallResult
+        self, ctx: Context[AgentState], ev: ToolCallResult
     ) -> AgentInput | AgentFinish | None:
         """Gather the reply's results; after a `handoff`, the next LLM call is the new
         agent's, with its own prompt over the same conversation."""
@@ -249,31 +253,35 @@ class AgentWorkflow(ConversationWorkflow):
             outcome = await self.agents[ev.agent_name].aggregate_tool_results(ctx, ev)
         if not isinstance(outcome, AgentInput):
             return outcome
-        successor = await self._hand_off(ctx)
-        if successor is None:
-            return outcome
-        memory = await successor.get_memory(ctx)
-        return AgentInput(input=successor.build_prompt(memory), agent_name=successor.name)
+        async with ctx.store.edit_state() as state:
+            successor = self._hand_off(ctx, state)
+            if successor is None:
+                return outcome
+            prompt = successor.build_prompt(successor.conversation(state))
+        return AgentInput(input=prompt, agent_name=successor.name)
 
     @step
-    async def finalize(self, ctx: Context[DictState], ev: AgentFinish) -> AgentOutput:
+    async def finalize(self, ctx: Context[AgentState], ev: AgentFinish) -> AgentOutput:
         """The active agent's output. A handoff asked for in the reply that a `return_direct`
         tool ended takes effect now, for the next run: the model was told it happened."""
-        agent = await self.active_agent(ctx)
+        async with ctx.store.edit_state() as state:
+            agent = self.active_agent(state)
         with _naming_agent(agent.name):
             output = await agent.finalize(ctx, ev)
-        await self._hand_off(ctx)
+        async with ctx.store.edit_state() as state:
+            self._hand_off(ctx, state)
         return output
 
     # -- pieces ---------------------------------------------------------------------------
 
-    async def _hand_off(self, ctx: Context[Any]) -> FunctionAgent | None:
-        """Carry out the pending handoff, if any: the new active agent, else None."""
-        request = await ctx.store.get(self.handoff_key, default=None)
-        if not isinstance(request, HandoffRequest):
+    def _hand_off(self, ctx: Context[AgentState], state: AgentState) -> FunctionAgent | None:
+        """Carry out the pending handoff, if any: the new active agent, else None. Call it
+        inside `ctx.store.edit_state()`."""
+        request = state.handoff_request
+        if request is None:
             return None
-        await ctx.store.set(self.handoff_key, None)
-        await ctx.store.set(self.active_agent_key, request.to_agent)
+        state.handoff_request = None
+        state.active_agent = request.to_agent
         ctx.write_event_to_stream(
             AgentHandoff(
                 from_agent=request.from_agent,
@@ -284,19 +292,17 @@ class AgentWorkflow(ConversationWorkflow):
         )
         return self.agents[request.to_agent]
 
-    async def active_agent(self, ctx: Context[Any]) -> FunctionAgent:
-        """The agent that is talking in `ctx` (the root agent in a new context)."""
-        name = await ctx.store.get(self.active_agent_key, default=None)
-        if name not in self.agents:
-            name = self.root_agent
-            await ctx.store.set(self.active_agent_key, name)
-        return self.agents[name]
+    def active_agent(self, state: AgentState) -> FunctionAgent:
+        """The agent that is talking in the context whose state is `state` (the root agent
+        in a new context)."""
+        if state.active_agent not in self.agents:
+            state.active_agent = self.root_agent
+        return self.agents[state.active_agent]
 
     def _member(
         self,
         agent: FunctionAgent,
         team: Sequence[FunctionAgent],
-        root: FunctionAgent,
         overrides: Mapping[str, Any],
     ) -> FunctionAgent:
         names = {member.name: member.description for member in team}
@@ -313,10 +319,6 @@ class AgentWorkflow(ConversationWorkflow):
         member = copy.copy(agent)
         for attribute, value in overrides.items():
             setattr(member, attribute, value)
-        # One conversation and one set of counters for the team: an agent reading its own
-        # keys would answer from a memory without the user's message, and its run's counters
-        # would never be reset by `setup` (which only the active agent runs).
-        member.memory_key, member.run_state_key = root.memory_key, root.run_state_key
         if not allowed:
             return member
         if HANDOFF_TOOL_NAME in agent.toolset:
@@ -328,13 +330,7 @@ class AgentWorkflow(ConversationWorkflow):
         member.toolset = ToolSet(
             [
                 *agent.toolset,
-                handoff_tool(
-                    agent.name,
-                    targets,
-                    self.handoff_key,
-                    self.handoff_prompt,
-                    self.handoff_output_prompt,
-                ),
+                handoff_tool(agent.name, targets, self.handoff_prompt, self.handoff_output_prompt),
             ]
         )
         return member

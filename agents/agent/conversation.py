@@ -1,4 +1,4 @@
-"""`ConversationWorkflow`: the `run()` that agents share, taking the user message first.
+"""`ConversationWorkflow`: the agents' inputs to the kit's one `run()`, user message first.
 
 ```python
 output = await agent.run("What is 17.5% of 2340?")     # as LlamaIndex's agents take it
@@ -10,86 +10,85 @@ handler = agent.run("...", memory=ChatMemoryBuffer.from_defaults())  # LlamaInde
 A first argument that is a `Context` is the context, and the second then the start event,
 so code written for any `Workflow` (which passes them positionally) runs an agent
 unchanged; anything else first is the user message, then the chat history, the memory and
-the context, in LlamaIndex's order (see `agents.run_arguments`).
+the context, in LlamaIndex's order (`agents.kit.workflow.PrebuiltWorkflow` reads them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
-from agentflow import Context, Workflow
+from agentflow import Context
 from agentflow.events import StartEvent
 from agentflow.handler import WorkflowHandler
 from agents.agent.events import AgentOutput, agent_start_kwargs
+from agents.kit.workflow import PrebuiltWorkflow
 from agents.llm.types import ChatMessage
 from agents.memory import ChatMemory
-from agents.run_arguments import name_positional_arguments
 
 
-class ConversationWorkflow(Workflow[AgentOutput]):
+class ConversationWorkflow(PrebuiltWorkflow[AgentOutput]):
     """A workflow that answers a user message; `FunctionAgent` and `AgentWorkflow` are two.
     Awaiting its run gives the `AgentOutput` of the agent that answered."""
 
-    @overload
-    def run(
-        self,
-        ctx: Context[Any] | None = None,
-        start_event: StartEvent | None = None,
-        *,
-        user_msg: str | ChatMessage | Any | None = None,
-        chat_history: Sequence[ChatMessage | Any] | None = None,
-        memory: ChatMemory | Any | None = None,
-        max_iterations: int | None = None,
-        early_stopping_method: Literal["force", "generate"] | None = None,
-        forward_events: bool = False,
-        **kwargs: Any,
-    ) -> WorkflowHandler[AgentOutput]: ...
+    run_inputs: ClassVar[tuple[str, ...]] = ("user_msg", "chat_history", "memory", "ctx")
+    """`run()`'s positional arguments after a first one that is not a `Context`, in the
+    order LlamaIndex's agents take them."""
 
-    @overload
-    def run(
-        self,
-        user_msg: str | ChatMessage | Any,
-        chat_history: Sequence[ChatMessage | Any] | None = None,
-        memory: ChatMemory | Any | None = None,
-        ctx: Context[Any] | None = None,
-        *,
-        start_event: StartEvent | None = None,
-        max_iterations: int | None = None,
-        early_stopping_method: Literal["force", "generate"] | None = None,
-        forward_events: bool = False,
-        **kwargs: Any,
-    ) -> WorkflowHandler[AgentOutput]: ...
-
-    def run(
-        self, *args: Any, forward_events: bool = False, **kwargs: Any
-    ) -> WorkflowHandler[AgentOutput]:
-        """Answer `user_msg`. `chat_history` replaces the conversation held in `ctx`'s
-        memory; without it, reusing `ctx` continues the conversation. With neither message
-        nor history, a `ctx` holding an unfinished run resumes it. `memory` (a `ChatMemory`
-        or a LlamaIndex memory, whose messages are read) is the conversation a context
-        holding none starts from; `max_iterations` and `early_stopping_method` override the
-        agent's for this run. Messages may be LlamaIndex `ChatMessage`s."""
-        caller = f"{type(self).__name__}.run"
-        name_positional_arguments(caller, args, kwargs, _POSITIONAL)
-        ctx, start_event = kwargs.pop("ctx", None), kwargs.pop("start_event", None)
-        message, history = kwargs.pop("user_msg", None), kwargs.pop("chat_history", None)
-        memory = kwargs.pop("memory", None)
-        kwargs.update(
+    def start_fields(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """`run()`'s arguments as `AgentStart` fields: answer `user_msg`. `chat_history`
+        replaces the conversation held in `ctx`'s memory; without it, reusing `ctx`
+        continues the conversation. With neither message nor history, a `ctx` holding an
+        unfinished run resumes it. `memory` (a `ChatMemory` or a LlamaIndex memory, whose
+        messages are read) is the conversation a context holding none starts from;
+        `max_iterations` and `early_stopping_method` override the agent's for this run.
+        Messages may be LlamaIndex `ChatMessage`s."""
+        message, history = arguments.pop("user_msg", None), arguments.pop("chat_history", None)
+        memory = arguments.pop("memory", None)
+        arguments.update(
             agent_start_kwargs(
                 _ours(message) if message is not None else None,
                 None if history is None else [_ours(item) for item in history],
                 memory=None if memory is None else _chat_memory(memory),
-                max_iterations=kwargs.pop("max_iterations", None),
-                early_stopping_method=kwargs.pop("early_stopping_method", None),
+                max_iterations=arguments.pop("max_iterations", None),
+                early_stopping_method=arguments.pop("early_stopping_method", None),
             )
         )
-        return super().run(ctx, start_event, forward_events=forward_events, **kwargs)
+        return arguments
 
+    if TYPE_CHECKING:  # the kit's run(), typed for an agent
 
-_POSITIONAL = ("user_msg", "chat_history", "memory", "ctx")
-"""`run()`'s positional arguments after a first one that is not a `Context`, in the order
-LlamaIndex's agents take them."""
+        @overload
+        def run(
+            self,
+            ctx: Context[Any] | None = None,
+            start_event: StartEvent | None = None,
+            *,
+            user_msg: str | ChatMessage | Any | None = None,
+            chat_history: Sequence[ChatMessage | Any] | None = None,
+            memory: ChatMemory | Any | None = None,
+            max_iterations: int | None = None,
+            early_stopping_method: Literal["force", "generate"] | None = None,
+            forward_events: bool = False,
+            **kwargs: Any,
+        ) -> WorkflowHandler[AgentOutput]: ...
+
+        @overload
+        def run(
+            self,
+            user_msg: str | ChatMessage | Any,
+            chat_history: Sequence[ChatMessage | Any] | None = None,
+            memory: ChatMemory | Any | None = None,
+            ctx: Context[Any] | None = None,
+            *,
+            start_event: StartEvent | None = None,
+            max_iterations: int | None = None,
+            early_stopping_method: Literal["force", "generate"] | None = None,
+            forward_events: bool = False,
+            **kwargs: Any,
+        ) -> WorkflowHandler[AgentOutput]: ...
+
+        def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler[AgentOutput]: ...
 
 
 def _ours(message: Any) -> Any:

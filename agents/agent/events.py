@@ -23,8 +23,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import AliasChoices, BaseModel, Field, computed_field, field_serializer
 
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
-from agents.llm.types import ChatMessage, Usage
-from agents.llm.types import ToolCall as LLMToolCall
+from agents.llm.types import ChatMessage, ToolCallPart, Usage
 from agents.memory import ChatMemory
 from agents.streamed_text import StreamedTextEvent
 from tools import ToolOutput
@@ -97,7 +96,7 @@ class AgentStream(StreamedTextEvent, _NamesItsAgent):
 
     text_so_far_field = "response"
 
-    tool_calls: list[LLMToolCall] = Field(default_factory=list)
+    tool_calls: list[ToolCallPart] = Field(default_factory=list)
     """Always empty here: the reply's tool calls arrive as `ToolCall` events once complete."""
     thinking_delta: str | None = None
     """Reasoning text this chunk added; None (the OpenAI client streams no reasoning)."""

@@ -32,9 +32,9 @@ Each box is a step a subclass may override on its own:
   made and starts the next LLM call (or ends the run for a `return_direct` tool).
 - `finalize`: builds the `AgentOutput`, its `usage` what the ledger booked in the run.
 
-The conversation lives in the context's state (`memory_key`), so running again with the same
-`ctx` continues it, and a saved context carries it. Tool failures and unknown tool names are
-error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls (then
+The conversation lives in the context's typed state (`AgentState.memory`), so running again
+with the same `ctx` continues it, and a saved context carries it. Tool failures and unknown
+tool names are error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls (then
 `MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). A call
 told to answer without tools (`tool_choice="none"`, `AgentRunState.answer_without_tools`)
 whose reply asks for a tool anyway ends the run with the limit's error. With
@@ -57,7 +57,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from agentflow import Context, step
-from agentflow.context import DictState
 from agents.agent.errors import AgentOptionError, EmptyReplyError
 from agents.agent.events import (
     AgentFinish,
@@ -66,10 +65,11 @@ from agents.agent.events import (
     AgentStream,
     ToolCall,
 )
-from agents.agent.run_state import IterationLimitReached
+from agents.agent.run_state import AgentState, IterationLimitReached
 from agents.agent.state_prompt import checked_template
 from agents.agent.tool_calls import ToolCalling
 from agents.agent.turns import ANSWER_RETRY_PROMPT
+from agents.kit.reply_failures import noted
 from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputError
 from agents.llm.llama_index_llm import as_llm
 from agents.llm.metered import MeteredLLM
@@ -199,28 +199,29 @@ class FunctionAgent(ToolCalling):
     # -- steps --------------------------------------------------------------------------
 
     @step
-    async def call_llm(self, ctx: Context[DictState], ev: AgentInput) -> AgentReply:
+    async def call_llm(self, ctx: Context[AgentState], ev: AgentInput) -> AgentReply:
         """Stream one reply, writing each chunk's text as an `AgentStream`."""
-        state = await self.get_run_state(ctx)
         kwargs = self.llm_kwargs()
         tools = self.tools_for_llm()
-        limit = state.max_iterations or self.max_iterations
-        if state.iterations >= limit:
-            reached = IterationLimitReached(agent_name=self.name, max_iterations=limit)
-            answer = self.answer_on_max_iterations
-            if state.early_stopping_method is not None:
-                answer = state.early_stopping_method == "generate"
-            # One call past the limit is owed when either option told the model to answer.
-            owed = answer or state.answer_without_tools is not None
-            if not owed or state.iterations > limit:
-                raise reached.error()
-            if state.answer_without_tools is None:  # else a repeat limit told it already
-                state.answer_without_tools = reached  # one last call
-        if state.answer_without_tools is not None and tools:
-            # Told to answer with what it has. Only with tools: the API refuses a tool_choice
-            # without them (a ReActAgent offers none).
-            kwargs["tool_choice"] = "none"
-        state.iterations += 1
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            limit = run.max_iterations or self.max_iterations
+            if run.iterations >= limit:
+                reached = IterationLimitReached(agent_name=self.name, max_iterations=limit)
+                answer = self.answer_on_max_iterations
+                if run.early_stopping_method is not None:
+                    answer = run.early_stopping_method == "generate"
+                # One call past the limit is owed when either option told the model to answer.
+                owed = answer or run.answer_without_tools is not None
+                if not owed or run.iterations > limit:
+                    raise reached.error()
+                if run.answer_without_tools is None:  # else a repeat limit told it already
+                    run.answer_without_tools = reached  # one last call
+            if run.answer_without_tools is not None and tools:
+                # Told to answer with what it has. Only with tools: the API refuses a
+                # tool_choice without them (a ReActAgent offers none).
+                kwargs["tool_choice"] = "none"
+            run.iterations += 1
         ctx.write_event_to_stream(ev)
         last = None
         text = ReplyText()
@@ -231,18 +232,16 @@ class FunctionAgent(ToolCalling):
                 streamed = AgentStream.added_to(text, chunk.delta, agent_name=self.name)
                 ctx.write_event_to_stream(streamed)
         message = last.message if last is not None else ChatMessage.assistant("")
-        await ctx.store.set(self.run_state_key, state)
         self.check_reply(message, last.finish_reason if last is not None else None)
         return AgentReply(message=message, agent_name=self.name)
 
     @step
     async def handle_reply(
-        self, ctx: Context[DictState], ev: AgentReply
+        self, ctx: Context[AgentState], ev: AgentReply
     ) -> ToolCall | AgentInput | AgentFinish | None:
         """Send one `ToolCall` per call in the reply, or settle the final answer."""
-        memory = await self.get_memory(ctx)
-        memory.put(ev.message)
-        await ctx.store.set(self.memory_key, memory)
+        async with ctx.store.edit_state() as state:
+            self.conversation(state).put(ev.message)
         calls = ev.message.tool_calls
         if calls:
             await self.send_tool_calls(
@@ -260,7 +259,7 @@ class FunctionAgent(ToolCalling):
                 ],
             )
             return None
-        return await self.settle_answer(ctx, memory, ev.message)
+        return await self.settle_answer(ctx, ev.message)
 
     # -- pieces the LLM turn uses; override to change one behaviour ----------------------
 
@@ -277,11 +276,10 @@ class FunctionAgent(ToolCalling):
         elif finish_reason == "length" and self.output_cls is not None and not message.tool_calls:
             error = LLMLengthError(message.text)
         if error is not None:
-            error.add_note(f"raised by agent '{self.name}'")  # its message names no agent
-            raise error
+            raise noted(error, f"raised by agent '{self.name}'")  # its message names no agent
 
     async def settle_answer(
-        self, ctx: Context[Any], memory: ChatMemory, message: ChatMessage
+        self, ctx: Context[AgentState], message: ChatMessage
     ) -> AgentFinish | AgentInput:
         """End with `message`, validated as `output_cls` when there is one; a reply that
         fails validation is sent back with the errors (`AgentInput`), and once one passes,
@@ -292,14 +290,13 @@ class FunctionAgent(ToolCalling):
         try:
             structured = self.output_cls.model_validate_json(_without_code_fence(message.text))
         except ValidationError as error:
-            return await self._ask_again(ctx, memory, message.text, error)
-        state = await self.get_run_state(ctx)
-        if state.rejected_answers:
-            for position in reversed(state.rejected_answers):
-                del memory.messages[position : position + 2]
-            state.rejected_answers.clear()
-            await ctx.store.set(self.memory_key, memory)
-            await ctx.store.set(self.run_state_key, state)
+            return await self._ask_again(ctx, message.text, error)
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            memory = self.conversation(state)
+            for position in reversed(run.rejected_answers):
+                memory.delete(position, position + 2)
+            run.rejected_answers.clear()
         return AgentFinish(response=message, structured_response=structured)
 
     def llm_kwargs(self) -> dict[str, Any]:
@@ -310,22 +307,22 @@ class FunctionAgent(ToolCalling):
         return structured_request(self.llm, self.output_cls)
 
     async def _ask_again(
-        self, ctx: Context[Any], memory: ChatMemory, reply: str, error: ValidationError
+        self, ctx: Context[AgentState], reply: str, error: ValidationError
     ) -> AgentInput:
         assert self.output_cls is not None
-        state = await self.get_run_state(ctx)
-        state.structured_attempts += 1
-        state.rejected_answers.append(len(memory.messages) - 1)  # the reply just put there
-        await ctx.store.set(self.run_state_key, state)
-        if state.structured_attempts >= self.max_structured_attempts:
-            failure = StructuredOutputError(
-                self.output_cls, state.structured_attempts, str(error), reply
-            )
-            failure.add_note(f"raised by agent '{self.name}'")  # its message names no agent
-            raise failure
-        memory.put(ChatMessage.user(ANSWER_RETRY_PROMPT.format(errors=error)))
-        await ctx.store.set(self.memory_key, memory)
-        return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            memory = self.conversation(state)
+            run.structured_attempts += 1
+            run.rejected_answers.append(len(memory.messages) - 1)  # the reply just put there
+            if run.structured_attempts >= self.max_structured_attempts:
+                failure = StructuredOutputError(
+                    self.output_cls, run.structured_attempts, str(error), reply
+                )
+                raise noted(failure, f"raised by agent '{self.name}'")  # it names no agent
+            memory.put(ChatMessage.user(ANSWER_RETRY_PROMPT.format(errors=error)), feedback=True)
+            prompt = self.build_prompt(memory)
+        return AgentInput(input=prompt, agent_name=self.name)
 
 
 def _without_code_fence(text: str) -> str:

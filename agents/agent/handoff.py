@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from agentflow import Context
+from agents.agent.run_state import AgentState, HandoffRequest
 from tools import FunctionTool, ToolOutput
 from tools.metadata import ToolMetadata
 
@@ -36,26 +37,14 @@ HANDOFF_OUTPUT_PROMPT = "Agent '{to_agent}' now continues the conversation ({rea
 replaces it)."""
 
 
-class HandoffRequest(BaseModel):
-    """A handoff the active agent asked for, waiting for its reply's other results."""
-
-    from_agent: str
-    """The agent that asked."""
-    to_agent: str
-    """The agent that takes over."""
-    reason: str
-    """Why, in the asking agent's words."""
-
-
 def handoff_tool(
     from_agent: str,
     targets: dict[str, str | None],
-    state_key: str,
     prompt: str = HANDOFF_PROMPT,
     output_prompt: str = HANDOFF_OUTPUT_PROMPT,
 ) -> FunctionTool:
     """The `handoff` tool of `from_agent`: `targets` maps each agent it may hand off to to
-    that agent's description; the request is stored under `state_key`. `prompt` (with
+    that agent's description; the request is kept in `AgentState.handoff_request`. `prompt` (with
     `{agent_info}`) is the tool's description, `output_prompt` (with `{to_agent}` and
     `{reason}`) its result."""
     agent_names: Any = Literal[tuple(targets)]  # built at run time: the enum of targets
@@ -65,10 +54,10 @@ def handoff_tool(
         reason=(str, Field(description="Why that agent should continue.")),
     )
 
-    async def handoff(to_agent: str, reason: str, ctx: Context[Any]) -> str | ToolOutput:
-        async with ctx.store.edit_state():  # the check and the write as one, across calls
-            pending = await ctx.store.get(state_key, default=None)
-            if isinstance(pending, HandoffRequest):
+    async def handoff(to_agent: str, reason: str, ctx: Context[AgentState]) -> str | ToolOutput:
+        async with ctx.store.edit_state() as state:  # the check and the write as one
+            pending = state.handoff_request
+            if pending is not None:
                 return ToolOutput(
                     HANDOFF_TOOL_NAME,
                     f"Error: agent '{from_agent}' already hands off to '{pending.to_agent}' in "
@@ -76,8 +65,9 @@ def handoff_tool(
                     {"to_agent": to_agent, "reason": reason},
                     is_error=True,
                 )
-            request = HandoffRequest(from_agent=from_agent, to_agent=to_agent, reason=reason)
-            await ctx.store.set(state_key, request)
+            state.handoff_request = HandoffRequest(
+                from_agent=from_agent, to_agent=to_agent, reason=reason
+            )
         return output_prompt.replace("{to_agent}", to_agent).replace("{reason}", reason)
 
     roster = "\n".join(

@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentflow import Context, step
-from agentflow.context import DictState
 from agents.agent.errors import ReActFormatLimitError
 from agents.agent.events import AgentFinish, AgentInput, AgentReply, ToolCall, ToolCallResult
 from agents.agent.function_agent import FunctionAgent
@@ -38,6 +37,7 @@ from agents.agent.react_format import (
     react_instructions,
     without_invented_observation,
 )
+from agents.agent.run_state import AgentState
 from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
 
@@ -57,17 +57,16 @@ class ReActAgent(FunctionAgent):
 
     @step
     async def handle_reply(
-        self, ctx: Context[DictState], ev: AgentReply
+        self, ctx: Context[AgentState], ev: AgentReply
     ) -> ToolCall | AgentInput | AgentFinish | None:
         """Run the reply's action, settle its answer, or send a malformed reply back."""
         text = without_invented_observation(ev.message.text)
-        memory = await self.get_memory(ctx)
-        memory.put(ChatMessage.assistant(text))
-        await ctx.store.set(self.memory_key, memory)
+        async with ctx.store.edit_state() as state:
+            self.conversation(state).put(ChatMessage.assistant(text))
         try:
             parsed = parse_react_reply(text)
         except ReActFormatError as error:
-            return await self._ask_for_format(ctx, memory, text, str(error))
+            return await self._ask_for_format(ctx, text, str(error))
         if isinstance(parsed, ReActAction):
             call = ToolCall(
                 # Unique in the whole conversation, not just this run: an approval meant for
@@ -81,7 +80,7 @@ class ReActAgent(FunctionAgent):
             )
             await self.send_tool_calls(ctx, [call])
             return None
-        return await self.settle_answer(ctx, memory, ChatMessage.assistant(parsed.answer))
+        return await self.settle_answer(ctx, ChatMessage.assistant(parsed.answer))
 
     def check_reply(self, message: ChatMessage, finish_reason: FinishReason | None) -> None:
         """As `FunctionAgent.check_reply`, except that an empty reply goes on to
@@ -109,32 +108,19 @@ class ReActAgent(FunctionAgent):
             instructions = f"{self.system_prompt}\n\n{instructions}"
         system = ChatMessage.system(instructions)
         window = memory.get(reserve_tokens=count_message(system, memory.model))
-        return [system, *self.whole_turns(memory, window)]
-
-    def is_feedback(self, messages: Sequence[ChatMessage], index: int) -> bool:
-        """Also an observation or a format reminder: a user message answering a reply that
-        asked for a tool or could not be read."""
-        before = messages[index - 1] if index > 0 else None
-        if before is not None and before.role == "assistant" and not before.tool_calls:
-            try:
-                if isinstance(parse_react_reply(before.text), ReActAction):
-                    return True
-            except ReActFormatError:
-                return True
-        return super().is_feedback(messages, index)
+        return [system, *window]
 
     def llm_kwargs(self) -> dict[str, Any]:
         """Stop at `Observation:`: the tool, not the model, writes what follows."""
         return {"stop": [OBSERVATION_STOP]}
 
-    async def _ask_for_format(
-        self, ctx: Context[Any], memory: ChatMemory, reply: str, error: str
-    ) -> AgentInput:
-        state = await self.get_run_state(ctx)
-        state.format_errors += 1
-        await ctx.store.set(self.run_state_key, state)
-        if state.format_errors > self.max_format_errors:
-            raise ReActFormatLimitError(self.name, state.format_errors, error, reply)
-        memory.put(ChatMessage.user(_FORMAT_REMINDER.format(error=error)))
-        await ctx.store.set(self.memory_key, memory)
-        return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
+    async def _ask_for_format(self, ctx: Context[AgentState], reply: str, error: str) -> AgentInput:
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            run.format_errors += 1
+            if run.format_errors > self.max_format_errors:
+                raise ReActFormatLimitError(self.name, run.format_errors, error, reply)
+            memory = self.conversation(state)
+            memory.put(ChatMessage.user(_FORMAT_REMINDER.format(error=error)), feedback=True)
+            prompt = self.build_prompt(memory)
+        return AgentInput(input=prompt, agent_name=self.name)

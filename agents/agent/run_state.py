@@ -1,19 +1,21 @@
-"""`AgentRunState`: what one agent run has done so far, kept in the context's state.
+"""`AgentState`: an agent's context state; `AgentRunState`: what one run has done so far.
 
-It lives in the store (not on the agent object) so that several runs of one agent can go on
-at once in different contexts, and so that a saved context carries it.
+Both live in the context (not on the agent object) so that several runs of one agent can go
+on at once in different contexts, and so that a saved context carries the conversation and
+a run waiting for an approval.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from agents.agent.errors import MaxIterationsError
 from agents.agent.events import ToolCallResult
 from agents.agent.repeated_calls import CallRecord, RepeatLimitReached
-from agents.llm.types import Usage
+from agents.kit.state import KitState
+from agents.memory import ChatMemory
 
 
 class IterationLimitReached(BaseModel):
@@ -50,9 +52,6 @@ class AgentRunState(BaseModel):
     """ReAct replies that followed neither the action nor the answer form."""
     pending_calls: int = 0
     """How many tool results `aggregate_tool_results` waits for."""
-    usage_before: Usage = Field(default_factory=Usage)
-    """The context's ledger total when the run started: the run's usage is what the
-    ledger booked since (`AgentOutput.usage`)."""
     tool_results: list[ToolCallResult] = Field(default_factory=list)
     """Every tool result of the run, in call order."""
     call_record: CallRecord = Field(default_factory=CallRecord)
@@ -64,3 +63,33 @@ class AgentRunState(BaseModel):
     the run from then on offers its tools with `tool_choice="none"`, so the model answers
     with what it has, and a reply that asks for a tool anyway ends the run with the limit's
     error. None until then."""
+
+
+class HandoffRequest(BaseModel):
+    """A handoff the active agent asked for, waiting for its reply's other results."""
+
+    from_agent: str
+    """The agent that asked."""
+    to_agent: str
+    """The agent that takes over."""
+    reason: str
+    """Why, in the asking agent's words."""
+
+
+class AgentState(KitState[AgentRunState]):
+    """The context state of a `FunctionAgent`, a `ReActAgent` or an `AgentWorkflow` (whose
+    agents share it: one conversation, one run). Steps edit it in place under
+    `ctx.store.edit_state()`; tools read the shared dict as LlamaIndex's do,
+    `await ctx.store.get("state")`."""
+
+    memory: ChatMemory | None = None
+    """The conversation; None until a run makes it (from the run's `memory`, else the
+    agent's, else an empty one sized for its LLM)."""
+    state: dict[str, Any] | None = None
+    """The state the agents and their tools share (`initial_state`, `state_prompt`); None
+    until a run with an `initial_state` seeds it, or a tool sets it."""
+    active_agent: str | None = None
+    """In an `AgentWorkflow`, the agent that is talking; None for the root agent."""
+    handoff_request: HandoffRequest | None = None
+    """In an `AgentWorkflow`, a handoff asked for in the reply under way, made once every
+    result of that reply is in."""

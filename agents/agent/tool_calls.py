@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agentflow import Context, step
-from agentflow.context import DictState
 from agentflow.errors import WorkflowTimeoutError
 from agents.agent.events import (
     AgentFinish,
@@ -32,6 +31,7 @@ from agents.agent.events import (
     ToolCall,
     ToolCallResult,
 )
+from agents.agent.run_state import AgentState
 from agents.agent.turns import AgentTurns
 from agents.llm.types import ChatMessage
 from tools import ToolOutput
@@ -62,13 +62,14 @@ class ToolCalling(AgentTurns):
     # -- steps --------------------------------------------------------------------------
 
     @step(num_workers=8)
-    async def run_tool_call(self, ctx: Context[DictState], ev: ToolCall) -> ToolCallResult:
+    async def run_tool_call(self, ctx: Context[AgentState], ev: ToolCall) -> ToolCallResult:
         """Run one call, after a human's yes when it needs one; an error, an unknown name or
         a denial is a result the LLM reads, and a repeat the earlier answer (not run, never
         asked about)."""
         denial = None
         if ev.repeat_of is not None:
-            output = (await self.get_run_state(ctx)).call_record.answer(ev)
+            async with ctx.store.edit_state() as state:
+                output = state.current_run().call_record.answer(ev)
         else:
             denial = await self.ask_approval(ctx, ev) if self.needs_approval(ev) else None
             if denial is not None:
@@ -100,31 +101,31 @@ class ToolCalling(AgentTurns):
 
     @step(num_workers=1)  # one collector: the results of a reply meet in one buffer
     async def aggregate_tool_results(
-        self, ctx: Context[DictState], ev: ToolCallResult
+        self, ctx: Context[AgentState], ev: ToolCallResult
     ) -> AgentInput | AgentFinish | None:
         """Once every call of the reply has a result, give them to the LLM in call order."""
-        state = await self.get_run_state(ctx)
-        results = ctx.collect_events(ev, ToolCallResult, count=state.pending_calls)
-        if results is None:
-            return None
-        repeats = state.call_record.answer_waiting(results)
-        for repeat in repeats:
-            ctx.write_event_to_stream(repeat)
-        results = sorted([*results, *repeats], key=lambda result: result.index)
-        state.tool_results.extend(results)
-        state.call_record.keep(results, self.toolset)
-        state.pending_calls = 0
-        await ctx.store.set(self.run_state_key, state)
-        memory = await self.get_memory(ctx)
-        memory.put_messages(self.tool_result_messages(results))
-        direct = next((r for r in results if r.return_direct and not r.is_error), None)
-        if direct is not None:
-            answer = ChatMessage.assistant(direct.content)
-            memory.put(answer)
-            await ctx.store.set(self.memory_key, memory)
-            return AgentFinish(response=answer)
-        await ctx.store.set(self.memory_key, memory)
-        return AgentInput(input=self.build_prompt(memory), agent_name=self.name)
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            results = ctx.collect_events(ev, ToolCallResult, count=run.pending_calls)
+            if results is None:
+                return None
+            repeats = run.call_record.answer_waiting(results)
+            for repeat in repeats:
+                ctx.write_event_to_stream(repeat)
+            results = sorted([*results, *repeats], key=lambda result: result.index)
+            run.tool_results.extend(results)
+            run.call_record.keep(results, self.toolset)
+            run.pending_calls = 0
+            memory = self.conversation(state)
+            # Feedback: a ReAct agent's results are user messages, which must not start a turn.
+            memory.put_messages(self.tool_result_messages(results), feedback=True)
+            direct = next((r for r in results if r.return_direct and not r.is_error), None)
+            if direct is not None:
+                answer = ChatMessage.assistant(direct.content)
+                memory.put(answer)
+                return AgentFinish(response=answer)
+            prompt = self.build_prompt(memory)
+        return AgentInput(input=prompt, agent_name=self.name)
 
     # -- the pieces of a tool call; override to change one behaviour --------------------
 
@@ -137,7 +138,7 @@ class ToolCalling(AgentTurns):
         each, answering its call id."""
         return [ChatMessage.tool(r.content, tool_call_id=r.call_id) for r in results]
 
-    async def send_tool_calls(self, ctx: Context[Any], calls: Sequence[ToolCall]) -> None:
+    async def send_tool_calls(self, ctx: Context[AgentState], calls: Sequence[ToolCall]) -> None:
         """Start `calls` concurrently (one `run_tool_call` each), after sorting out the
         repeats among them (`CallRecord.sort_reply`) and telling `aggregate_tool_results`
         how many results to wait for. Every call is written to the stream; one repeating a
@@ -149,27 +150,27 @@ class ToolCalling(AgentTurns):
         told to answer (`AgentRunState.answer_without_tools`). Calls in the reply to a call
         told so (a server that ignores `tool_choice`) raise the error of the limit that was
         reached, and none runs."""
-        state = await self.get_run_state(ctx)
-        told = state.answer_without_tools
-        if told is not None:
-            error = told.error()
-            if self.tools_for_llm():
-                error.add_note(
-                    f"agent '{self.name}' told its model to answer with what it has "
-                    "(tool_choice='none'), and the reply asked for tools anyway: the server "
-                    "may ignore tool_choice"
-                )
-            raise error
-        reached = state.call_record.over_limit(
-            calls, self.toolset, self.name, self.max_repeated_calls
-        )
-        if reached is not None:
-            if not self.answer_on_repeated_calls or not self.tools_for_llm():
-                raise reached.error()
-            state.answer_without_tools = reached
-        to_run = state.call_record.sort_reply(calls, self.toolset)
-        state.pending_calls = len(to_run)
-        await ctx.store.set(self.run_state_key, state)
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            told = run.answer_without_tools
+            if told is not None:
+                error = told.error()
+                if self.tools_for_llm():
+                    error.add_note(
+                        f"agent '{self.name}' told its model to answer with what it has "
+                        "(tool_choice='none'), and the reply asked for tools anyway: the "
+                        "server may ignore tool_choice"
+                    )
+                raise error
+            reached = run.call_record.over_limit(
+                calls, self.toolset, self.name, self.max_repeated_calls
+            )
+            if reached is not None:
+                if not self.answer_on_repeated_calls or not self.tools_for_llm():
+                    raise reached.error()
+                run.answer_without_tools = reached
+            to_run = run.call_record.sort_reply(calls, self.toolset)
+            run.pending_calls = len(to_run)
         for call in calls:
             ctx.write_event_to_stream(call)
         for call in to_run:

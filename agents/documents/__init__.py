@@ -58,7 +58,7 @@ from agents.documents.result import (
     QuoteStatus,
     ValueEvidence,
 )
-from agents.documents.run_state import ExtractionState
+from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
 from agents.documents.workflow import ExtractionWorkflow
 
 __all__ = [
@@ -75,6 +75,7 @@ __all__ = [
     "ExtractionStart",
     "ExtractionState",
     "ExtractionWorkflow",
+    "ExtractionWorkflowState",
     "FieldEvidence",
     "FieldSpec",
     "FileFailed",

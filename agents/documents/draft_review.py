@@ -18,7 +18,7 @@ concern: the merge, review and finalize steps and the methods they call (`merge_
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -39,9 +39,7 @@ from agents.documents.intake import DocumentIntake
 from agents.documents.merge import corrected, draft_data, merge_candidates
 from agents.documents.result import ExtractionResult, FieldEvidence, ModelT
 from agents.documents.review import apply_review, field_warnings, review_reasons
-from agents.documents.run_state import ExtractionState
-from agents.llm.ledger import usage_since
-from agents.llm.metered import ledger_total
+from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
 
 ReviewMode = Literal["never", "always", "low_confidence"]
 """When a human reviews the draft: never, always, or when it has fields to look at."""
@@ -68,94 +66,97 @@ class DraftReview(DocumentIntake[ModelT]):
     # -- steps --------------------------------------------------------------------------
 
     @step
-    async def merge(self, ctx: Context[Any], ev: MergeRequest) -> DraftReady:
+    async def merge(self, ctx: Context[ExtractionWorkflowState], ev: MergeRequest) -> DraftReady:
         """Merge the candidates per field and lay the reviewer's corrections over them."""
-        state = await self.get_state(ctx)
-        fields = self.merge_fields(state.candidates)
-        for name, value in state.corrections.items():
-            fields[name] = corrected(value)
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            fields = self.merge_fields(run.candidates)
+            for name, value in run.corrections.items():
+                fields[name] = corrected(value)
         return DraftReady(data=draft_data(fields), fields=fields)
 
     @step
     async def review(
-        self, ctx: Context[Any], ev: DraftReady
+        self, ctx: Context[ExtractionWorkflowState], ev: DraftReady
     ) -> ReviewDone | MergeRequest | ChunkRequest | None:
         """Let a human approve, correct or send back the draft, when `review` says so.
 
         The wait is `ctx.wait_for_event`, so it is saved with the context: a run saved
         while waiting resumes here, showing the same draft again."""
-        state = await self.get_state(ctx)
         reasons = self.review_reasons(ev.fields)
-        if not self.needs_review(state, reasons):
-            return ReviewDone(data=ev.data, fields=ev.fields)
-        # Any HumanResponseEvent: a ReviewResponse from code, or a console's line of text.
-        response = await ctx.wait_for_event(
-            HumanResponseEvent,
-            waiter_event=ReviewRequired(
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            if not self.needs_review(run, reasons):
+                return ReviewDone(data=ev.data, fields=ev.fields)
+            asking = ReviewRequired(
                 data=ev.data,
                 fields=ev.fields,
                 reasons=reasons,
-                problems=state.problems,
-                review=state.reviews + 1,
+                problems=run.problems,
+                review=run.reviews + 1,
                 prefix="Approve the extracted data, or give corrections or feedback: ",
-            ),
-            timeout=self.review_timeout,
+            )
+        # Any HumanResponseEvent: a ReviewResponse from code, or a console's line of text.
+        response = await ctx.wait_for_event(
+            HumanResponseEvent, waiter_event=asking, timeout=self.review_timeout
         )
         answer = (
             response
             if isinstance(response, ReviewResponse)
             else ReviewResponse.from_text(str(response.get("response") or ""))
         )
-        state.reviews += 1
-        state.problems = []
-        refetch = apply_review(state, answer, self.specs)
-        if answer.approved and not state.problems:
-            await self.save_state(ctx, state)
-            fields = dict(ev.fields)
-            for name, value in state.corrections.items():
-                fields[name] = corrected(value)
-            return ReviewDone(data=draft_data(fields), fields=fields)
-        if not refetch or not state.chunks:
-            await self.save_state(ctx, state)
-            return MergeRequest(round=state.round)
-        # Feedback: extract the fields it names again, with it, from every chunk.
-        previous = {name: ev.data.get(name) for name in refetch}
-        state.round += 1
-        state.answered = {}
-        state.candidates = [c for c in state.candidates if c.field not in refetch]
-        await self.save_state(ctx, state)
-        for piece in state.chunks:
-            ctx.send_event(
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            run.reviews += 1
+            run.problems = []
+            refetch = apply_review(run, answer, self.specs)
+            if answer.approved and not run.problems:
+                fields = dict(ev.fields)
+                for name, value in run.corrections.items():
+                    fields[name] = corrected(value)
+                return ReviewDone(data=draft_data(fields), fields=fields)
+            if not refetch or not run.chunks:
+                return MergeRequest(round=run.round)
+            # Feedback: extract the fields it names again, with it, from every chunk.
+            previous = {name: ev.data.get(name) for name in refetch}
+            run.round += 1
+            run.answered = {}
+            run.candidates = [c for c in run.candidates if c.field not in refetch]
+            requests = [
                 ChunkRequest(
                     chunk=piece,
-                    round=state.round,
+                    round=run.round,
                     fields=refetch,
                     feedback=answer.feedback,
                     previous=previous,
                 )
-            )
+                for piece in run.chunks
+            ]
+        for request in requests:
+            ctx.send_event(request)
         return None
 
     @step
-    async def finalize(self, ctx: Context[Any], ev: ReviewDone) -> StopEvent:
+    async def finalize(self, ctx: Context[ExtractionWorkflowState], ev: ReviewDone) -> StopEvent:
         """Validate the data as the schema; the result, with the evidence and warnings."""
-        state = await self.get_state(ctx)
-        failed = {r.file: r.reason or "" for r in state.files if r.status == "failed"}
+        async with ctx.store.edit_state() as state:
+            run, usage = state.current_run(), state.run_usage()
+        failed = {r.file: r.reason or "" for r in run.files if r.status == "failed"}
         try:
             # The draft is keyed by field name; a schema with aliases must take it too.
             data = self.schema.model_validate(ev.data, by_name=True)
         except ValidationError as error:
             problems = IncompleteExtractionError.problems_in(error)
             raise IncompleteExtractionError(
-                self.schema, problems, ev.data, ev.fields, failed, state.failed_chunks
+                self.schema, problems, ev.data, ev.fields, failed, run.failed_chunks
             ) from error
         result: ExtractionResult[ModelT] = ExtractionResult(
             data=data,
             fields=ev.fields,
-            files=state.files,
-            usage=usage_since(state.usage_before, await ledger_total(ctx)),
-            warnings=[*state.warnings, *self.field_warnings(ev.fields)],
-            reviews=state.reviews,
+            files=run.files,
+            usage=usage,
+            warnings=[*run.warnings, *self.field_warnings(ev.fields)],
+            reviews=run.reviews,
         )
         return StopEvent(result=result)
 

@@ -8,17 +8,21 @@
 
 A base class of `ExtractionWorkflow` only to keep each module to one concern: the three
 steps that turn the run's inputs into chunks, the methods they call (`read_file`, `split`),
-the per-run limit on work done at once (`WorkerLimit`) and the run's state access that every
-step shares. Override any of them in an `ExtractionWorkflow` subclass as usual.
+and the run's inputs (`run(files, documents=...)`, `start_fields`). Override any of them in
+an `ExtractionWorkflow` subclass as usual. Every step edits the run's state in place under
+`ctx.store.edit_state()` (an `ExtractionWorkflowState`); the loads and the LLM calls of a
+run share one bound, the kit's `RunLimit` (`num_workers`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated, Any, Generic, Literal
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, overload
 
-from agentflow import Context, Workflow, step
-from agentflow.resource import Resource
+from agentflow import Context, step
+from agentflow.events import StartEvent
+from agentflow.handler import WorkflowHandler
 from agents.documents.chunking import Chunk, chunk_document
 from agents.documents.errors import UnreadableFileError
 from agents.documents.events import (
@@ -29,27 +33,25 @@ from agents.documents.events import (
     FileProgress,
     LoadRequest,
 )
-from agents.documents.loading import SourceDocument, documents_from_texts, read_file
+from agents.documents.loading import (
+    SourceDocument,
+    as_text_source,
+    documents_from_texts,
+    read_file,
+)
 from agents.documents.result import ExtractionResult, FileReport, ModelT
-from agents.documents.run_state import ExtractionState
-from agents.llm.metered import ledger_total
+from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
+from agents.kit.run_limit import RunLimit
+from agents.kit.workflow import PrebuiltWorkflow
 from agents.llm.protocol import LLM
 from tools.threads import run_in_thread
 
 
-def _worker_limit(ctx: Context[Any]) -> asyncio.Semaphore:
-    """One per run (a cached `Resource`): the loads and LLM calls of a run share it."""
-    return asyncio.Semaphore(getattr(ctx.workflow, "num_workers", 4))
-
-
-WorkerLimit = Annotated[asyncio.Semaphore, Resource(_worker_limit)]
-
-
-class DocumentIntake(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
+class DocumentIntake(PrebuiltWorkflow[ExtractionResult[ModelT]], Generic[ModelT]):
     """The plan, load and chunk steps of `ExtractionWorkflow` (not run on its own)."""
 
-    state_key = "extraction"
-    """The state key of the run's `ExtractionState`."""
+    run_inputs: ClassVar[tuple[str, ...]] = ("files",)
+    """`run(["invoice.pdf"])` is `run(files=["invoice.pdf"])`."""
     llm: LLM
     """The chat model; its tokenizer sizes the chunks (set by `ExtractionWorkflow.__init__`)."""
     chunk_tokens: int
@@ -57,21 +59,70 @@ class DocumentIntake(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
     chunk_overlap: int
     """Tokens a chunk repeats from the end of the one before (set by
     `ExtractionWorkflow.__init__`)."""
+    num_workers: int
+    """Files read and LLM calls made at once (set by `ExtractionWorkflow.__init__`)."""
+
+    @property
+    def per_run_limit(self) -> int:
+        """The bound of the run's `RunLimit`: `num_workers`."""
+        return self.num_workers
+
+    def start_fields(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Extract from `files` (paths; `run([...])` or `run(files=[...])`) and `documents`
+        (str, dicts with "text" and "metadata", or LlamaIndex `Document`s; a reader's pages
+        of one file are grouped by their file name). With neither, a `ctx` holding an
+        unfinished run resumes it."""
+        files, documents = arguments.pop("files", None), arguments.pop("documents", None)
+        # A lone path or text is a Sequence too: iterated, it would be one input per character.
+        if isinstance(files, (str, Path)):
+            raise TypeError(f"files= takes a list of paths, got {files!r}: use files=[{files!r}]")
+        if isinstance(documents, str):
+            raise TypeError("documents= takes a list of texts or Documents, got one str")
+        if files is not None:
+            arguments["files"] = [str(file) for file in files]
+        if documents is not None:
+            arguments["documents"] = [as_text_source(item) for item in documents]
+        return arguments
+
+    if TYPE_CHECKING:  # the kit's run(), typed for extraction
+
+        @overload
+        def run(
+            self,
+            ctx: Context[Any] | None = None,
+            start_event: StartEvent | None = None,
+            *,
+            files: Sequence[str | Path] | None = None,
+            documents: Sequence[Any] | None = None,
+            **kwargs: Any,
+        ) -> WorkflowHandler[ExtractionResult[ModelT]]: ...
+
+        @overload
+        def run(
+            self,
+            files: Sequence[str | Path],
+            *,
+            documents: Sequence[Any] | None = None,
+            ctx: Context[Any] | None = None,
+            start_event: StartEvent | None = None,
+            **kwargs: Any,
+        ) -> WorkflowHandler[ExtractionResult[ModelT]]: ...
+
+        def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler[ExtractionResult[ModelT]]: ...
 
     # -- steps --------------------------------------------------------------------------
 
     @step
-    async def plan(self, ctx: Context[Any], ev: ExtractionStart) -> LoadRequest | FileLoaded | None:
+    async def plan(
+        self, ctx: Context[ExtractionWorkflowState], ev: ExtractionStart
+    ) -> LoadRequest | FileLoaded | None:
         """Start the run's state with one report per input; send each file to `load`."""
         given = documents_from_texts(ev.documents)
         if not ev.files and not given:
             raise ValueError("ExtractionWorkflow.run() needs files=[...] or documents=[...]")
         names = [*ev.files, *(document.name for document in given)]
-        state = ExtractionState(
-            files=[FileReport(file=name) for name in names],
-            usage_before=await ledger_total(ctx),
-        )
-        await self.save_state(ctx, state)
+        async with ctx.store.edit_state() as state:
+            state.begin_run(ExtractionState(files=[FileReport(file=name) for name in names]))
         for index, path in enumerate(ev.files):
             ctx.send_event(LoadRequest(file=path, file_index=index))
         for offset, document in enumerate(given):
@@ -82,7 +133,7 @@ class DocumentIntake(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
 
     @step(num_workers=64)  # the real bound is num_workers, through the run's semaphore
     async def load(
-        self, ctx: Context[Any], ev: LoadRequest, limit: WorkerLimit
+        self, ctx: Context[ExtractionWorkflowState], ev: LoadRequest, limit: RunLimit
     ) -> FileLoaded | FileFailed:
         """Read one file in a thread; one that cannot be read is a `FileFailed`."""
         try:
@@ -96,7 +147,9 @@ class DocumentIntake(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
         return FileLoaded(document=document, file_index=ev.file_index)
 
     @step(num_workers=4)
-    async def chunk(self, ctx: Context[Any], ev: FileLoaded) -> ChunkRequest | FileFailed | None:
+    async def chunk(
+        self, ctx: Context[ExtractionWorkflowState], ev: FileLoaded
+    ) -> ChunkRequest | FileFailed | None:
         """Cut a document into chunks and send each to `extract`."""
         chunks = await run_in_thread(self.split, ev.document, ev.file_index)
         name = ev.document.name
@@ -110,7 +163,7 @@ class DocumentIntake(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
             ctx.send_event(ChunkRequest(chunk=piece))
         return None
 
-    # -- the pieces the steps call, and the state; override to change one behaviour -----
+    # -- the pieces the steps call; override to change one behaviour -------------------
 
     def read_file(self, path: str) -> SourceDocument:
         """One file as pages (runs in a thread); raises `UnreadableFileError`."""
@@ -120,15 +173,6 @@ class DocumentIntake(Workflow[ExtractionResult[ModelT]], Generic[ModelT]):
         """`document` as chunks of at most `chunk_tokens` tokens (runs in a thread)."""
         model = self.llm.metadata.model
         return chunk_document(document, file_index, self.chunk_tokens, self.chunk_overlap, model)
-
-    async def get_state(self, ctx: Context[Any]) -> ExtractionState:
-        """The run's state (a fresh one outside a run started by `plan`)."""
-        state = await ctx.store.get(self.state_key, default=None)
-        return state if isinstance(state, ExtractionState) else ExtractionState()
-
-    async def save_state(self, ctx: Context[Any], state: ExtractionState) -> None:
-        """Store the run's state in the context."""
-        await ctx.store.set(self.state_key, state)
 
     # -- private ---------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """`ExtractionState`: what one run knows, kept in the context's state so it is saved with it.
 
 Only `plan` (before the fan-out), `collect` (the one collector, during it) and `review`
-(between rounds, when nothing is in flight) write it, so no two steps edit it at once.
+(between rounds, when nothing is in flight) write it, each under `ctx.store.edit_state()`.
+The context's state is an `ExtractionWorkflowState`, the run's under its `run`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from agents.documents.chunking import Chunk
 from agents.documents.events import ChunkExtracted
 from agents.documents.evidence import Candidate
 from agents.documents.result import FileReport
-from agents.llm.types import Usage
+from agents.kit.state import KitState
 
 
 class ExtractionState(BaseModel):
@@ -40,8 +41,6 @@ class ExtractionState(BaseModel):
     """Unreadable files and failed chunks, as they happened."""
     failed_chunks: dict[str, str] = Field(default_factory=dict)
     """"file, chunk n" to why no reply fit, for the chunks whose last answer failed."""
-    usage_before: Usage = Field(default_factory=Usage)
-    """The ledger's total when the run started: the run's usage is what it added."""
 
     def round_settled(self) -> bool:
         """Whether every input has failed or had all its chunks answered this round."""
@@ -75,3 +74,8 @@ class ExtractionState(BaseModel):
             # re-extraction sends them in document order.
             self.chunks.sort(key=lambda c: (c.file_index, c.index))
         return done
+
+
+class ExtractionWorkflowState(KitState[ExtractionState]):
+    """The context state of an `ExtractionWorkflow`: the run's `ExtractionState` under
+    `run`, the usage ledger, and any key a user's code sets."""

@@ -32,7 +32,7 @@ Each box is a step a subclass may override on its own:
   it names, and the draft is shown again until it is approved.
 - `finalize`: validates the data as the schema and builds the `ExtractionResult`.
 
-The `plan`, `load` and `chunk` steps and the run's state access live in the base class
+The `plan`, `load` and `chunk` steps and `run()`'s inputs live in the base class
 `DocumentIntake` (`intake.py`), the `merge`, `review` and `finalize` steps in `DraftReview`
 (`draft_review.py`); the extraction itself (`extract`, `collect`) is here.
 
@@ -43,15 +43,11 @@ waiting for a review can be saved with `ctx.to_dict()` and resumed in another pr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 from pydantic import BaseModel
 
 from agentflow import Context, step
-from agentflow.events import StartEvent
-from agentflow.handler import WorkflowHandler
 from agents.documents.draft_review import DraftReview, ReviewMode
 from agents.documents.errors import ChunkExtractionError, NoReadableInputError
 from agents.documents.events import (
@@ -64,26 +60,16 @@ from agents.documents.events import (
 )
 from agents.documents.evidence import candidates_from_reply
 from agents.documents.fields import FieldSpec, field_specs, response_model
-from agents.documents.intake import WorkerLimit
-from agents.documents.loading import as_text_source
 from agents.documents.prompts import SYSTEM_PROMPT, extraction_messages
-from agents.documents.result import ExtractionResult, ModelT
-from agents.documents.run_state import ExtractionState
-from agents.llm.errors import (
-    EmptyResponseError,
-    LLMLengthError,
-    LLMRefusalError,
-    StructuredOutputError,
-)
+from agents.documents.result import ModelT
+from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
+from agents.kit.reply_failures import PIECE_FAILURES
+from agents.kit.run_limit import RunLimit
+from agents.llm.errors import StructuredOutputError
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
 from agents.llm.structured import predict_structured, reask_messages, structured_request
 from agents.llm.types import ChatMessage, ChatResponse
-from agents.run_arguments import name_positional_arguments
-
-# A chunk that ends in one of these gives nothing and a warning; other errors (auth, a
-# server down once the SDK's retries are spent) end the run, as they would for every chunk.
-_CHUNK_FAILURES = (StructuredOutputError, LLMRefusalError, LLMLengthError, EmptyResponseError)
 
 
 class ExtractionWorkflow(DraftReview[ModelT]):
@@ -164,53 +150,11 @@ class ExtractionWorkflow(DraftReview[ModelT]):
         """The instructions; `{fields}` is replaced by the fields asked for."""
         self._response_models: dict[tuple[str, ...], type[BaseModel]] = {}
 
-    @overload
-    def run(
-        self,
-        ctx: Context[Any] | None = None,
-        start_event: StartEvent | None = None,
-        *,
-        files: Sequence[str | Path] | None = None,
-        documents: Sequence[Any] | None = None,
-        **kwargs: Any,
-    ) -> WorkflowHandler[ExtractionResult[ModelT]]: ...
-
-    @overload
-    def run(
-        self,
-        files: Sequence[str | Path],
-        *,
-        documents: Sequence[Any] | None = None,
-        ctx: Context[Any] | None = None,
-        start_event: StartEvent | None = None,
-        **kwargs: Any,
-    ) -> WorkflowHandler[ExtractionResult[ModelT]]: ...
-
-    def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler[ExtractionResult[ModelT]]:
-        """Extract from `files` (paths; `run([...])` or `run(files=[...])`) and `documents`
-        (str, dicts with "text" and "metadata", or LlamaIndex `Document`s; a reader's pages
-        of one file are grouped by their file name). With neither, a `ctx` holding an
-        unfinished run resumes it. A first argument that is a `Context` is `ctx`, as for any
-        workflow."""
-        name_positional_arguments(f"{type(self).__name__}.run", args, kwargs, ("files",))
-        ctx, start_event = kwargs.pop("ctx", None), kwargs.pop("start_event", None)
-        files, documents = kwargs.pop("files", None), kwargs.pop("documents", None)
-        # A lone path or text is a Sequence too: iterated, it would be one input per character.
-        if isinstance(files, (str, Path)):
-            raise TypeError(f"files= takes a list of paths, got {files!r}: use files=[{files!r}]")
-        if isinstance(documents, str):
-            raise TypeError("documents= takes a list of texts or Documents, got one str")
-        if files is not None:
-            kwargs["files"] = [str(file) for file in files]
-        if documents is not None:
-            kwargs["documents"] = [as_text_source(item) for item in documents]
-        return super().run(ctx, start_event, **kwargs)
-
     # -- steps --------------------------------------------------------------------------
 
-    @step(num_workers=64)  # the real bound is num_workers, through the run's semaphore
+    @step(num_workers=64)  # the real bound is num_workers, through the run's RunLimit
     async def extract(
-        self, ctx: Context[Any], ev: ChunkRequest, limit: WorkerLimit
+        self, ctx: Context[ExtractionWorkflowState], ev: ChunkRequest, limit: RunLimit
     ) -> ChunkExtracted | ChunkRequest:
         """Ask the LLM for the fields in one chunk; check every quote against the chunk. A
         reply that fails the schema comes back as the same request with the reply and its
@@ -222,7 +166,7 @@ class ExtractionWorkflow(DraftReview[ModelT]):
         try:
             async with limit:
                 reply = await self.ask(ctx, self.response_model_for(names), messages + ev.reasks)
-        except _CHUNK_FAILURES as error:
+        except PIECE_FAILURES as error:  # this chunk's loss only; others end the run (kit)
             if isinstance(error, StructuredOutputError):
                 if ev.attempt <= self.max_retries:
                     reasks = reask_messages(error.last_reply, error.errors)
@@ -245,25 +189,25 @@ class ExtractionWorkflow(DraftReview[ModelT]):
 
     @step(num_workers=1)  # one collector: the only writer of the state during a round
     async def collect(
-        self, ctx: Context[Any], ev: ChunkExtracted | FileFailed
+        self, ctx: Context[ExtractionWorkflowState], ev: ChunkExtracted | FileFailed
     ) -> MergeRequest | None:
         """Record a chunk's candidates or a file's failure; once every input is settled,
         ask for the merge (or fail the run, when no input could be read)."""
-        state = await self.get_state(ctx)
-        if isinstance(ev, FileFailed):
-            report = state.files[ev.file_index]
-            report.status, report.reason = "failed", ev.reason
-            state.warnings.append(f"{ev.file} was not read: {ev.reason}")
-        elif ev.round == state.round:
-            self._record_chunk(ctx, state, ev)
-        else:  # an answer to a round already merged: nothing waits for it
-            return None
-        await self.save_state(ctx, state)
-        if not state.round_settled():
-            return None
-        if not any(report.status == "ok" for report in state.files):
-            raise NoReadableInputError({r.file: r.reason or "" for r in state.files})
-        return MergeRequest(round=state.round)
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            if isinstance(ev, FileFailed):
+                report = run.files[ev.file_index]
+                report.status, report.reason = "failed", ev.reason
+                run.warnings.append(f"{ev.file} was not read: {ev.reason}")
+            elif ev.round == run.round:
+                self._record_chunk(ctx, run, ev)
+            else:  # an answer to a round already merged: nothing waits for it
+                return None
+            if not run.round_settled():
+                return None
+            if not any(report.status == "ok" for report in run.files):
+                raise NoReadableInputError({r.file: r.reason or "" for r in run.files})
+            return MergeRequest(round=run.round)
 
     # -- pieces the steps call; override to change one behaviour -------------------------
 
@@ -290,8 +234,8 @@ class ExtractionWorkflow(DraftReview[ModelT]):
 
     # -- private ---------------------------------------------------------------------------
 
-    def _record_chunk(self, ctx: Context[Any], state: ExtractionState, ev: ChunkExtracted) -> None:
-        done = state.record_chunk(ev)
+    def _record_chunk(self, ctx: Context[Any], run: ExtractionState, ev: ChunkExtracted) -> None:
+        done = run.record_chunk(ev)
         piece = ev.chunk
         progress = FileProgress(
             file=piece.file,

@@ -34,7 +34,7 @@ from agents.llm.types import (
     ContentPart,
     ImagePart,
     TextPart,
-    ToolCall,
+    ToolCallPart,
     Usage,
 )
 
@@ -68,7 +68,7 @@ __all__ = [
     "StructuredRequests",
     "TextPart",
     "TokenEstimateWarning",
-    "ToolCall",
+    "ToolCallPart",
     "ToolSchemaError",
     "UnexpectedResponseError",
     "Usage",

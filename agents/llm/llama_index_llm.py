@@ -21,7 +21,7 @@ from agentflow.extras import extra_needed
 from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
 from agents.llm.structured import predict_structured, strict_json_schema
 from agents.llm.tool_specs import to_openai_tool
-from agents.llm.types import ChatMessage, ChatResponse, ImagePart, TextPart, ToolCall, Usage
+from agents.llm.types import ChatMessage, ChatResponse, ImagePart, TextPart, ToolCallPart, Usage
 
 _JSON_PROMPT = (
     "Reply with only a JSON object, no prose and no code fence, that matches this JSON "
@@ -162,7 +162,7 @@ class LlamaIndexLLM:
             raw=response,
         )
 
-    def _tool_calls_from(self, response: Any) -> list[ToolCall]:
+    def _tool_calls_from(self, response: Any) -> list[ToolCallPart]:
         # Integrations that keep tool calls outside the message blocks expose them here.
         from llama_index.core.llms.function_calling import FunctionCallingLLM
 
@@ -175,7 +175,7 @@ class LlamaIndexLLM:
         except NotImplementedError:
             return []
         return [
-            ToolCall(
+            ToolCallPart(
                 id=selection.tool_id or f"call_{index}",
                 name=selection.tool_name,
                 arguments=dict(selection.tool_kwargs),
@@ -220,7 +220,7 @@ def from_llama_message(message: Any) -> ChatMessage:
     from llama_index.core.base.llms.types import ImageBlock, TextBlock, ToolCallBlock
 
     parts: list[TextPart | ImagePart] = []
-    calls: list[ToolCall] = []
+    calls: list[ToolCallPart] = []
     for block in message.blocks:
         if isinstance(block, TextBlock):
             parts.append(TextPart(text=block.text))
@@ -231,7 +231,7 @@ def from_llama_message(message: Any) -> ChatMessage:
             text = raw if isinstance(raw, str) else json.dumps(raw)
             # An integration may leave the id out: give the call one its result can quote.
             call_id = block.tool_call_id or f"call_{len(calls)}"
-            calls.append(ToolCall.from_raw(call_id, block.tool_name, text))
+            calls.append(ToolCallPart.from_raw(call_id, block.tool_name, text))
     content: str | list[TextPart | ImagePart] | None
     if all(isinstance(part, TextPart) for part in parts):
         text = "".join(part.text for part in parts if isinstance(part, TextPart))

@@ -39,13 +39,6 @@ LEDGER_KEY = "usage_ledger"
 """Where in the context's state the ledger is kept, unless told otherwise."""
 
 
-async def ledger_total(ctx: Context[Any], key: str = LEDGER_KEY) -> Usage:
-    """The usage booked so far in `ctx`'s ledger (none before the first call). Read at a
-    run's start and end, `usage_since` gives what the run used."""
-    ledger = await ctx.store.get(key, default=None)
-    return ledger.total.usage if isinstance(ledger, UsageLedger) else Usage()
-
-
 class MeteredLLM:
     """Wraps an `LLM`; every call goes through the ledger in `ctx`."""
 

@@ -294,7 +294,7 @@ class OpenAI:
         tool_choice: ToolChoice | None = None,
         **kwargs: Any,
     ) -> ChatResponse:
-        """The model's reply. Malformed tool arguments are flagged on the `ToolCall`; a
+        """The model's reply. Malformed tool arguments are flagged on the `ToolCallPart`; a
         refusal or `length` finish is reported on the response (`refused`, `truncated`)."""
         request = self._request(messages, tools, tool_choice, kwargs)
         async with self._slot():

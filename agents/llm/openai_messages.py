@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agents.llm.types import ChatMessage, FinishReason, ImagePart, TextPart, ToolCall, Usage
+from agents.llm.types import ChatMessage, FinishReason, ImagePart, TextPart, ToolCallPart, Usage
 
 
 def to_openai_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
@@ -58,7 +58,7 @@ def from_openai_message(message: Any) -> ChatMessage:
     """An SDK `ChatCompletionMessage` as our assistant `ChatMessage`."""
     calls = [
         # Some OpenAI-compatible servers send calls without an id: give them one to quote.
-        ToolCall.from_raw(
+        ToolCallPart.from_raw(
             call.id or f"call_{index}", call.function.name or "", arguments_text(call.function)
         )
         for index, call in enumerate(message.tool_calls or [])

@@ -58,7 +58,7 @@ from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.scripted_replies import Reply, reply_message
 from agents.llm.tokens import EstimatedEncoding, count_unknown_model_with
 from agents.llm.tool_specs import to_openai_tools
-from agents.llm.types import ChatMessage, ChatResponse, ToolCall, Usage
+from agents.llm.types import ChatMessage, ChatResponse, ToolCallPart, Usage
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 # Split before the whitespace that precedes a word: each piece is a word with the spaces
@@ -277,7 +277,7 @@ class ScriptedLLM:
                 "'Action:' lines as text instead"
             )
         calls = [
-            ToolCall.from_raw(
+            ToolCallPart.from_raw(
                 call.id or f"call_{request.index}_{position}",
                 call.name,
                 call.raw_arguments or json.dumps(call.arguments),
@@ -328,13 +328,13 @@ def _stream_items(response: ChatResponse) -> Iterator[ChatResponse]:
     for piece in _pieces(message.text):
         text += piece
         yield ChatResponse(message=_partial(text, [], message.refusal), delta=piece)
-    sent: list[ToolCall] = []
+    sent: list[ToolCallPart] = []
     for call in message.tool_calls:
         arguments = ""
         # The first fragment names the call; its arguments follow, still unparsed.
         for piece in ["", *_pieces(call.raw_arguments)]:
             arguments += piece
-            partial = ToolCall(id=call.id, name=call.name, raw_arguments=arguments)
+            partial = ToolCallPart(id=call.id, name=call.name, raw_arguments=arguments)
             yield ChatResponse(message=_partial(text, [*sent, partial], message.refusal))
         sent.append(partial)
     yield ChatResponse(
@@ -342,7 +342,7 @@ def _stream_items(response: ChatResponse) -> Iterator[ChatResponse]:
     )
 
 
-def _partial(text: str, calls: list[ToolCall], refusal: str | None) -> ChatMessage:
+def _partial(text: str, calls: list[ToolCallPart], refusal: str | None) -> ChatMessage:
     return ChatMessage(
         role="assistant",
         content=text if text or not calls else None,

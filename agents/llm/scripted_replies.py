@@ -17,16 +17,16 @@ import pydantic_core
 from pydantic import BaseModel
 
 from agents.llm.errors import ScriptedReplyError
-from agents.llm.types import ChatMessage, ChatResponse, ToolCall
+from agents.llm.types import ChatMessage, ChatResponse, ToolCallPart
 
 Reply: TypeAlias = (
     str
-    | ToolCall
+    | ToolCallPart
     | ChatMessage
     | ChatResponse
     | BaseModel
     | Mapping[str, Any]
-    | Sequence[str | ToolCall]
+    | Sequence[str | ToolCallPart]
     | BaseException
 )
 """What a script holds, or a reply function returns, for one request."""
@@ -34,13 +34,13 @@ Reply: TypeAlias = (
 
 def tool_call(
     name: str, arguments: Mapping[str, Any] | str | None = None, *, id: str = ""
-) -> ToolCall:
+) -> ToolCallPart:
     """A call to tool `name`, as a reply (or part of one). `arguments` is a dict, or the
     JSON text as the model writes it (malformed text makes a malformed call, to test that
     path). Without an `id`, the model numbers the call when it sends it."""
     if isinstance(arguments, str):
-        return ToolCall.from_raw(id, name, arguments)
-    return ToolCall.from_raw(id, name, _json(dict(arguments or {})))
+        return ToolCallPart.from_raw(id, name, arguments)
+    return ToolCallPart.from_raw(id, name, _json(dict(arguments or {})))
 
 
 def reply_message(reply: Reply, index: int) -> ChatMessage:
@@ -48,7 +48,7 @@ def reply_message(reply: Reply, index: int) -> ChatMessage:
     `index` is its request's, for the error naming a reply of another type."""
     if isinstance(reply, str):
         return ChatMessage.assistant(reply)
-    if isinstance(reply, ToolCall):
+    if isinstance(reply, ToolCallPart):
         return ChatMessage.assistant(None, [reply])
     if isinstance(reply, ChatMessage):
         if reply.role != "assistant":
@@ -64,15 +64,15 @@ def reply_message(reply: Reply, index: int) -> ChatMessage:
         return ChatMessage.assistant(_json(dict(reply)))
     if isinstance(reply, Sequence):
         texts = [part for part in reply if isinstance(part, str)]
-        calls = [part for part in reply if isinstance(part, ToolCall)]
-        others = [part for part in reply if not isinstance(part, str | ToolCall)]
+        calls = [part for part in reply if isinstance(part, ToolCallPart)]
+        others = [part for part in reply if not isinstance(part, str | ToolCallPart)]
         if not others:
             return ChatMessage.assistant("".join(texts) if texts or not calls else None, calls)
         what = f"holds a {type(others[0]).__name__}"
     else:
         what = f"is a {type(reply).__name__}"
     raise ScriptedReplyError(
-        f"reply {index + 1} {what}; a reply is text, a ToolCall, a list of text and "
+        f"reply {index + 1} {what}; a reply is text, a ToolCallPart, a list of text and "
         "ToolCalls, a pydantic model or dict (its JSON), a ChatMessage, a ChatResponse, or "
         "an exception to raise"
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.llm.openai_messages import arguments_text, finish_reason_from
-from agents.llm.types import ChatMessage, FinishReason, ToolCall
+from agents.llm.types import ChatMessage, FinishReason, ToolCallPart
 
 
 @dataclass(slots=True)
@@ -90,9 +90,9 @@ class StreamAccumulator:
             raw = "".join(partial.arguments)
             call_id = partial.id or f"call_{index}"
             if final or self.finish_reason is not None:
-                calls.append(ToolCall.from_raw(call_id, partial.name, raw))
+                calls.append(ToolCallPart.from_raw(call_id, partial.name, raw))
             else:
-                calls.append(ToolCall(id=call_id, name=partial.name, raw_arguments=raw))
+                calls.append(ToolCallPart(id=call_id, name=partial.name, raw_arguments=raw))
         text = "".join(self._text)
         return ChatMessage(
             role="assistant",

@@ -1,7 +1,7 @@
 """The message types every LLM client here speaks.
 
 `ChatMessage` is one turn of a conversation (text or text-and-image parts, tool calls made by
-the assistant, or a tool's result); `ToolCall` is one call the model asked for, with its
+the assistant, or a tool's result); `ToolCallPart` is one call the model asked for, with its
 arguments both parsed and exactly as sent; `ChatResponse` is a whole reply, or one step of a
 streamed reply; `Usage` is what a call cost in tokens. All are pydantic models, so the
 workflow context's `JsonSerializer` saves and restores them by class.
@@ -44,7 +44,7 @@ ContentPart = TextPart | ImagePart
 """One part of a message's content."""
 
 
-class ToolCall(BaseModel):
+class ToolCallPart(BaseModel):
     """A call to a tool that the model asked for.
 
     `raw_arguments` is the JSON text exactly as the model sent it; `arguments` is that text
@@ -69,7 +69,7 @@ class ToolCall(BaseModel):
         return self.arguments_error is not None
 
     @classmethod
-    def from_raw(cls, id: str, name: str, raw_arguments: str) -> ToolCall:
+    def from_raw(cls, id: str, name: str, raw_arguments: str) -> ToolCallPart:
         """A call whose `arguments` are parsed from `raw_arguments`; never raises on bad JSON."""
         arguments, error = _parse_arguments(raw_arguments)
         return cls(
@@ -102,7 +102,7 @@ class ChatMessage(BaseModel):
     """Who wrote it."""
     content: str | list[ContentPart] | None = None
     """Text, or parts (text and images); None for an assistant turn made only of tool calls."""
-    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_calls: list[ToolCallPart] = Field(default_factory=list)
     """The tools an assistant message asks to call, in the model's order."""
     tool_call_id: str | None = None
     """For a tool message: the id of the call this is the result of."""
@@ -132,7 +132,7 @@ class ChatMessage(BaseModel):
 
     @classmethod
     def assistant(
-        cls, content: str | None, tool_calls: list[ToolCall] | None = None
+        cls, content: str | None, tool_calls: list[ToolCallPart] | None = None
     ) -> ChatMessage:
         """An assistant message."""
         return cls(role="assistant", content=content, tool_calls=tool_calls or [])

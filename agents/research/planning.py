@@ -14,19 +14,21 @@ that a durable run journals it: a run that crashes while the revised plan waits 
 review shows that plan again on resume instead of asking the LLM for it again.
 
 A base class of `ResearchWorkflow` only to keep each module to one screenful of concern:
-it holds the three planning steps, the LLM calls they make, and the run's state access that
-every step shares. Override any of them in a `ResearchWorkflow` subclass as usual.
+it holds the three planning steps, the LLM calls they make, and `run()`'s input (the
+question). Every step edits the run's state in place under `ctx.store.edit_state()` (a
+`ResearchWorkflowState`). Override any of them in a `ResearchWorkflow` subclass as usual.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
-from agentflow import Context, Workflow, step
-from agentflow.events import HumanResponseEvent
-from agents.llm.metered import MeteredLLM, ledger_total
+from agentflow import Context, step
+from agentflow.events import HumanResponseEvent, StartEvent
+from agentflow.handler import WorkflowHandler
+from agents.kit.workflow import PrebuiltWorkflow
+from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
-from agents.llm.types import Usage
 from agents.research import prompts
 from agents.research.errors import PlanError
 from agents.research.events import (
@@ -39,15 +41,15 @@ from agents.research.events import (
 )
 from agents.research.report import ResearchPlan, ResearchReport
 from agents.research.review import read_review, review_prompt
-from agents.research.run_state import ResearchState
+from agents.research.run_state import ResearchState, ResearchWorkflowState
 
 
-class ResearchPlanning(Workflow[ResearchReport]):
+class ResearchPlanning(PrebuiltWorkflow[ResearchReport]):
     """The plan and review steps of `ResearchWorkflow` (not run on its own), which gives a
     `ResearchReport`."""
 
-    state_key = "research"
-    """The state key of the run's `ResearchState`."""
+    run_inputs: ClassVar[tuple[str, ...]] = ("query",)
+    """`run("...")` is `run(query="...")`."""
     max_sub_questions = 4
     """Sub-questions the LLM may plan, and name as gaps, at most."""
     queries_per_question = 2
@@ -61,20 +63,64 @@ class ResearchPlanning(Workflow[ResearchReport]):
     review_plan: bool = False
     """Whether the plan waits for a human (`PlanReview`) before searching."""
 
+    max_parallel: int
+    """Searches and reads of one run at the same time, at most (set by
+    `ResearchWorkflow.__init__`)."""
+
+    @property
+    def per_run_limit(self) -> int:
+        """The bound of the run's `RunLimit`: `max_parallel`."""
+        return self.max_parallel
+
+    def start_fields(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Research `query` (`run("...")` or `run(query="...")`); awaiting the handler
+        gives the `ResearchReport`. Without one, a `ctx` holding an unfinished run resumes
+        it."""
+        query = arguments.get("query")
+        if query is not None and not query.strip():
+            raise ValueError("ResearchWorkflow.run: query is empty; pass the question")
+        if query is None:
+            arguments.pop("query", None)
+        return arguments
+
+    if TYPE_CHECKING:  # the kit's run(), typed for research
+
+        @overload
+        def run(
+            self,
+            ctx: Context[Any] | None = None,
+            start_event: StartEvent | None = None,
+            *,
+            query: str | None = None,
+            **kwargs: Any,
+        ) -> WorkflowHandler[ResearchReport]: ...
+
+        @overload
+        def run(
+            self,
+            query: str,
+            *,
+            ctx: Context[Any] | None = None,
+            start_event: StartEvent | None = None,
+            **kwargs: Any,
+        ) -> WorkflowHandler[ResearchReport]: ...
+
+        def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler[ResearchReport]: ...
+
     # -- steps --------------------------------------------------------------------------
 
     @step
-    async def plan(self, ctx: Context[Any], ev: ResearchStart) -> PlanDrafted:
+    async def plan(self, ctx: Context[ResearchWorkflowState], ev: ResearchStart) -> PlanDrafted:
         """Start the run's state and ask the LLM for sub-questions and their queries."""
-        state = ResearchState(query=ev.query, usage_before=await self.ledger_total(ctx))
-        await self.save_state(ctx, state)
+        async with ctx.store.edit_state() as state:
+            state.begin_run(ResearchState(query=ev.query))
         plan = await self.make_plan(ctx, ev.query)
         ctx.write_event_to_stream(PlanCreated(plan=plan))
         return PlanDrafted(plan=plan)
 
     @step
     async def review(
-        self, ctx: Context[Any], ev: PlanDrafted
+        self, ctx: Context[ResearchWorkflowState], ev: PlanDrafted
     ) -> RoundStart | PlanDrafted | PlanRevisionRequested:
         """With `review_plan`, let a human approve, edit or send back the plan (one answer
         per execution: feedback goes to `revise`, an answer that settles nothing shows the
@@ -86,16 +132,16 @@ class ResearchPlanning(Workflow[ResearchReport]):
                 return outcome
             plan = outcome
         plan = plan.searchable()
-        state = await self.get_state(ctx)
-        state.plan = plan
-        await self.save_state(ctx, state)
+        async with ctx.store.edit_state() as state:
+            state.current_run().plan = plan
         return RoundStart(round=1, sub_questions=plan.sub_questions)
 
     @step
-    async def revise(self, ctx: Context[Any], ev: PlanRevisionRequested) -> PlanDrafted:
+    async def revise(
+        self, ctx: Context[ResearchWorkflowState], ev: PlanRevisionRequested
+    ) -> PlanDrafted:
         """Have the LLM revise the plan after a human's feedback, and show it again."""
-        state = await self.get_state(ctx)
-        plan = await self.revise_plan(ctx, state.query, ev.plan, ev.feedback)
+        plan = await self.revise_plan(ctx, await self.run_query(ctx), ev.plan, ev.feedback)
         revision = ev.revision + 1
         ctx.write_event_to_stream(PlanCreated(plan=plan, revision=revision))
         return PlanDrafted(plan=plan, revision=revision, note=ev.note)
@@ -124,7 +170,7 @@ class ResearchPlanning(Workflow[ResearchReport]):
         return revised.capped(self.max_sub_questions, self.queries_per_question)
 
     async def ask_review(
-        self, ctx: Context[Any], draft: PlanDrafted
+        self, ctx: Context[ResearchWorkflowState], draft: PlanDrafted
     ) -> ResearchPlan | PlanDrafted | PlanRevisionRequested:
         """Show `draft` (`PlanReview`) and wait for one answer: approval returns the plan,
         an edited plan replaces it, feedback asks `revise` for a revision (at most
@@ -148,7 +194,7 @@ class ResearchPlanning(Workflow[ResearchReport]):
                 plan=plan, feedback=decision.feedback, revision=revision, note=note
             )
         if decision.rejected:
-            query = (await self.get_state(ctx)).query
+            query = await self.run_query(ctx)
             raise PlanError(f"the plan for {query!r} was rejected in review")
         if decision.approved:
             return plan
@@ -156,20 +202,7 @@ class ResearchPlanning(Workflow[ResearchReport]):
             note = f"no more revisions ({self.max_plan_revisions} made): approve or edit"
         return PlanDrafted(plan=plan, revision=revision, note=note)
 
-    async def get_state(self, ctx: Context[Any]) -> ResearchState:
-        """The current run's state (set by `plan`)."""
-        state = await ctx.store.get(self.state_key, default=None)
-        if not isinstance(state, ResearchState):
-            raise TypeError(
-                f"ResearchWorkflow: state key '{self.state_key}' holds "
-                f"{type(state).__name__}, not a ResearchState; was the run started with query=?"
-            )
-        return state
-
-    async def save_state(self, ctx: Context[Any], state: ResearchState) -> None:
-        """Store the run's state."""
-        await ctx.store.set(self.state_key, state)
-
-    async def ledger_total(self, ctx: Context[Any]) -> Usage:
-        """The total usage booked in the context's ledger so far."""
-        return await ledger_total(ctx)
+    async def run_query(self, ctx: Context[ResearchWorkflowState]) -> str:
+        """The question the run researches."""
+        async with ctx.store.edit_state() as state:
+            return state.current_run().query

@@ -2,14 +2,15 @@
 
 In the store rather than on the workflow object, so one `ResearchWorkflow` can run several
 questions at once in different contexts, and a saved context carries the run (a run saved
-while the plan waits for review resumes there).
+while the plan waits for review resumes there). The context's state is a
+`ResearchWorkflowState`, the run's under its `run`, edited under `ctx.store.edit_state()`.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agents.llm.types import Usage
+from agents.kit.state import KitState
 from agents.research.report import ResearchPlan, SourceText
 
 
@@ -38,5 +39,8 @@ class ResearchState(BaseModel):
     """Searches and reads that failed."""
     citation_retries: int = 0
     """Drafts sent back to the writer so far because they cited no source."""
-    usage_before: Usage = Field(default_factory=Usage)
-    """The ledger's total when the run started, to tell this run's usage."""
+
+
+class ResearchWorkflowState(KitState[ResearchState]):
+    """The context state of a `ResearchWorkflow`: the run's `ResearchState` under `run`,
+    the usage ledger, and any key a user's code sets."""

@@ -27,8 +27,8 @@
 
 Each box is a step a subclass may override on its own, and each step's LLM call is a method
 (`make_plan`, `revise_plan`, `take_notes`, `name_gaps`, `write_prompt`, `rewrite_prompt`)
-for narrower changes. The `plan`, `review` and `revise` steps and the run's state access
-live in the base class `ResearchPlanning` (`planning.py`), the `write` and `check` steps in
+for narrower changes. The `plan`, `review` and `revise` steps and `run()`'s input live in
+the base class `ResearchPlanning` (`planning.py`), the `write` and `check` steps in
 `ResearchWriting` (`writing.py`); the rounds are here. No step makes more than one LLM
 call, so with a store a resumed run asks none of its completed calls again; a structured
 reply that fails its schema is re-asked within the call, each attempt's reply journalled
@@ -48,21 +48,13 @@ budget set there bounds the run, and the report carries what this run used.
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, overload
+from typing import Any
 
 from agentflow import Context, step
-from agentflow.events import StartEvent
-from agentflow.handler import WorkflowHandler
-from agentflow.resource import Resource
-from agents.llm.errors import (
-    EmptyResponseError,
-    LLMLengthError,
-    LLMRefusalError,
-    StructuredOutputError,
-)
+from agents.kit.reply_failures import PIECE_FAILURES
+from agents.kit.run_limit import RunLimit
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
 from agents.research import prompts
@@ -86,26 +78,18 @@ from agents.research.events import (
 from agents.research.report import (
     GapReport,
     ResearchPlan,
-    ResearchReport,
     SourceNotes,
     SourceText,
     SubQuestion,
 )
-from agents.research.run_state import ResearchState
+from agents.research.run_state import ResearchState, ResearchWorkflowState
 from agents.research.search import SearchBackend, SearchHit, as_search_backend, normalize_url
 from agents.research.sources import SourceFetcher
 from agents.research.writing import ResearchWriting
-from agents.run_arguments import name_positional_arguments
 
-_READ_FAILURES = (StructuredOutputError, LLMRefusalError, LLMLengthError, EmptyResponseError)
-
-
-def _parallel_limit(ctx: Context[Any]) -> asyncio.Semaphore:
-    """One per run (a cached `Resource`): searches and reads of a run share it."""
-    return asyncio.Semaphore(getattr(ctx.workflow, "max_parallel", 4))
-
-
-ParallelLimit = Annotated[asyncio.Semaphore, Resource(_parallel_limit)]
+_READ_FAILURES: tuple[type[Exception], ...] = (SourceFetchError, *PIECE_FAILURES)
+"""A source that cannot be fetched, or whose notes reply cannot be used, costs that source
+only (the kit's policy, `agents.kit.reply_failures`); anything else ends the run."""
 
 
 class ResearchWorkflow(ResearchWriting):
@@ -173,62 +157,32 @@ class ResearchWorkflow(ResearchWriting):
         self.max_citation_retries = max_citation_retries
         """Rewrites asked, at most, of a draft that cites no source while notes were read."""
 
-    @overload
-    def run(
-        self,
-        ctx: Context[Any] | None = None,
-        start_event: StartEvent | None = None,
-        *,
-        query: str | None = None,
-        **kwargs: Any,
-    ) -> WorkflowHandler[ResearchReport]: ...
-
-    @overload
-    def run(
-        self,
-        query: str,
-        *,
-        ctx: Context[Any] | None = None,
-        start_event: StartEvent | None = None,
-        **kwargs: Any,
-    ) -> WorkflowHandler[ResearchReport]: ...
-
-    def run(self, *args: Any, **kwargs: Any) -> WorkflowHandler[ResearchReport]:
-        """Research `query` (`run("...")` or `run(query="...")`); awaiting the handler gives
-        the `ResearchReport`. A first argument that is a `Context` is `ctx`, as for any
-        workflow."""
-        name_positional_arguments(f"{type(self).__name__}.run", args, kwargs, ("query",))
-        ctx, start_event = kwargs.pop("ctx", None), kwargs.pop("start_event", None)
-        query = kwargs.pop("query", None)
-        if query is not None:
-            if not query.strip():
-                raise ValueError("ResearchWorkflow.run: query is empty; pass the question")
-            kwargs["query"] = query
-        return super().run(ctx, start_event, **kwargs)
-
     # -- steps --------------------------------------------------------------------------
 
     @step
     async def start_round(
-        self, ctx: Context[Any], ev: RoundStart
+        self, ctx: Context[ResearchWorkflowState], ev: RoundStart
     ) -> SearchRequest | RoundRead | None:
         """Send one `SearchRequest` per query not run before."""
-        state = await self.get_state(ctx)
         requests: list[SearchRequest] = []
-        for sub in ev.sub_questions:
-            for query in sub.queries:
-                folded = " ".join(query.split()).casefold()
-                if not folded or folded in state.queries_run:
-                    continue
-                state.queries_run.append(folded)
-                requests.append(
-                    SearchRequest(
-                        round=ev.round, sub_question=sub.question, query=query, index=len(requests)
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            for sub in ev.sub_questions:
+                for query in sub.queries:
+                    folded = " ".join(query.split()).casefold()
+                    if not folded or folded in run.queries_run:
+                        continue
+                    run.queries_run.append(folded)
+                    requests.append(
+                        SearchRequest(
+                            round=ev.round,
+                            sub_question=sub.question,
+                            query=query,
+                            index=len(requests),
+                        )
                     )
-                )
-        state.round = ev.round
-        state.pending_searches = len(requests)
-        await self.save_state(ctx, state)
+            run.round = ev.round
+            run.pending_searches = len(requests)
         if not requests:
             return RoundRead(round=ev.round, new_sources=0)
         for request in requests:
@@ -240,9 +194,9 @@ class ResearchWorkflow(ResearchWriting):
             ctx.send_event(request)
         return None
 
-    @step(num_workers=16)  # the real bound is max_parallel, through the run's semaphore
+    @step(num_workers=16)  # the real bound is max_parallel, through the run's RunLimit
     async def search(
-        self, ctx: Context[Any], ev: SearchRequest, limit: ParallelLimit
+        self, ctx: Context[ResearchWorkflowState], ev: SearchRequest, limit: RunLimit
     ) -> SearchResults:
         """Run one query; a failure is reported and gives no hits."""
         try:
@@ -257,15 +211,26 @@ class ResearchWorkflow(ResearchWriting):
 
     @step(num_workers=1)  # one collector: the round's results meet in one buffer
     async def select_sources(
-        self, ctx: Context[Any], ev: SearchResults
+        self, ctx: Context[ResearchWorkflowState], ev: SearchResults
     ) -> ReadRequest | RoundRead | None:
         """Once every search of the round is in, choose the new sources: de-duplicated by
         normalised URL (this round and earlier ones), taken in turn from each query's
         ranking, up to `max_sources` chosen in all; send one `ReadRequest` each."""
-        state = await self.get_state(ctx)
-        results = ctx.collect_events(ev, SearchResults, count=state.pending_searches)
-        if results is None:
-            return None
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            results = ctx.collect_events(ev, SearchResults, count=run.pending_searches)
+            if results is None:
+                return None
+            requests = self._choose_sources(run, results, ev.request.round)
+        if not requests:
+            return RoundRead(round=ev.request.round, new_sources=0)
+        for request in requests:
+            ctx.send_event(request)
+        return None
+
+    def _choose_sources(
+        self, state: ResearchState, results: list[SearchResults], round_number: int
+    ) -> list[ReadRequest]:
         results.sort(key=lambda result: result.request.index)
         state.failed += sum(1 for result in results if result.error is not None)
         chosen: dict[str, tuple[SearchHit, list[str]]] = {}
@@ -287,7 +252,7 @@ class ResearchWorkflow(ResearchWriting):
             state.seen_urls.append(key)
             requests.append(
                 ReadRequest(
-                    round=ev.request.round,
+                    round=round_number,
                     source_id=state.next_source_id,
                     hit=hit,
                     sub_questions=sub_questions,
@@ -295,23 +260,20 @@ class ResearchWorkflow(ResearchWriting):
             )
             state.next_source_id += 1
         state.pending_reads = len(requests)
-        await self.save_state(ctx, state)
-        if not requests:
-            return RoundRead(round=ev.request.round, new_sources=0)
-        for request in requests:
-            ctx.send_event(request)
-        return None
+        return requests
 
-    @step(num_workers=16)  # the real bound is max_parallel, through the run's semaphore
-    async def read(self, ctx: Context[Any], ev: ReadRequest, limit: ParallelLimit) -> ReadResult:
+    @step(num_workers=16)  # the real bound is max_parallel, through the run's RunLimit
+    async def read(
+        self, ctx: Context[ResearchWorkflowState], ev: ReadRequest, limit: RunLimit
+    ) -> ReadResult:
         """Fetch one source and have the LLM take notes; notes whose quote is not in the
         text are dropped here, in code. A failure is reported and reads nothing."""
-        state = await self.get_state(ctx)
+        query = await self.run_query(ctx)
         try:
             async with limit:
                 title, text = await self.fetcher.fetch(ev.hit, self.search_backend)
-                notes = await self.take_notes(ctx, state.query, ev, title, text)
-        except (SourceFetchError, *_READ_FAILURES) as error:
+                notes = await self.take_notes(ctx, query, ev, title, text)
+        except _READ_FAILURES as error:
             message = str(error)
             ctx.write_event_to_stream(SourceFailed(round=ev.round, url=ev.hit.url, error=message))
             warnings.warn(f"source skipped: {message}", ResearchWarning, stacklevel=1)
@@ -342,26 +304,32 @@ class ResearchWorkflow(ResearchWriting):
         return ReadResult(request=ev, source=source)
 
     @step(num_workers=1)  # one collector: the round's reads meet in one buffer
-    async def gather_reads(self, ctx: Context[Any], ev: ReadResult) -> RoundRead | None:
+    async def gather_reads(
+        self, ctx: Context[ResearchWorkflowState], ev: ReadResult
+    ) -> RoundRead | None:
         """Once every read of the round is in, keep the sources that were read, by id."""
-        state = await self.get_state(ctx)
-        results = ctx.collect_events(ev, ReadResult, count=state.pending_reads)
-        if results is None:
-            return None
-        read = sorted(
-            (result.source for result in results if result.source is not None),
-            key=lambda source: source.id,
-        )
-        state.sources.extend(read)
-        state.failed += len(results) - len(read)
-        await self.save_state(ctx, state)
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            results = ctx.collect_events(ev, ReadResult, count=run.pending_reads)
+            if results is None:
+                return None
+            read = sorted(
+                (result.source for result in results if result.source is not None),
+                key=lambda source: source.id,
+            )
+            run.sources.extend(read)
+            run.failed += len(results) - len(read)
         return RoundRead(round=ev.request.round, new_sources=len(read))
 
     @step
-    async def find_gaps(self, ctx: Context[Any], ev: RoundRead) -> RoundStart | WriteRequest:
+    async def find_gaps(
+        self, ctx: Context[ResearchWorkflowState], ev: RoundRead
+    ) -> RoundStart | WriteRequest:
         """Ask the LLM what is still unanswered; run another round for it while rounds and
         sources are left, else go on to writing."""
-        state = await self.get_state(ctx)
+        async with ctx.store.edit_state() as current:
+            # Read, not changed: no other step of the run goes on while this one asks.
+            state = current.current_run()
         missing: list[SubQuestion] = []
         # Sources chosen so far (read or failed) count against max_sources.
         if ev.round < self.max_rounds and state.next_source_id - 1 < self.max_sources:

@@ -17,13 +17,11 @@ the report of a final draft still citing nothing is `uncited`, with a warning.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import openai
 
 from agentflow import Context, step
 from agents.llm.errors import LLMError, LLMRefusalError
-from agents.llm.ledger import usage_since
 from agents.llm.metered import MeteredLLM
 from agents.llm.types import ChatMessage
 from agents.research import prompts
@@ -38,7 +36,7 @@ from agents.research.events import (
 )
 from agents.research.planning import ResearchPlanning
 from agents.research.report import ResearchReport
-from agents.research.run_state import ResearchState
+from agents.research.run_state import ResearchState, ResearchWorkflowState
 from agents.streamed_text import ReplyText
 
 
@@ -61,11 +59,13 @@ class ResearchWriting(ResearchPlanning):
     constructor's `max_citation_retries`)."""
 
     @step
-    async def write(self, ctx: Context[Any], ev: WriteRequest) -> DraftWritten:
+    async def write(self, ctx: Context[ResearchWorkflowState], ev: WriteRequest) -> DraftWritten:
         """Stream the report from the notes, one `ReportDelta` per chunk; for a rewrite
         (`ev.uncited_draft`), with the draft and the request to cite. A refusal raises
         `LLMRefusalError`, a reply with no text `EmptyReportError`: neither is a report."""
-        state = await self.get_state(ctx)
+        async with ctx.store.edit_state() as current:
+            # Read, not changed: no other step of the run goes on while this one writes.
+            state = current.current_run()
         if not any(source.notes for source in state.sources):
             answer = (
                 self.no_notes_answer.format(count=len(state.sources))
@@ -107,20 +107,24 @@ class ResearchWriting(ResearchPlanning):
         return DraftWritten(markdown=markdown)
 
     @step
-    async def check(self, ctx: Context[Any], ev: DraftWritten) -> ResearchReport | WriteRequest:
+    async def check(
+        self, ctx: Context[ResearchWorkflowState], ev: DraftWritten
+    ) -> ResearchReport | WriteRequest:
         """Check every citation in code and build the report (see `citations.py`). A draft
         that cites no source while notes were read goes back to `write` (a `WriteRequest`
         with the draft) up to `max_citation_retries` times, then is reported `uncited`."""
-        state = await self.get_state(ctx)
-        texts = {source.id: source.text for source in state.sources}
-        checked = check_citations(ev.markdown, texts, self.unverified_policy)
-        # The canned answers (no notes) cite nothing by design and are never re-asked.
-        uncited = not (checked.claims or checked.unverified) and any(
-            source.notes for source in state.sources
-        )
-        if uncited and state.citation_retries < self.max_citation_retries:
-            state.citation_retries += 1
-            await self.save_state(ctx, state)
+        async with ctx.store.edit_state() as current:
+            state, usage = current.current_run(), current.run_usage()
+            texts = {source.id: source.text for source in state.sources}
+            checked = check_citations(ev.markdown, texts, self.unverified_policy)
+            # The canned answers (no notes) cite nothing by design and are never re-asked.
+            uncited = not (checked.claims or checked.unverified) and any(
+                source.notes for source in state.sources
+            )
+            retry = uncited and state.citation_retries < self.max_citation_retries
+            if retry:
+                state.citation_retries += 1
+        if retry:
             ctx.write_event_to_stream(
                 RewriteRequested(
                     attempt=state.citation_retries,
@@ -149,7 +153,7 @@ class ResearchWriting(ResearchPlanning):
             claims=checked.claims,
             sources=[source.to_source() for source in state.sources],
             unverified=checked.unverified,
-            usage=usage_since(state.usage_before, await self.ledger_total(ctx)),
+            usage=usage,
             rounds=state.round,
             plan=state.plan,
             uncited=uncited,

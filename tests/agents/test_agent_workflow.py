@@ -299,41 +299,6 @@ async def test_the_readme_example_runs_and_prints_the_handoff(
     assert capsys.readouterr().out == "[triage -> refunds] damaged\n[refunds] Refunded."
 
 
-class KeepsOwnKeys(FunctionAgent):
-    """An agent written to keep its conversation and counters under keys of its own."""
-
-    memory_key = "billing_memory"
-    run_state_key = "billing_run"
-
-
-async def test_agents_with_their_own_state_keys_still_share_one_conversation(
-    api: respx.MockRouter, llm: OpenAI
-) -> None:
-    route = api.post("/chat/completions").mock(
-        side_effect=[
-            calls_reply(("h1", "handoff", '{"to_agent": "billing", "reason": "a refund"}')),
-            text_reply("Refund started."),
-        ]
-    )
-    workflow = AgentWorkflow(
-        agents=[
-            FunctionAgent(llm=llm, name="triage"),
-            KeepsOwnKeys(llm=llm, name="billing", system_prompt="You refund."),
-        ]
-    )
-
-    output = await workflow.run(user_msg="Refund order A7")
-
-    messages = sent(route, 1)["messages"]
-    assert [(m["role"], m.get("content")) for m in messages[:2]] == [
-        ("system", "You refund."),
-        ("user", "Refund order A7"),
-    ]
-    assert [m["role"] for m in messages[2:]] == ["assistant", "tool"]
-    assert [r.tool_name for r in output.tool_calls] == ["handoff"]
-    assert output.usage.prompt_tokens == 20  # both agents' calls
-
-
 async def test_a_second_handoff_in_one_reply_is_refused_and_the_first_one_holds(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:

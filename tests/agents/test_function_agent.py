@@ -25,6 +25,7 @@ from agents import (
     ToolCallResult,
 )
 from agents.agent import AgentInput, AgentReply
+from agents.agent.run_state import AgentState
 from agents.llm import LLMLengthError, LLMRefusalError, StructuredOutputError, UsageLedger
 from agents.llm.openai_llm import OpenAI
 from tools import tool
@@ -156,14 +157,15 @@ async def test_return_direct_tool_ends_the_run_with_its_output(
         side_effect=[calls_reply(("c1", "book", '{"room": "A1"}'))]
     )
     agent = FunctionAgent(tools=[book], llm=llm)
-    ctx: Context[DictState] = Context(agent)
+    ctx: Context[AgentState] = Context(agent)
 
     output, _ = await run_collecting(agent, ctx=ctx, user_msg="Book A1")
 
     assert output.response.text == "Booked A1."
     assert len(route.calls) == 1
-    memory = await agent.get_memory(ctx)
-    assert [m.role for m in memory.get_all()] == ["user", "assistant", "tool", "assistant"]
+    async with ctx.store.edit_state() as state:
+        messages = agent.conversation(state).get_all()
+    assert [m.role for m in messages] == ["user", "assistant", "tool", "assistant"]
 
 
 async def test_max_iterations_ends_with_an_error_naming_agent_and_limit(

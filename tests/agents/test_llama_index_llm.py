@@ -12,7 +12,7 @@ from llama_index.core.llms import MessageRole
 from llama_index.core.llms.mock import MockFunctionCallingLLM, MockLLM
 from pydantic import BaseModel
 
-from agents.llm import LLM, ChatMessage, ImagePart, TextPart, ToolCall, ToolSchemaError
+from agents.llm import LLM, ChatMessage, ImagePart, TextPart, ToolCallPart, ToolSchemaError
 from agents.llm.llama_index_llm import LlamaIndexLLM
 from tools import FunctionTool
 
@@ -53,7 +53,7 @@ async def test_chat_translates_messages_both_ways() -> None:
     history = [
         ChatMessage.system("Be brief."),
         ChatMessage.user([TextPart(text="Look:"), ImagePart(url="https://x.test/a.png")]),
-        ChatMessage.assistant(None, [ToolCall.from_raw("c1", "weather", '{"city": "Oslo"}')]),
+        ChatMessage.assistant(None, [ToolCallPart.from_raw("c1", "weather", '{"city": "Oslo"}')]),
         ChatMessage.tool("rain", tool_call_id="c1"),
     ]
 

@@ -12,7 +12,7 @@ def test_types_and_protocol_load_without_heavy_dependencies() -> None:
         """
         import sys
         import agents
-        from agents.llm import LLM, ChatMessage, ChatResponse, ToolCall, Usage
+        from agents.llm import LLM, ChatMessage, ChatResponse, ToolCallPart, Usage
         import agents.llm.tokens
         heavy = [name for name in ("openai", "tiktoken", "llama_index") if name in sys.modules]
         assert not heavy, heavy

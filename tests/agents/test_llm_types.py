@@ -11,21 +11,33 @@ from agents.llm import (
     ContentPart,
     ImagePart,
     TextPart,
-    ToolCall,
+    ToolCallPart,
     Usage,
 )
 
 
 def test_tool_call_parses_or_flags_its_arguments() -> None:
-    assert ToolCall.from_raw("1", "f", '{"a": 1}').arguments == {"a": 1}
-    empty = ToolCall.from_raw("1", "f", "")
+    assert ToolCallPart.from_raw("1", "f", '{"a": 1}').arguments == {"a": 1}
+    empty = ToolCallPart.from_raw("1", "f", "")
     assert empty.arguments == {}
     assert not empty.malformed
-    broken = ToolCall.from_raw("1", "f", '{"a": ')
+    broken = ToolCallPart.from_raw("1", "f", '{"a": ')
     assert broken.malformed
     assert broken.raw_arguments == '{"a": '
-    scalar = ToolCall.from_raw("1", "f", "42")
+    scalar = ToolCallPart.from_raw("1", "f", "42")
     assert scalar.arguments_error == "arguments are a JSON int, expected an object"
+
+
+def test_the_message_part_and_the_agent_event_have_distinct_names() -> None:
+    import agents
+    import agents.llm
+    from agents.agent.events import ToolCall
+
+    # `from agents import *` next to `from agents.llm import *` must not shadow either.
+    assert ToolCallPart.__name__ != ToolCall.__name__
+    assert "ToolCall" not in agents.llm.__all__
+    assert not hasattr(agents.llm, "ToolCall")
+    assert agents.ToolCall is ToolCall
 
 
 def test_text_joins_text_parts_only() -> None:
@@ -47,7 +59,7 @@ def test_usage_adds_up() -> None:
 def test_messages_and_responses_survive_the_context_serializer() -> None:
     serializer = JsonSerializer()
     response = ChatResponse(
-        message=ChatMessage.assistant(None, [ToolCall.from_raw("c1", "f", '{"x": [1]}')]),
+        message=ChatMessage.assistant(None, [ToolCallPart.from_raw("c1", "f", '{"x": [1]}')]),
         usage=Usage(prompt_tokens=1, total_tokens=1),
         finish_reason="tool_calls",
         raw=object(),  # the SDK object is not saved
@@ -74,7 +86,7 @@ def test_messages_and_responses_survive_the_context_serializer() -> None:
     ],
 )
 def test_hostile_arguments_are_flagged_not_raised(raw: str, reason: str) -> None:
-    call = ToolCall.from_raw("1", "f", raw)
+    call = ToolCallPart.from_raw("1", "f", raw)
     assert call.malformed
     assert call.arguments == {}
     assert call.arguments_error is not None

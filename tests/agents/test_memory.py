@@ -10,7 +10,7 @@ from llm_wire import BASE_URL
 from agentflow import Context, Workflow, step
 from agentflow.context.state_store import DictState
 from agentflow.events import StartEvent, StopEvent
-from agents.llm import ChatMessage, ToolCall
+from agents.llm import ChatMessage, ToolCallPart
 from agents.llm.openai_llm import OpenAI
 from agents.llm.tokens import count_message, count_messages, use_bundled_tiktoken_cache
 from agents.memory import ChatMemory
@@ -30,8 +30,8 @@ def conversation() -> list[ChatMessage]:
         ChatMessage.assistant(
             None,
             [
-                ToolCall.from_raw("c1", "weather", '{"city": "Oslo"}'),
-                ToolCall.from_raw("c2", "weather", '{"city": "Bergen"}'),
+                ToolCallPart.from_raw("c1", "weather", '{"city": "Oslo"}'),
+                ToolCallPart.from_raw("c2", "weather", '{"city": "Bergen"}'),
             ],
         ),
         ChatMessage.tool("Rain, 4 degrees, wind from the west at 10 m/s.", tool_call_id="c1"),
@@ -131,7 +131,7 @@ def test_messages_replaced_from_outside_are_recounted() -> None:
 
 
 def test_a_user_message_between_a_call_and_its_result_does_not_split_them() -> None:
-    call = ToolCall.from_raw("c1", "delete_file", '{"path": "a.txt"}')
+    call = ToolCallPart.from_raw("c1", "delete_file", '{"path": "a.txt"}')
     messages = [
         ChatMessage.user("Clean up."),
         ChatMessage.assistant(None, [call]),
@@ -150,7 +150,7 @@ def test_a_user_message_between_a_call_and_its_result_does_not_split_them() -> N
 
 
 def test_a_call_that_never_got_its_result_does_not_stop_trimming_for_good() -> None:
-    dangling = ToolCall.from_raw("lost", "search", "{}")
+    dangling = ToolCallPart.from_raw("lost", "search", "{}")
     old = [ChatMessage.user("q1 " * 50), ChatMessage.assistant(None, [dangling])]
     old.append(ChatMessage.assistant("Sorry, the search failed."))
     newest = [ChatMessage.user("q2"), ChatMessage.assistant("a2")]
@@ -158,3 +158,47 @@ def test_a_call_that_never_got_its_result_does_not_stop_trimming_for_good() -> N
     memory.put_messages([*old, *newest])
 
     assert memory.get() == newest
+
+
+def test_feedback_never_starts_a_turn() -> None:
+    question = ChatMessage.user("Fill in the form for Oslo. " * 20)
+    rejected = ChatMessage.assistant('{"name": 1}')
+    reask = ChatMessage.user("That did not match the schema: name must be a string.")
+    answer = ChatMessage.assistant('{"name": "Oslo"}')
+    memory = ChatMemory(token_limit=count_messages([reask, answer], MODEL), model=MODEL)
+    memory.put_messages([question, rejected])
+    memory.put(reask, feedback=True)
+    memory.put(answer)
+
+    # Only the re-ask and the answer fit, but a window starting at the re-ask would leave
+    # out the question it is about: the newest turn is the question's, kept whole.
+    assert memory.get() == [question, rejected, reask, answer]
+    memory.put(ChatMessage.user("Thanks."))
+    assert memory.get() == [ChatMessage.user("Thanks.")]
+
+
+def test_messages_put_as_feedback_continue_the_turn_of_the_reply_they_answer() -> None:
+    observation = ChatMessage.user("Observation: rain " * 30)
+    memory = ChatMemory(token_limit=count_messages([observation], MODEL), model=MODEL)
+    memory.put_messages([ChatMessage.user("Weather?"), ChatMessage.assistant("Action: weather")])
+    memory.put_messages([observation], feedback=True)
+
+    assert memory.get()[0] == ChatMessage.user("Weather?")
+
+
+def test_deleting_messages_keeps_the_marks_of_the_others() -> None:
+    memory = ChatMemory(token_limit=5, model=MODEL)
+    memory.put(ChatMessage.user("Q"))
+    memory.put(ChatMessage.assistant("bad"))
+    memory.put(ChatMessage.user("again"), feedback=True)
+    memory.put(ChatMessage.assistant("also bad"))
+    memory.put(ChatMessage.user("once more"), feedback=True)
+    memory.put(ChatMessage.assistant("good"))
+
+    memory.delete(1, 3)  # the first rejected answer and its re-ask
+
+    assert [m.text for m in memory.messages] == ["Q", "also bad", "once more", "good"]
+    assert memory.feedback == [2]
+    assert memory.get() == memory.messages  # still one turn, begun by "Q"
+    memory.reset()
+    assert memory.feedback == []

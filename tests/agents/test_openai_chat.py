@@ -18,7 +18,7 @@ from agents.llm import (
     LLMLengthError,
     LLMRefusalError,
     TextPart,
-    ToolCall,
+    ToolCallPart,
     ToolSchemaError,
 )
 from agents.llm.openai_llm import OpenAI
@@ -61,7 +61,9 @@ async def test_request_carries_parts_tool_history_and_options(api: respx.MockRou
         metadata = ToolMetadata()
 
     weather = {"type": "function", "function": {"name": "weather", "parameters": {}}}
-    call = ChatMessage.assistant(None, [ToolCall.from_raw("call_1", "weather", '{"city": "Oslo"}')])
+    call = ChatMessage.assistant(
+        None, [ToolCallPart.from_raw("call_1", "weather", '{"city": "Oslo"}')]
+    )
     await llm.achat(
         [
             ChatMessage.user([TextPart(text="What is this?"), ImagePart(url="https://i/x.png")]),

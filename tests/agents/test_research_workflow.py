@@ -33,6 +33,7 @@ from agents.research import (
     SourceRead,
 )
 from agents.research.events import DraftWritten, WriteRequest
+from agents.research.run_state import ResearchWorkflowState
 
 
 def two_round_model(heat: str, charging: str) -> ResearchModel:
@@ -116,13 +117,13 @@ class TemplateReport(ResearchWorkflow):
     """Writes the report from the notes without the LLM: one step replaced, the rest kept."""
 
     @step
-    async def write(self, ctx: Context[Any], ev: WriteRequest) -> DraftWritten:
-        state = await self.get_state(ctx)
-        lines = [
-            f"- {note.point} [{source.id}: {json.dumps(note.quote)}]"
-            for source in state.sources
-            for note in source.notes
-        ]
+    async def write(self, ctx: Context[ResearchWorkflowState], ev: WriteRequest) -> DraftWritten:
+        async with ctx.store.edit_state() as state:
+            lines = [
+                f"- {note.point} [{source.id}: {json.dumps(note.quote)}]"
+                for source in state.current_run().sources
+                for note in source.notes
+            ]
         return DraftWritten(markdown="\n".join(lines))
 
 

@@ -21,7 +21,7 @@ from agents.llm import (
     ScriptedLLM,
     ScriptedRequest,
     StructuredOutputError,
-    ToolCall,
+    ToolCallPart,
     Usage,
     UsageLedger,
     tool_call,
@@ -168,7 +168,7 @@ async def test_calls_are_numbered_per_request_and_malformed_arguments_are_flagge
     llm = ScriptedLLM(
         [
             tool_call("weather"),
-            ToolCall(id="", name="weather", arguments={"city": "Oslo"}),
+            ToolCallPart(id="", name="weather", arguments={"city": "Oslo"}),
             tool_call("weather", '{"city": "Oslo"'),
         ]
     )
@@ -179,7 +179,7 @@ async def test_calls_are_numbered_per_request_and_malformed_arguments_are_flagge
 
     assert [(c.id, c.raw_arguments) for c in first.message.tool_calls] == [("call_0_0", "{}")]
     assert first.message.content is None
-    # a ToolCall made with parsed arguments only is sent with them as JSON text
+    # a ToolCallPart made with parsed arguments only is sent with them as JSON text
     assert second.message.tool_calls[0].raw_arguments == '{"city": "Oslo"}'
     assert second.message.tool_calls[0].id == "call_1_0"
     assert third.message.tool_calls[0].malformed
