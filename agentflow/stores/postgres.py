@@ -60,7 +60,16 @@ __all__ = ["PostgresStore"]
 
 _RUN_COLUMNS = "run_id, workflow, version, status, created_at, updated_at, result"
 _TERMINAL = tuple(sorted(TERMINAL_STATUSES))
-_PRUNE = "DELETE FROM agentflow_runs WHERE status = ANY(%s) AND updated_at < now() - %s"
+_PRUNE = """
+WITH pruned AS (
+    DELETE FROM agentflow_runs WHERE status = ANY(%s) AND updated_at < now() - %s
+    RETURNING run_id
+), runner_rows AS (
+    -- The DBOS runner's rows of those runs (agentflow.runners.dbos.board), with them.
+    DELETE FROM agentflow_runner_runs WHERE run_id IN (SELECT run_id FROM pruned)
+)
+SELECT count(*) FROM pruned
+"""
 
 
 _APPEND = """
@@ -484,7 +493,8 @@ class PostgresStore(RunStore):
     async def prune(self, older_than: timedelta) -> int:
         async with self._connection(StoreWriteError) as connection:
             cursor = await connection.execute(_PRUNE, [list(_TERMINAL), older_than])
-            return cursor.rowcount
+            row = await cursor.fetchone()
+            return 0 if row is None else int(row[0])
 
     async def close(self) -> None:
         self._closed = True

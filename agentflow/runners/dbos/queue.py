@@ -11,7 +11,6 @@ refuses a run of another workflow version by itself, `RunVersionError`).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from agentflow.extras import extra_needed
 from agentflow.runners.dbos.board import activation_id
@@ -54,14 +53,18 @@ class RunQueue:
         )
         await client.enqueue_async(options, run_id, activation)
 
-    async def status(self, run_id: str, activation: int) -> Any:
-        """The activation's DBOS status (`WorkflowStatus`), or None when it was never
-        enqueued."""
+    async def statuses(self, activations: list[tuple[str, int]]) -> dict[str, str]:
+        """The DBOS status (`ENQUEUED`, `PENDING`, `SUCCESS`, ...) of each `(run_id,
+        activation)`, by workflow id; one never enqueued is left out."""
+        if not activations:
+            return {}
         client = await self._opened()
         found = await client.list_workflows_async(
-            workflow_ids=[activation_id(run_id, activation)], load_input=False, load_output=False
+            workflow_ids=[activation_id(run_id, number) for run_id, number in activations],
+            load_input=False,
+            load_output=False,
         )
-        return found[0] if found else None
+        return {status.workflow_id: status.status for status in found}
 
     async def held_by(self, executor_ids: list[str]) -> list[str]:
         """The ids of the activations the given executors had dequeued and not finished."""

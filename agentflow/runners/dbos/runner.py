@@ -76,15 +76,21 @@ class DBOSRunner:
         return RunView(run_id, served.name, "running", now, now)
 
     async def wait(self, run_id: str) -> RunView:
+        """Read the run's status in the store until it has ended (as `StoreTail` reads its
+        stream: a worker drives it, and this process hears nothing of it directly)."""
         pause = self._events.first_pause
         while True:
-            view = await self.get(run_id)
-            if view is None:
-                raise ApiError(404, f"no run {run_id!r}")
-            if view.status != "running":
-                return view
+            info = await self.store.get_run(run_id)
+            if info is not None and info.status in TERMINAL_STATUSES:
+                break
+            if info is None and await self.board.get(run_id) is None:
+                break  # `get` says 404
             await asyncio.sleep(pause)
             pause = min(pause * 2, self._events.longest_pause)
+        view = await self.get(run_id)
+        if view is None:
+            raise ApiError(404, f"no run {run_id!r}")
+        return view
 
     async def send(self, run_id: str, event: Event, step: str | None, key: str | None) -> None:
         row = await self.board.get(run_id)

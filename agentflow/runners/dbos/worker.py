@@ -111,7 +111,8 @@ class DBOSWorker:
             raise RuntimeError(
                 "a DBOSWorker already runs in this process (DBOS is one per process)"
             )
-        await self.store.get_run("")  # connects and migrates: fails here, named, if it cannot
+        async with self.store.connection():
+            pass  # connected and migrated: a database it cannot use fails here, named
         config: DBOSConfig = {
             "name": "agentflow",
             "system_database_url": self.store.dsn,
@@ -184,11 +185,13 @@ class DBOSWorker:
                 logger.error("worker %s could not reap: %s", self.executor_id, error)
 
     async def _reap_once(self) -> None:
-        for run in await self.board.expired():
-            status = await self.queue.status(run.run_id, run.activation)
-            if status is not None and status.status in UNFINISHED:
+        expired = await self.board.expired()
+        statuses = await self.queue.statuses([(r.run_id, r.activation) for r in expired])
+        for run in expired:
+            workflow_id = activation_id(run.run_id, run.activation)
+            if statuses.get(workflow_id) in UNFINISHED:
                 # Its worker is gone: DBOS hands the activation to one live worker.
-                await self.queue.recover_id(activation_id(run.run_id, run.activation))
+                await self.queue.recover_id(workflow_id)
                 await self.board.touch(run.run_id, run.activation)
             else:
                 await self._requeue(run.run_id, run.activation)
@@ -196,9 +199,10 @@ class DBOSWorker:
         if dead:
             for workflow_id in await self.queue.held_by(dead):
                 await self.queue.recover_id(workflow_id)
-        for run in await self.board.stale_queued(self.lease * 3):
-            status = await self.queue.status(run.run_id, run.activation)
-            if status is None or status.status not in UNFINISHED:
+        stale = await self.board.stale_queued(self.lease * 3)
+        statuses = await self.queue.statuses([(r.run_id, r.activation) for r in stale])
+        for run in stale:
+            if statuses.get(activation_id(run.run_id, run.activation)) not in UNFINISHED:
                 await self._requeue(run.run_id, run.activation)
 
     async def _requeue(self, run_id: str, activation: int) -> None:

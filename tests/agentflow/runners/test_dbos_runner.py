@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -142,3 +143,19 @@ async def test_a_run_whose_enqueue_was_lost_is_taken_up_by_the_reaper(
     result = await frames(client, "lost")
     assert result[-1] == ("StopEvent", {"result": "lost-first-second-third"})
     assert await activation_result(solo[0].dsn, "lost", 2) == "ended"
+
+
+async def test_pruning_ended_runs_drops_their_runner_rows(
+    solo: tuple[Cluster, str], client: httpx.AsyncClient
+) -> None:
+    await start(client, "chain", "to-prune", word="to-prune")
+    assert (await frames(client, "to-prune"))[-1][0] == "StopEvent"
+    store = PostgresStore(solo[0].dsn)
+    try:
+        board = RunBoard(store)
+        assert await board.get("to-prune") is not None
+        assert await store.prune(timedelta(0)) >= 1
+        assert await store.get_run("to-prune") is None
+        assert await board.get("to-prune") is None
+    finally:
+        await store.close()
