@@ -22,10 +22,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from agentflow.runners.local import LocalRunner
 from agentflow.server.app import Routes, api_error
 from agentflow.server.errors import ApiError, ServerConfigurationError
 from agentflow.server.registry import WorkflowRegistry
-from agentflow.server.runs import LocalRunner, Runner
+from agentflow.server.runs import Runner
 from agentflow.server.security import BearerTokenMiddleware
 
 if TYPE_CHECKING:

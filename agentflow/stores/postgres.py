@@ -60,16 +60,10 @@ __all__ = ["PostgresStore"]
 
 _RUN_COLUMNS = "run_id, workflow, version, status, created_at, updated_at, result"
 _TERMINAL = tuple(sorted(TERMINAL_STATUSES))
-_PRUNE = """
-WITH pruned AS (
-    DELETE FROM agentflow_runs WHERE status = ANY(%s) AND updated_at < now() - %s
-    RETURNING run_id
-), runner_rows AS (
-    -- The DBOS runner's rows of those runs (agentflow.runners.dbos.board), with them.
-    DELETE FROM agentflow_runner_runs WHERE run_id IN (SELECT run_id FROM pruned)
-)
-SELECT count(*) FROM pruned
-"""
+_PRUNE = """WITH pruned AS (DELETE FROM agentflow_runs WHERE status = ANY(%s) AND
+updated_at < now() - %s RETURNING run_id), runner AS (DELETE FROM agentflow_runner_runs
+WHERE run_id IN (SELECT run_id FROM pruned)) SELECT count(*) FROM pruned"""
+"""Ended runs, with their rows of the DBOS runner (`agentflow.runners.dbos.board`)."""
 
 
 _APPEND = """
@@ -220,7 +214,6 @@ class PostgresStore(RunStore):
 
     @property
     def dsn(self) -> str:
-        """The connection string the store was made with."""
         return self._dsn
 
     def connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[TupleRow]]:
