@@ -113,6 +113,15 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
 
         return isinstance(self._run, DurableRun) and self._run.suspend(only_if_waiting=True)
 
+    def wait_deadline(self) -> float | None:
+        """When the first of the durable run's waits with a timeout times out
+        (`time.time()` seconds), or None: a runner that parks the run wakes it then."""
+        from agentflow.durable.run import DurableRun  # loaded with the durable runs only
+
+        if not isinstance(self._run, DurableRun) or not self._run.status_notes.wait_deadlines:
+            return None
+        return min(self._run.status_notes.wait_deadlines)
+
     def suspend(self) -> bool:
         """Stop the durable run in this process now, leaving it unfinished in its store
         with every record written, as a crash would but cleanly: a process that resumes it
@@ -124,8 +133,9 @@ class WorkflowHandler(asyncio.Future[ResultT], Generic[ResultT]):
         return isinstance(self._run, DurableRun) and self._run.suspend(only_if_waiting=False)
 
     def status_changed(self) -> asyncio.Future[None]:
-        """A future done when the durable run's status in its store (`running` or
-        `waiting`) next changes: when to try `suspend_if_waiting` again."""
+        """A future done when the durable run's status is next noted (`running` or
+        `waiting`, a wait begun, asked or ended, the run found idle): when to try
+        `suspend_if_waiting` again."""
         from agentflow.durable.run import DurableRun  # loaded with the durable runs only
 
         if not isinstance(self._run, DurableRun):

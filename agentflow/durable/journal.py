@@ -281,8 +281,8 @@ class RunJournal(JournalWriter):
         if self.created.cancelled() or self.created.exception() is not None:
             return None  # not in the store (its id was taken): nothing of it to write
         await self._drained.wait()
-        if suspended:
-            return self.failure  # unfinished in the store, with everything it did
+        if suspended:  # unfinished in the store, with everything it did
+            return self.failure or await self._keep_for_resume()
         if self.failure is not None:
             # Failed already, or (records written behind its outcome) the run was decided
             # before the write failed: either way it ends with that error.
@@ -305,6 +305,21 @@ class RunJournal(JournalWriter):
             )
         except Exception as error:  # the store's named error, or anything it raised
             failure = as_store_error(error, self.run_id, "to write its end")
+            note_failed_write(failure, self.run_id)
+            return failure
+        return None
+
+    async def _keep_for_resume(self) -> StoreError | None:
+        """`"exit"` writes nothing per step: a suspended run's fold goes in as a checkpoint
+        (with the stream so far), so that its resume re-runs only what was in flight."""
+        if self.writes_records:
+            return None
+        try:
+            await self.store.write(
+                self.run_id, [], checkpoint=self._checkpoint_of_fold(), stream=self.stream.take()
+            )
+        except Exception as error:  # the store's named error, or anything it raised
+            failure = as_store_error(error, self.run_id, "to keep it for its resume")
             note_failed_write(failure, self.run_id)
             return failure
         return None

@@ -272,7 +272,9 @@ class DurableRun(WorkflowRun):
     ) -> Event:
         """`wait_in`, with the run's status in the store following (`status.py`)."""
         return await self.status_notes.around_wait(
-            lambda: wait_in(self, event_type, waiter_event, waiter_id, requirements, timeout)
+            lambda left: wait_in(self, event_type, waiter_event, waiter_id, requirements, left),
+            waiter_id,
+            timeout,
         )
 
     def idempotency_key(self, name: str) -> str:

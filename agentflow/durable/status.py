@@ -17,11 +17,13 @@ Only a durable run has these notes; a run in memory pays nothing for them.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from agentflow.durable.writer import JournalWriter
 from agentflow.events import Event
+from agentflow.runtime.execution import current_execution
 from agentflow.stores.base import RunStatus
 
 if TYPE_CHECKING:
@@ -32,7 +34,16 @@ if TYPE_CHECKING:
 class RunStatusNotes:
     """One durable run's status, as the store last heard it; see the module docstring."""
 
-    __slots__ = ("_changed", "_noted", "_run", "entering", "routing", "status", "suspended")
+    __slots__ = (
+        "_changed",
+        "_noted",
+        "_run",
+        "entering",
+        "routing",
+        "status",
+        "suspended",
+        "wait_deadlines",
+    )
 
     def __init__(self, run: WorkflowRun) -> None:
         self._run = run
@@ -42,40 +53,55 @@ class RunStatusNotes:
         self.suspended = 0
         """How many `wait_for_event` calls are waiting now."""
         self.entering = 0
-        """How many of those wait for their note to be written, not yet for an answer."""
+        """How many of those wait for their note to be written, their question not asked
+        yet."""
+        self.wait_deadlines: list[float] = []
+        """When the waits with a timeout time out (`time.time()` seconds)."""
         self.routing = 0
         """How many events wait for their record before they are routed: the run is not
         idle while one is on its way."""
         self._changed: asyncio.Future[None] | None = None
-        """Done at the next change of `status` (made by `changed` only: a run nobody
+        """Done at the next `note` or question asked (made by `changed` only: a run nobody
         watches pays nothing)."""
 
     def changed(self) -> asyncio.Future[None]:
-        """A future done at the next `note`: a change of `status`, a wait begun or ended,
-        or the run found idle, any of which may leave it parked (a runner that suspends
-        waiting runs watches it, with the run's handler)."""
+        """A future done at the next `note` (a change of `status`, a wait begun or ended,
+        the run found idle) or the next wait's question asked, any of which may leave it
+        parked (a runner that suspends waiting runs watches it, with the run's handler)."""
         if self._changed is None:
             self._changed = self._run.loop.create_future()
         return self._changed
 
+    def _tell(self) -> None:
+        changed, self._changed = self._changed, None
+        if changed is not None and not changed.done():
+            changed.set_result(None)
+
     def parked(self) -> bool:
         """True when the run is `waiting` and nothing it was given is still on its way: no
         event waits for its record or a worker, no step runs but those suspended in waits,
-        and every suspended wait is still unanswered (an answer is taken off the pending
-        waits at once, yet its step counts as suspended until it resumes). The status alone
-        can lag: an event a waiting run routes to another step is not a status change."""
+        every wait has asked its question (one still writing its note has not) and none is
+        answered yet (an answer is taken off the pending waits at once, yet its step counts
+        as suspended until it resumes). The status alone can lag: an event a waiting run
+        routes to another step is not a status change. A run with a timeout of its own is
+        never parked: its timer must go on (a wait's timeout is journalled, `around_wait`,
+        and a runner wakes a parked run by `wait_deadlines`), nor one whose wait is due to
+        time out now."""
         run = self._run
         if (
             not run.is_running
             or self.status != "waiting"
             or self.routing
+            or self.entering
+            or run.timeout is not None
+            or (self.wait_deadlines and min(self.wait_deadlines) <= time.time())
             or run.children
             or len(run.executing) > self.suspended
             or any(lane.pending for lane in run.lanes.values())
         ):
             return False
         pending = 0 if run.waiters is None else len(run.waiters.pending)
-        return self.suspended - self.entering <= pending
+        return self.suspended <= pending
 
     def note(self, idle: bool = False) -> asyncio.Future[None] | None:
         """Write the run's status if it changed: `waiting` when it is `idle` (nothing to
@@ -94,27 +120,50 @@ class RunStatusNotes:
             journal = run.journal
             assert journal is not None
             self._noted = journal.note_status(status)
-        changed, self._changed = self._changed, None
-        if changed is not None and not changed.done():
-            changed.set_result(None)
+        self._tell()
         return self._noted
 
-    async def around_wait(self, wait: Callable[[], Awaitable[Event]]) -> Event:
-        """Run a step's `wait` (what makes its `wait_in`) with the status following it:
-        the run is listed as waiting before its question is asked, so that whoever sees
-        the question finds the run among the waiting ones."""
+    async def around_wait(
+        self,
+        wait: Callable[[float | None], Awaitable[Event]],
+        waiter_id: str | None,
+        timeout: float | None,
+    ) -> Event:
+        """Run a step's wait (`wait(timeout)` makes its `wait_in`) with the status
+        following it: the run is listed as waiting before its question is asked, so that
+        whoever sees the question finds the run among the waiting ones. A timeout counts
+        from the wait's first start: a wait re-run after a resume gets what is left."""
+        deadline = None if timeout is None else await self._deadline(waiter_id, timeout)
         self.suspended += 1
+        if deadline is not None:
+            self.wait_deadlines.append(deadline)
         try:
             self.entering += 1
             try:
                 await JournalWriter.durable(self.note())
             finally:
                 self.entering -= 1
-            # It takes its place among the pending waits before it first suspends.
-            return await wait()
+            # Told now, heard after `wait` has taken its place among the pending waits and
+            # asked its question (all before it first suspends).
+            self._tell()
+            return await wait(None if deadline is None else max(deadline - time.time(), 0.0))
         finally:
             self.suspended -= 1
+            if deadline is not None:
+                self.wait_deadlines.remove(deadline)
             self.note()
+
+    async def _deadline(self, waiter_id: str | None, timeout: float) -> float:
+        """When the calling step's wait times out: from the time its first run began to
+        wait, journalled (`once`) by the step's execution, so that it holds across a
+        resume in any process. A caller outside the run has nothing to journal it by."""
+        run = self._run
+        execution = current_execution.get()
+        if execution is None or execution.link is not run.link:
+            return time.time() + timeout
+        name = f"agentflow.wait:{waiter_id if waiter_id is not None else execution.waits}"
+        started: float = await run.once(name, time.time, ())
+        return started + timeout
 
     def became_idle(self) -> None:
         """The run has nothing to run and is not stuck (`WorkflowRun.became_idle`)."""

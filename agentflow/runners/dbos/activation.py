@@ -42,20 +42,22 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("agentflow.runners.dbos")
 
-Outcome = Literal["ended", "parked", "superseded", "released", "unserved"]
+Outcome = Literal["ended", "parked", "superseded", "released", "unserved", "handed back"]
 StopReason = Literal["shutdown", "lease lost"]
 
 
 class Driving:
     """A run a worker drives: what wakes it, and how the worker lets it go."""
 
-    __slots__ = ("handler", "stopping", "woken")
+    __slots__ = ("handler", "stopping", "wake_at", "woken")
 
     def __init__(self) -> None:
         self.woken = asyncio.Event()
         """Set when a post reaches the run's inbox."""
         self.handler: WorkflowHandler[Any] | None = None
         self.stopping: StopReason | None = None
+        self.wake_at: float | None = None
+        """When the parked run must be woken for a wait of its to time out."""
 
     def let_go(self, reason: StopReason) -> None:
         """Suspend the run here (see the module docstring); its activation ends soon."""
@@ -83,20 +85,20 @@ async def drive(worker: DBOSWorker, run_id: str, activation: int) -> Outcome:
             ended = handler is None or await _drive_once(worker, run_id, handler, driving)
             if ended or driving.stopping is not None:
                 break
-            verdict = await worker.board.park(run_id, activation, worker.executor_id)
+            verdict = await worker.board.park(
+                run_id, activation, worker.executor_id, driving.wake_at
+            )
             if verdict != "busy":  # else something came meanwhile: resume it, drive on
                 return "parked" if verdict == "parked" else "superseded"
         if ended:
             await worker.board.end(run_id, activation)
             return "ended"
         if driving.stopping == "shutdown":
-            fresh = await worker.board.requeue(run_id, activation, worker.executor_id)
-            if fresh is not None:
-                await worker.queue.enqueue(run_id, fresh)
+            worker.hand_back(run_id, activation, held=True)
             return "released"
         return "superseded"  # the lease was lost: another worker drives it
     finally:
-        worker.unwatch(run_id)
+        worker.unwatch(run_id, driving)
 
 
 async def _drive_once(
@@ -151,22 +153,28 @@ async def _follow(
     """Deliver the inbox and try to park at each status change; True once the run has
     ended, False once it is suspended."""
     woken = driving.woken
+    woken.set()  # read the inbox first
     while not handler.done():
-        woken.clear()
-        for item in await worker.board.inbox(run_id):
-            await _deliver(handler, item)
-            await worker.board.delivered(item)
+        if woken.is_set():
+            woken.clear()
+            for item in await worker.board.inbox(run_id):
+                if driving.stopping is not None or not await _deliver(handler, item):
+                    break  # let go, or suspended meanwhile: the item stays for the next
+                await worker.board.delivered(item)
         if handler.done() or handler.suspend_if_waiting():
+            driving.wake_at = handler.wait_deadline()
             break
         wake = asyncio.ensure_future(woken.wait())
         try:
-            await asyncio.wait(
+            _, pending = await asyncio.wait(
                 [handler, handler.status_changed(), wake],
                 timeout=worker.inbox_poll_seconds,
                 return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
             wake.cancel()
+        if len(pending) == 3:
+            woken.set()  # nothing for a while: read the inbox anyway (a NOTIFY can be lost)
     try:
         await handler
     except RunSuspendedError:
@@ -181,17 +189,28 @@ async def _follow(
     return True
 
 
-async def _deliver(handler: WorkflowHandler[Any], item: InboxItem) -> None:
-    """Send the item into the run. One the run cannot take (the replica checks what it
+async def _deliver(handler: WorkflowHandler[Any], item: InboxItem) -> bool:
+    """Send the item into the run; True once it is done with (taken, or the run ended
+    for good without it), False when the run was suspended first and the item must wait
+    for the run's next activation. One the run cannot take (the replica checks what it
     can before posting, so only a workflow changed since) is dropped, and logged."""
     if item.kind == "cancel":
         if not handler.done():
             await handler.cancel_run()
-        return
+        return _ended_for_good(handler)
     try:
         event = JsonSerializer().deserialize_at(item.data or "", f"inbox item {item.id}")
         if not isinstance(event, Event):
             raise ContextSerdeError(f"inbox item {item.id} holds a {type(event).__name__}")
-        await handler.send_event_confirmed(event, item.step, idempotency_key=item.key)
+        taken = await handler.send_event_confirmed(event, item.step, idempotency_key=item.key)
     except (WorkflowRuntimeError, ContextSerdeError, RecordTooLargeError) as error:
         logger.error("run %r did not take inbox item %d: %s", handler.run_id, item.id, error)
+        return True
+    return taken or _ended_for_good(handler)
+
+
+def _ended_for_good(handler: WorkflowHandler[Any]) -> bool:
+    """True when the run has ended, and not by being suspended here."""
+    if not handler.done():
+        return False
+    return handler.cancelled() or not isinstance(handler.exception(), RunSuspendedError)

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from agentflow.server.errors import ApiError
+from agentflow.stores.base import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -123,7 +124,7 @@ class RunBoard:
             run = await _locked(connection, run_id)
             if run is None:
                 raise ApiError(404, f"no run {run_id!r}")
-            if run.state == "ended":
+            if run.state == "ended" or await _ended_in_store(connection, run_id):
                 if key is not None and await _has_key(connection, run_id, key):
                     return Posted(sent=False, requeue=None)
                 raise ApiError(409, f"run {run_id!r} has ended")
@@ -143,14 +144,16 @@ class RunBoard:
         self, run_id: str, activation: int, owner: str, lease: timedelta
     ) -> BoardRun | None:
         """Take the run for `owner`, under a lease, if `activation` is its latest and it
-        has not ended; None otherwise (a later activation drives it, or it is over)."""
+        is queued (or was `owner`'s already, or its holder's lease ran out); None otherwise
+        (another activation or a live worker drives it, or it is over)."""
         async with self.store.connection() as connection:
             cursor = await connection.execute(
                 "UPDATE agentflow_runner_runs SET state = 'running', owner = %s,"
                 " lease_until = now() + %s, updated_at = now()"
-                " WHERE run_id = %s AND activation = %s AND state IN ('queued', 'running')"
+                " WHERE run_id = %s AND activation = %s AND (state = 'queued' OR"
+                " (state = 'running' AND (owner = %s OR lease_until < now())))"
                 " RETURNING run_id, served_name, start_event, state, activation, owner",
-                [owner, lease, run_id, activation],
+                [owner, lease, run_id, activation, owner],
             )
             row = await cursor.fetchone()
         return None if row is None else BoardRun(*row)
@@ -181,10 +184,13 @@ class RunBoard:
             row = await cursor.fetchone()
         return 0 if row is None else int(row[0])
 
-    async def park(self, run_id: str, activation: int, owner: str) -> ParkVerdict:
+    async def park(
+        self, run_id: str, activation: int, owner: str, wake_at: float | None
+    ) -> ParkVerdict:
         """Mark the run parked if `owner` still holds it for `activation` and its inbox is
-        empty: "parked"; "busy" when the inbox holds something (drive it on), "gone" when
-        another activation or worker has it."""
+        empty: "parked" (to be woken at `wake_at`, `time.time()` seconds, if given); "busy"
+        when the inbox holds something (drive it on), "gone" when another activation or
+        worker has it."""
         async with self.store.connection() as connection, connection.transaction():
             run = await _locked(connection, run_id)
             if (
@@ -202,8 +208,9 @@ class RunBoard:
                 return "busy"
             await connection.execute(
                 "UPDATE agentflow_runner_runs SET state = 'parked', owner = NULL,"
-                " lease_until = NULL, updated_at = now() WHERE run_id = %s",
-                [run_id],
+                " lease_until = NULL, wake_at = to_timestamp(%s), updated_at = now()"
+                " WHERE run_id = %s",
+                [wake_at, run_id],
             )
             return "parked"
 
@@ -253,11 +260,10 @@ class RunBoard:
             return [BoardRun(*row) for row in await cursor.fetchall()]
 
     async def dead_workers(self) -> list[str]:
-        """Workers whose heartbeat ran out, forgotten as they are returned."""
+        """Workers whose heartbeat ran out (`forget_workers` once they are dealt with)."""
         async with self.store.connection() as connection:
             cursor = await connection.execute(
-                "DELETE FROM agentflow_runner_workers WHERE alive_until < now()"
-                " RETURNING executor_id"
+                "SELECT executor_id FROM agentflow_runner_workers WHERE alive_until < now()"
             )
             return [row[0] for row in await cursor.fetchall()]
 
@@ -276,14 +282,44 @@ class RunBoard:
                 return None
             return await _requeue(connection, run_id)
 
-    async def touch(self, run_id: str, activation: int) -> None:
-        """Note that a queued run was looked after (its DBOS workflow re-enqueued)."""
+    async def release_expired(self, run_id: str, activation: int) -> bool:
+        """Queue the run again, for its activation's recovery, if its holder's lease has
+        run out; False when another reaper did, or the holder renewed it: only the caller
+        that gets True recovers the activation."""
+        async with self.store.connection() as connection:
+            cursor = await connection.execute(
+                "UPDATE agentflow_runner_runs SET state = 'queued', owner = NULL,"
+                " lease_until = NULL, updated_at = now() WHERE run_id = %s"
+                " AND activation = %s AND state = 'running' AND lease_until < now()",
+                [run_id, activation],
+            )
+            return cursor.rowcount == 1
+
+    async def wake_due(self) -> list[tuple[str, int]]:
+        """Queue again the parked runs whose wake-up time has come (a wait of theirs times
+        out); `(run_id, activation)` of each, to enqueue."""
+        async with self.store.connection() as connection:
+            cursor = await connection.execute(
+                "UPDATE agentflow_runner_runs SET state = 'queued',"
+                " activation = activation + 1, wake_at = NULL, updated_at = now()"
+                " WHERE state = 'parked' AND wake_at < now() RETURNING run_id, activation"
+            )
+            return [(row[0], int(row[1])) for row in await cursor.fetchall()]
+
+    async def live_workers(self) -> set[str]:
+        async with self.store.connection() as connection:
+            cursor = await connection.execute(
+                "SELECT executor_id FROM agentflow_runner_workers WHERE alive_until >= now()"
+            )
+            return {row[0] for row in await cursor.fetchall()}
+
+    async def forget_workers(self, executor_ids: list[str]) -> None:
+        """Forget dead workers once their activations are recovered."""
         async with self.store.connection() as connection:
             await connection.execute(
-                "UPDATE agentflow_runner_runs SET state = 'queued', owner = NULL,"
-                " lease_until = NULL, updated_at = now()"
-                " WHERE run_id = %s AND activation = %s AND state <> 'ended'",
-                [run_id, activation],
+                "DELETE FROM agentflow_runner_workers WHERE executor_id = ANY(%s)"
+                " AND alive_until < now()",
+                [executor_ids],
             )
 
 
@@ -296,6 +332,15 @@ async def _locked(connection: AsyncConnection[TupleRow], run_id: str) -> BoardRu
     cursor = await connection.execute(f"{_SELECT_RUN} WHERE run_id = %s FOR UPDATE", [run_id])
     row = await cursor.fetchone()
     return None if row is None else BoardRun(*row)
+
+
+async def _ended_in_store(connection: AsyncConnection[TupleRow], run_id: str) -> bool:
+    """True once the run's end is in the store, before its worker marked the row ended."""
+    cursor = await connection.execute(
+        "SELECT 1 FROM agentflow_runs WHERE run_id = %s AND status = ANY(%s)",
+        [run_id, list(TERMINAL_STATUSES)],
+    )
+    return await cursor.fetchone() is not None
 
 
 async def _has_key(connection: AsyncConnection[TupleRow], run_id: str, key: str) -> bool:

@@ -53,9 +53,9 @@ class RunQueue:
         )
         await client.enqueue_async(options, run_id, activation)
 
-    async def statuses(self, activations: list[tuple[str, int]]) -> dict[str, str]:
-        """The DBOS status (`ENQUEUED`, `PENDING`, `SUCCESS`, ...) of each `(run_id,
-        activation)`, by workflow id; one never enqueued is left out."""
+    async def statuses(self, activations: list[tuple[str, int]]) -> dict[str, tuple[str, str]]:
+        """The DBOS status (`ENQUEUED`, `PENDING`, `SUCCESS`, ...) and the executor of each
+        `(run_id, activation)`, by workflow id; one never enqueued is left out."""
         if not activations:
             return {}
         client = await self._opened()
@@ -64,7 +64,7 @@ class RunQueue:
             load_input=False,
             load_output=False,
         )
-        return {status.workflow_id: status.status for status in found}
+        return {status.workflow_id: (status.status, status.executor_id or "") for status in found}
 
     async def held_by(self, executor_ids: list[str]) -> list[str]:
         """The ids of the activations the given executors had dequeued and not finished."""

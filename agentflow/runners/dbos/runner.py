@@ -18,7 +18,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from agentflow.context.serializers import JsonSerializer
 from agentflow.errors import ContextSerdeError, WorkflowRuntimeError
@@ -112,9 +112,7 @@ class DBOSRunner:
                 f"event: {size} bytes, over the store's limit of "
                 f"{self.store.max_record_bytes} bytes for one record",
             )
-        posted = await self.board.post(run_id, "event", step, text, key)
-        if posted.requeue is not None:
-            await self.queue.enqueue(run_id, posted.requeue)
+        await self._post(run_id, "event", step, text, key)
 
     async def cancel(self, run_id: str) -> None:
         view = await self.get(run_id)
@@ -122,10 +120,22 @@ class DBOSRunner:
             raise ApiError(404, f"no run {run_id!r}")
         if view.status != "running":
             raise ApiError(409, f"run {run_id!r} has ended ({view.status})")
-        posted = await self.board.post(run_id, "cancel", None, None, None)
+        await self._post(run_id, "cancel", None, None, None)
+        await self.wait(run_id)
+
+    async def _post(
+        self,
+        run_id: str,
+        kind: Literal["event", "cancel"],
+        step: str | None,
+        data: str | None,
+        key: str | None,
+    ) -> None:
+        """Post to the run's inbox, and enqueue the activation that wakes it if it was
+        parked (should this process die in between, a worker's reaper enqueues it)."""
+        posted = await self.board.post(run_id, kind, step, data, key)
         if posted.requeue is not None:
             await self.queue.enqueue(run_id, posted.requeue)
-        await self.wait(run_id)
 
     async def get(self, run_id: str) -> RunView | None:
         info = await self.store.get_run(run_id)

@@ -23,6 +23,7 @@ import logging
 import os
 import socket
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,9 @@ async def run_activation(run_id: str, activation: int) -> str:
     """One activation of a run (`activation.py`)."""
     if _current is None:
         raise RuntimeError("a run's activation came to a process with no DBOSWorker running")
+    if _current.stopping:
+        _current.hand_back(run_id, activation, held=False)
+        return "handed back"
     return await drive(_current, run_id, activation)
 
 
@@ -91,18 +95,30 @@ class DBOSWorker:
         self.inbox_poll_seconds = inbox_poll_seconds
         self._driving: dict[str, Driving] = {}
         self._all_let_go: asyncio.Event | None = None
+        self._handed_back: list[tuple[str, int, bool]] = []
         self.ready = asyncio.Event()
         """Set once DBOS is launched and the worker listens to the queue."""
+
+    @property
+    def stopping(self) -> bool:
+        """True once the worker stops: it takes no run more (`hand_back`)."""
+        return self._all_let_go is not None
 
     def watch(self, run_id: str) -> Driving:
         """Note that this worker drives `run_id` (and renews its lease) until `unwatch`."""
         driving = self._driving[run_id] = Driving()
         return driving
 
-    def unwatch(self, run_id: str) -> None:
-        self._driving.pop(run_id, None)
+    def unwatch(self, run_id: str, driving: Driving) -> None:
+        if self._driving.get(run_id) is driving:
+            del self._driving[run_id]
         if not self._driving and self._all_let_go is not None:
             self._all_let_go.set()
+
+    def hand_back(self, run_id: str, activation: int, held: bool) -> None:
+        """Queue the run again once this stopping worker no longer takes runs from the
+        queue (`held`: this worker had claimed it)."""
+        self._handed_back.append((run_id, activation, held))
 
     async def run(self) -> None:
         """Execute runs until cancelled; DBOS is shut down on the way out."""
@@ -137,15 +153,19 @@ class DBOSWorker:
         finally:
             await self._let_all_go()
             _current = None
-            await self.queue.close()  # first: DBOS's end shuts the loop's thread pool down
+            # No activation is taken from now on.
             await asyncio.to_thread(DBOS.destroy, destroy_registry=False)
+            # DBOS made its thread pool the loop's default, and has shut it down.
+            asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
+            await self._requeue_handed_back()
+            await self.queue.close()
 
     async def _let_all_go(self) -> None:
-        """Suspend every run this worker drives and queue each again for another worker,
-        waiting (a lease's time at most) until their activations have done so."""
+        """Take no run more, and suspend every run this worker drives, waiting (a lease's
+        time at most) until their activations have handed them back."""
+        self._all_let_go = asyncio.Event()
         if not self._driving:
             return
-        self._all_let_go = asyncio.Event()
         for driving in list(self._driving.values()):
             driving.let_go("shutdown")
         try:
@@ -156,6 +176,18 @@ class DBOSWorker:
                 self.executor_id,
                 len(self._driving),
             )
+
+    async def _requeue_handed_back(self) -> None:
+        """Queue again, for the other workers, the runs this worker let go as it stopped."""
+        for run_id, activation, held in self._handed_back:
+            try:
+                fresh = await self.board.requeue(
+                    run_id, activation, self.executor_id if held else None
+                )
+                if fresh is not None:
+                    await self.queue.enqueue(run_id, fresh)
+            except Exception:  # its row stays queued: a reaper queues it again later
+                logger.exception("worker %s could not hand run %r back", self.executor_id, run_id)
 
     async def _renew_leases(self) -> None:
         while True:
@@ -181,29 +213,40 @@ class DBOSWorker:
             await asyncio.sleep(self.lease.total_seconds() / 2)
             try:
                 await self._reap_once()
-            except StoreError as error:
-                logger.error("worker %s could not reap: %s", self.executor_id, error)
+            except Exception:  # the database or DBOS failed: the next scan tries again
+                logger.exception("worker %s could not reap", self.executor_id)
 
     async def _reap_once(self) -> None:
         expired = await self.board.expired()
         statuses = await self.queue.statuses([(r.run_id, r.activation) for r in expired])
         for run in expired:
             workflow_id = activation_id(run.run_id, run.activation)
-            if statuses.get(workflow_id) in UNFINISHED:
-                # Its worker is gone: DBOS hands the activation to one live worker.
-                await self.queue.recover_id(workflow_id)
-                await self.board.touch(run.run_id, run.activation)
-            else:
+            status, _ = statuses.get(workflow_id, ("", ""))
+            if status not in UNFINISHED:
                 await self._requeue(run.run_id, run.activation)
+            elif await self.board.release_expired(run.run_id, run.activation):
+                # Its worker is gone: DBOS hands the activation to one live worker. Only
+                # the reaper that released the row recovers it.
+                await self.queue.recover_id(workflow_id)
         dead = await self.board.dead_workers()
         if dead:
             for workflow_id in await self.queue.held_by(dead):
                 await self.queue.recover_id(workflow_id)
+            await self.board.forget_workers(dead)
         stale = await self.board.stale_queued(self.lease * 3)
-        statuses = await self.queue.statuses([(r.run_id, r.activation) for r in stale])
-        for run in stale:
-            if statuses.get(activation_id(run.run_id, run.activation)) not in UNFINISHED:
-                await self._requeue(run.run_id, run.activation)
+        if stale:
+            statuses = await self.queue.statuses([(r.run_id, r.activation) for r in stale])
+            live = await self.board.live_workers() | {self.executor_id}
+            for run in stale:
+                workflow_id = activation_id(run.run_id, run.activation)
+                status, executor = statuses.get(workflow_id, ("", ""))
+                if status not in UNFINISHED:
+                    await self._requeue(run.run_id, run.activation)
+                elif status == "PENDING" and executor not in live:
+                    # Taken by a worker that died before it ever said it was alive.
+                    await self.queue.recover_id(workflow_id)
+        for run_id, activation in await self.board.wake_due():
+            await self.queue.enqueue(run_id, activation)
 
     async def _requeue(self, run_id: str, activation: int) -> None:
         """The run's latest activation is over (or was never enqueued) though the run

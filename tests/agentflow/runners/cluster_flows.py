@@ -16,6 +16,7 @@ import hashlib
 import os
 
 from agentflow import Context, Workflow, step
+from agentflow.errors import WaitForEventTimeoutError
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent, StartEvent, StopEvent
 from agentflow.server import WorkflowServer
 
@@ -93,6 +94,29 @@ class Asks(Workflow):
         return StopEvent(result=f"hello {ev.response}")
 
 
+class WaitStart(StartEvent):
+    word: str
+    timeout: float | None = None
+
+
+class WaitsForName(Workflow):
+    """Asks for a name inside its step (`ctx.wait_for_event`), with the start event's
+    timeout; ends with the name, or with "nobody" once the wait timed out."""
+
+    @step
+    async def ask(self, ctx: Context, ev: WaitStart) -> StopEvent:
+        note(ev.word, "ask")
+        try:
+            answer = await ctx.wait_for_event(
+                HumanResponseEvent,
+                waiter_event=InputRequiredEvent(prefix="name?"),
+                timeout=ev.timeout,
+            )
+        except WaitForEventTimeoutError:
+            return StopEvent(result="nobody")
+        return StopEvent(result=f"hello {answer.response}")
+
+
 class Work(StartEvent):
     rounds: int
 
@@ -112,3 +136,4 @@ server = WorkflowServer(token="")
 server.add_workflow("chain", Chain(timeout=None))
 server.add_workflow("asks", Asks(timeout=None))
 server.add_workflow("crunch", Crunch(timeout=None))
+server.add_workflow("waits", WaitsForName(timeout=None))

@@ -88,6 +88,32 @@ async def test_an_answer_retried_with_its_key_reaches_the_parked_run_once(
     assert (await client.post("/events/idem", json=answer("x"))).status_code == 409
 
 
+async def test_a_run_waiting_inside_its_step_parks_once_it_has_asked(
+    solo: tuple[Cluster, str], client: httpx.AsyncClient
+) -> None:
+    await start(client, "waits", "in-step", word="in-step")
+    async with client.stream("GET", "/events/in-step") as response:
+        async for _, frame in sse_frames(response):
+            assert frame["type"] == "InputRequiredEvent"
+            break
+    await parked(solo, "in-step")
+    response = await client.post("/events/in-step", json=answer("Wanda"))
+    assert response.status_code == 200, response.text
+    assert (await frames(client, "in-step"))[-1] == ("StopEvent", {"result": "hello Wanda"})
+    assert await activation_result(solo[0].dsn, "in-step", 2) == "ended"
+
+
+async def test_a_parked_wait_times_out_when_its_timeout_passes(
+    solo: tuple[Cluster, str], client: httpx.AsyncClient
+) -> None:
+    await start(client, "waits", "unanswered", word="unanswered", timeout=1.5)
+    await parked(solo, "unanswered")
+    # Nobody answers: the reaper wakes the run at its wait's deadline, and the wait times
+    # out as it would have in memory.
+    assert (await frames(client, "unanswered"))[-1] == ("StopEvent", {"result": "nobody"})
+    assert solo[0].starts().count(("unanswered", "ask", "solo")) == 2
+
+
 async def test_a_parked_run_is_cancelled_through_the_replica(
     solo: tuple[Cluster, str], client: httpx.AsyncClient
 ) -> None:

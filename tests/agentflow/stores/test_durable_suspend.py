@@ -108,6 +108,9 @@ async def test_an_answer_journalled_before_the_suspension_is_taken_on_resume(
     handler = first.run(run_id="wait")
     await until_parked(handler)
     await suspended(handler)
+    # Parked only once its question was out: whoever answers has seen it.
+    asked = await store.read_stream("wait")
+    assert ['"prefix": "name?"' in entry.data for entry in asked] == [True]
 
     later = AsksInAWait(store)
     resumed = await later.resume("wait")
@@ -165,12 +168,13 @@ async def test_a_run_in_memory_has_no_stored_status() -> None:
     assert await handler == 1
 
 
+@pytest.mark.parametrize("durability", MODES)
 async def test_a_running_run_suspended_re_runs_its_step_in_flight_on_resume(
-    store: RunStore,
+    store: RunStore, durability: str
 ) -> None:
     class TwoSteps(Workflow):
         def __init__(self) -> None:
-            super().__init__(store=store, timeout=None)
+            super().__init__(store=store, timeout=None, durability=durability)  # type: ignore[arg-type]
             self.calls: list[str] = []
             self.entered = asyncio.Event()
             self.release = asyncio.Event()
@@ -188,20 +192,64 @@ async def test_a_running_run_suspended_re_runs_its_step_in_flight_on_resume(
             return StopEvent(result="done")
 
     first = TwoSteps()
-    handler = first.run(run_id="busy-run")
+    handler = first.run(run_id=f"busy-{durability}")
     await first.entered.wait()
     assert handler.suspend() is True
     await suspended(handler)
     assert handler.suspend() is False  # over here
-    info = await store.get_run("busy-run")
+    info = await store.get_run(f"busy-{durability}")
     assert info is not None
     assert info.status == "running"
 
     later = TwoSteps()
     later.release.set()
-    assert await (await later.resume("busy-run")) == "done"
+    # Also in "exit", which writes nothing per step: the suspension keeps what it did.
+    assert await (await later.resume(f"busy-{durability}")) == "done"
     assert (first.calls, later.calls) == (["one", "two"], ["two"])
 
 
 class Middle(Event):
     pass
+
+
+async def test_a_run_with_a_timeout_of_its_own_is_never_parked(store: RunStore) -> None:
+    flow = AsksByReturning(store)
+    flow.timeout = 600
+    handler = flow.run()
+    async for event in handler.stream_events():
+        if isinstance(event, InputRequiredEvent):
+            break
+    await until_status_noted(handler)
+    assert handler.suspend_if_waiting() is False
+    await handler.send_event_confirmed(HumanResponseEvent(response="x"))
+    assert await handler == "hello x"
+
+
+async def test_a_parked_waits_timeout_counts_from_its_first_start(store: RunStore) -> None:
+    class TimedWait(Workflow):
+        @step
+        async def ask(self, ctx: Context, ev: StartEvent) -> StopEvent:
+            answer = await ctx.wait_for_event(
+                HumanResponseEvent, waiter_event=InputRequiredEvent(prefix="?"), timeout=600
+            )
+            return StopEvent(result=answer.response)
+
+    handler = TimedWait(store=store, timeout=None).run(run_id="timed")
+    await until_parked(handler)
+    deadline = handler.wait_deadline()
+    await suspended(handler)
+    assert deadline is not None
+
+    resumed = await TimedWait(store=store, timeout=None).resume("timed")
+    await until_parked(resumed)
+    assert resumed.wait_deadline() == deadline  # the same journalled start, not a new one
+    await suspended(resumed)
+
+    again = await TimedWait(store=store, timeout=None).resume("timed")
+    await again.send_event_confirmed(HumanResponseEvent(response="in time"))
+    assert await again == "in time"
+
+
+async def until_status_noted(handler: WorkflowHandler) -> None:
+    """Until the run's status has been noted once more (its question is out by then)."""
+    await asyncio.wait([handler, handler.status_changed()], return_when="FIRST_COMPLETED")

@@ -14,10 +14,14 @@ CREATE TABLE agentflow_runner_runs (
     activation  integer NOT NULL,
     owner       text,
     lease_until timestamptz,
+    -- A parked run waiting with a timeout is woken then, for the wait to time out.
+    wake_at     timestamptz,
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
 -- The reaper's scans: running runs whose lease ran out, queued runs nobody took.
 CREATE INDEX agentflow_runner_runs_by_state ON agentflow_runner_runs (state, lease_until);
+CREATE INDEX agentflow_runner_runs_wakes ON agentflow_runner_runs (wake_at)
+    WHERE state = 'parked';
 
 CREATE TABLE agentflow_runner_inbox (
     id        bigserial PRIMARY KEY,
