@@ -120,7 +120,11 @@ class DbosWorker:
         DBOS(config=config)
         _current = self
         try:
-            await asyncio.to_thread(DBOS.launch)
+            # Launched from this loop's own thread, so that DBOS runs the activations (async
+            # workflows) on this loop: launched elsewhere, it runs them on a loop of its own
+            # thread, which would share the store's connection pool (bound to one loop) and
+            # the runs' wake-up events with this one's lease renewal and listener.
+            DBOS.launch()
             await DBOS.register_queue_async(
                 QUEUE_NAME, worker_concurrency=self.concurrency, polling_interval_sec=0.05
             )
