@@ -4,8 +4,8 @@ The worker's store (its connection pool, bound to the loop that first uses it) a
 runs' wake-up events are shared by the activations and by the worker's lease renewal and
 inbox listener. DBOS runs an async workflow on the loop of the thread that launched it, or,
 launched from a thread without one, on a loop of its own: the worker must launch it from
-its loop, or the pool is used from two loops ("... is bound to a different event loop")
-and runs stall waiting for connections.
+its loop, or the pool is used from two loops ("... is bound to a different event loop",
+seen in bench/cluster.py's workers, where runs also stalled).
 
 The worker runs in this process here (DBOS is one per process, and only this test launches
 it in the test process); the cluster tests run workers as `agentflow worker` processes.
