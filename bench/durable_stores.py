@@ -27,7 +27,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests" / "agentflow" / "stores"))
 
-from postgres_server import DSN_VARIABLE, PostgresServer, start  # noqa: E402
+from postgres_server import DATA_DIR_VARIABLE, DSN_VARIABLE, PostgresServer, start  # noqa: E402
 
 SQLITE = "sqlite"
 POSTGRES = "postgres"
@@ -38,12 +38,18 @@ class PostgresDatabases:
 
     def __init__(self) -> None:
         self._started: PostgresServer | None = None
+        self.server_directory: Path | None = None
+        """The directory `postgres_server.py` started the server in (its data in `data/`),
+        when known: bench/cluster.py reads the server's CPU time from its postmaster."""
         from_environment = os.environ.get(DSN_VARIABLE)
         if from_environment:
             self.admin_dsn = from_environment
+            directory = os.environ.get(DATA_DIR_VARIABLE)
+            self.server_directory = Path(directory) if directory else None
         else:
             self._started = start()
             self.admin_dsn = self._started.dsn
+            self.server_directory = self._started.data_dir
         self._made: dict[str, str] = {}
         """DSN -> database name, of the databases made and not dropped yet."""
 
