@@ -19,7 +19,7 @@ from postgres_databases import DATABASES
 
 from agentflow import Workflow, step
 from agentflow.events import StartEvent, StopEvent
-from agentflow.runners.dbos import DbosRunner, DbosWorker
+from agentflow.runners.dbos import DBOSRunner, DBOSWorker
 from agentflow.server import WorkflowServer
 from agentflow.stores.postgres import PostgresStore
 
@@ -43,10 +43,10 @@ def served() -> WorkflowServer:
 async def test_a_worker_drives_its_runs_on_its_own_event_loop() -> None:
     LOOPS.clear()
     dsn = DATABASES.fresh_url()
-    worker = DbosWorker(served(), PostgresStore(dsn), concurrency=1)
+    worker = DBOSWorker(served(), PostgresStore(dsn), concurrency=1)
     working = asyncio.ensure_future(worker.run())
     replica = served()
-    runner = DbosRunner(replica, PostgresStore(dsn))
+    runner = DBOSRunner(replica, PostgresStore(dsn))
     try:
         ready = asyncio.ensure_future(worker.ready.wait())
         await asyncio.wait([working, ready], return_when=asyncio.FIRST_COMPLETED)

@@ -388,11 +388,14 @@ async def test_a_run_whose_id_is_taken_writes_nothing_to_the_other_run(tmp_path:
         async for event in first.stream_events():
             if isinstance(event, InputRequiredEvent):
                 break
+        # The first run's start, and the start of its wait (journalled for its timeout).
+        before = (await store.load("order-42")).records
+        assert [r.kind for r in before] == ["started", "once"]
         second = Ask(store=store, timeout=None).run(run_id="order-42")
         second.ctx.send_event(HumanResponseEvent(response="from the second caller"))
         with pytest.raises(RunExistsError, match="'order-42'"):
             await second
-        assert [r.kind for r in (await store.load("order-42")).records] == ["started"]
+        assert (await store.load("order-42")).records == before
         first.ctx.send_event(HumanResponseEvent(response="yes"))
         assert await first == "yes"
         info = await store.get_run("order-42")
