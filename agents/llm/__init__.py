@@ -1,7 +1,9 @@
-"""LLM clients: message types, the `LLM` protocol, `OpenAI`, token counting.
+"""LLM clients: message types, the `LLM` protocol, and one folder per provider.
 
-`from agents.llm import OpenAI` loads the openai SDK only then, `LlamaIndexLLM` llama_index
-and `MeteredLLM` the workflow engine; the types, the protocol and the ledger load without them.
+`OpenAI` (`agents.llm.openai`) lives in its provider's folder, with everything that
+provider's wire format needs. `from agents.llm import OpenAI` loads the openai SDK only then,
+`LlamaIndexLLM` llama_index and `MeteredLLM` the workflow engine; the types, the protocol and
+the ledger load without them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from agents.llm.errors import (
     LLMLengthError,
     LLMRefusalError,
     LLMTimeoutError,
+    StrictSchemaError,
+    StrictSchemaProblem,
     StructuredOutputError,
     TokenEstimateWarning,
     ToolSchemaError,
@@ -24,10 +28,11 @@ from agents.llm.errors import (
     one_line_with_notes,
 )
 from agents.llm.ledger import LedgerEntry, Price, UsageLedger
-from agents.llm.openai_settings import add_llm_timeout_option
-from agents.llm.protocol import LLM, LLMMetadata, StructuredRequests
+from agents.llm.openai.settings import add_llm_timeout_option
+from agents.llm.protocol import LLM, LLMMetadata
 from agents.llm.scripted_llm import ScriptedLLM, ScriptedRequest
 from agents.llm.scripted_replies import tool_call
+from agents.llm.tool_schema import ToolSchema
 from agents.llm.types import (
     ChatMessage,
     ChatResponse,
@@ -41,7 +46,7 @@ from agents.llm.types import (
 if TYPE_CHECKING:
     from agents.llm.llama_index_llm import LlamaIndexLLM
     from agents.llm.metered import MeteredLLM
-    from agents.llm.openai_llm import OpenAI
+    from agents.llm.openai.client import OpenAI
 
 __all__ = [
     "LLM",
@@ -64,11 +69,13 @@ __all__ = [
     "Price",
     "ScriptedLLM",
     "ScriptedRequest",
+    "StrictSchemaError",
+    "StrictSchemaProblem",
     "StructuredOutputError",
-    "StructuredRequests",
     "TextPart",
     "TokenEstimateWarning",
     "ToolCall",
+    "ToolSchema",
     "ToolSchemaError",
     "UnexpectedResponseError",
     "Usage",
@@ -79,9 +86,9 @@ __all__ = [
 ]
 
 
-# Loaded on first use: each pulls in a heavy dependency (openai, llama_index, the engine).
+# Loaded on first use: each pulls in a heavy dependency (an SDK, llama_index, the engine).
 _LAZY = {
-    "OpenAI": "agents.llm.openai_llm",
+    "OpenAI": "agents.llm.openai.client",
     "LlamaIndexLLM": "agents.llm.llama_index_llm",
     "MeteredLLM": "agents.llm.metered",
 }

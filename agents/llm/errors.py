@@ -8,6 +8,7 @@ allow more time (`OpenAI`'s is also the SDK's `openai.APITimeoutError`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -79,7 +80,7 @@ class LLMTimeoutError(LLMError):
     `without_concurrency_limit`, whose request may have waited in a busy server's queue, also
     how to make requests wait in this process instead. `OpenAI` raises
     `OpenAITimeoutError`, a subclass that is also the SDK's `openai.APITimeoutError`, so code
-    catching that still catches it (it lives in `openai_retries`: this module does not
+    catching that still catches it (it lives in `openai.retries`: this module does not
     import the SDK)."""
 
     def __init__(
@@ -142,7 +143,39 @@ class StructuredOutputError(LLMError):
 
 
 class ToolSchemaError(LLMError, TypeError):
-    """A tool is neither an OpenAI tool dict nor has `.metadata.to_openai_tool()`."""
+    """A tool is neither a tool dict nor an object with `.metadata` (its name, description
+    and `get_parameters_dict()`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrictSchemaProblem:
+    """One place of a JSON schema that a provider's strict mode cannot express."""
+
+    path: str
+    """Where: a property's name, dotted into nested models (`Bag.extras`), `[]` for items."""
+    keyword: str
+    """The JSON Schema keyword at fault (`prefixItems`, `additionalProperties`, ...; `type`
+    for a value with no type)."""
+    reason: str
+    """What it is and what to do instead."""
+
+
+class StrictSchemaError(LLMError, ValueError):
+    """A tool's arguments or a structured output class cannot follow OpenAI's strict mode.
+    `problems` lists every place, each with its keyword and path; `keyword` and `path` are
+    the first one's."""
+
+    def __init__(self, subject: str, problems: list[StrictSchemaProblem]) -> None:
+        listed = "; ".join(f"'{p.path}' {p.reason} ({p.keyword})" for p in problems)
+        super().__init__(f"{subject} cannot use OpenAI strict mode: {listed}")
+        self.subject = subject
+        """What the schema is of: "tool 'search'" or "output class 'Invoice'"."""
+        self.problems = problems
+        """Every place strict mode cannot express, in schema order."""
+        self.keyword = problems[0].keyword
+        """The first problem's keyword."""
+        self.path = problems[0].path
+        """The first problem's path."""
 
 
 class BudgetExceededError(LLMError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
@@ -175,7 +176,7 @@ async def test_structured_output_valid_on_the_second_try() -> None:
     assert answer == Answer(value=7)
     first, _ = recorder.calls[0]
     second, _ = recorder.calls[1]
-    assert '"additionalProperties": false' in (first[-1].content or "")
+    assert json.dumps(Answer.model_json_schema()) in (first[-1].content or "")
     assert "valid integer" in (second[-2].content or "")
 
 

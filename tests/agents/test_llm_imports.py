@@ -13,7 +13,7 @@ def test_types_and_protocol_load_without_heavy_dependencies() -> None:
         import sys
         import agents
         from agents.llm import LLM, ChatMessage, ChatResponse, ToolCall, Usage
-        import agents.llm.tokens
+        import agents.llm.openai.tokens
         heavy = [name for name in ("openai", "tiktoken", "llama_index") if name in sys.modules]
         assert not heavy, heavy
         from agents.llm import OpenAI
