@@ -1,7 +1,8 @@
 """LLM clients: message types, the `LLM` protocol, and one folder per provider.
 
-`OpenAI` (`agents.llm.openai`) lives in its provider's folder, with everything that
-provider's wire format needs. `from agents.llm import OpenAI` loads the openai SDK only then,
+`OpenAI` (`agents.llm.openai`) and `Anthropic` (`agents.llm.anthropic`) each live in their
+provider's folder, with everything that provider's wire format needs. `from agents.llm
+import OpenAI` loads the openai SDK only then, `Anthropic` the anthropic SDK,
 `LlamaIndexLLM` llama_index and `MeteredLLM` the workflow engine; the types, the protocol and
 the ledger load without them.
 """
@@ -44,12 +45,14 @@ from agents.llm.types import (
 )
 
 if TYPE_CHECKING:
+    from agents.llm.anthropic.client import Anthropic
     from agents.llm.llama_index_llm import LlamaIndexLLM
     from agents.llm.metered import MeteredLLM
     from agents.llm.openai.client import OpenAI
 
 __all__ = [
     "LLM",
+    "Anthropic",
     "BudgetExceededError",
     "ChatMessage",
     "ChatResponse",
@@ -88,6 +91,7 @@ __all__ = [
 
 # Loaded on first use: each pulls in a heavy dependency (an SDK, llama_index, the engine).
 _LAZY = {
+    "Anthropic": "agents.llm.anthropic.client",
     "OpenAI": "agents.llm.openai.client",
     "LlamaIndexLLM": "agents.llm.llama_index_llm",
     "MeteredLLM": "agents.llm.metered",

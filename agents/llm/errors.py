@@ -76,12 +76,12 @@ class LLMLengthError(LLMError):
 
 class LLMTimeoutError(LLMError):
     """The model server did not answer within the client's timeout, on every attempt made.
-    The message says the timeout, the attempts and how to allow more time; for a client
-    `without_concurrency_limit`, whose request may have waited in a busy server's queue, also
-    how to make requests wait in this process instead. `OpenAI` raises
-    `OpenAITimeoutError`, a subclass that is also the SDK's `openai.APITimeoutError`, so code
-    catching that still catches it (it lives in `openai.retries`: this module does not
-    import the SDK)."""
+    The message says the timeout, the attempts and how to allow more time (each client says
+    how, in `allow_more`); for a client `without_concurrency_limit`, whose request may have
+    waited in a busy server's queue, also how to make requests wait in this process instead.
+    Each client raises a subclass that is also its SDK's timeout error
+    (`openai.APITimeoutError`, `anthropic.APITimeoutError`), so code catching that still
+    catches it (they live in the providers' folders: this module imports no SDK)."""
 
     def __init__(
         self,
@@ -91,6 +91,7 @@ class LLMTimeoutError(LLMError):
         *,
         streaming: bool = False,
         without_concurrency_limit: bool = False,
+        allow_more: str = "",
     ) -> None:
         limit = "its timeout" if timeout is None else f"{timeout:g} s"
         if streaming:
@@ -106,14 +107,9 @@ class LLMTimeoutError(LLMError):
             if without_concurrency_limit
             else ""
         )
-        # Exception's own __init__, not super(): in `OpenAI`'s subclass the next class in
+        # Exception's own __init__, not super(): in a client's subclass the next class in
         # line is the SDK's error, whose __init__ takes a request.
-        Exception.__init__(
-            self,
-            f"the server at {base_url} {what}. Allow more time with OPENAI_TIMEOUT=<seconds>, "
-            "OpenAI(timeout=<seconds>) or --llm-timeout <seconds> (agentflow run, the "
-            f"examples){queue}",
-        )
+        Exception.__init__(self, f"the server at {base_url} {what}. {allow_more}{queue}")
         self.base_url = base_url
         """The base URL the request went to."""
         self.timeout = timeout

@@ -63,6 +63,8 @@ class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
             attempts,
             streaming=streaming,
             without_concurrency_limit=without_concurrency_limit,
+            allow_more="Allow more time with OPENAI_TIMEOUT=<seconds>, OpenAI(timeout=<seconds>) "
+            "or --llm-timeout <seconds> (agentflow run, the examples)",
         )
         # The SDK error's fields (request, message, body) without its fixed message.
         openai.APIConnectionError.__init__(self, message=str(self), request=error.request)
