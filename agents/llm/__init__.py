@@ -1,15 +1,17 @@
 """LLM clients: message types, the `LLM` protocol, and one folder per provider.
 
-`OpenAI` (`agents.llm.openai`) and `Anthropic` (`agents.llm.anthropic`) each live in their
-provider's folder, with everything that provider's wire format needs. `from agents.llm
-import OpenAI` loads the openai SDK only then, `Anthropic` the anthropic SDK,
-`LlamaIndexLLM` llama_index and `MeteredLLM` the workflow engine; the types, the protocol and
-the ledger load without them.
+Each provider's client lives in a folder of its own, with everything its wire format needs:
+`OpenAI` in `agents.llm.openai`, `Anthropic` in `agents.llm.anthropic`. `agents.llm.<Client>`
+is found in whichever provider folder exports it (its `__all__`), so a new provider is one
+new folder. `from agents.llm import OpenAI` loads the openai SDK only then, `Anthropic` the
+anthropic SDK, `LlamaIndexLLM` llama_index and `MeteredLLM` the workflow engine; the types,
+the protocol and the ledger load without them.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import TYPE_CHECKING, Any
 
 from agents.llm.errors import (
@@ -44,7 +46,7 @@ from agents.llm.types import (
     Usage,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for type checkers only: at run time, found in their folders
     from agents.llm.anthropic.client import Anthropic
     from agents.llm.llama_index_llm import LlamaIndexLLM
     from agents.llm.metered import MeteredLLM
@@ -89,10 +91,8 @@ __all__ = [
 ]
 
 
-# Loaded on first use: each pulls in a heavy dependency (an SDK, llama_index, the engine).
+# Loaded on first use: each pulls in a heavy dependency (llama_index, the engine).
 _LAZY = {
-    "Anthropic": "agents.llm.anthropic.client",
-    "OpenAI": "agents.llm.openai.client",
     "LlamaIndexLLM": "agents.llm.llama_index_llm",
     "MeteredLLM": "agents.llm.metered",
 }
@@ -101,4 +101,11 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    for provider in pkgutil.iter_modules(__path__):
+        if not provider.ispkg:
+            continue
+        # A provider folder's __init__ exports its client lazily: no SDK loads here.
+        module = importlib.import_module(f"{__name__}.{provider.name}")
+        if name in vars(module).get("__all__", ()):
+            return getattr(module, name)
     raise AttributeError(f"module 'agents.llm' has no attribute {name!r}")
