@@ -14,8 +14,8 @@ async def answer(self, ctx: Context, ev: StartEvent) -> StopEvent:
 Before each call the prompt is counted (the client's `count_prompt_tokens`) and checked
 against the budget (`BudgetExceededError`, and the call is not made); after it, the reply's
 usage (or, when the server reported none, the client's estimate) is added under the model
-and the step. The ledger
-lives in the context's state under `key`, so it is saved with `ctx.to_dict()`.
+and the step. The ledger lives in the context's state under `key`, so it is saved with
+`ctx.to_dict()`.
 
 Limits: the budget check sees the calls already booked, so calls that run at the same time
 in parallel steps can each pass it and together go over. A stream is booked after its last

@@ -334,3 +334,15 @@ def test_token_counts_are_estimates_without_a_call(llm: Anthropic) -> None:
     longer = llm.count_prompt_tokens([ChatMessage.user("hi " * 100)], tools=[weather])
     assert 0 < short < longer
     assert llm.count_reply_tokens(ChatMessage.assistant("one two three")) > 0
+
+
+async def test_parallel_tool_calls_false_is_said_in_the_tool_choice(
+    api: respx.MockRouter, llm: Anthropic
+) -> None:
+    route = api.post(MESSAGES).mock(return_value=whole(text("ok")))
+
+    await llm.achat([ChatMessage.user("hi")], tools=[weather], parallel_tool_calls=False)
+
+    sent = sent_json(route.calls.last.request)
+    assert sent["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
+    assert "parallel_tool_calls" not in sent

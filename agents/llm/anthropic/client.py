@@ -197,8 +197,8 @@ class Anthropic:
         if specs:
             request["tools"] = specs
             choice = to_anthropic_tool_choice(tool_choice, output, other_tools=bool(tools))
-            if choice is not None and parallel is False and choice["type"] != "none":
-                choice["disable_parallel_tool_use"] = True
+            if parallel is False and (choice is None or choice["type"] != "none"):
+                choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
             if choice is not None:
                 request["tool_choice"] = choice
         request.update(self.additional_kwargs)
