@@ -346,3 +346,48 @@ async def test_parallel_tool_calls_false_is_said_in_the_tool_choice(
     sent = sent_json(route.calls.last.request)
     assert sent["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
     assert "parallel_tool_calls" not in sent
+
+
+async def test_a_stream_cut_before_its_stop_reason_still_ends_with_parsed_calls(
+    api: respx.MockRouter, llm: Anthropic
+) -> None:
+    from anthropic_wire import sse, stream_events
+
+    events = stream_events(tool_use("toolu_01", "weather", {"city": "Oslo"}))
+    cut = [
+        event
+        for event in events
+        if event["type"] not in ("content_block_stop", "message_delta", "message_stop")
+    ]
+    api.post(MESSAGES).mock(return_value=sse(cut))
+
+    items = [item async for item in llm.astream_chat([ChatMessage.user("Weather?")], [weather])]
+
+    assert items[-1].finish_reason is None
+    assert [(c.id, c.arguments) for c in items[-1].message.tool_calls] == [
+        ("toolu_01", {"city": "Oslo"})
+    ]
+
+
+async def test_a_data_url_image_goes_as_a_base64_source(
+    api: respx.MockRouter, llm: Anthropic
+) -> None:
+    route = api.post(MESSAGES).mock(return_value=whole(text("A cat.")))
+
+    await llm.achat([ChatMessage.user([ImagePart(url="data:image/png;base64,iVBORw0KGgo=")])])
+
+    image = sent_json(route.calls.last.request)["messages"][0]["content"][0]
+    assert image == {
+        "type": "image",
+        "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+    }
+
+
+def test_from_env_names_a_bad_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
+    monkeypatch.setenv("ANTHROPIC_TIMEOUT", "soon")
+
+    with pytest.raises(
+        LLMConfigurationError, match=r"ANTHROPIC_TIMEOUT must be a positive .* 'soon'"
+    ):
+        Anthropic.from_env()
