@@ -3,6 +3,7 @@
 | module | holds |
 |---|---|
 | `client` | `OpenAI`: the `LLM` protocol over the SDK's `AsyncOpenAI` |
+| `models` | context windows and reasoning models, by name |
 | `messages` | our message types to and from the chat completions wire format |
 | `stream_accumulator` | streamed chunks -> the assistant's message |
 | `replies` | checks that a 200 reply is a chat completion |

@@ -35,6 +35,11 @@ from agents.llm.openai.messages import (
     from_openai_usage,
     to_openai_messages,
 )
+from agents.llm.openai.models import (
+    DEFAULT_CONTEXT_WINDOW,
+    is_reasoning_model,
+    known_context_window,
+)
 from agents.llm.openai.replies import (
     chunkless_stream,
     completion_from,
@@ -58,30 +63,7 @@ from agents.llm.server_slots import ServerSlots
 from agents.llm.structured import predict_structured
 from agents.llm.types import ChatMessage, ChatResponse
 
-# Longest prefix first: "gpt-4o" must win over "gpt-4".
-_CONTEXT_WINDOWS: tuple[tuple[str, int], ...] = (
-    ("gpt-4.1", 1_047_576),
-    ("gpt-4o", 128_000),
-    ("gpt-4-turbo", 128_000),
-    ("gpt-4-32k", 32_768),
-    ("gpt-4", 8_192),
-    ("gpt-3.5-turbo", 16_385),
-    ("gpt-5", 400_000),
-    ("o1-mini", 128_000),
-    ("o1", 200_000),
-    ("o3", 200_000),
-    ("o4", 200_000),
-)
-_DEFAULT_CONTEXT_WINDOW = 8_192
 _DEFAULT_MODEL = "gpt-4o-mini"
-_REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
-
-
-def is_reasoning_model(model: str) -> bool:
-    """Whether `model` is an OpenAI reasoning model: it takes `max_completion_tokens` and
-    `reasoning_effort`, and refuses `temperature`."""
-    name = model.rsplit("/", 1)[-1]
-    return name.startswith(_REASONING_PREFIXES) and not name.startswith("gpt-5-chat")
 
 
 def _refuse_with_client(**settings: object) -> None:
@@ -96,15 +78,6 @@ def _refuse_with_client(**settings: object) -> None:
             else f"pass {name} to the AsyncOpenAI given as client"
         )
         raise LLMConfigurationError(f"OpenAI got both client and {name}: {where}")
-
-
-def known_context_window(model: str) -> int | None:
-    """The context window of a known OpenAI model, else None."""
-    name = model.rsplit("/", 1)[-1]
-    for prefix, window in _CONTEXT_WINDOWS:
-        if name.startswith(prefix):
-            return window
-    return None
 
 
 class OpenAI:
@@ -202,7 +175,7 @@ class OpenAI:
         )
         self._metadata = LLMMetadata(
             model=model,
-            context_window=context_window or known_context_window(model) or _DEFAULT_CONTEXT_WINDOW,
+            context_window=context_window or known_context_window(model) or DEFAULT_CONTEXT_WINDOW,
             is_function_calling_model=is_function_calling_model,
             max_output_tokens=max_tokens,
         )
