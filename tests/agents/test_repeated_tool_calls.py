@@ -35,7 +35,7 @@ from agents import (
 )
 from agents.agent import AgentFinish, AgentInput, AgentReply
 from agents.llm import ScriptedLLM, tool_call
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from tools import tool
 
 
