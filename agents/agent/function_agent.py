@@ -34,15 +34,15 @@ Each box is a step a subclass may override on its own:
 
 The conversation lives in the context's typed state (`AgentState.memory`), so running again
 with the same `ctx` continues it, and a saved context carries it. Tool failures and unknown
-tool names are error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls (then
-`MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). A call
-told to answer without tools (`tool_choice="none"`, `AgentRunState.answer_without_tools`)
-whose reply asks for a tool anyway ends the run with the limit's error. With
-`output_cls`, every call asks for it (the client's `structured_kwargs`: OpenAI's strict
-`response_format`, Anthropic's output tool), so the reply that ends the loop is the
-structured answer itself, not an extra call after it; a reply that fails validation is sent
-back with the errors, while a refusal is `LLMRefusalError` and an answer cut off at the
-token limit `LLMLengthError`, at once.
+tool names are error results the LLM reads; the loop goes on, up to `max_iterations` LLM
+calls (then `MaxIterationsError`, or with `answer_on_max_iterations` one last call without
+tools). A call told to answer without tools (`tool_choice="none"`,
+`AgentRunState.answer_without_tools`) whose reply asks for a tool anyway ends the run with
+the limit's error. With `output_cls`, every call asks for it (the client's
+`structured_kwargs`: OpenAI's strict `response_format`, Anthropic's output tool), so the
+reply that ends the loop is the structured answer itself, not an extra call after it; a
+reply that fails validation is sent back with the errors, while a refusal is
+`LLMRefusalError` and an answer cut off at the token limit `LLMLengthError`, at once.
 
 The `setup` and `finalize` steps, the run's state and the prompt window live in the base
 class `AgentTurns` (`turns.py`), the `run_tool_call` and `aggregate_tool_results` steps and

@@ -16,11 +16,14 @@ from pydantic import BaseModel
 from research_wire import BATTERY_CORPUS, url_of, write_corpus
 from wire_mock import mock_wire
 
+from agentflow import Context
 from agentflow.testing import WorkflowTestRunner
 from agents import AgentHandoff, AgentStream, AgentWorkflow, FunctionAgent, ReActAgent
 from agents.agent import ToolCallResult
+from agents.agent.run_state import AgentState
 from agents.documents import ExtractionResult, ExtractionWorkflow
 from agents.llm import Anthropic, Usage
+from agents.memory import ChatMemory
 from agents.research import LocalCorpusSearch, ResearchReport, ResearchWorkflow
 from tools import tool
 
@@ -106,6 +109,51 @@ async def test_function_agent_with_output_cls_answers_through_the_output_tool(
     assert server.requests[0]["tool_choice"] == {"type": "any"}
 
 
+class City(BaseModel):
+    name: str
+    population: int
+
+
+async def test_a_re_asked_structured_answer_keeps_the_question_in_a_tight_memory(
+    api: respx.MockRouter,
+) -> None:
+    @tool
+    def census(city: str) -> str:
+        """The census record of a city."""
+        return "record " * 400
+
+    def answer(request: dict[str, Any]) -> list[dict[str, Any]]:
+        if len(server.requests) == 1:
+            return [tool_use("toolu_01", "census", {"city": "Oslo"})]
+        if len(server.requests) == 2:
+            return [tool_use("toolu_02", "City", {"name": "Oslo"})]  # no population
+        return [tool_use("toolu_03", "City", {"name": "Oslo", "population": 709000})]
+
+    server = MessagesServer(answer)
+    api.post(MESSAGES).mock(side_effect=server)
+    llm = claude()
+    agent = FunctionAgent(
+        tools=[census], llm=llm, output_cls=City, memory=ChatMemory(token_limit=500, llm=llm)
+    )
+    ctx: Context[AgentState] = Context(agent)
+
+    output, _ = await run_collecting(agent, ctx=ctx, user_msg="Population of Oslo?")
+
+    assert output.structured_response == City(name="Oslo", population=709000)
+    sent = server.requests[-1]["messages"]
+    # The re-ask is feedback: it continues the question's turn, which the window keeps.
+    assert [m["role"] for m in sent] == ["user", "assistant", "user", "assistant", "user"]
+    assert sent[0]["content"] == "Population of Oslo?"
+    assert sent[3]["content"] == '{"name": "Oslo"}'
+    assert "population" in sent[4]["content"]
+    async with ctx.store.edit_state() as state:
+        memory = agent.conversation(state)
+        assert [m.role for m in memory.get_all()] == ["user", "assistant", "tool", "assistant"]
+        # The rejected answer went, and its re-ask's mark with it; the tool result stays one.
+        assert memory.feedback == [2]
+        assert state.run_usage().total_tokens == 3 * 17
+
+
 async def test_react_agent_reads_actions_from_text_cut_at_its_stop_sequence(
     api: respx.MockRouter,
 ) -> None:
@@ -127,6 +175,44 @@ async def test_react_agent_reads_actions_from_text_cut_at_its_stop_sequence(
     assert "tools" not in first
     assert "add" in first["system"]  # the tools are described in the prompt
     assert second["messages"][-1] == {"role": "user", "content": "Observation: 5"}
+
+
+@tool
+def fetch(page: int) -> str:
+    """One page of a long document."""
+    return "lorem ipsum " * 200
+
+
+async def test_react_agent_keeps_the_question_behind_a_long_observation_across_runs(
+    api: respx.MockRouter,
+) -> None:
+    replies = iter(
+        [
+            "Answer: Hello.",
+            'Action: fetch\nAction Input: {"page": 1}',
+            "Answer: It is filler text.",
+        ]
+    )
+    server = MessagesServer(lambda request: next(replies))
+    api.post(MESSAGES).mock(side_effect=server)
+    llm = claude()
+    agent = ReActAgent(tools=[fetch], llm=llm, memory=ChatMemory(token_limit=500, llm=llm))
+    ctx: Context[AgentState] = Context(agent)
+
+    await agent.run(ctx=ctx, user_msg="Hi")
+    output = await agent.run(ctx=ctx, user_msg="Summarise page 1")
+
+    assert output.response.text == "It is filler text."
+    sent = server.requests[-1]["messages"]
+    # The observation is feedback: the earlier turn is trimmed, the question is not.
+    assert [(m["role"], m["content"][:16]) for m in sent] == [
+        ("user", "Summarise page 1"),
+        ("assistant", "Action: fetch\nAc"),
+        ("user", "Observation: lor"),
+    ]
+    async with ctx.store.edit_state() as state:
+        memory = agent.conversation(state)
+        assert [memory.messages[i].text[:16] for i in memory.feedback] == ["Observation: lor"]
 
 
 async def test_agent_workflow_hands_the_conversation_to_another_agent(
