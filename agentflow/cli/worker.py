@@ -12,7 +12,6 @@ on elsewhere once their leases run out.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import signal
 import sys
@@ -56,6 +55,8 @@ def add_worker_command(commands: Subcommands) -> None:
 
 def worker_command(args: argparse.Namespace) -> int:
     """Execute runs until interrupted or terminated; the exit code."""
+    import asyncio  # here: building the parser (`agentflow --help`) loads no asyncio
+
     from agentflow.runners.dbos import DBOSWorker
 
     worker = DBOSWorker(
@@ -71,6 +72,8 @@ def worker_command(args: argparse.Namespace) -> int:
 
 async def _run_until_terminated(worker: DBOSWorker) -> None:
     """Run `worker`; SIGTERM stops it as Ctrl-C does (its runs stay in the database)."""
+    import asyncio
+
     task = asyncio.ensure_future(worker.run())
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     ready = asyncio.ensure_future(worker.ready.wait())
