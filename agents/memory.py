@@ -125,7 +125,7 @@ class ChatMemory(BaseModel):
         return self.messages[:system_end] + self.messages[start:]
 
     def _token_counts(self) -> list[int]:
-        from agents.llm.tokens import count_message
+        from agents.llm.openai.tokens import count_message
 
         counts, counted = self._counts, self._counted
         # Keep the counts up to the first message that was replaced from outside.

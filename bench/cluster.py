@@ -9,7 +9,7 @@ worker processes, `agentflow worker cluster_flows:server --dsn ... --concurrency
 the DBOS runner tests' workflows (`tests/agentflow/runners/cluster_flows.py`). This process
 is the replica: once the workers say they are ready and have run a warm-up batch, it
 enqueues N runs of `crunch` (one CPU-bound step: `rounds` SHA-256 rounds of 32 bytes, which
-hold the GIL, so one worker process uses at most one core) through `DbosRunner.start`, one
+hold the GIL, so one worker process uses at most one core) through `DBOSRunner.start`, one
 after the other, and polls the runner's board until every run has ended. Runs per second
 is N over the time from the first enqueue to the moment the poll saw the last run ended.
 Every run's result is checked against the digest computed here.
@@ -320,11 +320,11 @@ async def measure(
     cost the workers, PostgreSQL, this process and the rest of the machine."""
     from cluster_flows import server
 
-    from agentflow.runners.dbos import DbosRunner
+    from agentflow.runners.dbos import DBOSRunner
     from agentflow.stores.postgres import PostgresStore
 
     store = PostgresStore(url)
-    runner = DbosRunner(server, store)
+    runner = DBOSRunner(server, store)
     started: list[Worker] = []
     try:
         await store.get_run("")  # migrates the store's tables before any worker starts

@@ -20,7 +20,7 @@ output = await toolset.acall_json("add", '{"a": 2, "b": "3"}')  # content "5"
 | `tools.threads`, `tools.tasks` | sync and async calls a caller can walk away from |
 | `tools.schema` | signature, hints and docstring -> pydantic model of the arguments |
 | `tools.metadata` | `ToolMetadata`: name, description, schema, `to_openai_tool()` |
-| `tools.strict_schema` | OpenAI strict-mode rewriting of a schema |
+| `agents.llm.openai.strict_schema` | OpenAI strict-mode rewriting of a schema |
 | `tools.output` | `ToolOutput` and how results become text |
 | `tools.spec` | `ToolSpec`: a class whose methods are tools |
 | `tools.toolset` | `ToolSet`: tools by name |
@@ -34,7 +34,6 @@ from tools.errors import (
     DuplicateToolError,
     FetchError,
     PathOutsideRootError,
-    StrictSchemaError,
     ToolCancelledError,
     ToolDefinitionError,
     URLNotAllowedError,
@@ -51,7 +50,6 @@ __all__ = [
     "FetchError",
     "FunctionTool",
     "PathOutsideRootError",
-    "StrictSchemaError",
     "ToolCancelledError",
     "ToolDefinitionError",
     "ToolMetadata",

@@ -1,10 +1,9 @@
 """Every exception the tools package raises.
 
-Errors raised while *defining* tools (a bad signature, a duplicate name, a schema that
-cannot be made strict) are exceptions, because they are the programmer's to fix. Errors
-while *calling* a tool never raise: they become a `ToolOutput` with `is_error=True`.
-Built-in tools raise the errors below from inside their functions, which the calling
-machinery turns into such outputs.
+Errors raised while *defining* tools (a bad signature, a duplicate name) are exceptions,
+because they are the programmer's to fix. Errors while *calling* a tool never raise: they
+become a `ToolOutput` with `is_error=True`. Built-in tools raise the errors below from
+inside their functions, which the calling machinery turns into such outputs.
 """
 
 from __future__ import annotations
@@ -12,10 +11,6 @@ from __future__ import annotations
 
 class ToolDefinitionError(Exception):
     """A function cannot become a tool (unsupported parameter kind, unresolvable hint)."""
-
-
-class StrictSchemaError(ToolDefinitionError):
-    """A tool's schema cannot follow OpenAI's strict-mode rules; the message lists why."""
 
 
 class DuplicateToolError(ToolDefinitionError):

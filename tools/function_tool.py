@@ -24,8 +24,7 @@ from pydantic import BaseModel, ValidationError
 from tools.errors import ToolCancelledError
 from tools.metadata import ToolMetadata
 from tools.output import ToolOutput, render_content
-from tools.schema import describe_function, parse_docstring
-from tools.strict_schema import null_means_default
+from tools.schema import describe_function, null_means_default, parse_docstring
 from tools.tasks import await_in_own_task, run_coroutine_blocking
 from tools.threads import start_in_thread
 
@@ -411,9 +410,9 @@ def tool(
 
 
 def _drop_nulls_meaning_default(kwargs: dict[str, Any], metadata: ToolMetadata) -> None:
-    # In strict mode a parameter with a non-null default is sent as `null` to mean "the
-    # default" (see tools.strict_schema); dropping it lets the default apply. Parameters
-    # that accept null keep it.
+    # A provider's strict mode may send `null` for a parameter with a non-null default to
+    # mean "the default" (see tools.schema.null_means_default); dropping it lets the default
+    # apply. Parameters that accept null keep it.
     if not any(value is None for value in kwargs.values()):
         return
     for name in null_means_default(metadata.get_parameters_dict()):

@@ -1,7 +1,9 @@
-"""`ToolMetadata`: a tool's name, description and argument schema, and its provider formats.
+"""`ToolMetadata`: a tool's name, description and argument schema.
 
 Named after LlamaIndex's `ToolMetadata` (`name`, `description`, `fn_schema`,
-`return_direct`, `get_parameters_dict()`, `to_openai_tool()`) so that ported code works.
+`return_direct`, `get_parameters_dict()`) so that ported code works. The schema is plain
+JSON Schema, the same for every provider: turning it into one provider's tool format (and
+OpenAI's strict mode) is that provider's job, in its folder of `agents/llm/`.
 `side_effects` and `allow_repeats` are ours: they tell an agent what to do when a model
 repeats a call it has already made (`agents.agent.repeated_calls`).
 """
@@ -14,8 +16,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
-
-from tools.strict_schema import to_strict_schema
 
 
 class _SchemaWithoutFieldTitles(GenerateJsonSchema):
@@ -62,19 +62,3 @@ class ToolMetadata:
     def fn_schema_str(self) -> str:
         """The argument schema as a JSON string."""
         return json.dumps(self.get_parameters_dict(), ensure_ascii=False)
-
-    def to_openai_tool(self, strict: bool = False) -> dict[str, Any]:
-        """An entry for the `tools` parameter of OpenAI's chat completions API.
-
-        With `strict=True` the schema follows strict mode's rules (every property
-        required, `additionalProperties: false` everywhere, no defaults); a schema that
-        cannot follow them raises `StrictSchemaError` saying which parameter and why.
-        """
-        parameters = self.get_parameters_dict()
-        function: dict[str, Any] = {"name": self.name, "description": self.description}
-        if strict:
-            function["parameters"] = to_strict_schema(parameters, self.name)
-            function["strict"] = True
-        else:
-            function["parameters"] = parameters
-        return {"type": "function", "function": function}

@@ -161,3 +161,26 @@ def _has_description(annotation: Any) -> bool:
     if typing.get_origin(annotation) is not typing.Annotated:
         return False
     return any(isinstance(meta, FieldInfo) and meta.description for meta in annotation.__metadata__)
+
+
+_TYPED = ("type", "$ref", "enum", "const", "anyOf", "oneOf", "allOf")
+
+
+def null_means_default(schema: dict[str, Any]) -> set[str]:
+    """Parameters of `schema` (a tool's arguments) for which an LLM's `null` stands for "use
+    the default": those with a default that do not accept null themselves. A provider that
+    must make every parameter required (OpenAI's strict mode) offers `null` for them, and
+    `FunctionTool` drops such a `null` before validating, so that the default applies."""
+    required = set(schema.get("required", ()))
+    return {
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if name not in required and "default" in prop and not _allows_null(prop)
+    }
+
+
+def _allows_null(prop: dict[str, Any]) -> bool:
+    if not any(key in prop for key in _TYPED):
+        return True  # no type at all (Any): null is a value like any other
+    options = [prop, *prop.get("anyOf", ()), *prop.get("oneOf", ())]
+    return any(option.get("type") == "null" for option in options)

@@ -61,10 +61,6 @@ class ToolSet:
     def __repr__(self) -> str:
         return f"ToolSet({self.names!r})"
 
-    def to_openai_tools(self, strict: bool = False) -> list[dict[str, Any]]:
-        """The `tools` parameter for OpenAI's API, one entry per tool."""
-        return [tool.metadata.to_openai_tool(strict=strict) for tool in self]
-
     async def acall(
         self, name: str, arguments: dict[str, Any], ctx: Context[Any] | None = None
     ) -> ToolOutput:

@@ -157,6 +157,9 @@ class ToolCall(_NamesItsCall):
 
     raw_arguments: str = ""
     """The arguments exactly as the LLM wrote them."""
+    arguments_error: str | None = None
+    """Why `raw_arguments` are not a JSON object (the call then gets an error result), or
+    None: `arguments` are what the client parsed, once, and what the tool runs on."""
     index: int
     """The call's position in the reply; results go back to the LLM in this order."""
     repeat_of: str | None = None

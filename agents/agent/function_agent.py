@@ -34,14 +34,15 @@ Each box is a step a subclass may override on its own:
 
 The conversation lives in the context's typed state (`AgentState.memory`), so running again
 with the same `ctx` continues it, and a saved context carries it. Tool failures and unknown
-tool names are error results the LLM reads; the loop goes on, up to `max_iterations` LLM calls (then
-`MaxIterationsError`, or with `answer_on_max_iterations` one last call without tools). A call
-told to answer without tools (`tool_choice="none"`, `AgentRunState.answer_without_tools`)
-whose reply asks for a tool anyway ends the run with the limit's error. With
-`output_cls`, every call sends its strict JSON schema as `response_format`, so the reply that
-ends the loop is the structured answer itself, not an extra call after it; a reply that
-fails validation is sent back with the errors, while a refusal is `LLMRefusalError` and an
-answer cut off at the token limit `LLMLengthError`, at once.
+tool names are error results the LLM reads; the loop goes on, up to `max_iterations` LLM
+calls (then `MaxIterationsError`, or with `answer_on_max_iterations` one last call without
+tools). A call told to answer without tools (`tool_choice="none"`,
+`AgentRunState.answer_without_tools`) whose reply asks for a tool anyway ends the run with
+the limit's error. With `output_cls`, every call asks for it (the client's
+`structured_kwargs`: OpenAI's strict `response_format`, Anthropic's output tool), so the
+reply that ends the loop is the structured answer itself, not an extra call after it; a
+reply that fails validation is sent back with the errors, while a refusal is
+`LLMRefusalError` and an answer cut off at the token limit `LLMLengthError`, at once.
 
 The `setup` and `finalize` steps, the run's state and the prompt window live in the base
 class `AgentTurns` (`turns.py`), the `run_tool_call` and `aggregate_tool_results` steps and
@@ -74,7 +75,7 @@ from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputE
 from agents.llm.llama_index_llm import as_llm
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
-from agents.llm.structured import structured_request
+from agents.llm.structured import json_text
 from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
 from agents.streamed_text import ReplyText
@@ -252,6 +253,7 @@ class FunctionAgent(ToolCalling):
                         tool_name=call.name,
                         arguments=call.arguments,
                         raw_arguments=call.raw_arguments,
+                        arguments_error=call.arguments_error,
                         index=index,
                         agent_name=self.name,
                     )
@@ -288,7 +290,7 @@ class FunctionAgent(ToolCalling):
         if self.output_cls is None:
             return AgentFinish(response=message)
         try:
-            structured = self.output_cls.model_validate_json(_without_code_fence(message.text))
+            structured = self.output_cls.model_validate_json(json_text(message.text))
         except ValidationError as error:
             return await self._ask_again(ctx, message.text, error)
         async with ctx.store.edit_state() as state:
@@ -300,11 +302,11 @@ class FunctionAgent(ToolCalling):
         return AgentFinish(response=message, structured_response=structured)
 
     def llm_kwargs(self) -> dict[str, Any]:
-        """Extra request parameters: with `output_cls`, its schema as `response_format`, so
-        that the reply that ends the loop is the structured answer."""
+        """Extra request parameters: with `output_cls`, the client's `structured_kwargs` for
+        it, so that the reply that ends the loop is the structured answer."""
         if self.output_cls is None:
             return {}
-        return structured_request(self.llm, self.output_cls)
+        return self.llm.structured_kwargs(self.output_cls)
 
     async def _ask_again(
         self, ctx: Context[AgentState], reply: str, error: ValidationError
@@ -323,11 +325,3 @@ class FunctionAgent(ToolCalling):
             memory.put(ChatMessage.user(ANSWER_RETRY_PROMPT.format(errors=error)), feedback=True)
             prompt = self.build_prompt(memory)
         return AgentInput(input=prompt, agent_name=self.name)
-
-
-def _without_code_fence(text: str) -> str:
-    # Some OpenAI-compatible servers wrap JSON in ```json fences despite response_format.
-    stripped = text.strip()
-    if stripped.startswith("```") and stripped.endswith("```"):
-        stripped = stripped.split("\n", 1)[-1].rsplit("```", 1)[0]
-    return stripped

@@ -100,7 +100,7 @@ class ReActAgent(FunctionAgent):
     def build_prompt(self, memory: ChatMemory) -> list[ChatMessage]:
         """The ReAct instructions (tools, format, answer schema), then the user's system
         prompt, then the newest turns that fit."""
-        from agents.llm.tokens import count_message
+        from agents.llm.openai.tokens import count_message
 
         schema = self.output_cls.model_json_schema() if self.output_cls else None
         instructions = react_instructions(list(self.toolset), schema)

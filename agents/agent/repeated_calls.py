@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -241,19 +240,14 @@ def _allows_repeats(call: ToolCall, toolset: ToolSet) -> bool:
 
 def _call_key(call: ToolCall) -> tuple[str, str]:
     """The record's key for `call`, and its arguments in canonical form."""
-    arguments = _canonical_arguments(call.arguments, call.raw_arguments)
+    arguments = _canonical_arguments(call)
     return f"{call.tool_name}({arguments})", arguments
 
 
-def _canonical_arguments(arguments: dict[str, Any], raw_arguments: str) -> str:
-    # Parsed again from the raw text: `arguments` is empty for text that is not a JSON
-    # object, which must not make every malformed call look like a call without arguments.
-    if not raw_arguments.strip():
-        return json.dumps(arguments, sort_keys=True, ensure_ascii=False)
-    try:
-        parsed = json.loads(raw_arguments)
-    except (ValueError, RecursionError):
-        return raw_arguments
-    if not isinstance(parsed, dict):
-        return raw_arguments
-    return json.dumps(parsed, sort_keys=True, ensure_ascii=False)
+def _canonical_arguments(call: ToolCall) -> str:
+    # Arguments that did not parse (`arguments_error`) are compared as written: their
+    # `arguments` are empty, which must not make every malformed call look like a call
+    # without arguments. The others were parsed once, by the client: no second parse here.
+    if call.arguments_error is not None:
+        return call.raw_arguments
+    return json.dumps(call.arguments, sort_keys=True, ensure_ascii=False)

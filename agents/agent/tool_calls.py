@@ -74,9 +74,10 @@ class ToolCalling(AgentTurns):
             denial = await self.ask_approval(ctx, ev) if self.needs_approval(ev) else None
             if denial is not None:
                 output = ToolOutput(ev.tool_name, denial, dict(ev.arguments), is_error=True)
+            elif ev.arguments_error is not None:
+                output = _malformed(ev.tool_name, ev.raw_arguments, ev.arguments_error)
             else:
-                arguments = ev.raw_arguments or json.dumps(ev.arguments)
-                output = await self.toolset.acall_json(ev.tool_name, arguments, ctx=ctx)
+                output = await self.toolset.acall(ev.tool_name, ev.arguments, ctx=ctx)
         tool = self.toolset.get(ev.tool_name)
         result = ToolCallResult(
             call_id=ev.call_id,
@@ -213,3 +214,14 @@ class ToolCalling(AgentTurns):
             return None
         reason = f": {answer.reason}" if answer.reason else ""
         return f"Error: the user did not approve running tool '{call.tool_name}'{reason}"
+
+
+def _malformed(tool_name: str, raw_arguments: str, error: str) -> ToolOutput:
+    """The result of a call whose arguments did not parse (the client said why)."""
+    return ToolOutput(
+        tool_name,
+        f"Error: the {error} for tool '{tool_name}'; send one JSON object with the arguments "
+        "as keys",
+        {"arguments": raw_arguments},
+        is_error=True,
+    )

@@ -134,7 +134,7 @@ class AgentTurns(ConversationWorkflow):
     def build_prompt(self, memory: ChatMemory) -> list[ChatMessage]:
         """The system prompt, then the newest turns of `memory` that fit beside it and the
         tool schemas."""
-        from agents.llm.tokens import count_message, count_tools
+        from agents.llm.openai.tokens import count_message, count_tools
 
         system = [ChatMessage.system(self.system_prompt)] if self.system_prompt else []
         reserve = sum(count_message(message, memory.model) for message in system)

@@ -1,6 +1,6 @@
 """Token-budgeted chunks of a document, with overlap, cut only between words.
 
-A chunk is at most `chunk_tokens` tokens (tiktoken, offline: see `agents.llm.tokens`) and
+A chunk is at most `chunk_tokens` tokens (tiktoken, offline: see `agents.llm.openai.tokens`) and
 repeats about `chunk_overlap` tokens from the end of the one before, so a value that sits
 on a boundary is whole in at least one chunk. Cuts fall between words, preferably at a
 paragraph break, else a line break, else a sentence end, when one lies in the last third
@@ -68,7 +68,7 @@ def chunk_spans(
     text: str, chunk_tokens: int, chunk_overlap: int, model: str
 ) -> list[tuple[int, int]]:
     """(start, end) offsets of `text`'s chunks, trailing whitespace left out of each."""
-    from agents.llm.tokens import encoding_for
+    from agents.llm.openai.tokens import encoding_for
 
     if chunk_tokens < 1:
         raise ValueError(f"chunk_tokens must be at least 1, got {chunk_tokens}")

@@ -68,7 +68,7 @@ from agents.kit.run_limit import RunLimit
 from agents.llm.errors import StructuredOutputError
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
-from agents.llm.structured import predict_structured, reask_messages, structured_request
+from agents.llm.structured import predict_structured, reask_messages
 from agents.llm.types import ChatMessage, ChatResponse
 
 
@@ -225,7 +225,7 @@ class ExtractionWorkflow(DraftReview[ModelT]):
         `StructuredOutputError` (`extract` sends it back with the errors, as a request of its
         own)."""
         llm = MeteredLLM(self.llm, ctx)
-        request = structured_request(self.llm, output_cls)
+        request = self.llm.structured_kwargs(output_cls)
 
         async def chat(conversation: list[ChatMessage]) -> ChatResponse:
             return await llm.achat(conversation, **request)

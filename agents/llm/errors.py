@@ -8,6 +8,7 @@ allow more time (`OpenAI`'s is also the SDK's `openai.APITimeoutError`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -75,12 +76,12 @@ class LLMLengthError(LLMError):
 
 class LLMTimeoutError(LLMError):
     """The model server did not answer within the client's timeout, on every attempt made.
-    The message says the timeout, the attempts and how to allow more time; for a client
-    `without_concurrency_limit`, whose request may have waited in a busy server's queue, also
-    how to make requests wait in this process instead. `OpenAI` raises
-    `OpenAITimeoutError`, a subclass that is also the SDK's `openai.APITimeoutError`, so code
-    catching that still catches it (it lives in `openai_retries`: this module does not
-    import the SDK)."""
+    The message says the timeout, the attempts and how to allow more time (each client says
+    how, in `allow_more`); for a client `without_concurrency_limit`, whose request may have
+    waited in a busy server's queue, also how to make requests wait in this process instead.
+    Each client raises a subclass that is also its SDK's timeout error
+    (`openai.APITimeoutError`, `anthropic.APITimeoutError`), so code catching that still
+    catches it (they live in the providers' folders: this module imports no SDK)."""
 
     def __init__(
         self,
@@ -90,6 +91,7 @@ class LLMTimeoutError(LLMError):
         *,
         streaming: bool = False,
         without_concurrency_limit: bool = False,
+        allow_more: str = "",
     ) -> None:
         limit = "its timeout" if timeout is None else f"{timeout:g} s"
         if streaming:
@@ -105,14 +107,9 @@ class LLMTimeoutError(LLMError):
             if without_concurrency_limit
             else ""
         )
-        # Exception's own __init__, not super(): in `OpenAI`'s subclass the next class in
+        # Exception's own __init__, not super(): in a client's subclass the next class in
         # line is the SDK's error, whose __init__ takes a request.
-        Exception.__init__(
-            self,
-            f"the server at {base_url} {what}. Allow more time with OPENAI_TIMEOUT=<seconds>, "
-            "OpenAI(timeout=<seconds>) or --llm-timeout <seconds> (agentflow run, the "
-            f"examples){queue}",
-        )
+        Exception.__init__(self, f"the server at {base_url} {what}. {allow_more}{queue}")
         self.base_url = base_url
         """The base URL the request went to."""
         self.timeout = timeout
@@ -142,7 +139,39 @@ class StructuredOutputError(LLMError):
 
 
 class ToolSchemaError(LLMError, TypeError):
-    """A tool is neither an OpenAI tool dict nor has `.metadata.to_openai_tool()`."""
+    """A tool is neither a tool dict nor an object with `.metadata` (its name, description
+    and `get_parameters_dict()`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrictSchemaProblem:
+    """One place of a JSON schema that a provider's strict mode cannot express."""
+
+    path: str
+    """Where: a property's name, dotted into nested models (`Bag.extras`), `[]` for items."""
+    keyword: str
+    """The JSON Schema keyword at fault (`prefixItems`, `additionalProperties`, ...; `type`
+    for a value with no type)."""
+    reason: str
+    """What it is and what to do instead."""
+
+
+class StrictSchemaError(LLMError, ValueError):
+    """A tool's arguments or a structured output class cannot follow OpenAI's strict mode.
+    `problems` lists every place, each with its keyword and path; `keyword` and `path` are
+    the first one's."""
+
+    def __init__(self, subject: str, problems: list[StrictSchemaProblem]) -> None:
+        listed = "; ".join(f"'{p.path}' {p.reason} ({p.keyword})" for p in problems)
+        super().__init__(f"{subject} cannot use OpenAI strict mode: {listed}")
+        self.subject = subject
+        """What the schema is of: "tool 'search'" or "output class 'Invoice'"."""
+        self.problems = problems
+        """Every place strict mode cannot express, in schema order."""
+        self.keyword = problems[0].keyword
+        """The first problem's keyword."""
+        self.path = problems[0].path
+        """The first problem's path."""
 
 
 class BudgetExceededError(LLMError):

@@ -2,9 +2,11 @@
 
 Messages are translated both ways (text and image parts, tool calls as `ToolCallBlock`s, tool
 results with their `tool_call_id`); tools go to a function-calling LLM through
-`achat_with_tools`, as OpenAI tool dicts or objects with `.metadata.to_openai_tool()`.
-Structured output asks for JSON matching the model's schema in the prompt and re-asks with
-the validation errors, like `OpenAI`. llama_index is imported when an adapter is made.
+`achat_with_tools`, in the shape LlamaIndex's integrations read. Structured output
+(`structured_kwargs`) puts the class's JSON schema in the prompt, and `astructured_predict`
+re-asks with the validation errors, like `OpenAI`. Tokens are counted with LlamaIndex's own
+tokenizer (`llama_index.core.utils.get_tokenizer`). llama_index is imported when an adapter
+is made.
 
 `as_llm(llm)` is how the agents take their `llm`: one of ours as it is, a LlamaIndex LLM
 wrapped here, so code written for LlamaIndex's agents passes its LLM unchanged.
@@ -17,10 +19,12 @@ import sys
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
 from agentflow.extras import extra_needed
 from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
-from agents.llm.structured import predict_structured, strict_json_schema
-from agents.llm.tool_specs import to_openai_tool
+from agents.llm.structured import predict_structured
+from agents.llm.tool_schema import tool_schema
 from agents.llm.types import ChatMessage, ChatResponse, ImagePart, TextPart, ToolCallPart, Usage
 
 _JSON_PROMPT = (
@@ -86,7 +90,7 @@ class LlamaIndexLLM:
         **kwargs: Any,
     ) -> ChatResponse:
         """The wrapped LLM's reply, with its tool calls."""
-        history = [to_llama_message(message) for message in messages]
+        history = _history(messages, kwargs)
         if tools:
             response = await self._function_calling().achat_with_tools(
                 _llama_tools(tools),
@@ -107,7 +111,7 @@ class LlamaIndexLLM:
         **kwargs: Any,
     ) -> AsyncGenerator[ChatResponse, None]:
         """The wrapped LLM's stream; tool calls are read from its last item."""
-        history = [to_llama_message(message) for message in messages]
+        history = _history(messages, kwargs)
         if tools:
             stream = await self._function_calling().astream_chat_with_tools(
                 _llama_tools(tools),
@@ -131,15 +135,32 @@ class LlamaIndexLLM:
     ) -> OutputT:
         """An `output_cls` instance: the schema is put in the prompt, a reply that fails
         validation is sent back with the errors (up to `structured_max_attempts`)."""
-        schema = json.dumps(strict_json_schema(output_cls))
-        instruction = ChatMessage.system(_JSON_PROMPT.format(schema=schema))
+        request = {**self.structured_kwargs(output_cls), **kwargs}
 
         async def chat(conversation: list[ChatMessage]) -> ChatResponse:
-            return await self.achat([*conversation, instruction], **kwargs)
+            return await self.achat(conversation, **request)
 
         return await predict_structured(
             chat, output_cls, messages, max_attempts=self.structured_max_attempts
         )
+
+    def structured_kwargs(self, output_cls: type[BaseModel]) -> dict[str, Any]:
+        """`output_cls` as the parameter that puts its JSON schema in the prompt (a system
+        message after the conversation); LlamaIndex has no one way to ask for JSON."""
+        return {_OUTPUT_CLS: output_cls}
+
+    def count_prompt_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The messages' text and tool calls and the tools' schemas, by LlamaIndex's
+        tokenizer."""
+        schemas = [json.dumps(tool_schema(tool).parameters) for tool in tools or ()]
+        return sum(map(self.count_reply_tokens, messages)) + sum(map(_count_text, schemas))
+
+    def count_reply_tokens(self, message: ChatMessage) -> int:
+        """The message's text and tool calls, by LlamaIndex's tokenizer."""
+        written = [message.text, *(call.name + call.raw_arguments for call in message.tool_calls)]
+        return sum(_count_text(text) for text in written if text)
 
     def _function_calling(self) -> Any:
         from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -183,6 +204,26 @@ class LlamaIndexLLM:
             )
             for index, selection in enumerate(selections)
         ]
+
+
+_OUTPUT_CLS = "output_cls"
+
+
+def _history(messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> list[Any]:
+    """`messages` for the wrapped LLM; an `output_cls` among `kwargs` (taken out) adds the
+    instruction to answer with its JSON schema."""
+    history = [to_llama_message(message) for message in messages]
+    output_cls: type[BaseModel] | None = kwargs.pop(_OUTPUT_CLS, None)
+    if output_cls is not None:
+        schema = json.dumps(output_cls.model_json_schema())
+        history.append(to_llama_message(ChatMessage.system(_JSON_PROMPT.format(schema=schema))))
+    return history
+
+
+def _count_text(text: str) -> int:
+    from llama_index.core.utils import get_tokenizer
+
+    return len(get_tokenizer()(text))
 
 
 def to_llama_message(message: ChatMessage) -> Any:
@@ -275,35 +316,39 @@ def _usage(response: Any) -> Usage | None:
 
 
 class _DictToolMetadata:
-    def __init__(self, spec: dict[str, Any]) -> None:
-        function = spec.get("function", {})
-        self.spec = spec
-        self.name: str = function.get("name", "")
-        self.description: str = function.get("description", "")
+    def __init__(self, tool: Any) -> None:
+        schema = tool_schema(tool)  # raises ToolSchemaError for a bad one
+        self.parameters = schema.parameters
+        self.spec: dict[str, Any] = {
+            "type": "function",
+            "function": {
+                "name": schema.name,
+                "description": schema.description,
+                "parameters": schema.parameters,
+            },
+        }
+        self.name = schema.name
+        self.description = schema.description
 
     def to_openai_tool(self, skip_length_check: bool = False) -> dict[str, Any]:
         return self.spec
 
     def get_parameters_dict(self) -> dict[str, Any]:
-        parameters: dict[str, Any] = self.spec.get("function", {}).get("parameters", {})
-        return parameters
+        return self.parameters
 
 
 class _DictTool:
-    """An OpenAI tool dict in the shape LlamaIndex integrations read (`tool.metadata`)."""
+    """A tool in the shape LlamaIndex integrations read (`tool.metadata`, whose
+    `to_openai_tool()` is LlamaIndex's name for its tool format)."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.metadata = _DictToolMetadata(spec)
+    def __init__(self, tool: Any) -> None:
+        self.metadata = _DictToolMetadata(tool)
 
 
 def _llama_tools(tools: Sequence[Any]) -> list[Any]:
-    # A LlamaIndex tool goes as it is; any other (our FunctionTool, an OpenAI dict) as its
-    # spec, in the shape integrations read: their `to_openai_tool(skip_length_check=...)`
+    # A LlamaIndex tool goes as it is; any other (our FunctionTool, a tool dict) as its
+    # schema, in the shape integrations read: their `to_openai_tool(skip_length_check=...)`
     # and `get_parameters_dict()` are LlamaIndex's, not ours.
     from llama_index.core.tools.types import BaseTool
 
-    specs = [to_openai_tool(tool) for tool in tools]  # raises ToolSchemaError for a bad one
-    return [
-        tool if isinstance(tool, BaseTool) else _DictTool(spec)
-        for tool, spec in zip(tools, specs, strict=True)
-    ]
+    return [tool if isinstance(tool, BaseTool) else _DictTool(tool) for tool in tools]

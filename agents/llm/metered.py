@@ -11,10 +11,11 @@ async def answer(self, ctx: Context, ev: StartEvent) -> StopEvent:
     reply = await llm.achat(messages)
 ```
 
-Before each call the prompt is counted with tiktoken and checked against the budget
-(`BudgetExceededError`, and the call is not made); after it, the reply's usage (or, when the
-server reported none, a tiktoken estimate) is added under the model and the step. The ledger
-lives in the context's state under `key`, so it is saved with `ctx.to_dict()`.
+Before each call the prompt is counted (the client's `count_prompt_tokens`) and checked
+against the budget (`BudgetExceededError`, and the call is not made); after it, the reply's
+usage (or, when the server reported none, the client's estimate) is added under the model
+and the step. The ledger lives in the context's state under `key`, so it is saved with
+`ctx.to_dict()`.
 
 Limits: the budget check sees the calls already booked, so calls that run at the same time
 in parallel steps can each pass it and together go over. A stream is booked after its last
@@ -29,9 +30,11 @@ import itertools
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
 from agentflow import Context
 from agents.llm.ledger import UsageLedger
-from agents.llm.protocol import LLM, LLMMetadata, OutputT, StructuredRequests, ToolChoice
+from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
 from agents.llm.structured import predict_structured
 from agents.llm.types import ChatMessage, ChatResponse, Usage
 
@@ -103,11 +106,8 @@ class MeteredLLM:
         once: str | None = None,
         **kwargs: Any,
     ) -> OutputT:
-        """`llm.astructured_predict` with every attempt checked and booked.
-
-        Needs a client with `structured_kwargs(output_cls)` (`StructuredRequests`, as
-        `OpenAI` has), so that each attempt is one metered `achat`; for other clients the
-        call is checked once, then handed over whole and not booked.
+        """`llm.astructured_predict` with every attempt checked and booked: each attempt is
+        one metered `achat` with the client's `structured_kwargs(output_cls)`.
 
         With `once` (a name unique within the calling step execution), each attempt's reply
         is `ctx.once(f"{once} attempt {n}", ...)`: in a run with a store it is journalled
@@ -118,13 +118,6 @@ class MeteredLLM:
         after every attempt failed the schema gets the same failures back; leave `once` out
         where a retry should ask anew.
         """
-        if not isinstance(self.llm, StructuredRequests):
-            await self._check(messages, None, kwargs)
-            if once is not None:
-                whole = functools.partial(self.llm.astructured_predict, **kwargs)
-                result: OutputT = await self.ctx.once(once, whole, output_cls, messages)
-                return result
-            return await self.llm.astructured_predict(output_cls, messages, **kwargs)
         request = {**self.llm.structured_kwargs(output_cls), **kwargs}
         attempts = itertools.count(1)
 
@@ -136,8 +129,28 @@ class MeteredLLM:
             response: ChatResponse = await self.ctx.once(name, ask, conversation)
             return response
 
-        max_attempts: int = getattr(self.llm, "structured_max_attempts", 3)
-        return await predict_structured(chat, output_cls, messages, max_attempts=max_attempts)
+        return await predict_structured(
+            chat, output_cls, messages, max_attempts=self.structured_max_attempts
+        )
+
+    @property
+    def structured_max_attempts(self) -> int:
+        """The wrapped client's."""
+        return self.llm.structured_max_attempts
+
+    def structured_kwargs(self, output_cls: type[BaseModel]) -> dict[str, Any]:
+        """The wrapped client's."""
+        return self.llm.structured_kwargs(output_cls)
+
+    def count_prompt_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The wrapped client's count."""
+        return self.llm.count_prompt_tokens(messages, tools)
+
+    def count_reply_tokens(self, message: ChatMessage) -> int:
+        """The wrapped client's count."""
+        return self.llm.count_reply_tokens(message)
 
     def _step_name(self) -> str:
         if self.step is not None:
@@ -161,10 +174,8 @@ class MeteredLLM:
         tools: Sequence[Any] | None,
         kwargs: dict[str, Any],
     ) -> int:
-        from agents.llm.tokens import count_prompt
-
         model = self.metadata.model
-        prompt_tokens = count_prompt(messages, model, tools)
+        prompt_tokens = self.llm.count_prompt_tokens(messages, tools)
         # A reply limit given with this call counts, not only the client's own.
         max_output = (
             kwargs.get("max_completion_tokens")
@@ -178,14 +189,8 @@ class MeteredLLM:
 
     async def _book(self, response: ChatResponse, prompt_tokens: int) -> None:
         usage = response.usage
-        if usage is None:  # the server reported none: estimate with tiktoken
-            from agents.llm.tokens import count_text
-
-            completion = count_text(response.message.text, self.metadata.model)
-            completion += sum(
-                count_text(call.name + call.raw_arguments, self.metadata.model)
-                for call in response.message.tool_calls
-            )
+        if usage is None:  # the server reported none: the client's estimate
+            completion = self.llm.count_reply_tokens(response.message)
             usage = Usage(
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion,

@@ -1,14 +1,17 @@
 """The `LLM` protocol: what agents and workflows need from any chat model.
 
-A client is anything with `metadata`, `achat`, `astream_chat` and `astructured_predict`;
-`OpenAI`, `ScriptedLLM` and `LlamaIndexLLM` are three. Tools are passed as OpenAI tool dicts
-or as objects with `.metadata.to_openai_tool()` (see `agents.llm.tool_specs`).
+A client is anything with what `LLM` declares; `OpenAI`, `Anthropic`, `ScriptedLLM`,
+`LlamaIndexLLM` and `MeteredLLM` are five. Tools are passed as anything
+`agents.llm.tool_schema` reads (a `FunctionTool`, a LlamaIndex tool, a tool dict): each
+client turns them into its provider's format.
 
-A client may also say how a request asks for structured output (`StructuredRequests`, as
-`OpenAI` and `ScriptedLLM` do). The workflows then ask for a class request by request with
-those parameters (an agent's every call with `output_cls`, each metered attempt of
-`MeteredLLM.astructured_predict`); without it they send OpenAI's `response_format`, and
-`MeteredLLM` hands `astructured_predict` over whole.
+Structured output and token counting are part of the protocol, so no caller has to guess:
+`structured_kwargs(output_cls)` are the request parameters that make a reply an
+`output_cls` as JSON text (OpenAI's strict `response_format`, Anthropic's forced tool), which
+the workflows send request by request (an agent's every call with `output_cls`, each
+metered attempt of `MeteredLLM.astructured_predict`); `count_prompt_tokens` and
+`count_reply_tokens` are the client's own estimates, which budgets and the usage ledger use
+when a server reports no usage.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from agents.llm.types import ChatMessage, ChatResponse
 OutputT = TypeVar("OutputT", bound=BaseModel)
 
 ToolChoice = str | Mapping[str, Any]
-""""auto", "none", "required", or `{"type": "function", "function": {"name": ...}}`."""
+""""auto", "none", "required", or `{"type": "function", "function": {"name": ...}}` (each
+client says it in its provider's words)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +80,26 @@ class LLM(Protocol):
         messages: Sequence[ChatMessage],
         **kwargs: Any,
     ) -> OutputT:
-        """A validated `output_cls` instance answering `messages`."""
+        """A validated `output_cls` instance answering `messages`, asked for with
+        `structured_kwargs` and re-asked up to `structured_max_attempts` times."""
         ...
 
-
-@runtime_checkable
-class StructuredRequests(Protocol):
-    """A client that says which request parameters ask for a class (see the module). Its
-    `structured_max_attempts`, when it has one, is how often `MeteredLLM` asks (else 3)."""
+    @property
+    def structured_max_attempts(self) -> int:
+        """How many times a structured request is asked before `StructuredOutputError`."""
+        ...
 
     def structured_kwargs(self, output_cls: type[BaseModel]) -> dict[str, Any]:
-        """The parameters that make a request's reply an `output_cls` as JSON."""
+        """The request parameters (for `achat` and `astream_chat`) that make the reply's
+        text an `output_cls` as JSON."""
+        ...
+
+    def count_prompt_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The tokens a request of `messages` and `tools` reads, estimated without a call."""
+        ...
+
+    def count_reply_tokens(self, message: ChatMessage) -> int:
+        """The tokens the model wrote for `message` (text and tool calls), estimated."""
         ...

@@ -54,10 +54,15 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel
 
 from agents.llm.errors import ScriptedReplyError, ScriptExhaustedError
+from agents.llm.openai.tokens import (
+    EstimatedEncoding,
+    count_prompt,
+    count_reply,
+    count_unknown_model_with,
+)
+from agents.llm.openai.tool_specs import to_openai_tools
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.scripted_replies import Reply, reply_message
-from agents.llm.tokens import EstimatedEncoding, count_unknown_model_with
-from agents.llm.tool_specs import to_openai_tools
 from agents.llm.types import ChatMessage, ChatResponse, ToolCallPart, Usage
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -200,6 +205,16 @@ class ScriptedLLM:
             chat, output_cls, messages, max_attempts=self.structured_max_attempts
         )
 
+    def count_prompt_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The prompt's tokens as the workflows count them for this model (see the module)."""
+        return count_prompt(messages, self._metadata.model, tools)
+
+    def count_reply_tokens(self, message: ChatMessage) -> int:
+        """The reply's tokens as the workflows count them for this model (see the module)."""
+        return count_reply(message, self._metadata.model)
+
     def count_tokens(self, text: str) -> int:
         """The estimate of tokens in `text` that usage is reported in: runs of letters and
         digits, and every other non-space character, count one each."""
@@ -219,7 +234,7 @@ class ScriptedLLM:
         response_format = kwargs.pop("response_format", None)
         output_cls = None
         if isinstance(response_format, type) and issubclass(response_format, BaseModel):
-            from agents.llm.structured import response_format_for
+            from agents.llm.openai.strict_schema import response_format_for
 
             output_cls, response_format = response_format, response_format_for(response_format)
         request = ScriptedRequest(

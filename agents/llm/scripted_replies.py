@@ -73,7 +73,7 @@ def reply_message(reply: Reply, index: int) -> ChatMessage:
         what = f"is a {type(reply).__name__}"
     raise ScriptedReplyError(
         f"reply {index + 1} {what}; a reply is text, a ToolCallPart, a list of text and "
-        "ToolCalls, a pydantic model or dict (its JSON), a ChatMessage, a ChatResponse, or "
+        "ToolCallParts, a pydantic model or dict (its JSON), a ChatMessage, a ChatResponse, or "
         "an exception to raise"
     )
 

@@ -7,7 +7,7 @@ import respx
 from llm_wire import BASE_URL
 from wire_mock import mock_wire
 
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from agentflow.context import DictState
 from agentflow.stores import open_store
 from agents import FunctionAgent, ToolCallResult
 from agents.agent import AgentFinish, AgentInput
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from tools import tool
 
 LOG: list[str] = []

@@ -19,7 +19,7 @@ from agents import (
     ToolApprovalRequired,
     ToolApprovalResponse,
 )
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from tools import FunctionTool
 
 

@@ -14,7 +14,7 @@ from llm_wire import text_reply
 from agentflow import Context
 from agentflow.context import DictState
 from agents import AgentStream, FunctionAgent
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 
 async def memory_held_by_unread_stream(agent: FunctionAgent, words: int) -> int:

@@ -18,7 +18,7 @@ from agents.agent import AgentError, ReActFormatLimitError
 from agents.llm import UsageLedger
 from agents.llm.errors import EmptyResponseError, LLMRefusalError
 from agents.llm.metered import LEDGER_KEY
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from tools import tool
 
 

@@ -27,7 +27,7 @@ from agents import (
     ToolCallResult,
 )
 from agents.agent import HandoffError
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from tools import tool
 
 

@@ -25,7 +25,7 @@ from repeating_model import (
 
 from agentflow import Context
 from agents import AgentWorkflow, FunctionAgent, ReActAgent, RepeatedToolCallError
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 REFUND_NOTE = (
     "Note: you already made this call in this run (call 'r0': 'refund' with the same "

@@ -32,7 +32,7 @@ from agents import (
     ToolCallResult,
 )
 from agents.agent import AgentFinish, AgentInput
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from agents.research import LocalCorpusSearch, PlanReview, ResearchReport, ResearchWorkflow
 from tools import tool
 

@@ -6,6 +6,7 @@ in the context, usage in the output and the ledger."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
@@ -26,8 +27,16 @@ from agents import (
 )
 from agents.agent import AgentInput, AgentReply
 from agents.agent.run_state import AgentState
-from agents.llm import LLMLengthError, LLMRefusalError, StructuredOutputError, UsageLedger
-from agents.llm.openai_llm import OpenAI
+from agents.llm import (
+    ChatResponse,
+    LLMLengthError,
+    LLMRefusalError,
+    ScriptedLLM,
+    StructuredOutputError,
+    UsageLedger,
+    tool_call,
+)
+from agents.llm.openai.client import OpenAI
 from tools import tool
 
 
@@ -142,7 +151,36 @@ async def test_malformed_arguments_are_an_error_result(api: respx.MockRouter, ll
     output, _ = await run_collecting(FunctionAgent(tools=[echo], llm=llm), user_msg="echo hi")
 
     assert output.tool_calls[0].is_error
+    assert "not valid JSON" in output.tool_calls[0].content
     assert output.response.text == "Sorry."
+
+
+class RepairingLLM(ScriptedLLM):
+    """A client that repairs what a server sends as it reads the reply (a Python-style dict
+    for arguments, as some local servers write): `arguments` hold the repair, parsed once
+    there, while `raw_arguments` keep what was sent."""
+
+    async def astream_chat(self, *args: Any, **kwargs: Any) -> AsyncGenerator[ChatResponse, None]:
+        async for response in super().astream_chat(*args, **kwargs):
+            calls = [
+                call.model_copy(update={"raw_arguments": str(call.arguments)})
+                for call in response.message.tool_calls
+            ]
+            message = response.message.model_copy(update={"tool_calls": calls})
+            yield response.model_copy(update={"message": message})
+
+
+async def test_a_tool_runs_on_the_arguments_parsed_once_with_the_reply() -> None:
+    def echo(text: str) -> str:
+        """Echo text."""
+        return text
+
+    llm = RepairingLLM([tool_call("echo", {"text": "parsed"}), "Done."])
+    agent = FunctionAgent(tools=[echo], llm=llm, streaming=True)
+    output, _ = await run_collecting(agent, user_msg="echo")
+
+    assert llm.requests[1].messages[-1].text == "parsed"  # not re-read from the text sent
+    assert output.tool_calls[0].content == "parsed"
 
 
 async def test_return_direct_tool_ends_the_run_with_its_output(

@@ -21,7 +21,7 @@ from agents import (
     ToolCall,
     ToolCallResult,
 )
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 
 class Files:

@@ -17,8 +17,8 @@ from agents.llm import ChatMessage, Usage
 from agents.llm.errors import BudgetExceededError
 from agents.llm.ledger import Price, UsageLedger
 from agents.llm.metered import LEDGER_KEY, MeteredLLM
-from agents.llm.openai_llm import OpenAI
-from agents.llm.tokens import count_prompt, count_text, use_bundled_tiktoken_cache
+from agents.llm.openai.client import OpenAI
+from agents.llm.openai.tokens import count_prompt, count_text, use_bundled_tiktoken_cache
 
 PRICES = {"gpt-4o-mini": Price(input=0.15, output=0.60, cached_input=0.075)}
 QUESTION = [ChatMessage.user("hi")]

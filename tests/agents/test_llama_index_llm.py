@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
@@ -175,7 +176,7 @@ async def test_structured_output_valid_on_the_second_try() -> None:
     assert answer == Answer(value=7)
     first, _ = recorder.calls[0]
     second, _ = recorder.calls[1]
-    assert '"additionalProperties": false' in (first[-1].content or "")
+    assert json.dumps(Answer.model_json_schema()) in (first[-1].content or "")
     assert "valid integer" in (second[-2].content or "")
 
 
@@ -194,3 +195,33 @@ def test_tool_call_blocks_without_ids_get_ids() -> None:
 
     assert [call.id for call in message.tool_calls] == ["call_0", "call_1"]
     assert message.tool_calls[1].arguments == {"city": "Bergen"}
+
+
+async def test_metered_structured_output_books_each_attempt() -> None:
+    # Structured output is part of the protocol: MeteredLLM asks through the adapter's
+    # structured_kwargs attempt by attempt, booking each (it used to hand the whole call over
+    # to the adapter, unbooked).
+    from agentflow import Context, Workflow, step
+    from agentflow.events import StartEvent, StopEvent
+    from agents.llm import MeteredLLM, UsageLedger
+    from agents.llm.metered import LEDGER_KEY
+
+    class Idle(Workflow):
+        @step
+        async def noop(self, ev: StartEvent) -> StopEvent:
+            return StopEvent()
+
+    recorder = Recorder(
+        LlamaChatMessage(role="assistant", content='{"value": "seven"}'),
+        LlamaChatMessage(role="assistant", content='{"value": 7}'),
+    )
+    ctx: Context[Any] = Context(Idle())
+    metered = MeteredLLM(LlamaIndexLLM(MockFunctionCallingLLM(response_generator=recorder)), ctx)
+
+    answer = await metered.astructured_predict(Answer, [ChatMessage.user("3 + 4?")])
+
+    assert answer == Answer(value=7)
+    ledger = await ctx.store.get(LEDGER_KEY)
+    assert isinstance(ledger, UsageLedger)
+    assert ledger.total.calls == 2
+    assert ledger.total.usage.completion_tokens > 0

@@ -32,7 +32,7 @@ from agents import (
 )
 from agents.agent import AgentInput, AgentOptionError, HandoffError
 from agents.llm import ChatMessage, LlamaIndexLLM
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from agents.memory import ChatMemory
 
 

@@ -11,8 +11,8 @@ from agentflow import Context, Workflow, step
 from agentflow.context.state_store import DictState
 from agentflow.events import StartEvent, StopEvent
 from agents.llm import ChatMessage, ToolCallPart
-from agents.llm.openai_llm import OpenAI
-from agents.llm.tokens import count_message, count_messages, use_bundled_tiktoken_cache
+from agents.llm.openai.client import OpenAI
+from agents.llm.openai.tokens import count_message, count_messages, use_bundled_tiktoken_cache
 from agents.memory import ChatMemory
 
 MODEL = "gpt-4o"

@@ -20,7 +20,7 @@ from agents.llm import ChatMessage
 from agents.llm.ledger import UsageLedger
 from agents.llm.llama_index_llm import LlamaIndexLLM
 from agents.llm.metered import MeteredLLM
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from agents.llm.protocol import LLM
 
 

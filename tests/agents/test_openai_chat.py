@@ -21,7 +21,7 @@ from agents.llm import (
     ToolCallPart,
     ToolSchemaError,
 )
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 
 async def test_plain_chat(api: respx.MockRouter, llm: OpenAI) -> None:
@@ -53,9 +53,12 @@ async def test_request_carries_parts_tool_history_and_options(api: respx.MockRou
     route = api.post("/chat/completions").respond(200, json=completion("ok"))
     llm = OpenAI("gpt-4o-mini", api_key="k", base_url=BASE_URL, temperature=0.2, max_tokens=50)
 
-    class ToolMetadata:
-        def to_openai_tool(self) -> dict[str, object]:
-            return {"type": "function", "function": {"name": "clock", "parameters": {}}}
+    class ToolMetadata:  # what a tool says of itself, whatever the provider
+        name = "clock"
+        description = ""
+
+        def get_parameters_dict(self) -> dict[str, object]:
+            return {}
 
     class FunctionToolLike:
         metadata = ToolMetadata()

@@ -10,7 +10,7 @@ import respx
 from llm_wire import BASE_URL, chunk, completion
 
 from agents.llm import ChatMessage, LLMError, UnexpectedResponseError
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 NGINX = b"<html><head><title>Welcome to nginx!</title></head><body>It works</body></html>"
 

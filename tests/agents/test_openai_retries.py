@@ -18,7 +18,7 @@ import respx
 from llm_wire import BASE_URL, COMPLETIONS, chunk, completion
 
 from agents.llm import ChatMessage, LLMTimeoutError
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 HI = [ChatMessage.user("hi")]
 
@@ -70,7 +70,7 @@ async def test_retry_timeouts_sends_again_up_to_max_retries_and_says_so_each_tim
     llm = OpenAI("m", api_key="k", base_url=BASE_URL, timeout=5, max_retries=2, retry_timeouts=True)
 
     with (
-        caplog.at_level(logging.WARNING, logger="agents.llm.openai_retries"),
+        caplog.at_level(logging.WARNING, logger="agents.llm.openai.retries"),
         pytest.raises(LLMTimeoutError, match=r"within 5 s on each of 3 attempts") as caught,
     ):
         await llm.achat(HI)
@@ -103,7 +103,7 @@ async def test_a_connection_error_is_still_sent_again(
     )
     llm = OpenAI("m", api_key="k", base_url=BASE_URL, max_retries=1)
 
-    with caplog.at_level(logging.WARNING, logger="agents.llm.openai_retries"):
+    with caplog.at_level(logging.WARNING, logger="agents.llm.openai.retries"):
         reply = await llm.achat(HI)
 
     assert reply.message.text == "up"
@@ -133,7 +133,7 @@ async def test_a_timeout_before_the_request_went_out_is_sent_again(
     )
     llm = OpenAI("m", api_key="k", base_url=BASE_URL, max_retries=1)
 
-    with caplog.at_level(logging.WARNING, logger="agents.llm.openai_retries"):
+    with caplog.at_level(logging.WARNING, logger="agents.llm.openai.retries"):
         reply = await llm.achat(HI)
 
     assert reply.message.text == "up"

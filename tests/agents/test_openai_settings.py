@@ -11,7 +11,7 @@ import pytest
 from wire_mock import mock_wire
 
 from agents.llm import ChatMessage, LLMConfigurationError, LLMTimeoutError, add_llm_timeout_option
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 LOCAL = "https://local.test/v1"
 HI = [ChatMessage.user("hi")]

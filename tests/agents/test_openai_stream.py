@@ -9,7 +9,7 @@ import respx
 from llm_wire import BASE_URL, chunk, sent_json, sse, usage
 
 from agents.llm import ChatMessage, ChatResponse
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 
 async def collect(llm: OpenAI, **kwargs: Any) -> list[ChatResponse]:

@@ -20,8 +20,8 @@ import pytest
 from llm_wire import chunk
 
 from agents.llm import ChatMessage, LLMTimeoutError
-from agents.llm.openai_llm import OpenAI
-from agents.llm.openai_transport import raised_as_sdk_errors
+from agents.llm.openai.client import OpenAI
+from agents.llm.openai.transport import raised_as_sdk_errors
 
 HI = [ChatMessage.user("hi")]
 _FIRST_EVENT = f"data: {json.dumps(chunk({'role': 'assistant', 'content': 'Hel'}))}\n\n".encode()
@@ -99,7 +99,7 @@ def test_the_client_loads_without_httpx_under_openai_3() -> None:
         """
         import sys
         sys.modules["httpx"] = None  # as if not installed: importing it raises ImportError
-        from agents.llm.openai_llm import OpenAI
+        from agents.llm.openai.client import OpenAI
         OpenAI("m", api_key="k")
         """
     )

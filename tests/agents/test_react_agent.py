@@ -23,7 +23,7 @@ from agents import (
     ToolCall,
 )
 from agents.agent import ReActFormatLimitError
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from tools import tool
 
 

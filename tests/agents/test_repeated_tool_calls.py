@@ -8,6 +8,7 @@ and resumed mid-way, and the next run on the same context."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
 import respx
@@ -34,8 +35,9 @@ from agents import (
     ToolCallResult,
 )
 from agents.agent import AgentFinish, AgentInput, AgentReply
+from agents.agent.run_state import AgentState
 from agents.llm import ScriptedLLM, tool_call
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from tools import tool
 
 
@@ -182,6 +184,36 @@ async def test_malformed_arguments_are_compared_as_written(
     # b2 is not a repeat of b1, though neither has arguments that parse; b3 repeats b2.
     assert raised.value.arguments == '{"order_id": "B2"'
     assert orders.runs == []  # bad arguments never reach the tool
+
+
+class UpperCasingAgent(FunctionAgent):
+    """Rewrites each call's order id in upper case before it runs (its raw text stays)."""
+
+    async def send_tool_calls(self, ctx: Context[AgentState], calls: Sequence[ToolCall]) -> None:
+        upper = [
+            call.model_copy(update={"arguments": {"order_id": call.arguments["order_id"].upper()}})
+            for call in calls
+        ]
+        await super().send_tool_calls(ctx, upper)
+
+
+async def test_a_call_repeats_another_by_the_arguments_it_runs_on_not_its_raw_text(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    orders = Orders()
+    api.post("/chat/completions").mock(
+        side_effect=[
+            calls_reply(("l1", "lookup", '{"order_id": "a1"}')),
+            calls_reply(("l2", "lookup", '{"order_id": "A1"}')),
+            text_reply("A1 was delivered."),
+        ]
+    )
+    agent = UpperCasingAgent(tools=orders.tools(), llm=llm)
+
+    output = await agent.run("Status of A1?")
+
+    assert orders.runs == ["lookup A1"]  # both calls ran on {"order_id": "A1"}
+    assert [(r.call_id, r.repeat_of) for r in output.tool_calls] == [("l1", None), ("l2", "l1")]
 
 
 async def test_two_identical_calls_in_one_reply_run_once_and_both_get_the_result(

@@ -15,7 +15,7 @@ import respx
 from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, write_corpus
 
 from agentflow.testing import WorkflowTestRunner
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from agents.research import (
     CitationsChecked,
     LocalCorpusSearch,

@@ -14,7 +14,7 @@ from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, wr
 
 from agentflow import Context
 from agentflow.events import HumanResponseEvent
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from agents.research import (
     LocalCorpusSearch,
     PlanCreated,

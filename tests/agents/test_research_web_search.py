@@ -12,7 +12,7 @@ import pytest
 import respx
 from research_wire import ResearchModel, notes, plan
 
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from agents.research import (
     BraveSearch,
     ResearchReport,

@@ -19,7 +19,7 @@ from research_wire import BATTERY_CORPUS, ResearchModel, notes, plan, url_of, wr
 from agentflow import Context, step
 from agentflow.testing import WorkflowTestRunner
 from agents.llm.errors import EmptyResponseError, LLMRefusalError
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 from agents.research import (
     CitationsChecked,
     LocalCorpusSearch,

@@ -13,7 +13,7 @@ import respx
 from llm_wire import BASE_URL, chunk, completion, text_reply
 
 from agents.llm import ChatMessage, LLMConfigurationError, LLMTimeoutError
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 
 class HeldServer:

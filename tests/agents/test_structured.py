@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from agents.agent import FunctionAgent
 from agents.llm import ChatMessage, LLMLengthError, LLMRefusalError, StructuredOutputError
-from agents.llm.openai_llm import OpenAI
-from agents.llm.structured import strict_json_schema
+from agents.llm.openai.client import OpenAI
+from agents.llm.openai.strict_schema import strict_json_schema
 
 
 class Address(BaseModel):
@@ -110,10 +110,9 @@ def test_strict_schema_closes_every_object_and_requires_every_field() -> None:
 
 class Household(BaseModel):
     home: Address = Field(description="Where they live")
-    counts: dict[str, int] = {}
 
 
-def test_strict_schema_inlines_a_ref_with_siblings_and_leaves_dicts_open() -> None:
+def test_strict_schema_inlines_a_ref_with_siblings() -> None:
     schema = strict_json_schema(Household)
 
     home = schema["properties"]["home"]
@@ -121,10 +120,6 @@ def test_strict_schema_inlines_a_ref_with_siblings_and_leaves_dicts_open() -> No
     assert home["description"] == "Where they live"
     assert home["additionalProperties"] is False
     assert home["required"] == ["city", "street"]
-    # Closing a dict would only allow {}: it keeps its value schema.
-    counts = schema["properties"]["counts"]
-    assert counts["additionalProperties"] == {"type": "integer"}
-    assert "required" not in counts
 
 
 async def test_a_reply_in_a_code_fence_is_read() -> None:
@@ -158,7 +153,7 @@ def test_response_format_name_follows_openais_pattern() -> None:
     import re
     from typing import Generic, TypeVar
 
-    from agents.llm.structured import response_format_for
+    from agents.llm.openai.strict_schema import response_format_for
 
     ItemT = TypeVar("ItemT")
 
@@ -170,26 +165,34 @@ def test_response_format_name_follows_openais_pattern() -> None:
     assert name.startswith("Page_")
 
 
-def test_a_client_asks_for_a_class_its_own_way_or_else_with_openais_response_format(
-    llm: OpenAI,
-) -> None:
-    from agents.llm import ScriptedLLM, StructuredRequests
-    from agents.llm.llama_index_llm import LlamaIndexLLM
-    from agents.llm.structured import response_format_for, structured_request
+def test_every_client_says_how_it_asks_for_a_class(llm: OpenAI) -> None:
+    from agents.llm import LLM, ScriptedLLM
+    from agents.llm.openai.strict_schema import response_format_for
 
-    class PromptedLLM:  # a client that says nothing of structured output
-        pass
+    class PromptedLLM:  # says nothing of structured output or tokens: not an LLM
+        metadata = None
+
+        async def achat(self, *args: object) -> None: ...
+
+        def astream_chat(self, *args: object) -> None: ...
+
+        async def astructured_predict(self, *args: object) -> None: ...
 
     scripted = ScriptedLLM([])
-    assert isinstance(llm, StructuredRequests)
-    assert isinstance(scripted, StructuredRequests)
-    assert not isinstance(PromptedLLM(), StructuredRequests)
-    assert "structured_kwargs" not in dir(LlamaIndexLLM)  # it puts the schema in the prompt
-    assert structured_request(llm, Person) == {"response_format": response_format_for(Person)}
-    assert structured_request(scripted, Person) == {"response_format": Person}
-    assert structured_request(PromptedLLM(), Person) == {
-        "response_format": response_format_for(Person)
-    }
+    assert isinstance(llm, LLM)
+    assert isinstance(scripted, LLM)
+    assert not isinstance(PromptedLLM(), LLM)
+    assert llm.structured_kwargs(Person) == {"response_format": response_format_for(Person)}
+    assert scripted.structured_kwargs(Person) == {"response_format": Person}
+
+
+def test_one_reader_takes_the_json_out_of_a_code_fence() -> None:
+    from agents.llm.structured import json_text
+
+    assert json_text(f"```json\n{VALID}\n```") == VALID
+    assert json_text(f"  ```\n{VALID}\n```\n") == VALID
+    assert json_text(f" {VALID} ") == VALID
+    assert json_text("```json") == "```json"  # a fence with nothing inside is left alone
 
 
 class Profile(BaseModel):

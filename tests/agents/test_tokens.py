@@ -16,7 +16,7 @@ import pytest
 import tiktoken
 
 from agents.llm import ChatMessage, TextPart
-from agents.llm.tokens import (
+from agents.llm.openai.tokens import (
     bundled_tiktoken_cache,
     count_messages,
     count_prompt,
@@ -127,8 +127,11 @@ def test_tool_schemas_follow_the_cookbook_rule() -> None:
     assert count_tools([], "gpt-4o") == 0
 
     class Metadata:
-        def to_openai_tool(self) -> dict[str, Any]:
-            return WEATHER_TOOL
+        name = WEATHER_TOOL["function"]["name"]
+        description = WEATHER_TOOL["function"]["description"]
+
+        def get_parameters_dict(self) -> dict[str, Any]:
+            return dict(WEATHER_TOOL["function"]["parameters"])
 
     class ToolObject:
         metadata = Metadata()
@@ -164,7 +167,7 @@ def test_counts_offline_from_the_bundled_cache(tmp_path: Path) -> None:
         """
         import os, sys
         from agents.llm import ChatMessage
-        from agents.llm.tokens import count_messages
+        from agents.llm.openai.tokens import count_messages
         n = count_messages([ChatMessage.user("hello")], "gpt-4o")
         assert "llama_index" not in sys.modules, "llama_index was imported"
         print(n, os.environ["TIKTOKEN_CACHE_DIR"])
@@ -248,7 +251,7 @@ def test_without_network_or_cache_a_run_counts_with_the_estimate_and_warns_once(
         from wire_mock import mock_wire
         from agents import FunctionAgent
         from agents.llm import ChatMessage, OpenAI
-        from agents.llm.tokens import count_messages, count_text
+        from agents.llm.openai.tokens import count_messages, count_text
 
         async def main():
             with mock_wire(base_url=BASE_URL) as api:
@@ -290,7 +293,7 @@ def test_a_model_whose_encoding_cannot_be_loaded_counts_with_o200k(tmp_path: Pat
 
     found = run_offline(
         """
-        from agents.llm.tokens import count_text, encoding_for
+        from agents.llm.openai.tokens import count_text, encoding_for
         print(json.dumps({
             "name": encoding_for("text-davinci-003").name,
             "counts": [count_text("hello world", "text-davinci-003") for _ in range(3)],
@@ -316,7 +319,7 @@ def test_a_scripted_model_is_counted_offline_with_its_own_estimate(tmp_path: Pat
         import asyncio
         from agents import FunctionAgent
         from agents.llm import ScriptedLLM
-        from agents.llm.tokens import count_text
+        from agents.llm.openai.tokens import count_text
 
         async def main():
             llm = ScriptedLLM(["Oslo is the capital."], report_usage=False)

@@ -11,8 +11,9 @@ import respx
 from llm_wire import chunk, completion, sent_json, sse
 
 from agents.llm import ChatMessage
-from agents.llm.openai_llm import OpenAI
-from agents.llm.tokens import count_tools, use_bundled_tiktoken_cache
+from agents.llm.openai.client import OpenAI
+from agents.llm.openai.tokens import count_tools, use_bundled_tiktoken_cache
+from agents.llm.openai.tool_specs import to_openai_tool
 from tools import ToolSet, tool
 
 
@@ -65,7 +66,7 @@ async def test_streamed_calls_run_and_their_results_go_back(
 
     assert reply.message.text == "2 + 3 = 5"
     first, second = (sent_json(call.request) for call in route.calls)
-    assert first["tools"] == [add.metadata.to_openai_tool()]
+    assert first["tools"] == [to_openai_tool(add)]
     assert [message["role"] for message in second["messages"]] == [
         "user",
         "assistant",
@@ -83,4 +84,4 @@ async def test_streamed_calls_run_and_their_results_go_back(
 
 def test_function_tools_are_counted() -> None:
     use_bundled_tiktoken_cache()
-    assert count_tools([add], "gpt-4o") == count_tools([add.metadata.to_openai_tool()], "gpt-4o")
+    assert count_tools([add], "gpt-4o") == count_tools([to_openai_tool(add)], "gpt-4o")

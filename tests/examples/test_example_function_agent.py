@@ -74,3 +74,29 @@ def test_a_run_ending_in_an_error_says_it_in_one_line_and_exits_1(
     )
     assert line.startswith(says), line
     assert line.endswith("; raised in step 'call_llm' of workflow FunctionAgent"), line
+
+
+async def test_runs_on_claude_against_the_messages_api(capsys: pytest.CaptureFixture[str]) -> None:
+    # The example's `main` takes any LLM: here Anthropic, its HTTP mocked at the wire with
+    # the Messages API's own streamed shapes.
+    from anthropic_wire import BASE_URL as CLAUDE_URL
+    from anthropic_wire import MESSAGES, MODEL, streamed, text, tool_use
+
+    from agents.llm import Anthropic
+
+    llm = Anthropic(MODEL, api_key="sk-ant-test", base_url=CLAUDE_URL, max_retries=0)
+    with mock_wire(base_url=CLAUDE_URL, assert_all_called=True) as api:
+        api.post(MESSAGES).mock(
+            side_effect=[
+                streamed(tool_use("toolu_01", "calculator", {"expression": "2340 * 0.175"})),
+                streamed(text("It is 409.5.")),
+            ]
+        )
+        output = await load_example("function_agent").main(llm, "What is 17.5% of 2340?")
+
+    out = capsys.readouterr().out
+    assert '-> calculator({"expression": "2340 * 0.175"})' in out
+    assert "<- calculator: 409.5" in out
+    assert "It is 409.5." in out
+    assert "[34 tokens, 1 tool call]" in out
+    assert output.response.text == "It is 409.5."

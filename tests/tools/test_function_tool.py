@@ -75,7 +75,7 @@ def test_side_effects_and_allow_repeats_reach_the_metadata_off_by_default() -> N
     assert (refund.metadata.side_effects, refund.metadata.allow_repeats) == (True, False)
     flags = send_message.metadata
     assert (flags.side_effects, flags.allow_repeats) == (True, True)
-    assert "side_effects" not in json.dumps(send_message.metadata.to_openai_tool())
+    assert "side_effects" not in json.dumps(send_message.metadata.get_parameters_dict())
 
 
 def test_function_without_docstring_gets_a_plain_description() -> None:

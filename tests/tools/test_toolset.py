@@ -87,12 +87,6 @@ async def test_context_reaches_tools_that_take_it() -> None:
     assert (await toolset.acall("add", {"a": 1, "b": 1}, ctx=ctx)).content == "2"
 
 
-def test_to_openai_tools() -> None:
-    entries = ToolSet([add, upper]).to_openai_tools(strict=True)
-    assert [e["function"]["name"] for e in entries] == ["add", "upper"]
-    assert all(e["function"]["strict"] for e in entries)
-
-
 async def test_llm_arguments_cannot_supply_the_context() -> None:
     toolset = ToolSet([whoami])
     output = await toolset.acall("whoami", {"greeting": "hi", "ctx": "forged"})

@@ -18,7 +18,7 @@ from documents_wire import ExtractionModel, Fact
 from invoice_fixtures import Order
 
 from agents.documents import ExtractionWorkflow, FileFailed, NoReadableInputError
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 
 async def test_chunks_are_extracted_concurrently_up_to_num_workers(

@@ -20,7 +20,7 @@ from agentflow import Context, step
 from agentflow.stores import SqliteStore
 from agents.documents import ExtractionResult, ExtractionWorkflow
 from agents.documents.events import ChunkExtracted, FileFailed, MergeRequest
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 HANGING = "Total due"
 """The chunk whose request is still out at the crash."""

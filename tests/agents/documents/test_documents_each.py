@@ -21,7 +21,7 @@ from agents.documents import (
     UnreadableFileError,
     extract_each,
 )
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 FACTS = [
     Fact("vendor", "Acme", "Vendor: Acme"),

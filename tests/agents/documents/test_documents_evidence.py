@@ -14,7 +14,7 @@ from invoice_fixtures import INVOICE_TEXT, Invoice, Order
 from pydantic import BaseModel
 
 from agents.documents import ExtractionWorkflow, ReviewRequired, ReviewResponse
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 NORTHWIND = """NORTHWIND SUPPLIES LTD.
 Unit 4, Riverside Trading Estate, Bristol BS2 0XY

@@ -21,7 +21,7 @@ from agents.documents import (
     FileProgress,
     NoReadableInputError,
 )
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 PDF_PAGES = [
     "INVOICE\nInvoice number: INV-3300\nIssued by: Fabrikam Audio\nDate: 2024-06-30",

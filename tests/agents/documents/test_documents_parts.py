@@ -26,7 +26,7 @@ from agents.documents import (
 from agents.documents.chunking import Chunk
 from agents.documents.evidence import candidates_from_reply, quote_in_chunk
 from agents.documents.loading import documents_from_texts, html_to_text
-from agents.llm.tokens import count_text
+from agents.llm.openai.tokens import count_text
 
 
 def test_chunks_stay_in_budget_overlap_and_never_cut_a_word() -> None:

@@ -37,7 +37,7 @@ from agents.documents import (
     extract_each,
 )
 from agents.documents.merge import draft_data
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 
 async def test_fields_from_different_chunks_are_merged_with_their_evidence(

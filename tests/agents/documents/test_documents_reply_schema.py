@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from agents.documents import ExtractionResult, ExtractionWorkflow
 from agents.documents.fields import field_specs, response_model
-from agents.llm.openai_llm import OpenAI
-from agents.llm.structured import strict_json_schema
+from agents.llm.openai.client import OpenAI
+from agents.llm.openai.strict_schema import strict_json_schema
 
 
 @pytest.mark.parametrize("chunk_tokens", [60, 2000])  # several chunks; the whole invoice in one

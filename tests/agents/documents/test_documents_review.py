@@ -27,7 +27,7 @@ from agents.documents import (
 )
 from agents.documents.review import apply_review
 from agents.documents.run_state import ExtractionState
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 ORDER = "Order 1177\nVendor: Acme Tools GmbH\nSubtotal: 460.50\nTotal due: 552.60\n"
 
@@ -205,7 +205,7 @@ import asyncio, json, sys
 from pydantic import BaseModel
 from agentflow import Context
 from agents.documents import ExtractionWorkflow, ReviewRequired, ReviewResponse
-from agents.llm.openai_llm import OpenAI
+from agents.llm.openai.client import OpenAI
 
 class Order(BaseModel):
     vendor: str

@@ -2,19 +2,19 @@
 
 Works with OpenAI and with any OpenAI-compatible server (`base_url`). The key and base URL
 come from `OPENAI_API_KEY` and `OPENAI_BASE_URL` when not given; `from_env()` reads the
-timeout, retries and concurrency limit too (`openai_settings`). Retries follow the SDK's
+timeout, retries and concurrency limit too (`settings`). Retries follow the SDK's
 rules: connection errors, 408, 409, 429 and 5xx are sent again `max_retries` times with
 exponential backoff, or after the wait the server asks for in `Retry-After`/`retry-after-ms`
 (up to two minutes); when they run out the SDK's own error (`openai.RateLimitError`,
 `openai.InternalServerError`, ...) is raised. A request that timed out is not sent again
 unless `retry_timeouts=True` (one that timed out before it went out, waiting to connect, is
-a connection error), and raises `OpenAITimeoutError` (`openai_retries`), as does a stream
+a connection error), and raises `OpenAITimeoutError` (`retries`), as does a stream
 that stalls part-way; a stream whose connection is cut raises `openai.APIConnectionError`
-(with openai 2.x as with 3.x: `openai_transport`).
+(with openai 2.x as with 3.x: `transport`).
 `max_concurrency` keeps requests beyond that many to one server waiting in this process,
 before the timeout starts (`server_slots`).
 A 200 reply that is not a chat completion (a web page, broken JSON, a body where a stream
-was asked for, a stream without a chunk) raises `UnexpectedResponseError` (`openai_replies`).
+was asked for, a stream without a chunk) raises `UnexpectedResponseError` (`replies`).
 """
 
 from __future__ import annotations
@@ -29,57 +29,41 @@ import openai
 from pydantic import BaseModel
 
 from agents.llm.errors import EmptyResponseError, LLMConfigurationError
-from agents.llm.openai_messages import (
+from agents.llm.openai.messages import (
     finish_reason_from,
     from_openai_message,
     from_openai_usage,
     to_openai_messages,
 )
-from agents.llm.openai_replies import (
+from agents.llm.openai.models import (
+    DEFAULT_CONTEXT_WINDOW,
+    is_reasoning_model,
+    known_context_window,
+)
+from agents.llm.openai.replies import (
     chunkless_stream,
     completion_from,
     stream_from,
     undecodable_event,
 )
-from agents.llm.openai_retries import OpenAITimeoutError, RetryRules, send_with_retries
-from agents.llm.openai_settings import (
+from agents.llm.openai.retries import OpenAITimeoutError, RetryRules, send_with_retries
+from agents.llm.openai.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     checked_setting,
     settings_from_env,
 )
-from agents.llm.openai_transport import raised_as_sdk_errors
+from agents.llm.openai.stream_accumulator import StreamAccumulator
+from agents.llm.openai.strict_schema import response_format_for
+from agents.llm.openai.tokens import count_prompt, count_reply
+from agents.llm.openai.tool_specs import to_openai_tools
+from agents.llm.openai.transport import raised_as_sdk_errors
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import ServerSlots
-from agents.llm.stream_accumulator import StreamAccumulator
-from agents.llm.structured import predict_structured, response_format_for
-from agents.llm.tool_specs import to_openai_tools
+from agents.llm.structured import predict_structured
 from agents.llm.types import ChatMessage, ChatResponse
 
-# Longest prefix first: "gpt-4o" must win over "gpt-4".
-_CONTEXT_WINDOWS: tuple[tuple[str, int], ...] = (
-    ("gpt-4.1", 1_047_576),
-    ("gpt-4o", 128_000),
-    ("gpt-4-turbo", 128_000),
-    ("gpt-4-32k", 32_768),
-    ("gpt-4", 8_192),
-    ("gpt-3.5-turbo", 16_385),
-    ("gpt-5", 400_000),
-    ("o1-mini", 128_000),
-    ("o1", 200_000),
-    ("o3", 200_000),
-    ("o4", 200_000),
-)
-_DEFAULT_CONTEXT_WINDOW = 8_192
 _DEFAULT_MODEL = "gpt-4o-mini"
-_REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
-
-
-def is_reasoning_model(model: str) -> bool:
-    """Whether `model` is an OpenAI reasoning model: it takes `max_completion_tokens` and
-    `reasoning_effort`, and refuses `temperature`."""
-    name = model.rsplit("/", 1)[-1]
-    return name.startswith(_REASONING_PREFIXES) and not name.startswith("gpt-5-chat")
 
 
 def _refuse_with_client(**settings: object) -> None:
@@ -94,15 +78,6 @@ def _refuse_with_client(**settings: object) -> None:
             else f"pass {name} to the AsyncOpenAI given as client"
         )
         raise LLMConfigurationError(f"OpenAI got both client and {name}: {where}")
-
-
-def known_context_window(model: str) -> int | None:
-    """The context window of a known OpenAI model, else None."""
-    name = model.rsplit("/", 1)[-1]
-    for prefix, window in _CONTEXT_WINDOWS:
-        if name.startswith(prefix):
-            return window
-    return None
 
 
 class OpenAI:
@@ -200,7 +175,7 @@ class OpenAI:
         )
         self._metadata = LLMMetadata(
             model=model,
-            context_window=context_window or known_context_window(model) or _DEFAULT_CONTEXT_WINDOW,
+            context_window=context_window or known_context_window(model) or DEFAULT_CONTEXT_WINDOW,
             is_function_calling_model=is_function_calling_model,
             max_output_tokens=max_tokens,
         )
@@ -369,8 +344,18 @@ class OpenAI:
 
     def structured_kwargs(self, output_cls: type[BaseModel]) -> dict[str, Any]:
         """The request parameters asking for `output_cls`: a strict JSON schema
-        `response_format`."""
+        `response_format` (`StrictSchemaError` for a class strict mode cannot express)."""
         return {"response_format": response_format_for(output_cls)}
+
+    def count_prompt_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The request's prompt tokens, counted with tiktoken by OpenAI's rules (`tokens`)."""
+        return count_prompt(messages, self.model, tools)
+
+    def count_reply_tokens(self, message: ChatMessage) -> int:
+        """The tokens of `message`'s text and tool calls, counted with tiktoken."""
+        return count_reply(message, self.model)
 
     async def astructured_predict(
         self,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agents.llm.errors import TokenEstimateWarning
-from agents.llm.tool_specs import to_openai_tool
+from agents.llm.openai.tool_specs import to_openai_tool
 from agents.llm.types import ChatMessage, TextPart
 
 if TYPE_CHECKING:
@@ -234,7 +234,7 @@ def count_messages(messages: Sequence[ChatMessage], model: str) -> int:
 
 
 def count_tools(tools: Sequence[Any], model: str) -> int:
-    """Prompt tokens the tool schemas add (OpenAI tool dicts or `.metadata.to_openai_tool()`)."""
+    """Prompt tokens the tool schemas add (any tool `agents.llm.tool_schema` reads)."""
     if not tools:
         return 0
     encoding = encoding_for(model)
@@ -269,3 +269,10 @@ def count_prompt(
 ) -> int:
     """Prompt tokens for a request: messages, reply priming and tool schemas."""
     return count_messages(messages, model) + count_tools(tools or [], model)
+
+
+def count_reply(message: ChatMessage, model: str) -> int:
+    """Tokens the model wrote for `message`: its text, and each tool call's name and
+    arguments as written."""
+    written = [message.text, *(call.name + call.raw_arguments for call in message.tool_calls)]
+    return sum(count_text(text, model) for text in written if text)

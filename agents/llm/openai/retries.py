@@ -12,7 +12,7 @@ same rules, except that a timed-out request is sent again only with `retry_timeo
 at once: it has waited its timeout already). A timeout before the request went out (no
 connection, or no free one in the pool, in time) is not one of those: the server never saw
 the request, so it is sent again as after a connection error. Each request sent again is
-logged as a warning (logger `agents.llm.openai_retries`), and a timeout that ends the call
+logged as a warning (logger `agents.llm.openai.retries`), and a timeout that ends the call
 is an `OpenAITimeoutError` saying how long was waited, how often, and how to allow more time.
 """
 
@@ -30,7 +30,7 @@ from typing import TypeVar
 import openai
 
 from agents.llm.errors import LLMTimeoutError
-from agents.llm.openai_transport import TIMEOUTS_BEFORE_SENDING
+from agents.llm.openai.transport import TIMEOUTS_BEFORE_SENDING
 
 _log = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ class OpenAITimeoutError(LLMTimeoutError, openai.APITimeoutError):
             attempts,
             streaming=streaming,
             without_concurrency_limit=without_concurrency_limit,
+            allow_more="Allow more time with OPENAI_TIMEOUT=<seconds>, OpenAI(timeout=<seconds>) "
+            "or --llm-timeout <seconds> (agentflow run, the examples)",
         )
         # The SDK error's fields (request, message, body) without its fixed message.
         openai.APIConnectionError.__init__(self, message=str(self), request=error.request)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.llm.openai_messages import arguments_text, finish_reason_from
+from agents.llm.openai.messages import arguments_text, finish_reason_from
 from agents.llm.types import ChatMessage, FinishReason, ToolCallPart
 
 

@@ -1,4 +1,5 @@
-"""tools.strict_schema: OpenAI strict-mode rewriting, and the reasons it refuses."""
+"""agents.llm.openai.strict_schema: one strict-mode rewriting for tools and for structured
+output, and the named error for what strict mode cannot express."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel, Field
 
-from tools import FunctionTool, StrictSchemaError
-from tools.strict_schema import to_strict_schema
+from agents.llm import StrictSchemaError
+from agents.llm.openai.strict_schema import strict_json_schema, strict_parameters
+from agents.llm.openai.tool_specs import to_openai_tool
+from tools import FunctionTool, ToolSet
 
 
 class Line(BaseModel):
@@ -24,9 +27,7 @@ class Order(BaseModel):
 
 
 def strict_params(fn: Any) -> dict[str, Any]:
-    return FunctionTool.from_defaults(fn).metadata.to_openai_tool(strict=True)["function"][
-        "parameters"
-    ]
+    return to_openai_tool(FunctionTool.from_defaults(fn), strict=True)["function"]["parameters"]
 
 
 def test_nested_models_are_closed_and_fully_required() -> None:
@@ -82,7 +83,7 @@ def test_problems_inside_models_are_named_by_model_and_field() -> None:
 
 def test_input_schema_is_not_modified() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "integer", "default": 1}}}
-    to_strict_schema(schema, "t")
+    strict_parameters(schema, "t")
     assert schema == {"type": "object", "properties": {"a": {"type": "integer", "default": 1}}}
 
 
@@ -106,3 +107,82 @@ def test_keywords_strict_mode_refuses_are_dropped_and_still_validated() -> None:
     output = FunctionTool.from_defaults(tag).call(names=["a"], code="TOOLONG", where="p")
     assert output.is_error
     assert "'code': String should have at most 4 characters" in output.content
+
+
+def test_the_error_names_each_keyword_and_its_path() -> None:
+    def f(pair: tuple[int, str], bag: Bag) -> None: ...
+
+    with pytest.raises(StrictSchemaError) as caught:
+        strict_params(f)
+    error = caught.value
+    assert error.subject == "tool 'f'"
+    assert [(problem.path, problem.keyword) for problem in error.problems] == [
+        ("pair", "prefixItems"),
+        ("Bag.extras", "additionalProperties"),
+    ]
+    assert (error.path, error.keyword) == ("pair", "prefixItems")
+
+
+class Household(BaseModel):
+    home: Line
+    counts: dict[str, int] = {}
+
+
+def test_an_output_class_gets_the_same_rules_and_the_same_error() -> None:
+    # One implementation: a dict field is refused for structured output as for a tool,
+    # naming the keyword and the path (the output rewriter used to leave it open).
+    with pytest.raises(StrictSchemaError) as caught:
+        strict_json_schema(Household)
+    assert caught.value.subject == "output class 'Household'"
+    assert [(p.path, p.keyword) for p in caught.value.problems] == [
+        ("counts", "additionalProperties")
+    ]
+    assert "'counts' is an object with free-form keys" in str(caught.value)
+
+
+def test_output_defaults_become_required_not_nullable() -> None:
+    schema = strict_json_schema(Line)
+
+    assert schema["required"] == ["sku", "quantity", "note"]
+    assert schema["properties"]["quantity"] == {"type": "integer", "title": "Quantity"}
+    assert schema["additionalProperties"] is False
+
+
+def forecast(city: str, days: int = 3) -> str:
+    """Get the weather forecast.
+
+    Args:
+        city: The city's name.
+        days: How many days ahead.
+    """
+    return city
+
+
+def test_a_tool_becomes_an_openai_entry_from_its_neutral_schema() -> None:
+    tool = FunctionTool.from_defaults(forecast)
+    assert to_openai_tool(tool) == {
+        "type": "function",
+        "function": {
+            "name": "forecast",
+            "description": "Get the weather forecast.",
+            "parameters": tool.metadata.get_parameters_dict(),
+        },
+    }
+
+
+def test_a_strict_entry_requires_everything_and_null_stands_for_a_default() -> None:
+    function = to_openai_tool(FunctionTool.from_defaults(forecast), strict=True)["function"]
+    params = function["parameters"]
+    assert function["strict"] is True
+    assert params["required"] == ["city", "days"]
+    assert params["additionalProperties"] is False
+    assert params["properties"]["days"] == {
+        "anyOf": [{"type": "integer"}, {"type": "null"}],
+        "description": "How many days ahead; null for the default (3)",
+    }
+
+
+def test_tools_know_nothing_of_openai() -> None:
+    tool = FunctionTool.from_defaults(forecast)
+    assert not hasattr(tool.metadata, "to_openai_tool")
+    assert not hasattr(ToolSet([tool]), "to_openai_tools")
