@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any, ClassVar
 
 import pytest
+from pydantic import BaseModel
 
 from tools import FunctionTool, StrictSchemaError
+from tools.metadata import ToolMetadata
 
 
 def forecast(city: str, days: int = 3) -> str:
@@ -68,3 +71,37 @@ def test_to_openai_tool_strict_refuses_free_form_dicts_with_reason() -> None:
 
     with pytest.raises(StrictSchemaError, match=r"tool 'tag'.*'labels' is an object with free"):
         FunctionTool.from_defaults(tag).metadata.to_openai_tool(strict=True)
+
+
+class _CountedSchema(BaseModel):
+    """Arguments whose JSON schema counts how often pydantic is asked for it."""
+
+    city: str
+    generated: ClassVar[int] = 0
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        cls.generated += 1
+        return super().model_json_schema(*args, **kwargs)
+
+
+class _OtherSchema(BaseModel):
+    days: int
+
+
+def test_the_parameters_dict_is_generated_once_and_each_caller_gets_its_own() -> None:
+    # An agent asks for every tool's schema on each LLM call (to count its tokens), and
+    # pydantic takes about half a millisecond to generate one.
+    metadata = ToolMetadata(name="forecast", description="Forecast.", fn_schema=_CountedSchema)
+    first = metadata.get_parameters_dict()
+    first["properties"]["city"]["type"] = "changed by the caller"
+    assert metadata.get_parameters_dict()["properties"]["city"] == {"type": "string"}
+    assert metadata.to_openai_tool()["function"]["parameters"]["required"] == ["city"]
+    assert _CountedSchema.generated == 1
+
+
+def test_a_new_fn_schema_gets_its_own_parameters_dict() -> None:
+    metadata = ToolMetadata(name="forecast", description="Forecast.", fn_schema=_CountedSchema)
+    metadata.get_parameters_dict()
+    metadata.fn_schema = _OtherSchema
+    assert list(metadata.get_parameters_dict()["properties"]) == ["days"]
