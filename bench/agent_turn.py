@@ -10,7 +10,8 @@ The tools are coroutine functions: frameworks run a plain function's call in a w
 thread (PydanticAI, LangGraph) or not, and the thread hop would be measured, not the
 framework. A framework plugs in through an `AgentSuite` (one module per framework, `turn_*.py`): it
 runs one turn, or starts one that stops before `multiply` runs, to wait for a human's
-approval (`park`). The `measure_*` functions here own the clock and the memory tracer, so
+approval (`park`), or does the same and keeps only the data that would resume it in another
+process (`park_saved`). The `measure_*` functions here own the clock and the memory tracer, so
 that every framework is timed by the same code. This module imports no framework: the
 OpenAI Agents SDK's interpreter runs it too.
 """
@@ -19,7 +20,7 @@ import asyncio
 import gc
 import time
 import tracemalloc
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
 QUESTION = "What are 2 + 3 and 2 * 3?"
@@ -75,7 +76,12 @@ class AgentSuite(Protocol):
 
     async def park(self) -> ParkedAgent:
         """Start a turn whose `multiply` call needs approval; return once it waits for it,
-        holding what the framework needs to go on (a live run, or its saved state)."""
+        holding what the framework keeps in the process to go on, its own way (a live run,
+        or the objects it returns)."""
+
+    async def park_saved(self) -> ParkedAgent:
+        """As `park`, holding only JSON-compatible data that would resume the turn in another
+        process (the live run, if any, stopped)."""
 
 
 def _check(answers: list[str]) -> None:
@@ -109,14 +115,15 @@ async def measure_concurrent(suite: AgentSuite, turns: int) -> float:
     return turns / elapsed
 
 
-async def measure_parked(suite: AgentSuite, agents: int) -> float:
-    """KiB of Python heap (tracemalloc) each of `agents` turns holds while all of them wait
-    for an approval; then all are approved and must give the expected answer."""
-    _check([await (await suite.park()).approve() for _ in range(WARM_UP_TURNS)])
+async def _measure_parking(park: Callable[[], Awaitable[ParkedAgent]], agents: int) -> float:
+    """KiB of Python heap (tracemalloc) each of `agents` turns parked by `park` holds while
+    all of them wait for an approval; then all are approved and must give the expected
+    answer."""
+    _check([await (await park()).approve() for _ in range(WARM_UP_TURNS)])
     gc.collect()
     tracemalloc.start()
     baseline = tracemalloc.get_traced_memory()[0]
-    parked = await asyncio.gather(*(suite.park() for _ in range(agents)))
+    parked = await asyncio.gather(*(park() for _ in range(agents)))
     gc.collect()
     kib_per_agent = (tracemalloc.get_traced_memory()[0] - baseline) / agents / 1024
     # Tracing slows every allocation; finishing the turns is not measured.
@@ -125,9 +132,21 @@ async def measure_parked(suite: AgentSuite, agents: int) -> float:
     return kib_per_agent
 
 
+async def measure_parked(suite: AgentSuite, agents: int) -> float:
+    """KiB per agent waiting for an approval the framework's own way (`AgentSuite.park`)."""
+    return await _measure_parking(suite.park, agents)
+
+
+async def measure_saved(suite: AgentSuite, agents: int) -> float:
+    """KiB per agent waiting for an approval as data saved to resume in another process
+    (`AgentSuite.park_saved`)."""
+    return await _measure_parking(suite.park_saved, agents)
+
+
 MEASUREMENTS: dict[str, Callable[[AgentSuite, int], Coroutine[Any, Any, float]]] = {
     "turn": measure_turn,
     "concurrent": measure_concurrent,
     "parked": measure_parked,
+    "saved": measure_saved,
 }
 """Measurement name -> how it is measured, given the suite and its size."""

@@ -13,8 +13,12 @@ the OpenAI Agents SDK (a custom `Model`); one module each, `turn_*.py`. Three nu
 - µs per turn, turns run one after another;
 - turns per second when 1,000 are started at once;
 - KiB per agent parked awaiting a tool approval: Python heap growth (tracemalloc) over N
-  agents whose `multiply` call waits for a human, each by its framework's own mechanism (a
-  live run for agentflow and LlamaIndex, saved state for the others: `turn_*.py` say which).
+  agents whose `multiply` call waits for a human, each by its framework's own mechanism.
+  Twice: in process, what each keeps between the pause and the answer (a live run for
+  agentflow and LlamaIndex, the objects the run returned for the others); and saved, only
+  the JSON-compatible data that resumes the turn in another process (agentflow's
+  `ctx.to_dict()`, the live run stopped; LlamaIndex has none that resumes). `turn_*.py`
+  say what each holds.
 
 Every (measurement, framework) runs in a fresh interpreter (`child_runs.py`), repetitions
 interleaved, each cell the median. The OpenAI Agents SDK is imported as `agents`, this
@@ -107,16 +111,29 @@ class Row:
     best peer; None for no target."""
 
     def size(self, sizes: Sizes) -> int:
-        return {"turn": sizes.turns, "concurrent": sizes.concurrent, "parked": sizes.parked}[
-            self.measurement
-        ]
+        if self.measurement == "turn":
+            return sizes.turns
+        return sizes.concurrent if self.measurement == "concurrent" else sizes.parked
 
 
 def rows(sizes: Sizes) -> list[Row]:
     return [
         Row("turn", f"one turn, {sizes.turns:,} in a row", "µs/turn", "lower", 0.2),
         Row("concurrent", f"{sizes.concurrent:,} turns at once", "turns/s", "higher", None),
-        Row("parked", f"{sizes.parked:,} agents awaiting approval", "KiB/agent", "lower", 0.5),
+        Row(
+            "parked",
+            f"{sizes.parked:,} agents awaiting approval, in process",
+            "KiB/agent",
+            "lower",
+            0.5,
+        ),
+        Row(
+            "saved",
+            f"{sizes.parked:,} agents awaiting approval, saved",
+            "KiB/agent",
+            "lower",
+            0.5,
+        ),
     ]
 
 

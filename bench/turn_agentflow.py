@@ -9,6 +9,8 @@ is one tiktoken knows, so the agent counts prompts as it does for a real model.
 
 The approval wait is the agent's own: `approval=["multiply"]` makes the call emit
 `ToolApprovalRequired` and wait for a `ToolApprovalResponse`; a parked turn is a live run.
+Saved, it is `handler.ctx.to_dict()` once `add` has run (the live run then cancelled), and
+`Context.from_dict` resumes it: the waiting call asks again, and `add` is not run again.
 """
 
 from collections.abc import AsyncIterator, Sequence
@@ -25,7 +27,8 @@ from agent_turn import (
     multiply,
 )
 
-from agents import FunctionAgent, ToolApprovalRequired, ToolApprovalResponse
+from agentflow import Context
+from agents import FunctionAgent, ToolApprovalRequired, ToolApprovalResponse, ToolCallResult
 from agents.llm.protocol import LLMMetadata
 from agents.llm.types import ChatMessage, ChatResponse, ToolCall, Usage
 
@@ -71,6 +74,13 @@ class ScriptedTurnLLM:
         raise NotImplementedError("the bench turn asks for no structured output")
 
 
+async def _approve(handler: Any, events: AsyncIterator[Any], call_id: str) -> str:
+    handler.ctx.send_event(ToolApprovalResponse(call_id=call_id, approved=True))
+    async for _ in events:
+        pass
+    return str((await handler).response.text)
+
+
 class _Parked:
     def __init__(self, handler: Any, events: AsyncIterator[Any], call_id: str) -> None:
         self._handler = handler
@@ -78,10 +88,21 @@ class _Parked:
         self._call_id = call_id
 
     async def approve(self) -> str:
-        self._handler.ctx.send_event(ToolApprovalResponse(call_id=self._call_id, approved=True))
-        async for _ in self._events:
-            pass
-        return str((await self._handler).response.text)
+        return await _approve(self._handler, self._events, self._call_id)
+
+
+class _Saved:
+    def __init__(self, agent: FunctionAgent, saved: dict[str, Any]) -> None:
+        self._agent = agent
+        self._saved = saved
+
+    async def approve(self) -> str:
+        handler = self._agent.run(ctx=Context.from_dict(self._agent, self._saved))
+        events = handler.stream_events()
+        async for event in events:
+            if isinstance(event, ToolApprovalRequired):
+                return await _approve(handler, events, event.call_id)
+        raise RuntimeError("the resumed turn did not ask for the approval again")
 
 
 class Suite:
@@ -103,4 +124,19 @@ class Suite:
         async for event in events:
             if isinstance(event, ToolApprovalRequired):
                 return _Parked(handler, events, event.call_id)
+        raise RuntimeError("the turn ended without asking for an approval")
+
+    async def park_saved(self) -> ParkedAgent:
+        handler = self._approving.run(user_msg=QUESTION)
+        events = handler.stream_events()
+        seen: set[type] = set()
+        async for event in events:
+            if isinstance(event, ToolApprovalRequired | ToolCallResult):
+                seen.add(type(event))
+            if len(seen) == 2:  # add has run, multiply waits
+                saved = handler.ctx.to_dict()
+                await handler.cancel_run()
+                # Closed here, not left to the garbage collector's finaliser task.
+                await events.aclose()
+                return _Saved(self._approving, saved)
         raise RuntimeError("the turn ended without asking for an approval")

@@ -9,7 +9,8 @@ silenced here.
 
 The approval wait is LangGraph's: the `multiply` tool calls `interrupt(...)`, which needs a
 checkpointer; the run returns with `__interrupt__`, and `Command(resume=True)` on the same
-`thread_id` goes on. A parked turn is its checkpoints in an `InMemorySaver`.
+`thread_id` goes on. A parked turn is its checkpoints in an `InMemorySaver`, which keeps
+them serialized already (as a persistent saver would write them): saved is the same.
 """
 
 import itertools
@@ -132,3 +133,6 @@ class Suite:
         if not state.get("__interrupt__"):
             raise RuntimeError("the turn ended without asking for an approval")
         return _Parked(self._approving, config)
+
+    async def park_saved(self) -> ParkedAgent:
+        return await self.park()

@@ -11,7 +11,8 @@ would send spans to OpenAI's servers.
 
 The approval wait is the SDK's: `multiply` is a `function_tool(needs_approval=True)`; the run
 returns with `interruptions`, and `Runner.run(agent, state)` with the `RunState` approved
-goes on. A parked turn is that `RunState`.
+goes on. A parked turn is that `RunState`; saved, it is `RunState.to_json()`, and
+`RunState.from_json` resumes it.
 """
 
 from collections.abc import AsyncIterator
@@ -38,6 +39,7 @@ from agents import (
     Model,
     ModelResponse,
     Runner,
+    RunState,
     Usage,
     function_tool,
     set_tracing_disabled,
@@ -104,6 +106,16 @@ class _Parked:
         return str((await Runner.run(self._agent, self._state)).final_output)
 
 
+class _Saved:
+    def __init__(self, agent: Agent[Any], saved: dict[str, Any]) -> None:
+        self._agent = agent
+        self._saved = saved
+
+    async def approve(self) -> str:
+        state = await RunState.from_json(self._agent, self._saved)
+        return await _Parked(self._agent, state, list(state.get_interruptions())).approve()
+
+
 class Suite:
     """The SDK's `Agent` with `ScriptedModel` and the two tools."""
 
@@ -125,3 +137,9 @@ class Suite:
         if not result.interruptions:
             raise RuntimeError("the turn ended without asking for an approval")
         return _Parked(self._approving, result.to_state(), list(result.interruptions))
+
+    async def park_saved(self) -> ParkedAgent:
+        result = await Runner.run(self._approving, QUESTION)
+        if not result.interruptions:
+            raise RuntimeError("the turn ended without asking for an approval")
+        return _Saved(self._approving, result.to_state().to_json())

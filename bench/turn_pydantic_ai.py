@@ -6,7 +6,9 @@ results (`ToolReturnPart`s) with the answer built from them.
 The approval wait is PydanticAI's deferred tools: `multiply` is registered with
 `requires_approval=True`, so the run ends with a `DeferredToolRequests` output (after `add`
 has run); a new run given the message history and `DeferredToolResults(approvals=...)`
-goes on. A parked turn is its message history and the pending call ids.
+goes on. A parked turn is its message history (the objects the run returned) and the
+pending call ids; saved, the history is dumped to JSON-compatible data with
+`ModelMessagesTypeAdapter` and validated back to resume.
 """
 
 from typing import Any
@@ -32,6 +34,7 @@ from pydantic_ai import (
     ToolCallPart,
     ToolReturnPart,
 )
+from pydantic_ai.messages import ModelMessagesTypeAdapter
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 
@@ -68,6 +71,17 @@ class _Parked:
         return str(result.output)
 
 
+class _Saved:
+    def __init__(self, agent: Any, history: Any, pending: list[str]) -> None:
+        self._agent = agent
+        self._history = history
+        self._pending = pending
+
+    async def approve(self) -> str:
+        history = ModelMessagesTypeAdapter.validate_python(self._history)
+        return await _Parked(self._agent, history, self._pending).approve()
+
+
 class Suite:
     """PydanticAI's `Agent` with the `FunctionModel` and the two tools."""
 
@@ -90,3 +104,9 @@ class Suite:
             raise RuntimeError("the turn ended without asking for an approval")
         pending = [call.tool_call_id for call in result.output.approvals]
         return _Parked(self._approving, result.all_messages(), pending)
+
+    async def park_saved(self) -> ParkedAgent:
+        parked = await self.park()
+        assert isinstance(parked, _Parked)
+        history = ModelMessagesTypeAdapter.dump_python(parked._history, mode="json")
+        return _Saved(self._approving, history, parked._pending)
