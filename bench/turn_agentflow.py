@@ -29,8 +29,7 @@ from agent_turn import (
 
 from agentflow import Context
 from agents import FunctionAgent, ToolApprovalRequired, ToolApprovalResponse, ToolCallResult
-from agents.llm.protocol import LLMMetadata
-from agents.llm.types import ChatMessage, ChatResponse, ToolCall, Usage
+from agents.llm import ChatMessage, ChatResponse, LLMMetadata, Usage, tool_call
 
 
 class ScriptedTurnLLM:
@@ -50,8 +49,8 @@ class ScriptedTurnLLM:
             message = ChatMessage.assistant(answer_from(results))
         else:
             calls = [
-                ToolCall.from_raw(ADD_CALL_ID, "add", CALL_ARGUMENTS_JSON),
-                ToolCall.from_raw(MULTIPLY_CALL_ID, "multiply", CALL_ARGUMENTS_JSON),
+                tool_call("add", CALL_ARGUMENTS_JSON, id=ADD_CALL_ID),
+                tool_call("multiply", CALL_ARGUMENTS_JSON, id=MULTIPLY_CALL_ID),
             ]
             message = ChatMessage.assistant(None, calls)
         return ChatResponse(
