@@ -10,7 +10,8 @@ in-process with no latency. Side by side: agentflow's `FunctionAgent`, LlamaInde
 `FunctionAgent`, LangGraph's prebuilt ReAct agent, PydanticAI's `Agent` (`FunctionModel`) and
 the OpenAI Agents SDK (a custom `Model`); one module each, `turn_*.py`. Three numbers:
 
-- µs per turn, turns run one after another;
+- µs per turn, turns run one after another, in CPU time of the process (what a turn
+  costs, whatever else the machine runs) and by the wall clock;
 - turns per second when 1,000 are started at once;
 - KiB per agent parked awaiting a tool approval: Python heap growth (tracemalloc) over N
   agents whose `multiply` call waits for a human, each by its framework's own mechanism.
@@ -111,14 +112,15 @@ class Row:
     best peer; None for no target."""
 
     def size(self, sizes: Sizes) -> int:
-        if self.measurement == "turn":
+        if self.measurement in ("turn", "turn_cpu"):
             return sizes.turns
         return sizes.concurrent if self.measurement == "concurrent" else sizes.parked
 
 
 def rows(sizes: Sizes) -> list[Row]:
     return [
-        Row("turn", f"one turn, {sizes.turns:,} in a row", "µs/turn", "lower", 0.2),
+        Row("turn_cpu", f"one turn, {sizes.turns:,} in a row, CPU", "µs/turn", "lower", 0.2),
+        Row("turn", f"one turn, {sizes.turns:,} in a row, wall clock", "µs/turn", "lower", None),
         Row("concurrent", f"{sizes.concurrent:,} turns at once", "turns/s", "higher", None),
         Row(
             "parked",
