@@ -1,6 +1,6 @@
 """Benchmark agentflow's `FunctionAgent` against four agent frameworks on the same turn.
 
-    python bench/agents.py           # full run, about 5 minutes on 2 cores
+    python bench/agents.py           # full run: 40 minutes on 2 busy cores
     python bench/agents.py --quick   # small sizes, one repetition: a smoke test
     python bench/agents.py --openai-agents-python /path/to/venv/bin/python
 

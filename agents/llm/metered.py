@@ -15,8 +15,8 @@ When the ledger has a budget, before each call the prompt is counted with tiktok
 checked against it (`BudgetExceededError`, and the call is not made); after it, the reply's
 usage (or, when the server reported none, a tiktoken estimate of prompt and reply) is added
 under the model and the step. Without a budget the prompt is counted only for that
-estimate. The ledger
-lives in the context's state under `key`, so it is saved with `ctx.to_dict()`.
+estimate. The ledger lives in the context's state under `key`, so it is saved with
+`ctx.to_dict()`.
 
 Limits: the budget check sees the calls already booked, so calls that run at the same time
 in parallel steps can each pass it and together go over. A stream is booked after its last
@@ -173,7 +173,7 @@ class MeteredLLM:
     ) -> int | None:
         """The prompt's tokens, checked against the ledger's budget; None when there is no
         budget: then the prompt is counted only for a reply that reports no usage (`_book`),
-        as counting it (and the tools' schemas) costs a tenth of an agent's turn."""
+        as counting it and the tools' schemas cost a quarter of an agent's turn."""
         ledger = await self._ledger()
         if ledger.budget_tokens is None and ledger.budget_usd is None:
             return None
