@@ -99,14 +99,18 @@ class Suite:
         return str((await self._agent.run(QUESTION)).output)
 
     async def park(self) -> ParkedAgent:
+        return _Parked(self._approving, *await self._until_approval())
+
+    async def park_saved(self) -> ParkedAgent:
+        history, pending = await self._until_approval()
+        saved = ModelMessagesTypeAdapter.dump_python(history, mode="json")
+        return _Saved(self._approving, saved, pending)
+
+    async def _until_approval(self) -> tuple[list[ModelMessage], list[str]]:
+        """The message history of a turn stopped for `multiply`'s approval, and the ids
+        of the calls waiting for it."""
         result = await self._approving.run(QUESTION)
         if not isinstance(result.output, DeferredToolRequests):
             raise RuntimeError("the turn ended without asking for an approval")
         pending = [call.tool_call_id for call in result.output.approvals]
-        return _Parked(self._approving, result.all_messages(), pending)
-
-    async def park_saved(self) -> ParkedAgent:
-        parked = await self.park()
-        assert isinstance(parked, _Parked)
-        history = ModelMessagesTypeAdapter.dump_python(parked._history, mode="json")
-        return _Saved(self._approving, history, parked._pending)
+        return result.all_messages(), pending
