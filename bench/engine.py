@@ -11,7 +11,8 @@ cost is timed by fresh `python -c` interpreters that do nothing but the import, 
 bare `import X`, and the names a workflow module needs (which differ if `X` loads lazily).
 
 The scenarios live in `scenarios.py`; the workflows in `workflow_suite.py` (shared by agentflow
-and LlamaIndex Workflows) and `floor_suite.py`; the table in `results_table.py`.
+and LlamaIndex Workflows) and `floor_suite.py`; the table in `results_table.py`; running the
+children and taking their medians in `child_runs.py` (shared with `bench/agents.py`).
 """
 
 import argparse
@@ -19,18 +20,18 @@ import asyncio
 import contextlib
 import importlib.util
 import json
-import os
-import statistics
-import subprocess
 import sys
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from child_runs import (
+    MeasurementFailed,
+    crash_summary,
+    medians,
+    reported_value,
+    run_interpreter,
+)
 from results_table import Bound, Cell, RowResult, format_number, format_table
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 AGENTFLOW = "agentflow"
 PEER = "llama-index-workflows"
@@ -60,12 +61,6 @@ IMPORT_PROBE = (
     "import time; started = time.perf_counter(); {statement}; "
     "print((time.perf_counter() - started) * 1000)"
 )
-
-BYTECODE_CACHE = Path(tempfile.gettempdir()) / "agentflow-bench-pycache"
-"""Where child interpreters keep compiled bytecode (see `_child_environment`)."""
-
-ERROR_CELL_CHARS = 60
-"""Errors are cut to this length in the table; stderr shows them whole."""
 
 
 @dataclass(frozen=True)
@@ -197,96 +192,19 @@ def benchmarks(sizes: Sizes) -> list[Benchmark]:
     ]
 
 
-def _child_environment() -> dict[str, str]:
-    """The environment of every child interpreter: bytecode cached, outside the source tree.
-
-    The calling shell may set PYTHONDONTWRITEBYTECODE, and then each fresh interpreter would
-    compile an editable install (agentflow) from source while installed packages load their
-    prebuilt .pyc files: an unfair import race. A private cache prefix gives every engine
-    cached bytecode without writing into anyone's source tree.
-    """
-    environment = {**os.environ, "PYTHONPYCACHEPREFIX": str(BYTECODE_CACHE)}
-    environment.pop("PYTHONDONTWRITEBYTECODE", None)
-    return environment
-
-
-class MeasurementFailed(Exception):
-    """A child interpreter crashed, timed out or reported an error."""
-
-
-def _run_interpreter(
-    arguments: list[str], timeout_seconds: float
-) -> subprocess.CompletedProcess[str]:
-    """Run a fresh Python with `arguments`; a timeout becomes `MeasurementFailed`."""
-    try:
-        return subprocess.run(
-            [sys.executable, *arguments],
-            capture_output=True,
-            text=True,
-            timeout=timeout_seconds,
-            cwd=REPO_ROOT,
-            env=_child_environment(),
-        )
-    except subprocess.TimeoutExpired as timeout:
-        raise MeasurementFailed(f"timed out after {timeout_seconds:g} s") from timeout
-
-
-def _crash_summary(completed: subprocess.CompletedProcess[str]) -> str:
-    last_words = (completed.stderr.strip().splitlines() or ["no output"])[-1]
-    return f"exit {completed.returncode}: {last_words}"
-
-
 def _run_child(scenario: str, engine: str, timeout_seconds: float) -> float:
-    completed = _run_interpreter(
+    completed = run_interpreter(
         [str(Path(__file__).resolve()), "--child", scenario, engine], timeout_seconds
     )
-    reports = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    if not reports:
-        raise MeasurementFailed(_crash_summary(completed))
-    report = json.loads(reports[-1])
-    if "error" in report:
-        raise MeasurementFailed(report["error"])
-    return float(report["value"])
+    return reported_value(completed)
 
 
 def _time_import(statement: str, timeout_seconds: float) -> float:
     probe = IMPORT_PROBE.format(statement=statement)
-    completed = _run_interpreter(["-c", probe], timeout_seconds)
+    completed = run_interpreter(["-c", probe], timeout_seconds)
     if completed.returncode != 0:
-        raise MeasurementFailed(_crash_summary(completed))
+        raise MeasurementFailed(crash_summary(completed))
     return float(completed.stdout.strip().splitlines()[-1])
-
-
-def _medians(
-    label: str,
-    engines: tuple[str, ...],
-    repetitions: int,
-    measure_once: Callable[[str], float],
-) -> dict[str, Cell]:
-    """Each engine's median over `repetitions`, interleaved across engines."""
-    samples: dict[str, list[float]] = {engine: [] for engine in engines}
-    failures: dict[str, str] = {}
-    for repetition in range(1, repetitions + 1):
-        for engine in engines:
-            if engine in failures:
-                continue
-            try:
-                value = measure_once(engine)
-            except MeasurementFailed as failure:
-                failures[engine] = str(failure)
-                print(f"{label} / {engine}: error: {failure}", file=sys.stderr)
-                continue
-            samples[engine].append(value)
-            print(
-                f"{label} / {engine} [{repetition}/{repetitions}]: {format_number(value)}",
-                file=sys.stderr,
-            )
-    return {
-        engine: Cell(note=f"error: {failures[engine]}"[:ERROR_CELL_CHARS])
-        if engine in failures
-        else Cell(statistics.median(samples[engine]))
-        for engine in engines
-    }
 
 
 def _engine_cells(
@@ -305,7 +223,7 @@ def _engine_cells(
 def measure_benchmark(benchmark: Benchmark, sizes: Sizes, available: dict[str, bool]) -> RowResult:
     """Run one scenario row in fresh child interpreters on every engine it names."""
     runnable = tuple(engine for engine in benchmark.engines if available[engine])
-    measured = _medians(
+    measured = medians(
         benchmark.label,
         runnable,
         sizes.repetitions,
@@ -337,7 +255,7 @@ def measure_import(
         with contextlib.suppress(MeasurementFailed):
             _time_import(statements[engine], sizes.child_timeout_seconds)
     totals = _engine_cells(
-        _medians(
+        medians(
             label,
             runnable,
             sizes.import_repetitions,

@@ -6,6 +6,7 @@ floor's in the row's own unit, so whether smaller is better depends on the unit;
 column spells the direction out, and the last column says whether agentflow meets it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -131,10 +132,15 @@ class RowResult:
 
 def format_table(rows: list[RowResult]) -> str:
     """The rows as a pipe-separated table with aligned columns."""
-    lines = [COLUMNS, *(row.cells() for row in rows)]
-    widths = [max(len(line[column]) for line in lines) for column in range(len(COLUMNS))]
+    return aligned_table([COLUMNS, *(row.cells() for row in rows)])
 
-    def join(line: tuple[str, ...]) -> str:
+
+def aligned_table(lines: Sequence[Sequence[str]]) -> str:
+    """`lines` (the header first) as a pipe-separated table, each column as wide as its
+    widest cell, with a rule under the header."""
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
+
+    def join(line: Sequence[str]) -> str:
         return (
             "| "
             + " | ".join(text.ljust(width) for text, width in zip(line, widths, strict=True))

@@ -11,7 +11,7 @@ repeats a call it has already made (`agents.agent.repeated_calls`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -47,16 +47,31 @@ class ToolMetadata:
     """Whether a call repeating an earlier one of the run (same arguments) runs the tool
     again: for a tool whose answer changes by itself (`get_time()`, polling a job). Without
     it an agent answers a repeated call with the earlier result and a note saying so."""
+    # The `fn_schema` whose parameters dict was last generated, and that dict as JSON text
+    # (see `get_parameters_dict`).
+    _parameters_json: tuple[type[BaseModel], str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def get_name(self) -> str:
         """The tool's name (LlamaIndex's accessor)."""
         return self.name
 
     def get_parameters_dict(self) -> dict[str, Any]:
-        """The JSON schema of the arguments (type, properties, required, $defs)."""
-        schema = self.fn_schema.model_json_schema(schema_generator=_SchemaWithoutFieldTitles)
-        keep = ("type", "properties", "required", "additionalProperties", "$defs")
-        return {key: schema[key] for key in keep if key in schema}
+        """The JSON schema of the arguments (type, properties, required, $defs), a fresh
+        copy for each caller to change as it likes.
+
+        Generated once per `fn_schema`: pydantic takes about half a millisecond for a
+        two-field model, and an agent reads every tool's schema on each LLM call (to count
+        its tokens). Kept as JSON text, as copying it from that is quicker than a deepcopy."""
+        cached = self._parameters_json
+        if cached is None or cached[0] is not self.fn_schema:
+            schema = self.fn_schema.model_json_schema(schema_generator=_SchemaWithoutFieldTitles)
+            keep = ("type", "properties", "required", "additionalProperties", "$defs")
+            parameters = {key: schema[key] for key in keep if key in schema}
+            cached = self._parameters_json = (self.fn_schema, json.dumps(parameters))
+        loaded: dict[str, Any] = json.loads(cached[1])
+        return loaded
 
     @property
     def fn_schema_str(self) -> str:

@@ -11,10 +11,12 @@ async def answer(self, ctx: Context, ev: StartEvent) -> StopEvent:
     reply = await llm.achat(messages)
 ```
 
-Before each call the prompt is counted (the client's `count_prompt_tokens`) and checked
-against the budget (`BudgetExceededError`, and the call is not made); after it, the reply's
-usage (or, when the server reported none, the client's estimate) is added under the model
-and the step. The ledger lives in the context's state under `key`, so it is saved with
+When the ledger has a budget, before each call the prompt is counted (the client's
+`count_prompt_tokens`) and checked against it (`BudgetExceededError`, and the call is not
+made); after it, the reply's usage (or, when the server reported none, the client's estimate
+of prompt and reply) is added under the model and the step. Without a budget the prompt is
+counted only for that estimate. The ledger lives in the context's state under `key`, so it
+is saved with
 `ctx.to_dict()`.
 
 Limits: the budget check sees the calls already booked, so calls that run at the same time
@@ -73,7 +75,7 @@ class MeteredLLM:
         """`llm.achat`, checked against the budget and booked."""
         prompt_tokens = await self._check(messages, tools, kwargs)
         response = await self.llm.achat(messages, tools, tool_choice, **kwargs)
-        await self._book(response, prompt_tokens)
+        await self._book(response, prompt_tokens, messages, tools)
         return response
 
     async def astream_chat(
@@ -96,7 +98,8 @@ class MeteredLLM:
             # Also when the caller leaves early (the generator is closed): what was written
             # so far was paid for.
             if last is not None:
-                await self._book(last.model_copy(update={"usage": usage}), prompt_tokens)
+                booked = last.model_copy(update={"usage": usage})
+                await self._book(booked, prompt_tokens, messages, tools)
 
     async def astructured_predict(
         self,
@@ -173,7 +176,13 @@ class MeteredLLM:
         messages: Sequence[ChatMessage],
         tools: Sequence[Any] | None,
         kwargs: dict[str, Any],
-    ) -> int:
+    ) -> int | None:
+        """The prompt's tokens, checked against the ledger's budget; None when there is no
+        budget: then the prompt is counted only for a reply that reports no usage (`_book`),
+        as counting it and the tools' schemas cost a quarter of an agent's turn."""
+        ledger = await self._ledger()
+        if ledger.budget_tokens is None and ledger.budget_usd is None:
+            return None
         model = self.metadata.model
         prompt_tokens = self.llm.count_prompt_tokens(messages, tools)
         # A reply limit given with this call counts, not only the client's own.
@@ -183,13 +192,20 @@ class MeteredLLM:
             or self.metadata.max_output_tokens
             or 0
         )
-        ledger = await self._ledger()
         ledger.check(model, self._step_name(), prompt_tokens, int(max_output))
         return prompt_tokens
 
-    async def _book(self, response: ChatResponse, prompt_tokens: int) -> None:
+    async def _book(
+        self,
+        response: ChatResponse,
+        prompt_tokens: int | None,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[Any] | None,
+    ) -> None:
         usage = response.usage
         if usage is None:  # the server reported none: the client's estimate
+            if prompt_tokens is None:  # not counted before the call (no budget)
+                prompt_tokens = self.llm.count_prompt_tokens(messages, tools)
             completion = self.llm.count_reply_tokens(response.message)
             usage = Usage(
                 prompt_tokens=prompt_tokens,

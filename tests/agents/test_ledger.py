@@ -18,7 +18,14 @@ from agents.llm.errors import BudgetExceededError
 from agents.llm.ledger import Price, UsageLedger
 from agents.llm.metered import LEDGER_KEY, MeteredLLM
 from agents.llm.openai.client import OpenAI
-from agents.llm.openai.tokens import count_prompt, count_text, use_bundled_tiktoken_cache
+from agents.llm.openai.tokens import (
+    EstimatedEncoding,
+    count_prompt,
+    count_text,
+    count_unknown_model_with,
+    use_bundled_tiktoken_cache,
+)
+from agents.llm.scripted_llm import ScriptedLLM
 
 PRICES = {"gpt-4o-mini": Price(input=0.15, output=0.60, cached_input=0.075)}
 QUESTION = [ChatMessage.user("hi")]
@@ -233,3 +240,63 @@ async def test_a_reply_limit_given_with_the_call_counts_in_the_budget(
         await MeteredLLM(llm, ctx, step="s").achat(QUESTION, max_tokens=1_000)
 
     assert caught.value.estimate == prompt + 1_000
+
+
+class CountedEstimate:
+    """A token estimate (one per word) that remembers every text it was asked to count."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def __call__(self, text: str) -> int:
+        self.texts.append(text)
+        return len(text.split())
+
+
+async def test_without_a_budget_a_reply_with_usage_needs_no_prompt_count() -> None:
+    # Counting the prompt and the tools' schemas is a tenth of an agent turn; without a
+    # budget to check it only serves a reply that reports no usage.
+    estimate = CountedEstimate()
+    llm = ScriptedLLM(["Hello there", "Hi again"], model="counted-no-budget")
+    count_unknown_model_with("counted-no-budget", EstimatedEncoding("counted", estimate))
+    ctx: Context[DictState] = Context(two_calls(llm))
+    metered = MeteredLLM(llm, ctx, step="s")
+
+    await metered.achat(QUESTION)
+    async for _ in metered.astream_chat(QUESTION):
+        pass
+
+    assert estimate.texts == []
+    ledger: UsageLedger = await ctx.store.get(LEDGER_KEY)
+    assert ledger.total.calls == 2
+    assert ledger.total.usage.prompt_tokens == 2 * llm.count_tokens("hi")  # as reported
+
+
+async def test_without_a_budget_a_reply_without_usage_books_the_counted_prompt() -> None:
+    estimate = CountedEstimate()
+    llm = ScriptedLLM(["Hello there"], model="counted-no-usage", report_usage=False)
+    count_unknown_model_with("counted-no-usage", EstimatedEncoding("counted", estimate))
+    ctx: Context[DictState] = Context(two_calls(llm))
+
+    await MeteredLLM(llm, ctx, step="s").achat(QUESTION)
+
+    ledger: UsageLedger = await ctx.store.get(LEDGER_KEY)
+    prompt = count_prompt(QUESTION, "counted-no-usage")
+    assert "hi" in estimate.texts
+    assert ledger.total.usage == Usage(
+        prompt_tokens=prompt, completion_tokens=2, total_tokens=prompt + 2
+    )
+
+
+async def test_with_a_token_budget_the_prompt_is_counted_before_the_call() -> None:
+    estimate = CountedEstimate()
+    llm = ScriptedLLM(["never sent"], model="counted-budget")
+    count_unknown_model_with("counted-budget", EstimatedEncoding("counted", estimate))
+    ctx: Context[DictState] = Context(two_calls(llm))
+    await ctx.store.set(LEDGER_KEY, UsageLedger(budget_tokens=5))
+
+    with pytest.raises(BudgetExceededError):
+        await MeteredLLM(llm, ctx, step="s").achat([ChatMessage.user("one two three four")])
+
+    assert "one two three four" in estimate.texts
+    assert llm.requests == []

@@ -17,14 +17,17 @@ import tiktoken
 
 from agents.llm import ChatMessage, TextPart
 from agents.llm.openai.tokens import (
+    EstimatedEncoding,
     bundled_tiktoken_cache,
     count_messages,
     count_prompt,
     count_text,
     count_tools,
+    count_unknown_model_with,
     encoding_for,
     use_bundled_tiktoken_cache,
 )
+from tools import FunctionTool
 
 # The cookbook's sample conversation.
 SAMPLE = [
@@ -351,3 +354,30 @@ def test_a_scripted_model_named_after_a_real_one_is_counted_by_tiktoken() -> Non
     assert count_text("It's 5.", "gpt-4o-mini") == len(
         tiktoken.get_encoding("o200k_base").encode("It's 5.")
     )
+
+
+def test_a_tool_is_counted_once_per_encoding_and_again_once_it_changes() -> None:
+    # An agent counts its tools' schemas on every LLM call (to leave room for them in the
+    # memory's window): the count of a tool that has not changed is kept.
+    texts: list[str] = []
+
+    def estimate(text: str) -> int:
+        texts.append(text)
+        return len(text.split())
+
+    count_unknown_model_with("counted-tools", EstimatedEncoding("counted", estimate))
+
+    async def forecast(city: str, days: int = 3) -> str:
+        """Get the weather forecast."""
+        return city
+
+    tool = FunctionTool.from_defaults(forecast)
+    first = count_tools([tool], "counted-tools")
+    encoded = len(texts)
+    assert encoded > 0
+    assert count_tools([tool], "counted-tools") == first
+    assert len(texts) == encoded  # not encoded again
+    assert count_tools([tool, WEATHER_TOOL], "counted-tools") > first
+
+    tool.metadata.description = "Get the weather forecast for the coming days, hour by hour."
+    assert count_tools([tool], "counted-tools") == first + 7  # 7 more words

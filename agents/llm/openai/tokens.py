@@ -22,7 +22,7 @@ import importlib.util
 import math
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -238,30 +238,61 @@ def count_tools(tools: Sequence[Any], model: str) -> int:
     if not tools:
         return 0
     encoding = encoding_for(model)
+    func_init = _FUNC_INIT.get(encoding.name, _FUNC_INIT_DEFAULT)
+    return sum(_tool_tokens(tool, encoding, func_init) for tool in tools) + _FUNC_END
+
+
+_TOOL_TOKENS: dict[tuple[Any, ...], int] = {}
+"""Counts of described tools (`_described_tool_key`), kept: an agent counts its tools on
+every LLM call, and turning a tool into its OpenAI dict and encoding it took a tenth of a
+turn."""
+_TOOL_TOKENS_KEPT = 1024
+
+
+def _described_tool_key(tool: Any, encoding: Any) -> tuple[Any, ...] | None:
+    """What a tool's count depends on, for a tool whose metadata has `name`,
+    `description` and `fn_schema` (as `tools.ToolMetadata` and LlamaIndex's have); None for
+    any other (a dict, or metadata of another shape), which is counted every time."""
+    metadata = getattr(tool, "metadata", None)
+    if isinstance(tool, Mapping) or metadata is None:
+        return None
+    try:
+        key = (encoding, type(metadata), metadata.name, metadata.description, metadata.fn_schema)
+        hash(key)
+    except (AttributeError, TypeError):
+        return None
+    return key
+
+
+def _tool_tokens(tool: Any, encoding: Any, func_init: int) -> int:
+    key = _described_tool_key(tool, encoding)
+    if key is not None and key in _TOOL_TOKENS:
+        return _TOOL_TOKENS[key]
 
     def encode(text: str) -> int:
         return len(encoding.encode(text, disallowed_special=()))
 
-    func_init = _FUNC_INIT.get(encoding.name, _FUNC_INIT_DEFAULT)
-    tokens = 0
-    for tool in tools:
-        function = to_openai_tool(tool).get("function", {})
-        tokens += func_init
-        description = str(function.get("description", "")).removesuffix(".")
-        tokens += encode(f"{function.get('name', '')}:{description}")
-        properties = (function.get("parameters") or {}).get("properties") or {}
-        if properties:
-            tokens += _PROP_INIT
-            for key, schema in properties.items():
-                tokens += _PROP_KEY
-                if "enum" in schema:
-                    tokens += _ENUM_INIT
-                    for item in schema["enum"]:
-                        tokens += _ENUM_ITEM + encode(str(item))
-                kind = schema.get("type", "")
-                detail = str(schema.get("description", "")).removesuffix(".")
-                tokens += encode(f"{key}:{kind}:{detail}")
-    return tokens + _FUNC_END
+    function = to_openai_tool(tool).get("function", {})
+    tokens = func_init
+    description = str(function.get("description", "")).removesuffix(".")
+    tokens += encode(f"{function.get('name', '')}:{description}")
+    properties = (function.get("parameters") or {}).get("properties") or {}
+    if properties:
+        tokens += _PROP_INIT
+        for name, schema in properties.items():
+            tokens += _PROP_KEY
+            if "enum" in schema:
+                tokens += _ENUM_INIT
+                for item in schema["enum"]:
+                    tokens += _ENUM_ITEM + encode(str(item))
+            kind = schema.get("type", "")
+            detail = str(schema.get("description", "")).removesuffix(".")
+            tokens += encode(f"{name}:{kind}:{detail}")
+    if key is not None:
+        if len(_TOOL_TOKENS) >= _TOOL_TOKENS_KEPT:
+            _TOOL_TOKENS.clear()
+        _TOOL_TOKENS[key] = tokens
+    return tokens
 
 
 def count_prompt(
