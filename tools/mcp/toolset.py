@@ -20,10 +20,12 @@ and is sent again; if that fails too the output is an error naming `MCPServerGon
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from agentflow.extras import extra_needed
 from tools.errors import (
@@ -40,7 +42,7 @@ from tools.output import ToolOutput
 
 with extra_needed("mcp", "tools.mcp"):
     import anyio
-    from mcp import Client, MCPError, StdioServerParameters
+    from mcp import Client, MCPError, StdioServerParameters, stdio_client
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared._httpx_utils import create_mcp_http_client
     from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
@@ -79,6 +81,9 @@ class MCPToolSet:
         """Seconds a call may take before it ends in an error output; None for no limit."""
         self.timeouts = dict(timeouts or {})
         """Per-tool timeouts by the server's tool name, over `timeout`."""
+        self.errlog: TextIO | None = None
+        """Where a stdio server's stderr goes: this process's own stderr by default (the
+        real one: a replaced `sys.stderr`, as in Jupyter or pytest, has no file to pass)."""
         self._tools: list[MCPTool] | None = None
         self._connection: MCPConnection | None = None
         self._holders = 0
@@ -241,7 +246,8 @@ class MCPToolSet:
 
     async def _make_client(self, stack: AsyncExitStack) -> Client:
         if isinstance(self._server, StdioServerParameters):
-            return Client(self._server, cache=None)
+            errlog = self.errlog or _process_stderr(stack)
+            return Client(stdio_client(self._server, errlog=errlog), cache=None)
         http = await stack.enter_async_context(create_mcp_http_client(headers=self._headers))
         return Client(streamable_http_client(self._server, http_client=http), cache=None)
 
@@ -306,6 +312,21 @@ class MCPToolSet:
         )
         gone.__cause__ = error
         return _error(tool.name, arguments, f"MCPServerGoneError: {gone}", gone)
+
+
+def _process_stderr(stack: AsyncExitStack) -> TextIO:
+    """The process's stderr (file descriptor 2), or the null device when it has none."""
+    stderr = sys.__stderr__
+    if stderr is not None and _has_file(stderr):
+        return stderr
+    return stack.enter_context(open(os.devnull, "w"))
+
+
+def _has_file(stream: TextIO) -> bool:
+    try:
+        return stream.fileno() >= 0
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return False
 
 
 def _error(name: str, arguments: dict[str, Any], message: str, error: BaseException) -> ToolOutput:
