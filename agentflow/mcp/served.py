@@ -101,16 +101,20 @@ class WorkflowTool:
         """Run the workflow on `arguments`; each streamed event is a progress notification;
         the result is the tool result. A cancelled call cancels the run and waits for it."""
         try:
-            handler = self.workflow.run(**arguments)
-        except (ValidationError, ValueError, TypeError) as error:
+            # Built here, not by run(**arguments): an argument named `ctx` or `run_id` is
+            # the client's field, never one of run()'s own options.
+            start_event = self.workflow.start_event_class(**arguments)
+        except ValidationError as error:
             return _error_result(f"workflow '{self.name}' cannot start: {error}")
+        handler = self.workflow.run(start_event=start_event)
         try:
             count = 0
             async for event in handler.stream_events():
                 if isinstance(event, StopEvent):
                     continue
                 count += 1
-                await report(count, f"{type(event).__name__} {event.model_dump_json()}")
+                data = to_json(event, fallback=str).decode()
+                await report(count, f"{type(event).__name__} {data}")
             result = await handler
         except asyncio.CancelledError:
             raise

@@ -75,3 +75,19 @@ def test_the_command_names_a_target_it_cannot_serve(
 
     assert main(["mcp", f"{module}:value"]) == 2  # a usage error
     assert "cannot serve 42" in capsys.readouterr().err
+
+
+class Echoed(Workflow):
+    """Returns its start event's fields."""
+
+    @step
+    async def echo(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result=ev.model_dump())
+
+
+async def test_arguments_named_like_run_options_are_start_event_fields() -> None:
+    async with Client(mcp_server(Echoed())) as client:
+        result = await client.call_tool("echoed", {"ctx": 1, "run_id": "r", "topic": "t"})
+
+    assert not result.is_error, result.content
+    assert result.structured_content == {"ctx": 1, "run_id": "r", "topic": "t"}
