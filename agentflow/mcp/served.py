@@ -116,8 +116,6 @@ class WorkflowTool:
                 data = to_json(event, fallback=str).decode()
                 await report(count, f"{type(event).__name__} {data}")
             result = await handler
-        except asyncio.CancelledError:
-            raise
         except Exception as error:
             return _error_result(
                 f"workflow '{self.name}' failed: {type(error).__name__}: {error or '(no message)'}"
@@ -133,7 +131,8 @@ class WorkflowTool:
 
 
 def _is_structured(value: Any) -> bool:
-    return isinstance(value, dict | BaseModel)
+    # A CallToolResult is what an MCPTool keeps when its server sent no structured content.
+    return isinstance(value, dict | BaseModel) and not isinstance(value, CallToolResult)
 
 
 def _result(text: str, structured: Any) -> CallToolResult:

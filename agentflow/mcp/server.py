@@ -98,7 +98,7 @@ async def serve_stdio(server: Server[Any]) -> None:
 
 async def serve_http(server: Server[Any], host: str, port: int, path: str = "/mcp") -> None:
     """Serve `server` over streamable HTTP at `http://host:port/path`, with uvicorn."""
-    with extra_needed("server", "agentflow.mcp over HTTP"):
+    with extra_needed("mcp", "agentflow.mcp over HTTP"):
         import uvicorn
 
     app = server.streamable_http_app(streamable_http_path=path, host=host)
