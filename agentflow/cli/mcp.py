@@ -10,6 +10,7 @@ or a list or tuple of them (`agentflow.mcp.serve` says what each becomes).
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from agentflow.cli.errors import EXIT_OK, CommandLineError
 from agentflow.cli.loading import load_attribute
@@ -38,7 +39,7 @@ def mcp_command(args: argparse.Namespace) -> int:
     from agentflow.mcp import mcp_server, serve_http, serve_stdio
 
     found = load_attribute(args.target, "module:attribute (e.g. myapp.flows:ResearchFlow)")
-    items = list(found) if isinstance(found, list | tuple) else [found]
+    items: list[Any] = list(found) if isinstance(found, list | tuple) else [found]
     try:
         server = mcp_server(*items, name=args.name)
     except MCPServeError as error:

@@ -56,7 +56,7 @@ def served(item: Any) -> Served:
     )
 
 
-def mcp_server(*items: Any, name: str = "agentflow") -> Server[Any]:
+def mcp_server(*items: Servable, name: str = "agentflow") -> Server[Any]:
     """An MCP server (the SDK's low-level `Server`) whose tools are `items`. Raises
     `MCPServeError` for an item it cannot serve, or two with one name."""
     by_name: dict[str, Served] = {}
@@ -107,7 +107,7 @@ async def serve_http(server: Server[Any], host: str, port: int, path: str = "/mc
 
 
 def serve(
-    *items: Any,
+    *items: Servable,
     transport: Literal["stdio", "http"] = "stdio",
     host: str = "127.0.0.1",
     port: int = 8000,

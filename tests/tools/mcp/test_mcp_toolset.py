@@ -204,3 +204,11 @@ async def test_a_server_that_cannot_start_is_a_connection_error() -> None:
     with pytest.raises(MCPConnectionError, match="could not connect to MCP server"):
         await toolset.list_tools()
     assert child_processes() == []
+
+
+def test_a_sync_call_uses_a_session_of_its_own(notes: MCPToolSet) -> None:
+    tools = {tool.name: tool for tool in asyncio.run(notes.list_tools())}
+
+    output = tools["notes_echo"].call(text="from sync code")
+
+    assert output.content == "echo: from sync code"
