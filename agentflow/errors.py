@@ -161,3 +161,8 @@ class RunVersionError(StoreError):
     started it, its `version` differs, or steps its journal names are gone. The message
     names what differs; `resume(run_id, allow_version_change=True)` resumes anyway where
     that is possible (never with steps missing that still have work to do)."""
+
+
+class MCPServeError(ValueError):
+    """What `agentflow.mcp.serve` was given cannot be served over MCP: not a workflow or
+    a tool, or two of them with one name."""

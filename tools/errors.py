@@ -37,3 +37,26 @@ class URLNotAllowedError(PermissionError):
 
 class FetchError(Exception):
     """A web request `http_get` made did not give readable text (status, type, redirects)."""
+
+
+class MCPConnectionError(Exception):
+    """An MCP server could not be reached: its command would not start, its URL did not
+    answer, or the MCP handshake failed."""
+
+
+class MCPServerGoneError(MCPConnectionError):
+    """An MCP server went away (its process ended, its connection closed) during a call,
+    and again after the one reconnect a call is allowed."""
+
+
+class MCPToolCallError(Exception):
+    """An MCP server answered a tool call with a protocol error (an unknown tool, invalid
+    parameters) rather than a tool result."""
+
+
+class MCPToolsNotListedError(RuntimeError):
+    """An `MCPToolSet`'s tools were asked for before they were listed from the server."""
+
+
+class MCPToolNotOnServerError(ToolDefinitionError):
+    """An `MCPToolSet` allow-list names a tool the server does not offer."""

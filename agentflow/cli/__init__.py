@@ -9,6 +9,7 @@ durable store holds.
     agentflow runs prune --older-than 7d --store sqlite:///runs.db
     agentflow serve myapp:server --host 127.0.0.1 --port 8000      # the [server] extra
     agentflow worker myapp:server --dsn postgresql://app@db/app    # the [dbos] extra
+    agentflow mcp myapp.flows:ResearchFlow [--http --port 8000]     # the [mcp] extra
 
 `run` prints each event the run streams on a line of its own (`Progress step=1`, long
 fields cut), streamed text (events with a `delta` string, such as an agent's tokens) as
@@ -29,14 +30,16 @@ start, or be drawn), or a run or store could not be read; 2 a usage error (bad
 `python -m agentflow` is the same command.
 
 `serve` runs a `WorkflowServer` (`agentflow.server`) with uvicorn, on 127.0.0.1 unless
-`--host` says otherwise.
+`--host` says otherwise. `mcp` serves workflows and tools as an MCP server, over stdio or
+(`--http`) streamable HTTP (`agentflow.mcp`, the [mcp] extra).
 
 `worker` executes the runs a DBOS queue holds for a server's workflows
 (`agentflow.runners.dbos`); `serve --runner dbos` makes a server that fills that queue.
 
-One module per command, `draw.py`, `run.py`, `runs.py`, `serve.py` and `worker.py`, each
-adding its subcommand and options to the parser (`add_draw_command`, `add_run_command`,
-`add_runs_command`, `add_serve_command`, `add_worker_command`) and importing what it runs
+One module per command, `draw.py`, `mcp.py`, `run.py`, `runs.py`, `serve.py` and
+`worker.py`, each adding its subcommand and options to the parser (`add_draw_command`,
+`add_mcp_command`, `add_run_command`, `add_runs_command`, `add_serve_command`,
+`add_worker_command`) and importing what it runs
 with only when it runs; this module builds the top-level parser, dispatches to the command
 parsed, and turns its errors into exit codes.
 """
@@ -51,6 +54,7 @@ from agentflow.cli.draw import add_draw_command
 from agentflow.cli.errors import EXIT_INTERRUPTED, CommandLineError, ConflictingOptionsError
 from agentflow.cli.formatting import format_event
 from agentflow.cli.loading import load_workflow
+from agentflow.cli.mcp import add_mcp_command
 from agentflow.cli.run import add_run_command
 from agentflow.cli.runs import add_runs_command
 from agentflow.cli.serve import add_serve_command
@@ -90,6 +94,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"agentflow {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_draw_command(commands)
+    add_mcp_command(commands)
     add_run_command(commands)
     add_runs_command(commands)
     add_serve_command(commands)
