@@ -318,18 +318,18 @@ def test_a_scripted_model_is_counted_offline_with_its_own_estimate(tmp_path: Pat
         """
         import asyncio
         from agents import FunctionAgent
-        from agents.llm import ScriptedLLM
-        from agents.llm.openai.tokens import count_text
+        from agents.llm import ChatMessage, ScriptedLLM
+
+        llm = ScriptedLLM(["Oslo is the capital."], report_usage=False)
 
         async def main():
-            llm = ScriptedLLM(["Oslo is the capital."], report_usage=False)
             return await FunctionAgent(llm=llm).run("Capital of Norway?")
 
         output = asyncio.run(main())
         print(json.dumps({
             "answer": str(output),
             "completion": output.usage.completion_tokens,
-            "text": count_text("It's 5.", "scripted"),
+            "text": llm.count_reply_tokens(ChatMessage.assistant("It's 5.")),
             "warnings": [w for w in seen if "token" in w[1].lower()],
         }))
         """,
@@ -342,12 +342,14 @@ def test_a_scripted_model_is_counted_offline_with_its_own_estimate(tmp_path: Pat
     assert found["text"] == 5  # It, ', s, 5, . (docs/testing.md)
 
 
-def test_a_scripted_model_named_after_a_real_one_is_counted_by_tiktoken() -> None:
+def test_a_scripted_model_counts_with_its_own_estimate_whatever_its_name() -> None:
     from agents.llm import ScriptedLLM
 
-    ScriptedLLM(["hi"], model="gpt-4o-mini")
+    llm = ScriptedLLM(["hi"], model="gpt-4o-mini")
 
-    assert encoding_for("gpt-4o-mini").name == "o200k_base"
+    assert llm.count_reply_tokens(ChatMessage.assistant("It's 5.")) == 5
+    assert llm.count_prompt_tokens([ChatMessage.user("It's 5.")]) == 5
+    # Naming it does not change what tiktoken counts for the real model.
     assert count_text("It's 5.", "gpt-4o-mini") == len(
         tiktoken.get_encoding("o200k_base").encode("It's 5.")
     )
