@@ -91,7 +91,6 @@ def test_nothing_outside_the_openai_folder_imports_its_token_counter() -> None:
         f"{path.relative_to(ROOT)}:{line} imports {module}"
         for path in sources
         for line, module in imports_of(path)
-        if module == "tiktoken"
-        or module.startswith(("tiktoken.", "agents.llm.openai.tokens"))
+        if module == "tiktoken" or module.startswith(("tiktoken.", "agents.llm.openai.tokens"))
     ]
     assert offending == []
