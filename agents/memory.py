@@ -13,8 +13,8 @@ Tokens are counted by the LLM the conversation is with (`LLM.count_prompt_tokens
 one provider's tokenizer: the `llm` given to the constructor, or the one given to `get`
 (an agent always gives the model it is about to call). A memory with neither, such as one
 just restored from a saved context, estimates one token per 4 bytes of UTF-8 text
-(`agents.llm.token_counts`). The client is not part of the saved memory, and a copy of the
-memory shares it.
+(`agents.llm.token_counts`). The client is not part of the saved (or pickled) memory, and a
+copy of the memory shares it.
 
 ```python
 memory = ChatMemory(token_limit=3_000, llm=llm)
@@ -90,6 +90,14 @@ class ChatMemory(BaseModel):
             if llm is not None:
                 memo[id(llm)] = llm
         return super().__deepcopy__(memo)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """The pickled memory, without the LLM (a client, whose locks cannot be pickled) or
+        the counts made by it: unpickled, it counts as a restored memory does."""
+        state = super().__getstate__()
+        unsaved = {"_counts": [], "_counted": [], "_llm": None, "_counted_by": None}
+        state["__pydantic_private__"] = unsaved
+        return state
 
     def put(self, message: ChatMessage, *, feedback: bool = False) -> None:
         """Add a message at the end; `feedback`: it answers the reply before it (a re-ask,

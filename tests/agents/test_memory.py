@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Sequence
 from typing import Any
 
@@ -135,6 +136,19 @@ def test_a_copy_of_the_memory_shares_its_llm_and_counts_with_it() -> None:
     # A real client (its connection pool holds locks) cannot be deep-copied: it is shared.
     with_client = ChatMemory(token_limit=4, llm=GPT, messages=short_turns()).model_copy(deep=True)
     assert with_client.get() == short_turns()[1:]
+
+
+def test_a_pickled_memory_leaves_its_client_behind() -> None:
+    # A context saved with the PickleSerializer pickles the agent's memory, which counted
+    # with the agent's client; the client's locks cannot be pickled.
+    memory = ChatMemory(token_limit=4, llm=GPT, messages=short_turns())
+    assert memory.get() == short_turns()[1:]
+
+    restored = pickle.loads(pickle.dumps(memory))
+
+    assert restored.messages == short_turns()
+    assert restored.get() == short_turns()  # estimated now: 1 token each
+    assert restored.get(llm=GPT) == short_turns()[1:]
 
 
 def short_turns() -> list[ChatMessage]:
