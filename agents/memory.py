@@ -95,7 +95,7 @@ class ChatMemory(BaseModel):
         """The pickled memory, without the LLM (a client, whose locks cannot be pickled) or
         the counts made by it: unpickled, it counts as a restored memory does."""
         state = super().__getstate__()
-        unsaved = {"_counts": [], "_counted": [], "_llm": None, "_counted_by": None}
+        unsaved: dict[str, Any] = {"_counts": [], "_counted": [], "_llm": None, "_counted_by": None}
         state["__pydantic_private__"] = unsaved
         return state
 
