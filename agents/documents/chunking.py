@@ -20,6 +20,7 @@ document's text, so every quote found in it can be placed on its own page.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 
 from pydantic import BaseModel
@@ -83,7 +84,9 @@ def chunk_spans(
     if not words:
         return []
     count = text_counter(llm)
-    tokens = [count(text[s:e]) for s, e in words]
+    # One call per distinct word: a document repeats most of its words many times.
+    count_word = functools.cache(count)
+    tokens = [count_word(text[s:e]) for s, e in words]
     spans: list[tuple[int, int]] = []
     first = fresh = 0  # fresh: the first word no chunk holds yet
     while first < len(words):
