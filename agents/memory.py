@@ -46,7 +46,8 @@ class ChatMemory(BaseModel):
     """A conversation whose `get()` fits a token budget."""
 
     token_limit: int
-    """The most prompt tokens `get()` returns (the reply priming included)."""
+    """The most prompt tokens `get()` returns (with what the LLM counts for any prompt,
+    such as OpenAI's reply priming)."""
     model: str = DEFAULT_MODEL
     """The name of the model the memory was made for (its `llm`'s), kept with the saved
     memory; the tokens are counted by the `llm` itself."""
