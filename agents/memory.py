@@ -9,6 +9,13 @@ reminder) answers the reply before it and stays in that reply's turn: a window n
 at one and leaves out the question it is about. The memory is a pydantic model: it can sit
 in a workflow's state and is saved and restored with the context.
 
+Tokens are counted by the LLM the conversation is with (`LLM.count_prompt_tokens`), never by
+one provider's tokenizer: the `llm` given to the constructor, or the one given to `get`
+(an agent always gives the model it is about to call). A memory with neither, such as one
+just restored from a saved context, estimates one token per 4 bytes of UTF-8 text
+(`agents.llm.token_counts`). The client is not part of the saved (or pickled) memory, and a
+copy of the memory shares it.
+
 ```python
 memory = ChatMemory(token_limit=3_000, llm=llm)
 memory.put(ChatMessage.user("hi"))
@@ -19,29 +26,31 @@ memory.put(reply.message)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
 from agents.llm.protocol import LLM
+from agents.llm.token_counts import added_prompt_tokens, estimate_reply, prompt_overhead
 from agents.llm.types import ChatMessage
 
 DEFAULT_MODEL = "gpt-4o"
-"""The model whose encoding counts tokens when neither `llm` nor `model` is given."""
+"""The model name a memory made without an `llm` reports."""
 
 _CONTEXT_SHARE = 0.75  # of an LLM's context window, when no token_limit is given
 _SYSTEM_ROLES = ("system", "developer")
-_REPLY_PRIMING = 3
 
 
 class ChatMemory(BaseModel):
     """A conversation whose `get()` fits a token budget."""
 
     token_limit: int
-    """The most prompt tokens `get()` returns (the reply priming included)."""
+    """The most prompt tokens `get()` returns (with what the LLM counts for any prompt,
+    such as OpenAI's reply priming)."""
     model: str = DEFAULT_MODEL
-    """The model whose tiktoken encoding counts the tokens."""
+    """The name of the model the memory was made for (its `llm`'s), kept with the saved
+    memory; the tokens are counted by the `llm` itself."""
     messages: list[ChatMessage] = Field(default_factory=list)
     """Every message put, oldest first; `get()` returns a window of them."""
     feedback: list[int] = Field(default_factory=list)
@@ -52,12 +61,17 @@ class ChatMemory(BaseModel):
     # count is reused only for the very same message object); rebuilt after a restore.
     _counts: list[int] = PrivateAttr(default_factory=list)
     _counted: list[ChatMessage] = PrivateAttr(default_factory=list)
+    # The client `get` counts with when given none, and the one the counts are by (None:
+    # the estimate); neither is saved, and copies share them (`__deepcopy__`).
+    _llm: LLM | None = PrivateAttr(default=None)
+    _counted_by: LLM | None = PrivateAttr(default=None)
 
     def __init__(
         self, *, token_limit: int | None = None, llm: LLM | None = None, **fields: Any
     ) -> None:
         """`token_limit` defaults to three quarters of `llm`'s context window; `llm` also
-        names the model whose encoding counts tokens."""
+        counts the tokens (`model` is its name). Without `llm`, `model` may be given as
+        before, and tokens are estimated until `get` is given an llm."""
         if llm is not None:
             fields.setdefault("model", llm.metadata.model)
             if token_limit is None:
@@ -67,6 +81,24 @@ class ChatMemory(BaseModel):
         if token_limit <= 0:
             raise ValueError(f"ChatMemory token_limit must be positive, got {token_limit}")
         super().__init__(token_limit=token_limit, **fields)
+        self._llm = llm
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatMemory:
+        """A deep copy of the conversation that shares the LLM: a client (its connection
+        pool, its locks) is not copied with the messages it counts."""
+        memo = {} if memo is None else memo
+        for llm in (self._llm, self._counted_by):
+            if llm is not None:
+                memo[id(llm)] = llm
+        return super().__deepcopy__(memo)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """The pickled memory, without the LLM (a client, whose locks cannot be pickled) or
+        the counts made by it: unpickled, it counts as a restored memory does."""
+        state = super().__getstate__()
+        unsaved: dict[str, Any] = {"_counts": [], "_counted": [], "_llm": None, "_counted_by": None}
+        state["__pydantic_private__"] = unsaved
+        return state
 
     def put(self, message: ChatMessage, *, feedback: bool = False) -> None:
         """Add a message at the end; `feedback`: it answers the reply before it (a re-ask,
@@ -102,19 +134,22 @@ class ChatMemory(BaseModel):
         """Every message, untrimmed."""
         return list(self.messages)
 
-    def get(self, reserve_tokens: int = 0) -> list[ChatMessage]:
+    def get(self, reserve_tokens: int = 0, *, llm: LLM | None = None) -> list[ChatMessage]:
         """The system messages and the newest whole turns that fit in `token_limit` minus
-        `reserve_tokens` (room for tool schemas or a prompt still to come).
+        `reserve_tokens` (room for tool schemas or a prompt still to come), counted by `llm`,
+        else by the memory's own llm, else estimated.
 
         The newest turn is returned even when it alone is over the budget: a prompt without
         the latest question is no use, and splitting the turn could cut a tool call from its
         result.
         """
-        counts = self._token_counts()
+        counter = llm if llm is not None else self._llm
+        counts = self._token_counts(counter)
         system_end = 0
         while system_end < len(self.messages) and self.messages[system_end].role in _SYSTEM_ROLES:
             system_end += 1
-        budget = self.token_limit - reserve_tokens - _REPLY_PRIMING - sum(counts[:system_end])
+        overhead = prompt_overhead(counter) if counter is not None else 0
+        budget = self.token_limit - reserve_tokens - overhead - sum(counts[:system_end])
         start = len(self.messages)
         for turn_start in reversed(_turn_starts(self.messages, system_end, set(self.feedback))):
             cost = sum(counts[turn_start:start])
@@ -124,10 +159,13 @@ class ChatMemory(BaseModel):
             start = turn_start
         return self.messages[:system_end] + self.messages[start:]
 
-    def _token_counts(self) -> list[int]:
-        from agents.llm.openai.tokens import count_message
-
+    def _token_counts(self, llm: LLM | None) -> list[int]:
         counts, counted = self._counts, self._counted
+        if llm is not self._counted_by:  # counted by another model: none of them holds
+            counts.clear()
+            counted.clear()
+            self._counted_by = llm
+        count = _message_counter(llm)
         # Keep the counts up to the first message that was replaced from outside.
         valid = 0
         for old, new in zip(counted, self.messages, strict=False):
@@ -136,9 +174,16 @@ class ChatMemory(BaseModel):
             valid += 1
         del counts[valid:], counted[valid:]
         for message in self.messages[valid:]:
-            counts.append(count_message(message, self.model))
+            counts.append(count(message))
             counted.append(message)
         return counts
+
+
+def _message_counter(llm: LLM | None) -> Callable[[ChatMessage], int]:
+    """The tokens one message adds to a prompt, as `llm` counts them, else estimated."""
+    if llm is None:
+        return estimate_reply
+    return lambda message: added_prompt_tokens(llm, [message])
 
 
 def _turn_starts(messages: list[ChatMessage], first: int, feedback: set[int]) -> list[int]:

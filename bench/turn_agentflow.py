@@ -30,7 +30,7 @@ from agent_turn import (
 from agentflow import Context
 from agents import FunctionAgent, ToolApprovalRequired, ToolApprovalResponse, ToolCallResult
 from agents.llm import ChatMessage, ChatResponse, LLMMetadata, Usage, tool_call
-from agents.llm.openai.tokens import count_prompt, count_text
+from agents.llm.openai import OpenAI
 
 
 class ScriptedTurnLLM:
@@ -78,14 +78,16 @@ class ScriptedTurnLLM:
     def structured_kwargs(self, output_cls: Any) -> dict[str, Any]:
         return {"response_format": output_cls}
 
+    _counter = OpenAI(model="gpt-4o-mini", api_key="never-sent")
+    """Counts as the OpenAI client does (tiktoken, offline); it sends nothing."""
+
     def count_prompt_tokens(
         self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None
     ) -> int:
-        """As the OpenAI client counts (tiktoken, offline)."""
-        return count_prompt(messages, self.metadata.model, tools)
+        return self._counter.count_prompt_tokens(messages, tools)
 
     def count_reply_tokens(self, message: ChatMessage) -> int:
-        return count_text(message.text or "", self.metadata.model)
+        return self._counter.count_reply_tokens(message)
 
 
 async def _approve(handler: Any, events: AsyncIterator[Any], call_id: str) -> str:

@@ -38,6 +38,7 @@ from agents.agent.react_format import (
     without_invented_observation,
 )
 from agents.agent.run_state import AgentState
+from agents.llm.token_counts import added_prompt_tokens
 from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
 
@@ -99,15 +100,14 @@ class ReActAgent(FunctionAgent):
 
     def build_prompt(self, memory: ChatMemory) -> list[ChatMessage]:
         """The ReAct instructions (tools, format, answer schema), then the user's system
-        prompt, then the newest turns that fit."""
-        from agents.llm.openai.tokens import count_message
-
+        prompt, then the newest turns that fit, counted by the agent's LLM."""
         schema = self.output_cls.model_json_schema() if self.output_cls else None
         instructions = react_instructions(list(self.toolset), schema)
         if self.system_prompt:
             instructions = f"{self.system_prompt}\n\n{instructions}"
         system = ChatMessage.system(instructions)
-        window = memory.get(reserve_tokens=count_message(system, memory.model))
+        reserve = added_prompt_tokens(self.llm, [system])
+        window = memory.get(reserve_tokens=reserve, llm=self.llm)
         return [system, *window]
 
     def llm_kwargs(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from agents.agent.events import AgentFinish, AgentInput, AgentOutput, AgentStart
 from agents.agent.run_state import AgentRunState, AgentState
 from agents.agent.state_prompt import with_state
 from agents.llm.protocol import LLM
+from agents.llm.token_counts import added_prompt_tokens
 from agents.llm.types import ChatMessage
 from agents.memory import ChatMemory
 from tools import ToolSet
@@ -133,14 +134,10 @@ class AgentTurns(ConversationWorkflow):
 
     def build_prompt(self, memory: ChatMemory) -> list[ChatMessage]:
         """The system prompt, then the newest turns of `memory` that fit beside it and the
-        tool schemas."""
-        from agents.llm.openai.tokens import count_message, count_tools
-
+        tool schemas, all counted by the agent's LLM."""
         system = [ChatMessage.system(self.system_prompt)] if self.system_prompt else []
-        reserve = sum(count_message(message, memory.model) for message in system)
-        if len(self.toolset):
-            reserve += count_tools(list(self.toolset), memory.model)
-        return system + memory.get(reserve_tokens=reserve)
+        reserve = added_prompt_tokens(self.llm, system, list(self.toolset) or None)
+        return system + memory.get(reserve_tokens=reserve, llm=self.llm)
 
 
 def _unfinished_call_results(messages: list[ChatMessage]) -> list[ChatMessage]:

@@ -1,13 +1,14 @@
 """Token-budgeted chunks of a document, with overlap, cut only between words.
 
-A chunk is at most `chunk_tokens` tokens (tiktoken, offline: see `agents.llm.openai.tokens`) and
+A chunk is at most `chunk_tokens` tokens, as the LLM that reads it counts them
+(`LLM.count_reply_tokens` of the text: tiktoken for OpenAI, an estimate for others), and
 repeats about `chunk_overlap` tokens from the end of the one before, so a value that sits
 on a boundary is whole in at least one chunk. Cuts fall between words, preferably at a
 paragraph break, else a line break, else a sentence end, when one lies in the last third
 of the chunk: the LLM then sees whole passages, which it quotes more faithfully.
 
 Tokens are counted per word (with its trailing whitespace) to find the cut, then the chunk
-is encoded whole and trimmed by a word while it is over: a run of spaces tokenizes
+is counted whole and trimmed by a word while it is over: a run of spaces tokenizes
 differently inside a text than at a word's end, so the per-word sum can be short of the
 real count. A single word longer than the budget becomes a chunk of its own rather than
 being cut.
@@ -19,11 +20,14 @@ document's text, so every quote found in it can be placed on its own page.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 
 from pydantic import BaseModel
 
 from agents.documents.loading import SourceDocument
+from agents.llm.protocol import LLM
+from agents.llm.token_counts import text_counter
 
 _WORD = re.compile(r"\S+\s*")
 _SENTENCE_END = (".", "!", "?", ":", ";")
@@ -65,11 +69,10 @@ class Chunk(BaseModel):
 
 
 def chunk_spans(
-    text: str, chunk_tokens: int, chunk_overlap: int, model: str
+    text: str, chunk_tokens: int, chunk_overlap: int, llm: LLM
 ) -> list[tuple[int, int]]:
-    """(start, end) offsets of `text`'s chunks, trailing whitespace left out of each."""
-    from agents.llm.openai.tokens import encoding_for
-
+    """(start, end) offsets of `text`'s chunks, trailing whitespace left out of each, with
+    tokens as `llm` counts them."""
     if chunk_tokens < 1:
         raise ValueError(f"chunk_tokens must be at least 1, got {chunk_tokens}")
     if not 0 <= chunk_overlap < chunk_tokens:
@@ -80,8 +83,10 @@ def chunk_spans(
     words = [(match.start(), match.end()) for match in _WORD.finditer(text)]
     if not words:
         return []
-    encoding = encoding_for(model)
-    tokens = [len(ids) for ids in encoding.encode_ordinary_batch([text[s:e] for s, e in words])]
+    count = text_counter(llm)
+    # One call per distinct word: a document repeats most of its words many times.
+    count_word = functools.cache(count)
+    tokens = [count_word(text[s:e]) for s, e in words]
     spans: list[tuple[int, int]] = []
     first = fresh = 0  # fresh: the first word no chunk holds yet
     while first < len(words):
@@ -95,8 +100,7 @@ def chunk_spans(
         start = words[first][0]
         while (
             last - first > 1
-            and len(encoding.encode_ordinary(text[start : _word_end(text, words[last - 1])]))
-            > chunk_tokens
+            and count(text[start : _word_end(text, words[last - 1])]) > chunk_tokens
         ):
             last -= 1
         if last <= fresh:
@@ -138,13 +142,13 @@ def _nicer_cut(text: str, words: list[tuple[int, int]], first: int, last: int) -
 
 
 def chunk_document(
-    document: SourceDocument, file_index: int, chunk_tokens: int, chunk_overlap: int, model: str
+    document: SourceDocument, file_index: int, chunk_tokens: int, chunk_overlap: int, llm: LLM
 ) -> list[Chunk]:
-    """`document` cut into `Chunk`s (none when it holds no text)."""
+    """`document` cut into `Chunk`s (none when it holds no text), sized by `llm`'s counts."""
     text = document.text
     starts = document.page_starts()
     numbers = [page.number for page in document.pages]
-    spans = chunk_spans(text, chunk_tokens, chunk_overlap, model)
+    spans = chunk_spans(text, chunk_tokens, chunk_overlap, llm)
 
     def page_index(offset: int) -> int:
         return max(0, bisect.bisect_right(starts, offset) - 1)

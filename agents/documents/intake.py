@@ -53,7 +53,7 @@ class DocumentIntake(PrebuiltWorkflow[ExtractionResult[ModelT]], Generic[ModelT]
     run_inputs: ClassVar[tuple[str, ...]] = ("files",)
     """`run(["invoice.pdf"])` is `run(files=["invoice.pdf"])`."""
     llm: LLM
-    """The chat model; its tokenizer sizes the chunks (set by `ExtractionWorkflow.__init__`)."""
+    """The chat model; its token counts size the chunks (set by `ExtractionWorkflow.__init__`)."""
     chunk_tokens: int
     """Most tokens in one chunk (set by `ExtractionWorkflow.__init__`)."""
     chunk_overlap: int
@@ -171,8 +171,7 @@ class DocumentIntake(PrebuiltWorkflow[ExtractionResult[ModelT]], Generic[ModelT]
 
     def split(self, document: SourceDocument, file_index: int) -> list[Chunk]:
         """`document` as chunks of at most `chunk_tokens` tokens (runs in a thread)."""
-        model = self.llm.metadata.model
-        return chunk_document(document, file_index, self.chunk_tokens, self.chunk_overlap, model)
+        return chunk_document(document, file_index, self.chunk_tokens, self.chunk_overlap, self.llm)
 
     # -- private ---------------------------------------------------------------------------
 

@@ -36,10 +36,9 @@ Usage is an estimate, reported unless `report_usage=False`: a token is a run of 
 digits or any other single non-space character (`count_tokens`); the prompt counts every
 message's text and tool calls and the tool schemas as JSON, the completion the reply's text,
 refusal and tool calls. The workflows' own counts (memory, budgets, chunks, the ledger's
-estimate of a reply without usage) use the same estimate for a model name tiktoken does not
-know, such as the default "scripted" (`tokens.count_unknown_model_with`), so they need no
-tiktoken file and no network; a name tiktoken knows ("gpt-4o-mini") is counted by tiktoken,
-as for a real model of that name.
+estimate of a reply without usage) ask the model (`count_prompt_tokens`,
+`count_reply_tokens`), which counts the same way whatever its name: no tiktoken file and no
+network.
 """
 
 from __future__ import annotations
@@ -54,12 +53,6 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel
 
 from agents.llm.errors import ScriptedReplyError, ScriptExhaustedError
-from agents.llm.openai.tokens import (
-    EstimatedEncoding,
-    count_prompt,
-    count_reply,
-    count_unknown_model_with,
-)
 from agents.llm.openai.tool_specs import to_openai_tools
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.scripted_replies import Reply, reply_message
@@ -145,9 +138,6 @@ class ScriptedLLM:
             is_function_calling_model=is_function_calling_model,
             max_output_tokens=max_output_tokens,
         )
-        # Else a name tiktoken does not know is counted with o200k_base, whose file a test
-        # may have no network to fetch.
-        count_unknown_model_with(model, EstimatedEncoding("scripted", _count_tokens))
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -208,12 +198,13 @@ class ScriptedLLM:
     def count_prompt_tokens(
         self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None
     ) -> int:
-        """The prompt's tokens as the workflows count them for this model (see the module)."""
-        return count_prompt(messages, self._metadata.model, tools)
+        """The prompt's tokens as usage reports them: every message's text, refusal and tool
+        calls, and the tool schemas as JSON (see the module)."""
+        return self._prompt_tokens(messages, to_openai_tools(tools or []))
 
     def count_reply_tokens(self, message: ChatMessage) -> int:
-        """The reply's tokens as the workflows count them for this model (see the module)."""
-        return count_reply(message, self._metadata.model)
+        """The reply's tokens as usage reports them: its text, refusal and tool calls."""
+        return self._message_tokens(message)
 
     def count_tokens(self, text: str) -> int:
         """The estimate of tokens in `text` that usage is reported in: runs of letters and
@@ -305,13 +296,17 @@ class ScriptedLLM:
         return message.model_copy(update={"content": content, "tool_calls": calls})
 
     def _usage(self, request: ScriptedRequest, message: ChatMessage) -> Usage:
-        prompt = sum(self._message_tokens(m) for m in request.messages)
-        if request.tools:
-            prompt += self.count_tokens(json.dumps(request.tools))
+        prompt = self._prompt_tokens(request.messages, request.tools)
         completion = self._message_tokens(message)
         return Usage(
             prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
         )
+
+    def _prompt_tokens(self, messages: Sequence[ChatMessage], tools: list[dict[str, Any]]) -> int:
+        prompt = sum(self._message_tokens(m) for m in messages)
+        if tools:
+            prompt += self.count_tokens(json.dumps(tools))
+        return prompt
 
     def _message_tokens(self, message: ChatMessage) -> int:
         tokens = self.count_tokens(message.text) + self.count_tokens(message.refusal or "")

@@ -314,3 +314,20 @@ async def test_research_workflow_plans_reads_and_writes_a_checked_report(
     assert report.answer_markdown == "Heat wears batteries out [1]."
     assert [(c.source_ids, c.quotes) for c in report.claims] == [([1], [quote])]
     assert report.usage.total_tokens == 17 * len(server.requests)
+
+
+async def test_an_agent_on_anthropic_trims_its_memory_by_anthropics_estimate(
+    api: respx.MockRouter,
+) -> None:
+    server = MessagesServer(lambda request: "Hi.")
+    api.post(MESSAGES).mock(side_effect=server)
+    agent = FunctionAgent(llm=claude(), memory=ChatMemory(token_limit=140))
+    ctx: Context[AgentState] = Context(agent)
+    long = "hello " * 100  # 600 bytes: 150 tokens by Anthropic's estimate, 100 by o200k_base
+
+    await agent.run(ctx=ctx, user_msg=long)
+    await agent.run(ctx=ctx, user_msg="Again?")
+
+    # Counted as Anthropic counts, the first turn (151) is over what "Again?" (2) leaves of
+    # 140; counted with OpenAI's tokenizer (about 110 and 7, and 3 priming), it would fit.
+    assert server.requests[-1]["messages"] == [{"role": "user", "content": "Again?"}]

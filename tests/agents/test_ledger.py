@@ -4,6 +4,8 @@ stopping a run before the call, and the ledger surviving context save and restor
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 import pytest
@@ -18,13 +20,7 @@ from agents.llm.errors import BudgetExceededError
 from agents.llm.ledger import Price, UsageLedger
 from agents.llm.metered import LEDGER_KEY, MeteredLLM
 from agents.llm.openai.client import OpenAI
-from agents.llm.openai.tokens import (
-    EstimatedEncoding,
-    count_prompt,
-    count_text,
-    count_unknown_model_with,
-    use_bundled_tiktoken_cache,
-)
+from agents.llm.openai.tokens import count_prompt, count_text, use_bundled_tiktoken_cache
 from agents.llm.scripted_llm import ScriptedLLM
 
 PRICES = {"gpt-4o-mini": Price(input=0.15, output=0.60, cached_input=0.075)}
@@ -242,23 +238,22 @@ async def test_a_reply_limit_given_with_the_call_counts_in_the_budget(
     assert caught.value.estimate == prompt + 1_000
 
 
-class CountedEstimate:
-    """A token estimate (one per word) that remembers every text it was asked to count."""
+class CountingLLM(ScriptedLLM):
+    """A scripted model that counts how often it is asked to count a prompt."""
 
-    def __init__(self) -> None:
-        self.texts: list[str] = []
+    prompts_counted = 0
 
-    def __call__(self, text: str) -> int:
-        self.texts.append(text)
-        return len(text.split())
+    def count_prompt_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        self.prompts_counted += 1
+        return super().count_prompt_tokens(messages, tools)
 
 
 async def test_without_a_budget_a_reply_with_usage_needs_no_prompt_count() -> None:
     # Counting the prompt and the tools' schemas is a tenth of an agent turn; without a
     # budget to check it only serves a reply that reports no usage.
-    estimate = CountedEstimate()
-    llm = ScriptedLLM(["Hello there", "Hi again"], model="counted-no-budget")
-    count_unknown_model_with("counted-no-budget", EstimatedEncoding("counted", estimate))
+    llm = CountingLLM(["Hello there", "Hi again"])
     ctx: Context[DictState] = Context(two_calls(llm))
     metered = MeteredLLM(llm, ctx, step="s")
 
@@ -266,37 +261,34 @@ async def test_without_a_budget_a_reply_with_usage_needs_no_prompt_count() -> No
     async for _ in metered.astream_chat(QUESTION):
         pass
 
-    assert estimate.texts == []
+    assert llm.prompts_counted == 0
     ledger: UsageLedger = await ctx.store.get(LEDGER_KEY)
     assert ledger.total.calls == 2
     assert ledger.total.usage.prompt_tokens == 2 * llm.count_tokens("hi")  # as reported
 
 
 async def test_without_a_budget_a_reply_without_usage_books_the_counted_prompt() -> None:
-    estimate = CountedEstimate()
-    llm = ScriptedLLM(["Hello there"], model="counted-no-usage", report_usage=False)
-    count_unknown_model_with("counted-no-usage", EstimatedEncoding("counted", estimate))
+    llm = CountingLLM(["Hello there"], report_usage=False)
     ctx: Context[DictState] = Context(two_calls(llm))
 
     await MeteredLLM(llm, ctx, step="s").achat(QUESTION)
 
     ledger: UsageLedger = await ctx.store.get(LEDGER_KEY)
-    prompt = count_prompt(QUESTION, "counted-no-usage")
-    assert "hi" in estimate.texts
+    prompt = llm.count_prompt_tokens(QUESTION)
+    reply = llm.count_reply_tokens(ChatMessage.assistant("Hello there"))
+    assert llm.prompts_counted == 2  # once for the booking, once here
     assert ledger.total.usage == Usage(
-        prompt_tokens=prompt, completion_tokens=2, total_tokens=prompt + 2
+        prompt_tokens=prompt, completion_tokens=reply, total_tokens=prompt + reply
     )
 
 
 async def test_with_a_token_budget_the_prompt_is_counted_before_the_call() -> None:
-    estimate = CountedEstimate()
-    llm = ScriptedLLM(["never sent"], model="counted-budget")
-    count_unknown_model_with("counted-budget", EstimatedEncoding("counted", estimate))
+    llm = CountingLLM(["never sent"])
     ctx: Context[DictState] = Context(two_calls(llm))
     await ctx.store.set(LEDGER_KEY, UsageLedger(budget_tokens=5))
 
     with pytest.raises(BudgetExceededError):
-        await MeteredLLM(llm, ctx, step="s").achat([ChatMessage.user("one two three four")])
+        await MeteredLLM(llm, ctx, step="s").achat([ChatMessage.user("word " * 40)])
 
-    assert "one two three four" in estimate.texts
+    assert llm.prompts_counted == 1
     assert llm.requests == []

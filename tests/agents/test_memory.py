@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import pickle
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from llm_wire import BASE_URL
@@ -10,12 +13,14 @@ from llm_wire import BASE_URL
 from agentflow import Context, Workflow, step
 from agentflow.context.state_store import DictState
 from agentflow.events import StartEvent, StopEvent
-from agents.llm import ChatMessage, ToolCallPart
+from agents.llm import ChatMessage, ScriptedLLM, ToolCallPart
 from agents.llm.openai.client import OpenAI
 from agents.llm.openai.tokens import count_message, count_messages, use_bundled_tiktoken_cache
 from agents.memory import ChatMemory
 
 MODEL = "gpt-4o"
+GPT = OpenAI(MODEL, api_key="k", base_url=BASE_URL)
+"""The memory counts with its LLM: this one with tiktoken, by OpenAI's rules."""
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +49,7 @@ def conversation() -> list[ChatMessage]:
 
 def test_everything_fits() -> None:
     messages = conversation()
-    memory = ChatMemory(token_limit=count_messages(messages, MODEL), model=MODEL)
+    memory = ChatMemory(token_limit=count_messages(messages, MODEL), llm=GPT)
     memory.put_messages(messages)
     assert memory.get() == messages
 
@@ -57,27 +62,27 @@ def test_drops_whole_turns_never_a_tool_call_without_its_result() -> None:
     limit = count_messages([messages[0], *last_turn], MODEL) + sum(
         count_message(message, MODEL) for message in messages[2:6]
     )
-    memory = ChatMemory(token_limit=limit, model=MODEL)
+    memory = ChatMemory(token_limit=limit, llm=GPT)
     memory.put_messages(messages)
 
     window = memory.get()
 
     assert window == [messages[0], *last_turn]
     assert memory.get_all() == messages
-    one_more = ChatMemory(token_limit=limit + count_message(messages[1], MODEL), model=MODEL)
+    one_more = ChatMemory(token_limit=limit + count_message(messages[1], MODEL), llm=GPT)
     one_more.put_messages(messages)
     assert one_more.get() == messages
 
 
 def test_reserved_tokens_leave_room() -> None:
     messages = conversation()
-    memory = ChatMemory(token_limit=count_messages(messages, MODEL), model=MODEL)
+    memory = ChatMemory(token_limit=count_messages(messages, MODEL), llm=GPT)
     memory.put_messages(messages)
     assert memory.get(reserve_tokens=1) == [messages[0], *messages[6:]]
 
 
 def test_newest_turn_is_kept_even_over_budget() -> None:
-    memory = ChatMemory(token_limit=5, model=MODEL)
+    memory = ChatMemory(token_limit=5, llm=GPT)
     memory.put_messages([ChatMessage.system("s"), ChatMessage.user("a long question " * 20)])
     assert [message.role for message in memory.get()] == ["system", "user"]
 
@@ -89,6 +94,65 @@ def test_limit_and_model_from_the_llm() -> None:
     assert memory.token_limit == 96_000
     with pytest.raises(ValueError, match="needs a token_limit"):
         ChatMemory()
+
+
+class HundredPerMessage(ScriptedLLM):
+    """Counts 100 tokens a message and 7 for the prompt itself: no tokenizer counts so."""
+
+    def count_prompt_tokens(self, messages: Sequence[ChatMessage], tools: Any = None) -> int:
+        return 7 + 100 * len(messages)
+
+
+def test_tokens_are_counted_by_the_llm_the_memory_is_for() -> None:
+    short = [ChatMessage.user("a"), ChatMessage.assistant("b"), ChatMessage.user("c")]
+    memory = ChatMemory(token_limit=207, llm=HundredPerMessage([]))
+    memory.put_messages(short)
+
+    # 7 for the prompt, 100 for "c": the turn of "a" and "b" (200 more) does not fit.
+    assert memory.get() == short[2:]
+    assert ChatMemory(token_limit=307, llm=HundredPerMessage([]), messages=short).get() == short
+    # An llm given to `get` counts instead of the memory's own (the agents give theirs).
+    assert memory.get(llm=GPT) == short
+
+
+def test_a_memory_made_with_a_model_name_only_estimates_four_bytes_a_token() -> None:
+    memory = ChatMemory(token_limit=9, model=MODEL)  # as callers made it before counting moved
+    memory.put_messages([ChatMessage.user("x" * 20), ChatMessage.user("y" * 20)])
+
+    assert memory.model == MODEL
+    assert memory.get() == [ChatMessage.user("y" * 20)]  # 5 tokens each: two are over 9
+    assert memory.get(llm=HundredPerMessage([])) == [ChatMessage.user("y" * 20)]
+
+
+def test_a_copy_of_the_memory_shares_its_llm_and_counts_with_it() -> None:
+    memory = ChatMemory(token_limit=150, llm=HundredPerMessage([]))
+    memory.put_messages([ChatMessage.user("a"), ChatMessage.user("c")])
+
+    copied = memory.model_copy(deep=True)  # as an agent copies its memory for each context
+    copied.put(ChatMessage.user("d"))
+
+    assert copied.get() == [ChatMessage.user("d")]  # counted 100 a message: one fits
+    assert memory.get() == [ChatMessage.user("c")]
+    # A real client (its connection pool holds locks) cannot be deep-copied: it is shared.
+    with_client = ChatMemory(token_limit=4, llm=GPT, messages=short_turns()).model_copy(deep=True)
+    assert with_client.get() == short_turns()[1:]
+
+
+def test_a_pickled_memory_leaves_its_client_behind() -> None:
+    # A context saved with the PickleSerializer pickles the agent's memory, which counted
+    # with the agent's client; the client's locks cannot be pickled.
+    memory = ChatMemory(token_limit=4, llm=GPT, messages=short_turns())
+    assert memory.get() == short_turns()[1:]
+
+    restored = pickle.loads(pickle.dumps(memory))
+
+    assert restored.messages == short_turns()
+    assert restored.get() == short_turns()  # estimated now: 1 token each
+    assert restored.get(llm=GPT) == short_turns()[1:]
+
+
+def short_turns() -> list[ChatMessage]:
+    return [ChatMessage.user("a"), ChatMessage.user("b")]  # each 3 + 1 + 1 tokens for gpt-4o
 
 
 class Chat(Workflow):
@@ -103,7 +167,7 @@ class Chat(Workflow):
 async def test_survives_context_save_and_restore() -> None:
     workflow = Chat()
     ctx: Context[DictState] = Context(workflow)
-    memory = ChatMemory(token_limit=200, model=MODEL)
+    memory = ChatMemory(token_limit=200, llm=GPT)
     memory.put_messages(conversation())
     await ctx.store.set("memory", memory)
     assert await workflow.run(ctx=ctx) == 9
@@ -118,7 +182,7 @@ async def test_survives_context_save_and_restore() -> None:
 
 
 def test_messages_replaced_from_outside_are_recounted() -> None:
-    memory = ChatMemory(token_limit=60, model=MODEL)
+    memory = ChatMemory(token_limit=60, llm=GPT)
     memory.put_messages([ChatMessage.user("hi"), ChatMessage.user("ok")])
     assert len(memory.get()) == 2
     long = "otters " * 50
@@ -139,7 +203,7 @@ def test_a_user_message_between_a_call_and_its_result_does_not_split_them() -> N
         ChatMessage.tool("deleted", tool_call_id="c1"),
         ChatMessage.assistant("Done."),
     ]
-    memory = ChatMemory(token_limit=count_messages(messages[2:], MODEL), model=MODEL)
+    memory = ChatMemory(token_limit=count_messages(messages[2:], MODEL), llm=GPT)
     memory.put_messages(messages)
 
     window = memory.get()
@@ -154,7 +218,7 @@ def test_a_call_that_never_got_its_result_does_not_stop_trimming_for_good() -> N
     old = [ChatMessage.user("q1 " * 50), ChatMessage.assistant(None, [dangling])]
     old.append(ChatMessage.assistant("Sorry, the search failed."))
     newest = [ChatMessage.user("q2"), ChatMessage.assistant("a2")]
-    memory = ChatMemory(token_limit=count_messages(newest, MODEL), model=MODEL)
+    memory = ChatMemory(token_limit=count_messages(newest, MODEL), llm=GPT)
     memory.put_messages([*old, *newest])
 
     assert memory.get() == newest
@@ -165,7 +229,7 @@ def test_feedback_never_starts_a_turn() -> None:
     rejected = ChatMessage.assistant('{"name": 1}')
     reask = ChatMessage.user("That did not match the schema: name must be a string.")
     answer = ChatMessage.assistant('{"name": "Oslo"}')
-    memory = ChatMemory(token_limit=count_messages([reask, answer], MODEL), model=MODEL)
+    memory = ChatMemory(token_limit=count_messages([reask, answer], MODEL), llm=GPT)
     memory.put_messages([question, rejected])
     memory.put(reask, feedback=True)
     memory.put(answer)
@@ -179,7 +243,7 @@ def test_feedback_never_starts_a_turn() -> None:
 
 def test_messages_put_as_feedback_continue_the_turn_of_the_reply_they_answer() -> None:
     observation = ChatMessage.user("Observation: rain " * 30)
-    memory = ChatMemory(token_limit=count_messages([observation], MODEL), model=MODEL)
+    memory = ChatMemory(token_limit=count_messages([observation], MODEL), llm=GPT)
     memory.put_messages([ChatMessage.user("Weather?"), ChatMessage.assistant("Action: weather")])
     memory.put_messages([observation], feedback=True)
 
@@ -187,7 +251,7 @@ def test_messages_put_as_feedback_continue_the_turn_of_the_reply_they_answer() -
 
 
 def test_deleting_messages_keeps_the_marks_of_the_others() -> None:
-    memory = ChatMemory(token_limit=5, model=MODEL)
+    memory = ChatMemory(token_limit=5, llm=GPT)
     memory.put(ChatMessage.user("Q"))
     memory.put(ChatMessage.assistant("bad"))
     memory.put(ChatMessage.user("again"), feedback=True)

@@ -17,13 +17,11 @@ import tiktoken
 
 from agents.llm import ChatMessage, TextPart
 from agents.llm.openai.tokens import (
-    EstimatedEncoding,
     bundled_tiktoken_cache,
     count_messages,
     count_prompt,
     count_text,
     count_tools,
-    count_unknown_model_with,
     encoding_for,
     use_bundled_tiktoken_cache,
 )
@@ -321,18 +319,18 @@ def test_a_scripted_model_is_counted_offline_with_its_own_estimate(tmp_path: Pat
         """
         import asyncio
         from agents import FunctionAgent
-        from agents.llm import ScriptedLLM
-        from agents.llm.openai.tokens import count_text
+        from agents.llm import ChatMessage, ScriptedLLM
+
+        llm = ScriptedLLM(["Oslo is the capital."], report_usage=False)
 
         async def main():
-            llm = ScriptedLLM(["Oslo is the capital."], report_usage=False)
             return await FunctionAgent(llm=llm).run("Capital of Norway?")
 
         output = asyncio.run(main())
         print(json.dumps({
             "answer": str(output),
             "completion": output.usage.completion_tokens,
-            "text": count_text("It's 5.", "scripted"),
+            "text": llm.count_reply_tokens(ChatMessage.assistant("It's 5.")),
             "warnings": [w for w in seen if "token" in w[1].lower()],
         }))
         """,
@@ -345,39 +343,29 @@ def test_a_scripted_model_is_counted_offline_with_its_own_estimate(tmp_path: Pat
     assert found["text"] == 5  # It, ', s, 5, . (docs/testing.md)
 
 
-def test_a_scripted_model_named_after_a_real_one_is_counted_by_tiktoken() -> None:
+def test_a_scripted_model_counts_with_its_own_estimate_whatever_its_name() -> None:
     from agents.llm import ScriptedLLM
 
-    ScriptedLLM(["hi"], model="gpt-4o-mini")
+    llm = ScriptedLLM(["hi"], model="gpt-4o-mini")
 
-    assert encoding_for("gpt-4o-mini").name == "o200k_base"
+    assert llm.count_reply_tokens(ChatMessage.assistant("It's 5.")) == 5
+    assert llm.count_prompt_tokens([ChatMessage.user("It's 5.")]) == 5
+    # Naming it does not change what tiktoken counts for the real model.
     assert count_text("It's 5.", "gpt-4o-mini") == len(
         tiktoken.get_encoding("o200k_base").encode("It's 5.")
     )
 
 
-def test_a_tool_is_counted_once_per_encoding_and_again_once_it_changes() -> None:
-    # An agent counts its tools' schemas on every LLM call (to leave room for them in the
-    # memory's window): the count of a tool that has not changed is kept.
-    texts: list[str] = []
-
-    def estimate(text: str) -> int:
-        texts.append(text)
-        return len(text.split())
-
-    count_unknown_model_with("counted-tools", EstimatedEncoding("counted", estimate))
-
+def test_a_tools_kept_count_follows_its_description() -> None:
+    # An agent counts its tools' schemas on every LLM call, so a tool's count is kept; a
+    # tool whose description changed is counted again.
     async def forecast(city: str, days: int = 3) -> str:
         """Get the weather forecast."""
         return city
 
     tool = FunctionTool.from_defaults(forecast)
-    first = count_tools([tool], "counted-tools")
-    encoded = len(texts)
-    assert encoded > 0
-    assert count_tools([tool], "counted-tools") == first
-    assert len(texts) == encoded  # not encoded again
-    assert count_tools([tool, WEATHER_TOOL], "counted-tools") > first
-
+    first = count_tools([tool], "gpt-4o-mini")
+    assert count_tools([tool], "gpt-4o-mini") == first
+    assert count_tools([tool, WEATHER_TOOL], "gpt-4o-mini") > first
     tool.metadata.description = "Get the weather forecast for the coming days, hour by hour."
-    assert count_tools([tool], "counted-tools") == first + 7  # 7 more words
+    assert count_tools([tool], "gpt-4o-mini") > first

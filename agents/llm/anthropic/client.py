@@ -38,7 +38,7 @@ from agents.llm.anthropic.messages import (
     to_anthropic_messages,
 )
 from agents.llm.anthropic.stream_accumulator import StreamAccumulator
-from agents.llm.anthropic.tokens import estimate_prompt, estimate_reply
+from agents.llm.anthropic.tokens import estimate_prompt
 from agents.llm.anthropic.tool_specs import (
     OUTPUT_CLS,
     output_tool,
@@ -50,6 +50,7 @@ from agents.llm.errors import EmptyResponseError, LLMConfigurationError
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import ServerSlots
 from agents.llm.structured import predict_structured
+from agents.llm.token_counts import estimate_reply
 from agents.llm.types import ChatMessage, ChatResponse
 
 DEFAULT_MODEL = "claude-sonnet-4-5"

@@ -11,24 +11,24 @@ Offline: tiktoken downloads an encoding's file on first use. llama-index-core (t
 that copy (found on disk, without importing llama_index) before the first encoding loads.
 An encoding that cannot be had (no network, no cached file) never fails a count: the model
 falls back to `o200k_base`, and without that too, counts are an estimate of one token per
-4 bytes of UTF-8 text (`EstimatedEncoding`). Each encoding that cannot be loaded is warned
-about once per process (`TokenEstimateWarning`) and not tried again. A model tiktoken does
-not know may have an estimate of its own (`count_unknown_model_with`: a `ScriptedLLM`'s).
+4 bytes of UTF-8 text (`EstimatedEncoding`, the provider-neutral estimate of
+`agents.llm.token_counts`). Each encoding that cannot be loaded is warned about once per
+process (`TokenEstimateWarning`) and not tried again.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agents.llm.errors import TokenEstimateWarning
 from agents.llm.openai.tool_specs import to_openai_tool
+from agents.llm.token_counts import BYTES_PER_TOKEN, estimate_text
 from agents.llm.types import ChatMessage, TextPart
 
 if TYPE_CHECKING:
@@ -82,33 +82,20 @@ def use_bundled_tiktoken_cache() -> Path | None:
     return cache
 
 
-BYTES_PER_ESTIMATED_TOKEN = 4
-"""The estimate's rate when no encoding can be loaded: OpenAI's rule of thumb of about four
-characters of English per token, taken over UTF-8 bytes so that other scripts (two to four
-bytes a character, often a token or more each) are not counted far too low."""
-
-
-def _bytes_estimate(text: str) -> int:
-    return math.ceil(len(text.encode("utf-8")) / BYTES_PER_ESTIMATED_TOKEN)
-
-
 class EstimatedEncoding:
-    """Stands in for a tiktoken `Encoding`: by default, when none can be loaded, one token
-    per `BYTES_PER_ESTIMATED_TOKEN` bytes of UTF-8 text, rounded up; or another estimate
-    (`count`), as a `ScriptedLLM` counts.
+    """Stands in for a tiktoken `Encoding` when none can be loaded: one token per
+    `token_counts.BYTES_PER_TOKEN` bytes of UTF-8 text, rounded up.
 
     The "tokens" it returns are placeholders (zeros): only how many there are means anything,
     which is all a count or a chunk budget needs.
     """
 
-    def __init__(self, name: str = "estimate", count: Callable[[str], int] = _bytes_estimate):
-        self.name = name
-        """What the estimate is called (tiktoken's encodings have a name too)."""
-        self._count = count
+    name = "estimate"
+    """What the estimate is called (tiktoken's encodings have a name too)."""
 
     def encode(self, text: str, *, disallowed_special: Any = ()) -> list[int]:
         """One placeholder per estimated token of `text`."""
-        return [0] * self._count(text)
+        return [0] * estimate_text(text)
 
     def encode_ordinary(self, text: str) -> list[int]:
         """As `encode`."""
@@ -117,10 +104,6 @@ class EstimatedEncoding:
     def encode_ordinary_batch(self, text: Sequence[str]) -> list[list[int]]:
         """`encode` of each text."""
         return [self.encode(item) for item in text]
-
-
-_OWN_ENCODINGS: dict[str, EstimatedEncoding] = {}
-"""Estimates for models tiktoken does not know (`count_unknown_model_with`), by name."""
 
 
 @lru_cache(maxsize=64)
@@ -135,32 +118,15 @@ def tiktoken_encoding_name(model: str) -> str | None:
         return None
 
 
-def count_unknown_model_with(model: str, encoding: EstimatedEncoding) -> None:
-    """If tiktoken does not know `model`, count its tokens with `encoding` for the rest of
-    this process rather than with `o200k_base`, whose file may have to be fetched. A
-    `ScriptedLLM` registers its own estimate under its model's name, so that memory,
-    budgets and usage estimates count its tokens as it reports usage, with no network; a
-    name tiktoken knows is still counted by tiktoken."""
-    _OWN_ENCODINGS[model] = encoding
-
-
+@lru_cache(maxsize=32)
 def encoding_for(model: str) -> tiktoken.Encoding | EstimatedEncoding:
     """The tiktoken encoding `model` uses: tiktoken's mapping, else `o200k_base`.
 
     Also `o200k_base` when the model's own encoding cannot be loaded (offline, only the
     encodings in the cache are at hand: not `p50k_base` or `gpt2`, which older or local
     models map to), and an `EstimatedEncoding` when that cannot be loaded either: a token
-    count is an estimate worth having, never a reason to fail a run. A model tiktoken does
-    not know that has an estimate of its own (`count_unknown_model_with`) is counted with it.
+    count is an estimate worth having, never a reason to fail a run.
     """
-    own = _OWN_ENCODINGS.get(model)
-    if own is not None and tiktoken_encoding_name(model) is None:
-        return own
-    return _tiktoken_encoding_for(model)
-
-
-@lru_cache(maxsize=32)
-def _tiktoken_encoding_for(model: str) -> tiktoken.Encoding | EstimatedEncoding:
     use_bundled_tiktoken_cache()
     name = tiktoken_encoding_name(model) or FALLBACK_ENCODING
     for candidate in (name, FALLBACK_ENCODING):
@@ -181,7 +147,7 @@ def _loaded(name: str) -> tiktoken.Encoding | None:
     # Whatever fetching the file raised: a connection or proxy error, an HTTP status, a
     # hash mismatch, a cache directory that cannot be written.
     except Exception as error:
-        instead = f"an estimate of one token per {BYTES_PER_ESTIMATED_TOKEN} bytes of UTF-8 text"
+        instead = f"an estimate of one token per {BYTES_PER_TOKEN} bytes of UTF-8 text"
         if name != FALLBACK_ENCODING:
             instead = f"{FALLBACK_ENCODING} instead (or, if that cannot be loaded, {instead})"
         reason = str(error)

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from invoice_fixtures import INVOICE_TEXT, Invoice
+from llm_wire import BASE_URL
 from pydantic import ValidationError
 
 from agents.documents import (
@@ -26,11 +27,16 @@ from agents.documents import (
 from agents.documents.chunking import Chunk
 from agents.documents.evidence import candidates_from_reply, quote_in_chunk
 from agents.documents.loading import documents_from_texts, html_to_text
+from agents.llm import ChatMessage, ScriptedLLM
+from agents.llm.openai.client import OpenAI
 from agents.llm.openai.tokens import count_text
+
+GPT = OpenAI("gpt-4o-mini", api_key="k", base_url=BASE_URL)
+"""Chunks are sized by the LLM that reads them: this one counts with tiktoken."""
 
 
 def test_chunks_stay_in_budget_overlap_and_never_cut_a_word() -> None:
-    spans = chunk_spans(INVOICE_TEXT, 40, 8, "gpt-4o-mini")
+    spans = chunk_spans(INVOICE_TEXT, 40, 8, GPT)
 
     assert len(spans) >= 4
     words = {m.span() for m in re.finditer(r"\S+", INVOICE_TEXT)}
@@ -46,13 +52,30 @@ def test_chunks_stay_in_budget_overlap_and_never_cut_a_word() -> None:
     assert sum(INVOICE_TEXT[end : end + 1] == "\n" for _, end in spans[:-1]) >= len(spans) // 2
 
 
+class CountsCharacters(ScriptedLLM):
+    """A model whose every character is a token: no tokenizer counts like it."""
+
+    def count_reply_tokens(self, message: ChatMessage) -> int:
+        return len(message.text)
+
+
+def test_chunks_are_sized_by_the_llm_that_reads_them() -> None:
+    llm = CountsCharacters([])
+
+    spans = chunk_spans(INVOICE_TEXT, 40, 0, llm)
+
+    assert all(end - start <= 40 for start, end in spans)
+    # tiktoken holds about four characters a token: 40 of its tokens would be 160 or so.
+    assert len(spans) > len(chunk_spans(INVOICE_TEXT, 40, 0, GPT)) * 2
+
+
 def test_chunks_with_runs_of_spaces_stay_in_budget() -> None:
     # PDF text lays columns out with runs of spaces, which tokenize differently inside a
     # chunk than at the end of a word counted on its own.
     rows = ["it's   552.60\tVAT  units", '20%:  40\tdon\'t  "quoted"', "Total\tit's\tVAT   552.60"]
     text = "\n".join(f"{row}  {i}" for i in range(30) for row in rows)
 
-    spans = chunk_spans(text, 12, 2, "gpt-4o-mini")
+    spans = chunk_spans(text, 12, 2, GPT)
 
     assert len(spans) > 10
     counts = [count_text(text[s:e], "gpt-4o-mini") for s, e in spans]
@@ -67,7 +90,7 @@ def test_every_chunk_brings_words_the_one_before_did_not_hold(
     # A word over the budget (a hash, a base64 blob) leaves the overlap no room before it.
     text = "Total due: 552.60 Steel " + "x" * 300 + " brackets it's"
 
-    spans = chunk_spans(text, chunk_tokens, chunk_overlap, "gpt-4o-mini")
+    spans = chunk_spans(text, chunk_tokens, chunk_overlap, GPT)
 
     assert all(end < next_end for (_, end), (_, next_end) in itertools.pairwise(spans))
     assert ("x" * 300) in [text[start:end] for start, end in spans]
@@ -80,13 +103,13 @@ def test_chunks_know_their_pages_across_page_breaks() -> None:
         pages=[{"number": 1, "text": "alpha beta"}, {"number": 2, "text": "gamma delta"}],
     )
 
-    (whole,) = chunk_document(document, 0, 100, 0, "gpt-4o-mini")
+    (whole,) = chunk_document(document, 0, 100, 0, GPT)
     assert (whole.page, whole.last_page, whole.pages) == (1, 2, 2)
     assert whole.text == "alpha beta\n\ngamma delta"
     assert whole.page_at(whole.text.index("gamma")) == 2
-    assert chunk_spans("", 10, 0, "gpt-4o-mini") == []
+    assert chunk_spans("", 10, 0, GPT) == []
     with pytest.raises(ValueError, match="chunk_overlap"):
-        chunk_spans("x", 10, 10, "gpt-4o-mini")
+        chunk_spans("x", 10, 10, GPT)
 
 
 @pytest.mark.parametrize(
@@ -303,7 +326,7 @@ def test_a_quote_with_a_line_break_before_it_is_on_the_page_it_quotes() -> None:
         name="a.pdf",
         pages=[{"number": 1, "text": "Items: 3"}, {"number": 2, "text": "Total due: 552.60"}],
     )
-    (whole,) = chunk_document(document, 0, 100, 0, "gpt-4o-mini")
+    (whole,) = chunk_document(document, 0, 100, 0, GPT)
 
     quote = quote_in_chunk("\nTotal due: 552.60", whole, value=552.6)
 
