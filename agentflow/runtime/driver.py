@@ -49,7 +49,7 @@ def start(run: WorkflowRun, handler: asyncio.Future[Any], owner: RunOwner) -> No
             _deliver_start(run)
         # Taken last, so that a hold that fails has nothing to let go of, and still before
         # any of the run's tasks has run; the driver lets go at the end.
-        run.let_go = run.workflow.hold_for_run()
+        run.tasks.let_go = run.workflow.hold_for_run()
     except BaseException:
         run.tasks.abandon()
         if slots is not None and not waits_for_slot:
@@ -125,8 +125,8 @@ async def drive(run: WorkflowRun) -> None:
                 run.waiters.cancel_all()
             if run.children:
                 await _stop_children(run.children)
-            if run.let_go is not None:
-                await _let_go(run, run.let_go)
+            if run.tasks.let_go is not None:
+                await _let_go(run, run.tasks.let_go)
             if run.journal is not None and run.outcome is not None:
                 failure = await run.journal.end(run.outcome, run.cancel_request is not None)
                 if failure is not None:  # the run's end could not be written: it failed
@@ -150,7 +150,7 @@ async def _stop_children(children: set[WorkflowRun]) -> None:
 async def _let_go(run: WorkflowRun, let_go: Callable[[], Awaitable[None]]) -> None:
     """Let go of what the workflow held for the run, now that nothing of the run uses it;
     what that raises fails the run."""
-    run.let_go = None
+    run.tasks.let_go = None
     try:
         await let_go()
     except Exception as error:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Final
 
@@ -98,7 +98,6 @@ class WorkflowRun:
         "handler",
         "journal",
         "lanes",
-        "let_go",
         "link",
         "loop",
         "once_results",
@@ -198,8 +197,6 @@ class WorkflowRun:
         self.handler: asyncio.Future[Any]
         """Resolved once the run's tasks are gone; given by `start`."""
         self.owner: RunOwner | None = None
-        self.let_go: Callable[[], Awaitable[None]] | None = None
-        """How to let go of what the workflow's `hold_for_run` took for this run."""
         self.once_results: dict[str, Any] | None = None
         """What `ctx.once` calls returned, by execution and name (made on first use)."""
         self.sent_keys: set[str] | None = None
