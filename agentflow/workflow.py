@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from pydantic import ValidationError
@@ -213,6 +213,19 @@ class Workflow(Generic[ResultT]):
             validate_resource_configs=validate_resource_configs,
             validate_resources=validate_resources,
         )
+
+    def hold_for_run(self) -> Callable[[], Awaitable[None]] | None:
+        """What each run keeps while it goes, for a subclass to say; nothing by default.
+
+        Called as a run starts (new, resumed or durable; before any step of it runs), it
+        takes hold of what the run's steps share across their executions, such as a tool's
+        session with its server, and returns how to let go. That is awaited once the run
+        has ended and its steps and child runs have stopped, before its handler resolves,
+        whatever the outcome (a result, a failure, the timeout, a cancel). Taking hold must
+        not wait (it runs in `run()`, which does not); what it raises, `run()` raises, and
+        the run does not start. What letting go raises fails the run, as a step's error
+        would."""
+        return None
 
     def run(
         self,

@@ -26,6 +26,7 @@ output = await toolset.acall_json("add", '{"a": 2, "b": "3"}')  # content "5"
 | `tools.toolset` | `ToolSet`: tools by name |
 | `tools.interop` | conversions to and from LlamaIndex tools |
 | `tools.mcp` | `MCPToolSet`: the tools of an MCP server (the `mcp` extra; not loaded here) |
+| `tools.sessions` | `hold_sessions`: an agent run holds its tools' sessions (an MCP server's) |
 | `tools.builtin` | calculator, confined file reading, `http_get` |
 | `tools.errors` | every exception the package raises |
 """

@@ -54,6 +54,10 @@ class MCPToolCallError(Exception):
     parameters) rather than a tool result."""
 
 
+class MCPSessionNotHeldError(RuntimeError):
+    """`MCPToolSet.release()` was called more often than `hold()`."""
+
+
 class MCPToolsNotListedError(RuntimeError):
     """An `MCPToolSet`'s tools were asked for before they were listed from the server."""
 

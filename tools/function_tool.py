@@ -30,6 +30,7 @@ from tools.threads import start_in_thread
 
 if TYPE_CHECKING:
     from agentflow.context import Context
+    from tools.sessions import RunSession
 
 
 @dataclass(slots=True)
@@ -49,6 +50,10 @@ class FunctionTool:
     earlier result answers it; `side_effects=True` marks a tool never to run twice with the
     same arguments in a run, `allow_repeats=True` one that runs every time.
     """
+
+    session: RunSession | None = None
+    """The session with a server that the tool's calls go through, which an agent run
+    holds from its start to its end (`tools.sessions`); None for a tool that has none."""
 
     def __init__(
         self,

@@ -2,13 +2,15 @@
 
 It opens the run's trace span and its timer, waits for the outcome, keeps what the run did
 not finish with the run's owner (the context), then cancels and awaits every worker, waiter
-and child run before it writes the terminal event to the stream and resolves the handler:
-once the handler is done, no task of the run is left.
+and child run, and lets go of what the workflow held for the run, before it writes the
+terminal event to the stream and resolves the handler: once the handler is done, no task
+of the run is left, and nothing held for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +27,9 @@ _NO_SPAN: nullcontext[None] = nullcontext()
 
 
 def start(run: WorkflowRun, handler: asyncio.Future[Any], owner: RunOwner) -> None:
-    """Start `run`'s driver task and deliver its start event (or restore its saved run);
-    `handler` resolves once the run has cleaned up, and `owner` hears of the end."""
+    """Start `run`'s driver task and deliver its start event (or restore its saved run),
+    then take what the workflow holds for the run (`Workflow.hold_for_run`); `handler`
+    resolves once the run has cleaned up, and `owner` hears of the end."""
     run.handler, run.owner = handler, owner
     if run.parent is not None:
         siblings = run.parent.children
@@ -34,18 +37,22 @@ def start(run: WorkflowRun, handler: asyncio.Future[Any], owner: RunOwner) -> No
             siblings = run.parent.children = set()
         siblings.add(run)
     slots = run.slots
-    if slots is not None and not slots.try_take():
-        run.tasks.start_driver(run.loop, _drive_once_a_slot_is_free(run, slots))
-        return
-    run.tasks.start_driver(run.loop, drive(run))
-    # Delivered before run() returns, so that nothing the caller sends next can come
-    # before the start (or the saved events). The driver task, made first, runs
-    # before any worker.
+    waits_for_slot = slots is not None and not slots.try_take()
     try:
-        _deliver_start(run)
+        if slots is not None and waits_for_slot:
+            run.tasks.start_driver(run.loop, _drive_once_a_slot_is_free(run, slots))
+        else:
+            run.tasks.start_driver(run.loop, drive(run))
+            # Delivered before run() returns, so that nothing the caller sends next can
+            # come before the start (or the saved events). The driver task, made first,
+            # runs before any worker.
+            _deliver_start(run)
+        # Taken last, so that a hold that fails has nothing to let go of, and still before
+        # any of the run's tasks has run; the driver lets go at the end.
+        run.tasks.let_go = run.workflow.hold_for_run()
     except BaseException:
         run.tasks.abandon()
-        if slots is not None:
+        if slots is not None and not waits_for_slot:
             slots.give_back()
         if run.parent is not None:
             run.parent.children.discard(run)  # type: ignore[union-attr]
@@ -118,6 +125,8 @@ async def drive(run: WorkflowRun) -> None:
                 run.waiters.cancel_all()
             if run.children:
                 await _stop_children(run.children)
+            if run.tasks.let_go is not None:
+                await _let_go(run, run.tasks.let_go)
             if run.journal is not None and run.outcome is not None:
                 failure = await run.journal.end(run.outcome, run.cancel_request is not None)
                 if failure is not None:  # the run's end could not be written: it failed
@@ -136,6 +145,22 @@ async def _stop_children(children: set[WorkflowRun]) -> None:
     for child in stopping:
         child.cancel()
     await asyncio.wait([child.handler for child in stopping])
+
+
+async def _let_go(run: WorkflowRun, let_go: Callable[[], Awaitable[None]]) -> None:
+    """Let go of what the workflow held for the run, now that nothing of the run uses it;
+    what that raises fails the run."""
+    run.tasks.let_go = None
+    try:
+        await let_go()
+    except Exception as error:
+        error.add_note(
+            f"raised letting go of what workflow {run.workflow_name} held for the run "
+            "(Workflow.hold_for_run)"
+        )
+        run.outcome = outcomes.Outcome(
+            terminal=WorkflowFailedEvent(step_name="", exception=error), error=error
+        )
 
 
 def _settle(run: WorkflowRun) -> None:

@@ -1,4 +1,5 @@
-"""The one owner of every task a run starts: its driver and its step workers.
+"""The one owner of every task a run starts: its driver and its step workers (and of how
+to let go of what the workflow holds for the run, which the driver does last).
 
 A run is done only when all of them are: the driver, which waits for the outcome, stops the
 workers through this owner before it resolves the handler. `asyncio.TaskGroup` does not fit:
@@ -10,7 +11,7 @@ in the caller's task, which `Workflow.run()` (a plain function returning a handl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 
@@ -19,11 +20,13 @@ class RunTasks(set["asyncio.Task[Any]"]):
     and its driver. A set itself rather than an object holding one: thousands of runs may
     wait at once, and each holds one of these."""
 
-    __slots__ = ("driver",)
+    __slots__ = ("driver", "let_go")
 
     def __init__(self) -> None:
         super().__init__()
         self.driver: asyncio.Task[None] | None = None
+        self.let_go: Callable[[], Awaitable[None]] | None = None
+        """How to let go of what the workflow's `hold_for_run` took for the run."""
 
     def start_driver(
         self, loop: asyncio.AbstractEventLoop, driver: Coroutine[Any, Any, None]

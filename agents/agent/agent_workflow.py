@@ -65,7 +65,7 @@ from agents.agent.state_prompt import checked_template
 from agents.llm.llama_index_llm import as_llm
 from agents.llm.protocol import LLM
 from agents.llm.types import ChatMessage
-from tools import ToolSet
+from tools import FunctionTool, ToolSet
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM as LlamaIndexLLMBase
@@ -291,6 +291,12 @@ class AgentWorkflow(ConversationWorkflow):
             )
         )
         return self.agents[request.to_agent]
+
+    def run_tools(self) -> Iterator[FunctionTool]:
+        """Every agent's tools: a run holds their sessions (an MCP server's) for all its
+        turns, whichever agent is talking."""
+        for agent in self.agents.values():
+            yield from agent.run_tools()
 
     def active_agent(self, state: AgentState) -> FunctionAgent:
         """The agent that is talking in the context whose state is `state` (the root agent

@@ -18,7 +18,7 @@ subclass as usual.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from agentflow import Context, step
@@ -34,7 +34,7 @@ from agents.agent.events import (
 from agents.agent.run_state import AgentState
 from agents.agent.turns import AgentTurns
 from agents.llm.types import ChatMessage
-from tools import ToolOutput
+from tools import FunctionTool, ToolOutput
 
 
 class ToolCalling(AgentTurns):
@@ -129,6 +129,11 @@ class ToolCalling(AgentTurns):
         return AgentInput(input=prompt, agent_name=self.name)
 
     # -- the pieces of a tool call; override to change one behaviour --------------------
+
+    def run_tools(self) -> Iterable[FunctionTool]:
+        """The agent's tools: a run holds their sessions (an MCP server's) for all its
+        turns."""
+        return self.toolset
 
     def tools_for_llm(self) -> list[Any] | None:
         """The tools each LLM call offers (None for none): the whole toolset."""

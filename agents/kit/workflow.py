@@ -12,15 +12,22 @@ code written for any `Workflow` runs these unchanged; anything else first is the
 input, then the names in `run_inputs`, in order (`agents.kit.run_arguments`). Each
 workflow says what its inputs are (`run_inputs`) and how they become the start event's
 fields (`start_fields`); it declares `run()`'s typed overloads for type checkers only.
+
+Each run holds the sessions of the workflow's tools (`run_tools`; an MCP server's, say) from
+its start to its end, whatever the outcome (`tools.sessions`, through the engine's
+`Workflow.hold_for_run`): the calls of all its turns share one, and the run's end closes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar
 
 from agentflow import Workflow
 from agentflow.handler import ResultT, WorkflowHandler
 from agents.kit.run_arguments import name_positional_arguments
+from tools import FunctionTool
+from tools.sessions import hold_sessions
 
 
 class PrebuiltWorkflow(Workflow[ResultT]):
@@ -43,3 +50,12 @@ class PrebuiltWorkflow(Workflow[ResultT]):
         convert the workflow's inputs here, leaving out those not given, so that a run
         given none resumes. As given by default."""
         return arguments
+
+    def run_tools(self) -> Iterable[FunctionTool]:
+        """The tools this workflow's runs may call, whose sessions each run holds: none by
+        default."""
+        return ()
+
+    def hold_for_run(self) -> Callable[[], Awaitable[None]] | None:
+        """Hold the sessions of `run_tools()` for the run (see the module docstring)."""
+        return hold_sessions(self.run_tools())

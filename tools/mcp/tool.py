@@ -4,7 +4,8 @@ Its schema is the server's own JSON schema (`MCPToolMetadata.get_parameters_dict
 to the model unchanged; its arguments go to the server unvalidated, since the server
 validates them against that schema and answers an invalid call with an error result the
 model reads. A call goes through the `MCPToolSet` the tool came from, which holds the
-session, applies the timeout and reconnects.
+session, applies the timeout and reconnects; the toolset is the tool's `session`, which an
+agent run holds for all its turns (`tools.sessions`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class MCPTool(FunctionTool):
         super().__init__(self._call_remote, metadata, timeout=timeout)
         self.toolset = toolset
         """The toolset whose session the calls use."""
+        self.session = toolset
 
     def __repr__(self) -> str:
         return f"MCPTool(name={self.name!r}, server={self.toolset.server!r})"

@@ -6,12 +6,17 @@ async with MCPToolSet.stdio("python", ["files_server.py"], prefix="files_") as f
     await agent.run("What is in notes.txt?")
 ```
 
-The session is shared: held open by `async with` (one session for the block), and by
-the calls under way. Without a block, the first call opens it, concurrent calls share it,
-and the last call to finish closes it, so nothing outlives the agent run that made the
-calls; `list_tools()` alone opens one just to list. Whatever the outcome (a result, an
-error, a timeout, the caller cancelled) the server process is stopped, or the HTTP
-session ended, before the last holder returns.
+The session is shared by whoever holds it: an `async with` block (one session for the
+block), an agent run (one for the run, all its turns: `hold()` as it starts, `release()` as
+it ends, which the prebuilt workflows do for their tools through `tools.sessions`), and each
+call under way. The first call opens it, and the last holder to let go closes it: without a
+block, a run's calls share one session, which the run's end closes, while calls made
+outside a run share one only as long as they overlap; `list_tools()` alone opens one just
+to list. Runs that overlap (of one agent, or of agents given the same toolset's tools)
+share the session, as calls in one block do: a toolset is one server connection, its tools
+bound to it, so a run that needs a server state of its own uses a toolset of its own.
+Whatever the outcome (a result, an error, a timeout, the caller cancelled) the server
+process is stopped, or the HTTP session ended, before the last holder returns.
 
 A call whose server went away (its process ended, its connection closed) reconnects once
 and is sent again; if that fails too the output is an error naming `MCPServerGoneError`.
@@ -31,6 +36,7 @@ from agentflow.extras import extra_needed
 from tools.errors import (
     MCPConnectionError,
     MCPServerGoneError,
+    MCPSessionNotHeldError,
     MCPToolCallError,
     MCPToolNotOnServerError,
     MCPToolsNotListedError,
@@ -151,11 +157,11 @@ class MCPToolSet:
 
     async def __aenter__(self) -> MCPToolSet:
         """Open the session for the block and list the tools."""
-        connection = await self._hold()
+        self.hold()
         try:
-            await self._list(connection)
+            await self._list(await self._open())
         except BaseException:
-            await self._let_go()
+            await self.release()
             raise
         return self
 
@@ -165,71 +171,83 @@ class MCPToolSet:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self._let_go()
+        await self.release()
 
     async def list_tools(self) -> list[MCPTool]:
         """List the server's tools (those `allow` names), as tools for an agent. Raises
         `MCPConnectionError` when the server cannot be reached, `MCPToolNotOnServerError`
         when `allow` names a tool it does not offer."""
-        connection = await self._hold()
+        self.hold()
         try:
-            return await self._list(connection)
+            return await self._list(await self._open())
         finally:
-            await self._let_go()
+            await self.release()
 
     async def call(self, tool: MCPTool, arguments: dict[str, Any]) -> ToolOutput:
         """Call `tool` on the server; every failure but the caller's cancellation is an
         error output."""
+        self.hold()
         try:
-            connection = await self._hold()
+            return await self._call(tool, arguments)
+        finally:
+            await self.release()
+
+    async def _call(self, tool: MCPTool, arguments: dict[str, Any]) -> ToolOutput:
+        try:
+            connection = await self._open()
         except MCPConnectionError as error:
             return _error(tool.name, arguments, str(error), error)
-        try:
-            for attempt in (1, 2):
-                try:
-                    result = await connection.client.call_tool(
-                        tool.metadata.remote_name, arguments, read_timeout_seconds=tool.timeout
-                    )
-                    return to_tool_output(tool.name, arguments, result)
-                except MCPError as error:
-                    if error.code == REQUEST_TIMEOUT:
-                        return self._timed_out(tool, arguments, error)
-                    if error.code != CONNECTION_CLOSED:
-                        return self._refused(tool, arguments, error)
-                    gone: BaseException = error
-                except _GONE as error:
-                    gone = error
-                if attempt == 2:
-                    return self._gone(tool, arguments, gone)
-                try:
-                    connection = await self._reconnect(connection)
-                except MCPConnectionError as error:
-                    return self._gone(tool, arguments, error)
-            raise AssertionError("unreachable: the second attempt returns")
-        finally:
-            await self._let_go()
+        for attempt in (1, 2):
+            try:
+                result = await connection.client.call_tool(
+                    tool.metadata.remote_name, arguments, read_timeout_seconds=tool.timeout
+                )
+                return to_tool_output(tool.name, arguments, result)
+            except MCPError as error:
+                if error.code == REQUEST_TIMEOUT:
+                    return self._timed_out(tool, arguments, error)
+                if error.code != CONNECTION_CLOSED:
+                    return self._refused(tool, arguments, error)
+                gone: BaseException = error
+            except _GONE as error:
+                gone = error
+            if attempt == 2:
+                return self._gone(tool, arguments, gone)
+            try:
+                connection = await self._reconnect(connection)
+            except MCPConnectionError as error:
+                return self._gone(tool, arguments, error)
+        raise AssertionError("unreachable: the second attempt returns")
 
     # -- the shared session -------------------------------------------------------------
 
-    async def _hold(self) -> MCPConnection:
-        """The open session, opened now if none is; the caller must `_let_go()` after."""
+    def hold(self) -> None:
+        """Keep the session open until the matching `release()`: the calls made meanwhile
+        share one, which the first of them opens. Opens nothing itself."""
         self._holders += 1
-        try:
-            async with self._connecting:
-                if self._connection is None:
-                    connection = MCPConnection(self._make_client, self.server)
-                    await connection.open()
-                    self._connection = connection
-                return self._connection
-        except BaseException:
-            await self._let_go()
-            raise
 
-    async def _let_go(self) -> None:
+    async def release(self) -> None:
+        """Let go of one `hold()`. The last holder to let go closes the session: the
+        server process is stopped, or the HTTP session ended, before this returns, even
+        when the caller is cancelled meanwhile (it gets its CancelledError after)."""
+        if self._holders == 0:
+            raise MCPSessionNotHeldError(
+                f"MCPToolSet.release() for MCP server {self.server}, which nothing holds: "
+                "each release() must follow a hold() of its own"
+            )
         self._holders -= 1
         if self._holders == 0 and self._connection is not None:
             connection, self._connection = self._connection, None
             await connection.close()
+
+    async def _open(self) -> MCPConnection:
+        """The open session, opened now if none is; for a holder only."""
+        async with self._connecting:
+            if self._connection is None:
+                connection = MCPConnection(self._make_client, self.server)
+                await connection.open()
+                self._connection = connection
+            return self._connection
 
     async def _reconnect(self, broken: MCPConnection) -> MCPConnection:
         """A new session in place of `broken` (unless another call replaced it already)."""

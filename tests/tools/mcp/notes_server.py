@@ -50,6 +50,17 @@ def pid() -> int:
     return os.getpid()
 
 
+_answered = 0
+
+
+@server.tool()
+def tally(label: str) -> str:
+    """Count the calls this process has answered: state that lives as long as its session."""
+    global _answered
+    _answered += 1
+    return f"{label}: call {_answered} of process {os.getpid()}"
+
+
 @server.tool()
 async def wait_forever(notify_port: int) -> str:
     """Tell a test on 127.0.0.1:notify_port that the call arrived (the process id), then

@@ -17,6 +17,7 @@ from tools import ToolSet
 from tools.errors import (
     MCPConnectionError,
     MCPServerGoneError,
+    MCPSessionNotHeldError,
     MCPToolNotOnServerError,
     MCPToolsNotListedError,
 )
@@ -157,6 +158,24 @@ async def test_without_a_block_the_session_lasts_as_long_as_the_calls(
     assert not output.is_error
     assert not is_alive(int(output.content))
     assert child_processes() == []
+
+
+async def test_calls_between_hold_and_release_share_one_session(notes: MCPToolSet) -> None:
+    tally = next(tool for tool in await notes.list_tools() if tool.name == "notes_tally")
+
+    notes.hold()
+    first, second = await tally.acall(label="a"), await tally.acall(label="b")
+    assert len(child_processes()) == 1  # the calls have ended; the hold keeps the session
+    await notes.release()
+
+    assert first.content.split(" of process ")[0] == "a: call 1"
+    assert second.content.split(" of process ")[0] == "b: call 2"
+    assert not is_alive(int(first.content.split(" of process ")[1]))
+
+
+async def test_a_release_without_a_hold_is_refused(notes: MCPToolSet) -> None:
+    with pytest.raises(MCPSessionNotHeldError, match="must follow a hold"):
+        await notes.release()
 
 
 @pytest.mark.parametrize("in_block", [True, False], ids=["async-with", "no-block"])
