@@ -5,22 +5,34 @@ retried) gets a child span `step <name>` with the step name, the event type, the
 number and the run id as attributes, and exceptions recorded. Spans are made only when
 `opentelemetry-api` is installed (extra `otel`) and an SDK tracer provider has been set:
 otherwise nothing is imported and a run pays one dictionary lookup.
+
+The layers above make the GenAI spans inside a step's span (`agents.llm.spans`: `chat
+{model}`, `tools.spans`: `execute_tool {name}`, `agents.agent.spans`: `invoke_agent {name}`)
+with the helpers here: the same tracer, the one switch for recording message contents,
+and the one way a failure is marked.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from agentflow.events import Event
-
 if TYPE_CHECKING:
     from opentelemetry.context import Context as TraceContext
-    from opentelemetry.trace import Tracer
+    from opentelemetry.trace import Span, Tracer
+
+    from agentflow.events import Event
 
 _INSTRUMENTATION_NAME = "agentflow"
+
+CONTENT_VARIABLE = "AGENTFLOW_TRACE_CONTENT"
+"""Set to 1 (or true, yes, on) to record message contents, tool arguments and results on
+the GenAI spans; they may hold personal data, so they are left out unless asked for."""
+
+_record_content: bool | None = None
 
 
 def active_tracer() -> Tracer | None:
@@ -38,6 +50,35 @@ def active_tracer() -> Tracer | None:
         return None
     tracer: Tracer = provider.get_tracer(_INSTRUMENTATION_NAME)
     return tracer
+
+
+def record_content(enabled: bool | None) -> None:
+    """Record message contents, tool arguments and results on the GenAI spans (True), never
+    (False), or as `AGENTFLOW_TRACE_CONTENT` says (None, the default)."""
+    global _record_content
+    _record_content = enabled
+
+
+def content_recorded() -> bool:
+    """Whether GenAI spans record contents now (`record_content`, else the variable)."""
+    if _record_content is not None:
+        return _record_content
+    return os.environ.get(CONTENT_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def mark_failed(span: Span, error_type: str, description: str) -> None:
+    """Mark `span` failed the way the GenAI conventions ask: `error.type` (an exception's
+    class name, or a name of our own for a failure without one) and status ERROR."""
+    from opentelemetry.trace import Status, StatusCode
+
+    span.set_attribute("error.type", error_type)
+    span.set_status(Status(StatusCode.ERROR, description))
+
+
+def mark_raised(span: Span, error: BaseException) -> None:
+    """`mark_failed` for an exception, which is recorded on `span` too."""
+    span.record_exception(error)
+    mark_failed(span, type(error).__qualname__, str(error) or type(error).__qualname__)
 
 
 @contextmanager
