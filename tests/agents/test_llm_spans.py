@@ -56,8 +56,13 @@ async def test_an_openai_call_is_a_client_span_with_every_attribute(
     api.post("/chat/completions").respond(
         200, json=completion("Hi.", model="gpt-4o-mini-2024-07-18")
     )
-    client = OpenAI("gpt-4o-mini", api_key="sk-test", base_url=llm.client.base_url,
-                    temperature=0.2, max_tokens=50)  # fmt: skip
+    client = OpenAI(
+        "gpt-4o-mini",
+        api_key="sk-test",
+        base_url=llm.client.base_url,
+        temperature=0.2,
+        max_tokens=50,
+    )
     tracer = trace.get_tracer("test")
     with tracer.start_as_current_span("step call_llm") as parent:
         await client.achat([ChatMessage.user("hi")], top_p=0.9, seed=7, stop=["END"])
@@ -224,8 +229,8 @@ async def test_an_anthropic_call_and_stream_are_spans(
         assert values["gen_ai.response.model"] == anthropic_wire.MODEL
         assert values["server.address"] == "anthropic.test"
     assert attributes(whole)["gen_ai.response.finish_reasons"] == ("stop",)
-    assert (attributes(whole)["gen_ai.usage.input_tokens"], attributes(whole)[
-        "gen_ai.usage.output_tokens"]) == (20, 3)  # fmt: skip
+    usage = attributes(whole)
+    assert (usage["gen_ai.usage.input_tokens"], usage["gen_ai.usage.output_tokens"]) == (20, 3)
     assert attributes(streamed)["gen_ai.request.top_k"] == 5
     assert attributes(streamed)["gen_ai.response.finish_reasons"] == ("tool_calls",)
     assert attributes(streamed)["gen_ai.usage.output_tokens"] == 9
