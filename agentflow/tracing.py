@@ -9,7 +9,7 @@ listens (`agentflow.tracing_llamaindex`). Otherwise nothing is imported and a ru
 dictionary lookups (`active_tracing`).
 
 The layers above make the GenAI spans inside a step's span (`agents.llm.spans`: `chat
-{model}`, `tools.spans`: `execute_tool {name}`, `agents.agent.spans`: `invoke_agent {name}`)
+{model}`, `tools.spans`: `execute_tool {name}`, `agents.kit.agent_spans`: `invoke_agent {name}`)
 with the helpers here: the same tracer, the one switch for recording message contents,
 and the one way a failure is marked.
 """
@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from agentflow.tracing_llamaindex import active_dispatcher
 
 if TYPE_CHECKING:
     from llama_index_instrumentation.dispatcher import Dispatcher
@@ -110,8 +112,6 @@ class RunSpans:
 def active_tracing() -> RunTracing | None:
     """Who collects the spans of a run starting now; None when no one does (then nothing is
     imported: two dictionary lookups)."""
-    from agentflow.tracing_llamaindex import active_dispatcher
-
     tracer, dispatcher = active_tracer(), active_dispatcher()
     if tracer is None and dispatcher is None:
         return None

@@ -16,24 +16,19 @@ handler), and nothing is announced while only its null handlers are there.
 
 from __future__ import annotations
 
-import inspect
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+# Imported when a handler listens, never by a run that only checks: `inspect` and `uuid`.
 if TYPE_CHECKING:
+    import inspect
+
     from llama_index_instrumentation.dispatcher import Dispatcher
 
     from agentflow.events import Event
 
 _DISPATCHER_NAME = "agentflow"
-_RUN_ARGUMENTS = inspect.Signature(
-    [inspect.Parameter("start_event", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-)
-_STEP_ARGUMENTS = inspect.Signature(
-    [inspect.Parameter("ev", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-)
 
 
 def active_dispatcher() -> Dispatcher | None:
@@ -59,13 +54,15 @@ class LlamaIndexRunSpan:
     """A run announced to the dispatcher: entered when made, ended by `end`."""
 
     def __init__(self, dispatcher: Dispatcher, workflow: Any, start_event: Any) -> None:
+        import uuid
+
         from llama_index_instrumentation.span import active_span_id
 
         self.dispatcher = dispatcher
         self.workflow = workflow
         self.id = f"{type(workflow).__name__}.run-{uuid.uuid4()}"
         """The run's span id: its steps' parent."""
-        self._arguments = _RUN_ARGUMENTS.bind(start_event)
+        self._arguments = _signature("start_event").bind(start_event)
         dispatcher.span_enter(
             id_=self.id,
             bound_args=self._arguments,
@@ -87,14 +84,17 @@ def announced_step(
     call: Callable[[Event], Awaitable[Any]], run: LlamaIndexRunSpan, step_name: str
 ) -> Callable[[Event], Awaitable[Any]]:
     """`call` wrapped so that each execution is a span under `run`'s."""
+    import uuid
+
     from llama_index_instrumentation.span import active_span_id
 
     dispatcher, workflow = run.dispatcher, run.workflow
     prefix = f"{type(workflow).__name__}.{step_name}-"
+    signature = _signature("ev")
 
     async def call_in_span(event: Event) -> Any:
         id_ = f"{prefix}{uuid.uuid4()}"
-        arguments = _STEP_ARGUMENTS.bind(event)
+        arguments = signature.bind(event)
         dispatcher.span_enter(id_=id_, bound_args=arguments, instance=workflow, parent_id=run.id)
         token = active_span_id.set(id_)
         try:
@@ -108,6 +108,15 @@ def announced_step(
         return result
 
     return call_in_span
+
+
+def _signature(parameter: str) -> inspect.Signature:
+    """The arguments a handler is shown: the start event of a run, the event of a step."""
+    import inspect
+
+    return inspect.Signature(
+        [inspect.Parameter(parameter, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    )
 
 
 def _drop(
