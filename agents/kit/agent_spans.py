@@ -44,11 +44,15 @@ class AgentIdentity:
     """That model's provider (`gen_ai.provider.name`): "openai", "anthropic", ..."""
 
 
-def run_as_agent(agent: AgentIdentity, start: Callable[[], HandlerT]) -> HandlerT:
+def run_as_agent(
+    identify: Callable[[], AgentIdentity | None], start: Callable[[], HandlerT]
+) -> HandlerT:
     """`start()` (a run starting), inside an `invoke_agent {name}` span that lasts until
-    the handler it returns resolves; just `start()` when tracing is off."""
+    the handler it returns resolves; just `start()` when tracing is off or `identify()`
+    (asked only when tracing is on) says the workflow is no agent."""
     tracer = active_tracer()
-    if tracer is None:
+    agent = identify() if tracer is not None else None
+    if tracer is None or agent is None:
         return start()
     from opentelemetry import context, trace
     from opentelemetry.trace import SpanKind

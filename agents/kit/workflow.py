@@ -47,11 +47,9 @@ class PrebuiltWorkflow(Workflow[ResultT]):
         name_positional_arguments(f"{type(self).__name__}.run", args, kwargs, self.run_inputs)
         ctx, start_event = kwargs.pop("ctx", None), kwargs.pop("start_event", None)
         fields = self.start_fields(kwargs)
-        agent = self.agent_identity()
-        if agent is None:
-            return super().run(ctx, start_event, **fields)
         return run_as_agent(
-            agent, lambda: super(PrebuiltWorkflow, self).run(ctx, start_event, **fields)
+            self.agent_identity,
+            lambda: super(PrebuiltWorkflow, self).run(ctx, start_event, **fields),
         )
 
     def agent_identity(self) -> AgentIdentity | None:
