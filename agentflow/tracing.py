@@ -6,7 +6,8 @@ number and the run id as attributes, and exceptions recorded. Spans are made onl
 `opentelemetry-api` is installed (extra `otel`) and an SDK tracer provider has been set.
 The same run and step spans reach LlamaIndex's instrumentation when a handler of its
 listens (`agentflow.tracing_llamaindex`). Otherwise nothing is imported and a run pays two
-dictionary lookups (`active_tracing`).
+dictionary lookups (`active_tracing`; a look at the dispatchers' handlers besides, when
+LlamaIndex's instrumentation is loaded).
 
 The layers above make the GenAI spans inside a step's span (`agents.llm.spans`: `chat
 {model}`, `tools.spans`: `execute_tool {name}`, `agents.kit.agent_spans`: `invoke_agent {name}`)
@@ -110,8 +111,7 @@ class RunSpans:
 
 
 def active_tracing() -> RunTracing | None:
-    """Who collects the spans of a run starting now; None when no one does (then nothing is
-    imported: two dictionary lookups)."""
+    """Who collects the spans of a run starting now; None when no one does."""
     tracer, dispatcher = active_tracer(), active_dispatcher()
     if tracer is None and dispatcher is None:
         return None
