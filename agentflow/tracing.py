@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from agentflow.tracing_llamaindex import LlamaIndexRunSpan
 
 _INSTRUMENTATION_NAME = "agentflow"
+_LLAMA_INDEX = "llama_index_instrumentation"
 
 CONTENT_VARIABLE = "AGENTFLOW_TRACE_CONTENT"
 """Set to 1 (or true, yes, on) to record message contents, tool arguments and results on
@@ -112,6 +113,10 @@ class RunSpans:
 
 def active_tracing() -> RunTracing | None:
     """Who collects the spans of a run starting now; None when no one does."""
+    # Neither package loaded, so no one can have set a provider or registered a handler:
+    # the common case, answered without a call.
+    if "opentelemetry.trace" not in sys.modules and _LLAMA_INDEX not in sys.modules:
+        return None
     tracer, dispatcher = active_tracer(), active_dispatcher()
     if tracer is None and dispatcher is None:
         return None
