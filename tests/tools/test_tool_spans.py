@@ -161,3 +161,21 @@ async def test_a_caller_cancelled_mid_call_ends_the_span_failed(
     span = only_span(captured_spans)
     assert attributes(span)["error.type"] == "CancelledError"
     assert span.status.status_code is StatusCode.ERROR
+
+
+async def test_the_variable_turns_contents_on_and_the_setting_wins(
+    captured_spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentflow.tracing import record_content
+
+    monkeypatch.setenv("AGENTFLOW_TRACE_CONTENT", "1")
+    await add.acall(1, 2)
+    record_content(False)
+    try:
+        await add.acall(3, 4)
+    finally:
+        record_content(None)
+    on, off = captured_spans.get_finished_spans()
+    assert json.loads(str(attributes(on)["gen_ai.tool.call.arguments"])) == {"a": 1, "b": 2}
+    assert attributes(on)["gen_ai.tool.call.result"] == "3"
+    assert "gen_ai.tool.call.arguments" not in attributes(off)
