@@ -123,6 +123,11 @@ class MissingExtraError(ImportError):
         """What needed it (a class, function or file type)."""
 
 
+class TracingConfigurationError(ValueError):
+    """An `OTEL_*` variable asks for span export in a way agentflow cannot set up (an
+    unknown exporter or protocol); the message names the variable and its value."""
+
+
 class StoreError(Exception):
     """A durable run store (`agentflow.stores`) could not do what was asked; the subclasses
     say what."""

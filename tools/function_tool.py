@@ -25,6 +25,7 @@ from tools.errors import ToolCancelledError
 from tools.metadata import ToolMetadata
 from tools.output import ToolOutput, render_content
 from tools.schema import describe_function, null_means_default, parse_docstring
+from tools.spans import traced_tool_call, traced_tool_call_sync
 from tools.tasks import await_in_own_task, run_coroutine_blocking
 from tools.threads import start_in_thread
 
@@ -146,8 +147,23 @@ class FunctionTool:
         `ctx: Context` gets the context passed under its parameter's name. A CancelledError
         the function brings on itself is an error output; cancelling the caller cancels
         the function and propagates. With a timeout the call runs in a task of its own
-        (`tools.tasks`), so that a function ignoring its cancel can be left behind.
+        (`tools.tasks`), so that a function ignoring its cancel can be left behind. Traced
+        as `execute` is.
         """
+        return await self.execute(args, kwargs)
+
+    async def execute(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], *, call_id: str | None = None
+    ) -> ToolOutput:
+        """`acall(*args, **kwargs)` as the call `call_id` of a model's reply: with a tracer
+        provider set, in an `execute_tool {name}` span (`tools.spans`) around `invoke`."""
+        return await traced_tool_call(
+            self.name, self.metadata.description, call_id, lambda: self.invoke(args, kwargs)
+        )
+
+    async def invoke(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ToolOutput:
+        """The call itself, untraced (what `acall` describes); a tool that calls elsewhere
+        (an MCP server's) replaces this."""
         prepared = self._prepare(args, kwargs)
         if isinstance(prepared, ToolOutput):
             return prepared
@@ -160,28 +176,48 @@ class FunctionTool:
         except ToolCancelledError as error:
             return self._error(prepared.raw_input, str(error), error)
 
-    async def acall_json(self, arguments: str, ctx: Context[Any] | None = None) -> ToolOutput:
-        """Call with the arguments as an LLM sends them: a JSON object in a string.
+    async def acall_json(
+        self, arguments: str, ctx: Context[Any] | None = None, *, call_id: str | None = None
+    ) -> ToolOutput:
+        """Call with the arguments as an LLM sends them: a JSON object in a string, as the
+        call `call_id` of its reply (traced as `execute` is).
 
         An empty string means no arguments. `ctx` reaches a function that declares a
         Context parameter and is ignored otherwise.
         """
-        parsed = self._parse_json(arguments)
-        if isinstance(parsed, ToolOutput):
-            return parsed
+
+        async def parse_and_invoke() -> ToolOutput:
+            parsed = self._parse_json(arguments)
+            if isinstance(parsed, ToolOutput):
+                return parsed
+            return await self.invoke((), self.keywords_for(parsed, ctx))
+
+        return await traced_tool_call(
+            self.name, self.metadata.description, call_id, parse_and_invoke
+        )
+
+    def keywords_for(self, arguments: dict[str, Any], ctx: Context[Any] | None) -> dict[str, Any]:
+        """A model's `arguments` as the keyword arguments of a call: the Context, when the
+        function takes one, is the caller's `ctx`, never one the model named."""
+        kwargs = dict(arguments)
         if self.ctx_param_name is not None:
-            # The LLM does not get to supply the Context: only the caller's counts.
-            parsed.pop(self.ctx_param_name, None)
+            kwargs.pop(self.ctx_param_name, None)
             if ctx is not None:
-                parsed[self.ctx_param_name] = ctx
-        return await self.acall(**parsed)
+                kwargs[self.ctx_param_name] = ctx
+        return kwargs
 
     def call(self, /, *args: Any, **kwargs: Any) -> ToolOutput:
         """`acall` for synchronous code: sync functions run in the calling thread (in a
         worker thread when there is a timeout), async ones on an event loop of their own.
+        Traced as `execute` is (without a call id).
         """
         if self._is_async:
             return run_coroutine_blocking(lambda: self.acall(*args, **kwargs), self.name)
+        return traced_tool_call_sync(
+            self.name, self.metadata.description, lambda: self._call_sync(args, kwargs)
+        )
+
+    def _call_sync(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ToolOutput:
         prepared = self._prepare(args, kwargs)
         if isinstance(prepared, ToolOutput):
             return prepared

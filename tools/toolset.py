@@ -14,6 +14,7 @@ from tools.errors import DuplicateToolError
 from tools.function_tool import FunctionTool
 from tools.interop import as_tool
 from tools.output import ToolOutput
+from tools.spans import traced_tool_call
 
 if TYPE_CHECKING:
     from agentflow.context import Context
@@ -62,36 +63,49 @@ class ToolSet:
         return f"ToolSet({self.names!r})"
 
     async def acall(
-        self, name: str, arguments: dict[str, Any], ctx: Context[Any] | None = None
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        ctx: Context[Any] | None = None,
+        *,
+        call_id: str | None = None,
     ) -> ToolOutput:
-        """Call the tool `name` with keyword arguments; `ctx` reaches tools that take it."""
+        """Call the tool `name` with keyword arguments, as the call `call_id` of a model's
+        reply; `ctx` reaches tools that take it. Traced as `FunctionTool.execute` is, a
+        name the set does not hold too."""
         tool = self._tools.get(name)
         if tool is None:
-            return self._unknown(name, arguments)
-        kwargs = dict(arguments)
-        if tool.ctx_param_name is not None:
-            # Arguments come from the LLM; only the caller supplies the Context.
-            kwargs.pop(tool.ctx_param_name, None)
-            if ctx is not None:
-                kwargs[tool.ctx_param_name] = ctx
-        return await tool.acall(**kwargs)
+            return await self._unknown(name, arguments, call_id)
+        # Arguments come from the LLM; only the caller supplies the Context.
+        return await tool.execute((), tool.keywords_for(arguments, ctx), call_id=call_id)
 
     async def acall_json(
-        self, name: str, arguments: str, ctx: Context[Any] | None = None
+        self,
+        name: str,
+        arguments: str,
+        ctx: Context[Any] | None = None,
+        *,
+        call_id: str | None = None,
     ) -> ToolOutput:
         """Call the tool `name` with an LLM's JSON arguments string."""
         tool = self._tools.get(name)
         if tool is None:
-            return self._unknown(name, {"arguments": arguments})
-        return await tool.acall_json(arguments, ctx=ctx)
+            return await self._unknown(name, {"arguments": arguments}, call_id)
+        return await tool.acall_json(arguments, ctx=ctx, call_id=call_id)
 
     def _available(self) -> str:
         return ", ".join(self._tools) or "(none)"
 
-    def _unknown(self, name: str, raw_input: dict[str, Any]) -> ToolOutput:
-        return ToolOutput(
-            tool_name=name,
-            content=f"Error: there is no tool named '{name}'. Available tools: {self._available()}",
-            raw_input=raw_input,
-            is_error=True,
-        )
+    async def _unknown(
+        self, name: str, raw_input: dict[str, Any], call_id: str | None
+    ) -> ToolOutput:
+        async def answer() -> ToolOutput:
+            return ToolOutput(
+                tool_name=name,
+                content=f"Error: there is no tool named '{name}'. Available tools: "
+                f"{self._available()}",
+                raw_input=raw_input,
+                is_error=True,
+            )
+
+        return await traced_tool_call(name, None, call_id, answer)

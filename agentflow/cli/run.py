@@ -20,6 +20,7 @@ from agentflow.cli.errors import (
 )
 from agentflow.cli.loading import instantiate, load_workflow
 from agentflow.cli.options import Subcommands, add_workflow_command
+from agentflow.cli.telemetry import export_spans_from_environment
 
 if TYPE_CHECKING:
     import asyncio
@@ -92,6 +93,7 @@ def run_command(args: argparse.Namespace) -> int:
     code."""
     if args.quiet and args.events is not None:
         raise ConflictingOptionsError("--events shows events, which --quiet leaves out")
+    export_spans_from_environment()
     if args.llm_timeout is None:
         return _run_target(args)
     # Set before the target is imported: a module may build its client as it loads.

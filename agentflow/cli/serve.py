@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from agentflow.cli.errors import EXIT_OK, CommandLineError
 from agentflow.cli.loading import describe, load_attribute
 from agentflow.cli.options import Subcommands
+from agentflow.cli.telemetry import export_spans_from_environment
 
 if TYPE_CHECKING:
     from agentflow.server import WorkflowServer
@@ -77,6 +78,7 @@ def postgres_store(dsn: str) -> PostgresStore:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Serve the WorkflowServer `args.target` names until interrupted; the exit code."""
+    export_spans_from_environment()
     server = load_server(args.target)
     if args.token_env is not None:
         token = os.environ.get(args.token_env)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from agentflow.cli.errors import EXIT_OK
 from agentflow.cli.options import Subcommands, positive_int
 from agentflow.cli.serve import load_server, postgres_store
+from agentflow.cli.telemetry import export_spans_from_environment
 
 if TYPE_CHECKING:
     from agentflow.runners.dbos import DBOSWorker
@@ -59,6 +60,7 @@ def worker_command(args: argparse.Namespace) -> int:
 
     from agentflow.runners.dbos import DBOSWorker
 
+    export_spans_from_environment()
     worker = DBOSWorker(
         load_server(args.target),
         postgres_store(args.dsn),

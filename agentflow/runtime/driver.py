@@ -100,7 +100,9 @@ async def drive(run: WorkflowRun) -> None:
     or a cancel), then stops every worker, waiter and child run before it writes the
     terminal event to the stream and resolves the handler."""
     tracing = (
-        run_span(run.tracer, run.workflow_name, run.run_id) if run.tracer is not None else _NO_SPAN
+        run_span(run.tracing, run.workflow, run.workflow_name, run.run_id, run.start_event)
+        if run.tracing is not None
+        else _NO_SPAN
     )
     with tracing as trace_context:
         run.trace_context = trace_context
@@ -135,8 +137,8 @@ async def drive(run: WorkflowRun) -> None:
                         error=failure,
                     )
             _settle(run)
-        if run.tracer is not None and run.outcome is not None and run.outcome.error:
-            record_run_failure(run.outcome.error)
+        if trace_context is not None and run.outcome is not None and run.outcome.error:
+            record_run_failure(trace_context, run.outcome.error)
 
 
 async def _stop_children(children: set[WorkflowRun]) -> None:

@@ -63,10 +63,10 @@ def bind_step(run: WorkflowRun, spec: StepSpec) -> Callable[[Event], Awaitable[A
     if spec.resources and run.resources is None:
         run.resources = RunResources()
     invoke = spec.bind(run.workflow, run.ctx, run.resources)
-    if run.tracer is not None and run.trace_context is not None:
+    if run.tracing is not None and run.trace_context is not None:
         invoke = traced_step(
             invoke,
-            run.tracer,
+            run.tracing,
             run.trace_context,
             spec.name,
             run.run_id,

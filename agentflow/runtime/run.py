@@ -55,11 +55,9 @@ from agentflow.runtime.retries import (
 from agentflow.runtime.stream import EventStream
 from agentflow.runtime.tasks import RunTasks
 from agentflow.runtime.waiters import Waiters, wait_in
-from agentflow.tracing import active_tracer
+from agentflow.tracing import active_tracing
 
 if TYPE_CHECKING:
-    from opentelemetry.context import Context as TraceContext
-
     from agentflow.context import Context
     from agentflow.durable.journal import RunJournal
     from agentflow.runtime.port import RunOwner
@@ -67,6 +65,7 @@ if TYPE_CHECKING:
     from agentflow.runtime.snapshot import RunSnapshot
     from agentflow.runtime.stall import Unclaimed
     from agentflow.runtime.step_table import StepSpec, StepTable
+    from agentflow.tracing import RunSpans
     from agentflow.workflow import Workflow
 
 
@@ -121,7 +120,7 @@ class WorkflowRun:
         "timeout",
         "timeout_from_parent",
         "trace_context",
-        "tracer",
+        "tracing",
         "unclaimed",
         "waiters",
         "workflow",
@@ -188,8 +187,8 @@ class WorkflowRun:
         self.collections: Collections | None = None
         self.resources: RunResources | None = None
         self.recoveries: dict[str, int] | None = None
-        self.tracer = active_tracer()
-        self.trace_context: TraceContext | None = None
+        self.tracing = active_tracing()
+        self.trace_context: RunSpans | None = None
         self.reports_step_states = False
         """True once a stream asked for step states: steps bound from then on report them."""
         self.cancel_request: CancelRequest | None = None

@@ -3,7 +3,8 @@
 uvicorn waits for open connections to close before it runs the app's lifespan shutdown, and
 a stream following a waiting run would never close by itself; so as soon as uvicorn begins
 to shut down, the server ends every stream it serves (`WorkflowServer.end_streams`), and the
-clients see their streams end cleanly (they resume with `Last-Event-ID` elsewhere).
+clients see their streams end cleanly (they resume with `Last-Event-ID` elsewhere). Spans
+exported by `agentflow serve` (`agentflow.tracing_export`) are sent once it has shut down.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import uvicorn
+
+from agentflow.tracing_export import flush_exported_spans
 
 if TYPE_CHECKING:
     import socket
@@ -28,6 +31,9 @@ class UvicornServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.workflow_server.end_streams()
         await super().shutdown(sockets=sockets)
+        # uvicorn raises a SIGTERM again once it has shut down, which ends the process
+        # without its exit hooks: the spans of the last runs are sent now.
+        flush_exported_spans()
 
 
 def uvicorn_server(

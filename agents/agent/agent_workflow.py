@@ -62,6 +62,7 @@ from agents.agent.handoff import (
 )
 from agents.agent.run_state import AgentState
 from agents.agent.state_prompt import checked_template
+from agents.kit.agent_spans import AgentIdentity
 from agents.llm.llama_index_llm import as_llm
 from agents.llm.protocol import LLM
 from agents.llm.types import ChatMessage
@@ -209,6 +210,10 @@ class AgentWorkflow(ConversationWorkflow):
             structured_output_fn=structured_output_fn,
             verbose=verbose,
         )
+
+    def agent_identity(self) -> AgentIdentity:
+        """The root agent (the one that answers first), for the runs' `invoke_agent` span."""
+        return self.agents[self.root_agent].agent_identity()
 
     # -- steps: each runs the same step of the agent its event names ----------------------
 

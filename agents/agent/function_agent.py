@@ -70,6 +70,7 @@ from agents.agent.run_state import AgentState, IterationLimitReached
 from agents.agent.state_prompt import checked_template
 from agents.agent.tool_calls import ToolCalling
 from agents.agent.turns import ANSWER_RETRY_PROMPT
+from agents.kit.agent_spans import AgentIdentity
 from agents.kit.reply_failures import noted
 from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputError
 from agents.llm.llama_index_llm import as_llm
@@ -196,6 +197,12 @@ class FunctionAgent(ToolCalling):
         """False: no `AgentStream` events (the reply still arrives streamed)."""
         if early_stopping_method == "generate":
             self.answer_on_max_iterations = True
+
+    def agent_identity(self) -> AgentIdentity:
+        """This agent, for its runs' `invoke_agent` span: its name, model and provider."""
+        return AgentIdentity(
+            self.name, self.llm.metadata.model, getattr(self.llm, "provider_name", None)
+        )
 
     # -- steps --------------------------------------------------------------------------
 

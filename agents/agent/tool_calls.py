@@ -77,7 +77,9 @@ class ToolCalling(AgentTurns):
             elif ev.arguments_error is not None:
                 output = _malformed(ev.tool_name, ev.raw_arguments, ev.arguments_error)
             else:
-                output = await self.toolset.acall(ev.tool_name, ev.arguments, ctx=ctx)
+                output = await self.toolset.acall(
+                    ev.tool_name, ev.arguments, ctx=ctx, call_id=ev.call_id
+                )
         tool = self.toolset.get(ev.tool_name)
         result = ToolCallResult(
             call_id=ev.call_id,

@@ -13,6 +13,9 @@ input, then the names in `run_inputs`, in order (`agents.kit.run_arguments`). Ea
 workflow says what its inputs are (`run_inputs`) and how they become the start event's
 fields (`start_fields`); it declares `run()`'s typed overloads for type checkers only.
 
+An agent's run (`agent_identity`) is traced as an `invoke_agent` span around the run's
+own (`agents.kit.agent_spans`).
+
 Each run holds the sessions of the workflow's tools (`run_tools`; an MCP server's, say) from
 its start to its end, whatever the outcome (`tools.sessions`, through the engine's
 `Workflow.hold_for_run`): the calls of all its turns share one, and the run's end closes it.
@@ -25,6 +28,7 @@ from typing import Any, ClassVar
 
 from agentflow import Workflow
 from agentflow.handler import ResultT, WorkflowHandler
+from agents.kit.agent_spans import AgentIdentity, run_as_agent
 from agents.kit.run_arguments import name_positional_arguments
 from tools import FunctionTool
 from tools.sessions import hold_sessions
@@ -42,7 +46,16 @@ class PrebuiltWorkflow(Workflow[ResultT]):
         none, a `ctx` holding an unfinished run resumes it, as for any workflow."""
         name_positional_arguments(f"{type(self).__name__}.run", args, kwargs, self.run_inputs)
         ctx, start_event = kwargs.pop("ctx", None), kwargs.pop("start_event", None)
-        return super().run(ctx, start_event, **self.start_fields(kwargs))
+        fields = self.start_fields(kwargs)
+        return run_as_agent(
+            self.agent_identity,
+            lambda: super(PrebuiltWorkflow, self).run(ctx, start_event, **fields),
+        )
+
+    def agent_identity(self) -> AgentIdentity | None:
+        """The agent a run of this workflow is, for its `invoke_agent` span when tracing is
+        on (`agents.kit.agent_spans`); None (the default): the workflow is no agent."""
+        return None
 
     def start_fields(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The start event's fields (and `Workflow.run`'s own options, passed on as they

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from agentflow.extras import extra_needed
 from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
+from agents.llm.spans import ChatSpan, chat_span
 from agents.llm.structured import predict_structured
 from agents.llm.tool_schema import tool_schema
 from agents.llm.types import ChatMessage, ChatResponse, ImagePart, TextPart, ToolCallPart, Usage
@@ -91,17 +92,20 @@ class LlamaIndexLLM:
     ) -> ChatResponse:
         """The wrapped LLM's reply, with its tool calls."""
         history = _history(messages, kwargs)
-        if tools:
-            response = await self._function_calling().achat_with_tools(
-                _llama_tools(tools),
-                chat_history=history,
-                allow_parallel_tool_calls=True,
-                tool_required=tool_choice == "required",
-                **kwargs,
-            )
-        else:
-            response = await self.llm.achat(history, **kwargs)
-        return self._response(response, delta=None, final=True)
+        with self._span(messages, kwargs) as span, span.sending():
+            if tools:
+                response = await self._function_calling().achat_with_tools(
+                    _llama_tools(tools),
+                    chat_history=history,
+                    allow_parallel_tool_calls=True,
+                    tool_required=tool_choice == "required",
+                    **kwargs,
+                )
+            else:
+                response = await self.llm.achat(history, **kwargs)
+            reply = self._response(response, delta=None, final=True)
+            span.record(reply, _raw_field(response, "id"), _raw_field(response, "model"))
+        return reply
 
     async def astream_chat(
         self,
@@ -112,23 +116,27 @@ class LlamaIndexLLM:
     ) -> AsyncGenerator[ChatResponse, None]:
         """The wrapped LLM's stream; tool calls are read from its last item."""
         history = _history(messages, kwargs)
-        if tools:
-            stream = await self._function_calling().astream_chat_with_tools(
-                _llama_tools(tools),
-                chat_history=history,
-                allow_parallel_tool_calls=True,
-                tool_required=tool_choice == "required",
-                **kwargs,
-            )
-        else:
-            stream = await self.llm.astream_chat(history, **kwargs)
-        last: Any = None
-        async for item in stream:
+        with self._span(messages, kwargs) as span:
+            with span.sending():
+                if tools:
+                    stream = await self._function_calling().astream_chat_with_tools(
+                        _llama_tools(tools),
+                        chat_history=history,
+                        allow_parallel_tool_calls=True,
+                        tool_required=tool_choice == "required",
+                        **kwargs,
+                    )
+                else:
+                    stream = await self.llm.astream_chat(history, **kwargs)
+            last: Any = None
+            async for item in stream:
+                if last is not None:
+                    yield self._response(last, delta=last.delta or "", final=False)
+                last = item
             if last is not None:
-                yield self._response(last, delta=last.delta or "", final=False)
-            last = item
-        if last is not None:
-            yield self._response(last, delta=last.delta or "", final=True)
+                reply = self._response(last, delta=last.delta or "", final=True)
+                span.record(reply, _raw_field(last, "id"), _raw_field(last, "model"))
+                yield reply
 
     async def astructured_predict(
         self, output_cls: type[OutputT], messages: Sequence[ChatMessage], **kwargs: Any
@@ -161,6 +169,18 @@ class LlamaIndexLLM:
         """The message's text and tool calls, by LlamaIndex's tokenizer."""
         written = [message.text, *(call.name + call.raw_arguments for call in message.tool_calls)]
         return sum(_count_text(text) for text in written if text)
+
+    @property
+    def provider_name(self) -> str:
+        """`gen_ai.provider.name` on the spans: the LlamaIndex integration's package
+        (`llama_index.llms.ollama` gives "ollama"), else "llama_index"."""
+        package = type(self.llm).__module__.split(".")
+        return package[2] if package[:2] == ["llama_index", "llms"] else "llama_index"
+
+    def _span(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatSpan:
+        """The call's `chat` span, with the wrapped LLM's parameters and the call's."""
+        settings = {name: getattr(self.llm, name, None) for name in ("temperature", "max_tokens")}
+        return chat_span(self.provider_name, self.metadata.model, {**settings, **kwargs}, messages)
 
     def _function_calling(self) -> Any:
         from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -290,6 +310,13 @@ def from_llama_message(message: Any) -> ChatMessage:
         tool_call_id=extra.get("tool_call_id"),
         name=extra.get("name"),
     )
+
+
+def _raw_field(response: Any, name: str) -> str | None:
+    """A field of the provider's reply under a LlamaIndex response (`id`, `model`), if any."""
+    raw = response.raw
+    value = raw.get(name) if isinstance(raw, Mapping) else getattr(raw, name, None)
+    return value if isinstance(value, str) else None
 
 
 def _usage(response: Any) -> Usage | None:

@@ -65,6 +65,11 @@ class MeteredLLM:
         """The wrapped client's metadata."""
         return self.llm.metadata
 
+    @property
+    def provider_name(self) -> str | None:
+        """The wrapped client's provider, as its spans name it (None when it has none)."""
+        return getattr(self.llm, "provider_name", None)
+
     async def achat(
         self,
         messages: Sequence[ChatMessage],

@@ -64,9 +64,9 @@ class MCPTool(FunctionTool):
     def __repr__(self) -> str:
         return f"MCPTool(name={self.name!r}, server={self.toolset.server!r})"
 
-    async def acall(self, /, *args: Any, **kwargs: Any) -> ToolOutput:
+    async def invoke(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ToolOutput:
         """Call the tool on the server with keyword arguments; every failure is an error
-        output (see `MCPToolSet.call`)."""
+        output (see `MCPToolSet.call`). Traced by `FunctionTool.execute`, as any tool."""
         if args:
             return ToolOutput(
                 tool_name=self.name,
@@ -83,4 +83,4 @@ class MCPTool(FunctionTool):
         return run_coroutine_blocking(lambda: self.acall(*args, **kwargs), self.name)
 
     async def _call_remote(self, **kwargs: Any) -> ToolOutput:
-        return await self.acall(**kwargs)
+        return await self.invoke((), kwargs)

@@ -21,7 +21,7 @@ import functools
 import inspect
 import math
 import os
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -49,6 +49,7 @@ from agents.llm.anthropic.tool_specs import (
 from agents.llm.errors import EmptyResponseError, LLMConfigurationError
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import ServerSlots
+from agents.llm.spans import chat_span
 from agents.llm.structured import predict_structured
 from agents.llm.token_counts import estimate_reply
 from agents.llm.types import ChatMessage, ChatResponse
@@ -71,6 +72,9 @@ class Anthropic:
         print(step.delta, end="")
     ```
     """
+
+    provider_name = "anthropic"
+    """`gen_ai.provider.name` on this client's spans."""
 
     def __init__(
         self,
@@ -222,21 +226,27 @@ class Anthropic:
         parallel), the finish reason and usage. A refusal or a `max_tokens` stop is
         reported on the response (`refused`, `truncated`)."""
         request, output = self._request(messages, tools, tool_choice, kwargs)
-        try:
-            async with self._slot():
-                reply = await self.client.messages.create(**request)
-        except anthropic.APITimeoutError as error:
-            raise self._timed_out(error, streaming=False) from error
-        if reply.content is None:
-            raise EmptyResponseError(self.model)
-        message, finish = from_anthropic_message(reply.content, reply.stop_reason, output)
-        return ChatResponse(
-            message=message,
-            delta=message.text,
-            usage=from_anthropic_usage(reply.usage),
-            finish_reason=finish,
-            raw=reply,
-        )
+        with chat_span(
+            self.provider_name, self.model, request, messages, str(self.client.base_url)
+        ) as span:
+            try:
+                async with self._slot():
+                    with span.sending():
+                        reply = await self.client.messages.create(**request)
+            except anthropic.APITimeoutError as error:
+                raise self._timed_out(error, streaming=False) from error
+            if reply.content is None:
+                raise EmptyResponseError(self.model)
+            message, finish = from_anthropic_message(reply.content, reply.stop_reason, output)
+            response = ChatResponse(
+                message=message,
+                delta=message.text,
+                usage=from_anthropic_usage(reply.usage),
+                finish_reason=finish,
+                raw=reply,
+            )
+            span.record(response, reply.id, reply.model)
+        return response
 
     async def astream_chat(
         self,
@@ -249,10 +259,31 @@ class Anthropic:
         so far (each tool call's arguments parsed once its block has ended). The item of
         `message_delta` carries the finish reason and usage."""
         request, output = self._request(messages, tools, tool_choice, kwargs)
+        base_url = str(self.client.base_url)
+        with chat_span(self.provider_name, self.model, request, messages, base_url) as span:
+            # aclosing: a caller that stops reading closes the stream (and its slot) now.
+            stream_items = self._stream(request, output, span.sending)
+            async with contextlib.aclosing(stream_items) as stream:
+                async for response in stream:
+                    # `message_start` carries the reply's id and model.
+                    started = getattr(response.raw, "message", None)
+                    span.record(
+                        response, getattr(started, "id", None), getattr(started, "model", None)
+                    )
+                    yield response
+
+    async def _stream(
+        self,
+        request: dict[str, Any],
+        output: str | None,
+        sending: Callable[[], contextlib.AbstractContextManager[Any]],
+    ) -> AsyncGenerator[ChatResponse, None]:
+        """`astream_chat`'s items; `sending()` is entered while the request goes out."""
         accumulator = StreamAccumulator(output)
         try:
             async with self._slot():  # held until the stream ends: the server is still busy
-                stream = await self.client.messages.create(**request, stream=True)
+                with sending():
+                    stream = await self.client.messages.create(**request, stream=True)
                 async with stream:
                     async for event in stream:
                         delta = accumulator.add(event)

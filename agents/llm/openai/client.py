@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any
 
 import openai
@@ -60,6 +60,7 @@ from agents.llm.openai.tool_specs import to_openai_tools
 from agents.llm.openai.transport import raised_as_sdk_errors
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import ServerSlots
+from agents.llm.spans import chat_span
 from agents.llm.structured import predict_structured
 from agents.llm.types import ChatMessage, ChatResponse
 
@@ -90,6 +91,9 @@ class OpenAI:
         print(step.delta, end="")
     ```
     """
+
+    provider_name = "openai"
+    """`gen_ai.provider.name` on this client's spans (an OpenAI-compatible server's too)."""
 
     def __init__(
         self,
@@ -272,20 +276,26 @@ class OpenAI:
         """The model's reply. Malformed tool arguments are flagged on the `ToolCallPart`; a
         refusal or `length` finish is reported on the response (`refused`, `truncated`)."""
         request = self._request(messages, tools, tool_choice, kwargs)
-        async with self._slot():
-            raw, _ = await self._create(request)
-        completion = completion_from(raw, str(self.client.base_url))
-        if not completion.choices:
-            raise EmptyResponseError(self.model)
-        choice = completion.choices[0]
-        message = from_openai_message(choice.message)
-        return ChatResponse(
-            message=message,
-            delta=message.text,
-            usage=from_openai_usage(completion.usage),
-            finish_reason=finish_reason_from(choice.finish_reason),
-            raw=completion,
-        )
+        with chat_span(
+            self.provider_name, self.model, request, messages, str(self.client.base_url)
+        ) as span:
+            async with self._slot():
+                with span.sending():
+                    raw, _ = await self._create(request)
+            completion = completion_from(raw, str(self.client.base_url))
+            if not completion.choices:
+                raise EmptyResponseError(self.model)
+            choice = completion.choices[0]
+            message = from_openai_message(choice.message)
+            response = ChatResponse(
+                message=message,
+                delta=message.text,
+                usage=from_openai_usage(completion.usage),
+                finish_reason=finish_reason_from(choice.finish_reason),
+                raw=completion,
+            )
+            span.record(response, completion.id, completion.model)
+        return response
 
     async def astream_chat(
         self,
@@ -303,11 +313,28 @@ class OpenAI:
         if self.stream_usage:
             request.setdefault("stream_options", {"include_usage": True})
         base_url = str(self.client.base_url)
+        with chat_span(self.provider_name, self.model, request, messages, base_url) as span:
+            # aclosing: a caller that stops reading closes the stream (and its slot) now.
+            stream_items = self._stream(request, base_url, span.sending)
+            async with contextlib.aclosing(stream_items) as stream:
+                async for response in stream:
+                    raw = response.raw  # a chunk, or None for the last item made here
+                    span.record(response, getattr(raw, "id", None), getattr(raw, "model", None))
+                    yield response
+
+    async def _stream(
+        self,
+        request: dict[str, Any],
+        base_url: str,
+        sending: Callable[[], contextlib.AbstractContextManager[Any]],
+    ) -> AsyncGenerator[ChatResponse, None]:
+        """`astream_chat`'s items; `sending()` is entered while the request goes out."""
         accumulator = StreamAccumulator()
         usage = None
         read_any = False  # a chunk with a choice or usage: a stream without one is no reply
         async with self._slot():  # held until the stream ends: the server is still busy
-            raw, attempts = await self._create(request)
+            with sending():
+                raw, attempts = await self._create(request)
             stream = await stream_from(raw, base_url)
             async with stream:
                 try:
