@@ -205,6 +205,7 @@ def test_the_agent_tool_and_llm_spans_are_read_back_from_phoenix_nested(
     assert agent["attributes"]["gen_ai.agent.name"] == "calculator"
     assert agent["attributes"]["gen_ai.provider.name"] == "openai"
     assert agent["attributes"]["gen_ai.request.model"] == MODEL
+    assert agent["span_kind"] == "AGENT"  # what Phoenix makes of gen_ai.operation.name
     # The agent span is under the run's span, or the run's span is under it.
     assert agent_trace.parent(agent) == run or agent_trace.parent(run) == agent
 
@@ -221,6 +222,7 @@ def test_the_agent_tool_and_llm_spans_are_read_back_from_phoenix_nested(
         assert tool_span["attributes"]["gen_ai.tool.description"] == description
         assert "error.type" not in tool_span["attributes"]
         assert tool_span["status_code"] != "ERROR"
+        assert tool_span["span_kind"] == "TOOL"
         assert agent_trace.parent(tool_span) in tool_steps
     tool_parents = {
         agent_trace.one(f"execute_tool {name}")["parent_id"] for name in ("add", "multiply")
@@ -267,7 +269,7 @@ async def test_the_trace_is_shown_in_phoenix_ui(
             await route.abort()
 
     async with headless_chromium() as browser:
-        page = await browser.new_page(viewport={"width": 1440, "height": 1000})
+        page = await browser.new_page(viewport={"width": 1440, "height": 1100})
         page.set_default_timeout(30_000)
         await page.route("**/*", only_phoenix)
         await page.goto(agent_trace.ui_url)
