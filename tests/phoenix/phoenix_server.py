@@ -19,6 +19,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from running_server import free_port
 
 EXECUTABLE_VARIABLE = "AGENTFLOW_PHOENIX"
@@ -52,6 +53,18 @@ def find_executable() -> Path | None:
         return executable
     default = DEFAULT_VENV / "bin" / "phoenix"
     return default if default.is_file() else None
+
+
+def executable_or_skip() -> Path:
+    """The `phoenix` executable; without one the calling test is skipped, or fails when
+    AGENTFLOW_REQUIRE_PHOENIX is set."""
+    executable = find_executable()
+    if executable is not None:
+        return executable
+    reason = f"Arize Phoenix is not installed: {INSTALL_HINT} (or set {EXECUTABLE_VARIABLE})"
+    if os.environ.get(REQUIRE_VARIABLE):
+        pytest.fail(f"{REQUIRE_VARIABLE} is set, and {reason}")
+    pytest.skip(reason)
 
 
 @dataclass
