@@ -1,10 +1,11 @@
 """A throwaway Arize Phoenix server for the tests: `phoenix serve` on 127.0.0.1, free ports,
 SQLite in a temporary working directory, nothing fetched from the internet.
 
-Phoenix runs from a venv of its own (tests/phoenix/requirements.txt says why and how to make
-it). The test finds its `phoenix` executable in AGENTFLOW_PHOENIX, else in `.venv-phoenix`
-at the checkout's root. Without it the test is skipped, unless AGENTFLOW_REQUIRE_PHOENIX is
-set (`.ci/run` sets it): then it fails, so CI never passes without having run it.
+Phoenix runs from a venv of its own, made with the `phoenix` extra (pyproject.toml says why
+it is not in `dev`). The test finds its `phoenix` executable in AGENTFLOW_PHOENIX, else in
+`.venv-phoenix` at the checkout's root. Without it the test is skipped, unless
+AGENTFLOW_REQUIRE_PHOENIX is set (`.ci/run` sets it): then it fails, so CI never passes
+without having run it.
 """
 
 from __future__ import annotations
@@ -23,14 +24,11 @@ import pytest
 from running_server import free_port
 
 EXECUTABLE_VARIABLE = "AGENTFLOW_PHOENIX"
-"""The `phoenix` executable to start (in the venv made from tests/phoenix/requirements.txt)."""
+"""The `phoenix` executable to start (in a venv made with the `phoenix` extra)."""
 REQUIRE_VARIABLE = "AGENTFLOW_REQUIRE_PHOENIX"
 """When set, a missing Phoenix fails the test instead of skipping it."""
 DEFAULT_VENV = Path(__file__).resolve().parents[2] / ".venv-phoenix"
-INSTALL_HINT = (
-    "python3 -m venv .venv-phoenix && "
-    ".venv-phoenix/bin/pip install -r tests/phoenix/requirements.txt"
-)
+INSTALL_HINT = "python3 -m venv .venv-phoenix && .venv-phoenix/bin/pip install -e '.[phoenix]'"
 STARTUP_DEADLINE = 180.0
 """Seconds Phoenix may take to create its database and answer: about 15 s on a quiet
 machine, several times that on a loaded CI machine."""

@@ -28,7 +28,7 @@ def test_a_missing_phoenix_skips_the_test_saying_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(REQUIRE_VARIABLE, raising=False)
-    with pytest.raises(pytest.skip.Exception, match=r"pip install -r tests/phoenix/requirements"):
+    with pytest.raises(pytest.skip.Exception, match=r"pip install -e '\.\[phoenix\]'"):
         executable_or_skip()
 
 
