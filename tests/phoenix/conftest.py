@@ -1,5 +1,5 @@
-"""A real Phoenix for the session, and the SDK's OTLP/HTTP exporter sending it this process's
-spans while a test module runs."""
+"""A real Phoenix for a test module, and the SDK's OTLP/HTTP exporter sending it this
+process's spans while the module runs."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from otlp_export import OtlpExport, exporting_to
 from phoenix_server import PhoenixServer, executable_or_skip, start
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def phoenix() -> Iterator[PhoenixServer]:
-    """Phoenix started once for the session (its start takes seconds), stopped at the end."""
+    """Phoenix started once for the module's tests (its start takes seconds). Not kept for
+    the session: it is this process's child, and later tests (tests/tools/mcp) check that
+    the process they run in has no child left."""
     server = start(executable_or_skip())
     yield server
     server.stop()

@@ -32,6 +32,9 @@ pytestmark = [pytest.mark.phoenix, pytest.mark.timeout(300)]
 MODEL = "gpt-4o-mini"
 READ_DEADLINE = 60.0
 """Seconds Phoenix may take to make exported spans readable (it inserts them in batches)."""
+UI_DEADLINE_MS = 60_000
+"""How long the trace page may take to show a span: Phoenix's UI loads the trace with
+GraphQL queries, slow on a loaded machine (Playwright's `expect` waits 5 s by default)."""
 SCREENSHOT_DIR_VARIABLE = "AGENTFLOW_SCREENSHOT_DIR"
 """Where the UI test writes `phoenix-trace.png` (docs/images for the docs' screenshot)."""
 
@@ -270,11 +273,12 @@ async def test_the_trace_is_shown_in_phoenix_ui(
 
     async with headless_chromium() as browser:
         page = await browser.new_page(viewport={"width": 1440, "height": 1100})
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(UI_DEADLINE_MS)
         await page.route("**/*", only_phoenix)
         await page.goto(agent_trace.ui_url)
         for name, count in agent_trace.names().items():
-            await expect(page.get_by_text(name, exact=True).nth(count - 1)).to_be_visible()
+            span_row = page.get_by_text(name, exact=True).nth(count - 1)
+            await expect(span_row).to_be_visible(timeout=UI_DEADLINE_MS)
         shot = screenshot_dir / "phoenix-trace.png"
         await page.screenshot(path=shot)
     assert shot.stat().st_size > 10_000
