@@ -5,50 +5,25 @@ a token. Debian's `chromium` is driven by Playwright (no browser download)."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from headless_chromium import headless_chromium
+from playwright.async_api import Browser, Page, Route, expect
 from running_server import RunningServer
 
 # Chromium's first launch on a fresh machine builds its caches: about 40 s of the first
 # test's setup here, more on a loaded CI machine (it went past 60 s once).
 pytestmark = pytest.mark.timeout(180)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_executable() -> str:
-    """Debian's Chromium; the test fails (never skips) when it is missing."""
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if executable is None:
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`;"
-            " .ci/run does it)"
-        )
-    return executable
-
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     """Chromium, headless, with nothing fetched from outside."""
-    executable = chromium_executable()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    async with headless_chromium() as launched:
         yield launched
-        await launched.close()
 
 
 async def open_page(
