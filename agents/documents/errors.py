@@ -84,6 +84,20 @@ class InvalidJsonSchemaError(DocumentExtractionError, ValueError):
         super().__init__(f"{schema} is not a valid JSON Schema: at {path}: {reason}")
 
 
+class SchemaProposalError(DocumentExtractionError):
+    """The LLM gave no usable schema in the attempts a proposal has (`SchemaProposalWorkflow`'s
+    `max_proposal_attempts`): each reply was sent back with what was wrong with it."""
+
+    def __init__(self, attempts: int, error: str, last_reply: str) -> None:
+        self.attempts = attempts
+        """Replies asked for."""
+        self.error = error
+        """What was wrong with the last one."""
+        self.last_reply = last_reply
+        """The last reply, as the LLM wrote it."""
+        super().__init__(f"no usable schema in {attempts} attempts; the last one: {error}")
+
+
 class IncompleteExtractionError(DocumentExtractionError):
     """The merged (and reviewed) data does not validate as the user's schema, typically
     because a required field was found in no document.
