@@ -15,16 +15,13 @@ ProposalStart ─ plan ─> ProposalRequest ─ propose ─> SchemaDrafted ─ r
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import Field
 
 from agentflow.events import Event, HumanResponseEvent, InputRequiredEvent
-from agents.documents.events import ExtractionStart
+from agents.documents.events import ConsoleLine, ExtractionStart
 from agents.llm.types import ChatMessage
-
-_APPROVALS = frozenset({"", "y", "yes", "ok", "okay", "approve", "approved"})
 
 
 class ProposalStart(ExtractionStart):
@@ -89,17 +86,12 @@ class SchemaReview(HumanResponseEvent):
     def from_text(cls, text: str) -> SchemaReview:
         """A console line as an answer: empty, "y", "yes", "ok" approve; a JSON object is an
         edited schema (shown again); anything else is feedback."""
-        line = text.strip()
-        if line.casefold() in _APPROVALS:
+        line = ConsoleLine.read(text)
+        if line.approves:
             return cls(approved=True)
-        if line.startswith("{"):
-            try:
-                edited = json.loads(line)
-            except json.JSONDecodeError:
-                edited = None
-            if isinstance(edited, dict):
-                return cls(json_schema=edited)
-        return cls(feedback=line)
+        if line.json_object is not None:
+            return cls(json_schema=line.json_object)
+        return cls(feedback=line.text)
 
 
 class SchemaApproved(Event):

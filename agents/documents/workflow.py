@@ -43,7 +43,7 @@ waiting for a review can be saved with `ctx.to_dict()` and resumed in another pr
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from pydantic import BaseModel
 
@@ -87,6 +87,42 @@ class ExtractionWorkflow(DraftReview[ModelT]):
     unverified_penalty = 0.5
     """What a value's confidence is multiplied by when its quote is not verified (not found
     in the chunk, or found but not stating the value)."""
+
+    # Typed twice so that a JSON schema makes an ExtractionWorkflow[dict[str, Any]].
+    @overload
+    def __init__(
+        self: ExtractionWorkflow[dict[str, Any]],
+        llm: LLM | None = None,
+        *,
+        schema: dict[str, Any],
+        chunk_tokens: int = 2000,
+        chunk_overlap: int = 200,
+        max_retries: int = 2,
+        review: ReviewMode = "never",
+        confidence_threshold: float = 0.7,
+        num_workers: int = 4,
+        system_prompt: str = SYSTEM_PROMPT,
+        timeout: float | None = None,
+        files_are_copies: bool = False,
+        **workflow_kwargs: Any,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        llm: LLM | None = None,
+        schema: type[ModelT] | None = None,
+        chunk_tokens: int = 2000,
+        chunk_overlap: int = 200,
+        max_retries: int = 2,
+        review: ReviewMode = "never",
+        confidence_threshold: float = 0.7,
+        num_workers: int = 4,
+        system_prompt: str = SYSTEM_PROMPT,
+        timeout: float | None = None,
+        files_are_copies: bool = False,
+        **workflow_kwargs: Any,
+    ) -> None: ...
 
     def __init__(
         self,
