@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, WithJsonSchema
+from pydantic import AfterValidator, WithJsonSchema
 
 from agentflow.extras import extra_needed
 from agents.documents.errors import (
@@ -42,7 +42,7 @@ from agents.documents.errors import (
     SchemaNotSupportedError,
     schema_name,
 )
-from agents.documents.fields import FieldSpec, response_model
+from agents.documents.fields import FieldSpec
 from agents.documents.schemas import ExtractionSchema, SchemaMismatch
 
 if TYPE_CHECKING:
@@ -171,13 +171,10 @@ class JsonSchema(ExtractionSchema):
 
     def __init__(self, schema: dict[str, Any]) -> None:
         """Check `schema` (see `check_json_schema`) and read its fields."""
-        self.source = schema
-        """The schema as given."""
         self.checked = check_json_schema(schema)
         """The schema as extracted: its `$ref`s inlined."""
-        self.name = schema_name(schema)
         required = set(self.checked.get("required", ()))
-        self.specs = {
+        specs = {
             name: FieldSpec(
                 name=name,
                 annotation=_value_type(sub),
@@ -187,18 +184,11 @@ class JsonSchema(ExtractionSchema):
             )
             for name, sub in self.checked["properties"].items()
         }
-        self._response_models: dict[tuple[str, ...], type[BaseModel]] = {}
+        super().__init__(schema_name(schema), schema, specs)
 
     @cached_property
     def _whole(self) -> Draft202012Validator:
         return _validator(self.checked)
-
-    def response_model(self, names: list[str]) -> type[BaseModel]:
-        """The reply model asking for `names` (made once per set of names)."""
-        key = tuple(names)
-        if key not in self._response_models:
-            self._response_models[key] = response_model(self.name, self.specs, names)
-        return self._response_models[key]
 
     def validated(self, data: dict[str, Any]) -> dict[str, Any]:
         """`data` when it is valid against the schema; else `SchemaMismatch` with each

@@ -30,16 +30,22 @@ class SchemaMismatch(Exception):
 class ExtractionSchema(ABC):
     """The schema of one extraction, as the pipeline uses it."""
 
-    name: str
-    """What reply models and error messages call it."""
-    source: Any
-    """The schema as the user gave it: the model class, or the JSON schema dict."""
-    specs: dict[str, FieldSpec]
-    """Its fields in order, as asked for and merged."""
+    def __init__(self, name: str, source: Any, specs: dict[str, FieldSpec]) -> None:
+        self.name = name
+        """What reply models and error messages call it."""
+        self.source = source
+        """The schema as the user gave it: the model class, or the JSON schema dict."""
+        self.specs = specs
+        """Its fields in order, as asked for and merged."""
+        self._response_models: dict[tuple[str, ...], type[BaseModel]] = {}
 
-    @abstractmethod
     def response_model(self, names: list[str]) -> type[BaseModel]:
-        """The model one LLM call must reply with, asking for the fields `names`."""
+        """The model one LLM call must reply with, asking for the fields `names` (made once
+        per set of names)."""
+        key = tuple(names)
+        if key not in self._response_models:
+            self._response_models[key] = response_model(self.name, self.specs, names)
+        return self._response_models[key]
 
     @abstractmethod
     def validated(self, data: dict[str, Any]) -> Any:
@@ -53,19 +59,9 @@ class ModelSchema(ExtractionSchema):
     def __init__(self, model: type[BaseModel]) -> None:
         """Read `model`'s fields; `SchemaNotSupportedError` names one that cannot be asked
         for."""
-        self.specs = field_specs(model)
+        super().__init__(model.__name__, model, field_specs(model))
         self.model = model
         """The user's model."""
-        self.source = model
-        self.name = model.__name__
-        self._response_models: dict[tuple[str, ...], type[BaseModel]] = {}
-
-    def response_model(self, names: list[str]) -> type[BaseModel]:
-        """The reply model asking for `names` (made once per set of names)."""
-        key = tuple(names)
-        if key not in self._response_models:
-            self._response_models[key] = response_model(self.model, self.specs, names)
-        return self._response_models[key]
 
     def validated(self, data: dict[str, Any]) -> BaseModel:
         """`data` as an instance of the model (by field name, whatever the aliases)."""

@@ -1,4 +1,5 @@
-"""`ExtractionWorkflow`: a pydantic model filled from documents, with evidence for every field.
+"""`ExtractionWorkflow`: a pydantic model (or a JSON schema) filled from documents, with
+evidence for every field.
 
 ```
  files / documents ─> plan ─> load ─(FileLoaded)─> chunk ─(ChunkRequest per chunk)─> extract
