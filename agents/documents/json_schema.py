@@ -120,6 +120,10 @@ def _inline_refs(
         if key == "$defs":
             continue
         if key == "properties" and isinstance(value, dict):
+            for prop, sub in value.items():
+                if not isinstance(sub, dict):  # true/false: valid, but no type to ask for
+                    where = f"{path}.{prop}" if path else prop
+                    raise SchemaNotSupportedError(name, where, "a field's schema must be an object")
             inlined[key] = {
                 prop: _inline_refs(sub, defs, name, f"{path}.{prop}" if path else prop, seen)
                 for prop, sub in value.items()

@@ -65,6 +65,13 @@ def test_a_schema_that_is_not_an_object_of_fields_is_refused(llm: OpenAI) -> Non
         ExtractionWorkflow(llm=llm, schema={"type": "array", "items": {"type": "string"}})
     with pytest.raises(SchemaNotSupportedError, match="must point at one of its own"):
         ExtractionWorkflow(llm=llm, schema=with_property("rent", {"$ref": "#/$defs/Money"}))
+    nested_true = with_property("rent", {"type": "object", "properties": {"amount": True}})
+    with pytest.raises(SchemaNotSupportedError, match=r"Lease\.rent\.amount: a field's schema"):
+        ExtractionWorkflow(llm=llm, schema=nested_true)
+    recursive = copy.deepcopy(LEASE_SCHEMA)
+    recursive["$defs"]["Signatory"]["properties"]["deputy"] = {"$ref": "#/$defs/Signatory"}
+    with pytest.raises(SchemaNotSupportedError, match=r"signatories\[\]\.deputy: .* recursive"):
+        ExtractionWorkflow(llm=llm, schema=recursive)
 
 
 async def test_a_json_schema_extracts_a_dict_with_evidence_per_field(
