@@ -32,7 +32,7 @@ store and resumed after a crash, as the extraction's own review is.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from agentflow import Context, step
 from agentflow.events import HumanResponseEvent
@@ -166,11 +166,11 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
             reply = await self.ask(ctx, SchemaProposal, messages + ev.reasks)
         except StructuredOutputError as error:
             return self._ask_again(ev, error.last_reply, error.errors)
-        assert isinstance(reply, SchemaProposal)
+        proposed = cast(SchemaProposal, reply)  # ask() validated it as SchemaProposal
         try:
-            schema = read_proposal(reply.json_schema)
+            schema = read_proposal(proposed.json_schema)
         except _UNUSABLE as error:
-            return self._ask_again(ev, reply.model_dump_json(), str(error))
+            return self._ask_again(ev, proposed.model_dump_json(), str(error))
         return SchemaDrafted(json_schema=schema)
 
     @step
