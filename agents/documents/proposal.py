@@ -226,7 +226,8 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
 
     async def run_schema(self, ctx: Context[ExtractionWorkflowState]) -> ExtractionSchema:
         """The schema the run's human approved (checked once per distinct schema)."""
-        approved = await ctx.store.get("run.approved_schema", None)
+        async with ctx.store.edit_state() as state:
+            approved = state.current_run().approved_schema
         if approved is None:
             raise RuntimeError("the run's extraction started before its schema was approved")
         key = json.dumps(approved, sort_keys=True)
