@@ -3,8 +3,9 @@
 An unreadable file does not end a run: the workflow turns `UnreadableFileError` into a
 `FileFailed` event and goes on with the other files. A chunk whose replies never fit the
 schema becomes a warning. What is raised through is what no later step can repair: a
-schema the pipeline cannot ask for, or a result that still does not validate as the
-user's model once every file was read and every review answered.
+schema the pipeline cannot ask for (or none usable from a proposal), or a result that
+still does not validate as the user's schema once every file was read and every review
+answered.
 """
 
 from __future__ import annotations
