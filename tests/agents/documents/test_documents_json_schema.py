@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import respx
-from documents_wire import ExtractionModel
+from documents_wire import ExtractionModel, Fact
 from lease_fixtures import LEASE_DATA, LEASE_FACTS, LEASE_SCHEMA, LEASE_TEXT
 
 from agents.documents import (
@@ -164,3 +164,30 @@ async def test_a_correction_is_checked_against_the_json_schema_at_its_path(
     assert "'x' is not one of ['tenant', 'landlord'] (at 1.role)" in problem
     assert result.data == {**LEASE_DATA, "landlord": "Maple Court"}
     assert result.fields["landlord"].status == "corrected"
+
+
+async def test_a_quote_not_stating_a_nested_value_names_its_key_path(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    facts = [
+        Fact("rent", {"amount": 1250.0, "currency": "GBP"}, "Monthly rent: 1,250.00")
+        if fact.field == "rent"
+        else Fact(fact.field, fact.value, "Signed: Owen Maple", anchor=fact.quote)
+        if fact.value == {"name": "Owen Maple", "role": "landlord"}
+        else fact
+        for fact in LEASE_FACTS
+    ]
+    api.post("/chat/completions").mock(side_effect=ExtractionModel(facts))
+
+    result = await ExtractionWorkflow(llm=llm, schema=LEASE_SCHEMA).run(documents=[LEASE_TEXT])
+
+    assert result.fields["rent"].quotes[0].status == "found_not_supporting"
+    owen = result.fields["signatories"].items[1]
+    assert (owen.verified, owen.quotes[0].status) == (False, "found_not_supporting")
+    assert "rent: its quote 'Monthly rent: 1,250.00' does not state currency='GBP'" in (
+        result.warnings
+    )
+    assert (
+        "signatories[2]: its quote 'Signed: Owen Maple' does not state role='landlord'"
+        in result.warnings
+    )
