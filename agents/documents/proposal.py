@@ -32,10 +32,13 @@ store and resumed after a crash, as the extraction's own review is.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, cast
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 from agentflow import Context, step
-from agentflow.events import HumanResponseEvent
+from agentflow.events import HumanResponseEvent, StartEvent
+from agentflow.handler import WorkflowHandler
 from agents.documents.chunking import Chunk, chunk_document
 from agents.documents.errors import (
     NoReadableInputError,
@@ -63,6 +66,7 @@ from agents.documents.proposal_prompts import (
     undescribed_fields,
     unusable_reply_messages,
 )
+from agents.documents.result import ExtractionResult
 from agents.documents.run_state import ExtractionState, ExtractionWorkflowState, ProposalState
 from agents.documents.schemas import ExtractionSchema
 from agents.documents.workflow import ExtractionWorkflow
@@ -125,6 +129,36 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
         if prompt is not None and not isinstance(prompt, str):
             raise TypeError(f"prompt= takes a str, got {type(prompt).__name__}")
         return super().start_fields(arguments)
+
+    if TYPE_CHECKING:  # run()'s inputs as this workflow takes them: the prompt first
+
+        @overload  # type: ignore[override]  # the prompt comes first, then the files
+        def run(
+            self,
+            ctx: Context[Any] | None = None,
+            start_event: StartEvent | None = None,
+            *,
+            prompt: str | None = None,
+            files: Sequence[str | Path] | None = None,
+            documents: Sequence[Any] | None = None,
+            **kwargs: Any,
+        ) -> WorkflowHandler[ExtractionResult[dict[str, Any]]]: ...
+
+        @overload
+        def run(
+            self,
+            prompt: str,
+            files: Sequence[str | Path] | None = None,
+            *,
+            documents: Sequence[Any] | None = None,
+            ctx: Context[Any] | None = None,
+            start_event: StartEvent | None = None,
+            **kwargs: Any,
+        ) -> WorkflowHandler[ExtractionResult[dict[str, Any]]]: ...
+
+        def run(
+            self, *args: Any, **kwargs: Any
+        ) -> WorkflowHandler[ExtractionResult[dict[str, Any]]]: ...
 
     # -- steps --------------------------------------------------------------------------
 
