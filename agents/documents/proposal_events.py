@@ -62,7 +62,8 @@ class SchemaProposed(InputRequiredEvent):
     """A proposed schema waits for a human: answer with `SchemaReview`."""
 
     json_schema: dict[str, Any]
-    """The proposed JSON schema, a description on every field."""
+    """The JSON schema: the LLM's proposal (a description on every field), or a human's
+    edit shown again."""
     problems: list[str] = Field(default_factory=list)
     """What was wrong with the previous answer (an edited schema that could not be used)."""
     proposal: int = 1
