@@ -38,6 +38,7 @@ from agents.documents import (
     ExtractionResult,
     ExtractionWorkflow,
     FieldEvidence,
+    FieldSpec,
     FileFailed,
     FileProgress,
     IncompleteExtractionError,
@@ -72,16 +73,20 @@ class CheckedInvoiceExtraction(ExtractionWorkflow[Invoice]):
     """The default merge, then the invoice's arithmetic: a total that does not add up gets
     a low confidence, so `review="low_confidence"` shows it to a person with the reason."""
 
-    def merge_fields(self, candidates: list[Candidate]) -> dict[str, FieldEvidence]:
-        fields = super().merge_fields(candidates)
+    def merge_fields(
+        self, candidates: list[Candidate], specs: dict[str, FieldSpec]
+    ) -> dict[str, FieldEvidence]:
+        fields = super().merge_fields(candidates, specs)
         if arithmetic_problem(fields) is not None:
             total = fields["total"]
             fields["total"] = total.model_copy(update={"confidence": min(total.confidence, 0.3)})
         return fields
 
-    def review_reasons(self, fields: dict[str, FieldEvidence]) -> list[str]:
+    def review_reasons(
+        self, fields: dict[str, FieldEvidence], specs: dict[str, FieldSpec]
+    ) -> list[str]:
         problem = arithmetic_problem(fields)
-        return super().review_reasons(fields) + ([problem] if problem else [])
+        return super().review_reasons(fields, specs) + ([problem] if problem else [])
 
 
 def arithmetic_problem(fields: dict[str, FieldEvidence]) -> str | None:

@@ -1,4 +1,5 @@
-"""Document extraction: a pydantic model filled from files, with evidence for every field.
+"""Document extraction: a pydantic model (or a JSON schema) filled from files, with evidence
+for every field.
 
 ```python
 from agents.documents import ExtractionWorkflow
@@ -10,6 +11,11 @@ result.fields["total"].quotes    # where the total was read: file, page, span
 print(result.to_json())
 
 outcomes = await extract_each(workflow, files=invoices)   # one result per document
+
+# No schema written in advance: the LLM proposes one from a prompt, a human approves it.
+proposing = SchemaProposalWorkflow(llm=OpenAI("gpt-4o-mini"))
+handler = proposing.run("the parties, dates and amounts of this lease", files=["lease.pdf"])
+# answer each SchemaProposed on handler.stream_events() with a SchemaReview
 ```
 
 Files are read through llama-index-core's readers (the `documents` extra), cut into
@@ -26,8 +32,10 @@ from agents.documents.errors import (
     ChunkExtractionError,
     DocumentExtractionError,
     IncompleteExtractionError,
+    InvalidJsonSchemaError,
     NoReadableInputError,
     SchemaNotSupportedError,
+    SchemaProposalError,
     UnreadableFileError,
     UnsupportedFileTypeError,
 )
@@ -48,8 +56,15 @@ from agents.documents.events import (
 )
 from agents.documents.evidence import Candidate, locate_quote
 from agents.documents.fields import FieldSpec, field_specs, response_model
+from agents.documents.json_schema import JsonSchema, check_json_schema
 from agents.documents.loading import Page, SourceDocument, TextSource, read_file
 from agents.documents.merge import merge_candidates
+from agents.documents.proposal import SchemaProposalWorkflow
+from agents.documents.proposal_events import (
+    SchemaApproved,
+    SchemaProposed,
+    SchemaReview,
+)
 from agents.documents.result import (
     ExtractionResult,
     FieldEvidence,
@@ -59,6 +74,7 @@ from agents.documents.result import (
     ValueEvidence,
 )
 from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
+from agents.documents.schemas import ExtractionSchema, ModelSchema
 from agents.documents.workflow import ExtractionWorkflow
 
 __all__ = [
@@ -72,6 +88,7 @@ __all__ = [
     "DocumentOutcome",
     "DraftReady",
     "ExtractionResult",
+    "ExtractionSchema",
     "ExtractionStart",
     "ExtractionState",
     "ExtractionWorkflow",
@@ -83,8 +100,11 @@ __all__ = [
     "FileProgress",
     "FileReport",
     "IncompleteExtractionError",
+    "InvalidJsonSchemaError",
+    "JsonSchema",
     "LoadRequest",
     "MergeRequest",
+    "ModelSchema",
     "NoReadableInputError",
     "Page",
     "Quote",
@@ -92,12 +112,18 @@ __all__ = [
     "ReviewDone",
     "ReviewRequired",
     "ReviewResponse",
+    "SchemaApproved",
     "SchemaNotSupportedError",
+    "SchemaProposalError",
+    "SchemaProposalWorkflow",
+    "SchemaProposed",
+    "SchemaReview",
     "SourceDocument",
     "TextSource",
     "UnreadableFileError",
     "UnsupportedFileTypeError",
     "ValueEvidence",
+    "check_json_schema",
     "chunk_document",
     "chunk_spans",
     "extract_each",

@@ -18,9 +18,7 @@ concern: the merge, review and finalize steps and the methods they call (`merge_
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import ValidationError
+from typing import Any, Literal
 
 from agentflow import Context, step
 from agentflow.events import HumanResponseEvent, StopEvent
@@ -40,6 +38,7 @@ from agents.documents.merge import corrected, draft_data, merge_candidates
 from agents.documents.result import ExtractionResult, FieldEvidence, ModelT
 from agents.documents.review import apply_review, field_warnings, review_reasons
 from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
+from agents.documents.schemas import ExtractionSchema, SchemaMismatch
 
 ReviewMode = Literal["never", "always", "low_confidence"]
 """When a human reviews the draft: never, always, or when it has fields to look at."""
@@ -50,10 +49,9 @@ class DraftReview(DocumentIntake[ModelT]):
 
     review_timeout: float | None = None
     """Seconds a review may take (then the step fails); None waits as long as the run may."""
-    schema: type[ModelT]
-    """The pydantic model to fill (set by `ExtractionWorkflow.__init__`)."""
-    specs: dict[str, FieldSpec]
-    """The schema's fields, as asked for and merged (set by `ExtractionWorkflow.__init__`)."""
+    target: ExtractionSchema | None
+    """The schema to fill, as the pipeline uses it (set by `ExtractionWorkflow.__init__`;
+    None when each run brings its own, see `run_schema`)."""
     review_mode: ReviewMode
     """When a human reviews the draft (set by `ExtractionWorkflow.__init__`)."""
     confidence_threshold: float
@@ -68,9 +66,10 @@ class DraftReview(DocumentIntake[ModelT]):
     @step
     async def merge(self, ctx: Context[ExtractionWorkflowState], ev: MergeRequest) -> DraftReady:
         """Merge the candidates per field and lay the reviewer's corrections over them."""
+        schema = await self.run_schema(ctx)
         async with ctx.store.edit_state() as state:
             run = state.current_run()
-            fields = self.merge_fields(run.candidates)
+            fields = self.merge_fields(run.candidates, schema.specs)
             for name, value in run.corrections.items():
                 fields[name] = corrected(value)
         return DraftReady(data=draft_data(fields), fields=fields)
@@ -83,7 +82,8 @@ class DraftReview(DocumentIntake[ModelT]):
 
         The wait is `ctx.wait_for_event`, so it is saved with the context: a run saved
         while waiting resumes here, showing the same draft again."""
-        reasons = self.review_reasons(ev.fields)
+        schema = await self.run_schema(ctx)
+        reasons = self.review_reasons(ev.fields, schema.specs)
         async with ctx.store.edit_state() as state:
             run = state.current_run()
             if not self.needs_review(run, reasons):
@@ -109,7 +109,7 @@ class DraftReview(DocumentIntake[ModelT]):
             run = state.current_run()
             run.reviews += 1
             run.problems = []
-            refetch = apply_review(run, answer, self.specs)
+            refetch = apply_review(run, answer, schema.specs)
             if answer.approved and not run.problems:
                 fields = dict(ev.fields)
                 for name, value in run.corrections.items():
@@ -139,18 +139,22 @@ class DraftReview(DocumentIntake[ModelT]):
     @step
     async def finalize(self, ctx: Context[ExtractionWorkflowState], ev: ReviewDone) -> StopEvent:
         """Validate the data as the schema; the result, with the evidence and warnings."""
+        schema = await self.run_schema(ctx)
         async with ctx.store.edit_state() as state:
             run, usage = state.current_run(), state.run_usage()
         failed = {r.file: r.reason or "" for r in run.files if r.status == "failed"}
         try:
-            # The draft is keyed by field name; a schema with aliases must take it too.
-            data = self.schema.model_validate(ev.data, by_name=True)
-        except ValidationError as error:
-            problems = IncompleteExtractionError.problems_in(error)
+            data = schema.validated(ev.data)
+        except SchemaMismatch as error:
             raise IncompleteExtractionError(
-                self.schema, problems, ev.data, ev.fields, failed, run.failed_chunks
+                schema.source, error.problems, ev.data, ev.fields, failed, run.failed_chunks
             ) from error
-        result: ExtractionResult[ModelT] = ExtractionResult(
+        # Parametrized for a dict: unparametrized, pydantic would make the dict a bare
+        # BaseModel (the type variable's first bound).
+        kind: type[ExtractionResult[Any]] = (
+            ExtractionResult[dict[str, Any]] if isinstance(data, dict) else ExtractionResult
+        )
+        result: ExtractionResult[ModelT] = kind(
             data=data,
             fields=ev.fields,
             files=run.files,
@@ -162,14 +166,27 @@ class DraftReview(DocumentIntake[ModelT]):
 
     # -- pieces the steps call; override to change one behaviour -------------------------
 
-    def merge_fields(self, candidates: list[Candidate]) -> dict[str, FieldEvidence]:
-        """One `FieldEvidence` per schema field from every chunk's candidates (see
-        `agents.documents.merge`). Override to merge differently, e.g. to add up amounts."""
-        return merge_candidates(candidates, self.specs, self.files_are_copies)
+    async def run_schema(self, ctx: Context[ExtractionWorkflowState]) -> ExtractionSchema:
+        """The schema the current run fills: the workflow's own (`schema=`). A workflow
+        whose runs bring their own (`SchemaProposalWorkflow`: the one its human approved)
+        overrides this."""
+        if self.target is None:
+            raise TypeError(f"{type(self).__name__} was built without a schema")
+        return self.target
 
-    def review_reasons(self, fields: dict[str, FieldEvidence]) -> list[str]:
+    def merge_fields(
+        self, candidates: list[Candidate], specs: dict[str, FieldSpec]
+    ) -> dict[str, FieldEvidence]:
+        """One `FieldEvidence` per field of `specs` (the run's schema's) from every chunk's
+        candidates (see `agents.documents.merge`). Override to merge differently, e.g. to
+        add up amounts."""
+        return merge_candidates(candidates, specs, self.files_are_copies)
+
+    def review_reasons(
+        self, fields: dict[str, FieldEvidence], specs: dict[str, FieldSpec]
+    ) -> list[str]:
         """What in the draft a person should look at (`review.review_reasons`)."""
-        return review_reasons(fields, self.specs, self.confidence_threshold)
+        return review_reasons(fields, specs, self.confidence_threshold)
 
     def needs_review(self, state: ExtractionState, reasons: list[str]) -> bool:
         """Whether this draft goes to a human: always, never, or when there are reasons

@@ -3,8 +3,9 @@
 An unreadable file does not end a run: the workflow turns `UnreadableFileError` into a
 `FileFailed` event and goes on with the other files. A chunk whose replies never fit the
 schema becomes a warning. What is raised through is what no later step can repair: a
-schema the pipeline cannot ask for, or a result that still does not validate as the
-user's model once every file was read and every review answered.
+schema the pipeline cannot ask for (or none usable from a proposal), or a result that
+still does not validate as the user's schema once every file was read and every review
+answered.
 """
 
 from __future__ import annotations
@@ -63,12 +64,39 @@ class ChunkExtractionError(DocumentExtractionError):
 class SchemaNotSupportedError(DocumentExtractionError, TypeError):
     """The user's schema has a field the pipeline cannot ask an LLM for."""
 
-    def __init__(self, schema: type[Any], field: str, reason: str) -> None:
+    def __init__(self, schema: Any, field: str, reason: str) -> None:
         self.schema = schema
-        """The user's model."""
+        """The user's model, or the title of a JSON schema."""
         self.field = field
-        """The field at fault."""
-        super().__init__(f"{schema.__name__}.{field}: {reason}")
+        """The field at fault (a key path in a JSON schema)."""
+        super().__init__(f"{schema_name(schema)}.{field}: {reason}")
+
+
+class InvalidJsonSchemaError(DocumentExtractionError, ValueError):
+    """A schema given as a dict is not a valid JSON Schema (Draft 2020-12)."""
+
+    def __init__(self, schema: str, path: str, reason: str) -> None:
+        self.schema = schema
+        """The schema's title ("JSON schema" without one)."""
+        self.path = path
+        """Where in the schema it is wrong, as a key path ("properties.rent.type")."""
+        self.reason = reason
+        """The validator's message."""
+        super().__init__(f"{schema} is not a valid JSON Schema: at {path}: {reason}")
+
+
+class SchemaProposalError(DocumentExtractionError):
+    """The LLM gave no usable schema in the attempts a proposal has (`SchemaProposalWorkflow`'s
+    `max_proposal_attempts`): each reply was sent back with what was wrong with it."""
+
+    def __init__(self, attempts: int, error: str, last_reply: str) -> None:
+        self.attempts = attempts
+        """Replies asked for."""
+        self.error = error
+        """What was wrong with the last one."""
+        self.last_reply = last_reply
+        """The last reply, as the LLM wrote it."""
+        super().__init__(f"no usable schema in {attempts} attempts; the last one: {error}")
 
 
 class IncompleteExtractionError(DocumentExtractionError):
@@ -81,7 +109,7 @@ class IncompleteExtractionError(DocumentExtractionError):
 
     def __init__(
         self,
-        schema: type[Any],
+        schema: Any,
         problems: dict[str, str],
         partial: dict[str, Any],
         fields: dict[str, Any],
@@ -89,7 +117,7 @@ class IncompleteExtractionError(DocumentExtractionError):
         failed_chunks: dict[str, str] | None = None,
     ) -> None:
         self.schema = schema
-        """The user's model."""
+        """The user's model, or the JSON schema (a dict)."""
         self.problems = problems
         """Field name (dotted for nested ones) to what is wrong with it."""
         self.partial = partial
@@ -102,22 +130,19 @@ class IncompleteExtractionError(DocumentExtractionError):
         """"file, chunk n" to reason, for the chunks no valid reply came for: a field "not
         found" may be in one of them."""
         listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
-        message = f"the extracted data is not a valid {schema.__name__}: {listed}"
+        message = f"the extracted data is not a valid {schema_name(schema)}: {listed}"
         if failed_files:
             message += " (unreadable files: " + ", ".join(failed_files) + ")"
         if self.failed_chunks:
             message += " (no valid reply for: " + ", ".join(self.failed_chunks) + ")"
         super().__init__(message)
 
-    @staticmethod
-    def problems_in(error: Any) -> dict[str, str]:
-        """A pydantic ValidationError's errors by field, a missing top-level field said
-        as "not found in any document"."""
-        return {
-            ".".join(str(part) for part in item["loc"]) or "(data)": (
-                "not found in any document"
-                if item["type"] == "missing" and len(item["loc"]) == 1
-                else item["msg"]
-            )
-            for item in error.errors()
-        }
+
+def schema_name(schema: Any) -> str:
+    """A schema as messages name it: a model's class name, a JSON schema's title."""
+    if isinstance(schema, type):
+        return schema.__name__
+    if isinstance(schema, dict):
+        title = schema.get("title")
+        return title if isinstance(title, str) and title else "JSON schema"
+    return str(schema)

@@ -18,6 +18,7 @@ ExtractionStart ─ plan ─> LoadRequest ─ load ─> FileLoaded ─ chunk ─
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
@@ -108,17 +109,40 @@ class ReviewResponse(HumanResponseEvent):
     def from_text(cls, text: str) -> ReviewResponse:
         """A console line as an answer: empty, "y", "yes", "ok" approve; a JSON object is
         corrections (the draft is shown again with them); anything else is feedback."""
-        line = text.strip()
-        if line.casefold() in _APPROVALS:
+        line = ConsoleLine.read(text)
+        if line.approves:
             return cls(approved=True)
+        if line.json_object is not None:
+            return cls(corrections=line.json_object)
+        return cls(feedback=line.text)
+
+
+@dataclass(frozen=True)
+class ConsoleLine:
+    """A human's answer typed on one line, as the reviews read it."""
+
+    text: str
+    """The line, stripped."""
+    approves: bool
+    """Empty, "y", "yes", "ok", "approve(d)": an approval."""
+    json_object: dict[str, Any] | None
+    """The line as a JSON object, when it is one (corrections, an edited schema)."""
+
+    @classmethod
+    def read(cls, text: str) -> ConsoleLine:
+        """`text` read as an approval, a JSON object, or words."""
+        line = text.strip()
+        parsed: Any = None
         if line.startswith("{"):
             try:
-                corrections = json.loads(line)
+                parsed = json.loads(line)
             except json.JSONDecodeError:
-                corrections = None
-            if isinstance(corrections, dict):
-                return cls(corrections=corrections)
-        return cls(feedback=line)
+                parsed = None
+        return cls(
+            text=line,
+            approves=line.casefold() in _APPROVALS,
+            json_object=parsed if isinstance(parsed, dict) else None,
+        )
 
 
 # -- between steps -------------------------------------------------------------------------

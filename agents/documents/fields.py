@@ -123,9 +123,12 @@ def _list_item(annotation: Any) -> Any:
 
 
 def response_model(
-    schema: type[BaseModel], specs: dict[str, FieldSpec], names: list[str]
+    schema: type[BaseModel] | str, specs: dict[str, FieldSpec], names: list[str]
 ) -> type[BaseModel]:
-    """The model one LLM call must reply with, asking for the fields in `names`."""
+    """The model one LLM call must reply with, asking for the fields in `names`; `schema`
+    (the user's model, or a JSON schema's title) names it."""
+    prefix = schema if isinstance(schema, str) else schema.__name__
+    prefix = "".join(char if char.isalnum() else "_" for char in prefix)
     fields: dict[str, Any] = {}
     for name in names:
         spec = specs[name]
@@ -136,7 +139,7 @@ def response_model(
             help_ = f"{help_.rstrip('.')}; {_NOT_STATED_HELP}"
             value = (spec.annotation | None, Field(description=help_))
         found = create_model(
-            f"{schema.__name__}_{name}_found",
+            f"{prefix}_{name}_found",
             value=value,
             quote=(str, Field(description=_QUOTE_HELP)),
             confidence=(float, Field(ge=0.0, le=1.0, description=_CONFIDENCE_HELP)),
@@ -150,7 +153,7 @@ def response_model(
             # The validator only reads a reply: the schema sent is `found`'s, with no null.
             not_stated = BeforeValidator(_null_as_not_stated)
             fields[name] = (Annotated[found, not_stated], Field(description=_FIELD_HELP))
-    model: type[BaseModel] = create_model(f"{schema.__name__}Extraction", **fields)
+    model: type[BaseModel] = create_model(f"{prefix}Extraction", **fields)
     return model
 
 

@@ -120,15 +120,9 @@ class DocumentIntake(PrebuiltWorkflow[ExtractionResult[ModelT]], Generic[ModelT]
         given = documents_from_texts(ev.documents)
         if not ev.files and not given:
             raise ValueError("ExtractionWorkflow.run() needs files=[...] or documents=[...]")
-        names = [*ev.files, *(document.name for document in given)]
         async with ctx.store.edit_state() as state:
-            state.begin_run(ExtractionState(files=[FileReport(file=name) for name in names]))
-        for index, path in enumerate(ev.files):
-            ctx.send_event(LoadRequest(file=path, file_index=index))
-        for offset, document in enumerate(given):
-            index = len(ev.files) + offset
-            ctx.write_event_to_stream(self._progress(document.name, index, "loaded", document))
-            ctx.send_event(FileLoaded(document=document, file_index=index))
+            state.begin_run(ExtractionState(files=input_reports(ev.files, given)))
+        self.send_inputs(ctx, ev.files, given)
         return None
 
     @step(num_workers=64)  # the real bound is num_workers, through the run's semaphore
@@ -165,6 +159,18 @@ class DocumentIntake(PrebuiltWorkflow[ExtractionResult[ModelT]], Generic[ModelT]
 
     # -- the pieces the steps call; override to change one behaviour -------------------
 
+    def send_inputs(
+        self, ctx: Context[ExtractionWorkflowState], files: list[str], given: list[SourceDocument]
+    ) -> None:
+        """Start the extraction of the run's inputs: each file to `load`, each given text
+        (already pages) to `chunk`, numbered files first."""
+        for index, path in enumerate(files):
+            ctx.send_event(LoadRequest(file=path, file_index=index))
+        for offset, document in enumerate(given):
+            index = len(files) + offset
+            ctx.write_event_to_stream(self._progress(document.name, index, "loaded", document))
+            ctx.send_event(FileLoaded(document=document, file_index=index))
+
     def read_file(self, path: str) -> SourceDocument:
         """One file as pages (runs in a thread); raises `UnreadableFileError`."""
         return read_file(path)
@@ -179,3 +185,8 @@ class DocumentIntake(PrebuiltWorkflow[ExtractionResult[ModelT]], Generic[ModelT]
         self, file: str, index: int, stage: Literal["loaded", "chunked"], document: SourceDocument
     ) -> FileProgress:
         return FileProgress(file=file, file_index=index, stage=stage, pages=len(document.pages))
+
+
+def input_reports(files: list[str], given: list[SourceDocument]) -> list[FileReport]:
+    """One pending report per input of a run, files first, in the order given."""
+    return [FileReport(file=name) for name in [*files, *(document.name for document in given)]]

@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field, SerializeAsAny, computed_field, model_val
 
 from agents.llm.types import Usage
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound=BaseModel | dict[str, Any])
+"""What a run fills: the user's pydantic model, or a dict for a JSON Schema."""
 
 
 QuoteStatus = Literal["verified", "found_not_supporting", "not_found"]

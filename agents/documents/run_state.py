@@ -14,12 +14,34 @@ from pydantic import BaseModel, Field
 from agents.documents.chunking import Chunk
 from agents.documents.events import ChunkExtracted
 from agents.documents.evidence import Candidate
+from agents.documents.loading import TextSource
 from agents.documents.result import FileReport
 from agents.kit.state import KitState
 
 
+class ProposalState(BaseModel):
+    """What a `SchemaProposalWorkflow` run asks its schema from, kept until it is approved."""
+
+    prompt: str
+    """What to extract, in the user's words."""
+    excerpt: str
+    """The beginning of the documents the LLM is shown, within the token budget."""
+    files: list[str] = Field(default_factory=list)
+    """The run's files, read again for the extraction once the schema is approved."""
+    documents: list[TextSource] = Field(default_factory=list)
+    """The run's given texts, extracted from once the schema is approved."""
+    proposals: int = 0
+    """Proposals shown to the human so far."""
+
+
 class ExtractionState(BaseModel):
     """The run's inputs, chunks, candidates and review so far."""
+
+    approved_schema: dict[str, Any] | None = None
+    """The JSON schema this run extracts when the run brings its own (the one a human
+    approved in a `SchemaProposalWorkflow`); None for the workflow's `schema=`."""
+    proposal: ProposalState | None = None
+    """A `SchemaProposalWorkflow` run's proposal inputs; None otherwise."""
 
     files: list[FileReport] = Field(default_factory=list)
     """Every input in order, with its status."""

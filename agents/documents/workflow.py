@@ -1,4 +1,5 @@
-"""`ExtractionWorkflow`: a pydantic model filled from documents, with evidence for every field.
+"""`ExtractionWorkflow`: a pydantic model (or a JSON schema) filled from documents, with
+evidence for every field.
 
 ```
  files / documents ─> plan ─> load ─(FileLoaded)─> chunk ─(ChunkRequest per chunk)─> extract
@@ -43,7 +44,7 @@ waiting for a review can be saved with `ctx.to_dict()` and resumed in another pr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, overload
 
 from pydantic import BaseModel
 
@@ -59,10 +60,12 @@ from agents.documents.events import (
     MergeRequest,
 )
 from agents.documents.evidence import candidates_from_reply
-from agents.documents.fields import FieldSpec, field_specs, response_model
+from agents.documents.fields import FieldSpec
+from agents.documents.json_schema import JsonSchema
 from agents.documents.prompts import SYSTEM_PROMPT, extraction_messages
 from agents.documents.result import ModelT
 from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
+from agents.documents.schemas import ExtractionSchema, ModelSchema
 from agents.kit.reply_failures import PIECE_FAILURES
 from agents.kit.run_limit import RunLimit
 from agents.llm.errors import StructuredOutputError
@@ -74,16 +77,58 @@ from agents.llm.types import ChatMessage, ChatResponse
 
 class ExtractionWorkflow(DraftReview[ModelT]):
     """Extract `schema` from files or texts: `await ExtractionWorkflow(llm=..., schema=Invoice)
-    .run(files=["invoice.pdf"])` gives an `ExtractionResult[Invoice]`."""
+    .run(files=["invoice.pdf"])` gives an `ExtractionResult[Invoice]`; with a JSON Schema
+    dict as the schema, an `ExtractionResult[dict[str, Any]]` (`data` is a dict valid
+    against it)."""
+
+    schema_from_run: ClassVar[bool] = False
+    """True for a workflow whose runs bring their own schema (`SchemaProposalWorkflow`),
+    so that it is built without one."""
 
     unverified_penalty = 0.5
     """What a value's confidence is multiplied by when its quote is not verified (not found
     in the chunk, or found but not stating the value)."""
 
+    # Typed twice so that a JSON schema makes an ExtractionWorkflow[dict[str, Any]].
+    @overload
+    def __init__(
+        self: ExtractionWorkflow[dict[str, Any]],
+        llm: LLM | None = None,
+        *,
+        schema: dict[str, Any],
+        chunk_tokens: int = 2000,
+        chunk_overlap: int = 200,
+        max_retries: int = 2,
+        review: ReviewMode = "never",
+        confidence_threshold: float = 0.7,
+        num_workers: int = 4,
+        system_prompt: str = SYSTEM_PROMPT,
+        timeout: float | None = None,
+        files_are_copies: bool = False,
+        **workflow_kwargs: Any,
+    ) -> None: ...
+
+    @overload
     def __init__(
         self,
         llm: LLM | None = None,
         schema: type[ModelT] | None = None,
+        chunk_tokens: int = 2000,
+        chunk_overlap: int = 200,
+        max_retries: int = 2,
+        review: ReviewMode = "never",
+        confidence_threshold: float = 0.7,
+        num_workers: int = 4,
+        system_prompt: str = SYSTEM_PROMPT,
+        timeout: float | None = None,
+        files_are_copies: bool = False,
+        **workflow_kwargs: Any,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        llm: LLM | None = None,
+        schema: type[ModelT] | dict[str, Any] | None = None,
         chunk_tokens: int = 2000,
         chunk_overlap: int = 200,
         max_retries: int = 2,
@@ -100,12 +145,17 @@ class ExtractionWorkflow(DraftReview[ModelT]):
         the LLM calls made at once. `timeout` is the whole run's (None: a run may wait for
         its review as long as it takes). `files_are_copies`: a run's files are copies of
         one document (an invoice as text and as HTML), so a list item they all state is
-        one item; by default they are parts of one record, each adding its items."""
+        one item; by default they are parts of one record, each adding its items.
+
+        `schema` is a pydantic model class or a JSON Schema dict (Draft 2020-12; see
+        `agents.documents.json_schema` for what is checked here, before any run)."""
         super().__init__(timeout=timeout, **workflow_kwargs)
         if llm is None:
             raise TypeError("ExtractionWorkflow needs an llm, e.g. llm=OpenAI('gpt-4o-mini')")
-        if schema is None:
-            raise TypeError("ExtractionWorkflow needs a schema: a pydantic model class")
+        if schema is None and not self.schema_from_run:
+            raise TypeError(
+                "ExtractionWorkflow needs a schema: a pydantic model class or a JSON Schema dict"
+            )
         if review not in ("never", "always", "low_confidence"):
             raise ValueError(
                 f"review must be 'never', 'always' or 'low_confidence', got {review!r}"
@@ -127,9 +177,10 @@ class ExtractionWorkflow(DraftReview[ModelT]):
             )
         self.llm = llm
         """The chat model; each call is booked in the context's usage ledger."""
-        self.schema: type[ModelT] = schema
-        """The pydantic model to fill."""
-        self.specs: dict[str, FieldSpec] = field_specs(schema)
+        self.schema = schema
+        """The schema to fill, as given: a pydantic model class or a JSON Schema dict."""
+        self.target: ExtractionSchema | None = None if schema is None else _schema_of(schema)
+        self.specs: dict[str, FieldSpec] = {} if self.target is None else self.target.specs
         """The schema's fields, as asked for and merged."""
         self.chunk_tokens = chunk_tokens
         """Most tokens in one chunk."""
@@ -148,7 +199,6 @@ class ExtractionWorkflow(DraftReview[ModelT]):
         them) rather than parts of one record."""
         self.system_prompt = system_prompt
         """The instructions; `{fields}` is replaced by the fields asked for."""
-        self._response_models: dict[tuple[str, ...], type[BaseModel]] = {}
 
     # -- steps --------------------------------------------------------------------------
 
@@ -159,13 +209,15 @@ class ExtractionWorkflow(DraftReview[ModelT]):
         """Ask the LLM for the fields in one chunk; check every quote against the chunk. A
         reply that fails the schema comes back as the same request with the reply and its
         errors added (`reasks`), up to `max_retries` times."""
-        names = ev.fields or list(self.specs)
+        schema = await self.run_schema(ctx)
+        names = ev.fields or list(schema.specs)
         messages = extraction_messages(
-            ev.chunk, self.specs, names, self.system_prompt, ev.feedback, ev.previous
+            ev.chunk, schema.specs, names, self.system_prompt, ev.feedback, ev.previous
         )
+        output_cls = self.response_model_for(names, schema)
         try:
             async with limit:
-                reply = await self.ask(ctx, self.response_model_for(names), messages + ev.reasks)
+                reply = await self.ask(ctx, output_cls, messages + ev.reasks)
         except PIECE_FAILURES as error:  # this chunk's loss only; others end the run (kit)
             if isinstance(error, StructuredOutputError):
                 if ev.attempt <= self.max_retries:
@@ -183,7 +235,7 @@ class ExtractionWorkflow(DraftReview[ModelT]):
             piece = ev.chunk
             raise ChunkExtractionError(piece.file, piece.index, piece.count, error) from error
         candidates = candidates_from_reply(
-            reply, ev.chunk, self.specs, names, self.unverified_penalty
+            reply, ev.chunk, schema.specs, names, self.unverified_penalty
         )
         return ChunkExtracted(chunk=ev.chunk, round=ev.round, candidates=candidates)
 
@@ -211,12 +263,10 @@ class ExtractionWorkflow(DraftReview[ModelT]):
 
     # -- pieces the steps call; override to change one behaviour -------------------------
 
-    def response_model_for(self, names: list[str]) -> type[BaseModel]:
-        """The reply model asking for the fields `names` (made once per set of names)."""
-        key = tuple(names)
-        if key not in self._response_models:
-            self._response_models[key] = response_model(self.schema, self.specs, names)
-        return self._response_models[key]
+    def response_model_for(self, names: list[str], schema: ExtractionSchema) -> type[BaseModel]:
+        """The reply model asking for the fields `names` of the run's `schema` (made once
+        per set of names)."""
+        return schema.response_model(names)
 
     async def ask(
         self, ctx: Context[Any], output_cls: type[BaseModel], messages: list[ChatMessage]
@@ -249,3 +299,10 @@ class ExtractionWorkflow(DraftReview[ModelT]):
         ctx.write_event_to_stream(progress)
         if done == piece.count:
             ctx.write_event_to_stream(progress.model_copy(update={"stage": "done"}))
+
+
+def _schema_of(schema: Any) -> ExtractionSchema:
+    """The user's schema as the pipeline uses it."""
+    if isinstance(schema, dict):
+        return JsonSchema(schema)
+    return ModelSchema(schema)

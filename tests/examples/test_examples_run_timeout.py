@@ -13,7 +13,15 @@ from agentflow.errors import WorkflowTimeoutError
 
 
 @pytest.mark.parametrize(
-    "name", ["function_agent", "agent_custom_step", "multi_agent", "research", "extract_invoice"]
+    "name",
+    [
+        "function_agent",
+        "agent_custom_step",
+        "multi_agent",
+        "research",
+        "extract_invoice",
+        "iterative_extraction",
+    ],
 )
 def test_a_run_that_times_out_says_it_in_one_line_and_exits_1(
     name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -78,6 +78,12 @@ def strict_json_schema(output_cls: type[BaseModel]) -> dict[str, Any]:
     return _strict(output_cls.model_json_schema(), f"output class '{output_cls.__name__}'")
 
 
+def strict_schema(schema: dict[str, Any], subject: str) -> dict[str, Any]:
+    """A strict-mode copy of a JSON schema written as a dict (an extraction schema given as
+    JSON Schema rather than as a pydantic model); `subject` names it in the error."""
+    return _strict(copy.deepcopy(schema), subject)
+
+
 def response_format_for(output_cls: type[BaseModel]) -> dict[str, Any]:
     """The `response_format` parameter asking for `output_cls` as strict JSON."""
     return {
