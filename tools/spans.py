@@ -58,13 +58,17 @@ def traced_tool_call_sync(
 ) -> ToolOutput:
     """`call()` inside an `execute_tool {name}` span, when tracing is on (`FunctionTool.call`
     of a sync function, which has no call id)."""
-    from agentflow.tracing import active_tracer
+    from agentflow.tracing import active_tracer, mark_raised
 
     tracer = active_tracer()
     if tracer is None:
         return call()
     with _start(tracer, name, description, None) as span:
-        output = call()
+        try:
+            output = call()
+        except BaseException as error:  # Ctrl-C, or the like: the call did not end
+            mark_raised(span, error)
+            raise
         _record(span, output)
         return output
 
@@ -101,12 +105,8 @@ def _record(span: Span, output: ToolOutput) -> None:
     if not output.is_error:
         return
     error = output.exception
-    if error is not None:
-        span.record_exception(error)
     mark_failed(
-        span,
-        type(error).__qualname__ if error is not None else ERROR_WITHOUT_EXCEPTION,
-        output.content,
+        span, type(error).__qualname__ if error is not None else ERROR_WITHOUT_EXCEPTION, error
     )
 
 

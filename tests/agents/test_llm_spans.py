@@ -20,6 +20,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from span_text import recorded_text
 from wire_mock import mock_wire
 
 from agents.llm import Anthropic, ChatMessage, ImagePart, TextPart, ToolCallPart
@@ -133,6 +134,22 @@ async def test_a_failed_call_is_a_failed_span_with_the_error_type(
     assert span.status.status_code is StatusCode.ERROR
     assert "exception" in [event.name for event in span.events]
     assert "gen_ai.response.id" not in attributes(span)
+
+
+async def test_an_error_quoting_the_prompt_leaves_it_out_of_the_span(
+    api: respx.MockRouter, llm: OpenAI, captured_spans: InMemorySpanExporter
+) -> None:
+    message = "This model's context is too long: 'card 4111-1111-SECRET'"
+    api.post("/chat/completions").respond(
+        400, json={"error": {"message": message, "type": "invalid_request_error"}}
+    )
+    with pytest.raises(openai.BadRequestError, match="SECRET"):
+        await llm.achat([ChatMessage.user("card 4111-1111-SECRET")])
+    span = only_span(captured_spans)
+    assert "SECRET" not in recorded_text(span)
+    assert span.status.description == "BadRequestError"
+    (event,) = span.events
+    assert dict(event.attributes or {}) == {"exception.type": "BadRequestError"}
 
 
 async def test_a_failed_stream_is_a_failed_span(
