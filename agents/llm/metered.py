@@ -28,7 +28,6 @@ event loop finalising it), with an estimate of what arrived.
 from __future__ import annotations
 
 import contextlib
-
 import functools
 import itertools
 from collections.abc import AsyncGenerator, Sequence

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import os
 
+from cli_workflows import Greeter
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-
-from cli_workflows import Greeter
 
 provider = TracerProvider(resource=Resource({SERVICE_NAME: "own-provider"}))
 provider.add_span_processor(

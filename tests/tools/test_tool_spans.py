@@ -12,7 +12,6 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
-
 from span_text import recorded_text
 
 from tools import FunctionTool, ToolSet, tool
