@@ -38,6 +38,7 @@ from pydantic import BaseModel
 from agentflow import Context
 from agents.llm.ledger import UsageLedger
 from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
+from agents.llm.spans import provider_of
 from agents.llm.structured import predict_structured
 from agents.llm.types import ChatMessage, ChatResponse, Usage
 
@@ -67,9 +68,9 @@ class MeteredLLM:
         return self.llm.metadata
 
     @property
-    def provider_name(self) -> str | None:
-        """The wrapped client's provider, as its spans name it (None when it has none)."""
-        return getattr(self.llm, "provider_name", None)
+    def provider_name(self) -> str:
+        """The wrapped client's provider, as its spans name it (`provider_of`)."""
+        return provider_of(self.llm)
 
     async def achat(
         self,

@@ -141,6 +141,14 @@ class ChatSpan:
 _UNTRACED = ChatSpan(None, ())
 
 
+def provider_of(llm: object) -> str:
+    """`gen_ai.provider.name` for `llm`: its `provider_name` ("openai", "anthropic", ...),
+    else its class's name ("ScriptedLLM"), a custom value as the conventions allow for a
+    provider they do not list, so that the attribute they require is always there."""
+    name = getattr(llm, "provider_name", None)
+    return name if isinstance(name, str) and name else type(llm).__name__
+
+
 def chat_span(
     provider: str,
     model: str,

@@ -346,3 +346,24 @@ async def test_a_llamaindex_llm_failure_is_a_failed_span(
     span = only_span(captured_spans)
     assert attributes(span)["error.type"] == "ConnectionError"
     assert span.status.status_code is StatusCode.ERROR
+
+
+@pytest.mark.parametrize(
+    ("package", "provider"),
+    [
+        ("mistralai", "mistral_ai"),
+        ("azure_openai", "azure.ai.openai"),
+        ("bedrock_converse", "aws.bedrock"),
+        ("vertex", "gcp.vertex_ai"),
+        ("google_genai", "gcp.gen_ai"),
+        ("ibm", "ibm.watsonx.ai"),
+        ("ollama", "ollama"),
+    ],
+)
+def test_a_llama_index_integration_is_named_by_the_conventions_value(
+    package: str, provider: str
+) -> None:
+    integration = type(
+        "Integration", (MockFunctionCallingLLM,), {"__module__": f"llama_index.llms.{package}.base"}
+    )
+    assert LlamaIndexLLM(integration()).provider_name == provider
