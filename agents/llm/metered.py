@@ -27,7 +27,6 @@ event loop finalising it), with an estimate of what arrived.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 from collections.abc import AsyncGenerator, Sequence
@@ -96,16 +95,19 @@ class MeteredLLM:
         prompt_tokens = await self._check(messages, tools, kwargs)
         last: ChatResponse | None = None
         usage: Usage | None = None
-        # aclosing: a caller that stops reading closes the client's stream (its connection
-        # and its span) now, not when the garbage collector gets to it.
         inner = self.llm.astream_chat(messages, tools, tool_choice, **kwargs)
         try:
-            async with contextlib.aclosing(inner) as stream:
-                async for response in stream:
-                    last = response
-                    usage = response.usage or usage
-                    yield response
+            async for response in inner:
+                last = response
+                usage = response.usage or usage
+                yield response
         finally:
+            # A caller that stops reading closes the client's stream (its connection and its
+            # span) now, not when the garbage collector gets to it; the protocol promises an
+            # async iterator, which need not be closable.
+            close = getattr(inner, "aclose", None)
+            if close is not None:
+                await close()
             # Also when the caller leaves early (the generator is closed): what was written
             # so far was paid for.
             if last is not None:
