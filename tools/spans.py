@@ -9,8 +9,9 @@ Attributes: `gen_ai.operation.name` "execute_tool", `gen_ai.tool.name`,
 `gen_ai.tool.type` "function", `gen_ai.tool.description` and `gen_ai.tool.call.id` when
 known. An error output (bad arguments, an exception, a timeout, no such tool) is a failed
 span: `error.type` is the exception's class name, or `ToolError` for an error output
-without one; the arguments (`gen_ai.tool.call.arguments`) and the text the model reads
-(`gen_ai.tool.call.result`) are recorded only when contents are (`agentflow.tracing`).
+without one; the arguments (`gen_ai.tool.call.arguments`), the text the model reads
+(`gen_ai.tool.call.result`) and the error's own text, which may quote the arguments, are
+recorded only when contents are (`agentflow.tracing.mark_failed`).
 Without a tracer provider the call runs as it is: nothing is made or imported.
 """
 
