@@ -75,19 +75,30 @@ def content_recorded() -> bool:
     return os.environ.get(CONTENT_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def mark_failed(span: Span, error_type: str, description: str) -> None:
+def mark_failed(span: Span, error_type: str, error: BaseException | None = None) -> None:
     """Mark `span` failed the way the GenAI conventions ask: `error.type` (an exception's
-    class name, or a name of our own for a failure without one) and status ERROR."""
+    class name, or a name of our own for a failure without one) and status ERROR; the one
+    way every span here (run, step, chat, tool, agent) is marked failed.
+
+    An error's text may quote the prompt or a tool's arguments (pydantic repeats the value
+    it refused), so it is recorded only with contents (`content_recorded`): the exception
+    whole, its text the status's description. Without them the status names the type and
+    the `exception` event holds `exception.type` alone."""
     from opentelemetry.trace import Status, StatusCode
 
     span.set_attribute("error.type", error_type)
+    description = error_type
+    if error is not None and content_recorded():
+        span.record_exception(error)
+        description = str(error) or error_type
+    elif error is not None:
+        span.add_event("exception", {"exception.type": error_type})
     span.set_status(Status(StatusCode.ERROR, description))
 
 
 def mark_raised(span: Span, error: BaseException) -> None:
-    """`mark_failed` for an exception, which is recorded on `span` too."""
-    span.record_exception(error)
-    mark_failed(span, type(error).__qualname__, str(error) or type(error).__qualname__)
+    """`mark_failed` for an exception, named by its class."""
+    mark_failed(span, type(error).__qualname__, error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +156,19 @@ def run_span(
         with tracing.tracer.start_as_current_span(
             f"workflow {workflow_name}",
             attributes={"agentflow.workflow": workflow_name, "agentflow.run_id": run_id},
+            record_exception=False,  # marked by `mark_raised`, which leaves contents out
+            set_status_on_exception=False,
         ) as span:
             spans.context = trace.set_span_in_context(span)
-            yield spans
-            if spans.error is not None:
-                span.record_exception(spans.error)
-                span.set_status(_error_status(spans.error))
-    except BaseException as error:  # the driver cancelled as the loop shuts down
+            try:
+                yield spans
+            except BaseException as error:  # the driver cancelled as the loop shuts down
+                spans.error = spans.error or error
+                raise
+            finally:
+                if spans.error is not None:
+                    mark_raised(span, spans.error)
+    except BaseException as error:  # raised before the span started
         spans.error = spans.error or error
         raise
     finally:
@@ -162,12 +179,6 @@ def run_span(
 def record_run_failure(spans: RunSpans, error: BaseException) -> None:
     """Mark the run's spans failed with `error` (when they end)."""
     spans.error = error
-
-
-def _error_status(error: BaseException) -> Any:
-    from opentelemetry.trace import Status, StatusCode
-
-    return Status(StatusCode.ERROR, str(error))
 
 
 def traced_step(
@@ -198,7 +209,13 @@ def traced_step(
                 "agentflow.attempt": attempt(),
                 "agentflow.run_id": run_id,
             },
-        ):
-            return await call(event)
+            record_exception=False,  # marked by `mark_raised`, which leaves contents out
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                return await call(event)
+            except BaseException as error:
+                mark_raised(span, error)
+                raise
 
     return call_in_span

@@ -5,9 +5,11 @@ OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:6006 OTEL_SERVICE_NAME=support-bot 
     agentflow run myapp:Agent --arg user_msg="hi"
 ```
 
-`configure_from_environment()` is what `agentflow run`, `serve` and `worker` call first; a
-program of its own can call it too. It installs an SDK tracer provider, with a batching
-processor and an exporter, when the environment asks for one:
+`configure_from_environment()` is what `agentflow run`, `serve` and `worker` call once the
+target is loaded; a program of its own can call it too. It reads the process's environment,
+which is what the SDK's exporter and resource read as well (so there is one source of
+truth), and installs an SDK tracer provider, with a batching processor and an exporter,
+when the environment asks for one:
 
 - `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set (the
   exporter reads them, with `OTEL_EXPORTER_OTLP_HEADERS`, `..._TIMEOUT`, `..._COMPRESSION`
@@ -18,8 +20,8 @@ processor and an exporter, when the environment asks for one:
   opentelemetry-exporter-otlp-proto-grpc installed);
 - the resource comes from `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, the service
   named "agentflow" when neither names it; `OTEL_BSP_*` tune the batching;
-- `OTEL_SDK_DISABLED=true`, or a tracer provider already set by the program, and nothing is
-  installed.
+- `OTEL_SDK_DISABLED=true`, or a tracer provider already set by the program (at import,
+  as `phoenix.otel.register()` does), and nothing is installed.
 
 With none of these variables set nothing is imported. Variables set without the
 `otel-export` extra installed log a warning naming the extra, and the command runs
@@ -34,10 +36,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentflow.errors import MissingExtraError, TracingConfigurationError
 from agentflow.extras import extra_needed
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 _PROTOCOLS = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
@@ -46,13 +51,15 @@ _DEFAULT_SERVICE = "agentflow"
 
 _log = logging.getLogger(__name__)
 
-_installed: list[Any] = []
+_installed: TracerProvider | None = None
 """The provider `configure_from_environment` installed, if it did."""
 
 
-def configure_from_environment(environ: Mapping[str, str] = os.environ) -> bool:
-    """Install a tracer provider exporting spans as `environ`'s `OTEL_*` variables say (see
-    the module's docstring); True when one was installed."""
+def configure_from_environment() -> bool:
+    """Install a tracer provider exporting spans as the process's `OTEL_*` variables say
+    (see the module's docstring); True when one was installed."""
+    global _installed
+    environ = os.environ
     names = _exporter_names(environ)
     if not names or environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return False
@@ -75,15 +82,15 @@ def configure_from_environment(environ: Mapping[str, str] = os.environ) -> bool:
     for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    _installed.append(provider)
+    _installed = provider
     return True
 
 
 def flush_exported_spans() -> None:
     """Send the spans still batched by the provider `configure_from_environment` installed
     (none installed: nothing to do)."""
-    for provider in _installed:
-        provider.force_flush()
+    if _installed is not None:
+        _installed.force_flush()
 
 
 def _exporter_names(environ: Mapping[str, str]) -> list[str]:

@@ -9,8 +9,9 @@ Attributes: `gen_ai.operation.name` "execute_tool", `gen_ai.tool.name`,
 `gen_ai.tool.type` "function", `gen_ai.tool.description` and `gen_ai.tool.call.id` when
 known. An error output (bad arguments, an exception, a timeout, no such tool) is a failed
 span: `error.type` is the exception's class name, or `ToolError` for an error output
-without one; the arguments (`gen_ai.tool.call.arguments`) and the text the model reads
-(`gen_ai.tool.call.result`) are recorded only when contents are (`agentflow.tracing`).
+without one; the arguments (`gen_ai.tool.call.arguments`), the text the model reads
+(`gen_ai.tool.call.result`) and the error's own text, which may quote the arguments, are
+recorded only when contents are (`agentflow.tracing.mark_failed`).
 Without a tracer provider the call runs as it is: nothing is made or imported.
 """
 
@@ -58,13 +59,17 @@ def traced_tool_call_sync(
 ) -> ToolOutput:
     """`call()` inside an `execute_tool {name}` span, when tracing is on (`FunctionTool.call`
     of a sync function, which has no call id)."""
-    from agentflow.tracing import active_tracer
+    from agentflow.tracing import active_tracer, mark_raised
 
     tracer = active_tracer()
     if tracer is None:
         return call()
     with _start(tracer, name, description, None) as span:
-        output = call()
+        try:
+            output = call()
+        except BaseException as error:  # Ctrl-C, or the like: the call did not end
+            mark_raised(span, error)
+            raise
         _record(span, output)
         return output
 
@@ -101,12 +106,8 @@ def _record(span: Span, output: ToolOutput) -> None:
     if not output.is_error:
         return
     error = output.exception
-    if error is not None:
-        span.record_exception(error)
     mark_failed(
-        span,
-        type(error).__qualname__ if error is not None else ERROR_WITHOUT_EXCEPTION,
-        output.content,
+        span, type(error).__qualname__ if error is not None else ERROR_WITHOUT_EXCEPTION, error
     )
 
 

@@ -93,7 +93,6 @@ def run_command(args: argparse.Namespace) -> int:
     code."""
     if args.quiet and args.events is not None:
         raise ConflictingOptionsError("--events shows events, which --quiet leaves out")
-    export_spans_from_environment()
     if args.llm_timeout is None:
         return _run_target(args)
     # Set before the target is imported: a module may build its client as it loads.
@@ -109,6 +108,7 @@ def _run_target(args: argparse.Namespace) -> int:
     from agentflow.cli.console import OutputMode, RunConsole
 
     target = load_workflow(args.target)
+    export_spans_from_environment()  # after the load: a provider the target sets wins
     fields = _start_fields(args.arg)
     workflow = instantiate(target)
     if args.timeout is not None:

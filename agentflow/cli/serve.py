@@ -78,8 +78,8 @@ def postgres_store(dsn: str) -> PostgresStore:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Serve the WorkflowServer `args.target` names until interrupted; the exit code."""
-    export_spans_from_environment()
     server = load_server(args.target)
+    export_spans_from_environment()  # after the load: a provider the target sets wins
     if args.token_env is not None:
         token = os.environ.get(args.token_env)
         if not token:

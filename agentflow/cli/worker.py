@@ -60,9 +60,10 @@ def worker_command(args: argparse.Namespace) -> int:
 
     from agentflow.runners.dbos import DBOSWorker
 
-    export_spans_from_environment()
+    server = load_server(args.target)
+    export_spans_from_environment()  # after the load: a provider the target sets wins
     worker = DBOSWorker(
-        load_server(args.target),
+        server,
         postgres_store(args.dsn),
         concurrency=args.concurrency,
         executor_id=args.executor_id,

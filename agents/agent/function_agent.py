@@ -76,6 +76,7 @@ from agents.llm.errors import LLMLengthError, LLMRefusalError, StructuredOutputE
 from agents.llm.llama_index_llm import as_llm
 from agents.llm.metered import MeteredLLM
 from agents.llm.protocol import LLM
+from agents.llm.spans import provider_of
 from agents.llm.structured import json_text
 from agents.llm.types import ChatMessage, FinishReason
 from agents.memory import ChatMemory
@@ -199,9 +200,10 @@ class FunctionAgent(ToolCalling):
             self.answer_on_max_iterations = True
 
     def agent_identity(self) -> AgentIdentity:
-        """This agent, for its runs' `invoke_agent` span: its name, model and provider."""
+        """This agent, for its runs' `invoke_agent` span: its name, model, provider and
+        description."""
         return AgentIdentity(
-            self.name, self.llm.metadata.model, getattr(self.llm, "provider_name", None)
+            self.name, self.llm.metadata.model, provider_of(self.llm), self.description
         )
 
     # -- steps --------------------------------------------------------------------------

@@ -12,9 +12,10 @@ model and tool calls inside them) then sit under the agent, which is how trace v
 such as Phoenix show an agent. It is made current only while `run()` starts the run, whose
 tasks take their context from there, and ends when the handler resolves, failed
 (`error.type`, status ERROR) when the run did. Attributes: `gen_ai.operation.name`
-"invoke_agent", `gen_ai.agent.name`, and the model's `gen_ai.provider.name` and
-`gen_ai.request.model` when the agent has one. Without a tracer provider the run starts as
-it is: nothing is made or imported.
+"invoke_agent", `gen_ai.agent.name`, `gen_ai.agent.description` when the agent has one,
+and the model's `gen_ai.provider.name` (`agents.llm.spans.provider_of`: the class's name
+for an LLM that names no provider) and `gen_ai.request.model` when the agent has one.
+Without a tracer provider the run starts as it is: nothing is made or imported.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class AgentIdentity:
     """The model it calls first (`gen_ai.request.model`), when it has one."""
     provider: str | None = None
     """That model's provider (`gen_ai.provider.name`): "openai", "anthropic", ..."""
+    description: str | None = None
+    """What the agent does (`gen_ai.agent.description`), when it says."""
 
 
 def run_as_agent(
@@ -62,6 +65,8 @@ def run_as_agent(
         attributes["gen_ai.request.model"] = agent.model
     if agent.provider is not None:
         attributes["gen_ai.provider.name"] = agent.provider
+    if agent.description:
+        attributes["gen_ai.agent.description"] = agent.description
     span = tracer.start_span(
         f"invoke_agent {agent.name}", kind=SpanKind.INTERNAL, attributes=attributes
     )

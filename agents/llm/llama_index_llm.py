@@ -55,6 +55,28 @@ def _is_llama_index_llm(obj: Any) -> bool:
     return module is not None and isinstance(obj, module.LLM)
 
 
+_WELL_KNOWN_PROVIDERS = {
+    "anthropic": "anthropic",
+    "azure_inference": "azure.ai.inference",
+    "azure_openai": "azure.ai.openai",
+    "bedrock": "aws.bedrock",
+    "bedrock_converse": "aws.bedrock",
+    "cohere": "cohere",
+    "deepseek": "deepseek",
+    "gemini": "gcp.gemini",
+    "google_genai": "gcp.gen_ai",
+    "groq": "groq",
+    "ibm": "ibm.watsonx.ai",
+    "mistralai": "mistral_ai",
+    "openai": "openai",
+    "perplexity": "perplexity",
+    "vertex": "gcp.vertex_ai",
+    "xai": "x_ai",
+}
+"""A LlamaIndex integration's package (`llama_index.llms.<package>`) -> the provider's
+well-known `gen_ai.provider.name` value in OpenTelemetry's GenAI conventions."""
+
+
 class LlamaIndexLLM:
     """Wraps a LlamaIndex LLM; tool calls work when it is a `FunctionCallingLLM`."""
 
@@ -172,10 +194,14 @@ class LlamaIndexLLM:
 
     @property
     def provider_name(self) -> str:
-        """`gen_ai.provider.name` on the spans: the LlamaIndex integration's package
-        (`llama_index.llms.ollama` gives "ollama"), else "llama_index"."""
+        """`gen_ai.provider.name` on the spans: the GenAI conventions' name for the
+        LlamaIndex integration's provider (`llama_index.llms.mistralai` gives "mistral_ai"),
+        the integration's package for a provider they do not name ("ollama"), else
+        "llama_index"."""
         package = type(self.llm).__module__.split(".")
-        return package[2] if package[:2] == ["llama_index", "llms"] else "llama_index"
+        if package[:2] != ["llama_index", "llms"] or len(package) < 3:
+            return "llama_index"
+        return _WELL_KNOWN_PROVIDERS.get(package[2], package[2])
 
     def _span(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatSpan:
         """The call's `chat` span, with the wrapped LLM's parameters and the call's."""

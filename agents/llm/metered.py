@@ -37,6 +37,7 @@ from pydantic import BaseModel
 from agentflow import Context
 from agents.llm.ledger import UsageLedger
 from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
+from agents.llm.spans import provider_of
 from agents.llm.structured import predict_structured
 from agents.llm.types import ChatMessage, ChatResponse, Usage
 
@@ -66,9 +67,9 @@ class MeteredLLM:
         return self.llm.metadata
 
     @property
-    def provider_name(self) -> str | None:
-        """The wrapped client's provider, as its spans name it (None when it has none)."""
-        return getattr(self.llm, "provider_name", None)
+    def provider_name(self) -> str:
+        """The wrapped client's provider, as its spans name it (`provider_of`)."""
+        return provider_of(self.llm)
 
     async def achat(
         self,
@@ -94,12 +95,19 @@ class MeteredLLM:
         prompt_tokens = await self._check(messages, tools, kwargs)
         last: ChatResponse | None = None
         usage: Usage | None = None
+        inner = self.llm.astream_chat(messages, tools, tool_choice, **kwargs)
         try:
-            async for response in self.llm.astream_chat(messages, tools, tool_choice, **kwargs):
+            async for response in inner:
                 last = response
                 usage = response.usage or usage
                 yield response
         finally:
+            # A caller that stops reading closes the client's stream (its connection and its
+            # span) now, not when the garbage collector gets to it; the protocol promises an
+            # async iterator, which need not be closable.
+            close = getattr(inner, "aclose", None)
+            if close is not None:
+                await close()
             # Also when the caller leaves early (the generator is closed): what was written
             # so far was paid for.
             if last is not None:

@@ -7,10 +7,14 @@ holds is decided here, once for all of them:
 - on start: `gen_ai.operation.name` "chat", `gen_ai.provider.name`, `gen_ai.request.model`,
   the request parameters that were set (`gen_ai.request.temperature`, `max_tokens`,
   `top_p`, `top_k`, `frequency_penalty`, `presence_penalty`, `seed`, `stop_sequences`,
-  `choice.count`), `server.address` and `server.port`;
+  `choice.count`), `gen_ai.output.type` ("json" when the call asks for structured output,
+  by `response_format` or `json_output`, else "text"), `server.address` and `server.port`;
 - on the reply: `gen_ai.response.model`, `gen_ai.response.id`,
-  `gen_ai.response.finish_reasons`, `gen_ai.usage.input_tokens` and `output_tokens`;
-- on failure: `error.type` (the exception's class name), status ERROR, the exception;
+  `gen_ai.response.finish_reasons`, `gen_ai.usage.input_tokens` and `output_tokens`, and
+  `gen_ai.usage.cache_read.input_tokens` when the server read some from its cache;
+- on failure: `error.type` (the exception's class name) and status ERROR
+  (`agentflow.tracing.mark_raised`: the error's text only with contents, as it may quote
+  the prompt);
 - with contents recorded (`agentflow.tracing.content_recorded`): `gen_ai.system_instructions`,
   `gen_ai.input.messages` and `gen_ai.output.messages`, as JSON text (`span_messages`).
 
@@ -23,8 +27,8 @@ provider `chat_span` gives a recorder that does nothing, and nothing is imported
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, aclosing, nullcontext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -116,6 +120,10 @@ class ChatSpan:
         if self._usage is not None:
             span.set_attribute("gen_ai.usage.input_tokens", self._usage.prompt_tokens)
             span.set_attribute("gen_ai.usage.output_tokens", self._usage.completion_tokens)
+            if self._usage.cached_tokens:
+                span.set_attribute(
+                    "gen_ai.usage.cache_read.input_tokens", self._usage.cached_tokens
+                )
         last = self._last
         if last is not None and last.finish_reason is not None:
             span.set_attribute("gen_ai.response.finish_reasons", [last.finish_reason])
@@ -133,20 +141,48 @@ class ChatSpan:
 _UNTRACED = ChatSpan(None, ())
 
 
+def provider_of(llm: object) -> str:
+    """`gen_ai.provider.name` for `llm`: its `provider_name` ("openai", "anthropic", ...),
+    else its class's name ("ScriptedLLM"), a custom value as the conventions allow for a
+    provider they do not list, so that the attribute they require is always there."""
+    name = getattr(llm, "provider_name", None)
+    return name if isinstance(name, str) and name else type(llm).__name__
+
+
 def chat_span(
     provider: str,
     model: str,
     request: Mapping[str, Any],
     messages: Sequence[ChatMessage],
     server_url: str | None = None,
+    *,
+    json_output: bool = False,
 ) -> ChatSpan:
     """The span of one call to `model` of `provider` ("openai", "anthropic", ...) with the
     wire `request`'s parameters (an `extra_body` is read too), started now; use it as a
-    context manager around the call. Does nothing without a tracer provider."""
+    context manager around the call. `json_output`: the call asks for structured output in
+    a way the request does not show (Anthropic's output tool). Does nothing without a
+    tracer provider."""
     tracer = active_tracer()
     if tracer is None:
         return _UNTRACED
-    return ChatSpan(_start(tracer, provider, model, request, server_url), messages)
+    span = _start(tracer, provider, model, request, server_url, json_output)
+    return ChatSpan(span, messages)
+
+
+async def recorded_stream(
+    span: ChatSpan,
+    items: AsyncGenerator[ChatResponse, None],
+    reply_ids: Callable[[ChatResponse], tuple[str | None, str | None]],
+) -> AsyncGenerator[ChatResponse, None]:
+    """A client's stream `items` within `span`: each item recorded, with the reply's id
+    and model as `reply_ids` reads them off it; the span ends with the stream, and a caller
+    that stops reading closes `items` (its connection and slot) at once."""
+    with span:
+        async with aclosing(items) as stream:
+            async for response in stream:
+                span.record(response, *reply_ids(response))
+                yield response
 
 
 def _start(
@@ -155,6 +191,7 @@ def _start(
     model: str,
     request: Mapping[str, Any],
     server_url: str | None,
+    json_output: bool,
 ) -> Span:
     from opentelemetry.trace import SpanKind
 
@@ -170,6 +207,12 @@ def _start(
         if value is None or (name == "n" and value == 1):
             continue
         attributes[attribute] = [value] if isinstance(value, str) else value
+    response_format = parameters.get("response_format")
+    asks_json = isinstance(response_format, Mapping) and response_format.get("type") in (
+        "json_object",
+        "json_schema",
+    )
+    attributes["gen_ai.output.type"] = "json" if json_output or asks_json else "text"
     if server_url:
         address = urlsplit(server_url)
         if address.hostname:

@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
+from span_text import recorded_text
 
 from agentflow import Workflow, step
 from agentflow.events import Event, StartEvent, StepState, StepStateChanged, StopEvent
@@ -128,6 +129,29 @@ async def test_a_failed_run_marks_its_span_failed(spans: InMemorySpanExporter) -
     (run,) = by_name(spans.get_finished_spans(), "workflow FailingWorkflow")
     assert run.status.status_code is StatusCode.ERROR
     assert any(event.name == "exception" for event in run.events)
+
+
+class LeakingWorkflow(Workflow):
+    @step
+    async def explode(self, ev: StartEvent) -> StopEvent:
+        raise ValueError("card 4111-1111-SECRET refused")
+
+
+async def test_failed_run_and_step_spans_name_the_error_type_without_its_text(
+    spans: InMemorySpanExporter,
+) -> None:
+    """An exception's text may quote a prompt or arguments: recorded only with contents."""
+    with pytest.raises(ValueError, match="SECRET"):
+        await LeakingWorkflow().run()
+    finished = spans.get_finished_spans()
+    for span in by_name(finished, "workflow LeakingWorkflow") + by_name(finished, "step explode"):
+        assert span.attributes is not None
+        assert span.attributes["error.type"] == "ValueError"
+        assert span.status.status_code is StatusCode.ERROR
+        assert span.status.description == "ValueError"
+        (event,) = span.events
+        assert dict(event.attributes or {}) == {"exception.type": "ValueError"}
+        assert "SECRET" not in recorded_text(span)
 
 
 class Inner(Workflow):

@@ -32,6 +32,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.paths: list[str] = []
+        self.headers: list[str | None] = []  # each request's x-team header
         self.spans: list[tuple[str, str, str]] = []  # (service.name, span name, parent?)
         received = self
 
@@ -40,6 +41,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 request = ExportTraceServiceRequest.FromString(body)
                 received.record(self.path, request)
+                received.headers.append(self.headers.get("x-team"))
                 reply = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
@@ -130,6 +132,24 @@ def test_the_traces_endpoint_is_used_as_it_is_and_the_service_defaults(
     assert {service for service, _, _ in receiver.spans} == {"agentflow"}
 
 
+def test_a_provider_the_target_sets_as_it_loads_is_kept(receiver: Receiver) -> None:
+    """The variables point at the receiver too: the command must install nothing, as the
+    program's provider already sends there (as "own-provider")."""
+    completed = agentflow_run(
+        "own_provider_flow:Greeter",
+        "--arg",
+        "name=otters",
+        "--quiet",
+        OWN_OTLP_ENDPOINT=receiver.url,
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
+        OTEL_SERVICE_NAME="from-the-variables",
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Overriding" not in completed.stderr
+    assert receiver.names() == ["step greet", "workflow Greeter"]
+    assert {service for service, _, _ in receiver.spans} == {"own-provider"}
+
+
 def test_otel_traces_exporter_none_sends_nothing(receiver: Receiver) -> None:
     completed = agentflow_run(
         "cli_workflows:Greeter",
@@ -204,43 +224,88 @@ def test_agentflow_serve_exports_the_runs_it_serves(receiver: Receiver, tmp_path
     assert {service for service, _, _ in receiver.spans} == {"served"}
 
 
-def test_without_the_variables_nothing_is_installed_or_imported() -> None:
+def python_with(code: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """`code` run by a Python process whose environment has these OTEL_* variables only."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**environ, **variables},
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("variables", [{}, {"OTEL_SERVICE_NAME": "x"}], ids=["none", "service"])
+def test_without_the_variables_nothing_is_installed_or_imported(
+    variables: dict[str, str],
+) -> None:
     code = (
         "import sys\n"
         "from agentflow.tracing_export import configure_from_environment\n"
-        "assert configure_from_environment({'PATH': '/bin'}) is False\n"
-        "assert configure_from_environment({'OTEL_SERVICE_NAME': 'x'}) is False\n"
+        "assert configure_from_environment() is False\n"
         "loaded = [m for m in sys.modules if m.startswith('opentelemetry')]\n"
         "assert not loaded, loaded\n"
         "print('ok')\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
+    completed = python_with(code, **variables)
     assert completed.stdout.strip() == "ok", completed.stderr
 
 
-def test_a_provider_the_program_set_is_kept(captured_spans: InMemorySpanExporter) -> None:
-    """`captured_spans` has set the process's provider: configuring adds none."""
-    assert (
-        configure_from_environment({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}) is False
+def test_the_exporter_and_resource_are_the_process_environments(receiver: Receiver) -> None:
+    """Endpoint, headers and resource all come from the one place the SDK reads."""
+    code = (
+        "from opentelemetry import trace\n"
+        "from agentflow.tracing_export import configure_from_environment, "
+        "flush_exported_spans\n"
+        "assert configure_from_environment() is True\n"
+        "trace.get_tracer('t').start_span('probe').end()\n"
+        "flush_exported_spans()\n"
     )
+    completed = python_with(
+        code,
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
+        OTEL_EXPORTER_OTLP_HEADERS="x-team=otters",
+        OTEL_RESOURCE_ATTRIBUTES="service.name=from-attributes,deployment.environment=test",
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert receiver.spans == [("from-attributes", "probe", "")]
+    assert receiver.headers == ["otters"]
+
+
+def test_a_provider_the_program_set_is_kept(
+    captured_spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`captured_spans` has set the process's provider: configuring adds none."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    assert configure_from_environment() is False
 
 
 def test_without_the_extra_the_variables_give_a_warning_naming_it(
-    uninstalled: Callable[..., None], caplog: pytest.LogCaptureFixture
+    uninstalled: Callable[..., None],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     uninstalled("opentelemetry.sdk")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
     with caplog.at_level(logging.WARNING, logger="agentflow.tracing_export"):
-        assert configure_from_environment({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://x"}) is False
+        assert configure_from_environment() is False
     (record,) = caplog.records
     assert "'otel-export' extra" in record.getMessage()
 
 
 def test_sdk_disabled_installs_nothing() -> None:
-    assert (
-        configure_from_environment(
-            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_SDK_DISABLED": "true"}
-        )
-        is False
+    """In a process of its own: in the suite's a provider is already set by other tests."""
+    code = (
+        "from opentelemetry import trace\n"
+        "from agentflow.tracing_export import configure_from_environment\n"
+        "assert configure_from_environment() is False\n"
+        "provider = trace.get_tracer_provider()\n"
+        "assert isinstance(provider, trace.ProxyTracerProvider), provider\n"
+        "print('ok')\n"
     )
+    completed = python_with(
+        code, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", OTEL_SDK_DISABLED="true"
+    )
+    assert completed.stdout.strip() == "ok", completed.stderr

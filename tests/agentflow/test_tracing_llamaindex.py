@@ -184,9 +184,27 @@ async def test_a_run_started_inside_a_llamaindex_span_sits_under_it(
     assert run.parent == caller.id
 
 
-async def test_with_only_the_null_handlers_nothing_is_announced() -> None:
-    assert active_dispatcher() is None
+async def test_with_only_the_null_handlers_nothing_is_announced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every way a span or event reaches the handlers through agentflow's dispatcher is
+    watched: none is used."""
+    from llama_index_instrumentation.dispatcher import Dispatcher
+
+    announced: list[str] = []
+
+    def watching(method: str) -> Any:
+        def record(self: Dispatcher, *args: Any, **kwargs: Any) -> None:
+            if self.name == "agentflow":
+                announced.append(method)
+
+        return record
+
+    for method in ("span_enter", "span_exit", "span_drop", "event"):
+        monkeypatch.setattr(Dispatcher, method, watching(method))
     assert await Drafting().run(topic="quiet") == "QUIET"
+    assert announced == []
+    assert active_dispatcher() is None
 
 
 def test_without_the_package_loaded_nothing_is_imported() -> None:

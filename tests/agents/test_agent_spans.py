@@ -54,7 +54,7 @@ async def test_an_agent_run_with_two_tool_calls_is_one_nested_trace(
             text_reply("3 and 7."),
         ]
     )
-    agent = FunctionAgent(tools=[add], llm=llm, name="calculator")
+    agent = FunctionAgent(tools=[add], llm=llm, name="calculator", description="Adds numbers.")
     output = await agent.run("Add 1+2 and 3+4.")
     assert output.response.text == "3 and 7."
 
@@ -64,6 +64,7 @@ async def test_an_agent_run_with_two_tool_calls_is_one_nested_trace(
     assert attributes(invoke) == {
         "gen_ai.operation.name": "invoke_agent",
         "gen_ai.agent.name": "calculator",
+        "gen_ai.agent.description": "Adds numbers.",
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": "gpt-4o-mini",
     }
@@ -85,6 +86,18 @@ async def test_an_agent_run_with_two_tool_calls_is_one_nested_trace(
     # The agent's span covers the whole run: it ends last.
     assert invoke.end_time is not None
     assert all(span.end_time is not None and span.end_time <= invoke.end_time for span in spans)
+
+
+async def test_an_llm_without_a_provider_name_is_named_by_its_class(
+    captured_spans: InMemorySpanExporter,
+) -> None:
+    from agents.llm.scripted_llm import ScriptedLLM
+
+    agent = FunctionAgent(llm=ScriptedLLM(["Hi."]), name="scripted")
+    await agent.run("Hello")
+    (invoke,) = named(captured_spans.get_finished_spans(), "invoke_agent scripted")
+    assert attributes(invoke)["gen_ai.provider.name"] == "ScriptedLLM"
+    assert "gen_ai.agent.description" not in attributes(invoke)
 
 
 async def test_a_failed_agent_run_marks_its_span(

@@ -182,6 +182,24 @@ async def test_a_stream_left_early_is_booked_when_closed(api: respx.MockRouter) 
     assert ledger.total.usage.completion_tokens == count_text("Hello", "gpt-4o-mini")
 
 
+async def test_closing_a_metered_stream_closes_the_clients_at_once(
+    api: respx.MockRouter, captured_spans: Any
+) -> None:
+    """The client's stream (and its `chat` span) ends when the caller closes the metered one,
+    not later when the garbage collector finalizes it."""
+    api.post("/chat/completions").mock(
+        return_value=sse([chunk({"content": "Hello"}), chunk({"content": " there"})])
+    )
+    llm = OpenAI("gpt-4o-mini", api_key="k", base_url=BASE_URL)
+    ctx: Context[DictState] = Context(two_calls(llm))
+    stream = MeteredLLM(llm, ctx, step="s").astream_chat(QUESTION)
+
+    await anext(stream)
+    await stream.aclose()
+
+    assert [span.name for span in captured_spans.get_finished_spans()] == ["chat gpt-4o-mini"]
+
+
 async def test_structured_attempts_are_each_booked(api: respx.MockRouter, llm: OpenAI) -> None:
     from pydantic import BaseModel
 

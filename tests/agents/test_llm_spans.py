@@ -15,14 +15,17 @@ import pytest
 import respx
 from llama_index.core.llms import ChatMessage as LlamaChatMessage
 from llama_index.core.llms.mock import MockFunctionCallingLLM
-from llm_wire import calls_reply, completion, text_reply
+from llm_wire import calls_reply, completion, text_reply, usage
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from pydantic import BaseModel
+from span_text import recorded_text
 from wire_mock import mock_wire
 
 from agents.llm import Anthropic, ChatMessage, ImagePart, TextPart, ToolCallPart
+from agents.llm.anthropic.tool_specs import output_tool_name
 from agents.llm.llama_index_llm import LlamaIndexLLM
 from agents.llm.openai.client import OpenAI
 
@@ -85,6 +88,7 @@ async def test_an_openai_call_is_a_client_span_with_every_attribute(
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 12,
         "gen_ai.usage.output_tokens": 5,
+        "gen_ai.output.type": "text",
         "server.address": "llm.test",
         "server.port": 443,
     }
@@ -133,6 +137,22 @@ async def test_a_failed_call_is_a_failed_span_with_the_error_type(
     assert span.status.status_code is StatusCode.ERROR
     assert "exception" in [event.name for event in span.events]
     assert "gen_ai.response.id" not in attributes(span)
+
+
+async def test_an_error_quoting_the_prompt_leaves_it_out_of_the_span(
+    api: respx.MockRouter, llm: OpenAI, captured_spans: InMemorySpanExporter
+) -> None:
+    message = "This model's context is too long: 'card 4111-1111-SECRET'"
+    api.post("/chat/completions").respond(
+        400, json={"error": {"message": message, "type": "invalid_request_error"}}
+    )
+    with pytest.raises(openai.BadRequestError, match="SECRET"):
+        await llm.achat([ChatMessage.user("card 4111-1111-SECRET")])
+    span = only_span(captured_spans)
+    assert "SECRET" not in recorded_text(span)
+    assert span.status.description == "BadRequestError"
+    (event,) = span.events
+    assert dict(event.attributes or {}) == {"exception.type": "BadRequestError"}
 
 
 async def test_a_failed_stream_is_a_failed_span(
@@ -236,6 +256,51 @@ async def test_an_anthropic_call_and_stream_are_spans(
     assert attributes(streamed)["gen_ai.usage.output_tokens"] == 9
 
 
+class Answer(BaseModel):
+    value: int
+
+
+async def test_structured_output_is_json_and_cached_tokens_are_counted(
+    api: respx.MockRouter, llm: OpenAI, captured_spans: InMemorySpanExporter
+) -> None:
+    reply = completion('{"value": 3}')
+    reply["usage"] = usage(prompt=40, completion=5, cached=32)
+    api.post("/chat/completions").respond(200, json=reply)
+    assert await llm.astructured_predict(Answer, [ChatMessage.user("3?")]) == Answer(value=3)
+    values = attributes(only_span(captured_spans))
+    assert values["gen_ai.output.type"] == "json"
+    assert values["gen_ai.usage.cache_read.input_tokens"] == 32
+    assert values["gen_ai.usage.input_tokens"] == 40
+
+
+async def test_no_cached_tokens_no_cache_attribute(
+    api: respx.MockRouter, llm: OpenAI, captured_spans: InMemorySpanExporter
+) -> None:
+    api.post("/chat/completions").respond(200, json=completion("Hi."))
+    await llm.achat([ChatMessage.user("hi")])
+    assert "gen_ai.usage.cache_read.input_tokens" not in attributes(only_span(captured_spans))
+
+
+async def test_anthropic_structured_output_is_json(
+    anthropic_api: respx.MockRouter, captured_spans: InMemorySpanExporter
+) -> None:
+    llm = Anthropic(
+        anthropic_wire.MODEL, api_key="k", base_url=anthropic_wire.BASE_URL, max_retries=0
+    )
+    anthropic_api.post(anthropic_wire.MESSAGES).mock(
+        return_value=anthropic_wire.whole(
+            anthropic_wire.tool_use("tu_1", output_tool_name(Answer), {"value": 3}),
+            stop_reason="tool_use",
+            cache_read=7,
+        )
+    )
+    assert await llm.astructured_predict(Answer, [ChatMessage.user("3?")]) == Answer(value=3)
+    finished = captured_spans.get_finished_spans()
+    (span,) = [span for span in finished if span.name.startswith("chat")]
+    assert attributes(span)["gen_ai.output.type"] == "json"
+    assert attributes(span)["gen_ai.usage.cache_read.input_tokens"] == 7
+
+
 async def test_an_anthropic_failure_is_a_failed_span(
     anthropic_api: respx.MockRouter, captured_spans: InMemorySpanExporter
 ) -> None:
@@ -281,3 +346,24 @@ async def test_a_llamaindex_llm_failure_is_a_failed_span(
     span = only_span(captured_spans)
     assert attributes(span)["error.type"] == "ConnectionError"
     assert span.status.status_code is StatusCode.ERROR
+
+
+@pytest.mark.parametrize(
+    ("package", "provider"),
+    [
+        ("mistralai", "mistral_ai"),
+        ("azure_openai", "azure.ai.openai"),
+        ("bedrock_converse", "aws.bedrock"),
+        ("vertex", "gcp.vertex_ai"),
+        ("google_genai", "gcp.gen_ai"),
+        ("ibm", "ibm.watsonx.ai"),
+        ("ollama", "ollama"),
+    ],
+)
+def test_a_llama_index_integration_is_named_by_the_conventions_value(
+    package: str, provider: str
+) -> None:
+    integration = type(
+        "Integration", (MockFunctionCallingLLM,), {"__module__": f"llama_index.llms.{package}.base"}
+    )
+    assert LlamaIndexLLM(integration()).provider_name == provider

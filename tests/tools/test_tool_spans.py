@@ -12,6 +12,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from span_text import recorded_text
 
 from tools import FunctionTool, ToolSet, tool
 
@@ -104,7 +105,43 @@ async def test_every_error_output_is_a_failed_span(
     span = only_span(captured_spans)
     assert attributes(span)["error.type"] == error_type
     assert span.status.status_code is StatusCode.ERROR
-    assert span.status.description == output.content
+    # The error output may quote the arguments: only the error's type, without contents.
+    assert span.status.description == error_type
+    assert output.content not in recorded_text(span)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda tools: tools.acall("add", {"a": "4111-1111-SECRET", "b": 3}),
+        lambda tools: tools.acall_json("add", '["4111-1111-SECRET"]', call_id="c"),
+    ],
+    ids=["invalid-arguments", "json-not-an-object"],
+)
+async def test_an_error_output_quoting_the_arguments_leaves_them_out_of_the_span(
+    captured_spans: InMemorySpanExporter, call: object
+) -> None:
+    output = await call(ToolSet([add]))  # type: ignore[operator]
+    assert "SECRET" in output.content  # what the model reads quotes the value back
+    span = only_span(captured_spans)
+    assert "SECRET" not in recorded_text(span)
+    assert [event.name for event in span.events] in ([], ["exception"])
+
+
+async def test_with_contents_on_an_error_output_is_the_result_and_the_exception_is_whole(
+    captured_spans: InMemorySpanExporter,
+) -> None:
+    from agentflow.tracing import record_content
+
+    record_content(True)
+    try:
+        output = await ToolSet([add]).acall("add", {"a": "4111-1111-SECRET", "b": 3})
+    finally:
+        record_content(None)
+    span = only_span(captured_spans)
+    assert attributes(span)["gen_ai.tool.call.result"] == output.content
+    (event,) = span.events
+    assert "SECRET" in str(dict(event.attributes or {})["exception.message"])
 
 
 async def test_an_unknown_tool_is_named_on_its_span(captured_spans: InMemorySpanExporter) -> None:
@@ -160,6 +197,21 @@ async def test_a_caller_cancelled_mid_call_ends_the_span_failed(
         await task
     span = only_span(captured_spans)
     assert attributes(span)["error.type"] == "CancelledError"
+    assert span.status.status_code is StatusCode.ERROR
+
+
+def test_a_sync_call_interrupted_ends_the_span_failed(
+    captured_spans: InMemorySpanExporter,
+) -> None:
+    @tool
+    def interrupted() -> str:
+        """Stopped by Ctrl-C."""
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.call()
+    span = only_span(captured_spans)
+    assert attributes(span)["error.type"] == "KeyboardInterrupt"
     assert span.status.status_code is StatusCode.ERROR
 
 

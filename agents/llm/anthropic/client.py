@@ -49,7 +49,7 @@ from agents.llm.anthropic.tool_specs import (
 from agents.llm.errors import EmptyResponseError, LLMConfigurationError
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import ServerSlots
-from agents.llm.spans import chat_span
+from agents.llm.spans import chat_span, recorded_stream
 from agents.llm.structured import predict_structured
 from agents.llm.token_counts import estimate_reply
 from agents.llm.types import ChatMessage, ChatResponse
@@ -227,7 +227,12 @@ class Anthropic:
         reported on the response (`refused`, `truncated`)."""
         request, output = self._request(messages, tools, tool_choice, kwargs)
         with chat_span(
-            self.provider_name, self.model, request, messages, str(self.client.base_url)
+            self.provider_name,
+            self.model,
+            request,
+            messages,
+            str(self.client.base_url),
+            json_output=bool(output),
         ) as span:
             try:
                 async with self._slot():
@@ -260,17 +265,14 @@ class Anthropic:
         `message_delta` carries the finish reason and usage."""
         request, output = self._request(messages, tools, tool_choice, kwargs)
         base_url = str(self.client.base_url)
-        with chat_span(self.provider_name, self.model, request, messages, base_url) as span:
-            # aclosing: a caller that stops reading closes the stream (and its slot) now.
-            stream_items = self._stream(request, output, span.sending)
-            async with contextlib.aclosing(stream_items) as stream:
-                async for response in stream:
-                    # `message_start` carries the reply's id and model.
-                    started = getattr(response.raw, "message", None)
-                    span.record(
-                        response, getattr(started, "id", None), getattr(started, "model", None)
-                    )
-                    yield response
+        span = chat_span(
+            self.provider_name, self.model, request, messages, base_url, json_output=bool(output)
+        )
+        items = recorded_stream(span, self._stream(request, output, span.sending), _started_ids)
+        # aclosing: a caller that stops reading closes the stream (and its slot) now.
+        async with contextlib.aclosing(items) as stream:
+            async for response in stream:
+                yield response
 
     async def _stream(
         self,
@@ -355,3 +357,9 @@ def _with_extra_body(request: dict[str, Any]) -> dict[str, Any]:
     if extra:
         request["extra_body"] = {**request.get("extra_body", {}), **extra}
     return request
+
+
+def _started_ids(response: ChatResponse) -> tuple[str | None, str | None]:
+    """The reply's id and model, which `message_start`'s item carries."""
+    started = getattr(response.raw, "message", None)
+    return getattr(started, "id", None), getattr(started, "model", None)

@@ -60,7 +60,7 @@ from agents.llm.openai.tool_specs import to_openai_tools
 from agents.llm.openai.transport import raised_as_sdk_errors
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import ServerSlots
-from agents.llm.spans import chat_span
+from agents.llm.spans import chat_span, recorded_stream
 from agents.llm.structured import predict_structured
 from agents.llm.types import ChatMessage, ChatResponse
 
@@ -313,14 +313,12 @@ class OpenAI:
         if self.stream_usage:
             request.setdefault("stream_options", {"include_usage": True})
         base_url = str(self.client.base_url)
-        with chat_span(self.provider_name, self.model, request, messages, base_url) as span:
-            # aclosing: a caller that stops reading closes the stream (and its slot) now.
-            stream_items = self._stream(request, base_url, span.sending)
-            async with contextlib.aclosing(stream_items) as stream:
-                async for response in stream:
-                    raw = response.raw  # a chunk, or None for the last item made here
-                    span.record(response, getattr(raw, "id", None), getattr(raw, "model", None))
-                    yield response
+        span = chat_span(self.provider_name, self.model, request, messages, base_url)
+        items = recorded_stream(span, self._stream(request, base_url, span.sending), _chunk_ids)
+        # aclosing: a caller that stops reading closes the stream (and its slot) now.
+        async with contextlib.aclosing(items) as stream:
+            async for response in stream:
+                yield response
 
     async def _stream(
         self,
@@ -402,3 +400,8 @@ class OpenAI:
         return await predict_structured(
             chat, output_cls, messages, max_attempts=self.structured_max_attempts
         )
+
+
+def _chunk_ids(response: ChatResponse) -> tuple[str | None, str | None]:
+    """The reply's id and model, from a chunk (None for the last item the stream makes)."""
+    return getattr(response.raw, "id", None), getattr(response.raw, "model", None)
