@@ -75,20 +75,23 @@ def content_recorded() -> bool:
     return os.environ.get(CONTENT_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def mark_failed(span: Span, error_type: str, error: BaseException | None = None) -> None:
+def mark_failed(
+    span: Span, error_type: str, error: BaseException | None = None, *, whole: bool = False
+) -> None:
     """Mark `span` failed the way the GenAI conventions ask: `error.type` (an exception's
     class name, or a name of our own for a failure without one) and status ERROR; the one
     way every span here (run, step, chat, tool, agent) is marked failed.
 
-    An error's text may quote the prompt or a tool's arguments (pydantic repeats the value
-    it refused), so it is recorded only with contents (`content_recorded`): the exception
-    whole, its text the status's description. Without them the status names the type and
-    the `exception` event holds `exception.type` alone."""
+    The exception is recorded whole (message and stack trace, its text the status's
+    description) on the engine's own spans (`whole`), as OpenTelemetry records any failed
+    span's; on a GenAI span only with contents (`content_recorded`), as its text may quote
+    the prompt or a tool's arguments (pydantic repeats the value it refused). Otherwise the
+    status names the type and the `exception` event holds `exception.type` alone."""
     from opentelemetry.trace import Status, StatusCode
 
     span.set_attribute("error.type", error_type)
     description = error_type
-    if error is not None and content_recorded():
+    if error is not None and (whole or content_recorded()):
         span.record_exception(error)
         description = str(error) or error_type
     elif error is not None:
@@ -96,9 +99,9 @@ def mark_failed(span: Span, error_type: str, error: BaseException | None = None)
     span.set_status(Status(StatusCode.ERROR, description))
 
 
-def mark_raised(span: Span, error: BaseException) -> None:
+def mark_raised(span: Span, error: BaseException, *, whole: bool = False) -> None:
     """`mark_failed` for an exception, named by its class."""
-    mark_failed(span, type(error).__qualname__, error)
+    mark_failed(span, type(error).__qualname__, error, whole=whole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +159,7 @@ def run_span(
         with tracing.tracer.start_as_current_span(
             f"workflow {workflow_name}",
             attributes={"agentflow.workflow": workflow_name, "agentflow.run_id": run_id},
-            record_exception=False,  # marked by `mark_raised`, which leaves contents out
+            record_exception=False,  # marked by `mark_raised`, with error.type
             set_status_on_exception=False,
         ) as span:
             spans.context = trace.set_span_in_context(span)
@@ -167,7 +170,7 @@ def run_span(
                 raise
             finally:
                 if spans.error is not None:
-                    mark_raised(span, spans.error)
+                    mark_raised(span, spans.error, whole=True)
     except BaseException as error:  # raised before the span started
         spans.error = spans.error or error
         raise
@@ -209,13 +212,13 @@ def traced_step(
                 "agentflow.attempt": attempt(),
                 "agentflow.run_id": run_id,
             },
-            record_exception=False,  # marked by `mark_raised`, which leaves contents out
+            record_exception=False,  # marked by `mark_raised`, with error.type
             set_status_on_exception=False,
         ) as span:
             try:
                 return await call(event)
             except BaseException as error:
-                mark_raised(span, error)
+                mark_raised(span, error, whole=True)
                 raise
 
     return call_in_span
