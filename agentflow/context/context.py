@@ -40,9 +40,8 @@ if TYPE_CHECKING:
 StateT = TypeVar("StateT", bound=BaseModel)
 
 SAVED_CONTEXT_VERSION = 2
-"""Format version of `Context.to_dict`; bumped when the format changes. Version 2 leaves out
-what loading can rebuild: models' default fields and declared classes
-(`agentflow.context.compact_models`), the run's empty lists and dicts."""
+"""Format version of `Context.to_dict`, bumped when the format changes. Version 2 leaves out
+what loading rebuilds (`agentflow.context.compact_models`, the run's empty lists)."""
 READABLE_CONTEXT_VERSIONS = (1, 2)
 """The versions `Context.from_dict` reads: each earlier save still loads."""
 EventT = TypeVar("EventT", bound=Event)
