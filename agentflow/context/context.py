@@ -39,8 +39,11 @@ if TYPE_CHECKING:
 
 StateT = TypeVar("StateT", bound=BaseModel)
 
-SAVED_CONTEXT_VERSION = 1
-"""Format version of `Context.to_dict`; bumped when the format changes."""
+SAVED_CONTEXT_VERSION = 2
+"""Format version of `Context.to_dict`, bumped when the format changes. Version 2 leaves out
+what loading rebuilds (`agentflow.context.compact_models`, the run's empty lists)."""
+READABLE_CONTEXT_VERSIONS = (1, 2)
+"""The versions `Context.from_dict` reads: each earlier save still loads."""
 EventT = TypeVar("EventT", bound=Event)
 
 _is_event = functools.partial(type.__instancecheck__, Event)
@@ -204,10 +207,10 @@ class Context(StepContextBase, Generic[StateT]):
 
         serializer = serializer or JsonSerializer()
         version = data.get("version") if isinstance(data, dict) else None
-        if isinstance(data, dict) and version != SAVED_CONTEXT_VERSION:
+        if isinstance(data, dict) and version not in READABLE_CONTEXT_VERSIONS:
             raise ContextSerdeError(
-                f"saved context has format version {version!r}; this agentflow reads version "
-                f"{SAVED_CONTEXT_VERSION}"
+                f"saved context has format version {version!r}; this agentflow reads versions "
+                f"{', '.join(map(str, READABLE_CONTEXT_VERSIONS))}"
             )
         saved = read_saved_context(data)
         workflow_name = type(workflow).__qualname__

@@ -1,11 +1,13 @@
 """The shape of what `Context.to_dict` writes, checked before anything in it is trusted.
 
 A saved context is read from files and databases that other processes wrote, so
-`Context.from_dict` first checks its shape against the pydantic models here: every key
-present, every value of its JSON type (no coercion: `"1"` is not a counter, `true` is not a
-position), counters not negative, no unknown keys. Each problem is reported as a
-`ContextSerdeError` naming its key path (`run.stream.position`). What the strings hold
-(state and events, in the serializer's format) is checked when they are decoded.
+`Context.from_dict` first checks its shape against the pydantic models here: every required
+key present, every value of its JSON type (no coercion: `"1"` is not a counter, `true` is
+not a position), counters not negative, no unknown keys. A list or dict left out is empty:
+format version 2 writes none that is empty (version 1 wrote them all). Each problem is
+reported as a `ContextSerdeError` naming its key path (`run.stream.position`). What the
+strings hold (state and events, in the serializer's format) is checked when they are
+decoded.
 """
 
 from __future__ import annotations
@@ -41,16 +43,16 @@ class SavedRunning(_Shape):
     """The event it was handling, as the serializer wrote it."""
     execution: Count | None
     """Its execution number, once it had one (its first wait gives it one)."""
-    answered: dict[str, str]
+    answered: dict[str, str] = {}
     """Answers its waits had received, by waiter_id."""
-    collected: list[list[str] | None]
+    collected: list[list[str] | None] = []
     """What each of its `collect_events` calls had returned."""
 
 
 class SavedWaiterEntry(_Shape):
     """A `wait_for_event` that was waiting, as contexts saved before waiters were dropped
     wrote it: read, so that those saves still load, and ignored (the waiting step
-    registers its waiter again when it re-runs). Saves now write an empty list."""
+    registers its waiter again when it re-runs). Saves now write none."""
 
     waiter_id: str
     event_type: str
@@ -63,19 +65,19 @@ class SavedStream(_Shape):
     """The stream's position and what its consumer had not taken yet."""
 
     position: Count
-    unconsumed: list[str]
-    open_questions: list[Count]
+    unconsumed: list[str] = []
+    open_questions: list[Count] = []
 
 
 class SavedRun(_Shape):
     """A run under way (or ended unfinished); see `agentflow.runtime.snapshot`."""
 
-    queued: list[SavedQueued]
-    in_progress: list[SavedRunning]
-    unclaimed: list[str]
-    collected: dict[str, list[str]]
+    queued: list[SavedQueued] = []
+    in_progress: list[SavedRunning] = []
+    unclaimed: list[str] = []
+    collected: dict[str, list[str]] = {}
     waiters: list[SavedWaiterEntry] = []
-    recoveries: dict[str, Count]
+    recoveries: dict[str, Count] = {}
     next_execution: Count
     stream: SavedStream
 

@@ -22,50 +22,55 @@ if TYPE_CHECKING:
 
 
 def run_to_dict(snapshot: RunSnapshot, serializer: BaseSerializer) -> dict[str, Any]:
-    """`snapshot` as a JSON-ready dict; every event and value goes through `serializer`."""
+    """`snapshot` as a JSON-ready dict; every event and value goes through `serializer`.
+    An empty list or dict is left out (format version 2): loading reads it as empty."""
 
     def event(value: Event, where: str) -> str:
         return serializer.serialize(value, where)
 
-    return {
+    in_progress = []
+    for item in snapshot.in_progress:
+        running: dict[str, Any] = {
+            "step": item.step,
+            "event": event(item.event, f"event of running step '{item.step}'"),
+            "execution": item.execution,
+            "answered": {
+                waiter_id: event(answer, f"answer to waiter '{waiter_id}'")
+                for waiter_id, answer in item.answered.items()
+            },
+            "collected": [
+                None
+                if events is None
+                else [event(ev, f"event collected by step '{item.step}'") for ev in events]
+                for events in item.collected
+            ],
+        }
+        in_progress.append(_without_empty(running))
+    stream = {
+        "position": snapshot.stream_position,
+        "unconsumed": [event(ev, "streamed event") for ev in snapshot.unconsumed],
+        "open_questions": list(snapshot.open_questions),
+    }
+    run = {
         "queued": [
             {"step": step, "event": event(ev, f"event queued for step '{step}'")}
             for step, ev in snapshot.queued
         ],
-        "in_progress": [
-            {
-                "step": item.step,
-                "event": event(item.event, f"event of running step '{item.step}'"),
-                "execution": item.execution,
-                "answered": {
-                    waiter_id: event(answer, f"answer to waiter '{waiter_id}'")
-                    for waiter_id, answer in item.answered.items()
-                },
-                "collected": [
-                    None
-                    if events is None
-                    else [event(ev, f"event collected by step '{item.step}'") for ev in events]
-                    for events in item.collected
-                ],
-            }
-            for item in snapshot.in_progress
-        ],
+        "in_progress": in_progress,
         "unclaimed": [event(ev, "event no step had taken") for ev in snapshot.unclaimed],
         "collected": {
             key: [event(ev, f"event collected by '{key}'") for ev in events]
             for key, events in snapshot.collected.items()
         },
-        # Always empty: a waiting step registers its waiter again when it re-runs. Written
-        # so that readers of format version 1 from before waiters were dropped still load it.
-        "waiters": [],
         "recoveries": dict(snapshot.recoveries),
         "next_execution": snapshot.next_execution,
-        "stream": {
-            "position": snapshot.stream_position,
-            "unconsumed": [event(ev, "streamed event") for ev in snapshot.unconsumed],
-            "open_questions": list(snapshot.open_questions),
-        },
+        "stream": _without_empty(stream),
     }
+    return _without_empty(run)
+
+
+def _without_empty(entries: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in entries.items() if value != [] and value != {}}
 
 
 def run_from_saved(saved: SavedRun, serializer: BaseSerializer, table: StepTable) -> RunSnapshot:

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
+from agentflow.context.compact_models import declared_model, holds_default, item_annotation
 from agentflow.context.saved_format import child_path, describe_problems
 from agentflow.errors import ContextSerdeError
 
@@ -131,9 +132,14 @@ def _encode(value: Any, where: str) -> Any:
     )
 
 
-def _encode_model(model: BaseModel, where: str) -> dict[str, Any]:
+def _encode_model(model: BaseModel, where: str, class_is_known: bool = False) -> dict[str, Any]:
+    """The fields that do not hold their default, then the extra ones, beside
+    `"__model__": "module:Class"`, left out when `class_is_known` (the field holding the
+    model declares its class, see `agentflow.context.compact_models`). Names that would be
+    read as something else keep the longer form of format 1,
+    `{"__model__", "fields", "extra"}`."""
     model_type = type(model)
-    if "<locals>" in model_type.__qualname__:
+    if not class_is_known and "<locals>" in model_type.__qualname__:
         raise ContextSerdeError(
             f"{where} is a {model_type.__qualname__}, defined inside a function, so another "
             "process could not import it; define the class at module level"
@@ -142,10 +148,12 @@ def _encode_model(model: BaseModel, where: str) -> dict[str, Any]:
     for name, field_info in model_type.model_fields.items():
         if field_info.exclude:
             continue  # the model says not to serialise it: it comes back as its default
-        field_where = f"{where}.{name}"
         field_value = getattr(model, name)
+        if holds_default(model_type, field_info, field_value):
+            continue
+        field_where = f"{where}.{name}"
         if _holds_objects(field_value):
-            fields[name] = _encode(field_value, field_where)
+            fields[name] = _encode_declared(field_value, field_info.annotation, field_where)
             continue
         try:
             fields[name] = model.model_dump(mode="json", include={name})[name]
@@ -155,11 +163,36 @@ def _encode_model(model: BaseModel, where: str) -> dict[str, Any]:
         name: _encode(item, f"{where}.{name}")
         for name, item in (model.__pydantic_extra__ or {}).items()
     }
-    return {
-        _MODEL: f"{model_type.__module__}:{model_type.__qualname__}",
-        "fields": fields,
-        "extra": extra,
-    }
+    written = {**fields, **extra}
+    if any(name in _RESERVED for name in extra) or _reads_as_format_1(written):
+        return {
+            _MODEL: f"{model_type.__module__}:{model_type.__qualname__}",
+            "fields": fields,
+            "extra": extra,
+        }
+    if class_is_known:
+        return written
+    return {_MODEL: f"{model_type.__module__}:{model_type.__qualname__}", **written}
+
+
+def _reads_as_format_1(written: dict[str, Any]) -> bool:
+    return written.keys() == {"fields", "extra"} and all(
+        isinstance(item, dict) for item in written.values()
+    )
+
+
+def _encode_declared(value: Any, annotation: Any, where: str) -> Any:
+    """`_encode(value)`, leaving out the class of each model the field's type declares."""
+    if isinstance(value, BaseModel):
+        return _encode_model(value, where, type(value) is declared_model(annotation))
+    if isinstance(value, list):
+        item = item_annotation(annotation, list)
+        return [_encode_declared(v, item, f"{where}[{index}]") for index, v in enumerate(value)]
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        item = item_annotation(annotation, dict)
+        encoded = {key: _encode_declared(v, item, f"{where}[{key!r}]") for key, v in value.items()}
+        return {_DICT: encoded} if any(key in encoded for key in _RESERVED) else encoded
+    return _encode(value, where)
 
 
 def _encode_exception(error: BaseException, where: str) -> dict[str, Any]:
@@ -223,14 +256,11 @@ def _decode_model(data: dict[str, Any], where: str) -> BaseModel:
         raise ContextSerdeError(
             f"{where}: {path} named in the saved context is not a pydantic model"
         )
-    fields = {
-        name: _decode(item, child_path(where, name))
-        for name, item in _expect(data, "fields", dict, where).items()
-    }
-    fields.update(
-        (name, _decode(item, child_path(where, name)))
-        for name, item in _expect(data, "extra", dict, where).items()
-    )
+    if _reads_as_format_1({key: item for key, item in data.items() if key != _MODEL}):
+        written = {**data["fields"], **data["extra"]}
+    else:
+        written = {key: item for key, item in data.items() if key != _MODEL}
+    fields = {name: _decode(item, child_path(where, name)) for name, item in written.items()}
     try:
         return model_type.model_validate(fields)
     except ValidationError as error:

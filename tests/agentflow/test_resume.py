@@ -139,7 +139,7 @@ async def test_queued_running_and_collected_events_all_survive_a_save() -> None:
     assert running.count("process") == 2
     assert queued_for.count("process") == 3
     # The three finished items' Done events are collected, or handed to the collector.
-    collected = sum(len(events) for events in run["collected"].values())
+    collected = sum(len(events) for events in run.get("collected", {}).values())
     assert collected + queued_for.count("join") + running.count("join") == 3
 
     Batch.gate.set()

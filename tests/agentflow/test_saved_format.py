@@ -118,7 +118,11 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("no stream", delete("run", "stream"), "run.stream"),
     ("no position", delete("run", "stream", "position"), "run.stream.position"),
     ("no step", delete("run", "in_progress", 0, "step"), "run.in_progress[0].step"),
-    ("no answered", delete("run", "in_progress", 0, "answered"), "run.in_progress[0].answered"),
+    (
+        "answered not a dict",
+        put([], "run", "in_progress", 0, "answered"),
+        "run.in_progress[0].answered",
+    ),
     # state or events that are not JSON, or not what they claim
     ("state not JSON", put("{not json", "state"), "state"),
     ("event not JSON", put("", "run", "in_progress", 0, "event"), "run.in_progress[0].event"),
@@ -128,8 +132,8 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "run.in_progress[0].answered['interview:0:0']",
     ),
     (
-        "model without fields",
-        put(['{"__model__": "agentflow.events:StartEvent"}'], "run", "unclaimed"),
+        "model without a required field",
+        put([json.dumps({"__model__": f"{__name__}:Done"})], "run", "unclaimed"),
         "run.unclaimed[0]",
     ),
     (
@@ -241,7 +245,7 @@ async def test_a_snapshot_with_the_waiters_earlier_versions_wrote_still_resumes(
     """Waiters are no longer saved (the waiting step registers its waiter again when it
     re-runs); a save that has them, as earlier versions wrote it, loads and resumes."""
     saved = await saved_mid_interview()
-    assert saved["run"]["waiters"] == []  # kept, empty, for readers of earlier versions
+    assert "waiters" not in saved["run"]
     saved["run"]["waiters"] = [
         {
             "waiter_id": "interview:0:1",
@@ -253,6 +257,25 @@ async def test_a_snapshot_with_the_waiters_earlier_versions_wrote_still_resumes(
     handler = workflow.run(ctx=Context.from_dict(workflow, saved))
     await answer(handler, {"colour?": "green"})
     assert await handler == "Ada likes green"
+
+
+async def test_a_save_leaves_out_the_run_s_empty_lists_and_dicts() -> None:
+    saved = await saved_mid_interview()
+    assert saved["version"] == 2
+    assert set(saved["run"]) == {"in_progress", "next_execution", "stream"}
+    assert set(saved["run"]["in_progress"][0]) == {"step", "event", "execution", "answered"}
+    assert saved["run"]["stream"] == {"position": 2}
+
+
+async def test_a_context_format_1_wrote_loads_and_resumes() -> None:
+    """Saved by agentflow at 9083816 (format version 1, every list written, every model as
+    `{"__model__", "fields", "extra"}`) while the interview waited for its second answer."""
+    saved = json.loads((Path(__file__).parent / "saved_interview_format_1.json").read_text())
+    assert saved["version"] == 1
+    workflow = Interview(timeout=None)
+    resumed = workflow.run(ctx=Context.from_dict(workflow, saved))
+    await answer(resumed, {"colour?": "green"})
+    assert await resumed == "Ada likes green"
 
 
 async def test_a_snapshot_of_one_workflow_is_refused_by_another_naming_both() -> None:

@@ -122,8 +122,9 @@ async def test_unserialisable_state_names_the_key_and_type_and_drops_nothing() -
 def test_the_format_carries_a_version_that_is_checked() -> None:
     workflow = Notes()
     data = Context(workflow).to_dict()
-    assert data["version"] == 1
-    with pytest.raises(ContextSerdeError, match="format version 99"):
+    assert data["version"] == 2
+    Context.from_dict(workflow, {**data, "version": 1})  # the earlier version still loads
+    with pytest.raises(ContextSerdeError, match=r"format version 99.*reads versions 1, 2"):
         Context.from_dict(workflow, {**data, "version": 99})
 
 

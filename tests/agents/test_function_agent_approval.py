@@ -5,6 +5,7 @@ new context without re-running the tools that already ran."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,6 +140,45 @@ async def test_saved_while_waiting_resumes_without_rerunning_tools(
     assert [r.content for r in output.tool_calls] == ["42", "deleted a"]
     assert output.response.text == "a was 42 bytes and is deleted."
     assert len(route.calls) == 2
+
+
+async def test_a_run_saved_by_format_1_while_waiting_resumes_and_saves_again_smaller(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    """`saved/approval_waiting_format_1.json`: the run above, saved by agentflow at 9083816
+    (format version 1) once `size` had run and `delete` waited for its approval."""
+    saved = json.loads(
+        (Path(__file__).parent / "saved" / "approval_waiting_format_1.json").read_text()
+    )
+    assert saved["version"] == 1
+    files = Files()
+    agent = FunctionAgent(tools=[files.size, files.delete], llm=llm, approval=["delete"])
+    ctx = Context.from_dict(agent, saved)
+    state = await ctx.store.get_state()
+
+    # Saved again (format 2), it holds less and loads as the same state.
+    again = json.loads(json.dumps(ctx.to_dict()))
+    assert again["version"] == 2
+    assert len(again["state"]) < len(saved["state"]) / 2
+    assert await Context.from_dict(agent, again).store.get_state() == state
+
+    route = api.post("/chat/completions").mock(
+        side_effect=[text_reply("a was 42 bytes and is deleted.")]
+    )
+    resumed = agent.run(ctx=Context.from_dict(agent, again))
+    async for ev in resumed.stream_events():
+        if isinstance(ev, ToolApprovalRequired):
+            resumed.ctx.send_event(ToolApprovalResponse(call_id=ev.call_id, approved=True))
+    output = await resumed
+    assert files.runs == ["delete a"]  # size had run before the save
+    assert [r.content for r in output.tool_calls] == ["42", "deleted a"]
+    assert output.response.text == "a was 42 bytes and is deleted."
+    assert [m["role"] for m in sent_json(route.calls[0].request)["messages"]] == [
+        "user",
+        "assistant",
+        "tool",
+        "tool",
+    ]
 
 
 class Impatient(FunctionAgent):

@@ -1,0 +1,87 @@
+"""What `JsonSerializer` may leave out of a saved pydantic model and still load it exactly.
+
+Two things, each decided from the model's class alone:
+
+- a field holding its default: loading gives it the default again. Only a default that can
+  be compared exactly is left out (a plain value, an empty list or dict, a model built by
+  its class as `default_factory`), and never in a model whose `before`/`wrap` validator
+  sees the input, as such a validator may fill a field that is missing;
+- the class of a model held in a field that declares exactly that class (`usage: Usage`,
+  `messages: list[ChatMessage]`, `entries: dict[str, Entry] | None`): pydantic rebuilds it
+  from the field's type, so its `module:Class` need not be written.
+"""
+
+from __future__ import annotations
+
+import types
+from functools import cache
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+_NO_DEFAULT = object()
+
+
+def holds_default(model_type: type[BaseModel], field: FieldInfo, value: Any) -> bool:
+    """True when `value`, held in `field` of a `model_type`, can be left out of its save:
+    it is exactly the field's default, and the model's validators see no missing field."""
+    if _validates_raw_input(model_type):
+        return False
+    default = _comparable_default(field)
+    return default is not _NO_DEFAULT and _same(value, default)
+
+
+def declared_model(annotation: Any) -> Any:
+    """`annotation` without `| None`: what a value in the field must be for its class to be
+    left out (`type(value) is declared_model(...)`)."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [member for member in get_args(annotation) if member is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation
+
+
+def item_annotation(annotation: Any, container: type) -> Any:
+    """The declared type of the items of a `container` (list, or dict's values) a field of
+    type `annotation` holds; `Any` when it declares none."""
+    declared = declared_model(annotation)
+    if get_origin(declared) is not container:
+        return Any
+    arguments = get_args(declared)
+    return arguments[-1] if arguments else Any
+
+
+@cache
+def _validates_raw_input(model_type: type[BaseModel]) -> bool:
+    validators = model_type.__pydantic_decorators__.model_validators.values()
+    return any(validator.info.mode in ("before", "wrap") for validator in validators)
+
+
+def _comparable_default(field: FieldInfo) -> Any:
+    if field.default is not PydanticUndefined:
+        return field.default
+    factory = field.default_factory
+    if factory in (list, dict):
+        return factory()
+    if isinstance(factory, type) and issubclass(factory, BaseModel):
+        return factory()
+    return _NO_DEFAULT  # another factory may give a new value each time (ids, clocks)
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Equal and of the same types all the way down: `False` is not the default `0`."""
+    if type(value) is not type(default):
+        return False
+    if isinstance(value, list | tuple):
+        return len(value) == len(default) and all(map(_same, value, default))
+    if isinstance(value, dict):
+        return value.keys() == default.keys() and all(
+            _same(item, default[key]) for key, item in value.items()
+        )
+    if isinstance(value, BaseModel):
+        return _same(value.__dict__, default.__dict__) and _same(
+            value.__pydantic_extra__ or {}, default.__pydantic_extra__ or {}
+        )
+    return bool(value == default)
