@@ -377,7 +377,11 @@ def test_ctrl_c_at_a_prompt_exits_130_without_a_traceback() -> None:
             # Once the prompt is out, the command waits on stdin: interrupt it there.
             assert process.stderr.read(len(b"Name? ")) == b"Name? "
             process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=30)
+            # stdin stays open, as a terminal's does: closing it (`communicate`) would race
+            # an end of input against the interrupt.
+            process.wait(timeout=30)
+            assert process.stdout is not None
+            stdout, stderr = process.stdout.read(), process.stderr.read()
         finally:
             if process.poll() is None:
                 process.kill()
