@@ -30,6 +30,7 @@ from agents.documents.events import (
     ReviewDone,
     ReviewRequired,
     ReviewResponse,
+    answer_as,
 )
 from agents.documents.evidence import Candidate
 from agents.documents.fields import FieldSpec
@@ -100,14 +101,13 @@ class DraftReview(DocumentIntake[ModelT]):
         response = await ctx.wait_for_event(
             HumanResponseEvent, waiter_event=asking, timeout=self.review_timeout
         )
-        answer = (
-            response
-            if isinstance(response, ReviewResponse)
-            else ReviewResponse.from_text(str(response.get("response") or ""))
-        )
+        answer = answer_as(response, ReviewResponse)
         async with ctx.store.edit_state() as state:
             run = state.current_run()
             run.reviews += 1
+            if isinstance(answer, str):  # the answer to another question: ask again
+                run.problems = [answer]
+                return MergeRequest(round=run.round)
             run.problems = []
             refetch = apply_review(run, answer, schema.specs)
             if answer.approved and not run.problems:

@@ -99,6 +99,22 @@ class SchemaProposalError(DocumentExtractionError):
         super().__init__(f"no usable schema in {attempts} attempts; the last one: {error}")
 
 
+class ProposalBudgetError(DocumentExtractionError):
+    """A schema proposal request does not fit `proposal_tokens` even with the shortest
+    excerpt of the documents: its feedback and unusable replies take the room."""
+
+    def __init__(self, budget: int, tokens: int, attempt: int, feedback: int) -> None:
+        self.budget = budget
+        """`proposal_tokens`."""
+        self.tokens = tokens
+        """The request's tokens with the shortest excerpt."""
+        super().__init__(
+            f"the schema proposal request (attempt {attempt}, {feedback} feedback item(s)) "
+            f"takes {tokens} tokens with the shortest excerpt of the documents, over "
+            f"proposal_tokens={budget}; raise it"
+        )
+
+
 class IncompleteExtractionError(DocumentExtractionError):
     """The merged (and reviewed) data does not validate as the user's schema, typically
     because a required field was found in no document.

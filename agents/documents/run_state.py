@@ -24,14 +24,17 @@ class ProposalState(BaseModel):
 
     prompt: str
     """What to extract, in the user's words."""
-    excerpt: str
-    """The beginning of the documents the LLM is shown, within the token budget."""
+    excerpts: list[str]
+    """The beginning of the documents the LLM may be shown, shortest first, each one chunk
+    longer: a request takes the longest that keeps it within the token budget."""
     files: list[str] = Field(default_factory=list)
     """The run's files, read again for the extraction once the schema is approved."""
     documents: list[TextSource] = Field(default_factory=list)
     """The run's given texts, extracted from once the schema is approved."""
     proposals: int = 0
     """Proposals shown to the human so far."""
+    feedback: list[str] = Field(default_factory=list)
+    """The human's feedback so far, oldest first: each revision request carries it all."""
 
 
 class ExtractionState(BaseModel):
