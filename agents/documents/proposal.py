@@ -43,6 +43,7 @@ from agents.documents.chunking import Chunk, chunk_document
 from agents.documents.errors import (
     NoReadableInputError,
     ProposalBudgetError,
+    RunStateError,
     SchemaNotSupportedError,
     SchemaProposalError,
     UnreadableFileError,
@@ -264,7 +265,7 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
         async with ctx.store.edit_state() as state:
             approved = state.current_run().approved_schema
         if approved is None:
-            raise RuntimeError("the run's extraction started before its schema was approved")
+            raise RunStateError("the run's extraction started before its schema was approved")
         key = json.dumps(approved, sort_keys=True)
         schema = self._schemas.get(key)
         if schema is None:
@@ -374,7 +375,7 @@ def usable_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _proposal_of(run: ExtractionState) -> ProposalState:
     if run.proposal is None:
-        raise RuntimeError("the run has no proposal: it was not started by SchemaProposalWorkflow")
+        raise RunStateError("the run has no proposal: it was not started by SchemaProposalWorkflow")
     return run.proposal
 
 

@@ -214,3 +214,22 @@ async def test_feedback_that_leaves_no_room_for_the_documents_is_a_named_error(
         await handler
 
     assert len(model.asked) == 1  # the over-long request was never sent
+
+
+async def test_an_edit_whose_reply_model_strict_mode_refuses_is_shown_again(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    model = ProposingModel([LEASE_SCHEMA], ExtractionModel(LEASE_FACTS))
+    api.post("/chat/completions").mock(side_effect=model)
+    no_items = copy.deepcopy(LEASE_SCHEMA)
+    no_items["properties"]["tags"] = {"type": "array", "description": "Tags."}
+
+    result, shown, _ = await answered(
+        SchemaProposalWorkflow(llm=llm),
+        [SchemaReview(json_schema=no_items, approved=True), SchemaReview(approved=True)],
+    )
+
+    (problem,) = shown[1].problems
+    assert "the edited schema was not used" in problem
+    assert "tags" in problem
+    assert result.data == LEASE_DATA
