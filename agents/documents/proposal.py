@@ -84,9 +84,6 @@ expressible (ValueErrors), or not an object of fields."""
 _REPLY_FORMAT = ChatMessage.system(json.dumps(SchemaProposal.model_json_schema()))
 """The reply's schema as the request carries it (`response_format`), for counting."""
 
-_CACHED_SCHEMAS = 32
-"""Approved schemas kept checked at once (one per run running with a different one)."""
-
 
 class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
     """Propose a JSON schema from a prompt and the documents, let a human approve, edit or
@@ -127,7 +124,6 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
         """Replies one proposal may take."""
         self.proposal_prompt = proposal_prompt
         """The proposal's instructions."""
-        self._schemas: dict[str, JsonSchema] = {}
 
     def start_fields(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """`prompt` (what to extract, in words) besides `ExtractionWorkflow`'s inputs."""
@@ -261,17 +257,15 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
     # -- pieces the steps call; override to change one behaviour -------------------------
 
     async def run_schema(self, ctx: Context[ExtractionWorkflowState]) -> ExtractionSchema:
-        """The schema the run's human approved (checked once per distinct schema)."""
-        async with ctx.store.edit_state() as state:
-            approved = state.current_run().approved_schema
-        if approved is None:
+        """The schema the run's human approved, checked once per run and kept with the
+        run's state (not saved with it: a resumed run checks it again once). Read with the
+        store's `get`, which takes the lock only while another step edits the state."""
+        run = await ctx.store.get("run", None)
+        if not isinstance(run, ExtractionState) or run.approved_schema is None:
             raise RunStateError("the run's extraction started before its schema was approved")
-        key = json.dumps(approved, sort_keys=True)
-        schema = self._schemas.get(key)
-        if schema is None:
-            if len(self._schemas) >= _CACHED_SCHEMAS:
-                del self._schemas[next(iter(self._schemas))]
-            schema = self._schemas[key] = JsonSchema(approved)
+        schema = run.checked_schema
+        if not isinstance(schema, JsonSchema) or schema.source is not run.approved_schema:
+            schema = run.checked_schema = JsonSchema(run.approved_schema)
         return schema
 
     def excerpts(self, prompt: str, documents: list[SourceDocument]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from agents.documents.chunking import Chunk
 from agents.documents.events import ChunkExtracted
@@ -45,6 +45,17 @@ class ExtractionState(BaseModel):
     approved in a `SchemaProposalWorkflow`); None for the workflow's `schema=`."""
     proposal: ProposalState | None = None
     """A `SchemaProposalWorkflow` run's proposal inputs; None otherwise."""
+    _checked_schema: Any = PrivateAttr(default=None)
+
+    @property
+    def checked_schema(self) -> Any:
+        """`approved_schema` as checked for the extraction (a `JsonSchema`), once a step
+        asked for it; never saved (it is rebuilt from `approved_schema`)."""
+        return self._checked_schema
+
+    @checked_schema.setter
+    def checked_schema(self, schema: Any) -> None:
+        self._checked_schema = schema
 
     files: list[FileReport] = Field(default_factory=list)
     """Every input in order, with its status."""
