@@ -258,14 +258,14 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
 
     async def run_schema(self, ctx: Context[ExtractionWorkflowState]) -> ExtractionSchema:
         """The schema the run's human approved, checked once per run and kept with the
-        run's state (not saved with it: a resumed run checks it again once). Read with the
-        store's `get`, which takes the lock only while another step edits the state."""
-        run = await ctx.store.get("run", None)
-        if not isinstance(run, ExtractionState) or run.approved_schema is None:
-            raise RunStateError("the run's extraction started before its schema was approved")
-        schema = run.checked_schema
-        if not isinstance(schema, JsonSchema) or schema.source is not run.approved_schema:
-            schema = run.checked_schema = JsonSchema(run.approved_schema)
+        run's state (not saved with it: a resumed run checks it again once)."""
+        async with ctx.store.edit_state() as state:
+            run = state.current_run()
+            if run.approved_schema is None:
+                raise RunStateError("the run's extraction started before its schema was approved")
+            schema = run.checked_schema
+            if not isinstance(schema, JsonSchema) or schema.source is not run.approved_schema:
+                schema = run.checked_schema = JsonSchema(run.approved_schema)
         return schema
 
     def excerpts(self, prompt: str, documents: list[SourceDocument]) -> list[str]:
