@@ -48,10 +48,11 @@ DEFAULT_FILES = [Path(__file__).parent / "data" / "maple-court-lease.txt"]
 DEFAULT_PROMPT = "the parties, the dates, the rent and the deposit of this lease"
 
 
-def read_line(prefix: str) -> str | None:
-    """A line from the terminal, None at the end of input."""
+async def read_line(prefix: str) -> str | None:
+    """A line from the terminal, None at the end of input. Read in a thread, so the run
+    goes on streaming while a person types."""
     try:
-        return input(prefix)
+        return await asyncio.to_thread(input, prefix)
     except EOFError:
         print()  # end the prompt's line
         return None
@@ -67,20 +68,20 @@ def show_schema(proposed: SchemaProposed) -> None:
         print(f"  ! {problem}")
 
 
-def answer_schema(proposed: SchemaProposed) -> SchemaReview:
+async def answer_schema(proposed: SchemaProposed) -> SchemaReview:
     """Show the proposal and read the answer (empty approves, JSON edits, words are
     feedback); the end of input approves."""
     show_schema(proposed)
-    line = read_line(proposed.prefix)
+    line = await read_line(proposed.prefix)
     return SchemaReview(approved=True) if line is None else SchemaReview.from_text(line)
 
 
-def answer_review(review: ReviewRequired) -> ReviewResponse:
+async def answer_review(review: ReviewRequired) -> ReviewResponse:
     """Show the draft data and why it needs a look, and read the answer."""
     print(json.dumps(review.data, indent=2))
     for reason in [*review.problems, *review.reasons]:
         print(f"  ! {reason}")
-    line = read_line(review.prefix)
+    line = await read_line(review.prefix)
     return ReviewResponse(approved=True) if line is None else ReviewResponse.from_text(line)
 
 
@@ -103,7 +104,7 @@ async def main(
     handler = workflow.run(prompt, files=files or DEFAULT_FILES)
     async for ev in handler.stream_events():
         if isinstance(ev, SchemaProposed):
-            handler.ctx.send_event(answer_schema(ev))
+            handler.ctx.send_event(await answer_schema(ev))
         elif isinstance(ev, SchemaApproved):
             print(f"Extracting {', '.join(ev.json_schema['properties'])}")
         elif isinstance(ev, FileProgress) and ev.stage in ("chunked", "done"):
@@ -111,7 +112,7 @@ async def main(
         elif isinstance(ev, FileFailed):
             print(f"{Path(ev.file).name}: not read: {ev.reason}")
         elif isinstance(ev, ReviewRequired):
-            handler.ctx.send_event(answer_review(ev))
+            handler.ctx.send_event(await answer_review(ev))
     result: ExtractionResult[dict[str, Any]] = await handler
     print()
     for name, evidence in result.fields.items():

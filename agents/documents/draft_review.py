@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from agentflow import Context, step
 from agentflow.events import HumanResponseEvent, StopEvent
-from agents.documents.errors import IncompleteExtractionError
+from agents.documents.errors import IncompleteExtractionError, RunStateError, SchemaMismatch
 from agents.documents.events import (
     ChunkRequest,
     DraftReady,
@@ -30,6 +30,7 @@ from agents.documents.events import (
     ReviewDone,
     ReviewRequired,
     ReviewResponse,
+    answer_as,
 )
 from agents.documents.evidence import Candidate
 from agents.documents.fields import FieldSpec
@@ -38,7 +39,7 @@ from agents.documents.merge import corrected, draft_data, merge_candidates
 from agents.documents.result import ExtractionResult, FieldEvidence, ModelT
 from agents.documents.review import apply_review, field_warnings, review_reasons
 from agents.documents.run_state import ExtractionState, ExtractionWorkflowState
-from agents.documents.schemas import ExtractionSchema, SchemaMismatch
+from agents.documents.schemas import ExtractionSchema
 
 ReviewMode = Literal["never", "always", "low_confidence"]
 """When a human reviews the draft: never, always, or when it has fields to look at."""
@@ -100,14 +101,13 @@ class DraftReview(DocumentIntake[ModelT]):
         response = await ctx.wait_for_event(
             HumanResponseEvent, waiter_event=asking, timeout=self.review_timeout
         )
-        answer = (
-            response
-            if isinstance(response, ReviewResponse)
-            else ReviewResponse.from_text(str(response.get("response") or ""))
-        )
+        answer = answer_as(response, ReviewResponse)
         async with ctx.store.edit_state() as state:
             run = state.current_run()
             run.reviews += 1
+            if isinstance(answer, str):  # the answer to another question: ask again
+                run.problems = [answer]
+                return MergeRequest(round=run.round)
             run.problems = []
             refetch = apply_review(run, answer, schema.specs)
             if answer.approved and not run.problems:
@@ -171,7 +171,7 @@ class DraftReview(DocumentIntake[ModelT]):
         whose runs bring their own (`SchemaProposalWorkflow`: the one its human approved)
         overrides this."""
         if self.target is None:
-            raise TypeError(f"{type(self).__name__} was built without a schema")
+            raise RunStateError(f"{type(self).__name__} was built without a schema")
         return self.target
 
     def merge_fields(

@@ -99,6 +99,65 @@ class SchemaProposalError(DocumentExtractionError):
         super().__init__(f"no usable schema in {attempts} attempts; the last one: {error}")
 
 
+class SchemaMismatch(DocumentExtractionError):
+    """The merged data does not validate: `problems` by key path ("parties.0.name").
+    `finalize` turns it into `IncompleteExtractionError`."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        """Key path to what is wrong there (several problems at one path joined by "; "); a
+        required field found nowhere is "not found in any document"."""
+        super().__init__("; ".join(f"{path}: {problem}" for path, problem in problems.items()))
+
+
+class ValueMismatchError(DocumentExtractionError, ValueError):
+    """A value (a reply's, a reviewer's correction) breaks its field's JSON Schema; each
+    problem with its path inside the value. A ValueError, so pydantic reports it as a
+    validation error (and a reply is re-asked with its text)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        """(path inside the value, "" at its root; the validator's message), in path order."""
+        super().__init__(
+            "; ".join(f"{message} (at {path})" if path else message for path, message in problems)
+        )
+
+
+class RunStateError(DocumentExtractionError, RuntimeError):
+    """A step found the run's state not as the workflow sets it up: a schema or a proposal
+    missing (the run was not started by this workflow, or the state was edited)."""
+
+
+class HookSignatureError(DocumentExtractionError, TypeError):
+    """A subclass overrides a hook with a signature the workflow no longer calls it with:
+    refused when the workflow is built, before any paid call, naming the new signature."""
+
+    def __init__(self, workflow: str, hook: str, signature: str) -> None:
+        self.hook = hook
+        """The method's name."""
+        super().__init__(
+            f"{workflow}.{hook} cannot be called as {signature}: the signature changed "
+            "(the run's schema is passed in, as each run may bring its own); update the "
+            "override to take it"
+        )
+
+
+class ProposalBudgetError(DocumentExtractionError):
+    """A schema proposal request does not fit `proposal_tokens` even with the shortest
+    excerpt of the documents: its feedback and unusable replies take the room."""
+
+    def __init__(self, budget: int, tokens: int, attempt: int, feedback: int) -> None:
+        self.budget = budget
+        """`proposal_tokens`."""
+        self.tokens = tokens
+        """The request's tokens with the shortest excerpt."""
+        super().__init__(
+            f"the schema proposal request (attempt {attempt}, {feedback} feedback item(s)) "
+            f"takes {tokens} tokens with the shortest excerpt of the documents, over "
+            f"proposal_tokens={budget}; raise it"
+        )
+
+
 class IncompleteExtractionError(DocumentExtractionError):
     """The merged (and reviewed) data does not validate as the user's schema, typically
     because a required field was found in no document.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from pydantic import Field
 
@@ -143,6 +143,31 @@ class ConsoleLine:
             approves=line.casefold() in _APPROVALS,
             json_object=parsed if isinstance(parsed, dict) else None,
         )
+
+
+class _TextAnswer(Protocol):
+    @classmethod
+    def from_text(cls, text: str) -> Any: ...
+
+
+AnswerT = TypeVar("AnswerT", bound=HumanResponseEvent)
+
+
+def answer_as(response: HumanResponseEvent, kind: type[AnswerT]) -> AnswerT | str:
+    """`response` as a `kind` answer: itself when it is one, a plain
+    `HumanResponseEvent`'s text read with `kind.from_text`; any other subclass is the
+    answer to another question, returned as the problem to show (never read as text: its
+    empty `response` would read as an approval)."""
+    if isinstance(response, kind):
+        return response
+    if type(response) is HumanResponseEvent:
+        reader = cast(_TextAnswer, kind)  # ReviewResponse and SchemaReview both read text
+        answer: AnswerT = reader.from_text(str(response.get("response") or ""))
+        return answer
+    return (
+        f"a {type(response).__name__} is not an answer to this question: "
+        f"answer with {kind.__name__} (or a plain HumanResponseEvent's text)"
+    )
 
 
 # -- between steps -------------------------------------------------------------------------

@@ -39,16 +39,21 @@ from pydantic import AfterValidator, WithJsonSchema
 from agentflow.extras import extra_needed
 from agents.documents.errors import (
     InvalidJsonSchemaError,
+    SchemaMismatch,
     SchemaNotSupportedError,
+    ValueMismatchError,
     schema_name,
 )
-from agents.documents.fields import FieldSpec
-from agents.documents.schemas import ExtractionSchema, SchemaMismatch
+from agents.documents.fields import FieldSpec, response_model
+from agents.documents.schemas import ExtractionSchema, problems_by_path
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
 _MISSING = "not found in any document"
+
+_VALUE_KEYWORDS = frozenset({"default", "const", "enum", "examples"})
+"""Keywords whose values are data, where a "$ref" key is not a reference."""
 
 
 def check_json_schema(schema: Any) -> dict[str, Any]:
@@ -57,7 +62,7 @@ def check_json_schema(schema: Any) -> dict[str, Any]:
     Raises `InvalidJsonSchemaError` (not valid Draft 2020-12), `SchemaNotSupportedError`
     (not an object with properties, or a reference that cannot be inlined) or
     `StrictSchemaError` (strict mode cannot express it), each naming the path."""
-    from agents.llm.openai.strict_schema import strict_schema
+    from agents.llm.openai.strict_schema import strict_json_schema, strict_schema
 
     if not isinstance(schema, dict):
         raise TypeError(f"a JSON schema is a dict, got {type(schema).__name__}")
@@ -69,16 +74,22 @@ def check_json_schema(schema: Any) -> dict[str, Any]:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         raise InvalidJsonSchemaError(name, key_path(error.path), error.message) from error
-    properties = schema.get("properties")
-    if schema.get("type") != "object" or not isinstance(properties, dict) or not properties:
+    inlined: dict[str, Any] = _inline_refs(schema, schema.get("$defs", {}), name, "", ())
+    inlined.pop("$defs", None)
+    properties = inlined.get("properties")
+    if inlined.get("type") != "object" or not isinstance(properties, dict) or not properties:
         raise SchemaNotSupportedError(
             name,
             "(schema)",
             'must be {"type": "object", "properties": {...}}: each property is a field to extract',
         )
-    inlined: dict[str, Any] = _inline_refs(schema, schema.get("$defs", {}), name, "", ())
-    inlined.pop("$defs", None)
-    strict_schema(inlined, f"JSON schema '{name}'")
+    _check_required(inlined, name, "")
+    subject = f"JSON schema '{name}'"
+    strict_schema(inlined, subject)
+    # The requests carry reply models built per field (an array as its items), not the
+    # schema itself: check those too, so what a request would refuse is refused here.
+    specs = _field_specs(inlined)
+    strict_json_schema(response_model(name, specs, list(specs)))
     return inlined
 
 
@@ -101,8 +112,9 @@ def _inline_refs(
         return node
     ref = node.get("$ref")
     if isinstance(ref, str):
-        target = ref.removeprefix("#/$defs/")
-        if target == ref or target not in defs:
+        # A JSON pointer's segment: "~1" is "/", "~0" is "~" (in that order, RFC 6901).
+        target = ref.removeprefix("#/$defs/").replace("~1", "/").replace("~0", "~")
+        if not ref.startswith("#/$defs/") or target not in defs:
             raise SchemaNotSupportedError(
                 name, path or "(schema)", f"$ref {ref!r} must point at one of its own $defs"
             )
@@ -118,6 +130,9 @@ def _inline_refs(
     inlined: dict[str, Any] = {}
     for key, value in node.items():
         if key == "$defs":
+            continue
+        if key in _VALUE_KEYWORDS:  # data, not schemas: a "$ref" key there is a value
+            inlined[key] = value
             continue
         if key == "properties" and isinstance(value, dict):
             for prop, sub in value.items():
@@ -135,10 +150,49 @@ def _inline_refs(
     return inlined
 
 
+def _check_required(node: Any, name: str, path: str) -> None:
+    """Refuse an object whose `required` names a property it does not have (valid JSON
+    Schema, but no extraction could ever fill it), here and in every sub-schema."""
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        absent = [key for key in node.get("required", ()) if key not in properties]
+        if absent:
+            raise SchemaNotSupportedError(
+                name,
+                path or "(schema)",
+                f"required names {', '.join(map(repr, absent))}, not among its properties",
+            )
+        for prop, sub in properties.items():
+            _check_required(sub, name, f"{path}.{prop}" if path else prop)
+    _check_required(node.get("items"), name, f"{path}[]")
+    for keyword in ("anyOf", "allOf", "oneOf"):
+        for option in node.get(keyword, ()):
+            _check_required(option, name, path)
+
+
+def _field_specs(checked: dict[str, Any]) -> dict[str, FieldSpec]:
+    """A checked schema's top-level properties as fields: an array a list field."""
+    required = set(checked.get("required", ()))
+    return {
+        name: FieldSpec(
+            name=name,
+            annotation=_value_type(sub),
+            item=_value_type(sub.get("items", {})) if _is_array(sub) else None,
+            required=name in required,
+            description=sub.get("description"),
+        )
+        for name, sub in checked["properties"].items()
+    }
+
+
 def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator of `schema` that checks `format` too (jsonschema only annotates it
+    unless given a format checker): a "date" field's "1 March 2025" is an error."""
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _checked_against(schema: dict[str, Any]) -> AfterValidator:
@@ -149,11 +203,8 @@ def _checked_against(schema: dict[str, Any]) -> AfterValidator:
     def check(value: Any) -> Any:
         errors = sorted(validator.iter_errors(value), key=lambda error: list(error.path))
         if errors:
-            raise ValueError(
-                "; ".join(
-                    f"{error.message} (at {key_path(error.path)})" if error.path else error.message
-                    for error in errors
-                )
+            raise ValueMismatchError(
+                [(".".join(str(part) for part in error.path), error.message) for error in errors]
             )
         return value
 
@@ -177,18 +228,7 @@ class JsonSchema(ExtractionSchema):
         """Check `schema` (see `check_json_schema`) and read its fields."""
         self.checked = check_json_schema(schema)
         """The schema as extracted: its `$ref`s inlined."""
-        required = set(self.checked.get("required", ()))
-        specs = {
-            name: FieldSpec(
-                name=name,
-                annotation=_value_type(sub),
-                item=_value_type(sub.get("items", {})) if _is_array(sub) else None,
-                required=name in required,
-                description=sub.get("description"),
-            )
-            for name, sub in self.checked["properties"].items()
-        }
-        super().__init__(schema_name(schema), schema, specs)
+        super().__init__(schema_name(schema), schema, _field_specs(self.checked))
 
     @cached_property
     def _whole(self) -> Draft202012Validator:
@@ -197,13 +237,14 @@ class JsonSchema(ExtractionSchema):
     def validated(self, data: dict[str, Any]) -> dict[str, Any]:
         """`data` when it is valid against the schema; else `SchemaMismatch` with each
         problem by key path (a required field absent: "not found in any document")."""
-        problems: dict[str, str] = {}
+        found: list[tuple[str, str]] = []
         for error in sorted(self._whole.iter_errors(data), key=lambda e: list(e.path)):
             if error.validator == "required" and not error.path:
-                missing = [name for name in error.validator_value if name not in data]
-                problems.update({name: _MISSING for name in missing})
+                # One error per absent name, each carrying the whole list: take each once.
+                absent = [name for name in error.validator_value if name not in data]
+                found.extend((name, _MISSING) for name in absent if (name, _MISSING) not in found)
                 continue
-            problems[key_path(error.path)] = error.message
-        if problems:
-            raise SchemaMismatch(problems)
+            found.append((key_path(error.path), error.message))
+        if found:
+            raise SchemaMismatch(problems_by_path(found))
         return data

@@ -42,11 +42,13 @@ from agentflow.handler import WorkflowHandler
 from agents.documents.chunking import Chunk, chunk_document
 from agents.documents.errors import (
     NoReadableInputError,
+    ProposalBudgetError,
+    RunStateError,
     SchemaNotSupportedError,
     SchemaProposalError,
     UnreadableFileError,
 )
-from agents.documents.events import FileLoaded, LoadRequest
+from agents.documents.events import FileLoaded, LoadRequest, answer_as
 from agents.documents.intake import input_reports
 from agents.documents.json_schema import JsonSchema, check_json_schema
 from agents.documents.loading import SourceDocument, documents_from_texts
@@ -72,14 +74,15 @@ from agents.documents.schemas import ExtractionSchema
 from agents.documents.workflow import ExtractionWorkflow
 from agents.llm.errors import StructuredOutputError
 from agents.llm.protocol import LLM
+from agents.llm.types import ChatMessage
 from tools.threads import run_in_thread
 
 _UNUSABLE = (ValueError, SchemaNotSupportedError)
 """What a schema that cannot be used raises: not JSON, not a valid JSON Schema, not strict-
 expressible (ValueErrors), or not an object of fields."""
 
-_CACHED_SCHEMAS = 32
-"""Approved schemas kept checked at once (one per run running with a different one)."""
+_REPLY_FORMAT = ChatMessage.system(json.dumps(SchemaProposal.model_json_schema()))
+"""The reply's schema as the request carries it (`response_format`), for counting."""
 
 
 class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
@@ -121,7 +124,6 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
         """Replies one proposal may take."""
         self.proposal_prompt = proposal_prompt
         """The proposal's instructions."""
-        self._schemas: dict[str, JsonSchema] = {}
 
     def start_fields(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """`prompt` (what to extract, in words) besides `ExtractionWorkflow`'s inputs."""
@@ -176,9 +178,9 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
         documents = [*read, *given]
         if not documents:
             raise NoReadableInputError(failed)
-        excerpt = await run_in_thread(self.excerpt, ev.prompt, documents)
+        excerpts = await run_in_thread(self.excerpts, ev.prompt, documents)
         proposal = ProposalState(
-            prompt=ev.prompt, excerpt=excerpt, files=ev.files, documents=ev.documents
+            prompt=ev.prompt, excerpts=excerpts, files=ev.files, documents=ev.documents
         )
         async with ctx.store.edit_state() as state:
             files = input_reports(ev.files, given)
@@ -193,11 +195,9 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
         with the reply and what was wrong added (`reasks`), up to `max_proposal_attempts`."""
         async with ctx.store.edit_state() as state:
             proposal = _proposal_of(state.current_run())
-        messages = proposal_messages(
-            proposal.prompt, proposal.excerpt, self.proposal_prompt, ev.feedback, ev.previous
-        )
+        messages = self.proposal_request(proposal, ev)
         try:
-            reply = await self.ask(ctx, SchemaProposal, messages + ev.reasks)
+            reply = await self.ask(ctx, SchemaProposal, messages)
         except StructuredOutputError as error:
             return self._ask_again(ev, error.last_reply, error.errors)
         proposed = cast(SchemaProposal, reply)  # ask() validated it as SchemaProposal
@@ -227,29 +227,27 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
         response = await ctx.wait_for_event(
             HumanResponseEvent, waiter_event=asking, timeout=self.review_timeout
         )
-        answer = (
-            response
-            if isinstance(response, SchemaReview)
-            else SchemaReview.from_text(str(response.get("response") or ""))
-        )
+        answer = answer_as(response, SchemaReview)
+        problem = answer if isinstance(answer, str) else answer.contradiction()
         async with ctx.store.edit_state() as state:
-            run = state.current_run()
-            proposal = _proposal_of(run)
+            proposal = _proposal_of(state.current_run())
             proposal.proposals = shown
+            if isinstance(answer, SchemaReview) and problem is None and answer.wants_revision:
+                proposal.feedback.append(answer.feedback.strip())
+                return ProposalRequest(feedback=list(proposal.feedback), previous=ev.json_schema)
+        if problem is not None:
+            return SchemaDrafted(json_schema=ev.json_schema, problems=[problem])
+        answer = cast(SchemaReview, answer)  # a str is a problem, returned above
         approved = ev.json_schema
         if answer.json_schema is not None:
             try:
-                check_json_schema(answer.json_schema)
+                usable_schema(answer.json_schema)
             except _UNUSABLE as error:
                 problem = f"the edited schema was not used: {error}"
                 return SchemaDrafted(json_schema=ev.json_schema, problems=[problem])
             if not answer.approved:
                 return SchemaDrafted(json_schema=answer.json_schema)
             approved = answer.json_schema
-        elif not answer.approved:
-            if answer.feedback.strip():
-                return ProposalRequest(feedback=answer.feedback, previous=ev.json_schema)
-            return SchemaDrafted(json_schema=ev.json_schema)
         async with ctx.store.edit_state() as state:
             state.current_run().approved_schema = approved
         ctx.write_event_to_stream(SchemaApproved(json_schema=approved))
@@ -259,24 +257,23 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
     # -- pieces the steps call; override to change one behaviour -------------------------
 
     async def run_schema(self, ctx: Context[ExtractionWorkflowState]) -> ExtractionSchema:
-        """The schema the run's human approved (checked once per distinct schema)."""
+        """The schema the run's human approved, checked once per run and kept with the
+        run's state (not saved with it: a resumed run checks it again once)."""
         async with ctx.store.edit_state() as state:
-            approved = state.current_run().approved_schema
-        if approved is None:
-            raise RuntimeError("the run's extraction started before its schema was approved")
-        key = json.dumps(approved, sort_keys=True)
-        schema = self._schemas.get(key)
-        if schema is None:
-            if len(self._schemas) >= _CACHED_SCHEMAS:
-                del self._schemas[next(iter(self._schemas))]
-            schema = self._schemas[key] = JsonSchema(approved)
+            run = state.current_run()
+            if run.approved_schema is None:
+                raise RunStateError("the run's extraction started before its schema was approved")
+            schema = run.checked_schema
+            if not isinstance(schema, JsonSchema) or schema.source is not run.approved_schema:
+                schema = run.checked_schema = JsonSchema(run.approved_schema)
         return schema
 
-    def excerpt(self, prompt: str, documents: list[SourceDocument]) -> str:
-        """The documents' opening shown to the LLM: their chunks (a quarter of
-        `proposal_tokens` each, at most `chunk_tokens`) taken in turns, the first of each
-        document, then the second, ..., while the whole request stays within
-        `proposal_tokens` (runs in a thread)."""
+    def excerpts(self, prompt: str, documents: list[SourceDocument]) -> list[str]:
+        """The documents' openings the LLM may be shown, shortest first: their chunks (a
+        quarter of `proposal_tokens` each, at most `chunk_tokens`) taken in turns, the first
+        of each document, then the second, ..., each excerpt one chunk longer, while the
+        first request stays within `proposal_tokens` (runs in a thread). A later request
+        (feedback, re-asks) takes the longest that keeps it within the budget."""
         if not documents:
             raise ValueError("no input could be read, so there is nothing to propose from")
         size = max(1, min(self.chunk_tokens, self.proposal_tokens // 4))
@@ -288,18 +285,42 @@ class SchemaProposalWorkflow(ExtractionWorkflow[dict[str, Any]]):
             if n < len(chunks)
         ]
         taken: list[Chunk] = []
+        excerpts: list[str] = []
         for piece in turns:
             trial = _excerpt_text(documents, [*taken, piece])
-            request = proposal_messages(prompt, trial, self.proposal_prompt)
-            if self.llm.count_prompt_tokens(request) > self.proposal_tokens:
+            if self.request_tokens(proposal_messages(prompt, trial, self.proposal_prompt)) > (
+                self.proposal_tokens
+            ):
                 break
             taken.append(piece)
-        if not taken:
+            excerpts.append(trial)
+        if not excerpts:
             raise ValueError(
                 f"proposal_tokens={self.proposal_tokens} leaves no room for the documents "
                 "beside the instructions and the prompt; raise it"
             )
-        return _excerpt_text(documents, taken)
+        return excerpts
+
+    def proposal_request(self, proposal: ProposalState, ev: ProposalRequest) -> list[ChatMessage]:
+        """The messages asking for `ev`'s proposal: the instructions, the prompt, the
+        longest excerpt that keeps the whole request (the earlier proposal, the feedback,
+        the unusable replies and the reply's schema included) within `proposal_tokens`;
+        `ProposalBudgetError` when even the shortest does not."""
+        count = 0
+        for excerpt in reversed(proposal.excerpts):
+            messages = proposal_messages(
+                proposal.prompt, excerpt, self.proposal_prompt, ev.feedback, ev.previous
+            )
+            messages += ev.reasks
+            count = self.request_tokens(messages)
+            if count <= self.proposal_tokens:
+                return messages
+        raise ProposalBudgetError(self.proposal_tokens, count, ev.attempt, len(ev.feedback))
+
+    def request_tokens(self, messages: list[ChatMessage]) -> int:
+        """The tokens a proposal request of `messages` reads, its reply's JSON schema (sent
+        as `response_format`) counted as one more message."""
+        return self.llm.count_prompt_tokens([*messages, _REPLY_FORMAT])
 
     # -- private ---------------------------------------------------------------------------
 
@@ -332,6 +353,13 @@ def read_proposal(text: str) -> dict[str, Any]:
         raise ValueError(f"json_schema is not JSON: {error}") from error
     if not isinstance(schema, dict):
         raise ValueError(f"json_schema must be a JSON object, got {type(schema).__name__}")
+    return usable_schema(schema)
+
+
+def usable_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` when it can drive the extraction: checked as `ExtractionWorkflow` checks a
+    schema, with a description on every field (a proposal's and a human's edit alike);
+    raises ValueError (or `SchemaNotSupportedError`) saying what is wrong."""
     check_json_schema(schema)
     missing = undescribed_fields(schema)
     if missing:
@@ -341,7 +369,7 @@ def read_proposal(text: str) -> dict[str, Any]:
 
 def _proposal_of(run: ExtractionState) -> ProposalState:
     if run.proposal is None:
-        raise RuntimeError("the run has no proposal: it was not started by SchemaProposalWorkflow")
+        raise RunStateError("the run has no proposal: it was not started by SchemaProposalWorkflow")
     return run.proposal
 
 

@@ -35,10 +35,11 @@ class ProposalRequest(Event):
     """Ask the LLM for a schema (again, with a human's feedback, or after an unusable
     reply)."""
 
-    feedback: str = ""
-    """A human's feedback on `previous`, in words; "" for the first proposal."""
+    feedback: list[str] = Field(default_factory=list)
+    """A human's feedback so far, in words, oldest first (the last is about `previous`);
+    empty for the first proposal."""
     previous: dict[str, Any] | None = None
-    """The proposal the feedback is about."""
+    """The latest proposal, which the last feedback is about."""
     reasks: list[ChatMessage] = Field(default_factory=list)
     """The unusable replies so far, each followed by what was wrong with it: every attempt
     is a `propose` execution of its own, so a durable run never asks for one twice."""
@@ -82,6 +83,22 @@ class SchemaReview(HumanResponseEvent):
     """An edited schema: used at once with `approved`, else shown again."""
     feedback: str = ""
     """What to change, in words: sent to the LLM with the proposal, for a new one."""
+
+    @property
+    def wants_revision(self) -> bool:
+        """Whether the answer asks the LLM for another proposal (feedback alone)."""
+        return bool(self.feedback.strip()) and not self.approved and self.json_schema is None
+
+    def contradiction(self) -> str | None:
+        """What makes the answer unusable as it stands (fields that contradict each other,
+        or none given), for the human to see; None when it is one clear answer."""
+        if self.feedback.strip() and self.approved:
+            return "feedback= asks for a new proposal and approved=True accepts this one: give one"
+        if self.feedback.strip() and self.json_schema is not None:
+            return "json_schema= (an edit) and feedback= were both given: give one of them"
+        if not (self.approved or self.json_schema is not None or self.feedback.strip()):
+            return "the answer neither approves, edits (json_schema=) nor gives feedback="
+        return None
 
     @classmethod
     def from_text(cls, text: str) -> SchemaReview:

@@ -10,6 +10,7 @@ with what was wrong (`unusable_reply_messages`).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -38,6 +39,9 @@ The beginning of the documents:
 _FEEDBACK = """A reviewer read that schema and asks for changes: {feedback}
 Propose the whole schema again, changed as they ask."""
 
+_EARLIER_FEEDBACK = """
+What they asked for before, which still holds: {earlier}"""
+
 _UNUSABLE = """That schema cannot be used: {error}
 Reply again with a corrected schema in `json_schema`."""
 
@@ -60,20 +64,23 @@ def proposal_messages(
     prompt: str,
     excerpt: str,
     system_prompt: str = PROPOSAL_PROMPT,
-    feedback: str = "",
+    feedback: Sequence[str] = (),
     previous: dict[str, Any] | None = None,
 ) -> list[ChatMessage]:
     """The request for a schema: the instructions, the user's prompt and the documents'
-    opening; after feedback, the earlier proposal (as the model's answer) and the
-    feedback."""
+    opening; after feedback, the latest proposal (as the model's answer) and the feedback,
+    the last item first and the earlier ones after it, so no change asked for is lost."""
     messages = [
         ChatMessage.system(system_prompt),
         ChatMessage.user(_DOCUMENTS.format(prompt=prompt, excerpt=excerpt)),
     ]
-    if previous is not None:
+    if previous is not None and feedback:
         earlier = SchemaProposal(json_schema=json.dumps(previous, ensure_ascii=False))
         messages.append(ChatMessage.assistant(earlier.model_dump_json()))
-        messages.append(ChatMessage.user(_FEEDBACK.format(feedback=feedback)))
+        asked = _FEEDBACK.format(feedback=feedback[-1])
+        if len(feedback) > 1:
+            asked += _EARLIER_FEEDBACK.format(earlier="; ".join(feedback[:-1]))
+        messages.append(ChatMessage.user(asked))
     return messages
 
 

@@ -15,6 +15,7 @@ import re
 
 from pydantic import ValidationError
 
+from agents.documents.errors import ValueMismatchError
 from agents.documents.events import ReviewResponse
 from agents.documents.fields import FieldSpec
 from agents.documents.result import FieldEvidence
@@ -117,11 +118,25 @@ def apply_review(
         try:
             state.corrections[name] = spec.validate(value)
         except ValidationError as error:
-            # The location inside the value too: "line_items.1.amount", not "line_items".
-            problem = error.errors()[0]
-            where = ".".join(str(part) for part in (name, *problem["loc"]))
-            state.problems.append(f"correction for {where} was not applied: {problem['msg']}")
+            # The location inside the value too: "line_items.1.amount", not "line_items",
+            # whether pydantic found it (a model) or jsonschema did (a JSON Schema).
+            for where, message in _problems_at(name, error):
+                state.problems.append(f"correction for {where} was not applied: {message}")
             continue
         if name in refetch:  # corrected in the same answer: nothing left to look for
             refetch.remove(name)
     return refetch
+
+
+def _problems_at(name: str, error: ValidationError) -> list[tuple[str, str]]:
+    """What is wrong with a correction of `name`, each problem with its key path from the
+    field: pydantic's first (a model's field), or each that jsonschema found (a JSON
+    Schema's field, `ValueMismatchError`)."""
+    problem = error.errors()[0]
+    cause = problem.get("ctx", {}).get("error")
+    if isinstance(cause, ValueMismatchError):
+        return [
+            (".".join(part for part in (name, path) if part), message)
+            for path, message in cause.problems
+        ]
+    return [(".".join(str(part) for part in (name, *problem["loc"])), problem["msg"])]

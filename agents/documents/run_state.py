@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from agents.documents.chunking import Chunk
 from agents.documents.events import ChunkExtracted
@@ -24,14 +24,17 @@ class ProposalState(BaseModel):
 
     prompt: str
     """What to extract, in the user's words."""
-    excerpt: str
-    """The beginning of the documents the LLM is shown, within the token budget."""
+    excerpts: list[str]
+    """The beginning of the documents the LLM may be shown, shortest first, each one chunk
+    longer: a request takes the longest that keeps it within the token budget."""
     files: list[str] = Field(default_factory=list)
     """The run's files, read again for the extraction once the schema is approved."""
     documents: list[TextSource] = Field(default_factory=list)
     """The run's given texts, extracted from once the schema is approved."""
     proposals: int = 0
     """Proposals shown to the human so far."""
+    feedback: list[str] = Field(default_factory=list)
+    """The human's feedback so far, oldest first: each revision request carries it all."""
 
 
 class ExtractionState(BaseModel):
@@ -42,6 +45,17 @@ class ExtractionState(BaseModel):
     approved in a `SchemaProposalWorkflow`); None for the workflow's `schema=`."""
     proposal: ProposalState | None = None
     """A `SchemaProposalWorkflow` run's proposal inputs; None otherwise."""
+    _checked_schema: Any = PrivateAttr(default=None)
+
+    @property
+    def checked_schema(self) -> Any:
+        """`approved_schema` as checked for the extraction (a `JsonSchema`), once a step
+        asked for it; never saved (it is rebuilt from `approved_schema`)."""
+        return self._checked_schema
+
+    @checked_schema.setter
+    def checked_schema(self, schema: Any) -> None:
+        self._checked_schema = schema
 
     files: list[FileReport] = Field(default_factory=list)
     """Every input in order, with its status."""

@@ -10,21 +10,13 @@ the merged data (`validated`: a model instance, or the dict itself). Everything 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from agents.documents.errors import SchemaMismatch
 from agents.documents.fields import FieldSpec, field_specs, response_model
-
-
-class SchemaMismatch(Exception):
-    """The merged data does not validate: `problems` by key path ("parties.0.name")."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        self.problems = problems
-        """Key path to what is wrong there; a required field found nowhere is "not found
-        in any document"."""
-        super().__init__("; ".join(f"{path}: {problem}" for path, problem in problems.items()))
 
 
 class ExtractionSchema(ABC):
@@ -74,11 +66,21 @@ class ModelSchema(ExtractionSchema):
 def _problems_in(error: ValidationError) -> dict[str, str]:
     """A pydantic ValidationError's errors by key path, a missing top-level field said as
     "not found in any document"."""
-    return {
-        ".".join(str(part) for part in item["loc"]) or "(data)": (
+    return problems_by_path(
+        (
+            ".".join(str(part) for part in item["loc"]) or "(data)",
             "not found in any document"
             if item["type"] == "missing" and len(item["loc"]) == 1
-            else item["msg"]
+            else item["msg"],
         )
         for item in error.errors()
-    }
+    )
+
+
+def problems_by_path(problems: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """(key path, problem) pairs as one entry per path, several problems at one path
+    joined by "; " (none is lost)."""
+    by_path: dict[str, list[str]] = {}
+    for path, problem in problems:
+        by_path.setdefault(path, []).append(problem)
+    return {path: "; ".join(found) for path, found in by_path.items()}

@@ -44,13 +44,19 @@ waiting for a review can be saved with `ctx.to_dict()` and resumed in another pr
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar, overload
 
 from pydantic import BaseModel
 
 from agentflow import Context, step
 from agents.documents.draft_review import DraftReview, ReviewMode
-from agents.documents.errors import ChunkExtractionError, NoReadableInputError
+from agents.documents.errors import (
+    ChunkExtractionError,
+    HookSignatureError,
+    NoReadableInputError,
+    RunStateError,
+)
 from agents.documents.events import (
     ChunkExtracted,
     ChunkFailed,
@@ -180,8 +186,7 @@ class ExtractionWorkflow(DraftReview[ModelT]):
         self.schema = schema
         """The schema to fill, as given: a pydantic model class or a JSON Schema dict."""
         self.target: ExtractionSchema | None = None if schema is None else _schema_of(schema)
-        self.specs: dict[str, FieldSpec] = {} if self.target is None else self.target.specs
-        """The schema's fields, as asked for and merged."""
+        _check_hooks(self)
         self.chunk_tokens = chunk_tokens
         """Most tokens in one chunk."""
         self.chunk_overlap = chunk_overlap
@@ -261,6 +266,18 @@ class ExtractionWorkflow(DraftReview[ModelT]):
                 raise NoReadableInputError({r.file: r.reason or "" for r in run.files})
             return MergeRequest(round=run.round)
 
+    @property
+    def specs(self) -> dict[str, FieldSpec]:
+        """The schema's fields, as asked for and merged. A workflow whose runs bring their
+        own schema (`SchemaProposalWorkflow`) has none of its own: `RunStateError`, pointing
+        at `run_schema`."""
+        if self.target is None:
+            raise RunStateError(
+                f"{type(self).__name__} has no schema of its own: each run's fields are "
+                "(await self.run_schema(ctx)).specs"
+            )
+        return self.target.specs
+
     # -- pieces the steps call; override to change one behaviour -------------------------
 
     def response_model_for(self, names: list[str], schema: ExtractionSchema) -> type[BaseModel]:
@@ -299,6 +316,24 @@ class ExtractionWorkflow(DraftReview[ModelT]):
         ctx.write_event_to_stream(progress)
         if done == piece.count:
             ctx.write_event_to_stream(progress.model_copy(update={"stage": "done"}))
+
+
+_HOOKS = {
+    "merge_fields": "merge_fields(candidates, specs)",
+    "review_reasons": "review_reasons(fields, specs)",
+    "response_model_for": "response_model_for(names, schema)",
+}
+"""The hooks whose signature took the run's schema in (issue 21), as the steps call them."""
+
+
+def _check_hooks(workflow: ExtractionWorkflow[Any]) -> None:
+    """Refuse an override of a hook that cannot take the arguments the steps pass (an
+    override written for the older signature), before a run pays for any LLM call."""
+    for hook, signature in _HOOKS.items():
+        try:
+            inspect.signature(getattr(workflow, hook)).bind(None, None)
+        except TypeError:
+            raise HookSignatureError(type(workflow).__name__, hook, signature) from None
 
 
 def _schema_of(schema: Any) -> ExtractionSchema:

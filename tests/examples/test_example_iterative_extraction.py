@@ -5,10 +5,12 @@ proposals that never give a usable schema end in one line on stderr."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import io
 import json
 import re
+import threading
 from typing import Any
 
 import httpx
@@ -20,6 +22,8 @@ from example_scripts import (
 )
 from llm_wire import BASE_URL, completion
 from wire_mock import mock_wire
+
+from agents.llm.openai.client import OpenAI
 
 FIRST: dict[str, Any] = {
     "title": "Lease",
@@ -125,3 +129,24 @@ def test_proposals_that_are_never_usable_end_in_one_line(
     )
     assert error.startswith("no usable schema in 3 attempts; the last one: Lease is not a valid")
     assert "properties.monthly_rent.type" in error
+
+
+async def test_the_terminal_is_read_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the example waits for a line, the loop runs on (the run's steps, its stream):
+    a callback scheduled from inside `input()` runs before the line is given."""
+    loop = asyncio.get_running_loop()
+    lines = iter([""])
+
+    def waiting_input(prefix: str) -> str:
+        ran = threading.Event()
+        loop.call_soon_threadsafe(ran.set)
+        assert ran.wait(timeout=10), "input() blocks the event loop"
+        return next(lines)
+
+    monkeypatch.setattr("builtins.input", waiting_input)
+    llm = OpenAI("gpt-4o-mini", api_key="sk-test", base_url=BASE_URL, max_retries=0)
+    with mock_wire(base_url=BASE_URL) as api:
+        api.post("/chat/completions").mock(side_effect=LeaseServer([FIRST]))
+        result = await load_example("iterative_extraction").main(llm)
+
+    assert result.data["landlord"] == "Maple Court Properties Ltd."

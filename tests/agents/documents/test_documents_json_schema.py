@@ -19,8 +19,10 @@ from agents.documents import (
     InvalidJsonSchemaError,
     ReviewRequired,
     ReviewResponse,
+    SchemaMismatch,
     SchemaNotSupportedError,
 )
+from agents.documents.json_schema import JsonSchema
 from agents.llm.errors import StrictSchemaError
 from agents.llm.openai.client import OpenAI
 
@@ -160,8 +162,11 @@ async def test_a_correction_is_checked_against_the_json_schema_at_its_path(
 
     assert problems[0] == []
     (problem,) = problems[1]
-    assert problem.startswith("correction for signatories was not applied")
-    assert "'x' is not one of ['tenant', 'landlord'] (at 1.role)" in problem
+    # The same form as a pydantic model's correction: the key path from the field.
+    assert problem == (
+        "correction for signatories.1.role was not applied: 'x' is not one of "
+        "['tenant', 'landlord']"
+    )
     assert result.data == {**LEASE_DATA, "landlord": "Maple Court"}
     assert result.fields["landlord"].status == "corrected"
 
@@ -191,3 +196,102 @@ async def test_a_quote_not_stating_a_nested_value_names_its_key_path(
         "signatories[2]: its quote 'Signed: Owen Maple' does not state role='landlord'"
         in result.warnings
     )
+
+
+async def test_a_value_breaking_a_string_format_is_re_asked(
+    api: respx.MockRouter, llm: OpenAI
+) -> None:
+    """The schema says "format": "date"; jsonschema only checks formats given a checker."""
+    written = Fact("start_date", "1 March 2025", "The term starts on 1 March 2025.")
+
+    def written_date_first(text: str, body: dict[str, Any]) -> str | None:
+        if len(model.requests) > 1:
+            return None
+        reply = copy.deepcopy(model.answer(body, text))
+        reply["start_date"] = written.entry()
+        return json.dumps(reply)
+
+    model = ExtractionModel(LEASE_FACTS, override=written_date_first)
+    api.post("/chat/completions").mock(side_effect=model)
+
+    result = await ExtractionWorkflow(llm=llm, schema=LEASE_SCHEMA).run(documents=[LEASE_TEXT])
+
+    assert len(model.requests) == 2
+    reask = model.requests[1]["messages"][-1]["content"]
+    assert "'1 March 2025' is not a 'date'" in reask
+    assert result.data["start_date"] == "2025-03-01"
+
+
+def test_a_field_the_reply_model_cannot_ask_for_is_refused_at_construction(
+    llm: OpenAI,
+) -> None:
+    """An array without "items" passes the whole schema's strict check, but its items are
+    asked for one by one, as a value with no type."""
+    no_items = with_property("tags", {"type": "array", "description": "Tags."})
+
+    with pytest.raises(StrictSchemaError, match="type"):
+        ExtractionWorkflow(llm=llm, schema=no_items)
+
+
+def test_required_naming_a_property_that_is_not_there_is_refused_with_its_path(
+    llm: OpenAI,
+) -> None:
+    top = copy.deepcopy(LEASE_SCHEMA)
+    top["required"].append("deposit")
+    with pytest.raises(SchemaNotSupportedError, match=r"Lease\.\(schema\): .*'deposit'"):
+        ExtractionWorkflow(llm=llm, schema=top)
+
+    nested = copy.deepcopy(LEASE_SCHEMA)
+    nested["$defs"]["Signatory"]["required"].append("signed_on")
+    with pytest.raises(SchemaNotSupportedError, match=r"Lease\.signatories\[\]: .*'signed_on'"):
+        ExtractionWorkflow(llm=llm, schema=nested)
+
+
+def checked(llm: OpenAI, schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` as a workflow built with it extracts it."""
+    target = ExtractionWorkflow(llm=llm, schema=schema).target
+    assert isinstance(target, JsonSchema)
+    return target.checked
+
+
+def test_a_ref_is_read_as_a_json_pointer(llm: OpenAI) -> None:
+    escaped = {
+        "type": "object",
+        "properties": {"landlord": {"$ref": "#/$defs/Party~1Name", "description": "Lets."}},
+        "$defs": {"Party/Name": {"type": "string"}},
+    }
+    assert checked(llm, escaped)["properties"] == {
+        "landlord": {"type": "string", "description": "Lets."}
+    }
+
+
+def test_a_ref_key_inside_example_data_is_not_read_as_a_reference(llm: OpenAI) -> None:
+    ref_as_data = with_property(
+        "landlord",
+        {"type": "string", "description": "Lets.", "examples": [{"$ref": "not a reference"}]},
+    )
+    inlined = checked(llm, ref_as_data)
+    assert inlined["properties"]["landlord"]["examples"] == [{"$ref": "not a reference"}]
+
+
+def test_a_schema_that_is_a_ref_at_its_root_is_read(llm: OpenAI) -> None:
+    at_root = {"$ref": "#/$defs/Lease", "$defs": {"Lease": LEASE_SCHEMA | {"$defs": {}}}}
+    at_root["$defs"]["Signatory"] = LEASE_SCHEMA["$defs"]["Signatory"]
+    assert list(checked(llm, at_root)["properties"]) == list(LEASE_SCHEMA["properties"])
+
+
+def test_every_problem_at_one_path_is_kept() -> None:
+    schema = with_property(
+        "landlord",
+        {"type": "string", "description": "Lets.", "minLength": 40, "pattern": "^[a-z]+$"},
+    )
+    merged = {key: value for key, value in LEASE_DATA.items() if key != "start_date"}
+
+    with pytest.raises(SchemaMismatch) as info:
+        JsonSchema(schema).validated(merged)
+
+    assert info.value.problems == {
+        "landlord": "'Maple Court Properties Ltd.' is too short; "
+        "'Maple Court Properties Ltd.' does not match '^[a-z]+$'",
+        "start_date": "not found in any document",
+    }
