@@ -48,13 +48,13 @@ def non_default_fields(model_type: type[BaseModel], **values: Any) -> dict[str, 
     passes a default explicitly puts the field in `model_fields_set`, so a save writes it;
     `model_type(**non_default_fields(model_type, ...))` builds the same model, which saves
     without it."""
-    fields = model_type.model_fields
-    return {
-        name: value
-        for name, value in values.items()
-        if name not in fields
-        or not _same(value, _comparable_default(model_type, name, fields[name], name))
-    }
+    defaults = _defaults(model_type)
+    given = {}
+    for name, value in values.items():
+        default = defaults.get(name, _NO_DEFAULT)
+        if default is _NO_DEFAULT or (value is not default and not _same(value, default)):
+            given[name] = value
+    return given
 
 
 def declared_model(annotation: Any) -> Any:
@@ -81,6 +81,16 @@ def item_annotation(annotation: Any, container: type) -> Any:
 def _validates_raw_input(model_type: type[BaseModel]) -> bool:
     validators = model_type.__pydantic_decorators__.model_validators.values()
     return any(validator.info.mode in ("before", "wrap") for validator in validators)
+
+
+@cache
+def _defaults(model_type: type[BaseModel]) -> dict[str, Any]:
+    """Each field's comparable default (or `_NO_DEFAULT`), once per class: constructors on
+    the agents' turn path ask for every model they build."""
+    return {
+        name: _comparable_default(model_type, name, field, name)
+        for name, field in model_type.__pydantic_fields__.items()
+    }
 
 
 def _comparable_default(
