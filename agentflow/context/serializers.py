@@ -291,22 +291,23 @@ def _built(model_type: type[BaseModel], written: dict[str, Any], where: str) -> 
 def _decode_declared(data: Any, annotation: Any, where: str) -> Any:
     """`_decode(data)`, rebuilding each dict `_encode_declared` wrote without its class as
     the class `annotation` declares for it."""
-    model_type = declared_model(annotation)
-    if isinstance(data, dict) and not any(key in data for key in _RESERVED):
-        if isinstance(model_type, type) and issubclass(model_type, BaseModel):
-            return _built(model_type, data, where)
-        item = item_annotation(annotation, dict)
-        return {key: _decode_declared(v, item, child_path(where, key)) for key, v in data.items()}
-    if isinstance(data, dict) and set(data) == {_DICT}:
-        item = item_annotation(annotation, dict)
-        entries = _expect(data, _DICT, dict, where)
-        return {
-            key: _decode_declared(v, item, child_path(where, key)) for key, v in entries.items()
-        }
     if isinstance(data, list):
         item = item_annotation(annotation, list)
         return [_decode_declared(v, item, child_path(where, index)) for index, v in enumerate(data)]
-    return _decode(data, where)
+    if not isinstance(data, dict):
+        return data
+    if set(data) == {_DICT}:  # a dict holding keys that read as markers
+        entries = _expect(data, _DICT, dict, where)
+    elif any(key in data for key in _RESERVED):
+        return _decode(data, where)  # a model of another class, a tuple, an exception
+    elif isinstance(model_type := declared_model(annotation), type) and issubclass(
+        model_type, BaseModel
+    ):
+        return _built(model_type, data, where)
+    else:
+        entries = data
+    item = item_annotation(annotation, dict)
+    return {key: _decode_declared(v, item, child_path(where, key)) for key, v in entries.items()}
 
 
 class RestoredError(Exception):
