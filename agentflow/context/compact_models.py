@@ -1,14 +1,16 @@
 """What `JsonSerializer` may leave out of a saved pydantic model and still load it exactly.
 
-Two things, each decided from the model's class alone:
+Two things:
 
-- a field holding its default: loading gives it the default again. Only a default that can
-  be compared exactly is left out (a plain value, an empty list or dict, a model built by
-  its class as `default_factory`), and never in a model whose `before`/`wrap` validator
-  sees the input, as such a validator may fill a field that is missing;
+- a field holding its default that was not set explicitly: loading gives it the default
+  again, and leaves it out of `model_fields_set` as it was. Only a default that can be
+  compared exactly is left out (a plain value, an empty list or dict, a model built by its
+  class as `default_factory`; -0.0 is not 0.0), and never in a model whose `before`/`wrap`
+  validator sees the input, as such a validator may fill a field that is missing;
 - the class of a model held in a field that declares exactly that class (`usage: Usage`,
-  `messages: list[ChatMessage]`, `entries: dict[str, Entry] | None`): pydantic rebuilds it
-  from the field's type, so its `module:Class` need not be written.
+  `messages: list[ChatMessage]`, `entries: dict[str, Entry] | None`): loading rebuilds it
+  as the field's class before the model holding it validates, so that model's validators
+  see a model there, as when every class was written.
 """
 
 from __future__ import annotations
