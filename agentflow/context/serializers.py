@@ -31,6 +31,7 @@ _TUPLE = "__tuple__"
 _DICT = "__dict__"
 _EXCEPTION = "__exception__"
 _RESERVED = (_MODEL, _TUPLE, _DICT, _EXCEPTION)
+_FORMAT_1_KEYS = ("fields", "extra")
 _ABSENT = object()
 
 
@@ -149,9 +150,9 @@ def _encode_model(model: BaseModel, where: str, class_is_known: bool = False) ->
         if field_info.exclude:
             continue  # the model says not to serialise it: it comes back as its default
         field_value = getattr(model, name)
-        if holds_default(model_type, field_info, field_value):
-            continue
         field_where = f"{where}.{name}"
+        if holds_default(model, name, field_info, field_value, field_where):
+            continue
         if _holds_objects(field_value):
             fields[name] = _encode_declared(field_value, field_info.annotation, field_where)
             continue
@@ -164,7 +165,7 @@ def _encode_model(model: BaseModel, where: str, class_is_known: bool = False) ->
         for name, item in (model.__pydantic_extra__ or {}).items()
     }
     written = {**fields, **extra}
-    if any(name in _RESERVED for name in extra) or _reads_as_format_1(written):
+    if any(name in _RESERVED for name in extra) or _reads_as_format_1(model_type, written):
         return {
             _MODEL: f"{model_type.__module__}:{model_type.__qualname__}",
             "fields": fields,
@@ -175,8 +176,13 @@ def _encode_model(model: BaseModel, where: str, class_is_known: bool = False) ->
     return {_MODEL: f"{model_type.__module__}:{model_type.__qualname__}", **written}
 
 
-def _reads_as_format_1(written: dict[str, Any]) -> bool:
-    return written.keys() == {"fields", "extra"} and all(
+def _reads_as_format_1(model_type: type[BaseModel], written: dict[str, Any]) -> bool:
+    """True when a model written as `written` would be read as format 1's
+    `{"fields": {...}, "extra": {...}}`: it has a `fields` or `extra` key its class does
+    not declare, or both keys holding dicts."""
+    if any(key in written and key not in model_type.model_fields for key in _FORMAT_1_KEYS):
+        return True
+    return written.keys() == set(_FORMAT_1_KEYS) and all(
         isinstance(item, dict) for item in written.values()
     )
 
@@ -256,17 +262,52 @@ def _decode_model(data: dict[str, Any], where: str) -> BaseModel:
         raise ContextSerdeError(
             f"{where}: {path} named in the saved context is not a pydantic model"
         )
-    if _reads_as_format_1({key: item for key, item in data.items() if key != _MODEL}):
-        written = {**data["fields"], **data["extra"]}
-    else:
-        written = {key: item for key, item in data.items() if key != _MODEL}
-    fields = {name: _decode(item, child_path(where, name)) for name, item in written.items()}
+    written = {key: item for key, item in data.items() if key != _MODEL}
+    if _reads_as_format_1(model_type, written):
+        fields = _expect(data, "fields", dict, where)
+        written = {**fields, **_expect(data, "extra", dict, where)}
+    return _built(model_type, written, where)
+
+
+def _built(model_type: type[BaseModel], written: dict[str, Any], where: str) -> BaseModel:
+    """`model_type` from its saved fields. A model whose class was left out (the field
+    declares it) is rebuilt as that class first, so the model's validators get the same
+    input as from format 1, which named every class."""
+    declared = model_type.model_fields
+    fields = {
+        name: _decode_declared(item, declared[name].annotation, child_path(where, name))
+        if name in declared
+        else _decode(item, child_path(where, name))
+        for name, item in written.items()
+    }
     try:
         return model_type.model_validate(fields)
     except ValidationError as error:
         raise ContextSerdeError(
             f"{where}: the saved {model_type.__qualname__} is not valid: {describe_problems(error)}"
         ) from None
+
+
+def _decode_declared(data: Any, annotation: Any, where: str) -> Any:
+    """`_decode(data)`, rebuilding each dict `_encode_declared` wrote without its class as
+    the class `annotation` declares for it."""
+    if isinstance(data, list):
+        item = item_annotation(annotation, list)
+        return [_decode_declared(v, item, child_path(where, index)) for index, v in enumerate(data)]
+    if not isinstance(data, dict):
+        return data
+    if set(data) == {_DICT}:  # a dict holding keys that read as markers
+        entries = _expect(data, _DICT, dict, where)
+    elif any(key in data for key in _RESERVED):
+        return _decode(data, where)  # a model of another class, a tuple, an exception
+    elif isinstance(model_type := declared_model(annotation), type) and issubclass(
+        model_type, BaseModel
+    ):
+        return _built(model_type, data, where)
+    else:
+        entries = data
+    item = item_annotation(annotation, dict)
+    return {key: _decode_declared(v, item, child_path(where, key)) for key, v in entries.items()}
 
 
 class RestoredError(Exception):

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from agentflow import Context, step
+from agentflow.context.compact_models import non_default_fields
 from agents.agent.errors import AgentOptionError, EmptyReplyError
 from agents.agent.events import (
     AgentFinish,
@@ -258,13 +259,16 @@ class FunctionAgent(ToolCalling):
                 ctx,
                 [
                     ToolCall(
-                        call_id=call.id,
-                        tool_name=call.name,
-                        arguments=call.arguments,
-                        raw_arguments=call.raw_arguments,
-                        arguments_error=call.arguments_error,
-                        index=index,
-                        agent_name=self.name,
+                        **non_default_fields(
+                            ToolCall,
+                            call_id=call.id,
+                            tool_name=call.name,
+                            arguments=call.arguments,
+                            raw_arguments=call.raw_arguments,
+                            arguments_error=call.arguments_error,
+                            index=index,
+                            agent_name=self.name,
+                        )
                     )
                     for index, call in enumerate(calls)
                 ],

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
+from agentflow.context.compact_models import non_default_fields
 from agents.agent.errors import RepeatedToolCallError
 from agents.agent.events import ToolCall, ToolCallResult
 from tools import ToolOutput, ToolSet
@@ -138,10 +139,13 @@ class CallRecord(BaseModel):
             if earlier is None:
                 tool = toolset.get(call.tool_name)
                 self.calls[key] = RecordedCall(
-                    tool_name=call.tool_name,
-                    arguments=arguments,
-                    call_id=call.call_id,
-                    side_effects=tool is not None and tool.metadata.side_effects,
+                    **non_default_fields(
+                        RecordedCall,
+                        tool_name=call.tool_name,
+                        arguments=arguments,
+                        call_id=call.call_id,
+                        side_effects=tool is not None and tool.metadata.side_effects,
+                    )
                 )
                 self.running[call.index] = key
                 continue
@@ -200,14 +204,17 @@ class CallRecord(BaseModel):
             )
             answers.append(
                 ToolCallResult(
-                    call_id=call.call_id,
-                    tool_name=call.tool_name,
-                    arguments=call.arguments,
-                    content=f"{note}\n{first.content}",
-                    is_error=first.is_error,
-                    index=call.index,
-                    agent_name=call.agent_name,
-                    repeat_of=first.call_id,
+                    **non_default_fields(
+                        ToolCallResult,
+                        call_id=call.call_id,
+                        tool_name=call.tool_name,
+                        arguments=call.arguments,
+                        content=f"{note}\n{first.content}",
+                        is_error=first.is_error,
+                        index=call.index,
+                        agent_name=call.agent_name,
+                        repeat_of=first.call_id,
+                    )
                 )
             )
         self.waiting.clear()

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from agentflow import Context, step
+from agentflow.context.compact_models import non_default_fields
 from agentflow.errors import WorkflowTimeoutError
 from agents.agent.events import (
     AgentFinish,
@@ -82,22 +83,25 @@ class ToolCalling(AgentTurns):
                 )
         tool = self.toolset.get(ev.tool_name)
         result = ToolCallResult(
-            call_id=ev.call_id,
-            tool_name=ev.tool_name,
-            arguments=ev.arguments,
-            content=output.content,
-            is_error=output.is_error,
-            return_direct=(
-                tool is not None
-                and tool.metadata.return_direct
-                and denial is None
-                and ev.repeat_of is None
-            ),
-            index=ev.index,
-            agent_name=self.name,
-            denied=denial is not None,
-            repeat_of=ev.repeat_of,
-            raw_output=output.raw_output,
+            **non_default_fields(
+                ToolCallResult,
+                call_id=ev.call_id,
+                tool_name=ev.tool_name,
+                arguments=ev.arguments,
+                content=output.content,
+                is_error=output.is_error,
+                return_direct=(
+                    tool is not None
+                    and tool.metadata.return_direct
+                    and denial is None
+                    and ev.repeat_of is None
+                ),
+                index=ev.index,
+                agent_name=self.name,
+                denied=denial is not None,
+                repeat_of=ev.repeat_of,
+                raw_output=output.raw_output,
+            )
         )
         ctx.write_event_to_stream(result)
         return result

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agentflow import Context, step
+from agentflow.context.compact_models import non_default_fields
 from agents.agent.conversation import ConversationWorkflow
 from agents.agent.events import AgentFinish, AgentInput, AgentOutput, AgentStart
 from agents.agent.run_state import AgentRunState, AgentState
@@ -90,7 +91,11 @@ class AgentTurns(ConversationWorkflow):
                 memory.put(message)
             state.begin_run(
                 AgentRunState(
-                    max_iterations=ev.max_iterations, early_stopping_method=ev.early_stopping_method
+                    **non_default_fields(
+                        AgentRunState,
+                        max_iterations=ev.max_iterations,
+                        early_stopping_method=ev.early_stopping_method,
+                    )
                 )
             )
             prompt = self.build_prompt(memory)

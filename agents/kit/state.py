@@ -50,7 +50,9 @@ class KitState(DictState, Generic[RunT]):
     def begin_run(self, run: RunT) -> RunT:
         """Make `run` the current run's state, its usage counted from now."""
         self.run = run
-        self.usage_before = self.usage_total()
+        total = self.usage_total()
+        if total != self.usage_before:  # assigned, it would be saved even when empty
+            self.usage_before = total
         return run
 
     def current_run(self) -> RunT:

@@ -52,6 +52,7 @@ from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
+from agentflow.context.compact_models import non_default_fields
 from agents.llm.errors import ScriptedReplyError, ScriptExhaustedError
 from agents.llm.openai.tool_specs import to_openai_tools
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
@@ -354,8 +355,11 @@ def _stream_items(response: ChatResponse) -> Iterator[ChatResponse]:
 
 def _partial(text: str, calls: list[ToolCallPart], refusal: str | None) -> ChatMessage:
     return ChatMessage(
-        role="assistant",
-        content=text if text or not calls else None,
-        tool_calls=calls,
-        refusal=refusal,
+        **non_default_fields(
+            ChatMessage,
+            role="assistant",
+            content=text if text or not calls else None,
+            tool_calls=calls,
+            refusal=refusal,
+        )
     )

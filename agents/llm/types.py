@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from agentflow.context.compact_models import non_default_fields
 from agents.llm.errors import LLMLengthError, LLMRefusalError
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
@@ -140,7 +141,9 @@ class ChatMessage(BaseModel):
         cls, content: str | None, tool_calls: list[ToolCallPart] | None = None
     ) -> ChatMessage:
         """An assistant message."""
-        return cls(role="assistant", content=content, tool_calls=tool_calls or [])
+        # Defaults are left unset, so that a save leaves them out.
+        given = non_default_fields(cls, content=content, tool_calls=tool_calls or [])
+        return cls(role="assistant", **given)
 
     @classmethod
     def tool(cls, content: str, tool_call_id: str, name: str | None = None) -> ChatMessage:

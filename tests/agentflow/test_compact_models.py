@@ -5,10 +5,11 @@ format 1 wrote loads too."""
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import Annotated, Any, ClassVar
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
 
 from agentflow.context.serializers import JsonSerializer
 from agentflow.events import StartEvent
@@ -200,7 +201,7 @@ def test_what_format_1_wrote_loads() -> None:
         ({"__model__": f"{__name__}:Address"}, "city"),
         (
             {"__model__": f"{__name__}:Person", "name": "Ada", "home": {"zip_code": "1"}},
-            "home.city",
+            "value.home: the saved Address is not valid: city",
         ),
     ],
 )
@@ -211,3 +212,172 @@ def test_a_compact_model_missing_a_required_field_names_it(
 
     with pytest.raises(ContextSerdeError, match=problem):
         JsonSerializer().deserialize(json.dumps(written))
+
+
+class Inner(BaseModel):
+    a: int = 0
+
+
+class TenfoldsDicts(BaseModel):
+    """A field `before` validator that reads a dict as a legacy shape: it must see the model."""
+
+    inner: Inner
+    inners: list[Inner] = Field(default_factory=list)
+    by_key: dict[str, Inner] = Field(default_factory=dict)
+
+    @field_validator("inner", "inners", "by_key", mode="before")
+    @classmethod
+    def legacy_shape(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "a" in value:
+            return Inner(a=value["a"] * 10)
+        if isinstance(value, list):
+            return [Inner(a=-1) if isinstance(item, dict) else item for item in value]
+        if isinstance(value, dict):
+            return {
+                key: Inner(a=-1) if isinstance(item, dict) else item for key, item in value.items()
+            }
+        return value
+
+
+def only_instances(value: Any) -> Inner:
+    if not isinstance(value, Inner):
+        raise ValueError("give an Inner")
+    return value
+
+
+class TakesOnlyInstances(BaseModel):
+    inner: Annotated[Inner, PlainValidator(only_instances)]
+
+
+class WrapsLegacyInput(BaseModel):
+    inner: Inner
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def legacy_shape(cls, data: Any, handler: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("inner"), dict):
+            data = {**data, "inner": Inner(a=data["inner"].get("value", -1))}
+        return handler(data)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        TenfoldsDicts(inner=Inner(a=2), inners=[Inner(a=3)], by_key={"k": Inner(a=4)}),
+        TakesOnlyInstances(inner=Inner(a=1)),
+        WrapsLegacyInput(inner=Inner(a=4)),
+    ],
+    ids=["field before", "plain", "model wrap"],
+)
+def test_validators_of_the_holder_see_nested_models_not_dicts(value: BaseModel) -> None:
+    round_trip(value)
+
+
+class TotalsUnlessGiven(BaseModel):
+    a: int = 1
+    total: int = 0
+
+    @model_validator(mode="after")
+    def fill_total(self) -> TotalsUnlessGiven:
+        if "total" not in self.model_fields_set:
+            self.total = self.a * 100
+        return self
+
+
+def test_a_default_set_explicitly_is_written_and_the_fields_set_kept() -> None:
+    value = TotalsUnlessGiven(a=2, total=0)
+    assert saved(value)["total"] == 0
+    restored = round_trip(value)
+    assert restored.total == 0
+    assert restored.model_fields_set == value.model_fields_set
+    assert round_trip(TotalsUnlessGiven(a=2)).total == 200
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        (
+            {"__model__": f"{__name__}:Inner", "fields": {"a": 1}},
+            "state: the saved value has no 'extra'",
+        ),
+        (
+            {"__model__": f"{__name__}:Inner", "fields": 5, "extra": {}},
+            "state: its 'fields' should be a dict",
+        ),
+        (
+            {"__model__": "agentflow.events:StartEvent", "extra": {}},
+            "state: the saved value has no 'fields'",
+        ),
+        (
+            {
+                "__model__": f"{__name__}:Person",
+                "name": "A",
+                "home": {"__model__": f"{__name__}:Address", "fields": {"city": "x"}},
+            },
+            "state.home: the saved value has no 'extra'",
+        ),
+    ],
+)
+def test_a_malformed_format_1_model_is_refused(written: dict[str, Any], problem: str) -> None:
+    from agentflow.errors import ContextSerdeError
+
+    with pytest.raises(ContextSerdeError) as raised:
+        JsonSerializer().deserialize_at(json.dumps(written), "state")
+    assert problem in str(raised.value)
+
+
+def test_an_extra_named_like_format_1_s_keys_round_trips() -> None:
+    round_trip(Open(fields=5))
+    round_trip(Open(extra={"a": 1}))
+    round_trip(StartEvent(fields="x"))
+
+
+class CountsBuilds(Inner):
+    builds: ClassVar[int] = 0
+
+    def __init__(self, **data: Any) -> None:
+        type(self).builds += 1
+        super().__init__(**data)
+
+
+class HoldsCounted(BaseModel):
+    inner: Inner = Field(default_factory=CountsBuilds)
+
+
+def test_a_default_factory_runs_once_per_field_not_per_save() -> None:
+    value = HoldsCounted(inner=Inner(a=1))
+    CountsBuilds.builds = 0
+    for _ in range(3):
+        saved(value)
+    assert CountsBuilds.builds <= 1
+
+
+class BuildsFail(BaseModel):
+    needed: int
+
+
+class HoldsFailing(BaseModel):
+    inner: BuildsFail = Field(default_factory=BuildsFail)  # type: ignore[arg-type]
+
+
+def test_a_default_factory_that_raises_names_the_key_path() -> None:
+    from agentflow.errors import ContextSerdeError
+
+    # As a model built without running its factory (`model_construct`) may be.
+    value = HoldsFailing.model_construct(_fields_set=set(), inner=BuildsFail(needed=1))
+    with pytest.raises(ContextSerdeError, match=r"state\.inner"):
+        JsonSerializer().serialize(value, "state")
+
+
+class Measured(BaseModel):
+    value: float = 0.0
+    unknown: float = float("nan")
+
+
+def test_negative_zero_and_nan_round_trip() -> None:
+    serializer = JsonSerializer()
+    restored = serializer.deserialize(serializer.serialize(Measured(value=-0.0)))
+    assert math.copysign(1, restored.value) == -1
+    restored = serializer.deserialize(serializer.serialize(Measured(value=float("nan"))))
+    assert math.isnan(restored.value)
+    assert math.isnan(restored.unknown)

@@ -137,6 +137,20 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "run.unclaimed[0]",
     ),
     (
+        "model of format 1 without its extra",
+        put(['{"__model__": "agentflow.events:StartEvent", "fields": {}}'], "run", "unclaimed"),
+        "run.unclaimed[0]: the saved value has no 'extra'",
+    ),
+    (
+        "model of format 1 whose fields are not a dict",
+        put(
+            ['{"__model__": "agentflow.events:StartEvent", "fields": 5, "extra": {}}'],
+            "run",
+            "unclaimed",
+        ),
+        "run.unclaimed[0]: its 'fields' should be a dict",
+    ),
+    (
         "event failing its own validation",
         put(
             [text(Done(index=1)).replace("1", '"x"')],

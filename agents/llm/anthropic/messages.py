@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from agentflow.context.compact_models import non_default_fields
 from agents.llm.types import ChatMessage, FinishReason, ImagePart, TextPart, ToolCallPart, Usage
 
 _STOP_REASONS: dict[str, FinishReason] = {
@@ -115,10 +116,13 @@ def reply_message(
             finish = "stop"
     refusal = (text or "the model declined to answer") if stop_reason == "refusal" else None
     message = ChatMessage(
-        role="assistant",
-        content=text if text or not calls else None,
-        tool_calls=calls,
-        refusal=refusal,
+        **non_default_fields(
+            ChatMessage,
+            role="assistant",
+            content=text if text or not calls else None,
+            tool_calls=calls,
+            refusal=refusal,
+        )
     )
     return message, finish
 

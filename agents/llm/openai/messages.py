@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from agentflow.context.compact_models import non_default_fields
 from agents.llm.types import ChatMessage, FinishReason, ImagePart, TextPart, ToolCallPart, Usage
 
 
@@ -65,10 +66,13 @@ def from_openai_message(message: Any) -> ChatMessage:
         if getattr(call, "function", None) is not None
     ]
     return ChatMessage(
-        role="assistant",
-        content=message.content,
-        tool_calls=calls,
-        refusal=message.refusal,
+        **non_default_fields(
+            ChatMessage,
+            role="assistant",
+            content=message.content,
+            tool_calls=calls,
+            refusal=message.refusal,
+        )
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentflow.context.compact_models import non_default_fields
 from agents.llm.openai.messages import arguments_text, finish_reason_from
 from agents.llm.types import ChatMessage, FinishReason, ToolCallPart
 
@@ -95,8 +96,11 @@ class StreamAccumulator:
                 calls.append(ToolCallPart(id=call_id, name=partial.name, raw_arguments=raw))
         text = "".join(self._text)
         return ChatMessage(
-            role="assistant",
-            content=text if text or not calls else None,
-            tool_calls=calls,
-            refusal="".join(self._refusal) if self._refusal is not None else None,
+            **non_default_fields(
+                ChatMessage,
+                role="assistant",
+                content=text if text or not calls else None,
+                tool_calls=calls,
+                refusal="".join(self._refusal) if self._refusal is not None else None,
+            )
         )
