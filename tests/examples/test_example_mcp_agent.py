@@ -26,11 +26,10 @@ def test_the_agent_reads_and_writes_notes_through_the_mcp_server(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with mock_wire(base_url=BASE_URL, assert_all_called=True) as api:
         route = api.post("/chat/completions").mock(
+            # One call a turn: two in one reply run at once, and the list could see the note.
             side_effect=[
-                calls_reply(
-                    ("c1", "notes_list_notes", "{}"),
-                    ("c2", "notes_write_note", '{"title": "demo", "text": "Friday"}'),
-                ),
+                calls_reply(("c1", "notes_list_notes", "{}")),
+                calls_reply(("c2", "notes_write_note", '{"title": "demo", "text": "Friday"}')),
                 text_reply("You had 'shopping'; I added 'demo'."),
             ]
         )
