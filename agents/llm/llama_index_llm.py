@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from agentflow.extras import extra_needed
 from agents.llm.protocol import LLM, LLMMetadata, OutputT, ToolChoice
 from agents.llm.spans import ChatSpan, chat_span
-from agents.llm.structured import predict_structured
+from agents.llm.structured import predict_with
 from agents.llm.tool_schema import tool_schema
 from agents.llm.types import ChatMessage, ChatResponse, ImagePart, TextPart, ToolCallPart, Usage
 
@@ -165,14 +165,7 @@ class LlamaIndexLLM:
     ) -> OutputT:
         """An `output_cls` instance: the schema is put in the prompt, a reply that fails
         validation is sent back with the errors (up to `structured_max_attempts`)."""
-        request = {**self.structured_kwargs(output_cls), **kwargs}
-
-        async def chat(conversation: list[ChatMessage]) -> ChatResponse:
-            return await self.achat(conversation, **request)
-
-        return await predict_structured(
-            chat, output_cls, messages, max_attempts=self.structured_max_attempts
-        )
+        return await predict_with(self, output_cls, messages, kwargs)
 
     def structured_kwargs(self, output_cls: type[BaseModel]) -> dict[str, Any]:
         """`output_cls` as the parameter that puts its JSON schema in the prompt (a system

@@ -185,16 +185,9 @@ class ScriptedLLM:
         `structured_max_attempts` times, as `OpenAI` does (then StructuredOutputError); a
         refusal raises LLMRefusalError and a `length` finish LLMLengthError."""
         # Imported here: it loads the tools package, which `import agents.llm` does not need.
-        from agents.llm.structured import predict_structured
+        from agents.llm.structured import predict_with
 
-        request = {**self.structured_kwargs(output_cls), **kwargs}
-
-        async def chat(conversation: list[ChatMessage]) -> ChatResponse:
-            return await self.achat(conversation, **request)
-
-        return await predict_structured(
-            chat, output_cls, messages, max_attempts=self.structured_max_attempts
-        )
+        return await predict_with(self, output_cls, messages, kwargs)
 
     def count_prompt_tokens(
         self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None

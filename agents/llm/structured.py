@@ -4,18 +4,22 @@ How a request asks for a class is the client's (`LLM.structured_kwargs`: OpenAI'
 `response_format`, Anthropic's forced tool, a prompt for a LlamaIndex LLM). What follows is
 shared: `predict_structured` asks, validates the reply, and on a validation error sends the
 errors back and asks again, up to `max_attempts`; a refusal or a cut-off reply is raised as
-such, not as a parse error. `json_text` is how every reader takes a reply's JSON.
+such, not as a parse error; `predict_with` is a client's whole `astructured_predict` on it.
+`json_text` is how every reader takes a reply's JSON.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from agents.llm.errors import StructuredOutputError
 from agents.llm.types import ChatMessage, ChatResponse
+
+if TYPE_CHECKING:
+    from agents.llm.protocol import LLM
 
 OutputT = TypeVar("OutputT", bound=BaseModel)
 
@@ -54,6 +58,25 @@ async def predict_structured(
             errors = str(error)
         conversation += reask_messages(reply, errors)
     raise StructuredOutputError(output_cls, max_attempts, errors, reply)
+
+
+async def predict_with(
+    llm: LLM,
+    output_cls: type[OutputT],
+    messages: Sequence[ChatMessage],
+    kwargs: dict[str, Any],
+) -> OutputT:
+    """`predict_structured` through `llm.achat`, the request asking for `output_cls` the
+    client's way (`structured_kwargs`, then the caller's `kwargs`), as many times as the
+    client allows (`structured_max_attempts`)."""
+    request = {**llm.structured_kwargs(output_cls), **kwargs}
+
+    async def chat(conversation: list[ChatMessage]) -> ChatResponse:
+        return await llm.achat(conversation, **request)
+
+    return await predict_structured(
+        chat, output_cls, messages, max_attempts=llm.structured_max_attempts
+    )
 
 
 def reask_messages(reply: str, errors: str) -> list[ChatMessage]:

@@ -50,7 +50,7 @@ from agents.llm.errors import EmptyResponseError, LLMConfigurationError
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import ServerSlots
 from agents.llm.spans import chat_span, recorded_stream
-from agents.llm.structured import predict_structured
+from agents.llm.structured import predict_with
 from agents.llm.token_counts import estimate_reply
 from agents.llm.types import ChatMessage, ChatResponse
 
@@ -321,14 +321,7 @@ class Anthropic:
         validation is sent back with the errors and asked again, up to
         `structured_max_attempts` times (then StructuredOutputError); a refusal raises
         LLMRefusalError and a cut-off reply LLMLengthError."""
-        request = {**self.structured_kwargs(output_cls), **kwargs}
-
-        async def chat(conversation: list[ChatMessage]) -> ChatResponse:
-            return await self.achat(conversation, **request)
-
-        return await predict_structured(
-            chat, output_cls, messages, max_attempts=self.structured_max_attempts
-        )
+        return await predict_with(self, output_cls, messages, kwargs)
 
     def count_prompt_tokens(
         self, messages: Sequence[ChatMessage], tools: Sequence[Any] | None = None

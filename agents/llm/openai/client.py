@@ -61,7 +61,7 @@ from agents.llm.openai.transport import raised_as_sdk_errors
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import ServerSlots
 from agents.llm.spans import chat_span, recorded_stream
-from agents.llm.structured import predict_structured
+from agents.llm.structured import predict_with
 from agents.llm.types import ChatMessage, ChatResponse
 
 _DEFAULT_MODEL = "gpt-4o-mini"
@@ -392,14 +392,7 @@ class OpenAI:
         A reply that fails validation is sent back with the errors and asked again, up to
         `structured_max_attempts` times (then StructuredOutputError); a refusal raises
         LLMRefusalError and a cut-off reply LLMLengthError."""
-        request = {**self.structured_kwargs(output_cls), **kwargs}
-
-        async def chat(conversation: list[ChatMessage]) -> ChatResponse:
-            return await self.achat(conversation, **request)
-
-        return await predict_structured(
-            chat, output_cls, messages, max_attempts=self.structured_max_attempts
-        )
+        return await predict_with(self, output_cls, messages, kwargs)
 
 
 def _chunk_ids(response: ChatResponse) -> tuple[str | None, str | None]:
