@@ -179,7 +179,7 @@ async def test_a_nested_runs_span_sits_under_the_step_that_started_it(
     assert inner_run.parent.span_id == outer_step.context.span_id
 
 
-def test_without_a_configured_provider_no_span_is_made_and_nothing_imported() -> None:
+def test_without_a_provider_or_llamaindex_no_span_is_made_and_nothing_imported() -> None:
     code = (
         "import sys, asyncio\n"
         "from agentflow import Workflow, step\n"
@@ -192,6 +192,7 @@ def test_without_a_configured_provider_no_span_is_made_and_nothing_imported() ->
         "    return await Once().run()\n"
         "assert asyncio.run(main()) == 'done'\n"
         "assert 'opentelemetry' not in sys.modules, 'a run imported opentelemetry'\n"
+        "assert 'llama_index_instrumentation' not in sys.modules, 'a run imported it'\n"
         "from agentflow.tracing import active_tracer\n"
         "assert active_tracer() is None\n"
         "print('ok')\n"

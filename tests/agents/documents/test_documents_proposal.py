@@ -13,11 +13,10 @@ import pytest
 import respx
 from documents_wire import ExtractionModel
 from lease_fixtures import LEASE_DATA, LEASE_FACTS, LEASE_SCHEMA, LEASE_TEXT
-from proposal_wire import ProposingModel, message_texts
+from proposal_wire import LEASE, PROMPT, ProposingModel, answered, message_texts, without
 
 from agentflow.events import HumanResponseEvent
 from agents.documents import (
-    ExtractionResult,
     FileProgress,
     SchemaApproved,
     SchemaProposalError,
@@ -28,32 +27,6 @@ from agents.documents import (
 from agents.llm.openai.client import OpenAI
 from agents.llm.types import ChatMessage
 
-PROMPT = "the landlord, the rent, when the lease starts and who signed it"
-LEASE = {"text": LEASE_TEXT, "name": "lease.txt"}
-
-
-def without(schema: dict[str, Any], name: str) -> dict[str, Any]:
-    changed = copy.deepcopy(schema)
-    del changed["properties"][name]
-    changed["required"] = [field for field in changed["required"] if field != name]
-    return changed
-
-
-async def answered(
-    workflow: SchemaProposalWorkflow, answers: list[HumanResponseEvent]
-) -> tuple[ExtractionResult[dict[str, Any]], list[SchemaProposed], list[Any]]:
-    """Run on the lease, answering each `SchemaProposed` with the next answer; the result,
-    the proposals shown, and every event streamed."""
-    handler = workflow.run(PROMPT, documents=[LEASE])
-    shown: list[SchemaProposed] = []
-    events: list[Any] = []
-    async for ev in handler.stream_events():
-        events.append(ev)
-        if isinstance(ev, SchemaProposed):
-            shown.append(ev)
-            handler.ctx.send_event(answers[len(shown) - 1])
-    return await handler, shown, events
-
 
 async def test_a_proposal_approved_as_is_drives_the_extraction(
     api: respx.MockRouter, llm: OpenAI
@@ -61,7 +34,7 @@ async def test_a_proposal_approved_as_is_drives_the_extraction(
     model = ProposingModel([LEASE_SCHEMA], ExtractionModel(LEASE_FACTS))
     api.post("/chat/completions").mock(side_effect=model)
 
-    result, shown, events = await answered(
+    result, shown, _, events = await answered(
         SchemaProposalWorkflow(llm=llm), [SchemaReview(approved=True)]
     )
 
@@ -95,7 +68,7 @@ async def test_feedback_goes_back_with_the_earlier_proposal(
     api.post("/chat/completions").mock(side_effect=model)
     feedback = "also the date the lease starts"
 
-    result, shown, _ = await answered(
+    result, shown, _, _ = await answered(
         SchemaProposalWorkflow(llm=llm),
         [SchemaReview(feedback=feedback), HumanResponseEvent(response="yes")],
     )
@@ -118,7 +91,7 @@ async def test_a_human_edits_the_schema_directly(api: respx.MockRouter, llm: Ope
     broken = copy.deepcopy(edited)
     broken["properties"]["landlord"]["type"] = "name"
 
-    result, shown, _ = await answered(
+    result, shown, _, _ = await answered(
         SchemaProposalWorkflow(llm=llm),
         [
             SchemaReview(json_schema=broken),
@@ -146,7 +119,7 @@ async def test_an_unusable_proposal_is_re_asked_with_the_validators_error(
     )
     api.post("/chat/completions").mock(side_effect=model)
 
-    result, shown, _ = await answered(
+    result, shown, _, _ = await answered(
         SchemaProposalWorkflow(llm=llm, max_proposal_attempts=4), [SchemaReview(approved=True)]
     )
 

@@ -11,13 +11,10 @@ import pytest
 import respx
 from documents_wire import ExtractionModel
 from lease_fixtures import LEASE_DATA, LEASE_FACTS, LEASE_SCHEMA, LEASE_TEXT
-from proposal_wire import ProposingModel, message_texts
+from proposal_wire import LEASE, PROMPT, ProposingModel, answered, message_texts, without
 
-from agentflow.events import HumanResponseEvent
 from agents.documents import (
-    ExtractionResult,
     ProposalBudgetError,
-    ReviewRequired,
     ReviewResponse,
     SchemaProposalWorkflow,
     SchemaProposed,
@@ -26,30 +23,6 @@ from agents.documents import (
 from agents.llm.openai.client import OpenAI
 from agents.llm.types import ChatMessage
 
-PROMPT = "the landlord, the rent, when the lease starts and who signed it"
-LEASE = {"text": LEASE_TEXT, "name": "lease.txt"}
-
-
-async def answered(
-    workflow: SchemaProposalWorkflow,
-    answers: list[HumanResponseEvent],
-    reviews: list[HumanResponseEvent] | None = None,
-    documents: list[dict[str, str]] | None = None,
-) -> tuple[ExtractionResult[dict[str, Any]], list[SchemaProposed], list[ReviewRequired]]:
-    """Run, answering each `SchemaProposed` with the next of `answers` and each
-    `ReviewRequired` with the next of `reviews`."""
-    handler = workflow.run(PROMPT, documents=documents or [LEASE])
-    shown: list[SchemaProposed] = []
-    drafts: list[ReviewRequired] = []
-    async for ev in handler.stream_events():
-        if isinstance(ev, SchemaProposed):
-            shown.append(ev)
-            handler.ctx.send_event(answers[len(shown) - 1])
-        if isinstance(ev, ReviewRequired):
-            drafts.append(ev)
-            handler.ctx.send_event((reviews or [])[len(drafts) - 1])
-    return await handler, shown, drafts
-
 
 async def test_a_draft_reviews_answer_to_the_schema_is_refused_not_read_as_approval(
     api: respx.MockRouter, llm: OpenAI
@@ -57,7 +30,7 @@ async def test_a_draft_reviews_answer_to_the_schema_is_refused_not_read_as_appro
     model = ProposingModel([LEASE_SCHEMA], ExtractionModel(LEASE_FACTS))
     api.post("/chat/completions").mock(side_effect=model)
 
-    result, shown, _ = await answered(
+    result, shown, _, _ = await answered(
         SchemaProposalWorkflow(llm=llm),
         [ReviewResponse(feedback="drop the signatories"), SchemaReview(approved=True)],
     )
@@ -76,7 +49,7 @@ async def test_a_schema_answer_to_the_draft_review_is_refused_not_read_as_approv
     model = ProposingModel([LEASE_SCHEMA], ExtractionModel(LEASE_FACTS))
     api.post("/chat/completions").mock(side_effect=model)
 
-    result, _, drafts = await answered(
+    result, _, drafts, _ = await answered(
         SchemaProposalWorkflow(llm=llm, review="always"),
         [SchemaReview(approved=True)],
         [SchemaReview(feedback="the rent is wrong"), ReviewResponse(approved=True)],
@@ -104,7 +77,7 @@ async def test_an_answer_whose_fields_contradict_or_say_nothing_is_shown_again_w
     model = ProposingModel([LEASE_SCHEMA], ExtractionModel(LEASE_FACTS))
     api.post("/chat/completions").mock(side_effect=model)
 
-    result, shown, _ = await answered(
+    result, shown, _, _ = await answered(
         SchemaProposalWorkflow(llm=llm), [answer, SchemaReview(approved=True)]
     )
 
@@ -123,7 +96,7 @@ async def test_an_edit_without_descriptions_is_refused_as_a_proposal_would_be(
     undescribed = copy.deepcopy(LEASE_SCHEMA)
     del undescribed["properties"]["landlord"]["description"]
 
-    result, shown, _ = await answered(
+    result, shown, _, _ = await answered(
         SchemaProposalWorkflow(llm=llm),
         [SchemaReview(json_schema=undescribed, approved=True), SchemaReview(approved=True)],
     )
@@ -135,13 +108,6 @@ async def test_an_edit_without_descriptions_is_refused_as_a_proposal_would_be(
     assert result.data == LEASE_DATA
 
 
-def without(schema: dict[str, Any], name: str) -> dict[str, Any]:
-    changed = copy.deepcopy(schema)
-    del changed["properties"][name]
-    changed["required"] = [field for field in changed["required"] if field != name]
-    return changed
-
-
 async def test_each_revision_carries_every_feedback_so_far_and_the_latest_proposal(
     api: respx.MockRouter, llm: OpenAI
 ) -> None:
@@ -150,7 +116,7 @@ async def test_each_revision_carries_every_feedback_so_far_and_the_latest_propos
     model = ProposingModel([first, second, LEASE_SCHEMA], ExtractionModel(LEASE_FACTS))
     api.post("/chat/completions").mock(side_effect=model)
 
-    result, shown, _ = await answered(
+    result, shown, _, _ = await answered(
         SchemaProposalWorkflow(llm=llm),
         [
             SchemaReview(feedback="also the start date"),
@@ -224,7 +190,7 @@ async def test_an_edit_whose_reply_model_strict_mode_refuses_is_shown_again(
     no_items = copy.deepcopy(LEASE_SCHEMA)
     no_items["properties"]["tags"] = {"type": "array", "description": "Tags."}
 
-    result, shown, _ = await answered(
+    result, shown, _, _ = await answered(
         SchemaProposalWorkflow(llm=llm),
         [SchemaReview(json_schema=no_items, approved=True), SchemaReview(approved=True)],
     )
