@@ -80,8 +80,10 @@ class AgentSuite(Protocol):
         or the objects it returns)."""
 
     async def park_saved(self) -> ParkedAgent:
-        """As `park`, holding only JSON-compatible data that would resume the turn in another
-        process (the live run, if any, stopped)."""
+        """As `park`, holding only the text (JSON, or a saver's bytes) that a store would keep
+        to resume the turn in another process (the live run, if any, stopped): what goes to
+        disk or the network, not an intermediate of Python objects, whose size depends on
+        how a framework lays out its data before it writes it."""
 
 
 def _check(answers: list[str]) -> None:

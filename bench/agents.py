@@ -17,8 +17,10 @@ the OpenAI Agents SDK (a custom `Model`); one module each, `turn_*.py`. Three nu
   agents whose `multiply` call waits for a human, each by its framework's own mechanism.
   Twice: in process, what each keeps between the pause and the answer (a live run for
   agentflow and LlamaIndex, the objects the run returned for the others); and saved, only
-  the JSON-compatible data that resumes the turn in another process (agentflow's
-  `ctx.to_dict()`, the live run stopped; LlamaIndex has none that resumes). `turn_*.py`
+  the text a store would keep to resume the turn in another process (the JSON of agentflow's
+  `ctx.to_dict()`, the live run stopped, of PydanticAI's message history and of the SDK's
+  `RunState`; LangGraph's saver keeps its checkpoints serialized already; LlamaIndex has
+  none that resumes). `turn_*.py`
   say what each holds.
 
 Every (measurement, framework) runs in a fresh interpreter (`child_runs.py`), repetitions

@@ -9,10 +9,12 @@ is one tiktoken knows, so the agent counts prompts as it does for a real model.
 
 The approval wait is the agent's own: `approval=["multiply"]` makes the call emit
 `ToolApprovalRequired` and wait for a `ToolApprovalResponse`; a parked turn is a live run.
-Saved, it is `handler.ctx.to_dict()` once `add` has run (the live run then cancelled), and
-`Context.from_dict` resumes it: the waiting call asks again, and `add` is not run again.
+Saved, it is the JSON text of `handler.ctx.to_dict()` once `add` has run (the live run then
+cancelled), and `Context.from_dict` resumes it: the waiting call asks again, and `add` is not
+run again.
 """
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -108,12 +110,12 @@ class _Parked:
 
 
 class _Saved:
-    def __init__(self, agent: FunctionAgent, saved: dict[str, Any]) -> None:
+    def __init__(self, agent: FunctionAgent, saved: str) -> None:
         self._agent = agent
         self._saved = saved
 
     async def approve(self) -> str:
-        handler = self._agent.run(ctx=Context.from_dict(self._agent, self._saved))
+        handler = self._agent.run(ctx=Context.from_dict(self._agent, json.loads(self._saved)))
         events = handler.stream_events()
         async for event in events:
             if isinstance(event, ToolApprovalRequired):
@@ -150,7 +152,7 @@ class Suite:
             if isinstance(event, ToolApprovalRequired | ToolCallResult):
                 seen.add(type(event))
             if len(seen) == 2:  # add has run, multiply waits
-                saved = handler.ctx.to_dict()
+                saved = json.dumps(handler.ctx.to_dict())
                 await handler.cancel_run()
                 # Closed here, not left to the garbage collector's finaliser task.
                 await events.aclose()

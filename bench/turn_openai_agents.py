@@ -11,8 +11,8 @@ would send spans to OpenAI's servers.
 
 The approval wait is the SDK's: `multiply` is a `function_tool(needs_approval=True)`; the run
 returns with `interruptions`, and `Runner.run(agent, state)` with the `RunState` approved
-goes on. A parked turn is that `RunState`; saved, it is `RunState.to_json()`, and
-`RunState.from_json` resumes it.
+goes on. A parked turn is that `RunState`; saved, it is the text of `RunState.to_string()`,
+and `RunState.from_string` resumes it.
 """
 
 from collections.abc import AsyncIterator
@@ -107,12 +107,12 @@ class _Parked:
 
 
 class _Saved:
-    def __init__(self, agent: Agent[Any], saved: dict[str, Any]) -> None:
+    def __init__(self, agent: Agent[Any], saved: str) -> None:
         self._agent = agent
         self._saved = saved
 
     async def approve(self) -> str:
-        state = await RunState.from_json(self._agent, self._saved)
+        state = await RunState.from_string(self._agent, self._saved)
         return await _Parked(self._agent, state, list(state.get_interruptions())).approve()
 
 
@@ -142,4 +142,4 @@ class Suite:
         result = await Runner.run(self._approving, QUESTION)
         if not result.interruptions:
             raise RuntimeError("the turn ended without asking for an approval")
-        return _Saved(self._approving, result.to_state().to_json())
+        return _Saved(self._approving, result.to_state().to_string())

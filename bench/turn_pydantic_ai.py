@@ -7,8 +7,8 @@ The approval wait is PydanticAI's deferred tools: `multiply` is registered with
 `requires_approval=True`, so the run ends with a `DeferredToolRequests` output (after `add`
 has run); a new run given the message history and `DeferredToolResults(approvals=...)`
 goes on. A parked turn is its message history (the objects the run returned) and the
-pending call ids; saved, the history is dumped to JSON-compatible data with
-`ModelMessagesTypeAdapter` and validated back to resume.
+pending call ids; saved, the history is dumped to JSON text with `ModelMessagesTypeAdapter`
+and validated back to resume.
 """
 
 from typing import Any
@@ -72,13 +72,13 @@ class _Parked:
 
 
 class _Saved:
-    def __init__(self, agent: Any, history: Any, pending: list[str]) -> None:
+    def __init__(self, agent: Any, history: bytes, pending: list[str]) -> None:
         self._agent = agent
         self._history = history
         self._pending = pending
 
     async def approve(self) -> str:
-        history = ModelMessagesTypeAdapter.validate_python(self._history)
+        history = ModelMessagesTypeAdapter.validate_json(self._history)
         return await _Parked(self._agent, history, self._pending).approve()
 
 
@@ -103,7 +103,7 @@ class Suite:
 
     async def park_saved(self) -> ParkedAgent:
         history, pending = await self._until_approval()
-        saved = ModelMessagesTypeAdapter.dump_python(history, mode="json")
+        saved = ModelMessagesTypeAdapter.dump_json(history)
         return _Saved(self._approving, saved, pending)
 
     async def _until_approval(self) -> tuple[list[ModelMessage], list[str]]:
