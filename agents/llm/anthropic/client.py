@@ -97,7 +97,9 @@ class Anthropic:
         """`max_tokens` limits the reply (the API requires a limit); `additional_kwargs` go
         to every request (`top_k`, `thinking`, `metadata`, ...). `timeout` (seconds; the
         SDK's default when None) and `max_retries` (the SDK's default, 2, when None) are
-        the SDK's; `client` replaces the `AsyncAnthropic` this would build."""
+        the SDK's; `client` replaces the `AsyncAnthropic` this would build. `max_concurrency`
+        (a whole number, 1 or more, checked as `OpenAI`'s is) is how many requests may be in
+        flight to this server at once; the others wait in this process."""
         if client is not None and (timeout, max_retries, http_client) != (None, None, None):
             raise LLMConfigurationError(
                 "Anthropic got both client and timeout, max_retries or http_client: pass them "
