@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from agents.llm import client_settings
-from agents.llm.client_settings import acceptable_setting
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds `OpenAI` waits for a reply when no timeout is given."""
@@ -60,6 +59,6 @@ def _seconds_option(text: str) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not acceptable_setting("timeout", value):
+    if not client_settings.acceptable_setting("timeout", value):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
