@@ -12,14 +12,20 @@ agents, `OpenAI.from_env()` called in several places), and a queue each would le
 its own share. Clients of one server must ask for the same limit; a client that asks for
 none is not held. There is one queue per event loop, as an asyncio semaphore belongs to one
 loop (each `asyncio.run`, each test, has its own).
+
+A client builds its slots with `slots_for(base_url, max_concurrency)` and holds one with
+`held(slots)` while a request is in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
+from agents.llm.client_settings import checked_setting
 from agents.llm.errors import LLMConfigurationError
 
 
@@ -63,3 +69,17 @@ class ServerSlots:
                 "one limit (OPENAI_MAX_CONCURRENCY)"
             )
         return queue.semaphore
+
+
+def slots_for(base_url: str, max_concurrency: int | None) -> ServerSlots | None:
+    """The slots a client given `max_concurrency` holds for the server at `base_url`: None
+    when it gives none (its requests are not held). Raises `LLMConfigurationError` naming
+    the value when it is not a whole number, 1 or more."""
+    if max_concurrency is None:
+        return None
+    return ServerSlots(base_url, checked_setting("max_concurrency", max_concurrency))
+
+
+def held(slots: ServerSlots | None) -> contextlib.AbstractAsyncContextManager[Any]:
+    """Held while a request is in flight (a stream: until it ends); with no slots, at once."""
+    return slots.semaphore() if slots is not None else contextlib.nullcontext()

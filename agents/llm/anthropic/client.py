@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import math
 import os
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any
@@ -46,9 +45,10 @@ from agents.llm.anthropic.tool_specs import (
     to_anthropic_tool_choice,
     to_anthropic_tools,
 )
+from agents.llm.client_settings import server_from_env, settings_from_env
 from agents.llm.errors import EmptyResponseError, LLMConfigurationError
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
-from agents.llm.server_slots import ServerSlots
+from agents.llm.server_slots import held, slots_for
 from agents.llm.spans import chat_span, recorded_stream
 from agents.llm.structured import predict_with
 from agents.llm.token_counts import estimate_reply
@@ -97,7 +97,9 @@ class Anthropic:
         """`max_tokens` limits the reply (the API requires a limit); `additional_kwargs` go
         to every request (`top_k`, `thinking`, `metadata`, ...). `timeout` (seconds; the
         SDK's default when None) and `max_retries` (the SDK's default, 2, when None) are
-        the SDK's; `client` replaces the `AsyncAnthropic` this would build."""
+        the SDK's; `client` replaces the `AsyncAnthropic` this would build. `max_concurrency`
+        (a whole number, 1 or more, checked as `OpenAI`'s is) is how many requests may be in
+        flight to this server at once; the others wait in this process."""
         if client is not None and (timeout, max_retries, http_client) != (None, None, None):
             raise LLMConfigurationError(
                 "Anthropic got both client and timeout, max_retries or http_client: pass them "
@@ -124,11 +126,7 @@ class Anthropic:
             client = anthropic.AsyncAnthropic(**options)
         self.client = client
         """The SDK client requests go through."""
-        self._slots = (
-            ServerSlots(str(client.base_url), max_concurrency)
-            if max_concurrency is not None
-            else None
-        )
+        self._slots = slots_for(str(client.base_url), max_concurrency)
         self._metadata = LLMMetadata(
             model=model,
             context_window=context_window,
@@ -144,26 +142,15 @@ class Anthropic:
         constructor and win over the environment. Raises `LLMConfigurationError` saying
         what to set when neither a key nor a base URL is set, and naming the variable and
         its value when the timeout is not a positive number."""
-        api_key = os.environ.get("ANTHROPIC_API_KEY")
-        base_url = os.environ.get("ANTHROPIC_BASE_URL")
-        if not api_key and not base_url:
-            raise LLMConfigurationError(
-                "no Anthropic model is configured: set ANTHROPIC_API_KEY (or "
-                "ANTHROPIC_BASE_URL for a compatible server), and optionally ANTHROPIC_MODEL "
-                f"(default {DEFAULT_MODEL})"
-            )
-        settings: dict[str, Any] = {"api_key": api_key or "not-needed", "base_url": base_url}
-        text = os.environ.get("ANTHROPIC_TIMEOUT", "").strip()
-        if text:
-            try:
-                seconds = float(text)
-            except ValueError:
-                seconds = math.nan
-            if not (math.isfinite(seconds) and seconds > 0):
-                raise LLMConfigurationError(
-                    f"ANTHROPIC_TIMEOUT must be a positive number of seconds, got {text!r}"
-                )
-            settings["timeout"] = seconds
+        api_key, base_url = server_from_env(
+            "ANTHROPIC_API_KEY",
+            "ANTHROPIC_BASE_URL",
+            "no Anthropic model is configured: set ANTHROPIC_API_KEY (or "
+            "ANTHROPIC_BASE_URL for a compatible server), and optionally ANTHROPIC_MODEL "
+            f"(default {DEFAULT_MODEL})",
+        )
+        settings: dict[str, Any] = {"api_key": api_key, "base_url": base_url}
+        settings.update(settings_from_env({"timeout": "ANTHROPIC_TIMEOUT"}))
         settings.update({name: value for name, value in kwargs.items() if value is not None})
         return cls(model or os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL, **settings)
 
@@ -171,10 +158,6 @@ class Anthropic:
     def metadata(self) -> LLMMetadata:
         """The model, its context window and reply limit."""
         return self._metadata
-
-    def _slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        """Held while a request is in flight (a stream: until it ends)."""
-        return self._slots.semaphore() if self._slots is not None else contextlib.nullcontext()
 
     def _request(
         self,
@@ -235,7 +218,7 @@ class Anthropic:
             json_output=bool(output),
         ) as span:
             try:
-                async with self._slot():
+                async with held(self._slots):
                     with span.sending():
                         reply = await self.client.messages.create(**request)
             except anthropic.APITimeoutError as error:
@@ -283,7 +266,7 @@ class Anthropic:
         """`astream_chat`'s items; `sending()` is entered while the request goes out."""
         accumulator = StreamAccumulator(output)
         try:
-            async with self._slot():  # held until the stream ends: the server is still busy
+            async with held(self._slots):  # held until the stream ends: the server is still busy
                 with sending():
                     stream = await self.client.messages.create(**request, stream=True)
                 async with stream:

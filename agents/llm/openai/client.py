@@ -28,6 +28,7 @@ from typing import Any
 import openai
 from pydantic import BaseModel
 
+from agents.llm.client_settings import checked_setting, server_from_env
 from agents.llm.errors import EmptyResponseError, LLMConfigurationError
 from agents.llm.openai.messages import (
     finish_reason_from,
@@ -47,19 +48,14 @@ from agents.llm.openai.replies import (
     undecodable_event,
 )
 from agents.llm.openai.retries import OpenAITimeoutError, RetryRules, send_with_retries
-from agents.llm.openai.settings import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    checked_setting,
-    settings_from_env,
-)
+from agents.llm.openai.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, settings_from_env
 from agents.llm.openai.stream_accumulator import StreamAccumulator
 from agents.llm.openai.strict_schema import response_format_for
 from agents.llm.openai.tokens import count_prompt, count_reply
 from agents.llm.openai.tool_specs import to_openai_tools
 from agents.llm.openai.transport import raised_as_sdk_errors
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
-from agents.llm.server_slots import ServerSlots
+from agents.llm.server_slots import held, slots_for
 from agents.llm.spans import chat_span, recorded_stream
 from agents.llm.structured import predict_with
 from agents.llm.types import ChatMessage, ChatResponse
@@ -172,11 +168,7 @@ class OpenAI:
             self._retry_rules = RetryRules(max_retries=0)  # the given client's own apply
         self.client = client
         """The SDK client requests go through."""
-        self._slots = (
-            ServerSlots(str(client.base_url), checked_setting("max_concurrency", max_concurrency))
-            if max_concurrency is not None
-            else None
-        )
+        self._slots = slots_for(str(client.base_url), max_concurrency)
         self._metadata = LLMMetadata(
             model=model,
             context_window=context_window or known_context_window(model) or DEFAULT_CONTEXT_WINDOW,
@@ -197,14 +189,13 @@ class OpenAI:
         URL is set (scripts can print that instead of the SDK's error at the first call),
         and naming the variable and its value when one of the client's is not a number it
         can be."""
-        api_key = os.environ.get("OPENAI_API_KEY")
-        base_url = os.environ.get("OPENAI_BASE_URL")
-        if not api_key and not base_url:
-            raise LLMConfigurationError(
-                "no model server is configured: set OPENAI_API_KEY (for OpenAI) or "
-                "OPENAI_BASE_URL (for an OpenAI-compatible server), and optionally "
-                f"OPENAI_MODEL (default {_DEFAULT_MODEL})"
-            )
+        api_key, base_url = server_from_env(
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "no model server is configured: set OPENAI_API_KEY (for OpenAI) or "
+            "OPENAI_BASE_URL (for an OpenAI-compatible server), and optionally "
+            f"OPENAI_MODEL (default {_DEFAULT_MODEL})",
+        )
         chosen = model or os.environ.get("OPENAI_MODEL") or _DEFAULT_MODEL
         given = {name: value for name, value in kwargs.items() if value is not None}
         from_environment = settings_from_env()
@@ -212,17 +203,12 @@ class OpenAI:
             from_environment.pop("timeout", None)
             from_environment.pop("max_retries", None)
         settings = {**from_environment, **given}
-        # Local servers usually take any key, but the SDK refuses to start without one.
-        return cls(chosen, api_key=api_key or "not-needed", base_url=base_url, **settings)
+        return cls(chosen, api_key=api_key, base_url=base_url, **settings)
 
     @property
     def metadata(self) -> LLMMetadata:
         """The model, its context window and whether it takes tools."""
         return self._metadata
-
-    def _slot(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        """Held while a request is in flight (a stream: until it ends)."""
-        return self._slots.semaphore() if self._slots is not None else contextlib.nullcontext()
 
     async def _create(self, request: dict[str, Any]) -> tuple[Any, int]:
         """The SDK's raw response to `request`, and how many times it was sent."""
@@ -279,7 +265,7 @@ class OpenAI:
         with chat_span(
             self.provider_name, self.model, request, messages, str(self.client.base_url)
         ) as span:
-            async with self._slot():
+            async with held(self._slots):
                 with span.sending():
                     raw, _ = await self._create(request)
             completion = completion_from(raw, str(self.client.base_url))
@@ -330,7 +316,7 @@ class OpenAI:
         accumulator = StreamAccumulator()
         usage = None
         read_any = False  # a chunk with a choice or usage: a stream without one is no reply
-        async with self._slot():  # held until the stream ends: the server is still busy
+        async with held(self._slots):  # held until the stream ends: the server is still busy
             with sending():
                 raw, attempts = await self._create(request)
             stream = await stream_from(raw, base_url)

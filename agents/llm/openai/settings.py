@@ -1,6 +1,6 @@
 """How long `OpenAI` waits, how often it sends a failed request again and how many requests
-it lets in flight to one server: from the environment for `OpenAI.from_env()`, and checked
-wherever they come from, so that a bad value is named before the first request.
+it lets in flight to one server: the defaults, and the variables `OpenAI.from_env()` reads
+them from (checked by the rules every client shares, in `agents.llm.client_settings`).
 
 The variables follow the SDK's own (`OPENAI_API_KEY`, `OPENAI_BASE_URL`) and mean what the
 SDK's arguments of the same name mean: `OPENAI_TIMEOUT` is `timeout=` in seconds (how long
@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from agents.llm.errors import LLMConfigurationError
+from agents.llm import client_settings
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds `OpenAI` waits for a reply when no timeout is given."""
@@ -36,19 +36,7 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
     """`timeout`, `max_retries` and `max_concurrency` for each of their variables that is
     set and not empty (`OPENAI_TIMEOUT= cmd` is how a shell unsets one for a command).
     Raises `LLMConfigurationError` naming the variable and its value when one is bad."""
-    settings: dict[str, Any] = {}
-    for argument, variable in _VARIABLES.items():
-        text = environ.get(variable, "").strip()
-        if not text:
-            continue
-        try:
-            value: float | int | None = float(text) if argument == "timeout" else int(text)
-        except ValueError:
-            value = None
-        if value is None or not _acceptable(argument, value):
-            raise LLMConfigurationError(_bad(argument, variable, text))
-        settings[argument] = value
-    return settings
+    return client_settings.settings_from_env(_VARIABLES, environ)
 
 
 def add_llm_timeout_option(parser: argparse.ArgumentParser) -> None:
@@ -71,32 +59,6 @@ def _seconds_option(text: str) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not _acceptable("timeout", value):
+    if not client_settings.acceptable_setting("timeout", value):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
-
-
-def checked_setting(argument: str, value: Any) -> Any:
-    """`value` if it is one for `argument` (timeout, max_retries or max_concurrency), else
-    `LLMConfigurationError` naming the argument and the value."""
-    if not _acceptable(argument, value):
-        raise LLMConfigurationError(_bad(argument, argument, value))
-    return value
-
-
-def _acceptable(argument: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if argument == "timeout":
-        return isinstance(value, int | float) and math.isfinite(value) and value > 0
-    least = 1 if argument == "max_concurrency" else 0
-    return isinstance(value, int) and value >= least
-
-
-def _bad(argument: str, name: str, value: object) -> str:
-    expected = {
-        "timeout": "a positive number of seconds",
-        "max_retries": "a whole number, 0 or more",
-        "max_concurrency": "a whole number, 1 or more",
-    }[argument]
-    return f"{name} must be {expected}, got {value!r}"
