@@ -3,6 +3,7 @@
     python bench/agents.py           # full run: 40 minutes on 2 busy cores
     python bench/agents.py --quick   # small sizes, one repetition: a smoke test
     python bench/agents.py --openai-agents-python /path/to/venv/bin/python
+    python bench/agents.py --rows parked,saved   # only these rows
 
 One turn (`agent_turn.py`): the user's question, a scripted model's reply with two parallel
 tool calls, both tools run, their results sent back, the model's final answer. The model is
@@ -235,6 +236,11 @@ def main() -> int:
         ".venv-openai-agents/bin/python in the checkout, when it exists)",
     )
     parser.add_argument(
+        "--rows",
+        help="measure only these rows, by their measurement names, comma-separated "
+        "(see `rows`); default: all",
+    )
+    parser.add_argument(
         "--child",
         nargs=3,
         metavar=("MEASUREMENT", "SIZE", "MODULE"),
@@ -260,6 +266,13 @@ def main() -> int:
         for framework in FRAMEWORKS
     }
     table_rows = rows(sizes)
+    if args.rows:
+        wanted = args.rows.split(",")
+        names = [row.measurement for row in table_rows]
+        unknown = sorted(set(wanted) - set(names))
+        if unknown:
+            parser.error(f"--rows: no row {', '.join(unknown)}; one of {', '.join(names)}")
+        table_rows = [row for row in table_rows if row.measurement in wanted]
     cells = {row: _measure_row(row, sizes, pythons) for row in table_rows}
     print(format_agent_table(table_rows, cells))
     return 0
