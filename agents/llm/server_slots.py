@@ -66,7 +66,7 @@ class ServerSlots:
             raise LLMConfigurationError(
                 f"two clients of {self.base_url} ask for max_concurrency {queue.limit} and "
                 f"{self.limit}: requests to one server wait in one queue, so give its clients "
-                "one limit (OPENAI_MAX_CONCURRENCY)"
+                "one max_concurrency"
             )
         return queue.semaphore
 

@@ -229,7 +229,7 @@ async def test_clients_of_one_server_must_agree_on_the_limit(api: respx.MockRout
 
     assert str(caught.value) == (
         f"two clients of {BASE_URL}/ ask for max_concurrency 1 and 2: requests to one "
-        "server wait in one queue, so give its clients one limit (OPENAI_MAX_CONCURRENCY)"
+        "server wait in one queue, so give its clients one max_concurrency"
     )
     api.post("https://other.test/v1/chat/completions").respond(200, json=completion("ok"))
     other_server = OpenAI("m", api_key="k", base_url="https://other.test/v1", max_concurrency=2)

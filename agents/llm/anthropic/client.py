@@ -139,7 +139,8 @@ class Anthropic:
         """The model the environment names: `ANTHROPIC_API_KEY` (or `ANTHROPIC_BASE_URL`
         for a compatible server), `ANTHROPIC_MODEL` (default claude-sonnet-4-5, unless
         `model` is given) and `ANTHROPIC_TIMEOUT` (seconds) when set; `kwargs` go to the
-        constructor and win over the environment. Raises `LLMConfigurationError` saying
+        constructor and win over the environment; a `client` among them keeps its own
+        timeout, as it keeps its key and URL. Raises `LLMConfigurationError` saying
         what to set when neither a key nor a base URL is set, and naming the variable and
         its value when the timeout is not a positive number."""
         api_key, base_url = server_from_env(
@@ -149,9 +150,11 @@ class Anthropic:
             "ANTHROPIC_BASE_URL for a compatible server), and optionally ANTHROPIC_MODEL "
             f"(default {DEFAULT_MODEL})",
         )
+        given = {name: value for name, value in kwargs.items() if value is not None}
         settings: dict[str, Any] = {"api_key": api_key, "base_url": base_url}
-        settings.update(settings_from_env({"timeout": "ANTHROPIC_TIMEOUT"}))
-        settings.update({name: value for name, value in kwargs.items() if value is not None})
+        if "client" not in given:  # a client given keeps its own timeout, as its key and URL
+            settings.update(settings_from_env({"timeout": "ANTHROPIC_TIMEOUT"}))
+        settings.update(given)
         return cls(model or os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL, **settings)
 
     @property
