@@ -8,7 +8,7 @@ The approval wait is PydanticAI's deferred tools: `multiply` is registered with
 has run); a new run given the message history and `DeferredToolResults(approvals=...)`
 goes on. A parked turn is its message history (the objects the run returned) and the
 pending call ids; saved, the history is dumped to JSON text with `ModelMessagesTypeAdapter`
-and validated back to resume.
+and validated back to resume, the pending calls found in it.
 """
 
 from typing import Any
@@ -72,14 +72,28 @@ class _Parked:
 
 
 class _Saved:
-    def __init__(self, agent: Any, history: bytes, pending: list[str]) -> None:
+    def __init__(self, agent: Any, history: bytes) -> None:
         self._agent = agent
         self._history = history
-        self._pending = pending
 
     async def approve(self) -> str:
         history = ModelMessagesTypeAdapter.validate_json(self._history)
-        return await _Parked(self._agent, history, self._pending).approve()
+        return await _Parked(self._agent, history, _unanswered_calls(history)).approve()
+
+
+def _unanswered_calls(history: list[ModelMessage]) -> list[str]:
+    """The ids of the calls in the history's last response without a return after it: the
+    ones waiting for approval, found from the saved text alone, as the others' saves are."""
+    last = max(i for i, message in enumerate(history) if isinstance(message, ModelResponse))
+    answered = {
+        part.tool_call_id
+        for message in history[last + 1 :]
+        if isinstance(message, ModelRequest)
+        for part in message.parts
+        if isinstance(part, ToolReturnPart)
+    }
+    calls = [part for part in history[last].parts if isinstance(part, ToolCallPart)]
+    return [call.tool_call_id for call in calls if call.tool_call_id not in answered]
 
 
 class Suite:
@@ -102,9 +116,8 @@ class Suite:
         return _Parked(self._approving, *await self._until_approval())
 
     async def park_saved(self) -> ParkedAgent:
-        history, pending = await self._until_approval()
-        saved = ModelMessagesTypeAdapter.dump_json(history)
-        return _Saved(self._approving, saved, pending)
+        history, _ = await self._until_approval()
+        return _Saved(self._approving, ModelMessagesTypeAdapter.dump_json(history))
 
     async def _until_approval(self) -> tuple[list[ModelMessage], list[str]]:
         """The message history of a turn stopped for `multiply`'s approval, and the ids

@@ -1,12 +1,11 @@
 """The settings every provider's client takes the same way, checked wherever they come from
 so that a bad value is named before the first request: the timeout, retries and concurrency
 limit (`checked_setting`), read from the environment variables a provider names for them
-(`settings_from_env`), and the key or base URL a client's `from_env()` needs
-(`server_from_env`).
+(`settings_from_env`), merged with what a `from_env()` caller gave (`from_env_settings`), and
+the key or base URL a client's `from_env()` needs (`server_from_env`).
 
-A provider's folder says which variables it reads and what its defaults are (`OPENAI_*` in
-`openai/settings.py`, `ANTHROPIC_*` in `anthropic/client.py`); the rules for a value, and the
-message naming a bad one, are the same for all and live here.
+A provider's folder says which variables it reads and what its defaults are; the rules for a
+value, and the message naming a bad one, are the same for all and live here.
 """
 
 from __future__ import annotations
@@ -48,8 +47,8 @@ def settings_from_env(
     variables: Mapping[str, str], environ: Mapping[str, str] = os.environ
 ) -> dict[str, Any]:
     """The constructor's arguments for each of `variables` (argument -> variable, e.g.
-    {"timeout": "OPENAI_TIMEOUT"}) that is set and not empty (`OPENAI_TIMEOUT= cmd` is how a
-    shell unsets one for a command). Raises `LLMConfigurationError` naming the variable and
+    {"timeout": "<PROVIDER>_TIMEOUT"}) that is set and not empty (`<PROVIDER>_TIMEOUT= cmd` is
+    how a shell unsets one for a command). Raises `LLMConfigurationError` naming the variable and
     its value when one is bad."""
     settings: dict[str, Any] = {}
     for argument, variable in variables.items():
@@ -64,6 +63,20 @@ def settings_from_env(
             raise LLMConfigurationError(_bad(argument, variable, text))
         settings[argument] = value
     return settings
+
+
+def from_env_settings(variables: Mapping[str, str], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The constructor's settings for a client's `from_env(**given)`: the variables'
+    (`settings_from_env`, every one checked), with `given` winning (a None in it counts as
+    not given). A `client` among `given` keeps its own timeout and retries, as it keeps its
+    key and URL: the variables for those are for the clients `from_env` builds, and only
+    the concurrency limit, which this process holds, is taken for it."""
+    chosen = {name: value for name, value in given.items() if value is not None}
+    from_environment = settings_from_env(variables)
+    if "client" in chosen:
+        from_environment.pop("timeout", None)
+        from_environment.pop("max_retries", None)
+    return {**from_environment, **chosen}
 
 
 def server_from_env(key_variable: str, url_variable: str, missing: str) -> tuple[str, str | None]:

@@ -8,7 +8,7 @@ before they are sent, where no timeout runs.
 
 The limit is the server's, so the queue is too: every client given a limit for one base URL
 shares one queue. A workflow often holds several clients of one server (an `AgentWorkflow`'s
-agents, `OpenAI.from_env()` called in several places), and a queue each would let each send
+agents, a client's `from_env()` called in several places), and a queue each would let each send
 its own share. Clients of one server must ask for the same limit; a client that asks for
 none is not held. There is one queue per event loop, as an asyncio semaphore belongs to one
 loop (each `asyncio.run`, each test, has its own).

@@ -381,26 +381,3 @@ async def test_a_data_url_image_goes_as_a_base64_source(
         "type": "image",
         "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
     }
-
-
-def test_from_env_names_a_bad_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
-    monkeypatch.setenv("ANTHROPIC_TIMEOUT", "soon")
-
-    with pytest.raises(
-        LLMConfigurationError, match=r"ANTHROPIC_TIMEOUT must be a positive .* 'soon'"
-    ):
-        Anthropic.from_env()
-
-
-def test_from_env_with_a_client_leaves_its_timeout_to_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
-    monkeypatch.setenv("ANTHROPIC_TIMEOUT", "240")
-    client = anthropic.AsyncAnthropic(api_key="k", timeout=300)
-
-    # As with the key and base URL, the client's own timeout holds; the variable is for the
-    # clients from_env builds (it was refused as "a client and a timeout" before).
-    llm = Anthropic.from_env(client=client)
-
-    assert llm.client is client
-    assert client.timeout == 300

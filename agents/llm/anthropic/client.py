@@ -45,7 +45,7 @@ from agents.llm.anthropic.tool_specs import (
     to_anthropic_tool_choice,
     to_anthropic_tools,
 )
-from agents.llm.client_settings import server_from_env, settings_from_env
+from agents.llm.client_settings import checked_setting, from_env_settings, server_from_env
 from agents.llm.errors import EmptyResponseError, LLMConfigurationError
 from agents.llm.protocol import LLMMetadata, OutputT, ToolChoice
 from agents.llm.server_slots import held, slots_for
@@ -97,9 +97,9 @@ class Anthropic:
         """`max_tokens` limits the reply (the API requires a limit); `additional_kwargs` go
         to every request (`top_k`, `thinking`, `metadata`, ...). `timeout` (seconds; the
         SDK's default when None) and `max_retries` (the SDK's default, 2, when None) are
-        the SDK's; `client` replaces the `AsyncAnthropic` this would build. `max_concurrency`
-        (a whole number, 1 or more, checked as `OpenAI`'s is) is how many requests may be in
-        flight to this server at once; the others wait in this process."""
+        the SDK's, checked here as `OpenAI`'s are; `client` replaces the `AsyncAnthropic` this
+        would build. `max_concurrency` (a whole number, 1 or more) is how many requests may
+        be in flight to this server at once; the others wait in this process."""
         if client is not None and (timeout, max_retries, http_client) != (None, None, None):
             raise LLMConfigurationError(
                 "Anthropic got both client and timeout, max_retries or http_client: pass them "
@@ -118,9 +118,9 @@ class Anthropic:
         if client is None:
             options: dict[str, Any] = {"api_key": api_key, "base_url": base_url}
             if timeout is not None:
-                options["timeout"] = timeout
+                options["timeout"] = checked_setting("timeout", timeout)
             if max_retries is not None:
-                options["max_retries"] = max_retries
+                options["max_retries"] = checked_setting("max_retries", max_retries)
             if http_client is not None:
                 options["http_client"] = http_client
             client = anthropic.AsyncAnthropic(**options)
@@ -140,7 +140,8 @@ class Anthropic:
         for a compatible server), `ANTHROPIC_MODEL` (default claude-sonnet-4-5, unless
         `model` is given) and `ANTHROPIC_TIMEOUT` (seconds) when set; `kwargs` go to the
         constructor and win over the environment; a `client` among them keeps its own
-        timeout, as it keeps its key and URL. Raises `LLMConfigurationError` saying
+        timeout, as it keeps its key and URL (`client_settings.from_env_settings`, as
+        `OpenAI.from_env`). Raises `LLMConfigurationError` saying
         what to set when neither a key nor a base URL is set, and naming the variable and
         its value when the timeout is not a positive number."""
         api_key, base_url = server_from_env(
@@ -150,11 +151,8 @@ class Anthropic:
             "ANTHROPIC_BASE_URL for a compatible server), and optionally ANTHROPIC_MODEL "
             f"(default {DEFAULT_MODEL})",
         )
-        given = {name: value for name, value in kwargs.items() if value is not None}
-        settings: dict[str, Any] = {"api_key": api_key, "base_url": base_url}
-        if "client" not in given:  # a client given keeps its own timeout, as its key and URL
-            settings.update(settings_from_env({"timeout": "ANTHROPIC_TIMEOUT"}))
-        settings.update(given)
+        settings = from_env_settings({"timeout": "ANTHROPIC_TIMEOUT"}, kwargs)
+        settings = {"api_key": api_key, "base_url": base_url, **settings}
         return cls(model or os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL, **settings)
 
     @property

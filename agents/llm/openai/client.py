@@ -28,7 +28,7 @@ from typing import Any
 import openai
 from pydantic import BaseModel
 
-from agents.llm.client_settings import checked_setting, server_from_env
+from agents.llm.client_settings import checked_setting, from_env_settings, server_from_env
 from agents.llm.errors import EmptyResponseError, LLMConfigurationError
 from agents.llm.openai.messages import (
     finish_reason_from,
@@ -48,7 +48,11 @@ from agents.llm.openai.replies import (
     undecodable_event,
 )
 from agents.llm.openai.retries import OpenAITimeoutError, RetryRules, send_with_retries
-from agents.llm.openai.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, settings_from_env
+from agents.llm.openai.settings import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ENVIRONMENT_VARIABLES,
+)
 from agents.llm.openai.stream_accumulator import StreamAccumulator
 from agents.llm.openai.strict_schema import response_format_for
 from agents.llm.openai.tokens import count_prompt, count_reply
@@ -197,12 +201,7 @@ class OpenAI:
             f"OPENAI_MODEL (default {_DEFAULT_MODEL})",
         )
         chosen = model or os.environ.get("OPENAI_MODEL") or _DEFAULT_MODEL
-        given = {name: value for name, value in kwargs.items() if value is not None}
-        from_environment = settings_from_env()
-        if "client" in given:  # its timeout and retries are its own: only the limit is ours
-            from_environment.pop("timeout", None)
-            from_environment.pop("max_retries", None)
-        settings = {**from_environment, **given}
+        settings = from_env_settings(ENVIRONMENT_VARIABLES, kwargs)
         return cls(chosen, api_key=api_key, base_url=base_url, **settings)
 
     @property

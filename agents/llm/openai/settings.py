@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-from collections.abc import Mapping
-from typing import Any
 
 from agents.llm import client_settings
 
@@ -25,18 +22,12 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 3
 """How many times `OpenAI` sends a failed request again when `max_retries` is not given."""
 
-_VARIABLES = {
+ENVIRONMENT_VARIABLES = {
     "timeout": "OPENAI_TIMEOUT",
     "max_retries": "OPENAI_MAX_RETRIES",
     "max_concurrency": "OPENAI_MAX_CONCURRENCY",
 }
-
-
-def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """`timeout`, `max_retries` and `max_concurrency` for each of their variables that is
-    set and not empty (`OPENAI_TIMEOUT= cmd` is how a shell unsets one for a command).
-    Raises `LLMConfigurationError` naming the variable and its value when one is bad."""
-    return client_settings.settings_from_env(_VARIABLES, environ)
+"""The variables `OpenAI.from_env()` reads its settings from, by constructor argument."""
 
 
 def add_llm_timeout_option(parser: argparse.ArgumentParser) -> None:
