@@ -228,7 +228,7 @@ def _child(target: Any, segment: str) -> tuple[bool, Any]:
             return True, target[int(segment)]
         return False, None
     if isinstance(target, BaseModel):
-        if segment in type(target).model_fields:
+        if segment in type(target).__pydantic_fields__:
             return True, getattr(target, segment)
         extra = target.__pydantic_extra__
         if extra is not None and segment in extra:
@@ -245,7 +245,7 @@ def _assign(target: Any, segment: str, value: Any, path: str) -> None:
             raise ValueError(f"cannot set state path '{path}': no index '{segment}' in the list")
         target[int(segment)] = value
     elif isinstance(target, BaseModel):
-        if segment in type(target).model_fields:
+        if segment in type(target).__pydantic_fields__:
             # Validated as on construction, so a typed state keeps its types.
             try:
                 type(target).__pydantic_validator__.validate_assignment(target, segment, value)
