@@ -18,7 +18,7 @@ def usage_since(before: Usage, after: Usage) -> Usage:
     from the one place every call is booked (`MeteredLLM`), so a run's result and the
     ledger never disagree, estimates included."""
     return Usage(
-        **{name: getattr(after, name) - getattr(before, name) for name in Usage.model_fields}
+        **{name: getattr(after, name) - getattr(before, name) for name in Usage.__pydantic_fields__}
     )
 
 

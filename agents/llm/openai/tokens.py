@@ -273,6 +273,8 @@ def count_prompt(
     messages: Sequence[ChatMessage], model: str, tools: Sequence[Any] | None = None
 ) -> int:
     """Prompt tokens for a request: messages, reply priming and tool schemas."""
+    if not messages and not tools:  # an agent asks for the empty prompt's cost every turn
+        return _REPLY_PRIMING
     return count_messages(messages, model) + count_tools(tools or [], model)
 
 
