@@ -205,7 +205,8 @@ class ChatResponse(BaseModel):
 
     def __init__(self, *, raw: Any = None, **fields: Any) -> None:
         super().__init__(**fields)
-        self._raw = raw
+        if raw is not None:  # else it holds its default, None, already
+            self._raw = raw
 
     @property
     def raw(self) -> Any:
