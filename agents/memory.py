@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, Field, PrivateAttr
 
 from agents.llm.protocol import LLM
-from agents.llm.token_counts import added_prompt_tokens, estimate_reply, prompt_overhead
+from agents.llm.token_counts import estimate_reply, prompt_overhead
 from agents.llm.types import ChatMessage
 
 DEFAULT_MODEL = "gpt-4o"
@@ -144,11 +144,11 @@ class ChatMemory(BaseModel):
         result.
         """
         counter = llm if llm is not None else self._llm
-        counts = self._token_counts(counter)
+        overhead = prompt_overhead(counter) if counter is not None else 0
+        counts = self._token_counts(counter, overhead)
         system_end = 0
         while system_end < len(self.messages) and self.messages[system_end].role in _SYSTEM_ROLES:
             system_end += 1
-        overhead = prompt_overhead(counter) if counter is not None else 0
         budget = self.token_limit - reserve_tokens - overhead - sum(counts[:system_end])
         start = len(self.messages)
         for turn_start in reversed(_turn_starts(self.messages, system_end, set(self.feedback))):
@@ -159,13 +159,14 @@ class ChatMemory(BaseModel):
             start = turn_start
         return self.messages[:system_end] + self.messages[start:]
 
-    def _token_counts(self, llm: LLM | None) -> list[int]:
+    def _token_counts(self, llm: LLM | None, overhead: int) -> list[int]:
+        """Each message's tokens, counted by `llm` (whose empty prompt costs `overhead`)."""
         counts, counted = self._counts, self._counted
         if llm is not self._counted_by:  # counted by another model: none of them holds
             counts.clear()
             counted.clear()
             self._counted_by = llm
-        count = _message_counter(llm)
+        count = _message_counter(llm, overhead)
         # Keep the counts up to the first message that was replaced from outside.
         valid = 0
         for old, new in zip(counted, self.messages, strict=False):
@@ -179,11 +180,13 @@ class ChatMemory(BaseModel):
         return counts
 
 
-def _message_counter(llm: LLM | None) -> Callable[[ChatMessage], int]:
-    """The tokens one message adds to a prompt, as `llm` counts them, else estimated."""
+def _message_counter(llm: LLM | None, overhead: int) -> Callable[[ChatMessage], int]:
+    """The tokens one message adds to a prompt, as `llm` counts them, else estimated.
+    `overhead` is `prompt_overhead(llm)`, counted once by the caller rather than again for
+    every message (`added_prompt_tokens` would)."""
     if llm is None:
         return estimate_reply
-    return lambda message: added_prompt_tokens(llm, [message])
+    return lambda message: llm.count_prompt_tokens([message]) - overhead
 
 
 def _turn_starts(messages: list[ChatMessage], first: int, feedback: set[int]) -> list[int]:

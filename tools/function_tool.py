@@ -251,7 +251,7 @@ class FunctionTool:
         if self.ctx_param_name is not None:
             context = kwargs.pop(self.ctx_param_name, None)
         raw_input = dict(kwargs)
-        fields = list(self.metadata.fn_schema.model_fields)
+        fields = list(self.metadata.fn_schema.__pydantic_fields__)
         if len(args) > len(fields):
             return self._error(
                 raw_input,
@@ -284,7 +284,7 @@ class FunctionTool:
             )
         values = {
             self._param_names.get(name, name): getattr(validated, name)
-            for name in type(validated).model_fields
+            for name in type(validated).__pydantic_fields__
         }
         call_args = tuple(values.pop(name) for name in self._positional_only)
         if self.ctx_param_name is not None:

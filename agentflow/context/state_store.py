@@ -10,8 +10,8 @@ mutates the copy it was given cannot bypass the lock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, ItemsView, Iterator, KeysView, ValuesView
-from contextlib import asynccontextmanager
+from collections.abc import ItemsView, Iterator, KeysView, ValuesView
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -84,21 +84,10 @@ class InMemoryStateStore(Generic[StateT]):
         self._lock: asyncio.Lock | None = None  # made on first use; many runs never lock
         self._holder: asyncio.Task[Any] | None = None
 
-    @asynccontextmanager
-    async def _exclusive(self) -> AsyncIterator[None]:
-        """The lock, unless the current task already holds it (then a no-op)."""
-        task = asyncio.current_task()
-        if self._holder is task and task is not None:
-            yield
-            return
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            self._holder = task
-            try:
-                yield
-            finally:
-                self._holder = None
+    def _exclusive(self) -> _Exclusive[StateT]:
+        """The lock, unless the current task already holds it (then a no-op); the block is
+        given the state."""
+        return _Exclusive(self)
 
     def _edited_elsewhere(self) -> bool:
         """True while another task is inside `edit_state()`. The other operations do not
@@ -136,12 +125,10 @@ class InMemoryStateStore(Generic[StateT]):
         else:
             self._state = state
 
-    @asynccontextmanager
-    async def edit_state(self) -> AsyncIterator[StateT]:
+    def edit_state(self) -> AbstractAsyncContextManager[StateT]:
         """Hold the lock while the block edits the state in place. Edits made before an
         exception in the block are kept: there is no rollback."""
-        async with self._exclusive():
-            yield self._state
+        return _Exclusive(self)
 
     async def get(self, path: str, default: Any = _MISSING) -> Any:
         """The value at dotted `path` (`"user.name"`, `"items.0"`); `default` when it is
@@ -192,6 +179,41 @@ class InMemoryStateStore(Generic[StateT]):
             self._state = type(self._state)()
 
 
+class _Exclusive(Generic[StateT]):
+    """`InMemoryStateStore`'s lock held for a block, entered once per block.
+
+    A class rather than an `asynccontextmanager`: an agent's turn edits the state about ten
+    times, and each generator-based block cost an async generator (with the event loop's
+    hooks for it) and a context-manager wrapper, for each of two nested blocks.
+    """
+
+    __slots__ = ("_locked", "_store")
+
+    def __init__(self, store: InMemoryStateStore[StateT]) -> None:
+        self._store = store
+        self._locked = False
+
+    async def __aenter__(self) -> StateT:
+        store = self._store
+        task = asyncio.current_task()
+        if store._holder is task and task is not None:
+            return store._state  # the task holds the lock already: a block inside its own
+        if store._lock is None:
+            store._lock = asyncio.Lock()
+        await store._lock.acquire()
+        store._holder = task
+        self._locked = True
+        return store._state
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._locked:
+            store = self._store
+            store._holder = None
+            assert store._lock is not None, "a block that took the lock made it"
+            store._lock.release()
+            self._locked = False
+
+
 def _split(path: str) -> list[str]:
     if not path or ".." in path or path[0] == "." or path[-1] == ".":
         raise ValueError(f"invalid state path {path!r}: use dot-separated names like 'a.b'")
@@ -206,7 +228,7 @@ def _child(target: Any, segment: str) -> tuple[bool, Any]:
             return True, target[int(segment)]
         return False, None
     if isinstance(target, BaseModel):
-        if segment in type(target).model_fields:
+        if segment in type(target).__pydantic_fields__:
             return True, getattr(target, segment)
         extra = target.__pydantic_extra__
         if extra is not None and segment in extra:
@@ -223,7 +245,7 @@ def _assign(target: Any, segment: str, value: Any, path: str) -> None:
             raise ValueError(f"cannot set state path '{path}': no index '{segment}' in the list")
         target[int(segment)] = value
     elif isinstance(target, BaseModel):
-        if segment in type(target).model_fields:
+        if segment in type(target).__pydantic_fields__:
             # Validated as on construction, so a typed state keeps its types.
             try:
                 type(target).__pydantic_validator__.validate_assignment(target, segment, value)

@@ -251,10 +251,15 @@ def _call_key(call: ToolCall) -> tuple[str, str]:
     return f"{call.tool_name}({arguments})", arguments
 
 
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+"""`json.dumps(..., sort_keys=True, ensure_ascii=False)`'s encoder, made once: `dumps` with
+options makes a new one each time, and every call of every reply is keyed (twice)."""
+
+
 def _canonical_arguments(call: ToolCall) -> str:
     # Arguments that did not parse (`arguments_error`) are compared as written: their
     # `arguments` are empty, which must not make every malformed call look like a call
     # without arguments. The others were parsed once, by the client: no second parse here.
     if call.arguments_error is not None:
         return call.raw_arguments
-    return json.dumps(call.arguments, sort_keys=True, ensure_ascii=False)
+    return _CANONICAL_JSON.encode(call.arguments)

@@ -18,7 +18,7 @@ def usage_since(before: Usage, after: Usage) -> Usage:
     from the one place every call is booked (`MeteredLLM`), so a run's result and the
     ledger never disagree, estimates included."""
     return Usage(
-        **{name: getattr(after, name) - getattr(before, name) for name in Usage.model_fields}
+        **{name: getattr(after, name) - getattr(before, name) for name in Usage.__pydantic_fields__}
     )
 
 
@@ -97,8 +97,8 @@ class UsageLedger(BaseModel):
         """Add one call; returns its cost (None without a price)."""
         cost = self.cost_of(model, usage)
         self.total.add(usage, cost)
-        self.by_model.setdefault(model, LedgerEntry()).add(usage, cost)
-        self.by_step.setdefault(step, LedgerEntry()).add(usage, cost)
+        _entry(self.by_model, model).add(usage, cost)
+        _entry(self.by_step, step).add(usage, cost)
         return cost
 
     def check(self, model: str, step: str, prompt_tokens: int, max_output_tokens: int = 0) -> None:
@@ -120,3 +120,12 @@ class UsageLedger(BaseModel):
                 raise BudgetExceededError(
                     step, model, self.total.cost, estimate_usd, self.budget_usd, "USD"
                 )
+
+
+def _entry(entries: dict[str, LedgerEntry], name: str) -> LedgerEntry:
+    """The entry under `name`, made when missing (not built on every call only to be
+    thrown away, as `setdefault(name, LedgerEntry())` would: two models per call)."""
+    entry = entries.get(name)
+    if entry is None:
+        entry = entries[name] = LedgerEntry()
+    return entry

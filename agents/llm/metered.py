@@ -81,7 +81,7 @@ class MeteredLLM:
         """`llm.achat`, checked against the budget and booked."""
         prompt_tokens = await self._check(messages, tools, kwargs)
         response = await self.llm.achat(messages, tools, tool_choice, **kwargs)
-        await self._book(response, prompt_tokens, messages, tools)
+        await self._book(response.usage, response.message, prompt_tokens, messages, tools)
         return response
 
     async def astream_chat(
@@ -111,8 +111,7 @@ class MeteredLLM:
             # Also when the caller leaves early (the generator is closed): what was written
             # so far was paid for.
             if last is not None:
-                booked = last.model_copy(update={"usage": usage})
-                await self._book(booked, prompt_tokens, messages, tools)
+                await self._book(usage, last.message, prompt_tokens, messages, tools)
 
     async def astructured_predict(
         self,
@@ -210,16 +209,18 @@ class MeteredLLM:
 
     async def _book(
         self,
-        response: ChatResponse,
+        usage: Usage | None,
+        reply: ChatMessage,
         prompt_tokens: int | None,
         messages: Sequence[ChatMessage],
         tools: Sequence[Any] | None,
     ) -> None:
-        usage = response.usage
+        """Add a call to the ledger: its `usage`, else (the server reported none) the
+        client's count of the prompt and of the `reply`."""
         if usage is None:  # the server reported none: the client's estimate
             if prompt_tokens is None:  # not counted before the call (no budget)
                 prompt_tokens = self.llm.count_prompt_tokens(messages, tools)
-            completion = self.llm.count_reply_tokens(response.message)
+            completion = self.llm.count_reply_tokens(reply)
             usage = Usage(
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion,

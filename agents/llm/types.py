@@ -169,14 +169,22 @@ class Usage(BaseModel):
         # Only the counts that are not 0 are given: pydantic keeps the names of the fields a
         # model was given in a set of its own, 216 bytes for up to four names but 728 for
         # all five, and a usage ledger holds three sums per run (total, model, step).
-        sums = {
-            "prompt_tokens": self.prompt_tokens + other.prompt_tokens,
-            "completion_tokens": self.completion_tokens + other.completion_tokens,
-            "cached_tokens": self.cached_tokens + other.cached_tokens,
-            "reasoning_tokens": self.reasoning_tokens + other.reasoning_tokens,
-            "total_tokens": self.total_tokens + other.total_tokens,
-        }
-        return Usage(**{name: count for name, count in sums.items() if count})
+        sums: dict[str, int] = {}
+        for name in _USAGE_COUNTS:
+            count = getattr(self, name) + getattr(other, name)
+            if count:
+                sums[name] = count
+        return Usage(**sums)
+
+
+_USAGE_COUNTS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+)
+"""The counts `Usage.__add__` adds up."""
 
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
@@ -205,7 +213,8 @@ class ChatResponse(BaseModel):
 
     def __init__(self, *, raw: Any = None, **fields: Any) -> None:
         super().__init__(**fields)
-        self._raw = raw
+        if raw is not None:  # else it holds its default, None, already
+            self._raw = raw
 
     @property
     def raw(self) -> Any:

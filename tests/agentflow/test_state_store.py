@@ -311,6 +311,62 @@ async def test_the_editing_task_may_read_and_write_inside_its_own_block() -> Non
             assert (await store.get_state()).profile.name == "ada"
 
 
+async def test_a_block_nested_in_its_tasks_own_block_leaves_the_lock_held() -> None:
+    store = typed_store()
+    entered_outer, inner_done = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def outer() -> None:
+        async with store.edit_state() as state:
+            entered_outer.set()
+            async with store.edit_state() as same:
+                assert same is state
+                same.count = 1
+            inner_done.set()
+            # Another task waits for the lock now; the inner block's end did not free it.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            order.append("outer")
+
+    async def other() -> None:
+        await inner_done.wait()
+        async with store.edit_state() as state:
+            order.append("other")
+            state.count += 1
+
+    async with asyncio.timeout(5):
+        await asyncio.gather(outer(), other())
+    assert order == ["outer", "other"]
+    assert await store.get("count") == 2
+
+
+async def test_a_task_cancelled_while_waiting_for_the_lock_leaves_it_to_the_next() -> None:
+    store = typed_store()
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with store.edit_state():
+            entered.set()
+            await release.wait()
+
+    async def edit() -> None:
+        async with store.edit_state() as state:
+            state.count += 1
+
+    holder = asyncio.create_task(hold())
+    await entered.wait()
+    waiting = asyncio.create_task(edit())
+    await asyncio.sleep(0)  # it waits for the lock
+    waiting.cancel()
+    release.set()
+    await holder
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    async with asyncio.timeout(5):
+        await edit()
+    assert await store.get("count") == 1
+
+
 async def test_set_validates_a_value_against_the_typed_field() -> None:
     store = typed_store()
     await store.set("count", "12")

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import tiktoken
 
-from agents.llm import ChatMessage, TextPart
+from agents.llm import ChatMessage, TextPart, ToolCallPart
 from agents.llm.openai.tokens import (
     bundled_tiktoken_cache,
+    count_message,
     count_messages,
     count_prompt,
     count_text,
@@ -98,6 +99,24 @@ def test_messages_match_tiktoken(model: str) -> None:
     expected = tiktoken_message_count(SAMPLE, tiktoken.encoding_for_model(model))
 
     assert count_messages(messages, model) == expected
+
+
+@pytest.mark.parametrize("models", [("gpt-4o", "gpt-4"), ("gpt-4", "gpt-4o")])
+def test_names_are_counted_by_each_models_own_encoding(models: tuple[str, str]) -> None:
+    # Names and roles are counted once per encoding and kept: a name counted for one model
+    # (7 and 8 tokens in o200k_base, 8 and 9 in cl100k_base) is counted anew for the other.
+    author, tool = "Ünïcode_rédacteur", "naïve_ŝkribisto"
+    message = ChatMessage(
+        role="assistant",
+        name=author,
+        tool_calls=[ToolCallPart.from_raw("call_1", tool, '{"city": "Paris"}')],
+    )
+    for model in models:
+        encoding = tiktoken.encoding_for_model(model)
+        expected = 3 + len(encoding.encode("assistant"))
+        expected += len(encoding.encode(author)) + 1
+        expected += len(encoding.encode(tool)) + len(encoding.encode('{"city": "Paris"}'))
+        assert count_message(message, model) == expected
 
 
 def test_text_parts_count_like_their_text() -> None:

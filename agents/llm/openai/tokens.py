@@ -182,16 +182,24 @@ def count_message(message: ChatMessage, model: str) -> int:
     def encode(text: str) -> int:
         return len(encoding.encode(text, disallowed_special=()))
 
-    tokens = _TOKENS_PER_MESSAGE + encode(message.role)
+    tokens = _TOKENS_PER_MESSAGE + _name_tokens(encoding, message.role)
     if isinstance(message.content, str):
         tokens += encode(message.content)
     elif message.content is not None:
         tokens += sum(encode(part.text) for part in message.content if isinstance(part, TextPart))
     if message.name is not None:
-        tokens += encode(message.name) + _TOKENS_PER_NAME
+        tokens += _name_tokens(encoding, message.name) + _TOKENS_PER_NAME
     for call in message.tool_calls:
-        tokens += encode(call.name) + encode(call.raw_arguments)
+        tokens += _name_tokens(encoding, call.name) + encode(call.raw_arguments)
     return tokens
+
+
+@lru_cache(maxsize=1024)
+def _name_tokens(encoding: tiktoken.Encoding | EstimatedEncoding, name: str) -> int:
+    """Tokens of a role, an author's or a tool's name, kept: a few names, encoded again in
+    every message of every prompt (six of the eleven encodings of the bench agent's turn).
+    Keyed by the encoding object and the text, the only things a count depends on."""
+    return len(encoding.encode(name, disallowed_special=()))
 
 
 def count_messages(messages: Sequence[ChatMessage], model: str) -> int:
@@ -265,6 +273,8 @@ def count_prompt(
     messages: Sequence[ChatMessage], model: str, tools: Sequence[Any] | None = None
 ) -> int:
     """Prompt tokens for a request: messages, reply priming and tool schemas."""
+    if not messages and not tools:  # an agent asks for the empty prompt's cost every turn
+        return _REPLY_PRIMING
     return count_messages(messages, model) + count_tools(tools or [], model)
 
 
