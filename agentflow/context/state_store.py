@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agentflow.errors import ContextStateError
+
 if TYPE_CHECKING:
     from agentflow.context.serializers import BaseSerializer
 
@@ -187,13 +189,22 @@ class _Exclusive(Generic[StateT]):
     hooks for it) and a context-manager wrapper, for each of two nested blocks.
     """
 
-    __slots__ = ("_locked", "_store")
+    __slots__ = ("_entered", "_locked", "_store")
 
     def __init__(self, store: InMemoryStateStore[StateT]) -> None:
         self._store = store
         self._locked = False
+        self._entered = False
 
     async def __aenter__(self) -> StateT:
+        # Whether this block took the lock is kept on the object: entered twice, the inner
+        # exit would release the lock the outer block still needs.
+        if self._entered:
+            raise ContextStateError(
+                "an edit_state() block is entered once: call ctx.store.edit_state() for each "
+                "`async with`"
+            )
+        self._entered = True
         store = self._store
         task = asyncio.current_task()
         if store._holder is task and task is not None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agentflow import Context, Workflow, step
 from agentflow.context import DictState, InMemoryStateStore
-from agentflow.errors import WorkflowValidationError
+from agentflow.errors import ContextStateError, WorkflowValidationError
 from agentflow.events import Event, StartEvent, StopEvent
 
 
@@ -338,6 +338,23 @@ async def test_a_block_nested_in_its_tasks_own_block_leaves_the_lock_held() -> N
         await asyncio.gather(outer(), other())
     assert order == ["outer", "other"]
     assert await store.get("count") == 2
+
+
+async def test_one_edit_state_block_entered_twice_is_refused() -> None:
+    store = typed_store()
+    block = store.edit_state()
+
+    async with block:
+        # Entered again inside itself, its inner exit would free the lock the outer block holds.
+        with pytest.raises(ContextStateError, match="entered once"):
+            async with block:
+                pass
+    with pytest.raises(ContextStateError, match="entered once"):
+        async with block:
+            pass
+    async with store.edit_state() as state:  # a new block per `async with` takes the lock
+        state.count = 1
+    assert await store.get("count") == 1
 
 
 async def test_a_task_cancelled_while_waiting_for_the_lock_leaves_it_to_the_next() -> None:
