@@ -11,40 +11,25 @@ import json
 import httpx
 import pytest
 from anthropic_wire import BASE_URL, MESSAGES, streamed, text, whole
+from slot_checks import TwoAtOnceServer, read_a_stream_then_chat
 from wire_mock import mock_wire
 
 from agents.llm import Anthropic, ChatMessage, LLMConfigurationError
 
 
 async def test_requests_beyond_the_limit_wait_here() -> None:
-    held = 0
-    most = 0
-    two_in = asyncio.Event()
-
-    async def server(request: httpx.Request) -> httpx.Response:
-        nonlocal held, most
-        held += 1
-        most = max(most, held)
-        if held == 2:
-            # Opened on a later turn of the loop, so that a limit letting more than two in
-            # would show in `most`.
-            asyncio.get_running_loop().call_soon(two_in.set)
-        await two_in.wait()
-        held -= 1
-        return whole(text("ok"))
-
+    server = TwoAtOnceServer(lambda: whole(text("ok")))
     with mock_wire(base_url=BASE_URL) as api:
         api.post(MESSAGES).mock(side_effect=server)
         llm = Anthropic("m", api_key="k", base_url=BASE_URL, max_concurrency=2)
 
         await asyncio.gather(*(llm.achat([ChatMessage.user(str(n))]) for n in range(6)))
 
-    assert most == 2
+    assert server.most == 2
 
 
 async def test_a_stream_holds_its_place_until_it_ends() -> None:
     order: list[str] = []
-    go_on = asyncio.Event()
 
     def server(request: httpx.Request) -> httpx.Response:
         kind = "stream" if json.loads(request.content).get("stream") else "chat"
@@ -54,22 +39,7 @@ async def test_a_stream_holds_its_place_until_it_ends() -> None:
     with mock_wire(base_url=BASE_URL) as api:
         api.post(MESSAGES).mock(side_effect=server)
         llm = Anthropic("m", api_key="k", base_url=BASE_URL, max_concurrency=1)
-        first_read = asyncio.Event()
-
-        async def read_slowly() -> None:
-            async for step in llm.astream_chat([ChatMessage.user("stream")]):
-                if step.delta:
-                    first_read.set()
-                    await go_on.wait()
-            order.append("stream ended")
-
-        reader = asyncio.create_task(read_slowly())
-        await first_read.wait()
-        chat = asyncio.create_task(llm.achat([ChatMessage.user("chat")]))
-        # The stream goes on from a later turn of the loop: the chat request gets to run
-        # first, so one sent while the stream is still open would show in `order`.
-        asyncio.get_running_loop().call_soon(go_on.set)
-        await asyncio.gather(reader, chat)
+        await read_a_stream_then_chat(llm, order)
 
     assert order == ["stream sent", "stream ended", "chat sent"]
 

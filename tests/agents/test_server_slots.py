@@ -11,6 +11,7 @@ import httpx
 import pytest
 import respx
 from llm_wire import BASE_URL, chunk, completion, text_reply
+from slot_checks import TwoAtOnceServer, read_a_stream_then_chat
 
 from agents.llm import ChatMessage, LLMConfigurationError, LLMTimeoutError
 from agents.llm.openai.client import OpenAI
@@ -138,35 +139,19 @@ async def test_four_workers_send_one_request_at_a_time_with_max_concurrency_1(
 
 
 async def test_max_concurrency_2_lets_two_in_at_once(api: respx.MockRouter) -> None:
-    held = 0
-    most = 0
-    two_in = asyncio.Event()
-
-    async def server(request: httpx.Request) -> httpx.Response:
-        nonlocal held, most
-        held += 1
-        most = max(most, held)
-        if held == 2:
-            # Opened on a later turn of the loop: requests already started get to arrive
-            # first, so a limit that let more than two in would show in `most`.
-            asyncio.get_running_loop().call_soon(two_in.set)
-        await two_in.wait()
-        held -= 1
-        return httpx.Response(200, json=completion("ok"))
-
+    server = TwoAtOnceServer(lambda: httpx.Response(200, json=completion("ok")))
     api.post("/chat/completions").mock(side_effect=server)
     llm = OpenAI("m", api_key="k", base_url=BASE_URL, max_concurrency=2)
 
     await asyncio.gather(*(llm.achat([ChatMessage.user(str(n))]) for n in range(6)))
 
-    assert most == 2
+    assert server.most == 2
 
 
 async def test_a_stream_holds_its_place_until_it_ends(api: respx.MockRouter) -> None:
     order: list[str] = []
-    go_on = asyncio.Event()
 
-    async def server(request: httpx.Request) -> httpx.Response:
+    def server(request: httpx.Request) -> httpx.Response:
         kind = "stream" if json.loads(request.content).get("stream") else "chat"
         order.append(f"{kind} sent")
         if kind == "chat":
@@ -174,23 +159,10 @@ async def test_a_stream_holds_its_place_until_it_ends(api: respx.MockRouter) -> 
         return text_reply("Hel", "lo")
 
     api.post("/chat/completions").mock(side_effect=server)
-    llm = OpenAI("m", api_key="k", base_url=BASE_URL, max_concurrency=1)
-    first_read = asyncio.Event()
 
-    async def read_slowly() -> None:
-        async for step in llm.astream_chat([ChatMessage.user("stream")]):
-            if step.delta == "Hel":
-                first_read.set()
-                await go_on.wait()
-        order.append("stream ended")
-
-    reader = asyncio.create_task(read_slowly())
-    await first_read.wait()
-    chat = asyncio.create_task(llm.achat([ChatMessage.user("chat")]))
-    # The stream goes on from a later turn of the loop: the chat request gets to run first,
-    # so one sent while the stream is still open would show in `order`.
-    asyncio.get_running_loop().call_soon(go_on.set)
-    await asyncio.gather(reader, chat)
+    await read_a_stream_then_chat(
+        OpenAI("m", api_key="k", base_url=BASE_URL, max_concurrency=1), order
+    )
 
     assert order == ["stream sent", "stream ended", "chat sent"]
 
